@@ -1,0 +1,237 @@
+"""The riskapp command line: every action of the product, scriptable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.format import money, percent, ratio
+from riskapp.io.errors import InputError, Problem
+
+app = typer.Typer(
+    help="riskapp: geopolitical risk assessment of a company's assets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+
+
+def _fail(problems: list[Problem]) -> None:
+    err.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
+    for p in problems:
+        err.print(f"  {p}", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _load(workspace: Path, scenarios: list[str] | None) -> Workspace:
+    from riskapp.io import load_workspace
+
+    try:
+        ws = load_workspace(workspace)
+        if scenarios:
+            ws = ws.with_scenarios(scenarios)
+    except InputError as exc:
+        _fail(exc.problems)
+        raise  # unreachable, keeps type checkers content
+    except KeyError as exc:
+        err.print(f"[red]{exc.args[0]}[/red]")
+        raise typer.Exit(2) from None
+    return ws
+
+
+WorkspaceArg = Annotated[
+    Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
+]
+ScenarioOpt = Annotated[
+    list[str] | None,
+    typer.Option("--scenario", "-s", help="Scenario id to include (repeatable; default all)."),
+]
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Files or workspace folders to check.")],
+) -> None:
+    """Check scenario, plan, curve, factor, region, baseline and asset files.
+
+    Every problem is reported with its file, line or row, field and what was expected.
+    """
+    from riskapp.io.validate import validate_path
+
+    problems: list[Problem] = []
+    for path in paths:
+        kind, found = validate_path(path)
+        if found:
+            problems.extend(found)
+        else:
+            out.print(f"[green]ok[/green] {path} ({kind})", highlight=False)
+    if problems:
+        _fail(problems)
+
+
+@app.command()
+def score(
+    workspace: WorkspaceArg = DEMO,
+    scenario: ScenarioOpt = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the loss table (.csv, .parquet or .json)."),
+    ] = None,
+    basis: Annotated[
+        LossBasis | None,
+        typer.Option(help="absolute: loss at scenario intensity; incremental: above baseline."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
+) -> None:
+    """Score every asset under each scenario and print a summary."""
+    from riskapp.engine import key_figures, loss_table, losses_by
+    from riskapp.engine import score as run_score
+    from riskapp.io.export import write_table
+
+    ws = _load(workspace, scenario)
+    result = run_score(ws, basis=basis)
+    cur = ws.settings.currency
+    figures = key_figures(ws, result)
+
+    out.rule(f"[bold]{ws.settings.name}[/bold]")
+    out.print(
+        f"{len(ws.portfolio)} assets, {len(ws.scenarios)} scenarios, "
+        f"{len(ws.factors.factors)} factors; losses are {result.basis.value}",
+        highlight=False,
+    )
+    kf = Table(title="Key figures", show_header=False)
+    kf.add_row("Portfolio exposed value", money(result.total_exposed_value, cur))
+    kf.add_row("Expected annual loss", money(result.expected_annual_loss(), cur))
+    kf.add_row(
+        "Worst scenario", f"{figures['worst_scenario']} ({money(float(figures['worst_scenario_loss']), cur)})"
+    )
+    for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
+        kf.add_row(f"Loss at 1-in-{rp:g}-year", money(loss, cur))
+    out.print(kf)
+
+    by_s = losses_by(ws, result, "scenario")
+    t = Table(title="Scenarios")
+    for col in ("scenario", "annual probability", "loss", "share of value", "adds to EAL"):
+        t.add_column(col, justify="left" if col == "scenario" else "right")
+    total = result.total_exposed_value or 1.0
+    for sid, row in by_s.iterrows():
+        t.add_row(
+            str(sid),
+            percent(row["frequency"]),
+            money(row["loss"], cur),
+            percent(row["loss"] / total, 2),
+            money(row["contribution_to_eal"], cur),
+        )
+    out.print(t)
+
+    by_f = losses_by(ws, result, "factor")
+    t = Table(title="Expected annual loss by factor")
+    t.add_column("factor")
+    t.add_column("EAL", justify="right")
+    for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
+        t.add_row(ws.factors.get(str(fid)).name, money(row["eal"], cur))
+    out.print(t)
+
+    by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
+    frame = ws.portfolio.frame.set_index("id")
+    t = Table(title=f"Top {top} assets by expected annual loss")
+    for col in ("asset", "type", "country", "EAL"):
+        t.add_column(col, justify="right" if col == "EAL" else "left")
+    for aid, row in by_a.iterrows():
+        a = frame.loc[aid]
+        t.add_row(f"{aid} {a['name']}", str(a["type"]), str(a["country"]), money(row["eal"], cur))
+    out.print(t)
+
+    if out_file is not None:
+        try:
+            write_table(loss_table(ws, result), out_file)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        out.print(f"Loss table written to {out_file}", highlight=False)
+
+
+@app.command()
+def plans(
+    workspace: WorkspaceArg = DEMO,
+    scenario: ScenarioOpt = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the plan table (.csv/.parquet/.json).")
+    ] = None,
+) -> None:
+    """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
+    from riskapp.engine import evaluate_plans
+    from riskapp.io.export import write_table
+
+    ws = _load(workspace, scenario)
+    ev = evaluate_plans(ws)
+    cur = ws.settings.currency
+    out.rule(f"[bold]Contingency plans - {ws.settings.name}[/bold]")
+    out.print(
+        f"Expected annual loss: gross {money(ev.gross_eal(), cur)}, with plans "
+        f"{money(ev.residual_eal(), cur)} (averted {money(ev.gross_eal() - ev.residual_eal(), cur)}). "
+        f"Horizon {ws.settings.plan_horizon_years} years at {percent(ws.settings.discount_rate)}.",
+        highlight=False,
+    )
+    table = ev.table()
+    t = Table(title="Plans")
+    for col in ("plan", "status", "fires in", "not ready in", "gap", "cost (NPV)", "averted (NPV)", "BCR"):
+        t.add_column(col, justify="right" if col in {"gap", "cost (NPV)", "averted (NPV)", "BCR"} else "left")
+    for _, row in table.iterrows():
+        t.add_row(
+            f"{row['plan_id']}\n{row['title']}",
+            row["status"],
+            ", ".join(row["triggered_in"]) or "-",
+            ", ".join(row["not_ready_in"]) or "-",
+            f"{row['max_gap_days']:.0f} d" if row["max_gap_days"] else "-",
+            money(row["cost_npv"], cur),
+            money(row["averted_npv"], cur),
+            ratio(row["benefit_cost_ratio"]),
+        )
+    out.print(t)
+    st = ev.scenario_table()
+    t = Table(title="Loss by scenario with plans applied")
+    for col in ("scenario", "gross", "residual", "averted", "plans effective"):
+        t.add_column(col, justify="left" if col in {"scenario", "plans effective"} else "right")
+    for _, row in st.iterrows():
+        t.add_row(
+            row["scenario_id"],
+            money(row["gross_loss"], cur),
+            money(row["residual_loss"], cur),
+            money(row["averted_loss"], cur),
+            ", ".join(row["plans_effective"]) or "-",
+        )
+    out.print(t)
+    if out_file is not None:
+        flat = table.assign(
+            triggered_in=table["triggered_in"].map(";".join),
+            not_ready_in=table["not_ready_in"].map(";".join),
+        )
+        write_table(flat, out_file)
+        out.print(f"Plan table written to {out_file}", highlight=False)
+
+
+@app.command()
+def schema(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schema files.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write the JSON Schema of every file type (for editors to validate scenario files)."""
+    from riskapp.io.validate import write_schemas
+
+    for path in write_schemas(out_dir):
+        out.print(f"wrote {path}", highlight=False)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

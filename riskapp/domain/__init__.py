@@ -1,0 +1,67 @@
+"""Domain models: frozen, validated descriptions of factors, regions, assets, curves, baseline,
+scenarios and plans. No I/O here."""
+
+from riskapp.domain.assets import Asset, Portfolio, find_cycle
+from riskapp.domain.baseline import Baseline, BaselineEntry
+from riskapp.domain.common import country_name, iso_alpha3_codes
+from riskapp.domain.curves import CurveSet, VulnerabilityCurve
+from riskapp.domain.factors import Factor, FactorCatalogue
+from riskapp.domain.plans import (
+    Action,
+    Coverage,
+    Effect,
+    FactorLevel,
+    Plan,
+    PlanBook,
+    PlanStatus,
+    Trigger,
+)
+from riskapp.domain.regions import RegionCatalogue, RegionGroup
+from riskapp.domain.scenarios import (
+    Scenario,
+    Shock,
+    ShockOperation,
+    Signpost,
+    UncertaintyRange,
+)
+from riskapp.domain.workspace import (
+    Inconsistency,
+    LossBasis,
+    Workspace,
+    WorkspaceSettings,
+    find_inconsistencies,
+)
+
+__all__ = [
+    "Action",
+    "Asset",
+    "Baseline",
+    "BaselineEntry",
+    "Coverage",
+    "CurveSet",
+    "Effect",
+    "Factor",
+    "FactorCatalogue",
+    "FactorLevel",
+    "Inconsistency",
+    "LossBasis",
+    "Plan",
+    "PlanBook",
+    "PlanStatus",
+    "Portfolio",
+    "RegionCatalogue",
+    "RegionGroup",
+    "Scenario",
+    "Shock",
+    "ShockOperation",
+    "Signpost",
+    "Trigger",
+    "UncertaintyRange",
+    "VulnerabilityCurve",
+    "Workspace",
+    "WorkspaceSettings",
+    "country_name",
+    "find_cycle",
+    "find_inconsistencies",
+    "iso_alpha3_codes",
+]

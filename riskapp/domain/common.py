@@ -1,0 +1,79 @@
+"""Shared building blocks of the domain models: strict base model, identifiers, countries."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+INTENSITY_MIN = 0.0
+INTENSITY_MAX = 10.0
+
+
+class Strict(BaseModel):
+    """Frozen model that rejects unknown fields, NaN and infinity."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            "expected an identifier of 1-64 letters, digits, '_', '.' or '-', "
+            f"starting with a letter or digit; got {value!r}"
+        )
+    return value
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG_RE.match(value):
+        raise ValueError(
+            "expected a lower-case identifier (a-z, 0-9, '_', starting with a letter, "
+            f"at most 48 characters); got {value!r}"
+        )
+    return value
+
+
+@lru_cache(maxsize=1)
+def iso_alpha3_codes() -> frozenset[str]:
+    """All ISO 3166-1 alpha-3 country codes known to pycountry."""
+    return frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def country_name(code: str) -> str:
+    """The common English name of an ISO 3166-1 alpha-3 code (the code itself if unknown)."""
+    country = pycountry.countries.get(alpha_3=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+def _check_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in iso_alpha3_codes():
+        raise ValueError(f"expected an ISO 3166-1 alpha-3 country code such as DEU; got {value!r}")
+    return code
+
+
+def _check_finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_check_id)]
+Slug = Annotated[str, AfterValidator(_check_slug)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+Intensity = Annotated[float, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
+NonNegative = Annotated[float, Field(ge=0.0), AfterValidator(_check_finite)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Text = Annotated[str, Field(max_length=20_000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]

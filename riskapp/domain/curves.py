@@ -1,0 +1,87 @@
+"""Vulnerability curves: intensity (0-10) -> damage ratio (0-1), piecewise linear, clamped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from riskapp.domain.common import Identifier, Intensity, Slug, Strict
+
+DamageRatio = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class VulnerabilityCurve(Strict):
+    """Damage ratio of one asset type (or one asset, as an override) for one factor.
+
+    Between points the damage ratio is interpolated linearly; below the first point it is the
+    first point's ratio and above the last point the last point's ratio (clamped, as CLIMADA's
+    impact functions interpolate). Intensities rise strictly; damage never falls as intensity
+    rises, so more intensity never lowers a loss.
+    """
+
+    asset_type: Slug | None = None
+    asset_id: Identifier | None = None
+    factor: Slug
+    points: list[tuple[Intensity, DamageRatio]] = Field(min_length=2, max_length=101)
+
+    @model_validator(mode="after")
+    def _check(self) -> VulnerabilityCurve:
+        if (self.asset_type is None) == (self.asset_id is None):
+            raise ValueError("give exactly one of asset_type (a type curve) or asset_id (override)")
+        xs = [p[0] for p in self.points]
+        ys = [p[1] for p in self.points]
+        for i in range(1, len(xs)):
+            if xs[i] <= xs[i - 1]:
+                raise ValueError(
+                    f"intensities must rise strictly from point to point; point {i + 1} "
+                    f"has {xs[i]} after {xs[i - 1]}"
+                )
+            if ys[i] < ys[i - 1]:
+                raise ValueError(
+                    f"damage ratios must not fall as intensity rises; point {i + 1} has "
+                    f"{ys[i]} after {ys[i - 1]}"
+                )
+        return self
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """('type', asset_type, factor) or ('asset', asset_id, factor)."""
+        if self.asset_id is not None:
+            return ("asset", self.asset_id, self.factor)
+        assert self.asset_type is not None
+        return ("type", self.asset_type, self.factor)
+
+    def damage(self, intensity: np.ndarray) -> np.ndarray:
+        """Damage ratio at each intensity (vectorised, clamped at both ends)."""
+        xs = np.array([p[0] for p in self.points], dtype=float)
+        ys = np.array([p[1] for p in self.points], dtype=float)
+        return np.interp(intensity, xs, ys)
+
+
+class CurveSet(Strict):
+    """All curves of a workspace. A missing (type, factor) pair means the type is not
+    vulnerable to that factor (damage ratio 0)."""
+
+    curves: list[VulnerabilityCurve] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CurveSet:
+        seen: set[tuple[str, str, str]] = set()
+        for curve in self.curves:
+            if curve.key in seen:
+                kind, owner, factor = curve.key
+                raise ValueError(f"two curves for {kind} {owner!r} and factor {factor!r}")
+            seen.add(curve.key)
+        return self
+
+    @property
+    def asset_types(self) -> set[str]:
+        return {c.asset_type for c in self.curves if c.asset_type is not None}
+
+    def type_curves(self) -> dict[tuple[str, str], VulnerabilityCurve]:
+        return {(c.asset_type, c.factor): c for c in self.curves if c.asset_type is not None}
+
+    def override_curves(self) -> dict[tuple[str, str], VulnerabilityCurve]:
+        return {(c.asset_id, c.factor): c for c in self.curves if c.asset_id is not None}

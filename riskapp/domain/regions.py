@@ -1,0 +1,51 @@
+"""Regions: ISO 3166-1 alpha-3 countries and named groups of them (Baltic, Nordic, ...)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from riskapp.domain.common import CountryCode, ShortText, Slug, Strict, Text
+
+
+class RegionGroup(Strict):
+    """A named group of countries; a country may belong to several groups."""
+
+    id: Slug
+    name: ShortText
+    description: Text = ""
+    members: list[CountryCode] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_members(self) -> RegionGroup:
+        if len(set(self.members)) != len(self.members):
+            dupes = sorted({m for m in self.members if self.members.count(m) > 1})
+            raise ValueError(f"group {self.id!r} lists {', '.join(dupes)} more than once")
+        return self
+
+
+class RegionCatalogue(Strict):
+    """The named region groups of a workspace."""
+
+    groups: list[RegionGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RegionCatalogue:
+        seen: set[str] = set()
+        for group in self.groups:
+            if group.id in seen:
+                raise ValueError(f"region group id {group.id!r} is defined more than once")
+            seen.add(group.id)
+        return self
+
+    def members(self, target: str) -> list[str]:
+        """Countries a target names: the country itself, or the members of a group."""
+        for group in self.groups:
+            if group.id == target:
+                return list(group.members)
+        return [target]
+
+    def is_group(self, target: str) -> bool:
+        return any(g.id == target for g in self.groups)
+
+    def groups_of(self, country: str) -> list[str]:
+        return [g.id for g in self.groups if country in g.members]

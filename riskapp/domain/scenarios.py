@@ -1,0 +1,112 @@
+"""Scenarios: named shocks to factor intensities with an annual probability of occurring."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from riskapp.domain.common import (
+    Identifier,
+    NonNegative,
+    Probability,
+    ShortText,
+    Slug,
+    Strict,
+    Text,
+)
+
+Finite = Annotated[float, Field(ge=-1e6, le=1e6)]
+
+
+class ShockOperation(StrEnum):
+    SET = "set"
+    ADD = "add"
+    SCALE = "scale"
+
+
+class UncertaintyRange(Strict):
+    """Low / most likely / high value of a shock, for Monte Carlo sampling."""
+
+    low: Finite
+    mode: Finite
+    high: Finite
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UncertaintyRange:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"expected low <= mode <= high; got {self.low}, {self.mode}, {self.high}"
+            )
+        return self
+
+
+class Shock(Strict):
+    """Change to one factor's intensity in a country or region group.
+
+    `set` replaces the intensity with `value` (0-10), `add` adds `value` (-10..10), `scale`
+    multiplies by `value` (>= 0). Results are clamped to 0-10.
+    """
+
+    target: Annotated[str, Field(min_length=2, max_length=48)] = Field(
+        description="ISO 3166-1 alpha-3 country code or region group id."
+    )
+    factor: Slug
+    op: ShockOperation
+    value: Finite
+    range: UncertaintyRange | None = None
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _value_fits_op(self) -> Shock:
+        bounds = {
+            ShockOperation.SET: (0.0, 10.0),
+            ShockOperation.ADD: (-10.0, 10.0),
+            ShockOperation.SCALE: (0.0, 10.0),
+        }[self.op]
+        values = [self.value]
+        if self.range is not None:
+            values += [self.range.low, self.range.high]
+            if not self.range.low <= self.value <= self.range.high:
+                raise ValueError(
+                    f"value {self.value} lies outside its range {self.range.low}-{self.range.high}"
+                )
+        for v in values:
+            if not bounds[0] <= v <= bounds[1]:
+                raise ValueError(
+                    f"a '{self.op.value}' shock takes values from {bounds[0]:g} to "
+                    f"{bounds[1]:g}; got {v}"
+                )
+        return self
+
+
+class Direction(StrEnum):
+    ABOVE = "above"
+    BELOW = "below"
+
+
+class Signpost(Strict):
+    """A named indicator whose crossing of a threshold tells that the scenario is coming."""
+
+    name: ShortText
+    indicator: ShortText
+    threshold: Finite
+    direction: Direction = Direction.ABOVE
+    description: Text = ""
+
+
+class Scenario(Strict):
+    """A named geopolitical scenario for one workspace."""
+
+    id: Identifier
+    title: ShortText
+    narrative: Text = ""
+    frequency: Probability = Field(description="Annual probability that the scenario occurs.")
+    horizon_years: Annotated[float, Field(gt=0, le=50)] = 1.0
+    warning_time_days: NonNegative = Field(
+        description="Days of notice a company can expect before the scenario hits."
+    )
+    shocks: list[Shock] = Field(default_factory=list)
+    signposts: list[Signpost] = Field(default_factory=list)
+    tags: list[Slug] = Field(default_factory=list)

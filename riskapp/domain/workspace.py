@@ -1,0 +1,253 @@
+"""A workspace: every input of an assessment, checked for consistency across its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
+
+from riskapp.domain.assets import Currency, Portfolio
+from riskapp.domain.baseline import Baseline
+from riskapp.domain.common import NonNegative, ShortText, Strict, iso_alpha3_codes
+from riskapp.domain.curves import CurveSet
+from riskapp.domain.factors import FactorCatalogue
+from riskapp.domain.plans import PlanBook
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.scenarios import Scenario
+
+
+class LossBasis(StrEnum):
+    ABSOLUTE = "absolute"
+    INCREMENTAL = "incremental"
+
+
+class WorkspaceSettings(Strict):
+    """Assessment-wide settings read from workspace.yaml."""
+
+    name: ShortText
+    client: Annotated[str, Field(max_length=200)] = ""
+    currency: Currency = "EUR"
+    fx_rates: dict[Currency, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+        default_factory=dict,
+        description="Units of the workspace currency for one unit of each other currency.",
+    )
+    discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    plan_horizon_years: Annotated[int, Field(ge=1, le=50)] = 5
+    loss_basis: LossBasis = LossBasis.ABSOLUTE
+    require_readiness: bool = Field(
+        default=True,
+        description=(
+            "A plan that is not yet in place and whose slowest action takes longer than the "
+            "scenario's warning time averts nothing in that scenario."
+        ),
+    )
+    return_periods: list[NonNegative] = Field(default_factory=lambda: [10.0, 50.0, 100.0, 250.0])
+
+    def fx_to_reporting(self) -> dict[str, float]:
+        return {**self.fx_rates, self.currency: 1.0}
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """A reference between parts of a workspace that does not resolve.
+
+    `part` names the input ('assets', 'curves', 'baseline', 'plans', 'scenario:<id>'),
+    `loc` the path inside it (as pydantic reports locations) and `message` what was expected.
+    """
+
+    part: str
+    loc: tuple[str | int, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    settings: WorkspaceSettings
+    factors: FactorCatalogue
+    regions: RegionCatalogue
+    curves: CurveSet
+    baseline: Baseline
+    portfolio: Portfolio
+    scenarios: list[Scenario]
+    plans: PlanBook = field(default_factory=PlanBook)
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for s in self.scenarios:
+            if s.id == scenario_id:
+                return s
+        known = ", ".join(s.id for s in self.scenarios)
+        raise KeyError(f"unknown scenario {scenario_id!r}; known: {known}")
+
+    def with_scenarios(self, scenario_ids: list[str]) -> Workspace:
+        """The same workspace restricted to the named scenarios, in the given order."""
+        chosen = [self.scenario(sid) for sid in scenario_ids]
+        return Workspace(
+            self.settings,
+            self.factors,
+            self.regions,
+            self.curves,
+            self.baseline,
+            self.portfolio,
+            chosen,
+            self.plans,
+        )
+
+
+def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
+    """Every cross-reference that does not resolve, in a stable order."""
+    out: list[Inconsistency] = []
+    factor_ids = set(ws.factors.ids)
+    group_ids = {g.id for g in ws.regions.groups}
+    frame = ws.portfolio.frame
+    asset_ids = set(frame["id"].tolist())
+    countries = set(frame["country"].tolist())
+    known_factors = ", ".join(sorted(factor_ids))
+
+    def target_ok(target: str) -> bool:
+        return target in group_ids or target in iso_alpha3_codes()
+
+    # curves
+    for i, c in enumerate(ws.curves.curves):
+        if c.factor not in factor_ids:
+            out.append(
+                Inconsistency(
+                    "curves",
+                    ("curves", i, "factor"),
+                    f"unknown factor {c.factor!r}; expected one of {known_factors}",
+                )
+            )
+        if c.asset_id is not None and c.asset_id not in asset_ids:
+            out.append(
+                Inconsistency(
+                    "curves", ("curves", i, "asset_id"), f"no asset {c.asset_id!r} in the register"
+                )
+            )
+    # assets: types need curves, currencies need rates
+    types_with_curves = ws.curves.asset_types
+    rates = ws.settings.fx_to_reporting()
+    for row, (a_type, cur) in enumerate(zip(frame["type"], frame["currency"], strict=True)):
+        if a_type not in types_with_curves:
+            out.append(
+                Inconsistency(
+                    "assets",
+                    (row, "type"),
+                    f"asset type {a_type!r} has no vulnerability curve; known types: "
+                    + ", ".join(sorted(types_with_curves)),
+                )
+            )
+        if cur not in rates:
+            out.append(
+                Inconsistency(
+                    "assets",
+                    (row, "currency"),
+                    f"no exchange rate for {cur}; add it to fx_rates in workspace.yaml",
+                )
+            )
+    # baseline: every factor for every asset country
+    for i, e in enumerate(ws.baseline.entries):
+        if e.factor not in factor_ids:
+            out.append(
+                Inconsistency(
+                    "baseline",
+                    (i, "factor"),
+                    f"unknown factor {e.factor!r}; expected one of {known_factors}",
+                )
+            )
+    have = {(e.country, e.factor) for e in ws.baseline.entries}
+    for country in sorted(countries):
+        missing = [f for f in ws.factors.ids if (country, f) not in have]
+        if missing:
+            out.append(
+                Inconsistency(
+                    "baseline",
+                    (),
+                    f"no baseline intensity for country {country} (used by assets) and "
+                    f"factor(s) {', '.join(missing)}",
+                )
+            )
+    # scenarios
+    seen: set[str] = set()
+    for s in ws.scenarios:
+        part = f"scenario:{s.id}"
+        if s.id in seen:
+            out.append(Inconsistency(part, ("id",), f"scenario id {s.id!r} is used twice"))
+        seen.add(s.id)
+        for i, shock in enumerate(s.shocks):
+            if shock.factor not in factor_ids:
+                out.append(
+                    Inconsistency(
+                        part,
+                        ("shocks", i, "factor"),
+                        f"unknown factor {shock.factor!r}; expected one of {known_factors}",
+                    )
+                )
+            if not target_ok(shock.target):
+                out.append(
+                    Inconsistency(
+                        part,
+                        ("shocks", i, "target"),
+                        f"unknown target {shock.target!r}; expected an ISO 3166-1 alpha-3 code "
+                        "or a region group id",
+                    )
+                )
+    # plans
+    scenario_ids = {s.id for s in ws.scenarios}
+    for p_i, plan in enumerate(ws.plans.plans):
+        base: tuple[str | int, ...] = ("plans", p_i)
+        for j, sid in enumerate(plan.trigger.scenarios):
+            if sid not in scenario_ids:
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "trigger", "scenarios", j),
+                        f"unknown scenario {sid!r}",
+                    )
+                )
+        for j, level in enumerate(plan.trigger.factor_levels):
+            if level.factor not in factor_ids:
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "trigger", "factor_levels", j, "factor"),
+                        f"unknown factor {level.factor!r}; expected one of {known_factors}",
+                    )
+                )
+            if not target_ok(level.region):
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "trigger", "factor_levels", j, "region"),
+                        f"unknown region {level.region!r}",
+                    )
+                )
+        for j, aid in enumerate(plan.coverage.asset_ids):
+            if aid not in asset_ids:
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "coverage", "asset_ids", j),
+                        f"no asset {aid!r} in the register",
+                    )
+                )
+        for j, region in enumerate(plan.coverage.regions):
+            if not target_ok(region):
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "coverage", "regions", j),
+                        f"unknown region {region!r}",
+                    )
+                )
+        for key in ("damage_multiplier", "intensity_reduction"):
+            for fid in getattr(plan.effect, key):
+                if fid not in factor_ids:
+                    out.append(
+                        Inconsistency(
+                            "plans",
+                            (*base, "effect", key, fid),
+                            f"unknown factor {fid!r}; expected one of {known_factors}",
+                        )
+                    )
+    return out

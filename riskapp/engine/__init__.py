@@ -1,0 +1,38 @@
+"""The scoring engine: pure functions over arrays. No I/O, no UI."""
+
+from riskapp.engine.aggregate import DIMENSIONS, key_figures, loss_table, losses_by
+from riskapp.engine.damage import combine, group_assets, group_damage, incremental, interpolate
+from riskapp.engine.exceedance import (
+    exceedance_curve,
+    expected_annual_loss,
+    loss_at_return_periods,
+)
+from riskapp.engine.intensity import apply_shock, ordered_shocks, scenario_intensities
+from riskapp.engine.plans import PlanEvaluation, annuity_factor, coverage_matrix, evaluate_plans
+from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
+
+__all__ = [
+    "DIMENSIONS",
+    "PlanEvaluation",
+    "ScoreInputs",
+    "ScoreResult",
+    "annuity_factor",
+    "apply_shock",
+    "combine",
+    "coverage_matrix",
+    "evaluate_plans",
+    "exceedance_curve",
+    "expected_annual_loss",
+    "group_assets",
+    "group_damage",
+    "incremental",
+    "interpolate",
+    "key_figures",
+    "loss_at_return_periods",
+    "loss_table",
+    "losses_by",
+    "ordered_shocks",
+    "prepare",
+    "scenario_intensities",
+    "score",
+]

@@ -1,0 +1,131 @@
+"""Aggregations of a score by asset, country, region group, asset type, factor and scenario.
+
+Each table has one row per key, one column per scenario (loss in the workspace currency) and
+an `eal` column (expected annual loss). Rows add up to the portfolio totals for every
+dimension except region groups: groups may overlap (a country can be Nordic and Arctic), so
+their rows add up only when the groups do not.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.workspace import Workspace
+from riskapp.engine.scoring import ScoreResult
+
+Dimension = Literal["asset", "country", "region_group", "asset_type", "factor", "scenario"]
+DIMENSIONS: tuple[Dimension, ...] = (
+    "asset",
+    "country",
+    "region_group",
+    "asset_type",
+    "factor",
+    "scenario",
+)
+
+
+def _with_eal(values: np.ndarray, index: list[str], result: ScoreResult, name: str) -> pd.DataFrame:
+    table = pd.DataFrame(values, index=pd.Index(index, name=name), columns=result.scenario_ids)
+    table["eal"] = values @ result.frequencies
+    return table
+
+
+def losses_by(
+    ws: Workspace, result: ScoreResult, dimension: Dimension
+) -> pd.DataFrame:
+    """Loss per scenario and expected annual loss, by the chosen dimension."""
+    frame = ws.portfolio.frame
+    if dimension == "scenario":
+        table = pd.DataFrame(
+            {
+                "frequency": result.frequencies,
+                "loss": result.scenario_loss(),
+            },
+            index=pd.Index(result.scenario_ids, name="scenario"),
+        )
+        table["contribution_to_eal"] = table["frequency"] * table["loss"]
+        return table
+    if dimension == "factor":
+        return _with_eal(result.scenario_factor_loss().T, result.factor_ids, result, "factor")
+    loss = result.asset_loss()
+    if dimension == "asset":
+        return _with_eal(loss, frame["id"].tolist(), result, "asset")
+    if dimension == "asset_type":
+        codes, uniques = pd.factorize(frame["type"], sort=True)
+        return _with_eal(_sum_rows(loss, codes, len(uniques)), list(uniques), result, "asset_type")
+    by_country = _sum_rows(loss, result.inputs.country_index, len(result.countries))
+    present = np.unique(result.inputs.country_index)
+    if dimension == "country":
+        return _with_eal(
+            by_country[present], [result.countries[i] for i in present], result, "country"
+        )
+    return _by_region_group(by_country, result, ws.regions)
+
+
+def _sum_rows(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, codes, values)
+    return out
+
+
+def _by_region_group(
+    by_country: np.ndarray, result: ScoreResult, regions: RegionCatalogue
+) -> pd.DataFrame:
+    c_index = {c: i for i, c in enumerate(result.countries)}
+    rows, names = [], []
+    for group in regions.groups:
+        idx = [c_index[c] for c in group.members if c in c_index]
+        rows.append(by_country[idx].sum(axis=0) if idx else np.zeros(by_country.shape[1]))
+        names.append(group.id)
+    values = np.array(rows) if rows else np.zeros((0, len(result.scenario_ids)))
+    return _with_eal(values, names, result, "region_group")
+
+
+def loss_table(ws: Workspace, result: ScoreResult) -> pd.DataFrame:
+    """Long table: one row per (scenario, asset) with damage ratio, loss and loss by factor."""
+    frame = ws.portfolio.frame
+    n_a, n_s = len(frame), len(result.scenario_ids)
+    damage = result.asset_damage_ratio()  # (A, S)
+    parts = []
+    for s_i, sid in enumerate(result.scenario_ids):
+        part = pd.DataFrame(
+            {
+                "scenario_id": sid,
+                "asset_id": frame["id"],
+                "asset_name": frame["name"],
+                "asset_type": frame["type"],
+                "country": frame["country"],
+                "exposed_value": result.inputs.exposed_value,
+                "damage_ratio": damage[:, s_i],
+                "loss": result.inputs.exposed_value * damage[:, s_i],
+            }
+        )
+        factor_loss = result.asset_factor_loss(s_i)
+        for f_i, fid in enumerate(result.factor_ids):
+            part[f"loss_{fid}"] = factor_loss[:, f_i]
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    assert len(out) == n_a * n_s
+    return out
+
+
+def key_figures(ws: Workspace, result: ScoreResult) -> dict[str, float | str]:
+    """Headline numbers of an assessment."""
+    losses = result.scenario_loss()
+    worst = int(np.argmax(losses)) if len(losses) else -1
+    figures: dict[str, float | str] = {
+        "assets": float(len(ws.portfolio)),
+        "exposed_value": result.total_exposed_value,
+        "expected_annual_loss": result.expected_annual_loss(),
+        "worst_scenario": result.scenario_ids[worst] if worst >= 0 else "",
+        "worst_scenario_loss": float(losses[worst]) if worst >= 0 else 0.0,
+    }
+    for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
+        figures[f"loss_at_{rp:g}y"] = loss
+    return figures

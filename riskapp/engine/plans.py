@@ -1,0 +1,277 @@
+"""Contingency plans: triggers, readiness, residual and averted loss, cost and benefit-cost.
+
+A plan is *effective* in a scenario when it is not retired, its trigger fires (any of: the
+scenario is listed; a listed factor reaches its level in any country of the region; the gross
+loss of the covered assets reaches the amount) and, if the workspace requires readiness, the
+plan is in place (ready/active) or its slowest action's lead time fits the scenario's warning
+time.
+
+For the assets it covers an effective plan lowers the intensity felt (`intensity_reduction`,
+reductions of several plans add up) and scales damage (`damage_multiplier`, multipliers of
+several plans multiply). Since curves never fall and multipliers are at most 1, a plan never
+raises a loss.
+
+    cost_npv    = one_off + annual * A,      A = sum_{t=1..H} (1 + r)^-t
+    averted_npv = averted_EAL * A
+    BCR         = averted_npv / cost_npv
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from riskapp.domain.plans import Plan, PlanStatus
+from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.engine.damage import combine, group_assets, group_damage, incremental
+from riskapp.engine.intensity import region_max_intensity
+from riskapp.engine.scoring import ScoreResult, score
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def annuity_factor(rate: float, years: int) -> float:
+    """Present value of 1 per year for `years` years, paid at each year's end."""
+    t = np.arange(1, years + 1, dtype=float)
+    return float(np.sum((1.0 + rate) ** -t))
+
+
+def coverage_matrix(ws: Workspace) -> BoolArray:
+    """(A, P) whether each plan covers each asset."""
+    frame = ws.portfolio.frame
+    plans = ws.plans.plans
+    out = np.ones((len(frame), len(plans)), dtype=bool)
+    exploded = frame["tags"].explode()
+    for p_i, plan in enumerate(plans):
+        cov = plan.coverage
+        mask = np.ones(len(frame), dtype=bool)
+        if cov.asset_ids:
+            mask &= frame["id"].isin(cov.asset_ids).to_numpy()
+        if cov.asset_types:
+            mask &= frame["type"].isin(cov.asset_types).to_numpy()
+        if cov.tags:
+            hit = exploded.isin(cov.tags).groupby(level=0).any()
+            mask &= hit.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+        if cov.regions:
+            members = {c for r in cov.regions for c in ws.regions.members(r)}
+            mask &= frame["country"].isin(members).to_numpy()
+        out[:, p_i] = mask
+    return out
+
+
+@dataclass(frozen=True)
+class PlanEvaluation:
+    plans: list[Plan]
+    scenario_ids: list[str]
+    frequencies: FloatArray  # (S,)
+    coverage: BoolArray  # (A, P)
+    triggered: BoolArray  # (S, P)
+    ready: BoolArray  # (S, P)
+    gap_days: FloatArray  # (S, P)
+    effective: BoolArray  # (S, P)
+    gross_loss: FloatArray  # (S,)
+    residual_loss: FloatArray  # (S,) with every effective plan applied together
+    residual_asset_loss: FloatArray  # (A, S)
+    averted_alone: FloatArray  # (S, P) loss each plan averts on its own
+    covered_value: FloatArray  # (P,)
+    annuity: float
+    basis: LossBasis
+
+    @property
+    def plan_ids(self) -> list[str]:
+        return [p.id for p in self.plans]
+
+    def averted_eal(self) -> FloatArray:
+        """(P,) expected annual loss each plan averts on its own."""
+        result: FloatArray = self.frequencies @ self.averted_alone
+        return result
+
+    def cost_npv(self) -> FloatArray:
+        one_off = np.array([p.one_off_cost for p in self.plans], dtype=float)
+        annual = np.array([p.annual_cost for p in self.plans], dtype=float)
+        result: FloatArray = one_off + annual * self.annuity
+        return result
+
+    def averted_npv(self) -> FloatArray:
+        result: FloatArray = self.averted_eal() * self.annuity
+        return result
+
+    def benefit_cost_ratio(self) -> FloatArray:
+        """(P,) averted NPV / cost NPV; infinite for a free plan that averts something."""
+        cost = self.cost_npv()
+        benefit = self.averted_npv()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bcr = np.where(cost > 0, benefit / np.where(cost > 0, cost, 1.0), np.inf)
+        result: FloatArray = np.where((cost == 0) & (benefit == 0), np.nan, bcr)
+        return result
+
+    def gross_eal(self) -> float:
+        return float(self.frequencies @ self.gross_loss)
+
+    def residual_eal(self) -> float:
+        return float(self.frequencies @ self.residual_loss)
+
+    def table(self) -> pd.DataFrame:
+        """One row per plan: triggers, readiness, cost and benefit."""
+        rows = []
+        for p_i, plan in enumerate(self.plans):
+            trig = [s for s_i, s in enumerate(self.scenario_ids) if self.triggered[s_i, p_i]]
+            late = [
+                s
+                for s_i, s in enumerate(self.scenario_ids)
+                if self.triggered[s_i, p_i] and not self.ready[s_i, p_i]
+            ]
+            gaps = self.gap_days[self.triggered[:, p_i], p_i]
+            rows.append(
+                {
+                    "plan_id": plan.id,
+                    "title": plan.title,
+                    "owner": plan.owner,
+                    "status": plan.status.value,
+                    "covered_assets": int(self.coverage[:, p_i].sum()),
+                    "covered_value": float(self.covered_value[p_i]),
+                    "triggered_in": trig,
+                    "not_ready_in": late,
+                    "lead_time_days": plan.lead_time_days,
+                    "max_gap_days": float(gaps.max()) if gaps.size else 0.0,
+                    "one_off_cost": plan.one_off_cost,
+                    "annual_cost": plan.annual_cost,
+                    "cost_npv": float(self.cost_npv()[p_i]),
+                    "averted_eal": float(self.averted_eal()[p_i]),
+                    "averted_npv": float(self.averted_npv()[p_i]),
+                    "benefit_cost_ratio": float(self.benefit_cost_ratio()[p_i]),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def scenario_table(self) -> pd.DataFrame:
+        """One row per scenario: gross, residual and averted loss with all plans applied."""
+        return pd.DataFrame(
+            {
+                "scenario_id": self.scenario_ids,
+                "frequency": self.frequencies,
+                "gross_loss": self.gross_loss,
+                "residual_loss": self.residual_loss,
+                "averted_loss": self.gross_loss - self.residual_loss,
+                "plans_effective": [
+                    [p.id for p_i, p in enumerate(self.plans) if self.effective[s_i, p_i]]
+                    for s_i in range(len(self.scenario_ids))
+                ],
+            }
+        )
+
+
+def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEvaluation:
+    """Evaluate every plan of a workspace against every scenario."""
+    result = result or score(ws)
+    inputs = result.inputs
+    plans = ws.plans.plans
+    n_s, n_p = len(ws.scenarios), len(plans)
+    factors = inputs.factor_ids
+    f_index = {f: j for j, f in enumerate(factors)}
+    cov = coverage_matrix(ws)
+    asset_loss = result.asset_loss()  # (A, S)
+    covered_loss = cov.T.astype(float) @ asset_loss  # (P, S)
+
+    triggered = np.zeros((n_s, n_p), dtype=bool)
+    sids = [s.id for s in ws.scenarios]
+    for p_i, plan in enumerate(plans):
+        if plan.status is PlanStatus.RETIRED:
+            continue
+        t = plan.trigger
+        triggered[:, p_i] = np.isin(sids, t.scenarios)
+        for level in t.factor_levels:
+            j = f_index.get(level.factor)
+            if j is None:
+                continue
+            peak = region_max_intensity(
+                result.intensities, inputs.countries, ws.regions.members(level.region), j
+            )
+            triggered[:, p_i] |= peak >= level.at_least
+        if t.loss_at_least is not None:
+            triggered[:, p_i] |= covered_loss[p_i] >= t.loss_at_least
+
+    warning = np.array([s.warning_time_days for s in ws.scenarios], dtype=float)
+    lead = np.array([p.lead_time_days for p in plans], dtype=float)
+    in_place = np.array([p.in_place for p in plans], dtype=bool)
+    gap = np.where(in_place[np.newaxis, :], 0.0, np.maximum(lead[np.newaxis, :] - warning[:, None], 0))
+    ready = gap <= 0
+    effective = triggered & (ready | (not ws.settings.require_readiness))
+
+    mult = np.ones((n_p, len(factors)))
+    red = np.zeros((n_p, len(factors)))
+    for p_i, plan in enumerate(plans):
+        for fid, m in plan.effect.damage_multiplier.items():
+            if fid in f_index:
+                mult[p_i, f_index[fid]] = m
+        for fid, r in plan.effect.intensity_reduction.items():
+            if fid in f_index:
+                red[p_i, f_index[fid]] = r
+
+    frame = ws.portfolio.frame
+    overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
+    groups = group_assets(
+        frame["id"].to_numpy(dtype=object),
+        frame["type"].to_numpy(dtype=object),
+        inputs.country_index,
+        overrides,
+        coverage=cov,
+    )
+    group_value = np.bincount(groups.of_asset, weights=inputs.exposed_value, minlength=groups.count)
+    g_cov = groups.coverage.astype(float)  # (G, P)
+    intensities = result.intensities
+
+    base_c: FloatArray | None = None
+    base_a: FloatArray | None = None
+    if result.basis is LossBasis.INCREMENTAL:
+        base_c, base_a = combine(
+            group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves)
+        )
+
+    def residual_damage(active: BoolArray) -> FloatArray:
+        """(S, G) combined damage with the `active` (S, P) plans applied."""
+        act = active.astype(float)
+        reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, red)
+        with np.errstate(divide="ignore"):
+            log_m = np.where(mult > 0, np.log(np.where(mult > 0, mult, 1.0)), 0.0)
+        zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
+        factor_mult = np.where(zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m)))
+        raw = group_damage(groups, intensities, factors, ws.curves, reduction) * factor_mult
+        combined, attributed = combine(raw)
+        if base_c is not None and base_a is not None:
+            combined, attributed = incremental(combined, attributed, base_c, base_a)
+        return combined
+
+    gross_d = residual_damage(np.zeros((n_s, n_p), dtype=bool))
+    gross = gross_d @ group_value
+    res_d = residual_damage(effective)
+    residual = res_d @ group_value
+    averted_alone = np.zeros((n_s, n_p))
+    for p_i in range(n_p):
+        only = np.zeros((n_s, n_p), dtype=bool)
+        only[:, p_i] = effective[:, p_i]
+        if only.any():
+            averted_alone[:, p_i] = gross - residual_damage(only) @ group_value
+
+    residual_asset = inputs.exposed_value[:, np.newaxis] * res_d.T[groups.of_asset]
+    return PlanEvaluation(
+        plans=list(plans),
+        scenario_ids=sids,
+        frequencies=result.frequencies,
+        coverage=cov,
+        triggered=triggered,
+        ready=ready,
+        gap_days=gap,
+        effective=effective,
+        gross_loss=gross,
+        residual_loss=residual,
+        residual_asset_loss=residual_asset,
+        averted_alone=averted_alone,
+        covered_value=cov.T.astype(float) @ inputs.exposed_value,
+        annuity=annuity_factor(ws.settings.discount_rate, ws.settings.plan_horizon_years),
+        basis=result.basis,
+    )

@@ -1,0 +1,227 @@
+"""Tabular inputs (CSV and XLSX): the asset register and the baseline.
+
+Rows are numbered as a spreadsheet numbers them (header = row 1). Every problem in every row
+is collected before anything is returned; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from riskapp.domain.assets import ASSET_COLUMNS, Asset
+from riskapp.domain.baseline import BaselineEntry
+from riskapp.io.errors import InputError, Problem, pydantic_message
+from riskapp.io.yamlfile import read_text
+
+MAX_CSV_BYTES = 512_000_000
+MAX_XLSX_BYTES = 100_000_000
+MAX_PROBLEMS = 200
+
+LIST_FIELDS = {"tags", "depends_on"}
+OPTIONAL_FIELDS = {"lat", "lon"}
+BASELINE_COLUMNS = ["country", "factor", "intensity", "source"]
+
+
+def read_rows(path: Path, label: str | None = None) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    """Header and (row number, cells) of a CSV or XLSX file."""
+    name = label or str(path)
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path, name)
+    if suffix not in {".csv", ".txt"}:
+        raise InputError([Problem(name, None, "", "expected a .csv or .xlsx file")])
+    text = read_text(path, MAX_CSV_BYTES, name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+        rows = []
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                rows.append((reader.line_num, list(cells)))
+    except csv.Error as exc:
+        raise InputError([Problem(name, reader.line_num, "", f"malformed CSV: {exc}")]) from None
+    return header, rows
+
+
+def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+    import openpyxl
+
+    if not path.exists():
+        raise InputError([Problem(name, None, "", "file not found")])
+    if path.stat().st_size > MAX_XLSX_BYTES:
+        raise InputError([Problem(name, None, "", "file is larger than 100 MB")])
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise InputError([Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]) from None
+    try:
+        sheet = book.worksheets[0]
+        it = sheet.iter_rows(values_only=True)
+        first = next(it, None)
+        if first is None:
+            raise InputError([Problem(name, None, "", "workbook is empty")])
+        header = ["" if h is None else str(h).strip() for h in first]
+        rows = []
+        for n, cells in enumerate(it, start=2):
+            values = ["" if c is None else c for c in cells]
+            if any(str(v).strip() for v in values):
+                rows.append((n, values))
+    finally:
+        book.close()
+    return header, rows
+
+
+def _check_header(
+    header: list[str], allowed: list[str], required: set[str], name: str
+) -> list[Problem]:
+    problems = []
+    for col in header:
+        if col not in allowed:
+            problems.append(
+                Problem(name, 1, col, f"unknown column; expected columns: {', '.join(allowed)}", "row")
+            )
+    dupes = {c for c in header if header.count(c) > 1}
+    for col in sorted(dupes):
+        problems.append(Problem(name, 1, col, "column appears more than once", "row"))
+    for col in allowed:
+        if col in required and col not in header:
+            problems.append(Problem(name, 1, col, "required column is missing", "row"))
+    return problems
+
+
+def _records(
+    header: list[str],
+    rows: list[tuple[int, list[Any]]],
+    convert: Callable[[str, Any], Any],
+    name: str,
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    records, problems = [], []
+    width = len(header)
+    for line, cells in rows:
+        if len(cells) > width and any(str(c).strip() for c in cells[width:]):
+            problems.append(
+                Problem(name, line, "", f"row has {len(cells)} cells; the header has {width}", "row")
+            )
+            continue
+        cells = list(cells) + [""] * (width - len(cells))
+        records.append({col: convert(col, cells[i]) for i, col in enumerate(header) if col})
+    return records, problems
+
+
+def _validate_rows(
+    model: type[BaseModel],
+    records: list[dict[str, Any]],
+    lines: list[int],
+    name: str,
+) -> tuple[list[Any], list[Problem]]:
+    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    try:
+        return adapter.validate_python(records), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            row = lines[loc[0]] if loc and isinstance(loc[0], int) else None
+            field = ".".join(str(p) for p in loc[1:2])
+            problems.append(Problem(name, row, field, pydantic_message(err), "row"))
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(Problem(name, None, "", "more problems not shown", "row"))
+                break
+        return [], problems
+
+
+def _asset_cell(col: str, value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    if col in LIST_FIELDS:
+        if value in ("", None):
+            return []
+        return [v.strip() for v in str(value).split(";") if v.strip()]
+    if col in OPTIONAL_FIELDS and value == "":
+        return None
+    if value == "" and col in {"annual_revenue_at_stake", "currency", "criticality", "owner"}:
+        return _DROP
+    return value
+
+
+_DROP = object()
+
+
+def load_assets(path: Path, label: str | None = None) -> list[Asset]:
+    """Read and validate an asset register (CSV or XLSX); raise InputError listing every
+    problem with its row."""
+    name = label or str(path)
+    header, rows = read_rows(path, name)
+    required = {"id", "name", "type", "country", "replacement_value"}
+    problems = _check_header(header, ASSET_COLUMNS, required, name)
+    if problems:
+        raise InputError(problems)
+    if not rows:
+        raise InputError([Problem(name, None, "", "the register has a header but no assets")])
+    records, problems = _records(header, rows, _asset_cell, name)
+    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
+    lines = [line for line, _ in rows]
+    assets, more = _validate_rows(Asset, records, lines, name)
+    problems += more
+    if not problems:
+        seen: dict[str, int] = {}
+        ids = [a.id for a in assets]
+        for asset, line in zip(assets, lines, strict=True):
+            if asset.id in seen:
+                problems.append(
+                    Problem(
+                        name, line, "id", f"duplicate id {asset.id!r} (first on row {seen[asset.id]})", "row"
+                    )
+                )
+            seen.setdefault(asset.id, line)
+        known = set(ids)
+        for asset, line in zip(assets, lines, strict=True):
+            for dep in asset.depends_on:
+                if dep not in known:
+                    problems.append(
+                        Problem(name, line, "depends_on", f"no asset {dep!r} in the register", "row")
+                    )
+    if problems:
+        raise InputError(problems)
+    return assets
+
+
+def _baseline_cell(col: str, value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def load_baseline(path: Path, label: str | None = None) -> tuple[list[BaselineEntry], list[int]]:
+    """Read and validate baseline intensities; returns the entries and their row numbers."""
+    name = label or str(path)
+    header, rows = read_rows(path, name)
+    problems = _check_header(header, BASELINE_COLUMNS, {"country", "factor", "intensity"}, name)
+    if problems:
+        raise InputError(problems)
+    records, problems = _records(header, rows, _baseline_cell, name)
+    lines = [line for line, _ in rows]
+    entries, more = _validate_rows(BaselineEntry, records, lines, name)
+    problems += more
+    if not problems:
+        seen: dict[tuple[str, str], int] = {}
+        for e, line in zip(entries, lines, strict=True):
+            key = (e.country, e.factor)
+            if key in seen:
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        "country",
+                        f"second row for {e.country} / {e.factor} (first on row {seen[key]})",
+                        "row",
+                    )
+                )
+            seen.setdefault(key, line)
+    if problems:
+        raise InputError(problems)
+    return entries, lines

@@ -1,0 +1,212 @@
+"""Load a workspace directory: settings, factors, regions, curves, baseline, assets, scenarios,
+plans. Every problem in every file is collected and reported together."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from riskapp.domain.assets import Asset, Portfolio, find_cycle
+from riskapp.domain.baseline import Baseline
+from riskapp.domain.common import Strict
+from riskapp.domain.curves import CurveSet
+from riskapp.domain.factors import FactorCatalogue
+from riskapp.domain.plans import PlanBook
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.scenarios import Scenario
+from riskapp.domain.workspace import Workspace, WorkspaceSettings, find_inconsistencies
+from riskapp.io.errors import InputError, Problem, problems_from_validation
+from riskapp.io.tables import load_assets, load_baseline, read_rows
+from riskapp.io.yamlfile import LineMap, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+MANIFEST = "workspace.yaml"
+
+
+class WorkspacePaths(Strict):
+    """Where a workspace's files are, relative to workspace.yaml."""
+
+    factors: str = "factors.yaml"
+    regions: str = "regions.yaml"
+    curves: str = "curves.yaml"
+    baseline: str = "baseline.csv"
+    assets: str = "assets.csv"
+    plans: str = "plans.yaml"
+    scenarios: str = Field(default="scenarios", description="Folder of scenario YAML files.")
+
+
+class WorkspaceManifest(WorkspaceSettings):
+    """workspace.yaml: the assessment's settings and where its files are."""
+
+    paths: WorkspacePaths = Field(default_factory=WorkspacePaths)
+
+    def settings(self) -> WorkspaceSettings:
+        return WorkspaceSettings(**self.model_dump(exclude={"paths"}))
+
+
+def display(path: Path) -> str:
+    """A path as a user would type it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
+    """Load one YAML file into a model; problems carry the YAML line of each field."""
+    name = display(path)
+    data, lines = load_yaml(path, name)
+    if not isinstance(data, dict):
+        raise InputError(
+            [Problem(name, 1, "", f"expected a mapping of keys to values, found {type(data).__name__}")]
+        )
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(exc, name, lines.line)) from None
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def load_scenario(path: Path) -> tuple[Scenario, LineMap]:
+    scenario, lines = load_model(path, Scenario)
+    if scenario.id != path.stem:
+        raise InputError(
+            [
+                Problem(
+                    display(path),
+                    lines.line(("id",)),
+                    "id",
+                    f"scenario id {scenario.id!r} must match the file name {path.stem!r}",
+                )
+            ]
+        )
+    return scenario, lines
+
+
+def _collect(problems: list[Problem], fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def manifest_path(path: str | Path) -> Path:
+    p = Path(path)
+    return p / MANIFEST if p.is_dir() else p
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Load and check a whole workspace (a folder with workspace.yaml, or that file)."""
+    mpath = manifest_path(path)
+    root = mpath.parent
+    problems: list[Problem] = []
+    loaded = _collect(problems, load_model, mpath, WorkspaceManifest)
+    if loaded is None:
+        raise InputError(problems)
+    manifest: WorkspaceManifest = loaded[0]
+    paths = manifest.paths
+
+    factors = _collect(problems, load_model, root / paths.factors, FactorCatalogue)
+    regions = _collect(problems, load_model, root / paths.regions, RegionCatalogue)
+    curves = _collect(problems, load_model, root / paths.curves, CurveSet)
+    baseline = _collect(problems, load_baseline, root / paths.baseline, display(root / paths.baseline))
+    assets_path = root / paths.assets
+    assets: list[Asset] | None = _collect(problems, load_assets, assets_path, display(assets_path))
+    plans_path = root / paths.plans
+    plans = _collect(problems, load_model, plans_path, PlanBook) if plans_path.exists() else (
+        PlanBook(),
+        LineMap({}),
+    )
+    scen_dir = root / paths.scenarios
+    scenarios: list[tuple[Scenario, LineMap, Path]] = []
+    if not scen_dir.is_dir():
+        problems.append(Problem(display(scen_dir), None, "", "scenario folder not found"))
+    else:
+        files = scenario_files(scen_dir)
+        if not files:
+            problems.append(Problem(display(scen_dir), None, "", "no scenario files (*.yaml)"))
+        for f in files:
+            got = _collect(problems, load_scenario, f)
+            if got is not None:
+                scenarios.append((got[0], got[1], f))
+    if problems:
+        raise InputError(problems)
+
+    asset_rows: list[int] = []
+    if assets is not None:
+        _, rows = read_rows(assets_path, display(assets_path))
+        asset_rows = [line for line, _ in rows]
+        cycle = find_cycle({a.id: a.depends_on for a in assets if a.depends_on})
+        if cycle:
+            row = asset_rows[[a.id for a in assets].index(cycle[0])]
+            raise InputError(
+                [
+                    Problem(
+                        display(assets_path),
+                        row,
+                        "depends_on",
+                        "dependency cycle: " + " -> ".join(cycle),
+                        "row",
+                    )
+                ]
+            )
+    ws = Workspace(
+        settings=manifest.settings(),
+        factors=factors[0],
+        regions=regions[0],
+        curves=curves[0],
+        baseline=Baseline(entries=baseline[0]),
+        portfolio=Portfolio.from_assets(assets or []),
+        scenarios=[s for s, _, _ in scenarios],
+        plans=plans[0],
+    )
+    issues = find_inconsistencies(ws)
+    if issues:
+        by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
+        out = []
+        for issue in issues:
+            if issue.part == "assets":
+                row_i = issue.loc[0]
+                line = asset_rows[row_i] if isinstance(row_i, int) else None
+                out.append(
+                    Problem(display(assets_path), line, str(issue.loc[-1]), issue.message, "row")
+                )
+            elif issue.part == "baseline":
+                row_i = issue.loc[0] if issue.loc else None
+                line = baseline[1][row_i] if isinstance(row_i, int) else None
+                field = str(issue.loc[-1]) if issue.loc else ""
+                out.append(
+                    Problem(display(root / paths.baseline), line, field, issue.message, "row")
+                )
+            elif issue.part.startswith("scenario:"):
+                lines, f = by_scenario[issue.part.split(":", 1)[1]]
+                out.append(
+                    Problem(display(f), lines.line(issue.loc), _field(issue.loc), issue.message)
+                )
+            else:
+                source = {"curves": (curves, paths.curves), "plans": (plans, paths.plans)}
+                model_lines, rel = source[issue.part]
+                out.append(
+                    Problem(
+                        display(root / rel),
+                        model_lines[1].line(issue.loc),
+                        _field(issue.loc),
+                        issue.message,
+                    )
+                )
+        raise InputError(out)
+    return ws
+
+
+def _field(loc: tuple[str | int, ...]) -> str:
+    from riskapp.io.errors import loc_to_field
+
+    return loc_to_field(loc)

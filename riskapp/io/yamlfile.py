@@ -1,0 +1,136 @@
+"""Safe YAML loading that remembers the line of every key and list item.
+
+Only plain data is built (yaml.SafeLoader: no Python objects are ever constructed);
+duplicate keys, oversized files, non-UTF-8 text and alias bombs are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from riskapp.io.errors import InputError, Problem
+
+MAX_YAML_BYTES = 5_000_000
+MAX_NODES = 500_000
+
+Path_ = tuple[str | int, ...]
+
+
+def read_text(path: Path, max_bytes: int, label: str | None = None) -> str:
+    """File contents as text; clear errors for missing, empty, huge or non-UTF-8 files."""
+    name = label or str(path)
+    if not path.exists():
+        raise InputError([Problem(name, None, "", "file not found")])
+    if path.is_dir():
+        raise InputError([Problem(name, None, "", "expected a file, found a directory")])
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"file is {size / 1e6:.1f} MB; the limit for this kind of file is "
+                    f"{max_bytes / 1e6:.0f} MB",
+                )
+            ]
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    line,
+                    "",
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+    if not text.strip():
+        raise InputError([Problem(name, None, "", "file is empty")])
+    return text
+
+
+class LineMap:
+    """Line numbers (1-based) of the nodes of a YAML document, by their path."""
+
+    def __init__(self, lines: dict[Path_, int]) -> None:
+        self._lines = lines
+
+    def line(self, loc: Path_) -> int | None:
+        """Line of the deepest known node on `loc` (pydantic error locations fit)."""
+        loc = tuple(loc)
+        while True:
+            if loc in self._lines:
+                return self._lines[loc]
+            if not loc:
+                return None
+            loc = loc[:-1]
+
+
+def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], counter: list[int], name: str) -> None:
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise InputError(
+            [Problem(name, None, "", f"document has more than {MAX_NODES} nodes (alias bomb?)")]
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise InputError(
+                    [
+                        Problem(
+                            name,
+                            line,
+                            ".".join(str(p) for p in (*path, key)),
+                            f"duplicate key {key!r} (first given on line {seen[key]})",
+                        )
+                    ]
+                )
+            seen[key] = line
+            lines[(*path, key)] = line
+            _walk(value_node, (*path, key), lines, counter, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), lines, counter, name)
+
+
+def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
+    """Parse one YAML document safely; return the data and the line map."""
+    name = label or str(path)
+    text = read_text(path, MAX_YAML_BYTES, name)
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError([Problem(name, None, "", "file holds no YAML document")])
+        lines: dict[Path_, int] = {}
+        _walk(node, (), lines, [0], name)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "invalid YAML"
+        if "constructor for the tag" in what:
+            what = what.replace("could not determine a constructor for the tag", "tag")
+            what += " is not allowed: riskapp files hold plain data only"
+        raise InputError([Problem(name, line, "", f"malformed YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, None, "", f"malformed YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    return data, LineMap(lines)
