@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from riskapp.domain import Workspace
+from riskapp.io import load_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = Path(__file__).resolve().parent / "data" / "tiny"
+DEMO = ROOT / "demo"
+
+
+@pytest.fixture(scope="session")
+def tiny() -> Workspace:
+    return load_workspace(TINY)
+
+
+@pytest.fixture(scope="session")
+def demo() -> Workspace:
+    return load_workspace(DEMO)
