@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from riskapp.domain.workspace import LossBasis, Workspace
 from riskapp.format import money, percent, ratio
@@ -43,7 +45,7 @@ def _load(workspace: Path, scenarios: list[str] | None) -> Workspace:
         _fail(exc.problems)
         raise  # unreachable, keeps type checkers content
     except KeyError as exc:
-        err.print(f"[red]{exc.args[0]}[/red]")
+        err.print(Text(str(exc.args[0]), style="red"))
         raise typer.Exit(2) from None
     return ws
 
@@ -73,7 +75,7 @@ def validate(
         if found:
             problems.extend(found)
         else:
-            out.print(f"[green]ok[/green] {path} ({kind})", highlight=False)
+            out.print(f"[green]ok[/green] {escape(str(path))} ({kind})", highlight=False)
     if problems:
         _fail(problems)
 
@@ -102,7 +104,7 @@ def score(
     cur = ws.settings.currency
     figures = key_figures(ws, result)
 
-    out.rule(f"[bold]{ws.settings.name}[/bold]")
+    out.rule(Text(ws.settings.name, style="bold"))
     out.print(
         f"{len(ws.portfolio)} assets, {len(ws.scenarios)} scenarios, "
         f"{len(ws.factors.factors)} factors; losses are {result.basis.value}",
@@ -112,7 +114,8 @@ def score(
     kf.add_row("Portfolio exposed value", money(result.total_exposed_value, cur))
     kf.add_row("Expected annual loss", money(result.expected_annual_loss(), cur))
     kf.add_row(
-        "Worst scenario", f"{figures['worst_scenario']} ({money(float(figures['worst_scenario_loss']), cur)})"
+        "Worst scenario",
+        f"{figures['worst_scenario']} ({money(float(figures['worst_scenario_loss']), cur)})",
     )
     for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
         kf.add_row(f"Loss at 1-in-{rp:g}-year", money(loss, cur))
@@ -125,7 +128,7 @@ def score(
     total = result.total_exposed_value or 1.0
     for sid, row in by_s.iterrows():
         t.add_row(
-            str(sid),
+            Text(str(sid)),
             percent(row["frequency"]),
             money(row["loss"], cur),
             percent(row["loss"] / total, 2),
@@ -138,7 +141,7 @@ def score(
     t.add_column("factor")
     t.add_column("EAL", justify="right")
     for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
-        t.add_row(ws.factors.get(str(fid)).name, money(row["eal"], cur))
+        t.add_row(Text(ws.factors.get(str(fid)).name), money(row["eal"], cur))
     out.print(t)
 
     by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
@@ -147,15 +150,20 @@ def score(
     for col in ("asset", "type", "country", "EAL"):
         t.add_column(col, justify="right" if col == "EAL" else "left")
     for aid, row in by_a.iterrows():
-        a = frame.loc[aid]
-        t.add_row(f"{aid} {a['name']}", str(a["type"]), str(a["country"]), money(row["eal"], cur))
+        a = frame.loc[str(aid)]
+        t.add_row(
+            Text(f"{aid} {a['name']}"),
+            Text(str(a["type"])),
+            str(a["country"]),
+            money(row["eal"], cur),
+        )
     out.print(t)
 
     if out_file is not None:
         try:
             write_table(loss_table(ws, result), out_file)
         except ValueError as exc:
-            err.print(f"[red]{exc}[/red]")
+            err.print(Text(str(exc), style="red"))
             raise typer.Exit(2) from None
         out.print(f"Loss table written to {out_file}", highlight=False)
 
@@ -175,23 +183,35 @@ def plans(
     ws = _load(workspace, scenario)
     ev = evaluate_plans(ws)
     cur = ws.settings.currency
-    out.rule(f"[bold]Contingency plans - {ws.settings.name}[/bold]")
+    out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
     out.print(
         f"Expected annual loss: gross {money(ev.gross_eal(), cur)}, with plans "
-        f"{money(ev.residual_eal(), cur)} (averted {money(ev.gross_eal() - ev.residual_eal(), cur)}). "
+        f"{money(ev.residual_eal(), cur)} "
+        f"(averted {money(ev.gross_eal() - ev.residual_eal(), cur)}). "
         f"Horizon {ws.settings.plan_horizon_years} years at {percent(ws.settings.discount_rate)}.",
         highlight=False,
     )
     table = ev.table()
     t = Table(title="Plans")
-    for col in ("plan", "status", "fires in", "not ready in", "gap", "cost (NPV)", "averted (NPV)", "BCR"):
-        t.add_column(col, justify="right" if col in {"gap", "cost (NPV)", "averted (NPV)", "BCR"} else "left")
+    for col in (
+        "plan",
+        "status",
+        "fires in",
+        "not ready in",
+        "gap",
+        "cost (NPV)",
+        "averted (NPV)",
+        "BCR",
+    ):
+        t.add_column(
+            col, justify="right" if col in {"gap", "cost (NPV)", "averted (NPV)", "BCR"} else "left"
+        )
     for _, row in table.iterrows():
         t.add_row(
-            f"{row['plan_id']}\n{row['title']}",
+            Text(f"{row['plan_id']}: {row['title']}"),
             row["status"],
-            ", ".join(row["triggered_in"]) or "-",
-            ", ".join(row["not_ready_in"]) or "-",
+            Text(", ".join(row["triggered_in"]) or "-"),
+            Text(", ".join(row["not_ready_in"]) or "-"),
             f"{row['max_gap_days']:.0f} d" if row["max_gap_days"] else "-",
             money(row["cost_npv"], cur),
             money(row["averted_npv"], cur),
@@ -204,11 +224,11 @@ def plans(
         t.add_column(col, justify="left" if col in {"scenario", "plans effective"} else "right")
     for _, row in st.iterrows():
         t.add_row(
-            row["scenario_id"],
+            Text(row["scenario_id"]),
             money(row["gross_loss"], cur),
             money(row["residual_loss"], cur),
             money(row["averted_loss"], cur),
-            ", ".join(row["plans_effective"]) or "-",
+            Text(", ".join(row["plans_effective"]) or "-"),
         )
     out.print(t)
     if out_file is not None:
@@ -222,9 +242,9 @@ def plans(
 
 @app.command()
 def schema(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the schema files.")] = Path(
-        "schemas"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the schema files.")
+    ] = Path("schemas"),
 ) -> None:
     """Write the JSON Schema of every file type (for editors to validate scenario files)."""
     from riskapp.io.validate import write_schemas

@@ -67,7 +67,9 @@ def workspaces(draw: st.DrawFn, with_plans: bool = True) -> Workspace:
     for t in TYPES:
         for f in factors:
             if draw(st.booleans()) or (t == "plant" and f == "f0"):
-                curves.append(VulnerabilityCurve(asset_type=t, factor=f, points=draw(curve_points())))
+                curves.append(
+                    VulnerabilityCurve(asset_type=t, factor=f, points=draw(curve_points()))
+                )
     n_a = draw(st.integers(1, 12))
     assets = [
         Asset(
@@ -84,7 +86,9 @@ def workspaces(draw: st.DrawFn, with_plans: bool = True) -> Workspace:
     # every asset type needs a curve
     have = {c.asset_type for c in curves}
     for t in {a.type for a in assets} - have:
-        curves.append(VulnerabilityCurve(asset_type=t, factor=factors[0], points=draw(curve_points())))
+        curves.append(
+            VulnerabilityCurve(asset_type=t, factor=factors[0], points=draw(curve_points()))
+        )
     if draw(st.booleans()):
         curves.append(
             VulnerabilityCurve(asset_id="A0", factor=factors[0], points=draw(curve_points()))
@@ -118,7 +122,9 @@ def workspaces(draw: st.DrawFn, with_plans: bool = True) -> Workspace:
                     title=f"P{p}",
                     status=draw(st.sampled_from(["proposed", "ready", "active", "approved"])),
                     trigger=Trigger(
-                        scenarios=draw(st.lists(st.sampled_from([s.id for s in scenarios]), max_size=2)),
+                        scenarios=draw(
+                            st.lists(st.sampled_from([s.id for s in scenarios]), max_size=2)
+                        ),
                         factor_levels=[
                             FactorLevel(region="grp", factor=factors[0], at_least=draw(intensity))
                         ],

@@ -27,7 +27,8 @@ from riskapp.engine import (
 
 # scenario order is file order: base, s1, s2
 EXPECTED_ASSET_LOSS = {
-    # base: P1 alpha 2 -> 0.2; P2 alpha 4 -> 0.4, beta 3 -> 0.1, 1 - 0.6*0.9 = 0.46; O1 alpha 1 -> 0.05
+    # base: P1 alpha 2 -> 0.2; P2 alpha 4 -> 0.4, beta 3 -> 0.1, 1 - 0.6*0.9 = 0.46;
+    # O1 alpha 1 -> 0.05
     "base": {"P1": 20.0, "P2": 0.46 * 250, "O1": 25.0},
     # s1: north alpha +4 (NOR 6, FIN 8), FIN beta set 6 -> 0.4; P2 1 - 0.2*0.6 = 0.88
     "s1": {"P1": 60.0, "P2": 0.88 * 250, "O1": 25.0},
@@ -81,7 +82,9 @@ def test_country_shock_has_last_word_whatever_the_file_order(tiny: Workspace) ->
         ],
     )
     inputs = prepare(tiny)
-    i = scenario_intensities(inputs.baseline, inputs.countries, inputs.factor_ids, [sc], tiny.regions)
+    i = scenario_intensities(
+        inputs.baseline, inputs.countries, inputs.factor_ids, [sc], tiny.regions
+    )
     assert i[0, inputs.countries.index("FIN"), 0] == 3.0
     assert i[0, inputs.countries.index("NOR"), 0] == 6.0
 
@@ -102,7 +105,9 @@ def test_shocks_clamp_to_scale_after_each_step(tiny: Workspace) -> None:
         ],
     )
     inputs = prepare(tiny)
-    i = scenario_intensities(inputs.baseline, inputs.countries, inputs.factor_ids, [sc], tiny.regions)
+    i = scenario_intensities(
+        inputs.baseline, inputs.countries, inputs.factor_ids, [sc], tiny.regions
+    )
     deu = inputs.countries.index("DEU")
     assert i[0, deu, 0] == 7.0
     assert i[0, deu, 1] == 0.0
@@ -215,7 +220,9 @@ def _with_plan_status(ws: Workspace, plan_id: str, status: PlanStatus) -> Worksp
 
     from riskapp.domain import PlanBook
 
-    plans = [p.model_copy(update={"status": status}) if p.id == plan_id else p for p in ws.plans.plans]
+    plans = [
+        p.model_copy(update={"status": status}) if p.id == plan_id else p for p in ws.plans.plans
+    ]
     return replace(ws, plans=PlanBook(plans=plans))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated
 
 import numpy as np
@@ -69,7 +69,7 @@ class Asset(Strict):
         return self
 
 
-def find_cycle(edges: dict[str, Sequence[str]]) -> list[str] | None:
+def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
     """Return one dependency cycle as a list of ids (first id repeated at the end), or None."""
     white, grey, black = 0, 1, 2
     colour: dict[str, int] = dict.fromkeys(edges, white)
@@ -167,4 +167,5 @@ class Portfolio:
         total = self._frame["replacement_value"].to_numpy(float) + self._frame[
             "annual_revenue_at_stake"
         ].to_numpy(float)
-        return total * rates.to_numpy(float)
+        result: np.ndarray = total * rates.to_numpy(float)
+        return result

@@ -57,7 +57,8 @@ class VulnerabilityCurve(Strict):
         """Damage ratio at each intensity (vectorised, clamped at both ends)."""
         xs = np.array([p[0] for p in self.points], dtype=float)
         ys = np.array([p[1] for p in self.points], dtype=float)
-        return np.interp(intensity, xs, ys)
+        result: np.ndarray = np.interp(intensity, xs, ys)
+        return result
 
 
 class CurveSet(Strict):

@@ -69,9 +69,7 @@ class Coverage(Strict):
     asset_ids: list[Identifier] = Field(default_factory=list)
     asset_types: list[Slug] = Field(default_factory=list)
     tags: list[Slug] = Field(default_factory=list)
-    regions: list[Annotated[str, Field(min_length=2, max_length=48)]] = Field(
-        default_factory=list
-    )
+    regions: list[Annotated[str, Field(min_length=2, max_length=48)]] = Field(default_factory=list)
 
 
 Multiplier = Annotated[float, Field(ge=0.0, le=1.0)]

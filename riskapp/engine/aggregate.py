@@ -34,9 +34,7 @@ def _with_eal(values: np.ndarray, index: list[str], result: ScoreResult, name: s
     return table
 
 
-def losses_by(
-    ws: Workspace, result: ScoreResult, dimension: Dimension
-) -> pd.DataFrame:
+def losses_by(ws: Workspace, result: ScoreResult, dimension: Dimension) -> pd.DataFrame:
     """Loss per scenario and expected annual loss, by the chosen dimension."""
     frame = ws.portfolio.frame
     if dimension == "scenario":

@@ -198,7 +198,9 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
     warning = np.array([s.warning_time_days for s in ws.scenarios], dtype=float)
     lead = np.array([p.lead_time_days for p in plans], dtype=float)
     in_place = np.array([p.in_place for p in plans], dtype=bool)
-    gap = np.where(in_place[np.newaxis, :], 0.0, np.maximum(lead[np.newaxis, :] - warning[:, None], 0))
+    gap = np.where(
+        in_place[np.newaxis, :], 0.0, np.maximum(lead[np.newaxis, :] - warning[:, None], 0)
+    )
     ready = gap <= 0
     effective = triggered & (ready | (not ws.settings.require_readiness))
 
@@ -239,7 +241,9 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
         with np.errstate(divide="ignore"):
             log_m = np.where(mult > 0, np.log(np.where(mult > 0, mult, 1.0)), 0.0)
         zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
-        factor_mult = np.where(zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m)))
+        factor_mult = np.where(
+            zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m))
+        )
         raw = group_damage(groups, intensities, factors, ws.curves, reduction) * factor_mult
         combined, attributed = combine(raw)
         if base_c is not None and base_a is not None:

@@ -48,7 +48,7 @@ def prepare(ws: Workspace) -> ScoreInputs:
     factor_ids = ws.factors.ids
     asset_countries = frame["country"].to_numpy(dtype=object)
     countries = sorted(set(ws.baseline.countries) | set(asset_countries.tolist()))
-    c_codes = pd.Index(countries).get_indexer(asset_countries).astype(np.int64)
+    c_codes = pd.Index(countries).get_indexer(pd.Index(asset_countries)).astype(np.int64)
     baseline = ws.baseline.matrix(countries, factor_ids)
     used = np.unique(c_codes)
     if np.isnan(baseline[used]).any():
@@ -113,11 +113,12 @@ class ScoreResult:
     # -- per group and portfolio ---------------------------------------------------------
     def group_exposure(self) -> FloatArray:
         """(G,) total exposed value of each asset group."""
-        return np.bincount(
+        result: FloatArray = np.bincount(
             self.inputs.groups.of_asset,
             weights=self.inputs.exposed_value,
             minlength=self.inputs.groups.count,
-        )
+        ).astype(float)
+        return result
 
     def scenario_loss(self) -> FloatArray:
         """(S,) portfolio loss per scenario."""
@@ -134,9 +135,7 @@ class ScoreResult:
 
     def exceedance(self) -> pd.DataFrame:
         rp, freq, loss = exceedance_curve(self.scenario_loss(), self.frequencies)
-        return pd.DataFrame(
-            {"return_period_years": rp, "exceedance_frequency": freq, "loss": loss}
-        )
+        return pd.DataFrame({"return_period_years": rp, "exceedance_frequency": freq, "loss": loss})
 
     def loss_at_return_periods(self, return_periods: list[float]) -> dict[float, float]:
         values = loss_at_return_periods(

@@ -79,7 +79,5 @@ def problems_from_validation(
     for err in error.errors():
         loc = tuple(err["loc"])
         line = locate(loc) if locate else None
-        out.append(
-            Problem(file, line, loc_to_field(loc[strip:]), pydantic_message(err), unit=unit)
-        )
+        out.append(Problem(file, line, loc_to_field(loc[strip:]), pydantic_message(err), unit=unit))
     return out

@@ -28,7 +28,9 @@ OPTIONAL_FIELDS = {"lat", "lon"}
 BASELINE_COLUMNS = ["country", "factor", "intensity", "source"]
 
 
-def read_rows(path: Path, label: str | None = None) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+def read_rows(
+    path: Path, label: str | None = None
+) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Header and (row number, cells) of a CSV or XLSX file."""
     name = label or str(path)
     suffix = path.suffix.lower()
@@ -59,7 +61,9 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise InputError([Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]) from None
+        raise InputError(
+            [Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]
+        ) from None
     try:
         sheet = book.worksheets[0]
         it = sheet.iter_rows(values_only=True)
@@ -84,7 +88,9 @@ def _check_header(
     for col in header:
         if col not in allowed:
             problems.append(
-                Problem(name, 1, col, f"unknown column; expected columns: {', '.join(allowed)}", "row")
+                Problem(
+                    name, 1, col, f"unknown column; expected columns: {', '.join(allowed)}", "row"
+                )
             )
     dupes = {c for c in header if header.count(c) > 1}
     for col in sorted(dupes):
@@ -106,11 +112,13 @@ def _records(
     for line, cells in rows:
         if len(cells) > width and any(str(c).strip() for c in cells[width:]):
             problems.append(
-                Problem(name, line, "", f"row has {len(cells)} cells; the header has {width}", "row")
+                Problem(
+                    name, line, "", f"row has {len(cells)} cells; the header has {width}", "row"
+                )
             )
             continue
-        cells = list(cells) + [""] * (width - len(cells))
-        records.append({col: convert(col, cells[i]) for i, col in enumerate(header) if col})
+        padded = list(cells) + [""] * (width - len(cells))
+        records.append({col: convert(col, padded[i]) for i, col in enumerate(header) if col})
     return records, problems
 
 
@@ -176,7 +184,11 @@ def load_assets(path: Path, label: str | None = None) -> list[Asset]:
             if asset.id in seen:
                 problems.append(
                     Problem(
-                        name, line, "id", f"duplicate id {asset.id!r} (first on row {seen[asset.id]})", "row"
+                        name,
+                        line,
+                        "id",
+                        f"duplicate id {asset.id!r} (first on row {seen[asset.id]})",
+                        "row",
                     )
                 )
             seen.setdefault(asset.id, line)
@@ -185,7 +197,9 @@ def load_assets(path: Path, label: str | None = None) -> list[Asset]:
             for dep in asset.depends_on:
                 if dep not in known:
                     problems.append(
-                        Problem(name, line, "depends_on", f"no asset {dep!r} in the register", "row")
+                        Problem(
+                            name, line, "depends_on", f"no asset {dep!r} in the register", "row"
+                        )
                     )
     if problems:
         raise InputError(problems)

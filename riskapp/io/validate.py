@@ -93,7 +93,9 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
-                return "folder", [Problem(display(path), None, "", "no workspace.yaml and no *.yaml")]
+                return "folder", [
+                    Problem(display(path), None, "", "no workspace.yaml and no *.yaml")
+                ]
             for f in files:
                 try:
                     _validate_yaml(f)

@@ -62,7 +62,14 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
     data, lines = load_yaml(path, name)
     if not isinstance(data, dict):
         raise InputError(
-            [Problem(name, 1, "", f"expected a mapping of keys to values, found {type(data).__name__}")]
+            [
+                Problem(
+                    name,
+                    1,
+                    "",
+                    f"expected a mapping of keys to values, found {type(data).__name__}",
+                )
+            ]
         )
     try:
         return model.model_validate(data), lines
@@ -117,13 +124,19 @@ def load_workspace(path: str | Path) -> Workspace:
     factors = _collect(problems, load_model, root / paths.factors, FactorCatalogue)
     regions = _collect(problems, load_model, root / paths.regions, RegionCatalogue)
     curves = _collect(problems, load_model, root / paths.curves, CurveSet)
-    baseline = _collect(problems, load_baseline, root / paths.baseline, display(root / paths.baseline))
+    baseline = _collect(
+        problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
+    )
     assets_path = root / paths.assets
     assets: list[Asset] | None = _collect(problems, load_assets, assets_path, display(assets_path))
     plans_path = root / paths.plans
-    plans = _collect(problems, load_model, plans_path, PlanBook) if plans_path.exists() else (
-        PlanBook(),
-        LineMap({}),
+    plans = (
+        _collect(problems, load_model, plans_path, PlanBook)
+        if plans_path.exists()
+        else (
+            PlanBook(),
+            LineMap({}),
+        )
     )
     scen_dir = root / paths.scenarios
     scenarios: list[tuple[Scenario, LineMap, Path]] = []
@@ -180,8 +193,8 @@ def load_workspace(path: str | Path) -> Workspace:
                     Problem(display(assets_path), line, str(issue.loc[-1]), issue.message, "row")
                 )
             elif issue.part == "baseline":
-                row_i = issue.loc[0] if issue.loc else None
-                line = baseline[1][row_i] if isinstance(row_i, int) else None
+                first = issue.loc[0] if issue.loc else None
+                line = baseline[1][first] if isinstance(first, int) else None
                 field = str(issue.loc[-1]) if issue.loc else ""
                 out.append(
                     Problem(display(root / paths.baseline), line, field, issue.message, "row")

@@ -77,7 +77,9 @@ class LineMap:
             loc = loc[:-1]
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], counter: list[int], name: str) -> None:
+def _walk(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], counter: list[int], name: str
+) -> None:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise InputError(
