@@ -253,5 +253,13 @@ def schema(
         out.print(f"wrote {path}", highlight=False)
 
 
+@app.command()
+def methodology() -> None:
+    """Print how every figure is computed (Markdown, from the engine's own documentation)."""
+    from riskapp.methodology import methodology_markdown
+
+    print(methodology_markdown())
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -14,6 +14,10 @@ raises a loss.
     cost_npv    = one_off + annual * A,      A = sum_{t=1..H} (1 + r)^-t
     averted_npv = averted_EAL * A
     BCR         = averted_npv / cost_npv
+
+Each plan's averted loss and benefit-cost ratio are measured for the plan on its own (other
+plans off), so a plan is judged on what it adds; the portfolio's residual loss applies every
+effective plan together. Costs are incurred whether or not a scenario occurs.
 """
 
 from __future__ import annotations

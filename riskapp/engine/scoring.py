@@ -1,6 +1,6 @@
 """Scoring: assets x factors x scenarios -> damage ratios and losses.
 
-    intensity[s, c, f]  = baseline[c, f] modified by scenario s's shocks (see intensity.py)
+    intensity[s, c, f]  = baseline[c, f] modified by scenario s's shocks (section 3)
     damage[s, g, f]     = curve[type(g), f](intensity[s, country(g), f])
     combined[s, g]      = 1 - prod_f (1 - damage[s, g, f])
     loss[a, s]          = exposed_value[a] * combined[s, group(a)]
