@@ -30,8 +30,20 @@ DEMO = Path(__file__).resolve().parent.parent / "demo"
 def _fail(problems: list[Problem]) -> None:
     err.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
     for p in problems:
-        err.print(f"  {p}", markup=False, highlight=False)
+        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def _check_out(path: Path | None) -> None:
+    """Refuse an unsupported output format before any work is done."""
+    from riskapp.io.export import FORMATS
+
+    if path is not None and path.suffix.lower() not in FORMATS:
+        err.print(
+            Text(f"{path}: unsupported output format; use one of {', '.join(FORMATS)}", "red"),
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 def _load(workspace: Path, scenarios: list[str] | None) -> Workspace:
@@ -45,7 +57,7 @@ def _load(workspace: Path, scenarios: list[str] | None) -> Workspace:
         _fail(exc.problems)
         raise  # unreachable, keeps type checkers content
     except KeyError as exc:
-        err.print(Text(str(exc.args[0]), style="red"))
+        err.print(Text(str(exc.args[0]), style="red"), soft_wrap=True)
         raise typer.Exit(2) from None
     return ws
 
@@ -99,6 +111,7 @@ def score(
     from riskapp.engine import score as run_score
     from riskapp.io.export import write_table
 
+    _check_out(out_file)
     ws = _load(workspace, scenario)
     result = run_score(ws, basis=basis)
     cur = ws.settings.currency
@@ -160,11 +173,7 @@ def score(
     out.print(t)
 
     if out_file is not None:
-        try:
-            write_table(loss_table(ws, result), out_file)
-        except ValueError as exc:
-            err.print(Text(str(exc), style="red"))
-            raise typer.Exit(2) from None
+        write_table(loss_table(ws, result), out_file)
         out.print(f"Loss table written to {out_file}", highlight=False)
 
 
@@ -180,6 +189,7 @@ def plans(
     from riskapp.engine import evaluate_plans
     from riskapp.io.export import write_table
 
+    _check_out(out_file)
     ws = _load(workspace, scenario)
     ev = evaluate_plans(ws)
     cur = ws.settings.currency

@@ -1,0 +1,134 @@
+"""The command line as a user runs it: exit codes, summaries and files written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from riskapp.cli import app
+from tests.conftest import TINY
+
+runner = CliRunner()
+
+
+def test_validate_ok() -> None:
+    result = runner.invoke(app, ["validate", str(TINY), str(TINY / "scenarios" / "s1.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output and "workspace" in result.output and "scenario" in result.output
+
+
+def test_score_summary_shows_key_figures() -> None:
+    result = runner.invoke(app, ["score", str(TINY)])
+    assert result.exit_code == 0, result.output
+    assert "Expected annual loss" in result.output
+    assert "EUR 193" in result.output  # 193.1, worked out by hand
+    assert "s1 (EUR 305)" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_score_writes_loss_table(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"losses{suffix}"
+    result = runner.invoke(app, ["score", str(TINY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    if suffix == ".csv":
+        table = pd.read_csv(out)
+    elif suffix == ".parquet":
+        table = pd.read_parquet(out)
+    else:
+        table = pd.DataFrame(json.loads(out.read_text()))
+    assert len(table) == 9  # 3 assets x 3 scenarios
+    s1 = table[table["scenario_id"] == "s1"].set_index("asset_id")
+    assert s1.loc["P2", "loss"] == pytest.approx(220.0)
+    assert s1.loc["P2", "loss_alpha"] + s1.loc["P2", "loss_beta"] == pytest.approx(220.0)
+    assert not list(tmp_path.glob(".*")), "no temporary files left behind"
+
+
+def test_score_subset_and_unknown_scenario() -> None:
+    result = runner.invoke(app, ["score", str(TINY), "-s", "s2"])
+    assert result.exit_code == 0 and "EUR 260" in result.output
+    result = runner.invoke(app, ["score", str(TINY), "-s", "nope"])
+    assert result.exit_code == 2
+    assert "unknown scenario 'nope'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_score_rejects_unknown_output_format(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["score", str(TINY), "--out", str(tmp_path / "x.docx")])
+    assert result.exit_code == 2
+    assert "unsupported output format" in result.output
+    assert not (tmp_path / "x.docx").exists()
+
+
+def test_incremental_basis_option() -> None:
+    result = runner.invoke(app, ["score", str(TINY), "--basis", "incremental"])
+    assert result.exit_code == 0
+    assert "losses are incremental" in result.output
+    assert "EUR 15" in result.output  # EAL 0.1 * 145 + 0.01 * 100 = 15.5
+
+
+def test_plans_summary_and_table(tmp_path: Path) -> None:
+    out = tmp_path / "plans.csv"
+    result = runner.invoke(app, ["plans", str(TINY), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "shield" in result.output and "30 d" in result.output
+    table = pd.read_csv(out).set_index("plan_id")
+    assert table.loc["armor", "not_ready_in"] == "s1"
+    assert table.loc["shield", "averted_eal"] == pytest.approx(9.0)
+
+
+def test_user_text_is_not_markup_nor_a_live_formula(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    assets = (ws / "assets.csv").read_text().replace("Plant Finland", "[red]=HYPERLINK(1)")
+    (ws / "assets.csv").write_text(assets)
+    result = runner.invoke(app, ["score", str(ws), "--out", str(tmp_path / "l.csv")])
+    assert result.exit_code == 0, result.output
+    assert "[red]=HYPERLINK(1)" in result.output  # shown literally, not as colour markup
+    raw = (tmp_path / "l.csv").read_text()
+    name = "'[red]=HYPERLINK(1)"  # starts with '[' so it is no formula; kept as given
+    assert name[1:] in raw
+    assets = (ws / "assets.csv").read_text().replace("[red]=HYPERLINK(1)", "=HYPERLINK(1)")
+    (ws / "assets.csv").write_text(assets)
+    runner.invoke(app, ["score", str(ws), "--out", str(tmp_path / "l.csv")])
+    table = pd.read_csv(tmp_path / "l.csv")
+    assert "'=HYPERLINK(1)" in set(table["asset_name"])
+    assert "=HYPERLINK(1)" not in set(table["asset_name"])
+
+
+def test_schema_files_validate_the_examples(tmp_path: Path) -> None:
+    import yaml
+
+    result = runner.invoke(app, ["schema", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    names = sorted(p.name for p in tmp_path.glob("*.schema.json"))
+    assert "scenario.schema.json" in names and "plans.schema.json" in names
+    schema = json.loads((tmp_path / "scenario.schema.json").read_text())
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) >= {"id", "title", "frequency", "warning_time_days"}
+    jsonschema = pytest.importorskip("jsonschema")
+    for f in (TINY / "scenarios").glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(f.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"id": "x", "title": "x", "frequncy": 1}, schema)
+
+
+def test_methodology_covers_every_key_figure() -> None:
+    result = runner.invoke(app, ["methodology"])
+    assert result.exit_code == 0
+    text = result.output
+    for term in (
+        "exposed value",
+        "1 - prod_f (1 - d_f)",
+        "frequency",
+        "return period",
+        "BCR",
+        "lead time",
+        "incremental",
+        "group shocks first",
+    ):
+        assert term in text, term
