@@ -7,18 +7,28 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from riskapp.domain.common import (
     CountryCode,
     Identifier,
+    NoBool,
     NonNegative,
     ShortText,
     Slug,
     Strict,
 )
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. EUR")]
+
+def _check_currency(value: str) -> str:
+    if not (len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()):
+        raise ValueError(f"expected an ISO 4217 currency code such as EUR; got {value!r}")
+    return value
+
+
+Currency = Annotated[
+    str, AfterValidator(_check_currency), Field(description="ISO 4217 code, e.g. EUR")
+]
 
 ASSET_COLUMNS = [
     "id",
@@ -48,25 +58,32 @@ class Asset(Strict):
     name: ShortText
     type: Slug = Field(description="Asset type, e.g. plant, office, data_centre, subsea_cable.")
     country: CountryCode
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[float, NoBool, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, NoBool, Field(ge=-180, le=180)] | None = None
     replacement_value: NonNegative = Field(description="Cost to replace the asset, in `currency`.")
     annual_revenue_at_stake: NonNegative = Field(
         default=0.0, description="Annual revenue that depends on the asset, in `currency`."
     )
     currency: Currency = "EUR"
-    criticality: Annotated[int, Field(ge=1, le=5)] = 3
+    criticality: Annotated[int, NoBool, Field(ge=1, le=5)] = 3
     tags: list[Slug] = Field(default_factory=list)
     owner: Annotated[str, Field(max_length=200)] = ""
     depends_on: list[Identifier] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _coordinates_together(self) -> Asset:
-        if (self.lat is None) != (self.lon is None):
+    @field_validator("lon")
+    @classmethod
+    def _coordinates_together(cls, lon: float | None, info: ValidationInfo) -> float | None:
+        if "lat" in info.data and (info.data["lat"] is None) != (lon is None):
             raise ValueError("give both lat and lon, or neither")
-        if self.id in self.depends_on:
-            raise ValueError(f"asset {self.id!r} cannot depend on itself")
-        return self
+        return lon
+
+    @field_validator("depends_on")
+    @classmethod
+    def _not_itself(cls, deps: list[str], info: ValidationInfo) -> list[str]:
+        asset_id = info.data.get("id")
+        if asset_id in deps:
+            raise ValueError(f"asset {asset_id!r} cannot depend on itself")
+        return deps
 
 
 def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -111,11 +128,14 @@ class Portfolio:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
 
+    @staticmethod
+    def frame_of(assets: Iterable[Asset]) -> pd.DataFrame:
+        records = [a.model_dump() for a in assets]
+        return pd.DataFrame.from_records(records, columns=ASSET_COLUMNS)
+
     @classmethod
     def from_assets(cls, assets: Iterable[Asset]) -> Portfolio:
-        records = [a.model_dump() for a in assets]
-        frame = pd.DataFrame.from_records(records, columns=ASSET_COLUMNS)
-        return cls.from_frame(frame)
+        return cls.from_frame(cls.frame_of(assets))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Portfolio:

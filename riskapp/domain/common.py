@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 INTENSITY_MIN = 0.0
 INTENSITY_MAX = 10.0
@@ -69,11 +77,74 @@ def _check_finite(value: float) -> float:
     return value
 
 
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+NoBool = BeforeValidator(_no_bool)
+"""Refuse true/false where a number is expected (YAML reads `yes` as true)."""
+
+
+def duplicate_positions(
+    items: Sequence[Any], key_fields: tuple[str, ...]
+) -> list[tuple[int, int, tuple[Any, ...]]]:
+    """(index, index of first occurrence, key) of every entry whose key repeats an earlier one.
+
+    Works on raw mappings (as read from a file) and on models alike.
+    """
+    seen: dict[tuple[Any, ...], int] = {}
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            key = tuple(item.get(k) for k in key_fields)
+        else:
+            key = tuple(getattr(item, k, None) for k in key_fields)
+        if key in seen:
+            out.append((i, seen[key], key))
+        else:
+            seen[key] = i
+    return out
+
+
+def describe_key(label: str, keys: tuple[str, ...], key: tuple[Any, ...]) -> str:
+    """'plan id 'x'' for one key field; 'curve for asset_type 'plant', factor 'a'' for several."""
+    if len(keys) == 1:
+        return f"{label} {key[0]!r}"
+    return (
+        label
+        + " "
+        + ", ".join(f"{k} {v!r}" for k, v in zip(keys, key, strict=True) if v is not None)
+    )
+
+
+class UniqueList(Strict):
+    """A catalogue whose entries must be unique by some key fields.
+
+    `unique_by` = (list field, key fields, what to call the key in messages).
+    """
+
+    unique_by: ClassVar[tuple[str, tuple[str, ...], str]]
+
+    @model_validator(mode="after")
+    def _unique_entries(self) -> Any:
+        field, keys, label = self.unique_by
+        dupes = duplicate_positions(getattr(self, field), keys)
+        if dupes:
+            index, first, key = dupes[0]
+            raise ValueError(
+                f"{describe_key(label, keys, key)} is defined more than once ({field}[{first}] "
+                f"and {field}[{index}])"
+            )
+        return self
+
+
 Identifier = Annotated[str, AfterValidator(_check_id)]
 Slug = Annotated[str, AfterValidator(_check_slug)]
 CountryCode = Annotated[str, AfterValidator(_check_country)]
-Intensity = Annotated[float, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
-NonNegative = Annotated[float, Field(ge=0.0), AfterValidator(_check_finite)]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Intensity = Annotated[float, NoBool, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
+NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_finite)]
+Probability = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
 Text = Annotated[str, Field(max_length=20_000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]

@@ -7,9 +7,9 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field, model_validator
 
-from riskapp.domain.common import Identifier, Intensity, Slug, Strict
+from riskapp.domain.common import Identifier, Intensity, NoBool, Slug, Strict, UniqueList
 
-DamageRatio = Annotated[float, Field(ge=0.0, le=1.0)]
+DamageRatio = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
 
 
 class VulnerabilityCurve(Strict):
@@ -61,21 +61,12 @@ class VulnerabilityCurve(Strict):
         return result
 
 
-class CurveSet(Strict):
+class CurveSet(UniqueList):
     """All curves of a workspace. A missing (type, factor) pair means the type is not
     vulnerable to that factor (damage ratio 0)."""
 
+    unique_by = ("curves", ("asset_type", "asset_id", "factor"), "curve for")
     curves: list[VulnerabilityCurve] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique(self) -> CurveSet:
-        seen: set[tuple[str, str, str]] = set()
-        for curve in self.curves:
-            if curve.key in seen:
-                kind, owner, factor = curve.key
-                raise ValueError(f"two curves for {kind} {owner!r} and factor {factor!r}")
-            seen.add(curve.key)
-        return self
 
     @property
     def asset_types(self) -> set[str]:

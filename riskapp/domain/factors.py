@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from riskapp.domain.common import ShortText, Slug, Strict, Text
+from riskapp.domain.common import ShortText, Slug, Strict, Text, UniqueList
 
 HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
@@ -22,19 +22,11 @@ class Factor(Strict):
     )
 
 
-class FactorCatalogue(Strict):
+class FactorCatalogue(UniqueList):
     """The factors a workspace scores; users may add their own."""
 
+    unique_by = ("factors", ("id",), "factor id")
     factors: list[Factor] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> FactorCatalogue:
-        seen: set[str] = set()
-        for factor in self.factors:
-            if factor.id in seen:
-                raise ValueError(f"factor id {factor.id!r} is defined more than once")
-            seen.add(factor.id)
-        return self
 
     @property
     def ids(self) -> list[str]:

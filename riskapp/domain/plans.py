@@ -10,11 +10,13 @@ from pydantic import Field, model_validator
 from riskapp.domain.common import (
     Identifier,
     Intensity,
+    NoBool,
     NonNegative,
     ShortText,
     Slug,
     Strict,
     Text,
+    UniqueList,
 )
 
 
@@ -72,7 +74,7 @@ class Coverage(Strict):
     regions: list[Annotated[str, Field(min_length=2, max_length=48)]] = Field(default_factory=list)
 
 
-Multiplier = Annotated[float, Field(ge=0.0, le=1.0)]
+Multiplier = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
 
 
 class Effect(Strict):
@@ -126,14 +128,8 @@ class Plan(Strict):
         return self.status in IN_PLACE
 
 
-class PlanBook(Strict):
-    plans: list[Plan] = Field(default_factory=list)
+class PlanBook(UniqueList):
+    """The contingency plans of a workspace."""
 
-    @model_validator(mode="after")
-    def _unique(self) -> PlanBook:
-        seen: set[str] = set()
-        for p in self.plans:
-            if p.id in seen:
-                raise ValueError(f"plan id {p.id!r} is defined more than once")
-            seen.add(p.id)
-        return self
+    unique_by = ("plans", ("id",), "plan id")
+    plans: list[Plan] = Field(default_factory=list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from riskapp.domain.common import CountryCode, ShortText, Slug, Strict, Text
+from riskapp.domain.common import CountryCode, ShortText, Slug, Strict, Text, UniqueList
 
 
 class RegionGroup(Strict):
@@ -23,19 +23,11 @@ class RegionGroup(Strict):
         return self
 
 
-class RegionCatalogue(Strict):
+class RegionCatalogue(UniqueList):
     """The named region groups of a workspace."""
 
+    unique_by = ("groups", ("id",), "region group id")
     groups: list[RegionGroup] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> RegionCatalogue:
-        seen: set[str] = set()
-        for group in self.groups:
-            if group.id in seen:
-                raise ValueError(f"region group id {group.id!r} is defined more than once")
-            seen.add(group.id)
-        return self
 
     def members(self, target: str) -> list[str]:
         """Countries a target names: the country itself, or the members of a group."""

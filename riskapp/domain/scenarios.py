@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from riskapp.domain.common import (
     Identifier,
+    NoBool,
     NonNegative,
     Probability,
     ShortText,
@@ -17,7 +18,7 @@ from riskapp.domain.common import (
     Text,
 )
 
-Finite = Annotated[float, Field(ge=-1e6, le=1e6)]
+Finite = Annotated[float, NoBool, Field(ge=-1e6, le=1e6)]
 
 
 class ShockOperation(StrEnum):
@@ -103,7 +104,11 @@ class Scenario(Strict):
     title: ShortText
     narrative: Text = ""
     frequency: Probability = Field(description="Annual probability that the scenario occurs.")
-    horizon_years: Annotated[float, Field(gt=0, le=50)] = 1.0
+    horizon_years: Annotated[float, NoBool, Field(gt=0, le=50)] = Field(
+        default=1.0,
+        description="How long the shocked conditions last, in years (informational; the engine "
+        "scores one occurrence).",
+    )
     warning_time_days: NonNegative = Field(
         description="Days of notice a company can expect before the scenario hits."
     )

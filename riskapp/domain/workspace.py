@@ -10,7 +10,7 @@ from pydantic import Field
 
 from riskapp.domain.assets import Currency, Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import NonNegative, ShortText, Strict, iso_alpha3_codes
+from riskapp.domain.common import NoBool, ShortText, Strict, iso_alpha3_codes
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
@@ -29,12 +29,12 @@ class WorkspaceSettings(Strict):
     name: ShortText
     client: Annotated[str, Field(max_length=200)] = ""
     currency: Currency = "EUR"
-    fx_rates: dict[Currency, Annotated[float, Field(gt=0, le=1e6)]] = Field(
+    fx_rates: dict[Currency, Annotated[float, NoBool, Field(gt=0, le=1e6)]] = Field(
         default_factory=dict,
         description="Units of the workspace currency for one unit of each other currency.",
     )
-    discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
-    plan_horizon_years: Annotated[int, Field(ge=1, le=50)] = 5
+    discount_rate: Annotated[float, NoBool, Field(ge=0, le=1)] = 0.05
+    plan_horizon_years: Annotated[int, NoBool, Field(ge=1, le=50)] = 5
     loss_basis: LossBasis = LossBasis.ABSOLUTE
     require_readiness: bool = Field(
         default=True,
@@ -43,7 +43,10 @@ class WorkspaceSettings(Strict):
             "scenario's warning time averts nothing in that scenario."
         ),
     )
-    return_periods: list[NonNegative] = Field(default_factory=lambda: [10.0, 50.0, 100.0, 250.0])
+    return_periods: list[Annotated[float, NoBool, Field(gt=0, le=1e6)]] = Field(
+        default_factory=lambda: [10.0, 50.0, 100.0, 250.0],
+        description="Return periods (years) at which losses are reported.",
+    )
 
     def fx_to_reporting(self) -> dict[str, float]:
         return {**self.fx_rates, self.currency: 1.0}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True, order=True)
@@ -50,14 +52,48 @@ def describe_input(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def pydantic_message(err: Any) -> str:
+def allowed_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (sub-)model at `loc` (the location of the unknown field's parent)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
-        return "unknown field (check the spelling; see `riskapp schema`)"
+        loc = tuple(err.get("loc", ()))
+        name = str(loc[-1]) if loc else ""
+        allowed = allowed_fields(model, loc[:-1])
+        if not allowed:
+            return "unknown field (check the spelling; `riskapp schema` lists the fields)"
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"unknown field {name!r}; {hint}expected one of: {', '.join(allowed)}"
     if err.get("type") == "missing":
         return "required field is missing"
-    if "input" in err and err.get("type") not in {"model_type", "dict_type"}:
+    if "input" in err and err.get("type") not in {"model_type", "dict_type"} and "got " not in msg:
         value = err["input"]
         if not isinstance(value, (dict, list)):
             msg += f" (got {describe_input(value)})"
@@ -70,6 +106,7 @@ def problems_from_validation(
     locate: Any = None,
     unit: str = "line",
     strip: int = 0,
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     """Turn a pydantic error into problems; `locate(loc)` returns the line/row of a location.
 
@@ -79,5 +116,7 @@ def problems_from_validation(
     for err in error.errors():
         loc = tuple(err["loc"])
         line = locate(loc) if locate else None
-        out.append(Problem(file, line, loc_to_field(loc[strip:]), pydantic_message(err), unit=unit))
+        out.append(
+            Problem(file, line, loc_to_field(loc[strip:]), pydantic_message(err, model), unit=unit)
+        )
     return out

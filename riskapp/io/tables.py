@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, Asset
+from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.io.yamlfile import read_text
@@ -38,14 +38,30 @@ def read_rows(
         return _read_xlsx(path, name)
     if suffix not in {".csv", ".txt"}:
         raise InputError([Problem(name, None, "", "expected a .csv or .xlsx file")])
-    text = read_text(path, MAX_CSV_BYTES, name)
+    text = read_text(path, MAX_CSV_BYTES, name, unit="row")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip() for h in next(reader)]
         rows = []
+        previous = reader.line_num
         for cells in reader:
+            start = previous + 1
+            if any("\n" in c or "\r" in c for c in cells):
+                raise InputError(
+                    [
+                        Problem(
+                            name,
+                            start,
+                            "",
+                            "a quoted cell runs over several lines from here: check for a "
+                            'missing closing quote (")',
+                            "row",
+                        )
+                    ]
+                )
             if any(c.strip() for c in cells):
-                rows.append((reader.line_num, list(cells)))
+                rows.append((start, list(cells)))
+            previous = reader.line_num
     except csv.Error as exc:
         raise InputError([Problem(name, reader.line_num, "", f"malformed CSV: {exc}")]) from None
     return header, rows
@@ -57,7 +73,18 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
     if not path.exists():
         raise InputError([Problem(name, None, "", "file not found")])
     if path.stat().st_size > MAX_XLSX_BYTES:
-        raise InputError([Problem(name, None, "", "file is larger than 100 MB")])
+        size = path.stat().st_size
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"file is {size / 1e6:.1f} MB; the limit for a workbook is "
+                    f"{MAX_XLSX_BYTES / 1e6:.0f} MB",
+                )
+            ]
+        )
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
@@ -144,9 +171,15 @@ def _validate_rows(
         return [], problems
 
 
+TEXT_COLUMNS = {"id", "name", "type", "country", "currency", "owner", "tags", "depends_on"}
+
+
 def _asset_cell(col: str, value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
+    elif col in TEXT_COLUMNS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        # a spreadsheet stores an id typed as 1001 as a number
+        value = str(int(value)) if float(value).is_integer() else str(value)
     if col in LIST_FIELDS:
         if value in ("", None):
             return []
@@ -163,7 +196,54 @@ _DROP = object()
 
 def load_assets(path: Path, label: str | None = None) -> list[Asset]:
     """Read and validate an asset register (CSV or XLSX); raise InputError listing every
-    problem with its row."""
+    problem with its row (bad cells, duplicate ids, dangling dependencies, cycles)."""
+    name = label or str(path)
+    assets, lines = parse_assets(path, name)
+    problems = check_register(assets, lines, name)
+    if problems:
+        raise InputError(problems)
+    return assets
+
+
+def check_register(assets: list[Asset], lines: list[int], name: str) -> list[Problem]:
+    """Problems between rows of a register: duplicate ids, dangling dependencies, cycles."""
+    problems = []
+    seen: dict[str, int] = {}
+    for asset, line in zip(assets, lines, strict=True):
+        if asset.id in seen:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    "id",
+                    f"duplicate id {asset.id!r} (first on row {seen[asset.id]})",
+                    "row",
+                )
+            )
+        seen.setdefault(asset.id, line)
+    for asset, line in zip(assets, lines, strict=True):
+        for dep in asset.depends_on:
+            if dep not in seen:
+                problems.append(
+                    Problem(name, line, "depends_on", f"no asset {dep!r} in the register", "row")
+                )
+    if not problems:
+        cycle = find_cycle({a.id: a.depends_on for a in assets if a.depends_on})
+        if cycle:
+            problems.append(
+                Problem(
+                    name,
+                    seen[cycle[0]],
+                    "depends_on",
+                    "dependency cycle: " + " -> ".join(cycle),
+                    "row",
+                )
+            )
+    return problems
+
+
+def parse_assets(path: Path, label: str | None = None) -> tuple[list[Asset], list[int]]:
+    """Read and validate each row of a register; returns the assets and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
     required = {"id", "name", "type", "country", "replacement_value"}
@@ -177,33 +257,9 @@ def load_assets(path: Path, label: str | None = None) -> list[Asset]:
     lines = [line for line, _ in rows]
     assets, more = _validate_rows(Asset, records, lines, name)
     problems += more
-    if not problems:
-        seen: dict[str, int] = {}
-        ids = [a.id for a in assets]
-        for asset, line in zip(assets, lines, strict=True):
-            if asset.id in seen:
-                problems.append(
-                    Problem(
-                        name,
-                        line,
-                        "id",
-                        f"duplicate id {asset.id!r} (first on row {seen[asset.id]})",
-                        "row",
-                    )
-                )
-            seen.setdefault(asset.id, line)
-        known = set(ids)
-        for asset, line in zip(assets, lines, strict=True):
-            for dep in asset.depends_on:
-                if dep not in known:
-                    problems.append(
-                        Problem(
-                            name, line, "depends_on", f"no asset {dep!r} in the register", "row"
-                        )
-                    )
     if problems:
         raise InputError(problems)
-    return assets
+    return assets, lines
 
 
 def _baseline_cell(col: str, value: Any) -> Any:

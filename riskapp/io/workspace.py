@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from riskapp.domain.assets import Asset, Portfolio, find_cycle
+from riskapp.domain.assets import Asset, Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import Strict
+from riskapp.domain.common import Strict, UniqueList, describe_key, duplicate_positions
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
@@ -19,7 +19,7 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import Workspace, WorkspaceSettings, find_inconsistencies
 from riskapp.io.errors import InputError, Problem, problems_from_validation
-from riskapp.io.tables import load_assets, load_baseline, read_rows
+from riskapp.io.tables import check_register, load_baseline, parse_assets
 from riskapp.io.yamlfile import LineMap, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,10 +71,28 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
                 )
             ]
         )
+    if issubclass(model, UniqueList):
+        field, keys, label = model.unique_by
+        entries = data.get(field)
+        if isinstance(entries, list):
+            dupes = duplicate_positions(entries, keys)
+            if dupes:
+                raise InputError(
+                    [
+                        Problem(
+                            name,
+                            lines.line((field, index)),
+                            f"{field}[{index}].{keys[0]}",
+                            f"{describe_key(label, keys, key)} is defined more than once "
+                            f"(first on line {lines.line((field, first))})",
+                        )
+                        for index, first, key in dupes
+                    ]
+                )
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, name, lines.line)) from None
+        raise InputError(problems_from_validation(exc, name, lines.line, model=model)) from None
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -128,7 +146,13 @@ def load_workspace(path: str | Path) -> Workspace:
         problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
     )
     assets_path = root / paths.assets
-    assets: list[Asset] | None = _collect(problems, load_assets, assets_path, display(assets_path))
+    parsed = _collect(problems, parse_assets, assets_path, display(assets_path))
+    assets: list[Asset] | None = None
+    asset_rows: list[int] = []
+    register_problems: list[Problem] = []
+    if parsed is not None:
+        assets, asset_rows = parsed
+        register_problems = check_register(assets, asset_rows, display(assets_path))
     plans_path = root / paths.plans
     plans = (
         _collect(problems, load_model, plans_path, PlanBook)
@@ -151,40 +175,30 @@ def load_workspace(path: str | Path) -> Workspace:
             if got is not None:
                 scenarios.append((got[0], got[1], f))
     if problems:
-        raise InputError(problems)
-
-    asset_rows: list[int] = []
-    if assets is not None:
-        _, rows = read_rows(assets_path, display(assets_path))
-        asset_rows = [line for line, _ in rows]
-        cycle = find_cycle({a.id: a.depends_on for a in assets if a.depends_on})
-        if cycle:
-            row = asset_rows[[a.id for a in assets].index(cycle[0])]
-            raise InputError(
-                [
-                    Problem(
-                        display(assets_path),
-                        row,
-                        "depends_on",
-                        "dependency cycle: " + " -> ".join(cycle),
-                        "row",
-                    )
-                ]
-            )
+        # a file that does not parse would make every reference to it look dangling
+        raise InputError(problems + register_problems)
+    assert assets is not None and baseline is not None and plans is not None
+    problems = register_problems
+    if not register_problems:
+        portfolio = Portfolio.from_assets(assets)
+    else:
+        # the register's own problems are already listed; still check the other files
+        # against it so that every problem is reported at once
+        portfolio = Portfolio(Portfolio.frame_of(assets))
     ws = Workspace(
         settings=manifest.settings(),
         factors=factors[0],
         regions=regions[0],
         curves=curves[0],
         baseline=Baseline(entries=baseline[0]),
-        portfolio=Portfolio.from_assets(assets or []),
+        portfolio=portfolio,
         scenarios=[s for s, _, _ in scenarios],
         plans=plans[0],
     )
     issues = find_inconsistencies(ws)
-    if issues:
+    if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
-        out = []
+        out = list(problems)
         for issue in issues:
             if issue.part == "assets":
                 row_i = issue.loc[0]

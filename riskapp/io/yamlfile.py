@@ -19,7 +19,7 @@ MAX_NODES = 500_000
 Path_ = tuple[str | int, ...]
 
 
-def read_text(path: Path, max_bytes: int, label: str | None = None) -> str:
+def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = "line") -> str:
     """File contents as text; clear errors for missing, empty, huge or non-UTF-8 files."""
     name = label or str(path)
     if not path.exists():
@@ -52,12 +52,29 @@ def read_text(path: Path, max_bytes: int, label: str | None = None) -> str:
                     "",
                     f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
                     "save the file as UTF-8",
+                    unit,
                 )
             ]
         ) from None
     if not text.strip():
         raise InputError([Problem(name, None, "", "file is empty")])
     return text
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> InputError:
+    line = text[: exc.position].count("\n") + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return InputError(
+        [
+            Problem(
+                name,
+                line,
+                "",
+                f"malformed YAML: control character {char!r} (U+{ord(char):04X}) is not "
+                "allowed; remove it",
+            )
+        ]
+    )
 
 
 class LineMap:
@@ -115,7 +132,10 @@ def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
     """Parse one YAML document safely; return the data and the line map."""
     name = label or str(path)
     text = read_text(path, MAX_YAML_BYTES, name)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(exc, text, name) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -123,10 +143,18 @@ def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
         lines: dict[Path_, int] = {}
         _walk(node, (), lines, [0], name)
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(exc, text, name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+            # e.g. an unclosed bracket or quote: the parser gives up later, often at the end
+            # of the file; the line the construct opened on is where the user must look
+            opened = exc.context_mark.line + 1
+            what = f"{what}, {exc.context.removeprefix('while ')} that starts on line {opened}"
+            line = opened
         if "constructor for the tag" in what:
             what = what.replace("could not determine a constructor for the tag", "tag")
             what += " is not allowed: riskapp files hold plain data only"
