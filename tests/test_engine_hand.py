@@ -234,7 +234,7 @@ def test_plans_in_place_combine_multiplicatively(tiny: Workspace) -> None:
     assert ev.ready[s, armor] and ev.gap_days[s, armor] == 0
     # P2 under both: alpha 0.8 * 0.5 * 0.5 = 0.2; beta felt 6 - 2 = 4 -> 0.2; 1 - 0.8*0.8 = 0.36
     p2 = list(ws.portfolio.ids).index("P2")
-    assert ev.residual_asset_loss[p2, s] == pytest.approx(0.36 * 250)
+    assert ev.residual_asset_loss()[p2, s] == pytest.approx(0.36 * 250)
     assert ev.residual_loss[s] == pytest.approx(30 + 90 + 25)
     # armor alone on P2: alpha 0.4, beta 0.2 -> 1 - 0.6*0.8 = 0.52
     assert ev.averted_alone[s, armor] == pytest.approx(220 - 0.52 * 250)

@@ -76,11 +76,11 @@ def test_a_plan_never_raises_loss(ws: Workspace, basis: LossBasis) -> None:
     result = score(ws, basis=basis)
     ev = evaluate_plans(ws, result)
     gross = result.asset_loss()
-    assert (ev.residual_asset_loss <= gross + 1e-9 * np.maximum(1.0, gross)).all()
+    assert (ev.residual_asset_loss() <= gross + 1e-9 * np.maximum(1.0, gross)).all()
     np.testing.assert_allclose(ev.gross_loss, result.scenario_loss(), rtol=1e-9, atol=1e-6)
     assert (ev.averted_alone >= -1e-6).all()
     np.testing.assert_allclose(
-        ev.residual_asset_loss.sum(axis=0), ev.residual_loss, rtol=1e-9, atol=1e-6
+        ev.residual_asset_loss().sum(axis=0), ev.residual_loss, rtol=1e-9, atol=1e-6
     )
 
 

@@ -178,14 +178,19 @@ class Portfolio:
     def column(self, name: str) -> np.ndarray:
         return self._frame[name].to_numpy()
 
+    def series(self, name: str) -> pd.Series:
+        """One column, read-only by convention (no copy of the register)."""
+        return self._frame[name]
+
     def exposed_value(self, fx_to_reporting: dict[str, float]) -> np.ndarray:
         """Replacement value plus annual revenue at stake, in the reporting currency."""
-        rates = self._frame["currency"].map(fx_to_reporting)
-        if rates.isna().any():
-            unknown = sorted(set(self._frame.loc[rates.isna(), "currency"].tolist()))
+        codes, currencies = pd.factorize(self._frame["currency"])
+        unknown = sorted(str(c) for c in currencies if c not in fx_to_reporting)
+        if unknown:
             raise ValueError(f"no exchange rate for currency {', '.join(unknown)}")
+        rates = np.array([fx_to_reporting[str(c)] for c in currencies], dtype=float)
         total = self._frame["replacement_value"].to_numpy(float) + self._frame[
             "annual_revenue_at_stake"
         ].to_numpy(float)
-        result: np.ndarray = total * rates.to_numpy(float)
+        result: np.ndarray = total * rates[codes]
         return result

@@ -88,17 +88,17 @@ class AssetGroups:
 
 
 def group_assets(
-    asset_ids: npt.NDArray[np.object_],
-    asset_types: npt.NDArray[np.object_],
+    asset_ids: npt.ArrayLike,
+    asset_types: npt.ArrayLike,
     country_index: IntArray,
     override_assets: set[str],
     coverage: npt.NDArray[np.bool_] | None = None,
 ) -> AssetGroups:
     """Group assets by (type, country, override owner[, coverage pattern]) without a loop."""
-    n = len(asset_ids)
+    n = len(country_index)
     type_codes, type_uniques = _factorize(asset_types)
     if override_assets:
-        has_override = np.fromiter((a in override_assets for a in asset_ids), bool, n)
+        has_override = pd.Series(asset_ids).isin(list(override_assets)).to_numpy(dtype=bool)
     else:
         has_override = np.zeros(n, dtype=bool)
     # an asset with its own curves forms its own group
@@ -107,9 +107,7 @@ def group_assets(
     key = type_codes * n_countries + country_index.astype(np.int64)
     key = key * (n + 1) + override_code.astype(np.int64)
     if coverage is not None and coverage.shape[1] > 0:
-        packed = np.packbits(coverage, axis=1)
-        _, cov_code = np.unique(packed, axis=0, return_inverse=True)
-        cov_code = cov_code.reshape(-1).astype(np.int64)
+        cov_code = _row_codes(coverage)
         key = key * (int(cov_code.max()) + 1) + cov_code
     _, of_asset = np.unique(key, return_inverse=True)
     of_asset = of_asset.reshape(-1).astype(np.int64)
@@ -117,7 +115,7 @@ def group_assets(
     first = np.zeros(n_groups, dtype=np.int64)
     first[of_asset[::-1]] = np.arange(n - 1, -1, -1)
     cov = coverage[first] if coverage is not None else np.zeros((n_groups, 0), dtype=bool)
-    owner = np.where(has_override[first], asset_ids[first], "").astype(object)
+    owner = np.where(has_override[first], np.asarray(asset_ids)[first], "").astype(object)
     return AssetGroups(
         of_asset=of_asset,
         type=type_uniques[type_codes[first]],
@@ -127,8 +125,21 @@ def group_assets(
     )
 
 
-def _factorize(values: npt.NDArray[np.object_]) -> tuple[IntArray, npt.NDArray[np.object_]]:
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)
+def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:
+    """A code per distinct boolean row (rows that are equal share a code)."""
+    packed = np.packbits(rows, axis=1)
+    if packed.shape[1] <= 8:
+        padded = np.zeros((len(rows), 8), dtype=np.uint8)
+        padded[:, : packed.shape[1]] = packed
+        keys = padded.view(np.uint64).reshape(-1)
+        _, codes = np.unique(keys, return_inverse=True)
+    else:
+        _, codes = np.unique(packed, axis=0, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64)
+
+
+def _factorize(values: npt.ArrayLike) -> tuple[IntArray, npt.NDArray[np.object_]]:
+    codes, uniques = pd.factorize(pd.Series(values), sort=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 

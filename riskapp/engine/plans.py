@@ -79,11 +79,20 @@ class PlanEvaluation:
     effective: BoolArray  # (S, P)
     gross_loss: FloatArray  # (S,)
     residual_loss: FloatArray  # (S,) with every effective plan applied together
-    residual_asset_loss: FloatArray  # (A, S)
+    residual_damage: FloatArray  # (S, G) combined damage with all effective plans
+    of_asset: npt.NDArray[np.int64]  # (A,) group of each asset in `residual_damage`
+    exposed_value: FloatArray  # (A,)
     averted_alone: FloatArray  # (S, P) loss each plan averts on its own
     covered_value: FloatArray  # (P,)
     annuity: float
     basis: LossBasis
+
+    def residual_asset_loss(self) -> FloatArray:
+        """(A, S) loss of each asset with every effective plan applied."""
+        result: FloatArray = (
+            self.exposed_value[:, np.newaxis] * self.residual_damage.T[self.of_asset]
+        )
+        return result
 
     @property
     def plan_ids(self) -> list[str]:
@@ -178,8 +187,53 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
     factors = inputs.factor_ids
     f_index = {f: j for j, f in enumerate(factors)}
     cov = coverage_matrix(ws)
-    asset_loss = result.asset_loss()  # (A, S)
-    covered_loss = cov.T.astype(float) @ asset_loss  # (P, S)
+    overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
+    groups = group_assets(
+        ws.portfolio.series("id"),
+        ws.portfolio.series("type"),
+        inputs.country_index,
+        overrides,
+        coverage=cov,
+    )
+    group_value = np.bincount(groups.of_asset, weights=inputs.exposed_value, minlength=groups.count)
+    g_cov = groups.coverage.astype(float)  # (G, P)
+    intensities = result.intensities
+    base_c: FloatArray | None = None
+    base_a: FloatArray | None = None
+    if result.basis is LossBasis.INCREMENTAL:
+        base_c, base_a = combine(
+            group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves)
+        )
+
+    mult = np.ones((n_p, len(factors)))
+    red = np.zeros((n_p, len(factors)))
+    for p_i, plan in enumerate(plans):
+        for fid, m in plan.effect.damage_multiplier.items():
+            if fid in f_index:
+                mult[p_i, f_index[fid]] = m
+        for fid, r in plan.effect.intensity_reduction.items():
+            if fid in f_index:
+                red[p_i, f_index[fid]] = r
+
+    def residual_damage(active: BoolArray) -> FloatArray:
+        """(S, G) combined damage with the `active` (S, P) plans applied."""
+        act = active.astype(float)
+        reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, red)
+        with np.errstate(divide="ignore"):
+            log_m = np.where(mult > 0, np.log(np.where(mult > 0, mult, 1.0)), 0.0)
+        zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
+        factor_mult = np.where(
+            zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m))
+        )
+        raw = group_damage(groups, intensities, factors, ws.curves, reduction) * factor_mult
+        combined, attributed = combine(raw)
+        if base_c is not None and base_a is not None:
+            combined, attributed = incremental(combined, attributed, base_c, base_a)
+        return combined
+
+    gross_d = residual_damage(np.zeros((n_s, n_p), dtype=bool))
+    gross = gross_d @ group_value
+    covered_loss = (g_cov * group_value[:, np.newaxis]).T @ gross_d.T  # (P, S)
 
     triggered = np.zeros((n_s, n_p), dtype=bool)
     sids = [s.id for s in ws.scenarios]
@@ -208,54 +262,6 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
     ready = gap <= 0
     effective = triggered & (ready | (not ws.settings.require_readiness))
 
-    mult = np.ones((n_p, len(factors)))
-    red = np.zeros((n_p, len(factors)))
-    for p_i, plan in enumerate(plans):
-        for fid, m in plan.effect.damage_multiplier.items():
-            if fid in f_index:
-                mult[p_i, f_index[fid]] = m
-        for fid, r in plan.effect.intensity_reduction.items():
-            if fid in f_index:
-                red[p_i, f_index[fid]] = r
-
-    frame = ws.portfolio.frame
-    overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
-    groups = group_assets(
-        frame["id"].to_numpy(dtype=object),
-        frame["type"].to_numpy(dtype=object),
-        inputs.country_index,
-        overrides,
-        coverage=cov,
-    )
-    group_value = np.bincount(groups.of_asset, weights=inputs.exposed_value, minlength=groups.count)
-    g_cov = groups.coverage.astype(float)  # (G, P)
-    intensities = result.intensities
-
-    base_c: FloatArray | None = None
-    base_a: FloatArray | None = None
-    if result.basis is LossBasis.INCREMENTAL:
-        base_c, base_a = combine(
-            group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves)
-        )
-
-    def residual_damage(active: BoolArray) -> FloatArray:
-        """(S, G) combined damage with the `active` (S, P) plans applied."""
-        act = active.astype(float)
-        reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, red)
-        with np.errstate(divide="ignore"):
-            log_m = np.where(mult > 0, np.log(np.where(mult > 0, mult, 1.0)), 0.0)
-        zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
-        factor_mult = np.where(
-            zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m))
-        )
-        raw = group_damage(groups, intensities, factors, ws.curves, reduction) * factor_mult
-        combined, attributed = combine(raw)
-        if base_c is not None and base_a is not None:
-            combined, attributed = incremental(combined, attributed, base_c, base_a)
-        return combined
-
-    gross_d = residual_damage(np.zeros((n_s, n_p), dtype=bool))
-    gross = gross_d @ group_value
     res_d = residual_damage(effective)
     residual = res_d @ group_value
     averted_alone = np.zeros((n_s, n_p))
@@ -265,7 +271,6 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
         if only.any():
             averted_alone[:, p_i] = gross - residual_damage(only) @ group_value
 
-    residual_asset = inputs.exposed_value[:, np.newaxis] * res_d.T[groups.of_asset]
     return PlanEvaluation(
         plans=list(plans),
         scenario_ids=sids,
@@ -277,7 +282,9 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
         effective=effective,
         gross_loss=gross,
         residual_loss=residual,
-        residual_asset_loss=residual_asset,
+        residual_damage=res_d,
+        of_asset=groups.of_asset,
+        exposed_value=inputs.exposed_value,
         averted_alone=averted_alone,
         covered_value=cov.T.astype(float) @ inputs.exposed_value,
         annuity=annuity_factor(ws.settings.discount_rate, ws.settings.plan_horizon_years),

@@ -44,10 +44,10 @@ class ScoreInputs:
 
 def prepare(ws: Workspace) -> ScoreInputs:
     """Index countries, factors and asset groups of a workspace."""
-    frame = ws.portfolio.frame
+    portfolio = ws.portfolio
     factor_ids = ws.factors.ids
-    asset_countries = frame["country"].to_numpy(dtype=object)
-    countries = sorted(set(ws.baseline.countries) | set(asset_countries.tolist()))
+    asset_countries = portfolio.series("country")
+    countries = sorted(set(ws.baseline.countries) | set(asset_countries.unique().tolist()))
     c_codes = pd.Index(countries).get_indexer(pd.Index(asset_countries)).astype(np.int64)
     baseline = ws.baseline.matrix(countries, factor_ids)
     used = np.unique(c_codes)
@@ -57,12 +57,7 @@ def prepare(ws: Workspace) -> ScoreInputs:
         raise ValueError(f"no baseline intensity for country {c} and factor {f}")
     baseline = np.nan_to_num(baseline, nan=0.0)
     overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
-    groups = group_assets(
-        frame["id"].to_numpy(dtype=object),
-        frame["type"].to_numpy(dtype=object),
-        c_codes,
-        overrides,
-    )
+    groups = group_assets(portfolio.series("id"), portfolio.series("type"), c_codes, overrides)
     return ScoreInputs(
         countries=countries,
         factor_ids=factor_ids,
@@ -108,7 +103,9 @@ class ScoreResult:
 
     def asset_eal(self) -> FloatArray:
         """(A,) expected annual loss of each asset."""
-        return expected_annual_loss(self.asset_loss(), self.frequencies)
+        group_eal = expected_annual_loss(self.damage.T, self.frequencies)  # per unit of value
+        result: FloatArray = self.inputs.exposed_value * group_eal[self.inputs.groups.of_asset]
+        return result
 
     # -- per group and portfolio ---------------------------------------------------------
     def group_exposure(self) -> FloatArray:
