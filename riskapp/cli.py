@@ -136,8 +136,9 @@ def score(
 
     by_s = losses_by(ws, result, "scenario")
     t = Table(title="Scenarios")
-    for col in ("scenario", "annual probability", "loss", "share of value", "adds to EAL"):
-        t.add_column(col, justify="left" if col == "scenario" else "right")
+    t.add_column("scenario", overflow="fold")
+    for col in ("annual prob.", "loss", "% of value", "adds to EAL"):
+        t.add_column(col, justify="right", no_wrap=True)
     total = result.total_exposed_value or 1.0
     for sid, row in by_s.iterrows():
         t.add_row(
@@ -202,36 +203,39 @@ def plans(
         highlight=False,
     )
     table = ev.table()
-    t = Table(title="Plans")
-    for col in (
-        "plan",
-        "status",
-        "fires in",
-        "not ready in",
-        "gap",
-        "cost (NPV)",
-        "averted (NPV)",
-        "BCR",
-    ):
-        t.add_column(
-            col, justify="right" if col in {"gap", "cost (NPV)", "averted (NPV)", "BCR"} else "left"
-        )
+    n_s = len(ws.scenarios)
+    t = Table(title="Plans (averted loss: each plan on its own)")
+    t.add_column("plan", overflow="fold")
+    t.add_column("status")
+    for col in ("fires", "late", "cost NPV", "averted NPV", "BCR"):
+        t.add_column(col, justify="right", no_wrap=True)
     for _, row in table.iterrows():
         t.add_row(
-            Text(f"{row['plan_id']}: {row['title']}"),
+            Text(str(row["plan_id"])),
             row["status"],
-            Text(", ".join(row["triggered_in"]) or "-"),
-            Text(", ".join(row["not_ready_in"]) or "-"),
-            f"{row['max_gap_days']:.0f} d" if row["max_gap_days"] else "-",
+            f"{len(row['triggered_in'])}/{n_s}",
+            str(len(row["not_ready_in"])) if row["not_ready_in"] else "-",
             money(row["cost_npv"], cur),
             money(row["averted_npv"], cur),
             ratio(row["benefit_cost_ratio"]),
         )
     out.print(t)
+    late = table[table["not_ready_in"].map(len) > 0]
+    if len(late):
+        out.print("[bold]Readiness gaps[/bold] (slowest action vs the scenario's warning time):")
+        for _, row in late.iterrows():
+            gaps = ev.gap_days[:, ev.plan_ids.index(row["plan_id"])]
+            detail = ", ".join(
+                f"{sid} {gaps[ev.scenario_ids.index(sid)]:.0f} d short"
+                for sid in row["not_ready_in"]
+            )
+            out.print(Text(f"  {row['plan_id']}: {detail}"))
     st = ev.scenario_table()
     t = Table(title="Loss by scenario with plans applied")
-    for col in ("scenario", "gross", "residual", "averted", "plans effective"):
-        t.add_column(col, justify="left" if col in {"scenario", "plans effective"} else "right")
+    t.add_column("scenario", overflow="fold")
+    for col in ("gross", "residual", "averted"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("plans effective", overflow="fold")
     for _, row in st.iterrows():
         t.add_row(
             Text(row["scenario_id"]),
