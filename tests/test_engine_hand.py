@@ -276,3 +276,14 @@ def test_scenario_subset_keeps_order(tiny: Workspace) -> None:
     assert result.scenario_loss() == pytest.approx([260.0, 160.0])
     with pytest.raises(KeyError, match="unknown scenario"):
         tiny.with_scenarios(["nope"])
+
+
+def test_waterfall_steps_add_up_to_residual(tiny: Workspace) -> None:
+    from riskapp.engine import waterfall
+
+    ev = evaluate_plans(_with_plan_status(tiny, "armor", PlanStatus.READY))
+    steps = waterfall(ev, "s1")
+    # gross 305; shield alone leaves 215; shield + armor leave 30 + 90 + 25 = 145
+    assert steps["amount"].tolist() == pytest.approx([305.0, -90.0, -70.0, 145.0])
+    assert steps["plan_id"].tolist() == ["", "shield", "armor", ""]
+    assert steps["amount"].iloc[:-1].sum() == pytest.approx(steps["amount"].iloc[-1])

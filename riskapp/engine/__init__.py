@@ -8,11 +8,19 @@ from riskapp.engine.exceedance import (
     loss_at_return_periods,
 )
 from riskapp.engine.intensity import apply_shock, ordered_shocks, scenario_intensities
-from riskapp.engine.plans import PlanEvaluation, annuity_factor, coverage_matrix, evaluate_plans
+from riskapp.engine.plans import (
+    PlanEffects,
+    PlanEvaluation,
+    annuity_factor,
+    coverage_matrix,
+    evaluate_plans,
+    waterfall,
+)
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
 __all__ = [
     "DIMENSIONS",
+    "PlanEffects",
     "PlanEvaluation",
     "ScoreInputs",
     "ScoreResult",
@@ -35,4 +43,5 @@ __all__ = [
     "prepare",
     "scenario_intensities",
     "score",
+    "waterfall",
 ]

@@ -30,7 +30,7 @@ import pandas as pd
 
 from riskapp.domain.plans import Plan, PlanStatus
 from riskapp.domain.workspace import LossBasis, Workspace
-from riskapp.engine.damage import combine, group_assets, group_damage, incremental
+from riskapp.engine.damage import AssetGroups, combine, group_assets, group_damage, incremental
 from riskapp.engine.intensity import region_max_intensity
 from riskapp.engine.scoring import ScoreResult, score
 
@@ -86,6 +86,7 @@ class PlanEvaluation:
     covered_value: FloatArray  # (P,)
     annuity: float
     basis: LossBasis
+    effects: PlanEffects
 
     def residual_asset_loss(self) -> FloatArray:
         """(A, S) loss of each asset with every effective plan applied."""
@@ -178,62 +179,100 @@ class PlanEvaluation:
         )
 
 
+@dataclass(frozen=True)
+class PlanEffects:
+    """Everything needed to apply any subset of plans to a scored workspace.
+
+    Assets are grouped by damage path *and* plan coverage, so applying plans costs as much as
+    the number of such groups, not the number of assets.
+    """
+
+    ws: Workspace
+    result: ScoreResult
+    coverage: BoolArray  # (A, P)
+    groups: AssetGroups
+    group_value: FloatArray  # (G,)
+    multiplier: FloatArray  # (P, F)
+    reduction: FloatArray  # (P, F)
+    base: tuple[FloatArray, FloatArray] | None  # baseline damage for incremental losses
+
+    @classmethod
+    def build(cls, ws: Workspace, result: ScoreResult) -> PlanEffects:
+        inputs = result.inputs
+        plans = ws.plans.plans
+        factors = inputs.factor_ids
+        f_index = {f: j for j, f in enumerate(factors)}
+        cov = coverage_matrix(ws)
+        overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
+        groups = group_assets(
+            ws.portfolio.series("id"),
+            ws.portfolio.series("type"),
+            inputs.country_index,
+            overrides,
+            coverage=cov,
+        )
+        group_value = np.bincount(
+            groups.of_asset, weights=inputs.exposed_value, minlength=groups.count
+        ).astype(float)
+        mult = np.ones((len(plans), len(factors)))
+        red = np.zeros((len(plans), len(factors)))
+        for p_i, plan in enumerate(plans):
+            for fid, m in plan.effect.damage_multiplier.items():
+                if fid in f_index:
+                    mult[p_i, f_index[fid]] = m
+            for fid, r in plan.effect.intensity_reduction.items():
+                if fid in f_index:
+                    red[p_i, f_index[fid]] = r
+        base = None
+        if result.basis is LossBasis.INCREMENTAL:
+            base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+        return cls(ws, result, cov, groups, group_value, mult, red, base)
+
+    def damage(self, active: BoolArray) -> FloatArray:
+        """(S, G) combined damage ratio with the `active` (S, P) plans applied."""
+        act = active.astype(float)
+        g_cov = self.groups.coverage.astype(float)
+        reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, self.reduction)
+        mult = self.multiplier
+        log_m = np.log(np.where(mult > 0, mult, 1.0))
+        zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
+        factor_mult = np.where(
+            zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m))
+        )
+        raw = (
+            group_damage(
+                self.groups,
+                self.result.intensities,
+                self.result.factor_ids,
+                self.ws.curves,
+                reduction,
+            )
+            * factor_mult
+        )
+        combined, attributed = combine(raw)
+        if self.base is not None:
+            combined, attributed = incremental(combined, attributed, *self.base)
+        return combined
+
+    def loss(self, active: BoolArray) -> FloatArray:
+        """(S,) portfolio loss with the `active` (S, P) plans applied."""
+        result: FloatArray = self.damage(active) @ self.group_value
+        return result
+
+
 def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEvaluation:
     """Evaluate every plan of a workspace against every scenario."""
     result = result or score(ws)
     inputs = result.inputs
     plans = ws.plans.plans
     n_s, n_p = len(ws.scenarios), len(plans)
-    factors = inputs.factor_ids
-    f_index = {f: j for j, f in enumerate(factors)}
-    cov = coverage_matrix(ws)
-    overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
-    groups = group_assets(
-        ws.portfolio.series("id"),
-        ws.portfolio.series("type"),
-        inputs.country_index,
-        overrides,
-        coverage=cov,
-    )
-    group_value = np.bincount(groups.of_asset, weights=inputs.exposed_value, minlength=groups.count)
-    g_cov = groups.coverage.astype(float)  # (G, P)
-    intensities = result.intensities
-    base_c: FloatArray | None = None
-    base_a: FloatArray | None = None
-    if result.basis is LossBasis.INCREMENTAL:
-        base_c, base_a = combine(
-            group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves)
-        )
-
-    mult = np.ones((n_p, len(factors)))
-    red = np.zeros((n_p, len(factors)))
-    for p_i, plan in enumerate(plans):
-        for fid, m in plan.effect.damage_multiplier.items():
-            if fid in f_index:
-                mult[p_i, f_index[fid]] = m
-        for fid, r in plan.effect.intensity_reduction.items():
-            if fid in f_index:
-                red[p_i, f_index[fid]] = r
-
-    def residual_damage(active: BoolArray) -> FloatArray:
-        """(S, G) combined damage with the `active` (S, P) plans applied."""
-        act = active.astype(float)
-        reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, red)
-        with np.errstate(divide="ignore"):
-            log_m = np.where(mult > 0, np.log(np.where(mult > 0, mult, 1.0)), 0.0)
-        zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))
-        factor_mult = np.where(
-            zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m))
-        )
-        raw = group_damage(groups, intensities, factors, ws.curves, reduction) * factor_mult
-        combined, attributed = combine(raw)
-        if base_c is not None and base_a is not None:
-            combined, attributed = incremental(combined, attributed, base_c, base_a)
-        return combined
-
-    gross_d = residual_damage(np.zeros((n_s, n_p), dtype=bool))
-    gross = gross_d @ group_value
-    covered_loss = (g_cov * group_value[:, np.newaxis]).T @ gross_d.T  # (P, S)
+    f_index = {f: j for j, f in enumerate(inputs.factor_ids)}
+    fx = PlanEffects.build(ws, result)
+    none = np.zeros((n_s, n_p), dtype=bool)
+    gross_d = fx.damage(none)
+    gross = gross_d @ fx.group_value
+    g_cov = fx.groups.coverage.astype(float)
+    covered_loss = (g_cov * fx.group_value[:, np.newaxis]).T @ gross_d.T  # (P, S)
 
     triggered = np.zeros((n_s, n_p), dtype=bool)
     sids = [s.id for s in ws.scenarios]
@@ -262,20 +301,20 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
     ready = gap <= 0
     effective = triggered & (ready | (not ws.settings.require_readiness))
 
-    res_d = residual_damage(effective)
-    residual = res_d @ group_value
+    res_d = fx.damage(effective)
+    residual = res_d @ fx.group_value
     averted_alone = np.zeros((n_s, n_p))
     for p_i in range(n_p):
-        only = np.zeros((n_s, n_p), dtype=bool)
-        only[:, p_i] = effective[:, p_i]
-        if only.any():
-            averted_alone[:, p_i] = gross - residual_damage(only) @ group_value
+        if effective[:, p_i].any():
+            only = np.zeros((n_s, n_p), dtype=bool)
+            only[:, p_i] = effective[:, p_i]
+            averted_alone[:, p_i] = gross - fx.loss(only)
 
     return PlanEvaluation(
         plans=list(plans),
         scenario_ids=sids,
         frequencies=result.frequencies,
-        coverage=cov,
+        coverage=fx.coverage,
         triggered=triggered,
         ready=ready,
         gap_days=gap,
@@ -283,10 +322,35 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
         gross_loss=gross,
         residual_loss=residual,
         residual_damage=res_d,
-        of_asset=groups.of_asset,
+        of_asset=fx.groups.of_asset,
         exposed_value=inputs.exposed_value,
         averted_alone=averted_alone,
-        covered_value=cov.T.astype(float) @ inputs.exposed_value,
+        covered_value=fx.coverage.T.astype(float) @ inputs.exposed_value,
         annuity=annuity_factor(ws.settings.discount_rate, ws.settings.plan_horizon_years),
         basis=result.basis,
+        effects=fx,
     )
+
+
+def waterfall(ev: PlanEvaluation, scenario_id: str) -> pd.DataFrame:
+    """Gross to residual loss in one scenario, plan by plan.
+
+    Effective plans are added one at a time in the order of the plan book; each step is the
+    loss the plan averts on top of the plans before it, so the steps add up exactly to the
+    gap between gross and residual loss (unlike the plans' stand-alone figures, which can
+    overlap).
+    """
+    s = ev.scenario_ids.index(scenario_id)
+    n_s, n_p = ev.effective.shape
+    active = np.zeros((n_s, n_p), dtype=bool)
+    rows = [{"step": "gross loss", "plan_id": "", "amount": float(ev.gross_loss[s])}]
+    previous = float(ev.gross_loss[s])
+    for p_i, plan in enumerate(ev.plans):
+        if not ev.effective[s, p_i]:
+            continue
+        active[s, p_i] = True
+        now = float(ev.effects.loss(active)[s])
+        rows.append({"step": plan.title, "plan_id": plan.id, "amount": now - previous})
+        previous = now
+    rows.append({"step": "residual loss", "plan_id": "", "amount": float(ev.residual_loss[s])})
+    return pd.DataFrame(rows)
