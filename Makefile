@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint format types pytest bench clean
+.PHONY: run test check lint format types pytest bench clean summary
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
-## run: set up, check the demo workspace, score it and evaluate its contingency plans
+# Debian's Chromium for the browser tests (Playwright never downloads its own browser here)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+## run: set up and open the dashboard on the bundled demo workspace (http://localhost:8501)
 run: $(STAMP)
-	$(BIN)/riskapp validate demo scenarios
-	$(BIN)/riskapp score demo
-	$(BIN)/riskapp plans demo
+	$(BIN)/riskapp serve demo
 
 ## test: set up, then format check, lint, type check and the whole test suite
-test: $(STAMP) lint types pytest
+test: $(STAMP) $(CHROMIUM) lint types pytest
 
 check: test
 
@@ -36,6 +40,12 @@ types: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+## summary: the demo assessment on the terminal, no browser
+summary: $(STAMP)
+	$(BIN)/riskapp validate demo scenarios
+	$(BIN)/riskapp score demo
+	$(BIN)/riskapp plans demo
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py

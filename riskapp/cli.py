@@ -268,6 +268,38 @@ def schema(
 
 
 @app.command()
+def serve(
+    workspace: WorkspaceArg = DEMO,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open a browser tab.")
+    ] = True,
+) -> None:
+    """Start the dashboard on a workspace (http://localhost:8501 by default)."""
+    import os
+    import subprocess
+    import sys
+
+    _load(workspace, None)  # refuse a broken workspace here, with the problems listed
+    root = Path(__file__).resolve().parent.parent
+    app_file = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    env = {**os.environ, "RISKAPP_WORKSPACE": str(workspace.resolve())}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "false" if open_browser else "true",
+    ]
+    out.print(f"riskapp dashboard on http://localhost:{port} (Ctrl+C to stop)", highlight=False)
+    raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
+
+
+@app.command()
 def methodology() -> None:
     """Print how every figure is computed (Markdown, from the engine's own documentation)."""
     from riskapp.methodology import methodology_markdown

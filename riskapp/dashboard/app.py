@@ -1,0 +1,24 @@
+"""Entry script of the dashboard: routing only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from riskapp.dashboard import state
+
+HERE = Path(__file__).resolve().parent / "views"
+
+st.set_page_config(page_title="riskapp", page_icon=":material/public:", layout="wide")
+
+pages = [
+    st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(HERE / "scenarios.py", title="Scenarios", icon=":material/storm:"),
+    st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
+    st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
+    st.Page(HERE / "methodology.py", title="Methodology", icon=":material/functions:"),
+]
+navigation = st.navigation(pages)
+state.sidebar()
+navigation.run()

@@ -1,0 +1,162 @@
+"""The scored workspace the dashboard shows, and the tables its pages draw (no Streamlit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from riskapp.domain import LossBasis, Workspace, country_name
+from riskapp.engine import (
+    PlanEvaluation,
+    ScoreInputs,
+    ScoreResult,
+    evaluate_plans,
+    losses_by,
+    prepare,
+    score,
+)
+from riskapp.format import money
+from riskapp.io import load_workspace
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A workspace scored under all its scenarios, with its plans evaluated."""
+
+    ws: Workspace
+    inputs: ScoreInputs
+    result: ScoreResult
+    plans: PlanEvaluation
+
+    @property
+    def currency(self) -> str:
+        return self.ws.settings.currency
+
+    def money(self, value: float) -> str:
+        return money(value, self.currency)
+
+
+def assess(path: str | Path, basis: LossBasis | None = None) -> Assessment:
+    ws = load_workspace(path)
+    inputs = prepare(ws)
+    result = score(ws, basis=basis, inputs=inputs)
+    return Assessment(ws, inputs, result, evaluate_plans(ws, result))
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    label: str
+    value: str
+    help: str
+
+
+def key_figures(a: Assessment) -> list[KeyFigure]:
+    """The headline numbers of the Overview page, formatted, with their definitions."""
+    r = a.result
+    losses = r.scenario_loss()
+    worst = int(np.argmax(losses)) if len(losses) else 0
+    rp100 = r.loss_at_return_periods([100.0])[100.0]
+    ev = a.plans
+    triggered = int(ev.triggered.any(axis=0).sum())
+    late = int((ev.triggered & ~ev.ready).any(axis=0).sum())
+    basis = (
+        "above today's baseline" if r.basis is LossBasis.INCREMENTAL else "at scenario intensity"
+    )
+    return [
+        KeyFigure(
+            "Portfolio value",
+            a.money(r.total_exposed_value),
+            f"Replacement value plus annual revenue at stake of every asset, in {a.currency}.",
+        ),
+        KeyFigure(
+            "Expected annual loss",
+            a.money(r.expected_annual_loss()),
+            f"Sum over scenarios of annual probability x loss ({basis}).",
+        ),
+        KeyFigure(
+            "Worst-scenario loss",
+            a.money(float(losses[worst])) if len(losses) else "n/a",
+            f"Largest portfolio loss of any scenario: "
+            f"{a.ws.scenarios[worst].title if len(losses) else '-'}.",
+        ),
+        KeyFigure(
+            "1-in-100-year loss",
+            a.money(rp100),
+            "Loss reached or exceeded once in 100 years on average, read from the exceedance "
+            "curve (clamped to the worst scenario when scenarios are rarer than that).",
+        ),
+        KeyFigure(
+            "Plans triggered",
+            f"{triggered} of {len(ev.plans)}",
+            "Contingency plans whose trigger fires in at least one scenario.",
+        ),
+        KeyFigure(
+            "Plans not ready in time",
+            f"{late} of {len(ev.plans)}",
+            "Triggered plans whose slowest action takes longer than the scenario's warning "
+            "time (and that are not already in place).",
+        ),
+    ]
+
+
+def asset_table(a: Assessment) -> pd.DataFrame:
+    """One row per asset: register columns, exposed value, EAL and dominant factor."""
+    frame = a.ws.portfolio.frame
+    r = a.result
+    eal_by_factor = np.zeros((len(frame), len(r.factor_ids)))
+    for s in range(len(r.scenario_ids)):
+        eal_by_factor += r.frequencies[s] * r.asset_factor_loss(s)
+    dominant = np.where(
+        eal_by_factor.sum(axis=1) > 0,
+        np.asarray(r.factor_ids, dtype=object)[eal_by_factor.argmax(axis=1)],
+        "",
+    )
+    out = frame[["id", "name", "type", "country", "lat", "lon", "owner", "criticality"]].copy()
+    out["country_name"] = [country_name(c) for c in out["country"]]
+    out["tags"] = frame["tags"].map(", ".join)
+    out["depends_on"] = frame["depends_on"].map(", ".join)
+    out["exposed_value"] = r.inputs.exposed_value
+    out["eal"] = r.asset_eal()
+    out["dominant_factor"] = dominant
+    return out
+
+
+def country_factor_eal(a: Assessment) -> pd.DataFrame:
+    """Expected annual loss by country (rows) and factor (columns)."""
+    r = a.result
+    n_c = len(r.countries)
+    out = np.zeros((n_c, len(r.factor_ids)))
+    for s in range(len(r.scenario_ids)):
+        np.add.at(out, r.inputs.country_index, r.frequencies[s] * r.asset_factor_loss(s))
+    present = np.unique(r.inputs.country_index)
+    return pd.DataFrame(
+        out[present],
+        index=pd.Index([r.countries[i] for i in present], name="country"),
+        columns=r.factor_ids,
+    )
+
+
+def group_factor_eal(a: Assessment) -> pd.DataFrame:
+    """Expected annual loss by region group (rows, may overlap) and factor (columns)."""
+    by_country = country_factor_eal(a)
+    rows = {}
+    for g in a.ws.regions.groups:
+        members = [c for c in g.members if c in by_country.index]
+        if members:
+            rows[g.id] = by_country.loc[members].sum(axis=0)
+    return pd.DataFrame(rows).T.rename_axis("region_group")
+
+
+def country_losses(a: Assessment) -> pd.DataFrame:
+    table = losses_by(a.ws, a.result, "country")
+    value = (
+        pd.Series(a.result.inputs.exposed_value)
+        .groupby(a.ws.portfolio.series("country").to_numpy())
+        .sum()
+    )
+    out = pd.DataFrame({"eal": table["eal"], "exposed_value": value.reindex(table.index)})
+    out["country_name"] = [country_name(c) for c in out.index]
+    return out

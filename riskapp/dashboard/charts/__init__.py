@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from engine results to figures (no Streamlit)."""

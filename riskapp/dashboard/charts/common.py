@@ -1,0 +1,57 @@
+"""Shared look: one colour per factor everywhere, money formats, offline world map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from riskapp.domain import FactorCatalogue
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+# plotly.js fetches world outlines from a CDN unless told where they are
+TOPOJSON_URL = "/app/static/"
+PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
+
+# Okabe-Ito, colour-blind safe; used for factors without a colour of their own
+OKABE_ITO = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+]
+# sequential scale for loss (light = low, dark = high), readable for colour-blind users
+LOSS_SCALE = "YlOrRd"
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+
+
+def factor_colours(factors: FactorCatalogue) -> dict[str, str]:
+    """The colour of each factor: its own, else a palette colour in catalogue order."""
+    out = {}
+    for i, f in enumerate(factors.factors):
+        out[f.id] = f.colour or OKABE_ITO[i % len(OKABE_ITO)]
+    return out
+
+
+def money_text(values: Iterable[float], currency: str) -> list[str]:
+    from riskapp.format import money
+
+    return [money(float(v), currency) for v in values]
+
+
+def layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+        font={"family": FONT, "size": 13},
+        hoverlabel={"font": {"family": FONT}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        plot_bgcolor="white",
+    )
+    return fig

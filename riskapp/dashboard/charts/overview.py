@@ -1,0 +1,120 @@
+"""Overview charts: world map of loss and assets, and the region x factor heat map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from riskapp.dashboard.charts.common import LOSS_SCALE, factor_colours, layout, money_text
+from riskapp.domain import FactorCatalogue
+
+
+def world_map(
+    countries: pd.DataFrame,
+    assets: pd.DataFrame,
+    factors: FactorCatalogue,
+    currency: str,
+    measure: str = "eal",
+) -> go.Figure:
+    """Choropleth of `measure` by country with asset markers sized by EAL and coloured by the
+    factor that drives most of their loss."""
+    label = {"eal": "Expected annual loss", "exposed_value": "Exposed value"}[measure]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Choropleth(
+            locations=countries.index,
+            z=countries[measure],
+            locationmode="ISO-3",
+            colorscale=LOSS_SCALE,
+            marker_line_color="white",
+            marker_line_width=0.5,
+            colorbar={"title": {"text": f"{label}<br>({currency})"}, "thickness": 12},
+            customdata=np.column_stack(
+                [
+                    countries["country_name"].to_numpy(dtype=object),
+                    np.asarray(money_text(countries[measure], currency), dtype=object),
+                ]
+            ),
+            hovertemplate="<b>%{customdata[0]}</b><br>"
+            + label
+            + ": %{customdata[1]}<extra></extra>",
+            name=label,
+            showlegend=False,
+        )
+    )
+    located = assets.dropna(subset=["lat", "lon"])
+    colours = factor_colours(factors)
+    names = {f.id: f.name for f in factors.factors}
+    peak = float(located["eal"].max()) if len(located) else 0.0
+    for fid in [f.id for f in factors.factors] + [""]:
+        part = located[located["dominant_factor"] == fid]
+        if part.empty:
+            continue
+        size = 6 + 24 * np.sqrt(part["eal"] / peak) if peak > 0 else np.full(len(part), 6.0)
+        fig.add_trace(
+            go.Scattergeo(
+                lat=part["lat"],
+                lon=part["lon"],
+                mode="markers",
+                marker={
+                    "size": size,
+                    "color": colours.get(fid, "#888888"),
+                    "line": {"color": "white", "width": 1},
+                    "opacity": 0.9,
+                },
+                name=names.get(fid, "no loss"),
+                customdata=np.column_stack(
+                    [
+                        part["name"].to_numpy(dtype=object),
+                        part["type"].to_numpy(dtype=object),
+                        part["country_name"].to_numpy(dtype=object),
+                        np.asarray(money_text(part["eal"], currency), dtype=object),
+                    ]
+                ),
+                hovertemplate=(
+                    "<b>%{customdata[0]}</b><br>%{customdata[1]}, %{customdata[2]}<br>"
+                    "Expected annual loss: %{customdata[3]}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    fig.update_geos(
+        projection_type="natural earth",
+        showcountries=True,
+        countrycolor="#bbbbbb",
+        showland=True,
+        landcolor="#f2f2f2",
+        showocean=True,
+        oceancolor="#eaf2f8",
+        projection_rotation_lon=0,
+        lonaxis_range=[-180, 180],
+        fitbounds="locations",
+    )
+    return layout(fig, height=520)
+
+
+def factor_heatmap(
+    table: pd.DataFrame, factors: FactorCatalogue, currency: str, rows: str
+) -> go.Figure:
+    """Rows (countries or region groups) x factors, coloured by expected annual loss."""
+    names = {f.id: f.name for f in factors.factors}
+    columns = [names.get(c, c) for c in table.columns]
+    text = np.array([money_text(row, currency) for row in table.to_numpy()]) if len(table) else None
+    fig = go.Figure(
+        go.Heatmap(
+            z=table.to_numpy(),
+            x=columns,
+            y=list(table.index),
+            colorscale=LOSS_SCALE,
+            text=text,
+            texttemplate="%{text}" if len(table) <= 25 else None,
+            textfont={"size": 10},
+            hovertemplate="<b>%{y}</b> - %{x}<br>Expected annual loss: %{text}<extra></extra>",
+            colorbar={"title": {"text": f"EAL ({currency})"}, "thickness": 12},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title=rows)
+    fig.update_xaxes(side="top", tickangle=-30)
+    return layout(fig, height=max(320, 28 * len(table) + 140))

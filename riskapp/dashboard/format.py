@@ -1,0 +1,12 @@
+"""Display helpers: user text shown as plain text, never as Markdown or HTML."""
+
+from __future__ import annotations
+
+import re
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown so that user text (names, narratives) is shown literally."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")

@@ -1,0 +1,87 @@
+"""Overview: what is at risk, where, from what."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from riskapp.dashboard import state
+from riskapp.dashboard.assessment import (
+    asset_table,
+    country_factor_eal,
+    country_losses,
+    group_factor_eal,
+    key_figures,
+)
+from riskapp.dashboard.charts.common import PLOTLY_CONFIG
+from riskapp.dashboard.charts.overview import factor_heatmap, world_map
+from riskapp.dashboard.format import plain
+
+a = state.assessment()
+st.title("Overview")
+st.caption(
+    f"{plain(a.ws.settings.name)} — what the portfolio stands to lose to geopolitical factors, "
+    f"where and from what. Money in {a.currency}; losses are "
+    f"{a.result.basis.value} (change in the sidebar)."
+)
+
+cols = st.columns(6)
+for col, fig in zip(cols, key_figures(a), strict=True):
+    col.metric(fig.label, fig.value, help=fig.help, border=True)
+
+assets = asset_table(a)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Where the loss is")
+    measure = st.radio(
+        "Colour countries by",
+        ["eal", "exposed_value"],
+        format_func={"eal": "Expected annual loss", "exposed_value": "Exposed value"}.get,
+        horizontal=True,
+        key="overview_measure",
+    )
+    st.plotly_chart(
+        world_map(country_losses(a), assets, a.ws.factors, a.currency, measure),
+        config=PLOTLY_CONFIG,
+        key="overview_map",
+    )
+    st.caption(
+        "Markers: assets, sized by expected annual loss, coloured by the factor driving most of it."
+    )
+with right:
+    st.subheader("Which factors, where")
+    rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overview_heat_rows")
+    table = country_factor_eal(a) if rows == "country" else group_factor_eal(a)
+    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+    st.plotly_chart(
+        factor_heatmap(table, a.ws.factors, a.currency, rows),
+        config=PLOTLY_CONFIG,
+        key="overview_heatmap",
+    )
+    if rows == "region group":
+        st.caption(
+            "Region groups overlap (a country can be Nordic and Arctic): rows do not add up."
+        )
+
+st.subheader("Top assets at risk")
+names = {f.id: f.name for f in a.ws.factors.factors}
+top = assets.sort_values("eal", ascending=False).head(15)
+st.dataframe(
+    top.assign(dominant_factor=top["dominant_factor"].map(lambda f: names.get(f, "-")))[
+        ["id", "name", "type", "country_name", "exposed_value", "eal", "dominant_factor", "owner"]
+    ],
+    hide_index=True,
+    column_config={
+        "id": "Asset",
+        "name": "Name",
+        "type": "Type",
+        "country_name": "Country",
+        "exposed_value": st.column_config.NumberColumn(
+            f"Exposed value ({a.currency})", format="compact"
+        ),
+        "eal": st.column_config.NumberColumn(
+            f"Expected annual loss ({a.currency})", format="compact"
+        ),
+        "dominant_factor": "Main factor",
+        "owner": "Owner",
+    },
+)
