@@ -10,7 +10,10 @@ from riskapp.dashboard import state
 
 HERE = Path(__file__).resolve().parent / "views"
 
-st.set_page_config(page_title="riskapp", page_icon=":material/public:", layout="wide")
+# a local icon: a Material icon or an emoji would be fetched from a CDN, which is not reachable
+st.set_page_config(
+    page_title="riskapp", page_icon=str(HERE.parent / "static" / "favicon.png"), layout="wide"
+)
 
 pages = [
     st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -86,11 +86,46 @@ def world_map(
         landcolor="#f2f2f2",
         showocean=True,
         oceancolor="#eaf2f8",
-        projection_rotation_lon=0,
-        lonaxis_range=[-180, 180],
-        fitbounds="locations",
+        showframe=False,
+        **_frame(located),
     )
-    return layout(fig, height=520)
+    fig = layout(fig, height=560)
+    fig.update_layout(
+        legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+    )
+    return fig
+
+
+def _frame(located: pd.DataFrame) -> dict[str, object]:
+    """Map ranges around the located assets (with a margin), or the whole world."""
+    if located.empty:
+        return {
+            "lonaxis_range": [-180.0, 180.0],
+            "lataxis_range": [-60.0, 85.0],
+            "projection_rotation_lon": 0.0,
+        }
+    lat, lon = located["lat"].astype(float), located["lon"].astype(float)
+    lon_range = [max(-180.0, float(lon.min()) - 12), min(180.0, float(lon.max()) + 12)]
+    return {
+        "lonaxis_range": lon_range,
+        "lataxis_range": [max(-60.0, float(lat.min()) - 8), min(85.0, float(lat.max()) + 8)],
+        "projection_rotation_lon": (lon_range[0] + lon_range[1]) / 2,
+        "center": {"lon": (lon_range[0] + lon_range[1]) / 2, "lat": float(lat.mean())},
+    }
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    """Break a long axis label over lines so that columns stay narrow."""
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + len(w) + 1 > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
 
 
 def factor_heatmap(
@@ -98,7 +133,7 @@ def factor_heatmap(
 ) -> go.Figure:
     """Rows (countries or region groups) x factors, coloured by expected annual loss."""
     names = {f.id: f.name for f in factors.factors}
-    columns = [names.get(c, c) for c in table.columns]
+    columns = [_wrap(names.get(c, c)) for c in table.columns]
     text = np.array([money_text(row, currency) for row in table.to_numpy()]) if len(table) else None
     fig = go.Figure(
         go.Heatmap(
@@ -116,5 +151,5 @@ def factor_heatmap(
         )
     )
     fig.update_yaxes(autorange="reversed", title=rows)
-    fig.update_xaxes(side="top", tickangle=-30)
-    return layout(fig, height=max(320, 28 * len(table) + 140))
+    fig.update_xaxes(side="top", tickangle=0)
+    return layout(fig, height=max(320, 30 * len(table) + 120))

@@ -24,43 +24,47 @@ st.caption(
     f"{a.result.basis.value} (change in the sidebar)."
 )
 
-cols = st.columns(6)
-for col, fig in zip(cols, key_figures(a), strict=True):
-    col.metric(fig.label, fig.value, help=fig.help, border=True)
+figures = key_figures(a)
+for row in (figures[:3], figures[3:]):
+    for col, fig in zip(st.columns(3), row, strict=True):
+        col.metric(fig.label, fig.value, help=fig.help, border=True)
 
 assets = asset_table(a)
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("Where the loss is")
-    measure = st.radio(
-        "Colour countries by",
-        ["eal", "exposed_value"],
-        format_func={"eal": "Expected annual loss", "exposed_value": "Exposed value"}.get,
-        horizontal=True,
-        key="overview_measure",
+st.subheader("Where the loss is")
+measure = st.radio(
+    "Colour countries by",
+    ["eal", "exposed_value"],
+    format_func={"eal": "Expected annual loss", "exposed_value": "Exposed value"}.get,
+    horizontal=True,
+    key="overview_measure",
+)
+st.plotly_chart(
+    world_map(country_losses(a), assets, a.ws.factors, a.currency, measure),
+    config=PLOTLY_CONFIG,
+    key="overview_map",
+)
+st.caption(
+    "Markers: assets with a location, sized by expected annual loss and coloured by the factor "
+    "that drives most of it."
+)
+
+st.subheader("Which factors, where")
+rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overview_heat_rows")
+table = country_factor_eal(a) if rows == "country" else group_factor_eal(a)
+table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+st.plotly_chart(
+    factor_heatmap(table, a.ws.factors, a.currency, rows),
+    config=PLOTLY_CONFIG,
+    key="overview_heatmap",
+)
+st.caption(
+    f"Expected annual loss ({a.currency}) by {rows} and factor."
+    + (
+        " Region groups overlap (a country can be Nordic and Arctic): rows do not add up."
+        if rows == "region group"
+        else ""
     )
-    st.plotly_chart(
-        world_map(country_losses(a), assets, a.ws.factors, a.currency, measure),
-        config=PLOTLY_CONFIG,
-        key="overview_map",
-    )
-    st.caption(
-        "Markers: assets, sized by expected annual loss, coloured by the factor driving most of it."
-    )
-with right:
-    st.subheader("Which factors, where")
-    rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overview_heat_rows")
-    table = country_factor_eal(a) if rows == "country" else group_factor_eal(a)
-    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
-    st.plotly_chart(
-        factor_heatmap(table, a.ws.factors, a.currency, rows),
-        config=PLOTLY_CONFIG,
-        key="overview_heatmap",
-    )
-    if rows == "region group":
-        st.caption(
-            "Region groups overlap (a country can be Nordic and Arctic): rows do not add up."
-        )
+)
 
 st.subheader("Top assets at risk")
 names = {f.id: f.name for f in a.ws.factors.factors}
