@@ -1,8 +1,343 @@
-"""Placeholder page; being built."""
+"""Scenarios: read one, compare two or three, see how often losses recur, test what-ifs."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.title("scenarios")
-st.info("This page is being built.")
+from riskapp.dashboard import state
+from riskapp.dashboard.assessment import Assessment
+from riskapp.dashboard.charts.common import PLOTLY_CONFIG
+from riskapp.dashboard.charts.scenarios import compare_chart, exceedance_chart, whatif_factor_chart
+from riskapp.dashboard.format import plain
+from riskapp.dashboard.whatif import (
+    ALL_COUNTRIES,
+    COMPARE_DIMENSIONS,
+    DELTA_MAX,
+    DELTA_MIN,
+    DELTA_STEP,
+    change_text,
+    compare_table,
+    default_comparison,
+    exceedance_line,
+    exceedance_points,
+    markdown_safe,
+    region_label,
+    region_options,
+    return_period_losses,
+    return_period_text,
+    scenario_facts,
+    shock_table,
+    signpost_table,
+    what_if,
+)
+from riskapp.domain import LossBasis, country_name
+
+a = state.assessment()
+ws = a.ws
+basis_text = (
+    "above today's baseline" if a.result.basis is LossBasis.INCREMENTAL else "at scenario intensity"
+)
+st.title("Scenarios")
+st.caption(
+    "Read each scenario, compare their losses, see how often losses recur and test what-if "
+    f"changes to factor intensities. Money in {a.currency}; losses are {basis_text} (change in "
+    "the sidebar)."
+)
+
+if not ws.scenarios:
+    st.info(
+        "This workspace has no scenarios. Add one YAML file per scenario to its scenarios "
+        "folder (the README's 'scenarios/*.yaml' section shows the format; `riskapp validate` "
+        "checks it), then reload the page."
+    )
+    st.stop()
+
+titles = {s.id: s.title for s in ws.scenarios}
+ids = [s.id for s in ws.scenarios]
+
+# -- one scenario ------------------------------------------------------------------------------
+sid = st.selectbox("Scenario", ids, format_func=titles.__getitem__, key="scn_pick")
+scenario = ws.scenario(sid)
+facts = scenario_facts(a, sid)
+
+cols = st.columns(4)
+cols[0].metric(
+    "Loss if it happens",
+    a.money(facts.loss),
+    help=f"Portfolio loss in this scenario, in {a.currency}; rank {facts.rank} of "
+    f"{facts.count} scenarios by loss.",
+    border=True,
+)
+cols[1].metric(
+    "Annual probability",
+    f"{facts.frequency:.0%}" if facts.frequency >= 0.01 else f"{facts.frequency:.2%}",
+    help=f"Chance that the scenario occurs in a given year: {return_period_text(facts.frequency)}.",
+    border=True,
+)
+cols[2].metric(
+    "Expected loss per year",
+    a.money(facts.eal_contribution),
+    help=f"Annual probability x loss: this scenario's contribution to the portfolio's expected "
+    f"annual loss of {a.money(a.result.expected_annual_loss())} ({facts.eal_share:.0%}).",
+    border=True,
+)
+cols[3].metric(
+    "Warning time",
+    f"{scenario.warning_time_days:g} days",
+    help="Days of notice a company can expect before the scenario hits; plans that take "
+    "longer to prepare are not ready in time.",
+    border=True,
+)
+
+st.subheader("Narrative")
+if scenario.narrative.strip():
+    st.markdown(plain(scenario.narrative))
+else:
+    st.info("No narrative yet: add a `narrative:` paragraph to this scenario's YAML file.")
+details = [
+    f"lasts about {scenario.horizon_years:g} years",
+    return_period_text(facts.frequency),
+]
+if scenario.tags:
+    details.append("tags: " + ", ".join(scenario.tags))
+st.caption(plain("; ".join(details).capitalize() + "."))
+
+st.subheader("Shocks")
+shocks = shock_table(ws, scenario)
+if shocks.empty:
+    st.info(
+        "No shocks: this scenario keeps today's baseline intensities. Add `shocks:` to its "
+        "YAML file to change factor intensities."
+    )
+else:
+    st.table(
+        markdown_safe(
+            shocks,
+            {
+                "target": "Target",
+                "factor": "Factor",
+                "op": "Operation",
+                "value": "Value",
+                "range": "Uncertainty range",
+                "countries": "Countries",
+                "note": "Note",
+            },
+        ),
+        hide_index=True,
+        border="horizontal",
+    )
+    st.caption(
+        "Values are intensity points on the 0-10 scale (a factor for 'multiply by'). Group "
+        "shocks apply first, then country shocks, each in file order; intensities are clamped "
+        "to 0-10 after each shock."
+    )
+
+st.subheader("Signposts")
+signposts = signpost_table(scenario)
+if signposts.empty:
+    st.info(
+        "No signposts: add `signposts:` (indicator, threshold, direction) to the scenario's "
+        "YAML file to know what to watch."
+    )
+else:
+    st.table(
+        markdown_safe(
+            signposts,
+            {
+                "name": "Signpost",
+                "indicator": "Indicator",
+                "watch_for": "Watch for",
+                "description": "Description",
+            },
+        ),
+        hide_index=True,
+        border="horizontal",
+    )
+
+# -- comparison --------------------------------------------------------------------------------
+st.subheader("Compare scenarios")
+chosen = st.multiselect(
+    "Scenarios to compare (two or three)",
+    ids,
+    default=default_comparison(a, 2),
+    format_func=titles.__getitem__,
+    max_selections=3,
+    key="scn_compare",
+)
+dimension = st.radio(
+    "Loss by",
+    list(COMPARE_DIMENSIONS),
+    format_func=COMPARE_DIMENSIONS.__getitem__,
+    horizontal=True,
+    key="scn_compare_by",
+)
+if len(chosen) < 2:
+    st.info("Pick two or three scenarios above to see their losses side by side.")
+else:
+    table = compare_table(a, chosen, dimension)
+    if table.empty:
+        st.info(
+            "None of the chosen scenarios causes a loss on this basis. Pick other scenarios, or "
+            "switch the sidebar to absolute losses."
+        )
+    else:
+        st.plotly_chart(
+            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.currency),
+            config=PLOTLY_CONFIG,
+            key="scn_compare_chart",
+        )
+        if dimension == "region_group":
+            st.caption(
+                "Region groups overlap (a country can be Nordic and Arctic): bars do not add up. "
+                "Groups with no loss in any chosen scenario are left out."
+            )
+        else:
+            st.caption("Rows with no loss in any chosen scenario are left out.")
+
+# -- exceedance --------------------------------------------------------------------------------
+st.subheader("How often losses recur")
+points = exceedance_points(a)
+if points.empty:
+    st.info(
+        "No scenario has an annual probability above zero, so there is no exceedance curve. "
+        "Give the scenarios a `frequency:` in their YAML files."
+    )
+else:
+    st.plotly_chart(
+        exceedance_chart(points, exceedance_line(a), return_period_losses(a), a.currency),
+        config=PLOTLY_CONFIG,
+        key="scn_exceedance",
+    )
+    st.caption(
+        "Each dot is a scenario: its loss and how often a loss that large or larger occurs "
+        "(return period = 1 / the summed annual probability of it and every larger-loss "
+        "scenario). Diamonds: the losses at the workspace's return periods, read from the "
+        "curve and held at the worst scenario beyond it."
+    )
+
+
+# -- what-if -----------------------------------------------------------------------------------
+def _reset(factor_ids: list[str]) -> None:
+    for fid in factor_ids:
+        st.session_state[f"scn_whatif_{fid}"] = 0.0
+    st.session_state["scn_whatif_region"] = ALL_COUNTRIES
+
+
+@st.fragment
+def what_if_section(a: Assessment, sid: str) -> None:
+    """Reruns on its own when a slider moves: only this scenario is rescored."""
+    ws = a.ws
+    st.subheader("What if")
+    st.caption(
+        plain(f"Shift factor intensities in “{ws.scenario(sid).title}”")
+        + " (0-10 scale; results are clamped to 0-10) and see the loss change at once. Only "
+        "this scenario is rescored; the figures above stay unmodified."
+    )
+    factor_ids = ws.factors.ids
+    top, button = st.columns([4, 1], vertical_alignment="bottom")
+    region = top.selectbox(
+        "Apply the changes to",
+        region_options(a),
+        format_func=lambda r: region_label(ws, r),
+        key="scn_whatif_region",
+        help="All countries, a region group, or one country that holds assets.",
+    )
+    button.button(
+        "Reset",
+        on_click=_reset,
+        args=(factor_ids,),
+        key="scn_whatif_reset",
+        help="Set every slider back to 0 and the region to all countries.",
+        width="stretch",
+    )
+    deltas: dict[str, float] = {}
+    slider_cols = st.columns(4)
+    for i, factor in enumerate(ws.factors.factors):
+        key = f"scn_whatif_{factor.id}"
+        st.session_state.setdefault(key, 0.0)  # the start value; Reset writes it back
+        deltas[factor.id] = slider_cols[i % 4].slider(
+            f"{plain(factor.name)} (intensity points)",
+            min_value=DELTA_MIN,
+            max_value=DELTA_MAX,
+            step=DELTA_STEP,
+            format="%+.1f",
+            key=key,
+        )
+    result = what_if(a, sid, deltas, region or None)
+
+    m = st.columns(3)
+    m[0].metric(
+        "Scenario loss, what-if",
+        a.money(result.loss),
+        delta=change_text(result.loss_change, a.currency),
+        delta_color="inverse" if result.active else "off",
+        delta_arrow="auto" if result.active else "off",
+        help=f"Portfolio loss in this scenario with the changes; unmodified: "
+        f"{a.money(result.base_loss)}.",
+        border=True,
+    )
+    m[1].metric(
+        "Contribution to expected annual loss",
+        a.money(result.eal_contribution),
+        delta=change_text(result.eal_change, a.currency),
+        delta_color="inverse" if result.active else "off",
+        delta_arrow="auto" if result.active else "off",
+        help=f"Annual probability ({result.frequency:.1%}) x the what-if loss; unmodified: "
+        f"{a.money(result.base_eal_contribution)}.",
+        border=True,
+    )
+    m[2].metric(
+        "Portfolio expected annual loss",
+        a.money(result.portfolio_eal),
+        delta=change_text(result.eal_change, a.currency),
+        delta_color="inverse" if result.active else "off",
+        delta_arrow="auto" if result.active else "off",
+        help=f"All scenarios, with this one changed; unmodified: "
+        f"{a.money(result.portfolio_eal_base)}.",
+        border=True,
+    )
+    notes = []
+    if a.result.basis is LossBasis.INCREMENTAL:
+        notes.append(
+            "Losses are counted above today's baseline, so lowering intensities below it "
+            "saves nothing."
+        )
+    if result.active:
+        notes.append(
+            "Factors share an asset's combined loss, so raising one factor can shift a little "
+            "of the loss attributed to the others."
+        )
+    else:
+        notes.append("Move a slider to see its effect.")
+    if notes:
+        st.caption(" ".join(notes))
+
+    st.plotly_chart(
+        whatif_factor_chart(result.by_factor, ws.factors, a.currency, order=factor_ids),
+        config=PLOTLY_CONFIG,
+        key="scn_whatif_chart",
+    )
+    changed = result.by_country[result.by_country["change"].abs() >= 0.5]
+    with st.expander(f"Loss by country ({len(changed)} changed)"):
+        shown = (changed if len(changed) else result.by_country).sort_values(
+            "what_if", ascending=False
+        )
+        st.dataframe(
+            shown.assign(country=[country_name(c) for c in shown.index]),
+            column_order=["country", "base", "what_if", "change"],
+            hide_index=True,
+            column_config={
+                "country": "Country",
+                "base": st.column_config.NumberColumn(
+                    f"Unmodified ({a.currency})", format="compact"
+                ),
+                "what_if": st.column_config.NumberColumn(
+                    f"What-if ({a.currency})", format="compact"
+                ),
+                "change": st.column_config.NumberColumn(f"Change ({a.currency})", format="compact"),
+            },
+            key="scn_whatif_countries",
+        )
+
+
+what_if_section(a, sid)

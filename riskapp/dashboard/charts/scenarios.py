@@ -1,0 +1,246 @@
+"""Scenarios charts: side-by-side comparison, exceedance curve, what-if loss by factor."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from riskapp.dashboard.charts.common import OKABE_ITO, factor_colours, layout, money_text
+from riskapp.dashboard.whatif import change_text
+from riskapp.domain import FactorCatalogue
+from riskapp.format import money
+
+# scenarios get Okabe-Ito colours (colour-blind safe), kept apart from the factor palette
+SCENARIO_COLOURS = OKABE_ITO[:3] + OKABE_ITO[5:6]
+BASE_GREY = "#8c8c8c"
+
+
+def _esc(text: str) -> str:
+    """User text inside plotly labels: shown literally, never as plotly's HTML subset."""
+    return html.escape(text, quote=False)
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 to at least `top`."""
+    if top <= 0 or not math.isfinite(top):
+        return [0.0]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return [step * i for i in range(math.ceil(top / step) + 1)]
+
+
+def _money_axis(fig: go.Figure, top: float, currency: str, axis: str) -> None:
+    """Money ticks formatted as the rest of the dashboard formats money (EUR 12.3m)."""
+    ticks = _nice_ticks(top)
+    labels = [money(t, currency).removeprefix(f"{currency} ") for t in ticks]
+    update = {"tickvals": ticks, "ticktext": labels, "rangemode": "tozero"}
+    if axis == "x":
+        fig.update_xaxes(**update)
+    else:
+        fig.update_yaxes(**update)
+
+
+def _bar_label(value: float, currency: str) -> str:
+    return money(value, currency).removeprefix(f"{currency} ") if value > 0 else ""
+
+
+def compare_chart(
+    table: pd.DataFrame,
+    titles: dict[str, str],
+    dimension_label: str,
+    currency: str,
+) -> go.Figure:
+    """Horizontal grouped bars: one trace per scenario (the table's columns after `label`),
+    one row per region group, factor or asset type, largest on top."""
+    scenario_ids = [c for c in table.columns if c != "label"]
+    labels = [_esc(str(v)) for v in table["label"]]
+    fig = go.Figure()
+    for i, sid in enumerate(scenario_ids):
+        title = _esc(titles.get(sid, sid))
+        values = table[sid].to_numpy(dtype=float)
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=values,
+                orientation="h",
+                name=_short(title),
+                marker_color=SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)],
+                text=[_bar_label(v, currency) for v in values],
+                textposition="outside",
+                textfont={"size": 11},
+                cliponaxis=False,
+                customdata=np.asarray(money_text(values, currency), dtype=object),
+                hovertemplate=f"<b>%{{y}}</b><br>{title}<br>Loss: %{{customdata}}<extra></extra>",
+            )
+        )
+    top = float(table[scenario_ids].to_numpy().max()) if len(table) else 0.0
+    _money_axis(fig, top, currency, "x")
+    fig.update_xaxes(
+        title=f"Loss in the scenario ({currency})",
+        gridcolor="#e5e5e5",
+        zerolinecolor="#999",
+        range=[0, top * 1.12 if top > 0 else 1],  # room for the value labels
+    )
+    fig.update_yaxes(autorange="reversed", title=dimension_label, automargin=True)
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    height = 140 + len(table) * (12 + 14 * len(scenario_ids))
+    return layout(fig, height=max(300, height))
+
+
+def exceedance_chart(
+    points: pd.DataFrame,
+    line: pd.DataFrame,
+    readings: pd.DataFrame,
+    currency: str,
+) -> go.Figure:
+    """Portfolio loss against return period (log axis): the interpolated curve, one marker per
+    scenario (hover: its title) and the loss read at the workspace's return periods."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=line["return_period_years"],
+            y=line["loss"],
+            mode="lines",
+            name="Exceedance curve",
+            line={"color": "#0072B2", "width": 2},
+            customdata=np.asarray(money_text(line["loss"], currency), dtype=object),
+            hovertemplate="Once in %{x:.3~g} years on average:<br>a loss of at least "
+            "%{customdata}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=points["return_period_years"],
+            y=points["loss"],
+            mode="markers",
+            name="Scenario",
+            marker={"color": "#0072B2", "size": 9, "line": {"color": "white", "width": 1}},
+            customdata=np.column_stack(
+                [
+                    np.asarray([_esc(t) for t in points["title"]], dtype=object),
+                    np.asarray(money_text(points["loss"], currency), dtype=object),
+                    np.asarray([f"{f:.1%}" for f in points["frequency"]], dtype=object),
+                    np.asarray([f"{f:.1%}" for f in points["exceedance_frequency"]], dtype=object),
+                ]
+            ),
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>Loss: %{customdata[1]}<br>"
+                "Annual probability: %{customdata[2]}<br>"
+                "This loss or more: %{customdata[3]} a year, once in %{x:.3~g} years"
+                "<extra></extra>"
+            ),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=readings["return_period_years"],
+            y=readings["loss"],
+            mode="markers+text",
+            name="Return-period loss",
+            marker={"color": "#D55E00", "size": 11, "symbol": "diamond"},
+            text=[f"1 in {rp:g}" for rp in readings["return_period_years"]],
+            textposition="bottom center",
+            textfont={"color": "#D55E00", "size": 12},
+            customdata=np.asarray(money_text(readings["loss"], currency), dtype=object),
+            hovertemplate="1-in-%{x:g}-year loss: %{customdata}<extra></extra>",
+        )
+    )
+    rp = pd.concat([line["return_period_years"], readings["return_period_years"]])
+    lo, hi = float(rp.min()), float(rp.max())
+    ticks = [
+        t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000) if lo * 0.8 <= t <= hi * 1.2
+    ]
+    fig.update_xaxes(
+        type="log",
+        title="Return period (years, log scale)",
+        tickvals=ticks,
+        ticktext=[f"{t:g}" for t in ticks],
+        range=[math.log10(lo * 0.8), math.log10(hi * 1.25)],
+        gridcolor="#e5e5e5",
+    )
+    top = float(pd.concat([line["loss"], points["loss"]]).max()) if len(line) else 0.0
+    _money_axis(fig, top, currency, "y")
+    fig.update_yaxes(title=f"Portfolio loss ({currency})", gridcolor="#e5e5e5")
+    return layout(fig, height=440)
+
+
+def whatif_factor_chart(
+    by_factor: pd.DataFrame,
+    factors: FactorCatalogue,
+    currency: str,
+    order: Sequence[str] | None = None,
+) -> go.Figure:
+    """Loss by factor of one scenario, unmodified (hatched) and what-if (solid), in each
+    factor's own colour."""
+    colours = factor_colours(factors)
+    names = {f.id: f.name for f in factors.factors}
+    ids = list(order) if order is not None else list(by_factor.index)
+    table = by_factor.loc[ids]
+    labels = [_esc(names.get(f, f)) for f in ids]
+    bar_colours = [colours.get(f, BASE_GREY) for f in ids]
+    change = [change_text(float(c), currency) for c in table["change"]]
+    custom = np.column_stack(
+        [
+            np.asarray(money_text(table["base"], currency), dtype=object),
+            np.asarray(money_text(table["what_if"], currency), dtype=object),
+            np.asarray(change, dtype=object),
+        ]
+    )
+    # no outline on empty bars: it would draw a stray line at zero
+    outline = [[1.5 if v > 0 else 0.0 for v in table[c]] for c in ("base", "what_if")]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=table["base"],
+            orientation="h",
+            name="Unmodified",
+            text=[_bar_label(float(v), currency) for v in table["base"]],
+            textposition="outside",
+            textfont={"size": 11, "color": "#666"},
+            cliponaxis=False,
+            marker={
+                "color": "white",
+                "line": {"color": bar_colours, "width": outline[0]},
+                "pattern": {"shape": "/", "fgcolor": bar_colours, "size": 6, "solidity": 0.4},
+            },
+            customdata=custom,
+            hovertemplate="<b>%{y}</b><br>Unmodified: %{customdata[0]}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=table["what_if"],
+            orientation="h",
+            name="What-if",
+            text=[_bar_label(float(v), currency) for v in table["what_if"]],
+            textposition="outside",
+            textfont={"size": 11},
+            cliponaxis=False,
+            marker={"color": bar_colours, "line": {"color": bar_colours, "width": outline[1]}},
+            customdata=custom,
+            hovertemplate="<b>%{y}</b><br>What-if: %{customdata[1]}<br>"
+            "Unmodified: %{customdata[0]}<br>Change: %{customdata[2]}<extra></extra>",
+        )
+    )
+    top = float(table[["base", "what_if"]].to_numpy().max()) if len(table) else 0.0
+    _money_axis(fig, top, currency, "x")
+    fig.update_xaxes(
+        title=f"Loss in the scenario ({currency})",
+        gridcolor="#e5e5e5",
+        range=[0, top * 1.12 if top > 0 else 1],
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
+    return layout(fig, height=max(300, 120 + 44 * len(ids)))
