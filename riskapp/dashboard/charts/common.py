@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def factor_colours(factors: FactorCatalogue) -> dict[str, str]:
     for i, f in enumerate(factors.factors):
         out[f.id] = f.colour or OKABE_ITO[i % len(OKABE_ITO)]
     return out
+
+
+def esc(values: Iterable[object]) -> list[str]:
+    """User text for plotly labels and hovers: plotly reads a subset of HTML tags in them."""
+    return [html.escape(str(v)) for v in values]
 
 
 def money_text(values: Iterable[float], currency: str) -> list[str]:

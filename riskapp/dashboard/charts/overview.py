@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import LOSS_SCALE, factor_colours, layout, money_text
+from riskapp.dashboard.charts.common import LOSS_SCALE, esc, factor_colours, layout, money_text
 from riskapp.domain import FactorCatalogue
 
 
@@ -32,7 +34,7 @@ def world_map(
             colorbar={"title": {"text": f"{label}<br>({currency})"}, "thickness": 12},
             customdata=np.column_stack(
                 [
-                    countries["country_name"].to_numpy(dtype=object),
+                    np.asarray(esc(countries["country_name"]), dtype=object),
                     np.asarray(money_text(countries[measure], currency), dtype=object),
                 ]
             ),
@@ -63,12 +65,12 @@ def world_map(
                     "line": {"color": "white", "width": 1},
                     "opacity": 0.9,
                 },
-                name=names.get(fid, "no loss"),
+                name=html.escape(names.get(fid, "no loss")),
                 customdata=np.column_stack(
                     [
-                        part["name"].to_numpy(dtype=object),
-                        part["type"].to_numpy(dtype=object),
-                        part["country_name"].to_numpy(dtype=object),
+                        np.asarray(esc(part["name"]), dtype=object),
+                        np.asarray(esc(part["type"]), dtype=object),
+                        np.asarray(esc(part["country_name"]), dtype=object),
                         np.asarray(money_text(part["eal"], currency), dtype=object),
                     ]
                 ),
@@ -133,13 +135,13 @@ def factor_heatmap(
 ) -> go.Figure:
     """Rows (countries or region groups) x factors, coloured by expected annual loss."""
     names = {f.id: f.name for f in factors.factors}
-    columns = [_wrap(names.get(c, c)) for c in table.columns]
+    columns = [_wrap(html.escape(names.get(c, c))) for c in table.columns]
     text = np.array([money_text(row, currency) for row in table.to_numpy()]) if len(table) else None
     fig = go.Figure(
         go.Heatmap(
             z=table.to_numpy(),
             x=columns,
-            y=list(table.index),
+            y=esc(table.index),
             colorscale=LOSS_SCALE,
             text=text,
             texttemplate="%{text}" if len(table) <= 25 else None,
