@@ -1,8 +1,223 @@
-"""Placeholder page; being built."""
+"""Contingency plans: which fire where, whether they are ready in time, what they avert."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-st.title("plans")
-st.info("This page is being built.")
+from riskapp.dashboard import state
+from riskapp.dashboard.charts.common import PLOTLY_CONFIG
+from riskapp.dashboard.charts.plans import (
+    action_gantt,
+    cost_benefit,
+    loss_waterfall,
+    trigger_heatmap,
+)
+from riskapp.dashboard.format import plain
+from riskapp.dashboard.tables import (
+    LATE,
+    action_timeline,
+    plan_register,
+    scenario_titles,
+    trigger_matrix,
+    waterfall_steps,
+    worst_scenario,
+)
+
+a = state.assessment()
+cur = a.currency
+ws = a.ws
+titles = scenario_titles(ws)
+
+st.title("Contingency plans")
+st.caption(
+    "Which plans fire in which scenario, whether their actions can be ready before the "
+    f"scenario hits, how much loss they avert and at what cost. Money in {cur}."
+)
+if not ws.plans.plans:
+    st.info(
+        "This workspace has no contingency plans. Add them to plans.yaml in the workspace "
+        "folder (the README shows the format) and reload the page."
+    )
+    st.stop()
+
+ids = a.result.scenario_ids
+scenario = st.selectbox(
+    "Scenario",
+    ids,
+    index=ids.index(worst_scenario(a)),
+    format_func=titles.__getitem__,
+    key="pln_scenario",
+    help="Defaults to the scenario with the largest portfolio loss. The trigger matrix covers "
+    "every scenario; the timeline, waterfall and table below follow this choice.",
+)
+sc = ws.scenario(scenario)
+readiness = (
+    "a plan not in place whose slowest action outlasts the warning time averts nothing"
+    if ws.settings.require_readiness
+    else "readiness is not required: late plans still count (set require_readiness to change)"
+)
+st.caption(
+    plain(
+        f"{sc.title}: warning time {sc.warning_time_days:.0f} days, annual probability "
+        f"{sc.frequency:.0%}; {readiness}."
+    )
+)
+
+# -- trigger matrix -------------------------------------------------------------------------
+st.subheader("Trigger matrix")
+st.plotly_chart(
+    trigger_heatmap(trigger_matrix(a), chosen=scenario),
+    config=PLOTLY_CONFIG,
+    key="pln_matrix",
+)
+st.caption(
+    "Each cell: the plan's state in the scenario; 'N d late' = days its slowest action needs "
+    "beyond the scenario's warning time. The chosen scenario is outlined."
+)
+
+# -- action timeline ------------------------------------------------------------------------
+st.subheader("Action timeline")
+only = st.toggle("Only plans triggered in this scenario", value=True, key="pln_triggered_only")
+timeline = action_timeline(a, scenario, triggered_only=only)
+if timeline.empty:
+    st.info(
+        "No plan is triggered in this scenario - switch off 'Only plans triggered' to see "
+        "every plan's actions, or choose another scenario."
+    )
+else:
+    st.plotly_chart(
+        action_gantt(timeline, float(sc.warning_time_days), cur),
+        config=PLOTLY_CONFIG,
+        key="pln_gantt",
+    )
+    late = timeline[timeline["bar_state"] == LATE]
+    if late.empty:
+        st.caption(
+            "Every action of these plans is ready within the warning time or already in place."
+        )
+    else:
+        st.caption(
+            f"{len(late)} action(s) of {late['plan_id'].nunique()} plan(s) end after the "
+            "warning time: such a plan cannot be ready when the scenario hits unless it is put "
+            "in place beforehand (status ready or active)."
+        )
+
+# -- waterfall ------------------------------------------------------------------------------
+st.subheader("From gross to residual loss")
+steps = waterfall_steps(a, scenario)
+st.plotly_chart(loss_waterfall(steps, cur), config=PLOTLY_CONFIG, key="pln_waterfall")
+if len(steps) == 2:
+    st.caption("No plan is effective in this scenario: the residual loss equals the gross.")
+else:
+    st.caption(
+        "Each step is what a plan averts on top of the plans above it (plan-book order), so "
+        "the steps add up to the gap between gross and residual loss."
+    )
+
+# -- cost against benefit -------------------------------------------------------------------
+plans = plan_register(a, scenario)
+years = ws.settings.plan_horizon_years
+st.subheader("Cost against averted loss")
+st.plotly_chart(cost_benefit(plans, cur, years), config=PLOTLY_CONFIG, key="pln_bubbles")
+st.caption(
+    "Numbers: plans as numbered in the table below. "
+    f"Net present values over {years} years at {ws.settings.discount_rate:.0%}. Bubble size: "
+    "benefit-cost ratio (capped at 10; free plans drawn at the cap). Above the dashed line a "
+    "plan averts more than it costs. Each plan is measured on its own, other plans off."
+)
+
+# -- owners and status ----------------------------------------------------------------------
+st.subheader("Plans, owners and status")
+st.dataframe(
+    plans[
+        [
+            "number",
+            "title",
+            "owner",
+            "status",
+            "state_label",
+            "lead_time_days",
+            "max_gap_days",
+            "cost_npv",
+            "averted_in_scenario",
+            "averted_eal",
+            "bcr",
+        ]
+    ],
+    hide_index=True,
+    column_config={
+        "number": st.column_config.NumberColumn("#", format="%d", width=40),
+        "title": st.column_config.TextColumn("Plan", width="medium"),
+        "owner": st.column_config.TextColumn("Owner", width="medium"),
+        "status": "Status",
+        "state_label": st.column_config.TextColumn(
+            "In this scenario",
+            width="medium",
+            help="'N d late': the plan's slowest action needs N days beyond the warning time.",
+        ),
+        "lead_time_days": st.column_config.NumberColumn(
+            "Lead time (d)", format="%d", help="Lead time of the slowest action, in days."
+        ),
+        "max_gap_days": st.column_config.NumberColumn(
+            "Worst gap (d)",
+            format="%d",
+            help="Largest readiness gap (days) in any scenario that triggers the plan; 0 for "
+            "plans in place.",
+        ),
+        "cost_npv": st.column_config.NumberColumn(
+            f"Cost, NPV ({cur})",
+            format="compact",
+            help=f"One-off cost plus annual cost over {years} years, discounted.",
+        ),
+        "averted_in_scenario": st.column_config.NumberColumn(
+            f"Averted here ({cur})",
+            format="compact",
+            help="Loss the plan averts on its own in this scenario.",
+        ),
+        "averted_eal": st.column_config.NumberColumn(
+            f"Averted EAL ({cur}/yr)",
+            format="compact",
+            help="Expected annual loss the plan averts on its own.",
+        ),
+        "bcr": st.column_config.NumberColumn(
+            "BCR",
+            format="%.1fx",
+            help="Benefit-cost ratio: averted NPV / cost NPV. Infinity: a free plan that averts "
+            "something; None: it neither costs nor averts anything.",
+        ),
+    },
+    key="pln_table",
+)
+
+with st.expander("Every action, with its owner, lead time and costs"):
+    every = action_timeline(a, scenario)
+    st.dataframe(
+        every[
+            [
+                "plan_title",
+                "action",
+                "owner",
+                "lead_time_days",
+                "late_days",
+                "one_off_cost",
+                "annual_cost",
+                "bar_state",
+            ]
+        ],
+        hide_index=True,
+        column_config={
+            "plan_title": "Plan",
+            "action": "Action",
+            "owner": "Owner",
+            "lead_time_days": st.column_config.NumberColumn("Lead time (days)", format="%d"),
+            "late_days": st.column_config.NumberColumn("Beyond warning time (days)", format="%d"),
+            "one_off_cost": st.column_config.NumberColumn(
+                f"One-off cost ({cur})", format="compact"
+            ),
+            "annual_cost": st.column_config.NumberColumn(
+                f"Annual cost ({cur}/yr)", format="compact"
+            ),
+            "bar_state": "Timing in this scenario",
+        },
+        key="pln_actions",
+    )

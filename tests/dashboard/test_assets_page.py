@@ -1,0 +1,166 @@
+"""Assets page: the register with its filters and one asset's drill-down (AppTest on the demo),
+and the page's figures built without Streamlit."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskapp.dashboard.assessment import Assessment, assess
+from riskapp.dashboard.charts.assets import curve_chart, factor_loss_bars
+from riskapp.dashboard.charts.common import factor_colours
+from riskapp.dashboard.format import plain
+from riskapp.dashboard.tables import (
+    asset_curves,
+    asset_factor_loss,
+    asset_intensity_marks,
+    register,
+)
+from tests.conftest import DEMO, TINY
+
+APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
+
+
+def values(data: Any) -> list[Any]:
+    """Plotly 7 sends numeric arrays as base64 typed arrays; decode them to a list."""
+    if isinstance(data, dict) and "bdata" in data:
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def chart(at: AppTest, key: str) -> dict[str, Any]:
+    for el in at.get("plotly_chart"):
+        if el.proto.id.endswith(f"-{key}"):
+            spec: dict[str, Any] = json.loads(el.proto.spec)
+            return spec
+    raise AssertionError(f"no chart with key {key}")
+
+
+@pytest.fixture
+def at(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.delenv("RISKAPP_WORKSPACE", raising=False)  # the bundled demo
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.switch_page("views/assets.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+@pytest.fixture(scope="module")
+def demo_a() -> Assessment:
+    return assess(DEMO)
+
+
+# -- the page in AppTest --------------------------------------------------------------------
+def test_renders_on_the_demo(at: AppTest, demo_a: Assessment) -> None:
+    assert at.title[0].value == "Assets"
+    assert "Money in EUR" in at.caption[0].value
+    n = len(demo_a.ws.portfolio)
+    assert len(at.dataframe[0].value) == n
+    assert any(c.value.startswith(f"{n} of {n} assets") for c in at.caption)
+    assert {"ast_factor_loss", "ast_curves"} <= {
+        el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")
+    }
+
+
+def test_type_filter_narrows_the_register(at: AppTest, demo_a: Assessment) -> None:
+    before = at.dataframe[0].value
+    at.multiselect(key="ast_filter_type").set_value(["plant"]).run()
+    after = at.dataframe[0].value
+    assert 0 < len(after) < len(before)
+    assert set(after["type"]) == {"plant"}
+    n = len(demo_a.ws.portfolio)
+    assert any(c.value.startswith(f"{len(after)} of {n} assets") for c in at.caption)
+    # the drill-down only offers the filtered assets
+    assert set(at.selectbox(key="ast_asset").options) <= {
+        f"{name} ({aid})" for aid, name in zip(after["id"], after["name"], strict=True)
+    }
+
+
+def test_filters_that_match_nothing_say_what_to_do(at: AppTest, demo_a: Assessment) -> None:
+    frame = demo_a.ws.portfolio.frame
+    offices = set(frame.loc[frame["type"] == "office", "country"])
+    country = sorted(set(frame["country"]) - offices)[0]
+    at.multiselect(key="ast_filter_type").set_value(["office"])
+    at.multiselect(key="ast_filter_country").set_value([country]).run()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["No asset matches these filters - clear a filter."]
+    assert len(at.dataframe) == 0
+    assert not at.get("plotly_chart")
+
+
+def test_drill_down_shows_the_chosen_asset(at: AppTest, demo_a: Assessment) -> None:
+    frame = demo_a.ws.portfolio.frame.set_index("id")
+    depended_on = frame["depends_on"].explode().value_counts().index[0]
+    at.selectbox(key="ast_asset").set_value(depended_on).run()
+    assert not at.exception
+    assert plain(str(frame.loc[depended_on, "name"])) in [h.value for h in at.subheader]
+    curves = chart(at, "ast_curves")
+    markers = [t for t in curves["data"] if t.get("mode") == "markers"]
+    assert markers, "the curve chart marks where the scenarios put the asset"
+    assert any(len(values(t["x"])) for t in markers)
+    # the most depended-on asset lists what depends on it
+    assert "No asset in the register depends on this one." not in [c.value for c in at.caption]
+    titles = [h.value for h in at.subheader]
+    assert "What depends on it" in titles and "What it depends on" in titles
+
+
+def test_scenario_choice_changes_the_loss_column(at: AppTest, demo_a: Assessment) -> None:
+    ids = demo_a.result.scenario_ids
+    losses = demo_a.result.scenario_loss()
+    mild = ids[int(np.argmin(losses))]
+    first = at.dataframe[0].value["scenario_loss"].sum()
+    at.selectbox(key="ast_scenario").set_value(mild).run()
+    second = at.dataframe[0].value["scenario_loss"].sum()
+    assert first == pytest.approx(float(losses.max()))
+    assert second == pytest.approx(float(losses.min()))
+
+
+# -- figures without Streamlit --------------------------------------------------------------
+def test_factor_loss_bars_use_factor_colours_and_money_units(demo_a: Assessment) -> None:
+    reg = register(demo_a, demo_a.result.scenario_ids[0])
+    aid = str(reg.sort_values("eal").iloc[-1]["id"])
+    table = asset_factor_loss(demo_a, aid)
+    fig = factor_loss_bars(table, demo_a.ws.factors, "EUR", demo_a.result.scenario_ids)
+    colours = factor_colours(demo_a.ws.factors)
+    names = {f.id: f.name for f in demo_a.ws.factors.factors}
+    by_name = {names[f]: colours[f] for f in table["factor_id"].unique()}
+    for trace in fig.data:
+        assert trace.marker.color == by_name[trace.name]
+        assert trace.hovertemplate
+    assert fig.layout.xaxis.title.text.startswith("Loss of this asset (EUR")
+    total = sum(np.asarray(t.x, dtype=float).sum() for t in fig.data)
+    divisor = {"EUR m": 1e6, "EUR k": 1e3, "EUR bn": 1e9, "EUR": 1.0}[
+        fig.layout.xaxis.title.text.split("(")[1].rstrip(")")
+    ]
+    assert total * divisor == pytest.approx(table["loss"].sum())
+
+
+def test_curve_chart_lines_and_markers() -> None:
+    a = assess(TINY)
+    fig = curve_chart(asset_curves(a, "P2"), asset_intensity_marks(a, "P2"), a.ws.factors)
+    lines = [t for t in fig.data if t.mode == "lines"]
+    markers = [t for t in fig.data if t.mode == "markers"]
+    assert [t.name for t in lines] == ["Alpha factor", "Beta factor"]
+    assert list(lines[1].y) == pytest.approx([0, 0, 40, 40])  # percent
+    assert sorted(markers[0].x) == [4.0, 8.0]
+    assert sorted(markers[0].y) == pytest.approx([40.0, 80.0])
+    assert "Northern escalation" in list(markers[0].customdata)
+    assert all(t.hovertemplate for t in fig.data)
+    assert fig.layout.yaxis.title.text == "Damage ratio (% of exposed value)"
+    assert "0-10" in fig.layout.xaxis.title.text
+
+
+def test_user_text_is_not_markup_in_charts() -> None:
+    a = assess(TINY)
+    table = asset_factor_loss(a, "P2")
+    table["scenario_title"] = '<a href="https://evil">x</a>'
+    fig = factor_loss_bars(table, a.ws.factors, "EUR", a.result.scenario_ids)
+    labels = [y for t in fig.data for y in t.y]
+    assert labels and all("<a" not in y and "&lt;a" in y for y in labels)
