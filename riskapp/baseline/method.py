@@ -11,7 +11,6 @@ of each problem so that the loader can name the line. No I/O here.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
@@ -631,6 +630,8 @@ def _is_country(code: str) -> bool:
     return code in iso_alpha3_codes()
 
 
-def as_of_default() -> dt.date:
-    """The as-of date used when none is given: today."""
-    return dt.date.today()
+def method_json_schema() -> dict[str, Any]:
+    """JSON Schema of a methodology file, for editors to validate against."""
+    schema = Method.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

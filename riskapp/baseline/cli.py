@@ -1,0 +1,202 @@
+"""`riskapp baseline ...`: build baseline intensities from public indicators, explain them.
+
+Registered in riskapp/cli.py as `app.add_typer(baseline_app, name="baseline")`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from riskapp.baseline.build import DEFAULT_DATA_DIR, DEFAULT_METHOD
+from riskapp.io.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from riskapp.baseline.build import BaselineResult
+
+baseline_app = typer.Typer(
+    help="Baseline factor intensities built from public indicators (GPR, WGI, Eurostat, UCDP).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+MethodOpt = Annotated[
+    Path, typer.Option("--method", "-m", help="Methodology file (YAML).", show_default=True)
+]
+AsOfOpt = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Use only data for periods that had ended by this date (default: today).",
+    ),
+]
+DataOpt = Annotated[
+    Path, typer.Option("--data", help="Folder of the reference data.", show_default=True)
+]
+
+
+def _fail(problems: list[Problem]) -> None:
+    err.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
+    for p in problems:
+        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _refuse(message: str, code: int = 2) -> None:
+    err.print(Text(message, style="red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _run(method: Path, as_of: dt.datetime | None, data: Path) -> BaselineResult:
+    from riskapp.baseline.build import compute, load_method, load_sources_for
+
+    try:
+        loaded = load_method(method)
+        sources = load_sources_for(loaded, data)
+    except InputError as exc:
+        _fail(exc.problems)
+        raise  # unreachable
+    try:
+        return compute(loaded, sources, as_of.date() if as_of else dt.date.today())
+    except ValueError as exc:
+        _refuse(f"{method}: {exc}", 1)
+        raise  # unreachable
+
+
+@baseline_app.command()
+def build(
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="Baseline to write (.csv, as a workspace reads).")
+    ],
+    method: MethodOpt = DEFAULT_METHOD,
+    as_of: AsOfOpt = None,
+    details: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the provenance table (.csv, .parquet or .json): per country and "
+            "node the score, weight, indicators, periods, coverage and reliability."
+        ),
+    ] = None,
+    data: DataOpt = DEFAULT_DATA_DIR,
+) -> None:
+    """Build baseline intensities of every factor for every country covered, with provenance."""
+    from riskapp.baseline.build import write_baseline, write_details
+    from riskapp.io.export import FORMATS
+
+    if out_file.suffix.lower() != ".csv":
+        _refuse(f"{out_file}: a baseline is written as .csv (the format a workspace reads)")
+    if details is not None and details.suffix.lower() not in FORMATS:
+        _refuse(f"{details}: unsupported output format; use one of {', '.join(FORMATS)}")
+    result = _run(method, as_of, data)
+    table = result.baseline()
+    write_baseline(result, out_file)
+    factors = result.method.factor_ids
+    out.print(
+        f"{result.method.title} (v{result.method.version}), as of {result.as_of.isoformat()}: "
+        f"{table['country'].nunique()} countries x {len(factors)} factors, {len(table)} rows",
+        highlight=False,
+    )
+    summary = Table(title="Intensity by factor across countries")
+    for col in ("factor", "min", "median", "max", "low reliability"):
+        summary.add_column(col, justify="left" if col == "factor" else "right")
+    roots = result.nodes[result.nodes["depth"] == 0]
+    for factor in factors:
+        rows = roots[roots["factor"] == factor]
+        s = rows["score"]
+        summary.add_row(
+            Text(factor),
+            f"{s.min():.1f}",
+            f"{s.median():.1f}",
+            f"{s.max():.1f}",
+            str(int((rows["reliability"] < 0.5).sum())),
+        )
+    out.print(summary)
+    for warning in result.warnings:
+        out.print(Text(f"note: {warning}", style="yellow"), soft_wrap=True)
+    out.print(f"Baseline written to {out_file}", highlight=False)
+    if details is not None:
+        write_details(result, details)
+        out.print(f"Provenance written to {details}", highlight=False)
+
+
+@baseline_app.command()
+def explain(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-3 code, e.g. FIN.")],
+    factor: Annotated[str | None, typer.Option("--factor", "-f", help="Only this factor.")] = None,
+    method: MethodOpt = DEFAULT_METHOD,
+    as_of: AsOfOpt = None,
+    data: DataOpt = DEFAULT_DATA_DIR,
+) -> None:
+    """Show how one country's intensities are built, from the indicators up to the score."""
+    result = _run(method, as_of, data)
+    code = country.strip().upper()
+    if code not in result.countries:
+        _refuse(f"no baseline for {country!r}: not covered by the method's sources or tables")
+    if factor is not None and factor not in result.method.factor_ids:
+        _refuse(f"unknown factor {factor!r}; expected one of {', '.join(result.method.factor_ids)}")
+    rows = result.breakdown(code, factor)
+    for fid in [factor] if factor else result.method.factor_ids:
+        part = rows[rows["factor"] == fid]
+        t = Table(title=f"{code} {fid}, as of {result.as_of.isoformat()}")
+        t.add_column("node", overflow="fold")
+        t.add_column("weight", justify="right", no_wrap=True)
+        t.add_column("score", justify="right", no_wrap=True)
+        t.add_column("rel.", justify="right", no_wrap=True)
+        t.add_column("from", overflow="fold")
+        for depth, node, agg, weight, used, score, rel, status, period, raw in zip(
+            part["depth"].astype(int),
+            part["node"].astype(str),
+            part["aggregation"].astype(str),
+            part["weight"].astype(float),
+            part["used"].astype(bool),
+            part["score"].astype(float),
+            part["reliability"].astype(float),
+            part["status"].astype(str),
+            part["period"].astype(str),
+            part["raw"].astype(float),
+            strict=True,
+        ):
+            detail = f"{agg} of" if agg else f"{period}: {raw:.4g}" if period else ""
+            if status != "observed":
+                detail = status
+            t.add_row(
+                Text("  " * depth + node, style="" if used else "dim"),
+                f"{weight:g}",
+                "-" if math.isnan(score) else f"{score:.2f}",
+                f"{rel:.2f}",
+                Text(detail),
+            )
+        out.print(t)
+        notes = [str(n) for n in part["note"] if str(n) and str(n) != "default"]
+        for note in dict.fromkeys(notes):
+            out.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+    out.print("Dimmed nodes do not enter the score (missing, not selected, or outside scope).")
+
+
+@baseline_app.command()
+def schema(
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the schema file.")
+    ] = Path("schemas"),
+) -> None:
+    """Write the JSON Schema of methodology files (methodology.schema.json)."""
+    from riskapp.baseline.method import method_json_schema
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "methodology.schema.json"
+    target.write_text(
+        json.dumps(method_json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    out.print(f"wrote {target}", highlight=False)
