@@ -1,0 +1,121 @@
+"""The dashboard in a real browser: Debian's Chromium against a real `streamlit run`.
+
+Loads every page, waits for its charts, checks there is no exception, no st.error, no console
+error and no request leaving the local server, and saves a screenshot of each page. Checks that
+the world map draws its countries from the outline file the app serves itself (no CDN), and that
+moving a what-if slider with the keyboard changes a key figure. See conftest.py for the server,
+the browser and where screenshots go.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:  # the fixture's type; conftest.py is pytest's to import
+    from tests.browser.conftest import Dashboard
+
+# (url path, sidebar label, screenshot name); the paths are those st.navigation derives from
+# the page file names in riskapp/dashboard/app.py (default page at "/").
+PAGES = [
+    ("/", "Overview", "01-overview"),
+    ("/scenarios", "Scenarios", "02-scenarios"),
+    ("/assets", "Assets", "03-assets"),
+    ("/plans", "Contingency plans", "04-plans"),
+    ("/methodology", "Methodology", "05-methodology"),
+]
+WHATIF_FACTOR = "Hybrid warfare and cyber attacks"  # name of factor hybrid_warfare in the demo
+WHATIF_PRESSES = 5
+
+
+def test_sidebar_reaches_every_page(dashboard: Dashboard) -> None:
+    """The sidebar lists the pages at the URL paths below, and clicking each one shows it
+    (client-side navigation, the way people move around the dashboard)."""
+    dashboard.open("/")
+    page = dashboard.page
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    found = {}
+    for i in range(links.count()):
+        href = links.nth(i).get_attribute("href") or ""
+        label = links.nth(i).inner_text().splitlines()[-1].strip()  # drop the icon's name
+        found[href.removeprefix(dashboard.base_url) or "/"] = label
+    assert found == {path: label for path, label, _ in PAGES}
+    for path, label, _ in [*PAGES[1:], PAGES[0]]:
+        link = page.locator('[data-testid="stSidebarNav"] a', has_text=label)
+        link.click()
+        page.wait_for_url(dashboard.base_url + path)
+        page.wait_for_function(
+            """label => Array.from(document.querySelectorAll(
+                    '[data-testid="stSidebarNav"] a[aria-current="page"]'))
+                .some(a => a.innerText.trim().endsWith(label))""",
+            arg=label,
+        )
+        dashboard.wait_ready()
+        dashboard.assert_healthy()
+
+
+@pytest.mark.parametrize(("path", "label", "shot"), PAGES, ids=[p[2] for p in PAGES])
+def test_page_loads_cleanly(dashboard: Dashboard, path: str, label: str, shot: str) -> None:
+    """Each page opened at its own URL (a bookmark): drawn, clean, screenshot saved."""
+    dashboard.open(path)
+    dashboard.screenshot(shot)
+    dashboard.assert_healthy()
+    if path == "/":
+        # Overview: the world map and the heat map, and the key figures
+        assert dashboard.page.locator('[data-testid="stPlotlyChart"] svg.main-svg').count() >= 2
+        assert dashboard.metric_values(), "no key figures on the Overview page"
+
+
+def test_world_map_draws_countries_offline(dashboard: Dashboard) -> None:
+    """plotly.js draws countries only if it could load world_110m.json: the app serves it from
+    /app/static/, so the map works with no network."""
+    dashboard.open("/")
+    page = dashboard.page
+    # land and border layers are single long paths once the outlines are in
+    page.wait_for_function(
+        """() => ['land', 'countries'].every(layer => {
+            const p = document.querySelector(`.geo .layer.${layer} path`);
+            return p !== null && (p.getAttribute('d') || '').length > 10000;
+        })"""
+    )
+    shaded = page.evaluate(
+        """() => Array.from(document.querySelectorAll('path.choroplethlocation'))
+            .filter(p => (p.getAttribute('d') || '').length > 10).length"""
+    )
+    assert shaded >= 10, f"only {shaded} countries shaded on the world map"
+    outlines = [(u, s) for u, s in dashboard.responses if u.endswith("world_110m.json")]
+    assert outlines == [(f"{dashboard.base_url}/app/static/world_110m.json", 200)], outlines
+    dashboard.screenshot("01-overview-map")
+    dashboard.assert_healthy()
+
+
+def test_whatif_slider_changes_a_key_figure(dashboard: Dashboard) -> None:
+    dashboard.open("/scenarios")
+    page = dashboard.page
+    slider = page.get_by_role("slider", name=re.compile(re.escape(WHATIF_FACTOR))).first
+    slider.wait_for(timeout=10_000)
+    before = dashboard.metric_values()
+    assert before, "no key figures (st.metric) on the Scenarios page"
+    value, top = slider.evaluate("e => [Number(e.value), Number(e.max)]")
+    key = "ArrowRight" if value < top else "ArrowLeft"  # a slider already at its maximum
+    slider.focus()
+    for _ in range(WHATIF_PRESSES):
+        slider.press(key)
+    page.wait_for_function(
+        """before => {
+            const now = Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'))
+                .map(e => e.innerText.trim());
+            return JSON.stringify(now) !== JSON.stringify(before);
+        }""",
+        arg=before,
+        timeout=15_000,
+    )
+    dashboard.wait_ready()
+    after = dashboard.metric_values()
+    moved = slider.evaluate("e => Number(e.value)")
+    dashboard.screenshot("02-scenarios-whatif")
+    assert moved != value, "the slider did not move"
+    assert after != before
+    dashboard.assert_healthy()
