@@ -4,10 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskapp.dashboard import state
+from riskapp.dashboard.format import plain
 from riskapp.methodology import methodology_markdown
 
+a = state.assessment()
+s = a.ws.settings
+text = methodology_markdown()
+title, _, body = text.partition("\n")
+st.title(title.lstrip("# "))
 st.caption(
     "How every number in riskapp is computed. The text is generated from the documentation of "
     "the functions that compute the figures, so it cannot drift from the code."
 )
-st.markdown(methodology_markdown())
+with st.container(border=True):
+    st.markdown(f"**Settings of this workspace** ({plain(s.name)})")
+    st.markdown(
+        f"- Reporting currency: {s.currency}; exchange rates: "
+        + (", ".join(f"1 {c} = {r:g} {s.currency}" for c, r in s.fx_rates.items()) or "none")
+        + f"\n- Losses: **{a.result.basis.value}** (switch in the sidebar)"
+        + f"\n- Plans: discount rate {s.discount_rate:.1%}, horizon {s.plan_horizon_years} years; "
+        + ("readiness required" if s.require_readiness else "readiness not required")
+        + "\n- Return periods reported: "
+        + ", ".join(f"{rp:g} years" for rp in s.return_periods)
+        + f"\n- {len(a.ws.scenarios)} scenarios, {len(a.ws.factors.factors)} factors, "
+        f"{len(a.ws.portfolio)} assets, {len(a.ws.plans.plans)} plans"
+    )
+st.markdown(body)
