@@ -189,7 +189,7 @@ class BaselineResult:
             text = f"{SOURCE_LABELS[Source(source)]} {series or indicator} {period}".rstrip()
             text += f" w{share:.2f}"
             if status.startswith("imputed"):
-                text += " (imputed)"
+                text += f" ({status})"
             parts.setdefault((country, factor), []).append(text)
         out: dict[tuple[str, str], str] = {}
         roots = nodes[nodes["depth"] == 0]

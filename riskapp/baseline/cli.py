@@ -21,6 +21,7 @@ from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from riskapp.baseline.build import BaselineResult
+    from riskapp.baseline.method import Method
 
 baseline_app = typer.Typer(
     help="Baseline factor intensities built from public indicators (GPR, WGI, Eurostat, UCDP).",
@@ -59,11 +60,24 @@ def _refuse(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _run(method: Path, as_of: dt.datetime | None, data: Path) -> BaselineResult:
-    from riskapp.baseline.build import compute, load_method, load_sources_for
+def _method(method: Path) -> Method:
+    from riskapp.baseline.build import load_method
 
     try:
-        loaded = load_method(method)
+        return load_method(method)
+    except InputError as exc:
+        _fail(exc.problems)
+        raise  # unreachable
+
+
+def _run(method: Path, as_of: dt.datetime | None, data: Path) -> BaselineResult:
+    return _compute(_method(method), method, as_of, data)
+
+
+def _compute(loaded: Method, method: Path, as_of: dt.datetime | None, data: Path) -> BaselineResult:
+    from riskapp.baseline.build import compute, load_sources_for
+
+    try:
         sources = load_sources_for(loaded, data)
     except InputError as exc:
         _fail(exc.problems)
@@ -140,12 +154,17 @@ def explain(
     data: DataOpt = DEFAULT_DATA_DIR,
 ) -> None:
     """Show how one country's intensities are built, from the indicators up to the score."""
-    result = _run(method, as_of, data)
+    from riskapp.domain.common import iso_alpha3_codes
+
     code = country.strip().upper()
+    if code not in iso_alpha3_codes():
+        _refuse(f"{country!r} is not an ISO 3166-1 alpha-3 country code such as FIN")
+    loaded = _method(method)
+    if factor is not None and factor not in loaded.factor_ids:
+        _refuse(f"unknown factor {factor!r}; expected one of {', '.join(loaded.factor_ids)}")
+    result = _compute(loaded, method, as_of, data)
     if code not in result.countries:
-        _refuse(f"no baseline for {country!r}: not covered by the method's sources or tables")
-    if factor is not None and factor not in result.method.factor_ids:
-        _refuse(f"unknown factor {factor!r}; expected one of {', '.join(result.method.factor_ids)}")
+        _refuse(f"no baseline for {code}: not covered by the method's sources or tables")
     rows = result.breakdown(code, factor)
     for fid in [factor] if factor else result.method.factor_ids:
         part = rows[rows["factor"] == fid]

@@ -103,6 +103,7 @@ def _aggregate(
     node: Node, present: list[tuple[float, float, float]], total: float, cover: float
 ) -> tuple[float, float]:
     agg = node.aggregation
+    assert agg is not None
     wsum = sum(w for w, _, _ in present)
     weighted_rel = sum(w * r for w, _, r in present) / total
     if agg is Aggregation.MEAN:
@@ -124,11 +125,12 @@ def _aggregate(
     for j in range(1, len(present)):
         w, x, _ = present[j]
         bw, bx, _ = present[best]
-        if agg is Aggregation.MAX and x > bx:
-            best = j
-        elif agg is Aggregation.SCALED_MAX and w * x > bw * bx:
-            best = j
-        elif agg is Aggregation.MIN and x < bx:
+        better = {
+            Aggregation.MAX: x > bx,
+            Aggregation.SCALED_MAX: w * x > bw * bx,
+            Aggregation.MIN: x < bx,
+        }.get(agg, False)
+        if better:
             best = j
     w, x, r = present[best]
     if agg is Aggregation.FIRST:

@@ -65,9 +65,7 @@ def test_weighted_mean_ignores_zero_weight() -> None:
 def test_geometric_mean() -> None:
     w = np.array([1.0, 1.0])
     assert geometric_mean(arr([4, 9]), w)[0] == pytest.approx(6.0)
-    assert geometric_mean(arr([4, 9]), np.array([1.0, 3.0]))[0] == pytest.approx(
-        4**0.25 * 9**0.75
-    )
+    assert geometric_mean(arr([4, 9]), np.array([1.0, 3.0]))[0] == pytest.approx(4**0.25 * 9**0.75)
     assert geometric_mean(arr([0, 9]), w)[0] == pytest.approx(0.0)  # a zero cancels
     assert geometric_mean(arr([0, 8]), w, offset=1.0)[0] == pytest.approx(2.0)  # sqrt(1*9)-1
     assert geometric_mean(arr([NAN, 5]), w)[0] == pytest.approx(5.0)
@@ -180,9 +178,7 @@ def method_of(*factors: Node, groups: list[Group] | None = None) -> Method:
 
 
 def leaves(**columns: list[float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    return {
-        k: (np.array(v, dtype=float), np.ones(len(v))) for k, v in columns.items()
-    }
+    return {k: (np.array(v, dtype=float), np.ones(len(v))) for k, v in columns.items()}
 
 
 def by_path(nodes: list[compose.NodeScores]) -> dict[str, compose.NodeScores]:

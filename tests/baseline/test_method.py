@@ -109,7 +109,8 @@ def test_duplicate_ids_and_bad_transform_params(tmp_path: Path) -> None:
     assert any("[indicators[1].id]" in p and "more than once" in p for p in found), found
     text = GOOD.replace(
         "    normalise: {method: minmax, min: -2.5, max: 2.5}",
-        "    transform: [{op: log, upper: 3}]\n    normalise: {method: minmax, min: -2.5, max: 2.5}",
+        "    transform: [{op: log, upper: 3}]\n"
+        "    normalise: {method: minmax, min: -2.5, max: 2.5}",
     )
     found = problems_of(tmp_path, text)
     assert any("[indicators[0].transform[0]]" in p and "remove upper" in p for p in found)

@@ -66,8 +66,9 @@ def test_aggregations_never_fall_when_a_child_rises(
 
 @SETTINGS
 @given(
-    st.lists(st.one_of(st.floats(-5, 50, allow_nan=False), st.just(math.nan)), min_size=1,
-             max_size=12),  # fmt: skip
+    st.lists(
+        st.one_of(st.floats(-5, 50, allow_nan=False), st.just(math.nan)), min_size=1, max_size=12
+    ),
     st.sampled_from(list(NormaliseMethod)),
     st.sampled_from(list(Direction)),
     st.lists(

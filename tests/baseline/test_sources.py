@@ -39,7 +39,7 @@ from tests.baseline.conftest import DATA
 
 
 def test_decode_handles_bom_utf8_and_latin1() -> None:
-    assert decode(codecs.BOM_UTF8 + "month,GPR".encode()) == ("month,GPR", "utf-8-sig")
+    assert decode(codecs.BOM_UTF8 + b"month,GPR") == ("month,GPR", "utf-8-sig")
     assert decode("Côte d'Ivoire".encode()) == ("Côte d'Ivoire", "utf-8")
     text, encoding = decode("Côte d'Ivoire".encode("latin-1"))
     assert text == "Côte d'Ivoire" and encoding in {"cp1252", "latin-1"}
@@ -64,10 +64,10 @@ def test_gpr_synthetic_file_with_bom_and_label_columns(tmp_path: Path) -> None:
     path.write_bytes(
         codecs.BOM_UTF8
         + (
-            "month,GPR,GPRC_FIN,GPRHC_FIN,GPRC_XXQ,var_name,var_label\n"
-            "01/01/2022,100,0.10,0.20,1,month,Date (year/month)\n"
-            "01/02/2022,110,:,0.30,1,GPR,Recent GPR\n"
-        ).encode()
+            b"month,GPR,GPRC_FIN,GPRHC_FIN,GPRC_XXQ,var_name,var_label\n"
+            b"01/01/2022,100,0.10,0.20,1,month,Date (year/month)\n"
+            b"01/02/2022,110,:,0.30,1,GPR,Recent GPR\n"
+        )
     )
     src = load_gpr(path)
     assert src.frequency is Frequency.MONTH
