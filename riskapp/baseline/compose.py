@@ -45,7 +45,8 @@ def transform(
     - winsorise: v -> min(max(v, P_lower), P_upper), where P_p is the p-th percentile of the
       values present (linear interpolation).
 
-    Bounds pass through the same steps, so they can be stated in the indicator's raw units.
+    Stated min-max bounds pass through log and cap, so they can be given in the indicator's raw
+    units; winsorising depends on the data and leaves stated bounds where they are.
     """
     out = np.asarray(values, dtype=float).copy()
     lo, hi = bounds
@@ -73,8 +74,9 @@ def transform(
                     else float(np.percentile(present, step.upper_pct))
                 )
             out = np.clip(out, low, high) if (low is not None or high is not None) else out
-            lo = None if lo is None else float(np.clip(lo, low, high))
-            hi = None if hi is None else float(np.clip(hi, low, high))
+            if step.op is TransformOp.CAP:
+                lo = None if lo is None else float(np.clip(lo, low, high))
+                hi = None if hi is None else float(np.clip(hi, low, high))
     return out, (lo, hi)
 
 
@@ -299,6 +301,8 @@ OBSERVED = "observed"
 OUTSIDE = "outside scope"
 MISSING = "missing"
 BELOW_COVERAGE = "below coverage"
+BASE_LABELS = (OBSERVED, MISSING, BELOW_COVERAGE, OUTSIDE)
+C_OBSERVED, C_MISSING, C_BELOW, C_OUTSIDE = range(4)
 
 
 @dataclass(frozen=True)
@@ -314,22 +318,43 @@ class NodeScores:
     score: Array
     coverage: Array
     reliability: Array
-    status: Array  # object array of str: observed | imputed from group X | imputed value | ...
+    codes: Array  # int8 index into `labels`, per country
+    labels: tuple[str, ...]  # observed, missing, below coverage, outside scope, imputed: ...
+
+    @property
+    def status(self) -> Array:
+        """How each country's score came about: observed | missing | below coverage |
+        outside scope | imputed: mean of group <id> | imputed: fixed value."""
+        out: Array = np.asarray(self.labels, dtype=object)[self.codes]
+        return out
 
 
 def group_masks(countries: list[str], groups: Mapping[str, list[str]]) -> dict[str, Array]:
     """Boolean membership of each country in each group (plus the built-in `world`)."""
-    index = pd.Index(countries)
-    out = {gid: index.isin(members) for gid, members in groups.items()}
+    position = {c: i for i, c in enumerate(countries)}
+    out: dict[str, Array] = {}
+    for gid, members in groups.items():
+        mask = np.zeros(len(countries), dtype=bool)
+        mask[[position[m] for m in members if m in position]] = True
+        out[gid] = mask
     out[WORLD] = np.ones(len(countries), dtype=bool)
     return out
+
+
+def impute_labels(node: Node) -> tuple[str, ...]:
+    """Status labels of a node: the base ones, then one per imputation step."""
+    steps = tuple(
+        f"imputed: mean of group {s.group}" if s.group is not None else "imputed: fixed value"
+        for s in node.missing.impute
+    )
+    return BASE_LABELS + steps
 
 
 def impute(
     node: Node,
     score: Array,
     rel: Array,
-    status: Array,
+    codes: Array,
     computed: Array,
     masks: Mapping[str, Array],
 ) -> None:
@@ -338,7 +363,7 @@ def impute(
     A group step gives the mean score of the group's members whose score was computed (never
     one that was itself imputed); a value step gives the value. Each sets the reliability it
     states."""
-    for step in node.missing.impute:
+    for j, step in enumerate(node.missing.impute):
         todo = np.isnan(score)
         if not todo.any():
             return
@@ -348,14 +373,12 @@ def impute(
                 continue
             fill = todo & masks[step.group]
             score[fill] = float(score[donors].mean())
-            label = f"imputed: mean of group {step.group}"
         else:
             assert step.value is not None
             fill = todo
             score[fill] = step.value
-            label = "imputed: fixed value"
         rel[fill] = step.reliability
-        status[fill] = label
+        codes[fill] = len(BASE_LABELS) + j
 
 
 def evaluate(
@@ -396,13 +419,13 @@ def _evaluate_node(
     out: list[NodeScores],
     factor: str,
 ) -> NodeScores:
-    status = np.full(n, OBSERVED, dtype=object)
+    codes = np.zeros(n, dtype=np.int8)
     if node.indicator is not None:
         leaf_score, leaf_rel = leaves[node.indicator]
         score = np.asarray(leaf_score, dtype=float).copy()
         rel = np.where(np.isnan(score), 0.0, np.asarray(leaf_rel, dtype=float))
         cov = (~np.isnan(score)).astype(float)
-        status[np.isnan(score)] = MISSING
+        codes[np.isnan(score)] = C_MISSING
     else:
         weights = np.array([c.weight for c in node.children], dtype=float)
         total = weights.sum()
@@ -428,15 +451,15 @@ def _evaluate_node(
         ok = (cov >= node.missing.min_coverage) & (cov > 0)
         score = np.where(ok, aggregate(node.aggregation, x, weights, node.offset), np.nan)
         rel = np.where(ok, reliability(x, r, weights, node.aggregation), 0.0)
-        status[~ok] = np.where(cov[~ok] > 0, BELOW_COVERAGE, MISSING)
+        codes[~ok] = np.where(cov[~ok] > 0, C_BELOW, C_MISSING)
     computed = ~np.isnan(score)
-    impute(node, score, rel, status, computed, masks)
+    impute(node, score, rel, codes, computed, masks)
     if node.scope is not None:
         inside = masks[node.scope.group or _scope_key(node)]
         score = np.where(inside, score, node.scope.outside)
         rel = np.where(inside, rel, 1.0)
         cov = np.where(inside, cov, 1.0)
-        status = np.where(inside, status, OUTSIDE)
+        codes = np.where(inside, codes, C_OUTSIDE).astype(np.int8)
     result = NodeScores(
         factor=factor,
         path=path,
@@ -447,7 +470,8 @@ def _evaluate_node(
         score=np.clip(score, 0.0, SCORE_MAX),
         coverage=cov,
         reliability=rel,
-        status=status,
+        codes=codes,
+        labels=impute_labels(node),
     )
     out.append(result)
     return result
@@ -542,8 +566,8 @@ def attribution(nodes: list[NodeScores]) -> tuple[Array, Array]:
         siblings = [by_path[f"{parent.path}/{c.key}"] for c in parent.node.children]
         mine = [k.path for k in siblings].index(s.path)
         weights = np.array([k.node.weight for k in siblings], dtype=float)
-        x = np.column_stack([np.where(k.status == MISSING, np.nan, k.score) for k in siblings])
-        parent_ok = used[parent.path] & (parent.status == OBSERVED)
+        x = np.column_stack([np.where(k.codes == C_MISSING, np.nan, k.score) for k in siblings])
+        parent_ok = used[parent.path] & (parent.codes == C_OBSERVED)
         assert parent.node.aggregation is not None
         if parent.node.aggregation in SELECTING:
             take = selected(parent.node.aggregation, x, weights) == mine

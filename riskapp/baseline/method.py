@@ -210,7 +210,8 @@ class Normalise(Strict):
 
     - `minmax`: 10 * (v - lo) / (hi - lo), clipped to 0-10. `min` and `max` are stated in the
       indicator's raw units and pass through the same transformations as the values (so a
-      log-transformed indicator states its bounds as plain numbers); when omitted, the lowest
+      log-transformed indicator states its bounds as plain numbers; winsorising, which depends
+      on the data, does not move stated bounds); when omitted, the lowest
       or highest transformed value among the countries is used.
     - `percentile_rank`: 10 * (rank - 1) / (n - 1) among the n countries with a value, ties
       sharing their average rank; a single country scores 5.
