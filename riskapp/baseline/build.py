@@ -171,13 +171,16 @@ class BaselineResult:
     def _source_strings(self) -> dict[tuple[str, str], str]:
         tail = f"{self.method.label}, as of {self.as_of.isoformat()}"
         nodes = self.nodes
-        leaves = nodes[(nodes["kind"] == "indicator") & nodes["used"]].sort_values(
-            ["country", "factor_order", "order"]
-        )
+        # indicators used, and components used as a whole (imputed or outside their scope)
+        shown = nodes["used"] & (nodes["depth"] > 0)
+        shown &= (nodes["kind"] == "indicator") | (nodes["status"] != OBSERVED)
+        leaves = nodes[shown].sort_values(["country", "factor_order", "order"])
         parts: dict[tuple[str, str], list[str]] = {}
-        for country, factor, source, series, indicator, period, share, status in zip(
+        for country, factor, kind, node, source, series, indicator, period, share, status in zip(
             leaves["country"].astype(str),
             leaves["factor"].astype(str),
+            leaves["kind"].astype(str),
+            leaves["node"].astype(str),
             leaves["source"].astype(str),
             leaves["series"].astype(str),
             leaves["indicator"].astype(str),
@@ -186,9 +189,12 @@ class BaselineResult:
             leaves["status"].astype(str),
             strict=True,
         ):
-            text = f"{SOURCE_LABELS[Source(source)]} {series or indicator} {period}".rstrip()
+            if kind == "indicator":
+                text = f"{SOURCE_LABELS[Source(source)]} {series or indicator} {period}".rstrip()
+            else:
+                text = node
             text += f" w{share:.2f}"
-            if status.startswith("imputed"):
+            if status != OBSERVED:
                 text += f" ({status})"
             parts.setdefault((country, factor), []).append(text)
         out: dict[tuple[str, str], str] = {}
