@@ -50,7 +50,7 @@ summary: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_dashboard.py
-	if [ -f benchmarks/bench_baseline.py ]; then $(BIN)/python benchmarks/bench_baseline.py; fi
+	$(BIN)/python benchmarks/bench_baseline.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -24,6 +24,15 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+
+def _register_subcommands() -> None:
+    from riskapp.baseline.cli import baseline_app
+
+    app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
+
+
+_register_subcommands()
+
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 
+from riskapp.baseline import compose
+from riskapp.baseline.method import Impute, Missing, Normalise, Scope, Transform, Window
 from riskapp.domain import (
     Asset,
     Coverage,
@@ -35,6 +37,23 @@ SECTIONS: list[tuple[str, list[object]]] = [
     ("Contingency plans", [plans, Trigger, Coverage, Effect]),
     ("Plan readiness", [WorkspaceSettings.model_fields["require_readiness"]]),
     ("Totals and breakdowns", [aggregate]),
+    (
+        "Baseline intensities from public indicators (riskapp baseline build)",
+        [
+            compose,
+            Window,
+            Transform,
+            Normalise,
+            Missing,
+            Impute,
+            Scope,
+            compose.complement_product,
+            compose.geometric_mean,
+            compose.scaled_maximum,
+            compose.reliability,
+            compose.evaluate,
+        ],
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from riskapp.baseline.method import Method
 from riskapp.domain.assets import Asset
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.curves import CurveSet
@@ -44,12 +45,18 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "curves": CurveSet,
     "asset": Asset,
     "baseline-row": BaselineEntry,
+    "methodology": Method,
 }
 
 
 def _validate_yaml(path: Path) -> str:
     data, _ = load_yaml(path, display(path))
     if isinstance(data, dict):
+        if "indicators" in data and "factors" in data:
+            from riskapp.baseline.build import load_method
+
+            load_method(path)
+            return "methodology"
         for key, model in YAML_KINDS.items():
             if key in data:
                 load_model(path, model)
