@@ -1,0 +1,146 @@
+"""Which report formats exist and how to render each: the CLI and the dashboard dispatch here.
+
+A format is a module with a function ``render(report: Report, path: Path) -> None`` that
+writes the whole file at `path` (it may also accept a keyword ``progress``, a callable taking
+a short text that the CLI shows on its progress bar). Formats are named by "module:function"
+and imported only when used, so a format whose module (or one of its dependencies) is missing
+is simply *unavailable*: `available()` leaves it out and `renderer()` raises
+`FormatUnavailable` with the reason, which the CLI prints without a traceback.
+
+    from riskapp.reporting import registry
+    registry.render(report, "xlsx", Path("report.xlsx"))
+    data = registry.render_bytes(report, "html")
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from riskapp.reporting.model import Report
+
+Progress = Callable[[str], None]
+Renderer = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str
+    media_type: str
+    target: str  # "module:function"
+    label: str
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("pdf", ".pdf", "application/pdf", "riskapp.reporting.pdf:render", "PDF report"),
+        Format(
+            "pptx",
+            ".pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "riskapp.reporting.pptx:render",
+            "PowerPoint deck",
+        ),
+        Format(
+            "xlsx",
+            ".xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "riskapp.reporting.xlsx:render",
+            "Excel workbook",
+        ),
+        Format("html", ".html", "text/html", "riskapp.reporting.html:render", "Interactive HTML"),
+    )
+}
+
+
+class FormatUnavailable(Exception):
+    """The format is unknown, or its renderer cannot be imported here."""
+
+
+def register(
+    name: str, target: str, suffix: str | None = None, media_type: str = "", label: str = ""
+) -> None:
+    """Add or replace a format ("module:function"); used by plug-ins and tests."""
+    FORMATS[name] = Format(
+        name, suffix or f".{name}", media_type or "application/octet-stream", target, label
+    )
+    _load.cache_clear()
+
+
+@cache
+def _load(target: str) -> Renderer | str:
+    """The render function, or the reason it cannot be loaded (cached either way)."""
+    module_name, _, function = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        return f"{module_name} cannot be imported ({exc})"
+    fn = getattr(module, function or "render", None)
+    if fn is None:
+        fn = getattr(module, f"render_{module_name.rsplit('.', 1)[-1]}", None)
+    if not callable(fn):
+        return f"{module_name} has no function {function or 'render'}()"
+    result: Renderer = fn
+    return result
+
+
+def renderer(name: str) -> Renderer:
+    fmt = FORMATS.get(name)
+    if fmt is None:
+        raise FormatUnavailable(
+            f"unknown report format {name!r}; choose one of {', '.join(FORMATS)}"
+        )
+    loaded = _load(fmt.target)
+    if isinstance(loaded, str):
+        raise FormatUnavailable(f"the {name} format is not available: {loaded}")
+    return loaded
+
+
+def available() -> list[str]:
+    """Formats whose renderer imports, in the order of `FORMATS`."""
+    return [name for name, fmt in FORMATS.items() if not isinstance(_load(fmt.target), str)]
+
+
+def render(report: Report, name: str, path: str | Path, progress: Progress | None = None) -> Path:
+    """Write `report` as format `name` at `path`, atomically (whole file or nothing)."""
+    fn = renderer(name)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+    os.close(fd)
+    kwargs: dict[str, Any] = {}
+    if progress is not None and _takes_progress(fn):
+        kwargs["progress"] = progress
+    try:
+        fn(report, Path(tmp), **kwargs)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def render_bytes(report: Report, name: str) -> bytes:
+    """The file of format `name` as bytes (for a download button)."""
+    renderer(name)  # unknown or unavailable: FormatUnavailable before any file is made
+    with tempfile.TemporaryDirectory(prefix="riskapp-report-") as folder:
+        path = render(report, name, Path(folder) / f"report{FORMATS[name].suffix}")
+        return path.read_bytes()
+
+
+def _takes_progress(fn: Renderer) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "progress" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
