@@ -123,6 +123,7 @@ def render(report: Report, name: str, path: str | Path, progress: Progress | Non
         kwargs["progress"] = progress
     try:
         fn(report, Path(tmp), **kwargs)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -136,6 +137,12 @@ def render_bytes(report: Report, name: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="riskapp-report-") as folder:
         path = render(report, name, Path(folder) / f"report{FORMATS[name].suffix}")
         return path.read_bytes()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _takes_progress(fn: Renderer) -> bool:
