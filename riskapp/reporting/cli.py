@@ -1,0 +1,151 @@
+"""`riskapp report`: a consultant report of a workspace as PDF, PowerPoint, Excel or HTML.
+
+Register in riskapp/cli.py with ``app.command("report")(report)``; `report_app` is the same
+command as a stand-alone Typer app (tests, or ``app.add_typer`` if preferred).
+
+Exit codes: 0 written; 1 problems in the inputs (listed with file and line) or the renderer
+failed; 2 bad usage (unknown scenario, format not available, bad branding option).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from riskapp.io.errors import InputError
+
+err = Console(stderr=True)
+out = Console()
+
+report_app = typer.Typer(
+    help="Consultant reports of a workspace.",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _refuse(message: str, code: int = 2) -> NoReturn:
+    err.print(Text(message, style="red"), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _problems(exc: InputError) -> NoReturn:
+    err.print(f"[bold red]{len(exc.problems)} problem(s) found:[/bold red]")
+    for p in exc.problems:
+        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _format_of(fmt: str | None, out_file: Path) -> str:
+    from riskapp.reporting.registry import FORMATS
+
+    if fmt:
+        name = fmt.lower()
+        if name not in FORMATS:
+            _refuse(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return name
+    by_suffix = {f.suffix: f.name for f in FORMATS.values()}
+    name = by_suffix.get(out_file.suffix.lower(), "")
+    if not name:
+        _refuse(
+            f"{out_file}: say which format with --format ({', '.join(FORMATS)}) or use one of "
+            f"the extensions {', '.join(by_suffix)}"
+        )
+    return name
+
+
+@report_app.command("report")
+def report(
+    workspace: Annotated[Path, typer.Argument(help="Workspace folder (with workspace.yaml).")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="pdf, pptx, xlsx or html (default: by --out's extension)."
+        ),
+    ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", "-s", help="Scenario id to include (repeatable; default all)."),
+    ] = None,
+    branding_file: Annotated[
+        Path | None, typer.Option("--branding", "-b", help="Branding YAML file.")
+    ] = None,
+    client: Annotated[str | None, typer.Option(help="Client name (overrides the file).")] = None,
+    author: Annotated[str | None, typer.Option(help="Author (overrides the file).")] = None,
+    confidentiality: Annotated[
+        str | None, typer.Option(help="Confidentiality label (overrides the file).")
+    ] = None,
+    locale: Annotated[
+        str | None, typer.Option(help="Number and date formats: en or de (overrides the file).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Assets in the top-assets table.")] = 10,
+    max_rows: Annotated[
+        int, typer.Option(help="Rows of a long table in PDF, PowerPoint and HTML.")
+    ] = 200,
+) -> None:
+    """Write a consultant report: executive summary, map, scenarios, heat map, top assets,
+    plans with triggers, readiness gaps, cost and benefit, methodology and data sources."""
+    from pydantic import ValidationError
+
+    from riskapp.reporting import registry
+    from riskapp.reporting.branding import branding_from
+    from riskapp.reporting.model import ReportOptions, build_report
+
+    name = _format_of(fmt, out_file)
+    try:
+        registry.renderer(name)
+    except registry.FormatUnavailable as exc:
+        _refuse(str(exc))
+    try:
+        branding = branding_from(
+            branding_file,
+            client=client,
+            author=author,
+            confidentiality=confidentiality,
+            locale=locale,
+        )
+        options = ReportOptions(scenarios=scenario or [], top_n=top, max_table_rows=max_rows)
+    except InputError as exc:
+        _problems(exc)
+    except (ValueError, ValidationError) as exc:
+        _refuse(str(exc))
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("Scoring the workspace and building the report", total=3)
+
+        def step(text: str) -> None:
+            progress.update(task, description=text)
+
+        try:
+            built = build_report(workspace, options, branding)
+        except InputError as exc:
+            progress.stop()
+            _problems(exc)
+        except KeyError as exc:
+            progress.stop()
+            _refuse(str(exc.args[0]) if exc.args else str(exc))
+        progress.update(task, advance=1, description=f"Rendering {name}")
+        try:
+            path = registry.render(built, name, out_file, progress=step)
+        except (OSError, RuntimeError, ValueError) as exc:
+            progress.stop()
+            _refuse(f"could not write the {name} report: {exc}", code=1)
+        progress.update(task, advance=2, description="Done")
+    out.print(Text(f"wrote {path} ({_size(path.stat().st_size)})"), soft_wrap=True)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
