@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from riskapp.reporting.model import Report
+    from riskapp.dashboard.assessment import Assessment
+    from riskapp.reporting.model import Branding, Report, ReportOptions
 
 Progress = Callable[[str], None]
 Renderer = Callable[..., None]
@@ -38,6 +39,7 @@ class Format:
     media_type: str
     target: str  # "module:function"
     label: str
+    needs_figures: bool = True  # False: the renderer draws no plotly figure (faster build)
 
 
 FORMATS: dict[str, Format] = {
@@ -57,6 +59,7 @@ FORMATS: dict[str, Format] = {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "riskapp.reporting.xlsx:render",
             "Excel workbook",
+            needs_figures=False,
         ),
         Format("html", ".html", "text/html", "riskapp.reporting.html:render", "Interactive HTML"),
     )
@@ -151,3 +154,37 @@ def _takes_progress(fn: Renderer) -> bool:
     except (TypeError, ValueError):
         return False
     return "progress" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    file_name: str
+    media_type: str
+
+
+def file_name(report: Report, name: str) -> str:
+    """e.g. vestmark-components-se-risk-report-2025-11-30.pdf"""
+    import re
+
+    who = report.branding.client or report.client or report.workspace_name
+    slug = re.sub(r"[^a-z0-9]+", "-", who.lower()).strip("-")[:40].strip("-") or "riskapp"
+    day = report.provenance.generated_at.strftime("%Y-%m-%d")
+    return f"{slug}-risk-report-{day}{FORMATS[name].suffix}"
+
+
+def download(
+    source: Assessment | str | Path,
+    options: ReportOptions,
+    branding: Branding,
+    name: str,
+    workspace_path: str | Path | None = None,
+) -> Download:
+    """Build the report and render it as format `name`: the bytes, a file name and the media
+    type for a download button (the Reports page calls this when a button is clicked)."""
+    from riskapp.reporting.model import build_report
+
+    renderer(name)  # FormatUnavailable before the report is built
+    opts = options.model_copy(update={"include_figures": FORMATS[name].needs_figures})
+    report = build_report(source, opts, branding, workspace_path=workspace_path)
+    return Download(render_bytes(report, name), file_name(report, name), FORMATS[name].media_type)
