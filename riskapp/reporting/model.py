@@ -133,15 +133,17 @@ class NumberFormat:
             if self.locale == "de"
             else ((1e9, 2, "bn"), (1e6, 1, "m"), (1e3, 0, "k"))
         )
-        for size, digits, unit in units:
-            if v >= size:
-                amount = self.number(v / size, digits)
-                if self.locale == "de":
-                    return f"{sign}{amount} {unit} {currency}"
-                return f"{sign}{currency} {amount}{unit}"
-        amount = self.number(v, 0)
-        if amount == "0":
-            sign = ""
+        # the unit the amount falls in, moved up when rounding reaches 1000 (999,999 -> 1.0m)
+        scale = [(1.0, 0, ""), *reversed(units)]
+        k = max((i for i, (size, _, _) in enumerate(scale) if v >= size), default=0)
+        while k + 1 < len(scale) and round(v / scale[k][0], scale[k][1]) >= 1000:
+            k += 1
+        size, digits, unit = scale[k]
+        amount = self.number(v / size, digits)
+        if unit:
+            if self.locale == "de":
+                return f"{sign}{amount} {unit} {currency}"
+            return f"{sign}{currency} {amount}{unit}"
         return f"{sign}{amount} {currency}" if self.locale == "de" else f"{sign}{currency} {amount}"
 
     def percent(self, value: float | None, digits: int = 1) -> str:
@@ -515,7 +517,8 @@ class Report:
 # -- building --------------------------------------------------------------------------------
 ACTION_RULE: tuple[str, ...] = (
     "plan: the plan not yet in place (proposed or approved) that averts expected annual loss "
-    "with the best benefit-cost ratio (a free plan ranks first; ties: larger averted EAL)",
+    "with the best benefit-cost ratio (a free plan ranks first; ties: larger averted EAL); "
+    "below a ratio of 1 the action says that no such plan pays for itself",
     "readiness: the largest readiness gap, lead time of a triggered plan minus the warning "
     "time of the scenario (ties: larger gross loss of the scenario)",
     "asset: the asset with the largest expected annual loss",
@@ -731,7 +734,8 @@ def three_actions(a: Assessment, fmt: NumberFormat) -> list[Action]:
     Candidates in this order, at most one per kind, first three kept:
     1. plan: the plan not yet in place (proposed or approved, not retired) with averted
        expected annual loss > 0 and the best benefit-cost ratio (free plans first; ties:
-       larger averted EAL, then plan-book order);
+       larger averted EAL, then plan-book order); with a ratio below 1 the action asks to
+       rethink those plans instead of putting one in place;
     2. readiness: the (plan, scenario) with the largest readiness gap among triggered plans
        not ready in time (ties: larger gross loss of the scenario, then plan-book order);
     3. asset: the asset with the largest expected annual loss (ties: register order);
@@ -759,12 +763,18 @@ def three_actions(a: Assessment, fmt: NumberFormat) -> list[Action]:
     if candidates:
         best = min(candidates, key=lambda p: (-bcr[p], -averted[p], p))
         plan = ev.plans[best]
+        pays = bool(bcr[best] >= 1)
         out.append(
             Action(
                 "plan",
-                f"Put '{plan.title}' in place",
-                f"It is {plan.status.value} but not yet in place; on its own it averts "
-                f"{money(averted[best])} of expected annual loss a year for "
+                f"Put '{plan.title}' in place" if pays else "Rethink the plans not yet in place",
+                (
+                    f"It is {plan.status.value} but not yet in place; on its own it averts "
+                    if pays
+                    else f"None pays for itself as designed. The best, '{plan.title}' "
+                    f"({plan.status.value}), averts "
+                )
+                + f"{money(averted[best])} of expected annual loss a year for "
                 f"{money(cost[best])} over {years} years (net present value), a "
                 f"benefit-cost ratio of {fmt.ratio(bcr[best])}.",
                 plan.id,
