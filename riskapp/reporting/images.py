@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar
@@ -47,12 +47,22 @@ class Chart:
     """One figure to draw, its name in the report, and its size in CSS pixels.
 
     `height_px` None takes the figure's own layout height (the dashboard's builders set one).
+    `layout` is merged into the figure's layout for this image only (e.g. smaller tick labels
+    on a page than on a screen); the figure itself is left as it is.
     """
 
     key: str
     figure: FigureLike
     width_px: int = 900
     height_px: int | None = None
+    layout: Mapping[str, Any] = field(default_factory=dict)
+
+    def spec(self) -> dict[str, Any]:
+        """The figure as a dict, with `layout` merged in."""
+        spec = self.figure.to_dict()
+        if self.layout:
+            spec["layout"] = merged(spec.get("layout", {}), self.layout)
+        return spec
 
     def size(self) -> tuple[int, int]:
         if self.height_px is not None:
@@ -164,7 +174,7 @@ class ImageSession:
         opts = {"format": fmt, "width": width, "height": height, "scale": scale}
         try:
             data: bytes = await self._browser.calc_fig(
-                chart.figure.to_dict(), opts=opts, topojson=TOPOJSON_URL
+                chart.spec(), opts=opts, topojson=TOPOJSON_URL
             )
         except Exception as exc:
             raise ImageExportError(f"chart {chart.key!r} could not be drawn: {exc}") from exc
@@ -177,6 +187,17 @@ def render_charts(
     """Draw `charts` in a browser session opened for this call only."""
     with ImageSession() as images:
         return images.render(charts, fmt, scale)
+
+
+def merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `update` merged in, nested dicts merged key by key (neither is changed)."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def svg_data_uri(svg: bytes) -> str:

@@ -1,0 +1,389 @@
+"""The PDF report: the `Report` through a Jinja2 HTML/CSS template, laid out by WeasyPrint.
+
+A4 with CSS paged media (templates/report.css): a title page, a table of contents with page
+numbers, a running header (client, confidentiality label) and a "Page X of Y" footer, charts as
+vector SVG drawn by kaleido (`images.py`), long tables cut to their first rows with "and K
+more". The template autoescapes every value, so user text (client, asset and plan names,
+narratives) appears as text: `<script>` is printed, never run or parsed; spreadsheet formulas
+mean nothing in a PDF and are printed as they are.
+
+    from riskapp.reporting import build_report, pdf
+    pdf.render(build_report("demo"), Path("report.pdf"))
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import mimetypes
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from riskapp.reporting.images import Chart, ImageSession, svg_data_uri
+from riskapp.reporting.model import HEX_COLOUR, KeyFigure, Report, Table
+
+if TYPE_CHECKING:
+    import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_ACCENT = "#0072B2"
+# chart widths in CSS px: content is 176 mm wide, charts take 88 %, so that 13 px plotly text
+# prints at about 7.5 pt; wide charts take 100 % of the width at their own pixel width
+CHART_WIDTH_PX = 760
+WIDE_CHARTS = {"world_map": 820, "region_factor_heatmap": 1000, "trigger_matrix": 900}
+# per-chart layout for print: smaller category labels where columns are narrow on A4
+PRINT_LAYOUT: dict[str, dict[str, Any]] = {
+    "region_factor_heatmap": {"xaxis": {"tickfont": {"size": 10}}},
+    "trigger_matrix": {"xaxis": {"tickfont": {"size": 9}}},
+}
+# rows shown per table before "and K more": the PDF is read, not searched
+TABLE_ROWS = {
+    "countries": 10,
+    "regions": 14,
+    "scenarios": 25,
+    "factors": 20,
+    "top_assets": 25,
+    "plans": 25,
+    "readiness_gaps": 15,
+    "waterfall": 25,
+    "inputs": 40,
+}
+# columns of each table that fit an A4 page (the Excel export has all of them); a key the
+# model no longer has is skipped
+TABLE_COLUMNS = {
+    "countries": ("country_name", "exposed_value", "eal", "share_of_eal"),
+    "regions": ("name", "eal", "share_of_eal", "worst_scenario_loss"),
+    "scenarios": (
+        "title",
+        "frequency",
+        "warning_time_days",
+        "gross_loss",
+        "residual_loss",
+        "averted_loss",
+        "contribution_to_eal",
+    ),
+    "factors": ("name", "eal", "share_of_eal", "worst_scenario_loss"),
+    "top_assets": (
+        "name",
+        "type",
+        "country_name",
+        "owner",
+        "exposed_value",
+        "eal",
+        "share_of_eal",
+        "dominant_factor",
+    ),
+    "plans": (
+        "number",
+        "title",
+        "status",
+        "trigger",
+        "lead_time_days",
+        "cost_npv",
+        "averted_eal",
+        "averted_npv",
+        "benefit_cost_ratio",
+    ),
+    "readiness_gaps": (
+        "plan_title",
+        "scenario_title",
+        "lead_time_days",
+        "warning_days",
+        "gap_days",
+        "gross_loss",
+    ),
+    "waterfall": ("label", "amount", "after_step"),
+    "inputs": ("setting", "value"),
+}
+# provenance rows printed as lists of their own in the appendix
+LISTED_PROVENANCE = ("Baseline data sources", "Reference data")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    css: str
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table as the template prints it: formatted cells, how many rows were left out."""
+
+    title: str
+    headers: list[Cell]
+    rows: list[list[Cell]]
+    more: int
+    more_text: str
+    order: str
+    note: str
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+@dataclass(frozen=True)
+class ChartView:
+    title: str
+    caption: str
+    uri: str
+    wide: bool = False
+
+
+def render(
+    report: Report,
+    path: Path,
+    progress: Progress | None = None,
+    *,
+    images: ImageSession | None = None,
+) -> None:
+    """Write the PDF of `report` at `path` (the registry's entry point). Pass an open
+    `images` session to share one browser with other formats."""
+    path.write_bytes(render_bytes(report, progress=progress, images=images))
+
+
+def render_bytes(
+    report: Report,
+    *,
+    progress: Progress | None = None,
+    images: ImageSession | None = None,
+) -> bytes:
+    """The PDF of `report`: charts drawn first (one browser session), then the layout."""
+    say = progress or (lambda _text: None)
+    svgs: dict[str, bytes] = {}
+    charts = charts_of(report)
+    if charts:
+        say(f"Drawing {len(charts)} charts")
+        if images is not None:
+            svgs = images.render(charts, "svg")
+        else:
+            with ImageSession() as session:
+                svgs = session.render(charts, "svg")
+    say("Laying out the PDF")
+    return pdf_from_html(report_html(report, svgs))
+
+
+def pdf_from_html(html: str) -> bytes:
+    from weasyprint import HTML
+
+    data: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    return data
+
+
+def charts_of(report: Report) -> list[Chart]:
+    """Every figure of the report, sized for the page."""
+    return [
+        Chart(
+            name,
+            f.figure,
+            width_px=WIDE_CHARTS.get(name, CHART_WIDTH_PX),
+            height_px=f.height,
+            layout=PRINT_LAYOUT.get(name, {}),
+        )
+        for name, f in report.figures.items()
+    ]
+
+
+def report_html(report: Report, svgs: Mapping[str, bytes]) -> str:
+    """The report as one HTML document for WeasyPrint; `svgs` are the chart images by
+    figure name (a figure without an image is left out)."""
+    from markupsafe import Markup
+
+    charts = {
+        name: ChartView(f.title, f.caption, svg_data_uri(svgs[name]), name in WIDE_CHARTS)
+        for name, f in report.figures.items()
+        if name in svgs
+    }
+    tables = {t.name: table_view(t, report) for t in report.tables}
+    client = report.client or report.workspace_name
+    context: dict[str, Any] = {
+        "report": report,
+        "client": client,
+        "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
+        "accent": accent(report.branding.accent_colour),
+        "logo_uri": logo_uri(report.branding.logo),
+        "charts": charts,
+        "tables": tables,
+        "sections": sections(report, charts),
+        "methodology_html": Markup(markdown_html(report.methodology)),
+        "provenance": [r for r in report.provenance.rows() if r[0] not in LISTED_PROVENANCE],
+        "labels": {
+            "kicker": "Consultant report",
+            "prepared_for": "Prepared for",
+            "author": "Author",
+            "date": "Date",
+            "currency": "Money in",
+            "provenance_lead": (
+                "What this report was computed from. The input hash identifies the exact "
+                "input files: the same hash means the same inputs and the same numbers."
+            ),
+        },
+        **leads(report),
+    }
+    return str(_environment().get_template("report.html").render(context))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value escaped, whatever the template file's name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+
+
+def accent(colour: str) -> str:
+    """The branding colour if it is #RRGGBB (it goes into CSS), else the default."""
+    return colour if HEX_COLOUR.match(colour or "") else DEFAULT_ACCENT
+
+
+def logo_uri(logo: Path | None) -> str:
+    """The logo as a data: URI, or "" when there is none or it cannot be read."""
+    if logo is None:
+        return ""
+    try:
+        data = Path(logo).read_bytes()
+    except OSError:
+        return ""
+    if Path(logo).suffix.lower() == ".svg":
+        return svg_data_uri(data)
+    media = mimetypes.guess_type(str(logo))[0] or "image/png"
+    return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def table_view(table: Table, report: Report, max_rows: int | None = None) -> TableView:
+    """`table` cut to the columns and rows that fit the page, cells formatted by kind."""
+    wanted = TABLE_COLUMNS.get(table.name)
+    columns = table.columns
+    if wanted:
+        by_key = {c.key: c for c in table.columns}
+        picked = tuple(by_key[k] for k in wanted if k in by_key)
+        columns = picked or table.columns
+    limit = max_rows or min(TABLE_ROWS.get(table.name, 25), report.options.max_table_rows)
+    shown = dataclasses.replace(
+        table, columns=columns, frame=table.frame.head(limit).reset_index(drop=True)
+    )
+    more = max(0, len(table.frame) - limit)
+    css = ["text" if c.kind == "text" else "num" for c in columns]
+    rows = [
+        [Cell(text, cls) for text, cls in zip(row, css, strict=True)]
+        for row in shown.formatted(report.fmt, report.currency)
+    ]
+    return TableView(
+        title=table.title,
+        headers=[Cell(c.label, cls) for c, cls in zip(columns, css, strict=True)],
+        rows=rows,
+        more=more,
+        more_text=report.fmt.number(more),
+        order=table.order,
+        note=table.note,
+    )
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    sub: bool = False
+
+
+def sections(report: Report, charts: Mapping[str, ChartView]) -> list[Section]:
+    """The table of contents, in page order."""
+    out = [
+        Section("summary", "Executive summary"),
+        Section("actions", "Three things to act on", sub=True),
+        Section("portfolio", "Portfolio and map"),
+        Section("scenarios", "Scenario results"),
+        Section("heatmap", "Region x factor heat map"),
+        Section("assets", "Top assets"),
+        Section("plans", "Contingency plans"),
+        Section("gaps", "Readiness gaps", sub=True),
+        Section("waterfall", "From gross to residual loss", sub=True),
+        Section("methodology", "Appendix A: Methodology"),
+        Section("sources", "Appendix B: Data sources and provenance"),
+    ]
+    return out
+
+
+def _figure(report: Report, key: str) -> KeyFigure | None:
+    try:
+        return report.key_figure(key)
+    except KeyError:
+        return None
+
+
+def _text(report: Report, key: str, default: str = "n/a") -> str:
+    figure = _figure(report, key)
+    return figure.text if figure is not None else default
+
+
+def leads(report: Report) -> dict[str, str]:
+    """One opening sentence per chapter, stating its finding with the report's numbers."""
+    fmt, tables = report.fmt, report.tables
+    scen = tables.scenarios.frame
+    worst_loss = report.money(float(scen["gross_loss"].iloc[0])) if len(scen) else "n/a"
+    countries = tables.countries.frame
+    top_country = (
+        f"{countries['country_name'].iloc[0]} carries the most "
+        f"({report.money(float(countries['eal'].iloc[0]))}, "
+        f"{fmt.percent(float(countries['share_of_eal'].iloc[0]))} of it)"
+        if len(countries) and "share_of_eal" in countries
+        else ""
+    )
+    factors = tables.factors.frame
+    top_factor = (
+        f"{factors['name'].iloc[0]} drives the largest part "
+        f"({fmt.percent(float(factors['share_of_eal'].iloc[0]))})"
+        if len(factors) and "share_of_eal" in factors
+        else ""
+    )
+    assets = tables.top_assets
+    gaps = tables.readiness_gaps.frame
+    plans = tables.plans.frame
+    return {
+        "summary_lead": (
+            f"{report.workspace_name}: a portfolio of {_text(report, 'assets')} assets worth "
+            f"{_text(report, 'exposed_value')} stands to lose "
+            f"{_text(report, 'expected_annual_loss')} a year on average "
+            f"({report.basis_text}); the worst scenario, "
+            f"'{report.worst_scenario_title}', would cost {worst_loss}."
+        ),
+        "portfolio_lead": (
+            "Expected annual loss by where the assets are. "
+            + (f"{top_country}." if top_country else "")
+        ),
+        "scenarios_lead": (
+            f"'{report.worst_scenario_title}' would cost {worst_loss}, the largest loss of the "
+            f"{len(scen)} scenarios; the table gives each scenario's loss before and after the "
+            "contingency plans."
+        ),
+        "heatmap_lead": (
+            "Which factors cause the expected annual loss, and where. "
+            + (f"{top_factor}." if top_factor else "")
+        ),
+        "assets_lead": (
+            f"The {len(assets)} assets with the largest expected annual loss, of "
+            f"{fmt.number(assets.total_rows)} in the register."
+        ),
+        "plans_lead": (
+            f"{len(plans)} contingency plans, best benefit-cost ratio first; "
+            f"{_text(report, 'plans_triggered')} fire in at least one scenario and "
+            f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time."
+        ),
+    }
+
+
+def markdown_html(text: str) -> str:
+    """Markdown as HTML with raw HTML disabled: tags in the text are printed, never parsed."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    return str(md.render(text))
