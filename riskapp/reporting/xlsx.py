@@ -116,7 +116,9 @@ def _number(
 
 
 def _header(column: Column, currency: str) -> str:
-    return f"{column.label} ({currency})" if column.kind == "money" else column.label
+    if column.kind == "money":
+        return f"{column.label} ({currency})"
+    return f"{column.label} (days)" if column.kind == "days" else column.label
 
 
 def write_table(
