@@ -290,6 +290,10 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
         return Markup(chart_t.render(f=f, div=Markup(chart_div(f))))
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(report.methodology)
+    for token in tokens:  # its headings sit below the page's "Appendix" heading (h2)
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
     return env.from_string(TEMPLATE).render(
         r=report,
         b=report.branding,
@@ -304,7 +308,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
         topojson_name=TOPOJSON_NAME,
         sections=SECTIONS,
         rules=ACTION_RULE,
-        methodology=Markup(md.render(report.methodology)),
+        methodology=Markup(md.renderer.render(tokens, md.options, {})),
         generated_at=report.provenance.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
         table=table,
         chart=chart,

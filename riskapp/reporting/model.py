@@ -1110,6 +1110,13 @@ def trigger_text(plan: Plan, scenario_titles: dict[str, str], locale: Locale = "
     return "; or ".join(parts)
 
 
+def _scenario_list(ids: Sequence[str], titles: dict[str, str]) -> str:
+    """Scenario titles joined by '; ', or 'all N scenarios' when every one is listed."""
+    if len(ids) == len(titles) and len(ids) > 1:
+        return f"all {len(ids)} scenarios"
+    return "; ".join(titles[i] for i in ids)
+
+
 def _plan_table(a: Assessment, fmt: NumberFormat) -> Table:
     ev = a.plans
     titles = {s.id: s.title for s in a.ws.scenarios}
@@ -1119,8 +1126,9 @@ def _plan_table(a: Assessment, fmt: NumberFormat) -> Table:
     else:
         pt.insert(0, "number", np.arange(1, len(pt) + 1))
         pt["trigger"] = [trigger_text(p, titles, fmt.locale) for p in ev.plans]
-        pt["triggered_in"] = pt["triggered_in"].map(lambda ids: ", ".join(titles[i] for i in ids))
-        pt["not_ready_in"] = pt["not_ready_in"].map(lambda ids: ", ".join(titles[i] for i in ids))
+        pt["triggered_count"] = pt["triggered_in"].map(len)
+        pt["triggered_in"] = pt["triggered_in"].map(lambda ids: _scenario_list(ids, titles))
+        pt["not_ready_in"] = pt["not_ready_in"].map(lambda ids: _scenario_list(ids, titles))
         key = pt["benefit_cost_ratio"].fillna(-1.0)
         pt = pt.assign(_k=key).sort_values(["_k", "number"], ascending=[False, True])
     return _table(
@@ -1139,6 +1147,7 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("owner", "Owner"),
     Column("status", "Status"),
     Column("trigger", "Trigger", "text", "Fires when any of these holds."),
+    Column("triggered_count", "Scenarios triggering", "int"),
     Column("triggered_in", "Triggered in"),
     Column("not_ready_in", "Not ready in"),
     Column("lead_time_days", "Lead time", "days", "Lead time of the slowest action."),
