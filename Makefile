@@ -12,18 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright never downloads its own browser here)
+# Debian packages: Chromium draws report charts (kaleido) and runs the browser tests (Playwright
+# never downloads its own browser here); poppler's pdftotext/pdftoppm read PDF reports back.
 CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
+POPPLER  := /usr/bin/pdftotext
+$(CHROMIUM) $(POPPLER):
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils
 
 ## run: set up and open the dashboard on the bundled demo workspace (http://localhost:8501)
-run: $(STAMP)
+run: $(STAMP) $(CHROMIUM)
 	$(BIN)/riskapp serve demo
 
 ## test: set up, then format check, lint, type check and the whole test suite
-test: $(STAMP) $(CHROMIUM) lint types pytest
+test: $(STAMP) $(CHROMIUM) $(POPPLER) lint types pytest
 
 check: test
 
