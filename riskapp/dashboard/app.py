@@ -21,6 +21,7 @@ pages = [
     st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
     st.Page(HERE / "reports.py", title="Reports", icon=":material/description:"),
+    st.Page(HERE / "baseline.py", title="Baseline data", icon=":material/database:"),
     st.Page(HERE / "methodology.py", title="Methodology", icon=":material/functions:"),
 ]
 navigation = st.navigation(pages)

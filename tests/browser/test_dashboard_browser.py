@@ -24,7 +24,9 @@ PAGES = [
     ("/scenarios", "Scenarios", "02-scenarios"),
     ("/assets", "Assets", "03-assets"),
     ("/plans", "Contingency plans", "04-plans"),
-    ("/methodology", "Methodology", "05-methodology"),
+    ("/reports", "Reports", "05-reports"),
+    ("/baseline", "Baseline data", "06-baseline"),
+    ("/methodology", "Methodology", "07-methodology"),
 ]
 WHATIF_FACTOR = "Hybrid warfare and cyber attacks"  # name of factor hybrid_warfare in the demo
 WHATIF_PRESSES = 5
