@@ -1,0 +1,156 @@
+"""Time and peak memory to build each report format, for the demo and a large workspace.
+
+    .venv/bin/python benchmarks/bench_reports.py                 # demo and 20,000 assets
+    .venv/bin/python benchmarks/bench_reports.py --assets 50000 --formats xlsx html
+
+Each (workspace, format) case runs in a process of its own, so that its peak memory is its
+own: the process loads and scores the workspace, builds the `Report` (figures included when
+the format draws them) and renders the file. Per case the script prints the time of each step,
+how much build + render raised the process's peak RSS above its peak after scoring, the
+process max RSS,
+the file size, and the length of the document (PDF pages, PowerPoint slides, rows of the
+Excel asset sheet, rows of the longest HTML table) to show that long tables are summarised.
+The PDF and the deck draw charts in a headless Chromium (kaleido): its memory is not in the
+figures. Formats whose renderer is not importable are listed as unavailable.
+
+Exit status 0; 1 if a case fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "demo"
+sys.path.insert(0, str(ROOT))
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _length(fmt: str, path: Path) -> str:
+    if fmt == "pdf":
+        try:  # poppler's pdfinfo; weasyprint compresses its page objects
+            info = subprocess.run(
+                ["pdfinfo", str(path)], check=False, capture_output=True, text=True
+            )
+            pages = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)
+            return f"{pages.group(1)} pages" if pages else ""
+        except OSError:
+            return ""
+    if fmt == "pptx":
+        from pptx import Presentation
+
+        return f"{len(Presentation(str(path)).slides)} slides"
+    if fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        return f"{book['Assets'].max_row - 1:,} asset rows, {len(book.sheetnames)} sheets"
+    if fmt == "html":
+        text = path.read_text(encoding="utf-8")
+        rows = [t.count("<tr") for t in text.split("<table")[1:]]
+        return f"longest table {max(rows, default=0):,} rows"
+    return ""
+
+
+def run_case(workspace: str, fmt: str) -> dict[str, Any]:
+    """One case in this process: assess, build, render; timings and memory."""
+    from riskapp.dashboard.assessment import assess
+    from riskapp.reporting import registry
+    from riskapp.reporting.model import ReportOptions, build_report
+
+    t0 = time.perf_counter()
+    a = assess(workspace)
+    t1 = time.perf_counter()
+    rss_before = _max_rss_mb()
+    options = ReportOptions(include_figures=registry.FORMATS[fmt].needs_figures)
+    report = build_report(a, options, workspace_path=workspace)
+    t2 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        out = registry.render(report, fmt, Path(folder) / f"report{registry.FORMATS[fmt].suffix}")
+        t3 = time.perf_counter()
+        size = out.stat().st_size
+        length = _length(fmt, out)
+    return {
+        "assets": len(a.ws.portfolio),
+        "assess_s": t1 - t0,
+        "build_s": t2 - t1,
+        "render_s": t3 - t2,
+        "peak_mb": _max_rss_mb() - rss_before,
+        "max_rss_mb": _max_rss_mb(),
+        "size_mb": size / 1e6,
+        "length": length,
+    }
+
+
+def _spawn(workspace: Path, fmt: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--case", str(workspace), fmt]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    from riskapp.reporting import registry
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--assets", type=int, default=20_000, help="synthetic workspace size")
+    parser.add_argument("--formats", nargs="*", default=list(registry.FORMATS))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--case", nargs=2, metavar=("WORKSPACE", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(*args.case)))
+        return 0
+
+    from benchmarks.bench_dashboard import build_workspace
+
+    available = set(registry.available())
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="riskapp-bench-") as tmp:
+        synthetic = build_workspace(Path(tmp) / "synthetic", args.assets, args.seed)
+        header = (
+            f"{'workspace':<18}{'format':<7}{'assess':>8}{'build':>8}{'render':>8}"
+            f"{'+peak':>9}{'max RSS':>9}{'size':>9}  length"
+        )
+        print(header)
+        print("-" * len(header))
+        for label, ws in (("demo", DEMO), (f"{args.assets:,} assets", synthetic)):
+            for fmt in args.formats:
+                if fmt not in available:
+                    print(f"{label:<18}{fmt:<7}  unavailable (renderer not importable)")
+                    continue
+                r = _spawn(ws, fmt)
+                if "error" in r:
+                    failed = True
+                    print(f"{label:<18}{fmt:<7}  FAILED: {r['error']}")
+                    continue
+                print(
+                    f"{label:<18}{fmt:<7}{r['assess_s']:>7.2f}s{r['build_s']:>7.2f}s"
+                    f"{r['render_s']:>7.2f}s{r['peak_mb']:>6.0f} MB{r['max_rss_mb']:>6.0f} MB"
+                    f"{r['size_mb']:>6.1f} MB  {r['length']}",
+                    flush=True,
+                )
+    print(
+        "\nassess: load and score; build: the Report (with figures for pdf/pptx/html); "
+        "render: write the file.\npeak: rise of the peak RSS during build + render; max RSS: "
+        "the case's process (Chromium for charts not included)."
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
