@@ -97,6 +97,28 @@ class Signpost(Strict):
     description: Text = ""
 
 
+class EscalationStep(Strict):
+    """One rung of an escalation ladder: this scenario can only follow `scenario`.
+
+    In a simulated year the scenario occurs with probability `probability` if the scenario it
+    escalates from occurs that year, and never otherwise, so its annual probability is
+    P(parent) x probability. Steps chain (incident -> limited exchange -> wider conflict) and
+    branch (several scenarios may escalate from the same one; given the parent they escalate
+    independently of each other). The scenario's own `frequency` must state that annual
+    probability (the frequency of the parent times `probability`, within 1 %), so that the
+    expected annual loss, which reads `frequency`, and the Monte Carlo, which walks the ladder,
+    agree. If the parent is left out of an assessment, the scenario occurs on its own with its
+    `frequency`. In a year in which several rungs occur their losses add up, like those of any
+    scenarios occurring in the same year: describe each rung by what it adds.
+    """
+
+    scenario: Identifier = Field(description="Id of the scenario this one escalates from.")
+    probability: Probability = Field(
+        description="Probability that this scenario follows, in a year in which the parent "
+        "scenario occurs."
+    )
+
+
 class Scenario(Strict):
     """A named geopolitical scenario for one workspace."""
 
@@ -115,3 +137,14 @@ class Scenario(Strict):
     shocks: list[Shock] = Field(default_factory=list)
     signposts: list[Signpost] = Field(default_factory=list)
     tags: list[Slug] = Field(default_factory=list)
+    escalates_from: EscalationStep | None = Field(
+        default=None,
+        description="Escalation ladder: the scenario this one can follow and the conditional "
+        "probability that it does.",
+    )
+
+    @model_validator(mode="after")
+    def _not_own_parent(self) -> Scenario:
+        if self.escalates_from is not None and self.escalates_from.scenario == self.id:
+            raise ValueError(f"scenario {self.id!r} cannot escalate from itself")
+        return self

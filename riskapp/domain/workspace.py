@@ -253,4 +253,44 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                             f"unknown factor {fid!r}; expected one of {known_factors}",
                         )
                     )
+    # escalation ladders: parents exist, no cycles, frequency = parent's frequency x probability
+    by_id = {s.id: s for s in ws.scenarios}
+    ladder_loc: tuple[str | int, ...] = ("escalates_from", "scenario")
+    for s in ws.scenarios:
+        step = s.escalates_from
+        if step is None:
+            continue
+        part = f"scenario:{s.id}"
+        parent = by_id.get(step.scenario)
+        if parent is None:
+            out.append(
+                Inconsistency(
+                    part,
+                    ladder_loc,
+                    f"unknown scenario {step.scenario!r}; expected one of "
+                    + ", ".join(sorted(by_id)),
+                )
+            )
+            continue
+        chain: list[str] = [s.id]
+        node: Scenario | None = parent
+        while node is not None and node.id not in chain:
+            chain.append(node.id)
+            node = by_id.get(node.escalates_from.scenario) if node.escalates_from else None
+        if node is not None:  # a cycle; reported by its members, not by rungs hanging off it
+            if node.id == s.id:
+                cycle = " -> ".join([*chain, s.id])
+                out.append(Inconsistency(part, ladder_loc, f"escalation cycle: {cycle}"))
+            continue
+        implied = parent.frequency * step.probability
+        if abs(s.frequency - implied) > 0.01 * implied + 1e-12:
+            out.append(
+                Inconsistency(
+                    part,
+                    ("frequency",),
+                    f"frequency {s.frequency:g} does not match the escalation ladder: "
+                    f"{parent.frequency:g} ({parent.id}) x {step.probability:g} = "
+                    f"{implied:.6g}; set frequency to {implied:.6g}",
+                )
+            )
     return out
