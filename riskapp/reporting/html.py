@@ -138,6 +138,11 @@ chosen: see the appendix.</p>
 <section id="assets">
 <h2>Top assets</h2>
 {{ table(t.top_assets) }}
+{% if t.assets.frame|length > t.top_assets.frame|length %}
+<details><summary>Every asset ({{ t.assets.total_rows }})</summary>
+{{ table(t.assets) }}
+</details>
+{% endif %}
 </section>
 
 <section id="plans">
