@@ -7,16 +7,18 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from riskapp.domain.common import (
     CountryCode,
     Identifier,
     NoBool,
     NonNegative,
+    Probability,
     ShortText,
     Slug,
     Strict,
+    UniqueList,
 )
 
 
@@ -194,3 +196,67 @@ class Portfolio:
         ].to_numpy(float)
         result: np.ndarray = total * rates[codes]
         return result
+
+
+class DependencyLink(Strict):
+    """How much of an asset's exposed value rides on one of the assets it depends on.
+
+    `share` (0-1) is the fraction of the dependent's exposed value that is lost when the asset
+    it depends on is fully damaged (a plant that cannot work without a port: the revenue the
+    port carries; a data centre on a cable: what the connection is worth). The link must be
+    listed in the asset's `depends_on`; a `depends_on` entry without a link carries no share
+    and propagates no loss. Links of one asset that name the same `redundancy_group` are
+    redundant (two independent cables): the asset loses the group's share only as far as all
+    of them fail together. The members of a group state the same share.
+    """
+
+    asset_id: Identifier = Field(description="The dependent asset.")
+    depends_on: Identifier = Field(description="The asset it depends on.")
+    share: Probability = Field(
+        description="Fraction of the dependent's exposed value lost if the link fails fully."
+    )
+    redundancy_group: Slug | None = Field(
+        default=None,
+        description="Links of one asset with the same group back each other up: all must fail.",
+    )
+
+
+class DependencyTable(UniqueList):
+    """The per-link shares of the dependency graph (optional workspace file)."""
+
+    unique_by = ("links", ("asset_id", "depends_on"), "dependency")
+    links: list[DependencyLink] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _groups_share_one_share(self) -> DependencyTable:
+        shares: dict[tuple[str, str], float] = {}
+        for link in self.links:
+            if link.redundancy_group is None:
+                continue
+            key = (link.asset_id, link.redundancy_group)
+            if shares.setdefault(key, link.share) != link.share:
+                raise ValueError(
+                    f"redundancy group {link.redundancy_group!r} of asset {link.asset_id!r} "
+                    f"states different shares ({shares[key]:g} and {link.share:g}); its links "
+                    "share one share"
+                )
+        return self
+
+    def problems(self, portfolio: Portfolio) -> list[tuple[int, str, str]]:
+        """(link index, field, message) for each link that does not match the register."""
+        frame = portfolio.series("id").tolist()
+        deps = dict(zip(frame, portfolio.series("depends_on").tolist(), strict=True))
+        out: list[tuple[int, str, str]] = []
+        for i, link in enumerate(self.links):
+            if link.asset_id not in deps:
+                out.append((i, "asset_id", f"no asset {link.asset_id!r} in the register"))
+            elif link.depends_on not in (deps[link.asset_id] or []):
+                out.append(
+                    (
+                        i,
+                        "depends_on",
+                        f"asset {link.asset_id!r} does not list {link.depends_on!r} in "
+                        "depends_on; add it there first",
+                    )
+                )
+        return out

@@ -1,0 +1,229 @@
+"""Dependency cascades: an asset loses part of its value when what it depends on is damaged.
+
+A dependency link (see `DependencyLink`) says which share of a dependent's exposed value rides
+on one provider (a plant on a port, a data centre on a cable). Within one scenario, with d[a]
+the damage ratio an asset takes directly (from its own curves, on the workspace's loss basis)
+and D[a] its total damage ratio:
+
+    cascade[a] = sum over single links k of a:        share_k x D[provider_k]
+               + sum over redundancy groups R of a:   share_R x prod_{k in R} D[provider_k]
+    D[a]       = min(1, d[a] + cascade[a])
+
+A provider's damage ratio is read as the fraction of what it delivers that is lost (or the
+probability that it fails); redundant providers fail independently, so a group of them is lost
+only as far as all fail together (two cables each cut at 0.5: 0.25 of the group's share is
+lost). Assets are evaluated dependency-first (providers before the assets that rely on them),
+so cascades run along chains: an asset that depends on a damaged asset passes its own total
+damage on. The total is capped at 1, as no asset loses more than its exposed value in one
+scenario.
+
+The cascade loss of an asset is `exposed_value x (D - d)`, the part of its loss that arrives
+through its dependencies; its share of the asset's loss is `(D - d) / D`. Assets without links
+(or with links of share 0) take only their direct damage. Cascades are evaluated per scenario:
+in a simulated year with several scenarios each scenario's cascade is computed on its own
+damage, and the years' losses add up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from riskapp.domain.assets import DependencyLink
+from riskapp.domain.workspace import Workspace
+from riskapp.engine.scoring import ScoreResult
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class CascadeGraph:
+    """The dependency graph as arrays, nodes dependency-first.
+
+    `assets[k]`: register row of node k. A *term* is one single link or one redundancy group
+    of a dependent: `term_share[m]`, its providers `member_node[term_ptr[m]:term_ptr[m + 1]]`.
+    `dependents` are the nodes with terms, ordered by level (a node's level is one more than
+    its providers' highest; nodes without terms have level 0); terms are ordered by
+    dependent. `level_terms[l]` and `level_dependents[l]` are the slices of level l + 1.
+    """
+
+    assets: IntArray  # (K,)
+    dependents: IntArray  # (D,) node indices
+    term_share: FloatArray  # (M,)
+    term_ptr: IntArray  # (M + 1,)
+    member_node: IntArray  # (L,)
+    dependent_term_start: IntArray  # (D,) first term of each dependent
+    level_terms: list[tuple[int, int]]
+    level_dependents: list[tuple[int, int]]
+
+    @property
+    def size(self) -> int:
+        return len(self.assets)
+
+    @property
+    def dependent_assets(self) -> IntArray:
+        """Register rows of the dependents (the assets that can take cascade losses)."""
+        result: IntArray = self.assets[self.dependents]
+        return result
+
+    def propagate(self, direct: FloatArray) -> FloatArray:
+        """Total damage ratio of every node, shape (n, K), from direct damage (n, K).
+
+        Rows are independent cases (scenarios, or simulated (trial, scenario) pairs).
+        """
+        total = np.array(direct, dtype=float, copy=True)
+        if total.shape[0] == 0:
+            return total
+        for (t0, t1), (d0, d1) in zip(self.level_terms, self.level_dependents, strict=True):
+            m0, m1 = int(self.term_ptr[t0]), int(self.term_ptr[t1])
+            gathered = total[:, self.member_node[m0:m1]]
+            prod = np.multiply.reduceat(gathered, self.term_ptr[t0:t1] - m0, axis=1)
+            contrib = prod * self.term_share[t0:t1]
+            starts = self.dependent_term_start[d0:d1] - t0
+            cascade = np.add.reduceat(contrib, starts, axis=1)
+            nodes = self.dependents[d0:d1]
+            total[:, nodes] = np.minimum(direct[:, nodes] + cascade, 1.0)
+        return total
+
+
+def build_graph(asset_ids: Sequence[str], links: Sequence[DependencyLink]) -> CascadeGraph:
+    """Compile links into a `CascadeGraph` over the register `asset_ids` (links of share 0 are
+    dropped; a link naming an unknown asset or closing a cycle raises ValueError)."""
+    row = {a: i for i, a in enumerate(asset_ids)}
+    terms: dict[tuple[str, str], tuple[float, list[str]]] = {}
+    for n, link in enumerate(links):
+        if link.share <= 0:
+            continue
+        for a in (link.asset_id, link.depends_on):
+            if a not in row:
+                raise ValueError(f"dependency link {n}: no asset {a!r} in the register")
+        key = (link.asset_id, link.redundancy_group or f"\0{link.depends_on}")
+        share, members = terms.setdefault(key, (link.share, []))
+        members.append(link.depends_on)
+    providers: dict[str, list[list[str]]] = {}
+    for (dep, _), (_, members) in terms.items():
+        providers.setdefault(dep, []).append(members)
+    level: dict[str, int] = {}
+
+    def level_of(node: str, path: tuple[str, ...]) -> int:
+        if node in level:
+            return level[node]
+        if node in path:
+            raise ValueError("dependency cycle: " + " -> ".join([*path, node]))
+        below = [level_of(m, (*path, node)) for ms in providers.get(node, []) for m in ms]
+        level[node] = 1 + max(below) if below else 0
+        return level[node]
+
+    nodes = sorted(
+        {n for (dep, _), (_, ms) in terms.items() for n in (dep, *ms)}, key=lambda a: row[a]
+    )
+    for node in nodes:
+        level_of(node, ())
+    nodes.sort(key=lambda a: (level[a], row[a]))
+    node_index = {a: k for k, a in enumerate(nodes)}
+    dependents = [a for a in nodes if level[a] > 0]
+    by_dep: dict[str, list[tuple[float, list[str]]]] = {}
+    for (dep, _), term in terms.items():
+        by_dep.setdefault(dep, []).append(term)
+    shares: list[float] = []
+    ptr: list[int] = [0]
+    members_flat: list[int] = []
+    dep_start: list[int] = []
+    level_terms: list[tuple[int, int]] = []
+    level_deps: list[tuple[int, int]] = []
+    for d_i, dep in enumerate(dependents):
+        lvl = level[dep]
+        if len(level_deps) < lvl:
+            level_terms.append((len(shares), len(shares)))
+            level_deps.append((d_i, d_i))
+        dep_start.append(len(shares))
+        for share, ms in by_dep[dep]:
+            shares.append(share)
+            members_flat.extend(node_index[m] for m in ms)
+            ptr.append(len(members_flat))
+        level_terms[-1] = (level_terms[-1][0], len(shares))
+        level_deps[-1] = (level_deps[-1][0], d_i + 1)
+    return CascadeGraph(
+        assets=np.array([row[a] for a in nodes], dtype=np.int64),
+        dependents=np.array([node_index[a] for a in dependents], dtype=np.int64),
+        term_share=np.array(shares, dtype=float),
+        term_ptr=np.array(ptr, dtype=np.int64),
+        member_node=np.array(members_flat, dtype=np.int64),
+        dependent_term_start=np.array(dep_start, dtype=np.int64),
+        level_terms=level_terms,
+        level_dependents=level_deps,
+    )
+
+
+@dataclass(frozen=True)
+class CascadeResult:
+    """Direct and cascade loss of every dependent asset in every scenario."""
+
+    asset_ids: list[str]  # the dependents
+    scenario_ids: list[str]
+    frequencies: FloatArray  # (S,)
+    direct_loss: FloatArray  # (D, S)
+    cascade_loss: FloatArray  # (D, S)
+
+    @property
+    def total_loss(self) -> FloatArray:
+        result: FloatArray = self.direct_loss + self.cascade_loss
+        return result
+
+    def cascade_share(self) -> FloatArray:
+        """(D, S) share of each asset's loss that arrives through its dependencies."""
+        total = self.total_loss
+        result: FloatArray = np.divide(
+            self.cascade_loss, total, out=np.zeros_like(total), where=total > 0
+        )
+        return result
+
+    def scenario_cascade_loss(self) -> FloatArray:
+        """(S,) portfolio cascade loss per scenario (to add to the scenario's direct loss)."""
+        result: FloatArray = self.cascade_loss.sum(axis=0)
+        return result
+
+    def cascade_eal(self) -> FloatArray:
+        """(D,) expected annual cascade loss of each dependent."""
+        result: FloatArray = self.cascade_loss @ self.frequencies
+        return result
+
+    def table(self) -> pd.DataFrame:
+        """One row per (scenario, dependent asset): direct, cascade and total loss, share."""
+        n_d, n_s = self.direct_loss.shape
+        return pd.DataFrame(
+            {
+                "scenario_id": np.repeat(np.asarray(self.scenario_ids, dtype=object), n_d),
+                "asset_id": np.tile(np.asarray(self.asset_ids, dtype=object), n_s),
+                "direct_loss": self.direct_loss.T.reshape(-1),
+                "cascade_loss": self.cascade_loss.T.reshape(-1),
+                "total_loss": self.total_loss.T.reshape(-1),
+                "cascade_share": self.cascade_share().T.reshape(-1),
+            }
+        )
+
+
+def cascade_losses(
+    ws: Workspace, result: ScoreResult, links: Sequence[DependencyLink]
+) -> CascadeResult:
+    """Cascade loss of every dependent asset in every scenario of a deterministic score."""
+    graph = build_graph(ws.portfolio.series("id").tolist(), links)
+    groups = result.inputs.groups.of_asset
+    exposed = result.inputs.exposed_value
+    direct = result.damage[:, groups[graph.assets]]  # (S, K)
+    total = graph.propagate(direct)
+    dep = graph.dependents
+    value = exposed[graph.assets[dep]]
+    ids = ws.portfolio.series("id").to_numpy(dtype=object)
+    return CascadeResult(
+        asset_ids=[str(a) for a in ids[graph.assets[dep]]],
+        scenario_ids=list(result.scenario_ids),
+        frequencies=result.frequencies,
+        direct_loss=(direct[:, dep] * value).T.copy(),
+        cascade_loss=((total[:, dep] - direct[:, dep]) * value).T.copy(),
+    )
