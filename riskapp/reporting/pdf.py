@@ -208,7 +208,7 @@ def report_html(report: Report, svgs: Mapping[str, bytes]) -> str:
         "logo_uri": logo_uri(report.branding.logo),
         "charts": charts,
         "tables": tables,
-        "sections": sections(report, charts),
+        "sections": sections(report),
         "methodology_html": Markup(markdown_html(report.methodology)),
         "provenance": [r for r in report.provenance.rows() if r[0] not in LISTED_PROVENANCE],
         "labels": {
@@ -295,7 +295,7 @@ class Section:
     sub: bool = False
 
 
-def sections(report: Report, charts: Mapping[str, ChartView]) -> list[Section]:
+def sections(report: Report) -> list[Section]:
     """The table of contents, in page order."""
     out = [
         Section("summary", "Executive summary"),
@@ -305,11 +305,14 @@ def sections(report: Report, charts: Mapping[str, ChartView]) -> list[Section]:
         Section("heatmap", "Region x factor heat map"),
         Section("assets", "Top assets"),
         Section("plans", "Contingency plans"),
-        Section("gaps", "Readiness gaps", sub=True),
-        Section("waterfall", "From gross to residual loss", sub=True),
-        Section("methodology", "Appendix A: Methodology"),
-        Section("sources", "Appendix B: Data sources and provenance"),
     ]
+    if len(report.tables.plans):
+        out += [
+            Section("gaps", "Readiness gaps", sub=True),
+            Section("waterfall", "From gross to residual loss", sub=True),
+        ]
+    out.append(Section("methodology", "Appendix A: Methodology"))
+    out.append(Section("sources", "Appendix B: Data sources and provenance"))
     return out
 
 
@@ -377,6 +380,9 @@ def leads(report: Report) -> dict[str, str]:
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
             f"{_text(report, 'plans_triggered')} fire in at least one scenario and "
             f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time."
+            if len(plans)
+            else "The workspace has no contingency plans: every loss in this report is the "
+            "loss with no plan in place."
         ),
     }
 

@@ -908,8 +908,8 @@ def gaps_slide(deck: Deck) -> None:
         slide,
         t,
         [
-            TableSpec("plan_title", 2.6, 44),
-            TableSpec("scenario_title", 3.0, 56),
+            TableSpec("plan_title", 2.6, 60),
+            TableSpec("scenario_title", 3.0, 90),
             TableSpec("lead_time_days", 1.1),
             TableSpec("warning_days", 1.1),
             TableSpec("gap_days", 1.0),
@@ -976,6 +976,7 @@ def waterfall_slide(deck: Deck) -> None:
         f"Loss in the scenario ({unit})",
         stacked=True,
         labels=False,
+        legend=False,  # the invisible base series would show in it
         point_labels={
             1: [
                 "" if i in (0, last) else "-" + report.money(abs(a)) for i, a in enumerate(amounts)

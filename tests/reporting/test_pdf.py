@@ -391,3 +391,17 @@ def test_table_view_skips_columns_the_model_does_not_have() -> None:
     labels = [h.text for h in view.headers]
     assert "Asset" in labels
     assert "Asset id" not in labels  # not one of the PDF's columns
+
+
+def test_a_workspace_without_plans_says_so(tmp_path: Path) -> None:
+    need("pdftotext")
+    shutil.copytree(ROOT / "demo", tmp_path / "demo")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "demo" / "plans.yaml").write_text("plans: []\n", encoding="utf-8")
+    report = build_report(tmp_path / "demo", ReportOptions(include_figures=False), now=NOW)
+    path = tmp_path / "report.pdf"
+    pdf_format.render(report, path)
+    text = flat(pdftotext(path, "-layout"))
+    assert "The workspace has no contingency plans" in text
+    assert "Readiness gaps" not in text
+    assert "Appendix B: Data sources and provenance" in text

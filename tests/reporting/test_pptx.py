@@ -365,3 +365,14 @@ def test_money_unit() -> None:
     assert deck_format.money_unit([5.4e8], "EUR", "en") == (1e6, "EUR m")
     assert deck_format.money_unit([2.1e9], "USD", "de") == (1e9, "Mrd. USD")
     assert deck_format.money_unit([12.0], "EUR", "en") == (1.0, "EUR")
+
+
+def test_a_workspace_without_plans_has_no_plan_slides(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "demo", tmp_path / "demo")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    (tmp_path / "demo" / "plans.yaml").write_text("plans: []\n", encoding="utf-8")
+    report = build_report(tmp_path / "demo", ReportOptions(include_figures=False), now=NOW)
+    prs = deck_format.build_deck(report, {})
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert not any("plans" in t.lower() for t in titles[3:-2])
+    assert titles[-1] == "What these numbers were computed from"
