@@ -460,8 +460,10 @@ class Tables:
 @dataclass(frozen=True)
 class ReportFigure:
     """A chart to draw: `figure` is a plotly figure from riskapp.dashboard.charts (user text
-    inside it is already escaped for plotly); `config` the plotly config it needs (the world
-    map's `topojsonURL`), `height` its natural height in px."""
+    inside it is already escaped for plotly); `config` the plotly config of the dashboard
+    without `topojsonURL` (each renderer points maps at the shipped outlines its own way: the
+    HTML inlines them, images use `images.TOPOJSON_URL`); `height` its natural height in px.
+    Names: see the module docstring."""
 
     name: str
     title: str

@@ -143,6 +143,22 @@ def test_user_text_stays_text(hostile_book: Workbook) -> None:
     assert client[0].quotePrefix is False  # starts with "<", not a formula character
 
 
+def test_workspace_without_plans(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import TINY
+
+    ws = tmp_path / "noplans"
+    shutil.copytree(TINY, ws)
+    (ws / "plans.yaml").unlink()
+    report = build_report(ws, ReportOptions(include_figures=False), now=NOW)
+    book = openpyxl.load_workbook(registry.render(report, "xlsx", tmp_path / "x.xlsx"))
+    assert book["Plans"].max_row == 1  # the header only
+    assert book["Readiness gaps"]["A1"].value == "Plan id"
+    html = registry.render(report, "html", tmp_path / "x.html").read_text(encoding="utf-8")
+    assert "Every triggered plan can be ready within the warning time." in html
+
+
 def test_unavailable_format_is_refused_before_writing(tmp_path: Path) -> None:
     report = build_report(DEMO, ReportOptions(include_figures=False), now=NOW)
     registry.register("nothing", "riskapp.reporting.no_such_module:render")
