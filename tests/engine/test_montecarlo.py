@@ -5,10 +5,15 @@ chunking or the number of workers."""
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from riskapp.domain import LossBasis, Workspace
 from riskapp.domain.assets import DependencyLink
@@ -28,6 +33,8 @@ from riskapp.engine.montecarlo import (
     tail_size,
 )
 from riskapp.engine.sampling import RangeDistribution, SamplingSpec
+from riskapp.simulate_cli import simulate as simulate_command
+from tests.conftest import TINY
 from tests.engine.builders import linear_workspace, scenario, without_ranges
 
 SET_5 = [{"target": "NOR", "factor": "alpha", "op": "set", "value": 5}]  # loss 500
@@ -346,3 +353,69 @@ def test_identical_results_whatever_the_chunks_and_workers(demo: Workspace) -> N
     assert np.array_equal(reduce_chunks(sim, 21, parts).loss, reference.loss)
     with pytest.raises(ValueError, match="do not cover"):
         reduce_chunks(sim, 21, parts[:2])
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def cli() -> typer.Typer:
+    """`simulate` on an app of its own (riskapp/cli.py registers the same function)."""
+    app = typer.Typer()
+
+    @app.callback()
+    def main() -> None:
+        """riskapp"""
+
+    app.command(name="simulate")(simulate_command)
+    return app
+
+
+def test_cli_writes_tables_and_prints_a_summary(tmp_path: Path) -> None:
+    out = tmp_path / "mc.parquet"
+    args = ["simulate", str(TINY), "-n", "3000", "--seed", "4", "--out", str(out), "--no-progress"]
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 0, result.output
+    assert "Mean annual loss" in result.output and "Expected shortfall 99 %" in result.output
+    assert "EUR 193" in result.output  # the deterministic EAL, for comparison
+    table = pd.read_parquet(out)
+    assert set(table["dimension"]) == {
+        "portfolio",
+        "scenario",
+        "factor",
+        "country",
+        "asset_type",
+        "asset",
+    }
+    assets = table[table["dimension"] == "asset"]
+    gross = table[(table["dimension"] == "portfolio") & (table["key"] == "gross")].iloc[0]
+    assert assets["tail_es_99"].sum() == pytest.approx(gross["es_99"])
+    curve = pd.read_parquet(tmp_path / "mc.exceedance.parquet")
+    assert curve["return_period_years"].max() == 1000.0
+    plans = pd.read_parquet(tmp_path / "mc.plans.parquet")
+    assert plans["effective_in"].tolist() == ["s1", ""]
+    # the same seed gives the same file
+    again = tmp_path / "again.parquet"
+    args[-2] = str(again)
+    assert CliRunner().invoke(cli(), args).exit_code == 0
+    assert pd.read_parquet(again).equals(table)
+
+
+def test_cli_reads_dependency_shares_and_reports_bad_rows(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    (ws / "dependencies.csv").write_text("asset_id,depends_on,share\nP2,P1,0.5\n")
+    args = ["simulate", str(ws), "-n", "500", "--no-progress", "--no-plans"]
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 0, result.output
+    assert "1 dependency links" in result.output
+    assert "dependency_cascade" in result.output
+    (ws / "dependencies.csv").write_text(
+        "asset_id,depends_on,share,redundancy_group\nP2,P1,1.5,\nP1,O1,0.5,\n"
+    )
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 1
+    assert "dependencies.csv, row 2 [share]" in result.output
+    (ws / "dependencies.csv").write_text("asset_id,depends_on,share\nP1,O1,0.5\n")
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 1
+    assert "row 2 [depends_on]: asset 'P1' does not list 'O1'" in " ".join(result.output.split())

@@ -1,0 +1,279 @@
+"""`riskapp simulate`: the Monte Carlo from the command line.
+
+Registered in riskapp/cli.py with `app.command(name="simulate")(simulate)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from riskapp.domain.workspace import LossBasis
+from riskapp.engine.sampling import RangeDistribution
+from riskapp.format import money, percent, ratio
+
+if TYPE_CHECKING:
+    from riskapp.domain.assets import DependencyLink, Portfolio
+    from riskapp.engine.montecarlo import SimulationResult
+
+DEPENDENCIES = "dependencies.csv"
+DEPENDENCY_COLUMNS = ["asset_id", "depends_on", "share", "redundancy_group"]
+SE_WARNING = 0.05  # relative standard error of the mean above which the user is warned
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+
+
+def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
+    """Read a dependency-share file (CSV or XLSX: asset_id, depends_on, share,
+    redundancy_group); raise InputError listing every problem with its row."""
+    from pydantic import ValidationError
+
+    from riskapp.domain.assets import DependencyLink, DependencyTable
+    from riskapp.io.errors import InputError, Problem, pydantic_message
+    from riskapp.io.tables import read_rows
+    from riskapp.io.workspace import display
+
+    name = display(path)
+    header, rows = read_rows(path, name)
+    problems = [
+        Problem(name, 1, col, "required column is missing", "row")
+        for col in DEPENDENCY_COLUMNS[:3]
+        if col not in header
+    ]
+    problems += [
+        Problem(name, 1, col, f"unknown column; expected {', '.join(DEPENDENCY_COLUMNS)}", "row")
+        for col in header
+        if col and col not in DEPENDENCY_COLUMNS
+    ]
+    if problems:
+        raise InputError(problems)
+    links: list[DependencyLink] = []
+    lines: list[int] = []
+    for line, cells in rows:
+        record: dict[str, Any] = {}
+        for col, cell in zip(header, cells, strict=False):
+            value = cell.strip() if isinstance(cell, str) else cell
+            if col and value not in ("", None):
+                record[col] = value
+        try:
+            links.append(DependencyLink.model_validate(record))
+            lines.append(line)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else ""
+                problems.append(Problem(name, line, field, pydantic_message(err), "row"))
+    if problems:
+        raise InputError(problems)
+    try:
+        table = DependencyTable(links=links)
+    except ValidationError as exc:
+        raise InputError(
+            [Problem(name, None, "", pydantic_message(e), "row") for e in exc.errors()]
+        ) from None
+    found = [
+        Problem(name, lines[i], field, message, "row")
+        for i, field, message in table.problems(portfolio)
+    ]
+    if found:
+        raise InputError(found)
+    return links
+
+
+def _summary(result: SimulationResult, cur: str) -> Table:
+    port = {row["key"]: row for row in result.portfolio_table().to_dict("records")}
+    gross = port["gross"]
+    t = Table(title=f"Annual loss over {result.trials:,} simulated years", show_header=False)
+    rel = gross["se_mean"] / gross["mean"] if gross["mean"] > 0 else 0.0
+    t.add_row(
+        "Mean annual loss", f"{money(gross['mean'], cur)} ± {money(gross['se_mean'], cur)} (SE)"
+    )
+    t.add_row("Expected annual loss, deterministic", money(result.sim.eal, cur))
+    t.add_row("Standard deviation", money(gross["sd"], cur))
+    for level in ("95", "99"):
+        t.add_row(f"VaR {level} %", money(gross[f"var_{level}"], cur))
+        t.add_row(f"Expected shortfall {level} %", money(gross[f"es_{level}"], cur))
+    if "residual" in port:
+        res = port["residual"]
+        t.add_row("Mean annual loss with plans", money(res["mean"], cur))
+        t.add_row("Expected shortfall 99 % with plans", money(res["es_99"], cur))
+    t.add_row("Relative standard error of the mean", percent(rel, 2))
+    return t
+
+
+def _top(table: Any, title: str, cur: str, n: int) -> Table:
+    rows = table.sort_values("tail_es_99", ascending=False).head(n)
+    t = Table(title=title)
+    t.add_column("", overflow="fold")
+    for col in ("mean", "ES 99 % alone", "share of portfolio ES 99 %"):
+        t.add_column(col, justify="right", no_wrap=True)
+    total = float(table["tail_es_99"].sum()) or 1.0
+    for _, row in rows.iterrows():
+        t.add_row(
+            Text(str(row["key"])),
+            money(row["mean"], cur),
+            money(row["es_99"], cur),
+            percent(row["tail_es_99"] / total),
+        )
+    return t
+
+
+def simulate(
+    workspace: Annotated[
+        Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
+    ] = DEMO,
+    trials: Annotated[int, typer.Option("--trials", "-n", min=1, help="Simulated years.")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same figures.")] = 0,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the statistics table (.csv, .parquet or .json); the exceedance curve "
+            "and the plans go next to it (FILE.exceedance.csv, FILE.plans.csv).",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, help="Trials per chunk (default: sized to the memory).")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to run chunks on.")] = 1,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option("--scenario", "-s", help="Scenario id to include (repeatable; default all)."),
+    ] = None,
+    distribution: Annotated[
+        RangeDistribution, typer.Option(help="How shock values are drawn from their ranges.")
+    ] = RangeDistribution.PERT,
+    basis: Annotated[
+        LossBasis | None, typer.Option(help="Loss basis (default: the workspace's setting).")
+    ] = None,
+    plans: Annotated[
+        bool, typer.Option("--plans/--no-plans", help="Simulate residual loss with plans.")
+    ] = True,
+    assets: Annotated[
+        bool, typer.Option("--assets/--no-assets", help="One row per asset in --out.")
+    ] = True,
+    dependencies: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Dependency shares (CSV/XLSX: {', '.join(DEPENDENCY_COLUMNS)}); default: "
+            f"{DEPENDENCIES} in the workspace if it exists."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Rows in each top-contributors table.")] = 8,
+) -> None:
+    """Monte Carlo: annual loss distribution (mean, VaR, expected shortfall, exceedance curve
+    with confidence band), tail contributions, residual loss and benefit-cost ratios."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from riskapp.cli import _check_out, _fail, _load, err, out
+    from riskapp.engine.montecarlo import prepare_simulation, run
+    from riskapp.io.errors import InputError
+    from riskapp.io.export import write_table
+
+    _check_out(out_file)
+    ws = _load(workspace, scenario)
+    dep_path = dependencies
+    if dep_path is None and (workspace / DEPENDENCIES).exists():
+        dep_path = workspace / DEPENDENCIES
+    links = None
+    if dep_path is not None:
+        try:
+            links = load_dependencies(dep_path, ws.portfolio)
+        except InputError as exc:
+            _fail(exc.problems)
+    cur = ws.settings.currency
+    sim = prepare_simulation(ws, distribution=distribution, basis=basis, plans=plans, links=links)
+    if progress:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("simulating years", total=trials)
+            result = run(
+                sim,
+                trials,
+                seed,
+                chunk_size=chunk_size,
+                workers=workers,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
+    else:
+        result = run(sim, trials, seed, chunk_size=chunk_size, workers=workers)
+
+    out.rule(Text(f"Monte Carlo - {ws.settings.name}", style="bold"))
+    n_links = 0 if links is None else len(links)
+    out.print(
+        f"{trials:,} years, seed {seed}, shocks drawn {distribution.value}; losses are "
+        f"{sim.model.basis.value}; {len(ws.portfolio):,} assets in {sim.model.n_groups:,} groups; "
+        f"{n_links} dependency links",
+        highlight=False,
+    )
+    out.print(_summary(result, cur))
+    port = result.portfolio_table().to_dict("records")[0]
+    if port["mean"] > 0 and port["se_mean"] / port["mean"] > SE_WARNING:
+        out.print(
+            Text(
+                f"The standard error is {percent(port['se_mean'] / port['mean'])} of the mean: "
+                "run more trials for stable figures.",
+                style="yellow",
+            )
+        )
+    if result.overflow_trials():
+        out.print(
+            Text(
+                f"In {result.overflow_trials()} simulated years some asset lost more than its "
+                "exposed value (several severe scenarios in one year; losses add up).",
+                style="yellow",
+            )
+        )
+    curve = result.exceedance()
+    t = Table(title="Loss exceedance curve (90 % confidence band)")
+    for col in ("1 in N years", "loss", "band"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for _, row in curve.iterrows():
+        t.add_row(
+            f"{row['return_period_years']:g}",
+            money(row["loss"], cur),
+            f"{money(row['lower'], cur)} - {money(row['upper'], cur)}",
+        )
+    out.print(t)
+    out.print(_top(result.factor_table(), "Contributions to the tail by factor", cur, top))
+    out.print(_top(result.scenario_table(), "Contributions to the tail by scenario", cur, top))
+    out.print(_top(result.country_table(), "Contributions to the tail by country", cur, top))
+    out.print(_top(result.asset_table(), "Contributions to the tail by asset", cur, top))
+    plan_table = result.plan_table()
+    if len(plan_table):
+        t = Table(title="Plans on their own: benefit-cost ratio over the plan horizon")
+        t.add_column("plan", overflow="fold")
+        for col in ("averted a year", "BCR mean", "5-95 %", "P(BCR >= 1)"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for _, row in plan_table.iterrows():
+            t.add_row(
+                Text(str(row["plan_id"])),
+                money(row["averted_mean"], cur),
+                ratio(row["bcr_mean"]),
+                f"{ratio(row['bcr_p5'])} - {ratio(row['bcr_p95'])}",
+                percent(row["prob_bcr_at_least_1"]),
+            )
+        out.print(t)
+    if out_file is not None:
+        write_table(result.summary_table(assets=assets), out_file)
+        written = [out_file]
+        side = out_file.with_name(f"{out_file.stem}.exceedance{out_file.suffix}")
+        write_table(curve, side)
+        written.append(side)
+        if len(plan_table):
+            side = out_file.with_name(f"{out_file.stem}.plans{out_file.suffix}")
+            write_table(
+                plan_table.assign(effective_in=plan_table["effective_in"].map(";".join)), side
+            )
+            written.append(side)
+        out.print("Written: " + ", ".join(str(p) for p in written), highlight=False)
