@@ -27,8 +27,10 @@ err = Console(stderr=True)
 
 def _register_subcommands() -> None:
     from riskapp.baseline.cli import baseline_app
+    from riskapp.reporting.cli import report
 
     app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
+    app.command("report")(report)
 
 
 _register_subcommands()
