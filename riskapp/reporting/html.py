@@ -232,7 +232,7 @@ def _topojson() -> str:
 
 
 def _plotlyjs() -> str:
-    from plotly.offline import get_plotlyjs  # noqa: TID251 (the HTML report embeds plotly.js)
+    from plotly.offline import get_plotlyjs
 
     return str(get_plotlyjs())
 
@@ -248,7 +248,7 @@ def logo_data_url(path: Path | None) -> str:
 
 def chart_div(f: ReportFigure) -> str:
     """The plotly div of one chart; plotly.js itself is in the page head."""
-    import plotly.io as pio  # noqa: TID251 (the HTML report embeds plotly charts)
+    import plotly.io as pio
 
     config = {**f.config, **PLOTLY_CONFIG}
     return str(

@@ -69,7 +69,7 @@ from pydantic import Field, field_validator
 from riskapp.domain.common import Strict
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go  # noqa: TID251 (reports draw the dashboard's charts)
+    import plotly.graph_objects as go
 
     from riskapp.dashboard.assessment import Assessment
     from riskapp.domain.plans import Plan

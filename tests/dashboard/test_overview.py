@@ -24,6 +24,8 @@ PAGES = [
     "views/scenarios.py",
     "views/assets.py",
     "views/plans.py",
+    "views/reports.py",
+    "views/baseline.py",
     "views/methodology.py",
 ]
 
