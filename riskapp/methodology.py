@@ -74,7 +74,10 @@ def methodology_markdown() -> str:
         "in the workspace currency; intensities are on a 0-10 scale (10 worst); damage ratios "
         "are fractions of an asset's exposed value (0-1); frequencies are annual probabilities.",
     ]
-    for n, (title, objects) in enumerate(SECTIONS, start=1):
+    from riskapp.reporting.model import three_actions  # reports import this module
+
+    sections = [*SECTIONS, ("Reports: the three things to act on", [three_actions])]
+    for n, (title, objects) in enumerate(sections, start=1):
         parts += ["", f"## {n}. {title}", ""]
         for obj in objects:
             text = _doc(obj)
