@@ -35,13 +35,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskapp.domain.assets import DependencyLink, Portfolio
+from riskapp.domain.assets import DependencyLink
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
@@ -63,6 +64,7 @@ DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 250.0, 500.0
 BATCH_FLOATS = 4_000_000  # floats of working memory per batch of (trial, scenario) pairs
 CHUNK_FLOATS = 8_000_000  # floats of per-trial results held by one chunk
 MAX_CHUNK = 5_000
+COLUMN_BLOCK = 512  # columns of (trials x columns) results processed at a time
 
 
 # -- the model a chunk needs (small, picklable) ----------------------------------------------
@@ -95,13 +97,16 @@ class VariableGroups:
 @dataclass(frozen=True)
 class PlanSlice:
     """The plan-coverage groups of one scenario whose residual damage must be recomputed for
-    one set of active plans (all plans effective in the scenario, or one plan alone)."""
+    one set of active plans (all plans effective in the scenario, or one plan alone), with
+    the plans' effect on them (as `PlanEffects.damage` applies it)."""
 
-    active: BoolArray  # (P,)
     cols: IntArray  # plan groups
     to_damage_group: IntArray  # their damage group
     groups: AssetGroups
     base: tuple[FloatArray, FloatArray] | None
+    reduction: FloatArray  # (n, F) intensity reduction of the active plans
+    multiplier: FloatArray  # (n, F) damage multiplier of the active plans
+    raw: FloatArray  # (n, F) deterministic damage per factor with the plans applied
     averted: FloatArray  # (n,) deterministic averted damage ratio of these groups
     value: FloatArray  # (n,)
 
@@ -112,7 +117,6 @@ class PlanModel:
 
     plan_ids: list[str]
     effective: BoolArray  # (S, P)
-    effects: PlanEffects  # groups by damage path and coverage; no asset-level arrays
     averted_all: FloatArray  # (S,) deterministic averted loss with all effective plans
     averted_alone: FloatArray  # (S, P) deterministic averted loss of each plan alone
     all_slices: list[PlanSlice | None]  # per scenario
@@ -130,6 +134,16 @@ class CascadeModel:
     node_group: IntArray  # (K,) damage group of each node
     dependent_value: FloatArray  # (D,) exposed value of each dependent
     nominal: FloatArray  # (S, D) deterministic cascade loss per scenario
+    by_group: IntArray  # (D,) dependents ordered by their damage group
+    group_starts: IntArray  # where each group's run starts in that order
+    groups: IntArray  # the damage group of each run
+
+    def group_loss(self, loss: FloatArray, n_groups: int) -> FloatArray:
+        """(n, G) cascade loss summed over the dependents of each damage group."""
+        out = np.zeros((loss.shape[0], n_groups))
+        if loss.shape[0]:
+            out[:, self.groups] = np.add.reduceat(loss[:, self.by_group], self.group_starts, axis=1)
+        return out
 
 
 @dataclass(frozen=True)
@@ -260,48 +274,44 @@ def _variable_cols(
     return cols, np.array(sorted(has_curve), dtype=np.int64)
 
 
-def _slim_effects(fx: PlanEffects, ws: Workspace, result: ScoreResult) -> PlanEffects:
-    """The plan effects without asset-level arrays (small enough to send to workers)."""
-    inputs = result.inputs
-    slim_inputs = ScoreInputs(
-        countries=inputs.countries,
-        factor_ids=inputs.factor_ids,
-        baseline=inputs.baseline,
-        country_index=np.zeros(0, dtype=np.int64),
-        exposed_value=np.zeros(0),
-        groups=_subset(inputs.groups, np.zeros(0, dtype=np.int64)),
-    )
-    slim_ws = replace(ws, portfolio=Portfolio(Portfolio.frame_of([])))
-    slim_groups = replace(fx.groups, of_asset=np.zeros(0, dtype=np.int64))
-    return replace(
-        fx,
-        ws=slim_ws,
-        result=replace(result, inputs=slim_inputs),
-        coverage=np.zeros((0, fx.coverage.shape[1]), dtype=bool),
-        groups=slim_groups,
-    )
-
-
 def _plan_slice(
     fx: PlanEffects,
+    result: ScoreResult,
     s: int,
     active: BoolArray,
-    var_cols: IntArray,
+    var: VariableGroups,
     to_damage: IntArray,
     gross: FloatArray,
     residual: FloatArray,
 ) -> PlanSlice | None:
     covered = (fx.groups.coverage[:, active]).any(axis=1)
-    cols = np.flatnonzero(covered & np.isin(to_damage, var_cols)).astype(np.int64)
+    cols = np.flatnonzero(covered & np.isin(to_damage, var.cols)).astype(np.int64)
     if not len(cols):
         return None
-    base = None if fx.base is None else (fx.base[0][:, cols], fx.base[1][:, cols])
+    # the effect of the active plans on these groups, by PlanEffects.damage's formulas
+    act = active[np.newaxis, :].astype(float)
+    g_cov = fx.groups.coverage[cols].astype(float)
+    reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, fx.reduction)[0]
+    mult = fx.multiplier
+    log_m = np.log(np.where(mult > 0, mult, 1.0))
+    zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))[0]
+    multiplier = np.where(zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m)[0]))
+    groups = _subset(fx.groups, cols)
+    raw = group_damage(
+        groups,
+        result.intensities[s : s + 1],
+        result.factor_ids,
+        fx.ws.curves,
+        reduction[np.newaxis],
+    )[0]
     return PlanSlice(
-        active=active,
         cols=cols,
         to_damage_group=to_damage[cols],
-        groups=_subset(fx.groups, cols),
-        base=base,
+        groups=groups,
+        base=None if fx.base is None else (fx.base[0][:, cols], fx.base[1][:, cols]),
+        reduction=reduction,
+        multiplier=multiplier,
+        raw=raw * multiplier,
         averted=gross[s, cols] - residual[s, cols],
         value=fx.group_value[cols],
     )
@@ -340,7 +350,7 @@ def _plan_model(
             all_slices.append(None)
             alone_slices.append([None] * n_p)
             continue
-        all_slices.append(_plan_slice(fx, s, eff, var.cols, to_damage, gross, residual))
+        all_slices.append(_plan_slice(fx, result, s, eff, var, to_damage, gross, residual))
         row: list[PlanSlice | None] = []
         for p in range(n_p):
             if not eff[p]:
@@ -348,12 +358,11 @@ def _plan_model(
                 continue
             only_p = np.zeros(n_p, dtype=bool)
             only_p[p] = True
-            row.append(_plan_slice(fx, s, only_p, var.cols, to_damage, gross, alone_residual[p]))
+            row.append(_plan_slice(fx, result, s, only_p, var, to_damage, gross, alone_residual[p]))
         alone_slices.append(row)
     return PlanModel(
         plan_ids=ev.plan_ids,
         effective=ev.effective,
-        effects=_slim_effects(fx, ws, result),
         averted_all=averted_all,
         averted_alone=averted_alone,
         all_slices=all_slices,
@@ -438,7 +447,18 @@ def prepare_simulation(
             total = graph.propagate(direct)
             dep = graph.dependents
             nominal = (total[:, dep] - direct[:, dep]) * dep_value
-            cascade = CascadeModel(graph, node_group, dep_value, nominal)
+            dep_group = groups.of_asset[dependent_rows]
+            order = np.argsort(dep_group, kind="stable").astype(np.int64)
+            runs = np.flatnonzero(np.r_[True, dep_group[order][1:] != dep_group[order][:-1]])
+            cascade = CascadeModel(
+                graph,
+                node_group,
+                dep_value,
+                nominal,
+                order,
+                runs.astype(np.int64),
+                dep_group[order][runs],
+            )
     model = MonteCarloModel(
         scenario_ids=result.scenario_ids,
         factor_ids=factors,
@@ -486,6 +506,7 @@ class ChunkResult:
     scenario_loss: FloatArray  # (n, S) loss of each scenario, cascades included
     factor_loss: FloatArray  # (n, F) direct loss attributed to factors
     cascade_loss: FloatArray  # (n, D) cascade loss of each dependent
+    cascade_group_loss: FloatArray  # (n, G) cascade loss of the dependents of each group
     averted: FloatArray  # (n,) loss averted by all effective plans together
     averted_alone: FloatArray  # (n, P) loss each plan averts on its own
 
@@ -505,19 +526,31 @@ def _cascade_loss(model: MonteCarloModel, full: FloatArray) -> FloatArray:
 
 
 def _averted(
-    model: MonteCarloModel, sl: PlanSlice, intensities: FloatArray, full: FloatArray
+    model: MonteCarloModel,
+    var: VariableGroups,
+    sl: PlanSlice,
+    intensities: FloatArray,
+    full: FloatArray,
 ) -> FloatArray:
-    """Per pair: change of the averted loss of `sl`'s groups against the deterministic one."""
-    assert model.plans is not None
-    fx = model.plans.effects
-    sub = replace(
-        fx,
-        groups=sl.groups,
-        base=sl.base,
-        result=replace(fx.result, intensities=intensities),
+    """Per pair: change of the averted loss of `sl`'s groups against the deterministic one.
+
+    Only the factors hit by a ranged shock are read again from the curves; the others keep
+    their deterministic damage (their intensity does not vary)."""
+    f = var.factors
+    raw = np.repeat(sl.raw[np.newaxis], intensities.shape[0], axis=0)
+    raw[:, :, f] = (
+        group_damage(
+            sl.groups,
+            intensities[:, :, f],
+            [model.factor_ids[j] for j in f.tolist()],
+            model.curves,
+            sl.reduction[np.newaxis][:, :, f],
+        )
+        * sl.multiplier[:, f]
     )
-    active = np.broadcast_to(sl.active, (intensities.shape[0], len(sl.active)))
-    residual = sub.damage(np.ascontiguousarray(active))
+    residual, attributed = combine(raw)
+    if sl.base is not None:
+        residual, _ = incremental(residual, attributed, *sl.base)
     gross = full[:, sl.to_damage_group]
     result: FloatArray = (((gross - residual) - sl.averted) * sl.value).sum(axis=1)
     return result
@@ -580,13 +613,13 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             scen[batch, s] = direct
             if plans is not None:
                 sl = plans.all_slices[s]
-                change = 0.0 if sl is None else _averted(model, sl, intensities, full)
+                change = 0.0 if sl is None else _averted(model, var, sl, intensities, full)
                 averted[batch] += plans.averted_all[s] + change
                 for p in range(n_p):
                     if not plans.effective[s, p]:
                         continue
                     slp = plans.alone_slices[s][p]
-                    change = 0.0 if slp is None else _averted(model, slp, intensities, full)
+                    change = 0.0 if slp is None else _averted(model, var, slp, intensities, full)
                     alone[batch, p] += plans.averted_alone[s, p] + change
     loss = (damage * model.group_value).sum(axis=1)
     if model.n_dependents:
@@ -600,6 +633,9 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
         scenario_loss=scen,
         factor_loss=factor,
         cascade_loss=casc,
+        cascade_group_loss=(
+            np.zeros((n, 0)) if model.cascade is None else model.cascade.group_loss(casc, n_g)
+        ),
         averted=averted,
         averted_alone=alone,
     )
@@ -647,11 +683,14 @@ def distribution_stats(losses: FloatArray, levels: Sequence[float] = LEVELS) -> 
     mean = x.mean(axis=0)
     sd = x.std(axis=0, ddof=1) if t > 1 else np.zeros(x.shape[1])
     out = {"mean": mean, "sd": sd, "se_mean": sd / math.sqrt(max(t, 1))}
-    ordered = np.sort(x, axis=0)
+    at = {level: min(t, max(1, math.ceil(level * t - 1e-9))) - 1 for level in levels}
+    tail = {level: t - tail_size(t, level) for level in levels}
+    # a partial sort puts each VaR in place and the k largest values after position T - k
+    part = np.partition(x, sorted(set(at.values()) | set(tail.values())), axis=0)
     for level in levels:
         tag = f"{round(level * 100):d}"
-        out[f"var_{tag}"] = ordered[min(t, max(1, math.ceil(level * t - 1e-9))) - 1]
-        out[f"es_{tag}"] = ordered[t - tail_size(t, level) :].mean(axis=0)
+        out[f"var_{tag}"] = part[at[level]]
+        out[f"es_{tag}"] = part[tail[level] :].mean(axis=0)
     return pd.DataFrame(out)
 
 
@@ -696,12 +735,17 @@ def quantile_band(
 
 
 def _sum_by(values: FloatArray, keys: npt.NDArray[np.object_]) -> tuple[list[str], FloatArray]:
-    """Sum the columns of (T, m) values that share a key; keys sorted."""
+    """Sum the columns of (T, m) values that share a key (keys sorted), a block of columns at
+    a time so that memory stays bounded."""
     codes, uniques = pd.factorize(pd.Series(keys), sort=True)
     order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(uniques)))
-    out: FloatArray = np.add.reduceat(values.T[order], starts, axis=0).T
-    return [str(u) for u in uniques], np.ascontiguousarray(out)
+    out = np.zeros((values.shape[0], len(uniques)))
+    for b0 in range(0, len(order), COLUMN_BLOCK):
+        cols = order[b0 : b0 + COLUMN_BLOCK]
+        block_codes = codes[cols]
+        starts = np.flatnonzero(np.r_[True, block_codes[1:] != block_codes[:-1]])
+        out[:, block_codes[starts]] += np.add.reduceat(values[:, cols], starts, axis=1)
+    return [str(u) for u in uniques], out
 
 
 @dataclass(frozen=True)
@@ -725,6 +769,7 @@ class SimulationResult:
     scenario_loss: FloatArray  # (T, S)
     factor_loss: FloatArray  # (T, F)
     cascade_loss: FloatArray  # (T, D)
+    cascade_group_loss: FloatArray  # (T, G) or (T, 0) without cascades
     averted: FloatArray  # (T,)
     averted_alone: FloatArray  # (T, P)
 
@@ -786,13 +831,9 @@ class SimulationResult:
 
     def _by_group_key(self, name: str, group_keys: npt.NDArray[np.object_]) -> pd.DataFrame:
         weighted = self.group_damage * self.model.group_value
-        keys, values = _sum_by(weighted, group_keys)
         if self.model.n_dependents:
-            dep_keys = group_keys[self.sim.of_asset[self.sim.dependent_rows]]
-            more, extra = _sum_by(self.cascade_loss, dep_keys)
-            index = {k: i for i, k in enumerate(keys)}
-            for k, col in zip(more, extra.T, strict=True):
-                values[:, index[k]] += col
+            weighted += self.cascade_group_loss
+        keys, values = _sum_by(weighted, group_keys)
         return self._table(name, keys, values)
 
     def country_table(self) -> pd.DataFrame:
@@ -813,15 +854,19 @@ class SimulationResult:
         )
         cols = [c for c in per_group.columns if c not in ("dimension", "key")]
         g = sim.of_asset
-        table = pd.DataFrame({c: per_group[c].to_numpy()[g] * sim.exposed_value for c in cols})
+        columns = {c: per_group[c].to_numpy()[g] * sim.exposed_value for c in cols}
         if self.model.n_dependents:
-            rows = sim.dependent_rows
-            own = self.group_damage[:, g[rows]] * sim.exposed_value[rows] + self.cascade_loss
-            dep = self._table("asset", [""] * len(rows), own)
-            for c in cols:
-                table.loc[rows, c] = dep[c].to_numpy()
-            table["cascade_mean"] = 0.0
-            table.loc[rows, "cascade_mean"] = self.cascade_loss.mean(axis=0)
+            columns["cascade_mean"] = np.zeros(len(g))
+            for b0 in range(0, self.model.n_dependents, COLUMN_BLOCK):
+                block = slice(b0, b0 + COLUMN_BLOCK)
+                rows = sim.dependent_rows[block]
+                cascade = self.cascade_loss[:, block]
+                own = self.group_damage[:, g[rows]] * sim.exposed_value[rows] + cascade
+                dep = self._table("asset", [""] * len(rows), own)
+                for c in cols:
+                    columns[c][rows] = dep[c].to_numpy()
+                columns["cascade_mean"][rows] = cascade.mean(axis=0)
+        table = pd.DataFrame(columns)
         table.insert(0, "key", sim.asset_ids)
         table.insert(0, "dimension", "asset")
         return table
@@ -932,31 +977,68 @@ class SimulationResult:
         return pd.DataFrame(rows)
 
 
-def reduce_chunks(sim: Simulation, seed: int, chunks: Sequence[ChunkResult]) -> SimulationResult:
-    """Put chunk results back in trial order (they may arrive in any order)."""
-    ordered = sorted(chunks, key=lambda c: c.start)
-    expect = 0
-    for c in ordered:
-        if c.start != expect:
-            raise ValueError(f"chunks do not cover the trials: gap or overlap at trial {expect}")
-        expect = c.stop
+class Reducer:
+    """Collects chunk results, in any order, into the arrays of a whole run (allocated once,
+    so a run holds its results and one chunk at a time)."""
 
-    def cat(name: str) -> FloatArray:
-        result: FloatArray = np.concatenate([getattr(c, name) for c in ordered])
-        return result
+    def __init__(self, sim: Simulation, seed: int, trials: int) -> None:
+        m = sim.model
+        n_s = len(m.scenario_ids)
+        self.sim, self.seed, self.trials = sim, seed, trials
+        self.seen = np.zeros(trials, dtype=bool)
+        self.arrays: dict[str, npt.NDArray[np.generic]] = {
+            "loss": np.zeros(trials),
+            "occurs": np.zeros((trials, n_s), dtype=bool),
+            "group_damage": np.zeros((trials, m.n_groups)),
+            "scenario_loss": np.zeros((trials, n_s)),
+            "factor_loss": np.zeros((trials, len(m.factor_ids))),
+            "cascade_loss": np.zeros((trials, m.n_dependents)),
+            "cascade_group_loss": np.zeros((trials, m.n_groups if m.n_dependents else 0)),
+            "averted": np.zeros(trials),
+            "averted_alone": np.zeros((trials, m.n_plans)),
+        }
 
-    return SimulationResult(
-        sim=sim,
-        seed=seed,
-        loss=cat("loss"),
-        occurs=np.concatenate([c.occurs for c in ordered]),
-        group_damage=cat("group_damage"),
-        scenario_loss=cat("scenario_loss"),
-        factor_loss=cat("factor_loss"),
-        cascade_loss=cat("cascade_loss"),
-        averted=cat("averted"),
-        averted_alone=cat("averted_alone"),
-    )
+    def add(self, chunk: ChunkResult) -> None:
+        span = slice(chunk.start, chunk.stop)
+        if chunk.stop > self.trials or self.seen[span].any():
+            raise ValueError(f"chunk {chunk.start}-{chunk.stop} overlaps or lies outside the run")
+        self.seen[span] = True
+        for name, array in self.arrays.items():
+            array[span] = getattr(chunk, name)
+
+    def result(self) -> SimulationResult:
+        if not self.seen.all():
+            first = int(np.flatnonzero(~self.seen)[0])
+            raise ValueError(f"chunks do not cover the trials: trial {first} is missing")
+        a = self.arrays
+
+        def f(name: str) -> FloatArray:
+            return cast(FloatArray, a[name])
+
+        return SimulationResult(
+            sim=self.sim,
+            seed=self.seed,
+            loss=f("loss"),
+            occurs=cast(BoolArray, a["occurs"]),
+            group_damage=f("group_damage"),
+            scenario_loss=f("scenario_loss"),
+            factor_loss=f("factor_loss"),
+            cascade_loss=f("cascade_loss"),
+            cascade_group_loss=f("cascade_group_loss"),
+            averted=f("averted"),
+            averted_alone=f("averted_alone"),
+        )
+
+
+def reduce_chunks(
+    sim: Simulation, seed: int, chunks: Sequence[ChunkResult], trials: int | None = None
+) -> SimulationResult:
+    """Put chunk results back in trial order (they may arrive in any order); they must cover
+    trials 0 to `trials - 1` (default: up to the last chunk's end) exactly once."""
+    reducer = Reducer(sim, seed, trials or max(c.stop for c in chunks))
+    for chunk in chunks:
+        reducer.add(chunk)
+    return reducer.result()
 
 
 _WORKER_MODEL: list[MonteCarloModel] = []
@@ -983,11 +1065,11 @@ def run(
     if trials < 1:
         raise ValueError("trials must be at least 1")
     bounds = chunk_bounds(trials, chunk_size or sim.model.default_chunk_size())
-    chunks: list[ChunkResult] = []
+    reducer = Reducer(sim, seed, trials)
     done = 0
     if workers <= 1 or len(bounds) == 1:
         for a, b in bounds:
-            chunks.append(simulate_chunk(sim.model, seed, a, b))
+            reducer.add(simulate_chunk(sim.model, seed, a, b))
             done += b - a
             if progress is not None:
                 progress(done, trials)
@@ -998,11 +1080,12 @@ def run(
             futures = [pool.submit(_run_in_worker, seed, a, b) for a, b in bounds]
             for future in as_completed(futures):
                 chunk = future.result()
-                chunks.append(chunk)
+                reducer.add(chunk)
                 done += chunk.stop - chunk.start
+                del chunk
                 if progress is not None:
                     progress(done, trials)
-    return reduce_chunks(sim, seed, chunks)
+    return reducer.result()
 
 
 def simulate(
