@@ -180,7 +180,8 @@ class MonteCarloModel:
 
     def default_chunk_size(self) -> int:
         """Trials per chunk so that a chunk's per-trial results stay within CHUNK_FLOATS."""
-        width = self.n_groups + self.n_dependents + 2 * len(self.scenario_ids)
+        width = self.n_groups * (2 if self.n_dependents else 1) + self.n_dependents
+        width += 2 * len(self.scenario_ids)
         width += len(self.factor_ids) + self.n_plans + 2
         return int(max(100, min(MAX_CHUNK, CHUNK_FLOATS // width)))
 
@@ -665,14 +666,6 @@ def tail_trials(loss: FloatArray, level: float) -> IntArray:
     """Trials of the tail at `level`: the k largest losses (ties: the later trials)."""
     order = np.argsort(loss, kind="stable")
     result: IntArray = np.sort(order[len(loss) - tail_size(len(loss), level) :]).astype(np.int64)
-    return result
-
-
-def value_at_risk(losses: FloatArray, level: float) -> FloatArray:
-    """Empirical quantile along axis 0: the ceil(level T)-th smallest value."""
-    t = losses.shape[0]
-    k = min(t, max(1, math.ceil(level * t - 1e-9)))
-    result: FloatArray = np.partition(losses, k - 1, axis=0)[k - 1]
     return result
 
 

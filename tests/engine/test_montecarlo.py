@@ -5,6 +5,7 @@ chunking or the number of workers."""
 from __future__ import annotations
 
 import math
+import pickle
 import shutil
 from dataclasses import fields
 from pathlib import Path
@@ -353,6 +354,20 @@ def test_identical_results_whatever_the_chunks_and_workers(demo: Workspace) -> N
     assert np.array_equal(reduce_chunks(sim, 21, parts).loss, reference.loss)
     with pytest.raises(ValueError, match="do not cover"):
         reduce_chunks(sim, 21, parts[:2])
+    with pytest.raises(ValueError, match="overlaps"):
+        reduce_chunks(sim, 21, [*parts, parts[0]])
+
+
+def test_the_chunk_model_travels_without_the_register(demo: Workspace) -> None:
+    # what a worker receives: no per-asset arrays, and it gives the same figures
+    links = [DependencyLink(asset_id="PLT-DE-01", depends_on="PRT-DE-01", share=0.3)]
+    sim = prepare_simulation(demo, links=links)
+    copy = pickle.loads(pickle.dumps(sim.model))
+    a, b = simulate_chunk(sim.model, 5, 100, 600), simulate_chunk(copy, 5, 100, 600)
+    assert np.array_equal(a.loss, b.loss) and np.array_equal(a.averted_alone, b.averted_alone)
+    n_assets = len(demo.portfolio)
+    sizes = [v.shape[0] for v in vars(sim.model).values() if isinstance(v, np.ndarray) and v.ndim]
+    assert n_assets not in sizes
 
 
 # -- the command line -------------------------------------------------------------------------
