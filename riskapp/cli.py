@@ -28,9 +28,11 @@ err = Console(stderr=True)
 def _register_subcommands() -> None:
     from riskapp.baseline.cli import baseline_app
     from riskapp.reporting.cli import report
+    from riskapp.simulate_cli import simulate
 
     app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
     app.command("report")(report)
+    app.command("simulate")(simulate)
 
 
 _register_subcommands()

@@ -21,8 +21,10 @@ from riskapp.domain import (
     Trigger,
     VulnerabilityCurve,
 )
+from riskapp.domain.assets import DependencyLink
+from riskapp.domain.scenarios import EscalationStep
 from riskapp.domain.workspace import WorkspaceSettings
-from riskapp.engine import aggregate, exceedance, plans, scoring
+from riskapp.engine import aggregate, cascade, exceedance, montecarlo, plans, sampling, scoring
 from riskapp.engine.damage import combine, incremental
 from riskapp.engine.intensity import ordered_shocks
 
@@ -37,6 +39,29 @@ SECTIONS: list[tuple[str, list[object]]] = [
     ("Contingency plans", [plans, Trigger, Coverage, Effect]),
     ("Plan readiness", [WorkspaceSettings.model_fields["require_readiness"]]),
     ("Totals and breakdowns", [aggregate]),
+    (
+        "Monte Carlo: which scenarios occur, how strong their shocks are",
+        [
+            sampling,
+            sampling.pert_parameters,
+            sampling.range_moments,
+            sampling.sample_range,
+            EscalationStep,
+        ],
+    ),
+    (
+        "Monte Carlo: annual loss distribution, tails and plans",
+        [
+            montecarlo,
+            montecarlo.SimulationResult,
+            montecarlo.SimulationResult.exceedance,
+            montecarlo.quantile_band,
+            montecarlo.SimulationResult.asset_table,
+            montecarlo.SimulationResult.plan_table,
+            montecarlo.SimulationResult.residual,
+        ],
+    ),
+    ("Dependency cascades", [cascade, DependencyLink]),
     (
         "Baseline intensities from public indicators (riskapp baseline build)",
         [
@@ -76,7 +101,10 @@ def methodology_markdown() -> str:
     ]
     from riskapp.reporting.model import three_actions  # reports import this module
 
-    sections = [*SECTIONS, ("Reports: the three things to act on", [three_actions])]
+    sections: list[tuple[str, list[object]]] = [
+        *SECTIONS,
+        ("Reports: the three things to act on", [three_actions]),
+    ]
     for n, (title, objects) in enumerate(sections, start=1):
         parts += ["", f"## {n}. {title}", ""]
         for obj in objects:
