@@ -1,0 +1,86 @@
+"""All configuration of riskapp in one typed object, read from the environment.
+
+Every setting is an environment variable `RISKAPP_<NAME>` (e.g. `RISKAPP_DATABASE_URL`); a `.env`
+file in the working directory is read too. Values are validated once, at start-up.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+
+SUPPORTED_DATABASES = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
+
+
+class Settings(BaseSettings):
+    """riskapp's configuration (environment variables `RISKAPP_*`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RISKAPP_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    workspace: Path = Field(
+        default=DEMO,
+        description="Workspace folder whose files (settings, factors, regions, curves, baseline, "
+        "scenarios) the assessment reads. The register and plans come from the database.",
+    )
+    data_dir: Path = Field(
+        default=Path.home() / ".riskapp",
+        description="Folder of the embedded SQLite database when no database_url is given.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the team database, e.g. "
+        "postgresql+psycopg://user@host:5432/riskapp. Default: an SQLite file in data_dir.",
+    )
+    seed_demo: bool = Field(
+        default=True,
+        description="Fill an empty database with the register and plans of `workspace` on first "
+        "start.",
+    )
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=5, description="Failed logins in a row before a username is locked for a while."
+    )
+    login_lockout_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
+        default=60,
+        description="First lockout after too many failed logins; doubles with each further "
+        "failure, up to one hour.",
+    )
+    oidc_provider: str | None = Field(
+        default=None,
+        description="Name of an OpenID Connect provider configured for st.login in "
+        ".streamlit/secrets.toml ([auth.<name>]); offers 'Log in with <name>' on the login page.",
+    )
+    sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        url = url.strip()
+        if not url.startswith(SUPPORTED_DATABASES):
+            raise ValueError(
+                "expected an SQLite URL (sqlite:///path/riskapp.db) or a PostgreSQL URL with the "
+                f"psycopg driver (postgresql+psycopg://user@host:5432/db); got {url.split(':')[0]}"
+            )
+        return url
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL to connect to (the SQLite default spelled out)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'riskapp.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read from the environment once)."""
+    return Settings()

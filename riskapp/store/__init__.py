@@ -1,0 +1,45 @@
+"""The team workspace store: asset register, plans, saved assessments, audit trail and users in
+SQLite (default) or PostgreSQL, behind one interface (`Store`)."""
+
+from riskapp.store.auth import Actor, ActorKind, AuthError, LoginThrottled, Permission, Role
+from riskapp.store.errors import AccessDenied, Conflict, ConflictError
+from riskapp.store.records import AuditEntry, ChangeSummary, FieldChange, StoredAsset, StoredPlan
+from riskapp.store.store import (
+    AssessmentSummary,
+    AssetEdit,
+    ImportPreview,
+    PlanEdit,
+    SavedAssessment,
+    Store,
+    UserInfo,
+)
+from riskapp.store.validation import Table
+from riskapp.store.workspace import FileInputs, build_workspace, load_files
+
+__all__ = [
+    "AccessDenied",
+    "Actor",
+    "ActorKind",
+    "AssessmentSummary",
+    "AssetEdit",
+    "AuditEntry",
+    "AuthError",
+    "ChangeSummary",
+    "Conflict",
+    "ConflictError",
+    "FieldChange",
+    "FileInputs",
+    "ImportPreview",
+    "LoginThrottled",
+    "Permission",
+    "PlanEdit",
+    "Role",
+    "SavedAssessment",
+    "Store",
+    "StoredAsset",
+    "StoredPlan",
+    "Table",
+    "UserInfo",
+    "build_workspace",
+    "load_files",
+]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the team workspace database (run by `riskapp.store.engine.migrate`)."""

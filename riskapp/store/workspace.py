@@ -1,0 +1,200 @@
+"""A domain Workspace from the files that stay files (settings, factors, regions, curves,
+baseline, scenarios) and the register and plans the store holds, so the engine runs on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from riskapp.domain import (
+    Asset,
+    Baseline,
+    CurveSet,
+    FactorCatalogue,
+    Inconsistency,
+    Plan,
+    PlanBook,
+    Portfolio,
+    RegionCatalogue,
+    Scenario,
+    Workspace,
+    WorkspaceSettings,
+    find_inconsistencies,
+)
+from riskapp.io.errors import InputError, Problem, loc_to_field
+from riskapp.io.tables import load_baseline
+from riskapp.io.workspace import (
+    WorkspaceManifest,
+    display,
+    load_model,
+    load_scenario,
+    manifest_path,
+    scenario_files,
+)
+
+REGISTER = "asset register (database)"
+PLANS = "plans (database)"
+
+
+@dataclass(frozen=True)
+class FileInputs:
+    """The parts of a workspace that stay files (versionable, reviewable)."""
+
+    root: Path
+    manifest: WorkspaceManifest
+    settings: WorkspaceSettings
+    factors: FactorCatalogue
+    regions: RegionCatalogue
+    curves: CurveSet
+    baseline: Baseline
+    scenarios: list[Scenario]
+
+
+def load_files(path: str | Path) -> FileInputs:
+    """Read and check the file parts of a workspace; the register and plans files, if any, are
+    not read (the store holds them). Raises InputError listing every problem."""
+    mpath = manifest_path(path)
+    manifest, _ = load_model(mpath, WorkspaceManifest)
+    root = mpath.parent
+    paths = manifest.paths
+    problems: list[Problem] = []
+
+    def attempt(fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    factors = attempt(load_model, root / paths.factors, FactorCatalogue)
+    regions = attempt(load_model, root / paths.regions, RegionCatalogue)
+    curves = attempt(load_model, root / paths.curves, CurveSet)
+    baseline = attempt(load_baseline, root / paths.baseline, display(root / paths.baseline))
+    scen_dir = root / paths.scenarios
+    scenarios: list[Scenario] = []
+    if not scen_dir.is_dir():
+        problems.append(Problem(display(scen_dir), None, "", "scenario folder not found"))
+    else:
+        for f in scenario_files(scen_dir):
+            got = attempt(load_scenario, f)
+            if got is not None:
+                scenarios.append(got[0])
+    if problems:
+        raise InputError(problems)
+    files = FileInputs(
+        root=root,
+        manifest=manifest,
+        settings=manifest.settings(),
+        factors=factors[0],
+        regions=regions[0],
+        curves=curves[0],
+        baseline=Baseline(entries=baseline[0]),
+        scenarios=scenarios,
+    )
+    # references between the files themselves (those to assets are checked with the register)
+    sources = {"curves": paths.curves, "plans": paths.plans, "baseline": paths.baseline}
+    for issue in find_inconsistencies(assemble(files, [], [])):
+        if "in the register" in issue.message:
+            continue
+        where = sources.get(issue.part, f"{paths.scenarios}/{issue.part.split(':')[-1]}.yaml")
+        problems.append(
+            Problem(display(root / where), None, loc_to_field(issue.loc), issue.message)
+        )
+    if problems:
+        raise InputError(problems)
+    return files
+
+
+def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
+    """A workspace of file inputs and a register (not checked across parts)."""
+    return Workspace(
+        settings=files.settings,
+        factors=files.factors,
+        regions=files.regions,
+        curves=files.curves,
+        baseline=files.baseline,
+        portfolio=Portfolio(Portfolio.frame_of(assets)),
+        scenarios=list(files.scenarios),
+        plans=PlanBook(plans=list(plans)),
+    )
+
+
+def register_problems(
+    files: FileInputs,
+    assets: Sequence[Asset],
+    plans: Sequence[Plan],
+    rows: Sequence[int | None] | None = None,
+    name: str = REGISTER,
+) -> list[Problem]:
+    """Problems the register and plans cause against the file inputs: asset types without a
+    curve, currencies without a rate, countries without a baseline, plans or curves naming
+    assets that are not in the register. Problems of the files alone are not repeated.
+    `rows` are the assets' row numbers in the file being imported (if any)."""
+    ws = assemble(files, assets, plans)
+    out = [_locate(issue, assets, plans, rows, name) for issue in find_inconsistencies(ws)]
+    return [p for p in out if p is not None]
+
+
+def _locate(
+    issue: Inconsistency,
+    assets: Sequence[Asset],
+    plans: Sequence[Plan],
+    rows: Sequence[int | None] | None,
+    name: str,
+) -> Problem | None:
+    def row_of(index: int) -> int | None:
+        return rows[index] if rows is not None else None
+
+    if issue.part == "assets" and isinstance(issue.loc[0], int):
+        index = issue.loc[0]
+        where = "" if rows is not None else f"asset {assets[index].id!r}: "
+        return Problem(name, row_of(index), str(issue.loc[-1]), where + issue.message, "row")
+    if issue.part == "baseline" and not issue.loc:
+        country = issue.message.split("country ", 1)[1].split(" ", 1)[0]
+        found = next((i for i, a in enumerate(assets) if a.country == country), None)
+        if found is None:
+            return None
+        where = "" if rows is not None else f"asset {assets[found].id!r}: "
+        return Problem(name, row_of(found), "country", where + issue.message, "row")
+    if issue.part == "plans" and isinstance(issue.loc[1], int):
+        plan_id = plans[issue.loc[1]].id if issue.loc[1] < len(plans) else f"#{issue.loc[1]}"
+        return Problem(
+            PLANS,
+            None,
+            loc_to_field(issue.loc[2:]),
+            f"plan {plan_id!r}: {issue.message}",
+            "row",
+        )
+    if issue.part == "curves" and "in the register" in issue.message:
+        return Problem(
+            name,
+            None,
+            "id",
+            f"a vulnerability curve (curves[{issue.loc[1]}]) is set for an asset the register "
+            f"would no longer hold: {issue.message}",
+            "row",
+        )
+    return None
+
+
+def build_workspace(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
+    """The checked workspace the engine runs on; InputError if the parts do not fit."""
+    try:
+        portfolio = Portfolio.from_assets(assets)
+    except ValueError as exc:
+        raise InputError([Problem(REGISTER, None, "", str(exc), "row")]) from None
+    problems = register_problems(files, assets, plans)
+    if problems:
+        raise InputError(problems)
+    return Workspace(
+        settings=files.settings,
+        factors=files.factors,
+        regions=files.regions,
+        curves=files.curves,
+        baseline=files.baseline,
+        portfolio=portfolio,
+        scenarios=list(files.scenarios),
+        plans=PlanBook(plans=list(plans)),
+    )
