@@ -18,7 +18,8 @@ from riskapp.format import money, percent, ratio
 
 if TYPE_CHECKING:
     from riskapp.domain.assets import DependencyLink, Portfolio
-    from riskapp.engine.montecarlo import SimulationResult
+    from riskapp.domain.workspace import Workspace
+    from riskapp.engine.montecarlo import Simulation, SimulationResult
 
 DEPENDENCIES = "dependencies.csv"
 DEPENDENCY_COLUMNS = ["asset_id", "depends_on", "share", "redundancy_group"]
@@ -120,6 +121,47 @@ def _top(table: Any, title: str, cur: str, n: int) -> Table:
     return t
 
 
+def _sensitivity(
+    ws: Workspace, sim: Simulation, trials: int, seed: int, samples: int, cur: str, top: int
+) -> dict[str, Any]:
+    """Print the tornado and the Sobol indices; return them as tables to write."""
+    from riskapp.cli import out
+    from riskapp.engine.sensitivity import loss_model, portfolio_sobol, tornado
+
+    lm = loss_model(ws, sim)
+    tor = tornado(lm, seed, trials)
+    t = Table(
+        title=f"What moves the loss: one input at a time (expected annual loss "
+        f"{money(tor.eal, cur)}, VaR 99 % {money(tor.var, cur)})"
+    )
+    t.add_column("input (low - high)", overflow="fold")
+    for col in ("expected loss", "VaR 99 %"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for _, row in tor.table.head(top).iterrows():
+        t.add_row(
+            Text(f"{row['label']} ({row['range']})"),
+            f"{money(row['eal_low'], cur)} - {money(row['eal_high'], cur)}",
+            f"{money(row['var_low'], cur)} - {money(row['var_high'], cur)}",
+        )
+    out.print(t)
+    sob = portfolio_sobol(lm, samples, seed)
+    t = Table(
+        title=f"Share of the expected loss's variance (Sobol indices, {sob.evaluations:,} "
+        f"evaluations, {sob.conf_level:.0%} intervals)"
+    )
+    t.add_column("input", overflow="fold")
+    for col in ("alone (S1)", "with interactions (ST)"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for _, row in sob.table.sort_values("st", ascending=False).head(top).iterrows():
+        t.add_row(
+            Text(str(row["label"])),
+            f"{row['s1']:.2f} ± {row['s1_conf']:.2f}",
+            f"{row['st']:.2f} ± {row['st_conf']:.2f}",
+        )
+    out.print(t)
+    return {"tornado": tor.table, "sobol": sob.table}
+
+
 def simulate(
     workspace: Annotated[
         Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
@@ -139,6 +181,14 @@ def simulate(
         int | None, typer.Option(min=1, help="Trials per chunk (default: sized to the memory).")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Processes to run chunks on.")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://HOST:PORT): run the chunks on that cluster "
+            "instead of local processes (--workers is then not used). The workers need riskapp "
+            "installed; the figures equal a local run's with the same seed.",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     scenario: Annotated[
         list[str] | None,
@@ -164,6 +214,22 @@ def simulate(
         ),
     ] = None,
     top: Annotated[int, typer.Option(help="Rows in each top-contributors table.")] = 8,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity/--no-sensitivity",
+            help="Also show which inputs move the loss: a tornado (each scenario's frequency "
+            "x0.5-x1.5, each factor's intensity -1..+1 point, each shock across its range; "
+            "expected annual loss and 99 %% VaR at both ends) and Sobol indices of the expected "
+            "annual loss. With --out, written to FILE.tornado and FILE.sobol.",
+        ),
+    ] = False,
+    sobol_samples: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Base points of the Sobol indices (a power of 2; N x (inputs + 2) runs)."
+        ),
+    ] = 256,
 ) -> None:
     """Monte Carlo: annual loss distribution (mean, VaR, expected shortfall, exceedance curve
     with confidence band), tail contributions, residual loss and benefit-cost ratios."""
@@ -187,33 +253,50 @@ def simulate(
             _fail(exc.problems)
     cur = ws.settings.currency
     sim = prepare_simulation(ws, distribution=distribution, basis=basis, plans=plans, links=links)
-    if progress:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("simulating years", total=trials)
-            result = run(
-                sim,
-                trials,
-                seed,
-                chunk_size=chunk_size,
-                workers=workers,
-                progress=lambda done, _total: bar.update(task, completed=done),
+    client: Any = None
+    if scheduler is not None:
+        from riskapp.engine.distributed import connect
+
+        try:
+            client = connect(scheduler)
+        except OSError as exc:
+            err.print(
+                f"[bold red]Cannot reach the Dask scheduler:[/bold red] {exc}", highlight=False
             )
-    else:
-        result = run(sim, trials, seed, chunk_size=chunk_size, workers=workers)
+            raise typer.Exit(1) from None
+
+    def simulate_years(report: Any = None) -> SimulationResult:
+        if client is None:
+            return run(sim, trials, seed, chunk_size=chunk_size, workers=workers, progress=report)
+        from riskapp.engine.distributed import run_distributed
+
+        return run_distributed(sim, trials, seed, client, chunk_size=chunk_size, progress=report)
+
+    try:
+        if progress:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("simulating years", total=trials)
+                result = simulate_years(lambda done, _total: bar.update(task, completed=done))
+        else:
+            result = simulate_years()
+    finally:
+        if client is not None:
+            client.close()
 
     out.rule(Text(f"Monte Carlo - {ws.settings.name}", style="bold"))
     n_links = 0 if links is None else len(links)
     out.print(
         f"{trials:,} years, seed {seed}, shocks drawn {distribution.value}; losses are "
         f"{sim.model.basis.value}; {len(ws.portfolio):,} assets in {sim.model.n_groups:,} groups; "
-        f"{n_links} dependency links",
+        f"{n_links} dependency links"
+        + ("" if scheduler is None else f"; run on the Dask cluster at {scheduler}"),
         highlight=False,
     )
     out.print(_summary(result, cur))
@@ -264,9 +347,16 @@ def simulate(
                 percent(row["prob_bcr_at_least_1"]),
             )
         out.print(t)
+    extra: dict[str, Any] = {}
+    if sensitivity:
+        extra = _sensitivity(ws, sim, trials, seed, sobol_samples, cur, top)
     if out_file is not None:
         write_table(result.summary_table(assets=assets), out_file)
         written = [out_file]
+        for name, table in extra.items():
+            side = out_file.with_name(f"{out_file.stem}.{name}{out_file.suffix}")
+            write_table(table, side)
+            written.append(side)
         side = out_file.with_name(f"{out_file.stem}.exceedance{out_file.suffix}")
         write_table(curve, side)
         written.append(side)

@@ -79,7 +79,7 @@ BoolArray = npt.NDArray[np.bool_]
 FREQUENCY_RANGE = (0.5, 1.5)  # multipliers of a scenario's (conditional) annual probability
 SHIFT_RANGE = (-1.0, 1.0)  # intensity points added to a factor, after the shocks
 VAR_LEVEL = 0.99
-SOBOL_SAMPLES = 64  # base points N of the Sobol sequence: N (D + 2) evaluations
+SOBOL_SAMPLES = 256  # base points N of the Sobol sequence: N (D + 2) evaluations
 COUPLING_KEY = 0x5E45  # spawn key of the generator of the coupled occurrence numbers
 
 
@@ -133,6 +133,15 @@ def _shock_text(op: ShockOperation, value: float) -> str:
     if op is ShockOperation.ADD:
         return f"{value:+g} points"
     return f"x{_number(value)}"
+
+
+def range_text(inp: SensitivityInput) -> str:
+    """The input's range as users read it: x0.5 to x1.5, -1 to +1 points, 2 to 4.5."""
+    if inp.kind is InputKind.FREQUENCY:
+        return f"x{inp.low:g} to x{inp.high:g}"
+    if inp.kind is InputKind.FACTOR:
+        return f"{inp.low:+g} to {inp.high:+g} points"
+    return f"{inp.low:g} to {inp.high:g}"
 
 
 def _own_probability(spec: SamplingSpec, s: int) -> float:
@@ -482,6 +491,7 @@ TORNADO_COLUMNS = [
     "key",
     "kind",
     "label",
+    "range",
     "low",
     "high",
     "nominal",
@@ -570,6 +580,7 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
                 "key": inp.key,
                 "kind": inp.kind.value,
                 "label": inp.label,
+                "range": range_text(inp),
                 "low": inp.low,
                 "high": inp.high,
                 "nominal": inp.nominal,
