@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -152,12 +153,8 @@ def _chromium_unavailable() -> str | None:
     return _unavailable()
 
 
-def test_opens_offline_in_chromium_and_draws_the_map(hostile_file: Path) -> None:
-    reason = _chromium_unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
+def _probe_offline(path: Path) -> tuple[list[str], list[str], str, int, int]:
+    """Open the report from file:// in Chromium; what it requested, its errors and the map."""
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
@@ -171,7 +168,7 @@ def test_opens_offline_in_chromium_and_draws_the_map(hostile_file: Path) -> None
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-            page.goto(hostile_file.as_uri())
+            page.goto(path.as_uri())
             page.wait_for_function(
                 "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7"
                 " && document.querySelectorAll('#chart-world_map path.choroplethlocation')"
@@ -190,6 +187,21 @@ def test_opens_offline_in_chromium_and_draws_the_map(hostile_file: Path) -> None
             markers = page.locator("#chart-world_map .scattergeo path.point").count()
         finally:
             browser.close()
+    return requests, errors, outline, shaded, markers
+
+
+def test_opens_offline_in_chromium_and_draws_the_map(hostile_file: Path) -> None:
+    reason = _chromium_unavailable()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    # Playwright's sync API refuses to run where an asyncio loop is running (kaleido's, from
+    # report tests earlier in the session): probe from a fresh thread, which has none.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        requests, errors, outline, shaded, markers = pool.submit(
+            _probe_offline, hostile_file
+        ).result()
     assert len(outline) > 10_000  # borders from the inlined outlines, not only the choropleth
     assert shaded == 3  # NOR, FIN, DEU shaded by expected annual loss
     assert markers >= 2  # the located assets
