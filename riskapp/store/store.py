@@ -330,7 +330,12 @@ class Store:
         self, asset_id: str, changes: Mapping[str, Any], expected_version: int, actor: Actor
     ) -> StoredAsset:
         """Change some fields of one asset read at `expected_version`."""
-        current = self.asset(asset_id)
+        try:
+            current = self.asset(asset_id)
+        except KeyError:
+            with self._read() as conn:
+                gone = self._deleted_conflict(conn, "asset", asset_id, expected_version)
+            raise ConflictError([gone]) from None
         unknown = sorted(set(changes) - set(ASSET_FIELDS))
         if unknown:
             raise InputError(

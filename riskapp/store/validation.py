@@ -195,32 +195,19 @@ def parse_plan_table(
         return [], [], problems
     lines = [line for line, _ in table.rows]
     rows, problems = _validate_rows(PlanTableRow, records, lines, table.name)
-    if problems:
-        return [], [], problems
     seen: dict[str, int] = {}
     known_ids = set(known)
-    for row, line in zip(rows, lines, strict=True):
-        if row.id in seen:
-            problems.append(
-                Problem(
-                    table.name,
-                    line,
-                    "id",
-                    f"duplicate plan {row.id!r} (first on row {seen[row.id]})",
-                    "row",
-                )
-            )
-        elif row.id not in known_ids:
-            problems.append(
-                Problem(
-                    table.name,
-                    line,
-                    "id",
-                    f"no plan {row.id!r}; plans are defined in plans.yaml (import it first)",
-                    "row",
-                )
-            )
-        seen.setdefault(row.id, line)
+    for record, line in zip(records, lines, strict=True):
+        plan_id = str(record.get("id", ""))
+        if plan_id in seen:
+            message = f"duplicate plan {plan_id!r} (first on row {seen[plan_id]})"
+            problems.append(Problem(table.name, line, "id", message, "row"))
+        elif plan_id and plan_id not in known_ids:
+            message = f"no plan {plan_id!r}; plans are defined in plans.yaml (import it first)"
+            problems.append(Problem(table.name, line, "id", message, "row"))
+        seen.setdefault(plan_id, line)
+    if problems:
+        return [], [], sorted(problems, key=lambda p: (p.line or 0, p.field))
     return rows, lines, problems
 
 
