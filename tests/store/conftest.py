@@ -60,22 +60,38 @@ def postgres_schema_url(schema: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'riskapp.db'}"
-        return
-    request.getfixturevalue("postgres_reachable")
-    schema = f"riskapp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield postgres_schema_url(schema)
-    finally:
+def new_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty databases of one kind: SQLite files, or new PostgreSQL schemas
+    (dropped after the test)."""
+    made: list[str] = []
+    admin = None
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_reachable")
+        admin = create_engine(PG_URL)
+
+    def make() -> str:
+        if admin is None:
+            path = tmp_path / f"riskapp-{len(made)}.db"
+            made.append(str(path))
+            return f"sqlite:///{path}"
+        schema = f"riskapp_test_{uuid.uuid4().hex[:12]}"
         with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        made.append(schema)
+        return postgres_schema_url(schema)
+
+    yield make
+    if admin is not None:
+        with admin.begin() as conn:
+            for schema in made:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(new_db_url: Callable[[], str]) -> str:
+    """A fresh, empty database: an SQLite file, or a new PostgreSQL schema."""
+    return new_db_url()
 
 
 @pytest.fixture(autouse=True)
@@ -126,9 +142,9 @@ def open_store(db_url: str, settings: Settings, clock: Clock) -> Iterator[OpenSt
     """Open (and migrate, and seed) the test database; every store opened is closed after."""
     opened: list[Store] = []
 
-    def _open(**kwargs: object) -> Store:
+    def _open(url: str | None = None, **kwargs: object) -> Store:
         kwargs.setdefault("clock", clock)
-        store = Store.open(settings, url=db_url, **kwargs)  # type: ignore[arg-type]
+        store = Store.open(settings, url=url or db_url, **kwargs)  # type: ignore[arg-type]
         opened.append(store)
         return store
 

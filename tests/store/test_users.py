@@ -1,0 +1,167 @@
+"""Users and roles: argon2 hashes, role checks inside the store, throttled logins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from riskapp.domain import Asset
+from riskapp.io import InputError
+from riskapp.store import (
+    AccessDenied,
+    Actor,
+    AuthError,
+    LoginThrottled,
+    Permission,
+    Role,
+    Store,
+)
+from riskapp.store import schema as t
+from riskapp.store.assessments import save_current
+from riskapp.store.auth import lockout
+from tests.store.conftest import ADMIN, ANALYST, SYSTEM, VIEWER, Clock
+
+
+def test_passwords_are_stored_as_argon2_hashes(team: Store) -> None:
+    with team.engine.connect() as conn:
+        hashes = dict(conn.execute(select(t.users.c.username, t.users.c.password_hash)).all())
+    assert all(h.startswith("$argon2id$") for h in hashes.values())
+    assert not any("password" in h for h in hashes.values())
+
+
+def test_list_add_remove(team: Store) -> None:
+    assert [(u.username, u.role) for u in team.users()] == [
+        ("alice", Role.ADMIN),
+        ("bob", Role.ANALYST),
+        ("carol", Role.VIEWER),
+    ]
+    team.add_user("dave", None, Role.VIEWER, ADMIN, display_name="Dave (SSO)")
+    assert not next(u for u in team.users() if u.username == "dave").local_password
+    team.remove_user("dave", ADMIN)
+    assert "dave" not in [u.username for u in team.users()]
+    assert [e.entity_id for e in team.audit(entity="user")][:2] == ["dave", "dave"]
+
+
+def test_user_rules(store: Store) -> None:
+    with pytest.raises(InputError, match="first user must be an admin"):
+        store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
+    with pytest.raises(InputError, match="at least 8"):
+        store.add_user("alice", "short", Role.ADMIN, SYSTEM)
+    with pytest.raises(InputError, match="username"):
+        store.add_user("bad name!", "long-enough", Role.ADMIN, SYSTEM)
+    store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
+    with pytest.raises(InputError, match="exists"):
+        store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
+    store.add_user("bob", "bob-password", Role.ANALYST, ADMIN)
+    with pytest.raises(InputError, match="last admin"):
+        store.remove_user("alice", ADMIN)
+
+
+def test_the_local_demo_is_admin_only_while_there_are_no_users(store: Store) -> None:
+    local = Actor.local()
+    assert store.check(local, Permission.MANAGE_USERS)
+    store.add_user("alice", "alice-password", Role.ADMIN, local)  # the first user
+    assert not store.check(local, Permission.READ)
+    p1 = store.asset("P1")
+    with pytest.raises(AccessDenied, match="login required"):
+        store.update_asset("P1", {"owner": "x"}, p1.version, local)
+
+
+def test_roles_are_checked_by_the_store(team: Store) -> None:
+    p1 = team.asset("P1")
+    with pytest.raises(AccessDenied, match=r"carol \(viewer\) may not edit"):
+        team.update_asset("P1", {"owner": "x"}, p1.version, VIEWER)
+    with pytest.raises(AccessDenied, match="analyst role"):
+        team.update_plan("shield", {"status": "ready"}, team.plan("shield").version, VIEWER)
+    with pytest.raises(AccessDenied, match="admin role"):
+        team.add_user("eve", "eve-password", Role.ADMIN, ANALYST)
+    with pytest.raises(AccessDenied):
+        team.export_workspace(ANALYST)
+    with pytest.raises(AccessDenied):
+        save_current(team, "x", p1.updated_at.date(), VIEWER)
+    team.update_asset("P1", {"owner": "x"}, p1.version, ANALYST)
+    assert team.asset("P1").asset.owner == "x"
+
+
+def test_a_forged_role_is_ignored_the_stored_role_counts(team: Store) -> None:
+    forged = Actor("carol", Role.ADMIN)  # carol is a viewer in the database
+    with pytest.raises(AccessDenied, match=r"\(viewer\)"):
+        team.add_asset(Asset(id="N", name="N", type="office", country="DEU",
+                             replacement_value=1), forged)  # fmt: skip
+
+
+def test_removing_or_demoting_a_user_takes_effect_at_once(team: Store) -> None:
+    bob = team.authenticate("bob", "bob-password")
+    team.set_role("bob", Role.VIEWER, ADMIN)
+    p1 = team.asset("P1")
+    with pytest.raises(AccessDenied):
+        team.update_asset("P1", {"owner": "x"}, p1.version, bob)
+    team.remove_user("bob", ADMIN)
+    with pytest.raises(AccessDenied, match="no longer exists"):
+        team.update_asset("P1", {"owner": "x"}, p1.version, bob)
+
+
+def test_login(team: Store) -> None:
+    actor = team.authenticate("bob", "bob-password")
+    assert (actor.username, actor.role) == ("bob", Role.ANALYST)
+    with pytest.raises(AuthError, match="wrong username or password"):
+        team.authenticate("bob", "wrong-password")
+    with pytest.raises(AuthError, match="wrong username or password"):
+        team.authenticate("nobody", "whatever-password")
+
+
+def test_failed_logins_are_throttled(team: Store, clock: Clock) -> None:
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            team.authenticate("bob", "guess-1")
+    with pytest.raises(LoginThrottled) as third:  # login_max_failures = 3 in the tests
+        team.authenticate("bob", "guess-3")
+    assert third.value.retry_after == timedelta(seconds=60)
+    with pytest.raises(LoginThrottled):  # even the right password waits
+        team.authenticate("bob", "bob-password")
+    clock.advance(seconds=61)
+    with pytest.raises(LoginThrottled) as fourth:  # the next failure doubles the wait
+        team.authenticate("bob", "guess-4")
+    assert fourth.value.retry_after == timedelta(seconds=120)
+    clock.advance(seconds=121)
+    assert team.authenticate("bob", "bob-password").username == "bob"
+    with pytest.raises(AuthError) as fresh:  # a success starts the count again
+        team.authenticate("bob", "guess-5")
+    assert not isinstance(fresh.value, LoginThrottled)
+
+
+def test_unknown_usernames_are_throttled_too(team: Store) -> None:
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            team.authenticate("mallory", "x")
+    with pytest.raises(LoginThrottled):
+        team.authenticate("mallory", "x")
+
+
+def test_lockout_policy() -> None:
+    first = timedelta(seconds=60)
+    assert [lockout(n, 5, first) for n in (1, 4)] == [None, None]
+    assert lockout(5, 5, first) == first
+    assert lockout(7, 5, first) == 4 * first
+    assert lockout(50, 5, first) == timedelta(hours=1)
+
+
+def test_password_change(team: Store) -> None:
+    bob = team.authenticate("bob", "bob-password")
+    team.set_password("bob", "new-bob-password", bob)  # for himself
+    with pytest.raises(AccessDenied):
+        team.set_password("alice", "stolen-password", bob)
+    assert team.authenticate("bob", "new-bob-password").username == "bob"
+    (entry,) = team.audit(entity_id="bob", action="edit")
+    assert (entry.old, entry.new) == ("(hidden)", "(changed)")
+
+
+def test_openid_identities_must_be_registered(team: Store) -> None:
+    with pytest.raises(AuthError, match="not a user"):
+        team.oidc_actor("stranger@example.com")
+    team.add_user("dana@example.com", None, Role.ANALYST, ADMIN)
+    assert team.oidc_actor("dana@example.com").role is Role.ANALYST
+    with pytest.raises(AuthError):
+        team.authenticate("dana@example.com", "anything-at-all")
