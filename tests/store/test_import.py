@@ -188,8 +188,10 @@ def test_plan_table_import(store: Store, tmp_path: Path) -> None:
     )
     preview = store.preview_plans(Table.from_file(path))
     assert preview.ok
-    assert preview.summary.changed == {"shield": ["owner", "status", "review_date"],
-                                       "armor": ["owner"]}  # fmt: skip
+    assert preview.summary.changed == {
+        "shield": ["owner", "status", "review_date"],
+        "armor": ["owner"],
+    }
     store.import_plan_table(Table.from_file(path), SYSTEM)
     shield = store.plan("shield")
     assert (shield.plan.owner, shield.plan.status.value) == ("CISO", "ready")

@@ -88,8 +88,9 @@ def test_roles_are_checked_by_the_store(team: Store) -> None:
 def test_a_forged_role_is_ignored_the_stored_role_counts(team: Store) -> None:
     forged = Actor("carol", Role.ADMIN)  # carol is a viewer in the database
     with pytest.raises(AccessDenied, match=r"\(viewer\)"):
-        team.add_asset(Asset(id="N", name="N", type="office", country="DEU",
-                             replacement_value=1), forged)  # fmt: skip
+        team.add_asset(
+            Asset(id="N", name="N", type="office", country="DEU", replacement_value=1), forged
+        )
 
 
 def test_removing_or_demoting_a_user_takes_effect_at_once(team: Store) -> None:

@@ -1,0 +1,122 @@
+"""The team workspace commands, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from riskapp.store_cli import register
+from tests.store.conftest import TINY
+
+runner = CliRunner()
+ADD_ALICE = ("users", "add", "alice", "--role", "admin", "--password-stdin")
+app = typer.Typer()
+register(app)
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("RISKAPP_DATABASE_URL", db_url)
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(TINY))
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+    return db_url
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.output
+
+
+def test_import_with_problems_lists_them_and_writes_nothing(env: str, tmp_path: Path) -> None:
+    path = tmp_path / "assets.csv"
+    lines = (TINY / "assets.csv").read_text().splitlines()
+    path.write_text("\n".join([*lines, "Z9,Bad,plant,XXX,,,1,0,EUR,3,,,"]) + "\n")
+    code, output = run("import", str(path))
+    assert code == 1
+    assert "assets.csv, row 5 [country]" in output
+    assert "nothing was imported" in output
+
+
+def test_import_dry_run_then_commit(env: str, tmp_path: Path) -> None:
+    path = tmp_path / "assets.csv"
+    old, new = "NOR,69.6,18.9,100", "NOR,69.6,18.9,175"
+    text = (TINY / "assets.csv").read_text().replace(old, new)
+    path.write_text(text)
+    code, output = run("import", str(path), "--dry-run")
+    assert code == 0, output
+    assert "would add 0, change 1, remove 0" in output
+    assert "changed P1: replacement_value" in output
+    code, output = run("import", str(path))
+    assert code == 0, output
+    assert "0 added, 1 changed, 0 removed" in output
+
+
+def test_import_plan_status_table(env: str, tmp_path: Path) -> None:
+    path = tmp_path / "status.csv"
+    path.write_text("id,owner,status,review_date\nshield,CISO,ready,2026-01-15\n")
+    code, output = run("import", str(path))
+    assert code == 0, output
+    code, output = run("export-workspace", str(tmp_path / "b.json"), "--files", str(tmp_path))
+    assert code == 0, output
+    assert (
+        "shield,Shield the northern plants,CISO,ready,2026-01-15"
+        in (tmp_path / "plan_status.csv").read_text()
+    )
+
+
+def test_backup_and_restore(env: str, tmp_path: Path, new_db_url: object) -> None:
+    code, output = run(*ADD_ALICE, stdin="alice-password\n")
+    assert code == 0, output
+    backup = tmp_path / "backup.json"
+    code, output = run("export-workspace", str(backup))
+    assert code == 0, output
+    data = json.loads(backup.read_text())
+    assert [u["username"] for u in data["tables"]["users"]] == ["alice"]
+    assert data["tables"]["audit_log"]
+    code, output = run("import-workspace", str(backup))
+    assert code == 1
+    assert "--replace" in output or "replace" in output
+    assert callable(new_db_url)
+    code, output = run("import-workspace", str(backup), "--database", new_db_url())
+    assert code == 0, output
+    assert "users: 1" in output
+
+
+def test_users(env: str) -> None:
+    code, output = run("users", "list")
+    assert "No users" in output
+    code, output = run(*ADD_ALICE, stdin="alice-password\n")
+    assert code == 0, output
+    code, output = run("users", "add", "dana@example.com", "--role", "analyst", "--oidc")
+    assert code == 0, output
+    code, output = run("users", "list")
+    assert "alice" in output and "OpenID Connect" in output
+    code, output = run("users", "add", "bob", "--role", "boss", "--password-stdin", stdin="x\n")
+    assert code == 2
+    code, output = run("users", "remove", "dana@example.com")
+    assert code == 0, output
+    code, output = run("users", "remove", "nobody")
+    assert code == 1
+
+
+def test_assessments(env: str, tmp_path: Path) -> None:
+    code, output = run("assessments", "save", "first", "--date", "2025-01-01")
+    assert code == 0, output
+    path = tmp_path / "assets.csv"
+    path.write_text((TINY / "assets.csv").read_text().replace("200,50,EUR", "400,50,EUR"))
+    assert run("import", str(path))[0] == 0
+    code, output = run("assessments", "save", "second", "--date", "2025-02-01")
+    assert code == 0, output
+    code, output = run("assessments", "list")
+    assert "first" in output and "second" in output
+    code, output = run("assessments", "compare", "1", "2", "--by", "asset")
+    assert code == 0, output
+    assert "P2" in output
+    assert "replacement_value 200 -> 400" in output
+    code, output = run("assessments", "compare", "1", "9")
+    assert code == 1
