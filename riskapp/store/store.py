@@ -1003,6 +1003,11 @@ class Store:
         with self._read() as conn:
             return [_audit_entry(r) for r in conn.execute(query)]
 
+    def revision(self) -> int:
+        """A number that grows with every change (the newest audit entry): a cache key."""
+        with self._read() as conn:
+            return int(conn.execute(select(func.max(t.audit_log.c.seq))).scalar() or 0)
+
     def audit_actors(self) -> list[str]:
         with self._read() as conn:
             return sorted(conn.execute(select(t.audit_log.c.actor).distinct()).scalars().all())
