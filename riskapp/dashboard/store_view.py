@@ -8,7 +8,7 @@ Everything below the "pure functions" line takes plain values and returns frames
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -67,17 +67,20 @@ def _logout() -> None:
     st.session_state.pop(SESSION_ACTOR, None)
 
 
-def login_gate() -> Actor:
+def login_gate(sidebar: bool = True) -> Actor:
     """The person using the dashboard; stops the page behind a login form when needed.
 
     No users in the store: the local demo runs without login (admin rights) and the sidebar
     says so. Otherwise a username/password form (argon2, throttled by the store) and, when
     `RISKAPP_OIDC_PROVIDER` names a provider configured for st.login, a button for it.
+    app.py calls it once per run with the sidebar status and logout button; pages call it
+    again with `sidebar=False` so that no page shows anything to someone not logged in.
     """
     store = get_store()
     cfg = settings()
     if not store.has_users():
-        st.sidebar.caption("Local demo: no login configured; everyone has every right.")
+        if sidebar:
+            st.sidebar.caption("Local demo: no login configured; everyone has every right.")
         return Actor.local()
     actor = st.session_state.get(SESSION_ACTOR)
     if actor is None and cfg.oidc_provider and _oidc_logged_in():
@@ -87,9 +90,11 @@ def login_gate() -> Actor:
         except AuthError as exc:
             st.error(str(exc))
     if isinstance(actor, Actor):
-        with st.sidebar:
-            st.caption(f"Signed in as **{actor.display_name or actor.username}** ({actor.role})")
-            st.button("Log out", on_click=_logout, key="riskapp_logout")
+        if sidebar:
+            with st.sidebar:
+                name = actor.display_name or actor.username
+                st.caption(f"Signed in as **{name}** ({actor.role})")
+                st.button("Log out", on_click=_logout, key="riskapp_logout")
         return actor
     _login_form(store, cfg)
     st.stop()
@@ -128,22 +133,27 @@ def _login_form(store: Store, cfg: Settings) -> None:
 
 
 @st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)
-def _assess_store(url: str, workspace: str, revision: int, basis: str) -> Assessment:
+def _assess_store(
+    url: str, workspace: str, revision: int, basis: str, files_signature: Hashable
+) -> Assessment:
     from riskapp.engine import evaluate_plans, prepare, score
 
-    del revision  # part of the cache key only: a new change means a new assessment
+    del revision, files_signature  # cache key only: any change means a new assessment
     ws = _open_store(url, workspace).workspace()
     inputs = prepare(ws)
     result = score(ws, basis=LossBasis(basis), inputs=inputs)
     return Assessment(ws, inputs, result, evaluate_plans(ws, result))
 
 
-def store_assessment(basis: LossBasis) -> Assessment:
-    """The assessment of the files plus the stored register and plans, cached per change.
-    (Raises riskapp.io.InputError like `assess` when the parts do not fit.)"""
+def store_assessment(basis: LossBasis, files_signature: Hashable = ()) -> Assessment:
+    """The assessment of the files plus the stored register and plans, cached until the store
+    changes (its revision) or the files do (`files_signature`, e.g. state._signature(path)).
+    Raises riskapp.io.InputError like `assess` when the parts do not fit."""
     s = settings()
     store = _open_store(s.database, str(s.workspace))
-    return _assess_store(s.database, str(s.workspace), store.revision(), basis.value)
+    return _assess_store(
+        s.database, str(s.workspace), store.revision(), basis.value, files_signature
+    )
 
 
 def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:

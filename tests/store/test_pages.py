@@ -58,11 +58,41 @@ def login(at: AppTest, username: str, password: str) -> AppTest:
     return at
 
 
+def gate_app() -> None:
+    """What app.py does: the gate (sidebar status), then a page that asks again."""
+    import streamlit as st
+
+    from riskapp.dashboard.store_view import login_gate
+
+    login_gate()
+    actor = login_gate(sidebar=False)
+    st.write(f"page for {actor.label}")
+
+
 def test_without_users_the_demo_runs_without_login_and_says_so(shared: Store) -> None:
-    at = page("register")
-    assert any("no login configured" in c.value for c in at.sidebar.caption)
-    editor = at.data_editor[0]
+    at = AppTest.from_function(gate_app)
+    at.run()
+    assert [c.value for c in at.sidebar.caption] == [
+        "Local demo: no login configured; everyone has every right."
+    ]
+    assert at.markdown[0].value == "page for local:local"
+    editor = page("register").data_editor[0]
     assert editor.value["id"].tolist() == ["P1", "P2", "O1"]
+
+
+def test_the_gate_signs_in_once_and_logs_out(shared: Store) -> None:
+    shared.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
+    at = AppTest.from_function(gate_app)
+    at.run()
+    assert at.title[0].value == "Log in"
+    assert not at.markdown or "page for" not in at.markdown[0].value
+    login(at, "alice", "alice-password")
+    assert not at.exception
+    assert "Signed in as **alice** (admin)" in at.sidebar.caption[0].value
+    assert at.markdown[0].value == "page for alice"
+    at.sidebar.button(key="riskapp_logout").click()
+    at.run()
+    assert at.title[0].value == "Log in"
 
 
 def test_with_users_a_login_is_required(shared: Store) -> None:
@@ -74,7 +104,6 @@ def test_with_users_a_login_is_required(shared: Store) -> None:
     assert "Wrong username or password" in at.error[0].value
     login(at, "alice", "alice-password")
     assert at.title[0].value == "Asset register and plans"
-    assert any("alice" in c.value for c in at.sidebar.caption)
 
 
 def test_failed_logins_are_throttled_on_the_page(shared: Store) -> None:

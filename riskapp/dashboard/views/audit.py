@@ -18,7 +18,7 @@ ENTITIES = [ALL, "asset", "plan", "assessment", "user", "workspace"]
 ACTIONS = [ALL, "edit", "import", "seed", "save", "create", "delete", "restore"]
 MAX_ROWS = 5000
 
-actor = sv.login_gate()
+actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
 
 st.title("Audit trail")

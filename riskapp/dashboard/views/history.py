@@ -14,7 +14,7 @@ from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission
 from riskapp.store.assessments import compare, save_current, trend
 
-actor = sv.login_gate()
+actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
 
 st.title("History")

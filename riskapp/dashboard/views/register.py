@@ -15,7 +15,7 @@ from riskapp.store import AccessDenied, ConflictError, Permission
 from riskapp.store.exports import plan_table_csv
 from riskapp.store.validation import asset_table_csv, template_csv, template_xlsx
 
-actor = sv.login_gate()
+actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
 can_edit = store.check(actor, Permission.EDIT)
 can_import = store.check(actor, Permission.IMPORT)
