@@ -34,6 +34,10 @@ def _register_subcommands() -> None:
     app.command("report")(report)
     app.command("simulate")(simulate)
 
+    from riskapp.store_cli import register as register_store_commands
+
+    register_store_commands(app)
+
 
 _register_subcommands()
 
