@@ -172,12 +172,12 @@ def loss_model(
     for s, sid in enumerate(m.scenario_ids):
         p = _own_probability(spec, s)
         if 0.0 < p < 1.0:
-            what = "conditional probability" if spec.parent[s] >= 0 else "frequency"
+            what = "Conditional probability" if spec.parent[s] >= 0 else "Frequency"
             items.append(
                 SensitivityInput(
                     InputKind.FREQUENCY,
                     sid,
-                    f"{titles.get(sid, sid)}: {what}",
+                    f"{what} of {titles.get(sid, sid)}",
                     s,
                     s,
                     frequency_range[0],
@@ -196,7 +196,7 @@ def loss_model(
                 SensitivityInput(
                     InputKind.FACTOR,
                     fid,
-                    f"{names.get(fid, fid)}: intensity",
+                    f"Intensity of {names.get(fid, fid)}",
                     j,
                     -1,
                     shift_range[0],
@@ -217,8 +217,8 @@ def loss_model(
                     SensitivityInput(
                         InputKind.SHOCK,
                         f"{sid}/{k}",
-                        f"{scenario.title}: {names.get(shock.factor, shock.factor)} "
-                        f"{_shock_text(shock.op, shock.value)} in {target}",
+                        f"{names.get(shock.factor, shock.factor)} "
+                        f"{_shock_text(shock.op, shock.value)} in {target} ({scenario.title})",
                         position,
                         s,
                         float(shock.range.low),

@@ -109,7 +109,7 @@ def test_cli_sensitivity_tables(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "What moves the loss" in text and "Sobol indices" in text
-    assert "German alpha spike: frequency" in text and "Alpha factor: intensity" in text
+    assert "Frequency of German alpha spike" in text and "Intensity of Alpha factor" in text
     tornado = pd.read_csv(tmp_path / "mc.tornado.csv")
     assert set(tornado["kind"]) == {"frequency", "factor", "shock"}
     sobol = pd.read_csv(tmp_path / "mc.sobol.csv")

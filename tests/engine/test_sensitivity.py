@@ -62,7 +62,7 @@ def test_inputs_of_the_tiny_workspace(tiny: Workspace) -> None:
     }
     shock = next(i for i in lm.inputs if i.kind is InputKind.SHOCK)
     assert (shock.low, shock.nominal, shock.high) == (5.0, 6.0, 8.0)
-    assert shock.label == "Northern escalation: Beta factor set to 6 in FIN"
+    assert shock.label == "Beta factor set to 6 in FIN (Northern escalation)"
 
 
 # -- tornado by hand ------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_ladder_frequency_moves_its_rungs() -> None:
     # the incident x1.5 makes the war x1.5 as likely too; the war's own input moves only it
     assert by_key["incident"]["eal_high"] == pytest.approx(1.5 * eal)
     assert by_key["war"]["eal_high"] == pytest.approx(eal + 0.5 * 0.05 * 600)
-    assert by_key["war"]["label"] == "war: conditional probability"
+    assert by_key["war"]["label"] == "Conditional probability of war"
 
 
 def test_cascades_count_in_the_expected_loss(tiny: Workspace) -> None:
