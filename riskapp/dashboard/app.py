@@ -18,6 +18,7 @@ st.set_page_config(
 pages = [
     st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page(HERE / "scenarios.py", title="Scenarios", icon=":material/storm:"),
+    st.Page(HERE / "risk.py", title="Risk distribution", icon=":material/bar_chart:"),
     st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
     st.Page(HERE / "reports.py", title="Reports", icon=":material/description:"),

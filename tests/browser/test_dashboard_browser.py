@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the fixture's type; conftest.py is pytest's to import
 PAGES = [
     ("/", "Overview", "01-overview"),
     ("/scenarios", "Scenarios", "02-scenarios"),
+    ("/risk", "Risk distribution", "02b-risk"),
     ("/assets", "Assets", "03-assets"),
     ("/plans", "Contingency plans", "04-plans"),
     ("/reports", "Reports", "05-reports"),

@@ -22,6 +22,7 @@ APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.p
 PAGES = [
     "views/overview.py",
     "views/scenarios.py",
+    "views/risk.py",
     "views/assets.py",
     "views/plans.py",
     "views/reports.py",

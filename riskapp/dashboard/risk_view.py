@@ -1,0 +1,386 @@
+"""The tables the Risk distribution page draws, from a Monte Carlo run (no Streamlit).
+
+The page simulates the workspace as `riskapp simulate` does (the same seed gives the same
+figures), with the workspace's `dependencies.csv` if it has one, on the loss basis chosen in
+the sidebar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from riskapp.dashboard.assessment import Assessment
+from riskapp.domain import country_name
+from riskapp.domain.assets import DependencyLink
+from riskapp.engine.cascade import cascade_losses
+from riskapp.engine.montecarlo import (
+    CASCADE_FACTOR,
+    Simulation,
+    SimulationResult,
+    prepare_simulation,
+    run,
+)
+from riskapp.engine.sensitivity import LossModel, loss_model
+from riskapp.format import money, percent
+
+DEFAULT_TRIALS = 5_000
+DEFAULT_SEED = 0
+MIN_TRIALS = 500
+MAX_TRIALS = 200_000
+HISTOGRAM_BINS = 40
+CASCADE_NAME = "Dependency cascade"
+CASCADE_COLOUR = "#8c8c8c"
+TORNADO_ROWS = 15
+SOBOL_SAMPLE_CHOICES = (64, 128, 256, 512, 1024)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def dependency_file(workspace: Path) -> Path:
+    """Where a workspace keeps its dependency shares (next to workspace.yaml)."""
+    from riskapp.io.workspace import manifest_path
+    from riskapp.simulate_cli import DEPENDENCIES
+
+    return manifest_path(workspace).parent / DEPENDENCIES
+
+
+def dependency_links(workspace: Path, a: Assessment) -> tuple[list[DependencyLink], list[str]]:
+    """The workspace's dependency links (none without a file) and the problems of its file
+    (a file with problems gives no links: the page simulates without cascades and says so)."""
+    from riskapp.io.errors import InputError
+    from riskapp.simulate_cli import load_dependencies
+
+    path = dependency_file(workspace)
+    if not path.exists():
+        return [], []
+    try:
+        return load_dependencies(path, a.ws.portfolio), []
+    except InputError as exc:
+        return [], [str(p) for p in exc.problems]
+
+
+@dataclass(frozen=True)
+class RiskRun:
+    """One simulation of the page: the result, its loss model for sensitivity, the links."""
+
+    sim: Simulation
+    result: SimulationResult
+    links: list[DependencyLink]
+    link_problems: list[str]
+
+    @property
+    def trials(self) -> int:
+        return self.result.trials
+
+    def loss_model(self, a: Assessment) -> LossModel:
+        return loss_model(a.ws, self.sim, a.inputs)
+
+
+def simulate(
+    a: Assessment,
+    trials: int,
+    seed: int,
+    links: list[DependencyLink],
+    link_problems: list[str] | None = None,
+) -> RiskRun:
+    """Simulate the assessment's workspace on its loss basis, plans and cascades included."""
+    sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
+    return RiskRun(sim, run(sim, trials, seed), links, list(link_problems or []))
+
+
+# -- headline figures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    help: str
+    note: str | None = None  # a grey line under the value
+
+
+def _amount(value: float, currency: str) -> str:
+    """Money without the currency code (the label carries the unit): 93.6m."""
+    return money(value, currency).replace(f"{currency} ", "")
+
+
+def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, float]:
+    table = result.portfolio_table()
+    row = table[table["key"] == key].iloc[0]
+    return {str(k): float(v) for k, v in row.items() if k not in ("dimension", "key")}
+
+
+def headline(run_: RiskRun, currency: str) -> list[Figure]:
+    """Mean with its standard error, VaR and expected shortfall at 95 and 99 %."""
+    r = run_.result
+    row = portfolio_row(r)
+    years = f"{r.trials:,} simulated years"
+    rel = row["se_mean"] / row["mean"] if row["mean"] > 0 else 0.0
+    out = [
+        Figure(
+            f"Mean ({currency})",
+            _amount(row["mean"], currency),
+            f"Average loss of the {years}, ± its standard error ({percent(rel)} of the mean; "
+            "more years make it smaller). Scenario frequencies, escalation ladders, shock "
+            "ranges and dependency cascades included.",
+            f"± {_amount(row['se_mean'], currency)} standard error",
+        )
+    ]
+    for level in ("95", "99"):
+        out.append(
+            Figure(
+                f"VaR {level} % ({currency})",
+                _amount(row[f"var_{level}"], currency),
+                f"Value at risk: the annual loss exceeded in {100 - int(level)} year(s) out of "
+                f"100 (the {level}th percentile of the {years}), in {currency}.",
+                f"exceeded 1 year in {round(100 / (100 - int(level)))}",
+            )
+        )
+    for level in ("95", "99"):
+        out.append(
+            Figure(
+                f"ES {level} % ({currency})",
+                _amount(row[f"es_{level}"], currency),
+                f"Expected shortfall: the average loss of the worst {100 - int(level)} % of the "
+                f"{years}, how bad the years beyond VaR {level} % are, in {currency}.",
+                f"average of the worst {100 - int(level)} %",
+            )
+        )
+    return out
+
+
+def residual_figures(run_: RiskRun, currency: str) -> list[Figure]:
+    """Gross against residual (every effective plan applied); empty without plans."""
+    r = run_.result
+    if r.model.plans is None:
+        return []
+    gross, res = portfolio_row(r), portfolio_row(r, "residual")
+    out = []
+    for col, label in (("mean", "Mean"), ("var_99", "VaR 99 %"), ("es_99", "ES 99 %")):
+        saved = gross[col] - res[col]
+        out.append(
+            Figure(
+                f"{label} ({currency})",
+                _amount(res[col], currency),
+                f"With every effective contingency plan applied: {money(res[col], currency)} "
+                f"against {money(gross[col], currency)} without.",
+                f"{_amount(saved, currency)} less",
+            )
+        )
+    return out
+
+
+# -- distribution ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Bins of the years with a loss (`bins`: left, right, years, share) and the years with
+    no loss at all, which a histogram of losses would hide in one tall bar at zero."""
+
+    bins: pd.DataFrame
+    zero_years: int
+    trials: int
+
+
+def histogram(loss: np.ndarray, bins: int = HISTOGRAM_BINS) -> Histogram:
+    positive = loss[loss > 0]
+    trials = len(loss)
+    if not len(positive):
+        frame = pd.DataFrame(columns=["left", "right", "years", "share"])
+        return Histogram(frame, trials, trials)
+    top = float(positive.max())
+    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
+    counts, _ = np.histogram(positive, bins=edges)
+    frame = pd.DataFrame(
+        {
+            "left": edges[:-1],
+            "right": edges[1:],
+            "years": counts.astype(int),
+            "share": counts / trials,
+        }
+    )
+    return Histogram(frame, trials - len(positive), trials)
+
+
+def return_periods(trials: int, points: int = 40) -> list[float]:
+    """Return periods from just over 1 year to the trial count, evenly on a log scale."""
+    top = max(2.0, float(trials))
+    return [float(v) for v in np.geomspace(1.05, top, points)]
+
+
+def exceedance(run_: RiskRun, residual: bool = False) -> pd.DataFrame:
+    """The exceedance curve with its 90 % band (see `SimulationResult.exceedance`)."""
+    return run_.result.exceedance(return_periods(run_.trials), residual=residual)
+
+
+# -- tail contributions -----------------------------------------------------------------------
+
+
+def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
+    """Each factor's share of the expected shortfall at 99 % (Euler allocation: they add up to
+    the portfolio's ES), largest first, with its name and colour; cascades are a part of
+    their own."""
+    from riskapp.dashboard.charts.common import factor_colours
+
+    table = run_.result.factor_table()
+    names = {f.id: f.name for f in a.ws.factors.factors}
+    colours = factor_colours(a.ws.factors)
+    total = float(table["tail_es_99"].sum())
+    out = pd.DataFrame(
+        {
+            "factor": table["key"],
+            "name": [
+                names.get(k, CASCADE_NAME if k == CASCADE_FACTOR else k) for k in table["key"]
+            ],
+            "colour": [colours.get(k, CASCADE_COLOUR) for k in table["key"]],
+            "tail_es_99": table["tail_es_99"],
+            "share": table["tail_es_99"] / total if total > 0 else 0.0,
+            "mean": table["mean"],
+        }
+    )
+    return out.sort_values("tail_es_99", ascending=False).reset_index(drop=True)
+
+
+def asset_tail(run_: RiskRun, a: Assessment, n: int = 10) -> pd.DataFrame:
+    """The n assets with the largest share of the expected shortfall at 99 %."""
+    table = run_.result.asset_table()
+    frame = a.ws.portfolio.frame.set_index("id")
+    top = table.nlargest(n, "tail_es_99")
+    total = float(table["tail_es_99"].sum())
+    ids = top["key"].tolist()
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "name": frame.loc[ids, "name"].tolist(),
+            "country": [country_name(c) for c in frame.loc[ids, "country"]],
+            "tail_es_99": top["tail_es_99"].to_numpy(),
+            "share": top["tail_es_99"].to_numpy() / total if total > 0 else 0.0,
+            "mean": top["mean"].to_numpy(),
+        }
+    )
+
+
+# -- sensitivity --------------------------------------------------------------------------------
+
+
+def tornado_rows(table: pd.DataFrame, measure: str, n: int = TORNADO_ROWS) -> pd.DataFrame:
+    """The n inputs with the largest swing in `measure` ('eal' or 'var'); inputs that move
+    nothing are left out."""
+    swing = table[f"{measure}_swing"]
+    moving = table[swing > 1e-9 * max(1.0, float(swing.max()) if len(swing) else 1.0)]
+    return moving.sort_values(f"{measure}_swing", ascending=False, kind="stable").head(n)
+
+
+def sobol_rows(table: pd.DataFrame, floor: float = 0.005) -> pd.DataFrame:
+    """Inputs whose first-order or total index reaches `floor`, largest total index first."""
+    shown = table[np.maximum(table["s1"], table["st"]) >= floor]
+    return shown.sort_values("st", ascending=False, kind="stable")
+
+
+# -- dependencies ---------------------------------------------------------------------------------
+
+
+def dependents(links: list[DependencyLink], a: Assessment) -> list[str]:
+    """Assets that have at least one link with a share, in register order."""
+    with_links = {link.asset_id for link in links if link.share > 0}
+    return [aid for aid in a.ws.portfolio.series("id").tolist() if aid in with_links]
+
+
+def cascade_by_scenario(links: list[DependencyLink], a: Assessment, asset_id: str) -> pd.DataFrame:
+    """One row per scenario: the asset's direct and cascade loss if the scenario occurs (at
+    the shocks' values, as scored), and the cascade's share of its loss."""
+    c = cascade_losses(a.ws, a.result, links)
+    if asset_id not in c.asset_ids:
+        return pd.DataFrame(columns=["scenario_id", "title", "direct", "cascade", "share"])
+    d = c.asset_ids.index(asset_id)
+    titles = {s.id: s.title for s in a.ws.scenarios}
+    share = c.cascade_share()[d]
+    frame = pd.DataFrame(
+        {
+            "scenario_id": c.scenario_ids,
+            "title": [titles.get(s, s) for s in c.scenario_ids],
+            "direct": c.direct_loss[d],
+            "cascade": c.cascade_loss[d],
+            "share": share,
+            "frequency": c.frequencies,
+        }
+    )
+    frame["total"] = frame["direct"] + frame["cascade"]
+    frame = frame[frame["total"] > 0]
+    return frame.sort_values("total", ascending=False).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Nodes (id, name, type, x, y, role) and edges (source provider, target dependent, share,
+    redundancy group) of the dependency graph around one asset: what it depends on, as far
+    up as it goes, and what depends on it directly."""
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+
+
+def dependency_graph(links: list[DependencyLink], a: Assessment, asset_id: str) -> Graph:
+    frame = a.ws.portfolio.frame.set_index("id")
+    by_dependent: dict[str, list[DependencyLink]] = {}
+    by_provider: dict[str, list[DependencyLink]] = {}
+    for link in links:
+        if link.share > 0:
+            by_dependent.setdefault(link.asset_id, []).append(link)
+            by_provider.setdefault(link.depends_on, []).append(link)
+    depth = {asset_id: 0}
+    edges: list[dict[str, object]] = []
+    frontier = [asset_id]
+    while frontier:  # upstream, breadth first: a provider sits left of what depends on it
+        nxt: list[str] = []
+        for node in frontier:
+            for link in by_dependent.get(node, []):
+                edges.append(
+                    {
+                        "source": link.depends_on,
+                        "target": node,
+                        "share": link.share,
+                        "group": link.redundancy_group or "",
+                    }
+                )
+                if link.depends_on not in depth:
+                    depth[link.depends_on] = depth[node] - 1
+                    nxt.append(link.depends_on)
+        frontier = nxt
+    for link in by_provider.get(asset_id, []):  # direct dependents, right of it
+        edges.append(
+            {
+                "source": asset_id,
+                "target": link.asset_id,
+                "share": link.share,
+                "group": link.redundancy_group or "",
+            }
+        )
+        depth.setdefault(link.asset_id, 1)
+    rows = []
+    for level in sorted(set(depth.values())):
+        members = [n for n, d in depth.items() if d == level]
+        for i, node in enumerate(members):
+            rows.append(
+                {
+                    "id": node,
+                    "name": str(frame.loc[node, "name"]),
+                    "type": str(frame.loc[node, "type"]),
+                    "country": country_name(str(frame.loc[node, "country"])),
+                    "x": float(level),
+                    "y": (len(members) - 1) / 2.0 - i,
+                    "role": "asset"
+                    if node == asset_id
+                    else ("provider" if level < 0 else "dependent"),
+                }
+            )
+    return Graph(
+        nodes=pd.DataFrame(rows, columns=["id", "name", "type", "country", "x", "y", "role"]),
+        edges=pd.DataFrame(edges, columns=["source", "target", "share", "group"]),
+    )
