@@ -53,8 +53,19 @@ class KeyFigure:
     help: str
 
 
-def key_figures(a: Assessment) -> list[KeyFigure]:
-    """The headline numbers of the Overview page, formatted, with their definitions."""
+@dataclass(frozen=True)
+class SimulatedVaR:
+    """The 99 % VaR of a Monte Carlo run, and how it was run (for its definition)."""
+
+    value: float
+    trials: int
+    seed: int
+    cascades: bool
+
+
+def key_figures(a: Assessment, var: SimulatedVaR | None = None) -> list[KeyFigure]:
+    """The headline numbers of the Overview page, formatted, with their definitions; with
+    `var`, the simulated 99 % VaR follows the expected annual loss."""
     r = a.result
     losses = r.scenario_loss()
     worst = int(np.argmax(losses)) if len(losses) else 0
@@ -65,7 +76,7 @@ def key_figures(a: Assessment) -> list[KeyFigure]:
     basis = (
         "above today's baseline" if r.basis is LossBasis.INCREMENTAL else "at scenario intensity"
     )
-    return [
+    figures = [
         KeyFigure(
             "Portfolio value",
             a.money(r.total_exposed_value),
@@ -100,6 +111,21 @@ def key_figures(a: Assessment) -> list[KeyFigure]:
             "time (and that are not already in place).",
         ),
     ]
+    if var is not None:
+        figures.insert(
+            2,
+            KeyFigure(
+                "99 % value at risk",
+                a.money(var.value),
+                f"Annual loss exceeded in one year out of 100: the 99th percentile of "
+                f"{var.trials:,} simulated years (seed {var.seed}; {basis}). Unlike the "
+                "1-in-100-year loss it counts years in which several scenarios occur, shock "
+                "ranges"
+                + (" and dependency cascades" if var.cascades else "")
+                + ". The Risk distribution page shows the whole distribution.",
+            ),
+        )
+    return figures
 
 
 def asset_table(a: Assessment) -> pd.DataFrame:

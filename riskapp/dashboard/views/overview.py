@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from riskapp.dashboard import state
+from riskapp.dashboard import risk_view, state
 from riskapp.dashboard.assessment import (
+    Assessment,
+    SimulatedVaR,
     asset_table,
     country_factor_eal,
     country_losses,
@@ -24,9 +28,25 @@ st.caption(
     f"{a.result.basis.value} (change in the sidebar)."
 )
 
-figures = key_figures(a)
-for row in (figures[:3], figures[3:]):
-    for col, fig in zip(st.columns(3), row, strict=True):
+
+@st.cache_resource(show_spinner="Simulating years for the value at risk...", max_entries=8)
+def simulated_var(
+    path: str, signature: tuple[tuple[str, int, int], ...], basis: str, _a: Assessment
+) -> SimulatedVaR:
+    """The Risk distribution page's default run (same trials and seed, so the same VaR)."""
+    del signature, basis  # part of the cache key only
+    links, _ = risk_view.dependency_links(Path(path), _a)
+    run = risk_view.simulate(_a, risk_view.DEFAULT_TRIALS, risk_view.DEFAULT_SEED, links)
+    value = risk_view.portfolio_row(run.result)["var_99"]
+    return SimulatedVaR(value, run.trials, risk_view.DEFAULT_SEED, bool(links))
+
+
+path = state.workspace_path()
+var = simulated_var(str(path), state._signature(path), a.result.basis.value, a)
+figures = key_figures(a, var)
+# money first (value, expected loss next to its 99 % VaR, worst case), then plans
+for row, width in ((figures[:4], 4), (figures[4:], 3)):
+    for col, fig in zip(st.columns(width), row, strict=True):
         col.metric(fig.label, fig.value, help=fig.help, border=True)
 
 assets = asset_table(a)

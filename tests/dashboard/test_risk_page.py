@@ -1,0 +1,175 @@
+"""The Risk distribution page and the Overview's 99 % VaR, driven through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskapp.dashboard import risk_view
+from riskapp.dashboard.assessment import assess
+from riskapp.engine.montecarlo import prepare_simulation, run
+from riskapp.format import money
+from riskapp.simulate_cli import load_dependencies
+from tests.conftest import DEMO, TINY
+
+APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
+PAGE = "views/risk.py"
+CHARTS = {
+    "risk_histogram",
+    "risk_exceedance",
+    "risk_tail_factors",
+    "risk_tail_assets",
+    "risk_tornado",
+    "risk_sobol",
+    "risk_graph",
+    "risk_cascade",
+}
+
+
+def _page(monkeypatch: pytest.MonkeyPatch, workspace: Path = DEMO) -> AppTest:
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(workspace))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def _charts(at: AppTest) -> dict[str, dict[str, Any]]:
+    return {str(el.key): json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.warning])
+
+
+def demo_var_99(trials: int = risk_view.DEFAULT_TRIALS, seed: int = 0) -> float:
+    ws = assess(DEMO).ws
+    links = load_dependencies(DEMO / "dependencies.csv", ws.portfolio)
+    result = run(prepare_simulation(ws, links=links), trials, seed)
+    return float(result.portfolio_table()["var_99"].iloc[0])
+
+
+def test_page_renders_on_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _page(monkeypatch)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Risk distribution"
+    assert "Money in EUR" in at.caption[0].value
+    labels = [label for label, _ in _metrics(at)]
+    assert labels[:5] == [
+        "Mean (EUR)",
+        "VaR 95 % (EUR)",
+        "VaR 99 % (EUR)",
+        "ES 95 % (EUR)",
+        "ES 99 % (EUR)",
+    ]
+    assert labels[5:] == ["Mean (EUR)", "VaR 99 % (EUR)", "ES 99 % (EUR)"]  # with plans
+    var_99 = dict(_metrics(at)[:5])["VaR 99 % (EUR)"]
+    assert f"EUR {var_99}" == money(demo_var_99(), "EUR")
+    assert "88 dependency links" in _texts(at)
+    charts = _charts(at)
+    assert set(charts) == CHARTS
+    for key, spec in charts.items():
+        assert spec["layout"]["xaxis"].get("title", {}).get("text") or key == "risk_graph"
+        for trace in spec["data"]:
+            assert trace.get("hovertemplate") or trace.get("hoverinfo") == "skip", key
+    # the exceedance curve has its band and the curve with plans
+    names = {t.get("name") for t in charts["risk_exceedance"]["data"]}
+    assert {"Without plans", "With plans"} <= names
+
+
+def test_changing_seed_or_years_reruns(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _page(monkeypatch)
+    before = _metrics(at)
+    at.number_input(key="risk_trials").set_value(2_000).run()
+    assert not at.exception
+    assert "Annual loss over 2,000 simulated years" in _texts(at)
+    fewer = _metrics(at)
+    assert fewer[0] != before[0]
+    at.number_input(key="risk_seed").set_value(1).run()
+    assert not at.exception
+    other = _metrics(at)
+    assert other[0] != fewer[0]
+    assert other[2][1] == money(demo_var_99(2_000, seed=1), "EUR").removeprefix("EUR ")
+    # back to the defaults: the cached runs, the same figures as at first
+    at.number_input(key="risk_seed").set_value(0).run()
+    assert _metrics(at) == fewer
+    at.number_input(key="risk_trials").set_value(risk_view.DEFAULT_TRIALS).run()
+    assert _metrics(at) == before
+
+
+def test_tornado_measure_and_cascade_asset(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _page(monkeypatch)
+    spec = _charts(at)["risk_tornado"]
+    assert spec["layout"]["xaxis"]["title"]["text"] == "Expected annual loss (EUR)"
+    at.radio(key="risk_tornado_measure").set_value("var").run()
+    spec = _charts(at)["risk_tornado"]
+    assert spec["layout"]["xaxis"]["title"]["text"] == "VaR 99 % (EUR)"
+    at.selectbox(key="risk_cascade_asset").set_value("PLT-PL-01").run()
+    assert not at.exception
+    graph = _charts(at)["risk_graph"]
+    dashed = [t for t in graph["data"] if t.get("line", {}).get("dash") == "dash"]
+    assert len(dashed) == 4  # two redundancy groups of two links
+    assert "PLT\\-PL\\-01" in _texts(at)  # user text, shown literally
+    sobol = _charts(at)["risk_sobol"]
+    assert {t["name"] for t in sobol["data"]} == {
+        "Alone (first order, S1)",
+        "With interactions (total, ST)",
+    }
+    assert all(t["error_x"]["array"] for t in sobol["data"])
+
+
+def test_workspace_without_or_with_a_broken_dependency_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = _page(monkeypatch, TINY)
+    assert not at.error
+    assert "No asset has a dependency share" in _texts(at)
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    (ws / "dependencies.csv").write_text("asset_id,depends_on,share\nP2,P1,1.5\n")
+    at = _page(monkeypatch, ws)
+    assert "dependencies.csv has 1 problem(s)" in at.warning[0].value
+    assert "row 2 [share]" in at.code[0].value
+    assert len(at.get("plotly_chart")) >= 6  # the page still simulates, without cascades
+
+
+def test_user_text_is_escaped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    assets = (ws / "assets.csv").read_text().replace("Plant Finland", "<b>Plant</b> *FI*")
+    (ws / "assets.csv").write_text(assets)
+    (ws / "dependencies.csv").write_text("asset_id,depends_on,share\nP2,P1,0.5\n")
+    at = _page(monkeypatch, ws)
+    assert "\\<b\\>Plant\\</b\\> \\*FI\\*" in _texts(at)
+    for spec in _charts(at).values():
+        assert "<b>Plant</b>" not in json.dumps(spec)
+
+
+def test_overview_shows_the_99_var_next_to_expected_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(DEMO))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == [
+        "Portfolio value",
+        "Expected annual loss",
+        "99 % value at risk",
+        "Worst-scenario loss",
+    ]
+    assert len(labels) == 7
+    value = next(m.value for m in at.metric if m.label == "99 % value at risk")
+    assert value == money(demo_var_99(), "EUR")
+    # the Risk distribution page's default run shows the same figure
+    at.switch_page(PAGE).run()
+    assert f"EUR {dict(_metrics(at)[:5])['VaR 99 % (EUR)']}" == value
