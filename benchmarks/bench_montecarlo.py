@@ -10,7 +10,11 @@ time is scaled to the full run.
 
     .venv/bin/python benchmarks/bench_montecarlo.py [--assets 10000,1000000] [--trials 10000]
         [--reference-assets 100] [--reference-trials 200] [--seed S] [--workers 2]
-        [--plans] [--cascades N]
+        [--plans] [--cascades N] [--sensitivity] [--sobol-samples N] [--dask N]
+
+`--sensitivity` also times the tornado (every input at both ends of its range, VaR from the
+run's years) and the Sobol indices; `--dask N` times the same run on a Dask LocalCluster of N
+worker processes started here, and checks that it gives the local figures.
 
 Each portfolio size runs in a process of its own (so max RSS is per case). Exits 0 whether or
 not the targets are met (informational); 1 if the engine and the reference disagree.
@@ -41,6 +45,7 @@ from bench_scoring import build_workspace
 from riskapp.domain import ShockOperation, UncertaintyRange, Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.montecarlo import prepare_simulation, run
+from riskapp.engine.sensitivity import loss_model, portfolio_sobol, tornado
 
 TARGETS_S = {10_000: 2.0, 1_000_000: 10.0}  # issue: 10,000 trials on this 2-core machine
 MEMORY_TARGET_MB = 4096.0
@@ -207,6 +212,29 @@ def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
         other, workers_s, _ = timed(lambda: run(sim, args.trials, args.seed, workers=args.workers))
         assert np.array_equal(other.loss, result.loss), "results differ with workers"
     peak = traced_peak_mb(lambda: run(prep(), args.trials, args.seed).summary_table())
+    extra: dict[str, Any] = {}
+    if args.sensitivity:
+        lm = loss_model(ws, sim)
+        t, extra["tornado_s"], _ = timed(lambda: tornado(lm, args.seed, args.trials))
+        extra["tornado_inputs"] = len(t.table)
+        sob, extra["sobol_s"], _ = timed(lambda: portfolio_sobol(lm, args.sobol_samples))
+        extra["sobol_evaluations"] = sob.evaluations
+    if args.dask:
+        from distributed import Client, LocalCluster
+
+        from riskapp.engine.distributed import run_distributed
+
+        with (
+            LocalCluster(
+                n_workers=args.dask, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            run_distributed(sim, min(args.trials, 1_000), args.seed, client)  # warm the workers
+            other, extra["dask_s"], _ = timed(
+                lambda: run_distributed(sim, args.trials, args.seed, client)
+            )
+        assert np.array_equal(other.loss, result.loss), "results differ on the Dask cluster"
 
     # reference on a subset of assets and trials, same draws
     rng = np.random.default_rng(args.seed + 1)
@@ -252,6 +280,7 @@ def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
         "se_mean": float(gross["se_mean"]),
         "es_99": float(gross["es_99"]),
         "eal": sim.eal,
+        **extra,
     }
 
 
@@ -311,6 +340,30 @@ def report(args: argparse.Namespace, cases: list[dict[str, Any]]) -> int:
                 f"{c['mean']:,.0f} / {c['se_mean']:,.0f} / {c['es_99']:,.0f}",
             ),
             ("deterministic EAL (shock values)", f"{c['eal']:,.0f}"),
+            *(
+                [
+                    (
+                        "tornado (inputs at both ends, VaR too)",
+                        f"{c['tornado_s']:.2f} s for {c['tornado_inputs']} inputs",
+                    ),
+                    (
+                        "Sobol indices of the EAL (SALib)",
+                        f"{c['sobol_s']:.2f} s for {c['sobol_evaluations']:,} evaluations",
+                    ),
+                ]
+                if "tornado_s" in c
+                else []
+            ),
+            *(
+                [
+                    (
+                        f"run on a Dask LocalCluster ({args.dask} workers)",
+                        f"{c['dask_s']:.3f} s (identical figures)",
+                    )
+                ]
+                if "dask_s" in c
+                else []
+            ),
         ]:
             print(f"  {label:<46}{value}")
         if target is not None:
@@ -338,6 +391,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cascades", type=int, default=0, help="give N assets dependency shares (default 0)"
     )
+    parser.add_argument("--sensitivity", action="store_true", help="time tornado and Sobol")
+    parser.add_argument("--sobol-samples", type=int, default=256, help="Sobol base points")
+    parser.add_argument("--dask", type=int, default=0, help="time a run on N Dask workers")
     parser.add_argument("--case", type=int, help=argparse.SUPPRESS)  # internal: one size
     return parser.parse_args(argv)
 

@@ -148,7 +148,7 @@ def headline(run_: RiskRun, currency: str) -> list[Figure]:
                 _amount(row[f"es_{level}"], currency),
                 f"Expected shortfall: the average loss of the worst {100 - int(level)} % of the "
                 f"{years}, how bad the years beyond VaR {level} % are, in {currency}.",
-                f"average of the worst {100 - int(level)} %",
+                f"average of worst {100 - int(level)} %",
             )
         )
     return out
