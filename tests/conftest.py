@@ -20,3 +20,12 @@ def tiny() -> Workspace:
 @pytest.fixture(scope="session")
 def demo() -> Workspace:
     return load_workspace(DEMO)
+
+
+@pytest.fixture(autouse=True)
+def _own_database(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test gets its own embedded team database (seeded from its workspace on first use),
+    never the user's ~/.riskapp."""
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path_factory.mktemp("riskapp-data")))

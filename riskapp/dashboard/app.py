@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import streamlit as st
 
-from riskapp.dashboard import state
+from riskapp.dashboard import state, store_view
+from riskapp.io import InputError
 
 HERE = Path(__file__).resolve().parent / "views"
 
@@ -22,9 +24,16 @@ pages = [
     st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
     st.Page(HERE / "reports.py", title="Reports", icon=":material/description:"),
+    st.Page(HERE / "register.py", title="Register", icon=":material/edit_note:"),
+    st.Page(HERE / "history.py", title="History", icon=":material/history:"),
+    st.Page(HERE / "audit.py", title="Audit trail", icon=":material/policy:"),
     st.Page(HERE / "baseline.py", title="Baseline data", icon=":material/database:"),
     st.Page(HERE / "methodology.py", title="Methodology", icon=":material/functions:"),
 ]
 navigation = st.navigation(pages)
+# a workspace whose files have problems cannot open its database; the page lists the problems
+# (state.assessment) and shows no data
+with contextlib.suppress(InputError):
+    store_view.login_gate()
 state.sidebar()
 navigation.run()

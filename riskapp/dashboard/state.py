@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from riskapp.dashboard import store_view
 from riskapp.dashboard.assessment import Assessment, assess
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
@@ -66,7 +67,8 @@ def assessment() -> Assessment:
     """The current assessment; shows the input problems and stops the page if there are any."""
     path = workspace_path()
     try:
-        return _assess(str(path), _signature(path), basis().value)
+        # the files plus the register and plans kept in the team database
+        return store_view.store_assessment(basis(), _signature(path))
     except InputError as exc:
         st.error(
             f"The workspace at {path} has {len(exc.problems)} problem(s). Fix them and reload "
@@ -95,4 +97,3 @@ def sidebar() -> None:
             help="Absolute: the loss at the scenario's intensities. Incremental: only the loss "
             "the scenario adds to today's baseline conditions.",
         )
-        st.caption("Local demo: no login is configured.")

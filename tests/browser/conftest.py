@@ -93,7 +93,7 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_url(chromium_ready: None) -> Iterator[str]:
+def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real `streamlit run` of the dashboard on the demo workspace."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -101,6 +101,8 @@ def app_url(chromium_ready: None) -> Iterator[str]:
     env = {
         **os.environ,
         "RISKAPP_WORKSPACE": str(ROOT / "demo"),
+        # a team database of its own, seeded from the demo, never the user's ~/.riskapp
+        "RISKAPP_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")),
         "PYTHONUNBUFFERED": "1",
     }
     cmd = [

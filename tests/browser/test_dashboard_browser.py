@@ -26,6 +26,9 @@ PAGES = [
     ("/assets", "Assets", "03-assets"),
     ("/plans", "Contingency plans", "04-plans"),
     ("/reports", "Reports", "05-reports"),
+    ("/register", "Register", "05b-register"),
+    ("/history", "History", "05c-history"),
+    ("/audit", "Audit trail", "05d-audit"),
     ("/baseline", "Baseline data", "06-baseline"),
     ("/methodology", "Methodology", "07-methodology"),
 ]

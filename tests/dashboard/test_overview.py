@@ -26,6 +26,9 @@ PAGES = [
     "views/assets.py",
     "views/plans.py",
     "views/reports.py",
+    "views/register.py",
+    "views/history.py",
+    "views/audit.py",
     "views/baseline.py",
     "views/methodology.py",
 ]
