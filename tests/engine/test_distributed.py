@@ -23,8 +23,6 @@ from riskapp.engine.montecarlo import ChunkResult, prepare_simulation, run
 from riskapp.simulate_cli import simulate as simulate_command
 from tests.conftest import TINY
 
-pytest.importorskip("distributed")
-
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[tuple[object, object]]:
