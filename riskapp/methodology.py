@@ -24,7 +24,17 @@ from riskapp.domain import (
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.scenarios import EscalationStep
 from riskapp.domain.workspace import WorkspaceSettings
-from riskapp.engine import aggregate, cascade, exceedance, montecarlo, plans, sampling, scoring
+from riskapp.engine import (
+    aggregate,
+    cascade,
+    distributed,
+    exceedance,
+    montecarlo,
+    plans,
+    sampling,
+    scoring,
+    sensitivity,
+)
 from riskapp.engine.damage import combine, incremental
 from riskapp.engine.intensity import ordered_shocks
 
@@ -62,6 +72,16 @@ SECTIONS: list[tuple[str, list[object]]] = [
         ],
     ),
     ("Dependency cascades", [cascade, DependencyLink]),
+    (
+        "Sensitivity: tornado and Sobol indices",
+        [
+            sensitivity,
+            sensitivity.probabilities,
+            sensitivity.coupled_uniforms,
+            sensitivity.sobol_indices,
+        ],
+    ),
+    ("Monte Carlo on a Dask cluster", [distributed]),
     (
         "Baseline intensities from public indicators (riskapp baseline build)",
         [

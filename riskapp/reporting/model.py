@@ -1232,6 +1232,9 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
     out: dict[str, ReportFigure] = {}
 
     def add(name: str, title: str, caption: str, fig: go.Figure, **config: object) -> None:
+        # a report looks the same whatever plotly template the process has set as default
+        # (Streamlit sets its own when imported): pin plotly's own
+        fig.update_layout(template="plotly")
         height = int(fig.layout.height or 420)
         out[name] = ReportFigure(name, title, caption, fig, height, dict(config))
 
