@@ -301,6 +301,8 @@ def serve(
     root = Path(__file__).resolve().parent.parent
     app_file = Path(__file__).resolve().parent / "dashboard" / "app.py"
     env = {**os.environ, "RISKAPP_WORKSPACE": str(workspace.resolve())}
+    # always headless: otherwise Streamlit's first run asks for an e-mail address on the
+    # terminal and, with no terminal (CI, a service), stops; the browser is opened here instead
     cmd = [
         sys.executable,
         "-m",
@@ -310,10 +312,35 @@ def serve(
         "--server.port",
         str(port),
         "--server.headless",
-        "false" if open_browser else "true",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
-    out.print(f"riskapp dashboard on http://localhost:{port} (Ctrl+C to stop)", highlight=False)
+    url = f"http://localhost:{port}"
+    out.print(f"riskapp dashboard on {url} (Ctrl+C to stop)", highlight=False)
+    if open_browser:
+        _open_when_ready(url)
     raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
+
+
+def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
+    """Open a browser tab once the server answers (does nothing where no browser exists)."""
+    import threading
+    import time
+    import urllib.request
+    import webbrowser
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    webbrowser.open(url)
+                    return
+            except OSError:
+                time.sleep(0.5)
+
+    threading.Thread(target=wait_and_open, daemon=True).start()
 
 
 @app.command()
@@ -326,3 +353,7 @@ def methodology() -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+if __name__ == "__main__":  # `python -m riskapp.cli`, as tests start it
+    main()

@@ -132,3 +132,41 @@ def test_methodology_covers_every_key_figure() -> None:
         "group shocks first",
     ):
         assert term in text, term
+
+
+def test_serve_starts_the_dashboard_without_a_terminal(tmp_path: Path) -> None:
+    """`riskapp serve` (what `make run` calls) must come up with no terminal attached: a
+    non-headless first run of Streamlit would stop at its e-mail prompt."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RISKAPP_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskapp.cli", "serve", str(TINY), "--port", str(port), "--no-open"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        healthy = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    healthy = True
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert healthy, f"no dashboard on port {port}; exit code {proc.poll()}"
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait(timeout=10)
