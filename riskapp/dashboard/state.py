@@ -1,8 +1,9 @@
 """Loading and caching for the dashboard.
 
-The workspace is read once per change of its files (the cache key includes every file's
-modification time and size); scores and plan evaluations are cached per workspace and loss
-basis. What-if rescoring is not cached: the engine rescoring a scenario takes milliseconds.
+The assessment (the workspace's files plus the register and plans kept in the team database) is
+computed once per change of the files (the cache key includes every file's modification time and
+size) or of the database (its revision), per loss basis. What-if rescoring is not cached: the
+engine rescoring a scenario takes milliseconds.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from riskapp.dashboard import store_view
-from riskapp.dashboard.assessment import Assessment, assess
+from riskapp.dashboard.assessment import Assessment
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
 from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path
@@ -42,12 +43,6 @@ def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
                 stat = f.stat()
                 out.append((str(f), stat.st_mtime_ns, stat.st_size))
     return tuple(out)
-
-
-@st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)
-def _assess(path: str, signature: tuple[tuple[str, int, int], ...], basis: str) -> Assessment:
-    del signature  # part of the cache key only
-    return assess(path, LossBasis(basis))
 
 
 def basis() -> LossBasis:
