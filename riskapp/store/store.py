@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, text, update
 
-from riskapp.domain import Asset, Plan, PlanBook, Workspace
+from riskapp.domain import Asset, Plan, PlanBook, Scenario, Workspace
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.settings import Settings, get_settings
 from riskapp.store import schema as t
@@ -1002,6 +1002,22 @@ class Store:
             query = query.limit(limit)
         with self._read() as conn:
             return [_audit_entry(r) for r in conn.execute(query)]
+
+    def save_scenario(
+        self,
+        path: str | Path,
+        scenario_data: Mapping[str, Any],
+        expected_version: str,
+        actor: Actor,
+        note: str = "",
+    ) -> Scenario:
+        """Replace a scenario file (role-checked, validated, conflict-checked, audited): see
+        `riskapp.store.scenarios.save_scenario`. Returns the saved Scenario."""
+        from riskapp.store.scenarios import save_scenario
+
+        return save_scenario(
+            self, actor, path, dict(scenario_data), expected_version=expected_version, note=note
+        )
 
     def revision(self) -> int:
         """A number that grows with every change (the newest audit entry): a cache key."""

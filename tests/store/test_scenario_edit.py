@@ -1,0 +1,163 @@
+"""Editing a scenario file through the store (SQLite and PostgreSQL): role, validation against
+the workspace, conflicts, atomic write and audit."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from riskapp.io import InputError, load_workspace
+from riskapp.store import AccessDenied, ConflictError, Role, Store
+from riskapp.store.scenarios import read_scenario_file
+from tests.store.conftest import ADMIN, ANALYST, SYSTEM, TINY, VIEWER, OpenStore
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    dest = tmp_path / "ws"
+    shutil.copytree(TINY, dest)
+    return dest
+
+
+@pytest.fixture
+def ws_store(open_store: OpenStore, workspace: Path) -> Store:
+    store = open_store(files=workspace)
+    store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
+    store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
+    store.add_user("carol", "carol-password", Role.VIEWER, SYSTEM)
+    return store
+
+
+def _s1(workspace: Path) -> tuple[Path, dict[str, Any], str]:
+    path = workspace / "scenarios" / "s1.yaml"
+    scenario, version = read_scenario_file(path)
+    return path, scenario.model_dump(mode="json"), version
+
+
+def test_viewer_is_refused(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    before = path.read_text()
+    data["frequency"] = 0.2
+    with pytest.raises(PermissionError):
+        ws_store.save_scenario(path, data, version, VIEWER)
+    with pytest.raises(AccessDenied):
+        ws_store.save_scenario(path, data, version, VIEWER)
+    assert path.read_text() == before
+    assert ws_store.audit(entity="scenario") == []
+
+
+def test_analyst_saves_and_the_workspace_reloads(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    data["frequency"] = 0.2
+    data["title"] = "Northern escalation — revised"
+    data["shocks"][1]["value"] = 5
+    saved = ws_store.save_scenario(path, data, version, ANALYST)
+    assert saved.frequency == 0.2
+    ws = load_workspace(workspace)
+    s1 = next(s for s in ws.scenarios if s.id == "s1")
+    assert s1.frequency == 0.2
+    assert s1.title == "Northern escalation — revised"
+    assert s1.shocks[1].value == 5
+    assert s1.shocks[0].range is not None and s1.shocks[0].range.high == 8
+    assert "—" in path.read_text(encoding="utf-8")  # allow_unicode
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    # the store's own workspace (files plus register) sees it too
+    assert next(s for s in ws_store.workspace().scenarios if s.id == "s1").frequency == 0.2
+
+
+def test_admin_may_save(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    data["warning_time_days"] = 60
+    assert ws_store.save_scenario(path, data, version, ADMIN).warning_time_days == 60
+
+
+def test_invalid_frequency_is_refused_and_file_untouched(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    before = path.read_text()
+    data["frequency"] = 2
+    with pytest.raises(InputError) as exc:
+        ws_store.save_scenario(path, data, version, ANALYST)
+    assert any(p.field == "frequency" for p in exc.value.problems)
+    assert path.read_text() == before
+    assert ws_store.audit(entity="scenario") == []
+
+
+def test_unknown_factor_is_refused_with_a_problem_naming_it(
+    ws_store: Store, workspace: Path
+) -> None:
+    path, data, version = _s1(workspace)
+    before = path.read_text()
+    data["shocks"].append({"target": "DEU", "factor": "gamma_ray", "op": "add", "value": 1})
+    with pytest.raises(InputError) as exc:
+        ws_store.save_scenario(path, data, version, ANALYST)
+    assert any("gamma_ray" in p.message for p in exc.value.problems), exc.value.problems
+    assert path.read_text() == before
+
+
+def test_file_changed_after_read_is_a_conflict(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    other = path.read_text().replace("frequency: 0.1", "frequency: 0.15")
+    path.write_text(other)  # someone edits the file (or a git pull) meanwhile
+    data["frequency"] = 0.3
+    with pytest.raises(ConflictError) as exc:
+        ws_store.save_scenario(path, data, version, ANALYST)
+    assert exc.value.conflicts[0].entity_id == "s1"
+    assert path.read_text() == other
+    assert ws_store.audit(entity="scenario") == []
+
+
+def test_audit_records_old_and_new(ws_store: Store, workspace: Path) -> None:
+    path, data, version = _s1(workspace)
+    data["frequency"] = 0.2
+    data["narrative"] = "New narrative."
+    data["shocks"] = data["shocks"][:1]
+    ws_store.save_scenario(path, data, version, ANALYST)
+    entries = {e.field: e for e in ws_store.audit(entity="scenario", entity_id="s1")}
+    assert set(entries) == {"frequency", "narrative", "shocks"}
+    assert (entries["frequency"].old, entries["frequency"].new) == (0.1, 0.2)
+    assert entries["narrative"].new == "New narrative."
+    assert entries["shocks"].old == ["FIN beta set 6 (5/6/8)", "north alpha add 4"]
+    assert entries["shocks"].new == ["FIN beta set 6 (5/6/8)"]
+    assert all(e.actor == ANALYST.label and e.action == "update" for e in entries.values())
+    # the next save starts from the new version; the old one is now stale
+    _, data2, version2 = _s1(workspace)
+    assert version2 != version
+    data2["horizon_years"] = 3
+    ws_store.save_scenario(path, data2, version2, ANALYST)
+    with pytest.raises(ConflictError):
+        ws_store.save_scenario(path, data, version, ANALYST)
+
+
+def test_path_outside_the_scenario_folder_is_refused(ws_store: Store, workspace: Path) -> None:
+    _, data, version = _s1(workspace)
+    with pytest.raises(ValueError):
+        ws_store.save_scenario(workspace / "factors.yaml", data, version, ADMIN)
+
+
+def test_editor_page_saves_a_scenario(
+    db_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RISKAPP_DATABASE_URL", db_url)
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(workspace))
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    views = Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "views"
+    at = AppTest.from_file(str(views / "scenario_editor.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.selectbox(key="sced_pick").select("s1")
+    at.run()
+    freq = next(n for n in at.number_input if n.key and n.key.endswith("_frequency"))
+    freq.set_value(0.25)
+    next(b for b in at.button if b.key and b.key.endswith("_save")).click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    s1 = next(s for s in load_workspace(workspace).scenarios if s.id == "s1")
+    assert s1.frequency == 0.25
+    assert s1.shocks[0].range is not None
