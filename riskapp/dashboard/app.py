@@ -25,6 +25,7 @@ pages = [
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
     st.Page(HERE / "reports.py", title="Reports", icon=":material/description:"),
     st.Page(HERE / "register.py", title="Register", icon=":material/edit_note:"),
+    st.Page(HERE / "scenario_editor.py", title="Edit scenario", icon=":material/edit_document:"),
     st.Page(HERE / "history.py", title="History", icon=":material/history:"),
     st.Page(HERE / "audit.py", title="Audit trail", icon=":material/policy:"),
     st.Page(HERE / "baseline.py", title="Baseline data", icon=":material/database:"),

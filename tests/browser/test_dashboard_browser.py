@@ -27,6 +27,7 @@ PAGES = [
     ("/plans", "Contingency plans", "04-plans"),
     ("/reports", "Reports", "05-reports"),
     ("/register", "Register", "05b-register"),
+    ("/scenario_editor", "Edit scenario", "05b2-scenario-editor"),
     ("/history", "History", "05c-history"),
     ("/audit", "Audit trail", "05d-audit"),
     ("/baseline", "Baseline data", "06-baseline"),

@@ -27,6 +27,7 @@ PAGES = [
     "views/plans.py",
     "views/reports.py",
     "views/register.py",
+    "views/scenario_editor.py",
     "views/history.py",
     "views/audit.py",
     "views/baseline.py",
