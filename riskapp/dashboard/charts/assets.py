@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import textwrap
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import factor_colours, layout, money_text
+from riskapp.dashboard.charts.common import esc_text, factor_colours, layout, money_text
 from riskapp.dashboard.tables import money_unit
 from riskapp.domain import FactorCatalogue
 
@@ -17,13 +16,10 @@ from riskapp.domain import FactorCatalogue
 SIDE_LEGEND = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
 
 
-def esc(text: object) -> str:
-    """User text for a plotly label: plotly reads <b>, <br>, <a href> in labels as markup."""
-    return html.escape(str(text), quote=False)
-
-
 def _wrap(text: str, width: int = 36) -> str:
-    return "<br>".join(esc(line) for line in textwrap.wrap(text, width, break_long_words=False))
+    return "<br>".join(
+        esc_text(line) for line in textwrap.wrap(text, width, break_long_words=False)
+    )
 
 
 def factor_loss_bars(
@@ -53,7 +49,7 @@ def factor_loss_bars(
                 y=[_wrap(titles[s]) for s in order],
                 x=loss / divisor,
                 orientation="h",
-                name=esc(part["factor_name"].iloc[0]),
+                name=esc_text(part["factor_name"].iloc[0]),
                 marker={"color": colours.get(str(fid), "#888888")},
                 customdata=np.column_stack(
                     [
@@ -94,8 +90,8 @@ def curve_chart(curves: pd.DataFrame, marks: pd.DataFrame, factors: FactorCatalo
     fig = go.Figure()
     for fid, pts in curves.groupby("factor_id", sort=False):
         colour = colours.get(str(fid), "#888888")
-        name = esc(pts["factor_name"].iloc[0])
-        source = esc(pts["source"].iloc[0])
+        name = esc_text(pts["factor_name"].iloc[0])
+        source = esc_text(pts["source"].iloc[0])
         fig.add_trace(
             go.Scatter(
                 x=pts["intensity"],
@@ -111,7 +107,7 @@ def curve_chart(curves: pd.DataFrame, marks: pd.DataFrame, factors: FactorCatalo
         here = marks[marks["factor_id"] == fid]
         if here.empty:
             continue
-        labels = ["<br>".join(esc(t) for t in scen) for scen in here["scenarios"]]
+        labels = ["<br>".join(esc_text(t) for t in scen) for scen in here["scenarios"]]
         fig.add_trace(
             go.Scatter(
                 x=here["intensity"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,9 +40,47 @@ def factor_colours(factors: FactorCatalogue) -> dict[str, str]:
     return out
 
 
+def esc_text(text: object) -> str:
+    """User text for a plotly label or hover: plotly reads a subset of HTML tags in them."""
+    return html.escape(str(text), quote=False)
+
+
 def esc(values: Iterable[object]) -> list[str]:
-    """User text for plotly labels and hovers: plotly reads a subset of HTML tags in them."""
-    return [html.escape(str(v)) for v in values]
+    """`esc_text` of each value."""
+    return [esc_text(v) for v in values]
+
+
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values covering lo..hi (lo may be negative)."""
+    span = hi - lo
+    if span <= 0 or not math.isfinite(span):
+        return [lo]
+    raw = span / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(lo / step) * step
+    return [first + step * i for i in range(math.ceil((hi - first) / step) + 1)]
+
+
+def money_axis(
+    fig: go.Figure,
+    lo: float,
+    hi: float,
+    currency: str,
+    axis: str,
+    count: int = 5,
+    **extra: object,
+) -> None:
+    """Money ticks written as the rest of the dashboard writes money (12.3m for EUR 12.3m)."""
+    from riskapp.format import money
+
+    ticks = nice_ticks(lo, hi, count)
+    labels = [money(t, currency).removeprefix(f"{currency} ") for t in ticks]
+    update = {"tickvals": ticks, "ticktext": labels, **extra}
+    if axis == "x":
+        fig.update_xaxes(**update)
+    else:
+        fig.update_yaxes(**update)
 
 
 def money_text(values: Iterable[float], currency: str) -> list[str]:

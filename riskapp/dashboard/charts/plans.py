@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.assets import esc
-from riskapp.dashboard.charts.common import layout, money_text
+from riskapp.dashboard.charts.common import esc_text, layout, money_text
 from riskapp.dashboard.tables import (
     BAR_STATES,
     EFFECTIVE,
@@ -44,7 +43,7 @@ GRID = "#e5e5e5"
 def wrap(text: str, width: int = 22) -> str:
     """Escaped user text broken into lines for a category axis."""
     return "<br>".join(
-        esc(line) for line in textwrap.wrap(text, width, break_long_words=False) or [""]
+        esc_text(line) for line in textwrap.wrap(text, width, break_long_words=False) or [""]
     )
 
 
@@ -74,7 +73,7 @@ def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figur
     ).reshape(n_s, n_p)
     hover = np.array(
         [
-            f"<b>{esc(row['plan_title'])}</b><br>in {esc(row['scenario_title'])}<br>"
+            f"<b>{esc_text(row['plan_title'])}</b><br>in {esc_text(row['scenario_title'])}<br>"
             f"State: {row['state']}<br>"
             + (
                 "Plan in place (ready/active): no lead time"
@@ -164,11 +163,11 @@ def action_gantt(timeline: pd.DataFrame, warning_days: float, currency: str) -> 
     for pid, part in timeline.groupby("plan_id", sort=False):
         headers.append(len(keys))
         keys.append(f"plan:{pid}")
-        ticks.append(f"<b>{esc(short(str(part['plan_title'].iloc[0]), 52))}</b>")
+        ticks.append(f"<b>{esc_text(short(str(part['plan_title'].iloc[0]), 52))}</b>")
         for i, (idx, action) in enumerate(part["action"].items()):
             key_of[idx] = f"action:{pid}:{i}"
             keys.append(key_of[idx])
-            ticks.append(esc(short(str(action), 52)))
+            ticks.append(esc_text(short(str(action), 52)))
     fig = go.Figure()
     for state in BAR_STATES:
         part = timeline[timeline["bar_state"] == state]
@@ -176,9 +175,9 @@ def action_gantt(timeline: pd.DataFrame, warning_days: float, currency: str) -> 
             continue
         custom = np.column_stack(
             [
-                np.asarray([esc(t) for t in part["plan_title"]], dtype=object),
-                np.asarray([esc(t) for t in part["action"]], dtype=object),
-                np.asarray([esc(t) for t in part["owner"]], dtype=object),
+                np.asarray([esc_text(t) for t in part["plan_title"]], dtype=object),
+                np.asarray([esc_text(t) for t in part["action"]], dtype=object),
+                np.asarray([esc_text(t) for t in part["owner"]], dtype=object),
                 np.asarray(money_text(part["one_off_cost"], currency), dtype=object),
                 np.asarray(money_text(part["annual_cost"], currency), dtype=object),
                 np.asarray(
@@ -308,8 +307,8 @@ def cost_benefit(plans: pd.DataFrame, currency: str, horizon_years: int) -> go.F
         part = plans[plans["status"] == status]
         custom = np.column_stack(
             [
-                np.asarray([esc(t) for t in part["title"]], dtype=object),
-                np.asarray([esc(t) for t in part["owner"]], dtype=object),
+                np.asarray([esc_text(t) for t in part["title"]], dtype=object),
+                np.asarray([esc_text(t) for t in part["owner"]], dtype=object),
                 np.asarray(money_text(part["cost_npv"], currency), dtype=object),
                 np.asarray(money_text(part["averted_npv"], currency), dtype=object),
                 np.asarray(part["bcr_label"], dtype=object),

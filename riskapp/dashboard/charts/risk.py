@@ -3,14 +3,11 @@ tornado, Sobol indices, an asset's dependency graph and the cascade's share of i
 
 from __future__ import annotations
 
-import html
-import math
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import layout, money_text
+from riskapp.dashboard.charts.common import esc_text, layout, money_axis, money_text
 from riskapp.dashboard.risk_view import Graph, Histogram
 from riskapp.format import money
 
@@ -22,11 +19,6 @@ GREY = "#8c8c8c"
 GRID = "#e5e5e5"
 S1_COLOUR = "#0072B2"
 ST_COLOUR = "#E69F00"
-
-
-def _esc(text: object) -> str:
-    """User text inside plotly labels: shown literally, never as plotly's HTML subset."""
-    return html.escape(str(text), quote=False)
 
 
 def _short(text: str, width: int = 52) -> str:
@@ -45,31 +37,7 @@ def _wrap(text: str, width: int = 46, lines: int = 2) -> str:
     out.append(line)
     if len(out) > lines:
         out = [*out[: lines - 1], _short(" ".join(out[lines - 1 :]), width)]
-    return "<br>".join(_esc(part) for part in out)
-
-
-def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering lo..hi (lo may be negative)."""
-    span = hi - lo
-    if span <= 0 or not math.isfinite(span):
-        return [lo]
-    raw = span / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(lo / step) * step
-    return [first + step * i for i in range(math.ceil((hi - first) / step) + 1)]
-
-
-def _money_axis(
-    fig: go.Figure, lo: float, hi: float, currency: str, axis: str, count: int = 5
-) -> None:
-    ticks = _ticks(lo, hi, count)
-    labels = [money(t, currency).removeprefix(f"{currency} ") for t in ticks]
-    update = {"tickvals": ticks, "ticktext": labels, "gridcolor": GRID}
-    if axis == "x":
-        fig.update_xaxes(**update)
-    else:
-        fig.update_yaxes(**update)
+    return "<br>".join(esc_text(part) for part in out)
 
 
 def _custom(*columns: object) -> np.ndarray:
@@ -120,7 +88,7 @@ def histogram_chart(h: Histogram, markers: dict[str, float], currency: str) -> g
             )
         )
     right = max([float(b["right"].max()) if len(b) else 1.0, *markers.values()])
-    _money_axis(fig, 0.0, right, currency, "x")
+    money_axis(fig, 0.0, right, currency, "x", gridcolor=GRID)
     fig.update_xaxes(title=f"Annual loss ({currency})", range=[0, right * 1.03])
     fig.update_yaxes(type="log", title="Simulated years (log scale)", gridcolor=GRID, dtick=1)
     fig.update_layout(bargap=0.02, showlegend=True)
@@ -180,7 +148,7 @@ def exceedance_chart(
             )
         )
     top = float(gross["upper"].max()) if len(gross) else 1.0
-    _money_axis(fig, 0.0, top, currency, "y")
+    money_axis(fig, 0.0, top, currency, "y", gridcolor=GRID)
     fig.update_yaxes(title=f"Annual loss ({currency})", rangemode="tozero")
     hi = float(gross["return_period_years"].max()) if len(gross) else 10.0
     steps = (2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000)
@@ -201,7 +169,7 @@ def exceedance_chart(
 
 def factor_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
     """Each factor's part of the expected shortfall at 99 %, in its own colour."""
-    labels = [_esc(n) for n in table["name"]]
+    labels = [esc_text(n) for n in table["name"]]
     fig = go.Figure(
         go.Bar(
             y=labels,
@@ -221,7 +189,7 @@ def factor_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
         )
     )
     top = float(table["tail_es_99"].max()) if len(table) else 1.0
-    _money_axis(fig, 0.0, top, currency, "x", count=3)
+    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
     fig.update_xaxes(title=f"Part of the ES 99 % ({currency})", range=[0, top * 1.15], tickangle=0)
     fig.update_yaxes(autorange="reversed", automargin=True)
     return layout(fig, height=max(260, 80 + 30 * len(table)))
@@ -230,7 +198,8 @@ def factor_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
 def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
     """The assets with the largest part of the expected shortfall at 99 %."""
     labels = [
-        _esc(f"{i} {_short(str(n), 30)}") for i, n in zip(table["id"], table["name"], strict=True)
+        esc_text(f"{i} {_short(str(n), 30)}")
+        for i, n in zip(table["id"], table["name"], strict=True)
     ]
     fig = go.Figure(
         go.Bar(
@@ -242,8 +211,8 @@ def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
             textposition="outside",
             cliponaxis=False,
             customdata=_custom(
-                [_esc(n) for n in table["name"]],
-                [_esc(c) for c in table["country"]],
+                [esc_text(n) for n in table["name"]],
+                [esc_text(c) for c in table["country"]],
                 money_text(table["tail_es_99"], currency),
                 [f"{s:.1%}" for s in table["share"]],
                 money_text(table["mean"], currency),
@@ -254,7 +223,7 @@ def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
         )
     )
     top = float(table["tail_es_99"].max()) if len(table) else 1.0
-    _money_axis(fig, 0.0, top, currency, "x", count=3)
+    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
     fig.update_xaxes(title=f"Part of the ES 99 % ({currency})", range=[0, top * 1.15], tickangle=0)
     fig.update_yaxes(autorange="reversed", automargin=True)
     return layout(fig, height=max(260, 80 + 30 * len(table)))
@@ -268,16 +237,16 @@ def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str
     at the low end (light) and at the high end (dark) of the input's range."""
     what = "Expected annual loss" if measure == "eal" else "VaR 99 %"
     labels = [_wrap(str(t)) for t in rows["label"]]
-    full = [_esc(t) for t in rows["label"]]
-    ranges = [_esc(t) for t in rows["range"]]
+    full = [esc_text(t) for t in rows["label"]]
+    ranges = [esc_text(t) for t in rows["range"]]
     fig = go.Figure()
     for end, colour, name in (("low", LOW, "Low end of the range"), ("high", HIGH, "High end")):
         values = rows[f"{measure}_{end}"].to_numpy(dtype=float)
         change = values - centre
         setting = [
-            _esc(f"{v:g}")
+            esc_text(f"{v:g}")
             if k == "shock"
-            else _esc(f"x{v:g}" if k == "frequency" else f"{v:+g} points")
+            else esc_text(f"x{v:g}" if k == "frequency" else f"{v:+g} points")
             for k, v in zip(rows["kind"], rows[end], strict=True)
         ]
         fig.add_trace(
@@ -312,7 +281,7 @@ def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str
     )
     pad = (hi - lo) * 0.05 or max(1.0, abs(centre) * 0.05)
     fig.add_vline(x=centre, line={"color": "#333", "width": 1})
-    _money_axis(fig, lo, hi, currency, "x")
+    money_axis(fig, lo, hi, currency, "x", gridcolor=GRID)
     fig.update_xaxes(title=f"{what} ({currency})", range=[lo - pad, hi + pad])
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="overlay", bargap=0.3)
@@ -323,7 +292,7 @@ def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str
 def sobol_chart(table: pd.DataFrame) -> go.Figure:
     """First-order (S1) and total (ST) Sobol indices with their confidence intervals."""
     labels = [_wrap(str(t)) for t in table["label"]]
-    full = [_esc(t) for t in table["label"]]
+    full = [esc_text(t) for t in table["label"]]
     fig = go.Figure()
     for col, colour, name in (
         ("s1", S1_COLOUR, "Alone (first order, S1)"),
@@ -375,7 +344,7 @@ def cascade_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
     """An asset's loss in each scenario, split into its own damage and what arrives through
     its dependencies."""
     labels = [_wrap(str(t), 34) for t in frame["title"]]
-    full = [_esc(t) for t in frame["title"]]
+    full = [esc_text(t) for t in frame["title"]]
     share = [f"{s:.0%}" for s in frame["share"]]
     fig = go.Figure()
     for col, colour, name in (
@@ -405,7 +374,7 @@ def cascade_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
             )
         )
     top = float(frame["total"].max()) if len(frame) else 1.0
-    _money_axis(fig, 0.0, top, currency, "x", count=3)
+    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
     fig.update_xaxes(title=f"Loss if it occurs ({currency})", range=[0, top * 1.15], tickangle=0)
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="stack", bargap=0.3)
@@ -443,14 +412,13 @@ def graph_chart(g: Graph) -> go.Figure:
         mid_x.append(x0 + (x1 - x0) * 0.4)
         mid_y.append(y0 + (y1 - y0) * 0.4)
         mid_text.append(f"{float(e['share']):.0%}")
-        text = (
-            f"{float(e['share']):.0%} of {_esc(e['target'])}'s value rides on {_esc(e['source'])}"
-        )
+        target, source = esc_text(e["target"]), esc_text(e["source"])
+        text = f"{float(e['share']):.0%} of {target}'s value rides on {source}"
         if dashed:
             others = [s for s in groups.get((e["target"], e["group"]), []) if s != e["source"]]
             text += (
-                f"<br>Redundancy group {_esc(e['group'])}: lost only as far as "
-                f"{_esc(', '.join([e['source'], *others]))} all fail"
+                f"<br>Redundancy group {esc_text(e['group'])}: lost only as far as "
+                f"{esc_text(', '.join([e['source'], *others]))} all fail"
             )
         mid_hover.append(text)
     if mid_x:
@@ -485,13 +453,13 @@ def graph_chart(g: Graph) -> go.Figure:
                     "color": colours[role],
                     "line": {"color": "white", "width": 1},
                 },
-                text=[_esc(i) for i in nodes["id"]],
+                text=[esc_text(i) for i in nodes["id"]],
                 textposition="top center",
                 textfont={"size": 11, "color": "#333"},
                 customdata=_custom(
-                    [_esc(n) for n in nodes["name"]],
-                    [_esc(t) for t in nodes["type"]],
-                    [_esc(c) for c in nodes["country"]],
+                    [esc_text(n) for n in nodes["name"]],
+                    [esc_text(t) for t in nodes["type"]],
+                    [esc_text(c) for c in nodes["country"]],
                 ),
                 hovertemplate="<b>%{text}</b> %{customdata[0]}<br>%{customdata[1]}, "
                 "%{customdata[2]}<extra></extra>",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 
@@ -10,7 +9,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import OKABE_ITO, factor_colours, layout, money_text
+from riskapp.dashboard.charts.common import (
+    OKABE_ITO,
+    esc_text,
+    factor_colours,
+    layout,
+    money_axis,
+    money_text,
+)
 from riskapp.dashboard.whatif import change_text
 from riskapp.domain import FactorCatalogue
 from riskapp.format import money
@@ -20,34 +26,8 @@ SCENARIO_COLOURS = OKABE_ITO[:3] + OKABE_ITO[5:6]
 BASE_GREY = "#8c8c8c"
 
 
-def _esc(text: str) -> str:
-    """User text inside plotly labels: shown literally, never as plotly's HTML subset."""
-    return html.escape(text, quote=False)
-
-
 def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def _nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least `top`."""
-    if top <= 0 or not math.isfinite(top):
-        return [0.0]
-    raw = top / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [step * i for i in range(math.ceil(top / step) + 1)]
-
-
-def _money_axis(fig: go.Figure, top: float, currency: str, axis: str) -> None:
-    """Money ticks formatted as the rest of the dashboard formats money (EUR 12.3m)."""
-    ticks = _nice_ticks(top)
-    labels = [money(t, currency).removeprefix(f"{currency} ") for t in ticks]
-    update = {"tickvals": ticks, "ticktext": labels, "rangemode": "tozero"}
-    if axis == "x":
-        fig.update_xaxes(**update)
-    else:
-        fig.update_yaxes(**update)
 
 
 def _bar_label(value: float, currency: str) -> str:
@@ -63,10 +43,10 @@ def compare_chart(
     """Horizontal grouped bars: one trace per scenario (the table's columns after `label`),
     one row per region group, factor or asset type, largest on top."""
     scenario_ids = [c for c in table.columns if c != "label"]
-    labels = [_esc(str(v)) for v in table["label"]]
+    labels = [esc_text(str(v)) for v in table["label"]]
     fig = go.Figure()
     for i, sid in enumerate(scenario_ids):
-        title = _esc(titles.get(sid, sid))
+        title = esc_text(titles.get(sid, sid))
         values = table[sid].to_numpy(dtype=float)
         fig.add_trace(
             go.Bar(
@@ -84,7 +64,7 @@ def compare_chart(
             )
         )
     top = float(table[scenario_ids].to_numpy().max()) if len(table) else 0.0
-    _money_axis(fig, top, currency, "x")
+    money_axis(fig, 0.0, top, currency, "x", rangemode="tozero")
     fig.update_xaxes(
         title=f"Loss in the scenario ({currency})",
         gridcolor="#e5e5e5",
@@ -127,7 +107,7 @@ def exceedance_chart(
             marker={"color": "#0072B2", "size": 9, "line": {"color": "white", "width": 1}},
             customdata=np.column_stack(
                 [
-                    np.asarray([_esc(t) for t in points["title"]], dtype=object),
+                    np.asarray([esc_text(t) for t in points["title"]], dtype=object),
                     np.asarray(money_text(points["loss"], currency), dtype=object),
                     np.asarray([f"{f:.1%}" for f in points["frequency"]], dtype=object),
                     np.asarray([f"{f:.1%}" for f in points["exceedance_frequency"]], dtype=object),
@@ -169,7 +149,7 @@ def exceedance_chart(
         gridcolor="#e5e5e5",
     )
     top = float(pd.concat([line["loss"], points["loss"]]).max()) if len(line) else 0.0
-    _money_axis(fig, top, currency, "y")
+    money_axis(fig, 0.0, top, currency, "y", rangemode="tozero")
     fig.update_yaxes(title=f"Portfolio loss ({currency})", gridcolor="#e5e5e5")
     return layout(fig, height=440)
 
@@ -186,7 +166,7 @@ def whatif_factor_chart(
     names = {f.id: f.name for f in factors.factors}
     ids = list(order) if order is not None else list(by_factor.index)
     table = by_factor.loc[ids]
-    labels = [_esc(names.get(f, f)) for f in ids]
+    labels = [esc_text(names.get(f, f)) for f in ids]
     bar_colours = [colours.get(f, BASE_GREY) for f in ids]
     change = [change_text(float(c), currency) for c in table["change"]]
     custom = np.column_stack(
@@ -235,7 +215,7 @@ def whatif_factor_chart(
         )
     )
     top = float(table[["base", "what_if"]].to_numpy().max()) if len(table) else 0.0
-    _money_axis(fig, top, currency, "x")
+    money_axis(fig, 0.0, top, currency, "x", rangemode="tozero")
     fig.update_xaxes(
         title=f"Loss in the scenario ({currency})",
         gridcolor="#e5e5e5",
