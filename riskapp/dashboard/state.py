@@ -27,7 +27,7 @@ def workspace_path() -> Path:
     return Path(os.environ.get(ENV_WORKSPACE) or DEMO).resolve()
 
 
-def _signature(path: Path) -> tuple[tuple[str, int, int], ...]:
+def files_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
     """Modification time and size of every file the workspace reads."""
     mpath = manifest_path(path)
     roots = {mpath.parent}
@@ -63,7 +63,7 @@ def assessment() -> Assessment:
     path = workspace_path()
     try:
         # the files plus the register and plans kept in the team database
-        return store_view.store_assessment(basis(), _signature(path))
+        return store_view.store_assessment(basis(), files_signature(path))
     except InputError as exc:
         st.error(
             f"The workspace at {path} has {len(exc.problems)} problem(s). Fix them and reload "

@@ -147,7 +147,7 @@ def _assess_store(
 
 def store_assessment(basis: LossBasis, files_signature: Hashable = ()) -> Assessment:
     """The assessment of the files plus the stored register and plans, cached until the store
-    changes (its revision) or the files do (`files_signature`, e.g. state._signature(path)).
+    changes (its revision) or the files do (`files_signature`, e.g. state.files_signature(path)).
     Raises riskapp.io.InputError like `assess` when the parts do not fit."""
     s = settings()
     store = _open_store(s.database, str(s.workspace))

@@ -42,7 +42,7 @@ def simulated_var(
 
 
 path = state.workspace_path()
-var = simulated_var(str(path), state._signature(path), a.result.basis.value, a)
+var = simulated_var(str(path), state.files_signature(path), a.result.basis.value, a)
 figures = key_figures(a, var)
 # money first (value, expected loss next to its 99 % VaR, worst case), then plans
 for row, width in ((figures[:4], 4), (figures[4:], 3)):

@@ -70,7 +70,7 @@ def sobol_of(
 a = state.assessment()
 cur = a.currency
 path = state.workspace_path()
-signature = state._signature(path)
+signature = state.files_signature(path)
 basis = a.result.basis
 basis_text = "above today's baseline" if basis is LossBasis.INCREMENTAL else "at scenario intensity"
 

@@ -216,7 +216,7 @@ if st.button("Save", type="primary", key=f"{key}_save"):
         st.error(f"Not saved: {len(exc.problems)} problem(s).")
         st.dataframe(sv.problems_frame(exc.problems), hide_index=True, width="stretch")
     else:
-        # the file's new mtime/size change the assessment cache key (state._signature) and the
+        # the file's new mtime/size change the assessment cache key (state.files_signature) and the
         # audit entry the store's revision, so every page rescores on its next run
         st.session_state["sced_message"] = f"Saved {path.name}; every page now uses it."
         snapshot(reset=True)
