@@ -22,7 +22,7 @@ tracemalloc for the peak memory a rerun allocates. For the dashboard cases it al
   browser the what-if section is an `st.fragment`, so only that section reruns. The benchmark
   makes AppTest do the same (by swapping a Streamlit-internal name, see `_as_fragment_rerun`;
   reported as n/a if Streamlit changes it). This is the rerun a user waits for.
-- the what-if computation alone (`riskapp.dashboard.whatif.what_if`), to show how much of a
+- the what-if computation alone (`riskapp.assessment.whatif.what_if`), to show how much of a
   rerun is the engine and how much is Streamlit and Plotly.
 
 Targets (from the issue; verdicts are informational, the exit status is 0 either way), each
@@ -278,8 +278,8 @@ def _fragment_reruns(at: Any, key: str, values: list[Any], rerun: Any) -> dict[s
 def _compute_only(workspace: str | None, at: Any, factor: str, values: list[Any]) -> dict[str, Any]:
     """Time of the what-if computation alone, outside Streamlit."""
     try:
-        from riskapp.dashboard.assessment import assess
-        from riskapp.dashboard.whatif import what_if
+        from riskapp.assessment.core import assess
+        from riskapp.assessment.whatif import what_if
     except ImportError as exc:
         return {"compute_note": f"what_if not importable: {exc}"}
     a = assess(workspace or DEMO)
@@ -410,7 +410,7 @@ def main() -> int:
         "(AppTest also\n  recompiles the page scripts on every run, which a server does not)\n"
         "what-if fragment: rerun of the what-if st.fragment only, as the browser triggers it\n"
         "median, p90: per rerun; x floor: median / the floor's median\n"
-        "compute: riskapp.dashboard.whatif.what_if alone (median); alloc: tracemalloc peak of "
+        "compute: riskapp.assessment.whatif.what_if alone (median); alloc: tracemalloc peak of "
         f"a page rerun\n  (max of {MEMORY_RERUNS}); max RSS: the case's process, cold run "
         "included"
     )

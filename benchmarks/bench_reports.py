@@ -66,7 +66,7 @@ def _length(fmt: str, path: Path) -> str:
 
 def run_case(workspace: str, fmt: str) -> dict[str, Any]:
     """One case in this process: assess, build, render; timings and memory."""
-    from riskapp.dashboard.assessment import assess
+    from riskapp.assessment.core import assess
     from riskapp.reporting import registry
     from riskapp.reporting.model import ReportOptions, build_report
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from riskapp.assessment.core import Assessment
 from riskapp.dashboard import store_view
-from riskapp.dashboard.assessment import Assessment
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
 from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path

@@ -71,7 +71,7 @@ from riskapp.domain.common import Strict
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from riskapp.dashboard.assessment import Assessment
+    from riskapp.assessment.core import Assessment
     from riskapp.domain.plans import Plan
 
 Locale = Literal["en", "de"]
@@ -459,7 +459,7 @@ class Tables:
 
 @dataclass(frozen=True)
 class ReportFigure:
-    """A chart to draw: `figure` is a plotly figure from riskapp.dashboard.charts (user text
+    """A chart to draw: `figure` is a plotly figure from riskapp.charts (user text
     inside it is already escaped for plotly); `config` the plotly config of the dashboard
     without `topojsonURL` (each renderer points maps at the shipped outlines its own way: the
     HTML inlines them, images use `images.TOPOJSON_URL`); `height` its natural height in px.
@@ -593,7 +593,7 @@ def build_report(
     and riskapp.InputError for a workspace with problems.
     """
     from riskapp import __version__
-    from riskapp.dashboard.assessment import Assessment, assess
+    from riskapp.assessment.core import Assessment, assess
     from riskapp.engine import evaluate_plans, score
 
     options = options or ReportOptions()
@@ -669,7 +669,7 @@ def _methodology() -> str:
 def _key_figures(a: Assessment, fmt: NumberFormat) -> list[KeyFigure]:
     """The Overview page's headline numbers (same definitions), plus the count of assets and
     the expected annual loss left once every effective plan is applied."""
-    from riskapp.dashboard.assessment import key_figures as dashboard_figures
+    from riskapp.assessment.core import key_figures as dashboard_figures
 
     r, ev, cur = a.result, a.plans, a.currency
     defs = {k.label: k.help for k in dashboard_figures(a)}
@@ -884,8 +884,8 @@ def _by_value(frame: pd.DataFrame, column: str, tie: str) -> pd.DataFrame:
 
 
 def _tables(a: Assessment, options: ReportOptions, fmt: NumberFormat) -> Tables:
-    from riskapp.dashboard.assessment import asset_table, country_losses, group_factor_eal
-    from riskapp.dashboard.tables import waterfall_steps
+    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.tables import waterfall_steps
     from riskapp.engine import losses_by
 
     ws, r, ev = a.ws, a.result, a.plans
@@ -1212,18 +1212,18 @@ def _gap_table(a: Assessment) -> Table:
 # -- figures ---------------------------------------------------------------------------------
 def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str, ReportFigure]:
     """The dashboard's own charts, built from the same tables the dashboard draws."""
-    from riskapp.dashboard.assessment import asset_table, country_losses, group_factor_eal
-    from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-    from riskapp.dashboard.charts.overview import factor_heatmap, world_map
-    from riskapp.dashboard.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
-    from riskapp.dashboard.charts.scenarios import compare_chart, exceedance_chart
-    from riskapp.dashboard.tables import plan_register, trigger_matrix, waterfall_steps
-    from riskapp.dashboard.whatif import (
+    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
+    from riskapp.assessment.whatif import (
         compare_table,
         exceedance_line,
         exceedance_points,
         return_period_losses,
     )
+    from riskapp.charts.common import PLOTLY_CONFIG
+    from riskapp.charts.overview import factor_heatmap, world_map
+    from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
+    from riskapp.charts.scenarios import compare_chart, exceedance_chart
 
     cur, ws = a.currency, a.ws
     worst = str(tables.scenarios.frame["scenario_id"].iloc[0])

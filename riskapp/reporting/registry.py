@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from riskapp.dashboard.assessment import Assessment
+    from riskapp.assessment.core import Assessment
     from riskapp.reporting.model import Branding, Report, ReportOptions
 
 Progress = Callable[[str], None]

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from riskapp.baseline.build import DEFAULT_METHOD
-from riskapp.baseline.cli import baseline_app
+from riskapp.cli.baseline import baseline_app
 from riskapp.io.tables import load_baseline
 
 runner = CliRunner()

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.charts.assets import curve_chart, factor_loss_bars
-from riskapp.dashboard.charts.common import factor_colours
-from riskapp.dashboard.format import plain
-from riskapp.dashboard.tables import (
+from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.tables import (
     asset_curves,
     asset_factor_loss,
     asset_intensity_marks,
     register,
 )
+from riskapp.charts.assets import curve_chart, factor_loss_bars
+from riskapp.charts.common import factor_colours
+from riskapp.dashboard.format import plain
 from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.dashboard.assessment import assess
-from riskapp.dashboard.baseline_view import country_exposure
+from riskapp.assessment.baseline import country_exposure
+from riskapp.assessment.core import assess
 from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskapp.baseline import BaselineResult, Method, load_method, load_sources_for
-from riskapp.baseline.build import DEFAULT_METHOD, compute
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.baseline_view import (
+from riskapp.assessment.baseline import (
     breakdown_frame,
     comparison_frame,
     country_exposure,
@@ -27,6 +24,9 @@ from riskapp.dashboard.baseline_view import (
     top_level_weights,
     whatif_country_frame,
 )
+from riskapp.assessment.core import Assessment, assess
+from riskapp.baseline import BaselineResult, Method, load_method, load_sources_for
+from riskapp.baseline.build import DEFAULT_METHOD, compute
 from riskapp.domain import LossBasis
 from tests.conftest import DEMO, TINY
 

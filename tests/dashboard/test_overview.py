@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.dashboard.assessment import (
+from riskapp.assessment.core import (
     Assessment,
     assess,
     asset_table,

@@ -12,21 +12,21 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.charts.plans import (
-    STATE_COLOURS,
-    action_gantt,
-    cost_benefit,
-    loss_waterfall,
-    trigger_heatmap,
-)
-from riskapp.dashboard.tables import (
+from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.tables import (
     LATE,
     TRIGGER_STATES,
     action_timeline,
     plan_register,
     trigger_matrix,
     waterfall_steps,
+)
+from riskapp.charts.plans import (
+    STATE_COLOURS,
+    action_gantt,
+    cost_benefit,
+    loss_waterfall,
+    trigger_heatmap,
 )
 from riskapp.domain import PlanBook, PlanStatus
 from riskapp.engine import evaluate_plans

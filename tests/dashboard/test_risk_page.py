@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.dashboard import risk_view
-from riskapp.dashboard.assessment import assess
+from riskapp.assessment import risk as risk_view
+from riskapp.assessment.core import assess
 from riskapp.engine.montecarlo import prepare_simulation, run
 from riskapp.format import money
-from riskapp.simulate_cli import load_dependencies
+from riskapp.io.dependencies import load_dependencies
 from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")

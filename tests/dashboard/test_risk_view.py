@@ -12,9 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from riskapp.dashboard import risk_view
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.charts import risk as charts
+from riskapp.assessment import risk as risk_view
+from riskapp.assessment.core import Assessment, assess
+from riskapp.charts import risk as charts
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import cascade_losses
 from riskapp.engine.montecarlo import CASCADE_FACTOR, prepare_simulation, run

@@ -15,8 +15,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.tables import (
+from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.tables import (
     EFFECTIVE,
     IN_PLACE,
     IN_TIME,
@@ -134,7 +134,7 @@ def test_dependencies_by_hand(tiny_a: Assessment) -> None:
 
 
 def test_indirect_dependents_are_labelled_with_the_path() -> None:
-    from riskapp.dashboard.tables import _reach
+    from riskapp.assessment.tables import _reach
 
     edges = {"a": ["b"], "b": ["c", "d"], "c": ["d"], "d": []}
     reached = {node: (steps, via) for node, steps, via in _reach(edges, "a")}

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 import riskapp.engine.scoring
-from riskapp.dashboard.assessment import Assessment, assess
-from riskapp.dashboard.whatif import (
+from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.whatif import (
     ALL_COUNTRIES,
     DELTA_MAX,
     DELTA_MIN,

@@ -15,12 +15,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from riskapp.cli.simulate import simulate as simulate_command
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine import distributed
 from riskapp.engine.distributed import run_distributed
 from riskapp.engine.montecarlo import ChunkResult, prepare_simulation, run
-from riskapp.simulate_cli import simulate as simulate_command
 from tests.conftest import TINY
 
 

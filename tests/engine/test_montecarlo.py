@@ -16,6 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from riskapp.cli.simulate import simulate as simulate_command
 from riskapp.domain import LossBasis, Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine import PlanEffects, evaluate_plans, prepare, scenario_intensities, score
@@ -34,7 +35,6 @@ from riskapp.engine.montecarlo import (
     tail_size,
 )
 from riskapp.engine.sampling import RangeDistribution, SamplingSpec
-from riskapp.simulate_cli import simulate as simulate_command
 from tests.conftest import TINY
 from tests.engine.builders import linear_workspace, scenario, without_ranges
 

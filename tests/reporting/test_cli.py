@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from riskapp.cli.report import report
 from riskapp.reporting import registry
-from riskapp.reporting.cli import report
 from tests.conftest import TINY
 
 runner = CliRunner()

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from riskapp.dashboard.assessment import (
+from riskapp.assessment.core import (
     Assessment,
     assess,
     asset_table,
     country_factor_eal,
     country_losses,
 )
-from riskapp.dashboard.charts.overview import factor_heatmap, world_map
+from riskapp.charts.overview import factor_heatmap, world_map
 from riskapp.reporting.images import (
     TOPOJSON_URL,
     Chart,

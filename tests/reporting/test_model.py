@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from riskapp.dashboard.assessment import Assessment, assess
+from riskapp.assessment.core import Assessment, assess
 from riskapp.engine import key_figures, losses_by
 from riskapp.format import money
 from riskapp.io import InputError

@@ -173,7 +173,7 @@ def test_unavailable_format_is_refused_before_writing(tmp_path: Path) -> None:
 
 
 def test_download_for_the_page(tmp_path: Path) -> None:
-    from riskapp.dashboard.assessment import assess
+    from riskapp.assessment.core import assess
     from riskapp.reporting.model import Branding
 
     d = registry.download(assess(DEMO), ReportOptions(), Branding(client="ACME SE"), "xlsx", DEMO)

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from riskapp.store_cli import register
+from riskapp.cli.store import register
 from tests.store.conftest import TINY
 
 runner = CliRunner()

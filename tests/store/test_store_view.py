@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-from riskapp.dashboard.store_view import (
+from riskapp.assessment.register import (
     asset_edits,
     overdue_reviews,
     plan_edits,
     plan_frame,
     register_frame,
-    trend_chart,
 )
+from riskapp.charts.history import trend_chart
 from riskapp.io.tables import load_assets
 from riskapp.store import StoredAsset, StoredPlan
 from riskapp.store.assessments import KEY_FIGURES

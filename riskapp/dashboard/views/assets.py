@@ -6,11 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from riskapp.dashboard import state
-from riskapp.dashboard.charts.assets import curve_chart, factor_loss_bars
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-from riskapp.dashboard.format import plain
-from riskapp.dashboard.tables import (
+from riskapp.assessment.tables import (
     asset_curves,
     asset_factor_loss,
     asset_facts,
@@ -23,6 +19,10 @@ from riskapp.dashboard.tables import (
     scenario_titles,
     worst_scenario,
 )
+from riskapp.charts.assets import curve_chart, factor_loss_bars
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.dashboard import state
+from riskapp.dashboard.format import plain
 from riskapp.domain import country_name
 from riskapp.format import money
 

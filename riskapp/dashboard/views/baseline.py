@@ -7,19 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from riskapp.baseline import (
-    DEFAULT_METHOD,
-    BaselineResult,
-    Method,
-    compute,
-    load_method,
-    load_sources_for,
-)
-from riskapp.baseline.indicators import SourceData
-from riskapp.baseline.method import Source
-from riskapp.dashboard import state
-from riskapp.dashboard.assessment import Assessment
-from riskapp.dashboard.baseline_view import (
+from riskapp.assessment.baseline import (
     AGGREGATION_TEXT,
     WEIGHT_MAX,
     breakdown_frame,
@@ -35,10 +23,22 @@ from riskapp.dashboard.baseline_view import (
     top_level_weights,
     whatif_country_frame,
 )
-from riskapp.dashboard.charts.baseline import breakdown_chart, intensity_map, tree_chart
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG, factor_colours
+from riskapp.assessment.core import Assessment
+from riskapp.assessment.whatif import change_text
+from riskapp.baseline import (
+    DEFAULT_METHOD,
+    BaselineResult,
+    Method,
+    compute,
+    load_method,
+    load_sources_for,
+)
+from riskapp.baseline.indicators import SourceData
+from riskapp.baseline.method import Source
+from riskapp.charts.baseline import breakdown_chart, intensity_map, tree_chart
+from riskapp.charts.common import PLOTLY_CONFIG, factor_colours
+from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
-from riskapp.dashboard.whatif import change_text
 from riskapp.domain import LossBasis, country_name
 from riskapp.io import InputError
 

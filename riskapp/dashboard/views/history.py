@@ -7,8 +7,10 @@ from datetime import date
 
 import streamlit as st
 
+from riskapp.assessment import register as rv
+from riskapp.charts import history as history_charts
+from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import store_view as sv
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard.format import plain
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission
@@ -25,7 +27,7 @@ st.caption(
 
 # -- overdue reviews ---------------------------------------------------------------------------
 today = date.today()
-overdue = sv.overdue_reviews(store.plans(), today)
+overdue = rv.overdue_reviews(store.plans(), today)
 if len(overdue):
     st.warning(f"{len(overdue)} contingency plan(s) are past their review date.")
     st.dataframe(overdue, hide_index=True, width="stretch", key="his_overdue")
@@ -47,7 +49,7 @@ if store.check(actor, Permission.SAVE_ASSESSMENT):
                 saved = save_current(store, label, as_of, actor, LossBasis(basis))
             except InputError as exc:
                 st.error("Not saved:")
-                st.dataframe(sv.problems_frame(exc.problems), hide_index=True)
+                st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
             else:
@@ -64,7 +66,10 @@ if not saved_list:
 currency = str(store.assessment(saved_list[-1].id).results.get("currency", ""))
 table = trend(saved_list)
 st.plotly_chart(
-    sv.trend_chart(table, currency), config=PLOTLY_CONFIG, width="stretch", key="his_trend"
+    history_charts.trend_chart(table, currency),
+    config=PLOTLY_CONFIG,
+    width="stretch",
+    key="his_trend",
 )
 st.dataframe(table.drop(columns=["id"]), hide_index=True, width="stretch", key="his_list")
 
@@ -86,7 +91,7 @@ comparison = compare(store.assessment(before_id), store.assessment(after_id))
 if comparison.same_inputs:
     st.caption("Both assessments were made from identical inputs (same hash).")
 st.dataframe(
-    sv.key_figure_table(comparison),
+    rv.key_figure_table(comparison),
     hide_index=True,
     width="stretch",
     key="his_figures",
@@ -100,7 +105,7 @@ dimension = st.radio(
     horizontal=True,
     key="his_dimension",
 )
-movers = sv.comparison_table(comparison, dimension)
+movers = rv.comparison_table(comparison, dimension)
 if movers.empty:
     st.caption(f"No {dimension} moved.")
 else:

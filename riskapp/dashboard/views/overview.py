@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from riskapp.dashboard import risk_view, state
-from riskapp.dashboard.assessment import (
+from riskapp.assessment import risk as risk_view
+from riskapp.assessment.core import (
     Assessment,
     SimulatedVaR,
     asset_table,
@@ -16,8 +16,9 @@ from riskapp.dashboard.assessment import (
     group_factor_eal,
     key_figures,
 )
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-from riskapp.dashboard.charts.overview import factor_heatmap, world_map
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.charts.overview import factor_heatmap, world_map
+from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 
 a = state.assessment()

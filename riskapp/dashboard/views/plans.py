@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskapp.dashboard import state
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-from riskapp.dashboard.charts.plans import (
-    action_gantt,
-    cost_benefit,
-    loss_waterfall,
-    trigger_heatmap,
-)
-from riskapp.dashboard.format import plain
-from riskapp.dashboard.tables import (
+from riskapp.assessment.tables import (
     LATE,
     action_timeline,
     plan_register,
@@ -22,6 +13,15 @@ from riskapp.dashboard.tables import (
     waterfall_steps,
     worst_scenario,
 )
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.charts.plans import (
+    action_gantt,
+    cost_benefit,
+    loss_waterfall,
+    trigger_heatmap,
+)
+from riskapp.dashboard import state
+from riskapp.dashboard.format import plain
 
 a = state.assessment()
 cur = a.currency

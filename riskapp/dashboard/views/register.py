@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
 from riskapp.domain import PlanStatus
@@ -24,7 +25,7 @@ st.title("Asset register and plans")
 st.caption(
     "The register and the plans live in the team database; scenario, curve, factor and "
     "baseline files stay files. Every change is checked like an import and recorded in the "
-    f"audit trail. You: {sv.actor_label(actor)}."
+    f"audit trail. You: {rv.actor_label(actor)}."
 )
 
 
@@ -59,7 +60,7 @@ assets_tab, plans_tab, import_tab = st.tabs(["Assets", "Plans", "Import"])
 
 with assets_tab:
     stored = st.session_state["reg_assets"]
-    frame = sv.register_frame(stored)
+    frame = rv.register_frame(stored)
     if not can_edit:
         st.info(f"Your role ({actor.role.value}) can read and export the register, not edit it.")
         st.dataframe(frame, hide_index=True, width="stretch")
@@ -83,13 +84,13 @@ with assets_tab:
                 ),
             },
         )
-        changes = sv.asset_edits(
+        changes = rv.asset_edits(
             {s.id: s.version for s in stored}, [s.asset for s in stored], edited
         )
         if changes.problems:
             st.error(f"{len(changes.problems)} problem(s): fix them before saving.")
             st.dataframe(
-                sv.problems_frame(changes.problems),
+                rv.problems_frame(changes.problems),
                 hide_index=True,
                 width="stretch",
                 key="reg_problems",
@@ -108,7 +109,7 @@ with assets_tab:
                 show_conflict(exc)
             except InputError as exc:
                 st.error("Not saved: the register would not fit the workspace files.")
-                st.dataframe(sv.problems_frame(exc.problems), hide_index=True)
+                st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
             else:
@@ -126,7 +127,7 @@ with assets_tab:
 with plans_tab:
     plans = st.session_state["reg_plans"]
     today = date.today()
-    frame = sv.plan_frame(plans, today)
+    frame = rv.plan_frame(plans, today)
     overdue = int(frame["overdue"].sum())
     if overdue:
         st.warning(f"{overdue} plan(s) are past their review date.")
@@ -147,7 +148,7 @@ with plans_tab:
                 "overdue": st.column_config.CheckboxColumn(help="Review date has passed."),
             },
         )
-        plan_changes = sv.plan_edits({p.id: p.version for p in plans}, frame, edited_plans)
+        plan_changes = rv.plan_edits({p.id: p.version for p in plans}, frame, edited_plans)
         if st.button("Save plans", type="primary", disabled=not plan_changes, key="reg_save_plans"):
             try:
                 summary = store.save_plans(plan_changes, actor, note="dashboard edit")
@@ -155,7 +156,7 @@ with plans_tab:
                 show_conflict(exc)
             except InputError as exc:
                 st.error("Not saved:")
-                st.dataframe(sv.problems_frame(exc.problems), hide_index=True)
+                st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
             else:
@@ -210,10 +211,10 @@ with import_tab:
         upload = st.file_uploader("File", type=["csv", "xlsx"], key="imp_file")
         if upload is not None:
             try:
-                table = sv.save_upload(upload.name, upload.getvalue())
+                table = rv.save_upload(upload.name, upload.getvalue())
             except InputError as exc:
                 st.error("The file cannot be read.")
-                st.dataframe(sv.problems_frame(exc.problems), hide_index=True)
+                st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
                 st.stop()
             preview = (
                 store.preview_assets(table, "merge" if mode == "merge" else "replace")
@@ -225,7 +226,7 @@ with import_tab:
                     f"{len(preview.problems)} problem(s) in {preview.source}; nothing can be "
                     "imported until they are fixed."
                 )
-                st.dataframe(sv.problems_frame(preview.problems), hide_index=True)
+                st.dataframe(rv.problems_frame(preview.problems), hide_index=True)
             else:
                 s = preview.summary
                 st.success(
@@ -243,7 +244,7 @@ with import_tab:
                         )
                     except InputError as exc:
                         st.error("Not imported: the database changed since the preview.")
-                        st.dataframe(sv.problems_frame(exc.problems), hide_index=True)
+                        st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
                     except AccessDenied as exc:
                         st.error(str(exc))
                     else:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from riskapp.dashboard import risk_view, state
-from riskapp.dashboard.assessment import Assessment
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-from riskapp.dashboard.charts.risk import (
+from riskapp.assessment import risk as risk_view
+from riskapp.assessment.core import Assessment
+from riskapp.assessment.risk import RiskRun
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.charts.risk import (
     asset_tail_chart,
     cascade_chart,
     exceedance_chart,
@@ -20,11 +21,12 @@ from riskapp.dashboard.charts.risk import (
     sobol_chart,
     tornado_chart,
 )
+from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
-from riskapp.dashboard.risk_view import RiskRun
 from riskapp.domain import LossBasis
 from riskapp.engine.sensitivity import SobolResult, Tornado, portfolio_sobol, tornado
 from riskapp.format import money, percent
+from riskapp.io.dependencies import dependency_file
 
 Signature = tuple[tuple[str, int, int], ...]
 
@@ -117,7 +119,7 @@ result = simulate(str(path), signature, basis.value, trials, seed, a)
 r = result.result
 if result.links:
     note.caption(
-        f"{len(result.links)} dependency links from {risk_view.dependency_file(path).name}: "
+        f"{len(result.links)} dependency links from {dependency_file(path).name}: "
         "losses cascade to the assets that depend on damaged ones."
     )
 else:
@@ -127,7 +129,7 @@ else:
     )
 if result.link_problems:
     st.warning(
-        f"{risk_view.dependency_file(path).name} has {len(result.link_problems)} problem(s), "
+        f"{dependency_file(path).name} has {len(result.link_problems)} problem(s), "
         "so the simulation runs without cascades. `riskapp validate` lists the same problems."
     )
     st.code("\n".join(result.link_problems), language=None)

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
 from riskapp.io import InputError
@@ -30,7 +31,7 @@ st.title("Edit a scenario")
 st.caption(
     "Scenarios stay YAML files in the workspace (comments in a file are not kept when it is "
     f"saved from here). Every save is checked and recorded in the audit trail. You: "
-    f"{sv.actor_label(actor)}."
+    f"{rv.actor_label(actor)}."
 )
 if not can_edit:
     st.info(f"Your role ({actor.role.value}) can read scenarios, not edit them.")
@@ -42,7 +43,7 @@ try:
     files = load_files(store.files)
 except InputError as exc:
     st.error("The workspace files have problems; fix them first.")
-    st.dataframe(sv.problems_frame(exc.problems), hide_index=True, width="stretch")
+    st.dataframe(rv.problems_frame(exc.problems), hide_index=True, width="stretch")
     st.stop()
     raise
 
@@ -214,7 +215,7 @@ if st.button("Save", type="primary", key=f"{key}_save"):
         st.caption("Reload from the file to see the current version, then apply your edits.")
     except InputError as exc:
         st.error(f"Not saved: {len(exc.problems)} problem(s).")
-        st.dataframe(sv.problems_frame(exc.problems), hide_index=True, width="stretch")
+        st.dataframe(rv.problems_frame(exc.problems), hide_index=True, width="stretch")
     else:
         # the file's new mtime/size change the assessment cache key (state.files_signature) and the
         # audit entry the store's revision, so every page rescores on its next run

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskapp.dashboard import state
-from riskapp.dashboard.assessment import Assessment
-from riskapp.dashboard.charts.common import PLOTLY_CONFIG
-from riskapp.dashboard.charts.scenarios import compare_chart, exceedance_chart, whatif_factor_chart
-from riskapp.dashboard.format import plain
-from riskapp.dashboard.whatif import (
+from riskapp.assessment.core import Assessment
+from riskapp.assessment.whatif import (
     ALL_COUNTRIES,
     COMPARE_DIMENSIONS,
     DELTA_MAX,
@@ -30,6 +26,10 @@ from riskapp.dashboard.whatif import (
     signpost_table,
     what_if,
 )
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.charts.scenarios import compare_chart, exceedance_chart, whatif_factor_chart
+from riskapp.dashboard import state
+from riskapp.dashboard.format import plain
 from riskapp.domain import LossBasis, country_name
 
 a = state.assessment()

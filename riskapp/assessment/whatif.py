@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskapp.dashboard.assessment import Assessment
+from riskapp.assessment.core import Assessment
 from riskapp.dashboard.format import plain
 from riskapp.domain import Scenario, Workspace, country_name
 from riskapp.domain.common import INTENSITY_MAX, INTENSITY_MIN

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import LOSS_SCALE, esc, factor_colours, layout, money_text
+from riskapp.charts.common import LOSS_SCALE, esc, factor_colours, layout, money_text
 from riskapp.domain import FactorCatalogue
 
 

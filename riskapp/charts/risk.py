@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import esc_text, layout, money_axis, money_text
-from riskapp.dashboard.risk_view import Graph, Histogram
+from riskapp.assessment.risk import Graph, Histogram
+from riskapp.charts.common import esc_text, layout, money_axis, money_text
 from riskapp.format import money
 
 GROSS = "#0072B2"

@@ -13,20 +13,18 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from riskapp.cli.common import err, fail, out
 from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from riskapp.store import Actor, ImportPreview, Store
 
-out = Console()
-err = Console(stderr=True)
 
 DatabaseOpt = Annotated[
     str | None,
@@ -64,11 +62,8 @@ def _actor() -> Actor:
     return Actor.system(f"cli-{name}")
 
 
-def _fail(problems: list[Problem]) -> None:
-    err.print(f"[bold red]{len(problems)} problem(s) found; nothing was imported:[/bold red]")
-    for p in problems:
-        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+def _import_failed(problems: list[Problem]) -> NoReturn:
+    fail(problems, "nothing was imported")
 
 
 def _refused(exc: Exception) -> None:
@@ -149,7 +144,7 @@ def import_command(
                 else store.preview_plans(table)
             )
             if not preview.ok:
-                _fail(preview.problems)
+                _import_failed(preview.problems)
             _show_preview(preview)
             if dry_run:
                 out.print("Dry run: nothing was written.")
@@ -160,7 +155,7 @@ def import_command(
                 else store.import_plan_table(table, _actor())
             )
     except InputError as exc:
-        _fail(exc.problems)
+        _import_failed(exc.problems)
         raise  # unreachable
     except AccessDenied as exc:
         _refused(exc)
@@ -221,7 +216,7 @@ def import_workspace(
     try:
         counts = store.import_workspace(backup, _actor(), replace=replace)
     except InputError as exc:
-        _fail(exc.problems)
+        _import_failed(exc.problems)
         raise  # unreachable
     finally:
         store.close()
@@ -264,7 +259,7 @@ def users_add(
     try:
         user = store.add_user(username, password, chosen, _actor(), display_name=name)
     except InputError as exc:
-        _fail(exc.problems)
+        _import_failed(exc.problems)
         raise  # unreachable
     finally:
         store.close()
@@ -283,7 +278,7 @@ def users_remove(
     except KeyError as exc:
         _refused(Exception(exc.args[0]))
     except InputError as exc:
-        _fail(exc.problems)
+        _import_failed(exc.problems)
     finally:
         store.close()
     out.print(f"Removed {username}", highlight=False)
@@ -342,7 +337,7 @@ def assessments_save(
     try:
         saved = save_current(store, label, day, _actor(), chosen)
     except InputError as exc:
-        _fail(exc.problems)
+        _import_failed(exc.problems)
         raise  # unreachable
     finally:
         store.close()

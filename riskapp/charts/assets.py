@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import esc_text, factor_colours, layout, money_text
-from riskapp.dashboard.tables import money_unit
+from riskapp.assessment.tables import money_unit
+from riskapp.charts.common import esc_text, factor_colours, layout, money_text
 from riskapp.domain import FactorCatalogue
 
 # legend on the right, one entry per line: factor names are long

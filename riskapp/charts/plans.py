@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import esc_text, layout, money_text
-from riskapp.dashboard.tables import (
+from riskapp.assessment.tables import (
     BAR_STATES,
     EFFECTIVE,
     IN_PLACE,
@@ -21,6 +20,7 @@ from riskapp.dashboard.tables import (
     TRIGGER_STATES,
     money_unit,
 )
+from riskapp.charts.common import esc_text, layout, money_text
 
 # Okabe-Ito (colour-blind safe); the states also carry a text label in every cell
 STATE_COLOURS = {

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.baseline_view import AGGREGATION_TEXT
-from riskapp.dashboard.charts.common import LOSS_SCALE, esc, layout
+from riskapp.assessment.baseline import AGGREGATION_TEXT
+from riskapp.charts.common import LOSS_SCALE, esc, layout
 
 # intensity 0-10 (10 worst) on the same colour-blind-safe sequential scale as loss: darker is worse
 INTENSITY_SCALE = LOSS_SCALE

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskapp.dashboard.assessment import Assessment
+from riskapp.assessment.core import Assessment
 from riskapp.domain import country_name
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import cascade_losses
@@ -41,19 +41,11 @@ SOBOL_SAMPLE_CHOICES = (64, 128, 256, 512, 1024)
 # -- inputs ------------------------------------------------------------------------------------
 
 
-def dependency_file(workspace: Path) -> Path:
-    """Where a workspace keeps its dependency shares (next to workspace.yaml)."""
-    from riskapp.io.workspace import manifest_path
-    from riskapp.simulate_cli import DEPENDENCIES
-
-    return manifest_path(workspace).parent / DEPENDENCIES
-
-
 def dependency_links(workspace: Path, a: Assessment) -> tuple[list[DependencyLink], list[str]]:
     """The workspace's dependency links (none without a file) and the problems of its file
     (a file with problems gives no links: the page simulates without cascades and says so)."""
+    from riskapp.io.dependencies import dependency_file, load_dependencies
     from riskapp.io.errors import InputError
-    from riskapp.simulate_cli import load_dependencies
 
     path = dependency_file(workspace)
     if not path.exists():
@@ -226,7 +218,7 @@ def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
     """Each factor's share of the expected shortfall at 99 % (Euler allocation: they add up to
     the portfolio's ES), largest first, with its name and colour; cascades are a part of
     their own."""
-    from riskapp.dashboard.charts.common import factor_colours
+    from riskapp.charts.common import factor_colours
 
     table = run_.result.factor_table()
     names = {f.id: f.name for f in a.ws.factors.factors}

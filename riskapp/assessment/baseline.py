@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from riskapp.assessment.core import Assessment
 from riskapp.baseline import BaselineResult, Method, compute, method_tree
 from riskapp.baseline.indicators import SourceData
 from riskapp.baseline.method import Aggregation, Source
-from riskapp.dashboard.assessment import Assessment
 from riskapp.domain import country_name
 from riskapp.engine import scenario_intensities, score
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskapp.dashboard.assessment import Assessment, asset_table
+from riskapp.assessment.core import Assessment, asset_table
 from riskapp.domain import PlanStatus, Workspace, country_name
 from riskapp.engine import PlanEvaluation, waterfall
 from riskapp.format import ratio

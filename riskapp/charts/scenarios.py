@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.dashboard.charts.common import (
+from riskapp.assessment.whatif import change_text
+from riskapp.charts.common import (
     OKABE_ITO,
     esc_text,
     factor_colours,
@@ -17,7 +18,6 @@ from riskapp.dashboard.charts.common import (
     money_axis,
     money_text,
 )
-from riskapp.dashboard.whatif import change_text
 from riskapp.domain import FactorCatalogue
 from riskapp.format import money
 

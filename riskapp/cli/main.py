@@ -6,14 +6,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.cli.common import (
+    DEMO,
+    ScenarioOpt,
+    WorkspaceArg,
+    check_out,
+    fail,
+    load,
+    out,
+)
+from riskapp.domain.workspace import LossBasis
 from riskapp.format import money, percent, ratio
-from riskapp.io.errors import InputError, Problem
+from riskapp.io.errors import Problem
 
 app = typer.Typer(
     help="riskapp: geopolitical risk assessment of a company's assets.",
@@ -21,71 +29,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 
 def _register_subcommands() -> None:
-    from riskapp.baseline.cli import baseline_app
-    from riskapp.reporting.cli import report
-    from riskapp.simulate_cli import simulate
+    from riskapp.cli.baseline import baseline_app
+    from riskapp.cli.report import report
+    from riskapp.cli.simulate import simulate
 
     app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
     app.command("report")(report)
     app.command("simulate")(simulate)
 
-    from riskapp.store_cli import register as register_store_commands
+    from riskapp.cli.store import register as register_store_commands
 
     register_store_commands(app)
 
 
 _register_subcommands()
-
-DEMO = Path(__file__).resolve().parent.parent / "demo"
-
-
-def _fail(problems: list[Problem]) -> None:
-    err.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
-    for p in problems:
-        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def _check_out(path: Path | None) -> None:
-    """Refuse an unsupported output format before any work is done."""
-    from riskapp.io.export import FORMATS
-
-    if path is not None and path.suffix.lower() not in FORMATS:
-        err.print(
-            Text(f"{path}: unsupported output format; use one of {', '.join(FORMATS)}", "red"),
-            soft_wrap=True,
-        )
-        raise typer.Exit(2)
-
-
-def _load(workspace: Path, scenarios: list[str] | None) -> Workspace:
-    from riskapp.io import load_workspace
-
-    try:
-        ws = load_workspace(workspace)
-        if scenarios:
-            ws = ws.with_scenarios(scenarios)
-    except InputError as exc:
-        _fail(exc.problems)
-        raise  # unreachable, keeps type checkers content
-    except KeyError as exc:
-        err.print(Text(str(exc.args[0]), style="red"), soft_wrap=True)
-        raise typer.Exit(2) from None
-    return ws
-
-
-WorkspaceArg = Annotated[
-    Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
-]
-ScenarioOpt = Annotated[
-    list[str] | None,
-    typer.Option("--scenario", "-s", help="Scenario id to include (repeatable; default all)."),
-]
 
 
 @app.command()
@@ -106,7 +66,7 @@ def validate(
         else:
             out.print(f"[green]ok[/green] {escape(str(path))} ({kind})", highlight=False)
     if problems:
-        _fail(problems)
+        fail(problems)
 
 
 @app.command()
@@ -128,8 +88,8 @@ def score(
     from riskapp.engine import score as run_score
     from riskapp.io.export import write_table
 
-    _check_out(out_file)
-    ws = _load(workspace, scenario)
+    check_out(out_file)
+    ws = load(workspace, scenario)
     result = run_score(ws, basis=basis)
     cur = ws.settings.currency
     figures = key_figures(ws, result)
@@ -207,8 +167,8 @@ def plans(
     from riskapp.engine import evaluate_plans
     from riskapp.io.export import write_table
 
-    _check_out(out_file)
-    ws = _load(workspace, scenario)
+    check_out(out_file)
+    ws = load(workspace, scenario)
     ev = evaluate_plans(ws)
     cur = ws.settings.currency
     out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
@@ -297,9 +257,9 @@ def serve(
     import subprocess
     import sys
 
-    _load(workspace, None)  # refuse a broken workspace here, with the problems listed
-    root = Path(__file__).resolve().parent.parent
-    app_file = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    load(workspace, None)  # refuse a broken workspace here, with the problems listed
+    root = Path(__file__).resolve().parent.parent.parent
+    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = {**os.environ, "RISKAPP_WORKSPACE": str(workspace.resolve())}
     # always headless: otherwise Streamlit's first run asks for an e-mail address on the
     # terminal and, with no terminal (CI, a service), stops; the browser is opened here instead
@@ -353,7 +313,3 @@ def methodology() -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
-
-
-if __name__ == "__main__":  # `python -m riskapp.cli`, as tests start it
-    main()

@@ -15,72 +15,14 @@ from rich.text import Text
 from riskapp.domain.workspace import LossBasis
 from riskapp.engine.sampling import RangeDistribution
 from riskapp.format import money, percent, ratio
+from riskapp.io.dependencies import DEPENDENCIES, DEPENDENCY_COLUMNS, load_dependencies
+from riskapp.settings import DEMO
 
 if TYPE_CHECKING:
-    from riskapp.domain.assets import DependencyLink, Portfolio
     from riskapp.domain.workspace import Workspace
     from riskapp.engine.montecarlo import Simulation, SimulationResult
 
-DEPENDENCIES = "dependencies.csv"
-DEPENDENCY_COLUMNS = ["asset_id", "depends_on", "share", "redundancy_group"]
 SE_WARNING = 0.05  # relative standard error of the mean above which the user is warned
-DEMO = Path(__file__).resolve().parent.parent / "demo"
-
-
-def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
-    """Read a dependency-share file (CSV or XLSX: asset_id, depends_on, share,
-    redundancy_group); raise InputError listing every problem with its row."""
-    from pydantic import ValidationError
-
-    from riskapp.domain.assets import DependencyLink, DependencyTable
-    from riskapp.io.errors import InputError, Problem, pydantic_message
-    from riskapp.io.tables import read_rows
-    from riskapp.io.workspace import display
-
-    name = display(path)
-    header, rows = read_rows(path, name)
-    problems = [
-        Problem(name, 1, col, "required column is missing", "row")
-        for col in DEPENDENCY_COLUMNS[:3]
-        if col not in header
-    ]
-    problems += [
-        Problem(name, 1, col, f"unknown column; expected {', '.join(DEPENDENCY_COLUMNS)}", "row")
-        for col in header
-        if col and col not in DEPENDENCY_COLUMNS
-    ]
-    if problems:
-        raise InputError(problems)
-    links: list[DependencyLink] = []
-    lines: list[int] = []
-    for line, cells in rows:
-        record: dict[str, Any] = {}
-        for col, cell in zip(header, cells, strict=False):
-            value = cell.strip() if isinstance(cell, str) else cell
-            if col and value not in ("", None):
-                record[col] = value
-        try:
-            links.append(DependencyLink.model_validate(record))
-            lines.append(line)
-        except ValidationError as exc:
-            for err in exc.errors():
-                field = str(err["loc"][0]) if err["loc"] else ""
-                problems.append(Problem(name, line, field, pydantic_message(err), "row"))
-    if problems:
-        raise InputError(problems)
-    try:
-        table = DependencyTable(links=links)
-    except ValidationError as exc:
-        raise InputError(
-            [Problem(name, None, "", pydantic_message(e), "row") for e in exc.errors()]
-        ) from None
-    found = [
-        Problem(name, lines[i], field, message, "row")
-        for i, field, message in table.problems(portfolio)
-    ]
-    if found:
-        raise InputError(found)
-    return links
 
 
 def _summary(result: SimulationResult, cur: str) -> Table:
@@ -125,7 +67,7 @@ def _sensitivity(
     ws: Workspace, sim: Simulation, trials: int, seed: int, samples: int, cur: str, top: int
 ) -> dict[str, Any]:
     """Print the tornado and the Sobol indices; return them as tables to write."""
-    from riskapp.cli import out
+    from riskapp.cli.common import out
     from riskapp.engine.sensitivity import loss_model, portfolio_sobol, tornado
 
     lm = loss_model(ws, sim)
@@ -235,13 +177,13 @@ def simulate(
     with confidence band), tail contributions, residual loss and benefit-cost ratios."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from riskapp.cli import _check_out, _fail, _load, err, out
+    from riskapp.cli.common import check_out, err, fail, load, out
     from riskapp.engine.montecarlo import prepare_simulation, run
     from riskapp.io.errors import InputError
     from riskapp.io.export import write_table
 
-    _check_out(out_file)
-    ws = _load(workspace, scenario)
+    check_out(out_file)
+    ws = load(workspace, scenario)
     dep_path = dependencies
     if dep_path is None and (workspace / DEPENDENCIES).exists():
         dep_path = workspace / DEPENDENCIES
@@ -250,7 +192,7 @@ def simulate(
         try:
             links = load_dependencies(dep_path, ws.portfolio)
         except InputError as exc:
-            _fail(exc.problems)
+            fail(exc.problems)
     cur = ws.settings.currency
     sim = prepare_simulation(ws, distribution=distribution, basis=basis, plans=plans, links=links)
     client: Any = None

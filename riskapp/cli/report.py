@@ -10,17 +10,14 @@ failed; 2 bad usage (unknown scenario, format not available, bad branding option
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from riskapp.cli.common import err, fail, fail_message, out
 from riskapp.io.errors import InputError
-
-err = Console(stderr=True)
-out = Console()
 
 report_app = typer.Typer(
     help="Consultant reports of a workspace.",
@@ -29,30 +26,18 @@ report_app = typer.Typer(
 )
 
 
-def _refuse(message: str, code: int = 2) -> NoReturn:
-    err.print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _problems(exc: InputError) -> NoReturn:
-    err.print(f"[bold red]{len(exc.problems)} problem(s) found:[/bold red]")
-    for p in exc.problems:
-        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
 def _format_of(fmt: str | None, out_file: Path) -> str:
     from riskapp.reporting.registry import FORMATS
 
     if fmt:
         name = fmt.lower()
         if name not in FORMATS:
-            _refuse(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+            fail_message(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
         return name
     by_suffix = {f.suffix: f.name for f in FORMATS.values()}
     name = by_suffix.get(out_file.suffix.lower(), "")
     if not name:
-        _refuse(
+        fail_message(
             f"{out_file}: say which format with --format ({', '.join(FORMATS)}) or use one of "
             f"the extensions {', '.join(by_suffix)}"
         )
@@ -101,7 +86,7 @@ def report(
     try:
         registry.renderer(name)
     except registry.FormatUnavailable as exc:
-        _refuse(str(exc))
+        fail_message(str(exc))
     try:
         branding = branding_from(
             branding_file,
@@ -112,9 +97,9 @@ def report(
         )
         options = ReportOptions(scenarios=scenario or [], top_n=top, max_table_rows=max_rows)
     except InputError as exc:
-        _problems(exc)
+        fail(exc.problems)
     except (ValueError, ValidationError) as exc:
-        _refuse(str(exc))
+        fail_message(str(exc))
 
     columns = (
         SpinnerColumn(),
@@ -133,16 +118,16 @@ def report(
             built = build_report(workspace, options, branding)
         except InputError as exc:
             progress.stop()
-            _problems(exc)
+            fail(exc.problems)
         except KeyError as exc:
             progress.stop()
-            _refuse(str(exc.args[0]) if exc.args else str(exc))
+            fail_message(str(exc.args[0]) if exc.args else str(exc))
         progress.update(task, advance=1, description=f"Rendering {name}")
         try:
             path = registry.render(built, name, out_file, progress=step)
         except (OSError, RuntimeError, ValueError) as exc:
             progress.stop()
-            _refuse(f"could not write the {name} report: {exc}", code=1)
+            fail_message(f"could not write the {name} report: {exc}", code=1)
         progress.update(task, advance=2, description="Done")
     out.print(Text(f"wrote {path} ({_size(path.stat().st_size)})"), soft_wrap=True)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from riskapp.baseline.build import DEFAULT_DATA_DIR, DEFAULT_METHOD
-from riskapp.io.errors import InputError, Problem
+from riskapp.cli.common import fail, fail_message, out
+from riskapp.io.errors import InputError
 
 if TYPE_CHECKING:
     from riskapp.baseline.build import BaselineResult
@@ -29,8 +29,6 @@ baseline_app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 MethodOpt = Annotated[
     Path, typer.Option("--method", "-m", help="Methodology file (YAML).", show_default=True)
@@ -48,25 +46,13 @@ DataOpt = Annotated[
 ]
 
 
-def _fail(problems: list[Problem]) -> None:
-    err.print(f"[bold red]{len(problems)} problem(s) found:[/bold red]")
-    for p in problems:
-        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def _refuse(message: str, code: int = 2) -> None:
-    err.print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def _method(method: Path) -> Method:
     from riskapp.baseline.build import load_method
 
     try:
         return load_method(method)
     except InputError as exc:
-        _fail(exc.problems)
+        fail(exc.problems)
         raise  # unreachable
 
 
@@ -80,12 +66,12 @@ def _compute(loaded: Method, method: Path, as_of: dt.datetime | None, data: Path
     try:
         sources = load_sources_for(loaded, data)
     except InputError as exc:
-        _fail(exc.problems)
+        fail(exc.problems)
         raise  # unreachable
     try:
         return compute(loaded, sources, as_of.date() if as_of else dt.date.today())
     except ValueError as exc:
-        _refuse(f"{method}: {exc}", 1)
+        fail_message(f"{method}: {exc}", 1)
         raise  # unreachable
 
 
@@ -110,9 +96,9 @@ def build(
     from riskapp.io.export import FORMATS
 
     if out_file.suffix.lower() != ".csv":
-        _refuse(f"{out_file}: a baseline is written as .csv (the format a workspace reads)")
+        fail_message(f"{out_file}: a baseline is written as .csv (the format a workspace reads)")
     if details is not None and details.suffix.lower() not in FORMATS:
-        _refuse(f"{details}: unsupported output format; use one of {', '.join(FORMATS)}")
+        fail_message(f"{details}: unsupported output format; use one of {', '.join(FORMATS)}")
     result = _run(method, as_of, data)
     table = result.baseline()
     write_baseline(result, out_file)
@@ -158,13 +144,13 @@ def explain(
 
     code = country.strip().upper()
     if code not in iso_alpha3_codes():
-        _refuse(f"{country!r} is not an ISO 3166-1 alpha-3 country code such as FIN")
+        fail_message(f"{country!r} is not an ISO 3166-1 alpha-3 country code such as FIN")
     loaded = _method(method)
     if factor is not None and factor not in loaded.factor_ids:
-        _refuse(f"unknown factor {factor!r}; expected one of {', '.join(loaded.factor_ids)}")
+        fail_message(f"unknown factor {factor!r}; expected one of {', '.join(loaded.factor_ids)}")
     result = _compute(loaded, method, as_of, data)
     if code not in result.countries:
-        _refuse(f"no baseline for {code}: not covered by the method's sources or tables")
+        fail_message(f"no baseline for {code}: not covered by the method's sources or tables")
     rows = result.breakdown(code, factor)
     for fid in [factor] if factor else result.method.factor_ids:
         part = rows[rows["factor"] == fid]
