@@ -1,14 +1,23 @@
-"""The scored workspace the dashboard shows, and the tables its pages draw (no Streamlit)."""
+"""One assessment behind every surface: a source's workspace scored under all its scenarios,
+with its plans evaluated, and the headline figures every page, command and report shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from riskapp.assessment.sources import (
+    MemorySource,
+    SourceInfo,
+    WorkspaceSource,
+    as_source,
+)
 from riskapp.domain import LossBasis, Workspace, country_name
+from riskapp.domain.assets import DependencyLink
 from riskapp.engine import (
     PlanEvaluation,
     ScoreInputs,
@@ -19,31 +28,73 @@ from riskapp.engine import (
     score,
 )
 from riskapp.format import money
-from riskapp.io import load_workspace
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """A workspace scored under all its scenarios, with its plans evaluated."""
+    """A workspace scored under all its scenarios, with its plans evaluated, and where its
+    inputs came from (`source`: kind, revision, fingerprint) with the dependency links of the
+    same source (for simulations)."""
 
     ws: Workspace
     inputs: ScoreInputs
     result: ScoreResult
     plans: PlanEvaluation
+    source: SourceInfo
+    links: tuple[DependencyLink, ...] = ()
+    link_problems: tuple[str, ...] = ()
 
     @property
     def currency(self) -> str:
         return self.ws.settings.currency
 
+    @property
+    def revision(self) -> str:
+        """The source's revision: what caches of figures derived from this assessment key on."""
+        return self.source.revision
+
     def money(self, value: float) -> str:
         return money(value, self.currency)
 
+    def with_scenarios(self, scenario_ids: Sequence[str]) -> Assessment:
+        """The same assessment restricted to some scenarios (in that order), rescored."""
+        if list(scenario_ids) == list(self.result.scenario_ids):
+            return self
+        ws = self.ws.with_scenarios(list(scenario_ids))
+        result = score(ws, basis=self.result.basis, inputs=self.inputs)
+        return replace(self, ws=ws, result=result, plans=evaluate_plans(ws, result))
 
-def assess(path: str | Path, basis: LossBasis | None = None) -> Assessment:
-    ws = load_workspace(path)
+
+def assess(
+    source: WorkspaceSource | Workspace | str | Path,
+    basis: LossBasis | None = None,
+    scenarios: Sequence[str] | None = None,
+) -> Assessment:
+    """Score a source's workspace and evaluate its plans: the one assessment the CLI, the
+    dashboard, the Python API and every report format compute from.
+
+    `source` is a WorkspaceSource (FileSource, StoreSource, MemorySource), a workspace folder
+    (its files) or a Workspace (in memory); `basis` overrides the workspace's loss basis;
+    `scenarios` restricts and orders the scenarios. Raises riskapp.InputError listing every
+    problem of the inputs, KeyError for an unknown scenario id."""
+    snap = as_source(source).load()
+    ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
     inputs = prepare(ws)
     result = score(ws, basis=basis, inputs=inputs)
-    return Assessment(ws, inputs, result, evaluate_plans(ws, result))
+    return Assessment(
+        ws,
+        inputs,
+        result,
+        evaluate_plans(ws, result),
+        snap.info,
+        snap.links,
+        snap.link_problems,
+    )
+
+
+def assess_workspace(ws: Workspace, basis: LossBasis | None = None) -> Assessment:
+    """An in-memory workspace's assessment (what-if and tests)."""
+    return assess(MemorySource(ws), basis)
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,13 @@ def simulate(
     a: Assessment,
     trials: int,
     seed: int,
-    links: list[DependencyLink],
+    links: list[DependencyLink] | None = None,
     link_problems: list[str] | None = None,
 ) -> RiskRun:
-    """Simulate the assessment's workspace on its loss basis, plans and cascades included."""
+    """Simulate the assessment's workspace on its loss basis, plans and cascades included
+    (by default with the dependency links of the assessment's own source)."""
+    if links is None:
+        links, link_problems = list(a.links), list(a.link_problems)
     sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
     return RiskRun(sim, run(sim, trials, seed), links, list(link_problems or []))
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from riskapp.domain.workspace import Workspace
+from riskapp.domain.workspace import LossBasis, Workspace
 from riskapp.io.errors import InputError, Problem
 from riskapp.settings import DEMO
+
+if TYPE_CHECKING:
+    from riskapp.assessment import Assessment
 
 out = Console()
 err = Console(stderr=True)
@@ -27,13 +31,17 @@ ScenarioOpt = Annotated[
 __all__ = [
     "DEMO",
     "ScenarioOpt",
+    "SourceName",
+    "SourceOpt",
     "WorkspaceArg",
+    "assessment",
     "check_out",
     "err",
     "fail",
     "fail_message",
     "load",
     "out",
+    "print_source",
 ]
 
 
@@ -74,3 +82,70 @@ def load(workspace: Path, scenarios: list[str] | None) -> Workspace:
     except KeyError as exc:
         fail_message(str(exc.args[0]))
     return ws
+
+
+class SourceName(StrEnum):
+    """--source: which inputs a command uses (riskapp.assessment.sources.choose_source)."""
+
+    auto = "auto"
+    files = "files"
+    store = "store"
+
+
+SourceOpt = Annotated[
+    SourceName,
+    typer.Option(
+        "--source",
+        help="files: the workspace's files; store: its model files with the register and plans "
+        "of the team database (what the dashboard shows); auto: store when a team database is "
+        "in use (RISKAPP_DATABASE_URL, or RISKAPP_DATA_DIR/riskapp.db exists), else files.",
+        case_sensitive=False,
+    ),
+]
+
+
+def assessment(
+    workspace: Path,
+    scenarios: list[str] | None,
+    source: SourceName = SourceName.auto,
+    basis: LossBasis | None = None,
+) -> Assessment:
+    """The one assessment of a command: the chosen source, scored; prints which source and
+    revision it used (and, for the team database, what differs from the files); exits listing
+    every problem."""
+    from riskapp.assessment import assess, choose_source
+
+    try:
+        src = choose_source(workspace, source.value)
+        a = assess(src, basis=basis, scenarios=scenarios)
+    except InputError as exc:
+        fail(exc.problems)
+    except KeyError as exc:
+        fail_message(str(exc.args[0]))
+    print_source(a)
+    return a
+
+
+def print_source(a: Assessment) -> None:
+    """`Source: <kind> <revision> (<where>)` on stderr, and a warning listing what differs
+    when the team database and the files disagree."""
+    from riskapp.assessment.sources import FileSource, StoreSource, sync_status
+
+    err.print(Text(f"Source: {a.source.describe()}", style="dim"), soft_wrap=True)
+    if a.source.kind != "store":
+        return
+    try:
+        files = FileSource(Path(a.source.location.split(";")[0])).load()
+    except InputError:
+        return
+    store_snapshot = StoreSource.open(files.info.location).load()
+    status = sync_status(files, store_snapshot)
+    if not status.in_sync:
+        err.print(
+            Text(
+                f"note: {status.summary()} (`riskapp sync` lists them and brings one in line "
+                "with the other; `--source files` uses the files)",
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )

@@ -13,7 +13,10 @@ from rich.text import Text
 from riskapp.cli.common import (
     DEMO,
     ScenarioOpt,
+    SourceName,
+    SourceOpt,
     WorkspaceArg,
+    assessment,
     check_out,
     fail,
     load,
@@ -82,15 +85,15 @@ def score(
         typer.Option(help="absolute: loss at scenario intensity; incremental: above baseline."),
     ] = None,
     top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
+    source: SourceOpt = SourceName.auto,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
     from riskapp.engine import key_figures, loss_table, losses_by
-    from riskapp.engine import score as run_score
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    ws = load(workspace, scenario)
-    result = run_score(ws, basis=basis)
+    a = assessment(workspace, scenario, source, basis)
+    ws, result = a.ws, a.result
     cur = ws.settings.currency
     figures = key_figures(ws, result)
 
@@ -141,11 +144,11 @@ def score(
     for col in ("asset", "type", "country", "EAL"):
         t.add_column(col, justify="right" if col == "EAL" else "left")
     for aid, row in by_a.iterrows():
-        a = frame.loc[str(aid)]
+        asset = frame.loc[str(aid)]
         t.add_row(
-            Text(f"{aid} {a['name']}"),
-            Text(str(a["type"])),
-            str(a["country"]),
+            Text(f"{aid} {asset['name']}"),
+            Text(str(asset["type"])),
+            str(asset["country"]),
             money(row["eal"], cur),
         )
     out.print(t)
@@ -162,14 +165,14 @@ def plans(
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the plan table (.csv/.parquet/.json).")
     ] = None,
+    source: SourceOpt = SourceName.auto,
 ) -> None:
     """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
-    from riskapp.engine import evaluate_plans
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    ws = load(workspace, scenario)
-    ev = evaluate_plans(ws)
+    a = assessment(workspace, scenario, source)
+    ws, ev = a.ws, a.plans
     cur = ws.settings.currency
     out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
     out.print(

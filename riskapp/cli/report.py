@@ -16,7 +16,15 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from riskapp.cli.common import err, fail, fail_message, out
+from riskapp.cli.common import (
+    SourceName,
+    SourceOpt,
+    assessment,
+    err,
+    fail,
+    fail_message,
+    out,
+)
 from riskapp.io.errors import InputError
 
 report_app = typer.Typer(
@@ -73,6 +81,7 @@ def report(
     max_rows: Annotated[
         int, typer.Option(help="Rows of a long table in PDF, PowerPoint and HTML.")
     ] = 200,
+    source: SourceOpt = SourceName.auto,
 ) -> None:
     """Write a consultant report: executive summary, map, scenarios, heat map, top assets,
     plans with triggers, readiness gaps, cost and benefit, methodology and data sources."""
@@ -108,17 +117,15 @@ def report(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
+    a = assessment(workspace, None, source)  # prints the source and revision it used
     with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("Scoring the workspace and building the report", total=3)
+        task = progress.add_task("Building the report", total=3)
 
         def step(text: str) -> None:
             progress.update(task, description=text)
 
         try:
-            built = build_report(workspace, options, branding)
-        except InputError as exc:
-            progress.stop()
-            fail(exc.problems)
+            built = build_report(a, options, branding)
         except KeyError as exc:
             progress.stop()
             fail_message(str(exc.args[0]) if exc.args else str(exc))

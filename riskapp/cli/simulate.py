@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from riskapp.cli.common import SourceName, SourceOpt
 from riskapp.domain.workspace import LossBasis
 from riskapp.engine.sampling import RangeDistribution
 from riskapp.format import money, percent, ratio
@@ -19,6 +20,7 @@ from riskapp.io.dependencies import DEPENDENCIES, DEPENDENCY_COLUMNS, load_depen
 from riskapp.settings import DEMO
 
 if TYPE_CHECKING:
+    from riskapp.domain.assets import DependencyLink
     from riskapp.domain.workspace import Workspace
     from riskapp.engine.montecarlo import Simulation, SimulationResult
 
@@ -172,22 +174,26 @@ def simulate(
             min=2, help="Base points of the Sobol indices (a power of 2; N x (inputs + 2) runs)."
         ),
     ] = 256,
+    source: SourceOpt = SourceName.auto,
 ) -> None:
     """Monte Carlo: annual loss distribution (mean, VaR, expected shortfall, exceedance curve
     with confidence band), tail contributions, residual loss and benefit-cost ratios."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from riskapp.cli.common import check_out, err, fail, load, out
+    from riskapp.cli.common import assessment, check_out, err, fail, out
     from riskapp.engine.montecarlo import prepare_simulation, run
+    from riskapp.io.dependencies import dependency_file
     from riskapp.io.errors import InputError
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    ws = load(workspace, scenario)
+    a = assessment(workspace, scenario, source, basis)
+    ws = a.ws
+    # the source's own dependency links unless a file is named; a broken file is an error here
     dep_path = dependencies
-    if dep_path is None and (workspace / DEPENDENCIES).exists():
-        dep_path = workspace / DEPENDENCIES
-    links = None
+    if dep_path is None and a.link_problems:
+        dep_path = dependency_file(workspace)
+    links: list[DependencyLink] | None = list(a.links) or None
     if dep_path is not None:
         try:
             links = load_dependencies(dep_path, ws.portfolio)

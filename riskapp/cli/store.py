@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import err, fail, out
+from riskapp.cli.common import DEMO, err, fail, fail_message, out
 from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -435,8 +435,70 @@ def assessments_compare(
             out.print(Text(f"  {change}"), highlight=False)
 
 
+def sync(
+    workspace: Annotated[
+        Path, typer.Argument(help="Workspace folder (with workspace.yaml).")
+    ] = DEMO,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="store: the files' register and plans replace the database's; files: the "
+            "database's are written over the workspace's assets and plans files. Without "
+            "--to: list what differs.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when the files and the database differ.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Compare a workspace's files with its team database, or bring one in line with the
+    other (the dashboard, `--source store` and reports from the store use the database)."""
+    from riskapp.assessment import sync as syncing
+    from riskapp.store import AccessDenied
+
+    if to not in {None, "store", "files"}:
+        fail_message("--to is store or files")
+    store = _open(database)
+    try:
+        if to is None:
+            status = syncing.status(workspace, store)
+        else:
+            result = (
+                syncing.to_store(workspace, store, _actor())
+                if to == "store"
+                else syncing.to_files(workspace, store)
+            )
+            status = result.after
+            if result.changed:
+                out.print(
+                    f"Brought in line ({result.before.summary()}); wrote "
+                    + ", ".join(result.changed),
+                    highlight=False,
+                    soft_wrap=True,
+                )
+    except InputError as exc:
+        fail(exc.problems)
+    except AccessDenied as exc:
+        _refused(exc)
+        raise  # unreachable
+    except ValueError as exc:
+        fail_message(str(exc), code=1)
+    finally:
+        store.close()
+    out.print(f"files:    {status.files_revision}", highlight=False)
+    out.print(f"database: {status.store_revision}", highlight=False)
+    out.print(Text(status.summary().capitalize() + "."), soft_wrap=True)
+    for d in status.differences:
+        out.print(Text(f"  {d}"), soft_wrap=True)
+    if check and not status.in_sync:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the team workspace commands to the riskapp command line."""
+    app.command("sync")(sync)
     app.command("import")(import_command)
     app.command("export-workspace")(export_workspace)
     app.command("import-workspace")(import_workspace)

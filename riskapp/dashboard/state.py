@@ -1,9 +1,11 @@
 """Loading and caching for the dashboard.
 
-The assessment (the workspace's files plus the register and plans kept in the team database) is
-computed once per change of the files (the cache key includes every file's modification time and
-size) or of the database (its revision), per loss basis. What-if rescoring is not cached: the
-engine rescoring a scenario takes milliseconds.
+The dashboard's source is the workspace's model files with the register and plans of the team
+database (`riskapp.assessment.sources.StoreSource`). Its assessment is computed once per
+revision of that source (the files' modification times and sizes and the database's newest
+audit entry) and loss basis; every figure derived from it (the Overview's VaR, the Risk page's
+simulation, tornado and Sobol indices) keys on the same revision. What-if rescoring is not
+cached: the engine rescoring a scenario takes milliseconds.
 """
 
 from __future__ import annotations
@@ -27,24 +29,6 @@ def workspace_path() -> Path:
     return Path(os.environ.get(ENV_WORKSPACE) or DEMO).resolve()
 
 
-def files_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Modification time and size of every file the workspace reads."""
-    mpath = manifest_path(path)
-    roots = {mpath.parent}
-    try:
-        manifest, _ = load_model(mpath, WorkspaceManifest)
-        roots.add((mpath.parent / manifest.paths.scenarios).resolve())
-    except InputError:
-        pass
-    out = []
-    for root in sorted(roots):
-        for f in sorted(root.rglob("*")):
-            if f.is_file():
-                stat = f.stat()
-                out.append((str(f), stat.st_mtime_ns, stat.st_size))
-    return tuple(out)
-
-
 def basis() -> LossBasis:
     value = st.session_state.get("basis")
     return LossBasis(value) if value else _default_basis()
@@ -63,7 +47,7 @@ def assessment() -> Assessment:
     path = workspace_path()
     try:
         # the files plus the register and plans kept in the team database
-        return store_view.store_assessment(basis(), files_signature(path))
+        return store_view.store_assessment(basis())
     except InputError as exc:
         st.error(
             f"The workspace at {path} has {len(exc.problems)} problem(s). Fix them and reload "
@@ -75,11 +59,13 @@ def assessment() -> Assessment:
 
 
 def sidebar() -> None:
-    """Workspace name and the loss basis, shown on every page."""
+    """Workspace name, source and revision, whether the files and the team database agree,
+    and the loss basis: shown on every page."""
     path = workspace_path()
     with st.sidebar:
         st.caption("Workspace")
         st.text(path.name)
+        source_status()
         st.radio(
             "Losses",
             options=[b.value for b in LossBasis],
@@ -92,3 +78,37 @@ def sidebar() -> None:
             help="Absolute: the loss at the scenario's intensities. Incremental: only the loss "
             "the scenario adds to today's baseline conditions.",
         )
+
+
+def source_status() -> None:
+    """Which source and revision the figures come from, and what differs between the files and
+    the team database (the same comparison as `riskapp sync`)."""
+    try:
+        a = assessment_quiet()
+    except InputError:
+        return
+    st.caption(
+        "Source: team database (register, plans) + files",
+        help="Figures come from the workspace's model files with the register and plans of the "
+        f"team database. Revision: {a.source.revision}; fingerprint {a.source.fingerprint}. "
+        "`riskapp score --source store` computes the same figures.",
+    )
+    st.text(a.source.revision)
+    status = store_view.sync()
+    if status is None or status.in_sync:
+        return
+    st.warning(
+        f"{status.summary().capitalize()}. `riskapp score --source files` and reports built "
+        "from the files will show other figures; `riskapp sync` brings one in line with the "
+        "other.",
+        icon=":material/sync_problem:",
+    )
+    with st.expander(f"What differs ({len(status.differences)})"):
+        st.text("\n".join(str(d) for d in status.differences[:200]))
+        if len(status.differences) > 200:
+            st.caption(f"... and {len(status.differences) - 200} more (`riskapp sync` lists all)")
+
+
+def assessment_quiet() -> Assessment:
+    """The current assessment, raising InputError instead of drawing the problems."""
+    return store_view.store_assessment(basis())

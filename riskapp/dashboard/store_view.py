@@ -7,13 +7,14 @@ Everything below the "pure functions" line takes plain values and returns frames
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from pathlib import Path
 
 import streamlit as st
 
-from riskapp.assessment.core import Assessment
+from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.sources import FileSource, StoreSource, SyncStatus, sync_status
 from riskapp.domain import LossBasis
+from riskapp.io.errors import InputError
 from riskapp.settings import Settings
 from riskapp.store import (
     Actor,
@@ -117,24 +118,43 @@ def _login_form(store: Store, cfg: Settings) -> None:
 
 
 @st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)
-def _assess_store(
-    url: str, workspace: str, revision: int, basis: str, files_signature: Hashable
-) -> Assessment:
-    from riskapp.engine import evaluate_plans, prepare, score
-
-    del revision, files_signature  # cache key only: any change means a new assessment
-    ws = _open_store(url, workspace).workspace()
-    inputs = prepare(ws)
-    result = score(ws, basis=LossBasis(basis), inputs=inputs)
-    return Assessment(ws, inputs, result, evaluate_plans(ws, result))
+def _assess_store(url: str, workspace: str, revision: str, basis: str) -> Assessment:
+    del revision  # cache key only: any change of the files or the database is a new assessment
+    return assess(StoreSource(_open_store(url, workspace), Path(workspace)), LossBasis(basis))
 
 
-def store_assessment(basis: LossBasis, files_signature: Hashable = ()) -> Assessment:
-    """The assessment of the files plus the stored register and plans, cached until the store
-    changes (its revision) or the files do (`files_signature`, e.g. state.files_signature(path)).
-    Raises riskapp.io.InputError like `assess` when the parts do not fit."""
+def source() -> StoreSource:
+    """The dashboard's source: the workspace's model files with the team database's register
+    and plans (`riskapp score --source store` computes the same)."""
     s = settings()
-    store = _open_store(s.database, str(s.workspace))
-    return _assess_store(
-        s.database, str(s.workspace), store.revision(), basis.value, files_signature
-    )
+    return StoreSource(_open_store(s.database, str(s.workspace)), Path(s.workspace))
+
+
+def store_assessment(basis: LossBasis) -> Assessment:
+    """The assessment of the files plus the stored register and plans, cached per revision of
+    both (a register or plan edit, or a changed file, means a new assessment). Raises
+    riskapp.io.InputError like `assess` when the parts do not fit."""
+    s = settings()
+    return _assess_store(s.database, str(s.workspace), source().revision(), basis.value)
+
+
+@st.cache_resource(show_spinner="Comparing the files with the team database...", max_entries=4)
+def _sync(url: str, workspace: str, files_revision: str, store_revision: str) -> SyncStatus:
+    del files_revision, store_revision  # cache key only
+    files = FileSource(Path(workspace)).load()
+    return sync_status(files, StoreSource(_open_store(url, workspace), Path(workspace)).load())
+
+
+def sync() -> SyncStatus | None:
+    """What differs between the workspace's files and the team database; None when the files
+    themselves cannot be read (the page lists their problems)."""
+    s = settings()
+    try:
+        return _sync(
+            s.database,
+            str(s.workspace),
+            FileSource(Path(s.workspace)).revision(),
+            source().revision(),
+        )
+    except InputError:
+        return None

@@ -53,7 +53,6 @@ Number formats: `NumberFormat("en")` writes 1,234.5 and EUR 12.3m / EUR 1.25bn /
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -72,6 +71,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from riskapp.assessment.core import Assessment
+    from riskapp.assessment.sources import WorkspaceSource
     from riskapp.domain.plans import Plan
 
 Locale = Literal["en", "de"]
@@ -272,22 +272,27 @@ class Provenance:
     """Where a report's numbers come from.
 
     riskapp_version  `riskapp.__version__`
-    input_hash       SHA-256 (hex) over the workspace's input files: for each file, sorted by
-                     its path relative to the workspace folder, the path, a NUL byte, the bytes
-                     and a NUL byte. Without a path (an in-memory workspace) it hashes the
-                     workspace's canonical JSON instead; `input_hash_basis` says which.
-    input_files      the hashed paths, relative to the workspace folder (posix)
+    source           where the inputs came from: files, store (the model files with the
+                     register and plans of the team database) or memory
+    source_revision  the source's revision, e.g. "store r85 + files 3f2a9c1e4b7d"
+    input_hash       SHA-256 (hex) of exactly the inputs used: for files, over each input file
+                     sorted by its path relative to the workspace folder (the path, a NUL byte,
+                     the bytes and a NUL byte); for a store, over the hash of the model files
+                     and the register and plans as read from the database; in memory, over
+                     the workspace's canonical JSON. `input_hash_basis` says which.
+    input_files      what was read: paths relative to the workspace folder (posix) and, for a
+                     store, the database and its revision
     generated_at     timezone-aware UTC timestamp
     scenario_ids     scenarios included, in report order (by gross loss)
     plan_ids         plans evaluated, in plan-book order
     data_sources     distinct `source` values of the workspace's baseline, sorted
     attribution      citation lines of the public reference data (data/refdata/SOURCES.md)
-    workspace_path   the workspace folder as given, or "" for an in-memory workspace
+    workspace_path   the workspace folder (and database), or "" for an in-memory workspace
     """
 
     riskapp_version: str
     input_hash: str
-    input_hash_basis: Literal["files", "content"]
+    input_hash_basis: Literal["files", "store", "content"]
     input_files: tuple[str, ...]
     generated_at: datetime
     scenario_ids: tuple[str, ...]
@@ -295,6 +300,8 @@ class Provenance:
     data_sources: tuple[str, ...]
     attribution: tuple[str, ...]
     workspace_path: str = ""
+    source: Literal["files", "store", "memory"] = "memory"
+    source_revision: str = ""
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs, as every format prints them."""
@@ -302,6 +309,7 @@ class Provenance:
             ("riskapp version", self.riskapp_version),
             ("Generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
             ("Workspace", self.workspace_path or "(in memory)"),
+            ("Source", f"{self.source}: {self.source_revision}"),
             (f"Input hash (SHA-256 of {self.input_hash_basis})", self.input_hash),
             ("Input files", ", ".join(self.input_files)),
             ("Scenarios", ", ".join(self.scenario_ids)),
@@ -531,82 +539,28 @@ ACTION_RULE: tuple[str, ...] = (
 )
 
 
-def input_files(workspace: str | Path) -> tuple[Path, list[Path]]:
-    """The workspace folder and every input file it reads (manifest, tables, scenarios)."""
-    from riskapp.io.workspace import (
-        WorkspaceManifest,
-        load_model,
-        manifest_path,
-        scenario_files,
-    )
-
-    mpath = manifest_path(workspace)
-    root = mpath.parent
-    manifest, _ = load_model(mpath, WorkspaceManifest)
-    p = manifest.paths
-    files = [mpath] + [
-        root / name for name in (p.factors, p.regions, p.curves, p.baseline, p.assets, p.plans)
-    ]
-    files += scenario_files(root / p.scenarios)
-    return root, [f for f in files if f.is_file()]
-
-
-def _relative(path: Path, root: Path) -> str:
-    import os
-
-    return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
-
-
-def hash_files(root: Path, files: Sequence[Path]) -> tuple[str, tuple[str, ...]]:
-    """SHA-256 over (relative path, NUL, bytes, NUL) of each file, sorted by relative path."""
-    digest = hashlib.sha256()
-    named = sorted((_relative(f, root), f) for f in files)
-    for rel, f in named:
-        digest.update(rel.encode("utf-8") + b"\0")
-        digest.update(f.read_bytes() + b"\0")
-    return digest.hexdigest(), tuple(rel for rel, _ in named)
-
-
-def _hash_content(a: Assessment) -> str:
-    ws = a.ws
-    digest = hashlib.sha256()
-    for part in (ws.settings, ws.factors, ws.regions, ws.curves, ws.baseline, ws.plans):
-        digest.update(part.model_dump_json().encode("utf-8") + b"\0")
-    for s in ws.scenarios:
-        digest.update(s.model_dump_json().encode("utf-8") + b"\0")
-    digest.update(pd.util.hash_pandas_object(ws.portfolio.frame.astype(str)).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
 def build_report(
-    source: Assessment | str | Path,
+    source: Assessment | WorkspaceSource | str | Path,
     options: ReportOptions | None = None,
     branding: Branding | None = None,
     *,
-    workspace_path: str | Path | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """Build the report of a workspace (path) or of an already scored `Assessment`.
+    """Build the report of an already scored `Assessment`, of a source (FileSource,
+    StoreSource, MemorySource) or of a workspace folder (its files).
 
-    `workspace_path` names the workspace folder of an `Assessment` so that provenance hashes
-    its files; `now` fixes the timestamp (tests). Raises KeyError for an unknown scenario id
-    and riskapp.InputError for a workspace with problems.
+    The provenance names the assessment's source, revision and the hash of exactly the inputs
+    used; `now` fixes the timestamp (tests). Raises KeyError for an unknown scenario id and
+    riskapp.InputError for a workspace with problems.
     """
     from riskapp import __version__
     from riskapp.assessment.core import Assessment, assess
-    from riskapp.engine import evaluate_plans, score
 
     options = options or ReportOptions()
     branding = branding or Branding()
-    if isinstance(source, (str, Path)):
-        workspace_path = source
-        a = assess(source)
-    else:
-        a = source
-    if options.scenarios and list(options.scenarios) != list(a.result.scenario_ids):
-        ws = a.ws.with_scenarios(list(options.scenarios))
-        result = score(ws, basis=a.result.basis, inputs=a.inputs)
-        a = Assessment(ws, a.inputs, result, evaluate_plans(ws, result))
+    a = source if isinstance(source, Assessment) else assess(source)
+    if options.scenarios:
+        a = a.with_scenarios(list(options.scenarios))
     if not a.ws.scenarios:
         raise ValueError("a report needs at least one scenario")
 
@@ -614,24 +568,23 @@ def build_report(
     fmt = NumberFormat(branding.locale)
     tables = _tables(a, options, fmt)
     scenario_order = tuple(tables.scenarios.frame["scenario_id"])
-    if workspace_path is not None:
-        root, files = input_files(workspace_path)
-        digest, names = hash_files(root, files)
-        basis: Literal["files", "content"] = "files"
-        shown = str(workspace_path)
-    else:
-        digest, names, basis, shown = _hash_content(a), (), "content", ""
+    src = a.source
+    hash_basis: Literal["files", "store", "content"] = (
+        "content" if src.kind == "memory" else src.kind
+    )
     provenance = Provenance(
         riskapp_version=__version__,
-        input_hash=digest,
-        input_hash_basis=basis,
-        input_files=names,
+        input_hash=src.fingerprint,
+        input_hash_basis=hash_basis,
+        input_files=src.inputs,
         generated_at=when,
         scenario_ids=scenario_order,
         plan_ids=tuple(p.id for p in a.ws.plans.plans),
         data_sources=tuple(sorted({e.source for e in a.ws.baseline.entries if e.source})),
         attribution=REFDATA_ATTRIBUTION,
-        workspace_path=shown,
+        workspace_path=src.location if src.kind != "memory" else "",
+        source=src.kind,
+        source_revision=src.revision,
     )
     worst = scenario_order[0]
     incremental = a.result.basis.value == "incremental"

@@ -178,7 +178,6 @@ def download(
     options: ReportOptions,
     branding: Branding,
     name: str,
-    workspace_path: str | Path | None = None,
 ) -> Download:
     """Build the report and render it as format `name`: the bytes, a file name and the media
     type for a download button (the Reports page calls this when a button is clicked)."""
@@ -186,5 +185,5 @@ def download(
 
     renderer(name)  # FormatUnavailable before the report is built
     opts = options.model_copy(update={"include_figures": FORMATS[name].needs_figures})
-    report = build_report(source, opts, branding, workspace_path=workspace_path)
+    report = build_report(source, opts, branding)
     return Download(render_bytes(report, name), file_name(report, name), FORMATS[name].media_type)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from riskapp.assessment import risk as risk_view
@@ -31,19 +29,16 @@ st.caption(
 
 
 @st.cache_resource(show_spinner="Simulating years for the value at risk...", max_entries=8)
-def simulated_var(
-    path: str, signature: tuple[tuple[str, int, int], ...], basis: str, _a: Assessment
-) -> SimulatedVaR:
-    """The Risk distribution page's default run (same trials and seed, so the same VaR)."""
-    del signature, basis  # part of the cache key only
-    links, _ = risk_view.dependency_links(Path(path), _a)
-    run = risk_view.simulate(_a, risk_view.DEFAULT_TRIALS, risk_view.DEFAULT_SEED, links)
+def simulated_var(revision: str, basis: str, _a: Assessment) -> SimulatedVaR:
+    """The Risk distribution page's default run (same trials and seed, so the same VaR),
+    cached per revision of the source: a register edit gives a new VaR."""
+    del revision, basis  # part of the cache key only
+    run = risk_view.simulate(_a, risk_view.DEFAULT_TRIALS, risk_view.DEFAULT_SEED)
     value = risk_view.portfolio_row(run.result)["var_99"]
-    return SimulatedVaR(value, run.trials, risk_view.DEFAULT_SEED, bool(links))
+    return SimulatedVaR(value, run.trials, risk_view.DEFAULT_SEED, bool(run.links))
 
 
-path = state.workspace_path()
-var = simulated_var(str(path), state.files_signature(path), a.result.basis.value, a)
+var = simulated_var(a.revision, a.result.basis.value, a)
 figures = key_figures(a, var)
 # money first (value, expected loss next to its 99 % VaR, worst case), then plans
 for row, width in ((figures[:4], 4), (figures[4:], 3)):

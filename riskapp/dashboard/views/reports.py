@@ -25,7 +25,6 @@ def _bytes_of(build: functools.partial[registry.Download]) -> Callable[[], bytes
 
 
 a = state.assessment()
-path = state.workspace_path()
 st.title("Reports")
 st.caption(
     f"{plain(a.ws.settings.name)} — a consultant report of this assessment as PDF, PowerPoint, "
@@ -89,9 +88,7 @@ except ValueError as exc:
     raise  # unreachable: st.stop() ends the script run
 
 options = ReportOptions(scenarios=chosen, top_n=int(top_n))
-preview = build_report(
-    a, options.model_copy(update={"include_figures": False}), branding, workspace_path=path
-)
+preview = build_report(a, options.model_copy(update={"include_figures": False}), branding)
 
 st.subheader("Executive summary")
 st.caption(f"{plain(preview.client or preview.workspace_name)} · {preview.generated_on}")
@@ -117,7 +114,7 @@ for col, (name, fmt) in zip(columns, registry.FORMATS.items(), strict=True):
             reason = str(exc)
         col.button(fmt.label, disabled=True, help=reason, key=f"rep_dl_{name}")
         continue
-    build = functools.partial(registry.download, a, options, branding, name, path)
+    build = functools.partial(registry.download, a, options, branding, name)
     col.download_button(
         fmt.label,
         data=_bytes_of(build),

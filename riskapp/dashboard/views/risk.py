@@ -3,8 +3,6 @@ the tail, which inputs move the loss, and how losses travel along dependencies."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from riskapp.assessment import risk as risk_view
@@ -28,36 +26,32 @@ from riskapp.engine.sensitivity import SobolResult, Tornado, portfolio_sobol, to
 from riskapp.format import money, percent
 from riskapp.io.dependencies import dependency_file
 
-Signature = tuple[tuple[str, int, int], ...]
+# every cache keys on the source's revision (files and team database) and the loss basis: a
+# register or plan edit changes every figure of the page
 
 
 @st.cache_resource(show_spinner="Simulating years...", max_entries=8)
-def simulate(
-    path: str, signature: Signature, basis: str, trials: int, seed: int, _a: Assessment
-) -> RiskRun:
-    del signature, basis  # part of the cache key only (the assessment carries both)
-    links, problems = risk_view.dependency_links(Path(path), _a)
-    return risk_view.simulate(_a, trials, seed, links, problems)
+def simulate(revision: str, basis: str, trials: int, seed: int, _a: Assessment) -> RiskRun:
+    del revision, basis  # part of the cache key only (the assessment carries both)
+    return risk_view.simulate(_a, trials, seed)
 
 
 @st.cache_resource(show_spinner="Moving each input across its range...", max_entries=8)
 def tornado_of(
-    path: str,
-    signature: Signature,
+    revision: str,
     basis: str,
     trials: int,
     seed: int,
     _run: RiskRun,
     _a: Assessment,
 ) -> Tornado:
-    del path, signature, basis
+    del revision, basis
     return tornado(_run.loss_model(_a), seed, trials)
 
 
 @st.cache_resource(show_spinner="Computing Sobol indices...", max_entries=8)
 def sobol_of(
-    path: str,
-    signature: Signature,
+    revision: str,
     basis: str,
     samples: int,
     _run: RiskRun,
@@ -65,14 +59,13 @@ def sobol_of(
 ) -> SobolResult:
     """Deterministic (expected annual loss, fixed Sobol sequence): it does not depend on the
     simulated years, so changing their number or seed reuses it."""
-    del path, signature, basis
+    del revision, basis
     return portfolio_sobol(_run.loss_model(_a), samples, seed=0)
 
 
 a = state.assessment()
 cur = a.currency
 path = state.workspace_path()
-signature = state.files_signature(path)
 basis = a.result.basis
 basis_text = "above today's baseline" if basis is LossBasis.INCREMENTAL else "at scenario intensity"
 
@@ -115,7 +108,7 @@ seed = int(
         help="The same seed gives the same figures, here and with `riskapp simulate --seed`.",
     )
 )
-result = simulate(str(path), signature, basis.value, trials, seed, a)
+result = simulate(a.revision, basis.value, trials, seed, a)
 r = result.result
 if result.links:
     note.caption(
@@ -223,7 +216,7 @@ def tornado_section(a: Assessment, result: RiskRun, trials: int, seed: int) -> N
         "expected annual loss is exact; the VaR is read from the same simulated years with the "
         "input moved, so the difference is the input's effect, not chance."
     )
-    t = tornado_of(str(path), signature, basis.value, trials, seed, result, a)
+    t = tornado_of(a.revision, basis.value, trials, seed, result, a)
     measure = st.radio(
         "Swing in",
         ["eal", "var"],
@@ -264,7 +257,7 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
         help="N base points give N x (inputs + 2) evaluations; more points narrow the "
         "confidence intervals.",
     )
-    s = sobol_of(str(path), signature, basis.value, int(samples), result, a)
+    s = sobol_of(a.revision, basis.value, int(samples), result, a)
     rows = risk_view.sobol_rows(s.table)
     st.plotly_chart(sobol_chart(rows), config=PLOTLY_CONFIG, key="risk_sobol")
     small = len(s.table) - len(rows)

@@ -1,0 +1,35 @@
+"""The application layer: one assessment behind every surface (no UI code).
+
+`assess(source)` scores a `WorkspaceSource` (`FileSource`, `StoreSource`, `MemorySource`) and
+evaluates its plans; the dashboard's pages, the CLI, the Python API and every report format
+compute from it. The view-models the pages and reports share live beside it: `whatif`,
+`tables`, `risk`, `baseline`, `register`.
+"""
+
+from riskapp.assessment.core import Assessment, KeyFigure, SimulatedVaR, assess, key_figures
+from riskapp.assessment.sources import (
+    FileSource,
+    MemorySource,
+    SourceInfo,
+    StoreSource,
+    SyncStatus,
+    WorkspaceSource,
+    choose_source,
+    sync_status,
+)
+
+__all__ = [
+    "Assessment",
+    "FileSource",
+    "KeyFigure",
+    "MemorySource",
+    "SimulatedVaR",
+    "SourceInfo",
+    "StoreSource",
+    "SyncStatus",
+    "WorkspaceSource",
+    "assess",
+    "choose_source",
+    "key_figures",
+    "sync_status",
+]
