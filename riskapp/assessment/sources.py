@@ -230,10 +230,10 @@ class StoreSource:
         """The team database of `settings` (RISKAPP_DATABASE_URL or the SQLite file in
         RISKAPP_DATA_DIR) combined with the folder's model files; an empty database is
         filled with the folder's register and plans first."""
-        from riskapp.settings import get_settings
+        from riskapp.settings import Settings
         from riskapp.store import Store
 
-        cfg = settings or get_settings()
+        cfg = settings or Settings()
         folder = Path(path).resolve()
         return cls(Store.open(cfg, files=folder), folder)
 
@@ -329,11 +329,11 @@ def choose_source(
     the team database (created and filled from the files if it does not exist yet). auto (the
     default): the store when a team database is in use (`store_exists`), otherwise the files.
     """
-    from riskapp.settings import get_settings
+    from riskapp.settings import Settings
 
     if choice == "files":
         return FileSource(Path(path))
-    cfg = settings or get_settings()
+    cfg = settings or Settings()  # read now: the environment of this command
     if choice == "store" or store_exists(cfg):
         return StoreSource.open(path, cfg)
     return FileSource(Path(path))
@@ -377,17 +377,20 @@ class SyncStatus:
     def in_sync(self) -> bool:
         return not self.differences
 
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Number of differences per (asset|plan, status)."""
+        out: dict[tuple[str, str], int] = {}
         for d in self.differences:
-            key = f"{d.kind}s {d.status}"
-            out[key] = out.get(key, 0) + 1
+            out[d.kind, d.status] = out.get((d.kind, d.status), 0) + 1
         return out
 
     def summary(self) -> str:
         if self.in_sync:
             return "the files and the team database hold the same register and plans"
-        parts = ", ".join(f"{n} {k}" for k, n in sorted(self.counts().items()))
+        parts = ", ".join(
+            f"{n} {kind}{'s' if n != 1 else ''} {status}"
+            for (kind, status), n in sorted(self.counts().items())
+        )
         return f"the files and the team database differ: {parts}"
 
 

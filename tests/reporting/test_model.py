@@ -41,12 +41,12 @@ def demo_a() -> Assessment:
 
 @pytest.fixture(scope="module")
 def tiny_report(tiny_a: Assessment) -> Report:
-    return build_report(tiny_a, ReportOptions(top_n=2), workspace_path=TINY, now=NOW)
+    return build_report(tiny_a, ReportOptions(top_n=2), now=NOW)
 
 
 @pytest.fixture(scope="module")
 def demo_report(demo_a: Assessment) -> Report:
-    return build_report(demo_a, ReportOptions(include_figures=False), workspace_path=DEMO, now=NOW)
+    return build_report(demo_a, ReportOptions(include_figures=False), now=NOW)
 
 
 # -- number formats -------------------------------------------------------------------------
@@ -351,6 +351,9 @@ def test_provenance(tiny_report: Report, tiny_a: Assessment) -> None:
     p = tiny_report.provenance
     assert p.generated_at == NOW
     assert p.input_hash_basis == "files"
+    assert p.source == "files"
+    assert p.source_revision == tiny_a.source.revision
+    assert p.input_hash == tiny_a.source.fingerprint
     assert len(p.input_hash) == 64
     assert "workspace.yaml" in p.input_files
     assert "scenarios/s1.yaml" in p.input_files
@@ -373,8 +376,13 @@ def test_input_hash_follows_the_files(tmp_path: Path) -> None:
 
 
 def test_in_memory_assessment_hashes_its_content(tiny_a: Assessment) -> None:
+    from riskapp.assessment import MemorySource, assess
+
     opts = ReportOptions(include_figures=False)
-    p = build_report(tiny_a, opts, now=NOW).provenance
+    memory = assess(MemorySource(tiny_a.ws))
+    p = build_report(memory, opts, now=NOW).provenance
     assert p.input_hash_basis == "content"
-    assert p.input_hash == build_report(tiny_a, opts, now=NOW).provenance.input_hash
+    assert p.source == "memory"
+    assert p.input_hash == build_report(memory, opts, now=NOW).provenance.input_hash
+    assert p.input_hash != tiny_a.source.fingerprint  # content, not the files' bytes
     assert p.workspace_path == ""

@@ -120,3 +120,29 @@ def test_assessments(env: str, tmp_path: Path) -> None:
     assert "replacement_value 200 -> 400" in output
     code, output = run("assessments", "compare", "1", "9")
     assert code == 1
+
+
+def test_sync_lists_differences_and_brings_the_database_in_line(env: str, tmp_path: Path) -> None:
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    code, output = run("sync", str(ws), "--check")
+    assert code == 0, output
+    assert "hold the same register and plans" in output
+    assets = ws / "assets.csv"
+    lines = assets.read_text(encoding="utf-8").splitlines()
+    assets.write_text("\n".join([*lines, "N1,New office,office,DEU,,,1000,0,EUR,2,,,"]) + "\n")
+
+    code, output = run("sync", str(ws), "--check")
+    assert code == 1
+    assert "differ: 1 asset only in files" in output
+    assert "asset N1: only in files" in output
+
+    code, output = run("sync", str(ws), "--to", "store")
+    assert code == 0, output
+    assert "Brought in line" in output and "hold the same register and plans" in output
+    assert run("sync", str(ws), "--check")[0] == 0
+
+    code, output = run("sync", str(ws), "--to", "elsewhere")
+    assert code == 2 and "--to is store or files" in output

@@ -1,0 +1,69 @@
+"""Every figure of the dashboard follows the source's revision: a register edit in the team
+database changes the Overview's expected loss AND its 99 % VaR, and the Risk page's figures;
+the sidebar names the source and says when the files and the database differ (AppTest,
+SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskapp.store import Store
+from tests.store.conftest import SYSTEM, TINY
+from tests.store.test_pages import page, page_env, shared
+
+__all__ = ["page_env", "shared"]  # fixtures used here
+
+APP = Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py"
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def multiply_register(store: Store, factor: float) -> None:
+    for stored in store.assets():
+        value = stored.asset.replacement_value
+        store.update_asset(
+            stored.asset.id, {"replacement_value": value * factor}, stored.version, SYSTEM
+        )
+
+
+def test_overview_and_risk_page_follow_a_register_edit(shared: Store) -> None:
+    overview, risk = page("overview"), page("risk")
+    before_o, before_r = metrics(overview), metrics(risk)
+    eal, var = "Expected annual loss", "99 % value at risk"
+    assert eal in before_o and var in before_o
+
+    multiply_register(shared, 10)
+    overview.run()
+    risk.run()
+    after_o, after_r = metrics(overview), metrics(risk)
+    assert after_o[eal] != before_o[eal]
+    assert after_o[var] != before_o[var]  # the VaR cache keys on the revision too
+    changed = [k for k in before_r if after_r.get(k) != before_r[k]]
+    assert any(k.startswith("VaR 99") for k in changed), (before_r, after_r)
+    assert any(k.startswith("Mean") for k in changed), (before_r, after_r)
+
+
+def test_sidebar_names_the_source_and_lists_differences(shared: Store) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    texts = [t.value for t in at.sidebar.text]
+    assert any(t.startswith("store r") and "+ files " in t for t in texts), texts
+    assert not at.sidebar.warning  # just seeded from the files: in sync
+
+    stored = shared.asset("P1")
+    shared.update_asset("P1", {"owner": "Changed in the database"}, stored.version, SYSTEM)
+    at.run()
+    warnings = [w.value for w in at.sidebar.warning]
+    assert warnings and "differ: 1 asset changed" in warnings[0], warnings
+    assert any("asset P1: changed (owner)" in t.value for t in at.sidebar.text)
+
+
+@pytest.fixture(autouse=True)
+def _tiny_workspace(page_env: str) -> None:
+    assert TINY.is_dir()
