@@ -52,5 +52,7 @@ def test_render_report_writes_the_file(tmp_path: Path) -> None:
     report = riskapp.build_report(riskapp.assess(TINY))
     path = riskapp.render_report(report, "xlsx", tmp_path / "r.xlsx")
     assert path.stat().st_size > 1000
-    with pytest.raises(Exception, match="pdf, pptx, xlsx|unknown|format"):
+    from riskapp.reporting.registry import FormatUnavailable
+
+    with pytest.raises(FormatUnavailable, match="unknown report format 'docx'"):
         riskapp.render_report(report, "docx", tmp_path / "r.docx")
