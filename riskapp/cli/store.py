@@ -324,8 +324,9 @@ def assessments_save(
     database: DatabaseOpt = None,
 ) -> None:
     """Score the workspace (files plus the database's register and plans) and save it."""
+    from riskapp.assessment import StoreSource, assess
+    from riskapp.assessment.history import save
     from riskapp.domain import LossBasis
-    from riskapp.store.assessments import save_current
 
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
@@ -335,7 +336,8 @@ def assessments_save(
         raise typer.Exit(2) from None
     store = _open(database)
     try:
-        saved = save_current(store, label, day, _actor(), chosen)
+        source = StoreSource(store, store.files or DEMO)
+        saved = save(assess(source, basis=chosen), store, label, day, _actor())
     except InputError as exc:
         _import_failed(exc.problems)
         raise  # unreachable

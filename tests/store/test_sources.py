@@ -170,3 +170,20 @@ def test_store_source_reads_only_the_model_files(source: StoreSource, ws_dir: Pa
     scenario = ws_dir / "scenarios" / "s1.yaml"
     scenario.write_text(scenario.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert source.revision() != rev
+
+
+def test_a_saved_assessment_keeps_its_source(source: StoreSource) -> None:
+    from datetime import date
+
+    from riskapp.assessment.history import save
+
+    a = assess(source)
+    summary = save(a, source.store, "Q4", date(2025, 12, 31), SYSTEM)
+    saved = source.store.assessment(summary.id)
+    assert saved.inputs["source"] == {
+        "kind": "store",
+        "revision": a.source.revision,
+        "fingerprint": a.source.fingerprint,
+    }
+    eal = saved.results["key_figures"]["expected_annual_loss"]
+    assert eal == pytest.approx(a.result.expected_annual_loss())

@@ -14,7 +14,7 @@ from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission
-from riskapp.store.assessments import compare, save_current, trend
+from riskapp.store.assessments import compare, trend
 
 actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
@@ -44,9 +44,11 @@ if store.check(actor, Permission.SAVE_ASSESSMENT):
         basis = right.radio("Losses", ["absolute", "incremental"], key="his_basis", horizontal=True)
         if st.form_submit_button("Save assessment", type="primary"):
             try:
+                from riskapp.assessment.history import save
                 from riskapp.domain import LossBasis
 
-                saved = save_current(store, label, as_of, actor, LossBasis(basis))
+                current = sv.store_assessment(LossBasis(basis))
+                saved = save(current, store, label, as_of, actor)
             except InputError as exc:
                 st.error("Not saved:")
                 st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
