@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from riskapp.assessment.sources import (
+    FileSource,
     MemorySource,
+    Snapshot,
     SourceInfo,
+    SyncStatus,
     WorkspaceSource,
     as_source,
+    sync_status,
 )
 from riskapp.domain import LossBasis, Workspace, country_name
 from riskapp.domain.assets import DependencyLink
@@ -28,6 +33,7 @@ from riskapp.engine import (
     score,
 )
 from riskapp.format import money
+from riskapp.io.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,19 @@ class Assessment:
     @property
     def currency(self) -> str:
         return self.ws.settings.currency
+
+    @cached_property
+    def sync(self) -> SyncStatus | None:
+        """For an assessment of the team database: what differs between its register and plans
+        and those of the workspace's files (None for other sources, or when the files cannot
+        be read). Computed once, on first use."""
+        if self.source.kind != "store" or not self.source.folder:
+            return None
+        try:
+            files = FileSource(Path(self.source.folder)).load()
+        except InputError:
+            return None
+        return sync_status(files, Snapshot(self.ws, self.source))
 
     @property
     def revision(self) -> str:

@@ -54,6 +54,7 @@ class SourceInfo:
                  read from the database; in memory, over the workspace's canonical content
     inputs       what was read: file paths relative to the folder, "register: <database>",
                  "plans: <database>"
+    folder       the workspace folder ("" in memory)
     """
 
     kind: SourceKind
@@ -61,6 +62,7 @@ class SourceInfo:
     revision: str
     fingerprint: str
     inputs: tuple[str, ...] = ()
+    folder: str = ""
 
     def describe(self) -> str:
         """One line for people: "store r85 + files 3f2a9c1e4b7d (demo, sqlite:///...)"."""
@@ -189,7 +191,8 @@ class FileSource:
         root, files = input_files(self.path)
         digest, names = hash_files(root, files)
         links, problems = _links(self.path, ws)
-        info = SourceInfo("files", str(root), f"files {digest[:REVISION_CHARS]}", digest, names)
+        revision = f"files {digest[:REVISION_CHARS]}"
+        info = SourceInfo("files", str(root), revision, digest, names, str(root))
         return Snapshot(ws, info, links, problems)
 
 
@@ -262,6 +265,7 @@ class StoreSource:
             f"store r{store_rev} + files {files_digest[:REVISION_CHARS]}",
             digest,
             (*names, f"register: {database} r{store_rev}", f"plans: {database} r{store_rev}"),
+            str(root),
         )
         return Snapshot(ws, info, links, problems)
 

@@ -129,18 +129,9 @@ def assessment(
 def print_source(a: Assessment) -> None:
     """`Source: <kind> <revision> (<where>)` on stderr, and a warning listing what differs
     when the team database and the files disagree."""
-    from riskapp.assessment.sources import FileSource, StoreSource, sync_status
-
     err.print(Text(f"Source: {a.source.describe()}", style="dim"), soft_wrap=True)
-    if a.source.kind != "store":
-        return
-    try:
-        files = FileSource(Path(a.source.location.split(";")[0])).load()
-    except InputError:
-        return
-    store_snapshot = StoreSource.open(files.info.location).load()
-    status = sync_status(files, store_snapshot)
-    if not status.in_sync:
+    status = a.sync
+    if status is not None and not status.in_sync:
         err.print(
             Text(
                 f"note: {status.summary()} (`riskapp sync` lists them and brings one in line "

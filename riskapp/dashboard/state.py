@@ -94,7 +94,7 @@ def source_status() -> None:
         "`riskapp score --source store` computes the same figures.",
     )
     st.text(a.source.revision)
-    status = store_view.sync()
+    status = a.sync
     if status is None or status.in_sync:
         return
     st.warning(

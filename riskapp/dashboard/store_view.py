@@ -12,9 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from riskapp.assessment.core import Assessment, assess
-from riskapp.assessment.sources import FileSource, StoreSource, SyncStatus, sync_status
+from riskapp.assessment.sources import FileSource, StoreSource
 from riskapp.domain import LossBasis
-from riskapp.io.errors import InputError
 from riskapp.settings import Settings
 from riskapp.store import (
     Actor,
@@ -135,26 +134,7 @@ def store_assessment(basis: LossBasis) -> Assessment:
     both (a register or plan edit, or a changed file, means a new assessment). Raises
     riskapp.io.InputError like `assess` when the parts do not fit."""
     s = settings()
-    return _assess_store(s.database, str(s.workspace), source().revision(), basis.value)
-
-
-@st.cache_resource(show_spinner="Comparing the files with the team database...", max_entries=4)
-def _sync(url: str, workspace: str, files_revision: str, store_revision: str) -> SyncStatus:
-    del files_revision, store_revision  # cache key only
-    files = FileSource(Path(workspace)).load()
-    return sync_status(files, StoreSource(_open_store(url, workspace), Path(workspace)).load())
-
-
-def sync() -> SyncStatus | None:
-    """What differs between the workspace's files and the team database; None when the files
-    themselves cannot be read (the page lists their problems)."""
-    s = settings()
-    try:
-        return _sync(
-            s.database,
-            str(s.workspace),
-            FileSource(Path(s.workspace)).revision(),
-            source().revision(),
-        )
-    except InputError:
-        return None
+    # the figures depend on the store's revision; the sync status (what differs from the
+    # files) also on the register files, so their revision is part of the key as well
+    key = f"{source().revision()}|{FileSource(Path(s.workspace)).revision()}"
+    return _assess_store(s.database, str(s.workspace), key, basis.value)

@@ -267,6 +267,9 @@ class ReportOptions(Strict):
 
 
 # -- provenance ------------------------------------------------------------------------------
+SYNC_SHOWN = 20  # differences between files and database listed in a report
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a report's numbers come from.
@@ -302,6 +305,14 @@ class Provenance:
     workspace_path: str = ""
     source: Literal["files", "store", "memory"] = "memory"
     source_revision: str = ""
+    sync_summary: str = ""  # a store's register and plans against the files ("" otherwise)
+    sync_differences: tuple[str, ...] = ()
+
+    def _sync_text(self) -> str:
+        shown = "; ".join(self.sync_differences[:SYNC_SHOWN])
+        more = len(self.sync_differences) - SYNC_SHOWN
+        tail = f"; and {more} more (riskapp sync lists all)" if more > 0 else ""
+        return f"{self.sync_summary}" + (f": {shown}{tail}" if shown else "")
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs, as every format prints them."""
@@ -310,6 +321,7 @@ class Provenance:
             ("Generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
             ("Workspace", self.workspace_path or "(in memory)"),
             ("Source", f"{self.source}: {self.source_revision}"),
+            *([("Files and team database", self._sync_text())] if self.sync_summary else []),
             (f"Input hash (SHA-256 of {self.input_hash_basis})", self.input_hash),
             ("Input files", ", ".join(self.input_files)),
             ("Scenarios", ", ".join(self.scenario_ids)),
@@ -585,6 +597,8 @@ def build_report(
         workspace_path=src.location if src.kind != "memory" else "",
         source=src.kind,
         source_revision=src.revision,
+        sync_summary=a.sync.summary() if a.sync is not None else "",
+        sync_differences=tuple(str(d) for d in a.sync.differences) if a.sync else (),
     )
     worst = scenario_order[0]
     incremental = a.result.basis.value == "incremental"

@@ -56,3 +56,11 @@ def test_every_surface_shows_the_store_figures(shared: Store) -> None:
         api.source.fingerprint,
     )
     assert any(i.startswith("register: ") for i in p.input_files)
+    # the report says the database's register is not the files' one, and lists what differs
+    assert p.sync_summary == "the files and the team database differ: 3 assets changed"
+    rows = dict(p.rows())
+    assert "asset P1: changed (replacement_value)" in rows["Files and team database"]
+    # so does the CLI
+    assert "note: the files and the team database differ: 3 assets changed" in " ".join(
+        result.output.split()
+    )
