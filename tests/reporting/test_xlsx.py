@@ -176,7 +176,7 @@ def test_download_for_the_page(tmp_path: Path) -> None:
     from riskapp.assessment.core import assess
     from riskapp.reporting.model import Branding
 
-    d = registry.download(assess(DEMO), ReportOptions(), Branding(client="ACME SE"), "xlsx", DEMO)
+    d = registry.download(assess(DEMO), ReportOptions(), Branding(client="ACME SE"), "xlsx")
     assert d.data[:2] == b"PK"
     assert d.file_name.startswith("acme-se-risk-report-") and d.file_name.endswith(".xlsx")
     assert d.media_type.endswith("spreadsheetml.sheet")
