@@ -43,10 +43,9 @@ from riskapp.baseline.sources import load_sources
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem, loc_to_field
+from riskapp.resources import DEFAULT_METHOD, REFDATA
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = ROOT / "data" / "refdata"
-DEFAULT_METHOD = ROOT / "methods" / "default.yaml"
+DEFAULT_DATA_DIR = REFDATA
 SOURCE_MAX_CHARS = 500
 
 SOURCE_LABELS = {
