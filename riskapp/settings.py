@@ -13,7 +13,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from riskapp.resources import DEMO
+from riskapp import resources
+
+DEMO = resources.DEMO  # the default workspace: the demo shipped inside the package
 
 SUPPORTED_DATABASES = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskapp import resources
 from riskapp.baseline.compose import (
     OBSERVED,
     attribution,
@@ -43,9 +44,9 @@ from riskapp.baseline.sources import load_sources
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem, loc_to_field
-from riskapp.resources import DEFAULT_METHOD, REFDATA
 
-DEFAULT_DATA_DIR = REFDATA
+DEFAULT_DATA_DIR = resources.REFDATA
+DEFAULT_METHOD = resources.DEFAULT_METHOD
 SOURCE_MAX_CHARS = 500
 
 SOURCE_LABELS = {
