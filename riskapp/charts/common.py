@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from riskapp.domain import FactorCatalogue
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 # plotly.js fetches world outlines from a CDN unless told where they are
 TOPOJSON_URL = "/app/static/"
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
