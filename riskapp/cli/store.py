@@ -49,7 +49,10 @@ def _open(database: str | None, seed: bool = True) -> Store:
         for e in exc.errors():
             err.print(Text(f"settings [{'.'.join(map(str, e['loc']))}]: {e['msg']}", "red"))
         raise typer.Exit(2) from None
-    return Store.open(settings, seed=seed)
+    try:
+        return Store.open(settings, seed=seed)
+    except InputError as exc:  # the workspace files that would seed an empty database
+        fail(exc.problems, "the database was not seeded: fix the workspace files first")
 
 
 def _actor() -> Actor:

@@ -29,7 +29,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from riskapp.io.export import FORMULA_START
+from riskapp.io.export import formula_like
 from riskapp.reporting.logo import checked_logo
 from riskapp.reporting.model import ACTION_RULE, Column, ColumnKind, Report, Table
 
@@ -57,10 +57,6 @@ SHEETS = {
 }
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 300  # rows read to size a column
-
-
-def formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_START)
 
 
 class _Styles:
