@@ -26,6 +26,7 @@ from riskapp.format import money, percent, ratio
 from riskapp.io.errors import Problem
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="riskapp: geopolitical risk assessment of a company's assets.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

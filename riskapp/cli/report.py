@@ -30,6 +30,7 @@ from riskapp.cli.common import (
 from riskapp.io.errors import InputError
 
 report_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Consultant reports of a workspace.",
     pretty_exceptions_enable=False,
     add_completion=False,

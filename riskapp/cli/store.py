@@ -224,7 +224,9 @@ def import_workspace(
 
 
 users_app = typer.Typer(
-    help="Local accounts and roles (viewer, analyst, admin).", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Local accounts and roles (viewer, analyst, admin).",
+    no_args_is_help=True,
 )
 
 
@@ -309,7 +311,11 @@ def users_list(database: DatabaseOpt = None) -> None:
     out.print(table)
 
 
-assessments_app = typer.Typer(help="Saved assessments: save, list, compare.", no_args_is_help=True)
+assessments_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Saved assessments: save, list, compare.",
+    no_args_is_help=True,
+)
 
 
 @assessments_app.command("save")

@@ -18,6 +18,7 @@ text when edited.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from riskapp.io.export import FORMULA_START
+from riskapp.reporting.logo import checked_logo
 from riskapp.reporting.model import ACTION_RULE, Column, ColumnKind, Report, Table
 
 NUMBER_FORMATS: dict[ColumnKind, str] = {
@@ -179,9 +181,20 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     ws.set_column(2, 2, 100)
     ws.hide_gridlines(2)
     row = 0
-    if b.logo is not None and b.logo.suffix.lower() in (".png", ".jpg", ".jpeg"):
+    logo = checked_logo(b.logo)
+    if logo is not None and not logo.is_svg:
         ws.set_row(0, 60)
-        ws.insert_image(0, 2, str(b.logo), {"y_scale": 0.5, "x_scale": 0.5, "object_position": 3})
+        ws.insert_image(
+            0,
+            2,
+            "logo.png",
+            {
+                "image_data": io.BytesIO(logo.data),
+                "y_scale": 0.5,
+                "x_scale": 0.5,
+                "object_position": 3,
+            },
+        )
     _text(ws, row, 0, b.title, styles, styles.title)
     row += 1
     facts = [
