@@ -132,3 +132,21 @@ def test_methodology_covers_every_key_figure() -> None:
         "group shocks first",
     ):
         assert term in text, term
+
+
+def test_demo_names_the_bundled_demo_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `pip install`, README commands like `riskapp score demo` work from any directory;
+    a folder named demo in the working directory still wins."""
+    from riskapp.cli.common import bundled_demo
+    from riskapp.resources import DEMO
+
+    monkeypatch.chdir(tmp_path)
+    assert bundled_demo(Path("demo")) == DEMO
+    result = runner.invoke(app, ["score", "demo", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    assert str(DEMO) in " ".join(result.output.split())
+    (tmp_path / "demo").mkdir()
+    assert bundled_demo(Path("demo")) == Path("demo")
+    assert bundled_demo(Path("other")) == Path("other")

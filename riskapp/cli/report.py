@@ -17,9 +17,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.text import Text
 
 from riskapp.cli.common import (
+    WORKSPACE_HELP,
     SourceName,
     SourceOpt,
     assessment,
+    bundled_demo,
     err,
     fail,
     fail_message,
@@ -55,7 +57,7 @@ def _format_of(fmt: str | None, out_file: Path) -> str:
 
 @report_app.command("report")
 def report(
-    workspace: Annotated[Path, typer.Argument(help="Workspace folder (with workspace.yaml).")],
+    workspace: Annotated[Path, typer.Argument(help=WORKSPACE_HELP, callback=bundled_demo)],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
     fmt: Annotated[
         str | None,

@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import DEMO, err, fail, fail_message, out
+from riskapp.cli.common import DEMO, WorkspaceArg, err, fail, fail_message, out
 from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -447,9 +447,7 @@ def assessments_compare(
 
 
 def sync(
-    workspace: Annotated[
-        Path, typer.Argument(help="Workspace folder (with workspace.yaml).")
-    ] = DEMO,
+    workspace: WorkspaceArg = DEMO,
     to: Annotated[
         str | None,
         typer.Option(
