@@ -49,7 +49,7 @@ from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import LossBasis, Workspace
 from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.damage import AssetGroups, combine, group_damage, incremental
-from riskapp.engine.intensity import ordered_shocks
+from riskapp.engine.intensity import apply_shock, ordered_shocks
 from riskapp.engine.plans import PlanEffects, evaluate_plans
 from riskapp.engine.sampling import RangeDistribution, SamplingSpec, TrialDraws
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
@@ -225,14 +225,7 @@ def sampled_intensities(
     out = np.repeat(baseline[np.newaxis, :, :], values.shape[0], axis=0)
     for step in program:
         v = values[:, step.position, np.newaxis]
-        cur = out[:, step.rows, step.factor]
-        if step.op is ShockOperation.SET:
-            new = np.broadcast_to(v, cur.shape)
-        elif step.op is ShockOperation.ADD:
-            new = cur + v
-        else:
-            new = cur * v
-        out[:, step.rows, step.factor] = np.clip(new, 0.0, 10.0)
+        out[:, step.rows, step.factor] = apply_shock(out[:, step.rows, step.factor], step.op, v)
     return out
 
 

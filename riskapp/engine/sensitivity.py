@@ -62,7 +62,8 @@ import pandas as pd
 
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import LossBasis, Workspace
-from riskapp.engine.damage import AssetGroups, group_damage
+from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
+from riskapp.engine.intensity import apply_shock
 from riskapp.engine.montecarlo import (
     BATCH_FLOATS,
     MonteCarloModel,
@@ -165,7 +166,7 @@ def loss_model(
     groups = inputs.groups
     base = None
     if m.basis is LossBasis.INCREMENTAL:
-        base = _combined(group_damage(groups, m.baseline[np.newaxis], m.factor_ids, m.curves))
+        base = combined_damage(group_damage(groups, m.baseline[np.newaxis], m.factor_ids, m.curves))
     spec = m.sampling
     items: list[SensitivityInput] = []
     titles = {s.id: s.title for s in ws.scenarios}
@@ -233,20 +234,12 @@ def loss_model(
 # -- losses with inputs moved -----------------------------------------------------------------
 
 
-def _combined(raw: FloatArray) -> FloatArray:
-    """Combined damage ratio of per-factor ratios (last axis), as `combine` computes it (the
-    attribution to factors is not needed here)."""
-    result: FloatArray = 1.0 - np.prod(1.0 - np.clip(raw, 0.0, 1.0), axis=-1)
-    return result
-
-
 def _on_basis(combined: FloatArray, base: FloatArray | None) -> FloatArray:
     """Damage on the loss basis: above the baseline damage `base` (floored at 0, as
     `incremental` computes it) or, without a base, absolute."""
     if base is None:
         return combined
-    result: FloatArray = np.maximum(combined - base, 0.0)
-    return result
+    return above_baseline(combined, base)
 
 
 def _direct_damage(
@@ -254,7 +247,9 @@ def _direct_damage(
 ) -> FloatArray:
     """(n, G) combined damage on the loss basis at (n, C, F) intensities (as scoring does)."""
     m = lm.model
-    return _on_basis(_combined(group_damage(groups, intensities, m.factor_ids, m.curves)), base)
+    return _on_basis(
+        combined_damage(group_damage(groups, intensities, m.factor_ids, m.curves)), base
+    )
 
 
 def _reference(
@@ -267,7 +262,7 @@ def _reference(
     base = lm.base
     if shift is not None:
         m = lm.model
-        base = _combined(
+        base = combined_damage(
             group_damage(lm.groups, _shifted(m.baseline, shift)[np.newaxis], m.factor_ids, m.curves)
         )
     return base if cols is None else base[:, cols]
@@ -287,8 +282,7 @@ def _portfolio_loss(lm: LossModel, damage: FloatArray) -> FloatArray:
 
 
 def _shifted(intensities: FloatArray, shift: FloatArray) -> FloatArray:
-    result: FloatArray = np.clip(intensities + shift, 0.0, 10.0)
-    return result
+    return apply_shock(intensities, ShockOperation.ADD, shift)
 
 
 def scenario_losses(
@@ -319,7 +313,7 @@ def scenario_losses(
         n_b = len(sh)
         intensities = _shifted(base[np.newaxis], sh[:, np.newaxis, np.newaxis, :])
         raw = group_damage(lm.groups, intensities.reshape(-1, n_c, n_f), m.factor_ids, m.curves)
-        combined = _combined(raw).reshape(n_b, len(base), -1)
+        combined = combined_damage(raw).reshape(n_b, len(base), -1)
         if lm.base is not None:
             combined = _on_basis(combined[:, 1:], combined[:, :1])
         damage = combined.reshape(n_b * len(chosen), -1)
@@ -397,7 +391,7 @@ def _trial_losses(
             intensities = _shifted(intensities, shift)
         raw = np.repeat(var_raw[np.newaxis], intensities.shape[0], axis=0)
         raw[:, :, f] = group_damage(var.groups, intensities[:, :, f], f_ids, m.curves)
-        combined = _on_basis(_combined(raw), var_base)
+        combined = _on_basis(combined_damage(raw), var_base)
         full = np.repeat(det[np.newaxis], intensities.shape[0], axis=0)
         full[:, var.cols] = combined
         out[rows] = _portfolio_loss(lm, full)
