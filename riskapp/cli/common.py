@@ -30,6 +30,8 @@ ScenarioOpt = Annotated[
 
 __all__ = [
     "DEMO",
+    "LocaleName",
+    "LocaleOpt",
     "ScenarioOpt",
     "SourceName",
     "SourceOpt",
@@ -92,6 +94,21 @@ class SourceName(StrEnum):
     store = "store"
 
 
+class LocaleName(StrEnum):
+    en = "en"
+    de = "de"
+
+
+LocaleOpt = Annotated[
+    LocaleName,
+    typer.Option(
+        "--locale",
+        help="Numbers and money: en (EUR 5.68bn, 1,234.5) or de (5,68 Mrd. EUR, 1.234,5).",
+        case_sensitive=False,
+    ),
+]
+
+
 SourceOpt = Annotated[
     SourceName,
     typer.Option(
@@ -109,6 +126,7 @@ def assessment(
     scenarios: list[str] | None,
     source: SourceName = SourceName.auto,
     basis: LossBasis | None = None,
+    locale: LocaleName = LocaleName.en,
 ) -> Assessment:
     """The one assessment of a command: the chosen source, scored; prints which source and
     revision it used (and, for the team database, what differs from the files); exits listing
@@ -123,7 +141,7 @@ def assessment(
     except KeyError as exc:
         fail_message(str(exc.args[0]))
     print_source(a)
-    return a
+    return a.with_locale(locale.value)
 
 
 def print_source(a: Assessment) -> None:
