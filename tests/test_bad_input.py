@@ -1345,3 +1345,19 @@ def test_xlsx_zip_bomb_is_refused_before_it_is_inflated(ws: Path) -> None:
     assert bomb.stat().st_size < 1_000_000
     p = only(path_problems(bomb))
     assert "unpacks to 300 MB" in p.message and "ratio of 100:1" in p.message, str(p)
+
+
+def test_validate_checks_the_dependency_shares_too(ws: Path) -> None:
+    deps = ws / "dependencies.csv"
+    deps.write_text(
+        "asset_id,depends_on,share,redundancy_group\nP2,P1,0.5,\nP2,GHOST,0.2,\nO1,P1,1.7,\n",
+        encoding="utf-8",
+    )
+    dependencies = str(Path(WS, "dependencies.csv"))
+    for problems in (path_problems(ws), path_problems(deps)):
+        ghost = one(problems, dependencies, "depends_on")
+        assert (ghost.line, ghost.unit) == (3, "row") and "GHOST" in ghost.message, str(ghost)
+        share = one(problems, dependencies, "share")
+        assert share.line == 4, str(share)
+    result = CliRunner().invoke(app, ["validate", WS])
+    assert result.exit_code == 1 and "dependencies.csv, row 3 [depends_on]" in result.output
