@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = Field(
         default=5, description="Failed logins in a row before a username is locked for a while."
     )
+    login_max_failures_per_source: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=10,
+        description="Failed logins in a row from one address, across any usernames (password "
+        "spraying), before the address is locked for a while.",
+    )
     login_lockout_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=60,
         description="First lockout after too many failed logins; doubles with each further "

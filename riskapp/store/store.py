@@ -319,8 +319,8 @@ class Store:
     def set_password(self, username: str, password: str, actor: Actor) -> None:
         self._users.set_password(username, password, actor)
 
-    def authenticate(self, username: str, password: str) -> Actor:
-        return self._users.authenticate(username, password)
+    def authenticate(self, username: str, password: str, source: str | None = None) -> Actor:
+        return self._users.authenticate(username, password, source)
 
     def oidc_actor(self, email: str) -> Actor:
         return self._users.oidc_actor(email)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 from riskapp.io.errors import InputError, Problem
 from riskapp.store import schema as t
 from riskapp.store.auth import (
+    USERNAME_RE,
     Actor,
     ActorKind,
     AuthError,
@@ -22,6 +23,7 @@ from riskapp.store.auth import (
     locked_for,
     lockout,
     needs_rehash,
+    source_key,
     verify_password,
 )
 from riskapp.store.core import StoreCore
@@ -214,24 +216,36 @@ class Users:
                 ],
             )
 
-    def authenticate(self, username: str, password: str) -> Actor:
-        """The actor for a correct username and password. After too many failures in a row
-        the username is locked for a while (LoginThrottled), checked before the password, and
-        the lock is shared by every server of the team through the database."""
+    def authenticate(self, username: str, password: str, source: str | None = None) -> Actor:
+        """The actor for a correct username and password.
+
+        Failed logins are counted per username and per source address (the browser's address,
+        when the caller knows it): after `login_max_failures` failures in a row for one username,
+        or `login_max_failures_per_source` from one address across any usernames (password
+        spraying), that key is locked for a while, doubling with each further failure
+        (LoginThrottled, checked before the password). The counts live in the database, so every
+        server of the team shares them."""
         name = username.strip()[:200]
+        keys = [name] if USERNAME_RE.match(name) else []  # text that is no username locks nobody
+        if source:
+            keys.append(source_key(source))
         now = self.core.now()
         with self.core.write(lock=False) as conn:
-            throttle = conn.execute(
-                select(t.login_throttle).where(t.login_throttle.c.username == name)
-            ).first()
-            wait = locked_for(throttle.locked_until if throttle else None, now)
-            if wait is not None:
-                raise LoginThrottled(name, wait)
+            rows = {
+                r.username: r
+                for r in conn.execute(
+                    select(t.login_throttle).where(t.login_throttle.c.username.in_(keys))
+                )
+            }
+            for key in keys:
+                wait = locked_for(rows[key].locked_until if key in rows else None, now)
+                if wait is not None:
+                    raise LoginThrottled(name if key == name else "this address", wait)
             row = conn.execute(select(t.users).where(t.users.c.username == name)).first()
         ok = verify_password(row.password_hash if row else None, password)
         with self.core.write(lock=False) as conn:
             if ok and row is not None:
-                conn.execute(delete(t.login_throttle).where(t.login_throttle.c.username == name))
+                conn.execute(delete(t.login_throttle).where(t.login_throttle.c.username.in_(keys)))
                 if needs_rehash(row.password_hash):
                     conn.execute(
                         update(t.users)
@@ -239,23 +253,30 @@ class Users:
                         .values(password_hash=hash_password(password))
                     )
                 return Actor(name, Role(row.role), ActorKind.USER, row.display_name)
-            failures = (throttle.failures if throttle else 0) + 1
-            wait = lockout(
-                failures,
-                self.core.settings.login_max_failures,
-                timedelta(seconds=self.core.settings.login_lockout_seconds),
-            )
-            values = {"failures": failures, "locked_until": now + wait if wait else None}
-            if throttle is None:
-                conn.execute(insert(t.login_throttle).values(username=name, **values))
-            else:
-                conn.execute(
-                    update(t.login_throttle)
-                    .where(t.login_throttle.c.username == name)
-                    .values(**values)
+            settings = self.core.settings
+            first_wait = timedelta(seconds=settings.login_lockout_seconds)
+            locked: tuple[str, timedelta] | None = None
+            for key in keys:
+                limit = (
+                    settings.login_max_failures
+                    if key == name
+                    else settings.login_max_failures_per_source
                 )
-        if wait is not None:
-            raise LoginThrottled(name, wait)
+                failures = (rows[key].failures if key in rows else 0) + 1
+                wait = lockout(failures, limit, first_wait)
+                values = {"failures": failures, "locked_until": now + wait if wait else None}
+                if key in rows:
+                    conn.execute(
+                        update(t.login_throttle)
+                        .where(t.login_throttle.c.username == key)
+                        .values(**values)
+                    )
+                else:
+                    conn.execute(insert(t.login_throttle).values(username=key, **values))
+                if wait is not None and locked is None:
+                    locked = (name if key == name else "this address", wait)
+        if locked is not None:
+            raise LoginThrottled(*locked)
         raise AuthError("wrong username or password")
 
     def oidc_actor(self, email: str) -> Actor:
