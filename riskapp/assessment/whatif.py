@@ -17,11 +17,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.assessment.core import Assessment
-from riskapp.dashboard.format import plain
 from riskapp.domain import Scenario, Workspace, country_name
-from riskapp.domain.common import INTENSITY_MAX, INTENSITY_MIN
+from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
-from riskapp.format import money
+from riskapp.engine.intensity import apply_shock
+from riskapp.text import plain
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -86,13 +86,6 @@ class WhatIf:
         return any(v != 0 for v in self.deltas.values())
 
 
-def change_text(value: float, currency: str) -> str:
-    """A signed change of money: '+EUR 1.2m', '-EUR 850k', or 'no change' below one unit."""
-    if abs(value) < 0.5:
-        return "no change"
-    return ("+" if value > 0 else "") + money(value, currency)
-
-
 def region_countries(a: Assessment, region: str | None) -> list[str]:
     """Countries (of those the engine indexes) that a region names: None or "" = all countries,
     a region group id = its members, else one ISO 3166-1 alpha-3 code."""
@@ -133,7 +126,7 @@ def what_if(
         shift[f_index[fid]] = float(value)
     modified = base_int.copy()
     if rows:
-        modified[rows] = np.clip(modified[rows] + shift, INTENSITY_MIN, INTENSITY_MAX)
+        modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
     ws = a.ws.with_scenarios([scenario_id])
     base = score(ws, basis=r.basis, inputs=a.inputs, intensities=base_int[np.newaxis])
     new = score(ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])

@@ -42,6 +42,8 @@ ScenarioOpt = Annotated[
 __all__ = [
     "DEMO",
     "WORKSPACE_HELP",
+    "LocaleName",
+    "LocaleOpt",
     "ScenarioOpt",
     "SourceName",
     "SourceOpt",
@@ -105,6 +107,21 @@ class SourceName(StrEnum):
     store = "store"
 
 
+class LocaleName(StrEnum):
+    en = "en"
+    de = "de"
+
+
+LocaleOpt = Annotated[
+    LocaleName,
+    typer.Option(
+        "--locale",
+        help="Numbers and money: en (EUR 5.68bn, 1,234.5) or de (5,68 Mrd. EUR, 1.234,5).",
+        case_sensitive=False,
+    ),
+]
+
+
 SourceOpt = Annotated[
     SourceName,
     typer.Option(
@@ -122,6 +139,7 @@ def assessment(
     scenarios: list[str] | None,
     source: SourceName = SourceName.auto,
     basis: LossBasis | None = None,
+    locale: LocaleName = LocaleName.en,
 ) -> Assessment:
     """The one assessment of a command: the chosen source, scored; prints which source and
     revision it used (and, for the team database, what differs from the files); exits listing
@@ -136,7 +154,7 @@ def assessment(
     except KeyError as exc:
         fail_message(str(exc.args[0]))
     print_source(a)
-    return a
+    return a.with_locale(locale.value)
 
 
 def print_source(a: Assessment) -> None:

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from riskapp.cli.common import (
     DEMO,
+    LocaleName,
+    LocaleOpt,
     ScenarioOpt,
     SourceName,
     SourceOpt,
@@ -22,7 +24,6 @@ from riskapp.cli.common import (
     out,
 )
 from riskapp.domain.workspace import LossBasis
-from riskapp.format import money, percent, ratio
 from riskapp.io.errors import Problem
 
 app = typer.Typer(
@@ -88,15 +89,16 @@ def score(
     ] = None,
     top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
     source: SourceOpt = SourceName.auto,
+    locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
     from riskapp.engine import key_figures, loss_table, losses_by
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source, basis)
+    a = assessment(workspace, scenario, source, basis, locale)
     ws, result = a.ws, a.result
-    cur = ws.settings.currency
+    fmt = a.fmt
     figures = key_figures(ws, result)
 
     out.rule(Text(ws.settings.name, style="bold"))
@@ -106,14 +108,14 @@ def score(
         highlight=False,
     )
     kf = Table(title="Key figures", show_header=False)
-    kf.add_row("Portfolio exposed value", money(result.total_exposed_value, cur))
-    kf.add_row("Expected annual loss", money(result.expected_annual_loss(), cur))
+    kf.add_row("Portfolio exposed value", fmt.money(result.total_exposed_value))
+    kf.add_row("Expected annual loss", fmt.money(result.expected_annual_loss()))
     kf.add_row(
         "Worst scenario",
-        f"{figures['worst_scenario']} ({money(float(figures['worst_scenario_loss']), cur)})",
+        f"{figures['worst_scenario']} ({fmt.money(float(figures['worst_scenario_loss']))})",
     )
     for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
-        kf.add_row(f"Loss at 1-in-{rp:g}-year", money(loss, cur))
+        kf.add_row(f"Loss at 1-in-{rp:g}-year", fmt.money(loss))
     out.print(kf)
 
     by_s = losses_by(ws, result, "scenario")
@@ -125,10 +127,10 @@ def score(
     for sid, row in by_s.iterrows():
         t.add_row(
             Text(str(sid)),
-            percent(row["frequency"]),
-            money(row["loss"], cur),
-            percent(row["loss"] / total, 2),
-            money(row["contribution_to_eal"], cur),
+            fmt.percent(row["frequency"]),
+            fmt.money(row["loss"]),
+            fmt.percent(row["loss"] / total, 2),
+            fmt.money(row["contribution_to_eal"]),
         )
     out.print(t)
 
@@ -137,7 +139,7 @@ def score(
     t.add_column("factor")
     t.add_column("EAL", justify="right")
     for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
-        t.add_row(Text(ws.factors.get(str(fid)).name), money(row["eal"], cur))
+        t.add_row(Text(ws.factors.get(str(fid)).name), fmt.money(row["eal"]))
     out.print(t)
 
     by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
@@ -151,7 +153,7 @@ def score(
             Text(f"{aid} {asset['name']}"),
             Text(str(asset["type"])),
             str(asset["country"]),
-            money(row["eal"], cur),
+            fmt.money(row["eal"]),
         )
     out.print(t)
 
@@ -168,20 +170,22 @@ def plans(
         Path | None, typer.Option("--out", "-o", help="Write the plan table (.csv/.parquet/.json).")
     ] = None,
     source: SourceOpt = SourceName.auto,
+    locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source)
+    a = assessment(workspace, scenario, source, locale=locale)
     ws, ev = a.ws, a.plans
-    cur = ws.settings.currency
+    fmt = a.fmt
     out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
     out.print(
-        f"Expected annual loss: gross {money(ev.gross_eal(), cur)}, with plans "
-        f"{money(ev.residual_eal(), cur)} "
-        f"(averted {money(ev.gross_eal() - ev.residual_eal(), cur)}). "
-        f"Horizon {ws.settings.plan_horizon_years} years at {percent(ws.settings.discount_rate)}.",
+        f"Expected annual loss: gross {fmt.money(ev.gross_eal())}, with plans "
+        f"{fmt.money(ev.residual_eal())} "
+        f"(averted {fmt.money(ev.gross_eal() - ev.residual_eal())}). "
+        f"Horizon {ws.settings.plan_horizon_years} years at "
+        f"{fmt.percent(ws.settings.discount_rate)}.",
         highlight=False,
     )
     table = ev.table()
@@ -197,9 +201,9 @@ def plans(
             row["status"],
             f"{len(row['triggered_in'])}/{n_s}",
             str(len(row["not_ready_in"])) if row["not_ready_in"] else "-",
-            money(row["cost_npv"], cur),
-            money(row["averted_npv"], cur),
-            ratio(row["benefit_cost_ratio"]),
+            fmt.money(row["cost_npv"]),
+            fmt.money(row["averted_npv"]),
+            fmt.ratio(row["benefit_cost_ratio"]),
         )
     out.print(t)
     late = table[table["not_ready_in"].map(len) > 0]
@@ -221,9 +225,9 @@ def plans(
     for _, row in st.iterrows():
         t.add_row(
             Text(row["scenario_id"]),
-            money(row["gross_loss"], cur),
-            money(row["residual_loss"], cur),
-            money(row["averted_loss"], cur),
+            fmt.money(row["gross_loss"]),
+            fmt.money(row["residual_loss"]),
+            fmt.money(row["averted_loss"]),
             Text(", ".join(row["plans_effective"]) or "-"),
         )
     out.print(t)

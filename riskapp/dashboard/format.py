@@ -1,12 +1,11 @@
-"""Display helpers: user text shown as plain text, never as Markdown or HTML."""
+"""Display helpers: user text shown as plain text, never as Markdown or HTML.
+
+`plain` lives in `riskapp.text` so that the application layer (what-if tables) can use it
+without importing the dashboard; the pages keep importing it from here.
+"""
 
 from __future__ import annotations
 
-import re
+from riskapp.text import plain
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Escape Markdown so that user text (names, narratives) is shown literally."""
-    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
+__all__ = ["plain"]

@@ -108,9 +108,10 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
     return header, rows
 
 
-def _check_header(
+def check_header(
     header: list[str], allowed: list[str], required: set[str], name: str
 ) -> list[Problem]:
+    """Problems of a table's header: unknown, repeated and missing columns (row 1)."""
     problems = []
     for col in header:
         if col not in allowed:
@@ -128,12 +129,14 @@ def _check_header(
     return problems
 
 
-def _records(
+def table_records(
     header: list[str],
     rows: list[tuple[int, list[Any]]],
     convert: Callable[[str, Any], Any],
     name: str,
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Each row as {column: convert(column, cell)}; a row with more cells than the header is a
+    problem and is left out."""
     records, problems = [], []
     width = len(header)
     for line, cells in rows:
@@ -149,12 +152,13 @@ def _records(
     return records, problems
 
 
-def _validate_rows(
+def validate_rows(
     model: type[BaseModel],
     records: list[dict[str, Any]],
     lines: list[int],
     name: str,
 ) -> tuple[list[Any], list[Problem]]:
+    """Validate the records as `model`s; each problem names the row (from `lines`) and field."""
     adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
     try:
         return adapter.validate_python(records), []
@@ -174,7 +178,9 @@ def _validate_rows(
 TEXT_COLUMNS = {"id", "name", "type", "country", "currency", "owner", "tags", "depends_on"}
 
 
-def _asset_cell(col: str, value: Any) -> Any:
+def asset_cell(col: str, value: Any) -> Any:
+    """One register cell as the Asset model reads it (spreadsheet numbers as ids, lists split
+    on ';'); optional cells left empty become `_DROP` and take the model's default."""
     if isinstance(value, str):
         value = value.strip()
     elif col in TEXT_COLUMNS and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -242,21 +248,36 @@ def check_register(assets: list[Asset], lines: list[int], name: str) -> list[Pro
     return problems
 
 
+ASSET_REQUIRED = {"id", "name", "type", "country", "replacement_value"}
+
+
+def asset_rows(
+    header: list[str], rows: list[tuple[int, list[Any]]], name: str
+) -> tuple[list[Asset], list[int], list[Problem]]:
+    """The assets of a header and its numbered rows (a file, an upload, an edited grid) with
+    their row numbers, or every problem with its row, column and reason. The one reading of a
+    register row: files and the team database's imports both go through it."""
+    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    if problems:
+        return [], [], problems
+    records, problems = table_records(header, rows, asset_cell, name)
+    if problems:  # rows of the wrong width: the row numbers of the others no longer line up
+        return [], [], problems
+    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
+    lines = [line for line, _ in rows]
+    assets, problems = validate_rows(Asset, records, lines, name)
+    if problems:
+        return [], [], problems
+    return assets, lines, []
+
+
 def parse_assets(path: Path, label: str | None = None) -> tuple[list[Asset], list[int]]:
     """Read and validate each row of a register; returns the assets and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
-    required = {"id", "name", "type", "country", "replacement_value"}
-    problems = _check_header(header, ASSET_COLUMNS, required, name)
-    if problems:
-        raise InputError(problems)
-    if not rows:
+    if not rows and not check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
-    records, problems = _records(header, rows, _asset_cell, name)
-    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
-    lines = [line for line, _ in rows]
-    assets, more = _validate_rows(Asset, records, lines, name)
-    problems += more
+    assets, lines, problems = asset_rows(header, rows, name)
     if problems:
         raise InputError(problems)
     return assets, lines
@@ -270,12 +291,12 @@ def load_baseline(path: Path, label: str | None = None) -> tuple[list[BaselineEn
     """Read and validate baseline intensities; returns the entries and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
-    problems = _check_header(header, BASELINE_COLUMNS, {"country", "factor", "intensity"}, name)
+    problems = check_header(header, BASELINE_COLUMNS, {"country", "factor", "intensity"}, name)
     if problems:
         raise InputError(problems)
-    records, problems = _records(header, rows, _baseline_cell, name)
+    records, problems = table_records(header, rows, _baseline_cell, name)
     lines = [line for line, _ in rows]
-    entries, more = _validate_rows(BaselineEntry, records, lines, name)
+    entries, more = validate_rows(BaselineEntry, records, lines, name)
     problems += more
     if not problems:
         seen: dict[tuple[str, str], int] = {}

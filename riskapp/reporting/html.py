@@ -260,14 +260,14 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
     table_t = env.from_string(TABLE)
     chart_t = env.from_string(CHART)
     limit = max_rows or report.options.max_table_rows
-    fmt, cur = report.fmt, report.currency
+    fmt = report.fmt
 
     def table(t: Table) -> Markup:
         shown = t.limited(limit)
         return Markup(
             table_t.render(
                 t=shown,
-                rows=shown.formatted(fmt, cur),
+                rows=shown.formatted(fmt),
                 kinds=[c.kind for c in shown.columns],
                 numeric=NUMERIC_KINDS,
             )

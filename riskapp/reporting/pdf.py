@@ -261,7 +261,7 @@ def table_view(table: Table, report: Report, max_rows: int | None = None) -> Tab
     css = ["text" if c.kind == "text" else "num" for c in columns]
     rows = [
         [Cell(text, cls) for text, cls in zip(row, css, strict=True)]
-        for row in shown.formatted(report.fmt, report.currency)
+        for row in shown.formatted(report.fmt)
     ]
     return TableView(
         title=table.title,
