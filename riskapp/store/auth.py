@@ -1,6 +1,6 @@
 """Who may do what: roles, the acting person, password hashing (argon2id) and login throttling.
 
-The checks run inside the store (`Store._authorize`), so a page that forgets to hide a button
+The checks run inside the store (`StoreCore.authorize`), so a page that forgets to hide a button
 still cannot change anything its user's role does not allow.
 """
 

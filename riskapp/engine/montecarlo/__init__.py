@@ -48,12 +48,7 @@ from riskapp.engine.montecarlo.model import (
     prepare_simulation,
     sampled_intensities,
 )
-from riskapp.engine.montecarlo.runner import (
-    Reducer,
-    reduce_chunks,
-    run,
-    simulate,
-)
+from riskapp.engine.montecarlo.runner import Reducer, reduce_chunks, run, simulate
 from riskapp.engine.montecarlo.statistics import (
     CASCADE_FACTOR,
     COLUMN_BLOCK,

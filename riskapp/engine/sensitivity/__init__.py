@@ -85,11 +85,7 @@ from riskapp.engine.sensitivity.sobol import (
     portfolio_sobol,
     sobol_indices,
 )
-from riskapp.engine.sensitivity.tornado import (
-    TORNADO_COLUMNS,
-    Tornado,
-    tornado,
-)
+from riskapp.engine.sensitivity.tornado import TORNADO_COLUMNS, Tornado, tornado
 
 __all__ = [
     "COUPLING_KEY",

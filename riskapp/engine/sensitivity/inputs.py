@@ -12,10 +12,7 @@ import numpy.typing as npt
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import LossBasis, Workspace
 from riskapp.engine.damage import AssetGroups, combined_damage, group_damage
-from riskapp.engine.montecarlo import (
-    MonteCarloModel,
-    Simulation,
-)
+from riskapp.engine.montecarlo import MonteCarloModel, Simulation
 from riskapp.engine.sampling import SamplingSpec
 from riskapp.engine.scoring import ScoreInputs, prepare
 

@@ -12,10 +12,7 @@ import numpy as np
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
 from riskapp.engine.intensity import apply_shock
-from riskapp.engine.montecarlo import (
-    BATCH_FLOATS,
-    sampled_intensities,
-)
+from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
 from riskapp.engine.sampling import SamplingSpec, TrialDraws
 from riskapp.engine.sensitivity.inputs import VAR_LEVEL, BoolArray, FloatArray, IntArray, LossModel
 

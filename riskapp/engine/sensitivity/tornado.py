@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskapp.engine.montecarlo import (
-    BATCH_FLOATS,
-)
+from riskapp.engine.montecarlo import BATCH_FLOATS
 from riskapp.engine.sensitivity.inputs import VAR_LEVEL, InputKind, LossModel, range_text
 from riskapp.engine.sensitivity.losses import (
     occurrence,
