@@ -60,6 +60,7 @@ bench: $(STAMP)
 ## wheel: build dist/riskapp-*.whl (demo, scenarios, methods, reference data, templates, static
 ## files and Streamlit settings inside); `pip install dist/riskapp-*.whl` installs the product
 wheel: $(STAMP)
+	rm -rf build  # setuptools would carry files of an earlier build into the wheel
 	$(BIN)/python -m pip wheel --no-deps --wheel-dir dist .
 
 clean:

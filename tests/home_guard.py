@@ -18,6 +18,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 # Big trees of other tools: walking them would take long, and nothing of riskapp's lives there.
@@ -79,16 +80,22 @@ def snapshot(home: Path, skip: set[str] | None = None, limit: int = MAX_ENTRIES)
 
 
 def changes(before: Snapshot, after: Snapshot) -> list[str]:
-    """Human-readable lines for what was created, modified or removed."""
+    """Human-readable lines for what was created, modified or removed (with the time of the
+    change, to tell the tests' writes from another program's)."""
     lines = []
     for path in sorted(after.keys() - before.keys()):
-        lines.append(f"created  ~/{path}")
+        lines.append(f"created  ~/{path}{_when(after[path])}")
     for path in sorted(before.keys() & after.keys()):
         if before[path] != after[path]:
-            lines.append(f"modified ~/{path}")
+            lines.append(f"modified ~/{path}{_when(after[path])}")
     for path in sorted(before.keys() - after.keys()):
         lines.append(f"removed  ~/{path}")
     return lines
+
+
+def _when(entry: tuple[int, int, bool]) -> str:
+    stamp = datetime.fromtimestamp(entry[0] / 1e9, tz=UTC).strftime("%H:%M:%S UTC")
+    return f"  (at {stamp})"
 
 
 @dataclass

@@ -61,8 +61,8 @@ def test_changes_are_found(tmp_path: Path) -> None:
     (home / ".cache" / "pip" / "wheel").write_bytes(b"skipped")
     found = changes(before, snapshot(home, skip={".cache/pip"}))
 
-    assert "modified ~/.riskapp/riskapp.db" in found
-    assert "created  ~/.config/chromium" in found
+    assert any(line.startswith("modified ~/.riskapp/riskapp.db  (at ") for line in found)
+    assert any(line.startswith("created  ~/.config/chromium  (at ") for line in found)
     assert "removed  ~/notes.txt" in found
     assert not any("pip/wheel" in line for line in found)
     assert changes(before, before) == []

@@ -94,7 +94,7 @@ def serve(
         bool, typer.Option("--open/--no-open", help="Open a browser tab.")
     ] = True,
 ) -> None:
-    """Start the dashboard on a workspace (http://localhost:8501 by default, this machine only)."""
+    """Start the dashboard on a workspace (http://127.0.0.1:8501 by default: this machine only)."""
     import os
     import subprocess
     import sys
