@@ -206,6 +206,9 @@ def export_workspace(
         out.print(f"Wrote {path}", highlight=False)
 
 
+MAX_BACKUP_BYTES = 2_000_000_000
+
+
 def import_workspace(
     backup_file: Annotated[Path, typer.Argument(help="Backup written by export-workspace.")],
     replace: Annotated[
@@ -220,7 +223,16 @@ def import_workspace(
 ) -> None:
     """Restore a backup, all or nothing."""
     try:
-        backup = json.loads(backup_file.read_text(encoding="utf-8"))
+        if not backup_file.is_file():
+            raise OSError("not a regular file")
+        with backup_file.open("rb") as fh:
+            raw = fh.read(MAX_BACKUP_BYTES + 1)
+        if len(raw) > MAX_BACKUP_BYTES:
+            raise ValueError(f"larger than {MAX_BACKUP_BYTES // 1_000_000} MB")
+        backup = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        err.print(Text(f"{backup_file}: not a readable backup (nested too deep)", "red"))
+        raise typer.Exit(1) from None
     except (OSError, ValueError) as exc:
         err.print(Text(f"{backup_file}: not a readable backup ({exc})", "red"), soft_wrap=True)
         raise typer.Exit(1) from None
