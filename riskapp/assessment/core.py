@@ -32,7 +32,7 @@ from riskapp.engine import (
     prepare,
     score,
 )
-from riskapp.format import money
+from riskapp.format import Locale, NumberFormat
 from riskapp.io.errors import InputError
 
 
@@ -49,6 +49,7 @@ class Assessment:
     source: SourceInfo
     links: tuple[DependencyLink, ...] = ()
     link_problems: tuple[str, ...] = ()
+    locale: Locale = "en"  # of numbers, money and dates; a report sets its own (`with_locale`)
 
     @property
     def currency(self) -> str:
@@ -72,8 +73,14 @@ class Assessment:
         """The source's revision: what caches of figures derived from this assessment key on."""
         return self.source.revision
 
-    def money(self, value: float) -> str:
-        return money(value, self.currency)
+    @property
+    def fmt(self) -> NumberFormat:
+        """The one number format of every surface: the workspace currency in `locale`."""
+        return NumberFormat(currency=self.currency, locale=self.locale)
+
+    def with_locale(self, locale: Locale) -> Assessment:
+        """The same assessment with numbers written in another locale."""
+        return self if locale == self.locale else replace(self, locale=locale)
 
     def with_scenarios(self, scenario_ids: Sequence[str]) -> Assessment:
         """The same assessment restricted to some scenarios (in that order), rescored."""
@@ -149,23 +156,23 @@ def key_figures(a: Assessment, var: SimulatedVaR | None = None) -> list[KeyFigur
     figures = [
         KeyFigure(
             "Portfolio value",
-            a.money(r.total_exposed_value),
+            a.fmt.money(r.total_exposed_value),
             f"Replacement value plus annual revenue at stake of every asset, in {a.currency}.",
         ),
         KeyFigure(
             "Expected annual loss",
-            a.money(r.expected_annual_loss()),
+            a.fmt.money(r.expected_annual_loss()),
             f"Sum over scenarios of annual probability x loss ({basis}).",
         ),
         KeyFigure(
             "Worst-scenario loss",
-            a.money(float(losses[worst])) if len(losses) else "n/a",
+            a.fmt.money(float(losses[worst])) if len(losses) else "n/a",
             f"Largest portfolio loss of any scenario: "
             f"{a.ws.scenarios[worst].title if len(losses) else '-'}.",
         ),
         KeyFigure(
             "1-in-100-year loss",
-            a.money(rp100),
+            a.fmt.money(rp100),
             "Loss reached or exceeded once in 100 years on average, read from the exceedance "
             "curve (clamped to the worst scenario when scenarios are rarer than that).",
         ),
@@ -186,7 +193,7 @@ def key_figures(a: Assessment, var: SimulatedVaR | None = None) -> list[KeyFigur
             2,
             KeyFigure(
                 "99 % value at risk",
-                a.money(var.value),
+                a.fmt.money(var.value),
                 f"Annual loss exceeded in one year out of 100: the 99th percentile of "
                 f"{var.trials:,} simulated years (seed {var.seed}; {basis}). Unlike the "
                 "1-in-100-year loss it counts years in which several scenarios occur, shock "

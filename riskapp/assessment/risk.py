@@ -25,7 +25,7 @@ from riskapp.engine.montecarlo import (
     run,
 )
 from riskapp.engine.sensitivity import LossModel, loss_model
-from riskapp.format import money, percent
+from riskapp.format import NumberFormat
 
 DEFAULT_TRIALS = 5_000
 DEFAULT_SEED = 0
@@ -98,18 +98,13 @@ class Figure:
     note: str | None = None  # a grey line under the value
 
 
-def _amount(value: float, currency: str) -> str:
-    """Money without the currency code (the label carries the unit): 93.6m."""
-    return money(value, currency).replace(f"{currency} ", "")
-
-
 def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, float]:
     table = result.portfolio_table()
     row = table[table["key"] == key].iloc[0]
     return {str(k): float(v) for k, v in row.items() if k not in ("dimension", "key")}
 
 
-def headline(run_: RiskRun, currency: str) -> list[Figure]:
+def headline(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
     """Mean with its standard error, VaR and expected shortfall at 95 and 99 %."""
     r = run_.result
     row = portfolio_row(r)
@@ -117,38 +112,38 @@ def headline(run_: RiskRun, currency: str) -> list[Figure]:
     rel = row["se_mean"] / row["mean"] if row["mean"] > 0 else 0.0
     out = [
         Figure(
-            f"Mean ({currency})",
-            _amount(row["mean"], currency),
-            f"Average loss of the {years}, ± its standard error ({percent(rel)} of the mean; "
+            f"Mean ({fmt.currency})",
+            fmt.money_short(row["mean"]),
+            f"Average loss of the {years}, ± its standard error ({fmt.percent(rel)} of the mean; "
             "more years make it smaller). Scenario frequencies, escalation ladders, shock "
             "ranges and dependency cascades included.",
-            f"± {_amount(row['se_mean'], currency)} standard error",
+            f"± {fmt.money_short(row['se_mean'])} standard error",
         )
     ]
     for level in ("95", "99"):
         out.append(
             Figure(
-                f"VaR {level} % ({currency})",
-                _amount(row[f"var_{level}"], currency),
+                f"VaR {level} % ({fmt.currency})",
+                fmt.money_short(row[f"var_{level}"]),
                 f"Value at risk: the annual loss exceeded in {100 - int(level)} year(s) out of "
-                f"100 (the {level}th percentile of the {years}), in {currency}.",
+                f"100 (the {level}th percentile of the {years}), in {fmt.currency}.",
                 f"exceeded 1 year in {round(100 / (100 - int(level)))}",
             )
         )
     for level in ("95", "99"):
         out.append(
             Figure(
-                f"ES {level} % ({currency})",
-                _amount(row[f"es_{level}"], currency),
+                f"ES {level} % ({fmt.currency})",
+                fmt.money_short(row[f"es_{level}"]),
                 f"Expected shortfall: the average loss of the worst {100 - int(level)} % of the "
-                f"{years}, how bad the years beyond VaR {level} % are, in {currency}.",
+                f"{years}, how bad the years beyond VaR {level} % are, in {fmt.currency}.",
                 f"average of worst {100 - int(level)} %",
             )
         )
     return out
 
 
-def residual_figures(run_: RiskRun, currency: str) -> list[Figure]:
+def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
     """Gross against residual (every effective plan applied); empty without plans."""
     r = run_.result
     if r.model.plans is None:
@@ -159,11 +154,11 @@ def residual_figures(run_: RiskRun, currency: str) -> list[Figure]:
         saved = gross[col] - res[col]
         out.append(
             Figure(
-                f"{label} ({currency})",
-                _amount(res[col], currency),
-                f"With every effective contingency plan applied: {money(res[col], currency)} "
-                f"against {money(gross[col], currency)} without.",
-                f"{_amount(saved, currency)} less",
+                f"{label} ({fmt.currency})",
+                fmt.money_short(res[col]),
+                f"With every effective contingency plan applied: {fmt.money(res[col])} "
+                f"against {fmt.money(gross[col])} without.",
+                f"{fmt.money_short(saved)} less",
             )
         )
     return out

@@ -6,9 +6,8 @@ Every number the two pages show comes from here (tables) or from `charts/assets.
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,6 @@ import pandas as pd
 from riskapp.assessment.core import Assessment, asset_table
 from riskapp.domain import PlanStatus, Workspace, country_name
 from riskapp.engine import PlanEvaluation, waterfall
-from riskapp.format import ratio
 
 NO_OWNER = "(no owner)"
 
@@ -37,20 +35,6 @@ def worst_scenario(a: Assessment) -> str:
     if not len(losses):
         raise ValueError("the workspace has no scenarios")
     return a.result.scenario_ids[int(np.argmax(losses))]
-
-
-def money_unit(values: Iterable[float], currency: str) -> tuple[float, str]:
-    """Divisor and axis unit for money on a chart axis: (1e6, 'EUR m') for millions.
-
-    Axes then read 12.3 on an axis titled '... (EUR m)', matching the 'EUR 12.3m' of the
-    hover text and tables.
-    """
-    finite = [abs(float(v)) for v in values if math.isfinite(float(v))]
-    peak = max(finite, default=0.0)
-    for divisor, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if peak >= divisor:
-            return divisor, f"{currency} {suffix}"
-    return 1.0, currency
 
 
 # -- assets: register and filters -----------------------------------------------------------
@@ -506,7 +490,7 @@ def plan_register(a: Assessment, scenario_id: str) -> pd.DataFrame:
             "averted_npv": table["averted_npv"].astype(float),
             "averted_in_scenario": ev.averted_alone[s].astype(float),
             "bcr": bcr,
-            "bcr_label": [ratio(float(v)) for v in bcr],
+            "bcr_label": [a.fmt.ratio(float(v)) for v in bcr],
             "size": bubble_sizes(bcr),
         }
     )

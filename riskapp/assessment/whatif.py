@@ -21,7 +21,6 @@ from riskapp.domain import Scenario, Workspace, country_name
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
 from riskapp.engine.intensity import apply_shock
-from riskapp.format import money
 from riskapp.text import plain
 
 FloatArray = npt.NDArray[np.float64]
@@ -85,13 +84,6 @@ class WhatIf:
     def active(self) -> bool:
         """True when any delta is non-zero."""
         return any(v != 0 for v in self.deltas.values())
-
-
-def change_text(value: float, currency: str) -> str:
-    """A signed change of money: '+EUR 1.2m', '-EUR 850k', or 'no change' below one unit."""
-    if abs(value) < 0.5:
-        return "no change"
-    return ("+" if value > 0 else "") + money(value, currency)
 
 
 def region_countries(a: Assessment, region: str | None) -> list[str]:

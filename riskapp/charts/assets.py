@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.assessment.tables import money_unit
 from riskapp.charts.common import esc_text, factor_colours, layout, money_text
 from riskapp.domain import FactorCatalogue
+from riskapp.format import NumberFormat
 
 # legend on the right, one entry per line: factor names are long
 SIDE_LEGEND = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"}
@@ -23,7 +23,7 @@ def _wrap(text: str, width: int = 36) -> str:
 
 
 def factor_loss_bars(
-    table: pd.DataFrame, factors: FactorCatalogue, currency: str, scenario_order: list[str]
+    table: pd.DataFrame, factors: FactorCatalogue, fmt: NumberFormat, scenario_order: list[str]
 ) -> go.Figure:
     """Horizontal bars, one per scenario, stacked by factor (factor colours); `table` is
     `tables.asset_factor_loss`. Scenarios are drawn in `scenario_order` (ids), top first."""
@@ -33,7 +33,7 @@ def factor_loss_bars(
     )
     order = [s for s in scenario_order if s in titles]
     totals = table.groupby("scenario_id")["loss"].sum()
-    divisor, unit = money_unit(totals.to_numpy(), currency)
+    divisor, unit = fmt.unit(totals.to_numpy())
     fig = go.Figure()
     for fid, rows in table.groupby("factor_id", sort=False):
         part = rows.set_index("scenario_id").reindex(order)
@@ -53,7 +53,7 @@ def factor_loss_bars(
                 marker={"color": colours.get(str(fid), "#888888")},
                 customdata=np.column_stack(
                     [
-                        np.asarray(money_text(loss, currency), dtype=object),
+                        np.asarray(money_text(loss, fmt), dtype=object),
                         np.asarray([f"{v:.0%}" for v in share], dtype=object),
                     ]
                 ),
@@ -65,7 +65,7 @@ def factor_loss_bars(
         fig.add_annotation(
             x=float(totals.get(s, 0.0)) / divisor,
             y=_wrap(titles[s]),
-            text=money_text([float(totals.get(s, 0.0))], currency)[0],
+            text=fmt.money(float(totals.get(s, 0.0))),
             showarrow=False,
             xanchor="left",
             xshift=4,
@@ -77,7 +77,11 @@ def factor_loss_bars(
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
     layout(fig, height=max(300, 40 * len(order) + 150))
-    fig.update_layout(margin={"r": 20}, legend=SIDE_LEGEND | {"title": {"text": "Factor"}})
+    fig.update_layout(
+        margin={"r": 20},
+        legend=SIDE_LEGEND | {"title": {"text": "Factor"}},
+        separators=fmt.plotly_separators,
+    )
     fig.update_xaxes(range=[0, float(totals.max()) / divisor * 1.18 or 1.0])
     return fig
 

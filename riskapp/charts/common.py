@@ -1,17 +1,18 @@
-"""Shared look: one colour per factor everywhere, money formats, offline world map."""
+"""Shared look: one colour per factor everywhere, money axes and text of a NumberFormat,
+offline world map."""
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
 import plotly.graph_objects as go
 
 from riskapp.domain import FactorCatalogue
+from riskapp.format import NumberFormat
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 # plotly.js fetches world outlines from a CDN unless told where they are
 TOPOJSON_URL = "/app/static/"
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}
@@ -50,46 +51,38 @@ def esc(values: Iterable[object]) -> list[str]:
     return [esc_text(v) for v in values]
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering lo..hi (lo may be negative)."""
-    span = hi - lo
-    if span <= 0 or not math.isfinite(span):
-        return [lo]
-    raw = span / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(lo / step) * step
-    return [first + step * i for i in range(math.ceil((hi - first) / step) + 1)]
-
-
 def money_axis(
     fig: go.Figure,
     lo: float,
     hi: float,
-    currency: str,
+    fmt: NumberFormat,
     axis: str,
     count: int = 5,
     **extra: object,
 ) -> None:
-    """Money ticks written as the rest of the dashboard writes money (12.3m for EUR 12.3m)."""
-    from riskapp.format import money
-
-    ticks = nice_ticks(lo, hi, count)
-    labels = [money(t, currency).removeprefix(f"{currency} ") for t in ticks]
+    """Money ticks written as every surface writes money (12.3m on an axis titled EUR; German
+    12,3 Mio.), and the locale's separators for any other number plotly prints."""
+    ticks, labels = fmt.money_ticks(lo, hi, count)
     update = {"tickvals": ticks, "ticktext": labels, **extra}
     if axis == "x":
         fig.update_xaxes(**update)
     else:
         fig.update_yaxes(**update)
+    fig.update_layout(separators=fmt.plotly_separators)
 
 
-def money_text(values: Iterable[float], currency: str) -> list[str]:
-    from riskapp.format import money
+def money_text(values: Iterable[float], fmt: NumberFormat) -> list[str]:
+    """`fmt.money` of each value, for hover text and labels."""
+    return [fmt.money(float(v)) for v in values]
 
-    return [money(float(v), currency) for v in values]
 
-
-def layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+def layout(
+    fig: go.Figure,
+    title: str | None = None,
+    height: int = 420,
+    fmt: NumberFormat | None = None,
+) -> go.Figure:
+    """The shared look; with `fmt`, plotly's own numbers use the locale's separators."""
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"} if title else None,
         height=height,
@@ -99,4 +92,6 @@ def layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Fi
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         plot_bgcolor="white",
     )
+    if fmt is not None:
+        fig.update_layout(separators=fmt.plotly_separators)
     return fig

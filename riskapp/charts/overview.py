@@ -10,13 +10,14 @@ import plotly.graph_objects as go
 
 from riskapp.charts.common import LOSS_SCALE, esc, factor_colours, layout, money_text
 from riskapp.domain import FactorCatalogue
+from riskapp.format import NumberFormat
 
 
 def world_map(
     countries: pd.DataFrame,
     assets: pd.DataFrame,
     factors: FactorCatalogue,
-    currency: str,
+    fmt: NumberFormat,
     measure: str = "eal",
 ) -> go.Figure:
     """Choropleth of `measure` by country with asset markers sized by EAL and coloured by the
@@ -31,11 +32,11 @@ def world_map(
             colorscale=LOSS_SCALE,
             marker_line_color="white",
             marker_line_width=0.5,
-            colorbar={"title": {"text": f"{label}<br>({currency})"}, "thickness": 12},
+            colorbar={"title": {"text": f"{label}<br>({fmt.currency})"}, "thickness": 12},
             customdata=np.column_stack(
                 [
                     np.asarray(esc(countries["country_name"]), dtype=object),
-                    np.asarray(money_text(countries[measure], currency), dtype=object),
+                    np.asarray(money_text(countries[measure], fmt), dtype=object),
                 ]
             ),
             hovertemplate="<b>%{customdata[0]}</b><br>"
@@ -71,7 +72,7 @@ def world_map(
                         np.asarray(esc(part["name"]), dtype=object),
                         np.asarray(esc(part["type"]), dtype=object),
                         np.asarray(esc(part["country_name"]), dtype=object),
-                        np.asarray(money_text(part["eal"], currency), dtype=object),
+                        np.asarray(money_text(part["eal"], fmt), dtype=object),
                     ]
                 ),
                 hovertemplate=(
@@ -95,6 +96,7 @@ def world_map(
     fig.update_layout(
         legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        separators=fmt.plotly_separators,
     )
     return fig
 
@@ -131,12 +133,12 @@ def _wrap(text: str, width: int = 16) -> str:
 
 
 def factor_heatmap(
-    table: pd.DataFrame, factors: FactorCatalogue, currency: str, rows: str
+    table: pd.DataFrame, factors: FactorCatalogue, fmt: NumberFormat, rows: str
 ) -> go.Figure:
     """Rows (countries or region groups) x factors, coloured by expected annual loss."""
     names = {f.id: f.name for f in factors.factors}
     columns = [_wrap(html.escape(names.get(c, c))) for c in table.columns]
-    text = np.array([money_text(row, currency) for row in table.to_numpy()]) if len(table) else None
+    text = np.array([money_text(row, fmt) for row in table.to_numpy()]) if len(table) else None
     fig = go.Figure(
         go.Heatmap(
             z=table.to_numpy(),
@@ -147,11 +149,11 @@ def factor_heatmap(
             texttemplate="%{text}" if len(table) <= 25 else None,
             textfont={"size": 10},
             hovertemplate="<b>%{y}</b> - %{x}<br>Expected annual loss: %{text}<extra></extra>",
-            colorbar={"title": {"text": f"EAL ({currency})"}, "thickness": 12},
+            colorbar={"title": {"text": f"EAL ({fmt.currency})"}, "thickness": 12},
             xgap=1,
             ygap=1,
         )
     )
     fig.update_yaxes(autorange="reversed", title=rows)
     fig.update_xaxes(side="top", tickangle=0)
-    return layout(fig, height=max(320, 30 * len(table) + 120))
+    return layout(fig, height=max(320, 30 * len(table) + 120), fmt=fmt)

@@ -18,9 +18,9 @@ from riskapp.assessment.tables import (
     NOT_TRIGGERED,
     RETIRED,
     TRIGGER_STATES,
-    money_unit,
 )
 from riskapp.charts.common import esc_text, layout, money_text
+from riskapp.format import NumberFormat
 
 # Okabe-Ito (colour-blind safe); the states also carry a text label in every cell
 STATE_COLOURS = {
@@ -152,7 +152,7 @@ def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figur
     return fig
 
 
-def action_gantt(timeline: pd.DataFrame, warning_days: float, currency: str) -> go.Figure:
+def action_gantt(timeline: pd.DataFrame, warning_days: float, fmt: NumberFormat) -> go.Figure:
     """Each action as a bar from day 0 to its lead time, grouped under its plan, with the
     scenario's warning time as a vertical line; `timeline` is `tables.action_timeline`."""
     # categories are ids (equal action titles in two plans stay apart); ticks show titles
@@ -178,8 +178,8 @@ def action_gantt(timeline: pd.DataFrame, warning_days: float, currency: str) -> 
                 np.asarray([esc_text(t) for t in part["plan_title"]], dtype=object),
                 np.asarray([esc_text(t) for t in part["action"]], dtype=object),
                 np.asarray([esc_text(t) for t in part["owner"]], dtype=object),
-                np.asarray(money_text(part["one_off_cost"], currency), dtype=object),
-                np.asarray(money_text(part["annual_cost"], currency), dtype=object),
+                np.asarray(money_text(part["one_off_cost"], fmt), dtype=object),
+                np.asarray(money_text(part["annual_cost"], fmt), dtype=object),
                 np.asarray(
                     [
                         f"{late:.0f} days after the warning time" if late > 0 else "in time"
@@ -238,20 +238,20 @@ def action_gantt(timeline: pd.DataFrame, warning_days: float, currency: str) -> 
         zerolinecolor="#999999",
     )
     fig.update_layout(barmode="overlay", bargap=0.3, legend_title_text="Action")
-    return layout(fig, height=max(320, 24 * len(keys) + 140))
+    return layout(fig, height=max(320, 24 * len(keys) + 140), fmt=fmt)
 
 
-def loss_waterfall(steps: pd.DataFrame, currency: str) -> go.Figure:
+def loss_waterfall(steps: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
     """Gross loss, the loss each effective plan averts on top of those before it, residual
     loss; `steps` is `tables.waterfall_steps`."""
-    divisor, unit = money_unit(steps["after_step"].to_numpy(), currency)
+    divisor, unit = fmt.unit(steps["after_step"].to_numpy())
     labels = [wrap(t, 34) for t in steps["label"]]
     amounts = steps["amount"].to_numpy(dtype=float)
     text = [
-        money_text([v], currency)[0] if m != "relative" else "-" + money_text([-v], currency)[0]
+        money_text([v], fmt)[0] if m != "relative" else "-" + money_text([-v], fmt)[0]
         for v, m in zip(amounts, steps["measure"], strict=True)
     ]
-    after = money_text(steps["after_step"], currency)
+    after = money_text(steps["after_step"], fmt)
     fig = go.Figure(
         go.Waterfall(
             y=labels,
@@ -281,15 +281,15 @@ def loss_waterfall(steps: pd.DataFrame, currency: str) -> go.Figure:
         range=[0, float(steps["amount"].iloc[0]) / divisor * 1.2 or 1.0],
     )
     layout(fig, height=max(260, 46 * len(steps) + 120))
-    fig.update_layout(showlegend=False, margin={"r": 90})
+    fig.update_layout(showlegend=False, margin={"r": 90}, separators=fmt.plotly_separators)
     return fig
 
 
-def cost_benefit(plans: pd.DataFrame, currency: str, horizon_years: int) -> go.Figure:
+def cost_benefit(plans: pd.DataFrame, fmt: NumberFormat, horizon_years: int) -> go.Figure:
     """Cost NPV (x) against averted-loss NPV (y) per plan, bubble size = benefit-cost ratio,
     colour = status, with the break-even diagonal; `plans` is `tables.plan_register`."""
     values = np.concatenate([plans["cost_npv"].to_numpy(), plans["averted_npv"].to_numpy()])
-    divisor, unit = money_unit(values, currency)
+    divisor, unit = fmt.unit(values)
     top = float(np.nanmax(values)) / divisor * 1.12 if len(values) else 1.0
     top = top or 1.0
     fig = go.Figure(
@@ -309,10 +309,10 @@ def cost_benefit(plans: pd.DataFrame, currency: str, horizon_years: int) -> go.F
             [
                 np.asarray([esc_text(t) for t in part["title"]], dtype=object),
                 np.asarray([esc_text(t) for t in part["owner"]], dtype=object),
-                np.asarray(money_text(part["cost_npv"], currency), dtype=object),
-                np.asarray(money_text(part["averted_npv"], currency), dtype=object),
+                np.asarray(money_text(part["cost_npv"], fmt), dtype=object),
+                np.asarray(money_text(part["averted_npv"], fmt), dtype=object),
                 np.asarray(part["bcr_label"], dtype=object),
-                np.asarray(money_text(part["averted_eal"], currency), dtype=object),
+                np.asarray(money_text(part["averted_eal"], fmt), dtype=object),
             ]
         )
         fig.add_trace(
@@ -351,4 +351,4 @@ def cost_benefit(plans: pd.DataFrame, currency: str, horizon_years: int) -> go.F
         zerolinecolor="#999999",
     )
     fig.update_layout(legend_title_text="Status")
-    return layout(fig, height=520)
+    return layout(fig, height=520, fmt=fmt)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from riskapp.assessment.risk import Graph, Histogram
 from riskapp.charts.common import esc_text, factor_colours, layout, money_axis, money_text
 from riskapp.domain import FactorCatalogue
-from riskapp.format import money
+from riskapp.format import NumberFormat
 
 GROSS = "#0072B2"
 RESIDUAL = "#009E73"
@@ -48,7 +48,7 @@ def _custom(*columns: object) -> np.ndarray:
 # -- distribution ---------------------------------------------------------------------------------
 
 
-def histogram_chart(h: Histogram, markers: dict[str, float], currency: str) -> go.Figure:
+def histogram_chart(h: Histogram, markers: dict[str, float], fmt: NumberFormat) -> go.Figure:
     """Simulated years by annual loss (years without loss left out; log count axis, so that
     the rare severe years stay visible), with VaR and ES marked."""
     b = h.bins
@@ -62,8 +62,8 @@ def histogram_chart(h: Histogram, markers: dict[str, float], currency: str) -> g
             name="Simulated years",
             marker={"color": GROSS, "line": {"color": "white", "width": 0.5}},
             customdata=_custom(
-                money_text(b["left"], currency),
-                money_text(b["right"], currency),
+                money_text(b["left"], fmt),
+                money_text(b["right"], fmt),
                 [f"{s:.2%}" for s in b["share"]],
             ),
             hovertemplate="Annual loss %{customdata[0]} to %{customdata[1]}:<br>%{y:,} years "
@@ -84,20 +84,20 @@ def histogram_chart(h: Histogram, markers: dict[str, float], currency: str) -> g
                     "width": 1.5,
                     "dash": styles[label.split(" ")[0]],
                 },
-                customdata=[money(value, currency)] * 2,
+                customdata=[fmt.money(value)] * 2,
                 hovertemplate=f"{label}: %{{customdata}}<extra></extra>",
             )
         )
     right = max([float(b["right"].max()) if len(b) else 1.0, *markers.values()])
-    money_axis(fig, 0.0, right, currency, "x", gridcolor=GRID)
-    fig.update_xaxes(title=f"Annual loss ({currency})", range=[0, right * 1.03])
+    money_axis(fig, 0.0, right, fmt, "x", gridcolor=GRID)
+    fig.update_xaxes(title=f"Annual loss ({fmt.currency})", range=[0, right * 1.03])
     fig.update_yaxes(type="log", title="Simulated years (log scale)", gridcolor=GRID, dtick=1)
     fig.update_layout(bargap=0.02, showlegend=True)
-    return layout(fig, height=400)
+    return layout(fig, height=400, fmt=fmt)
 
 
 def exceedance_chart(
-    gross: pd.DataFrame, residual: pd.DataFrame | None, currency: str
+    gross: pd.DataFrame, residual: pd.DataFrame | None, fmt: NumberFormat
 ) -> go.Figure:
     """Annual loss against return period (log axis) with the confidence band, gross and, if
     plans exist, with every effective plan applied."""
@@ -108,7 +108,7 @@ def exceedance_chart(
     for name, curve, colour, dash in curves:
         conf = f"{float(curve['confidence'].iloc[0]):.0%}" if len(curve) else "90%"
         rp = curve["return_period_years"]
-        band = _custom(money_text(curve["lower"], currency), money_text(curve["upper"], currency))
+        band = _custom(money_text(curve["lower"], fmt), money_text(curve["upper"], fmt))
         fig.add_trace(
             go.Scatter(
                 x=rp,
@@ -142,15 +142,15 @@ def exceedance_chart(
                 mode="lines",
                 name=name,
                 line={"color": colour, "width": 2, "dash": dash},
-                customdata=_custom(money_text(curve["loss"], currency), band[:, 0], band[:, 1]),
+                customdata=_custom(money_text(curve["loss"], fmt), band[:, 0], band[:, 1]),
                 hovertemplate=f"<b>{name}</b><br>Once in %{{x:.3~g}} years on average: a loss "
                 f"of at least %{{customdata[0]}}<br>{conf} band: %{{customdata[1]}} to "
                 "%{customdata[2]}<extra></extra>",
             )
         )
     top = float(gross["upper"].max()) if len(gross) else 1.0
-    money_axis(fig, 0.0, top, currency, "y", gridcolor=GRID)
-    fig.update_yaxes(title=f"Annual loss ({currency})", rangemode="tozero")
+    money_axis(fig, 0.0, top, fmt, "y", gridcolor=GRID)
+    fig.update_yaxes(title=f"Annual loss ({fmt.currency})", rangemode="tozero")
     hi = float(gross["return_period_years"].max()) if len(gross) else 10.0
     steps = (2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000)
     ticks = [t for t in steps if t <= hi * 1.05]
@@ -162,7 +162,7 @@ def exceedance_chart(
         tickangle=0,
         gridcolor=GRID,
     )
-    return layout(fig, height=400)
+    return layout(fig, height=400, fmt=fmt)
 
 
 # -- tail contributions -----------------------------------------------------------------------
@@ -171,7 +171,9 @@ def exceedance_chart(
 CASCADE_COLOUR = "#8c8c8c"
 
 
-def factor_tail_chart(table: pd.DataFrame, currency: str, factors: FactorCatalogue) -> go.Figure:
+def factor_tail_chart(
+    table: pd.DataFrame, fmt: NumberFormat, factors: FactorCatalogue
+) -> go.Figure:
     """Each factor's part of the expected shortfall at 99 %, in its own colour (the cascade,
     which is no factor of the catalogue, in grey)."""
     labels = [esc_text(n) for n in table["name"]]
@@ -186,22 +188,24 @@ def factor_tail_chart(table: pd.DataFrame, currency: str, factors: FactorCatalog
             textposition="outside",
             cliponaxis=False,
             customdata=_custom(
-                money_text(table["tail_es_99"], currency),
+                money_text(table["tail_es_99"], fmt),
                 [f"{s:.1%}" for s in table["share"]],
-                money_text(table["mean"], currency),
+                money_text(table["mean"], fmt),
             ),
             hovertemplate="<b>%{y}</b><br>Part of the ES 99 %: %{customdata[0]} "
             "(%{customdata[1]})<br>Mean annual loss: %{customdata[2]}<extra></extra>",
         )
     )
     top = float(table["tail_es_99"].max()) if len(table) else 1.0
-    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
-    fig.update_xaxes(title=f"Part of the ES 99 % ({currency})", range=[0, top * 1.15], tickangle=0)
+    money_axis(fig, 0.0, top, fmt, "x", count=3, gridcolor=GRID)
+    fig.update_xaxes(
+        title=f"Part of the ES 99 % ({fmt.currency})", range=[0, top * 1.15], tickangle=0
+    )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    return layout(fig, height=max(260, 80 + 30 * len(table)))
+    return layout(fig, height=max(260, 80 + 30 * len(table)), fmt=fmt)
 
 
-def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
+def asset_tail_chart(table: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
     """The assets with the largest part of the expected shortfall at 99 %."""
     labels = [
         esc_text(f"{i} {_short(str(n), 30)}")
@@ -219,9 +223,9 @@ def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
             customdata=_custom(
                 [esc_text(n) for n in table["name"]],
                 [esc_text(c) for c in table["country"]],
-                money_text(table["tail_es_99"], currency),
+                money_text(table["tail_es_99"], fmt),
                 [f"{s:.1%}" for s in table["share"]],
-                money_text(table["mean"], currency),
+                money_text(table["mean"], fmt),
             ),
             hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>Part of the ES 99 %: "
             "%{customdata[2]} (%{customdata[3]})<br>Mean annual loss: %{customdata[4]}"
@@ -229,16 +233,18 @@ def asset_tail_chart(table: pd.DataFrame, currency: str) -> go.Figure:
         )
     )
     top = float(table["tail_es_99"].max()) if len(table) else 1.0
-    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
-    fig.update_xaxes(title=f"Part of the ES 99 % ({currency})", range=[0, top * 1.15], tickangle=0)
+    money_axis(fig, 0.0, top, fmt, "x", count=3, gridcolor=GRID)
+    fig.update_xaxes(
+        title=f"Part of the ES 99 % ({fmt.currency})", range=[0, top * 1.15], tickangle=0
+    )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    return layout(fig, height=max(260, 80 + 30 * len(table)))
+    return layout(fig, height=max(260, 80 + 30 * len(table)), fmt=fmt)
 
 
 # -- sensitivity --------------------------------------------------------------------------------
 
 
-def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str) -> go.Figure:
+def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, fmt: NumberFormat) -> go.Figure:
     """One row per input: bars from the figure with every input at its value to the figure
     at the low end (light) and at the high end (dark) of the input's range."""
     what = "Expected annual loss" if measure == "eal" else "VaR 99 %"
@@ -267,8 +273,8 @@ def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str
                     full,
                     ranges,
                     setting,
-                    money_text(values, currency),
-                    [("+" if c >= 0 else "-") + money(abs(c), currency) for c in change],
+                    money_text(values, fmt),
+                    [("+" if c >= 0 else "-") + fmt.money(abs(c)) for c in change],
                 ),
                 hovertemplate="<b>%{customdata[0]}</b><br>Range: %{customdata[1]}<br>"
                 f"At %{{customdata[2]}}: {what} %{{customdata[3]}} (%{{customdata[4]}})"
@@ -287,12 +293,12 @@ def tornado_chart(rows: pd.DataFrame, centre: float, measure: str, currency: str
     )
     pad = (hi - lo) * 0.05 or max(1.0, abs(centre) * 0.05)
     fig.add_vline(x=centre, line={"color": "#333", "width": 1})
-    money_axis(fig, lo, hi, currency, "x", gridcolor=GRID)
-    fig.update_xaxes(title=f"{what} ({currency})", range=[lo - pad, hi + pad])
+    money_axis(fig, lo, hi, fmt, "x", gridcolor=GRID)
+    fig.update_xaxes(title=f"{what} ({fmt.currency})", range=[lo - pad, hi + pad])
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="overlay", bargap=0.3)
     fig.update_yaxes(tickfont={"size": 12})
-    return layout(fig, height=max(300, 110 + 40 * len(rows)))
+    return layout(fig, height=max(300, 110 + 40 * len(rows)), fmt=fmt)
 
 
 def sobol_chart(table: pd.DataFrame) -> go.Figure:
@@ -346,7 +352,7 @@ def sobol_chart(table: pd.DataFrame) -> go.Figure:
 # -- dependencies ---------------------------------------------------------------------------------
 
 
-def cascade_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
+def cascade_chart(frame: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
     """An asset's loss in each scenario, split into its own damage and what arrives through
     its dependencies."""
     labels = [_wrap(str(t), 34) for t in frame["title"]]
@@ -366,8 +372,8 @@ def cascade_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
                 marker={"color": colour},
                 customdata=_custom(
                     full,
-                    money_text(frame[col], currency),
-                    money_text(frame["total"], currency),
+                    money_text(frame[col], fmt),
+                    money_text(frame["total"], fmt),
                     share,
                 ),
                 text=share if col == "cascade" else None,
@@ -380,11 +386,13 @@ def cascade_chart(frame: pd.DataFrame, currency: str) -> go.Figure:
             )
         )
     top = float(frame["total"].max()) if len(frame) else 1.0
-    money_axis(fig, 0.0, top, currency, "x", count=3, gridcolor=GRID)
-    fig.update_xaxes(title=f"Loss if it occurs ({currency})", range=[0, top * 1.15], tickangle=0)
+    money_axis(fig, 0.0, top, fmt, "x", count=3, gridcolor=GRID)
+    fig.update_xaxes(
+        title=f"Loss if it occurs ({fmt.currency})", range=[0, top * 1.15], tickangle=0
+    )
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="stack", bargap=0.3)
-    return layout(fig, height=max(260, 100 + 38 * len(frame)))
+    return layout(fig, height=max(260, 100 + 38 * len(frame)), fmt=fmt)
 
 
 def graph_chart(g: Graph) -> go.Figure:

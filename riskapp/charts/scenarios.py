@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.assessment.whatif import change_text
 from riskapp.charts.common import (
     OKABE_ITO,
     esc_text,
@@ -19,7 +18,7 @@ from riskapp.charts.common import (
     money_text,
 )
 from riskapp.domain import FactorCatalogue
-from riskapp.format import money
+from riskapp.format import NumberFormat
 
 # scenarios get Okabe-Ito colours (colour-blind safe), kept apart from the factor palette
 SCENARIO_COLOURS = OKABE_ITO[:3] + OKABE_ITO[5:6]
@@ -30,15 +29,15 @@ def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _bar_label(value: float, currency: str) -> str:
-    return money(value, currency).removeprefix(f"{currency} ") if value > 0 else ""
+def _bar_label(value: float, fmt: NumberFormat) -> str:
+    return fmt.money_short(value) if value > 0 else ""
 
 
 def compare_chart(
     table: pd.DataFrame,
     titles: dict[str, str],
     dimension_label: str,
-    currency: str,
+    fmt: NumberFormat,
 ) -> go.Figure:
     """Horizontal grouped bars: one trace per scenario (the table's columns after `label`),
     one row per region group, factor or asset type, largest on top."""
@@ -55,18 +54,18 @@ def compare_chart(
                 orientation="h",
                 name=_short(title),
                 marker_color=SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)],
-                text=[_bar_label(v, currency) for v in values],
+                text=[_bar_label(v, fmt) for v in values],
                 textposition="outside",
                 textfont={"size": 11},
                 cliponaxis=False,
-                customdata=np.asarray(money_text(values, currency), dtype=object),
+                customdata=np.asarray(money_text(values, fmt), dtype=object),
                 hovertemplate=f"<b>%{{y}}</b><br>{title}<br>Loss: %{{customdata}}<extra></extra>",
             )
         )
     top = float(table[scenario_ids].to_numpy().max()) if len(table) else 0.0
-    money_axis(fig, 0.0, top, currency, "x", rangemode="tozero")
+    money_axis(fig, 0.0, top, fmt, "x", rangemode="tozero")
     fig.update_xaxes(
-        title=f"Loss in the scenario ({currency})",
+        title=f"Loss in the scenario ({fmt.currency})",
         gridcolor="#e5e5e5",
         zerolinecolor="#999",
         range=[0, top * 1.12 if top > 0 else 1],  # room for the value labels
@@ -74,14 +73,14 @@ def compare_chart(
     fig.update_yaxes(autorange="reversed", title=dimension_label, automargin=True)
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
     height = 140 + len(table) * (12 + 14 * len(scenario_ids))
-    return layout(fig, height=max(300, height))
+    return layout(fig, height=max(300, height), fmt=fmt)
 
 
 def exceedance_chart(
     points: pd.DataFrame,
     line: pd.DataFrame,
     readings: pd.DataFrame,
-    currency: str,
+    fmt: NumberFormat,
 ) -> go.Figure:
     """Portfolio loss against return period (log axis): the interpolated curve, one marker per
     scenario (hover: its title) and the loss read at the workspace's return periods."""
@@ -93,7 +92,7 @@ def exceedance_chart(
             mode="lines",
             name="Exceedance curve",
             line={"color": "#0072B2", "width": 2},
-            customdata=np.asarray(money_text(line["loss"], currency), dtype=object),
+            customdata=np.asarray(money_text(line["loss"], fmt), dtype=object),
             hovertemplate="Once in %{x:.3~g} years on average:<br>a loss of at least "
             "%{customdata}<extra></extra>",
         )
@@ -108,7 +107,7 @@ def exceedance_chart(
             customdata=np.column_stack(
                 [
                     np.asarray([esc_text(t) for t in points["title"]], dtype=object),
-                    np.asarray(money_text(points["loss"], currency), dtype=object),
+                    np.asarray(money_text(points["loss"], fmt), dtype=object),
                     np.asarray([f"{f:.1%}" for f in points["frequency"]], dtype=object),
                     np.asarray([f"{f:.1%}" for f in points["exceedance_frequency"]], dtype=object),
                 ]
@@ -131,7 +130,7 @@ def exceedance_chart(
             text=[f"1 in {rp:g}" for rp in readings["return_period_years"]],
             textposition="bottom center",
             textfont={"color": "#D55E00", "size": 12},
-            customdata=np.asarray(money_text(readings["loss"], currency), dtype=object),
+            customdata=np.asarray(money_text(readings["loss"], fmt), dtype=object),
             hovertemplate="1-in-%{x:g}-year loss: %{customdata}<extra></extra>",
         )
     )
@@ -149,15 +148,15 @@ def exceedance_chart(
         gridcolor="#e5e5e5",
     )
     top = float(pd.concat([line["loss"], points["loss"]]).max()) if len(line) else 0.0
-    money_axis(fig, 0.0, top, currency, "y", rangemode="tozero")
-    fig.update_yaxes(title=f"Portfolio loss ({currency})", gridcolor="#e5e5e5")
-    return layout(fig, height=440)
+    money_axis(fig, 0.0, top, fmt, "y", rangemode="tozero")
+    fig.update_yaxes(title=f"Portfolio loss ({fmt.currency})", gridcolor="#e5e5e5")
+    return layout(fig, height=440, fmt=fmt)
 
 
 def whatif_factor_chart(
     by_factor: pd.DataFrame,
     factors: FactorCatalogue,
-    currency: str,
+    fmt: NumberFormat,
     order: Sequence[str] | None = None,
 ) -> go.Figure:
     """Loss by factor of one scenario, unmodified (hatched) and what-if (solid), in each
@@ -168,11 +167,11 @@ def whatif_factor_chart(
     table = by_factor.loc[ids]
     labels = [esc_text(names.get(f, f)) for f in ids]
     bar_colours = [colours.get(f, BASE_GREY) for f in ids]
-    change = [change_text(float(c), currency) for c in table["change"]]
+    change = [fmt.money_change(float(c)) for c in table["change"]]
     custom = np.column_stack(
         [
-            np.asarray(money_text(table["base"], currency), dtype=object),
-            np.asarray(money_text(table["what_if"], currency), dtype=object),
+            np.asarray(money_text(table["base"], fmt), dtype=object),
+            np.asarray(money_text(table["what_if"], fmt), dtype=object),
             np.asarray(change, dtype=object),
         ]
     )
@@ -185,7 +184,7 @@ def whatif_factor_chart(
             x=table["base"],
             orientation="h",
             name="Unmodified",
-            text=[_bar_label(float(v), currency) for v in table["base"]],
+            text=[_bar_label(float(v), fmt) for v in table["base"]],
             textposition="outside",
             textfont={"size": 11, "color": "#666"},
             cliponaxis=False,
@@ -204,7 +203,7 @@ def whatif_factor_chart(
             x=table["what_if"],
             orientation="h",
             name="What-if",
-            text=[_bar_label(float(v), currency) for v in table["what_if"]],
+            text=[_bar_label(float(v), fmt) for v in table["what_if"]],
             textposition="outside",
             textfont={"size": 11},
             cliponaxis=False,
@@ -215,12 +214,12 @@ def whatif_factor_chart(
         )
     )
     top = float(table[["base", "what_if"]].to_numpy().max()) if len(table) else 0.0
-    money_axis(fig, 0.0, top, currency, "x", rangemode="tozero")
+    money_axis(fig, 0.0, top, fmt, "x", rangemode="tozero")
     fig.update_xaxes(
-        title=f"Loss in the scenario ({currency})",
+        title=f"Loss in the scenario ({fmt.currency})",
         gridcolor="#e5e5e5",
         range=[0, top * 1.12 if top > 0 else 1],
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
-    return layout(fig, height=max(300, 120 + 44 * len(ids)))
+    return layout(fig, height=max(300, 120 + 44 * len(ids)), fmt=fmt)

@@ -20,8 +20,19 @@ if TYPE_CHECKING:
 out = Console()
 err = Console(stderr=True)
 
+WORKSPACE_HELP = "Workspace folder (with workspace.yaml); 'demo' is the bundled demo."
+
+
+def bundled_demo(path: Path) -> Path:
+    """`demo` names the demo shipped in the package unless the working directory has a folder
+    of that name (README commands work after `pip install`, from any directory)."""
+    if path == Path("demo") and not path.exists():
+        return DEMO
+    return path
+
+
 WorkspaceArg = Annotated[
-    Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
+    Path, typer.Argument(help=WORKSPACE_HELP, show_default=True, callback=bundled_demo)
 ]
 ScenarioOpt = Annotated[
     list[str] | None,
@@ -30,11 +41,15 @@ ScenarioOpt = Annotated[
 
 __all__ = [
     "DEMO",
+    "WORKSPACE_HELP",
+    "LocaleName",
+    "LocaleOpt",
     "ScenarioOpt",
     "SourceName",
     "SourceOpt",
     "WorkspaceArg",
     "assessment",
+    "bundled_demo",
     "check_out",
     "err",
     "fail",
@@ -92,6 +107,21 @@ class SourceName(StrEnum):
     store = "store"
 
 
+class LocaleName(StrEnum):
+    en = "en"
+    de = "de"
+
+
+LocaleOpt = Annotated[
+    LocaleName,
+    typer.Option(
+        "--locale",
+        help="Numbers and money: en (EUR 5.68bn, 1,234.5) or de (5,68 Mrd. EUR, 1.234,5).",
+        case_sensitive=False,
+    ),
+]
+
+
 SourceOpt = Annotated[
     SourceName,
     typer.Option(
@@ -109,6 +139,7 @@ def assessment(
     scenarios: list[str] | None,
     source: SourceName = SourceName.auto,
     basis: LossBasis | None = None,
+    locale: LocaleName = LocaleName.en,
 ) -> Assessment:
     """The one assessment of a command: the chosen source, scored; prints which source and
     revision it used (and, for the team database, what differs from the files); exits listing
@@ -123,7 +154,7 @@ def assessment(
     except KeyError as exc:
         fail_message(str(exc.args[0]))
     print_source(a)
-    return a
+    return a.with_locale(locale.value)
 
 
 def print_source(a: Assessment) -> None:

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from riskapp.cli.common import (
     DEMO,
+    LocaleName,
+    LocaleOpt,
     ScenarioOpt,
     SourceName,
     SourceOpt,
@@ -19,14 +21,13 @@ from riskapp.cli.common import (
     assessment,
     check_out,
     fail,
-    load,
     out,
 )
 from riskapp.domain.workspace import LossBasis
-from riskapp.format import money, percent, ratio
 from riskapp.io.errors import Problem
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="riskapp: geopolitical risk assessment of a company's assets.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -37,11 +38,13 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     from riskapp.cli.baseline import baseline_app
     from riskapp.cli.report import report
+    from riskapp.cli.serve import serve
     from riskapp.cli.simulate import simulate
 
     app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
     app.command("report")(report)
     app.command("simulate")(simulate)
+    app.command("serve")(serve)
 
     from riskapp.cli.store import register as register_store_commands
 
@@ -86,15 +89,16 @@ def score(
     ] = None,
     top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
     source: SourceOpt = SourceName.auto,
+    locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
     from riskapp.engine import key_figures, loss_table, losses_by
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source, basis)
+    a = assessment(workspace, scenario, source, basis, locale)
     ws, result = a.ws, a.result
-    cur = ws.settings.currency
+    fmt = a.fmt
     figures = key_figures(ws, result)
 
     out.rule(Text(ws.settings.name, style="bold"))
@@ -104,14 +108,14 @@ def score(
         highlight=False,
     )
     kf = Table(title="Key figures", show_header=False)
-    kf.add_row("Portfolio exposed value", money(result.total_exposed_value, cur))
-    kf.add_row("Expected annual loss", money(result.expected_annual_loss(), cur))
+    kf.add_row("Portfolio exposed value", fmt.money(result.total_exposed_value))
+    kf.add_row("Expected annual loss", fmt.money(result.expected_annual_loss()))
     kf.add_row(
         "Worst scenario",
-        f"{figures['worst_scenario']} ({money(float(figures['worst_scenario_loss']), cur)})",
+        f"{figures['worst_scenario']} ({fmt.money(float(figures['worst_scenario_loss']))})",
     )
     for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
-        kf.add_row(f"Loss at 1-in-{rp:g}-year", money(loss, cur))
+        kf.add_row(f"Loss at 1-in-{rp:g}-year", fmt.money(loss))
     out.print(kf)
 
     by_s = losses_by(ws, result, "scenario")
@@ -123,10 +127,10 @@ def score(
     for sid, row in by_s.iterrows():
         t.add_row(
             Text(str(sid)),
-            percent(row["frequency"]),
-            money(row["loss"], cur),
-            percent(row["loss"] / total, 2),
-            money(row["contribution_to_eal"], cur),
+            fmt.percent(row["frequency"]),
+            fmt.money(row["loss"]),
+            fmt.percent(row["loss"] / total, 2),
+            fmt.money(row["contribution_to_eal"]),
         )
     out.print(t)
 
@@ -135,7 +139,7 @@ def score(
     t.add_column("factor")
     t.add_column("EAL", justify="right")
     for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
-        t.add_row(Text(ws.factors.get(str(fid)).name), money(row["eal"], cur))
+        t.add_row(Text(ws.factors.get(str(fid)).name), fmt.money(row["eal"]))
     out.print(t)
 
     by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
@@ -149,7 +153,7 @@ def score(
             Text(f"{aid} {asset['name']}"),
             Text(str(asset["type"])),
             str(asset["country"]),
-            money(row["eal"], cur),
+            fmt.money(row["eal"]),
         )
     out.print(t)
 
@@ -166,20 +170,22 @@ def plans(
         Path | None, typer.Option("--out", "-o", help="Write the plan table (.csv/.parquet/.json).")
     ] = None,
     source: SourceOpt = SourceName.auto,
+    locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source)
+    a = assessment(workspace, scenario, source, locale=locale)
     ws, ev = a.ws, a.plans
-    cur = ws.settings.currency
+    fmt = a.fmt
     out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
     out.print(
-        f"Expected annual loss: gross {money(ev.gross_eal(), cur)}, with plans "
-        f"{money(ev.residual_eal(), cur)} "
-        f"(averted {money(ev.gross_eal() - ev.residual_eal(), cur)}). "
-        f"Horizon {ws.settings.plan_horizon_years} years at {percent(ws.settings.discount_rate)}.",
+        f"Expected annual loss: gross {fmt.money(ev.gross_eal())}, with plans "
+        f"{fmt.money(ev.residual_eal())} "
+        f"(averted {fmt.money(ev.gross_eal() - ev.residual_eal())}). "
+        f"Horizon {ws.settings.plan_horizon_years} years at "
+        f"{fmt.percent(ws.settings.discount_rate)}.",
         highlight=False,
     )
     table = ev.table()
@@ -195,9 +201,9 @@ def plans(
             row["status"],
             f"{len(row['triggered_in'])}/{n_s}",
             str(len(row["not_ready_in"])) if row["not_ready_in"] else "-",
-            money(row["cost_npv"], cur),
-            money(row["averted_npv"], cur),
-            ratio(row["benefit_cost_ratio"]),
+            fmt.money(row["cost_npv"]),
+            fmt.money(row["averted_npv"]),
+            fmt.ratio(row["benefit_cost_ratio"]),
         )
     out.print(t)
     late = table[table["not_ready_in"].map(len) > 0]
@@ -219,9 +225,9 @@ def plans(
     for _, row in st.iterrows():
         t.add_row(
             Text(row["scenario_id"]),
-            money(row["gross_loss"], cur),
-            money(row["residual_loss"], cur),
-            money(row["averted_loss"], cur),
+            fmt.money(row["gross_loss"]),
+            fmt.money(row["residual_loss"]),
+            fmt.money(row["averted_loss"]),
             Text(", ".join(row["plans_effective"]) or "-"),
         )
     out.print(t)
@@ -245,65 +251,6 @@ def schema(
 
     for path in write_schemas(out_dir):
         out.print(f"wrote {path}", highlight=False)
-
-
-@app.command()
-def serve(
-    workspace: WorkspaceArg = DEMO,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
-    open_browser: Annotated[
-        bool, typer.Option("--open/--no-open", help="Open a browser tab.")
-    ] = True,
-) -> None:
-    """Start the dashboard on a workspace (http://localhost:8501 by default)."""
-    import os
-    import subprocess
-    import sys
-
-    load(workspace, None)  # refuse a broken workspace here, with the problems listed
-    root = Path(__file__).resolve().parent.parent.parent
-    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    env = {**os.environ, "RISKAPP_WORKSPACE": str(workspace.resolve())}
-    # always headless: otherwise Streamlit's first run asks for an e-mail address on the
-    # terminal and, with no terminal (CI, a service), stops; the browser is opened here instead
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    url = f"http://localhost:{port}"
-    out.print(f"riskapp dashboard on {url} (Ctrl+C to stop)", highlight=False)
-    if open_browser:
-        _open_when_ready(url)
-    raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
-
-
-def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
-    """Open a browser tab once the server answers (does nothing where no browser exists)."""
-    import threading
-    import time
-    import urllib.request
-    import webbrowser
-
-    def wait_and_open() -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    webbrowser.open(url)
-                    return
-            except OSError:
-                time.sleep(0.5)
-
-    threading.Thread(target=wait_and_open, daemon=True).start()
 
 
 @app.command()

@@ -12,10 +12,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import SourceName, SourceOpt
+from riskapp.cli.common import SourceName, SourceOpt, WorkspaceArg
 from riskapp.domain.workspace import LossBasis
 from riskapp.engine.sampling import RangeDistribution
-from riskapp.format import money, percent, ratio
+from riskapp.format import NumberFormat
 from riskapp.io.dependencies import DEPENDENCIES, DEPENDENCY_COLUMNS, load_dependencies
 from riskapp.settings import DEMO
 
@@ -27,28 +27,28 @@ if TYPE_CHECKING:
 SE_WARNING = 0.05  # relative standard error of the mean above which the user is warned
 
 
-def _summary(result: SimulationResult, cur: str) -> Table:
+def _summary(result: SimulationResult, fmt: NumberFormat) -> Table:
     port = {row["key"]: row for row in result.portfolio_table().to_dict("records")}
     gross = port["gross"]
     t = Table(title=f"Annual loss over {result.trials:,} simulated years", show_header=False)
     rel = gross["se_mean"] / gross["mean"] if gross["mean"] > 0 else 0.0
     t.add_row(
-        "Mean annual loss", f"{money(gross['mean'], cur)} ± {money(gross['se_mean'], cur)} (SE)"
+        "Mean annual loss", f"{fmt.money(gross['mean'])} ± {fmt.money(gross['se_mean'])} (SE)"
     )
-    t.add_row("Expected annual loss, deterministic", money(result.sim.eal, cur))
-    t.add_row("Standard deviation", money(gross["sd"], cur))
+    t.add_row("Expected annual loss, deterministic", fmt.money(result.sim.eal))
+    t.add_row("Standard deviation", fmt.money(gross["sd"]))
     for level in ("95", "99"):
-        t.add_row(f"VaR {level} %", money(gross[f"var_{level}"], cur))
-        t.add_row(f"Expected shortfall {level} %", money(gross[f"es_{level}"], cur))
+        t.add_row(f"VaR {level} %", fmt.money(gross[f"var_{level}"]))
+        t.add_row(f"Expected shortfall {level} %", fmt.money(gross[f"es_{level}"]))
     if "residual" in port:
         res = port["residual"]
-        t.add_row("Mean annual loss with plans", money(res["mean"], cur))
-        t.add_row("Expected shortfall 99 % with plans", money(res["es_99"], cur))
-    t.add_row("Relative standard error of the mean", percent(rel, 2))
+        t.add_row("Mean annual loss with plans", fmt.money(res["mean"]))
+        t.add_row("Expected shortfall 99 % with plans", fmt.money(res["es_99"]))
+    t.add_row("Relative standard error of the mean", fmt.percent(rel, 2))
     return t
 
 
-def _top(table: Any, title: str, cur: str, n: int) -> Table:
+def _top(table: Any, title: str, fmt: NumberFormat, n: int) -> Table:
     rows = table.sort_values("tail_es_99", ascending=False).head(n)
     t = Table(title=title)
     t.add_column("", overflow="fold")
@@ -58,15 +58,21 @@ def _top(table: Any, title: str, cur: str, n: int) -> Table:
     for _, row in rows.iterrows():
         t.add_row(
             Text(str(row["key"])),
-            money(row["mean"], cur),
-            money(row["es_99"], cur),
-            percent(row["tail_es_99"] / total),
+            fmt.money(row["mean"]),
+            fmt.money(row["es_99"]),
+            fmt.percent(row["tail_es_99"] / total),
         )
     return t
 
 
 def _sensitivity(
-    ws: Workspace, sim: Simulation, trials: int, seed: int, samples: int, cur: str, top: int
+    ws: Workspace,
+    sim: Simulation,
+    trials: int,
+    seed: int,
+    samples: int,
+    fmt: NumberFormat,
+    top: int,
 ) -> dict[str, Any]:
     """Print the tornado and the Sobol indices; return them as tables to write."""
     from riskapp.cli.common import out
@@ -76,7 +82,7 @@ def _sensitivity(
     tor = tornado(lm, seed, trials)
     t = Table(
         title=f"What moves the loss: one input at a time (expected annual loss "
-        f"{money(tor.eal, cur)}, VaR 99 % {money(tor.var, cur)})"
+        f"{fmt.money(tor.eal)}, VaR 99 % {fmt.money(tor.var)})"
     )
     t.add_column("input (low - high)", overflow="fold")
     for col in ("expected loss", "VaR 99 %"):
@@ -84,8 +90,8 @@ def _sensitivity(
     for _, row in tor.table.head(top).iterrows():
         t.add_row(
             Text(f"{row['label']} ({row['range']})"),
-            f"{money(row['eal_low'], cur)} - {money(row['eal_high'], cur)}",
-            f"{money(row['var_low'], cur)} - {money(row['var_high'], cur)}",
+            f"{fmt.money(row['eal_low'])} - {fmt.money(row['eal_high'])}",
+            f"{fmt.money(row['var_low'])} - {fmt.money(row['var_high'])}",
         )
     out.print(t)
     sob = portfolio_sobol(lm, samples, seed)
@@ -107,9 +113,7 @@ def _sensitivity(
 
 
 def simulate(
-    workspace: Annotated[
-        Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
-    ] = DEMO,
+    workspace: WorkspaceArg = DEMO,
     trials: Annotated[int, typer.Option("--trials", "-n", min=1, help="Simulated years.")] = 10_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same figures.")] = 0,
     out_file: Annotated[
@@ -199,7 +203,7 @@ def simulate(
             links = load_dependencies(dep_path, ws.portfolio)
         except InputError as exc:
             fail(exc.problems)
-    cur = ws.settings.currency
+    fmt = NumberFormat(currency=ws.settings.currency)
     sim = prepare_simulation(ws, distribution=distribution, basis=basis, plans=plans, links=links)
     client: Any = None
     if scheduler is not None:
@@ -247,12 +251,12 @@ def simulate(
         + ("" if scheduler is None else f"; run on the Dask cluster at {scheduler}"),
         highlight=False,
     )
-    out.print(_summary(result, cur))
+    out.print(_summary(result, fmt))
     port = result.portfolio_table().to_dict("records")[0]
     if port["mean"] > 0 and port["se_mean"] / port["mean"] > SE_WARNING:
         out.print(
             Text(
-                f"The standard error is {percent(port['se_mean'] / port['mean'])} of the mean: "
+                f"The standard error is {fmt.percent(port['se_mean'] / port['mean'])} of the mean: "
                 "run more trials for stable figures.",
                 style="yellow",
             )
@@ -272,14 +276,14 @@ def simulate(
     for _, row in curve.iterrows():
         t.add_row(
             f"{row['return_period_years']:g}",
-            money(row["loss"], cur),
-            f"{money(row['lower'], cur)} - {money(row['upper'], cur)}",
+            fmt.money(row["loss"]),
+            f"{fmt.money(row['lower'])} - {fmt.money(row['upper'])}",
         )
     out.print(t)
-    out.print(_top(result.factor_table(), "Contributions to the tail by factor", cur, top))
-    out.print(_top(result.scenario_table(), "Contributions to the tail by scenario", cur, top))
-    out.print(_top(result.country_table(), "Contributions to the tail by country", cur, top))
-    out.print(_top(result.asset_table(), "Contributions to the tail by asset", cur, top))
+    out.print(_top(result.factor_table(), "Contributions to the tail by factor", fmt, top))
+    out.print(_top(result.scenario_table(), "Contributions to the tail by scenario", fmt, top))
+    out.print(_top(result.country_table(), "Contributions to the tail by country", fmt, top))
+    out.print(_top(result.asset_table(), "Contributions to the tail by asset", fmt, top))
     plan_table = result.plan_table()
     if len(plan_table):
         t = Table(title="Plans on their own: benefit-cost ratio over the plan horizon")
@@ -289,15 +293,15 @@ def simulate(
         for _, row in plan_table.iterrows():
             t.add_row(
                 Text(str(row["plan_id"])),
-                money(row["averted_mean"], cur),
-                ratio(row["bcr_mean"]),
-                f"{ratio(row['bcr_p5'])} - {ratio(row['bcr_p95'])}",
-                percent(row["prob_bcr_at_least_1"]),
+                fmt.money(row["averted_mean"]),
+                fmt.ratio(row["bcr_mean"]),
+                f"{fmt.ratio(row['bcr_p5'])} - {fmt.ratio(row['bcr_p95'])}",
+                fmt.percent(row["prob_bcr_at_least_1"]),
             )
         out.print(t)
     extra: dict[str, Any] = {}
     if sensitivity:
-        extra = _sensitivity(ws, sim, trials, seed, sobol_samples, cur, top)
+        extra = _sensitivity(ws, sim, trials, seed, sobol_samples, fmt, top)
     if out_file is not None:
         write_table(result.summary_table(assets=assets), out_file)
         written = [out_file]

@@ -19,11 +19,20 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import DEMO, err, fail, fail_message, out
+from riskapp.cli.common import DEMO, WorkspaceArg, err, fail, fail_message, out
+from riskapp.format import NumberFormat
 from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from riskapp.store import Actor, ImportPreview, Store
+
+# whole amounts of saved assessments, as every table of the product writes them
+NUMBERS = NumberFormat()
+
+
+def _signed(value: object) -> str:
+    text = NUMBERS.number(value)
+    return text if text.startswith("-") or text == "0" else "+" + text
 
 
 DatabaseOpt = Annotated[
@@ -49,7 +58,10 @@ def _open(database: str | None, seed: bool = True) -> Store:
         for e in exc.errors():
             err.print(Text(f"settings [{'.'.join(map(str, e['loc']))}]: {e['msg']}", "red"))
         raise typer.Exit(2) from None
-    return Store.open(settings, seed=seed)
+    try:
+        return Store.open(settings, seed=seed)
+    except InputError as exc:  # the workspace files that would seed an empty database
+        fail(exc.problems, "the database was not seeded: fix the workspace files first")
 
 
 def _actor() -> Actor:
@@ -224,7 +236,9 @@ def import_workspace(
 
 
 users_app = typer.Typer(
-    help="Local accounts and roles (viewer, analyst, admin).", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Local accounts and roles (viewer, analyst, admin).",
+    no_args_is_help=True,
 )
 
 
@@ -309,7 +323,11 @@ def users_list(database: DatabaseOpt = None) -> None:
     out.print(table)
 
 
-assessments_app = typer.Typer(help="Saved assessments: save, list, compare.", no_args_is_help=True)
+assessments_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Saved assessments: save, list, compare.",
+    no_args_is_help=True,
+)
 
 
 @assessments_app.command("save")
@@ -375,8 +393,8 @@ def assessments_list(database: DatabaseOpt = None) -> None:
             s.as_of.isoformat(),
             Text(s.created_by),
             s.inputs_hash[:12],
-            f"{s.key_figures.get('expected_annual_loss', 0):,.0f}",
-            f"{s.key_figures.get('loss_1_in_100', 0):,.0f}",
+            NUMBERS.number(s.key_figures.get("expected_annual_loss", 0)),
+            NUMBERS.number(s.key_figures.get("loss_1_in_100", 0)),
         )
     out.print(table)
 
@@ -416,7 +434,10 @@ def assessments_compare(
         figures.add_column(col, justify="left" if col == "figure" else "right")
     for row in c.key_figures.itertuples(index=False):
         figures.add_row(
-            str(row.figure), f"{row.before:,.0f}", f"{row.after:,.0f}", f"{row.change:+,.0f}"
+            str(row.figure),
+            NUMBERS.number(row.before),
+            NUMBERS.number(row.after),
+            _signed(row.change),
         )
     out.print(figures)
     table = Table(title=f"Expected annual loss by {by} (largest changes first)")
@@ -425,9 +446,9 @@ def assessments_compare(
     for row in c.by[by].head(top).itertuples(index=False):
         table.add_row(
             Text(str(row[0])),
-            f"{row.before:,.0f}",
-            f"{row.after:,.0f}",
-            f"{row.change:+,.0f}",
+            NUMBERS.number(row.before),
+            NUMBERS.number(row.after),
+            _signed(row.change),
             Text(str(row.why)),
         )
     out.print(table)
@@ -438,9 +459,7 @@ def assessments_compare(
 
 
 def sync(
-    workspace: Annotated[
-        Path, typer.Argument(help="Workspace folder (with workspace.yaml).")
-    ] = DEMO,
+    workspace: WorkspaceArg = DEMO,
     to: Annotated[
         str | None,
         typer.Option(

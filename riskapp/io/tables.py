@@ -21,6 +21,10 @@ from riskapp.io.yamlfile import read_text
 
 MAX_CSV_BYTES = 512_000_000
 MAX_XLSX_BYTES = 100_000_000
+MAX_XLSX_UNPACKED = 400_000_000  # what openpyxl may inflate
+MAX_XLSX_MEMBERS = 1_000
+MAX_RATIO = 100  # unpacked : packed; real workbooks stay near 10:1
+MAX_LISTED = 20  # problems of one kind listed before the rest are counted
 MAX_PROBLEMS = 200
 
 LIST_FIELDS = {"tags", "depends_on"}
@@ -70,10 +74,60 @@ def read_rows(
 def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     import openpyxl
 
+    check_workbook(path, name)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise InputError(
+            [Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]
+        ) from None
+    formulas: list[Problem] = []
+    try:
+        sheet = book.worksheets[0]
+        it = sheet.iter_rows()
+        first = next(it, None)
+        if first is None:
+            raise InputError([Problem(name, None, "", "workbook is empty")])
+        header = ["" if c.value is None else str(c.value).strip() for c in first]
+        rows = []
+        for n, cells in enumerate(it, start=2):
+            values = ["" if c.value is None else c.value for c in cells]
+            for i, c in enumerate(cells):
+                if getattr(c, "data_type", None) == "f" and len(formulas) <= MAX_LISTED:
+                    field = header[i] if i < len(header) else f"column {i + 1}"
+                    formulas.append(formula_problem(name, n, field, str(c.value)))
+            if any(str(v).strip() for v in values):
+                rows.append((n, values))
+    finally:
+        book.close()
+    if formulas:
+        raise InputError(formulas[:MAX_LISTED])
+    return header, rows
+
+
+def formula_problem(name: str, row: int, field: str, formula: str) -> Problem:
+    shown = formula if len(formula) <= 40 else formula[:37] + "..."
+    return Problem(
+        name,
+        row,
+        field,
+        f"the cell holds a formula ({shown}); riskapp reads values, not formulas or their "
+        "cached results: paste the values (Paste special > Values) and save again",
+        "row",
+    )
+
+
+def check_workbook(path: Path, name: str) -> None:
+    """A regular file within the size limit whose zip members unpack to a bounded size at a
+    plausible ratio: refuses zip bombs before openpyxl inflates anything."""
+    import zipfile
+
     if not path.exists():
         raise InputError([Problem(name, None, "", "file not found")])
-    if path.stat().st_size > MAX_XLSX_BYTES:
-        size = path.stat().st_size
+    if not path.is_file():
+        raise InputError([Problem(name, None, "", "expected a regular file")])
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
         raise InputError(
             [
                 Problem(
@@ -86,26 +140,27 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
             ]
         )
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for broken files
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+            members = len(z.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
             [Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]
         ) from None
-    try:
-        sheet = book.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
-        first = next(it, None)
-        if first is None:
-            raise InputError([Problem(name, None, "", "workbook is empty")])
-        header = ["" if h is None else str(h).strip() for h in first]
-        rows = []
-        for n, cells in enumerate(it, start=2):
-            values = ["" if c is None else c for c in cells]
-            if any(str(v).strip() for v in values):
-                rows.append((n, values))
-    finally:
-        book.close()
-    return header, rows
+    if members > MAX_XLSX_MEMBERS or unpacked > MAX_XLSX_UNPACKED or unpacked > size * MAX_RATIO:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"the workbook unpacks to {unpacked / 1e6:,.0f} MB in {members} parts from "
+                    f"{size / 1e6:.1f} MB; the limits are {MAX_XLSX_UNPACKED / 1e6:.0f} MB, "
+                    f"{MAX_XLSX_MEMBERS} parts and a ratio of {MAX_RATIO}:1 (save it as CSV "
+                    "for larger registers)",
+                )
+            ]
+        )
 
 
 def check_header(

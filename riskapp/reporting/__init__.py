@@ -4,12 +4,12 @@ from riskapp.reporting import ReportOptions, Branding, build_report
 report = build_report("demo", ReportOptions(), Branding(client="ACME"))
 """
 
+from riskapp.format import NumberFormat
 from riskapp.reporting.model import (
     Action,
     Branding,
     Column,
     KeyFigure,
-    NumberFormat,
     Provenance,
     Report,
     ReportFigure,

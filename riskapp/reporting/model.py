@@ -47,13 +47,12 @@ figures        dict name -> `ReportFigure` (title, caption, plotly `go.Figure` b
 fmt            `NumberFormat` for the branding locale: `report.fmt.money(v)`,
                `report.fmt.number(v, 1)`, `report.fmt.cell(v, column.kind)`.
 
-Number formats: `NumberFormat("en")` writes 1,234.5 and EUR 12.3m / EUR 1.25bn / EUR 850k;
-`NumberFormat("de")` writes 1.234,5 and 12,3 Mio. EUR / 1,25 Mrd. EUR / 850 Tsd. EUR.
+Number formats are riskapp.format's `NumberFormat`: locale "en" writes 1,234.5 and EUR 12.3m /
+EUR 1.25bn / EUR 850k; "de" writes 1.234,5 and 12,3 Mio. EUR / 1,25 Mrd. EUR / 850 Tsd. EUR.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +65,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from riskapp.domain.common import Strict
+from riskapp.format import ColumnKind, Locale, NumberFormat
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -74,125 +74,7 @@ if TYPE_CHECKING:
     from riskapp.assessment.sources import WorkspaceSource
     from riskapp.domain.plans import Plan
 
-Locale = Literal["en", "de"]
-ColumnKind = Literal[
-    "text",  # user or label text, written as text everywhere (never a formula)
-    "int",  # a count
-    "number",  # a plain number, 1 decimal
-    "money",  # an amount in the report currency
-    "ratio",  # benefit-cost ratio: 2.3x, "free" for inf, n/a for NaN
-    "percent",  # a share 0-1 shown as 12.3%
-    "probability",  # an annual probability 0-1 shown as 12.3%
-    "days",  # a duration in days
-    "intensity",  # a factor intensity 0-10, 1 decimal
-]
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-
-
-# -- number formats ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class NumberFormat:
-    """Thousands and decimal separators and money units of a locale.
-
-    en: 1,234,567.8   EUR 12.3m  EUR 1.25bn  EUR 850k  EUR 120  12.3%  2.5x  2025-11-30
-    de: 1.234.567,8   12,3 Mio. EUR  1,25 Mrd. EUR  850 Tsd. EUR  120 EUR  12,3 %  2,5x  30.11.2025
-    Money keeps the thresholds and digits of `riskapp.format.money` (bn: 2 decimals, m: 1,
-    k: 0), so English report figures read exactly as the dashboard's. The locale changes
-    numbers, money units and dates only; the report's words stay English.
-    """
-
-    locale: Locale = "en"
-
-    @property
-    def thousands(self) -> str:
-        return "." if self.locale == "de" else ","
-
-    @property
-    def decimal(self) -> str:
-        return "," if self.locale == "de" else "."
-
-    def number(self, value: float | None, decimals: int = 0) -> str:
-        """1,234.5 (en) or 1.234,5 (de); n/a for missing values."""
-        if value is None or not math.isfinite(float(value)):
-            return "n/a" if value is None or math.isnan(float(value)) else _inf(float(value))
-        text = f"{float(value):,.{decimals}f}"
-        if text.startswith("-") and float(text.replace(",", "")) == 0:
-            text = text[1:]  # no "-0"
-        if self.locale == "de":
-            text = text.translate(_GERMAN_SEPARATORS)
-        return text
-
-    def money(self, value: float | None, currency: str = "EUR") -> str:
-        """Readable money: EUR 12.3m / 12,3 Mio. EUR."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "n/a"
-        v = abs(float(value))
-        sign = "-" if value < 0 else ""
-        units = (
-            ((1e9, 2, "Mrd."), (1e6, 1, "Mio."), (1e3, 0, "Tsd."))
-            if self.locale == "de"
-            else ((1e9, 2, "bn"), (1e6, 1, "m"), (1e3, 0, "k"))
-        )
-        # the unit the amount falls in, moved up when rounding reaches 1000 (999,999 -> 1.0m)
-        scale = [(1.0, 0, ""), *reversed(units)]
-        k = max((i for i, (size, _, _) in enumerate(scale) if v >= size), default=0)
-        while k + 1 < len(scale) and round(v / scale[k][0], scale[k][1]) >= 1000:
-            k += 1
-        size, digits, unit = scale[k]
-        amount = self.number(v / size, digits)
-        if unit:
-            if self.locale == "de":
-                return f"{sign}{amount} {unit} {currency}"
-            return f"{sign}{currency} {amount}{unit}"
-        return f"{sign}{amount} {currency}" if self.locale == "de" else f"{sign}{currency} {amount}"
-
-    def percent(self, value: float | None, digits: int = 1) -> str:
-        if value is None or not math.isfinite(float(value)):
-            return "n/a"
-        text = self.number(float(value) * 100, digits)
-        return f"{text} %" if self.locale == "de" else f"{text}%"
-
-    def ratio(self, value: float | None) -> str:
-        """Benefit-cost ratio: 2.5x; "free" for a plan without cost; n/a."""
-        if value is None or math.isnan(float(value)):
-            return "n/a"
-        if math.isinf(float(value)):
-            return "free"
-        return f"{self.number(float(value), 1)}x"
-
-    def days(self, value: float | None) -> str:
-        if value is None or not math.isfinite(float(value)):
-            return "n/a"
-        return f"{self.number(float(value), 0)} days"
-
-    def date(self, when: datetime) -> str:
-        return when.strftime("%d.%m.%Y") if self.locale == "de" else when.strftime("%Y-%m-%d")
-
-    def cell(self, value: object, kind: ColumnKind, currency: str = "EUR") -> str:
-        """A table cell as text, by the column's kind."""
-        if kind == "text":
-            return "" if value is None else str(value)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "n/a" if kind == "ratio" else ""
-        number = float(value)  # type: ignore[arg-type]
-        if kind == "money":
-            return self.money(number, currency)
-        if kind == "ratio":
-            return self.ratio(number)
-        if kind in ("percent", "probability"):
-            return self.percent(number)
-        if kind == "days":
-            return self.days(number)
-        if kind == "int":
-            return self.number(number, 0)
-        return self.number(number, 1)
-
-
-_GERMAN_SEPARATORS = str.maketrans(",.", ".,")
-
-
-def _inf(value: float) -> str:
-    return "inf" if value > 0 else "-inf"
 
 
 # -- branding and options --------------------------------------------------------------------
@@ -433,11 +315,11 @@ class Table:
             note,
         )
 
-    def formatted(self, fmt: NumberFormat, currency: str = "EUR") -> list[list[str]]:
+    def formatted(self, fmt: NumberFormat) -> list[list[str]]:
         """Rows of text cells formatted by column kind (unescaped user text)."""
         kinds = [c.kind for c in self.columns]
         return [
-            [fmt.cell(v, k, currency) for v, k in zip(row, kinds, strict=True)]
+            [fmt.cell(v, k) for v, k in zip(row, kinds, strict=True)]
             for row in self.frame[self.keys].itertuples(index=False, name=None)
         ]
 
@@ -516,10 +398,10 @@ class Report:
 
     @property
     def fmt(self) -> NumberFormat:
-        return NumberFormat(self.branding.locale)
+        return NumberFormat(currency=self.currency, locale=self.branding.locale)
 
     def money(self, value: float | None) -> str:
-        return self.fmt.money(value, self.currency)
+        return self.fmt.money(value)
 
     def key_figure(self, key: str) -> KeyFigure:
         for k in self.key_figures:
@@ -577,7 +459,7 @@ def build_report(
         raise ValueError("a report needs at least one scenario")
 
     when = (now or utc_now()).astimezone(UTC)
-    fmt = NumberFormat(branding.locale)
+    fmt = NumberFormat(currency=a.currency, locale=branding.locale)
     tables = _tables(a, options, fmt)
     scenario_order = tuple(tables.scenarios.frame["scenario_id"])
     src = a.source
@@ -638,7 +520,7 @@ def _key_figures(a: Assessment, fmt: NumberFormat) -> list[KeyFigure]:
     the expected annual loss left once every effective plan is applied."""
     from riskapp.assessment.core import key_figures as dashboard_figures
 
-    r, ev, cur = a.result, a.plans, a.currency
+    r, ev = a.result, a.plans
     defs = {k.label: k.help for k in dashboard_figures(a)}
     losses = r.scenario_loss()
     worst = int(np.argmax(losses))
@@ -648,7 +530,7 @@ def _key_figures(a: Assessment, fmt: NumberFormat) -> list[KeyFigure]:
     n_plans = len(ev.plans)
 
     def money(key: str, label: str, value: float, definition: str) -> KeyFigure:
-        return KeyFigure(key, label, float(value), fmt.money(value, cur), definition)
+        return KeyFigure(key, label, float(value), fmt.money(value), definition)
 
     return [
         KeyFigure(
@@ -715,11 +597,11 @@ def three_actions(a: Assessment, fmt: NumberFormat) -> list[Action]:
     from riskapp.domain import country_name
     from riskapp.domain.plans import PlanStatus
 
-    ev, r, cur = a.plans, a.result, a.currency
+    ev, r = a.plans, a.result
     out: list[Action] = []
 
     def money(value: float) -> str:
-        return fmt.money(value, cur)
+        return fmt.money(value)
 
     years = a.ws.settings.plan_horizon_years
 
@@ -1068,7 +950,7 @@ def _tables(a: Assessment, options: ReportOptions, fmt: NumberFormat) -> Tables:
 
 def trigger_text(plan: Plan, scenario_titles: dict[str, str], locale: Locale = "en") -> str:
     """A plan's trigger in words: any of the listed conditions fires it."""
-    fmt = NumberFormat(locale)
+    fmt = NumberFormat(locale=locale)
     parts = [f"scenario '{scenario_titles.get(s, s)}'" for s in plan.trigger.scenarios]
     parts += [
         f"{lv.factor.replace('_', ' ')} at least {fmt.number(lv.at_least, 1)} in {lv.region}"
@@ -1192,7 +1074,7 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
     from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
     from riskapp.charts.scenarios import compare_chart, exceedance_chart
 
-    cur, ws = a.currency, a.ws
+    fmt, ws = a.fmt, a.ws
     worst = str(tables.scenarios.frame["scenario_id"].iloc[0])
     worst_title = ws.scenario(worst).title
     titles = {s.id: s.title for s in ws.scenarios}
@@ -1214,7 +1096,7 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
         "Countries shaded by expected annual loss; markers are assets sized by expected annual "
         "loss and coloured by the factor that drives most of it"
         + (f" (the {MAP_MARKERS:,} largest shown)." if len(a.ws.portfolio) > MAP_MARKERS else "."),
-        world_map(country_losses(a), assets, ws.factors, cur),
+        world_map(country_losses(a), assets, ws.factors, fmt),
         **{k: v for k, v in PLOTLY_CONFIG.items() if k != "topojsonURL"},
     )
     gf = group_factor_eal(a)
@@ -1226,7 +1108,7 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
             "region_factor_heatmap",
             "Expected annual loss by region group and factor",
             "Region groups may overlap; darker cells carry more expected annual loss.",
-            factor_heatmap(gf, ws.factors, cur, "Region group"),
+            factor_heatmap(gf, ws.factors, fmt, "Region group"),
         )
     chosen = list(tables.scenarios.frame["scenario_id"].head(COMPARE_SCENARIOS))
     compare = compare_table(a, chosen, "region_group")
@@ -1235,7 +1117,7 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
             "scenario_comparison",
             "Loss by region group in the largest scenarios",
             f"The {len(chosen)} scenarios with the largest portfolio loss.",
-            compare_chart(compare, titles, "Region group", cur),
+            compare_chart(compare, titles, "Region group", fmt),
         )
     points = exceedance_points(a)
     if len(points):
@@ -1243,7 +1125,7 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
             "exceedance",
             "Loss against return period",
             "Portfolio loss reached or exceeded once in so many years on average.",
-            exceedance_chart(points, exceedance_line(a), return_period_losses(a), cur),
+            exceedance_chart(points, exceedance_line(a), return_period_losses(a), fmt),
         )
     if a.plans.plans:
         add(
@@ -1256,14 +1138,14 @@ def _figures(a: Assessment, tables: Tables, options: ReportOptions) -> dict[str,
             "waterfall",
             f"From gross to residual loss in '{worst_title}'",
             "Each step is the loss a plan averts on top of the plans before it.",
-            loss_waterfall(waterfall_steps(a, worst), cur),
+            loss_waterfall(waterfall_steps(a, worst), fmt),
         )
         add(
             "cost_benefit",
             "Cost against averted loss",
             "Net present values over the plan horizon; above the diagonal a plan pays for "
             "itself. Bubble size: benefit-cost ratio.",
-            cost_benefit(plan_register(a, worst), cur, ws.settings.plan_horizon_years),
+            cost_benefit(plan_register(a, worst), fmt, ws.settings.plan_horizon_years),
         )
     return out
 

@@ -285,20 +285,6 @@ class TextChartData(CategoryChartData):
         return writer(self)
 
 
-def money_unit(values: Sequence[float], currency: str, locale: str) -> tuple[float, str]:
-    """Divisor and unit label for a money axis: (1e6, 'EUR m') or (1e6, 'Mio. EUR')."""
-    peak = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
-    units = (
-        ((1e9, "Mrd."), (1e6, "Mio."), (1e3, "Tsd."))
-        if locale == "de"
-        else ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
-    )
-    for divisor, unit in units:
-        if peak >= divisor:
-            return divisor, (f"{unit} {currency}" if locale == "de" else f"{currency} {unit}")
-    return 1.0, currency
-
-
 def bar_chart(
     deck: Deck,
     slide: Slide,
@@ -403,7 +389,7 @@ def table(
     import dataclasses
 
     shown = dataclasses.replace(source, columns=tuple(cols))
-    texts = shown.formatted(deck.report.fmt, deck.report.currency)
+    texts = shown.formatted(deck.report.fmt)
     texts = [[clip(t, s.limit) for t, s in zip(row, specs, strict=True)] for row in texts]
     header = [c.label for c in cols]
     padding = Inches(0.1)
@@ -688,7 +674,7 @@ def scenario_slide(deck: Deck) -> None:
     headline = f"{report.worst_scenario_title} would cost {worst_loss}"
     gross = [float(v) for v in frame["gross_loss"]]
     residual = [float(v) for v in frame["residual_loss"]]
-    divisor, unit = money_unit(gross, report.currency, report.branding.locale)
+    divisor, unit = report.fmt.unit(gross)
     definitions = {c.key: c.definition for c in t.columns if c.definition}
     notes = (
         f"Portfolio loss in each scenario ({report.basis_text}), in {unit}.\n"
@@ -739,7 +725,7 @@ def factor_slide(deck: Deck) -> None:
     top, share = str(frame["name"].iloc[0]), float(frame["share_of_eal"].iloc[0])
     headline = f"{top} drives {report.fmt.percent(share)} of the expected annual loss"
     eal = [float(v) for v in frame["eal"]]
-    divisor, unit = money_unit(eal, report.currency, report.branding.locale)
+    divisor, unit = report.fmt.unit(eal)
     notes = (
         "Expected annual loss by factor. Where several factors hit one asset, the loss is "
         "shared among them by their share of the log-survival, -ln(1 - d_f), so the parts add "
@@ -854,7 +840,7 @@ def cost_benefit_slide(deck: Deck) -> None:
     averted = [float(v) for v in frame["averted_npv"]]
     paying = sum(1 for c, a in zip(cost, averted, strict=True) if a >= c)
     headline = f"{paying} of {len(frame)} plans avert more loss than they cost"
-    divisor, unit = money_unit(cost + averted, report.currency, report.branding.locale)
+    divisor, unit = report.fmt.unit(cost + averted)
     horizon = ""
     inputs = report.tables.inputs.frame
     if len(inputs) and "setting" in inputs:
@@ -947,7 +933,7 @@ def waterfall_slide(deck: Deck) -> None:
         f"Plans cut the loss of '{report.worst_scenario_title}' from "
         f"{report.money(gross)} to {report.money(residual)}"
     )
-    divisor, unit = money_unit([gross], report.currency, report.branding.locale)
+    divisor, unit = report.fmt.unit([gross])
     base, step, total = [], [], []
     last = len(frame) - 1
     for i, (amount, level) in enumerate(zip(amounts, after, strict=True)):

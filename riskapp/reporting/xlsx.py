@@ -6,9 +6,9 @@ Countries, Region x factor (3-colour heat map), Assets (every asset; data bars o
 Readiness gaps, Waterfall, Inputs, Provenance.
 
 Every table sheet has a frozen header row, an autofilter and number formats by column kind
-(money as #,##0 in the report currency, shares as 0.0%, ratios as 0.0"x"). Excel shows the
-separators of the reader's own locale; the branding locale formats the text cells (key
-figures, actions) only.
+(money as `NumberFormat.excel_money`: "EUR "#,##0 or #,##0" EUR", the cell stays a number;
+shares as 0.0%, ratios as 0.0"x"). Excel shows the separators of the reader's own locale; the
+report's NumberFormat writes the text cells (key figures, actions) as every other format does.
 
 Safety: no cell is ever written as a formula. Text is written with `write_string`; text that
 a spreadsheet would run as a formula when retyped or exported (starts with = + - @, tab or CR)
@@ -18,6 +18,7 @@ text when edited.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,13 +29,15 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from riskapp.io.export import FORMULA_START
-from riskapp.reporting.model import ACTION_RULE, Column, ColumnKind, Report, Table
+from riskapp.format import ColumnKind, NumberFormat
+from riskapp.io.export import formula_like
+from riskapp.reporting.logo import checked_logo
+from riskapp.reporting.model import ACTION_RULE, Column, Report, Table
 
 NUMBER_FORMATS: dict[ColumnKind, str] = {
     "int": "#,##0",
     "number": "#,##0.0",
-    "money": "#,##0",
+    "money": "#,##0",  # replaced by the report's NumberFormat.excel_money
     "ratio": '0.0"x"',
     "percent": "0.0%",
     "probability": "0.0%",
@@ -57,12 +60,8 @@ MAX_WIDTH = 60
 WIDTH_SAMPLE = 300  # rows read to size a column
 
 
-def formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_START)
-
-
 class _Styles:
-    def __init__(self, wb: Workbook, accent: str) -> None:
+    def __init__(self, wb: Workbook, accent: str, money: str) -> None:
         self.wb = wb
         self.header = wb.add_format(
             {"bold": True, "font_color": "#FFFFFF", "bg_color": accent, "text_wrap": True}
@@ -78,7 +77,8 @@ class _Styles:
         self.quoted = wb.add_format({"quote_prefix": True})
         self.quoted_label = wb.add_format({"quote_prefix": True, "bold": True})
         self.numbers = {
-            kind: wb.add_format({"num_format": f}) for kind, f in NUMBER_FORMATS.items()
+            kind: wb.add_format({"num_format": money if kind == "money" else f})
+            for kind, f in NUMBER_FORMATS.items()
         }
 
 
@@ -165,7 +165,7 @@ def _shown(value: object, kind: ColumnKind) -> str:
         return "" if value is None else str(value)
     if kind == "money":
         try:
-            return f"{float(value):,.0f}"  # type: ignore[arg-type]
+            return NumberFormat().money_full(float(value))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return str(value)
     return "0000000"
@@ -179,9 +179,20 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     ws.set_column(2, 2, 100)
     ws.hide_gridlines(2)
     row = 0
-    if b.logo is not None and b.logo.suffix.lower() in (".png", ".jpg", ".jpeg"):
+    logo = checked_logo(b.logo)
+    if logo is not None and not logo.is_svg:
         ws.set_row(0, 60)
-        ws.insert_image(0, 2, str(b.logo), {"y_scale": 0.5, "x_scale": 0.5, "object_position": 3})
+        ws.insert_image(
+            0,
+            2,
+            "logo.png",
+            {
+                "image_data": io.BytesIO(logo.data),
+                "y_scale": 0.5,
+                "x_scale": 0.5,
+                "object_position": 3,
+            },
+        )
     _text(ws, row, 0, b.title, styles, styles.title)
     row += 1
     facts = [
@@ -229,8 +240,13 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     ws.activate()
 
 
+def _axis_format(fmt: NumberFormat) -> str:
+    """Excel axis numbers in millions, labelled as the report writes them (m / Mio.)."""
+    return '#,##0,," Mio."' if fmt.locale == "de" else '#,##0,,"m"'
+
+
 def _chart_scenarios(
-    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], currency: str
+    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
 ) -> None:
     first, last = rows
     if last < first:
@@ -250,7 +266,7 @@ def _chart_scenarios(
             }
         )
     chart.set_title({"name": "Loss by scenario: gross and with plans"})
-    chart.set_x_axis({"name": f"Loss ({currency})", "num_format": '#,##0,," m"'})
+    chart.set_x_axis({"name": f"Loss ({fmt.currency})", "num_format": _axis_format(fmt)})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 760, "height": 60 + 34 * (last - first + 1)})
@@ -258,7 +274,7 @@ def _chart_scenarios(
 
 
 def _chart_factors(
-    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], currency: str
+    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
 ) -> None:
     first, last = rows
     if last < first:
@@ -275,7 +291,7 @@ def _chart_factors(
         }
     )
     chart.set_title({"name": "Expected annual loss by factor"})
-    chart.set_x_axis({"name": f"EAL ({currency})", "num_format": '#,##0,," m"'})
+    chart.set_x_axis({"name": f"EAL ({fmt.currency})", "num_format": _axis_format(fmt)})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": 80 + 30 * (last - first + 1)})
@@ -334,7 +350,7 @@ def write_workbook(report: Report, path: Path) -> None:
             f"sha256:{report.provenance.input_hash}",
         }
     )
-    styles = _Styles(wb, report.branding.accent_colour)
+    styles = _Styles(wb, report.branding.accent_colour, report.fmt.excel_money)
     _summary(wb, report, styles)
     cur = report.currency
     for t in report.tables:
@@ -344,14 +360,14 @@ def write_workbook(report: Report, path: Path) -> None:
         rows = write_table(ws, t, styles, cur)
         first, last = rows
         if t.name == "scenarios":
-            _chart_scenarios(wb, ws, t, rows, cur)
+            _chart_scenarios(wb, ws, t, rows, report.fmt)
             col = t.keys.index("gross_loss")
             if last >= first:
                 ws.conditional_format(
                     first, col, last, col, {"type": "data_bar", "bar_color": "#F4A582"}
                 )
         elif t.name == "factors":
-            _chart_factors(wb, ws, t, rows, cur)
+            _chart_factors(wb, ws, t, rows, report.fmt)
         elif t.name == "region_factor" and last >= first:
             ws.conditional_format(
                 first,

@@ -24,6 +24,7 @@ from riskapp.domain import Asset, PlanBook, PlanStatus
 from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.errors import InputError, Problem
+from riskapp.io.export import neutralise
 from riskapp.io.tables import (
     ASSET_REQUIRED,
     asset_rows,
@@ -206,7 +207,8 @@ def parse_plan_book(path: Path) -> PlanBook:
 
 
 def asset_table_csv(assets: Sequence[Asset]) -> str:
-    """A register as assets.csv text: lists joined with ';', numbers written exactly."""
+    """A register as assets.csv text: lists joined with ';', numbers written exactly, text
+    that a spreadsheet would run as a formula neutralised (`riskapp.io.export.neutralise`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ASSET_COLUMNS)
@@ -220,7 +222,9 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(value)
+        return neutralise(";".join(value))
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)

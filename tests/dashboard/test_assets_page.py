@@ -22,6 +22,7 @@ from riskapp.assessment.tables import (
 from riskapp.charts.assets import curve_chart, factor_loss_bars
 from riskapp.charts.common import factor_colours
 from riskapp.dashboard.format import plain
+from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
@@ -127,7 +128,7 @@ def test_factor_loss_bars_use_factor_colours_and_money_units(demo_a: Assessment)
     reg = register(demo_a, demo_a.result.scenario_ids[0])
     aid = str(reg.sort_values("eal").iloc[-1]["id"])
     table = asset_factor_loss(demo_a, aid)
-    fig = factor_loss_bars(table, demo_a.ws.factors, "EUR", demo_a.result.scenario_ids)
+    fig = factor_loss_bars(table, demo_a.ws.factors, NumberFormat(), demo_a.result.scenario_ids)
     colours = factor_colours(demo_a.ws.factors)
     names = {f.id: f.name for f in demo_a.ws.factors.factors}
     by_name = {names[f]: colours[f] for f in table["factor_id"].unique()}
@@ -161,6 +162,6 @@ def test_user_text_is_not_markup_in_charts() -> None:
     a = assess(TINY)
     table = asset_factor_loss(a, "P2")
     table["scenario_title"] = '<a href="https://evil">x</a>'
-    fig = factor_loss_bars(table, a.ws.factors, "EUR", a.result.scenario_ids)
+    fig = factor_loss_bars(table, a.ws.factors, NumberFormat(), a.result.scenario_ids)
     labels = [y for t in fig.data for y in t.y]
     assert labels and all("<a" not in y and "&lt;a" in y for y in labels)

@@ -73,8 +73,8 @@ def test_overview_key_figures_match_the_engine(
     at = _app(monkeypatch)
     metrics = {m.label: m.value for m in at.metric}
     a = demo_assessment
-    assert metrics["Expected annual loss"] == a.money(a.result.expected_annual_loss())
-    assert metrics["Portfolio value"] == a.money(a.result.total_exposed_value)
+    assert metrics["Expected annual loss"] == a.fmt.money(a.result.expected_annual_loss())
+    assert metrics["Portfolio value"] == a.fmt.money(a.result.total_exposed_value)
     assert metrics["Plans triggered"].endswith(f"of {len(a.ws.plans.plans)}")
 
 

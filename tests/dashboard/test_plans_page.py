@@ -30,6 +30,7 @@ from riskapp.charts.plans import (
 )
 from riskapp.domain import PlanBook, PlanStatus
 from riskapp.engine import evaluate_plans
+from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
@@ -162,7 +163,7 @@ def test_trigger_heatmap_states_legend_and_hover(demo_a: Assessment) -> None:
 
 def test_gantt_highlights_actions_that_end_after_the_warning(tiny_a: Assessment) -> None:
     timeline = action_timeline(tiny_a, "s1")
-    fig = action_gantt(timeline, 30.0, "EUR")
+    fig = action_gantt(timeline, 30.0, NumberFormat())
     late = [t for t in fig.data if t.name == LATE]
     assert len(late) == 1 and list(late[0].x) == [60.0]
     assert late[0].marker.color == "#D55E00"
@@ -181,7 +182,7 @@ def test_gantt_highlights_actions_that_end_after_the_warning(tiny_a: Assessment)
 
 
 def test_waterfall_chart_measures_and_labels(tiny_a: Assessment) -> None:
-    fig = loss_waterfall(waterfall_steps(tiny_a, "s1"), "EUR")
+    fig = loss_waterfall(waterfall_steps(tiny_a, "s1"), NumberFormat())
     w = fig.data[0]
     assert list(w.measure) == ["absolute", "relative", "total"]
     assert list(w.x) == pytest.approx([305.0, -90.0, 215.0])
@@ -191,7 +192,7 @@ def test_waterfall_chart_measures_and_labels(tiny_a: Assessment) -> None:
 
 def test_cost_benefit_bubbles_and_break_even(demo_a: Assessment) -> None:
     plans = plan_register(demo_a, "energy_winter")
-    fig = cost_benefit(plans, "EUR", 5)
+    fig = cost_benefit(plans, NumberFormat(), 5)
     line, *bubbles = fig.data
     assert list(line.x) == list(line.y)  # the break-even diagonal
     assert {t.name for t in bubbles} == set(plans["status"])
@@ -220,6 +221,6 @@ def test_free_plans_are_drawn_at_the_cap(tiny_a: Assessment) -> None:
     plans = plan_register(a, "s1")
     assert np.isinf(plans["bcr"]).all()
     assert plans["bcr_label"].tolist() == ["free", "free"]
-    fig = cost_benefit(plans, "EUR", 5)
+    fig = cost_benefit(plans, NumberFormat(), 5)
     sizes = [s for t in fig.data[1:] for s in t.marker.size]
     assert sizes == [48.0, 48.0]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from riskapp.assessment import risk as risk_view
 from riskapp.assessment.core import assess
 from riskapp.engine.montecarlo import prepare_simulation, run
-from riskapp.format import money
+from riskapp.format import NumberFormat
 from riskapp.io.dependencies import load_dependencies
 from tests.conftest import DEMO, TINY
 
@@ -74,7 +74,7 @@ def test_page_renders_on_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     assert labels[5:] == ["Mean (EUR)", "VaR 99 % (EUR)", "ES 99 % (EUR)"]  # with plans
     var_99 = dict(_metrics(at)[:5])["VaR 99 % (EUR)"]
-    assert f"EUR {var_99}" == money(demo_var_99(), "EUR")
+    assert f"EUR {var_99}" == NumberFormat().money(demo_var_99())
     assert "88 dependency links" in _texts(at)
     charts = _charts(at)
     assert set(charts) == CHARTS
@@ -99,7 +99,7 @@ def test_changing_seed_or_years_reruns(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not at.exception
     other = _metrics(at)
     assert other[0] != fewer[0]
-    assert other[2][1] == money(demo_var_99(2_000, seed=1), "EUR").removeprefix("EUR ")
+    assert other[2][1] == NumberFormat().money_short(demo_var_99(2_000, seed=1))
     # back to the defaults: the cached runs, the same figures as at first
     at.number_input(key="risk_seed").set_value(0).run()
     assert _metrics(at) == fewer
@@ -169,7 +169,7 @@ def test_overview_shows_the_99_var_next_to_expected_loss(monkeypatch: pytest.Mon
     ]
     assert len(labels) == 7
     value = next(m.value for m in at.metric if m.label == "99 % value at risk")
-    assert value == money(demo_var_99(), "EUR")
+    assert value == NumberFormat().money(demo_var_99())
     # the Risk distribution page's default run shows the same figure
     at.switch_page(PAGE).run()
     assert f"EUR {dict(_metrics(at)[:5])['VaR 99 % (EUR)']}" == value

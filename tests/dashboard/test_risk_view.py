@@ -19,6 +19,7 @@ from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import cascade_losses
 from riskapp.engine.montecarlo import CASCADE_FACTOR, prepare_simulation, run
 from riskapp.engine.sensitivity import portfolio_sobol, tornado
+from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
 
 TINY_LINKS = [DependencyLink(asset_id="P2", depends_on="P1", share=0.5)]
@@ -87,7 +88,7 @@ def test_simulate_is_the_engine_run(tiny_a: Assessment) -> None:
 
 def test_headline_figures(tiny_a: Assessment) -> None:
     r = risk_view.simulate(tiny_a, 1_000, 1, [])
-    figures = {f.label: f for f in risk_view.headline(r, "EUR")}
+    figures = {f.label: f for f in risk_view.headline(r, NumberFormat())}
     assert list(figures) == [
         "Mean (EUR)",
         "VaR 95 % (EUR)",
@@ -99,7 +100,7 @@ def test_headline_figures(tiny_a: Assessment) -> None:
     assert figures["VaR 99 % (EUR)"].value == f"{row['var_99']:.0f}"
     assert figures["Mean (EUR)"].note == f"± {row['se_mean']:.0f} standard error"
     assert figures["VaR 99 % (EUR)"].note == "exceeded 1 year in 100"
-    with_plans = risk_view.residual_figures(r, "EUR")
+    with_plans = risk_view.residual_figures(r, NumberFormat())
     assert [f.label for f in with_plans] == ["Mean (EUR)", "VaR 99 % (EUR)", "ES 99 % (EUR)"]
     residual = risk_view.portfolio_row(r.result, "residual")
     assert with_plans[0].value == f"{residual['mean']:.0f}"
@@ -134,7 +135,9 @@ def test_tail_parts_add_up(demo_a: Assessment, demo_run: risk_view.RiskRun) -> N
     assert factors["tail_es_99"].is_monotonic_decreasing
     cascade = factors[factors["factor"] == CASCADE_FACTOR].iloc[0]
     assert cascade["name"] == risk_view.CASCADE_NAME and cascade["tail_es_99"] > 0
-    colours = charts.factor_tail_chart(factors, "EUR", demo_a.ws.factors).data[0].marker.color
+    colours = (
+        charts.factor_tail_chart(factors, NumberFormat(), demo_a.ws.factors).data[0].marker.color
+    )
     by_factor = dict(zip(factors["factor"], colours, strict=True))
     assert by_factor["hybrid_warfare"] == next(
         f.colour for f in demo_a.ws.factors.factors if f.id == "hybrid_warfare"
@@ -195,7 +198,7 @@ def test_dependency_graph_around_an_asset(demo_a: Assessment) -> None:
 def test_every_chart_has_hover_text_and_escapes_user_text(
     demo_a: Assessment, demo_run: risk_view.RiskRun
 ) -> None:
-    cur = "EUR"
+    cur = NumberFormat()
     h = risk_view.histogram(demo_run.result.loss)
     row = risk_view.portfolio_row(demo_run.result)
     t = tornado(demo_run.loss_model(demo_a), 3, 2_000)

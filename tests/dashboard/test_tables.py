@@ -36,7 +36,6 @@ from riskapp.assessment.tables import (
     depends_on,
     filter_options,
     filter_register,
-    money_unit,
     plan_register,
     register,
     reverse_edges,
@@ -46,6 +45,7 @@ from riskapp.assessment.tables import (
 )
 from riskapp.domain import PlanBook, PlanStatus
 from riskapp.engine import annuity_factor, evaluate_plans
+from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
 
 
@@ -297,12 +297,12 @@ def test_bubble_sizes_clip_and_handle_free_plans() -> None:
     assert bubble_sizes(np.array([np.nan, 0.0])).tolist() == [12.0, 12.0]
 
 
-def test_money_unit() -> None:
-    assert money_unit([12.3e6, 1e5], "EUR") == (1e6, "EUR m")
-    assert money_unit([2e9], "USD") == (1e9, "USD bn")
-    assert money_unit([-5e3], "EUR") == (1e3, "EUR k")
-    assert money_unit([305.0, np.inf], "EUR") == (1.0, "EUR")
-    assert money_unit([], "EUR") == (1.0, "EUR")
+def test_money_unit_of_a_numeric_axis() -> None:
+    assert NumberFormat().unit([12.3e6, 1e5]) == (1e6, "EUR m")
+    assert NumberFormat(currency="USD").unit([2e9]) == (1e9, "USD bn")
+    assert NumberFormat().unit([-5e3]) == (1e3, "EUR k")
+    assert NumberFormat().unit([305.0, np.inf]) == (1.0, "EUR")
+    assert NumberFormat().unit([]) == (1.0, "EUR")
 
 
 def test_worst_scenario(tiny_a: Assessment, demo_a: Assessment) -> None:

@@ -19,7 +19,6 @@ from riskapp.assessment.whatif import (
     ALL_COUNTRIES,
     DELTA_MAX,
     DELTA_MIN,
-    change_text,
     compare_table,
     default_comparison,
     exceedance_line,
@@ -36,6 +35,7 @@ from riskapp.assessment.whatif import (
     what_if,
 )
 from riskapp.domain import LossBasis
+from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
 
 
@@ -234,9 +234,9 @@ def test_what_if_reuses_the_prepared_inputs(
 
 # -- the page's tables ---------------------------------------------------------------------------
 def test_change_text() -> None:
-    assert change_text(1_234_567, "EUR") == "+EUR 1.2m"
-    assert change_text(-850_000, "EUR") == "-EUR 850k"
-    assert change_text(0.2, "EUR") == "no change"
+    assert NumberFormat().money_change(1_234_567) == "+EUR 1.2m"
+    assert NumberFormat().money_change(-850_000) == "-EUR 850k"
+    assert NumberFormat().money_change(0.2) == "no change"
 
 
 def test_shock_and_signpost_tables(tiny_a: Assessment) -> None:

@@ -50,10 +50,10 @@ def charts(demo_assessment: Assessment) -> list[Chart]:
     a = demo_assessment
     countries = country_losses(a)
     return [
-        Chart("map", world_map(countries, asset_table(a), a.ws.factors, a.currency)),
+        Chart("map", world_map(countries, asset_table(a), a.ws.factors, a.fmt)),
         Chart(
             "heat",
-            factor_heatmap(country_factor_eal(a), a.ws.factors, a.currency, "country"),
+            factor_heatmap(country_factor_eal(a), a.ws.factors, a.fmt, "country"),
             width_px=800,
             height_px=600,
         ),

@@ -22,6 +22,7 @@ from PIL import Image, ImageFont
 from pptx import Presentation
 from pptx.util import Emu, Pt
 
+from riskapp.format import NumberFormat
 from riskapp.reporting import Branding, ReportOptions, build_report
 from riskapp.reporting import pptx as deck_format
 from riskapp.reporting.images import png_size
@@ -362,9 +363,9 @@ def test_fit_size_shrinks_long_text_down_to_the_floor() -> None:
 
 
 def test_money_unit() -> None:
-    assert deck_format.money_unit([5.4e8], "EUR", "en") == (1e6, "EUR m")
-    assert deck_format.money_unit([2.1e9], "USD", "de") == (1e9, "Mrd. USD")
-    assert deck_format.money_unit([12.0], "EUR", "en") == (1.0, "EUR")
+    assert NumberFormat(locale="en").unit([5.4e8]) == (1e6, "EUR m")
+    assert NumberFormat(currency="USD", locale="de").unit([2.1e9]) == (1e9, "Mrd. USD")
+    assert NumberFormat(locale="en").unit([12.0]) == (1.0, "EUR")
 
 
 def test_a_workspace_without_plans_has_no_plan_slides(tmp_path: Path) -> None:

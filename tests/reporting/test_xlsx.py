@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
+from riskapp.format import NumberFormat
 from riskapp.reporting import registry
 from riskapp.reporting.model import ReportOptions, build_report
 from tests.conftest import DEMO
@@ -72,7 +73,7 @@ def test_every_asset_is_a_row_with_number_formats(demo_book: Workbook) -> None:
     share = header.index("Share of EAL") + 1
     cell = ws.cell(row=2, column=eal)
     assert isinstance(cell.value, float) and cell.value > 0
-    assert cell.number_format == "#,##0"
+    assert cell.number_format == NumberFormat(currency="EUR").excel_money
     assert ws.cell(row=2, column=share).number_format == "0.0%"
     values = [ws.cell(row=r, column=eal).value for r in range(2, ws.max_row + 1)]
     assert values == sorted(values, reverse=True)

@@ -30,7 +30,7 @@ def test_every_surface_shows_the_store_figures(shared: Store) -> None:
 
     api = assess(StoreSource(shared, TINY))
     assert api.result.expected_annual_loss() > files_eal  # the edit is in the figures
-    shown = api.money(api.result.expected_annual_loss())
+    shown = api.fmt.money(api.result.expected_annual_loss())
 
     overview = page("overview")
     cards = {m.label: m.value for m in overview.metric}

@@ -15,6 +15,7 @@ from riskapp.assessment.register import (
     register_frame,
 )
 from riskapp.charts.history import trend_chart
+from riskapp.format import NumberFormat
 from riskapp.io.tables import load_assets
 from riskapp.store import StoredAsset, StoredPlan
 from riskapp.store.assessments import KEY_FIGURES
@@ -94,7 +95,7 @@ def test_trend_chart_draws_one_line_per_key_figure() -> None:
             **{label: [1.0, 2.0] for label in KEY_FIGURES.values()},
         }
     )
-    spec = json.loads(trend_chart(trend, "EUR").to_json())
+    spec = json.loads(trend_chart(trend, NumberFormat()).to_json())
     assert [t["name"] for t in spec["data"]] == [
         "Expected annual loss",
         "Expected annual loss after plans",

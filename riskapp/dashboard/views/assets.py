@@ -24,10 +24,10 @@ from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 from riskapp.domain import country_name
-from riskapp.format import money
 
 a = state.assessment()
-cur = a.currency
+fmt = a.fmt
+cur = fmt.currency
 titles = scenario_titles(a.ws)
 
 st.title("Assets")
@@ -136,25 +136,25 @@ st.caption(
 m = [*st.columns(3), *st.columns(3)]
 m[0].metric(
     "Replacement value",
-    money(facts.replacement_value, facts.currency),
+    fmt.in_currency(facts.currency).money(facts.replacement_value),
     help=f"Cost to replace the asset, in its own currency ({facts.currency}).",
     border=True,
 )
 m[1].metric(
     "Revenue at stake",
-    money(facts.annual_revenue, facts.currency),
+    fmt.in_currency(facts.currency).money(facts.annual_revenue),
     help=f"Annual revenue that depends on the asset, in {facts.currency}.",
     border=True,
 )
 m[2].metric(
     "Exposed value",
-    a.money(facts.exposed_value),
+    a.fmt.money(facts.exposed_value),
     help=f"Replacement value plus revenue at stake, converted to {cur}.",
     border=True,
 )
 m[3].metric(
     "Expected annual loss",
-    a.money(facts.eal),
+    a.fmt.money(facts.eal),
     help="Sum over scenarios of annual probability x loss.",
     border=True,
 )
@@ -172,7 +172,7 @@ if loss.empty:
     )
 else:
     st.plotly_chart(
-        factor_loss_bars(loss, a.ws.factors, cur, ids),
+        factor_loss_bars(loss, a.ws.factors, fmt, ids),
         config=PLOTLY_CONFIG,
         key="ast_factor_loss",
     )

@@ -24,7 +24,6 @@ from riskapp.assessment.baseline import (
     whatif_country_frame,
 )
 from riskapp.assessment.core import Assessment
-from riskapp.assessment.whatif import change_text
 from riskapp.baseline import (
     DEFAULT_METHOD,
     BaselineResult,
@@ -374,7 +373,7 @@ def weights_section(
     m = st.columns(3)
     m[0].metric(
         "Expected annual loss, workspace baseline",
-        a.money(current),
+        a.fmt.money(current),
         help="The portfolio's expected annual loss with the workspace's own baseline.csv: the "
         "figure on the other pages.",
         delta="reference: the other pages",
@@ -386,8 +385,8 @@ def weights_section(
     versus_default = adjusted.expected_annual_loss - default.expected_annual_loss
     m[1].metric(
         "Expected annual loss, built baseline",
-        a.money(default.expected_annual_loss),
-        delta=change_text(versus_workspace, a.currency),
+        a.fmt.money(default.expected_annual_loss),
+        delta=a.fmt.money_change(versus_workspace),
         delta_color="inverse" if abs(versus_workspace) >= 0.5 else "off",
         delta_arrow="auto" if abs(versus_workspace) >= 0.5 else "off",
         help=plain(
@@ -398,8 +397,8 @@ def weights_section(
     )
     m[2].metric(
         "Expected annual loss, adjusted weights",
-        a.money(adjusted.expected_annual_loss),
-        delta=change_text(versus_default, a.currency),
+        a.fmt.money(adjusted.expected_annual_loss),
+        delta=a.fmt.money_change(versus_default),
         delta_color="inverse" if abs(versus_default) >= 0.5 else "off",
         delta_arrow="auto" if abs(versus_default) >= 0.5 else "off",
         help=plain(

@@ -12,6 +12,7 @@ from riskapp.charts import history as history_charts
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
+from riskapp.format import NumberFormat
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission
 from riskapp.store.assessments import compare, trend
@@ -68,7 +69,7 @@ if not saved_list:
 currency = str(store.assessment(saved_list[-1].id).results.get("currency", ""))
 table = trend(saved_list)
 st.plotly_chart(
-    history_charts.trend_chart(table, currency),
+    history_charts.trend_chart(table, NumberFormat(currency=currency or "EUR")),
     config=PLOTLY_CONFIG,
     width="stretch",
     key="his_trend",

@@ -55,7 +55,7 @@ measure = st.radio(
     key="overview_measure",
 )
 st.plotly_chart(
-    world_map(country_losses(a), assets, a.ws.factors, a.currency, measure),
+    world_map(country_losses(a), assets, a.ws.factors, a.fmt, measure),
     config=PLOTLY_CONFIG,
     key="overview_map",
 )
@@ -69,7 +69,7 @@ rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overv
 table = country_factor_eal(a) if rows == "country" else group_factor_eal(a)
 table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
 st.plotly_chart(
-    factor_heatmap(table, a.ws.factors, a.currency, rows),
+    factor_heatmap(table, a.ws.factors, a.fmt, rows),
     config=PLOTLY_CONFIG,
     key="overview_heatmap",
 )

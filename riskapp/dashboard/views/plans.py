@@ -24,7 +24,8 @@ from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 
 a = state.assessment()
-cur = a.currency
+fmt = a.fmt
+cur = fmt.currency
 ws = a.ws
 titles = scenario_titles(ws)
 
@@ -86,7 +87,7 @@ if timeline.empty:
     )
 else:
     st.plotly_chart(
-        action_gantt(timeline, float(sc.warning_time_days), cur),
+        action_gantt(timeline, float(sc.warning_time_days), fmt),
         config=PLOTLY_CONFIG,
         key="pln_gantt",
     )
@@ -105,7 +106,7 @@ else:
 # -- waterfall ------------------------------------------------------------------------------
 st.subheader("From gross to residual loss")
 steps = waterfall_steps(a, scenario)
-st.plotly_chart(loss_waterfall(steps, cur), config=PLOTLY_CONFIG, key="pln_waterfall")
+st.plotly_chart(loss_waterfall(steps, fmt), config=PLOTLY_CONFIG, key="pln_waterfall")
 if len(steps) == 2:
     st.caption("No plan is effective in this scenario: the residual loss equals the gross.")
 else:
@@ -118,7 +119,7 @@ else:
 plans = plan_register(a, scenario)
 years = ws.settings.plan_horizon_years
 st.subheader("Cost against averted loss")
-st.plotly_chart(cost_benefit(plans, cur, years), config=PLOTLY_CONFIG, key="pln_bubbles")
+st.plotly_chart(cost_benefit(plans, fmt, years), config=PLOTLY_CONFIG, key="pln_bubbles")
 st.caption(
     "Numbers: plans as numbered in the table below. "
     f"Net present values over {years} years at {ws.settings.discount_rate:.0%}. Bubble size: "

@@ -23,7 +23,6 @@ from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 from riskapp.domain import LossBasis
 from riskapp.engine.sensitivity import SobolResult, Tornado, portfolio_sobol, tornado
-from riskapp.format import money, percent
 from riskapp.io.dependencies import dependency_file
 
 # every cache keys on the source's revision (files and team database) and the loss basis: a
@@ -64,7 +63,8 @@ def sobol_of(
 
 
 a = state.assessment()
-cur = a.currency
+fmt = a.fmt
+cur = fmt.currency
 path = state.workspace_path()
 basis = a.result.basis
 basis_text = "above today's baseline" if basis is LossBasis.INCREMENTAL else "at scenario intensity"
@@ -142,12 +142,12 @@ def metrics(figures: list[risk_view.Figure], columns: int) -> None:
 
 
 st.markdown(f"**Annual loss over {r.trials:,} simulated years** (seed {seed})")
-metrics(risk_view.headline(result, cur), 5)
+metrics(risk_view.headline(result, fmt), 5)
 row = risk_view.portfolio_row(r)
 notes = []
 if row["mean"] > 0 and row["se_mean"] / row["mean"] > 0.05:
     notes.append(
-        f"The standard error is {percent(row['se_mean'] / row['mean'])} of the mean: simulate "
+        f"The standard error is {fmt.percent(row['se_mean'] / row['mean'])} of the mean: simulate "
         "more years for steadier figures."
     )
 if r.overflow_trials():
@@ -163,14 +163,14 @@ st.subheader("How the annual loss is spread")
 hist_col, curve_col = st.columns(2)
 h = risk_view.histogram(r.loss)
 markers = {"VaR 95 %": row["var_95"], "VaR 99 %": row["var_99"], "ES 99 %": row["es_99"]}
-hist_col.plotly_chart(histogram_chart(h, markers, cur), config=PLOTLY_CONFIG, key="risk_histogram")
+hist_col.plotly_chart(histogram_chart(h, markers, fmt), config=PLOTLY_CONFIG, key="risk_histogram")
 hist_col.caption(
     f"{h.zero_years:,} of the {h.trials:,} years ({h.zero_years / h.trials:.0%}) have no loss "
     "and are not drawn. The count axis is logarithmic, so the rare severe years stay visible."
 )
 residual = risk_view.exceedance(result, residual=True) if r.model.plans is not None else None
 curve_col.plotly_chart(
-    exceedance_chart(risk_view.exceedance(result), residual, cur),
+    exceedance_chart(risk_view.exceedance(result), residual, fmt),
     config=PLOTLY_CONFIG,
     key="risk_exceedance",
 )
@@ -179,7 +179,7 @@ curve_col.caption(
     "the uncertainty of reading it from this many years"
     + ("; dashed: with every effective contingency plan applied." if residual is not None else ".")
 )
-with_plans = risk_view.residual_figures(result, cur)
+with_plans = risk_view.residual_figures(result, fmt)
 if with_plans:
     st.markdown("**With every effective contingency plan applied**")
     metrics(with_plans, 5)
@@ -187,18 +187,18 @@ if with_plans:
 # -- the tail -------------------------------------------------------------------------------------
 st.subheader("What drives the worst years")
 st.caption(
-    f"Parts of the expected shortfall at 99 % ({money(row['es_99'], cur)}, the average of the "
+    f"Parts of the expected shortfall at 99 % ({fmt.money(row['es_99'])}, the average of the "
     "worst 1 % of years): each part is the average loss it causes in those years, so the "
     "parts add up to the whole."
 )
 factor_col, asset_col = st.columns(2)
 factor_col.plotly_chart(
-    factor_tail_chart(risk_view.factor_tail(result, a), cur, a.ws.factors),
+    factor_tail_chart(risk_view.factor_tail(result, a), fmt, a.ws.factors),
     config=PLOTLY_CONFIG,
     key="risk_tail_factors",
 )
 asset_col.plotly_chart(
-    asset_tail_chart(risk_view.asset_tail(result, a), cur),
+    asset_tail_chart(risk_view.asset_tail(result, a), fmt),
     config=PLOTLY_CONFIG,
     key="risk_tail_assets",
 )
@@ -230,7 +230,7 @@ def tornado_section(a: Assessment, result: RiskRun, trials: int, seed: int) -> N
         st.info("No input moves this figure.")
         return
     st.plotly_chart(
-        tornado_chart(rows, centre, measure, cur), config=PLOTLY_CONFIG, key="risk_tornado"
+        tornado_chart(rows, centre, measure, fmt), config=PLOTLY_CONFIG, key="risk_tornado"
     )
     quiet = len(t.table) - len(risk_view.tornado_rows(t.table, measure, n=len(t.table)))
     shown = f"The {len(rows)} inputs with the largest swing of {len(t.table)}"
@@ -242,7 +242,7 @@ def tornado_section(a: Assessment, result: RiskRun, trials: int, seed: int) -> N
     )
     st.caption(
         f"{shown}; the line is the figure with every input at its value: {what}, "
-        f"{money(centre, cur)}." + (f" {quiet} inputs change nothing." if quiet else "")
+        f"{fmt.money(centre)}." + (f" {quiet} inputs change nothing." if quiet else "")
     )
 
 
@@ -267,8 +267,8 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
         "share of the variance of the expected annual loss an input explains by itself; with "
         "interactions: including its joint effects with the others. Bars show "
         f"{s.conf_level:.0%} confidence intervals; {s.evaluations:,} evaluations. Over these "
-        f"ranges the expected annual loss averages {money(s.mean, cur)} with a standard "
-        f"deviation of {money(s.sd, cur)}."
+        f"ranges the expected annual loss averages {fmt.money(s.mean)} with a standard "
+        f"deviation of {fmt.money(s.sd)}."
         + (f" {small} inputs with indices below 0.5 % are left out." if small else "")
     )
 
@@ -303,7 +303,7 @@ asset_id = st.selectbox(
 mean, cascade_mean = means[asset_id], cascade_means[asset_id]
 st.caption(
     plain(f"{asset_id} ({names[asset_id]})")
-    + f": mean annual loss {money(mean, cur)}, of which {money(cascade_mean, cur)} "
+    + f": mean annual loss {fmt.money(mean)}, of which {fmt.money(cascade_mean)} "
     f"({cascade_mean / mean if mean > 0 else 0.0:.0%}) arrives through its dependencies."
 )
 graph_col, share_col = st.columns(2)
@@ -322,7 +322,7 @@ if by_scenario.empty:
     share_col.info("This asset loses nothing in any scenario.")
 else:
     share_col.plotly_chart(
-        cascade_chart(by_scenario, cur), config=PLOTLY_CONFIG, key="risk_cascade"
+        cascade_chart(by_scenario, fmt), config=PLOTLY_CONFIG, key="risk_cascade"
     )
     share_col.caption(
         "Its loss in each scenario (at the shocks' values), split into its own damage and "

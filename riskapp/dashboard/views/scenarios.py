@@ -11,7 +11,6 @@ from riskapp.assessment.whatif import (
     DELTA_MAX,
     DELTA_MIN,
     DELTA_STEP,
-    change_text,
     compare_table,
     default_comparison,
     exceedance_line,
@@ -63,7 +62,7 @@ facts = scenario_facts(a, sid)
 cols = st.columns(4)
 cols[0].metric(
     "Loss if it happens",
-    a.money(facts.loss),
+    a.fmt.money(facts.loss),
     help=f"Portfolio loss in this scenario, in {a.currency}; rank {facts.rank} of "
     f"{facts.count} scenarios by loss.",
     border=True,
@@ -76,9 +75,9 @@ cols[1].metric(
 )
 cols[2].metric(
     "Expected loss per year",
-    a.money(facts.eal_contribution),
+    a.fmt.money(facts.eal_contribution),
     help=f"Annual probability x loss: this scenario's contribution to the portfolio's expected "
-    f"annual loss of {a.money(a.result.expected_annual_loss())} ({facts.eal_share:.0%}).",
+    f"annual loss of {a.fmt.money(a.result.expected_annual_loss())} ({facts.eal_share:.0%}).",
     border=True,
 )
 cols[3].metric(
@@ -182,7 +181,7 @@ else:
         )
     else:
         st.plotly_chart(
-            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.currency),
+            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.fmt),
             config=PLOTLY_CONFIG,
             key="scn_compare_chart",
         )
@@ -204,7 +203,7 @@ if points.empty:
     )
 else:
     st.plotly_chart(
-        exceedance_chart(points, exceedance_line(a), return_period_losses(a), a.currency),
+        exceedance_chart(points, exceedance_line(a), return_period_losses(a), a.fmt),
         config=PLOTLY_CONFIG,
         key="scn_exceedance",
     )
@@ -268,32 +267,32 @@ def what_if_section(a: Assessment, sid: str) -> None:
     m = st.columns(3)
     m[0].metric(
         "Scenario loss, what-if",
-        a.money(result.loss),
-        delta=change_text(result.loss_change, a.currency),
+        a.fmt.money(result.loss),
+        delta=a.fmt.money_change(result.loss_change),
         delta_color="inverse" if result.active else "off",
         delta_arrow="auto" if result.active else "off",
         help=f"Portfolio loss in this scenario with the changes; unmodified: "
-        f"{a.money(result.base_loss)}.",
+        f"{a.fmt.money(result.base_loss)}.",
         border=True,
     )
     m[1].metric(
         "Contribution to expected annual loss",
-        a.money(result.eal_contribution),
-        delta=change_text(result.eal_change, a.currency),
+        a.fmt.money(result.eal_contribution),
+        delta=a.fmt.money_change(result.eal_change),
         delta_color="inverse" if result.active else "off",
         delta_arrow="auto" if result.active else "off",
         help=f"Annual probability ({result.frequency:.1%}) x the what-if loss; unmodified: "
-        f"{a.money(result.base_eal_contribution)}.",
+        f"{a.fmt.money(result.base_eal_contribution)}.",
         border=True,
     )
     m[2].metric(
         "Portfolio expected annual loss",
-        a.money(result.portfolio_eal),
-        delta=change_text(result.eal_change, a.currency),
+        a.fmt.money(result.portfolio_eal),
+        delta=a.fmt.money_change(result.eal_change),
         delta_color="inverse" if result.active else "off",
         delta_arrow="auto" if result.active else "off",
         help=f"All scenarios, with this one changed; unmodified: "
-        f"{a.money(result.portfolio_eal_base)}.",
+        f"{a.fmt.money(result.portfolio_eal_base)}.",
         border=True,
     )
     notes = []
@@ -313,7 +312,7 @@ def what_if_section(a: Assessment, sid: str) -> None:
         st.caption(" ".join(notes))
 
     st.plotly_chart(
-        whatif_factor_chart(result.by_factor, ws.factors, a.currency, order=factor_ids),
+        whatif_factor_chart(result.by_factor, ws.factors, a.fmt, order=factor_ids),
         config=PLOTLY_CONFIG,
         key="scn_whatif_chart",
     )
