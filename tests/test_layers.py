@@ -16,9 +16,10 @@ above. Every import counts: top-level, lazy ones inside functions and the ones u
     6  reporting, dashboard, cli,    the surfaces, and the package's own Python API
        riskapp (the API)
 
-Also checked: no module imports a private name (`_x`) from a module of another package (a
-helper that two packages share is public where it lives), and nothing below charts imports
-streamlit, plotly or kaleido.
+Also checked: no module imports a private name (`_x`) from another module, nor reaches into
+another object's private attribute (`store._write()`): a helper two modules share is public
+where it lives, so splitting a module never leaves siblings using each other's internals. And
+nothing below charts imports streamlit, plotly or kaleido.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ LAYERS: dict[str, int] = {
 }
 CHARTS = LAYERS["riskapp.charts"]
 UI_LIBRARIES = ("streamlit", "plotly", "kaleido")
+# Underscored names that are public API of other libraries (SQLAlchemy's Row._mapping, named
+# tuples' _asdict/_replace/_fields/_make): the underscore only keeps them apart from fields.
+PUBLIC_UNDERSCORED = {"_mapping", "_asdict", "_replace", "_fields", "_make"}
 
 # Violations that are being fixed on another branch. The lead deletes an entry when the fix
 # merges; nothing else may be added here.
@@ -91,11 +95,6 @@ def layer_of(module: str) -> tuple[str, int] | None:
     return None if best is None else (best, LAYERS[best])
 
 
-def package_of(module: str) -> str:
-    """`riskapp.store.store` -> `riskapp.store`; top-level modules are their own package."""
-    return ".".join(module.split(".")[:2])
-
-
 def is_private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -130,7 +129,24 @@ def check_source(
     assert own is not None, f"{path}: {module} is in no layer; add it to LAYERS"
     own_prefix, own_rank = own
     out: list[Violation] = []
-    for line, target, name in imports(ast.parse(source, path), module, is_package):
+    tree = ast.parse(source, path)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id not in {"self", "cls"}
+            and is_private(node.attr)
+            and node.attr not in PUBLIC_UNDERSCORED
+        ):
+            out.append(
+                Violation(
+                    path,
+                    node.lineno,
+                    f"{node.value.id}.{node.attr}",
+                    f"private attribute {node.attr} of another object",
+                )
+            )
+    for line, target, name in imports(tree, module, is_package):
         top = target.split(".")[0]
         if top in UI_LIBRARIES and own_rank < CHARTS:
             out.append(Violation(path, line, target, f"{top} below the charts layer"))
@@ -152,15 +168,8 @@ def check_source(
                     f"{their_prefix} ({their_rank})",
                 )
             )
-        if name and is_private(name) and package_of(full) != package_of(module):
-            out.append(
-                Violation(
-                    path,
-                    line,
-                    f"{full}.{name}",
-                    f"private name {name} of another package ({package_of(full)})",
-                )
-            )
+        if name and is_private(name) and full != module:
+            out.append(Violation(path, line, f"{full}.{name}", f"private name {name} of {full}"))
     return out
 
 
@@ -246,11 +255,25 @@ def test_checker_allows_the_same_layer_and_below() -> None:
     assert not _violations(source, "riskapp.store.synthetic")
 
 
-def test_checker_flags_private_names_of_another_package() -> None:
+def test_checker_flags_private_names_of_other_modules() -> None:
     found = _violations("from riskapp.io.tables import _rows\n", "riskapp.store.synthetic")
-    assert found == ["private name _rows of another package (riskapp.io)"]
-    # within one package a private helper may be shared
-    assert not _violations("from riskapp.store.core import _rows\n", "riskapp.store.synthetic")
+    assert found == ["private name _rows of riskapp.io.tables"]
+    # a sibling in the same package is another module too
+    found = _violations("from riskapp.store.core import _rows\n", "riskapp.store.synthetic")
+    assert found == ["private name _rows of riskapp.store.core"]
+    assert not _violations("from riskapp.store.core import StoreCore\n", "riskapp.store.x")
+
+
+def test_checker_flags_private_attributes_of_other_objects() -> None:
+    source = "def save(store):\n    with store._write() as conn:\n        return conn\n"
+    (v,) = check_source(source, "riskapp/store/synthetic.py", "riskapp.store.synthetic")
+    assert (v.line, v.imported, v.reason) == (
+        2,
+        "store._write",
+        "private attribute _write of another object",
+    )
+    own = "class A:\n    def f(self):\n        return self._x, row._mapping\n"
+    assert not _violations(own, "riskapp.store.synthetic")
 
 
 @pytest.mark.parametrize("library", UI_LIBRARIES)

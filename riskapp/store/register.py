@@ -45,15 +45,6 @@ class AssetEdit:
     expected_version: int | None
 
 
-@dataclass(frozen=True)
-class PlanEdit:
-    """Changed fields of one plan (owner, status, review_date, title) and the version read."""
-
-    plan_id: str
-    changes: Mapping[str, Any]
-    expected_version: int
-
-
 class Register:
     """Reads and changes the asset register."""
 
