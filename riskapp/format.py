@@ -21,6 +21,7 @@ The locale changes separators, money units and dates; the product's words stay E
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -47,6 +48,12 @@ _UNITS: tuple[tuple[float, int, str, str], ...] = (
     (1.0, 0, "", ""),
 )
 _GERMAN_SEPARATORS = str.maketrans(",.", ".,")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown so that user text (names, narratives) is shown literally."""
+    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
 
 
 def _missing(value: object) -> bool:

@@ -17,10 +17,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.assessment.core import Assessment
-from riskapp.dashboard.format import plain
 from riskapp.domain import Scenario, Workspace, country_name
 from riskapp.domain.common import INTENSITY_MAX, INTENSITY_MIN
 from riskapp.engine import ScoreResult, losses_by, score
+from riskapp.format import plain
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -21,7 +21,9 @@ from typing import Any
 from jinja2 import Environment
 from markdown_it import MarkdownIt
 
-from riskapp.reporting.model import Report, ReportFigure, Table
+from riskapp.reporting.figures import ReportFigure
+from riskapp.reporting.model import Report
+from riskapp.reporting.tables import Table
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 TOPOJSON_NAME = "world_110m"
@@ -269,7 +271,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
     """The whole HTML document as text."""
     from markupsafe import Markup
 
-    from riskapp.reporting.model import ACTION_RULE
+    from riskapp.assessment.actions import ACTION_RULE
 
     env = _env()
     table_t = env.from_string(TABLE)

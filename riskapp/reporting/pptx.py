@@ -33,7 +33,9 @@ from pptx.util import Emu, Inches, Pt
 from xlsxwriter import Workbook
 
 from riskapp.reporting.images import Chart, ImageSession, png_size
-from riskapp.reporting.model import HEX_COLOUR, Report, Table
+from riskapp.reporting.model import Report
+from riskapp.reporting.options import HEX_COLOUR
+from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
     from pathlib import Path

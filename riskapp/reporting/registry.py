@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
-    from riskapp.reporting.model import Branding, Report, ReportOptions
+    from riskapp.reporting.model import Report
+    from riskapp.reporting.options import Branding, ReportOptions
 
 Progress = Callable[[str], None]
 Renderer = Callable[..., None]
