@@ -51,7 +51,7 @@ FORMATS: dict[str, Format] = {
             "pptx",
             ".pptx",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            "riskapp.reporting.pptx:render",
+            "riskapp.reporting.deck:render",
             "PowerPoint deck",
         ),
         Format(
