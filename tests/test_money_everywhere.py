@@ -136,8 +136,9 @@ def test_chart_hover_and_ticks(assessed: Assessment, expected: str) -> None:
     fig = trend_chart(trend, assessed.fmt)
     assert list(fig.data[0].customdata) == [expected]
     y = fig.layout.yaxis
-    assert list(y.ticktext) == [assessed.fmt.money_short(v) for v in y.tickvals]
-    assert fig.layout.separators == ("," + "." if assessed.locale == "de" else ".,")
+    assert (list(y.tickvals), list(y.ticktext)) == assessed.fmt.money_ticks(0.0, eal)
+    assert all(assessed.fmt.currency not in t for t in y.ticktext)
+    assert fig.layout.separators == (",." if assessed.locale == "de" else ".,")
     if assessed.locale == "de":
         assert all("m" not in t and "bn" not in t for t in y.ticktext)
 
@@ -221,8 +222,10 @@ def test_full_money_and_excel_format() -> None:
 def test_ticks_are_round_and_written_as_money() -> None:
     vals, text = DE.money_ticks(0, 9_000_000)
     assert vals[0] == 0 and text[0] == "0"
-    assert text[1] == "2,0 Mio." and vals[1] == 2_000_000
-    assert EN.money_ticks(0, 9_000_000)[1][1] == "2.0m"
+    assert text[1] == "2 Mio." and vals[1] == 2_000_000  # round ticks drop ",0"
+    assert EN.money_ticks(0, 9_000_000)[1][1] == "2m"
+    assert EN.money_ticks(0, 1.2e9)[1][1:3] == ["250.0m", "500.0m"]  # 1.25bn needs them
+    assert NumberFormat().days(1) == "1 day" and DE.days(1200) == "1.200 days"
 
 
 def _parse(text: str, fmt: NumberFormat) -> float:
