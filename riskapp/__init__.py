@@ -39,7 +39,8 @@ from riskapp.io import InputError, load_workspace
 if TYPE_CHECKING:
     from riskapp.domain import Workspace
     from riskapp.engine.montecarlo import SimulationResult
-    from riskapp.reporting.model import Branding, Report, ReportOptions
+    from riskapp.reporting.model import Report
+    from riskapp.reporting.options import Branding, ReportOptions
 
 __version__ = "0.1.0"
 

@@ -21,6 +21,7 @@ The locale changes separators, money units and dates; the product's words stay E
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
@@ -130,7 +131,8 @@ class NumberFormat:
     def days(self, value: float | None) -> str:
         if _missing(value) or math.isinf(float(value)):  # type: ignore[arg-type]
             return "n/a"
-        return f"{self.number(float(value), 0)} days"  # type: ignore[arg-type]
+        text = self.number(float(value), 0)  # type: ignore[arg-type]
+        return f"{text} day" if text == "1" else f"{text} days"
 
     def date(self, when: datetime) -> str:
         return when.strftime("%d.%m.%Y") if self.locale == "de" else when.strftime("%Y-%m-%d")
@@ -214,7 +216,12 @@ class NumberFormat:
     def money_ticks(self, lo: float, hi: float, count: int = 5) -> tuple[list[float], list[str]]:
         """tickvals and ticktext for a plotly money axis: round values, `money_short` text."""
         ticks = nice_ticks(lo, hi, count)
-        return ticks, [self.money_short(t) for t in ticks]
+        texts = [self.money_short(t) for t in ticks]
+        # round ticks (200m, 400m) drop the unit's zero decimals: 200m, not 200.0m
+        zeros = re.compile(re.escape(self.decimal) + r"0+(?=\D*$)")
+        if all(zeros.search(t) or self.decimal not in t for t in texts):
+            texts = [zeros.sub("", t) for t in texts]
+        return ticks, texts
 
     # -- table cells -------------------------------------------------------------------------
     def cell(self, value: object, kind: ColumnKind) -> str:

@@ -119,7 +119,7 @@ def methodology_markdown() -> str:
         "in the workspace currency; intensities are on a 0-10 scale (10 worst); damage ratios "
         "are fractions of an asset's exposed value (0-1); frequencies are annual probabilities.",
     ]
-    from riskapp.reporting.model import three_actions  # reports import this module
+    from riskapp.assessment.actions import three_actions
 
     sections: list[tuple[str, list[object]]] = [
         *SECTIONS,

@@ -54,7 +54,7 @@ def factor_loss_bars(
                 customdata=np.column_stack(
                     [
                         np.asarray(money_text(loss, fmt), dtype=object),
-                        np.asarray([f"{v:.0%}" for v in share], dtype=object),
+                        np.asarray([fmt.percent(v, 0) for v in share], dtype=object),
                     ]
                 ),
                 hovertemplate="<b>%{y}</b><br>%{fullData.name}: %{customdata[0]}"

@@ -7,6 +7,7 @@ import html
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 
 from riskapp.domain import FactorCatalogue
@@ -69,6 +70,19 @@ def money_axis(
     else:
         fig.update_yaxes(**update)
     fig.update_layout(separators=fmt.plotly_separators)
+
+
+def money_colorbar(title: str, values: object, fmt: NumberFormat) -> dict[str, object]:
+    """A colour bar of money: ticks written by `fmt` (plotly's own would read 14M)."""
+    finite = np.asarray(values, dtype=float).ravel()
+    finite = finite[np.isfinite(finite)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    bar: dict[str, object] = {"title": {"text": title}, "thickness": 12}
+    if hi > lo:
+        ticks, labels = fmt.money_ticks(min(lo, 0.0), hi)
+        inside = [(t, s) for t, s in zip(ticks, labels, strict=True) if lo <= t <= hi]
+        bar |= {"tickvals": [t for t, _ in inside], "ticktext": [s for _, s in inside]}
+    return bar
 
 
 def money_text(values: Iterable[float], fmt: NumberFormat) -> list[str]:

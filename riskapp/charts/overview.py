@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from riskapp.charts.common import LOSS_SCALE, esc, factor_colours, layout, money_text
+from riskapp.charts.common import (
+    LOSS_SCALE,
+    esc,
+    factor_colours,
+    layout,
+    money_colorbar,
+    money_text,
+)
 from riskapp.domain import FactorCatalogue
 from riskapp.format import NumberFormat
 
@@ -32,7 +39,7 @@ def world_map(
             colorscale=LOSS_SCALE,
             marker_line_color="white",
             marker_line_width=0.5,
-            colorbar={"title": {"text": f"{label}<br>({fmt.currency})"}, "thickness": 12},
+            colorbar=money_colorbar(f"{label}<br>({fmt.currency})", countries[measure], fmt),
             customdata=np.column_stack(
                 [
                     np.asarray(esc(countries["country_name"]), dtype=object),
@@ -149,7 +156,7 @@ def factor_heatmap(
             texttemplate="%{text}" if len(table) <= 25 else None,
             textfont={"size": 10},
             hovertemplate="<b>%{y}</b> - %{x}<br>Expected annual loss: %{text}<extra></extra>",
-            colorbar={"title": {"text": f"EAL ({fmt.currency})"}, "thickness": 12},
+            colorbar=money_colorbar(f"EAL ({fmt.currency})", table.to_numpy(), fmt),
             xgap=1,
             ygap=1,
         )

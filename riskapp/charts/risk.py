@@ -64,7 +64,7 @@ def histogram_chart(h: Histogram, markers: dict[str, float], fmt: NumberFormat) 
             customdata=_custom(
                 money_text(b["left"], fmt),
                 money_text(b["right"], fmt),
-                [f"{s:.2%}" for s in b["share"]],
+                [fmt.percent(s, 2) for s in b["share"]],
             ),
             hovertemplate="Annual loss %{customdata[0]} to %{customdata[1]}:<br>%{y:,} years "
             "(%{customdata[2]} of all years)<extra></extra>",
@@ -106,7 +106,7 @@ def exceedance_chart(
     if residual is not None and len(residual):
         curves.append(("With plans", residual, RESIDUAL, "dash"))
     for name, curve, colour, dash in curves:
-        conf = f"{float(curve['confidence'].iloc[0]):.0%}" if len(curve) else "90%"
+        conf = fmt.percent(float(curve["confidence"].iloc[0]) if len(curve) else 0.9, 0)
         rp = curve["return_period_years"]
         band = _custom(money_text(curve["lower"], fmt), money_text(curve["upper"], fmt))
         fig.add_trace(
@@ -184,12 +184,12 @@ def factor_tail_chart(
             x=table["tail_es_99"],
             orientation="h",
             marker={"color": [colours.get(k, CASCADE_COLOUR) for k in table["factor"]]},
-            text=[f"{s:.0%}" for s in table["share"]],
+            text=[fmt.percent(s, 0) for s in table["share"]],
             textposition="outside",
             cliponaxis=False,
             customdata=_custom(
                 money_text(table["tail_es_99"], fmt),
-                [f"{s:.1%}" for s in table["share"]],
+                [fmt.percent(s) for s in table["share"]],
                 money_text(table["mean"], fmt),
             ),
             hovertemplate="<b>%{y}</b><br>Part of the ES 99 %: %{customdata[0]} "
@@ -217,14 +217,14 @@ def asset_tail_chart(table: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
             x=table["tail_es_99"],
             orientation="h",
             marker={"color": GROSS},
-            text=[f"{s:.0%}" for s in table["share"]],
+            text=[fmt.percent(s, 0) for s in table["share"]],
             textposition="outside",
             cliponaxis=False,
             customdata=_custom(
                 [esc_text(n) for n in table["name"]],
                 [esc_text(c) for c in table["country"]],
                 money_text(table["tail_es_99"], fmt),
-                [f"{s:.1%}" for s in table["share"]],
+                [fmt.percent(s) for s in table["share"]],
                 money_text(table["mean"], fmt),
             ),
             hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>Part of the ES 99 %: "
@@ -357,7 +357,7 @@ def cascade_chart(frame: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
     its dependencies."""
     labels = [_wrap(str(t), 34) for t in frame["title"]]
     full = [esc_text(t) for t in frame["title"]]
-    share = [f"{s:.0%}" for s in frame["share"]]
+    share = [fmt.percent(s, 0) for s in frame["share"]]
     fig = go.Figure()
     for col, colour, name in (
         ("direct", GROSS, "Own damage"),

@@ -108,8 +108,10 @@ def exceedance_chart(
                 [
                     np.asarray([esc_text(t) for t in points["title"]], dtype=object),
                     np.asarray(money_text(points["loss"], fmt), dtype=object),
-                    np.asarray([f"{f:.1%}" for f in points["frequency"]], dtype=object),
-                    np.asarray([f"{f:.1%}" for f in points["exceedance_frequency"]], dtype=object),
+                    np.asarray([fmt.percent(f) for f in points["frequency"]], dtype=object),
+                    np.asarray(
+                        [fmt.percent(f) for f in points["exceedance_frequency"]], dtype=object
+                    ),
                 ]
             ),
             hovertemplate=(

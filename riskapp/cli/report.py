@@ -92,7 +92,8 @@ def report(
 
     from riskapp.reporting import registry
     from riskapp.reporting.branding import branding_from
-    from riskapp.reporting.model import ReportOptions, build_report
+    from riskapp.reporting.model import build_report
+    from riskapp.reporting.options import ReportOptions
 
     name = _format_of(fmt, out_file)
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from riskapp.reporting.logo import MAX_LOGO_BYTES, LogoError, read_logo
-from riskapp.reporting.model import Branding, load_branding
+from riskapp.reporting.options import Branding, load_branding
 
 __all__ = ["EXAMPLE", "Branding", "branding_from", "load_branding", "save_logo"]
 

@@ -20,8 +20,10 @@ from typing import Any
 from jinja2 import Environment
 from markdown_it import MarkdownIt
 
+from riskapp.reporting.figures import ReportFigure
 from riskapp.reporting.logo import logo_data_uri
-from riskapp.reporting.model import Report, ReportFigure, Table
+from riskapp.reporting.model import Report
+from riskapp.reporting.tables import Table
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 TOPOJSON_NAME = "world_110m"
@@ -254,7 +256,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
     """The whole HTML document as text."""
     from markupsafe import Markup
 
-    from riskapp.reporting.model import ACTION_RULE
+    from riskapp.assessment.actions import ACTION_RULE
 
     env = _env()
     table_t = env.from_string(TABLE)

@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.images import Chart, ImageSession, svg_data_uri
+from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
-from riskapp.reporting.model import HEX_COLOUR, KeyFigure, Report, Table
+from riskapp.reporting.model import Report
+from riskapp.reporting.options import HEX_COLOUR
+from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
     import jinja2

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
-    from riskapp.reporting.model import Branding, Report, ReportOptions
+    from riskapp.reporting.model import Report
+    from riskapp.reporting.options import Branding, ReportOptions
 
 Progress = Callable[[str], None]
 Renderer = Callable[..., None]
@@ -50,7 +51,7 @@ FORMATS: dict[str, Format] = {
             "pptx",
             ".pptx",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            "riskapp.reporting.pptx:render",
+            "riskapp.reporting.deck:render",
             "PowerPoint deck",
         ),
         Format(

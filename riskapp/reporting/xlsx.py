@@ -29,10 +29,12 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from riskapp.assessment.actions import ACTION_RULE
 from riskapp.format import ColumnKind, NumberFormat
 from riskapp.io.export import formula_like
 from riskapp.reporting.logo import checked_logo
-from riskapp.reporting.model import ACTION_RULE, Column, Report, Table
+from riskapp.reporting.model import Report
+from riskapp.reporting.tables import Column, Table
 
 NUMBER_FORMATS: dict[ColumnKind, str] = {
     "int": "#,##0",

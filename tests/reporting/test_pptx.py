@@ -24,7 +24,7 @@ from pptx.util import Emu, Pt
 
 from riskapp.format import NumberFormat
 from riskapp.reporting import Branding, ReportOptions, build_report
-from riskapp.reporting import pptx as deck_format
+from riskapp.reporting import deck as deck_format
 from riskapp.reporting.images import png_size
 from riskapp.reporting.model import Report
 

@@ -22,7 +22,7 @@ from riskapp.assessment.tables import (
 from riskapp.charts.assets import curve_chart, factor_loss_bars
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import state
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import country_name
 
 a = state.assessment()
@@ -70,21 +70,25 @@ if shown.empty:
     st.stop()
 
 st.dataframe(
-    shown[
-        [
-            "id",
-            "name",
-            "type",
-            "country_name",
-            "exposed_value",
-            "scenario_loss",
-            "eal",
-            "dominant_factor_name",
-            "criticality",
-            "owner",
-            "tags",
-        ]
-    ],
+    money_table(
+        shown[
+            [
+                "id",
+                "name",
+                "type",
+                "country_name",
+                "exposed_value",
+                "scenario_loss",
+                "eal",
+                "dominant_factor_name",
+                "criticality",
+                "owner",
+                "tags",
+            ]
+        ],
+        a.fmt,
+        ["exposed_value", "scenario_loss", "eal"],
+    ),
     hide_index=True,
     column_config={
         "id": "Asset",
@@ -96,19 +100,16 @@ st.dataframe(
         "criticality": st.column_config.NumberColumn(
             "Criticality", format="%d", help="1 to 5; 5 = most critical to the business."
         ),
-        "exposed_value": st.column_config.NumberColumn(
-            f"Exposed value ({cur})",
-            format="compact",
+        "exposed_value": st.column_config.Column(
+            "Exposed value",
             help="Replacement value plus one year of revenue at stake.",
         ),
-        "scenario_loss": st.column_config.NumberColumn(
-            f"Loss in scenario ({cur})",
-            format="compact",
+        "scenario_loss": st.column_config.Column(
+            "Loss in scenario",
             help="Loss in the scenario chosen above.",
         ),
-        "eal": st.column_config.NumberColumn(
-            f"Expected annual loss ({cur}/yr)",
-            format="compact",
+        "eal": st.column_config.Column(
+            "Expected annual loss (a year)",
             help="Sum over scenarios of annual probability x loss.",
         ),
         "dominant_factor_name": "Main factor",
@@ -197,7 +198,7 @@ link_columns: dict[str, Any] = {
     "relation": "Link",
     "steps": st.column_config.NumberColumn("Steps away", format="%d"),
     "via": "Via",
-    "eal": st.column_config.NumberColumn(f"Expected annual loss ({cur}/yr)", format="compact"),
+    "eal": st.column_config.Column("Expected annual loss (a year)"),
 }
 st.subheader("What it depends on")
 upstream = depends_on(a, asset_id)
@@ -209,7 +210,12 @@ else:
         f"{direct} direct, {len(upstream) - direct} indirect (reached through the assets in "
         "'Via'): a disruption of any of them can reach this asset."
     )
-    st.dataframe(upstream, hide_index=True, column_config=link_columns, key="ast_upstream")
+    st.dataframe(
+        money_table(upstream, a.fmt, ["eal"]),
+        hide_index=True,
+        column_config=link_columns,
+        key="ast_upstream",
+    )
 
 st.subheader("What depends on it")
 downstream = dependents(a, asset_id)
@@ -221,4 +227,9 @@ else:
         f"{direct} direct, {len(downstream) - direct} indirect: a disruption here can spread "
         "to these assets."
     )
-    st.dataframe(downstream, hide_index=True, column_config=link_columns, key="ast_downstream")
+    st.dataframe(
+        money_table(downstream, a.fmt, ["eal"]),
+        hide_index=True,
+        column_config=link_columns,
+        key="ast_downstream",
+    )

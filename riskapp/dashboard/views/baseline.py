@@ -37,7 +37,7 @@ from riskapp.baseline.method import Source
 from riskapp.charts.baseline import breakdown_chart, intensity_map, tree_chart
 from riskapp.charts.common import PLOTLY_CONFIG, factor_colours
 from riskapp.dashboard import state
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import LossBasis, country_name
 from riskapp.io import InputError
 from riskapp.resources import REFDATA
@@ -270,7 +270,7 @@ else:
             "exposed value)."
         )
     st.dataframe(
-        table,
+        money_table(table, a.fmt, ["exposed_value"]),
         column_order=[
             "country_name",
             "exposed_value",
@@ -283,9 +283,7 @@ else:
         hide_index=True,
         column_config={
             "country_name": "Country",
-            "exposed_value": st.column_config.NumberColumn(
-                f"Exposed value ({a.currency})", format="compact"
-            ),
+            "exposed_value": st.column_config.Column("Exposed value"),
             "workspace": st.column_config.NumberColumn("Workspace (0-10)", format="%.1f"),
             "built": st.column_config.NumberColumn("Built (0-10)", format="%.1f"),
             "difference": st.column_config.NumberColumn(
@@ -431,7 +429,7 @@ def weights_section(
     with st.expander(f"{plain(name)} by country holding assets"):
         frame = whatif_country_frame(a, factor, default, adjusted)
         st.dataframe(
-            frame,
+            money_table(frame, a.fmt, ["exposed_value"]),
             column_order=[
                 "country_name",
                 "exposed_value",
@@ -443,9 +441,7 @@ def weights_section(
             hide_index=True,
             column_config={
                 "country_name": "Country",
-                "exposed_value": st.column_config.NumberColumn(
-                    f"Exposed value ({a.currency})", format="compact"
-                ),
+                "exposed_value": st.column_config.Column("Exposed value"),
                 "workspace": st.column_config.NumberColumn("Workspace (0-10)", format="%.2f"),
                 "built": st.column_config.NumberColumn("Built (0-10)", format="%.2f"),
                 "adjusted": st.column_config.NumberColumn("Adjusted weights (0-10)", format="%.2f"),

@@ -11,7 +11,7 @@ from riskapp.assessment import register as rv
 from riskapp.charts import history as history_charts
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import store_view as sv
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 from riskapp.format import NumberFormat
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission
@@ -93,14 +93,12 @@ after_id = right.selectbox(
 comparison = compare(store.assessment(before_id), store.assessment(after_id))
 if comparison.same_inputs:
     st.caption("Both assessments were made from identical inputs (same hash).")
+money = NumberFormat(currency=currency or "EUR")
 st.dataframe(
-    rv.key_figure_table(comparison),
+    money_table(rv.key_figure_table(comparison), money, ["before", "after", "change"]),
     hide_index=True,
     width="stretch",
     key="his_figures",
-    column_config={
-        c: st.column_config.NumberColumn(format="localized") for c in ("before", "after", "change")
-    },
 )
 dimension = st.radio(
     "Changes by",
@@ -113,14 +111,10 @@ if movers.empty:
     st.caption(f"No {dimension} moved.")
 else:
     st.dataframe(
-        movers,
+        money_table(movers, money, ["before", "after", "change"]),
         hide_index=True,
         width="stretch",
         key="his_movers",
-        column_config={
-            c: st.column_config.NumberColumn(format="localized")
-            for c in ("before", "after", "change")
-        },
     )
 st.markdown(f"**Inputs that changed ({len(comparison.changes)})**")
 if comparison.changes:

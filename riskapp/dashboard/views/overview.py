@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from riskapp.assessment import risk as risk_view
+from riskapp.assessment.actions import three_actions
 from riskapp.assessment.core import (
     Assessment,
     SimulatedVaR,
@@ -17,7 +18,7 @@ from riskapp.assessment.core import (
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.overview import factor_heatmap, world_map
 from riskapp.dashboard import state
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 
 a = state.assessment()
 st.title("Overview")
@@ -44,6 +45,15 @@ figures = key_figures(a, var)
 for row, width in ((figures[:4], 4), (figures[4:], 3)):
     for col, fig in zip(st.columns(width), row, strict=True):
         col.metric(fig.label, fig.value, help=fig.help, border=True)
+
+st.subheader("Three things to act on")
+for i, action in enumerate(three_actions(a), 1):
+    st.markdown(f"**{i}. {plain(action.title)}**  \n{plain(action.detail)}")
+st.caption(
+    "Chosen from the numbers by the rule every report uses (see Methodology): the best plan "
+    "not yet in place, the largest readiness gap, the asset with the largest expected annual "
+    "loss."
+)
 
 assets = asset_table(a)
 st.subheader("Where the loss is")
@@ -86,21 +96,30 @@ st.subheader("Top assets at risk")
 names = {f.id: f.name for f in a.ws.factors.factors}
 top = assets.sort_values("eal", ascending=False).head(15)
 st.dataframe(
-    top.assign(dominant_factor=top["dominant_factor"].map(lambda f: names.get(f, "-")))[
-        ["id", "name", "type", "country_name", "exposed_value", "eal", "dominant_factor", "owner"]
-    ],
+    money_table(
+        top.assign(dominant_factor=top["dominant_factor"].map(lambda f: names.get(f, "-")))[
+            [
+                "id",
+                "name",
+                "type",
+                "country_name",
+                "exposed_value",
+                "eal",
+                "dominant_factor",
+                "owner",
+            ]
+        ],
+        a.fmt,
+        ["exposed_value", "eal"],
+    ),
     hide_index=True,
     column_config={
         "id": "Asset",
         "name": "Name",
         "type": "Type",
         "country_name": "Country",
-        "exposed_value": st.column_config.NumberColumn(
-            f"Exposed value ({a.currency})", format="compact"
-        ),
-        "eal": st.column_config.NumberColumn(
-            f"Expected annual loss ({a.currency})", format="compact"
-        ),
+        "exposed_value": "Exposed value",
+        "eal": "Expected annual loss",
         "dominant_factor": "Main factor",
         "owner": "Owner",
     },

@@ -21,7 +21,7 @@ from riskapp.charts.plans import (
     trigger_heatmap,
 )
 from riskapp.dashboard import state
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 
 a = state.assessment()
 fmt = a.fmt
@@ -130,21 +130,25 @@ st.caption(
 # -- owners and status ----------------------------------------------------------------------
 st.subheader("Plans, owners and status")
 st.dataframe(
-    plans[
-        [
-            "number",
-            "title",
-            "owner",
-            "status",
-            "state_label",
-            "lead_time_days",
-            "max_gap_days",
-            "cost_npv",
-            "averted_in_scenario",
-            "averted_eal",
-            "bcr",
-        ]
-    ],
+    money_table(
+        plans[
+            [
+                "number",
+                "title",
+                "owner",
+                "status",
+                "state_label",
+                "lead_time_days",
+                "max_gap_days",
+                "cost_npv",
+                "averted_in_scenario",
+                "averted_eal",
+                "bcr",
+            ]
+        ],
+        a.fmt,
+        ["cost_npv", "averted_in_scenario", "averted_eal"],
+    ),
     hide_index=True,
     column_config={
         "number": st.column_config.NumberColumn("#", format="%d", width=40),
@@ -165,19 +169,16 @@ st.dataframe(
             help="Largest readiness gap (days) in any scenario that triggers the plan; 0 for "
             "plans in place.",
         ),
-        "cost_npv": st.column_config.NumberColumn(
-            f"Cost, NPV ({cur})",
-            format="compact",
+        "cost_npv": st.column_config.Column(
+            "Cost, NPV",
             help=f"One-off cost plus annual cost over {years} years, discounted.",
         ),
-        "averted_in_scenario": st.column_config.NumberColumn(
-            f"Averted here ({cur})",
-            format="compact",
+        "averted_in_scenario": st.column_config.Column(
+            "Averted here",
             help="Loss the plan averts on its own in this scenario.",
         ),
-        "averted_eal": st.column_config.NumberColumn(
-            f"Averted EAL ({cur}/yr)",
-            format="compact",
+        "averted_eal": st.column_config.Column(
+            "Averted EAL (a year)",
             help="Expected annual loss the plan averts on its own.",
         ),
         "bcr": st.column_config.NumberColumn(
@@ -193,18 +194,22 @@ st.dataframe(
 with st.expander("Every action, with its owner, lead time and costs"):
     every = action_timeline(a, scenario)
     st.dataframe(
-        every[
-            [
-                "plan_title",
-                "action",
-                "owner",
-                "lead_time_days",
-                "late_days",
-                "one_off_cost",
-                "annual_cost",
-                "bar_state",
-            ]
-        ],
+        money_table(
+            every[
+                [
+                    "plan_title",
+                    "action",
+                    "owner",
+                    "lead_time_days",
+                    "late_days",
+                    "one_off_cost",
+                    "annual_cost",
+                    "bar_state",
+                ]
+            ],
+            a.fmt,
+            ["one_off_cost", "annual_cost"],
+        ),
         hide_index=True,
         column_config={
             "plan_title": "Plan",
@@ -212,12 +217,8 @@ with st.expander("Every action, with its owner, lead time and costs"):
             "owner": "Owner",
             "lead_time_days": st.column_config.NumberColumn("Lead time (days)", format="%d"),
             "late_days": st.column_config.NumberColumn("Beyond warning time (days)", format="%d"),
-            "one_off_cost": st.column_config.NumberColumn(
-                f"One-off cost ({cur})", format="compact"
-            ),
-            "annual_cost": st.column_config.NumberColumn(
-                f"Annual cost ({cur}/yr)", format="compact"
-            ),
+            "one_off_cost": st.column_config.Column("One-off cost"),
+            "annual_cost": st.column_config.Column("Annual cost (a year)"),
             "bar_state": "Timing in this scenario",
         },
         key="pln_actions",

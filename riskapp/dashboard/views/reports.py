@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from riskapp.assessment.actions import ACTION_RULE
 from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 from riskapp.reporting import registry
 from riskapp.reporting.branding import branding_from, save_logo
-from riskapp.reporting.model import ACTION_RULE, Branding, ReportOptions, build_report
+from riskapp.reporting.model import build_report
+from riskapp.reporting.options import Branding, ReportOptions
 
 LOCALES = {"en": "English (1,234.5; EUR 12.3m)", "de": "German (1.234,5; 12,3 Mio. EUR)"}
 

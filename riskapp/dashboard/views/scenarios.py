@@ -28,7 +28,7 @@ from riskapp.assessment.whatif import (
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.scenarios import compare_chart, exceedance_chart, whatif_factor_chart
 from riskapp.dashboard import state
-from riskapp.dashboard.format import plain
+from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import LossBasis, country_name
 
 a = state.assessment()
@@ -322,18 +322,18 @@ def what_if_section(a: Assessment, sid: str) -> None:
             "what_if", ascending=False
         )
         st.dataframe(
-            shown.assign(country=[country_name(c) for c in shown.index]),
+            money_table(
+                shown.assign(country=[country_name(c) for c in shown.index]),
+                a.fmt,
+                ["base", "what_if", "change"],
+            ),
             column_order=["country", "base", "what_if", "change"],
             hide_index=True,
             column_config={
                 "country": "Country",
-                "base": st.column_config.NumberColumn(
-                    f"Unmodified ({a.currency})", format="compact"
-                ),
-                "what_if": st.column_config.NumberColumn(
-                    f"What-if ({a.currency})", format="compact"
-                ),
-                "change": st.column_config.NumberColumn(f"Change ({a.currency})", format="compact"),
+                "base": st.column_config.Column("Unmodified"),
+                "what_if": st.column_config.Column("What-if"),
+                "change": st.column_config.Column("Change"),
             },
             key="scn_whatif_countries",
         )

@@ -1,0 +1,126 @@
+"""The report's charts: the dashboard's own plotly builders (riskapp.charts) fed the same
+tables, in the report's NumberFormat, with their titles and captions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from riskapp.assessment.core import Assessment
+    from riskapp.reporting.tables import Tables
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """A chart to draw: `figure` is a plotly figure from riskapp.charts (user text
+    inside it is already escaped for plotly); `config` the plotly config of the dashboard
+    without `topojsonURL` (each renderer points maps at the shipped outlines its own way: the
+    HTML inlines them, images use `images.TOPOJSON_URL`); `height` its natural height in px.
+    Names: see the module docstring."""
+
+    name: str
+    title: str
+    caption: str
+    figure: go.Figure
+    height: int = 420
+    config: dict[str, object] = field(default_factory=dict)
+
+
+def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
+    """The dashboard's own charts, built from the same tables the dashboard draws."""
+    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
+    from riskapp.assessment.whatif import (
+        compare_table,
+        exceedance_line,
+        exceedance_points,
+        return_period_losses,
+    )
+    from riskapp.charts.common import PLOTLY_CONFIG
+    from riskapp.charts.overview import factor_heatmap, world_map
+    from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
+    from riskapp.charts.scenarios import compare_chart, exceedance_chart
+
+    fmt, ws = a.fmt, a.ws
+    worst = str(tables.scenarios.frame["scenario_id"].iloc[0])
+    worst_title = ws.scenario(worst).title
+    titles = {s.id: s.title for s in ws.scenarios}
+    out: dict[str, ReportFigure] = {}
+
+    def add(name: str, title: str, caption: str, fig: go.Figure, **config: object) -> None:
+        # a report looks the same whatever plotly template the process has set as default
+        # (Streamlit sets its own when imported): pin plotly's own
+        fig.update_layout(template="plotly")
+        height = int(fig.layout.height or 420)
+        out[name] = ReportFigure(name, title, caption, fig, height, dict(config))
+
+    assets = asset_table(a)
+    if len(assets) > MAP_MARKERS:
+        assets = assets.nlargest(MAP_MARKERS, "eal")
+    add(
+        "world_map",
+        "Where the expected annual loss is",
+        "Countries shaded by expected annual loss; markers are assets sized by expected annual "
+        "loss and coloured by the factor that drives most of it"
+        + (f" (the {MAP_MARKERS:,} largest shown)." if len(a.ws.portfolio) > MAP_MARKERS else "."),
+        world_map(country_losses(a), assets, ws.factors, fmt),
+        **{k: v for k, v in PLOTLY_CONFIG.items() if k != "topojsonURL"},
+    )
+    gf = group_factor_eal(a)
+    if len(gf):
+        gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+        names = {g.id: g.name for g in ws.regions.groups}
+        gf.index = pd.Index([names.get(str(i), str(i)) for i in gf.index])
+        add(
+            "region_factor_heatmap",
+            "Expected annual loss by region group and factor",
+            "Region groups may overlap; darker cells carry more expected annual loss.",
+            factor_heatmap(gf, ws.factors, fmt, "Region group"),
+        )
+    chosen = list(tables.scenarios.frame["scenario_id"].head(COMPARE_SCENARIOS))
+    compare = compare_table(a, chosen, "region_group")
+    if len(compare):
+        add(
+            "scenario_comparison",
+            "Loss by region group in the largest scenarios",
+            f"The {len(chosen)} scenarios with the largest portfolio loss.",
+            compare_chart(compare, titles, "Region group", fmt),
+        )
+    points = exceedance_points(a)
+    if len(points):
+        add(
+            "exceedance",
+            "Loss against return period",
+            "Portfolio loss reached or exceeded once in so many years on average.",
+            exceedance_chart(points, exceedance_line(a), return_period_losses(a), fmt),
+        )
+    if a.plans.plans:
+        add(
+            "trigger_matrix",
+            "Which plans fire in which scenario",
+            "Blue: triggered and effective; orange: triggered but not ready in time.",
+            trigger_heatmap(trigger_matrix(a), chosen=worst),
+        )
+        add(
+            "waterfall",
+            f"From gross to residual loss in '{worst_title}'",
+            "Each step is the loss a plan averts on top of the plans before it.",
+            loss_waterfall(waterfall_steps(a, worst), fmt),
+        )
+        add(
+            "cost_benefit",
+            "Cost against averted loss",
+            "Net present values over the plan horizon; above the diagonal a plan pays for "
+            "itself. Bubble size: benefit-cost ratio.",
+            cost_benefit(plan_register(a, worst), fmt, ws.settings.plan_horizon_years),
+        )
+    return out
+
+
+MAP_MARKERS = 2000  # asset markers on the world map; more make the map slow and unreadable
+COMPARE_SCENARIOS = 3  # scenarios in the comparison chart

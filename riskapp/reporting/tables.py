@@ -1,0 +1,471 @@
+"""The report's tables: typed columns over DataFrames of raw values (`Table`, `Tables`) and how
+each is built from an assessment, ordered and summarised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from riskapp.format import ColumnKind, Locale, NumberFormat
+
+if TYPE_CHECKING:
+    from riskapp.assessment.core import Assessment
+    from riskapp.domain.plans import Plan
+    from riskapp.reporting.options import ReportOptions
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: `key` in the DataFrame, `label` for people, `kind` for formats."""
+
+    key: str
+    label: str
+    kind: ColumnKind = "text"
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A report table: raw values in `frame` (columns = `[c.key for c in columns]`, in that
+    order), `total_rows` rows before any summarising, `note` saying what was left out.
+
+    `order` says how rows are sorted ("gross loss, largest first"); renderers may show it."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    frame: pd.DataFrame
+    total_rows: int
+    order: str = ""
+    note: str = ""
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    @property
+    def labels(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+    def limited(self, max_rows: int) -> Table:
+        """The first `max_rows` rows; the note says how many were left out."""
+        if len(self.frame) <= max_rows:
+            return self
+        note = (
+            f"Showing the first {max_rows:,} of {self.total_rows:,} rows"
+            + (f" ({self.order})" if self.order else "")
+            + "; the Excel export has every row."
+        )
+        return Table(
+            self.name,
+            self.title,
+            self.columns,
+            self.frame.head(max_rows).reset_index(drop=True),
+            self.total_rows,
+            self.order,
+            note,
+        )
+
+    def formatted(self, fmt: NumberFormat) -> list[list[str]]:
+        """Rows of text cells formatted by column kind (unescaped user text)."""
+        kinds = [c.kind for c in self.columns]
+        return [
+            [fmt.cell(v, k) for v, k in zip(row, kinds, strict=True)]
+            for row in self.frame[self.keys].itertuples(index=False, name=None)
+        ]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Every table of the report, in report order."""
+
+    scenarios: Table
+    factors: Table
+    regions: Table
+    countries: Table
+    region_factor: Table
+    assets: Table
+    top_assets: Table
+    plans: Table
+    readiness_gaps: Table
+    waterfall: Table
+    inputs: Table
+
+    def all(self) -> list[Table]:
+        return [
+            self.scenarios,
+            self.factors,
+            self.regions,
+            self.countries,
+            self.region_factor,
+            self.assets,
+            self.top_assets,
+            self.plans,
+            self.readiness_gaps,
+            self.waterfall,
+            self.inputs,
+        ]
+
+    def __iter__(self) -> Iterator[Table]:
+        return iter(self.all())
+
+
+def _table(
+    name: str,
+    title: str,
+    columns: Sequence[Column],
+    frame: pd.DataFrame,
+    order: str = "",
+    total_rows: int | None = None,
+    note: str = "",
+) -> Table:
+    keys = [c.key for c in columns]
+    frame = frame[keys].reset_index(drop=True)
+    return Table(
+        name,
+        title,
+        tuple(columns),
+        frame,
+        len(frame) if total_rows is None else total_rows,
+        order,
+        note,
+    )
+
+
+def _by_value(frame: pd.DataFrame, column: str, tie: str) -> pd.DataFrame:
+    """Largest `column` first; ties in ascending `tie` (stable, deterministic)."""
+    return frame.sort_values([column, tie], ascending=[False, True], kind="stable")
+
+
+def build_tables(a: Assessment, options: ReportOptions) -> Tables:
+    """Every table of a report of `a`, in report order (see `Tables`)."""
+    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.tables import waterfall_steps
+    from riskapp.engine import losses_by
+
+    ws, r, ev, fmt = a.ws, a.result, a.plans, a.fmt
+    titles = {s.id: s.title for s in ws.scenarios}
+    factor_names = {f.id: f.name for f in ws.factors.factors}
+    group_names = {g.id: g.name for g in ws.regions.groups}
+    total_eal = r.expected_annual_loss()
+
+    def share(values: pd.Series | np.ndarray) -> np.ndarray:
+        v = np.asarray(values, dtype=float)
+        return v / total_eal if total_eal > 0 else np.zeros_like(v)
+
+    # scenarios: gross, residual and averted loss, by gross loss
+    sc = ev.scenario_table()
+    sc["title"] = sc["scenario_id"].map(titles)
+    sc["warning_time_days"] = [float(ws.scenario(s).warning_time_days) for s in sc.scenario_id]
+    sc["contribution_to_eal"] = sc["frequency"] * sc["gross_loss"]
+    sc["return_period_years"] = np.where(sc["frequency"] > 0, 1 / sc["frequency"], np.nan)
+    sc["plans_effective"] = sc["plans_effective"].map(", ".join)
+    sc = _by_value(sc, "gross_loss", "scenario_id")
+    scenarios = _table(
+        "scenarios",
+        "Loss by scenario",
+        [
+            Column("scenario_id", "Scenario id"),
+            Column("title", "Scenario"),
+            Column("frequency", "Annual probability", "probability"),
+            Column("warning_time_days", "Warning time", "days"),
+            Column("gross_loss", "Gross loss", "money", "Portfolio loss with no plan."),
+            Column("residual_loss", "Residual loss", "money", "Loss with every effective plan."),
+            Column("averted_loss", "Averted by plans", "money"),
+            Column(
+                "contribution_to_eal",
+                "Contribution to EAL",
+                "money",
+                "Annual probability x gross loss.",
+            ),
+            Column("plans_effective", "Effective plans"),
+        ],
+        sc,
+        "gross loss, largest first",
+    )
+
+    # factors
+    fa = losses_by(ws, r, "factor")
+    worst = str(scenarios.frame["scenario_id"].iloc[0])
+    ft = pd.DataFrame(
+        {
+            "factor_id": fa.index,
+            "name": [factor_names.get(f, f) for f in fa.index],
+            "eal": fa["eal"].to_numpy(),
+            "share_of_eal": share(fa["eal"]),
+            "worst_scenario_loss": fa[worst].to_numpy(),
+        }
+    )
+    factors = _table(
+        "factors",
+        "Expected annual loss by factor",
+        [
+            Column("factor_id", "Factor id"),
+            Column("name", "Factor"),
+            Column("eal", "Expected annual loss", "money"),
+            Column("share_of_eal", "Share of EAL", "percent"),
+            Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
+        ],
+        _by_value(ft, "eal", "factor_id"),
+        "expected annual loss, largest first",
+    )
+
+    # region groups (may overlap) and countries
+    rg = losses_by(ws, r, "region_group")
+    rt = pd.DataFrame(
+        {
+            "region_id": rg.index,
+            "name": [group_names.get(g, g) for g in rg.index],
+            "eal": rg["eal"].to_numpy(),
+            "share_of_eal": share(rg["eal"]),
+            "worst_scenario_loss": rg[worst].to_numpy() if len(rg) else [],
+        }
+    )
+    regions = _table(
+        "regions",
+        "Expected annual loss by region group",
+        [
+            Column("region_id", "Region id"),
+            Column("name", "Region group"),
+            Column("eal", "Expected annual loss", "money"),
+            Column("share_of_eal", "Share of EAL", "percent"),
+            Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
+        ],
+        _by_value(rt, "eal", "region_id"),
+        "expected annual loss, largest first",
+        note="Region groups may overlap (a country can belong to several), so rows need not "
+        "add up to the portfolio total.",
+    )
+    cl = country_losses(a).reset_index(names="country")
+    countries = _table(
+        "countries",
+        "Expected annual loss by country",
+        [
+            Column("country", "Country code"),
+            Column("country_name", "Country"),
+            Column("exposed_value", "Exposed value", "money"),
+            Column("eal", "Expected annual loss", "money"),
+            Column("share_of_eal", "Share of EAL", "percent"),
+        ],
+        _by_value(cl.assign(share_of_eal=share(cl["eal"])), "eal", "country"),
+        "expected annual loss, largest first",
+    )
+
+    # region x factor heat map: rows by total EAL, columns in catalogue order
+    gf = group_factor_eal(a)
+    if len(gf):
+        gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    heat = gf.reset_index(names="region_id")
+    heat.insert(1, "name", [group_names.get(g, g) for g in heat["region_id"]])
+    region_factor = _table(
+        "region_factor",
+        "Expected annual loss by region group and factor",
+        [Column("region_id", "Region id"), Column("name", "Region group")]
+        + [Column(f, factor_names.get(f, f), "money") for f in r.factor_ids],
+        heat,
+        "total expected annual loss, largest first",
+    )
+
+    # assets: every one by EAL, and the top n
+    at = asset_table(a)
+    at["worst_scenario_loss"] = r.asset_loss()[:, r.scenario_ids.index(worst)]
+    at["share_of_eal"] = share(at["eal"])
+    at["dominant_factor"] = at["dominant_factor"].map(lambda f: factor_names.get(f, f))
+    at = _by_value(at, "eal", "id")
+    asset_columns = [
+        Column("id", "Asset id"),
+        Column("name", "Asset"),
+        Column("type", "Type"),
+        Column("country", "Country code"),
+        Column("country_name", "Country"),
+        Column("owner", "Owner"),
+        Column("exposed_value", "Exposed value", "money"),
+        Column("eal", "Expected annual loss", "money"),
+        Column("share_of_eal", "Share of EAL", "percent"),
+        Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
+        Column("dominant_factor", "Main factor"),
+    ]
+    assets = _table("assets", "Assets", asset_columns, at, "expected annual loss, largest first")
+    n_top = min(options.top_n, len(at))
+    top_assets = _table(
+        "top_assets",
+        f"Top {n_top} assets by expected annual loss",
+        asset_columns,
+        at.head(n_top),
+        "expected annual loss, largest first",
+        total_rows=len(at),
+        note=(
+            f"The {n_top} of {len(at):,} assets with the largest expected annual loss; they "
+            f"carry {fmt.percent(float(at['share_of_eal'].head(n_top).sum()))} of it."
+        ),
+    )
+
+    plans = _plan_table(a, fmt)
+    readiness_gaps = _gap_table(a)
+
+    wf = waterfall_steps(a, worst)
+    waterfall = _table(
+        "waterfall",
+        f"From gross to residual loss in '{titles[worst]}'",
+        [
+            Column("label", "Step"),
+            Column("plan_id", "Plan id"),
+            Column("amount", "Amount", "money"),
+            Column("after_step", "Loss after step", "money"),
+        ],
+        wf,
+        "plan-book order; each step is the loss a plan averts on top of those before it",
+    )
+
+    s = ws.settings
+    settings = [
+        ("Workspace", s.name),
+        ("Client", s.client),
+        ("Currency", s.currency),
+        ("Loss basis", s.loss_basis.value),
+        ("Discount rate", fmt.percent(s.discount_rate)),
+        ("Plan horizon (years)", str(s.plan_horizon_years)),
+        ("Require readiness", "yes" if s.require_readiness else "no"),
+        ("Return periods (years)", ", ".join(f"{v:g}" for v in s.return_periods)),
+        ("FX rates", ", ".join(f"{k} {v:g}" for k, v in sorted(s.fx_rates.items()))),
+        ("Assets", fmt.number(len(ws.portfolio))),
+        ("Factors", ", ".join(f.id for f in ws.factors.factors)),
+        ("Scenarios in this report", ", ".join(scenarios.frame["scenario_id"])),
+        ("Top assets shown", str(options.top_n)),
+    ]
+    inputs = _table(
+        "inputs",
+        "Inputs",
+        [Column("setting", "Setting"), Column("value", "Value")],
+        pd.DataFrame(settings, columns=["setting", "value"]),
+    )
+    return Tables(
+        scenarios,
+        factors,
+        regions,
+        countries,
+        region_factor,
+        assets,
+        top_assets,
+        plans,
+        readiness_gaps,
+        waterfall,
+        inputs,
+    )
+
+
+def trigger_text(plan: Plan, scenario_titles: dict[str, str], locale: Locale = "en") -> str:
+    """A plan's trigger in words: any of the listed conditions fires it."""
+    fmt = NumberFormat(locale=locale)
+    parts = [f"scenario '{scenario_titles.get(s, s)}'" for s in plan.trigger.scenarios]
+    parts += [
+        f"{lv.factor.replace('_', ' ')} at least {fmt.number(lv.at_least, 1)} in {lv.region}"
+        for lv in plan.trigger.factor_levels
+    ]
+    if plan.trigger.loss_at_least is not None:
+        parts.append(f"covered gross loss at least {fmt.number(plan.trigger.loss_at_least)}")
+    return "; or ".join(parts)
+
+
+def _scenario_list(ids: Sequence[str], titles: dict[str, str]) -> str:
+    """Scenario titles joined by '; ', or 'all N scenarios' when every one is listed."""
+    if len(ids) == len(titles) and len(ids) > 1:
+        return f"all {len(ids)} scenarios"
+    return "; ".join(titles[i] for i in ids)
+
+
+def _plan_table(a: Assessment, fmt: NumberFormat) -> Table:
+    ev = a.plans
+    titles = {s.id: s.title for s in a.ws.scenarios}
+    pt = ev.table()
+    if len(pt) == 0:
+        pt = pd.DataFrame(columns=[c.key for c in PLAN_COLUMNS])
+    else:
+        pt.insert(0, "number", np.arange(1, len(pt) + 1))
+        pt["trigger"] = [trigger_text(p, titles, fmt.locale) for p in ev.plans]
+        pt["triggered_count"] = pt["triggered_in"].map(len)
+        pt["triggered_in"] = pt["triggered_in"].map(lambda ids: _scenario_list(ids, titles))
+        pt["not_ready_in"] = pt["not_ready_in"].map(lambda ids: _scenario_list(ids, titles))
+        key = pt["benefit_cost_ratio"].fillna(-1.0)
+        pt = pt.assign(_k=key).sort_values(["_k", "number"], ascending=[False, True])
+    return _table(
+        "plans",
+        "Contingency plans: triggers, readiness, cost and benefit",
+        PLAN_COLUMNS,
+        pt,
+        "benefit-cost ratio, best first",
+    )
+
+
+PLAN_COLUMNS: tuple[Column, ...] = (
+    Column("number", "No.", "int", "Position in the plan book (chart labels)."),
+    Column("plan_id", "Plan id"),
+    Column("title", "Plan"),
+    Column("owner", "Owner"),
+    Column("status", "Status"),
+    Column("trigger", "Trigger", "text", "Fires when any of these holds."),
+    Column("triggered_count", "Scenarios triggering", "int"),
+    Column("triggered_in", "Triggered in"),
+    Column("not_ready_in", "Not ready in"),
+    Column("lead_time_days", "Lead time", "days", "Lead time of the slowest action."),
+    Column("covered_value", "Covered value", "money"),
+    Column("cost_npv", "Cost (NPV)", "money", "One-off cost + annual cost x annuity factor."),
+    Column("averted_eal", "Averted EAL", "money", "Expected annual loss the plan averts alone."),
+    Column("averted_npv", "Averted (NPV)", "money"),
+    Column("benefit_cost_ratio", "Benefit-cost ratio", "ratio", "Averted NPV / cost NPV."),
+)
+
+GAP_COLUMNS: tuple[Column, ...] = (
+    Column("plan_id", "Plan id"),
+    Column("plan_title", "Plan"),
+    Column("owner", "Owner"),
+    Column("scenario_id", "Scenario id"),
+    Column("scenario_title", "Scenario"),
+    Column("lead_time_days", "Lead time", "days"),
+    Column("warning_days", "Warning time", "days"),
+    Column("gap_days", "Gap", "days", "Lead time minus warning time."),
+    Column("gross_loss", "Gross loss in scenario", "money"),
+)
+
+
+def _gap_table(a: Assessment) -> Table:
+    ev = a.plans
+    rows = []
+    for s_i, sid in enumerate(ev.scenario_ids):
+        scenario = a.ws.scenario(sid)
+        for p_i, plan in enumerate(ev.plans):
+            if ev.triggered[s_i, p_i] and not ev.ready[s_i, p_i]:
+                rows.append(
+                    {
+                        "plan_id": plan.id,
+                        "plan_title": plan.title,
+                        "owner": plan.owner,
+                        "scenario_id": sid,
+                        "scenario_title": scenario.title,
+                        "lead_time_days": float(plan.lead_time_days),
+                        "warning_days": float(scenario.warning_time_days),
+                        "gap_days": float(ev.gap_days[s_i, p_i]),
+                        "gross_loss": float(ev.gross_loss[s_i]),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=[c.key for c in GAP_COLUMNS])
+    if len(frame):
+        frame = frame.sort_values(
+            ["gap_days", "gross_loss", "plan_id", "scenario_id"],
+            ascending=[False, False, True, True],
+            kind="stable",
+        )
+    return _table(
+        "readiness_gaps",
+        "Readiness gaps: triggered plans not ready within the warning time",
+        GAP_COLUMNS,
+        frame,
+        "gap in days, largest first",
+    )
