@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint format types pytest bench clean summary
+.PHONY: run test check lint format types pytest bench clean summary wheel
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_montecarlo.py
 	$(BIN)/python benchmarks/bench_store.py
 
+## wheel: build dist/riskapp-*.whl (demo, scenarios, methods, reference data, templates, static
+## files and Streamlit settings inside); `pip install dist/riskapp-*.whl` installs the product
+wheel: $(STAMP)
+	rm -rf build  # setuptools would carry files of an earlier build into the wheel
+	$(BIN)/python -m pip wheel --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache .hypothesis

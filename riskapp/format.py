@@ -48,12 +48,6 @@ _UNITS: tuple[tuple[float, int, str, str], ...] = (
     (1.0, 0, "", ""),
 )
 _GERMAN_SEPARATORS = str.maketrans(",.", ".,")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Escape Markdown so that user text (names, narratives) is shown literally."""
-    return _MARKDOWN.sub(r"\\\1", text).replace("\n", "  \n")
 
 
 def _missing(value: object) -> bool:

@@ -13,7 +13,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEMO = Path(__file__).resolve().parent.parent / "demo"
+from riskapp import resources
+
+DEMO = resources.DEMO  # the default workspace: the demo shipped inside the package
 
 SUPPORTED_DATABASES = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
 
@@ -31,7 +33,8 @@ class Settings(BaseSettings):
         "scenarios) the assessment reads. The register and plans come from the database.",
     )
     data_dir: Path = Field(
-        default=Path.home() / ".riskapp",
+        # read when settings are made, not at import: a HOME changed later (tests) is honoured
+        default_factory=lambda: Path.home() / ".riskapp",
         description="Folder of the embedded SQLite database when no database_url is given.",
     )
     database_url: str | None = Field(
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
     )
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = Field(
         default=5, description="Failed logins in a row before a username is locked for a while."
+    )
+    login_max_failures_per_source: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=10,
+        description="Failed logins in a row from one address, across any usernames (password "
+        "spraying), before the address is locked for a while.",
     )
     login_lockout_seconds: Annotated[int, Field(ge=1, le=86_400)] = Field(
         default=60,

@@ -1,15 +1,53 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from riskapp.domain import Workspace
 from riskapp.io import load_workspace
+from tests import home_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = Path(__file__).resolve().parent / "data" / "tiny"
 DEMO = ROOT / "demo"
+
+
+_GUARD: home_guard.Guard | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any test: the session's HOME, XDG folders and riskapp data folder are temporary
+    (tests/home_guard.py); every process a test starts inherits them."""
+    global _GUARD  # noqa: PLW0603 - one guard per session
+    if _GUARD is None:
+        _GUARD = home_guard.redirect()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _GUARD  # noqa: PLW0603
+    if _GUARD is not None:
+        home_guard.restore(_GUARD)
+        _GUARD = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_home_untouched() -> Iterator[None]:
+    """After the last test: fail the suite if anything under the real home was created,
+    modified or removed while the tests ran."""
+    yield
+    if _GUARD is None:
+        return
+    found = _GUARD.check()
+    if found:
+        shown = "\n  ".join(found[:50]) + ("\n  ..." if len(found) > 50 else "")
+        pytest.fail(
+            f"the tests changed the real home {_GUARD.real_home} (they must use the temporary "
+            f"HOME {_GUARD.temp_home}):\n  {shown}\nOther programs writing there meanwhile? "
+            "Name their folders in RISKAPP_HOME_GUARD_IGNORE (colon-separated, relative to home).",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

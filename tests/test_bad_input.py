@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -277,15 +276,11 @@ def test_unsafe_yaml_tag_is_refused_and_never_run(ws: Path, tmp_path: Path, tag:
 def test_alias_bomb_is_refused_quickly(ws: Path) -> None:
     path = ws / "scenarios" / "s2.yaml"
     path.write_text(BILLION_LAUGHS, encoding="utf-8")
-    start = time.perf_counter()
+    # refused by counting nodes while composing (MAX_NODES), before anything is expanded
     problems = ws_problems(ws)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10, f"took {elapsed:.1f} s"
     p = one(problems, S2)
     assert "alias" in p.message and "nodes" in p.message, str(p)
-    start = time.perf_counter()
     p = only(path_problems(path))
-    assert time.perf_counter() - start < 10
     assert p.file == S2 and "alias" in p.message
 
 
@@ -981,13 +976,11 @@ def test_empty_file_is_named(ws: Path, rel: str, content: bytes, file: str, expe
 def test_huge_file_is_refused_with_size_and_limit(
     ws: Path, rel: str, limit: int, file: str
 ) -> None:
-    sparse_file(ws / rel, limit + 1)
-    start = time.perf_counter()
+    sparse_file(ws / rel, limit + 1)  # the size is checked before reading: nothing is parsed
     for problems in (ws_problems(ws), path_problems(ws / rel)):
         p = one(problems, file)
         assert f"{(limit + 1) / 1e6:.1f} MB" in p.message, str(p)  # the file's size
         assert f"limit for this kind of file is {limit / 1e6:.0f} MB" in p.message, str(p)
-    assert time.perf_counter() - start < 10, "the size is checked before reading"
 
 
 def test_huge_xlsx_is_refused(tmp_path: Path) -> None:
@@ -1283,3 +1276,88 @@ def test_valid_workspace_still_loads(ws: Path) -> None:
 def test_tiny_source_workspace_is_untouched() -> None:
     """The tests above only spoil copies."""
     assert validate_path(TINY) == ("workspace", [])
+
+
+# --------------------------------------------------------------------------------------------
+# hostile files: depth, devices, formulas, zip bombs
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("shocks: " + "[" * 900 + "]" * 900 + "\n", id="flow"),
+        pytest.param("a:\n" + "".join("  " * i + "- x:\n" for i in range(1, 900)), id="block"),
+    ],
+)
+def test_deeply_nested_yaml_is_refused_with_its_line(ws: Path, text: str) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(text, encoding="utf-8")
+    p = one(ws_problems(ws), S2)
+    assert "nested more than 50 levels" in p.message and p.line is not None, str(p)
+    result = CliRunner().invoke(app, ["validate", WS])
+    assert result.exit_code == 1 and "nested more than 50 levels" in result.output
+    assert "Traceback" not in result.output and "RecursionError" not in result.output
+
+
+def test_a_path_to_a_device_is_refused_not_read(ws: Path) -> None:
+    edit(ws / "workspace.yaml", "return_periods", "paths: {plans: /dev/zero}\nreturn_periods")
+    (ws / "assets.csv").unlink()
+    (ws / "assets.csv").symlink_to("/dev/zero")  # a link with the right name
+    problems = ws_problems(ws)
+    assert {p.message for p in problems} == {"expected a regular file"}, listing(problems)
+    assert sorted(Path(p.file).name for p in problems) == ["assets.csv", "zero"]
+
+
+def test_xlsx_formula_cells_are_refused_not_read_as_their_cached_value(ws: Path) -> None:
+    import xlsxwriter
+
+    path = write_register_xlsx(ws, lambda rows: None)
+    rows = list(openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    sheet.write_formula(2, 6, "=1E9*2", None, 5)  # row 3 (P2), replacement_value, cached 5
+    sheet.write_string(3, 1, "=just text")  # text that merely looks like a formula is fine
+    book.close()
+    for problems in (ws_problems(ws), path_problems(path)):
+        p = one(problems, ASSETS_XLSX, "replacement_value")
+        assert (p.line, p.unit) == (3, "row"), str(p)
+        assert "holds a formula (=1E9*2)" in p.message and "Values" in p.message, str(p)
+
+
+def test_xlsx_zip_bomb_is_refused_before_it_is_inflated(ws: Path) -> None:
+    import zipfile
+
+    src = write_register_xlsx(ws, lambda rows: None)
+    bomb = ws / "bomb.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):  # 300 MB of blanks in a comment
+                data = data.replace(
+                    b"</sheetData>", b"<!--" + b" " * 300_000_000 + b"--></sheetData>"
+                )
+            zout.writestr(info.filename, data)
+    assert bomb.stat().st_size < 1_000_000
+    p = only(path_problems(bomb))
+    assert "unpacks to 300 MB" in p.message and "ratio of 100:1" in p.message, str(p)
+
+
+def test_validate_checks_the_dependency_shares_too(ws: Path) -> None:
+    deps = ws / "dependencies.csv"
+    deps.write_text(
+        "asset_id,depends_on,share,redundancy_group\nP2,P1,0.5,\nP2,GHOST,0.2,\nO1,P1,1.7,\n",
+        encoding="utf-8",
+    )
+    dependencies = str(Path(WS, "dependencies.csv"))
+    for problems in (path_problems(ws), path_problems(deps)):
+        ghost = one(problems, dependencies, "depends_on")
+        assert (ghost.line, ghost.unit) == (3, "row") and "GHOST" in ghost.message, str(ghost)
+        share = one(problems, dependencies, "share")
+        assert share.line == 4, str(share)
+    result = CliRunner().invoke(app, ["validate", WS])
+    assert result.exit_code == 1 and "dependencies.csv, row 3 [depends_on]" in result.output

@@ -134,39 +134,19 @@ def test_methodology_covers_every_key_figure() -> None:
         assert term in text, term
 
 
-def test_serve_starts_the_dashboard_without_a_terminal(tmp_path: Path) -> None:
-    """`riskapp serve` (what `make run` calls) must come up with no terminal attached: a
-    non-headless first run of Streamlit would stop at its e-mail prompt."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+def test_demo_names_the_bundled_demo_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After `pip install`, README commands like `riskapp score demo` work from any directory;
+    a folder named demo in the working directory still wins."""
+    from riskapp.cli.common import bundled_demo
+    from riskapp.resources import DEMO
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "RISKAPP_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "riskapp.cli", "serve", str(TINY), "--port", str(port), "--no-open"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        healthy = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    healthy = True
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert healthy, f"no dashboard on port {port}; exit code {proc.poll()}"
-    finally:
-        os.killpg(proc.pid, 9)
-        proc.wait(timeout=10)
+    monkeypatch.chdir(tmp_path)
+    assert bundled_demo(Path("demo")) == DEMO
+    result = runner.invoke(app, ["score", "demo", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    assert str(DEMO) in " ".join(result.output.split())
+    (tmp_path / "demo").mkdir()
+    assert bundled_demo(Path("demo")) == Path("demo")
+    assert bundled_demo(Path("other")) == Path("other")

@@ -26,6 +26,7 @@ from riskapp.baseline.indicators import SourceData
 from riskapp.baseline.method import Aggregation, Source
 from riskapp.domain import country_name
 from riskapp.engine import scenario_intensities, score
+from riskapp.engine.intensity import clamp_intensity
 
 SOURCE_LABELS = {
     Source.GPR.value: "GPR",
@@ -305,7 +306,7 @@ def rescore_with_factor(a: Assessment, factor: str, values: Mapping[str, float])
     for i, c in enumerate(inputs.countries):
         v = values.get(c)
         if v is not None and math.isfinite(float(v)):
-            baseline[i, j] = float(np.clip(float(v), 0.0, 10.0))
+            baseline[i, j] = float(clamp_intensity(float(v)))
             replaced.append(c)
         else:
             kept.append(c)

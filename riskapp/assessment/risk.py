@@ -33,7 +33,6 @@ MIN_TRIALS = 500
 MAX_TRIALS = 200_000
 HISTOGRAM_BINS = 40
 CASCADE_NAME = "Dependency cascade"
-CASCADE_COLOUR = "#8c8c8c"
 TORNADO_ROWS = 15
 SOBOL_SAMPLE_CHOICES = (64, 128, 256, 512, 1024)
 
@@ -214,13 +213,10 @@ def exceedance(run_: RiskRun, residual: bool = False) -> pd.DataFrame:
 
 def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
     """Each factor's share of the expected shortfall at 99 % (Euler allocation: they add up to
-    the portfolio's ES), largest first, with its name and colour; cascades are a part of
-    their own."""
-    from riskapp.charts.common import factor_colours
-
+    the portfolio's ES), largest first, with its name; cascades are a part of their own.
+    The chart gives each factor its colour (`riskapp.charts.risk.factor_tail_chart`)."""
     table = run_.result.factor_table()
     names = {f.id: f.name for f in a.ws.factors.factors}
-    colours = factor_colours(a.ws.factors)
     total = float(table["tail_es_99"].sum())
     out = pd.DataFrame(
         {
@@ -228,7 +224,6 @@ def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
             "name": [
                 names.get(k, CASCADE_NAME if k == CASCADE_FACTOR else k) for k in table["key"]
             ],
-            "colour": [colours.get(k, CASCADE_COLOUR) for k in table["key"]],
             "tail_es_99": table["tail_es_99"],
             "share": table["tail_es_99"] / total if total > 0 else 0.0,
             "mean": table["mean"],

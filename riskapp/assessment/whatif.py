@@ -18,9 +18,10 @@ import pandas as pd
 
 from riskapp.assessment.core import Assessment
 from riskapp.domain import Scenario, Workspace, country_name
-from riskapp.domain.common import INTENSITY_MAX, INTENSITY_MIN
+from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
-from riskapp.format import plain
+from riskapp.engine.intensity import apply_shock
+from riskapp.text import plain
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -125,7 +126,7 @@ def what_if(
         shift[f_index[fid]] = float(value)
     modified = base_int.copy()
     if rows:
-        modified[rows] = np.clip(modified[rows] + shift, INTENSITY_MIN, INTENSITY_MAX)
+        modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
     ws = a.ws.with_scenarios([scenario_id])
     base = score(ws, basis=r.basis, inputs=a.inputs, intensities=base_int[np.newaxis])
     new = score(ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskapp import resources
 from riskapp.baseline.compose import (
     OBSERVED,
     attribution,
@@ -44,9 +45,8 @@ from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem, loc_to_field
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = ROOT / "data" / "refdata"
-DEFAULT_METHOD = ROOT / "methods" / "default.yaml"
+DEFAULT_DATA_DIR = resources.REFDATA
+DEFAULT_METHOD = resources.DEFAULT_METHOD
 SOURCE_MAX_CHARS = 500
 
 SOURCE_LABELS = {

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from riskapp.domain import FactorCatalogue
 from riskapp.format import NumberFormat
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 # plotly.js fetches world outlines from a CDN unless told where they are
 TOPOJSON_URL = "/app/static/"
 PLOTLY_CONFIG = {"topojsonURL": TOPOJSON_URL, "displaylogo": False}

@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from riskapp.assessment.risk import Graph, Histogram
-from riskapp.charts.common import esc_text, layout, money_axis, money_text
+from riskapp.charts.common import esc_text, factor_colours, layout, money_axis, money_text
+from riskapp.domain import FactorCatalogue
 from riskapp.format import NumberFormat
 
 GROSS = "#0072B2"
@@ -167,15 +168,22 @@ def exceedance_chart(
 # -- tail contributions -----------------------------------------------------------------------
 
 
-def factor_tail_chart(table: pd.DataFrame, fmt: NumberFormat) -> go.Figure:
-    """Each factor's part of the expected shortfall at 99 %, in its own colour."""
+CASCADE_COLOUR = "#8c8c8c"
+
+
+def factor_tail_chart(
+    table: pd.DataFrame, fmt: NumberFormat, factors: FactorCatalogue
+) -> go.Figure:
+    """Each factor's part of the expected shortfall at 99 %, in its own colour (the cascade,
+    which is no factor of the catalogue, in grey)."""
     labels = [esc_text(n) for n in table["name"]]
+    colours = factor_colours(factors)
     fig = go.Figure(
         go.Bar(
             y=labels,
             x=table["tail_es_99"],
             orientation="h",
-            marker={"color": list(table["colour"])},
+            marker={"color": [colours.get(k, CASCADE_COLOUR) for k in table["factor"]]},
             text=[fmt.percent(s, 0) for s in table["share"]],
             textposition="outside",
             cliponaxis=False,

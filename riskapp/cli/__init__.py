@@ -1,8 +1,9 @@
 """The riskapp command line: every action of the product, scriptable.
 
-One module per concern (`main`: validate, score, plans, schema, serve, methodology; `simulate`;
-`report`; `baseline`; `store`: the team workspace), sharing `common` (consoles, the problem
-printer, the workspace loader). Commands are thin: read the input, call one function, print.
+One module per concern (`main`: validate, score, plans, schema, methodology; `simulate`;
+`report`; `serve`: the dashboard server; `baseline`; `store`: the team workspace), sharing
+`common` (consoles, the problem printer, the workspace loader). Commands are thin: read the
+input, call one function, print.
 """
 
 from riskapp.cli.main import app, main

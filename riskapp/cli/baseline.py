@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from riskapp.baseline.method import Method
 
 baseline_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Baseline factor intensities built from public indicators (GPR, WGI, Eurostat, UCDP).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -20,8 +20,19 @@ if TYPE_CHECKING:
 out = Console()
 err = Console(stderr=True)
 
+WORKSPACE_HELP = "Workspace folder (with workspace.yaml); 'demo' is the bundled demo."
+
+
+def bundled_demo(path: Path) -> Path:
+    """`demo` names the demo shipped in the package unless the working directory has a folder
+    of that name (README commands work after `pip install`, from any directory)."""
+    if path == Path("demo") and not path.exists():
+        return DEMO
+    return path
+
+
 WorkspaceArg = Annotated[
-    Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
+    Path, typer.Argument(help=WORKSPACE_HELP, show_default=True, callback=bundled_demo)
 ]
 ScenarioOpt = Annotated[
     list[str] | None,
@@ -30,6 +41,7 @@ ScenarioOpt = Annotated[
 
 __all__ = [
     "DEMO",
+    "WORKSPACE_HELP",
     "LocaleName",
     "LocaleOpt",
     "ScenarioOpt",
@@ -37,6 +49,7 @@ __all__ = [
     "SourceOpt",
     "WorkspaceArg",
     "assessment",
+    "bundled_demo",
     "check_out",
     "err",
     "fail",

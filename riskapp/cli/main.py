@@ -21,13 +21,13 @@ from riskapp.cli.common import (
     assessment,
     check_out,
     fail,
-    load,
     out,
 )
 from riskapp.domain.workspace import LossBasis
 from riskapp.io.errors import Problem
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     help="riskapp: geopolitical risk assessment of a company's assets.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -38,11 +38,13 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     from riskapp.cli.baseline import baseline_app
     from riskapp.cli.report import report
+    from riskapp.cli.serve import serve
     from riskapp.cli.simulate import simulate
 
     app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
     app.command("report")(report)
     app.command("simulate")(simulate)
+    app.command("serve")(serve)
 
     from riskapp.cli.store import register as register_store_commands
 
@@ -249,65 +251,6 @@ def schema(
 
     for path in write_schemas(out_dir):
         out.print(f"wrote {path}", highlight=False)
-
-
-@app.command()
-def serve(
-    workspace: WorkspaceArg = DEMO,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
-    open_browser: Annotated[
-        bool, typer.Option("--open/--no-open", help="Open a browser tab.")
-    ] = True,
-) -> None:
-    """Start the dashboard on a workspace (http://localhost:8501 by default)."""
-    import os
-    import subprocess
-    import sys
-
-    load(workspace, None)  # refuse a broken workspace here, with the problems listed
-    root = Path(__file__).resolve().parent.parent.parent
-    app_file = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    env = {**os.environ, "RISKAPP_WORKSPACE": str(workspace.resolve())}
-    # always headless: otherwise Streamlit's first run asks for an e-mail address on the
-    # terminal and, with no terminal (CI, a service), stops; the browser is opened here instead
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app_file),
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    url = f"http://localhost:{port}"
-    out.print(f"riskapp dashboard on {url} (Ctrl+C to stop)", highlight=False)
-    if open_browser:
-        _open_when_ready(url)
-    raise typer.Exit(subprocess.call(cmd, cwd=root, env=env))
-
-
-def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
-    """Open a browser tab once the server answers (does nothing where no browser exists)."""
-    import threading
-    import time
-    import urllib.request
-    import webbrowser
-
-    def wait_and_open() -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    webbrowser.open(url)
-                    return
-            except OSError:
-                time.sleep(0.5)
-
-    threading.Thread(target=wait_and_open, daemon=True).start()
 
 
 @app.command()

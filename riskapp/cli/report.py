@@ -17,9 +17,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.text import Text
 
 from riskapp.cli.common import (
+    WORKSPACE_HELP,
     SourceName,
     SourceOpt,
     assessment,
+    bundled_demo,
     err,
     fail,
     fail_message,
@@ -28,6 +30,7 @@ from riskapp.cli.common import (
 from riskapp.io.errors import InputError
 
 report_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="Consultant reports of a workspace.",
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -54,7 +57,7 @@ def _format_of(fmt: str | None, out_file: Path) -> str:
 
 @report_app.command("report")
 def report(
-    workspace: Annotated[Path, typer.Argument(help="Workspace folder (with workspace.yaml).")],
+    workspace: Annotated[Path, typer.Argument(help=WORKSPACE_HELP, callback=bundled_demo)],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
     fmt: Annotated[
         str | None,

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import SourceName, SourceOpt
+from riskapp.cli.common import SourceName, SourceOpt, WorkspaceArg
 from riskapp.domain.workspace import LossBasis
 from riskapp.engine.sampling import RangeDistribution
 from riskapp.format import NumberFormat
@@ -113,9 +113,7 @@ def _sensitivity(
 
 
 def simulate(
-    workspace: Annotated[
-        Path, typer.Argument(help="Workspace folder (with workspace.yaml).", show_default=True)
-    ] = DEMO,
+    workspace: WorkspaceArg = DEMO,
     trials: Annotated[int, typer.Option("--trials", "-n", min=1, help="Simulated years.")] = 10_000,
     seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same figures.")] = 0,
     out_file: Annotated[

@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import DEMO, err, fail, fail_message, out
+from riskapp.cli.common import DEMO, WorkspaceArg, err, fail, fail_message, out
 from riskapp.format import NumberFormat
 from riskapp.io.errors import InputError, Problem
 
@@ -58,7 +58,10 @@ def _open(database: str | None, seed: bool = True) -> Store:
         for e in exc.errors():
             err.print(Text(f"settings [{'.'.join(map(str, e['loc']))}]: {e['msg']}", "red"))
         raise typer.Exit(2) from None
-    return Store.open(settings, seed=seed)
+    try:
+        return Store.open(settings, seed=seed)
+    except InputError as exc:  # the workspace files that would seed an empty database
+        fail(exc.problems, "the database was not seeded: fix the workspace files first")
 
 
 def _actor() -> Actor:
@@ -203,6 +206,9 @@ def export_workspace(
         out.print(f"Wrote {path}", highlight=False)
 
 
+MAX_BACKUP_BYTES = 2_000_000_000
+
+
 def import_workspace(
     backup_file: Annotated[Path, typer.Argument(help="Backup written by export-workspace.")],
     replace: Annotated[
@@ -217,7 +223,16 @@ def import_workspace(
 ) -> None:
     """Restore a backup, all or nothing."""
     try:
-        backup = json.loads(backup_file.read_text(encoding="utf-8"))
+        if not backup_file.is_file():
+            raise OSError("not a regular file")
+        with backup_file.open("rb") as fh:
+            raw = fh.read(MAX_BACKUP_BYTES + 1)
+        if len(raw) > MAX_BACKUP_BYTES:
+            raise ValueError(f"larger than {MAX_BACKUP_BYTES // 1_000_000} MB")
+        backup = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        err.print(Text(f"{backup_file}: not a readable backup (nested too deep)", "red"))
+        raise typer.Exit(1) from None
     except (OSError, ValueError) as exc:
         err.print(Text(f"{backup_file}: not a readable backup ({exc})", "red"), soft_wrap=True)
         raise typer.Exit(1) from None
@@ -233,7 +248,9 @@ def import_workspace(
 
 
 users_app = typer.Typer(
-    help="Local accounts and roles (viewer, analyst, admin).", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Local accounts and roles (viewer, analyst, admin).",
+    no_args_is_help=True,
 )
 
 
@@ -318,7 +335,11 @@ def users_list(database: DatabaseOpt = None) -> None:
     out.print(table)
 
 
-assessments_app = typer.Typer(help="Saved assessments: save, list, compare.", no_args_is_help=True)
+assessments_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Saved assessments: save, list, compare.",
+    no_args_is_help=True,
+)
 
 
 @assessments_app.command("save")
@@ -450,9 +471,7 @@ def assessments_compare(
 
 
 def sync(
-    workspace: Annotated[
-        Path, typer.Argument(help="Workspace folder (with workspace.yaml).")
-    ] = DEMO,
+    workspace: WorkspaceArg = DEMO,
     to: Annotated[
         str | None,
         typer.Option(

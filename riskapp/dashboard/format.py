@@ -1,5 +1,9 @@
 """Display helpers: user text shown as plain text, never as Markdown or HTML; money in tables
-written by the assessment's NumberFormat (the same text as cards, charts, CLI and reports)."""
+written by the assessment's NumberFormat (the same text as cards, charts, CLI and reports).
+
+`plain` lives in `riskapp.text` so that the application layer (what-if tables) can use it
+without importing the dashboard; the pages keep importing it from here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from collections.abc import Hashable, Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from riskapp.format import NumberFormat, plain
+from riskapp.format import NumberFormat
+from riskapp.text import plain
 
 __all__ = ["money_cells", "money_table", "plain"]
 

@@ -20,8 +20,8 @@ from riskapp.dashboard import store_view
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
 from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path
+from riskapp.resources import DEMO
 
-DEMO = Path(__file__).resolve().parent.parent.parent / "demo"
 ENV_WORKSPACE = "RISKAPP_WORKSPACE"
 
 

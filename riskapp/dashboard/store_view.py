@@ -92,6 +92,16 @@ def _oidc_logged_in() -> bool:
         return False
 
 
+def client_address() -> str | None:
+    """The browser's address as Streamlit sees it (behind a proxy: the proxy's, so failed
+    logins through it are counted together), or None where it is unknown (tests, scripts)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser session
+        return None
+    return str(address) if address else None
+
+
 def _login_form(store: Store, cfg: Settings) -> None:
     st.title("Log in")
     st.caption("This workspace has user accounts: log in to see and change it.")
@@ -101,7 +111,9 @@ def _login_form(store: Store, cfg: Settings) -> None:
         submitted = st.form_submit_button("Log in")
     if submitted:
         try:
-            st.session_state[SESSION_ACTOR] = store.authenticate(username, password)
+            st.session_state[SESSION_ACTOR] = store.authenticate(
+                username, password, source=client_address()
+            )
             st.rerun()
         except LoginThrottled as exc:
             st.error(f"Too many failed logins. {str(exc).capitalize()}.")

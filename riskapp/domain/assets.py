@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from riskapp.domain.common import (
     CountryCode,
     Identifier,
+    Label,
     NoBool,
     NonNegative,
     Probability,
@@ -69,7 +70,7 @@ class Asset(Strict):
     currency: Currency = "EUR"
     criticality: Annotated[int, NoBool, Field(ge=1, le=5)] = 3
     tags: list[Slug] = Field(default_factory=list)
-    owner: Annotated[str, Field(max_length=200)] = ""
+    owner: Label = ""
     depends_on: list[Identifier] = Field(default_factory=list)
 
     @field_validator("lon")

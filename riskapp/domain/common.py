@@ -146,5 +146,10 @@ CountryCode = Annotated[str, AfterValidator(_check_country)]
 Intensity = Annotated[float, NoBool, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
 NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_finite)]
 Probability = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
-Text = Annotated[str, Field(max_length=20_000)]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+# Text from users takes printable characters, tabs and line breaks: a NUL or another control
+# character is refused when read (PostgreSQL cannot store NUL; terminals and spreadsheets act on
+# the others). A pattern, so pydantic checks it in its compiled core at loading speed.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Field(max_length=20_000, pattern=PRINTABLE)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+Label = Annotated[str, Field(max_length=200, pattern=PRINTABLE)]  # may be empty

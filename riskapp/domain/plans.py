@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from riskapp.domain.common import (
     Identifier,
     Intensity,
+    Label,
     NoBool,
     NonNegative,
     ShortText,
@@ -58,7 +59,7 @@ class Trigger(Strict):
 
 class Action(Strict):
     title: ShortText
-    owner: Annotated[str, Field(max_length=200)] = ""
+    owner: Label = ""
     lead_time_days: NonNegative
     one_off_cost: NonNegative = 0.0
     annual_cost: NonNegative = 0.0
@@ -102,7 +103,7 @@ class Plan(Strict):
     id: Identifier
     title: ShortText
     description: Text = ""
-    owner: Annotated[str, Field(max_length=200)] = ""
+    owner: Label = ""
     status: PlanStatus = PlanStatus.PROPOSED
     trigger: Trigger
     actions: list[Action] = Field(min_length=1)

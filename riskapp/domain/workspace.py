@@ -10,7 +10,7 @@ from pydantic import Field
 
 from riskapp.domain.assets import Currency, Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import NoBool, ShortText, Strict, iso_alpha3_codes
+from riskapp.domain.common import Label, NoBool, ShortText, Strict, iso_alpha3_codes
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
@@ -27,7 +27,7 @@ class WorkspaceSettings(Strict):
     """Assessment-wide settings read from workspace.yaml."""
 
     name: ShortText
-    client: Annotated[str, Field(max_length=200)] = ""
+    client: Label = ""
     currency: Currency = "EUR"
     fx_rates: dict[Currency, Annotated[float, NoBool, Field(gt=0, le=1e6)]] = Field(
         default_factory=dict,

@@ -1,5 +1,9 @@
 """Damage ratios from vulnerability curves, their combination across factors and attribution.
 
+The one place of the damage formulas: `combined_damage` (1 - prod(1 - d)) and `above_baseline`
+(the incremental basis, floored at 0). Scoring, the Monte Carlo and the sensitivity analyses
+call them; tests/test_formulas.py checks that no second copy appears.
+
 Assets that share a type, a country and their curves share a damage ratio, so the engine
 computes damage per *group* of assets, never per asset.
 """
@@ -25,6 +29,25 @@ def interpolate(intensity: FloatArray, xs: FloatArray, ys: FloatArray) -> FloatA
     return result
 
 
+def clamp_ratio(damage: npt.ArrayLike) -> FloatArray:
+    """Damage ratios held to 0-1."""
+    result: FloatArray = np.clip(np.asarray(damage, dtype=np.float64), 0.0, 1.0)
+    return result
+
+
+def combined_damage(damage: FloatArray) -> FloatArray:
+    """One damage ratio of per-factor ratios (last axis): 1 - prod_f (1 - d_f), the factors
+    acting independently; never above 1."""
+    result: FloatArray = 1.0 - np.prod(1.0 - clamp_ratio(damage), axis=-1)
+    return result
+
+
+def above_baseline(combined: FloatArray, base: FloatArray) -> FloatArray:
+    """Damage above the baseline damage `base`, floored at 0 (no gains are booked)."""
+    result: FloatArray = np.maximum(combined - base, 0.0)
+    return result
+
+
 def combine(damage: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Combine per-factor damage ratios (last axis) into one ratio and attribute it.
 
@@ -35,8 +58,8 @@ def combine(damage: FloatArray) -> tuple[FloatArray, FloatArray]:
     the asset (d_f = 1), the loss is split equally between the factors at 1. The attributed parts
     add up to the combined ratio exactly (up to floating point).
     """
-    d = np.clip(damage, 0.0, 1.0)
-    combined = 1.0 - np.prod(1.0 - d, axis=-1)
+    d = clamp_ratio(damage)
+    combined = combined_damage(d)
     full = d >= 1.0
     with np.errstate(divide="ignore"):
         weight = -np.log1p(-np.where(full, 0.0, d))
@@ -60,8 +83,8 @@ def incremental(
     The increase is attributed to the factors whose attributed damage rose, in proportion to
     their rise, so the parts still add up to the total.
     """
-    inc = np.maximum(combined - base_combined, 0.0)
-    rise = np.maximum(attributed - base_attributed, 0.0)
+    inc = above_baseline(combined, base_combined)
+    rise = above_baseline(attributed, base_attributed)
     total = rise.sum(axis=-1, keepdims=True)
     share = np.divide(rise, total, out=np.zeros_like(rise), where=total > 0)
     return inc, share * inc[..., np.newaxis]

@@ -1,4 +1,9 @@
-"""Scenario intensities per country and factor: the baseline modified by a scenario's shocks."""
+"""Scenario intensities per country and factor: the baseline modified by a scenario's shocks.
+
+The one place of the intensity rules: `clamp_intensity` (the 0-10 scale) and `apply_shock`
+(set, add, scale, then clamp). Scoring, the Monte Carlo, the sensitivity analyses and the
+what-if pages all call these two; tests/test_formulas.py checks that no second copy appears.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +27,23 @@ def ordered_shocks(scenario: Scenario, regions: RegionCatalogue) -> list[Shock]:
     return group + country
 
 
-def apply_shock(values: FloatArray, op: ShockOperation, value: float) -> FloatArray:
-    """One shock on an array of intensities, clamped to 0-10 after the operation."""
+def clamp_intensity(values: npt.ArrayLike) -> FloatArray:
+    """Intensities held to the scale, INTENSITY_MIN to INTENSITY_MAX (0-10)."""
+    result: FloatArray = np.clip(np.asarray(values, dtype=np.float64), INTENSITY_MIN, INTENSITY_MAX)
+    return result
+
+
+def apply_shock(values: FloatArray, op: ShockOperation, value: float | FloatArray) -> FloatArray:
+    """One shock on an array of intensities, clamped to 0-10 after the operation: `set`
+    replaces, `add` adds, `scale` multiplies. `value` is a number or an array that broadcasts
+    against `values` (e.g. one value per Monte Carlo trial, shape (n, 1)). Returns a new array."""
     if op is ShockOperation.SET:
-        out = np.full_like(values, value)
+        out = np.broadcast_to(np.asarray(value, dtype=np.float64), values.shape)
     elif op is ShockOperation.ADD:
         out = values + value
     else:
         out = values * value
-    return np.clip(out, INTENSITY_MIN, INTENSITY_MAX)
+    return clamp_intensity(out)
 
 
 def scenario_intensities(

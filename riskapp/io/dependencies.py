@@ -52,20 +52,19 @@ def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else ""
                 problems.append(Problem(name, line, field, pydantic_message(err), "row"))
-    if problems:
-        raise InputError(problems)
+    # the rows that read well are checked against the register too, so that one run lists
+    # every problem of the file
     try:
         table = DependencyTable(links=links)
     except ValidationError as exc:
-        raise InputError(
-            [Problem(name, None, "", pydantic_message(e), "row") for e in exc.errors()]
-        ) from None
-    found = [
-        Problem(name, lines[i], field, message, "row")
-        for i, field, message in table.problems(portfolio)
-    ]
-    if found:
-        raise InputError(found)
+        problems += [Problem(name, None, "", pydantic_message(e), "row") for e in exc.errors()]
+    else:
+        problems += [
+            Problem(name, lines[i], field, message, "row")
+            for i, field, message in table.problems(portfolio)
+        ]
+    if problems:
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return links
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from riskapp.domain.common import PRINTABLE
 
 
 @dataclass(frozen=True, order=True)
@@ -79,6 +82,9 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
@@ -93,6 +99,15 @@ def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
         return f"unknown field {name!r}; {hint}expected one of: {', '.join(allowed)}"
     if err.get("type") == "missing":
         return "required field is missing"
+    if (
+        err.get("type") == "string_pattern_mismatch"
+        and err.get("ctx", {}).get("pattern") == PRINTABLE
+    ):
+        bad = next((c for c in str(err.get("input", "")) if CONTROL.match(c)), "\x00")
+        return (
+            f"contains the control character U+{ord(bad):04X}; text takes printable "
+            "characters, tabs and line breaks only"
+        )
     if "input" in err and err.get("type") not in {"model_type", "dict_type"} and "got " not in msg:
         value = err["input"]
         if not isinstance(value, (dict, list)):

@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = (".csv", ".parquet", ".json")
+# A spreadsheet runs a cell as a formula when it starts with one of these (fullwidth forms
+# included: some spreadsheet imports fold them); leading blanks and control characters (a tab,
+# a carriage return, NUL) do not stop it, so they are looked through and then dropped.
+FORMULA_CHARS = "=+-@\uff1d\uff0b\uff0d\uff20"
+CONTROL = "".join(map(chr, range(32))) + "\x7f"
+LEADING = " " + CONTROL
+RISKY = re.compile(f"^[{re.escape(LEADING)}]*[{re.escape(FORMULA_CHARS)}]|^[{re.escape(CONTROL)}]")
+
+
+def formula_like(text: str) -> bool:
+    """True if a spreadsheet could run this text as a formula (or it starts with a control
+    character that could hide one)."""
+    return RISKY.match(text) is not None
+
+
+def neutralise(text: str) -> str:
+    """The one neutralisation every CSV and spreadsheet writer uses: formula-like text gets a
+    leading apostrophe after its leading blanks and control characters are dropped, so it reads
+    as text in every spreadsheet; other text is returned as it is."""
+    return "'" + text.lstrip(LEADING) if formula_like(text) else text
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+    """`neutralise` applied to every text cell of a frame (vectorised per column)."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
-            )
+        values = out[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+        risky = values.where(is_text, "").astype(str).str.match(RISKY.pattern) & is_text
+        if risky.any():
+            out[col] = values.astype(object)
+            out.loc[risky, col] = "'" + values[risky].astype(str).str.lstrip(LEADING)
     return out
 
 

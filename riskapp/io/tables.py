@@ -21,6 +21,10 @@ from riskapp.io.yamlfile import read_text
 
 MAX_CSV_BYTES = 512_000_000
 MAX_XLSX_BYTES = 100_000_000
+MAX_XLSX_UNPACKED = 400_000_000  # what openpyxl may inflate
+MAX_XLSX_MEMBERS = 1_000
+MAX_RATIO = 100  # unpacked : packed; real workbooks stay near 10:1
+MAX_LISTED = 20  # problems of one kind listed before the rest are counted
 MAX_PROBLEMS = 200
 
 LIST_FIELDS = {"tags", "depends_on"}
@@ -70,10 +74,60 @@ def read_rows(
 def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     import openpyxl
 
+    check_workbook(path, name)
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise InputError(
+            [Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]
+        ) from None
+    formulas: list[Problem] = []
+    try:
+        sheet = book.worksheets[0]
+        it = sheet.iter_rows()
+        first = next(it, None)
+        if first is None:
+            raise InputError([Problem(name, None, "", "workbook is empty")])
+        header = ["" if c.value is None else str(c.value).strip() for c in first]
+        rows = []
+        for n, cells in enumerate(it, start=2):
+            values = ["" if c.value is None else c.value for c in cells]
+            for i, c in enumerate(cells):
+                if getattr(c, "data_type", None) == "f" and len(formulas) <= MAX_LISTED:
+                    field = header[i] if i < len(header) else f"column {i + 1}"
+                    formulas.append(formula_problem(name, n, field, str(c.value)))
+            if any(str(v).strip() for v in values):
+                rows.append((n, values))
+    finally:
+        book.close()
+    if formulas:
+        raise InputError(formulas[:MAX_LISTED])
+    return header, rows
+
+
+def formula_problem(name: str, row: int, field: str, formula: str) -> Problem:
+    shown = formula if len(formula) <= 40 else formula[:37] + "..."
+    return Problem(
+        name,
+        row,
+        field,
+        f"the cell holds a formula ({shown}); riskapp reads values, not formulas or their "
+        "cached results: paste the values (Paste special > Values) and save again",
+        "row",
+    )
+
+
+def check_workbook(path: Path, name: str) -> None:
+    """A regular file within the size limit whose zip members unpack to a bounded size at a
+    plausible ratio: refuses zip bombs before openpyxl inflates anything."""
+    import zipfile
+
     if not path.exists():
         raise InputError([Problem(name, None, "", "file not found")])
-    if path.stat().st_size > MAX_XLSX_BYTES:
-        size = path.stat().st_size
+    if not path.is_file():
+        raise InputError([Problem(name, None, "", "expected a regular file")])
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
         raise InputError(
             [
                 Problem(
@@ -86,31 +140,33 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
             ]
         )
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for broken files
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+            members = len(z.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
             [Problem(name, None, "", f"not a readable .xlsx workbook: {exc}")]
         ) from None
-    try:
-        sheet = book.worksheets[0]
-        it = sheet.iter_rows(values_only=True)
-        first = next(it, None)
-        if first is None:
-            raise InputError([Problem(name, None, "", "workbook is empty")])
-        header = ["" if h is None else str(h).strip() for h in first]
-        rows = []
-        for n, cells in enumerate(it, start=2):
-            values = ["" if c is None else c for c in cells]
-            if any(str(v).strip() for v in values):
-                rows.append((n, values))
-    finally:
-        book.close()
-    return header, rows
+    if members > MAX_XLSX_MEMBERS or unpacked > MAX_XLSX_UNPACKED or unpacked > size * MAX_RATIO:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"the workbook unpacks to {unpacked / 1e6:,.0f} MB in {members} parts from "
+                    f"{size / 1e6:.1f} MB; the limits are {MAX_XLSX_UNPACKED / 1e6:.0f} MB, "
+                    f"{MAX_XLSX_MEMBERS} parts and a ratio of {MAX_RATIO}:1 (save it as CSV "
+                    "for larger registers)",
+                )
+            ]
+        )
 
 
-def _check_header(
+def check_header(
     header: list[str], allowed: list[str], required: set[str], name: str
 ) -> list[Problem]:
+    """Problems of a table's header: unknown, repeated and missing columns (row 1)."""
     problems = []
     for col in header:
         if col not in allowed:
@@ -128,12 +184,14 @@ def _check_header(
     return problems
 
 
-def _records(
+def table_records(
     header: list[str],
     rows: list[tuple[int, list[Any]]],
     convert: Callable[[str, Any], Any],
     name: str,
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Each row as {column: convert(column, cell)}; a row with more cells than the header is a
+    problem and is left out."""
     records, problems = [], []
     width = len(header)
     for line, cells in rows:
@@ -149,12 +207,13 @@ def _records(
     return records, problems
 
 
-def _validate_rows(
+def validate_rows(
     model: type[BaseModel],
     records: list[dict[str, Any]],
     lines: list[int],
     name: str,
 ) -> tuple[list[Any], list[Problem]]:
+    """Validate the records as `model`s; each problem names the row (from `lines`) and field."""
     adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
     try:
         return adapter.validate_python(records), []
@@ -174,7 +233,9 @@ def _validate_rows(
 TEXT_COLUMNS = {"id", "name", "type", "country", "currency", "owner", "tags", "depends_on"}
 
 
-def _asset_cell(col: str, value: Any) -> Any:
+def asset_cell(col: str, value: Any) -> Any:
+    """One register cell as the Asset model reads it (spreadsheet numbers as ids, lists split
+    on ';'); optional cells left empty become `_DROP` and take the model's default."""
     if isinstance(value, str):
         value = value.strip()
     elif col in TEXT_COLUMNS and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -242,21 +303,36 @@ def check_register(assets: list[Asset], lines: list[int], name: str) -> list[Pro
     return problems
 
 
+ASSET_REQUIRED = {"id", "name", "type", "country", "replacement_value"}
+
+
+def asset_rows(
+    header: list[str], rows: list[tuple[int, list[Any]]], name: str
+) -> tuple[list[Asset], list[int], list[Problem]]:
+    """The assets of a header and its numbered rows (a file, an upload, an edited grid) with
+    their row numbers, or every problem with its row, column and reason. The one reading of a
+    register row: files and the team database's imports both go through it."""
+    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    if problems:
+        return [], [], problems
+    records, problems = table_records(header, rows, asset_cell, name)
+    if problems:  # rows of the wrong width: the row numbers of the others no longer line up
+        return [], [], problems
+    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
+    lines = [line for line, _ in rows]
+    assets, problems = validate_rows(Asset, records, lines, name)
+    if problems:
+        return [], [], problems
+    return assets, lines, []
+
+
 def parse_assets(path: Path, label: str | None = None) -> tuple[list[Asset], list[int]]:
     """Read and validate each row of a register; returns the assets and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
-    required = {"id", "name", "type", "country", "replacement_value"}
-    problems = _check_header(header, ASSET_COLUMNS, required, name)
-    if problems:
-        raise InputError(problems)
-    if not rows:
+    if not rows and not check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
-    records, problems = _records(header, rows, _asset_cell, name)
-    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
-    lines = [line for line, _ in rows]
-    assets, more = _validate_rows(Asset, records, lines, name)
-    problems += more
+    assets, lines, problems = asset_rows(header, rows, name)
     if problems:
         raise InputError(problems)
     return assets, lines
@@ -270,12 +346,12 @@ def load_baseline(path: Path, label: str | None = None) -> tuple[list[BaselineEn
     """Read and validate baseline intensities; returns the entries and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
-    problems = _check_header(header, BASELINE_COLUMNS, {"country", "factor", "intensity"}, name)
+    problems = check_header(header, BASELINE_COLUMNS, {"country", "factor", "intensity"}, name)
     if problems:
         raise InputError(problems)
-    records, problems = _records(header, rows, _baseline_cell, name)
+    records, problems = table_records(header, rows, _baseline_cell, name)
     lines = [line for line, _ in rows]
-    entries, more = _validate_rows(BaselineEntry, records, lines, name)
+    entries, more = validate_rows(BaselineEntry, records, lines, name)
     problems += more
     if not problems:
         seen: dict[tuple[str, str], int] = {}

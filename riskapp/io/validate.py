@@ -16,6 +16,7 @@ from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
+from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.tables import load_assets, load_baseline, read_rows
 from riskapp.io.workspace import (
@@ -68,8 +69,38 @@ def _validate_yaml(path: Path) -> str:
     return "scenario"
 
 
+def _workspace_problems(path: Path) -> list[Problem]:
+    """Every file of a workspace, its dependency shares (dependencies.csv) included: the
+    shares are checked against the register, so they are read once the register loads."""
+    ws = load_workspace(path)
+    deps = dependency_file(path)
+    if not deps.exists():
+        return []
+    try:
+        load_dependencies(deps, ws.portfolio)
+    except InputError as exc:
+        return exc.problems
+    return []
+
+
 def _validate_table(path: Path) -> str:
     header, _ = read_rows(path, display(path))
+    if "depends_on" in header and "share" in header:
+        manifest = path.parent / MANIFEST
+        if not manifest.exists():
+            raise InputError(
+                [
+                    Problem(
+                        display(path),
+                        None,
+                        "",
+                        "dependency shares are checked against their workspace's register: "
+                        f"no {MANIFEST} next to this file (validate the workspace folder)",
+                    )
+                ]
+            )
+        load_dependencies(path, load_workspace(manifest).portfolio)
+        return "dependencies"
     if "replacement_value" in header:
         load_assets(path, display(path))
         return "assets"
@@ -95,8 +126,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                load_workspace(path)
-                return "workspace", []
+                return "workspace", _workspace_problems(path)
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
@@ -112,8 +142,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                load_workspace(path)
-                return "workspace", []
+                return "workspace", _workspace_problems(path)
             return _validate_yaml(path), []
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
             return _validate_table(path), []

@@ -15,6 +15,39 @@ from riskapp.io.errors import InputError, Problem
 
 MAX_YAML_BYTES = 5_000_000
 MAX_NODES = 500_000
+MAX_DEPTH = 50  # nesting levels; riskapp files need fewer than 10
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses documents nested deeper than MAX_DEPTH, with the line where the
+    limit is crossed, before PyYAML's recursive composer can exhaust the stack."""
+
+    def __init__(self, stream: str, name: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.name = name
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise InputError(
+                    [
+                        Problem(
+                            self.name,
+                            line,
+                            "",
+                            f"YAML nested more than {MAX_DEPTH} levels deep; "
+                            "riskapp files need far fewer",
+                        )
+                    ]
+                )
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
+
 
 Path_ = tuple[str | int, ...]
 
@@ -26,6 +59,8 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
         raise InputError([Problem(name, None, "", "file not found")])
     if path.is_dir():
         raise InputError([Problem(name, None, "", "expected a file, found a directory")])
+    if not path.is_file():  # a device such as /dev/zero, a FIFO, a socket
+        raise InputError([Problem(name, None, "", "expected a regular file")])
     size = path.stat().st_size
     if size > max_bytes:
         raise InputError(
@@ -39,7 +74,10 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
                 )
             ]
         )
-    raw = path.read_bytes()
+    with path.open("rb") as fh:  # never more than the limit, even if the file grows meanwhile
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise InputError([Problem(name, None, "", f"file is larger than {max_bytes / 1e6:.0f} MB")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -133,7 +171,7 @@ def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
     name = label or str(path)
     text = read_text(path, MAX_YAML_BYTES, name)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = BoundedLoader(text, name)
     except yaml.reader.ReaderError as exc:
         raise _reader_problem(exc, text, name) from None
     try:

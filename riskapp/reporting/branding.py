@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from riskapp.reporting.logo import MAX_LOGO_BYTES, LogoError, read_logo
 from riskapp.reporting.options import Branding, load_branding
 
 __all__ = ["EXAMPLE", "Branding", "branding_from", "load_branding", "save_logo"]
@@ -39,25 +40,39 @@ def branding_from(
     field and what was expected) for a bad override."""
     base = load_branding(file) if file is not None else Branding()
     given = {k: v for k, v in overrides.items() if v is not None and v != ""}
-    if not given:
-        return base
     try:
-        return Branding.model_validate({**base.model_dump(), **given})
+        branding = Branding.model_validate({**base.model_dump(), **given}) if given else base
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"branding {field}: {first['msg']}") from None
+    if branding.logo is not None:
+        read_logo(branding.logo)  # LogoError (a ValueError) names the file and the reason
+    return branding
 
 
 def save_logo(data: bytes, name: str, folder: Path | None = None) -> Path:
-    """Keep uploaded logo bytes in a file (named by content hash, keeping the suffix) so that
-    a `Branding` can point at it; returns the path."""
+    """Keep an uploaded logo, checked and cleaned (`read_logo`), in a file named by content
+    hash so that a `Branding` can point at it; returns the path. Raises LogoError naming the
+    upload and the reason: too large, not an image, an SVG with entities, not well formed."""
     suffix = Path(name).suffix.lower()
     if suffix not in (".png", ".jpg", ".jpeg", ".svg"):
-        raise ValueError(f"the logo must be a .png, .jpg or .svg file, found {name!r}")
+        raise LogoError(f"{name}: the logo must be a .png, .jpg or .svg file")
+    if len(data) > MAX_LOGO_BYTES:
+        raise LogoError(f"{name}: the logo is larger than {MAX_LOGO_BYTES // 1_000_000} MB")
     where = folder or Path(tempfile.gettempdir()) / "riskapp-logos"
     where.mkdir(parents=True, exist_ok=True)
-    path = where / f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
+        raw = Path(tmp) / f"upload{suffix}"
+        raw.write_bytes(data)
+        try:
+            logo = read_logo(raw)
+        except LogoError as exc:
+            raise LogoError(str(exc).replace(str(raw), name)) from None
+    kept = ".svg" if logo.is_svg else ".png"
+    path = where / f"{hashlib.sha256(logo.data).hexdigest()[:16]}{kept}"
     if not path.exists():
-        path.write_bytes(data)
+        tmp_path = path.with_suffix(path.suffix + ".part")
+        tmp_path.write_bytes(logo.data)
+        tmp_path.replace(path)
     return path

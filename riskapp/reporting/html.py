@@ -12,7 +12,6 @@ autoescape; the methodology Markdown is ours and rendered with raw HTML disabled
 
 from __future__ import annotations
 
-import base64
 import json
 from functools import cache
 from pathlib import Path
@@ -22,18 +21,13 @@ from jinja2 import Environment
 from markdown_it import MarkdownIt
 
 from riskapp.reporting.figures import ReportFigure
+from riskapp.reporting.logo import logo_data_uri
 from riskapp.reporting.model import Report
 from riskapp.reporting.tables import Table
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 TOPOJSON_NAME = "world_110m"
 NUMERIC_KINDS = {"int", "number", "money", "ratio", "percent", "probability", "days", "intensity"}
-LOGO_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".svg": "image/svg+xml",
-}
 PLOTLY_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "responsive": True,
@@ -239,15 +233,6 @@ def _plotlyjs() -> str:
     return str(get_plotlyjs())
 
 
-def logo_data_url(path: Path | None) -> str:
-    if path is None or not path.is_file():
-        return ""
-    media = LOGO_TYPES.get(path.suffix.lower())
-    if media is None:
-        return ""
-    return f"data:{media};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
 def chart_div(f: ReportFigure) -> str:
     """The plotly div of one chart; plotly.js itself is in the page head."""
     import plotly.io as pio
@@ -309,7 +294,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
         client=report.client or report.workspace_name,
         lang=report.branding.locale,
         accent=report.branding.accent_colour,  # validated #RRGGBB
-        logo=logo_data_url(report.branding.logo),
+        logo=logo_data_uri(report.branding.logo),
         plotlyjs=Markup(_plotlyjs()),
         topojson=Markup(_topojson()),
         topojson_name=TOPOJSON_NAME,

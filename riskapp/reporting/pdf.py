@@ -13,9 +13,7 @@ mean nothing in a PDF and are printed as they are.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import mimetypes
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.images import Chart, ImageSession, svg_data_uri
 from riskapp.reporting.keyfigures import KeyFigure
+from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report
 from riskapp.reporting.options import HEX_COLOUR
 from riskapp.reporting.tables import Table
@@ -173,7 +172,8 @@ def render_bytes(
 def pdf_from_html(html: str) -> bytes:
     from weasyprint import HTML
 
-    data: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    fetcher = local_fetcher((TEMPLATES,))
+    data: bytes = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
     return data
 
 
@@ -208,7 +208,7 @@ def report_html(report: Report, svgs: Mapping[str, bytes]) -> str:
         "client": client,
         "css": Markup((TEMPLATES / "report.css").read_text(encoding="utf-8")),
         "accent": accent(report.branding.accent_colour),
-        "logo_uri": logo_uri(report.branding.logo),
+        "logo_uri": logo_data_uri(report.branding.logo),
         "charts": charts,
         "tables": tables,
         "sections": sections(report),
@@ -246,20 +246,6 @@ def _environment() -> jinja2.Environment:
 def accent(colour: str) -> str:
     """The branding colour if it is #RRGGBB (it goes into CSS), else the default."""
     return colour if HEX_COLOUR.match(colour or "") else DEFAULT_ACCENT
-
-
-def logo_uri(logo: Path | None) -> str:
-    """The logo as a data: URI, or "" when there is none or it cannot be read."""
-    if logo is None:
-        return ""
-    try:
-        data = Path(logo).read_bytes()
-    except OSError:
-        return ""
-    if Path(logo).suffix.lower() == ".svg":
-        return svg_data_uri(data)
-    media = mimetypes.guess_type(str(logo))[0] or "image/png"
-    return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def table_view(table: Table, report: Report, max_rows: int | None = None) -> TableView:

@@ -18,6 +18,7 @@ text when edited.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +31,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from riskapp.assessment.actions import ACTION_RULE
 from riskapp.format import ColumnKind, NumberFormat
-from riskapp.io.export import FORMULA_START
+from riskapp.io.export import formula_like
+from riskapp.reporting.logo import checked_logo
 from riskapp.reporting.model import Report
 from riskapp.reporting.tables import Column, Table
 
@@ -58,10 +60,6 @@ SHEETS = {
 }
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 300  # rows read to size a column
-
-
-def formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_START)
 
 
 class _Styles:
@@ -183,9 +181,20 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     ws.set_column(2, 2, 100)
     ws.hide_gridlines(2)
     row = 0
-    if b.logo is not None and b.logo.suffix.lower() in (".png", ".jpg", ".jpeg"):
+    logo = checked_logo(b.logo)
+    if logo is not None and not logo.is_svg:
         ws.set_row(0, 60)
-        ws.insert_image(0, 2, str(b.logo), {"y_scale": 0.5, "x_scale": 0.5, "object_position": 3})
+        ws.insert_image(
+            0,
+            2,
+            "logo.png",
+            {
+                "image_data": io.BytesIO(logo.data),
+                "y_scale": 0.5,
+                "x_scale": 0.5,
+                "object_position": 3,
+            },
+        )
     _text(ws, row, 0, b.title, styles, styles.title)
     row += 1
     facts = [

@@ -1,6 +1,6 @@
 """Who may do what: roles, the acting person, password hashing (argon2id) and login throttling.
 
-The checks run inside the store (`Store._authorize`), so a page that forgets to hide a button
+The checks run inside the store (`StoreCore.authorize`), so a page that forgets to hide a button
 still cannot change anything its user's role does not allow.
 """
 
@@ -88,16 +88,18 @@ class AuthError(Exception):
 
 
 class LoginThrottled(AuthError):
-    """Too many failed logins for this username: try again after `retry_after`."""
+    """Too many failed logins for this username or from this address: try again after
+    `retry_after`."""
 
     def __init__(self, username: str, retry_after: timedelta) -> None:
         self.username = username
         self.retry_after = retry_after
         seconds = max(1, round(retry_after.total_seconds()))
-        super().__init__(f"too many failed logins for {username!r}; try again in {seconds} s")
+        who = username if username == "this address" else repr(username)
+        super().__init__(f"too many failed logins for {who}; try again in {seconds} s")
 
 
-_USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
 MIN_PASSWORD = 8
 MAX_LOCKOUT = timedelta(hours=1)
 
@@ -106,7 +108,7 @@ _DUMMY_HASH = _hasher.hash("riskapp-dummy-password")
 
 
 def check_username(username: str) -> str:
-    if not _USERNAME_RE.match(username):
+    if not USERNAME_RE.match(username):
         raise ValueError(
             "a username is 1-64 letters, digits, '_', '.', '@' or '-', starting with a letter "
             f"or digit; got {username!r}"
@@ -147,6 +149,11 @@ def lockout(failures: int, max_failures: int, first_lockout: timedelta) -> timed
     doubling = min(failures - max_failures, 20)
     wait: timedelta = min(first_lockout * (2**doubling), MAX_LOCKOUT)
     return wait
+
+
+def source_key(address: str) -> str:
+    """The throttle key of a source address (a space: no username can take it)."""
+    return f"source {address.strip()[:100]}"
 
 
 def locked_for(locked_until: datetime | None, now: datetime) -> timedelta | None:

@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from riskapp.domain import PlanBook
+from riskapp.io.export import neutralise
 from riskapp.store.records import AuditEntry, StoredPlan, dump_value
 from riskapp.store.store import Store
 from riskapp.store.validation import PLAN_TABLE_COLUMNS, asset_table_csv
@@ -30,12 +31,6 @@ AUDIT_COLUMNS = [
     "version",
     "note",
 ]
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def _safe(text: str) -> str:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def audit_frame(entries: Sequence[AuditEntry]) -> pd.DataFrame:
@@ -78,18 +73,20 @@ def audit_csv(entries: Sequence[AuditEntry]) -> str:
             "" if e.version is None else str(e.version),
             e.note,
         ]
-        writer.writerow([_safe(c) for c in cells])
+        writer.writerow([neutralise(c) for c in cells])
     return out.getvalue()
 
 
 def plan_table_csv(plans: Sequence[StoredPlan]) -> str:
-    """Owner, status and review date of each plan, as the plan-table import reads them."""
+    """Owner, status and review date of each plan, as the plan-table import reads them (text a
+    spreadsheet would run as a formula neutralised)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PLAN_TABLE_COLUMNS)
     for p in plans:
         review = p.review_date.isoformat() if p.review_date else ""
-        writer.writerow([p.id, p.plan.title, p.plan.owner, p.plan.status.value, review])
+        cells = [p.id, p.plan.title, p.plan.owner, p.plan.status.value, review]
+        writer.writerow([neutralise(c) for c in cells])
     return out.getvalue()
 
 
@@ -106,6 +103,15 @@ def export_files(store: Store, folder: Path) -> list[Path]:
         folder / "plans.yaml": plan_book_yaml(store.plan_book()),
         folder / "plan_status.csv": plan_table_csv(store.plans()),
     }
-    for path, text in written.items():
-        path.write_text(text, encoding="utf-8")
+    parts = []
+    try:  # every file whole or not at all: written aside, then moved into place
+        for path, text in written.items():
+            part = path.with_name(f".{path.name}.part")
+            part.write_text(text, encoding="utf-8")
+            parts.append((part, path))
+        for part, path in parts:
+            part.replace(path)
+    finally:
+        for part, _ in parts:
+            part.unlink(missing_ok=True)
     return list(written)

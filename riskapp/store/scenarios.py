@@ -171,8 +171,8 @@ def save_scenario(
     AccessDenied (a PermissionError) unless the actor is an analyst or admin now; InputError
     listing the problems if the scenario is invalid or does not fit the workspace.
     """
-    with store._write() as conn:
-        store._authorize(conn, actor, Permission.EDIT)
+    with store.core.write() as conn:
+        store.core.authorize(conn, actor, Permission.EDIT)
         target = _scenario_path(store, Path(path))
         scenario_id = target.stem
         try:
@@ -193,7 +193,7 @@ def save_scenario(
             raise InputError(problems)
         was, now = _fields(old), _fields(scenario)
         entries = [
-            store._entry(
+            store.core.audit_entry(
                 actor, "update", ENTITY, scenario_id, name, was.get(name), value, note=note
             )
             for name, value in now.items()
@@ -201,7 +201,7 @@ def save_scenario(
         ]
         if not entries and old is not None:
             return scenario  # nothing to save
-        store._audit(conn, entries)
+        store.core.append_audit(conn, entries)
         write_atomically(target, scenario_yaml(scenario))
     return scenario
 

@@ -24,20 +24,20 @@ from riskapp.domain import Asset, PlanBook, PlanStatus
 from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.errors import InputError, Problem
+from riskapp.io.export import neutralise
 from riskapp.io.tables import (
-    _DROP,
-    _asset_cell,
-    _check_header,
-    _records,
-    _validate_rows,
+    ASSET_REQUIRED,
+    asset_rows,
+    check_header,
     check_register,
     read_rows,
+    table_records,
+    validate_rows,
 )
 from riskapp.io.workspace import load_model
 
 Rows = list[tuple[int, list[Any]]]
 
-ASSET_REQUIRED = {"id", "name", "type", "country", "replacement_value"}
 PLAN_TABLE_COLUMNS = ["id", "title", "owner", "status", "review_date"]
 PLAN_TABLE_REQUIRED = {"id"}
 
@@ -82,20 +82,9 @@ def _cell_text(value: Any) -> Any:
 
 def parse_assets(table: Table) -> tuple[list[Asset], list[int], list[Problem]]:
     """Assets of a table with their row numbers, and every problem with row, column, reason."""
-    problems = _check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name)
-    if problems:
-        return [], [], problems
-    if not table.rows:
+    if not table.rows and not check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name):
         return [], [], [Problem(table.name, None, "", "the table has a header but no rows", "row")]
-    records, problems = _records(table.header, table.rows, _asset_cell, table.name)
-    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
-    lines = [line for line, _ in table.rows]
-    if problems:  # rows of the wrong width: the row numbers of the others no longer line up
-        return [], [], problems
-    assets, problems = _validate_rows(Asset, records, lines, table.name)
-    if problems:
-        return [], [], problems
-    return assets, lines, []
+    return asset_rows(table.header, table.rows, table.name)
 
 
 def register_checks(
@@ -185,16 +174,16 @@ def parse_plan_table(
     table: Table, known: Sequence[str]
 ) -> tuple[list[PlanTableRow], list[int], list[Problem]]:
     """Rows of a plan table; every plan must exist already (plans are defined in plans.yaml)."""
-    problems = _check_header(table.header, PLAN_TABLE_COLUMNS, PLAN_TABLE_REQUIRED, table.name)
+    problems = check_header(table.header, PLAN_TABLE_COLUMNS, PLAN_TABLE_REQUIRED, table.name)
     if problems:
         return [], [], problems
     if not table.rows:
         return [], [], [Problem(table.name, None, "", "the table has a header but no rows", "row")]
-    records, problems = _records(table.header, table.rows, _plan_cell, table.name)
+    records, problems = table_records(table.header, table.rows, _plan_cell, table.name)
     if problems:
         return [], [], problems
     lines = [line for line, _ in table.rows]
-    rows, problems = _validate_rows(PlanTableRow, records, lines, table.name)
+    rows, problems = validate_rows(PlanTableRow, records, lines, table.name)
     seen: dict[str, int] = {}
     known_ids = set(known)
     for record, line in zip(records, lines, strict=True):
@@ -218,7 +207,8 @@ def parse_plan_book(path: Path) -> PlanBook:
 
 
 def asset_table_csv(assets: Sequence[Asset]) -> str:
-    """A register as assets.csv text: lists joined with ';', numbers written exactly."""
+    """A register as assets.csv text: lists joined with ';', numbers written exactly, text
+    that a spreadsheet would run as a formula neutralised (`riskapp.io.export.neutralise`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(ASSET_COLUMNS)
@@ -232,7 +222,9 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(value)
+        return neutralise(";".join(value))
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from riskapp.cli.serve import streamlit_flags
+
 ROOT = Path(__file__).resolve().parents[2]  # the checkout this test file belongs to
 APP = Path("riskapp") / "dashboard" / "app.py"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -111,6 +113,9 @@ def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
         "streamlit",
         "run",
         str(APP),
+        # the settings `riskapp serve` passes (riskapp/dashboard/streamlit.toml); the flags
+        # after them win
+        *streamlit_flags(),
         "--server.port",
         str(port),
         "--server.address",
@@ -124,7 +129,7 @@ def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
         "none",
     ]
     with log_path.open("w") as log:
-        # cwd = checkout root so .streamlit/config.toml (static serving) applies
+        # cwd = checkout root: APP is relative to it
         proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

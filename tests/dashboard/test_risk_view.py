@@ -135,10 +135,14 @@ def test_tail_parts_add_up(demo_a: Assessment, demo_run: risk_view.RiskRun) -> N
     assert factors["tail_es_99"].is_monotonic_decreasing
     cascade = factors[factors["factor"] == CASCADE_FACTOR].iloc[0]
     assert cascade["name"] == risk_view.CASCADE_NAME and cascade["tail_es_99"] > 0
-    colours = dict(zip(factors["factor"], factors["colour"], strict=True))
-    assert colours["hybrid_warfare"] == next(
+    colours = (
+        charts.factor_tail_chart(factors, NumberFormat(), demo_a.ws.factors).data[0].marker.color
+    )
+    by_factor = dict(zip(factors["factor"], colours, strict=True))
+    assert by_factor["hybrid_warfare"] == next(
         f.colour for f in demo_a.ws.factors.factors if f.id == "hybrid_warfare"
     )
+    assert by_factor[CASCADE_FACTOR] == charts.CASCADE_COLOUR
     assets = risk_view.asset_tail(demo_run, demo_a, n=5)
     assert len(assets) == 5 and assets["tail_es_99"].is_monotonic_decreasing
     table = demo_run.result.asset_table()
@@ -207,7 +211,7 @@ def test_every_chart_has_hover_text_and_escapes_user_text(
         charts.exceedance_chart(
             risk_view.exceedance(demo_run), risk_view.exceedance(demo_run, True), cur
         ),
-        charts.factor_tail_chart(tail, cur),
+        charts.factor_tail_chart(tail, cur, demo_a.ws.factors),
         charts.asset_tail_chart(risk_view.asset_tail(demo_run, demo_a).assign(name=hostile), cur),
         charts.tornado_chart(rows, t.var, "var", cur),
         charts.sobol_chart(s.table.assign(label=hostile)),

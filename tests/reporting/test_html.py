@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from riskapp.reporting import registry
 from riskapp.reporting.model import Branding, ReportOptions, build_report
@@ -18,10 +19,6 @@ from tests.conftest import DEMO
 from tests.reporting import CLIENT, FORMULA_NAME, PLAN_TITLE, SCRIPT_NAME, check_golden
 
 NOW = datetime(2025, 11, 30, 12, 0, 0, tzinfo=UTC)
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4f30000000049454e44ae426082"
-)
 
 
 class Page(HTMLParser):
@@ -87,7 +84,7 @@ def hostile_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("hostile")
     logo = folder / "logo.png"
-    logo.write_bytes(PNG_1PX)
+    Image.new("RGBA", (1, 1), (0, 114, 178, 255)).save(logo)  # a real 1-pixel PNG
     branding = Branding(author="<i>Jane</i>", logo=logo, confidentiality="<u>secret</u>")
     report = build_report(hostile_workspace(folder), ReportOptions(), branding, now=NOW)
     return registry.render(report, "html", folder / "hostile.html")

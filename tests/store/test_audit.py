@@ -9,6 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from riskapp.store import Store
+from riskapp.store.audit import AuditTrail
+from riskapp.store.core import StoreCore
 from riskapp.store.store import Store as StoreClass
 from tests.store.conftest import ANALYST, SYSTEM, Clock
 
@@ -60,7 +62,14 @@ def test_newest_entries_come_first(team: Store, clock: Clock) -> None:
 
 def test_the_store_offers_no_way_to_change_or_remove_an_entry() -> None:
     names = [n for n in dir(StoreClass) if "audit" in n.lower()]
-    assert sorted(names) == ["_audit", "audit", "audit_actors"]
+    assert sorted(names) == ["audit", "audit_actors"]
+    assert [n for n in dir(AuditTrail) if not n.startswith("_")] == [
+        "audit",
+        "audit_actors",
+        "revision",
+    ]
+    # the one write: appending, inside each change's transaction
+    assert sorted(n for n in dir(StoreCore) if "audit" in n) == ["append_audit", "audit_entry"]
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from riskapp.io import InputError
 from riskapp.store import Role, Store
 from riskapp.store.assessments import save_current
+from riskapp.store.backup import checksum
 from tests.store.conftest import ADMIN, ANALYST, SYSTEM, OpenStore
 
 
@@ -76,6 +78,107 @@ def test_a_foreign_file_is_refused(store: Store) -> None:
     good = store.export_workspace(SYSTEM)
     good["tables"]["assets"][0]["colour"] = "red"
     count = len(store.audit())
-    with pytest.raises(InputError, match=r"assets\.colour"):
+    with pytest.raises(InputError, match="checksum"):  # edited after export
+        store.import_workspace(good, SYSTEM, replace=True)
+    good["checksum"] = checksum(good["tables"])  # edited with care: the row is still wrong
+    with pytest.raises(InputError, match=r"tables\.assets\[0\]\.colour"):
         store.import_workspace(good, SYSTEM, replace=True)
     assert len(store.audit()) == count  # all or nothing: the old state stays
+
+
+def _without(name: str) -> Callable[[dict[str, Any]], None]:
+    def spoil(tables: dict[str, Any]) -> None:
+        del tables[name]
+
+    return spoil
+
+
+def _set(name: str, field: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def spoil(tables: dict[str, Any]) -> None:
+        tables[name][0][field] = value
+
+    return spoil
+
+
+def _drop_column(name: str, field: str) -> Callable[[dict[str, Any]], None]:
+    def spoil(tables: dict[str, Any]) -> None:
+        del tables[name][0][field]
+
+    return spoil
+
+
+CORRUPTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "no users table": (_without("users"), r"tables\.users\]: the users table is missing"),
+    "no audit table": (_without("audit_log"), "the audit_log table is missing"),
+    "no assets table": (_without("assets"), "the assets table is missing"),
+    "no plans table": (_without("plans"), "the plans table is missing"),
+    "no assessments table": (_without("assessments"), "the assessments table is missing"),
+    "bad country": (_set("assets", "country", "XXX"), r"tables\.assets\[0\]\.country"),
+    "negative value": (
+        _set("assets", "replacement_value", -5),
+        r"tables\.assets\[0\]\.replacement_value",
+    ),
+    "NUL in a name": (_set("assets", "name", "a\x00b"), r"tables\.assets\[0\]\.name"),
+    "unknown role": (_set("users", "role", "root"), r"tables\.users\[0\]\.role"),
+    "bad username": (_set("users", "username", "x y"), r"tables\.users\[0\]\.username"),
+    "plan without title": (_drop_column("plans", "title"), r"tables\.plans\[0\]\.title"),
+    "bad plan status": (_set("plans", "status", "maybe"), r"tables\.plans\[0\]\.status"),
+    "audit row without actor": (
+        _drop_column("audit_log", "actor"),
+        r"tables\.audit_log\[0\]\.actor\]: required column is missing",
+    ),
+    "bad time": (_set("audit_log", "at", {"$datetime": "yesterday"}), "not a valid value"),
+    "a row that is no object": (_set("assets", "0", None), "unknown column"),
+    "duplicate asset": (
+        lambda tables: tables["assets"].append(dict(tables["assets"][0])),
+        "could not be restored",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_corrupted_backups_are_refused_and_nothing_is_lost(
+    team: Store, open_store: OpenStore, new_db_url: Callable[[], str], case: str
+) -> None:
+    """Each corruption is refused with the table, row and field, into an empty database and
+    over a full one (with replace); neither database changes, and login stays as it was."""
+    _busy(team)
+    spoil, expected = CORRUPTIONS[case]
+    backup = json.loads(json.dumps(team.export_workspace(ADMIN)))
+    spoil(backup["tables"])
+    backup["checksum"] = checksum(backup["tables"])  # a careful forger; the rows still fail
+    empty = open_store(new_db_url(), seed=False)
+    for target, replace in ((team, True), (empty, False)):
+        before = _everything(target)
+        with pytest.raises(InputError, match=expected):
+            target.import_workspace(backup, ADMIN if target is team else SYSTEM, replace=replace)
+        assert _everything(target) == before
+    assert team.authenticate("bob", "bob-password").role is Role.ANALYST
+
+
+def test_a_backup_without_accounts_cannot_turn_login_off(team: Store) -> None:
+    backup = team.export_workspace(ADMIN)
+    backup["tables"]["users"] = []
+    backup["checksum"] = checksum(backup["tables"])
+    with pytest.raises(InputError, match="would turn login off"):
+        team.import_workspace(backup, ADMIN, replace=True)
+    assert team.has_users()
+
+
+def test_an_old_unchecksummed_backup_is_refused_with_what_to_do(store: Store) -> None:
+    backup = store.export_workspace(SYSTEM)
+    backup["version"] = 1
+    del backup["checksum"]
+    with pytest.raises(InputError, match="export it again with this version"):
+        store.import_workspace(backup, SYSTEM, replace=True)
+
+
+def test_a_restore_over_data_keeps_the_audit_trail_and_appends_to_it(team: Store) -> None:
+    backup = team.export_workspace(ADMIN)
+    _busy(team)
+    history = team.audit()
+    team.import_workspace(backup, ADMIN, replace=True)
+    after = team.audit()
+    assert after[1:] == history  # nothing of the history is gone
+    assert after[0].action == "restore" and "audit trail is kept" in after[0].note
+    assert team.asset("P1").asset.owner != "Ops North"  # the register is the backup's

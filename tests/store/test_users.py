@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from riskapp.domain import Asset
 from riskapp.io import InputError
+from riskapp.settings import Settings
 from riskapp.store import (
     AccessDenied,
     Actor,
@@ -139,6 +140,38 @@ def test_unknown_usernames_are_throttled_too(team: Store) -> None:
             team.authenticate("mallory", "x")
     with pytest.raises(LoginThrottled):
         team.authenticate("mallory", "x")
+
+
+def test_password_spraying_from_one_address_is_throttled(
+    team: Store, settings: Settings, clock: Clock
+) -> None:
+    """One password tried across many usernames: no username reaches its own limit, the
+    address reaches its limit (login_max_failures_per_source) and waits, for every username;
+    another address is not slowed."""
+    limit = settings.login_max_failures_per_source
+    names = [f"user{i}" for i in range(limit - 1)] + ["alice"]
+    for name in names[:-1]:
+        with pytest.raises(AuthError) as failed:
+            team.authenticate(name, "Summer2026!", source="203.0.113.9")
+        assert not isinstance(failed.value, LoginThrottled)
+    with pytest.raises(LoginThrottled, match="this address") as locked:
+        team.authenticate(names[-1], "Summer2026!", source="203.0.113.9")
+    assert locked.value.retry_after == timedelta(seconds=settings.login_lockout_seconds)
+    with pytest.raises(LoginThrottled, match="this address"):  # even the right password waits
+        team.authenticate("bob", "bob-password", source="203.0.113.9")
+    assert team.authenticate("bob", "bob-password", source="198.51.100.7").username == "bob"
+    clock.advance(seconds=settings.login_lockout_seconds + 1)
+    assert team.authenticate("bob", "bob-password", source="203.0.113.9").username == "bob"
+
+
+def test_a_typed_name_cannot_lock_an_address(team: Store) -> None:
+    """Throttle keys of addresses hold a space, which no username can: typing one as the
+    username locks nothing but the attempt."""
+    for _ in range(5):
+        with pytest.raises(AuthError) as failed:
+            team.authenticate("source 198.51.100.7", "x")
+        assert not isinstance(failed.value, LoginThrottled)
+    assert team.authenticate("bob", "bob-password", source="198.51.100.7").username == "bob"
 
 
 def test_lockout_policy() -> None:

@@ -40,6 +40,7 @@ from riskapp.dashboard import state
 from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import LossBasis, country_name
 from riskapp.io import InputError
+from riskapp.resources import REFDATA
 
 FALLBACK_COLOUR = "#0072B2"
 
@@ -111,9 +112,9 @@ except InputError as exc:
     st.stop()
 except (OSError, ValueError) as exc:
     st.error(
-        "The baseline could not be built from the reference data in data/refdata: "
-        f"{plain(str(exc))}. Check that the data files are complete (see data/refdata/"
-        "SOURCES.md) and reload the page."
+        f"The baseline could not be built from the reference data in {REFDATA}: "
+        f"{plain(str(exc))}. Check that the data files are complete (see SOURCES.md there) "
+        "and reload the page."
     )
     st.stop()
 
@@ -195,7 +196,7 @@ country = st.selectbox(
     help="Starts at the workspace country with the most exposed value.",
 )
 if country is None:
-    st.info("The build has no countries: check the reference data in data/refdata.")
+    st.info(f"The build has no countries: check the reference data in {REFDATA}.")
 else:
     rows = breakdown_frame(result, country, factor)
     st.plotly_chart(

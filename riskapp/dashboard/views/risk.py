@@ -193,7 +193,7 @@ st.caption(
 )
 factor_col, asset_col = st.columns(2)
 factor_col.plotly_chart(
-    factor_tail_chart(risk_view.factor_tail(result, a), fmt),
+    factor_tail_chart(risk_view.factor_tail(result, a), fmt, a.ws.factors),
     config=PLOTLY_CONFIG,
     key="risk_tail_factors",
 )

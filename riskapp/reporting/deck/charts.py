@@ -23,8 +23,8 @@ from riskapp.reporting.deck.common import (
     MUTED,
     Deck,
     Slide,
-    _hex,
     clip,
+    hex_colour,
     write,
 )
 
@@ -89,7 +89,7 @@ def bar_chart(
     category_axis.has_major_gridlines = False
     value_axis = chart.value_axis
     value_axis.has_major_gridlines = True
-    value_axis.major_gridlines.format.line.color.rgb = _hex("E5E5E5")
+    value_axis.major_gridlines.format.line.color.rgb = hex_colour("E5E5E5")
     value_axis.tick_labels.font.size = Pt(11)
     value_axis.tick_labels.number_format = "#,##0"
     value_axis.tick_labels.number_format_is_linked = False

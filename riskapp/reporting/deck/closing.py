@@ -17,10 +17,10 @@ from riskapp.reporting.deck.common import (
     MUTED,
     SLIDE_W,
     Deck,
-    _hex,
     add_paragraph,
     clip,
     fit_size,
+    hex_colour,
     text_lines,
     textbox,
     write,
@@ -103,7 +103,7 @@ def provenance_slide(deck: Deck) -> None:
         write(grid.cell(i, 1).text_frame, value, size)
         for j in (0, 1):
             grid.cell(i, j).fill.solid()
-            grid.cell(i, j).fill.fore_color.rgb = BAND if i % 2 else _hex("FFFFFF")
+            grid.cell(i, j).fill.fore_color.rgb = BAND if i % 2 else hex_colour("FFFFFF")
 
 
 def footers(deck: Deck) -> None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 Slide = Any
 TextFrame = Any
 PresentationType = Any
-_hex: Any = RGBColor.from_string
+hex_colour: Any = RGBColor.from_string
 
 Progress = Callable[[str], None]
 
@@ -38,11 +38,11 @@ CONTENT_BOTTOM = Inches(6.85)
 CONTENT_W = SLIDE_W - 2 * MARGIN
 CONTENT_H = CONTENT_BOTTOM - CONTENT_TOP
 FONT = "Calibri"
-INK = _hex("1F2328")
-MUTED = _hex("5B6470")
-BAND = _hex("F4F6F8")
-GREY = _hex("8C8C8C")
-ORANGE = _hex("D55E00")
+INK = hex_colour("1F2328")
+MUTED = hex_colour("5B6470")
+BAND = hex_colour("F4F6F8")
+GREY = hex_colour("8C8C8C")
+ORANGE = hex_colour("D55E00")
 DEFAULT_ACCENT = "#0072B2"
 # images: drawn at this CSS width, twice the pixels (sharp when projected)
 IMAGE_WIDTH_PX = {"world_map": 1100, "region_factor_heatmap": 1200, "trigger_matrix": 1100}
@@ -97,7 +97,7 @@ def clip(text: str, limit: int) -> str:
 
 # -- building blocks -------------------------------------------------------------------------
 def rgb(colour: str) -> RGBColor:
-    value: RGBColor = _hex((colour if HEX_COLOUR.match(colour) else DEFAULT_ACCENT)[1:])
+    value: RGBColor = hex_colour((colour if HEX_COLOUR.match(colour) else DEFAULT_ACCENT)[1:])
     return value
 
 

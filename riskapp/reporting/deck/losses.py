@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, Deck, picture
-from riskapp.reporting.deck.opening import _figure_text
+from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, table
 from riskapp.reporting.tables import Table
 
@@ -83,7 +83,7 @@ def scenario_slide(deck: Deck) -> None:
 
 def exceedance_slide(deck: Deck, png: bytes) -> None:
     report = deck.report
-    rp100 = _figure_text(report, "loss_at_100y")
+    rp100 = figure_text(report, "loss_at_100y")
     figure = report.figures["exceedance"]
     definition = report.key_figure("loss_at_100y").definition if rp100 != "n/a" else ""
     slide = deck.slide(

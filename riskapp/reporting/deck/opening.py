@@ -20,10 +20,10 @@ from riskapp.reporting.deck.common import (
     SLIDE_H,
     SLIDE_W,
     Deck,
-    _hex,
     add_paragraph,
     clip,
     fit_size,
+    hex_colour,
     place,
     set_notes,
     textbox,
@@ -81,7 +81,7 @@ def title_slide(deck: Deck) -> None:
     )
 
 
-def _figure_text(report: Report, key: str) -> str:
+def figure_text(report: Report, key: str) -> str:
     try:
         return report.key_figure(key).text
     except KeyError:
@@ -91,8 +91,8 @@ def _figure_text(report: Report, key: str) -> str:
 def summary_slide(deck: Deck) -> None:
     report = deck.report
     headline = (
-        f"Expected annual loss of {_figure_text(report, 'expected_annual_loss')} on a "
-        f"{_figure_text(report, 'exposed_value')} portfolio"
+        f"Expected annual loss of {figure_text(report, 'expected_annual_loss')} on a "
+        f"{figure_text(report, 'exposed_value')} portfolio"
     )
     figures = report.key_figures[:8]
     notes = "Key figures and how they are computed:\n" + "\n".join(
@@ -151,7 +151,7 @@ def actions_slide(deck: Deck) -> None:
             str(i + 1),
             20,
             bold=True,
-            colour=_hex("FFFFFF"),
+            colour=hex_colour("FFFFFF"),
             align=PP_ALIGN.CENTER,
         )
         badge.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, ORANGE, Deck, picture
-from riskapp.reporting.deck.opening import _figure_text
+from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, table
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ def gaps_slide(deck: Deck) -> None:
 
 def trigger_slide(deck: Deck, png: bytes) -> None:
     report = deck.report
-    triggered = _figure_text(report, "plans_triggered")
-    late = _figure_text(report, "plans_not_ready")
+    triggered = figure_text(report, "plans_triggered")
+    late = figure_text(report, "plans_not_ready")
     figure = report.figures["trigger_matrix"]
     slide = deck.slide(
         "Contingency plans",

@@ -19,8 +19,8 @@ from riskapp.reporting.deck.common import (
     TABLE_ROWS,
     Deck,
     Slide,
-    _hex,
     clip,
+    hex_colour,
     text_lines,
     textbox,
     write,
@@ -104,7 +104,7 @@ def table(
             text,
             size,
             bold=True,
-            colour=_hex("FFFFFF"),
+            colour=hex_colour("FFFFFF"),
             align=PP_ALIGN.RIGHT if numeric[j] else PP_ALIGN.LEFT,
         )
         cell.fill.solid()
@@ -119,7 +119,7 @@ def table(
                 align=PP_ALIGN.RIGHT if numeric[j] else PP_ALIGN.LEFT,
             )
             cell.fill.solid()
-            cell.fill.fore_color.rgb = BAND if i % 2 == 0 else _hex("FFFFFF")
+            cell.fill.fore_color.rgb = BAND if i % 2 == 0 else hex_colour("FFFFFF")
     more = len(source.frame) - len(rows)
     if more > 0 or source.note:
         note = textbox(slide, MARGIN, CONTENT_TOP + used + Inches(0.05), CONTENT_W, Inches(0.4))

@@ -1,0 +1,447 @@
+"""The Monte Carlo model: a workspace compiled into the small, picklable arrays a chunk of
+trials needs (shock programs, variable groups, plan slices, cascades), and `prepare_simulation`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from riskapp.domain.assets import DependencyLink
+from riskapp.domain.curves import CurveSet
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.scenarios import Scenario, ShockOperation
+from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.engine.cascade import CascadeGraph, build_graph
+from riskapp.engine.damage import AssetGroups, combine, group_damage
+from riskapp.engine.intensity import apply_shock, ordered_shocks
+from riskapp.engine.plans import PlanEffects, evaluate_plans
+from riskapp.engine.sampling import RangeDistribution, SamplingSpec
+from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+CHUNK_FLOATS = 8_000_000  # floats of per-trial results held by one chunk
+MAX_CHUNK = 5_000
+
+
+# -- the model a chunk needs (small, picklable) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShockStep:
+    """One shock of a scenario, resolved to array positions (application order)."""
+
+    rows: IntArray  # countries it hits
+    factor: int
+    op: ShockOperation
+    position: int  # in the flattened shock values
+
+
+@dataclass(frozen=True)
+class VariableGroups:
+    """Groups whose damage in a scenario depends on a shock drawn from a range."""
+
+    cols: IntArray  # group indices
+    groups: AssetGroups  # those groups (no asset index)
+    factors: IntArray  # factors hit by a ranged shock
+    raw: FloatArray  # (Gv, F) deterministic damage per factor, before combination
+    combined: FloatArray  # (Gv,) deterministic damage, to restore the nominal row
+    attributed: FloatArray  # (Gv, F) deterministic attributed damage
+    value: FloatArray  # (Gv,)
+    base: tuple[FloatArray, FloatArray] | None  # baseline damage of these groups (incremental)
+
+
+@dataclass(frozen=True)
+class PlanSlice:
+    """The plan-coverage groups of one scenario whose residual damage must be recomputed for
+    one set of active plans (all plans effective in the scenario, or one plan alone), with
+    the plans' effect on them (as `PlanEffects.damage` applies it)."""
+
+    cols: IntArray  # plan groups
+    to_damage_group: IntArray  # their damage group
+    groups: AssetGroups
+    base: tuple[FloatArray, FloatArray] | None
+    reduction: FloatArray  # (n, F) intensity reduction of the active plans
+    multiplier: FloatArray  # (n, F) damage multiplier of the active plans
+    raw: FloatArray  # (n, F) deterministic damage per factor with the plans applied
+    averted: FloatArray  # (n,) deterministic averted damage ratio of these groups
+    value: FloatArray  # (n,)
+
+
+@dataclass(frozen=True)
+class PlanModel:
+    """Plans as the deterministic evaluation makes them effective, ready for sampled years."""
+
+    plan_ids: list[str]
+    effective: BoolArray  # (S, P)
+    averted_all: FloatArray  # (S,) deterministic averted loss with all effective plans
+    averted_alone: FloatArray  # (S, P) deterministic averted loss of each plan alone
+    all_slices: list[PlanSlice | None]  # per scenario
+    alone_slices: list[list[PlanSlice | None]]  # per scenario, per plan
+    cost_npv: FloatArray  # (P,)
+    bcr: FloatArray  # (P,) deterministic benefit-cost ratio
+    discount_rate: float
+    horizon_years: int
+    annuity: float
+
+
+@dataclass(frozen=True)
+class CascadeModel:
+    graph: CascadeGraph
+    node_group: IntArray  # (K,) damage group of each node
+    dependent_value: FloatArray  # (D,) exposed value of each dependent
+    nominal: FloatArray  # (S, D) deterministic cascade loss per scenario
+    by_group: IntArray  # (D,) dependents ordered by their damage group
+    group_starts: IntArray  # where each group's run starts in that order
+    groups: IntArray  # the damage group of each run
+
+    def group_loss(self, loss: FloatArray, n_groups: int) -> FloatArray:
+        """(n, G) cascade loss summed over the dependents of each damage group."""
+        out = np.zeros((loss.shape[0], n_groups))
+        if loss.shape[0]:
+            out[:, self.groups] = np.add.reduceat(loss[:, self.by_group], self.group_starts, axis=1)
+        return out
+
+
+@dataclass(frozen=True)
+class MonteCarloModel:
+    """Everything `evaluate_trials` needs: arrays per group, never per asset."""
+
+    scenario_ids: list[str]
+    factor_ids: list[str]
+    countries: list[str]
+    baseline: FloatArray  # (C, F)
+    programs: list[list[ShockStep]]  # per scenario
+    sampling: SamplingSpec
+    basis: LossBasis
+    curves: CurveSet
+    group_value: FloatArray  # (G,)
+    nominal_damage: FloatArray  # (S, G) combined damage at the shocks' values
+    nominal_loss: FloatArray  # (S,)
+    nominal_factor_loss: FloatArray  # (S, F)
+    variable: list[VariableGroups | None]  # per scenario
+    cascade: CascadeModel | None = None
+    plans: PlanModel | None = None
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_value)
+
+    @property
+    def n_dependents(self) -> int:
+        return 0 if self.cascade is None else len(self.cascade.dependent_value)
+
+    @property
+    def n_plans(self) -> int:
+        return 0 if self.plans is None else len(self.plans.plan_ids)
+
+    def default_chunk_size(self) -> int:
+        """Trials per chunk so that a chunk's per-trial results stay within CHUNK_FLOATS."""
+        width = self.n_groups * (2 if self.n_dependents else 1) + self.n_dependents
+        width += 2 * len(self.scenario_ids)
+        width += len(self.factor_ids) + self.n_plans + 2
+        return int(max(100, min(MAX_CHUNK, CHUNK_FLOATS // width)))
+
+
+def _compile(
+    scenarios: Sequence[Scenario],
+    regions: RegionCatalogue,
+    countries: list[str],
+    factors: list[str],
+) -> list[list[ShockStep]]:
+    """Shocks in application order (group shocks, then country shocks; `ordered_shocks`) with
+    their positions in the flattened shock values, as `scenario_intensities` applies them."""
+    c_index = {c: i for i, c in enumerate(countries)}
+    f_index = {f: j for j, f in enumerate(factors)}
+    programs: list[list[ShockStep]] = []
+    offset = 0
+    for scenario in scenarios:
+        position = {id(s): offset + k for k, s in enumerate(scenario.shocks)}
+        offset += len(scenario.shocks)
+        steps = []
+        for shock in ordered_shocks(scenario, regions):
+            j = f_index.get(shock.factor)
+            rows = [c_index[c] for c in regions.members(shock.target) if c in c_index]
+            if j is None or not rows:
+                continue
+            steps.append(
+                ShockStep(np.array(rows, dtype=np.int64), j, shock.op, position[id(shock)])
+            )
+        programs.append(steps)
+    return programs
+
+
+def sampled_intensities(
+    baseline: FloatArray, program: Sequence[ShockStep], values: FloatArray
+) -> FloatArray:
+    """(n, C, F) intensities of one scenario for n trials with shock values (n, N).
+
+    The same rule as `scenario_intensities`: shocks in application order, `set` replaces,
+    `add` adds, `scale` multiplies, clamped to 0-10 after each shock.
+    """
+    out = np.repeat(baseline[np.newaxis, :, :], values.shape[0], axis=0)
+    for step in program:
+        v = values[:, step.position, np.newaxis]
+        out[:, step.rows, step.factor] = apply_shock(out[:, step.rows, step.factor], step.op, v)
+    return out
+
+
+def _subset(groups: AssetGroups, cols: IntArray) -> AssetGroups:
+    return AssetGroups(
+        of_asset=np.zeros(0, dtype=np.int64),
+        type=groups.type[cols],
+        country_index=groups.country_index[cols],
+        override_owner=groups.override_owner[cols],
+        coverage=groups.coverage[cols],
+    )
+
+
+def _variable_cols(
+    program: Sequence[ShockStep],
+    ranged: set[int],
+    groups: AssetGroups,
+    curves: CurveSet,
+    factors: list[str],
+) -> tuple[IntArray, IntArray]:
+    """Groups in a country hit by a ranged shock on a factor they have a curve for, and the
+    factors of the ranged shocks."""
+    type_curves = curves.type_curves()
+    has_curve: dict[int, BoolArray] = {}
+    hit = np.zeros(groups.count, dtype=bool)
+    for step in program:
+        if step.position not in ranged:
+            continue
+        if step.factor not in has_curve:
+            factor = factors[step.factor]
+            has_curve[step.factor] = np.array(
+                [
+                    owner != "" or (str(t), factor) in type_curves
+                    for t, owner in zip(groups.type, groups.override_owner, strict=True)
+                ],
+                dtype=bool,
+            )
+        hit |= np.isin(groups.country_index, step.rows) & has_curve[step.factor]
+    cols: IntArray = np.flatnonzero(hit).astype(np.int64)
+    return cols, np.array(sorted(has_curve), dtype=np.int64)
+
+
+def _plan_slice(
+    fx: PlanEffects,
+    result: ScoreResult,
+    s: int,
+    active: BoolArray,
+    var: VariableGroups,
+    to_damage: IntArray,
+    gross: FloatArray,
+    residual: FloatArray,
+) -> PlanSlice | None:
+    covered = (fx.groups.coverage[:, active]).any(axis=1)
+    cols = np.flatnonzero(covered & np.isin(to_damage, var.cols)).astype(np.int64)
+    if not len(cols):
+        return None
+    # the effect of the active plans on these groups, by PlanEffects.damage's formulas
+    act = active[np.newaxis, :].astype(float)
+    g_cov = fx.groups.coverage[cols].astype(float)
+    reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, fx.reduction)[0]
+    mult = fx.multiplier
+    log_m = np.log(np.where(mult > 0, mult, 1.0))
+    zeros = np.einsum("sp,gp,pf->sgf", act, g_cov, (mult == 0).astype(float))[0]
+    multiplier = np.where(zeros > 0, 0.0, np.exp(np.einsum("sp,gp,pf->sgf", act, g_cov, log_m)[0]))
+    groups = _subset(fx.groups, cols)
+    raw = group_damage(
+        groups,
+        result.intensities[s : s + 1],
+        result.factor_ids,
+        fx.ws.curves,
+        reduction[np.newaxis],
+    )[0]
+    return PlanSlice(
+        cols=cols,
+        to_damage_group=to_damage[cols],
+        groups=groups,
+        base=None if fx.base is None else (fx.base[0][:, cols], fx.base[1][:, cols]),
+        reduction=reduction,
+        multiplier=multiplier,
+        raw=raw * multiplier,
+        averted=gross[s, cols] - residual[s, cols],
+        value=fx.group_value[cols],
+    )
+
+
+def _plan_model(
+    ws: Workspace, result: ScoreResult, variable: list[VariableGroups | None]
+) -> PlanModel | None:
+    if not ws.plans.plans:
+        return None
+    ev = evaluate_plans(ws, result)
+    fx = ev.effects
+    n_s, n_p = ev.effective.shape
+    first = np.zeros(fx.groups.count, dtype=np.int64)
+    first[fx.groups.of_asset[::-1]] = np.arange(len(fx.groups.of_asset) - 1, -1, -1)
+    to_damage = result.inputs.groups.of_asset[first]
+    none = np.zeros((n_s, n_p), dtype=bool)
+    gross = fx.damage(none)
+    residual = fx.damage(ev.effective)
+    value = fx.group_value
+    averted_all = ((gross - residual) * value).sum(axis=1)
+    averted_alone = np.zeros((n_s, n_p))
+    alone_residual: dict[int, FloatArray] = {}
+    for p in range(n_p):
+        if ev.effective[:, p].any():
+            only = np.zeros((n_s, n_p), dtype=bool)
+            only[:, p] = ev.effective[:, p]
+            alone_residual[p] = fx.damage(only)
+            averted_alone[:, p] = ((gross - alone_residual[p]) * value).sum(axis=1)
+    all_slices: list[PlanSlice | None] = []
+    alone_slices: list[list[PlanSlice | None]] = []
+    for s in range(n_s):
+        var = variable[s]
+        eff = ev.effective[s]
+        if var is None or not eff.any():
+            all_slices.append(None)
+            alone_slices.append([None] * n_p)
+            continue
+        all_slices.append(_plan_slice(fx, result, s, eff, var, to_damage, gross, residual))
+        row: list[PlanSlice | None] = []
+        for p in range(n_p):
+            if not eff[p]:
+                row.append(None)
+                continue
+            only_p = np.zeros(n_p, dtype=bool)
+            only_p[p] = True
+            row.append(_plan_slice(fx, result, s, only_p, var, to_damage, gross, alone_residual[p]))
+        alone_slices.append(row)
+    return PlanModel(
+        plan_ids=ev.plan_ids,
+        effective=ev.effective,
+        averted_all=averted_all,
+        averted_alone=averted_alone,
+        all_slices=all_slices,
+        alone_slices=alone_slices,
+        cost_npv=ev.cost_npv(),
+        bcr=ev.benefit_cost_ratio(),
+        discount_rate=ws.settings.discount_rate,
+        horizon_years=ws.settings.plan_horizon_years,
+        annuity=ev.annuity,
+    )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A workspace made ready for simulation: the chunk model plus what the reducer needs to
+    report per asset (asset-level arrays stay here, never in the model)."""
+
+    model: MonteCarloModel
+    asset_ids: npt.NDArray[np.object_]  # (A,)
+    of_asset: IntArray  # (A,) damage group of each asset
+    exposed_value: FloatArray  # (A,)
+    group_country: npt.NDArray[np.object_]  # (G,)
+    group_type: npt.NDArray[np.object_]  # (G,)
+    dependent_rows: IntArray  # (D,) register rows of the cascade dependents
+    eal: float  # deterministic expected annual loss (shock values, no cascades)
+    currency: str
+    return_periods: list[float] = field(default_factory=list)
+
+
+def prepare_simulation(
+    ws: Workspace,
+    *,
+    distribution: RangeDistribution = RangeDistribution.PERT,
+    basis: LossBasis | None = None,
+    plans: bool = True,
+    links: Sequence[DependencyLink] | None = None,
+    inputs: ScoreInputs | None = None,
+) -> Simulation:
+    """Build the simulation model of a workspace (cost grows with assets once, here only)."""
+    inputs = inputs or prepare(ws)
+    result = score(ws, basis=basis, inputs=inputs)
+    groups = inputs.groups
+    factors = inputs.factor_ids
+    group_value = result.group_exposure()
+    sampling = SamplingSpec.from_scenarios(ws.scenarios, distribution)
+    programs = _compile(ws.scenarios, ws.regions, inputs.countries, factors)
+    ranged = set(sampling.ranged.tolist())
+    base = None
+    if result.basis is LossBasis.INCREMENTAL:
+        base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+    nominal_factor_loss = (result.factor_damage * group_value[np.newaxis, :, np.newaxis]).sum(
+        axis=1
+    )
+    raw = group_damage(groups, result.intensities, factors, ws.curves)
+    variable: list[VariableGroups | None] = []
+    for s, program in enumerate(programs):
+        cols, var_factors = _variable_cols(program, ranged, groups, ws.curves, factors)
+        if not len(cols):
+            variable.append(None)
+            continue
+        variable.append(
+            VariableGroups(
+                cols=cols,
+                groups=_subset(groups, cols),
+                factors=var_factors,
+                raw=raw[s, cols],
+                combined=result.damage[s, cols],
+                attributed=result.factor_damage[s, cols],
+                value=group_value[cols],
+                base=None if base is None else (base[0][:, cols], base[1][:, cols]),
+            )
+        )
+    cascade = None
+    dependent_rows = np.zeros(0, dtype=np.int64)
+    if links:
+        graph = build_graph(ws.portfolio.series("id").tolist(), links)
+        if len(graph.dependents):
+            node_group = groups.of_asset[graph.assets]
+            dependent_rows = graph.dependent_assets
+            dep_value = inputs.exposed_value[dependent_rows]
+            direct = result.damage[:, node_group]
+            total = graph.propagate(direct)
+            dep = graph.dependents
+            nominal = (total[:, dep] - direct[:, dep]) * dep_value
+            dep_group = groups.of_asset[dependent_rows]
+            order = np.argsort(dep_group, kind="stable").astype(np.int64)
+            runs = np.flatnonzero(np.r_[True, dep_group[order][1:] != dep_group[order][:-1]])
+            cascade = CascadeModel(
+                graph,
+                node_group,
+                dep_value,
+                nominal,
+                order,
+                runs.astype(np.int64),
+                dep_group[order][runs],
+            )
+    model = MonteCarloModel(
+        scenario_ids=result.scenario_ids,
+        factor_ids=factors,
+        countries=inputs.countries,
+        baseline=inputs.baseline,
+        programs=programs,
+        sampling=sampling,
+        basis=result.basis,
+        curves=ws.curves,
+        group_value=group_value,
+        nominal_damage=result.damage,
+        nominal_loss=(result.damage * group_value).sum(axis=1),
+        nominal_factor_loss=nominal_factor_loss,
+        variable=variable,
+        cascade=cascade,
+        plans=_plan_model(ws, result, variable) if plans else None,
+    )
+    countries = np.asarray(inputs.countries, dtype=object)
+    return Simulation(
+        model=model,
+        asset_ids=ws.portfolio.series("id").to_numpy(dtype=object),
+        of_asset=groups.of_asset,
+        exposed_value=inputs.exposed_value,
+        group_country=countries[groups.country_index],
+        group_type=groups.type,
+        dependent_rows=dependent_rows,
+        eal=result.expected_annual_loss(),
+        currency=ws.settings.currency,
+        return_periods=list(ws.settings.return_periods),
+    )

@@ -1,0 +1,255 @@
+"""Losses with inputs moved: expected annual loss, scenario and trial losses, and the trial
+basis (occurrences coupled to the Monte Carlo run's) the tornado and Sobol analyses share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from riskapp.domain.scenarios import ShockOperation
+from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
+from riskapp.engine.intensity import apply_shock
+from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
+from riskapp.engine.sampling import SamplingSpec, TrialDraws
+from riskapp.engine.sensitivity.inputs import VAR_LEVEL, BoolArray, FloatArray, IntArray, LossModel
+
+COUPLING_KEY = 0x5E45  # spawn key of the generator of the coupled occurrence numbers
+
+
+# -- losses with inputs moved -----------------------------------------------------------------
+
+
+def _on_basis(combined: FloatArray, base: FloatArray | None) -> FloatArray:
+    """Damage on the loss basis: above the baseline damage `base` (floored at 0, as
+    `incremental` computes it) or, without a base, absolute."""
+    if base is None:
+        return combined
+    return above_baseline(combined, base)
+
+
+def _direct_damage(
+    lm: LossModel, groups: AssetGroups, base: FloatArray | None, intensities: FloatArray
+) -> FloatArray:
+    """(n, G) combined damage on the loss basis at (n, C, F) intensities (as scoring does)."""
+    m = lm.model
+    return _on_basis(
+        combined_damage(group_damage(groups, intensities, m.factor_ids, m.curves)), base
+    )
+
+
+def reference_damage(
+    lm: LossModel, shift: FloatArray | None, cols: IntArray | None = None
+) -> FloatArray | None:
+    """The baseline damage the incremental basis subtracts, at today's baseline plus `shift`
+    (None on the absolute basis); of the groups `cols` if given."""
+    if lm.base is None:
+        return None
+    base = lm.base
+    if shift is not None:
+        m = lm.model
+        base = combined_damage(
+            group_damage(lm.groups, _shifted(m.baseline, shift)[np.newaxis], m.factor_ids, m.curves)
+        )
+    return base if cols is None else base[:, cols]
+
+
+def _portfolio_loss(lm: LossModel, damage: FloatArray) -> FloatArray:
+    """(n,) loss of (n, G) group damage ratios, dependency cascades included."""
+    m = lm.model
+    loss: FloatArray = damage @ m.group_value
+    c = m.cascade
+    if c is not None:
+        direct = damage[:, c.node_group]
+        total = c.graph.propagate(direct)
+        dep = c.graph.dependents
+        loss = loss + ((total[:, dep] - direct[:, dep]) * c.dependent_value).sum(axis=1)
+    return loss
+
+
+def _shifted(intensities: FloatArray, shift: FloatArray) -> FloatArray:
+    return apply_shock(intensities, ShockOperation.ADD, shift)
+
+
+def scenario_losses(
+    lm: LossModel,
+    shifts: FloatArray,
+    values: FloatArray | None = None,
+    scenarios: Sequence[int] | None = None,
+) -> FloatArray:
+    """(n, S') loss of each scenario (as if it occurs) for each row of factor shifts (n, F),
+    with the shocks at `values` (default: their values; flattened as `SamplingSpec` holds
+    them). `scenarios` restricts the columns to those scenarios, in that order."""
+    m = lm.model
+    values = m.sampling.shock_value if values is None else values
+    chosen = list(range(len(m.scenario_ids))) if scenarios is None else list(scenarios)
+    unique, inverse = np.unique(np.atleast_2d(shifts), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n_c, n_f = m.baseline.shape
+    base = np.concatenate(
+        [sampled_intensities(m.baseline, m.programs[s], values[np.newaxis]) for s in chosen]
+    )  # (S', C, F)
+    out = np.zeros((len(unique), len(chosen)))
+    per_row = max(1, len(chosen) * (n_c * n_f + 4 * lm.groups.count * n_f))
+    step = max(1, BATCH_FLOATS // per_row)
+    if lm.base is not None:  # today's baseline first: the incremental basis moves it too
+        base = np.concatenate([m.baseline[np.newaxis], base])
+    for b0 in range(0, len(unique), step):
+        sh = unique[b0 : b0 + step]
+        n_b = len(sh)
+        intensities = _shifted(base[np.newaxis], sh[:, np.newaxis, np.newaxis, :])
+        raw = group_damage(lm.groups, intensities.reshape(-1, n_c, n_f), m.factor_ids, m.curves)
+        combined = combined_damage(raw).reshape(n_b, len(base), -1)
+        if lm.base is not None:
+            combined = _on_basis(combined[:, 1:], combined[:, :1])
+        damage = combined.reshape(n_b * len(chosen), -1)
+        out[b0 : b0 + n_b] = _portfolio_loss(lm, damage).reshape(n_b, len(chosen))
+    result: FloatArray = out[inverse]
+    return result
+
+
+def probabilities(spec: SamplingSpec, multipliers: FloatArray) -> FloatArray:
+    """(n, S) annual probability of each scenario with each row's frequency multipliers (n, S):
+    a root's frequency, or a rung's conditional probability, times its multiplier (at most 1),
+    chained down the ladder. Multipliers of 1 give `SamplingSpec.marginal_probabilities`."""
+    own = np.where(spec.parent < 0, spec.frequency, spec.probability)
+    q = np.minimum(own[np.newaxis, :] * np.atleast_2d(multipliers), 1.0)
+    p: FloatArray = np.zeros_like(q)
+    for s in spec.order.tolist():
+        par = int(spec.parent[s])
+        p[:, s] = q[:, s] if par < 0 else p[:, par] * q[:, s]
+    return p
+
+
+def expected_annual_loss(lm: LossModel, shifts: FloatArray, multipliers: FloatArray) -> FloatArray:
+    """(n,) expected annual loss, sum_s p_s L_s, for rows of factor shifts (n, F) and
+    frequency multipliers (n, S), shocks at their values, cascades included."""
+    p = probabilities(lm.spec, multipliers)
+    result: FloatArray = (p * scenario_losses(lm, shifts)).sum(axis=1)
+    return result
+
+
+def trial_losses(
+    lm: LossModel, s: int, values: FloatArray, shift: FloatArray | None = None
+) -> FloatArray:
+    """(n,) loss of scenario `s` in n simulated years with shock values (n, N), as if it
+    occurs in each, with an optional factor shift (F,). Without a shift this is the Monte
+    Carlo's own per-scenario loss of those years (`ChunkResult.scenario_loss`)."""
+    if shift is None or not shift.any():
+        return shifted_trial_losses(lm, s, values, None, None)
+    return shifted_trial_losses(lm, s, values, shift, reference_damage(lm, shift))
+
+
+def shifted_trial_losses(
+    lm: LossModel,
+    s: int,
+    values: FloatArray,
+    shift: FloatArray | None,
+    reference: FloatArray | None,
+) -> FloatArray:
+    """`trial_losses` with the baseline damage at the shift (`reference_damage`) given, so a
+    caller that runs several scenarios at one shift computes it once."""
+    m = lm.model
+    var = m.variable[s]
+    n = values.shape[0]
+    nominal = m.baseline[np.newaxis]
+    if shift is None:
+        det = m.nominal_damage[s]
+    else:
+        nominal = sampled_intensities(m.baseline, m.programs[s], m.sampling.shock_value[np.newaxis])
+        det = _direct_damage(lm, lm.groups, reference, _shifted(nominal, shift))[0]
+    if var is None:
+        return np.full(n, float(_portfolio_loss(lm, det[np.newaxis])[0]))
+    # as the Monte Carlo does: only the factors of ranged shocks vary from year to year
+    if shift is None:
+        var_base = None if var.base is None else var.base[0]
+        var_raw = var.raw
+    else:
+        var_base = None if reference is None else reference[:, var.cols]
+        var_raw = group_damage(var.groups, _shifted(nominal, shift), m.factor_ids, m.curves)[0]
+    f = var.factors
+    f_ids = [m.factor_ids[j] for j in f.tolist()]
+    out = np.zeros(n)
+    n_c, n_f = m.baseline.shape
+    step = max(1, BATCH_FLOATS // (m.n_groups + n_c * n_f + 4 * len(var.cols) * n_f))
+    for b0 in range(0, n, step):
+        rows = slice(b0, min(n, b0 + step))
+        intensities = sampled_intensities(m.baseline, m.programs[s], values[rows])
+        if shift is not None:
+            intensities = _shifted(intensities, shift)
+        raw = np.repeat(var_raw[np.newaxis], intensities.shape[0], axis=0)
+        raw[:, :, f] = group_damage(var.groups, intensities[:, :, f], f_ids, m.curves)
+        combined = _on_basis(combined_damage(raw), var_base)
+        full = np.repeat(det[np.newaxis], intensities.shape[0], axis=0)
+        full[:, var.cols] = combined
+        out[rows] = _portfolio_loss(lm, full)
+    return out
+
+
+@dataclass(frozen=True)
+class TrialBasis:
+    """A run's simulated years made ready for moving inputs with common random numbers: its
+    draws, each scenario's loss in every year as if it occurred (a year's loss is the sum over
+    the scenarios that occur), and the coupled occurrence numbers."""
+
+    draws: TrialDraws
+    loss_if: FloatArray  # (T, S)
+    uniforms: FloatArray  # (T, S)
+
+    @property
+    def loss(self) -> FloatArray:
+        result: FloatArray = (self.loss_if * self.draws.occurs).sum(axis=1)
+        return result
+
+
+def coupled_uniforms(spec: SamplingSpec, occurs: BoolArray, seed: int) -> FloatArray:
+    """(T, S) uniform numbers that agree with the occurrences `occurs`: below a scenario's
+    probability p (its frequency, or for a rung its conditional probability) where it occurred,
+    above where it did not, and unconstrained where a rung's parent did not occur. Drawn from
+    their own generator (child (COUPLING_KEY, 0) of `SeedSequence(seed)`), so they are
+    independent uniforms and reproducible."""
+    gen = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(COUPLING_KEY, 0)))
+    )
+    r = gen.random(occurs.shape)
+    own = np.where(spec.parent < 0, spec.frequency, spec.probability)
+    u = np.where(occurs, r * own, own + r * (1.0 - own))
+    for s in range(len(own)):
+        par = int(spec.parent[s])
+        if par >= 0:
+            u[:, s] = np.where(occurs[:, par], u[:, s], r[:, s])
+    return u
+
+
+def occurrence(spec: SamplingSpec, uniforms: FloatArray, multipliers: FloatArray) -> BoolArray:
+    """(T, S) occurrences from coupled numbers with frequency multipliers (S,): a scenario
+    occurs when its number is below its (conditional) probability times its multiplier (at
+    most 1) and, for a rung, its parent occurs."""
+    own = np.where(spec.parent < 0, spec.frequency, spec.probability)
+    q = np.minimum(own * multipliers, 1.0)
+    occ = np.zeros(uniforms.shape, dtype=bool)
+    for s in spec.order.tolist():
+        par = int(spec.parent[s])
+        occ[:, s] = uniforms[:, s] < q[s]
+        if par >= 0:
+            occ[:, s] &= occ[:, par]
+    return occ
+
+
+def trial_basis(lm: LossModel, seed: int, trials: int) -> TrialBasis:
+    """The years of the run with `seed` (the same draws as `montecarlo.run`)."""
+    spec = lm.spec
+    draws = spec.draw(seed, 0, trials)
+    loss_if = np.column_stack(
+        [trial_losses(lm, s, draws.shock_values) for s in range(len(spec.scenario_ids))]
+    ).reshape(trials, -1)
+    return TrialBasis(draws, loss_if, coupled_uniforms(spec, draws.occurs, seed))
+
+
+def value_at_risk(loss: FloatArray, level: float = VAR_LEVEL) -> float:
+    """The ceil(level T)-th smallest of T losses, as `distribution_stats` reads VaR."""
+    t = len(loss)
+    k = min(t, max(1, math.ceil(level * t - 1e-9))) - 1
+    return float(np.partition(loss, k)[k])

@@ -1,0 +1,24 @@
+"""Files riskapp ships inside the package, so that an installed riskapp (a wheel, no checkout)
+can score the demo, build a baseline and make reports.
+
+    demo/        the demo workspace (a fictional manufacturer; `riskapp score demo` in a checkout)
+    scenarios/   the scenario library the demo workspace points at (paths.scenarios: ../scenarios)
+    methods/     baseline methodology files (default.yaml)
+    refdata/     public reference data the baseline is built from (see refdata/SOURCES.md)
+
+In a checkout the top-level folders demo/, scenarios/, methods/ and data/refdata are symlinks
+to these, so README commands keep working from the project root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent
+DEMO = RESOURCES / "demo"
+SCENARIOS = RESOURCES / "scenarios"
+METHODS = RESOURCES / "methods"
+DEFAULT_METHOD = METHODS / "default.yaml"
+REFDATA = RESOURCES / "refdata"
+
+__all__ = ["DEFAULT_METHOD", "DEMO", "METHODS", "REFDATA", "RESOURCES", "SCENARIOS"]

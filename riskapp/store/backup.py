@@ -1,0 +1,286 @@
+"""Backup and restore of everything the database holds, audit trail and users included.
+
+A backup is complete, versioned and checksummed: every table is present (an empty list when it
+is empty), and `checksum` is the SHA-256 of the tables' canonical JSON. A restore checks all of
+it before it writes anything and lists every problem it finds: a missing table, a changed or
+damaged file, a row that is not what the store writes (an asset the register would refuse, a
+user with an unknown role). A restore never changes who may log in by leaving something out: a
+backup without user accounts is refused by a database that has them. The audit trail is
+history: a restore over existing data keeps it and appends the restore to it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from riskapp.io.errors import InputError, Problem, pydantic_message
+from riskapp.store import schema as t
+from riskapp.store.auth import USERNAME_RE, Actor, Permission, Role
+from riskapp.store.core import CHUNK, StoreCore
+from riskapp.store.records import asset_from_row, plan_from_row
+
+BACKUP_FORMAT = "riskapp-workspace-backup"
+BACKUP_VERSION = 2  # 2: every table present, checksummed
+_BACKUP_TABLES = {
+    "assets": t.assets,
+    "plans": t.plans,
+    "assessments": t.assessments,
+    "users": t.users,
+    "audit_log": t.audit_log,
+}
+
+
+class Backup:
+    """Exports and restores the whole workspace database."""
+
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+
+    def export_workspace(self, actor: Actor) -> dict[str, Any]:
+        """Everything the database holds, audit trail and users (password hashes) included."""
+        with self.core.read() as conn:
+            self.core.authorize(conn, actor, Permission.RESTORE)
+            tables = {
+                name: [
+                    _json_row(dict(r._mapping))
+                    for r in conn.execute(select(table).order_by(*table.primary_key.columns))
+                ]
+                for name, table in _BACKUP_TABLES.items()
+            }
+        return {
+            "format": BACKUP_FORMAT,
+            "version": BACKUP_VERSION,
+            "exported_at": self.core.clock().isoformat(),
+            "exported_by": actor.label,
+            "checksum": checksum(tables),
+            "tables": tables,
+        }
+
+    def import_workspace(
+        self, backup: Mapping[str, Any], actor: Actor, replace: bool = False
+    ) -> dict[str, int]:
+        """Restore a backup, all or nothing, after checking all of it (`check_backup`). An empty
+        database takes it as is, audit trail included; one that holds anything is replaced only
+        with `replace=True`, and then keeps its own audit trail and records the restore."""
+        problems = check_backup(backup)
+        if problems:
+            raise InputError(problems)
+        tables = backup["tables"]
+        with self.core.write() as conn:
+            self.core.authorize(conn, actor, Permission.RESTORE)
+            held = {n: self.core.count(conn, tb) for n, tb in _BACKUP_TABLES.items()}
+            if any(held.values()) and not replace:
+                raise InputError(
+                    [
+                        Problem(
+                            "database",
+                            None,
+                            "",
+                            "the database is not empty ("
+                            + ", ".join(f"{n}: {c}" for n, c in held.items() if c)
+                            + "); restore with replace to overwrite it",
+                        )
+                    ]
+                )
+            if held["users"] and not tables["users"]:
+                raise InputError(
+                    [
+                        Problem(
+                            "backup",
+                            None,
+                            "tables.users",
+                            f"the backup holds no user accounts while this database has "
+                            f"{held['users']}: restoring it would turn login off. Add the "
+                            "accounts to the backup, or remove them here first",
+                        )
+                    ]
+                )
+            keep_history = held["audit_log"] > 0
+            counts: dict[str, int] = {}
+            try:
+                for name, table in reversed(list(_BACKUP_TABLES.items())):
+                    if name != "audit_log":
+                        conn.execute(delete(table))
+                for name, table in _BACKUP_TABLES.items():
+                    if name == "audit_log" and keep_history:
+                        counts[name] = 0
+                        continue
+                    rows = [_row_from_json(table, r) for r in tables[name]]
+                    for start in range(0, len(rows), CHUNK):
+                        conn.execute(insert(table), rows[start : start + CHUNK])
+                    counts[name] = len(rows)
+                if self.core.dialect == "postgresql":
+                    for name, column in (("audit_log", "seq"), ("assessments", "id")):
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+                                f"COALESCE((SELECT MAX({column}) FROM {name}), 0) + 1, false)"
+                            )
+                        )
+            except SQLAlchemyError as exc:  # rolled back with the transaction
+                reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+                raise InputError(
+                    [Problem("backup", None, "", f"could not be restored: {reason}")]
+                ) from None
+            note = f"backup of {backup.get('exported_at', '?')} by {backup.get('exported_by', '?')}"
+            if keep_history:
+                note += (
+                    f"; this database's audit trail is kept, the backup's "
+                    f"{len(tables['audit_log'])} entries stay in the backup file"
+                )
+            self.core.append_audit(
+                conn,
+                [
+                    self.core.audit_entry(
+                        actor,
+                        "restore",
+                        "workspace",
+                        "backup",
+                        old={n: c for n, c in held.items() if c} or None,
+                        new={**counts, "checksum": backup["checksum"][:16]},
+                        note=note[:500],
+                    )
+                ],
+            )
+        return counts
+
+
+def checksum(tables: Mapping[str, Any]) -> str:
+    """SHA-256 of the tables' canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(tables, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+MAX_LISTED = 20
+
+
+def check_backup(backup: Any) -> list[Problem]:
+    """Every problem of a backup, before anything is written: format and version, every table
+    present, the checksum, and each row as the store would write it."""
+    if not isinstance(backup, Mapping) or backup.get("format") != BACKUP_FORMAT:
+        return [Problem("backup", None, "format", "not a riskapp workspace backup")]
+    if backup.get("version") != BACKUP_VERSION:
+        return [
+            Problem(
+                "backup",
+                None,
+                "version",
+                f"a version {backup.get('version')!r} backup; this riskapp restores version "
+                f"{BACKUP_VERSION} (complete and checksummed): export it again with this version",
+            )
+        ]
+    tables = backup.get("tables")
+    if not isinstance(tables, Mapping):
+        return [Problem("backup", None, "tables", "the backup holds no tables")]
+    problems = [
+        Problem(
+            "backup",
+            None,
+            f"tables.{name}",
+            f"the {name} table is missing (an empty table is an empty list): a restore "
+            "never changes the database by leaving something out",
+        )
+        for name in _BACKUP_TABLES
+        if not isinstance(tables.get(name), list)
+    ]
+    problems += [
+        Problem("backup", None, f"tables.{name}", "unknown table")
+        for name in tables
+        if name not in _BACKUP_TABLES
+    ]
+    if problems:
+        return problems
+    if backup.get("checksum") != checksum(tables):
+        return [
+            Problem(
+                "backup",
+                None,
+                "checksum",
+                "the tables do not match the backup's checksum: the file was changed or "
+                "damaged after it was exported",
+            )
+        ]
+    for name, table in _BACKUP_TABLES.items():
+        for i, row in enumerate(tables[name]):
+            for field, message in row_problems(name, table, row):
+                problems.append(Problem("backup", None, f"tables.{name}[{i}].{field}", message))
+                if len(problems) >= MAX_LISTED:
+                    return problems
+    return problems
+
+
+def row_problems(name: str, table: Any, row: Any) -> list[tuple[str, str]]:
+    """What is wrong with one row of a backup table, as (field, message)."""
+    if not isinstance(row, Mapping):
+        return [("", "expected an object of column values")]
+    known = {c.name: c for c in table.c}
+    out = [(k, "unknown column") for k in row if k not in known]
+    out += [
+        (c.name, "required column is missing")
+        for c in table.c
+        if not c.nullable and c.name not in row and c.autoincrement is not True
+    ]
+    if out:
+        return out
+    try:
+        values = _row_from_json(table, row)
+    except (ValueError, TypeError) as exc:
+        return [("", f"not a valid value: {exc}")]
+    try:
+        if name == "assets":
+            asset_from_row(SimpleNamespace(_mapping=values))
+        elif name == "plans":
+            plan_from_row(SimpleNamespace(_mapping=values))
+        elif name == "users":
+            if not USERNAME_RE.match(str(values["username"])):
+                out.append(("username", "not a valid username"))
+            if values["role"] not in {r.value for r in Role}:
+                out.append(("role", f"expected one of {', '.join(r.value for r in Role)}"))
+            if not str(values["password_hash"]):
+                out.append(("password_hash", "empty: every account needs a hash or 'oidc'"))
+    except ValidationError as exc:
+        out += [(".".join(map(str, e["loc"])), pydantic_message(e)) for e in exc.errors()[:3]]
+    except (KeyError, TypeError, AttributeError) as exc:
+        out.append(("", f"not a valid {name} row: {exc}"))
+    for column, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            out.append((column, "contains a NUL character"))
+    return out
+
+
+def _json_row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in mapping.items():
+        if isinstance(v, datetime):
+            out[k] = {"$datetime": v.isoformat()}
+        elif isinstance(v, date):
+            out[k] = {"$date": v.isoformat()}
+        else:
+            out[k] = v
+    return out
+
+
+def _row_from_json(table: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    known = {c.name for c in table.c}
+    unknown = set(data) - known
+    if unknown:
+        raise InputError(
+            [Problem("backup", None, f"{table.name}.{sorted(unknown)[0]}", "unknown column")]
+        )
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict) and "$datetime" in v:
+            out[k] = datetime.fromisoformat(v["$datetime"])
+        elif isinstance(v, dict) and "$date" in v:
+            out[k] = date.fromisoformat(v["$date"])
+        else:
+            out[k] = v
+    return out

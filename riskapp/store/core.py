@@ -1,0 +1,197 @@
+"""What every part of the store shares: the database engine, transactions, the role check and
+appending to the audit trail, and reading the stored register and plans inside a transaction.
+
+Every change runs in one transaction (nothing is half-written when a process dies), checks the
+acting user's role, refuses to overwrite a record someone else changed since it was read
+(optimistic locking on a version column), and appends who/when/what/old/new to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+
+from riskapp.io.errors import Problem
+from riskapp.settings import Settings
+from riskapp.store import schema as t
+from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
+from riskapp.store.engine import WRITE
+from riskapp.store.errors import AccessDenied
+from riskapp.store.records import (
+    AuditEntry,
+    ChangeSummary,
+    StoredAsset,
+    StoredPlan,
+    asset_from_row,
+    dump_value,
+    from_db_time,
+    load_value,
+    plan_from_row,
+    to_db_time,
+)
+from riskapp.store.workspace import FileInputs, load_files
+
+Mode = Literal["replace", "merge"]
+Hook = Callable[[int, int], None]
+"""Called as hook(records written, records to write) while an import writes (progress)."""
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What an import would do, before anything is written."""
+
+    kind: str
+    source: str
+    rows: int
+    problems: list[Problem]
+    summary: ChangeSummary
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class StoreCore:
+    """The engine, the workspace files the register is combined with, settings and clock."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        files: Path | None,
+        settings: Settings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.engine = engine
+        self.files = files
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self, lock: bool = True) -> Iterator[Connection]:
+        """One write transaction; register writers queue behind each other (BEGIN IMMEDIATE on
+        SQLite, a table lock on PostgreSQL) so validation sees what the write will replace."""
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(**WRITE)
+            with conn.begin():
+                if lock and self.dialect == "postgresql":
+                    conn.execute(text("LOCK TABLE assets, plans IN SHARE ROW EXCLUSIVE MODE"))
+                yield conn
+
+    def now(self) -> datetime:
+        return to_db_time(self.clock())
+
+    def file_inputs(self) -> FileInputs | None:
+        return load_files(self.files) if self.files is not None else None
+
+    def authorize(self, conn: Connection, actor: Actor, permission: Permission) -> Role:
+        """The role the actor holds now, if it allows `permission`; AccessDenied otherwise."""
+        if actor.kind is ActorKind.SYSTEM:
+            role = Role.ADMIN
+        elif actor.kind is ActorKind.LOCAL:
+            if self.count(conn, t.users):
+                raise AccessDenied("login required: this workspace has user accounts")
+            role = Role.ADMIN
+        else:
+            value = conn.execute(
+                select(t.users.c.role).where(t.users.c.username == actor.username)
+            ).scalar()
+            if value is None:
+                raise AccessDenied(f"user {actor.username!r} no longer exists")
+            role = Role(value)
+        if permission not in ROLE_PERMISSIONS[role]:
+            raise AccessDenied(
+                f"{actor.username} ({role.value}) may not {permission.value}; that needs the "
+                f"{minimum_role(permission).value} role"
+            )
+        return role
+
+    def check(self, actor: Actor, permission: Permission) -> bool:
+        """Whether the actor may do this now (for pages that adapt; the store checks anyway)."""
+        try:
+            with self.read() as conn:
+                self.authorize(conn, actor, permission)
+        except AccessDenied:
+            return False
+        return True
+
+    @staticmethod
+    def count(conn: Connection, table: Any) -> int:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
+
+    def append_audit(self, conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+        """Append entries to the audit trail (the only write the trail allows)."""
+        for start in range(0, len(entries), CHUNK):
+            conn.execute(insert(t.audit_log), list(entries[start : start + CHUNK]))
+
+    def audit_entry(
+        self,
+        actor: Actor,
+        action: str,
+        entity: str,
+        entity_id: str,
+        field: str = "",
+        old: Any = None,
+        new: Any = None,
+        version: int | None = None,
+        note: str = "",
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """One audit row: who, when, what, the old and the new value."""
+        return {
+            "at": at or self.now(),
+            "actor": actor.label,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "field": field,
+            "old_value": dump_value(old),
+            "new_value": dump_value(new),
+            "version": version,
+            "note": note[:500],
+        }
+
+
+def stored_assets(conn: Connection) -> list[StoredAsset]:
+    """The register in its order, inside a transaction."""
+    rows = conn.execute(select(t.assets).order_by(t.assets.c.position, t.assets.c.id))
+    return [asset_from_row(r) for r in rows]
+
+
+def stored_plans(conn: Connection) -> list[StoredPlan]:
+    """The plans in their order, inside a transaction."""
+    rows = conn.execute(select(t.plans).order_by(t.plans.c.position, t.plans.c.id))
+    return [plan_from_row(r) for r in rows]
+
+
+def audit_from_row(row: Any) -> AuditEntry:
+    m = row._mapping
+    return AuditEntry(
+        seq=m["seq"],
+        at=from_db_time(m["at"]),
+        actor=m["actor"],
+        action=m["action"],
+        entity=m["entity"],
+        entity_id=m["entity_id"],
+        field=m["field"],
+        old=load_value(m["old_value"]),
+        new=load_value(m["new_value"]),
+        version=m["version"],
+        note=m["note"],
+    )

@@ -1,0 +1,178 @@
+"""`riskapp serve`: safe defaults (this machine only; no anonymous remote access) and Streamlit
+settings that apply whatever the working directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from riskapp.cli import app
+from riskapp.cli.serve import browser_url, is_loopback, streamlit_flags
+from riskapp.settings import Settings
+from riskapp.store import Actor, Role, Store
+from tests.conftest import ROOT, TINY
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The Streamlit command lines `serve` would run (nothing is started)."""
+    seen: list[list[str]] = []
+
+    def fake_call(cmd: list[str], **kwargs: Any) -> int:
+        seen.append(cmd)
+        return 0
+
+    monkeypatch.setattr(subprocess, "call", fake_call)
+    return seen
+
+
+def flag(cmd: list[str], name: str) -> str:
+    """The value of the last `name` flag (Streamlit, like most CLIs, takes the last one)."""
+    at = len(cmd) - 1 - cmd[::-1].index(name)
+    return cmd[at + 1]
+
+
+def test_default_binds_loopback_with_the_packaged_settings(calls: list[list[str]]) -> None:
+    result = runner.invoke(app, ["serve", str(TINY), "--no-open"])
+    assert result.exit_code == 0, result.output
+    (cmd,) = calls
+    assert flag(cmd, "--server.address") == "127.0.0.1"
+    assert flag(cmd, "--server.port") == "8501"
+    assert flag(cmd, "--server.headless") == "true"
+    assert flag(cmd, "--server.enableStaticServing") == "true"
+    assert flag(cmd, "--browser.gatherUsageStats") == "false"
+    # no Deploy button, no developer menu
+    assert flag(cmd, "--client.toolbarMode") == "viewer"
+    assert "http://127.0.0.1:8501" in result.output
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "192.0.2.10", "dashboard.example"])
+def test_refuses_a_remote_address_without_login(address: str, calls: list[list[str]]) -> None:
+    result = runner.invoke(app, ["serve", str(TINY), "--address", address, "--no-open"])
+    assert result.exit_code == 2
+    assert calls == []  # nothing started
+    message = " ".join(result.output.split())
+    assert f"refusing to listen on {address}" in message
+    assert "no user accounts" in message
+    assert "--allow-anonymous-remote" in message
+    assert "riskapp users add" in message
+
+
+def test_remote_without_login_when_the_operator_says_so(calls: list[list[str]]) -> None:
+    result = runner.invoke(
+        app, ["serve", str(TINY), "--address", "0.0.0.0", "--allow-anonymous-remote", "--no-open"]
+    )
+    assert result.exit_code == 0, result.output
+    assert flag(calls[0], "--server.address") == "0.0.0.0"
+    assert "reachable from other machines" in result.output
+    assert "http://localhost:8501" in result.output
+
+
+def test_remote_is_allowed_once_login_is_on(calls: list[list[str]]) -> None:
+    store = Store.open(Settings(workspace=TINY), files=TINY)
+    try:
+        store.add_user("ana", "correct horse battery", Role.ADMIN, Actor.local())
+    finally:
+        store.close()
+    result = runner.invoke(app, ["serve", str(TINY), "--address", "0.0.0.0", "--no-open"])
+    assert result.exit_code == 0, result.output
+    assert flag(calls[0], "--server.address") == "0.0.0.0"
+
+
+def test_loopback_addresses() -> None:
+    for address in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost", "LOCALHOST"):
+        assert is_loopback(address), address
+    for address in ("0.0.0.0", "::", "", "10.0.0.1", "myhost"):
+        assert not is_loopback(address), address
+    assert browser_url("::1", 80) == "http://[::1]:80"
+    assert browser_url("0.0.0.0", 80) == "http://localhost:80"
+
+
+def test_every_setting_of_the_file_becomes_a_flag(tmp_path: Path) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text('[server]\nheadless = false\nmaxUploadSize = 5\n[theme]\nbase = "dark"\n')
+    assert streamlit_flags(config) == [
+        "--server.headless",
+        "false",
+        "--server.maxUploadSize",
+        "5",
+        "--theme.base",
+        "dark",
+    ]
+
+
+def test_checkout_config_is_the_packaged_file() -> None:
+    """A plain `streamlit run` from the checkout reads the same settings as `riskapp serve`."""
+    link = ROOT / ".streamlit" / "config.toml"
+    assert link.resolve() == (ROOT / "riskapp" / "dashboard" / "streamlit.toml").resolve()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of sockets listening on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            host, hex_port = local.rsplit(":", 1)
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(host)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net/tcp")
+def test_real_server_listens_on_loopback_only_from_any_directory(tmp_path: Path) -> None:
+    """`riskapp serve` (what `make run` calls) comes up with no terminal attached (a non-headless
+    first run of Streamlit would stop at its e-mail prompt), from a working directory with no
+    .streamlit folder (static serving still on: its settings travel on the command line), and
+    listens on 127.0.0.1 only."""
+    port = _free_port()
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RISKAPP_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskapp.cli", "serve", str(TINY), "--port", str(port), "--no-open"],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        healthy = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
+                    healthy = True
+                    break
+            except OSError:
+                time.sleep(0.3)
+        assert healthy, f"no dashboard on port {port}; exit code {proc.poll()}"
+        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+        with urllib.request.urlopen(f"{base}/app/static/world_110m.json", timeout=5) as r:
+            assert r.status == 200
+            assert b'"objects"' in r.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
