@@ -262,3 +262,18 @@ def test_money_stays_below_1000_units_and_reads_back_close(value: float) -> None
 def test_english_and_german_differ_only_in_separators_and_units(value: float) -> None:
     en, de = EN.money(value), DE.money(value)
     assert math.isclose(_parse(en, EN), _parse(de, DE), rel_tol=1e-12, abs_tol=1e-9)
+
+
+def test_colour_bars_write_money_in_the_locale() -> None:
+    from riskapp.charts.overview import factor_heatmap
+
+    a = assess(DEMO)
+    from riskapp.assessment.core import country_factor_eal
+
+    table = country_factor_eal(a)
+    for fmt in (a.fmt, a.with_locale("de").fmt):
+        bar = factor_heatmap(table, a.ws.factors, fmt, "country").data[0].colorbar
+        assert list(bar.ticktext) and all(
+            t.endswith(" Mio.") or t == "0" for t in bar.ticktext
+        ) == (fmt.locale == "de")
+        assert all(fmt.currency not in t and not t.endswith("M") for t in bar.ticktext)

@@ -51,7 +51,9 @@ def short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figure:
+def trigger_heatmap(
+    matrix: pd.DataFrame, fmt: NumberFormat, chosen: str | None = None
+) -> go.Figure:
     """Scenarios (rows) x plans (columns) coloured by the plan's state in the scenario;
     `matrix` is `tables.trigger_matrix`. The `chosen` scenario's row is outlined."""
     scenarios = matrix.drop_duplicates("scenario_id")
@@ -66,7 +68,9 @@ def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figur
     records = matrix.to_dict("records")
     text = np.array(
         [
-            f"{row['gap_days']:.0f} d late" if row["state"] == NOT_READY else cell[row["state"]]
+            f"{fmt.number(row['gap_days'])} d late"
+            if row["state"] == NOT_READY
+            else cell[row["state"]]
             for row in records
         ],
         dtype=object,
@@ -78,10 +82,11 @@ def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figur
             + (
                 "Plan in place (ready/active): no lead time"
                 if row["in_place"]
-                else f"Lead time {row['lead_time_days']:.0f} d, warning {row['warning_days']:.0f} d"
+                else f"Lead time {fmt.number(row['lead_time_days'])} d, "
+                f"warning {fmt.number(row['warning_days'])} d"
             )
             + (
-                f"<br>Readiness gap: {row['gap_days']:.0f} days"
+                f"<br>Readiness gap: {fmt.days(row['gap_days'])}"
                 if row["state"] == NOT_READY
                 else ""
             )
@@ -145,7 +150,7 @@ def trigger_heatmap(matrix: pd.DataFrame, chosen: str | None = None) -> go.Figur
         )
     fig.update_yaxes(autorange="reversed", title="Scenario", automargin=True)
     fig.update_xaxes(side="top", tickangle=0, automargin=True, tickfont={"size": 10})
-    layout(fig, height=max(380, 46 * n_s + 220))
+    layout(fig, height=max(380, 46 * n_s + 220), fmt=fmt)
     fig.update_layout(
         legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0, "title": "Plan state"}
     )

@@ -1,5 +1,9 @@
 """Display helpers: user text shown as plain text, never as Markdown or HTML; money in tables
-written by the assessment's NumberFormat (the same text as cards, charts, CLI and reports)."""
+written by the assessment's NumberFormat (the same text as cards, charts, CLI and reports).
+
+`plain` lives in `riskapp.text` so that the application layer (what-if tables) can use it
+without importing the dashboard; the pages keep importing it from here.
+"""
 
 from __future__ import annotations
 

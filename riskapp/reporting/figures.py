@@ -104,7 +104,7 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
             "trigger_matrix",
             "Which plans fire in which scenario",
             "Blue: triggered and effective; orange: triggered but not ready in time.",
-            trigger_heatmap(trigger_matrix(a), chosen=worst),
+            trigger_heatmap(trigger_matrix(a), fmt, chosen=worst),
         )
         add(
             "waterfall",

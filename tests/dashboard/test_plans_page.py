@@ -145,7 +145,7 @@ def test_a_workspace_without_plans_says_what_to_do(
 # -- figures without Streamlit --------------------------------------------------------------
 def test_trigger_heatmap_states_legend_and_hover(demo_a: Assessment) -> None:
     matrix = trigger_matrix(demo_a)
-    fig = trigger_heatmap(matrix, chosen="energy_winter")
+    fig = trigger_heatmap(matrix, NumberFormat(), chosen="energy_winter")
     heat = fig.data[0]
     ev = demo_a.plans
     z = np.asarray(heat.z)

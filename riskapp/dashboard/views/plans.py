@@ -67,7 +67,7 @@ st.caption(
 # -- trigger matrix -------------------------------------------------------------------------
 st.subheader("Trigger matrix")
 st.plotly_chart(
-    trigger_heatmap(trigger_matrix(a), chosen=scenario),
+    trigger_heatmap(trigger_matrix(a), fmt, chosen=scenario),
     config=PLOTLY_CONFIG,
     key="pln_matrix",
 )
