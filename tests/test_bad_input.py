@@ -683,22 +683,22 @@ def test_scenario_id_must_match_file_name(ws: Path) -> None:
 CURVE_CASES = [
     pytest.param(
         "[[2, 0], [6, 0.4], [4, 0.5]]",
-        {5, 7},
-        {"curves[1]", "curves[1].points"},
+        {7},
+        {"curves[1].points"},
         "intensities must rise strictly",
         id="intensity-falls",
     ),
     pytest.param(
         "[[2, 0], [2, 0.4]]",
-        {5, 7},
-        {"curves[1]", "curves[1].points"},
+        {7},
+        {"curves[1].points"},
         "intensities must rise strictly",
         id="intensity-repeats",
     ),
     pytest.param(
         "[[2, 0.5], [6, 0.4]]",
-        {5, 7},
-        {"curves[1]", "curves[1].points"},
+        {7},
+        {"curves[1].points"},
         "damage ratios must not fall",
         id="damage-falls",
     ),
@@ -1361,3 +1361,24 @@ def test_validate_checks_the_dependency_shares_too(ws: Path) -> None:
         assert share.line == 4, str(share)
     result = CliRunner().invoke(app, ["validate", WS])
     assert result.exit_code == 1 and "dependencies.csv, row 3 [depends_on]" in result.output
+
+
+def test_a_scenario_escalating_from_itself_names_the_field_and_its_line(ws: Path) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    edit(
+        path,
+        "warning_time_days: 3",
+        "warning_time_days: 3\nescalates_from: {scenario: s2, probability: 0.5}",
+    )
+    for problems in (ws_problems(ws), path_problems(path)):
+        p = one(problems, S2)
+        assert (p.line, p.field) == (at(path, 5, "escalates_from"), "escalates_from"), str(p)
+        assert "cannot escalate from itself" in p.message, str(p)
+
+
+def test_an_oversized_cell_is_named_by_its_spreadsheet_row(ws: Path) -> None:
+    path = ws / "assets.csv"
+    edit(path, "O1,Office", 'O1,"' + "x" * 200_000 + '"')
+    p = only(path_problems(path))
+    assert (p.file, p.unit, p.line) == (ASSETS, "row", 4), str(p)
+    assert "more than 131,072 characters" in p.message and "row 4" in str(p), str(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskapp.domain.common import Identifier, Intensity, NoBool, Slug, Strict, UniqueList
 
@@ -30,20 +30,25 @@ class VulnerabilityCurve(Strict):
     def _check(self) -> VulnerabilityCurve:
         if (self.asset_type is None) == (self.asset_id is None):
             raise ValueError("give exactly one of asset_type (a type curve) or asset_id (override)")
-        xs = [p[0] for p in self.points]
-        ys = [p[1] for p in self.points]
-        for i in range(1, len(xs)):
-            if xs[i] <= xs[i - 1]:
+        return self
+
+    @field_validator("points")
+    @classmethod
+    def _rising(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        """Reported on `points` (their line and field), naming the point that breaks the rule."""
+        for i in range(1, len(points)):
+            (x0, y0), (x1, y1) = points[i - 1], points[i]
+            if x1 <= x0:
                 raise ValueError(
                     f"intensities must rise strictly from point to point; point {i + 1} "
-                    f"has {xs[i]} after {xs[i - 1]}"
+                    f"has {x1} after {x0}"
                 )
-            if ys[i] < ys[i - 1]:
+            if y1 < y0:
                 raise ValueError(
                     f"damage ratios must not fall as intensity rises; point {i + 1} has "
-                    f"{ys[i]} after {ys[i - 1]}"
+                    f"{y1} after {y0}"
                 )
-        return self
+        return points
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from riskapp.domain.common import (
     Identifier,
@@ -143,8 +143,15 @@ class Scenario(Strict):
         "probability that it does.",
     )
 
-    @model_validator(mode="after")
-    def _not_own_parent(self) -> Scenario:
-        if self.escalates_from is not None and self.escalates_from.scenario == self.id:
-            raise ValueError(f"scenario {self.id!r} cannot escalate from itself")
-        return self
+    @field_validator("escalates_from")
+    @classmethod
+    def _not_own_parent(
+        cls, step: EscalationStep | None, info: ValidationInfo
+    ) -> EscalationStep | None:
+        """Reported on escalates_from (its line and field), not on the scenario as a whole."""
+        own = info.data.get("id")
+        if step is not None and step.scenario == own:
+            raise ValueError(
+                f"scenario {own!r} cannot escalate from itself; name the scenario it follows"
+            )
+        return step

@@ -67,7 +67,14 @@ def read_rows(
                 rows.append((start, list(cells)))
             previous = reader.line_num
     except csv.Error as exc:
-        raise InputError([Problem(name, reader.line_num, "", f"malformed CSV: {exc}")]) from None
+        row = reader.line_num
+        what = (
+            f"a cell holds more than {csv.field_size_limit():,} characters, the limit for one "
+            "cell (check for a missing closing quote)"
+            if "field larger" in str(exc)
+            else f"malformed CSV: {exc}"
+        )
+        raise InputError([Problem(name, row, "", what, "row")]) from None
     return header, rows
 
 
