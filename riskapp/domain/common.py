@@ -148,8 +148,11 @@ NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_fini
 Probability = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
 # Text from users takes printable characters, tabs and line breaks: a NUL or another control
 # character is refused when read (PostgreSQL cannot store NUL; terminals and spreadsheets act on
-# the others). A pattern, so pydantic checks it in its compiled core at loading speed.
-PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# the others), and so are the bidirectional overrides and isolates (U+202A-U+202E,
+# U+2066-U+2069), which make a name display as something else ("Trojan Source"); right-to-left
+# scripts need none of them. A pattern, so pydantic checks it in its compiled core at loading
+# speed.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
 Text = Annotated[str, Field(max_length=20_000, pattern=PRINTABLE)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 Label = Annotated[str, Field(max_length=200, pattern=PRINTABLE)]  # may be empty

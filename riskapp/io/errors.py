@@ -82,7 +82,8 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
@@ -104,9 +105,10 @@ def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
         and err.get("ctx", {}).get("pattern") == PRINTABLE
     ):
         bad = next((c for c in str(err.get("input", "")) if CONTROL.match(c)), "\x00")
+        kind = "bidirectional override" if BIDI.match(bad) else "control character"
         return (
-            f"contains the control character U+{ord(bad):04X}; text takes printable "
-            "characters, tabs and line breaks only"
+            f"contains the {kind} U+{ord(bad):04X}; text takes printable characters, tabs and "
+            "line breaks only (no control characters or direction overrides)"
         )
     if "input" in err and err.get("type") not in {"model_type", "dict_type"} and "got " not in msg:
         value = err["input"]

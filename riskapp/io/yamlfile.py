@@ -81,6 +81,19 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        1,
+                        "",
+                        "the file is UTF-16 text (Excel's 'Unicode text'); save it as UTF-8 "
+                        "(CSV UTF-8 in Excel)",
+                        unit,
+                    )
+                ]
+            ) from None
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
             [
