@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, Deck, picture
 from riskapp.reporting.deck.opening import figure_text
-from riskapp.reporting.deck.tables import TableSpec, table
+from riskapp.reporting.deck.tables import TableSpec, fit, table
 from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
@@ -148,9 +148,19 @@ def assets_slide(deck: Deck) -> None:
     report = deck.report
     t = report.tables.top_assets
     frame = t.frame
-    share = float(frame["share_of_eal"].sum()) if "share_of_eal" in frame else 0.0
+    columns = [
+        TableSpec("name", 3.2, 48),
+        TableSpec("type", 1.1, 16),
+        TableSpec("country_name", 1.3, 20),
+        TableSpec("exposed_value", 1.3),
+        TableSpec("eal", 1.3),
+        TableSpec("share_of_eal", 1.0),
+        TableSpec("dominant_factor", 2.6, 40),
+    ]
+    shown = len(fit(deck, t, columns).rows)  # the headline speaks of the rows on the slide
+    share = float(frame["share_of_eal"].head(shown).sum()) if "share_of_eal" in frame else 0.0
     headline = (
-        f"{len(frame)} of {report.fmt.number(t.total_rows)} assets carry "
+        f"{report.fmt.number(shown)} of {report.fmt.number(t.total_rows)} assets carry "
         f"{report.fmt.percent(share)} of the expected annual loss"
     )
     notes = (
@@ -160,17 +170,4 @@ def assets_slide(deck: Deck) -> None:
         "Main factor: the factor behind most of the asset's expected annual loss."
     )
     slide = deck.slide("Top assets", headline, notes)
-    table(
-        deck,
-        slide,
-        t,
-        [
-            TableSpec("name", 3.2, 48),
-            TableSpec("type", 1.1, 16),
-            TableSpec("country_name", 1.3, 20),
-            TableSpec("exposed_value", 1.3),
-            TableSpec("eal", 1.3),
-            TableSpec("share_of_eal", 1.0),
-            TableSpec("dominant_factor", 2.6, 40),
-        ],
-    )
+    table(deck, slide, t, columns)

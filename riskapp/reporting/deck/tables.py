@@ -41,17 +41,31 @@ class TableSpec:
     limit: int = 60
 
 
-def table(
+@dataclass(frozen=True)
+class Fitted:
+    """The part of a report table that fits a slide: its columns, widths, header, the rows
+    shown (formatted and clipped) with their heights, and the total height."""
+
+    columns: tuple[Any, ...]
+    specs: tuple[TableSpec, ...]
+    widths: tuple[int, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    heights: tuple[int, ...]
+    header_height: int
+    used: int
+
+
+def fit(
     deck: Deck,
-    slide: Slide,
     source: Table,
     columns: Sequence[TableSpec],
     *,
     max_rows: int = TABLE_ROWS,
     size: int = 11,
-) -> Any:
-    """A native table of the first rows of `source` that fit the content area, formatted as
-    the report formats them; a last line says how many rows were left out."""
+) -> Fitted:
+    """The first rows of `source` that fit the content area at `size` points (a slide's
+    headline counts these, so title and table agree)."""
     by_key = {c.key: c for c in source.columns}
     specs = [c for c in columns if c.key in by_key]
     cols = [by_key[c.key] for c in specs]
@@ -72,16 +86,43 @@ def table(
         return int(lines * Pt(pt * 1.2) + padding)
 
     room = CONTENT_H - Inches(0.45)  # the "and K more" line below the table
-    used = row_height(header, size)
-    rows: list[list[str]] = []
+    header_height = row_height(header, size)
+    used = header_height
+    rows: list[tuple[str, ...]] = []
     heights: list[int] = []
     for cells in texts[:max_rows]:
         h = row_height(cells, size)
         if used + h > room:
             break
-        rows.append(cells)
+        rows.append(tuple(cells))
         heights.append(h)
         used += h
+    return Fitted(
+        tuple(cols),
+        tuple(specs),
+        tuple(widths),
+        tuple(header),
+        tuple(rows),
+        tuple(heights),
+        header_height,
+        used,
+    )
+
+
+def table(
+    deck: Deck,
+    slide: Slide,
+    source: Table,
+    columns: Sequence[TableSpec],
+    *,
+    max_rows: int = TABLE_ROWS,
+    size: int = 11,
+) -> Any:
+    """A native table of the first rows of `source` that fit the content area (see `fit`),
+    formatted as the report formats them; a last line says how many rows were left out."""
+    fitted = fit(deck, source, columns, max_rows=max_rows, size=size)
+    cols, widths, header = fitted.columns, fitted.widths, fitted.header
+    rows, heights, used = fitted.rows, fitted.heights, fitted.used
     shape = slide.shapes.add_table(
         len(rows) + 1,
         len(cols),
@@ -93,7 +134,7 @@ def table(
     grid = shape.table
     for i, w in enumerate(widths):
         grid.columns[i].width = Emu(w)
-    grid.rows[0].height = Emu(row_height(header, size))
+    grid.rows[0].height = Emu(fitted.header_height)
     for i, h in enumerate(heights, start=1):
         grid.rows[i].height = Emu(h)
     numeric = [c.kind != "text" for c in cols]
