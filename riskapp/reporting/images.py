@@ -47,8 +47,9 @@ class Chart:
     """One figure to draw, its name in the report, and its size in CSS pixels.
 
     `height_px` None takes the figure's own layout height (the dashboard's builders set one).
-    `layout` is merged into the figure's layout for this image only (e.g. smaller tick labels
-    on a page than on a screen); the figure itself is left as it is.
+    `layout` is merged into the figure's layout and `traces` into each of its traces for this
+    image only (e.g. a colour bar below a heat map on a page); the figure itself is left as it
+    is.
     """
 
     key: str
@@ -56,12 +57,22 @@ class Chart:
     width_px: int = 900
     height_px: int | None = None
     layout: Mapping[str, Any] = field(default_factory=dict)
+    min_font_px: float = 0.0
+    traces: Mapping[str, Any] = field(default_factory=dict)
 
     def spec(self) -> dict[str, Any]:
-        """The figure as a dict, with `layout` merged in."""
+        """The figure as a dict, with `layout` merged in and no text smaller than
+        `min_font_px` (a page shrinks the image: see `riskapp.reporting.pdf.charts_of`)."""
         spec = self.figure.to_dict()
         if self.layout:
             spec["layout"] = merged(spec.get("layout", {}), self.layout)
+        if self.traces:
+            spec["data"] = [merged(trace, self.traces) for trace in spec.get("data", [])]
+        if self.min_font_px:
+            layout = spec.setdefault("layout", {})
+            font = layout.setdefault("font", {})
+            font["size"] = max(float(font.get("size") or PLOTLY_FONT_PX), self.min_font_px)
+            spec = at_least(spec, self.min_font_px)
         return spec
 
     def size(self) -> tuple[int, int]:
@@ -187,6 +198,27 @@ def render_charts(
     """Draw `charts` in a browser session opened for this call only."""
     with ImageSession() as images:
         return images.render(charts, fmt, scale)
+
+
+PLOTLY_FONT_PX = 12  # plotly's font size where a figure sets none
+FONT_KEYS = {"font", "tickfont", "textfont", "insidetextfont", "outsidetextfont"}
+
+
+def at_least(node: Any, size: float) -> Any:
+    """A copy of a figure spec with every explicit font size below `size` raised to it."""
+    if isinstance(node, Mapping):
+        out = {}
+        for key, value in node.items():
+            raised = at_least(value, size)
+            if key in FONT_KEYS and isinstance(raised, dict):
+                current = raised.get("size")
+                if isinstance(current, (int, float)) and current < size:
+                    raised = {**raised, "size": size}
+            out[key] = raised
+        return out
+    if isinstance(node, list):
+        return [at_least(v, size) for v in node]
+    return node
 
 
 def merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riskapp.reporting.images import Chart, ImageSession, svg_data_uri
+from riskapp.reporting.images import Chart, ImageSession, merged, svg_data_uri
 from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report
@@ -35,12 +35,48 @@ DEFAULT_ACCENT = "#0072B2"
 # chart widths in CSS px: content is 176 mm wide, charts take 88 %, so that 13 px plotly text
 # prints at about 7.5 pt; wide charts take 100 % of the width at their own pixel width
 CHART_WIDTH_PX = 760
-WIDE_CHARTS = {"world_map": 820, "region_factor_heatmap": 1000, "trigger_matrix": 900}
-# per-chart layout for print: smaller category labels where columns are narrow on A4
-PRINT_LAYOUT: dict[str, dict[str, Any]] = {
-    "region_factor_heatmap": {"xaxis": {"tickfont": {"size": 10}}},
-    "trigger_matrix": {"xaxis": {"tickfont": {"size": 9}}},
+WIDE_CHARTS = {"world_map": 820, "region_factor_heatmap": 860, "trigger_matrix": 860}
+# the printed width of a chart (report.css: A4 less 17 mm margins; `figure.chart img` 88 %,
+# `.wide` 100 %) and the smallest text a reader should meet on paper
+CONTENT_MM = 210 - 2 * 17
+CHART_SHARE, WIDE_SHARE = 0.88, 1.0
+MIN_TEXT_PT = 7.0
+# per-chart layout and trace settings for print: the heat maps' colour bar goes below the
+# cells, so the cells are wide enough for print-sized amounts
+PRINT_LAYOUT: dict[str, dict[str, Any]] = {"trigger_matrix": {"yaxis": {"title": {"text": ""}}}}
+PRINT_TRACES: dict[str, dict[str, Any]] = {
+    "region_factor_heatmap": {
+        "colorbar": {"orientation": "h", "y": -0.04, "yanchor": "top", "thickness": 12}
+    },
 }
+SLANTED_COLUMNS = {"region_factor_heatmap", "trigger_matrix"}  # column labels slanted
+SLANTED_LABEL_CHARS = 30
+
+
+def slanted_columns(figure: Any) -> dict[str, Any]:
+    """Column labels on one slanted line each (cut at SLANTED_LABEL_CHARS): at print size the
+    wrapped labels of a screen run into each other over narrow columns."""
+    import html
+
+    x = list(figure.to_dict()["data"][0].get("x") or [])
+    text = [html.unescape(str(v).replace("<br>", " ")) for v in x]  # escaped for plotly
+    cut = [t if len(t) <= SLANTED_LABEL_CHARS else t[: SLANTED_LABEL_CHARS - 1] + "…" for t in text]
+    return {"xaxis": {"tickangle": -60, "tickvals": x, "ticktext": [html.escape(t) for t in cut]}}
+
+
+def printed_mm_per_px(name: str) -> float:
+    """Millimetres of paper one CSS pixel of the chart `name` takes in the PDF."""
+    share = WIDE_SHARE if name in WIDE_CHARTS else CHART_SHARE
+    return CONTENT_MM * share / WIDE_CHARTS.get(name, CHART_WIDTH_PX)
+
+
+def min_font_px(name: str) -> float:
+    """The font size (CSS px, whole) at which text of chart `name` prints at MIN_TEXT_PT."""
+    import math
+
+    return float(math.ceil(MIN_TEXT_PT * 25.4 / 72 / printed_mm_per_px(name)))
+
+
 # rows shown per table before "and K more": the PDF is read, not searched
 TABLE_ROWS = {
     "countries": 10,
@@ -185,7 +221,12 @@ def charts_of(report: Report) -> list[Chart]:
             f.figure,
             width_px=WIDE_CHARTS.get(name, CHART_WIDTH_PX),
             height_px=f.height,
-            layout=PRINT_LAYOUT.get(name, {}),
+            layout=merged(
+                PRINT_LAYOUT.get(name, {}),
+                slanted_columns(f.figure) if name in SLANTED_COLUMNS else {},
+            ),
+            traces=PRINT_TRACES.get(name, {}),
+            min_font_px=min_font_px(name),
         )
         for name, f in report.figures.items()
     ]

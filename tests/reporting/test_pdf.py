@@ -95,6 +95,7 @@ class Rendered:
     text: str  # pdftotext -layout, pages separated by form feeds
     raw: str  # pdftotext in reading order (blocks kept together)
     seconds: float
+    svgs: dict[str, bytes]  # the chart images inside the PDF, by figure name
 
     @property
     def pages(self) -> list[str]:
@@ -119,7 +120,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     path = folder / "report.pdf"
     path.write_bytes(pdf_format.pdf_from_html(html))
     seconds = time.perf_counter() - start
-    return Rendered(report, html, path, pdftotext(path, "-layout"), pdftotext(path), seconds)
+    return Rendered(
+        report, html, path, pdftotext(path, "-layout"), pdftotext(path), seconds, dict(svgs)
+    )
 
 
 def pdftotext(path: Path, *options: str) -> str:
@@ -251,6 +254,34 @@ def test_charts_are_vector_and_present(rendered: Rendered) -> None:
         if "Where the expected annual loss is" in page
     )
     assert map_page not in image_pages
+
+
+def css_printed_width_mm(css: str) -> tuple[float, float]:
+    """The printed width (mm) of a chart and of a wide chart, read from report.css: the A4
+    page less the side margins of `@page`, times the `figure.chart img` widths."""
+    page = re.search(r"@page \{[^}]*?margin: ([\d.]+)mm ([\d.]+)mm ([\d.]+)mm ([\d.]+)mm", css)
+    assert page is not None
+    content = 210 - float(page.group(2)) - float(page.group(4))
+    normal = re.search(r"figure\.chart img \{ width: ([\d.]+)%; \}", css)
+    wide = re.search(r"figure\.chart\.wide img \{ width: ([\d.]+)%; \}", css)
+    assert normal is not None and wide is not None
+    return content * float(normal.group(1)) / 100, content * float(wide.group(1)) / 100
+
+
+def test_no_chart_text_prints_smaller_than_seven_points(rendered: Rendered) -> None:
+    """Every font size inside every chart, scaled to the chart's printed width, is at least
+    7 pt (the charts are drawn in CSS pixels and shrunk onto A4)."""
+    css = (ROOT / "riskapp" / "reporting" / "templates" / "report.css").read_text()
+    normal_mm, wide_mm = css_printed_width_mm(css)
+    charts = {c.key: c for c in pdf_format.charts_of(rendered.report)}
+    assert set(rendered.svgs) == set(charts)
+    smallest = {}
+    for name, svg in rendered.svgs.items():
+        sizes = [float(x) for x in re.findall(rb"font-size: ?([\d.]+)px", svg)]
+        assert sizes, name
+        mm = (wide_mm if name in pdf_format.WIDE_CHARTS else normal_mm) / charts[name].width_px
+        smallest[name] = min(sizes) * mm / 25.4 * 72
+    assert min(smallest.values()) >= 7.0 - 0.01, smallest
 
 
 def test_first_page_renders_to_a_picture(rendered: Rendered, tmp_path: Path) -> None:
