@@ -126,3 +126,30 @@ def test_whatif_slider_changes_a_key_figure(dashboard: Dashboard) -> None:
     assert moved != value, "the slider did not move"
     assert after != before
     dashboard.assert_healthy()
+
+
+@pytest.mark.parametrize("path", ["/plans", "/register"])
+def test_wide_tables_show_their_decision_columns_without_scrolling(
+    dashboard: Dashboard, path: str
+) -> None:
+    """In a 1,500 px window the plans table shows averted loss, cost and benefit-cost ratio,
+    and the register shows criticality, owner and tags, without scrolling sideways. The grid
+    draws on a canvas and exposes a header cell for each column it has drawn in view."""
+    from riskapp.dashboard.columns import PLANS, REGISTER
+
+    layout = PLANS if path == "/plans" else REGISTER
+    dashboard.page.set_viewport_size({"width": 1500, "height": 1400})
+    dashboard.open(path)
+    grid = dashboard.page.locator('[data-testid="stDataFrameResizable"]').first
+    labels = {c.key: c.label for c in layout.columns}
+    wanted = {labels[k] for k in layout.must_show}
+    shown: set[str] = set()
+    for _ in range(30):  # the grid draws its header cells once it is in view
+        grid.scroll_into_view_if_needed()
+        shown = {t.strip() for t in grid.locator('[role="columnheader"]').all_inner_texts()}
+        if wanted <= shown:
+            break
+        dashboard.page.wait_for_timeout(1000)
+    assert wanted <= shown, f"not drawn in view: {sorted(wanted - shown)}; drawn: {shown}"
+    dashboard.screenshot(f"wide-table{path.replace('/', '-')}")
+    dashboard.assert_healthy()

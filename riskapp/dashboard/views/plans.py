@@ -21,6 +21,7 @@ from riskapp.charts.plans import (
     trigger_heatmap,
 )
 from riskapp.dashboard import state
+from riskapp.dashboard.columns import PLANS
 from riskapp.dashboard.format import money_table, plain
 
 a = state.assessment()
@@ -130,64 +131,13 @@ st.caption(
 # -- owners and status ----------------------------------------------------------------------
 st.subheader("Plans, owners and status")
 st.dataframe(
-    money_table(
-        plans[
-            [
-                "number",
-                "title",
-                "owner",
-                "status",
-                "state_label",
-                "lead_time_days",
-                "max_gap_days",
-                "cost_npv",
-                "averted_in_scenario",
-                "averted_eal",
-                "bcr",
-            ]
-        ],
-        a.fmt,
-        ["cost_npv", "averted_in_scenario", "averted_eal"],
-    ),
+    money_table(plans[PLANS.order], a.fmt, [c.key for c in PLANS.columns if c.kind == "styled"]),
     hide_index=True,
-    column_config={
-        "number": st.column_config.NumberColumn("#", format="%d", width=40),
-        "title": st.column_config.TextColumn("Plan", width="medium"),
-        "owner": st.column_config.TextColumn("Owner", width="medium"),
-        "status": "Status",
-        "state_label": st.column_config.TextColumn(
-            "In this scenario",
-            width="medium",
-            help="'N d late': the plan's slowest action needs N days beyond the warning time.",
-        ),
-        "lead_time_days": st.column_config.NumberColumn(
-            "Lead time (d)", format="%d", help="Lead time of the slowest action, in days."
-        ),
-        "max_gap_days": st.column_config.NumberColumn(
-            "Worst gap (d)",
-            format="%d",
-            help="Largest readiness gap (days) in any scenario that triggers the plan; 0 for "
-            "plans in place.",
-        ),
-        "cost_npv": st.column_config.Column(
-            "Cost, NPV",
-            help=f"One-off cost plus annual cost over {years} years, discounted.",
-        ),
-        "averted_in_scenario": st.column_config.Column(
-            "Averted here",
-            help="Loss the plan averts on its own in this scenario.",
-        ),
-        "averted_eal": st.column_config.Column(
-            "Averted EAL (a year)",
-            help="Expected annual loss the plan averts on its own.",
-        ),
-        "bcr": st.column_config.NumberColumn(
-            "BCR",
-            format="%.1fx",
-            help="Benefit-cost ratio: averted NPV / cost NPV. Infinity: a free plan that averts "
-            "something; None: it neither costs nor averts anything.",
-        ),
-    },
+    column_order=PLANS.order,
+    column_config=PLANS.config(
+        cost_npv={"help": f"One-off cost plus annual cost over {years} years, discounted."},
+        bcr={"format": "%.1fx"},
+    ),
     key="pln_table",
 )
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
+from riskapp.dashboard.columns import REGISTER
 from riskapp.dashboard.format import plain
 from riskapp.domain import PlanStatus
 from riskapp.io import InputError
@@ -63,7 +64,13 @@ with assets_tab:
     frame = rv.register_frame(stored)
     if not can_edit:
         st.info(f"Your role ({actor.role.value}) can read and export the register, not edit it.")
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_order=REGISTER.order,
+            column_config=REGISTER.config(),
+        )
     else:
         st.caption(
             "Edit cells, add rows at the bottom, delete rows with the row selector. Tags and "
@@ -75,14 +82,13 @@ with assets_tab:
             hide_index=True,
             width="stretch",
             key=f"reg_editor_{st.session_state['reg_round']}",
-            column_config={
-                "id": st.column_config.TextColumn("id", required=True),
-                "criticality": st.column_config.NumberColumn(min_value=1, max_value=5, step=1),
-                "replacement_value": st.column_config.NumberColumn(min_value=0, format="%.0f"),
-                "annual_revenue_at_stake": st.column_config.NumberColumn(
-                    min_value=0, format="%.0f"
-                ),
-            },
+            column_order=REGISTER.order,
+            column_config=REGISTER.config(
+                id={"required": True},
+                criticality={"min_value": 1, "max_value": 5, "step": 1},
+                replacement_value={"min_value": 0},
+                annual_revenue_at_stake={"min_value": 0},
+            ),
         )
         changes = rv.asset_edits(
             {s.id: s.version for s in stored}, [s.asset for s in stored], edited
@@ -132,7 +138,13 @@ with plans_tab:
     if overdue:
         st.warning(f"{overdue} plan(s) are past their review date.")
     if not can_edit:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(
+            frame,
+            hide_index=True,
+            width="stretch",
+            column_order=REGISTER.order,
+            column_config=REGISTER.config(),
+        )
     else:
         edited_plans = st.data_editor(
             frame,
