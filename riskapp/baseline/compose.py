@@ -204,8 +204,7 @@ def complement_geometric(x: Array, w: Array, offset: float = 1.0) -> Array:
 
 
 def complement_product(x: Array, w: Array) -> Array:
-    """Complement product (probabilistic OR) on 0-10 scores: 10 * (1 - prod((1 - x_i / 10) ^
-    w_i)).
+    """Complement product (probabilistic OR): 10 * (1 - prod((1 - x_i / 10) ^ w_i)).
 
     The chance that at least one of several independent hazards strikes, each scored as a
     probability x_i / 10: two high scores give a higher one (5 and 5 give 7.5), a zero child

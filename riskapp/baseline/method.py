@@ -156,7 +156,7 @@ class RoundMode(StrEnum):
 class Rounding(Strict):
     """Rounding of a node's score before its parent aggregates it (INFORM rounds every level
     to one decimal). `half_up` rounds a 5 in the next decimal away from zero (2.25 -> 2.3,
-    2.35 -> 2.4), as INFORM's spreadsheets do; `half_even` rounds it to the even digit
+    2.35 -> 2.4), as a spreadsheet's ROUND does; `half_even` rounds it to the even digit
     (2.25 -> 2.2). The value rounded is the score as written with 15 significant digits, as a
     spreadsheet shows it, so that 2.2499999999999996 (the float a sum gives for 2.25) counts
     as 2.25."""
