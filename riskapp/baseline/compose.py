@@ -288,13 +288,20 @@ def round_scores(values: Array, rounding: Rounding) -> Array:
     even digit (`half_even`). Each score is first written with 15 significant digits, as a
     spreadsheet shows it, so that a float a hair below a tie (2.2499999999999996) rounds as
     the tie it stands for. Missing scores stay missing."""
+    v = np.asarray(values, dtype=float)
+    scale = 10.0**rounding.decimals
+    with np.errstate(invalid="ignore"):
+        scaled = v * scale
+        low = np.floor(scaled)
+        frac = scaled - low
+        # clear of a tie, the nearest step is plain; n / 10^d is the float of the decimal
+        out: Array = (low + (frac > 0.5)) / scale
+    near = np.flatnonzero(np.isfinite(v) & (np.abs(frac - 0.5) < 1e-6))
     step = Decimal(1).scaleb(-rounding.decimals)
     how = ROUND_HALF_UP if rounding.mode is RoundMode.HALF_UP else ROUND_HALF_EVEN
-    v = np.asarray(values, dtype=float)
-    out = v.copy()
-    for i in np.flatnonzero(np.isfinite(v)):
+    for i in near:  # ties and near-ties: decide on the decimal form
         out[i] = float(Decimal(f"{v[i]:.15g}").quantize(step, rounding=how))
-    return out
+    return np.where(np.isfinite(v), out, v)
 
 
 SELECTING = frozenset({Aggregation.MAX, Aggregation.SCALED_MAX, Aggregation.MIN, Aggregation.FIRST})

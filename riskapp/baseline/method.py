@@ -491,4 +491,7 @@ def method_json_schema() -> dict[str, Any]:
     """JSON Schema of a methodology file, for editors to validate against."""
     schema = Method.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    missing = schema["$defs"]["Node"]["properties"]["missing"]
+    shorthand = {"enum": [r.value for r in ChildRule]}  # `missing: renormalise`
+    missing["anyOf"] = [{"$ref": missing.pop("$ref")}, shorthand]
     return schema

@@ -18,7 +18,7 @@ the comments, to one decimal, with the rounding at each level.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -306,6 +306,23 @@ def test_half_up_rounding(value: float, decimals: int, expected: float) -> None:
     assert float(shown) == expected  # the rule as stated, independently of round_scores
 
 
+@pytest.mark.parametrize("mode", [RoundMode.HALF_UP, RoundMode.HALF_EVEN])
+@pytest.mark.parametrize("decimals", [0, 1, 2])
+def test_vectorised_rounding_matches_the_decimal_rule(decimals: int, mode: RoundMode) -> None:
+    """Every tie on the 0-10 grid (sums like 0.1 + 0.2 included) and random floats: the fast
+    path and the decimal rule agree exactly."""
+    rng = np.random.default_rng(7)
+    step = 10.0 ** -(decimals + 1)
+    ties = np.arange(0, 100_001) * step * 5 if decimals else np.arange(0, 21) * 0.5
+    sums = np.array([0.1 + 0.2, 1.1 + 1.15, 2.675, 1.005, 0.1 * 3, 7.7 + 8.0 + 7.1])
+    values = np.concatenate([ties[ties <= 10], sums, rng.uniform(0, 10, 20_000)])
+    how = ROUND_HALF_UP if mode is RoundMode.HALF_UP else ROUND_HALF_EVEN
+    quantum = Decimal(10) ** -decimals
+    want = [float(Decimal(f"{v:.15g}").quantize(quantum, how)) for v in values]
+    got = round_scores(values, Rounding(decimals=decimals, mode=mode))
+    np.testing.assert_array_equal(got, want)
+
+
 def test_half_up_differs_from_bankers_rounding() -> None:
     values = np.array([2.25, 0.125, 6.5, np.nan])
     assert [round(v, d) for v, d in ((2.25, 1), (0.125, 2), (6.5, 0))] == [2.2, 0.12, 6.0]
@@ -377,3 +394,18 @@ factors:
         )
         result = compute(load_method(path), {}, dt.date(2025, 12, 31), ["FIN"])
         assert float(result.nodes["score"].iloc[0]) == pytest.approx(6.0)
+
+
+def test_the_json_schema_accepts_the_inform_method(tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    from riskapp.baseline.method import method_json_schema
+
+    schema = method_json_schema()
+    data = yaml.safe_load(INFORM.replace("{min_coverage: 0.5, rule: renormalise}", "renormalise"))
+    jsonschema.validate(data, schema)  # `missing: renormalise`, `round` and the new aggregation
+    assert load_method(write_inform(tmp_path, yaml.safe_dump(data))).factors
+    data["factors"][0]["children"][0]["missing"] = "renormalize"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)

@@ -15,6 +15,7 @@ from riskapp.baseline.sources import load_table_file
 from riskapp.cli.baseline import baseline_app
 from riskapp.io.errors import InputError
 from riskapp.io.tables import load_baseline
+from riskapp.io.validate import validate_path
 
 GOOD = """\
 country,indicator,period,value
@@ -193,3 +194,13 @@ def test_cli_builds_a_baseline_from_an_own_table(tmp_path: Path) -> None:
     assert result.exit_code != 0
     text = " ".join(result.output.split())
     assert "bad.csv, row 2 [country]" in text and "Traceback" not in text
+
+
+def test_validate_reads_a_methods_own_tables(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(GOOD, encoding="utf-8")
+    method = tmp_path / "own.yaml"
+    method.write_text(METHOD.format(file="t.csv", unit="year"), encoding="utf-8")
+    assert validate_path(method) == ("methodology", [])
+    (tmp_path / "t.csv").write_text(GOOD + "FIN,gdp_risk,2024,lots\n", encoding="utf-8")
+    _, problems = validate_path(method)
+    assert [(p.line, p.field) for p in problems] == [(8, "value")]
