@@ -11,7 +11,16 @@ from __future__ import annotations
 import inspect
 
 from riskapp.baseline import compose
-from riskapp.baseline.method import Impute, Missing, Normalise, Scope, Transform, Window
+from riskapp.baseline.method import (
+    Impute,
+    Missing,
+    Normalise,
+    Rounding,
+    Scope,
+    Transform,
+    Window,
+)
+from riskapp.baseline.sources import load_table_file
 from riskapp.domain import (
     Asset,
     Coverage,
@@ -92,11 +101,14 @@ SECTIONS: list[tuple[str, list[object]]] = [
             Missing,
             Impute,
             Scope,
-            compose.complement_product,
             compose.geometric_mean,
+            compose.complement_geometric,
+            compose.complement_product,
             compose.scaled_maximum,
+            Rounding,
             compose.reliability,
             compose.evaluate,
+            load_table_file,
         ],
     ),
 ]

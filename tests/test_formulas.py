@@ -24,7 +24,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "riskapp"
 INTENSITY_FILE = "riskapp/engine/intensity.py"
 DAMAGE_FILE = "riskapp/engine/damage.py"
 # Not the damage combination: the baseline's weighted complement product of 0-10 indicator
-# scores (INFORM's aggregation, weights as exponents, missing children left out).
+# scores (a probabilistic OR of independent hazards, weights as exponents, a missing child
+# counting 0).
 OTHER_PRODUCTS = {("riskapp/baseline/compose.py", "complement_product")}
 
 # -- the single definitions ---------------------------------------------------------------------

@@ -34,12 +34,18 @@ SOURCE_LABELS = {
     Source.EUROSTAT_GAS.value: "Eurostat",
     Source.UCDP.value: "UCDP",
     Source.TABLE.value: "expert table",
+    Source.FILE.value: "own table",
 }
 
 AGGREGATION_TEXT = {
     Aggregation.MEAN.value: "weighted mean",
     Aggregation.GEOMETRIC_MEAN.value: "weighted geometric mean",
-    Aggregation.COMPLEMENT_PRODUCT.value: "complement product (independent hazards)",
+    Aggregation.COMPLEMENT_GEOMETRIC.value: (
+        "complement-geometric mean (INFORM's 11 minus the geometric mean of 11 - score)"
+    ),
+    Aggregation.COMPLEMENT_PRODUCT.value: (
+        "complement product (chance that at least one independent hazard strikes)"
+    ),
     Aggregation.MAX.value: "maximum",
     Aggregation.SCALED_MAX.value: "scaled maximum (the highest weight x score)",
     Aggregation.MIN.value: "minimum",
@@ -49,6 +55,9 @@ AGGREGATION_TEXT = {
 WEIGHT_MEANING = {
     Aggregation.MEAN.value: "Each weight is relative: the weights are re-normalised to add up to 1",
     Aggregation.GEOMETRIC_MEAN.value: (
+        "Each weight is relative: the weights are re-normalised to add up to 1"
+    ),
+    Aggregation.COMPLEMENT_GEOMETRIC.value: (
         "Each weight is relative: the weights are re-normalised to add up to 1"
     ),
     Aggregation.COMPLEMENT_PRODUCT.value: (

@@ -34,13 +34,16 @@ from riskapp.baseline.compose import (
 from riskapp.baseline.indicators import IndicatorValues, SourceData, extract
 from riskapp.baseline.method import (
     WORLD,
+    ChildRule,
     Method,
     Node,
+    Rounding,
+    RoundMode,
     Source,
     method_problems,
     walk,
 )
-from riskapp.baseline.sources import load_sources
+from riskapp.baseline.sources import load_file_sources, load_sources
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem, loc_to_field
@@ -55,11 +58,15 @@ SOURCE_LABELS = {
     Source.EUROSTAT_GAS: "Eurostat",
     Source.UCDP: "UCDP",
     Source.TABLE: "expert table",
+    Source.FILE: "own table",
 }
 
 
 def load_method(path: Path) -> Method:
-    """Read and check a methodology file; InputError lists every problem with its line."""
+    """Read and check a methodology file; InputError lists every problem with its line.
+
+    The `file` of a `source: file` indicator is resolved against the method file's folder
+    (the loaded method holds the resolved path) and must name an existing .csv or .xlsx file."""
     from riskapp.io.workspace import display, load_model
 
     method, lines = load_model(path, Method)
@@ -67,9 +74,27 @@ def load_method(path: Path) -> Method:
         Problem(display(path), lines.line(loc), loc_to_field(loc), message)
         for loc, message in method_problems(method)
     ]
+    indicators = []
+    for i, ind in enumerate(method.indicators):
+        if ind.source is Source.FILE:
+            table = (path.parent / ind.file).resolve()
+            loc = ("indicators", i, "file")
+            if table.suffix.lower() not in {".csv", ".xlsx"}:
+                problems.append(
+                    Problem(display(path), lines.line(loc), loc_to_field(loc), "expected a "
+                            f".csv or .xlsx table; got {ind.file!r}")
+                )  # fmt: skip
+            elif not table.is_file():
+                problems.append(
+                    Problem(display(path), lines.line(loc), loc_to_field(loc), f"no file "
+                            f"{ind.file!r} next to the method file (looked for {table})")
+                )  # fmt: skip
+            indicators.append(ind.model_copy(update={"file": str(table)}))
+        else:
+            indicators.append(ind)
     if problems:
         raise InputError(problems)
-    return method
+    return method.model_copy(update={"indicators": indicators})
 
 
 def sources_used(method: Method) -> set[Source]:
@@ -77,9 +102,14 @@ def sources_used(method: Method) -> set[Source]:
 
 
 def load_sources_for(method: Method, data_dir: Path | None = None) -> dict[Source, SourceData]:
-    """Load the sources a method uses (from data/refdata unless told otherwise)."""
+    """Load the sources a method uses (from data/refdata unless told otherwise), and the
+    user's own indicator tables it names (`source: file`)."""
     folder = data_dir or DEFAULT_DATA_DIR
-    return load_sources(folder, sources_used(method))
+    out = load_sources(folder, sources_used(method))
+    tables = load_file_sources(method.indicators)
+    if tables is not None:
+        out[Source.FILE] = tables
+    return out
 
 
 def country_universe(method: Method, sources: Mapping[Source, SourceData]) -> list[str]:
@@ -219,7 +249,8 @@ class BaselineResult:
 def method_tree(method: Method) -> pd.DataFrame:
     """One row per node of every factor tree, parents first: factor, path, parent, depth,
     node, kind, name, aggregation, weight, share, indicator, source, series, window,
-    transform, normalise, direction, missing (the node's rule), scope, description."""
+    transform, normalise, direction, missing (the node's rule), scope, round (the rounding of
+    its score), description."""
     rows = []
     for factor in method.factors:
         shares = {factor.key: 1.0}
@@ -253,6 +284,7 @@ def method_tree(method: Method) -> pd.DataFrame:
                     "direction": ind.direction.value if ind else "",
                     "missing": _describe_missing(node),
                     "scope": _describe_scope(node),
+                    "round": _describe_round(node.round or method.round),
                     "description": node.description or (ind.description if ind else ""),
                 }
             )
@@ -316,9 +348,21 @@ def _describe_missing(node: Node) -> str:
         for s in node.missing.impute
     ]
     text = "" if node.is_leaf else f"min coverage {node.missing.min_coverage:g}"
+    rule = node.child_rule
+    if rule is ChildRule.RENORMALISE:
+        text += "; weights renormalised over the parts present"
+    elif rule is ChildRule.ZERO:
+        text += "; a missing part counts as 0"
     if steps:
         text += ("; " if text else "") + "impute: " + ", then ".join(steps)
     return text
+
+
+def _describe_round(rounding: Rounding | None) -> str:
+    if rounding is None:
+        return ""
+    mode = "half up" if rounding.mode is RoundMode.HALF_UP else "half to even"
+    return f"{rounding.decimals} decimal(s), {mode}"
 
 
 def _describe_scope(node: Node) -> str:

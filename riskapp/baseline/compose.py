@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -16,11 +17,14 @@ import pandas as pd
 from riskapp.baseline.method import (
     WORLD,
     Aggregation,
+    ChildRule,
     Direction,
     Method,
     Node,
     Normalise,
     NormaliseMethod,
+    Rounding,
+    RoundMode,
     Transform,
     TransformOp,
     walk,
@@ -161,9 +165,10 @@ def weighted_mean(x: Array, w: Array) -> Array:
 def geometric_mean(x: Array, w: Array, offset: float = 0.0) -> Array:
     """Weighted geometric mean: prod((x_i + c) ^ (w_i / sum w)) - c, over the children present.
 
-    With c = 0 a zero child makes the node zero (a risk needs every dimension, as in INFORM's
-    Risk = (Hazard & Exposure x Vulnerability x Lack of coping capacity) ^ (1/3)); an offset
-    c = 1 is the variant that lets a zero child lower, but not cancel, the result."""
+    With c = 0 (the default) a zero child makes the node zero: a risk needs every dimension, as
+    in INFORM's Risk = (Hazard & Exposure x Vulnerability x Lack of coping capacity) ^ (1/3),
+    equal weights. An offset c = 1 is the variant that lets a zero child lower, but not cancel,
+    the result."""
     p = _present(x, w)
     ww = np.where(p, w[None, :], 0.0)
     den = ww.sum(axis=1)
@@ -175,13 +180,38 @@ def geometric_mean(x: Array, w: Array, offset: float = 0.0) -> Array:
     return np.where(den > 0, np.clip(out, 0.0, SCORE_MAX), np.nan)
 
 
-def complement_product(x: Array, w: Array) -> Array:
-    """Complement product on 0-10 scores: 10 * (1 - prod((1 - x_i / 10) ^ w_i)).
+def complement_geometric(x: Array, w: Array, offset: float = 1.0) -> Array:
+    """Complement-geometric mean (INFORM's rule): T - prod((T - x_i) ^ (w_i / sum w)), with
+    T = 10 + c, over the children present (their weights re-normalised).
 
-    With all weights 1 this is INFORM's combination of independent hazards: two high scores give
-    a higher one (5 and 5 give 7.5), a zero child changes nothing and a 10 gives 10. A weight
-    acts as an exponent (w = 0.5 counts a child as half an independent hazard). Missing
-    children are left out."""
+    With the default c = 1 this is INFORM's "11 minus the geometric mean of (11 - x)", which
+    INFORM uses, with equal weights, for its Hazard & Exposure, Vulnerability and Lack of
+    coping capacity dimensions and for several categories (natural hazards among them). It lies
+    between the arithmetic mean and the maximum: a high child pulls the node up more than a low
+    one pulls it down (4 and 8 give 6.42 where the mean gives 6), equal children give their
+    value, and the node reaches 10 only when every child is 10. With c = 0 a single child at 10
+    makes the node 10."""
+    top = SCORE_MAX + offset
+    p = _present(x, w)
+    ww = np.where(p, w[None, :], 0.0)
+    den = ww.sum(axis=1)
+    base = np.where(p, np.maximum(top - x, 0.0), 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log(base)
+        num = np.where(ww > 0, ww * logs, 0.0).sum(axis=1)
+        out = top - np.exp(num / np.where(den > 0, den, 1.0))
+    return np.where(den > 0, np.clip(out, 0.0, SCORE_MAX), np.nan)
+
+
+def complement_product(x: Array, w: Array) -> Array:
+    """Complement product (probabilistic OR): 10 * (1 - prod((1 - x_i / 10) ^ w_i)).
+
+    The chance that at least one of several independent hazards strikes, each scored as a
+    probability x_i / 10: two high scores give a higher one (5 and 5 give 7.5), a zero child
+    changes nothing and a 10 gives 10. A weight acts as an exponent (w = 0.5 counts a child as
+    half an independent hazard). A missing child adds no hazard (it counts as 0); the weights
+    are not shares, so there is nothing to renormalise. This is not INFORM's aggregation (that
+    is `complement_geometric`)."""
     p = _present(x, w)
     comp = np.clip(1.0 - np.where(p, x, 0.0) / SCORE_MAX, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,6 +254,7 @@ def first_available(x: Array, w: Array) -> Array:
 
 AGGREGATIONS: dict[Aggregation, Callable[[Array, Array], Array]] = {
     Aggregation.MEAN: weighted_mean,
+    Aggregation.COMPLEMENT_GEOMETRIC: complement_geometric,
     Aggregation.COMPLEMENT_PRODUCT: complement_product,
     Aggregation.MAX: maximum,
     Aggregation.SCALED_MAX: scaled_maximum,
@@ -232,11 +263,45 @@ AGGREGATIONS: dict[Aggregation, Callable[[Array, Array], Array]] = {
 }
 
 
-def aggregate(aggregation: Aggregation, x: Array, w: Array, offset: float = 0.0) -> Array:
-    """Score of a node from its children's scores, by the node's aggregation."""
+def aggregate(
+    aggregation: Aggregation,
+    x: Array,
+    w: Array,
+    offset: float = 0.0,
+    rule: ChildRule | None = None,
+) -> Array:
+    """Score of a node from its children's scores, by the node's aggregation. With the `zero`
+    rule a missing child (weight above 0) counts as a score of 0; otherwise missing children
+    are left out (for the means: their weights re-normalised over the children present)."""
+    if rule is ChildRule.ZERO:
+        x = np.where(np.isnan(x) & (w > 0)[None, :], 0.0, x)
     if aggregation is Aggregation.GEOMETRIC_MEAN:
         return geometric_mean(x, w, offset)
+    if aggregation is Aggregation.COMPLEMENT_GEOMETRIC:
+        return complement_geometric(x, w, offset)
     return AGGREGATIONS[aggregation](x, w)
+
+
+def round_scores(values: Array, rounding: Rounding) -> Array:
+    """Scores rounded to `decimals` places, a tie (a 5 in the next place) away from zero
+    (`half_up`: 2.25 -> 2.3, 2.35 -> 2.4, where Python's round() gives 2.2 for 2.25) or to the
+    even digit (`half_even`). Each score is first written with 15 significant digits, as a
+    spreadsheet shows it, so that a float a hair below a tie (2.2499999999999996) rounds as
+    the tie it stands for. Missing scores stay missing."""
+    v = np.asarray(values, dtype=float)
+    scale = 10.0**rounding.decimals
+    with np.errstate(invalid="ignore"):
+        scaled = v * scale
+        low = np.floor(scaled)
+        frac = scaled - low
+        # clear of a tie, the nearest step is plain; n / 10^d is the float of the decimal
+        out: Array = (low + (frac > 0.5)) / scale
+    near = np.flatnonzero(np.isfinite(v) & (np.abs(frac - 0.5) < 1e-6))
+    step = Decimal(1).scaleb(-rounding.decimals)
+    how = ROUND_HALF_UP if rounding.mode is RoundMode.HALF_UP else ROUND_HALF_EVEN
+    for i in near:  # ties and near-ties: decide on the decimal form
+        out[i] = float(Decimal(f"{v[i]:.15g}").quantize(step, rounding=how))
+    return np.where(np.isfinite(v), out, v)
 
 
 SELECTING = frozenset({Aggregation.MAX, Aggregation.SCALED_MAX, Aggregation.MIN, Aggregation.FIRST})
@@ -393,7 +458,9 @@ def evaluate(
     where the indicator has no value). A node is computed from its children when their
     coverage reaches the node's `min_coverage` (re-weighting over the children present);
     otherwise, or for a leaf without a value, the imputation steps apply. A node with a scope
-    gives every country outside it the scope's `outside` value. Scores are clipped to 0-10.
+    gives every country outside it the scope's `outside` value. Scores are clipped to 0-10,
+    then rounded when the node (or, for a node without its own, the method) states `round`:
+    the parent aggregates the rounded scores, level by level, as INFORM does.
     Returns the nodes parents-last (children before their parent), each factor in turn.
     """
     members = dict(groups if groups is not None else method.group_members())
@@ -402,7 +469,17 @@ def evaluate(
     out: list[NodeScores] = []
     for factor in method.factors:
         _evaluate_node(
-            factor, factor.key, "", 0, 1.0, len(countries), leaves, masks, out, factor.key
+            factor,
+            factor.key,
+            "",
+            0,
+            1.0,
+            len(countries),
+            leaves,
+            masks,
+            out,
+            factor.key,
+            method.round,
         )
     return out
 
@@ -418,6 +495,7 @@ def _evaluate_node(
     masks: Mapping[str, Array],
     out: list[NodeScores],
     factor: str,
+    rounding: Rounding | None = None,
 ) -> NodeScores:
     codes = np.zeros(n, dtype=np.int8)
     if node.indicator is not None:
@@ -441,6 +519,7 @@ def _evaluate_node(
                 masks,
                 out,
                 factor,
+                rounding,
             )
             for child in node.children
         ]
@@ -449,7 +528,8 @@ def _evaluate_node(
         assert node.aggregation is not None
         cov = coverage(x, weights, node.aggregation)
         ok = (cov >= node.missing.min_coverage) & (cov > 0)
-        score = np.where(ok, aggregate(node.aggregation, x, weights, node.offset), np.nan)
+        value = aggregate(node.aggregation, x, weights, node.shift, node.child_rule)
+        score = np.where(ok, value, np.nan)
         rel = np.where(ok, reliability(x, r, weights, node.aggregation), 0.0)
         codes[~ok] = np.where(cov[~ok] > 0, C_BELOW, C_MISSING)
     computed = ~np.isnan(score)
@@ -460,6 +540,10 @@ def _evaluate_node(
         rel = np.where(inside, rel, 1.0)
         cov = np.where(inside, cov, 1.0)
         codes = np.where(inside, codes, C_OUTSIDE).astype(np.int8)
+    score = np.clip(score, 0.0, SCORE_MAX)
+    rounding = node.round or rounding
+    if rounding is not None:
+        score = round_scores(score, rounding)
     result = NodeScores(
         factor=factor,
         path=path,
@@ -467,7 +551,7 @@ def _evaluate_node(
         depth=depth,
         node=node,
         share=share,
-        score=np.clip(score, 0.0, SCORE_MAX),
+        score=score,
         coverage=cov,
         reliability=rel,
         codes=codes,
@@ -552,7 +636,9 @@ def attribution(nodes: list[NodeScores]) -> tuple[Array, Array]:
     outside scope) and the node has a score: for mean-type aggregations every child present,
     for selecting ones (max, scaled_max, min, first) only the child selected. Its effective
     share is the parent's times w_i / sum(w of the children used): the nominal weights
-    re-normalised over the children present. Returned concatenated like `scores_frame` rows."""
+    re-normalised over the children present (under the `zero` rule, w_i / sum(all w): a
+    missing child keeps its share, at a score of 0). Returned concatenated like `scores_frame`
+    rows."""
     by_path = {s.path: s for s in nodes}
     used: dict[str, Array] = {}
     share: dict[str, Array] = {}
@@ -575,7 +661,10 @@ def attribution(nodes: list[NodeScores]) -> tuple[Array, Array]:
             share[s.path] = np.where(used[s.path], share[parent.path], 0.0)
             continue
         present = _present(x, weights)
-        total = (present * weights[None, :]).sum(axis=1)
+        if parent.node.child_rule is ChildRule.ZERO:  # a missing child keeps its share, at 0
+            total = np.full(n, float(weights.sum()))
+        else:
+            total = (present * weights[None, :]).sum(axis=1)
         used[s.path] = parent_ok & present[:, mine]
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.where(total > 0, weights[mine] / np.where(total > 0, total, 1.0), 0.0)

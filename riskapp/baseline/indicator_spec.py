@@ -36,6 +36,7 @@ class Source(StrEnum):
     EUROSTAT_GAS = "eurostat_gas"
     UCDP = "ucdp"
     TABLE = "table"
+    FILE = "file"
 
 
 class Frequency(StrEnum):
@@ -76,7 +77,8 @@ SOURCE_SERIES: dict[Source, tuple[str, ...]] = {
         "max_intensity_as_primary_party",
     ),
 }
-"""The series each source offers (see riskapp.baseline.sources for their definitions)."""
+"""The series each source offers (see riskapp.baseline.sources for their definitions); a `file`
+source offers the indicators its table lists, and is checked when the table is read."""
 
 
 class Statistic(StrEnum):
@@ -280,6 +282,10 @@ class Indicator(Strict):
     With `source: table` the values are given in the method file itself (`values`, keyed by
     ISO 3166-1 alpha-3 code or by group id, a country's own entry winning over its groups',
     and `default` for every other country); such a table is expert judgement and should say so.
+    With `source: file` the values come from the user's own CSV or XLSX table named by `file`
+    (relative to the method file's folder), one row per country, indicator and period
+    (columns country, indicator, period, value; see riskapp.baseline.sources.load_table_file);
+    `series` names the value of the table's indicator column to read.
     """
 
     id: Slug
@@ -287,6 +293,10 @@ class Indicator(Strict):
     description: Text = ""
     source: Source
     series: Annotated[str, Field(max_length=64)] = ""
+    file: Annotated[str, Field(max_length=1000)] = Field(
+        default="",
+        description="For source: file, the CSV or XLSX table (relative to the method file).",
+    )
     window: Window | None = None
     transform: list[Transform] = Field(default_factory=list)
     normalise: Normalise | None = None
@@ -313,6 +323,8 @@ class Indicator(Strict):
             if not self.values and self.default is None:
                 raise ValueError("a table indicator needs values and/or a default")
         else:
+            if self.source is Source.FILE and not self.file.strip():
+                raise ValueError("source 'file' needs a file (a .csv or .xlsx table)")
             if not self.series:
                 raise ValueError(f"source {self.source.value!r} needs a series")
             if self.window is None:
@@ -321,6 +333,8 @@ class Indicator(Strict):
                 raise ValueError(f"source {self.source.value!r} needs a normalise step")
             if self.values or self.default is not None:
                 raise ValueError("values and default apply only to source: table")
+        if self.file and self.source is not Source.FILE:
+            raise ValueError("file applies only to source: file")
         return self
 
     @property

@@ -26,6 +26,19 @@ from riskapp.baseline.method import (
 DATA_COLUMNS = ["series", "country", "period", "value"]
 
 
+def file_series(file: str, series: str) -> str:
+    """The key of a series of a user's indicator table: tables are held together, keyed by
+    file, so that two tables may use the same indicator names."""
+    return f"{file}::{series}"
+
+
+def series_key(indicator: Indicator) -> str:
+    """The `series` value of an indicator's rows in its source's data."""
+    if indicator.source is Source.FILE:
+        return file_series(indicator.file, indicator.series)
+    return indicator.series
+
+
 def empty_frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -130,7 +143,7 @@ def extract(
     notes = np.full(n, "", dtype=object)
     index = {c: i for i, c in enumerate(countries)}
 
-    rows = data.data[data.data["series"] == indicator.series]
+    rows = data.data[data.data["series"] == series_key(indicator)]
     anchor = as_of_period(as_of, freq)
     if window.year is not None:
         anchor = min(anchor, year_end_period(window.year, freq))

@@ -2,11 +2,12 @@
 
 A methodology is a tree per factor. Leaves are **indicators** (a published series, a window of
 time, transformations and a normalisation to 0-10); inner **nodes** aggregate their children
-(arithmetic or weighted mean, geometric mean, maximum, scaled maximum, complement product,
-minimum or first available) with weights and a rule for missing data. Every model here is frozen
-and rejects unknown fields, like the rest of the domain; `method_problems` checks the references
-between parts of the file (indicator ids, group ids, sources and series) and returns the location
-of each problem so that the loader can name the line. No I/O here.
+(arithmetic or weighted mean, geometric mean, INFORM's complement-geometric rule, maximum,
+scaled maximum, complement product, minimum or first available) with weights, a rule for missing
+data and, optionally, rounding of each node's result before its parent uses it. Every model here
+is frozen and rejects unknown fields, like the rest of the domain; `method_problems` checks the
+references between parts of the file (indicator ids, group ids, sources and series) and returns
+the location of each problem so that the loader can name the line. No I/O here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskapp.baseline.indicator_spec import (  # the leaves, re-exported: one import for a method
     SOURCE_FREQUENCY,
@@ -55,6 +56,7 @@ __all__ = [
     "Adjustment",
     "AdjustmentAction",
     "Aggregation",
+    "ChildRule",
     "Direction",
     "Finite",
     "Frequency",
@@ -67,6 +69,8 @@ __all__ = [
     "Normalise",
     "NormaliseMethod",
     "ReferencePeriod",
+    "RoundMode",
+    "Rounding",
     "Scope",
     "Score",
     "Share",
@@ -85,6 +89,7 @@ __all__ = [
 class Aggregation(StrEnum):
     MEAN = "mean"
     GEOMETRIC_MEAN = "geometric_mean"
+    COMPLEMENT_GEOMETRIC = "complement_geometric"
     COMPLEMENT_PRODUCT = "complement_product"
     MAX = "max"
     SCALED_MAX = "scaled_max"
@@ -107,19 +112,57 @@ class Impute(Strict):
         return self
 
 
+WEIGHTED = frozenset(
+    {Aggregation.MEAN, Aggregation.GEOMETRIC_MEAN, Aggregation.COMPLEMENT_GEOMETRIC}
+)
+"""Aggregations whose weights are shares of the node: they can re-normalise over the children
+present, or count a missing child as 0."""
+
+
+class ChildRule(StrEnum):
+    """How a node computes its score from the children it has, when some are missing."""
+
+    RENORMALISE = "renormalise"
+    ZERO = "zero"
+
+
 class Missing(Strict):
     """What a node does when some of its children have no score for a country.
 
     Coverage is the weight share of the children that have a score. If it is at least
-    `min_coverage` (and above 0), the node aggregates the children it has, their weights
-    re-normalised (re-weighting). Otherwise the node has no computed score, and the `impute`
-    steps are tried in order (region-group mean, then a fixed value, ...) until one gives a
-    value. A country that none gives a value to stays without a score, and its parent treats
-    the node as missing.
+    `min_coverage` (and above 0), the node aggregates the children it has by its `rule`:
+    `renormalise` leaves the missing children out and re-normalises the weights of the others
+    so that they add up to the same total (what INFORM does); `zero` counts each missing child
+    as a score of 0 with its full weight. Without a rule, a mean, geometric mean or
+    complement-geometric node renormalises; a complement product counts a missing child as 0
+    (its weights are exponents, not shares, so it has nothing to renormalise and refuses
+    `renormalise`); max, scaled max, min and first take the children present and accept no
+    rule. Below `min_coverage` the node has no computed score, and the `impute` steps are tried
+    in order (region-group mean, then a fixed value, ...) until one gives a value. A country
+    that none gives a value to stays without a score, and its parent treats the node as
+    missing. `missing: renormalise` is short for `missing: {rule: renormalise}`.
     """
 
     min_coverage: Share = 0.5
+    rule: ChildRule | None = None
     impute: list[Impute] = Field(default_factory=list)
+
+
+class RoundMode(StrEnum):
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+
+
+class Rounding(Strict):
+    """Rounding of a node's score before its parent aggregates it (INFORM rounds every level
+    to one decimal). `half_up` rounds a 5 in the next decimal away from zero (2.25 -> 2.3,
+    2.35 -> 2.4), as a spreadsheet's ROUND does; `half_even` rounds it to the even digit
+    (2.25 -> 2.2). The value rounded is the score as written with 15 significant digits, as a
+    spreadsheet shows it, so that 2.2499999999999996 (the float a sum gives for 2.25) counts
+    as 2.25."""
+
+    decimals: Annotated[int, NoBool, Field(ge=0, le=6)] = 1
+    mode: RoundMode = RoundMode.HALF_UP
 
 
 class Scope(Strict):
@@ -140,7 +183,8 @@ class Scope(Strict):
 class Node(Strict):
     """A node of a factor's tree: either a leaf naming an `indicator`, or a component that
     aggregates its `children`. `weight` is the node's weight within its parent (for
-    `scaled_max` it is the scale factor, for `complement_product` the exponent)."""
+    `scaled_max` it is the scale factor, for `complement_product` the exponent). `round`
+    rounds the node's score before its parent uses it."""
 
     id: Slug | None = Field(
         default=None, description="Required for components; leaves default to their indicator id."
@@ -150,12 +194,27 @@ class Node(Strict):
     indicator: Slug | None = None
     weight: Weight = 1.0
     aggregation: Aggregation | None = None
-    offset: Annotated[float, NoBool, Field(ge=0.0, le=10.0)] = Field(
-        default=0.0, description="geometric_mean only: mean of (x + offset), minus offset."
+    offset: Annotated[float, NoBool, Field(ge=0.0, le=10.0)] | None = Field(
+        default=None,
+        description="geometric_mean: mean of (x + offset), minus offset (default 0); "
+        "complement_geometric: (10 + offset) - mean of (10 + offset - x) (default 1, INFORM's "
+        "11 - mean of (11 - x)).",
     )
     children: list[Node] = Field(default_factory=list)
-    missing: Missing = Field(default_factory=Missing)
+    missing: Missing = Field(
+        default_factory=Missing,
+        description="Missing-data rule; `missing: renormalise` is short for "
+        "`missing: {rule: renormalise}`.",
+    )
     scope: Scope | None = None
+    round: Rounding | None = Field(
+        default=None, description="Round the node's score before its parent uses it."
+    )
+
+    @field_validator("missing", mode="before")
+    @classmethod
+    def _rule_shorthand(cls, value: Any) -> Any:
+        return {"rule": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _leaf_or_component(self) -> Node:
@@ -169,9 +228,54 @@ class Node(Strict):
                 raise ValueError("a component needs an aggregation")
             if self.id is None:
                 raise ValueError("a component needs an id")
-        if self.offset and self.aggregation is not Aggregation.GEOMETRIC_MEAN:
-            raise ValueError("offset applies only to geometric_mean")
+        if self.offset is not None and self.aggregation not in {
+            Aggregation.GEOMETRIC_MEAN,
+            Aggregation.COMPLEMENT_GEOMETRIC,
+        }:
+            raise ValueError("offset applies only to geometric_mean and complement_geometric")
+        self._check_rule()
         return self
+
+    def _check_rule(self) -> None:
+        rule = self.missing.rule
+        if rule is None:
+            return
+        if self.aggregation is None:
+            raise ValueError(
+                "missing.rule applies to components: a leaf has no children to renormalise"
+            )
+        if self.aggregation is Aggregation.COMPLEMENT_PRODUCT and rule is ChildRule.RENORMALISE:
+            raise ValueError(
+                "complement_product cannot renormalise: its weights are exponents, not shares, "
+                "so a missing child simply adds no hazard (it counts as 0); use rule: zero, or "
+                "complement_geometric, which renormalises (INFORM's rule)"
+            )
+        if self.aggregation not in WEIGHTED and self.aggregation is not (
+            Aggregation.COMPLEMENT_PRODUCT
+        ):
+            raise ValueError(
+                f"{self.aggregation.value} takes one of the children present; a missing child "
+                "is left out and there are no shares to renormalise: remove missing.rule"
+            )
+
+    @property
+    def shift(self) -> float:
+        """The offset in effect: as given, else 1 for complement_geometric and 0 otherwise."""
+        if self.offset is not None:
+            return self.offset
+        return 1.0 if self.aggregation is Aggregation.COMPLEMENT_GEOMETRIC else 0.0
+
+    @property
+    def child_rule(self) -> ChildRule | None:
+        """The missing-children rule in effect (None for the selecting aggregations, which
+        take the children present)."""
+        if self.missing.rule is not None:
+            return self.missing.rule
+        if self.aggregation in WEIGHTED:
+            return ChildRule.RENORMALISE
+        if self.aggregation is Aggregation.COMPLEMENT_PRODUCT:
+            return ChildRule.ZERO
+        return None
 
     @property
     def key(self) -> str:
@@ -205,6 +309,11 @@ class Method(Strict):
     groups: list[Group] = Field(default_factory=list)
     indicators: list[Indicator] = Field(min_length=1)
     factors: list[Node] = Field(min_length=1)
+    round: Rounding | None = Field(
+        default=None,
+        description="Rounding of every node (indicators included) that gives no round of its "
+        "own: `round: {decimals: 1}` rounds each level half up to one decimal, as INFORM does.",
+    )
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -290,7 +399,7 @@ def method_problems(method: Method) -> list[tuple[Loc, str]]:
                 )
             )
         ind_ids.setdefault(ind.id, i)
-        if ind.source is not Source.TABLE:
+        if ind.source not in (Source.TABLE, Source.FILE):
             series = SOURCE_SERIES[ind.source]
             if ind.series not in series:
                 out.append(
@@ -382,4 +491,7 @@ def method_json_schema() -> dict[str, Any]:
     """JSON Schema of a methodology file, for editors to validate against."""
     schema = Method.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    missing = schema["$defs"]["Node"]["properties"]["missing"]
+    shorthand = {"enum": [r.value for r in ChildRule]}  # `missing: renormalise`
+    missing["anyOf"] = [{"$ref": missing.pop("$ref")}, shorthand]
     return schema

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
-from riskapp.baseline.method import WORLD, Aggregation, Method, Node
+from riskapp.baseline.method import (
+    WORLD,
+    Aggregation,
+    ChildRule,
+    Method,
+    Node,
+    Rounding,
+    RoundMode,
+)
 
 TEN = 10.0
 Values = dict[str, tuple[list[float], list[float], list[float]]]
@@ -29,7 +38,7 @@ def reference_evaluate(
     members[WORLD] = set(countries)
     out: Values = {}
     for factor in method.factors:
-        _node(factor, factor.key, countries, leaves, members, out)
+        _node(factor, factor.key, countries, leaves, members, out, method.round)
     return out
 
 
@@ -40,6 +49,7 @@ def _node(
     leaves: Mapping[str, tuple[list[float], list[float]]],
     members: Mapping[str, set[str]],
     out: Values,
+    rounding: Rounding | None,
 ) -> tuple[list[float], list[float], list[float]]:
     n = len(countries)
     scores = [math.nan] * n
@@ -53,7 +63,10 @@ def _node(
                 cover[i] = 1.0
                 rel[i] = float(leaf_rel[i])
     else:
-        kids = [_node(c, f"{path}/{c.key}", countries, leaves, members, out) for c in node.children]
+        kids = [
+            _node(c, f"{path}/{c.key}", countries, leaves, members, out, rounding)
+            for c in node.children
+        ]
         weights = [c.weight for c in node.children]
         total = sum(weights)
         assert node.aggregation is not None
@@ -69,6 +82,12 @@ def _node(
                 cover[i] = sum(w for w, _, _ in present) / total if total > 0 else 0.0
             if not present or cover[i] <= 0 or cover[i] < node.missing.min_coverage:
                 continue
+            if node.child_rule is ChildRule.ZERO:  # a missing child counts as 0
+                present = [
+                    (w, 0.0 if math.isnan(k[0][i]) else k[0][i], k[2][i])
+                    for w, k in zip(weights, kids, strict=True)
+                    if w > 0
+                ]
             scores[i], rel[i] = _aggregate(node, present, total, cover[i])
     computed = [not math.isnan(s) for s in scores]
     for step in node.missing.impute:
@@ -95,6 +114,9 @@ def _node(
             if c not in inside:
                 scores[i], rel[i], cover[i] = node.scope.outside, 1.0, 1.0
     scores = [s if math.isnan(s) else min(max(s, 0.0), TEN) for s in scores]
+    rounding = node.round or rounding
+    if rounding is not None:
+        scores = [_round(s, rounding) for s in scores]
     out[path] = (scores, cover, rel)
     return scores, cover, rel
 
@@ -108,8 +130,15 @@ def _aggregate(
     weighted_rel = sum(w * r for w, _, r in present) / total
     if agg is Aggregation.MEAN:
         return sum(w * x for w, x, _ in present) / wsum, weighted_rel
+    if agg is Aggregation.COMPLEMENT_GEOMETRIC:
+        top = TEN + node.shift
+        if any(top - x <= 0 for _, x, _ in present):
+            value = TEN
+        else:
+            value = top - math.exp(sum(w * math.log(top - x) for w, x, _ in present) / wsum)
+        return value, weighted_rel
     if agg is Aggregation.GEOMETRIC_MEAN:
-        c = node.offset
+        c = node.shift
         if any(x + c <= 0 for _, x, _ in present):
             value = 0.0
         else:
@@ -138,3 +167,12 @@ def _aggregate(
     if agg is Aggregation.SCALED_MAX:
         return min(w * x, TEN), r * cover
     return x, r * cover
+
+
+def _round(value: float, rounding: Rounding) -> float:
+    """One score to `decimals` places from its 15-significant-digit decimal form."""
+    if math.isnan(value):
+        return value
+    text = f"{value:.15g}"
+    mode = ROUND_HALF_UP if rounding.mode is RoundMode.HALF_UP else ROUND_HALF_EVEN
+    return float(Decimal(text).quantize(Decimal(10) ** -rounding.decimals, rounding=mode))

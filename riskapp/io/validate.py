@@ -55,8 +55,9 @@ def _validate_yaml(path: Path) -> str:
     if isinstance(data, dict):
         if "indicators" in data and "factors" in data:
             from riskapp.baseline.build import load_method
+            from riskapp.baseline.sources import load_file_sources
 
-            load_method(path)
+            load_file_sources(load_method(path).indicators)  # its own tables, not refdata
             return "methodology"
         for key, model in YAML_KINDS.items():
             if key in data:

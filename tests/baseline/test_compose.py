@@ -71,7 +71,7 @@ def test_geometric_mean() -> None:
     assert geometric_mean(arr([NAN, 5]), w)[0] == pytest.approx(5.0)
 
 
-def test_complement_product_inform_formula() -> None:
+def test_complement_product_formula() -> None:
     w = np.array([1.0, 1.0])
     assert complement_product(arr([5, 5]), w)[0] == pytest.approx(7.5)  # 10(1 - .5 * .5)
     assert complement_product(arr([0, 6]), w)[0] == pytest.approx(6.0)
@@ -275,8 +275,9 @@ def test_scope_sets_outside_value() -> None:
     assert nodes["f/b"].status[1] == compose.MISSING  # inside the scope, no data
 
 
-def test_inform_style_tree_by_hand() -> None:
-    """Risk = geometric mean of hazard (complement product of two hazards) and vulnerability."""
+def test_hazard_and_vulnerability_tree_by_hand() -> None:
+    """Risk = geometric mean of hazard (complement product of two hazards) and vulnerability.
+    (INFORM itself combines hazards differently: see tests/baseline/test_inform.py.)"""
     f = Node(
         id="risk",
         aggregation="geometric_mean",

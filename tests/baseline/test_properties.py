@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from riskapp.baseline.build import BaselineResult
 from riskapp.baseline.compose import aggregate, evaluate, normalise
 from riskapp.baseline.method import (
+    WEIGHTED,
     Aggregation,
+    ChildRule,
     Direction,
     Group,
     Impute,
@@ -22,6 +24,8 @@ from riskapp.baseline.method import (
     Node,
     Normalise,
     NormaliseMethod,
+    Rounding,
+    RoundMode,
     Scope,
     Transform,
 )
@@ -33,6 +37,11 @@ INDICATORS = ["i0", "i1", "i2", "i3"]
 
 scores = st.one_of(st.floats(0, 10, allow_nan=False), st.just(math.nan))
 weights = st.sampled_from([0.0, 0.3, 0.5, 1.0, 2.0])
+SHIFTED = {Aggregation.GEOMETRIC_MEAN, Aggregation.COMPLEMENT_GEOMETRIC}
+roundings = st.one_of(
+    st.none(),
+    st.builds(Rounding, decimals=st.sampled_from([0, 1, 2]), mode=st.sampled_from(RoundMode)),
+)
 
 
 # ---------------------------------------------------------------------------- aggregations
@@ -54,7 +63,7 @@ def test_aggregations_never_fall_when_a_child_rises(
     low = np.array([values])
     high = low.copy()
     high[0, j] = min(10.0, high[0, j] + bump)
-    offset = data.draw(st.sampled_from([0.0, 1.0])) if agg is Aggregation.GEOMETRIC_MEAN else 0.0
+    offset = data.draw(st.sampled_from([0.0, 1.0])) if agg in SHIFTED else 0.0
     a = aggregate(agg, low, w, offset)[0]
     b = aggregate(agg, high, w, offset)[0]
     if w.max() == 0:
@@ -119,7 +128,13 @@ def test_normalised_score_moves_with_the_direction(
 def trees(draw: st.DrawFn) -> Method:
     ids = count()
 
-    def missing(leaf: bool) -> Missing:
+    def missing(leaf: bool, agg: Aggregation | None = None) -> Missing:
+        rules: list[ChildRule | None] = [None]
+        if agg in WEIGHTED:
+            rules += [ChildRule.RENORMALISE, ChildRule.ZERO]
+        elif agg is Aggregation.COMPLEMENT_PRODUCT:
+            rules += [ChildRule.ZERO]
+        rule = draw(st.sampled_from(rules))
         steps = draw(
             st.lists(
                 st.one_of(
@@ -132,7 +147,7 @@ def trees(draw: st.DrawFn) -> Method:
             )
         )  # fmt: skip
         cover = 0.5 if leaf else draw(st.sampled_from([0.0, 0.3, 0.5, 1.0]))
-        return Missing(min_coverage=cover, impute=steps)
+        return Missing(min_coverage=cover, impute=steps, rule=rule)
 
     def scope() -> Scope | None:
         if not draw(st.booleans()) or draw(st.booleans()):
@@ -148,6 +163,7 @@ def trees(draw: st.DrawFn) -> Method:
                 weight=weight,
                 missing=missing(True),
                 scope=scope(),
+                round=draw(roundings),
             )
         children = [node(depth + 1) for _ in range(draw(st.integers(1, 3)))]
         if all(c.weight == 0 for c in children):
@@ -156,11 +172,12 @@ def trees(draw: st.DrawFn) -> Method:
         return Node(
             id=f"n{next(ids)}",
             aggregation=agg,
-            offset=draw(st.sampled_from([0.0, 1.0])) if agg is Aggregation.GEOMETRIC_MEAN else 0,
+            offset=draw(st.sampled_from([None, 0.0, 1.0])) if agg in SHIFTED else None,
             weight=weight,
             children=children,
-            missing=missing(False),
+            missing=missing(False, agg),
             scope=scope(),
+            round=draw(roundings),
         )
 
     factors = [node(1) for _ in range(draw(st.integers(1, 2)))]
@@ -171,6 +188,7 @@ def trees(draw: st.DrawFn) -> Method:
         id="random",
         version="1",
         title="random",
+        round=draw(roundings),
         groups=[Group(id="g1", members=g1), Group(id="g2", members=g2)],
         indicators=[Indicator(id=i, name=i, source="table", default=0) for i in INDICATORS],
         factors=factors,
