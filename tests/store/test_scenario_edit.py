@@ -152,8 +152,11 @@ def test_editor_page_saves_a_scenario(
     assert not at.exception, [e.message for e in at.exception]
     at.selectbox(key="sced_pick").select("s1")
     at.run()
-    freq = next(n for n in at.number_input if n.key and n.key.endswith("_frequency"))
-    freq.set_value(0.25)
+    freq = next(n for n in at.number_input if n.key and n.key.endswith("_probability"))
+    assert freq.label == "Annual probability (%)"
+    s1_before = next(s for s in load_workspace(workspace).scenarios if s.id == "s1")
+    assert freq.value == pytest.approx(s1_before.frequency * 100)  # shown as a percentage
+    freq.set_value(25.0)
     next(b for b in at.button if b.key and b.key.endswith("_save")).click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]

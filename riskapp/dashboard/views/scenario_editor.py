@@ -15,6 +15,7 @@ import streamlit as st
 from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
+from riskapp.domain.common import country_name, iso_alpha3_codes
 from riskapp.io import InputError
 from riskapp.io.workspace import scenario_files
 from riskapp.store import AccessDenied, ConflictError, Permission
@@ -132,43 +133,79 @@ narrative = st.text_area(
     "Narrative", value=scenario.narrative, disabled=disabled, key=f"{key}_narrative"
 )
 c1, c2, c3 = st.columns(3)
-frequency = c1.number_input(
-    "Annual frequency (0-1)",
+probability = c1.number_input(
+    "Annual probability (%)",
     min_value=0.0,
-    max_value=1.0,
-    value=float(scenario.frequency),
-    step=0.001,
-    format="%.4f",
+    max_value=100.0,
+    value=float(scenario.frequency) * 100,
+    step=0.1,
+    format="%.2f",
+    help="How likely the scenario is to begin in a given year (other pages show 5 % as 5 %).",
     disabled=disabled,
-    key=f"{key}_frequency",
+    key=f"{key}_probability",
 )
 warning = c2.number_input(
     "Warning time (days)",
-    min_value=0.0,
-    value=float(scenario.warning_time_days),
-    step=1.0,
+    min_value=0,
+    value=round(float(scenario.warning_time_days)),
+    step=1,
     disabled=disabled,
     key=f"{key}_warning",
 )
 horizon = c3.number_input(
     "Horizon (years)",
-    min_value=0.01,
+    min_value=0.1,
     max_value=50.0,
     value=float(scenario.horizon_years),
     step=0.5,
+    format="%.1f",
     disabled=disabled,
     key=f"{key}_horizon",
 )
 st.subheader("Shocks")
 frame = shock_frame(scenario.shocks)
+groups = {g.id: g.name for g in files.regions.groups}
+factor_names = {f.id: f.name for f in files.factors.factors}
+countries = sorted(iso_alpha3_codes(), key=country_name)
+targets = [
+    *groups,
+    *countries,
+    *(t for t in frame["target"] if t not in groups and t not in countries),
+]
+
+
+def target_label(code: object) -> str:
+    text = str(code)
+    return f"{groups[text]} (group)" if text in groups else f"{country_name(text)} ({text})"
+
+
+shock_columns = {
+    "target": st.column_config.SelectboxColumn(
+        "Target", options=targets, format_func=target_label, required=True, width=260
+    ),
+    "factor": st.column_config.SelectboxColumn(
+        "Factor",
+        options=list(files.factors.ids),
+        format_func=lambda f: factor_names.get(str(f), str(f)),
+        required=True,
+        width=260,
+    ),
+    "op": st.column_config.SelectboxColumn(
+        "Operation", options=["set", "add", "scale"], required=True, width=90
+    ),
+    "value": st.column_config.NumberColumn("Value", required=True),
+    "low": st.column_config.NumberColumn("Low"),
+    "mode": st.column_config.NumberColumn("Most likely"),
+    "high": st.column_config.NumberColumn("High"),
+}
 if disabled:
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=shock_columns)
     st.stop()
 
 st.caption(
-    "Target: ISO country code or region group; op: set (0-10), add (-10..10) or scale (x). "
-    "low/mode/high: optional uncertainty range. Add rows at the bottom, delete with the row "
-    "selector. Nothing is saved until you press Save."
+    "Target: a country or a region group; operation: set (0-10), add (-10..10) or scale (x). "
+    "Low / most likely / high: optional uncertainty range. Add rows at the bottom, delete "
+    "with the row selector. Nothing is saved until you press Save."
 )
 edited = st.data_editor(
     frame,
@@ -176,19 +213,7 @@ edited = st.data_editor(
     hide_index=True,
     width="stretch",
     key=f"{key}_shocks",
-    column_config={
-        "target": st.column_config.TextColumn("target", required=True),
-        "factor": st.column_config.SelectboxColumn(
-            "factor", options=list(files.factors.ids), required=True
-        ),
-        "op": st.column_config.SelectboxColumn(
-            "op", options=["set", "add", "scale"], required=True
-        ),
-        "value": st.column_config.NumberColumn("value", required=True),
-        "low": st.column_config.NumberColumn("low"),
-        "mode": st.column_config.NumberColumn("mode"),
-        "high": st.column_config.NumberColumn("high"),
-    },
+    column_config=shock_columns,
 )
 note = st.text_input("Note for the audit trail (optional)", key=f"{key}_note")
 if st.button("Save", type="primary", key=f"{key}_save"):
@@ -196,7 +221,7 @@ if st.button("Save", type="primary", key=f"{key}_save"):
     data.update(
         title=title,
         narrative=narrative,
-        frequency=float(frequency),
+        frequency=round(float(probability) / 100, 12),  # 5.00 % is 0.05, not 0.05000000001
         warning_time_days=float(warning),
         horizon_years=float(horizon),
         shocks=shocks_from(edited, scenario.shocks),
