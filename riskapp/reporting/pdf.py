@@ -70,6 +70,15 @@ def printed_mm_per_px(name: str) -> float:
     return CONTENT_MM * share / WIDE_CHARTS.get(name, CHART_WIDTH_PX)
 
 
+MAX_CHART_MM = 125  # half the page's text height: two charts, or a chart and a table, share a page
+
+
+def print_height_px(name: str, height: int) -> int:
+    """The chart's height for print: its own, at most MAX_CHART_MM on paper (taller charts
+    would leave the page before them half empty)."""
+    return min(height, int(MAX_CHART_MM / printed_mm_per_px(name)))
+
+
 def min_font_px(name: str) -> float:
     """The font size (CSS px, whole) at which text of chart `name` prints at MIN_TEXT_PT."""
     import math
@@ -220,7 +229,7 @@ def charts_of(report: Report) -> list[Chart]:
             name,
             f.figure,
             width_px=WIDE_CHARTS.get(name, CHART_WIDTH_PX),
-            height_px=f.height,
+            height_px=print_height_px(name, f.height),
             layout=merged(
                 PRINT_LAYOUT.get(name, {}),
                 slanted_columns(f.figure) if name in SLANTED_COLUMNS else {},

@@ -284,6 +284,57 @@ def test_no_chart_text_prints_smaller_than_seven_points(rendered: Rendered) -> N
     assert min(smallest.values()) >= 7.0 - 0.01, smallest
 
 
+def page_fill(pdf: Path, folder: Path) -> list[float]:
+    """How far down each page's text area (inside the @page margins, below the running
+    header) the content reaches, 0 to 1, read off the pages drawn at 20 dpi."""
+    from PIL import Image
+
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-gray", "-png", str(pdf), str(folder / "p")], check=True
+    )
+    fills = []
+    for path in sorted(folder.glob("p-*.png")):
+        image = Image.open(path).convert("L")
+        w, h = image.size
+        top, bottom = round(h * 22 / 297), round(h * (297 - 20) / 297)
+        left, right = round(w * 17 / 210), round(w * (210 - 17) / 210)
+        px = image.load()
+        assert px is not None
+        last = top
+        for y in range(top + round(h * 6 / 297), bottom):
+            if any(px[x, y] < 200 for x in range(left, right)):
+                last = y
+        fills.append((last - top) / (bottom - top))
+    return fills
+
+
+def test_no_page_is_left_half_empty(rendered: Rendered, tmp_path: Path) -> None:
+    """Chapters flow on from one another, charts are at most half a page tall and a chapter's
+    heading stays with its first block: a page is short only where it must be (the cover, the
+    contents, the page before an appendix, the last page)."""
+    fills = page_fill(rendered.path, tmp_path)
+    assert len(fills) == len(rendered.pages)
+    appendix = {
+        i
+        for i, page in enumerate(rendered.pages)
+        if i > 1 and re.search(r"^\s*Appendix [AB]:", page, re.MULTILINE)
+    }
+    assert len(appendix) == 2, appendix
+    may_be_short = {0, 1, len(fills) - 1} | {i - 1 for i in appendix}
+    short = {i + 1: round(f, 2) for i, f in enumerate(fills) if i not in may_be_short and f < 0.6}
+    assert not short, f"pages less than 60 % full: {short}"
+
+
+def test_a_chapter_heading_is_never_the_last_thing_on_a_page(rendered: Rendered) -> None:
+    headings = [s.title for s in pdf_format.sections(rendered.report) if not s.sub]
+    for number, page in enumerate(rendered.pages[2:], start=3):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        body = lines[1:-1]  # without the running header and footer
+        tail = body[-3:]
+        for title in headings:
+            assert title not in tail, f"'{title}' ends page {number}: {tail}"
+
+
 def test_first_page_renders_to_a_picture(rendered: Rendered, tmp_path: Path) -> None:
     need("pdftoppm")
     from PIL import Image
