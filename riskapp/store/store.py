@@ -30,6 +30,7 @@ from riskapp.domain import Asset, PlanBook, Scenario, Workspace
 from riskapp.settings import Settings, get_settings
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
+from riskapp.store.chain import AuditVerification
 from riskapp.store.backup import BACKUP_FORMAT, BACKUP_VERSION, Backup
 from riskapp.store.core import (
     CHUNK,
@@ -257,6 +258,11 @@ class Store:
 
     def audit_actors(self) -> list[str]:
         return self._trail.audit_actors()
+
+    def verify_audit(
+        self, *, expect_head: str | None = None, expect_count: int | None = None
+    ) -> AuditVerification:
+        return self._trail.verify_audit(expect_head=expect_head, expect_count=expect_count)
 
     def save_scenario(
         self,
