@@ -129,7 +129,8 @@ def missing_guards(conn: Connection) -> list[str]:
     sql = dict(
         conn.execute(
             text(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
             )
         ).tuples()
     )

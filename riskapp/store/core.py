@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
-from riskapp.store.chain import GENESIS, link
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
+from riskapp.store.chain import GENESIS, link
 from riskapp.store.engine import WRITE
 from riskapp.store.errors import AccessDenied
 from riskapp.store.records import (

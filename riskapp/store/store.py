@@ -30,8 +30,8 @@ from riskapp.domain import Asset, PlanBook, Scenario, Workspace
 from riskapp.settings import Settings, get_settings
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
-from riskapp.store.chain import AuditVerification
 from riskapp.store.backup import BACKUP_FORMAT, BACKUP_VERSION, Backup
+from riskapp.store.chain import AuditVerification
 from riskapp.store.core import (
     CHUNK,
     Hook,
