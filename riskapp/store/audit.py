@@ -80,7 +80,7 @@ class AuditTrail:
                 select(t.audit_log).order_by(t.audit_log.c.seq)
             )
             for row in rows:
-                check.add(row._mapping)
+                check.add(dict(row._mapping))
             missing = missing_guards(conn)
         wrong = []
         if expected and expected not in check.hashes_seen:
@@ -126,14 +126,15 @@ def missing_guards(conn: Connection) -> list[str]:
             elif POSTGRES_GUARD_SOURCE not in str(row.prosrc):
                 out.append(f"{name} no longer refuses changes (its function was replaced)")
         return out
-    sql = dict(
-        conn.execute(
+    sql = {
+        str(r[0]): str(r[1])
+        for r in conn.execute(
             text(
                 "SELECT name, sql FROM sqlite_master "
                 "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
             )
-        ).tuples()
-    )
+        )
+    }
     out = []
     for name in SQLITE_GUARDS:
         if name not in sql:

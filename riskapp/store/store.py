@@ -41,7 +41,7 @@ from riskapp.store.core import (
     stored_assets,
     stored_plans,
 )
-from riskapp.store.engine import make_engine, migrate
+from riskapp.store.engine import make_engine, migrate, require_current
 from riskapp.store.plans import PlanEdit, Plans
 from riskapp.store.records import AuditEntry, ChangeSummary, StoredAsset, StoredPlan, utcnow
 from riskapp.store.register import AssetEdit, Register
@@ -98,10 +98,25 @@ class Store:
         clock: Callable[[], datetime] = utcnow,
     ) -> Store:
         """Connect, migrate to the newest schema and, if the database is empty, seed it with the
-        register and plans of the workspace files (the demo by default)."""
+        register and plans of the workspace files (the demo by default). With an admin URL in
+        the settings (and no `url` given), migrations run as that role and the application's
+        connection only checks the schema is current."""
         settings = settings or get_settings()
         engine = make_engine(url or settings.database, echo=settings.sql_echo)
-        migrate(engine)
+        admin_url = settings.database_admin_url if url is None else None
+        try:
+            if admin_url and admin_url != settings.database:
+                admin = make_engine(admin_url, echo=settings.sql_echo)
+                try:
+                    migrate(admin)
+                finally:
+                    admin.dispose()
+                require_current(engine)
+            else:
+                migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         store = cls(engine, files=files or settings.workspace, settings=settings, clock=clock)
         if settings.seed_demo if seed is None else seed:
             store.seed_if_empty()

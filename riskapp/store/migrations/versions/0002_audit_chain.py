@@ -50,7 +50,7 @@ POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
     "DROP TRIGGER IF EXISTS audit_log_no_change ON audit_log",
 ]
-COLUMNS = ("seq", "at", "actor", "action", "entity", "entity_id", "field")
+COLUMNS: tuple[str, ...] = ("seq", "at", "actor", "action", "entity", "entity_id", "field")
 COLUMNS += ("old_value", "new_value", "version", "note")
 
 
