@@ -75,7 +75,11 @@ def create_app_role(engine: Engine, name: str, password: str | None = None) -> A
         conn.exec_driver_sql(f"{'CREATE' if created else 'ALTER'} ROLE {role} {options}")
         database = _quote(conn, str(conn.execute(text("SELECT current_database()")).scalar()))
         where = _quote(conn, schema)
-        conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {role}"))
+        may_connect = conn.execute(
+            text("SELECT has_database_privilege(:n, current_database(), 'CONNECT')"), {"n": name}
+        ).scalar()
+        if not may_connect:  # PUBLIC may connect unless the database was locked down
+            conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {role}"))
         conn.execute(text(f"GRANT USAGE ON SCHEMA {where} TO {role}"))
         conn.execute(text(f"REVOKE CREATE ON SCHEMA {where} FROM {role}"))
         conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}"))

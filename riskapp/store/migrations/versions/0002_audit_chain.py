@@ -65,11 +65,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(64), nullable=True))
     conn = op.get_bind()
+    types = {"seq": sa.Integer(), "at": sa.DateTime(), "version": sa.Integer()}
     audit = sa.table(
         "audit_log",
-        *(sa.column(c) for c in COLUMNS),
-        sa.column("prev_hash"),
-        sa.column("hash"),
+        *(sa.column(c, types.get(c, sa.Text())) for c in COLUMNS),
+        sa.column("prev_hash", sa.String(64)),
+        sa.column("hash", sa.String(64)),
     )
     rows = conn.execute(sa.select(*(audit.c[c] for c in COLUMNS)).order_by(audit.c.seq))
     prev = GENESIS
@@ -105,3 +106,8 @@ def downgrade() -> None:
         batch.drop_column("prev_hash")
     for statement in POSTGRES_GUARD if _postgres() else SQLITE_GUARD:
         op.execute(statement)
+    if _postgres():  # entries numbered themselves since 0002: the serial takes over again
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), "
+            "COALESCE((SELECT MAX(seq) FROM audit_log), 0) + 1, false)"
+        )
