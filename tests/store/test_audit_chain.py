@@ -7,6 +7,7 @@ dropped or disabled first.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -121,7 +122,7 @@ def test_each_entry_hashes_the_one_before(store: Store) -> None:
     with store.engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq))]
     assert rows[0]["prev_hash"] == GENESIS
-    for before, row in zip(rows, rows[1:], strict=False):
+    for before, row in itertools.pairwise(rows):
         assert row["prev_hash"] == before["hash"]
         assert row["hash"] == entry_hash(row["prev_hash"], row)
 
@@ -426,9 +427,11 @@ def test_the_app_role_works_but_cannot_touch_the_trail(
     assert result.ok, result.problems()
     assert result.count > before
     for statement in REFUSED:
-        with pytest.raises(DBAPIError, match="must be owner|permission denied"):
-            with app_store.engine.begin() as conn:
-                conn.execute(text(statement))
+        with (
+            pytest.raises(DBAPIError, match=r"must be owner|permission denied"),
+            app_store.engine.begin() as conn,
+        ):
+            conn.execute(text(statement))
     assert app_store.verify_audit().ok
     assert "mallory" not in app_store.audit_actors()
 

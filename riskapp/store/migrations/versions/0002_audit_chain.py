@@ -12,6 +12,7 @@ Create Date: 2026-12-04
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -65,7 +66,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(64), nullable=True))
     conn = op.get_bind()
-    types = {"seq": sa.Integer(), "at": sa.DateTime(), "version": sa.Integer()}
+    types: dict[str, sa.types.TypeEngine[Any]] = {
+        "seq": sa.Integer(),
+        "at": sa.DateTime(),
+        "version": sa.Integer(),
+    }
     audit = sa.table(
         "audit_log",
         *(sa.column(c, types.get(c, sa.Text())) for c in COLUMNS),
