@@ -99,11 +99,11 @@ class Store:
     ) -> Store:
         """Connect, migrate to the newest schema and, if the database is empty, seed it with the
         register and plans of the workspace files (the demo by default). With an admin URL in
-        the settings (and no `url` given), migrations run as that role and the application's
-        connection only checks the schema is current."""
+        the settings (and `url` not pointing elsewhere), migrations run as that role and the
+        application's connection only checks the schema is current."""
         settings = settings or get_settings()
         engine = make_engine(url or settings.database, echo=settings.sql_echo)
-        admin_url = settings.database_admin_url if url is None else None
+        admin_url = settings.database_admin_url if url in (None, settings.database) else None
         try:
             if admin_url and admin_url != settings.database:
                 admin = make_engine(admin_url, echo=settings.sql_echo)
