@@ -212,6 +212,7 @@ def export_workspace(
     out_file.write_text(text, encoding="utf-8")
     counts = ", ".join(f"{k}: {len(v)}" for k, v in backup["tables"].items())
     out.print(f"Backup written to {out_file} ({counts})", highlight=False)
+    out.print(f"Audit trail head: {backup['audit_head']}", highlight=False, soft_wrap=True)
     for path in written:
         out.print(f"Wrote {path}", highlight=False)
 

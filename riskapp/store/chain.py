@@ -22,7 +22,7 @@ from typing import Any
 
 GENESIS = "0" * 64
 CHAIN_FORMAT = "riskapp-audit-v1"
-FIELDS = (
+FIELDS = (  # the order canonical() writes them in, after CHAIN_FORMAT
     "seq",
     "at",
     "actor",
@@ -36,6 +36,7 @@ FIELDS = (
     "note",
 )
 MAX_BREAKS = 20
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # the append-only guard triggers the migrations create (verify checks they are still there)
 SQLITE_GUARDS = ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_replace")
@@ -46,13 +47,22 @@ POSTGRES_GUARD_SOURCE = "audit_log is append-only"
 def canonical(entry: Mapping[str, Any]) -> str:
     """The entry's fields as one JSON array, versioned: the text its hash is computed over."""
     at = entry["at"]
-    values: list[Any] = [CHAIN_FORMAT]
-    for name in FIELDS:
-        value = entry[name]
-        if name == "at":
-            value = at.isoformat(timespec="microseconds") if isinstance(at, datetime) else at
-        values.append(value)
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(
+        [
+            CHAIN_FORMAT,
+            entry["seq"],
+            at.isoformat(timespec="microseconds") if isinstance(at, datetime) else at,
+            entry["actor"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["field"],
+            entry["old_value"],
+            entry["new_value"],
+            entry["version"],
+            entry["note"],
+        ]
+    )
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
