@@ -3,7 +3,8 @@
 For each database: open (migrate and seed the demo), preview and import a register of --assets
 assets (default 20,000, drawn from the demo's types, countries and currencies) with an audit
 entry per asset, a check of the audit trail's whole hash chain, one optimistic-locked edit, the
-engine's workspace (files plus the stored register), a full backup (export_workspace) and its restore into an empty database.
+engine's workspace (files plus the stored register), a full backup (export_workspace) and its
+restore into an empty database.
 
     .venv/bin/python benchmarks/bench_store.py [--assets N] [--postgres URL] [--no-postgres]
 
