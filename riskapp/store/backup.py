@@ -282,7 +282,11 @@ def chain_problems(backup: Mapping[str, Any]) -> list[Problem]:
         )
         for b in check.breaks
     ]
-    if not problems and backup.get("audit_head") != check.head_hash:
+    if not problems and "audit_head" not in backup:
+        problems.append(
+            Problem("backup", None, "audit_head", "missing: a version 3 backup names its head")
+        )
+    elif not problems and backup.get("audit_head") != check.head_hash:
         problems.append(
             Problem(
                 "backup",

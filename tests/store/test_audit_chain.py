@@ -487,3 +487,24 @@ def test_db_upgrade_and_export_print_what_to_record(env: str, store: Store, tmp_
     head = store.verify_audit().head_hash
     assert f"Audit trail head: {head}" in result.output.replace("\n", "")
     assert json.loads((tmp_path / "backup.json").read_text())["audit_head"] == head
+
+
+def test_the_dashboard_says_how_when_the_app_role_cannot_migrate(
+    store: Store, app_role: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    create_app_role(store.engine, app_role)
+    with store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    monkeypatch.setenv("RISKAPP_DATABASE_URL", _as(db_url, app_role))
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(TINY))
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RISKAPP_DATABASE_ADMIN_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    views = Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "views"
+    at = AppTest.from_file(str(views / "audit.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    (error,) = at.error
+    assert "riskapp db upgrade" in error.value
