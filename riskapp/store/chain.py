@@ -118,9 +118,9 @@ class ChainCheck:
                 self._break(
                     seq,
                     "the first entry does not start the chain (its prev_hash is not the "
-                    "genesis value): entries before it were removed",
+                    "genesis value): entries before it were removed, or it was changed",
                 )
-            elif seq != self.head_seq + 1:
+            elif seq > self.head_seq + 1:
                 missing = (
                     f"seq {self.head_seq + 1}"
                     if seq == self.head_seq + 2
