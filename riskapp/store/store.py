@@ -6,11 +6,13 @@
     register     the asset register: reading, edits, imports
     plans        plans: reading, edits, plan tables and plan books
     conflicts    what changed since a writer read a record (optimistic locking)
-    audit        the audit trail, read-only
+    audit        the audit trail, read-only, and its verification
+    chain        the audit trail's hash chain (how entries are hashed and checked)
     saved        saved assessments
     users        accounts, roles and login
     backup       export and restore of the whole database
     seed         an empty database filled from the workspace files
+    roles        the application's PostgreSQL role that owns no table
 
 Every change runs in one transaction (nothing is half-written when a process dies), checks the
 acting user's role, refuses to overwrite a record someone else changed since it was read

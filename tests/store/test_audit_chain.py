@@ -436,6 +436,27 @@ def test_the_app_role_works_but_cannot_touch_the_trail(
     assert "mallory" not in app_store.audit_actors()
 
 
+def test_the_owner_cannot_become_the_app_role(store: Store, app_role: str) -> None:
+    with store.engine.connect() as conn:
+        owner = str(conn.execute(text("SELECT current_user")).scalar())
+    with pytest.raises(InputError, match="owns the tables: the application role must not"):
+        create_app_role(store.engine, owner)
+    with pytest.raises(InputError, match="expected a lower-case role name"):
+        create_app_role(store.engine, 'x"; DROP TABLE assets; --')
+
+
+def test_postgres_upsert_into_the_trail_is_refused(store: Store) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("ON CONFLICT is PostgreSQL's spelling of a replace")
+    upsert = (
+        "INSERT INTO audit_log SELECT * FROM audit_log WHERE seq = 1 "
+        "ON CONFLICT (seq) DO UPDATE SET actor = 'mallory'"
+    )
+    with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.execute(text(upsert))
+    assert store.verify_audit().ok
+
+
 def test_the_app_role_does_not_migrate_and_says_how(
     store: Store, app_role: str, db_url: str, settings: Settings, open_store: OpenStore
 ) -> None:
