@@ -2,8 +2,9 @@
 
 For each database: open (migrate and seed the demo), preview and import a register of --assets
 assets (default 20,000, drawn from the demo's types, countries and currencies) with an audit
-entry per asset, one optimistic-locked edit, the engine's workspace (files plus the stored
-register), a full backup (export_workspace) and its restore into an empty database.
+entry per asset, a check of the audit trail's whole hash chain, one optimistic-locked edit, the
+engine's workspace (files plus the stored register), a full backup (export_workspace) and its
+restore into an empty database.
 
     .venv/bin/python benchmarks/bench_store.py [--assets N] [--postgres URL] [--no-postgres]
 
@@ -88,6 +89,8 @@ def run_case(make_url: Callable[[], str], register: Path, settings: Settings) ->
     preview = timed("preview import", lambda: store.preview_assets(table), results)
     assert preview.ok, preview.problems[:3]
     timed("import (all rows, audited)", lambda: store.import_assets(table, ACTOR), results)
+    check = timed("verify_audit (whole chain)", store.verify_audit, results)
+    assert check.ok, check.problems()[:3]
     first = store.assets()[0]
     timed(
         "one edit (full register checks)",

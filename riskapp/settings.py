@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the team database, e.g. "
         "postgresql+psycopg://user@host:5432/riskapp. Default: an SQLite file in data_dir.",
     )
+    database_admin_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the role that owns the tables (PostgreSQL), used only to "
+        "migrate them. Set it when database_url is a role that does not own the tables "
+        "(`riskapp db create-app-role`): that role cannot drop, alter or disable the audit "
+        "trail's guards, and never migrates the schema itself.",
+    )
     seed_demo: bool = Field(
         default=True,
         description="Fill an empty database with the register and plans of `workspace` on first "
@@ -67,7 +74,7 @@ class Settings(BaseSettings):
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_admin_url")
     @classmethod
     def _known_database(cls, url: str | None) -> str | None:
         if url is None or not url.strip():

@@ -43,8 +43,14 @@ def _open_store(url: str, workspace: str) -> Store:
 
 def get_store() -> Store:
     """The store of this server (one connection pool per database and workspace)."""
+    from riskapp.store.engine import SchemaNotCurrent
+
     s = settings()
-    return _open_store(s.database, str(s.workspace))
+    try:
+        return _open_store(s.database, str(s.workspace))
+    except SchemaNotCurrent as exc:  # an application role that may not migrate
+        st.error(str(exc))
+        st.stop()
 
 
 def _logout() -> None:

@@ -1,13 +1,20 @@
 """The audit trail: read-only (the store appends entries inside each change; the database
-refuses updates and deletes)."""
+refuses updates and deletes) and hash-chained (`verify_audit` recomputes the chain)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 
 from riskapp.store import schema as t
+from riskapp.store.chain import (
+    POSTGRES_GUARD_SOURCE,
+    POSTGRES_GUARDS,
+    SQLITE_GUARDS,
+    AuditVerification,
+    ChainCheck,
+)
 from riskapp.store.core import StoreCore, audit_from_row
 from riskapp.store.records import AuditEntry, to_db_time
 
@@ -58,3 +65,80 @@ class AuditTrail:
     def audit_actors(self) -> list[str]:
         with self.core.read() as conn:
             return sorted(conn.execute(select(t.audit_log.c.actor).distinct()).scalars().all())
+
+    def verify_audit(
+        self, *, expect_head: str | None = None, expect_count: int | None = None
+    ) -> AuditVerification:
+        """Recompute the whole chain in seq order, check the append-only guards are in place
+        and, when given, that an entry with the head hash recorded earlier (`expect_head`) is
+        still in the chain and that it holds at least `expect_count` entries (both catch
+        entries removed at the end, which the chain alone cannot)."""
+        expected = (expect_head or "").strip().lower()
+        check = ChainCheck(watch=frozenset({expected}) if expected else frozenset())
+        with self.core.read() as conn:
+            rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
+                select(t.audit_log).order_by(t.audit_log.c.seq)
+            )
+            for row in rows:
+                check.add(dict(row._mapping))
+            missing = missing_guards(conn)
+        wrong = []
+        if expected and expected not in check.hashes_seen:
+            wrong.append(
+                f"the recorded head {expected} is not in the chain: entries were removed from "
+                f"the end (or the trail was rebuilt); the chain now ends at seq {check.head_seq}"
+            )
+        if expect_count is not None and check.count < expect_count:
+            wrong.append(
+                f"{check.count} entries where {expect_count} were recorded: "
+                f"{expect_count - check.count} removed from the end"
+            )
+        return AuditVerification(
+            count=check.count,
+            head_seq=check.head_seq,
+            head_hash=check.head_hash,
+            breaks=check.breaks,
+            missing_guards=missing,
+            expectation_problems=wrong,
+        )
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """The append-only guard triggers that are gone, disabled or no longer refuse anything."""
+    if conn.dialect.name == "postgresql":
+        found = {
+            r.tgname: r
+            for r in conn.execute(
+                text(
+                    "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t "
+                    "JOIN pg_proc p ON p.oid = t.tgfoid "
+                    "WHERE t.tgrelid = to_regclass('audit_log') AND NOT t.tgisinternal"
+                )
+            )
+        }
+        out = []
+        for name in POSTGRES_GUARDS:
+            row = found.get(name)
+            if row is None:
+                out.append(f"{name} is missing (dropped)")
+            elif str(row.tgenabled) not in {"O", "A"}:
+                out.append(f"{name} is disabled (ALTER TABLE audit_log DISABLE TRIGGER)")
+            elif POSTGRES_GUARD_SOURCE not in str(row.prosrc):
+                out.append(f"{name} no longer refuses changes (its function was replaced)")
+        return out
+    sql = {
+        str(r[0]): str(r[1])
+        for r in conn.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+            )
+        )
+    }
+    out = []
+    for name in SQLITE_GUARDS:
+        if name not in sql:
+            out.append(f"{name} is missing (dropped)")
+        elif "append-only" not in str(sql[name]) or "RAISE" not in str(sql[name]).upper():
+            out.append(f"{name} no longer refuses changes (it was replaced)")
+    return out

@@ -6,7 +6,10 @@ it before it writes anything and lists every problem it finds: a missing table, 
 damaged file, a row that is not what the store writes (an asset the register would refuse, a
 user with an unknown role). A restore never changes who may log in by leaving something out: a
 backup without user accounts is refused by a database that has them. The audit trail is
-history: a restore over existing data keeps it and appends the restore to it."""
+history: a restore never removes or rewrites an entry. The backup's own audit entries must form
+an intact hash chain (an edited audit section is refused even with a recomputed checksum); an
+empty database takes them as they are, one that holds data keeps its own trail. Either way the
+restore is appended to the live chain as one `restore` entry naming the backup's audit head."""
 
 from __future__ import annotations
 
@@ -24,11 +27,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.store import schema as t
 from riskapp.store.auth import USERNAME_RE, Actor, Permission, Role
+from riskapp.store.chain import GENESIS, check_chain, entry_hash
 from riskapp.store.core import CHUNK, StoreCore
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
-BACKUP_VERSION = 2  # 2: every table present, checksummed
+BACKUP_VERSION = 3  # 2: every table present, checksummed; 3: audit entries hash-chained
+READABLE_VERSIONS = (2, 3)
+CHAIN_COLUMNS = ("prev_hash", "hash")
 _BACKUP_TABLES = {
     "assets": t.assets,
     "plans": t.plans,
@@ -55,11 +61,13 @@ class Backup:
                 ]
                 for name, table in _BACKUP_TABLES.items()
             }
+        audit = tables["audit_log"]
         return {
             "format": BACKUP_FORMAT,
             "version": BACKUP_VERSION,
             "exported_at": self.core.clock().isoformat(),
             "exported_by": actor.label,
+            "audit_head": audit[-1]["hash"] if audit else GENESIS,
             "checksum": checksum(tables),
             "tables": tables,
         }
@@ -67,9 +75,10 @@ class Backup:
     def import_workspace(
         self, backup: Mapping[str, Any], actor: Actor, replace: bool = False
     ) -> dict[str, int]:
-        """Restore a backup, all or nothing, after checking all of it (`check_backup`). An empty
-        database takes it as is, audit trail included; one that holds anything is replaced only
-        with `replace=True`, and then keeps its own audit trail and records the restore."""
+        """Restore a backup, all or nothing, after checking all of it (`check_backup`, the
+        audit entries' hash chain included). An empty database takes it as is, audit trail
+        included; one that holds anything is replaced only with `replace=True`, and then keeps
+        its own audit trail. Either way the restore is appended to the live chain."""
         problems = check_backup(backup)
         if problems:
             raise InputError(problems)
@@ -114,6 +123,8 @@ class Backup:
                         counts[name] = 0
                         continue
                     rows = [_row_from_json(table, r) for r in tables[name]]
+                    if name == "audit_log" and backup["version"] == 2:
+                        rows = chained(rows)  # a version 2 backup carries no chain
                     for start in range(0, len(rows), CHUNK):
                         conn.execute(insert(table), rows[start : start + CHUNK])
                     counts[name] = len(rows)
@@ -130,11 +141,17 @@ class Backup:
                 raise InputError(
                     [Problem("backup", None, "", f"could not be restored: {reason}")]
                 ) from None
+            audit = tables["audit_log"]
+            head = audit_head(backup)
             note = f"backup of {backup.get('exported_at', '?')} by {backup.get('exported_by', '?')}"
             if keep_history:
+                found = conn.execute(
+                    select(t.audit_log.c.seq).where(t.audit_log.c.hash == head)
+                ).scalar()
                 note += (
-                    f"; this database's audit trail is kept, the backup's "
-                    f"{len(tables['audit_log'])} entries stay in the backup file"
+                    f"; this database's audit trail is kept, the backup's {len(audit)} entries "
+                    "stay in the backup file"
+                    + (f" (they are this trail up to seq {found})" if found else "")
                 )
             self.core.append_audit(
                 conn,
@@ -145,12 +162,41 @@ class Backup:
                         "workspace",
                         "backup",
                         old={n: c for n, c in held.items() if c} or None,
-                        new={**counts, "checksum": backup["checksum"][:16]},
+                        new={
+                            **counts,
+                            "checksum": backup["checksum"][:16],
+                            "backup_version": backup["version"],
+                            "backup_audit_entries": len(audit),
+                            "backup_audit_head": head,
+                        },
                         note=note[:500],
                     )
                 ],
             )
         return counts
+
+
+def audit_head(backup: Mapping[str, Any]) -> str:
+    """The hash of the backup's newest audit entry (a version 2 backup: of its entries as a
+    restore chains them)."""
+    audit = backup["tables"]["audit_log"]
+    if not audit:
+        return GENESIS
+    if backup["version"] == 2:
+        rows = chained([_row_from_json(t.audit_log, r) for r in audit])
+        return str(rows[-1]["hash"])
+    return str(audit[-1]["hash"])
+
+
+def chained(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audit rows of a version 2 backup hash-chained in seq order, their seq kept."""
+    prev = GENESIS
+    out = []
+    for row in sorted(rows, key=lambda r: int(r["seq"])):
+        linked = {**row, "prev_hash": prev}
+        linked["hash"] = prev = entry_hash(prev, linked)
+        out.append(linked)
+    return out
 
 
 def checksum(tables: Mapping[str, Any]) -> str:
@@ -167,14 +213,16 @@ def check_backup(backup: Any) -> list[Problem]:
     present, the checksum, and each row as the store would write it."""
     if not isinstance(backup, Mapping) or backup.get("format") != BACKUP_FORMAT:
         return [Problem("backup", None, "format", "not a riskapp workspace backup")]
-    if backup.get("version") != BACKUP_VERSION:
+    version = backup.get("version")
+    if version not in READABLE_VERSIONS:
         return [
             Problem(
                 "backup",
                 None,
                 "version",
-                f"a version {backup.get('version')!r} backup; this riskapp restores version "
-                f"{BACKUP_VERSION} (complete and checksummed): export it again with this version",
+                f"a version {version!r} backup; this riskapp restores versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))} (complete and checksummed): export it "
+                "again with this version",
             )
         ]
     tables = backup.get("tables")
@@ -210,24 +258,66 @@ def check_backup(backup: Any) -> list[Problem]:
         ]
     for name, table in _BACKUP_TABLES.items():
         for i, row in enumerate(tables[name]):
-            for field, message in row_problems(name, table, row):
+            for field, message in row_problems(name, table, row, version):
                 problems.append(Problem("backup", None, f"tables.{name}[{i}].{field}", message))
                 if len(problems) >= MAX_LISTED:
                     return problems
+    if problems or version == 2:
+        return problems
+    return chain_problems(backup)
+
+
+def chain_problems(backup: Mapping[str, Any]) -> list[Problem]:
+    """The backup's audit entries must form an intact hash chain ending at its `audit_head`:
+    an edited, removed or inserted entry is refused even when the checksum was recomputed."""
+    rows = backup["tables"]["audit_log"]
+    check = check_chain(_row_from_json(t.audit_log, r) for r in rows)
+    index = {r.get("seq"): i for i, r in enumerate(rows)}
+    problems = [
+        Problem(
+            "backup",
+            None,
+            f"tables.audit_log[{index.get(b.seq, '?')}]",
+            f"the audit trail's hash chain is broken at {b}: the backup's history was edited",
+        )
+        for b in check.breaks
+    ]
+    if not problems and "audit_head" not in backup:
+        problems.append(
+            Problem("backup", None, "audit_head", "missing: a version 3 backup names its head")
+        )
+    elif not problems and backup.get("audit_head") != check.head_hash:
+        problems.append(
+            Problem(
+                "backup",
+                None,
+                "audit_head",
+                f"the backup's audit trail ends at {check.head_hash}, not at the recorded head "
+                f"{backup.get('audit_head')!r}: entries were removed from its end",
+            )
+        )
     return problems
 
 
-def row_problems(name: str, table: Any, row: Any) -> list[tuple[str, str]]:
+def row_problems(
+    name: str, table: Any, row: Any, version: int = BACKUP_VERSION
+) -> list[tuple[str, str]]:
     """What is wrong with one row of a backup table, as (field, message)."""
     if not isinstance(row, Mapping):
         return [("", "expected an object of column values")]
-    known = {c.name: c for c in table.c}
+    known = {
+        c.name: c
+        for c in table.c
+        if not (version == 2 and name == "audit_log" and c.name in CHAIN_COLUMNS)
+    }
     out = [(k, "unknown column") for k in row if k not in known]
     out += [
         (c.name, "required column is missing")
-        for c in table.c
+        for c in known.values()
         if not c.nullable and c.name not in row and c.autoincrement is not True
     ]
+    if name == "audit_log" and (type(row.get("seq")) is not int or row["seq"] < 1):
+        out.append(("seq", "expected the entry's number (a whole number from 1)"))
     if out:
         return out
     try:

@@ -21,6 +21,7 @@ from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
+from riskapp.store.chain import GENESIS, link
 from riskapp.store.engine import WRITE
 from riskapp.store.errors import AccessDenied
 from riskapp.store.records import (
@@ -42,6 +43,7 @@ Hook = Callable[[int, int], None]
 """Called as hook(records written, records to write) while an import writes (progress)."""
 
 CHUNK = 500
+AUDIT_LOCK = 7_245_318_002  # pg_advisory_xact_lock key of the audit trail's head
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,23 @@ class StoreCore:
         return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
 
     def append_audit(self, conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
-        """Append entries to the audit trail (the only write the trail allows)."""
-        for start in range(0, len(entries), CHUNK):
-            conn.execute(insert(t.audit_log), list(entries[start : start + CHUNK]))
+        """Append entries to the audit trail (the only write the trail allows), numbered and
+        hash-chained after the newest entry. Appenders queue for the head: a transaction-scoped
+        advisory lock on PostgreSQL (taken before the head is read, so two transactions never
+        chain onto the same entry); on SQLite every write transaction holds the database's
+        write lock from its BEGIN IMMEDIATE."""
+        if not entries:
+            return
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+        head = conn.execute(
+            select(t.audit_log.c.seq, t.audit_log.c.hash)
+            .order_by(t.audit_log.c.seq.desc())
+            .limit(1)
+        ).first()
+        rows = link(head.seq if head else 0, head.hash if head else GENESIS, entries)
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert(t.audit_log), rows[start : start + CHUNK])
 
     def audit_entry(
         self,

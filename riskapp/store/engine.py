@@ -4,7 +4,9 @@ SQLite: WAL journal (readers never block the writer), foreign keys on, a busy ti
 transactions: pysqlite's own transaction handling is switched off and every transaction starts
 with an explicit BEGIN (BEGIN IMMEDIATE for writes, so two writers queue instead of failing
 half-way). PostgreSQL: psycopg 3; migrations on first start hold an advisory lock so several
-dashboard servers starting at once migrate the database once.
+dashboard servers starting at once migrate the database once. A connection that does not own
+the tables (the application role of `roles.create_app_role`) never migrates: it checks the
+schema is current and says how to migrate it when it is not (`SchemaNotCurrent`).
 """
 
 from __future__ import annotations
@@ -75,10 +77,45 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+class SchemaNotCurrent(RuntimeError):
+    """The schema is not the one this riskapp needs and this connection may not migrate it."""
+
+
+def owns_schema(engine: Engine) -> bool:
+    """Whether this connection may migrate: on PostgreSQL, its role owns riskapp's tables (or
+    there are none yet); SQLite has no roles."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as conn:
+        foreign = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename IN ('alembic_version', 'audit_log') "
+                "AND NOT pg_has_role(current_user, tableowner, 'USAGE')"
+            )
+        ).first()
+    return foreign is None
+
+
+def require_current(engine: Engine) -> None:
+    """SchemaNotCurrent unless the database is at the newest schema."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise SchemaNotCurrent(
+            f"the database schema is at revision {current or 'none'} and this riskapp needs "
+            f"{head}; this connection does not migrate it (it is not the tables' owner): run "
+            "`riskapp db upgrade` with the owner's URL (RISKAPP_DATABASE_ADMIN_URL), then start "
+            "again"
+        )
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database to the newest schema (a no-op when it is there already)."""
+    """Bring the database to the newest schema (a no-op when it is there already);
+    SchemaNotCurrent when it is not and this connection does not own the tables."""
     if current_revision(engine) == head_revision():
         return
+    if not owns_schema(engine):
+        require_current(engine)
     with engine.connect() as plain:
         conn = plain.execution_options(**WRITE)
         if conn.dialect.name == "postgresql":

@@ -71,7 +71,10 @@ class PlanRow(Base):
 class AuditRow(Base):
     """One change: who, when, what (entity, id, field), old and new value (JSON text).
 
-    Append-only: database triggers refuse UPDATE and DELETE on this table.
+    Append-only: database triggers refuse UPDATE and DELETE on this table. Hash-chained:
+    `hash` is SHA-256 over `prev_hash` (the entry before's hash) and this entry's fields
+    (`riskapp.store.chain`), so a changed, removed or replaced entry is found by
+    `riskapp audit verify`.
     """
 
     __tablename__ = "audit_log"
@@ -87,6 +90,8 @@ class AuditRow(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
 class AssessmentRow(Base):

@@ -6,11 +6,13 @@
     register     the asset register: reading, edits, imports
     plans        plans: reading, edits, plan tables and plan books
     conflicts    what changed since a writer read a record (optimistic locking)
-    audit        the audit trail, read-only
+    audit        the audit trail, read-only, and its verification
+    chain        the audit trail's hash chain (how entries are hashed and checked)
     saved        saved assessments
     users        accounts, roles and login
     backup       export and restore of the whole database
     seed         an empty database filled from the workspace files
+    roles        the application's PostgreSQL role that owns no table
 
 Every change runs in one transaction (nothing is half-written when a process dies), checks the
 acting user's role, refuses to overwrite a record someone else changed since it was read
@@ -31,6 +33,7 @@ from riskapp.settings import Settings, get_settings
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
 from riskapp.store.backup import BACKUP_FORMAT, BACKUP_VERSION, Backup
+from riskapp.store.chain import AuditVerification
 from riskapp.store.core import (
     CHUNK,
     Hook,
@@ -40,7 +43,7 @@ from riskapp.store.core import (
     stored_assets,
     stored_plans,
 )
-from riskapp.store.engine import make_engine, migrate
+from riskapp.store.engine import make_engine, migrate, require_current
 from riskapp.store.plans import PlanEdit, Plans
 from riskapp.store.records import AuditEntry, ChangeSummary, StoredAsset, StoredPlan, utcnow
 from riskapp.store.register import AssetEdit, Register
@@ -97,10 +100,25 @@ class Store:
         clock: Callable[[], datetime] = utcnow,
     ) -> Store:
         """Connect, migrate to the newest schema and, if the database is empty, seed it with the
-        register and plans of the workspace files (the demo by default)."""
+        register and plans of the workspace files (the demo by default). With an admin URL in
+        the settings (and `url` not pointing elsewhere), migrations run as that role and the
+        application's connection only checks the schema is current."""
         settings = settings or get_settings()
         engine = make_engine(url or settings.database, echo=settings.sql_echo)
-        migrate(engine)
+        admin_url = settings.database_admin_url if url in (None, settings.database) else None
+        try:
+            if admin_url and admin_url != settings.database:
+                admin = make_engine(admin_url, echo=settings.sql_echo)
+                try:
+                    migrate(admin)
+                finally:
+                    admin.dispose()
+                require_current(engine)
+            else:
+                migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         store = cls(engine, files=files or settings.workspace, settings=settings, clock=clock)
         if settings.seed_demo if seed is None else seed:
             store.seed_if_empty()
@@ -257,6 +275,11 @@ class Store:
 
     def audit_actors(self) -> list[str]:
         return self._trail.audit_actors()
+
+    def verify_audit(
+        self, *, expect_head: str | None = None, expect_count: int | None = None
+    ) -> AuditVerification:
+        return self._trail.verify_audit(expect_head=expect_head, expect_count=expect_count)
 
     def save_scenario(
         self,

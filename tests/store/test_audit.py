@@ -62,11 +62,12 @@ def test_newest_entries_come_first(team: Store, clock: Clock) -> None:
 
 def test_the_store_offers_no_way_to_change_or_remove_an_entry() -> None:
     names = [n for n in dir(StoreClass) if "audit" in n.lower()]
-    assert sorted(names) == ["audit", "audit_actors"]
+    assert sorted(names) == ["audit", "audit_actors", "verify_audit"]  # verify only reads
     assert [n for n in dir(AuditTrail) if not n.startswith("_")] == [
         "audit",
         "audit_actors",
         "revision",
+        "verify_audit",
     ]
     # the one write: appending, inside each change's transaction
     assert sorted(n for n in dir(StoreCore) if "audit" in n) == ["append_audit", "audit_entry"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from riskapp.store import Actor, Role, Store
@@ -225,6 +226,24 @@ def test_audit_page_filters(shared: Store) -> None:
     at.run()
     assert table_with(at, "actor").empty
     assert not at.data_editor  # nothing on the page edits the trail
+
+
+def test_audit_page_verifies_the_chain(shared: Store) -> None:
+    at = page("audit")
+    assert not at.success
+    at.button(key="aud_verify").click()
+    at.run()
+    (ok,) = at.success
+    assert f"Intact: {len(shared.audit())} entries" in ok.value
+    with shared.engine.begin() as conn:  # an owner cutting a guard out
+        if shared.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+    at.button(key="aud_verify").click()
+    at.run()
+    (broken,) = at.error
+    assert "Not intact" in broken.value and "append-only guard audit_log_no_" in broken.value
 
 
 def test_history_page_compares_and_charts(shared: Store) -> None:

@@ -1,7 +1,8 @@
 """Audit trail: every change (who, when, what, old and new value), filtered and exported.
 
 Read-only by design: the page shows and exports; the store has no way to change an entry and
-the database refuses it too.
+the database refuses it too. The hash chain is checked on demand (`Store.verify_audit`, the same
+check as `riskapp audit verify`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ st.title("Audit trail")
 st.caption(
     "Every change to the register, plans, saved assessments and users: who, when (UTC), what, "
     "the old and the new value. Nobody can edit or delete entries, in the product or in the "
-    "database."
+    "database; entries are hash-chained, so a change made around the product shows up when the "
+    "chain is verified."
 )
+if st.button("Verify the audit trail", key="aud_verify"):
+    check = store.verify_audit()
+    summary = f"{check.count} entries, head hash {check.head_hash[:16]}…"
+    if check.ok:
+        st.success(f"Intact: {summary}; append-only guards in place.")
+    else:
+        st.error(f"Not intact ({summary}): " + "; ".join(check.problems()[:3]))
 
 left, middle, right = st.columns(3)
 today = datetime.now(UTC).date()
