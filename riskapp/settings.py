@@ -72,7 +72,27 @@ class Settings(BaseSettings):
         description="Name of an OpenID Connect provider configured for st.login in "
         ".streamlit/secrets.toml ([auth.<name>]); offers 'Log in with <name>' on the login page.",
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses or networks of the reverse proxies in front of the dashboard "
+        '(JSON list, e.g. ["127.0.0.1"]). Only for connections from them is the client taken '
+        "from X-Forwarded-For, so failed logins are counted per real client, not per proxy.",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {proxy!r} is not an IP address or network"
+                ) from None
+        return proxies
 
     @field_validator("database_url", "database_admin_url")
     @classmethod

@@ -20,6 +20,7 @@ from riskapp.store import (
     AuthError,
     LoginThrottled,
     Store,
+    client_source,
 )
 
 SESSION_ACTOR = "riskapp_actor"
@@ -98,14 +99,16 @@ def _oidc_logged_in() -> bool:
         return False
 
 
-def client_address() -> str | None:
-    """The browser's address as Streamlit sees it (behind a proxy: the proxy's, so failed
-    logins through it are counted together), or None where it is unknown (tests, scripts)."""
+def client_address(cfg: Settings) -> str | None:
+    """The browser's address: the connection's, or behind a trusted proxy
+    (`RISKAPP_TRUSTED_PROXIES`) the client it forwards for; None where it is unknown (tests,
+    scripts)."""
     try:
         address = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
     except Exception:  # no browser session
         return None
-    return str(address) if address else None
+    return client_source(str(address) if address else None, forwarded, cfg.trusted_proxies)
 
 
 def _login_form(store: Store, cfg: Settings) -> None:
@@ -118,7 +121,7 @@ def _login_form(store: Store, cfg: Settings) -> None:
     if submitted:
         try:
             st.session_state[SESSION_ACTOR] = store.authenticate(
-                username, password, source=client_address()
+                username, password, source=client_address(cfg)
             )
             st.rerun()
         except LoginThrottled as exc:

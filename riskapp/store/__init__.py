@@ -1,7 +1,15 @@
 """The team workspace store: asset register, plans, saved assessments, audit trail and users in
 SQLite (default) or PostgreSQL, behind one interface (`Store`)."""
 
-from riskapp.store.auth import Actor, ActorKind, AuthError, LoginThrottled, Permission, Role
+from riskapp.store.auth import (
+    Actor,
+    ActorKind,
+    AuthError,
+    LoginThrottled,
+    Permission,
+    Role,
+    client_source,
+)
 from riskapp.store.errors import AccessDenied, Conflict, ConflictError
 from riskapp.store.records import AuditEntry, ChangeSummary, FieldChange, StoredAsset, StoredPlan
 from riskapp.store.store import (
@@ -41,5 +49,6 @@ __all__ = [
     "Table",
     "UserInfo",
     "build_workspace",
+    "client_source",
     "load_files",
 ]

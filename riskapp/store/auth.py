@@ -6,6 +6,7 @@ still cannot change anything its user's role does not allow.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -160,3 +161,36 @@ def locked_for(locked_until: datetime | None, now: datetime) -> timedelta | None
     if locked_until is None or locked_until <= now:
         return None
     return locked_until - now
+
+
+def client_source(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: tuple[str, ...]
+) -> str | None:
+    """The address a login attempt comes from, for throttling per source.
+
+    `peer` is the address of the connection. When it is one of `trusted_proxies` (addresses or
+    networks, e.g. "127.0.0.1" or "10.0.0.0/8"), the client is the right-most address in the
+    proxy's X-Forwarded-For header that is not itself a trusted proxy (the left part of the
+    header is whatever the client claims, so it is never believed). Otherwise the peer is the
+    source: a client cannot choose its address by sending the header itself.
+    """
+    if not peer:
+        return None
+    networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip().strip("[]"))
+        except ValueError:
+            return False
+        return any(ip in n for n in networks)
+
+    if not networks or not trusted(peer) or not forwarded_for:
+        return peer
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if not trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop.strip("[]")))
+            except ValueError:
+                return peer  # a garbled header: count it against the proxy
+    return peer

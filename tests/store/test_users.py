@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,56 @@ def test_openid_identities_must_be_registered(team: Store) -> None:
     assert team.oidc_actor("dana@example.com").role is Role.ANALYST
     with pytest.raises(AuthError):
         team.authenticate("dana@example.com", "anything-at-all")
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "source"),
+    [
+        # no proxy configured: the connection is the source, whatever the header claims
+        ("203.0.113.7", "198.51.100.1", (), "203.0.113.7"),
+        # a client that is not the proxy cannot choose its address with the header
+        ("203.0.113.7", "198.51.100.1", ("127.0.0.1",), "203.0.113.7"),
+        # through the trusted proxy: the client it forwards for
+        ("127.0.0.1", "198.51.100.1", ("127.0.0.1",), "198.51.100.1"),
+        # the left part is what the client claims; the right-most untrusted hop counts
+        ("10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.9", ("10.0.0.0/8",), "198.51.100.1"),
+        # a proxy that sends no header, or garbage, is counted as itself
+        ("127.0.0.1", None, ("127.0.0.1",), "127.0.0.1"),
+        ("127.0.0.1", "not-an-address", ("127.0.0.1",), "127.0.0.1"),
+        ("::1", "2001:db8::5", ("::1",), "2001:db8::5"),
+        (None, "198.51.100.1", ("127.0.0.1",), None),
+    ],
+)
+def test_the_source_of_a_login_behind_a_trusted_proxy(
+    peer: str | None, forwarded: str | None, trusted: tuple[str, ...], source: str | None
+) -> None:
+    from riskapp.store import client_source
+
+    assert client_source(peer, forwarded, trusted) == source
+
+
+def test_clients_behind_one_proxy_are_throttled_apart(team: Store) -> None:
+    """Behind a trusted proxy one spraying client is locked out, another client is not (without
+    the setting both would share the proxy's address and its lockout)."""
+    from riskapp.store import client_source
+
+    sprayer = client_source("127.0.0.1", "198.51.100.66", ("127.0.0.1",))
+    colleague = client_source("127.0.0.1", "198.51.100.10", ("127.0.0.1",))
+    for name in [f"user{i}" for i in range(12)]:
+        with contextlib.suppress(AuthError):
+            team.authenticate(name, "Winter2025!", source=sprayer)
+    with pytest.raises(LoginThrottled):
+        team.authenticate("alice", "alice-password", source=sprayer)
+    assert team.authenticate("alice", "alice-password", source=colleague).username == "alice"
+
+
+def test_trusted_proxies_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from riskapp.settings import Settings
+
+    monkeypatch.setenv("RISKAPP_TRUSTED_PROXIES", '["127.0.0.1", "10.0.0.0/8"]')
+    assert Settings(_env_file=None).trusted_proxies == ("127.0.0.1", "10.0.0.0/8")  # type: ignore[call-arg]
+    monkeypatch.setenv("RISKAPP_TRUSTED_PROXIES", '["proxy.example"]')
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
