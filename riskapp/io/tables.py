@@ -382,6 +382,13 @@ def asset_cell(col: str, value: Any) -> Any:
 _DROP = object()
 
 
+def asset_record(header: list[str], cells: list[Any]) -> dict[str, Any]:
+    """One register row (no wider than the header) as the record the Asset model validates."""
+    padded = list(cells) + [""] * (len(header) - len(cells))
+    record = {col: asset_cell(col, padded[i]) for i, col in enumerate(header) if col}
+    return {k: v for k, v in record.items() if v is not _DROP}
+
+
 def load_assets(path: Path, label: str | None = None) -> list[Asset]:
     """Read and validate an asset register (CSV or XLSX); raise InputError listing every
     problem with its row (bad cells, duplicate ids, dangling dependencies, cycles)."""

@@ -18,7 +18,8 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
-from riskapp.io.tables import load_assets, load_baseline, read_rows
+from riskapp.io.register_check import register_problems
+from riskapp.io.tables import iter_rows, load_baseline
 from riskapp.io.workspace import (
     MANIFEST,
     WorkspaceManifest,
@@ -84,7 +85,15 @@ def _workspace_problems(path: Path) -> list[Problem]:
 
 
 def _validate_table(path: Path) -> str:
-    header, _ = read_rows(path, display(path))
+    header, rows = iter_rows(path, display(path))
+    if "replacement_value" in header and not ("depends_on" in header and "share" in header):
+        rows.close()
+        problems = register_problems(path, display(path))
+        if problems:
+            raise InputError(problems)
+        return "assets"
+    for _ in rows:  # the file's own problems (encoding, quotes) before anything else
+        pass
     if "depends_on" in header and "share" in header:
         manifest = path.parent / MANIFEST
         if not manifest.exists():
@@ -101,9 +110,6 @@ def _validate_table(path: Path) -> str:
             )
         load_dependencies(path, load_workspace(manifest).portfolio)
         return "dependencies"
-    if "replacement_value" in header:
-        load_assets(path, display(path))
-        return "assets"
     if "intensity" in header:
         load_baseline(path, display(path))
         return "baseline"

@@ -1,0 +1,350 @@
+"""Validate an asset register of any size in bounded memory (`riskapp validate assets.csv`).
+
+The file is read as a stream (`iter_rows`) in chunks of CHUNK rows. A vectorised pass over each
+chunk's columns accepts the cells that are plainly valid (a plain decimal number in range, a
+known country code, an identifier of the allowed characters...); the rows it does not accept go
+to the real `Asset` model, so every message is the model's own. Between rows only what the
+register checks need is kept: each id once (duplicates, dangling dependencies) and the
+dependency edges as integer arrays (cycles). The problems are the ones `load_assets` reports for
+the same file, in the same order, capped at MAX_PROBLEMS of each kind.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from riskapp.domain.assets import ASSET_COLUMNS, Asset
+from riskapp.domain.common import iso_alpha3_codes
+from riskapp.io.errors import CONTROL, InputError, Problem, pydantic_message
+from riskapp.io.tables import (
+    ASSET_REQUIRED,
+    MAX_PROBLEMS,
+    asset_record,
+    check_header,
+    iter_rows,
+)
+
+CHUNK = 50_000
+
+# Narrower than (or equal to) what the model accepts: a cell they pass is valid for the model;
+# a cell they refuse goes to the model, which decides and words the message.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+_SLUG = re.compile(r"[a-z][a-z0-9_]{0,47}")
+_NUMBER = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?")
+_AMOUNT = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_CRITICALITY = frozenset("12345")
+
+
+def _text(v: Any, least: int) -> bool:
+    if type(v) is not str:
+        return False
+    s = v.strip()
+    return least <= len(s) <= 200 and CONTROL.search(s) is None
+
+
+def _amount(v: Any) -> bool:
+    if type(v) is not str:
+        return False
+    s = v.strip()
+    return _AMOUNT.fullmatch(s) is not None and math.isfinite(float(s))
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: type(v) is str and (not v.strip() or check(v))
+
+
+def _list_of(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        if type(v) is not str:
+            return False
+        return all(pattern.fullmatch(p.strip()) for p in v.split(";") if p.strip())
+
+    return check
+
+
+def _coordinate(bound: float) -> Callable[[Any], bool]:
+    def check(v: Any) -> bool:
+        if type(v) is not str:
+            return False
+        s = v.strip()
+        return _NUMBER.fullmatch(s) is not None and -bound <= float(s) <= bound
+
+    return check
+
+
+_CODES = iso_alpha3_codes()
+CHECKS: dict[str, Callable[[Any], bool]] = {
+    "id": lambda v: type(v) is str and _ID.fullmatch(v.strip()) is not None,
+    "name": lambda v: _text(v, 1),
+    "type": lambda v: type(v) is str and _SLUG.fullmatch(v.strip()) is not None,
+    "country": lambda v: type(v) is str and v.strip().upper() in _CODES,
+    "replacement_value": _amount,
+    "annual_revenue_at_stake": _optional(_amount),
+    "currency": _optional(lambda v: _CURRENCY.fullmatch(v.strip()) is not None),
+    "criticality": _optional(lambda v: v.strip() in _CRITICALITY),
+    "tags": _list_of(_SLUG),
+    "owner": lambda v: _text(v, 0),
+    "depends_on": _list_of(_ID),
+}
+
+
+def _blank(v: Any) -> bool:
+    return type(v) is str and not v.strip()
+
+
+def plainly_valid(header: list[str], columns: Sequence[Sequence[Any]], n: int) -> np.ndarray:
+    """Which of n rows (given column by column, in header order) the Asset model surely
+    accepts; False means 'ask the model', not 'wrong'."""
+    ok = np.ones(n, dtype=bool)
+    at = {col: i for i, col in enumerate(header)}
+    for col, check in CHECKS.items():
+        if col in at:
+            ok &= np.fromiter(map(check, columns[at[col]]), dtype=bool, count=n)
+    # lat and lon: both empty, or both numbers in range
+    coords = []
+    for col, bound in (("lat", 90.0), ("lon", 180.0)):
+        if col in at:
+            values = columns[at[col]]
+            blank = np.fromiter(map(_blank, values), dtype=bool, count=n)
+            good = np.fromiter(map(_coordinate(bound), values), dtype=bool, count=n)
+        else:
+            blank, good = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+        coords.append((blank, good))
+    (lat_blank, lat_good), (lon_blank, lon_good) = coords
+    ok &= (lat_blank & lon_blank) | (lat_good & lon_good)
+    if "id" in at and "depends_on" in at:  # an asset cannot depend on itself
+        ids, deps = columns[at["id"]], columns[at["depends_on"]]
+        ok &= np.fromiter(map(_not_itself, ids, deps), dtype=bool, count=n)
+    return ok
+
+
+def _not_itself(asset_id: Any, deps: Any) -> bool:
+    if type(asset_id) is not str or type(deps) is not str or not deps.strip():
+        return True  # a cell of another type is refused by its own check
+    return asset_id.strip() not in _parts(deps)
+
+
+def _parts(cell: str) -> list[str]:
+    return [p.strip() for p in cell.split(";") if p.strip()]
+
+
+class _Capped:
+    """Problems of one kind: the first MAX_PROBLEMS, then one line saying more were left out."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.full = False
+
+    def add(self, problem: Problem) -> None:
+        if self.full:
+            return
+        self.items.append(problem)
+        if len(self.items) >= MAX_PROBLEMS:
+            self.items.append(Problem(problem.file, None, "", "more problems not shown", "row"))
+            self.full = True
+
+
+class RegisterCheck:
+    """The running state of one register's validation, fed chunk by chunk."""
+
+    def __init__(self, header: list[str], name: str) -> None:
+        self.header, self.name = header, name
+        self.rows = 0
+        self.width = _Capped()  # rows wider than the header
+        self.cells = _Capped()  # the model's problems with cells
+        self.register = _Capped()  # duplicate ids and dangling dependencies
+        self.code: dict[str, int] = {}  # every id seen (as an asset or a dependency) -> code
+        self.names: list[str] = []  # code -> id
+        self.row_of = array("q")  # code -> its asset's row (0: no asset has that id yet)
+        self.edge_from, self.edge_to, self.edge_row = array("q"), array("q"), array("q")
+
+    def _intern(self, asset_id: str) -> int:
+        code = self.code.get(asset_id)
+        if code is None:
+            code = self.code[asset_id] = len(self.names)
+            self.names.append(asset_id)
+            self.row_of.append(0)
+        return code
+
+    def _keep(self, line: int, asset_id: str, deps: list[str]) -> None:
+        code = self._intern(asset_id)
+        first = self.row_of[code]
+        if first:
+            self.register.add(
+                Problem(
+                    self.name,
+                    line,
+                    "id",
+                    f"duplicate id {asset_id!r} (first on row {first})",
+                    "row",
+                )
+            )
+        else:
+            self.row_of[code] = line
+        for dep in deps:
+            self.edge_from.append(code)
+            self.edge_to.append(self._intern(dep))
+            self.edge_row.append(line)
+
+    def _forget(self) -> None:
+        """The register checks run only on a register without cell problems: free their data."""
+        self.code, self.names = {}, []
+        self.row_of, self.edge_from, self.edge_to, self.edge_row = (array("q") for _ in range(4))
+
+    def add(self, chunk: list[tuple[int, list[Any]]]) -> None:
+        self.rows += len(chunk)
+        width = len(self.header)
+        fitting = []
+        for line, cells in chunk:
+            if len(cells) > width and any(str(c).strip() for c in cells[width:]):
+                self.width.add(
+                    Problem(
+                        self.name,
+                        line,
+                        "",
+                        f"row has {len(cells)} cells; the header has {width}",
+                        "row",
+                    )
+                )
+            elif not self.width.items:
+                fitting.append((line, cells[:width]))
+        if self.width.items or self.cells.full:
+            self._forget()
+            return  # only wrong widths are reported now, or enough cell problems are listed
+        padded = [c if len(c) == width else c + [""] * (width - len(c)) for _, c in fitting]
+        columns = list(zip(*padded, strict=True)) if padded else []
+        ok = plainly_valid(self.header, columns, len(padded))
+        at = {col: i for i, col in enumerate(self.header)}
+        ids = columns[at["id"]]
+        deps = columns[at["depends_on"]] if "depends_on" in at else None
+        for i in range(len(padded)):
+            line = fitting[i][0]
+            if ok[i]:
+                if not self.cells.items:
+                    self._keep(line, ids[i].strip(), _parts(deps[i]) if deps else [])
+                continue
+            try:
+                asset = Asset.model_validate(asset_record(self.header, padded[i]))
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = tuple(err["loc"])
+                    field = ".".join(str(p) for p in loc[:1])
+                    self.cells.add(Problem(self.name, line, field, pydantic_message(err), "row"))
+                if self.cells.full:
+                    break
+                continue
+            if not self.cells.items:
+                self._keep(line, asset.id, list(asset.depends_on))
+        if self.cells.items:
+            self._forget()
+
+    def problems(self) -> list[Problem]:
+        if self.width.items:
+            return self.width.items
+        if self.cells.items:
+            return self.cells.items
+        if not self.rows:
+            return [Problem(self.name, None, "", "the register has a header but no assets")]
+        for code, line in zip(self.edge_to, self.edge_row, strict=True):
+            if not self.row_of[code]:
+                self.register.add(
+                    Problem(
+                        self.name,
+                        line,
+                        "depends_on",
+                        f"no asset {self.names[code]!r} in the register",
+                        "row",
+                    )
+                )
+        if self.register.items:
+            return self.register.items
+        cycle = self._cycle()
+        if cycle:
+            return [
+                Problem(
+                    self.name,
+                    self.row_of[cycle[0]],
+                    "depends_on",
+                    "dependency cycle: " + " -> ".join(self.names[c] for c in cycle),
+                    "row",
+                )
+            ]
+        return []
+
+    def _cycle(self) -> list[int] | None:
+        """`find_cycle` on the integer edges: the same walk, so the same cycle."""
+        n = len(self.names)
+        source, target = self.edge_from.tolist(), self.edge_to.tolist()
+        begin, end = [0] * n, [0] * n
+        keys: list[int] = []
+        for i, s in enumerate(source):
+            if not keys or keys[-1] != s:
+                keys.append(s)
+                begin[s] = i
+            end[s] = i + 1
+        white, grey, black = 1, 2, 3
+        colour = bytearray(n)  # 0: not a key of the edges, walked past as black
+        for k in keys:
+            colour[k] = white
+        for start in keys:
+            if colour[start] != white:
+                continue
+            stack = [(start, begin[start])]
+            path = [start]
+            colour[start] = grey
+            while stack:
+                node, idx = stack[-1]
+                if idx < end[node]:
+                    stack[-1] = (node, idx + 1)
+                    nxt = target[idx]
+                    state = colour[nxt]
+                    if state == grey:
+                        return [*path[path.index(nxt) :], nxt]
+                    if state == white:
+                        colour[nxt] = grey
+                        stack.append((nxt, begin[nxt]))
+                        path.append(nxt)
+                else:
+                    colour[node] = black
+                    stack.pop()
+                    path.pop()
+        return None
+
+
+def _chunks(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
+    while chunk := list(islice(rows, CHUNK)):
+        yield chunk
+
+
+def register_problems(path: Path, label: str | None = None) -> list[Problem]:
+    """Every problem of an asset register file (CSV or XLSX), as `load_assets` reports them,
+    read in chunks: memory holds one chunk and the ids and dependency edges, never the rows."""
+    name = label or str(path)
+    try:
+        header, rows = iter_rows(path, name)
+    except InputError as exc:
+        return exc.problems
+    try:
+        problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+        if problems:
+            for _ in rows:  # the file's own problems (encoding, quotes) come first
+                pass
+            return problems
+        check = RegisterCheck(header, name)
+        for chunk in _chunks(rows):
+            check.add(chunk)
+    except InputError as exc:
+        return exc.problems
+    finally:
+        rows.close()
+    return check.problems()
