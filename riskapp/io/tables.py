@@ -182,7 +182,7 @@ def _csv_records(path: Path, name: str) -> Rows:
                                 )
                             ]
                         )
-                    if any(c.strip() for c in cells):
+                    if "".join(cells).strip():  # not a blank row
                         yield start, cells
             except csv.Error as exc:
                 row = reader.line_num
