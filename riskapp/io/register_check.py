@@ -476,12 +476,16 @@ class RegisterCheck:
         return None
 
 
-def _chunks(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[tuple[int, list[Any]]]]:
-    while chunk := list(islice(rows, CHUNK)):
+def _chunks(
+    rows: Iterator[tuple[int, list[Any]]], size: int
+) -> Iterator[list[tuple[int, list[Any]]]]:
+    while chunk := list(islice(rows, size)):
         yield chunk
 
 
-def register_problems(path: Path, label: str | None = None) -> list[Problem]:
+def register_problems(
+    path: Path, label: str | None = None, chunk: int = CHUNK
+) -> list[Problem]:
     """Every problem of an asset register file (CSV or XLSX), as `load_assets` reports them,
     read in chunks: memory holds one chunk and the ids and dependency edges, never the rows."""
     name = label or str(path)
@@ -496,8 +500,8 @@ def register_problems(path: Path, label: str | None = None) -> list[Problem]:
                 pass
             return problems
         check = RegisterCheck(header, name)
-        for chunk in _chunks(rows):
-            check.add(chunk)
+        for rows_of_chunk in _chunks(rows, chunk):
+            check.add(rows_of_chunk)
     except InputError as exc:
         return exc.problems
     finally:
