@@ -133,11 +133,15 @@ def main() -> int:
         t = time.perf_counter()
         write_register(good, args.rows, args.seed)
         spoilt = write_register(bad, args.rows, args.seed, bad_share=0.01)
-        print(f"wrote two registers in {time.perf_counter() - t:.1f} s "
-              f"({good.stat().st_size / 1e6:.0f} MB each; {spoilt:,} rows spoilt in the second)")
+        print(
+            f"wrote two registers in {time.perf_counter() - t:.1f} s "
+            f"({good.stat().st_size / 1e6:.0f} MB each; {spoilt:,} rows spoilt in the second)"
+        )
         print(f"{'run':34} {'time s':>8} {'peak MB':>9} {'x floor time':>13} {'x floor MB':>11}")
-        for label, path, expect_problems in (("valid register", good, False),
-                                             ("register with 1 % bad rows", bad, True)):
+        for label, path, expect_problems in (
+            ("valid register", good, False),
+            ("register with 1 % bad rows", bad, True),
+        ):
             floor = measure("pandas", path)
             run = measure("validate", path)
             for name, m in ((f"pandas read_csv ({label})", floor), (f"validate ({label})", run)):

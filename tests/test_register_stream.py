@@ -167,7 +167,9 @@ def test_a_long_dependency_cycle_is_found_as_the_loader_finds_it(tmp_path: Path)
 
 def test_more_than_max_problems_are_capped_with_a_last_line(tmp_path: Path) -> None:
     rows = [ASSET_COLUMNS]
-    rows += [[f"A{i}", "x", "plant", "XXX", "", "", "1", "", "", "", "", "", ""] for i in range(500)]
+    rows += [
+        [f"A{i}", "x", "plant", "XXX", "", "", "1", "", "", "", "", "", ""] for i in range(500)
+    ]
     path = write(tmp_path / "assets.csv", rows)
     problems = register_problems(path, "assets.csv", chunk=64)
     assert problems == loader_problems(path)

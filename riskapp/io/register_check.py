@@ -189,10 +189,12 @@ def _numbers(col: str, values: Sequence[Any], n: int) -> np.ndarray | None:
     except ValueError:  # '1-2', '1.2.3', '-'
         return None
     low, high = NUMBERS[col]
-    fits = np.isfinite(numbers) & (numbers >= low) & (numbers <= high)
-    if col in {"replacement_value"}:
-        return fits & ~blank
-    return fits | blank
+    fits: np.ndarray = np.isfinite(numbers) & (numbers >= low) & (numbers <= high)
+    if col == "replacement_value":  # required: an empty cell is the model's to word
+        fits &= ~blank
+    else:
+        fits |= blank
+    return fits
 
 
 def _texts(values: Sequence[Any], n: int, least: int) -> np.ndarray | None:
@@ -483,9 +485,7 @@ def _chunks(
         yield chunk
 
 
-def register_problems(
-    path: Path, label: str | None = None, chunk: int = CHUNK
-) -> list[Problem]:
+def register_problems(path: Path, label: str | None = None, chunk: int = CHUNK) -> list[Problem]:
     """Every problem of an asset register file (CSV or XLSX), as `load_assets` reports them,
     read in chunks: memory holds one chunk and the ids and dependency edges, never the rows."""
     name = label or str(path)

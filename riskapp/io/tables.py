@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -87,14 +87,18 @@ def _counted(records: Rows, name: str) -> Rows:
 class _Bounded(io.RawIOBase):
     """A binary file that refuses to give more than `limit` bytes (it may grow while read)."""
 
-    def __init__(self, fh: BinaryIO, limit: int, name: str) -> None:
+    def __init__(self, fh: io.BufferedReader, limit: int, name: str) -> None:
         self.fh, self.left, self.limit, self.name = fh, limit, limit, name
 
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
     def readinto(self, buffer: Any) -> int:
-        got = self.fh.readinto(buffer)
+        got: int = self.fh.readinto(buffer)
         self.left -= got
         if self.left < 0:
             raise InputError(
@@ -108,9 +112,7 @@ def _open_text(path: Path, name: str) -> io.TextIOWrapper:
     after the checks of `read_text`: exists, a regular file, within MAX_CSV_BYTES."""
     check_file(path, MAX_CSV_BYTES, name)
     raw = _Bounded(path.open("rb"), MAX_CSV_BYTES, name)
-    return io.TextIOWrapper(
-        io.BufferedReader(raw, 1 << 20), encoding="utf-8-sig", newline=""
-    )
+    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding="utf-8-sig", newline="")
 
 
 def _utf8_problem(path: Path, name: str) -> InputError:

@@ -70,9 +70,20 @@ def _validate_yaml(path: Path) -> str:
     return "scenario"
 
 
+STREAM_REGISTER_BYTES = 20_000_000  # larger registers are checked as a stream first
+
+
 def _workspace_problems(path: Path) -> list[Problem]:
     """Every file of a workspace, its dependency shares (dependencies.csv) included: the
-    shares are checked against the register, so they are read once the register loads."""
+    shares are checked against the register, so they are read once the register loads.
+
+    A large register is checked as a stream first: its problems are reported in bounded
+    memory, before the whole workspace (and every asset) is loaded."""
+    register = _register_path(path)
+    if register is not None and register.stat().st_size > STREAM_REGISTER_BYTES:
+        problems = register_problems(register, display(register))
+        if problems:
+            return problems
     ws = load_workspace(path)
     deps = dependency_file(path)
     if not deps.exists():
@@ -82,6 +93,17 @@ def _workspace_problems(path: Path) -> list[Problem]:
     except InputError as exc:
         return exc.problems
     return []
+
+
+def _register_path(path: Path) -> Path | None:
+    """The register file a workspace names, when its manifest reads and the file exists."""
+    manifest = path if path.is_file() else path / MANIFEST
+    try:
+        loaded, _ = load_model(manifest, WorkspaceManifest)
+    except InputError:
+        return None  # load_workspace reports it
+    register = manifest.parent / loaded.paths.assets
+    return register if register.is_file() else None
 
 
 def _validate_table(path: Path) -> str:
