@@ -5,6 +5,7 @@ readers."""
 from __future__ import annotations
 
 import csv
+import shutil
 import tomllib
 import zipfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.register_check import register_problems
 from riskapp.io.tables import MAX_XLSX_UNPACKED, load_assets
-from riskapp.io.validate import validate_path
+from riskapp.io.validate import validate_path, workspace_problems
 from tests.conftest import TINY
 
 # cells the model accepts, and cells it refuses or that sit on the edge of a rule
@@ -211,3 +212,22 @@ def test_dashboard_upload_refuses_a_zip_bomb_before_inflating_it(tmp_path: Path)
         (Path(__file__).parents[1] / "riskapp" / "dashboard" / "streamlit.toml").read_text()
     )
     assert 0 < config["server"]["maxUploadSize"] <= 50  # MB
+
+
+def test_a_workspace_with_a_large_register_reports_its_problems_from_the_stream(
+    tmp_path: Path,
+) -> None:
+    """Above the size limit (here 0 bytes) the register is checked as a stream before the
+    workspace is loaded; its problems are the loader's."""
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    register = ws / "assets.csv"
+    register.write_text(register.read_text().replace("FIN,60.2", "XXX,60.2"), encoding="utf-8")
+    streamed = workspace_problems(ws, stream_above=0)
+    assert [(p.line, p.field) for p in streamed] == [(3, "country")]
+    assert [(p.line, p.field, p.message) for p in streamed] == [
+        (p.line, p.field, p.message) for p in loader_problems(register)
+    ]
+    assert streamed[0].file.endswith("assets.csv")
+    _, loaded = validate_path(ws)  # a small register: the whole workspace is loaded
+    assert [(p.line, p.field) for p in loaded] == [(3, "country")]

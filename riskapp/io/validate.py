@@ -73,14 +73,14 @@ def _validate_yaml(path: Path) -> str:
 STREAM_REGISTER_BYTES = 20_000_000  # larger registers are checked as a stream first
 
 
-def _workspace_problems(path: Path) -> list[Problem]:
+def workspace_problems(path: Path, stream_above: int = STREAM_REGISTER_BYTES) -> list[Problem]:
     """Every file of a workspace, its dependency shares (dependencies.csv) included: the
     shares are checked against the register, so they are read once the register loads.
 
     A large register is checked as a stream first: its problems are reported in bounded
     memory, before the whole workspace (and every asset) is loaded."""
     register = _register_path(path)
-    if register is not None and register.stat().st_size > STREAM_REGISTER_BYTES:
+    if register is not None and register.stat().st_size > stream_above:
         problems = register_problems(register, display(register))
         if problems:
             return problems
@@ -154,7 +154,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                return "workspace", _workspace_problems(path)
+                return "workspace", workspace_problems(path)
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
@@ -170,7 +170,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                return "workspace", _workspace_problems(path)
+                return "workspace", workspace_problems(path)
             return _validate_yaml(path), []
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
             return _validate_table(path), []
