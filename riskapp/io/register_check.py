@@ -132,27 +132,15 @@ def _few(values: Sequence[Any], check: Callable[[Any], bool], n: int) -> np.ndar
     return np.fromiter(map(good.__contains__, values), dtype=bool, count=n)
 
 
-_EDGE = r"[^\s\x00-\x1f\x7f]"  # a character a text may start or end with
-_INNER = r"[^\x00-\x1f\x7f]"
-_TEXT = f"{_EDGE}(?:{_INNER}{{0,198}}{_EDGE})?"
-_AMOUNT_TEXT = r"[0-9]{1,30}(?:\.[0-9]{1,30})?"
-_NUMBER_TEXT = r"-?[0-9]{1,30}(?:\.[0-9]{1,30})?"
 _ID_TEXT = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
 _SLUG_TEXT = r"[a-z][a-z0-9_]{0,47}"
-JOINED = {
+JOINED = {  # columns a pattern decides alone (not country: its codes are a list)
     "id": _joined(_ID_TEXT),
-    "name": _joined(_TEXT),
     "type": _joined(_SLUG_TEXT),
-    "country": _joined("[A-Z]{3}"),
-    "replacement_value": _joined(_AMOUNT_TEXT),
-    "annual_revenue_at_stake": _joined(_AMOUNT_TEXT, optional=True),
     "currency": _joined("[A-Z]{3}", optional=True),
     "criticality": _joined("[1-5]", optional=True),
     "tags": _joined(f"{_SLUG_TEXT}(?:;{_SLUG_TEXT})*", optional=True),
-    "owner": _joined(_TEXT, optional=True),
     "depends_on": _joined(f"{_ID_TEXT}(?:;{_ID_TEXT})*", optional=True),
-    "lat": _joined(_NUMBER_TEXT, optional=True),
-    "lon": _joined(_NUMBER_TEXT, optional=True),
 }
 NUMBERS = {
     "replacement_value": (0.0, math.inf),
@@ -218,12 +206,13 @@ def _column(col: str, values: Sequence[Any], n: int) -> np.ndarray:
     fast: np.ndarray | None = None
     if col in FEW:
         fast = _few(values, check, n)
-    elif col in NUMBERS:
-        fast = _numbers(col, values, n)
-    elif col in {"name", "owner"}:
-        fast = _texts(values, n, 1 if col == "name" else 0)
-    elif _matches(values, JOINED[col]):
-        fast = np.ones(n, dtype=bool)
+    if fast is None:
+        if col in NUMBERS:
+            fast = _numbers(col, values, n)
+        elif col in {"name", "owner"}:
+            fast = _texts(values, n, 1 if col == "name" else 0)
+        elif col in JOINED and _matches(values, JOINED[col]):
+            fast = np.ones(n, dtype=bool)
     if fast is not None:
         return fast
     return np.fromiter(map(check, values), dtype=bool, count=n)
@@ -343,8 +332,8 @@ class RegisterCheck:
     def add(self, chunk: list[tuple[int, list[Any]]]) -> None:
         self.rows += len(chunk)
         width = len(self.header)
-        lines = [line for line, _ in chunk]
-        rows = [cells for _, cells in chunk]
+        numbered, cut = zip(*chunk, strict=True)
+        lines, rows = list(numbered), list(cut)
         if set(map(len, rows)) != {width}:
             rows = self._fit(chunk)  # with no row too wide, each row keeps its place
         if self.width.items or self.cells.full:
