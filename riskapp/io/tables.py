@@ -6,9 +6,10 @@ is collected before anything is returned; nothing is half-loaded.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.io.errors import InputError, Problem, pydantic_message
-from riskapp.io.yamlfile import read_text
+from riskapp.io.yamlfile import check_file
 
 MAX_CSV_BYTES = 512_000_000
 MAX_XLSX_BYTES = 100_000_000
@@ -26,6 +27,7 @@ MAX_XLSX_MEMBERS = 1_000
 MAX_RATIO = 100  # unpacked : packed; real workbooks stay near 10:1
 MAX_LISTED = 20  # problems of one kind listed before the rest are counted
 MAX_PROBLEMS = 200
+MAX_ROWS = 5_000_000  # rows of one table file
 
 LIST_FIELDS = {"tags", "depends_on"}
 OPTIONAL_FIELDS = {"lat", "lon"}
@@ -36,49 +38,170 @@ def read_rows(
     path: Path, label: str | None = None
 ) -> tuple[list[str], list[tuple[int, list[Any]]]]:
     """Header and (row number, cells) of a CSV or XLSX file."""
+    header, rows = iter_rows(path, label)
+    return header, list(rows)
+
+
+Rows = Generator[tuple[int, list[Any]], None, None]
+
+
+def iter_rows(path: Path, label: str | None = None) -> tuple[list[str], Rows]:
+    """Header and an iterator of (row number, cells) of a CSV or XLSX file, read as a stream:
+    memory holds one block of the file, never the whole of it. Problems of the file itself (not
+    UTF-8, a quoted cell running over lines, a formula, more than MAX_ROWS rows) are raised as
+    InputError while iterating; close the iterator to stop reading early."""
     name = label or str(path)
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path, name)
-    if suffix not in {".csv", ".txt"}:
+        records = _xlsx_records(path, name)
+    elif suffix in {".csv", ".txt"}:
+        records = _csv_records(path, name)
+    else:
         raise InputError([Problem(name, None, "", "expected a .csv or .xlsx file")])
-    text = read_text(path, MAX_CSV_BYTES, name, unit="row")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = next(records)
+    return [str(h) for h in first[1]], _counted(records, name)
+
+
+def _counted(records: Rows, name: str) -> Rows:
+    count = 0
     try:
-        header = [h.strip() for h in next(reader)]
-        rows = []
-        previous = reader.line_num
-        for cells in reader:
-            start = previous + 1
-            if any("\n" in c or "\r" in c for c in cells):
+        for record in records:
+            count += 1
+            if count > MAX_ROWS:
                 raise InputError(
                     [
                         Problem(
                             name,
-                            start,
+                            record[0],
                             "",
-                            "a quoted cell runs over several lines from here: check for a "
-                            'missing closing quote (")',
+                            f"the table has more than {MAX_ROWS:,} rows, the limit for one file",
                             "row",
                         )
                     ]
                 )
-            if any(c.strip() for c in cells):
-                rows.append((start, list(cells)))
-            previous = reader.line_num
-    except csv.Error as exc:
-        row = reader.line_num
-        what = (
-            f"a cell holds more than {csv.field_size_limit():,} characters, the limit for one "
-            "cell (check for a missing closing quote)"
-            if "field larger" in str(exc)
-            else f"malformed CSV: {exc}"
-        )
-        raise InputError([Problem(name, row, "", what, "row")]) from None
-    return header, rows
+            yield record
+    finally:
+        records.close()
 
 
-def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[Any]]]]:
+class _Bounded(io.RawIOBase):
+    """A binary file that refuses to give more than `limit` bytes (it may grow while read)."""
+
+    def __init__(self, fh: io.BufferedReader, limit: int, name: str) -> None:
+        self.fh, self.left, self.limit, self.name = fh, limit, limit, name
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        got: int = self.fh.readinto(buffer)
+        self.left -= got
+        if self.left < 0:
+            raise InputError(
+                [Problem(self.name, None, "", f"file is larger than {self.limit / 1e6:.0f} MB")]
+            )
+        return got
+
+
+def _open_text(path: Path, name: str) -> io.TextIOWrapper:
+    """A CSV file as a text stream (UTF-8, optional BOM, newlines kept for the csv module),
+    after the checks of `read_text`: exists, a regular file, within MAX_CSV_BYTES."""
+    check_file(path, MAX_CSV_BYTES, name)
+    raw = _Bounded(path.open("rb"), MAX_CSV_BYTES, name)
+    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 20), encoding="utf-8-sig", newline="")
+
+
+def _utf8_problem(path: Path, name: str) -> InputError:
+    """The first byte that is not UTF-8, with its line and offset (the file is read again in
+    blocks: the streaming decoder does not say where it stopped)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 0  # bytes after the BOM and line breaks before the current block
+    with path.open("rb") as fh:
+        first = True
+        while block := fh.read(1 << 20):
+            if first and block.startswith(codecs.BOM_UTF8):
+                block = block[3:]
+            first = False
+            pending = len(decoder.getstate()[0])  # bytes of a character begun in the last block
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                data, start = exc.object, exc.start
+                return InputError(
+                    [
+                        Problem(
+                            name,
+                            lines + data[:start].count(b"\n") + 1,
+                            "",
+                            f"not UTF-8 text (byte 0x{data[start]:02x} at offset "
+                            f"{offset - pending + start}); save the file as UTF-8",
+                            "row",
+                        )
+                    ]
+                )
+            offset += len(block)
+            lines += block.count(b"\n")
+    return InputError([Problem(name, None, "", "not UTF-8 text; save the file as UTF-8")])
+
+
+def _blank(path: Path, name: str) -> bool:
+    """Whether a text file holds nothing but white space (read until its first other character)."""
+    with _open_text(path, name) as text:
+        while block := text.read(1 << 16):
+            if block.strip():
+                return False
+    return True
+
+
+def _csv_records(path: Path, name: str) -> Rows:
+    """(row number, cells) of each non-blank CSV record, the header first."""
+    try:
+        if _blank(path, name):
+            raise InputError([Problem(name, None, "", "file is empty")])
+        with _open_text(path, name) as text:
+            reader = csv.reader(text)
+            try:
+                yield 1, [h.strip() for h in next(reader)]
+                previous = reader.line_num
+                for cells in reader:
+                    start = previous + 1
+                    previous = reader.line_num
+                    # a record over several lines holds a line break in a quoted cell
+                    if previous > start and any("\n" in c or "\r" in c for c in cells):
+                        raise InputError(
+                            [
+                                Problem(
+                                    name,
+                                    start,
+                                    "",
+                                    "a quoted cell runs over several lines from here: check for "
+                                    'a missing closing quote (")',
+                                    "row",
+                                )
+                            ]
+                        )
+                    if "".join(cells).strip():  # not a blank row
+                        yield start, cells
+            except csv.Error as exc:
+                row = reader.line_num
+                what = (
+                    f"a cell holds more than {csv.field_size_limit():,} characters, the limit "
+                    "for one cell (check for a missing closing quote)"
+                    if "field larger" in str(exc)
+                    else f"malformed CSV: {exc}"
+                )
+                raise InputError([Problem(name, row, "", what, "row")]) from None
+    except UnicodeDecodeError:
+        raise _utf8_problem(path, name) from None
+
+
+def _xlsx_records(path: Path, name: str) -> Rows:
+    """(row number, cells) of each non-blank row of a workbook's first sheet, the header first;
+    formula cells are refused once the sheet has been read."""
     import openpyxl
 
     check_workbook(path, name)
@@ -96,7 +219,7 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
         if first is None:
             raise InputError([Problem(name, None, "", "workbook is empty")])
         header = ["" if c.value is None else str(c.value).strip() for c in first]
-        rows = []
+        yield 1, header
         for n, cells in enumerate(it, start=2):
             values = ["" if c.value is None else c.value for c in cells]
             for i, c in enumerate(cells):
@@ -104,12 +227,11 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[tuple[int, list[A
                     field = header[i] if i < len(header) else f"column {i + 1}"
                     formulas.append(formula_problem(name, n, field, str(c.value)))
             if any(str(v).strip() for v in values):
-                rows.append((n, values))
+                yield n, values
     finally:
         book.close()
     if formulas:
         raise InputError(formulas[:MAX_LISTED])
-    return header, rows
 
 
 def formula_problem(name: str, row: int, field: str, formula: str) -> Problem:
@@ -260,6 +382,13 @@ def asset_cell(col: str, value: Any) -> Any:
 
 
 _DROP = object()
+
+
+def asset_record(header: list[str], cells: list[Any]) -> dict[str, Any]:
+    """One register row (no wider than the header) as the record the Asset model validates."""
+    padded = list(cells) + [""] * (len(header) - len(cells))
+    record = {col: asset_cell(col, padded[i]) for i, col in enumerate(header) if col}
+    return {k: v for k, v in record.items() if v is not _DROP}
 
 
 def load_assets(path: Path, label: str | None = None) -> list[Asset]:

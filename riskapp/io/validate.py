@@ -18,7 +18,8 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
-from riskapp.io.tables import load_assets, load_baseline, read_rows
+from riskapp.io.register_check import register_problems
+from riskapp.io.tables import iter_rows, load_baseline
 from riskapp.io.workspace import (
     MANIFEST,
     WorkspaceManifest,
@@ -70,9 +71,20 @@ def _validate_yaml(path: Path) -> str:
     return "scenario"
 
 
-def _workspace_problems(path: Path) -> list[Problem]:
+STREAM_REGISTER_BYTES = 20_000_000  # larger registers are checked as a stream first
+
+
+def workspace_problems(path: Path, stream_above: int = STREAM_REGISTER_BYTES) -> list[Problem]:
     """Every file of a workspace, its dependency shares (dependencies.csv) included: the
-    shares are checked against the register, so they are read once the register loads."""
+    shares are checked against the register, so they are read once the register loads.
+
+    A large register is checked as a stream first: its problems are reported in bounded
+    memory, before the whole workspace (and every asset) is loaded."""
+    register = _register_path(path)
+    if register is not None and register.stat().st_size > stream_above:
+        problems = register_problems(register, display(register))
+        if problems:
+            return problems
     ws = load_workspace(path)
     deps = dependency_file(path)
     if not deps.exists():
@@ -84,8 +96,27 @@ def _workspace_problems(path: Path) -> list[Problem]:
     return []
 
 
+def _register_path(path: Path) -> Path | None:
+    """The register file a workspace names, when its manifest reads and the file exists."""
+    manifest = path if path.is_file() else path / MANIFEST
+    try:
+        loaded, _ = load_model(manifest, WorkspaceManifest)
+    except InputError:
+        return None  # load_workspace reports it
+    register = manifest.parent / loaded.paths.assets
+    return register if register.is_file() else None
+
+
 def _validate_table(path: Path) -> str:
-    header, _ = read_rows(path, display(path))
+    header, rows = iter_rows(path, display(path))
+    if "replacement_value" in header and not ("depends_on" in header and "share" in header):
+        rows.close()
+        problems = register_problems(path, display(path))
+        if problems:
+            raise InputError(problems)
+        return "assets"
+    for _ in rows:  # the file's own problems (encoding, quotes) before anything else
+        pass
     if "depends_on" in header and "share" in header:
         manifest = path.parent / MANIFEST
         if not manifest.exists():
@@ -102,9 +133,6 @@ def _validate_table(path: Path) -> str:
             )
         load_dependencies(path, load_workspace(manifest).portfolio)
         return "dependencies"
-    if "replacement_value" in header:
-        load_assets(path, display(path))
-        return "assets"
     if "intensity" in header:
         load_baseline(path, display(path))
         return "baseline"
@@ -127,7 +155,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                return "workspace", _workspace_problems(path)
+                return "workspace", workspace_problems(path)
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
@@ -143,7 +171,7 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                return "workspace", _workspace_problems(path)
+                return "workspace", workspace_problems(path)
             return _validate_yaml(path), []
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
             return _validate_table(path), []

@@ -52,9 +52,8 @@ class BoundedLoader(yaml.SafeLoader):
 Path_ = tuple[str | int, ...]
 
 
-def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = "line") -> str:
-    """File contents as text; clear errors for missing, empty, huge or non-UTF-8 files."""
-    name = label or str(path)
+def check_file(path: Path, max_bytes: int, name: str) -> None:
+    """A regular file no larger than `max_bytes`, or the problem with it."""
     if not path.exists():
         raise InputError([Problem(name, None, "", "file not found")])
     if path.is_dir():
@@ -74,6 +73,12 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
                 )
             ]
         )
+
+
+def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = "line") -> str:
+    """File contents as text; clear errors for missing, empty, huge or non-UTF-8 files."""
+    name = label or str(path)
+    check_file(path, max_bytes, name)
     with path.open("rb") as fh:  # never more than the limit, even if the file grows meanwhile
         raw = fh.read(max_bytes + 1)
     if len(raw) > max_bytes:
