@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.io.errors import InputError, Problem, pydantic_message
-from riskapp.io.yamlfile import check_file
+from riskapp.io.yamlfile import check_file, utf16_problem
 
 MAX_CSV_BYTES = 512_000_000
 MAX_XLSX_BYTES = 100_000_000
@@ -123,6 +123,8 @@ def _utf8_problem(path: Path, name: str) -> InputError:
     with path.open("rb") as fh:
         first = True
         while block := fh.read(1 << 20):
+            if first and (utf16 := utf16_problem(block[:2], name, "row")) is not None:
+                return utf16
             if first and block.startswith(codecs.BOM_UTF8):
                 block = block[3:]
             first = False

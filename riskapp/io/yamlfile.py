@@ -86,19 +86,9 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        1,
-                        "",
-                        "the file is UTF-16 text (Excel's 'Unicode text'); save it as UTF-8 "
-                        "(CSV UTF-8 in Excel)",
-                        unit,
-                    )
-                ]
-            ) from None
+        utf16 = utf16_problem(raw[:2], name, unit)
+        if utf16 is not None:
+            raise utf16 from None
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
             [
@@ -115,6 +105,24 @@ def read_text(path: Path, max_bytes: int, label: str | None = None, unit: str = 
     if not text.strip():
         raise InputError([Problem(name, None, "", "file is empty")])
     return text
+
+
+def utf16_problem(head: bytes, name: str, unit: str = "line") -> InputError | None:
+    """The problem of a file that starts with a UTF-16 byte-order mark, or None."""
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return None
+    return InputError(
+        [
+            Problem(
+                name,
+                1,
+                "",
+                "the file is UTF-16 text (Excel's 'Unicode text'); save it as UTF-8 "
+                "(CSV UTF-8 in Excel)",
+                unit,
+            )
+        ]
+    )
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, name: str) -> InputError:
