@@ -141,7 +141,9 @@ def second_copies(source: str, path: str) -> list[str]:
             out.append(f"{where}: 1 - prod(...) damage combination; call combined_damage")
         if isinstance(node, ast.Compare) and any(_shock_operation(c) for c in node.comparators):
             name = functions.get(node, "")
-            allowed = (path == INTENSITY_FILE and name == "apply_shock") or name.endswith("_text")
+            allowed = (path == INTENSITY_FILE and name == "unclamped_shock") or name.endswith(
+                "_text"
+            )
             if not allowed:
                 out.append(f"{where}: a branch on the shock operation; call apply_shock")
     return out

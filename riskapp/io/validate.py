@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
+from riskapp.domain.workspace import Workspace
 from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.tables import load_assets, load_baseline, read_rows
@@ -69,18 +71,19 @@ def _validate_yaml(path: Path) -> str:
     return "scenario"
 
 
-def _workspace_problems(path: Path) -> list[Problem]:
+def _workspace_problems(path: Path) -> tuple[list[Problem], Workspace]:
     """Every file of a workspace, its dependency shares (dependencies.csv) included: the
-    shares are checked against the register, so they are read once the register loads."""
+    shares are checked against the register, so they are read once the register loads.
+    Returns the problems and the workspace loaded."""
     ws = load_workspace(path)
     deps = dependency_file(path)
     if not deps.exists():
-        return []
+        return [], ws
     try:
         load_dependencies(deps, ws.portfolio)
     except InputError as exc:
-        return exc.problems
-    return []
+        return exc.problems, ws
+    return [], ws
 
 
 def _validate_table(path: Path) -> str:
@@ -121,38 +124,56 @@ def _validate_table(path: Path) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What `check_path` found: the kind of file or folder, its problems and, for a workspace
+    that loaded, the workspace (for checks beyond its files, e.g. shocks clamped to the
+    scale, which `riskapp validate` prints as warnings)."""
+
+    kind: str
+    problems: list[Problem]
+    workspace: Workspace | None = None
+
+
 def validate_path(path: Path) -> tuple[str, list[Problem]]:
     """Validate one file or folder; returns what it was and the problems found."""
+    checked = check_path(path)
+    return checked.kind, checked.problems
+
+
+def check_path(path: Path) -> Checked:
+    """Validate one file or folder (`validate_path`), keeping a workspace that loaded."""
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                return "workspace", _workspace_problems(path)
+                return Checked("workspace", *_workspace_problems(path))
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
-                return "folder", [
-                    Problem(display(path), None, "", "no workspace.yaml and no *.yaml")
-                ]
+                return Checked(
+                    "folder", [Problem(display(path), None, "", "no workspace.yaml and no *.yaml")]
+                )
             for f in files:
                 try:
                     _validate_yaml(f)
                 except InputError as exc:
                     problems.extend(exc.problems)
-            return "scenario folder", problems
+            return Checked("scenario folder", problems)
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                return "workspace", _workspace_problems(path)
-            return _validate_yaml(path), []
+                return Checked("workspace", *_workspace_problems(path))
+            return Checked(_validate_yaml(path), [])
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
-            return _validate_table(path), []
+            return Checked(_validate_table(path), [])
         if not path.exists():
-            return "file", [Problem(display(path), None, "", "file not found")]
-        return "file", [
-            Problem(display(path), None, "", "expected a workspace folder, .yaml, .csv or .xlsx")
-        ]
+            return Checked("file", [Problem(display(path), None, "", "file not found")])
+        return Checked(
+            "file",
+            [Problem(display(path), None, "", "expected a workspace folder, .yaml, .csv or .xlsx")],
+        )
     except InputError as exc:
-        return "input", exc.problems
+        return Checked("input", exc.problems)
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

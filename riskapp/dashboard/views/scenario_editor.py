@@ -15,6 +15,7 @@ import streamlit as st
 from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
+from riskapp.domain.scenarios import ShockOperation
 from riskapp.io import InputError
 from riskapp.io.workspace import scenario_files
 from riskapp.store import AccessDenied, ConflictError, Permission
@@ -182,7 +183,7 @@ edited = st.data_editor(
             "factor", options=list(files.factors.ids), required=True
         ),
         "op": st.column_config.SelectboxColumn(
-            "op", options=["set", "add", "scale"], required=True
+            "op", options=[op.value for op in ShockOperation], required=True
         ),
         "value": st.column_config.NumberColumn("value", required=True),
         "low": st.column_config.NumberColumn("low"),
