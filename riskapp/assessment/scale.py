@@ -98,17 +98,23 @@ def _points(v: float) -> str:
     return f"{v:g} point" + ("" if v == 1 else "s")
 
 
+def shock_text(op: str, value: float, target: str) -> str:
+    """A shock as written in its file, in words: 'add +3 to eu', 'scale 1.5 to NOR'."""
+    sign = "+" if op == "add" and value >= 0 else ""
+    return f"{op} {sign}{value:g} to {target}"
+
+
 def clamp_lines(table: pd.DataFrame) -> list[str]:
     """Each clamp in words, for text surfaces (validate, logs): 'energy_winter, shock 1
     (add +3 to eu): LVA energy_weaponization 9.5 -> 12.5, held at 10 (2.5 points lost;
     2 assets there)'. Unescaped: each surface escapes for its medium."""
     out = []
     for row in table.to_dict("records"):
-        value, lost, assets = float(row["value"]), abs(float(row["lost"])), int(row["assets"])
-        sign = "+" if row["op"] == "add" and value >= 0 else ""
+        lost, assets = abs(float(row["lost"])), int(row["assets"])
+        shock = shock_text(str(row["op"]), float(row["value"]), str(row["target"]))
         out.append(
-            f"{row['scenario_id']}, shock {row['shock']} ({row['op']} {sign}{value:g} to "
-            f"{row['target']}): {row['country']} {row['factor_id']} {float(row['before']):g} "
+            f"{row['scenario_id']}, shock {row['shock']} ({shock}): "
+            f"{row['country']} {row['factor_id']} {float(row['before']):g} "
             f"-> {float(row['unclamped']):g}, held at {row['limit']} ({_points(lost)} lost; "
             f"{assets} asset{'' if assets == 1 else 's'} there)"
         )

@@ -174,3 +174,36 @@ def assets_slide(deck: Deck) -> None:
             TableSpec("dominant_factor", 2.6, 40),
         ],
     )
+
+
+def clamp_slide(deck: Deck) -> None:
+    """Shocks that hit the scale's limit (only when some did): where a scenario gives less
+    than it says."""
+    report = deck.report
+    t = report.tables.clamps
+    frame = t.frame
+    if not len(frame):
+        return
+    held = int((frame["assets"] > 0).sum())
+    headline = (
+        f"{len(frame)} shocked intensities hit the scale's limit, {held} where assets are"
+        if len(frame) != 1
+        else f"One shocked intensity hit the scale's limit, {held} where assets are"
+    )
+    slide = deck.slide("Scenario results", headline, t.note)
+    table(
+        deck,
+        slide,
+        t,
+        [
+            TableSpec("scenario", 2.6, 50),
+            TableSpec("shock_text", 2.2, 40),
+            TableSpec("country_name", 1.6, 30),
+            TableSpec("factor", 2.0, 40),
+            TableSpec("before", 0.9),
+            TableSpec("unclamped", 0.9),
+            TableSpec("lost", 0.9),
+            TableSpec("assets", 0.8),
+        ],
+        size=11,
+    )
