@@ -48,12 +48,23 @@ class UncertaintyRange(Strict):
 class Shock(Strict):
     """Change to one factor's intensity in a country or region group.
 
-    `set` replaces the intensity with `value` (0-10), `add` adds `value` (-10..10), `scale`
-    multiplies by `value` (0-10). Results are clamped to 0-10, and every clamp is reported
-    (`riskapp validate`, `riskapp score`, the Scenarios page, reports): a country already at
-    9 gains only 1 point from `add 3`. `toward_max` moves the intensity the fraction `value`
-    (0-1) of the way to 10, `x + value x (10 - x)`, and `toward_min` the fraction `value` of
-    the way to 0, `x - value x x`: both respect the headroom of every country and never clamp.
+    `set` replaces the intensity x with `value` (0-10), `add` adds `value` (-10..10), `scale`
+    multiplies by `value` (0-10). The result is clamped to 0-10, and every clamp is reported
+    (`riskapp validate`, `riskapp score`, the Scenarios page, every report's "Shocks that hit
+    the scale's limit"): a country already at 9 gains only 1 point from `add 3`, one at 10
+    gains nothing.
+
+    The headroom operations never clamp. `toward_max` moves the intensity the fraction
+    `value` (0-1) of the way to 10:
+
+        new = x + value x (10 - x)
+
+    and `toward_min` the fraction `value` of the way to 0: new = x - value x x. Example: with
+    energy weaponization at 4 in Poland and 9 in Latvia, `add 3` gives 7 and 12, held at 10
+    (2 points lost, reported); `toward_max 0.5` gives 4 + 0.5 x 6 = 7 and 9 + 0.5 x 1 = 9.5.
+    The order of countries is kept and the increase is largest where there is most headroom;
+    a country at 10 stays at 10. An uncertainty range of a headroom shock is a range of
+    fractions (0-1).
     """
 
     target: Annotated[str, Field(min_length=2, max_length=48)] = Field(
