@@ -111,9 +111,26 @@ def scenario_intensities_with_clamps(
     """`scenario_intensities` and every clamp it made (`ShockClamps`).
 
     Each shock is one vectorised step over the countries it reaches; a clamp is recorded where
-    the operation's result lies beyond the scale by more than CLAMP_TOLERANCE. Clamps are
-    per scenario x country x factor, not per asset (assets feel the country's intensity).
+    the operation's result lies beyond the scale by more than CLAMP_TOLERANCE, found in one
+    pass over every shocked value. Clamps are per scenario x country x factor, not per asset
+    (assets feel the country's intensity).
     """
+    found: list[tuple[int, int, int, IntArray, FloatArray, FloatArray]] = []
+    out = _shocked(baseline, countries, factors, scenarios, regions, shock_values, found)
+    return out, _clamps(found)
+
+
+def _shocked(
+    baseline: FloatArray,
+    countries: Sequence[str],
+    factors: Sequence[str],
+    scenarios: Sequence[Scenario],
+    regions: RegionCatalogue,
+    shock_values: FloatArray | None,
+    found: list[tuple[int, int, int, IntArray, FloatArray, FloatArray]] | None,
+) -> FloatArray:
+    """The shocks applied in order; each step appended to `found` if given (scenario, shock
+    in file order, factor, rows, values before, the operation's result)."""
     c_index = {c: i for i, c in enumerate(countries)}
     f_index = {f: j for j, f in enumerate(factors)}
     out = np.repeat(baseline[np.newaxis, :, :], len(scenarios), axis=0).astype(float)
@@ -123,9 +140,8 @@ def scenario_intensities_with_clamps(
         positions = {id(s): flat_index + k for k, s in enumerate(scenario.shocks)}
         offsets.append(positions)
         flat_index += len(scenario.shocks)
-    found: list[tuple[int, int, IntArray, int, FloatArray, FloatArray, FloatArray]] = []
     for s_i, scenario in enumerate(scenarios):
-        file_order = {id(s): k for k, s in enumerate(scenario.shocks)}
+        file_order = {id(s): k for k, s in enumerate(scenario.shocks)} if found is not None else {}
         for shock in ordered_shocks(scenario, regions):
             j = f_index.get(shock.factor)
             if j is None:
@@ -141,36 +157,33 @@ def scenario_intensities_with_clamps(
                 value = float(shock_values[offsets[s_i][id(shock)]])
             before = out[s_i, rows, j]
             raw = unclamped_shock(before, shock.op, value)
-            new = clamp_intensity(raw)
-            hit = np.abs(raw - new) > CLAMP_TOLERANCE
-            if hit.any():
-                found.append(
-                    (s_i, file_order[id(shock)], rows[hit], j, before[hit], raw[hit], new[hit])
-                )
-            out[s_i, rows, j] = new
-    return out, _clamps(found)
+            out[s_i, rows, j] = clamp_intensity(raw)
+            if found is not None:
+                found.append((s_i, file_order[id(shock)], j, rows, before, raw))
+    return out
 
 
-def _clamps(
-    found: Sequence[tuple[int, int, IntArray, int, FloatArray, FloatArray, FloatArray]],
-) -> ShockClamps:
-    def ints(parts: list[IntArray]) -> IntArray:
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+def _clamps(found: Sequence[tuple[int, int, int, IntArray, FloatArray, FloatArray]]) -> ShockClamps:
+    """The clamps of the shocks that left the scale somewhere, selected in one pass."""
+    if not found:
+        empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return ShockClamps(empty_i, empty_i, empty_i, empty_i, empty_f, empty_f, empty_f)
+    counts = np.array([len(f[3]) for f in found], dtype=np.int64)
 
-    def floats(parts: list[FloatArray]) -> FloatArray:
-        return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
+    def per_shock(k: int) -> IntArray:
+        return np.repeat(np.array([f[k] for f in found], dtype=np.int64), counts)
 
-    def each(n: int, v: int) -> IntArray:
-        return np.full(n, v, dtype=np.int64)
-
+    raw = np.concatenate([f[5] for f in found])
+    clamped = clamp_intensity(raw)
+    hit = np.abs(raw - clamped) > CLAMP_TOLERANCE
     return ShockClamps(
-        scenario=ints([each(len(f[2]), f[0]) for f in found]),
-        shock=ints([each(len(f[2]), f[1]) for f in found]),
-        country=ints([f[2] for f in found]),
-        factor=ints([each(len(f[2]), f[3]) for f in found]),
-        before=floats([f[4] for f in found]),
-        unclamped=floats([f[5] for f in found]),
-        clamped=floats([f[6] for f in found]),
+        scenario=per_shock(0)[hit],
+        shock=per_shock(1)[hit],
+        country=np.concatenate([f[3] for f in found])[hit],
+        factor=per_shock(2)[hit],
+        before=np.concatenate([f[4] for f in found])[hit],
+        unclamped=raw[hit],
+        clamped=clamped[hit],
     )
 
 
@@ -189,10 +202,7 @@ def scenario_intensities(
     shock's value (flattened over scenarios in file order) - used to sample uncertainty ranges.
     Where the shocks clamped: `scenario_intensities_with_clamps`.
     """
-    intensities, _ = scenario_intensities_with_clamps(
-        baseline, countries, factors, scenarios, regions, shock_values
-    )
-    return intensities
+    return _shocked(baseline, countries, factors, scenarios, regions, shock_values, None)
 
 
 def region_max_intensity(
