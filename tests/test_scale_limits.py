@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from riskapp.assessment import assess
+from riskapp.assessment.scale import clamp_lines, clamp_summary
 from riskapp.cli import app
 from riskapp.domain.scenarios import Shock
 from riskapp.reporting import build_report
@@ -240,3 +241,36 @@ def test_the_scenarios_page_warns_with_a_table(hot: Path, monkeypatch: pytest.Mo
     shown = frames[0].value
     assert shown["country"].tolist() == ["DEU", "FIN"]
     assert shown["lost"].tolist() == [-2.0, 1.0]
+
+
+def test_clamps_at_the_ends_of_uncertainty_ranges_are_reported(tmp_path: Path) -> None:
+    """add 5 (range 4-7) to the north's alpha: FIN 4 + 5 = 9 stays on the scale, but the
+    Monte Carlo may draw 7: 4 + 7 = 11, held at 10. A second shock whose range ends at its
+    value (add 10 to NOR's beta, range 9-10) clamps at the value, 1 + 10 = 11: reported once,
+    not again for its range high."""
+    ranged = """id: hot
+title: Hot north
+frequency: 0.05
+warning_time_days: 10
+shocks:
+  - {target: north, factor: alpha, op: add, value: 5, range: {low: 4, mode: 5, high: 7}}
+  - {target: NOR, factor: beta, op: add, value: 10, range: {low: 9, mode: 10, high: 10}}
+"""
+    a = assess(_workspace(tmp_path, ranged))
+    t = a.clamps
+    assert t[["shock", "at", "country", "factor_id", "value", "unclamped"]].values.tolist() == [
+        [2, "value", "NOR", "beta", 10.0, 11.0],  # 1 + 10; its range high repeats it: once
+        [1, "range high", "FIN", "alpha", 7.0, 11.0],
+    ]
+    summary = clamp_summary(t)
+    assert "(1 at the shocks' values, 1 only at the ends of their uncertainty ranges" in summary
+    lines = clamp_lines(t)
+    assert lines[1] == (
+        "hot, shock 1 at its range high (add +7 to north): FIN alpha 4 -> 11, held at 10 "
+        "(1 point lost; 1 asset there)"
+    )
+    report = build_report(a, ReportOptions(include_figures=False))
+    assert report.tables.clamps.frame["shock_text"].tolist() == [
+        "2. add +10 to NOR",
+        "1. add +7 to north (range high)",
+    ]

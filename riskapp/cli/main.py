@@ -83,16 +83,12 @@ def validate(
 
 def _clamp_warnings(table: pd.DataFrame) -> None:
     """The clamp table as warnings: labelled, one line per clamp; the exit code stays 0."""
-    from riskapp.assessment.scale import clamp_lines
+    from riskapp.assessment.scale import clamp_lines, clamp_summary
 
     if not len(table):
         return
     out.print(
-        f"[yellow]warning[/yellow] (not an error): {len(table)} shocked "
-        f"intensit{'y' if len(table) == 1 else 'ies'} ran past the 0-10 scale and "
-        f"{'was' if len(table) == 1 else 'were'} clamped; the scenario gives "
-        "these places less than it says. Where that misleads, use op toward_max or "
-        "toward_min (a fraction of the distance to the scale's end; never clamps):",
+        f"[yellow]warning[/yellow] (not an error): {escape(clamp_summary(table))} Each one:",
         highlight=False,
     )
     for line in clamp_lines(table):

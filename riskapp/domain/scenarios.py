@@ -51,7 +51,8 @@ class Shock(Strict):
     `set` replaces the intensity x with `value` (0-10), `add` adds `value` (-10..10), `scale`
     multiplies by `value` (0-10). The result is clamped to 0-10, and every clamp is reported
     (`riskapp validate`, `riskapp score`, the Scenarios page, every report's "Shocks that hit
-    the scale's limit"): a country already at 9 gains only 1 point from `add 3`, one at 10
+    the scale's limit"), at the shock's value and at the ends of its uncertainty range (which
+    the Monte Carlo draws): a country already at 9 gains only 1 point from `add 3`, one at 10
     gains nothing.
 
     The headroom operations never clamp. `toward_max` moves the intensity the fraction

@@ -366,7 +366,13 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
 
 CLAMP_COLUMNS: tuple[Column, ...] = (
     Column("scenario", "Scenario"),
-    Column("shock_text", "Shock", "text", "The shock as its scenario file writes it."),
+    Column(
+        "shock_text",
+        "Shock",
+        "text",
+        "The shock as its scenario file writes it; '(range high)' or '(range low)': at that "
+        "end of its uncertainty range, as the Monte Carlo may draw it.",
+    ),
     Column("country_name", "Country"),
     Column("factor", "Factor"),
     Column("before", "Before the shock", "intensity"),
@@ -384,13 +390,13 @@ NO_CLAMP = (
 
 def _clamp_table(a: Assessment) -> Table:
     """Every shocked intensity clamped to the scale (`Assessment.clamps`), in scenario order."""
-    from riskapp.assessment.scale import shock_text
+    from riskapp.assessment.scale import AT_VALUE, shock_text
 
     frame = a.clamps.copy()
     frame["shock_text"] = [
-        f"{k}. " + shock_text(op, float(v), t)
-        for k, op, v, t in zip(
-            frame["shock"], frame["op"], frame["value"], frame["target"], strict=True
+        f"{k}. " + shock_text(op, float(v), t) + ("" if at == AT_VALUE else f" ({at})")
+        for k, op, v, t, at in zip(
+            frame["shock"], frame["op"], frame["value"], frame["target"], frame["at"], strict=True
         )
     ]
     return _table(
@@ -402,8 +408,10 @@ def _clamp_table(a: Assessment) -> Table:
         note=(
             "These shocks ran past the 0-10 scale and were clamped, so the scenario gives these "
             "places less than it says (a country already at 10 gains nothing from adding "
-            "points). A headroom shock (op toward_max or toward_min) moves a fraction of the "
-            "distance to the scale's end and never clamps."
+            "points); a shock marked (range high) or (range low) clamps only at that end of its "
+            "uncertainty range, which flattens the Monte Carlo's tail. A headroom shock (op "
+            "toward_max or toward_min) moves a fraction of the distance to the scale's end and "
+            "never clamps."
             if len(frame)
             else NO_CLAMP
         ),

@@ -147,14 +147,17 @@ else:
             "scenario ran past the 0-10 scale and "
             f"{'was' if len(clamped) == 1 else 'were'} clamped: the scenario gives these "
             "places less than it says (a country already at 10 gains nothing from adding "
-            "points). Where that misleads, use op `toward_max` or `toward_min` in the "
-            "scenario file: a fraction of the distance to the scale's end, which never clamps.",
+            "points). 'At' says whether at the shock's value, which the figures above use, or "
+            "only at an end of its uncertainty range, which the Monte Carlo draws. Where that "
+            "misleads, use op `toward_max` or `toward_min` in the scenario file: a fraction of "
+            "the distance to the scale's end, which never clamps.",
             icon=":material/warning:",
         )
         st.dataframe(
             money_table(clamped, a.fmt, ["exposed_value"]),
             column_order=[
                 "shock",
+                "at",
                 "target",
                 "country_name",
                 "factor",
@@ -170,6 +173,7 @@ else:
             hide_index=True,
             column_config={
                 "shock": st.column_config.NumberColumn("Shock no.", format="%d"),
+                "at": "At",
                 "target": "Target",
                 "country_name": "Country",
                 "factor": "Factor",
