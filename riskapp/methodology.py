@@ -45,12 +45,15 @@ from riskapp.engine import (
     sensitivity,
 )
 from riskapp.engine.damage import combine, incremental
-from riskapp.engine.intensity import ordered_shocks
+from riskapp.engine.intensity import ShockClamps, ordered_shocks
 
 SECTIONS: list[tuple[str, list[object]]] = [
     ("Risk = hazard x exposure x vulnerability", [scoring]),
     ("Exposure: what an asset puts at risk", [Asset]),
-    ("Hazard: factor intensity per country under a scenario", [Shock, ordered_shocks]),
+    (
+        "Hazard: factor intensity per country under a scenario",
+        [Shock, ordered_shocks, ShockClamps],
+    ),
     ("Vulnerability: from intensity to damage ratio", [VulnerabilityCurve, CurveSet]),
     ("Several factors at once, and which factor caused what", [combine]),
     ("Absolute and incremental losses", [scoring.score, incremental]),

@@ -45,11 +45,13 @@ def curve_points(draw: st.DrawFn) -> list[tuple[float, float]]:
 
 @st.composite
 def shocks(draw: st.DrawFn) -> Shock:
-    op = draw(st.sampled_from(["set", "add", "scale"]))
+    op = draw(st.sampled_from(["set", "add", "scale", "toward_max", "toward_min"]))
     value = {
         "set": draw(intensity),
         "add": draw(st.floats(-10, 10, allow_nan=False)),
         "scale": draw(st.floats(0, 3, allow_nan=False)),
+        "toward_max": draw(st.floats(0, 1, allow_nan=False)),
+        "toward_min": draw(st.floats(0, 1, allow_nan=False)),
     }[op]
     return Shock(
         target=draw(st.sampled_from([*COUNTRIES, "grp"])),

@@ -416,7 +416,7 @@ def test_unknown_key_message_says_what_was_expected(ws: Path) -> None:
             "op: multiply",
             6,
             "shocks[0].op",
-            "'set', 'add' or 'scale'",
+            "'set', 'add', 'scale', 'toward_max' or 'toward_min'",
             id="shock-unknown-op",
         ),
         pytest.param(

@@ -9,6 +9,7 @@ linear to 0.4 at I=6, clamped; office/alpha d = I/20.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -287,3 +288,89 @@ def test_waterfall_steps_add_up_to_residual(tiny: Workspace) -> None:
     assert steps["amount"].tolist() == pytest.approx([305.0, -90.0, -70.0, 145.0])
     assert steps["plan_id"].tolist() == ["", "shield", "armor", ""]
     assert steps["amount"].iloc[:-1].sum() == pytest.approx(steps["amount"].iloc[-1])
+
+
+def test_clamps_are_reported_where_and_by_how_much(tiny: Workspace) -> None:
+    """tiny's baseline: alpha NOR 2, FIN 4, DEU 1; beta NOR 1, FIN 3, DEU 0. The group shock
+    is listed last but applies first; `shock` counts in file order."""
+    from riskapp.domain import Scenario, Shock
+    from riskapp.engine import prepare, scenario_intensities, scenario_intensities_with_clamps
+
+    sc = Scenario(
+        id="x",
+        title="x",
+        frequency=0.1,
+        warning_time_days=1,
+        shocks=[
+            Shock(target="FIN", factor="alpha", op="add", value=1),  # 10 + 1 = 11 -> 10
+            Shock(target="DEU", factor="beta", op="add", value=-2),  # 0 - 2 = -2 -> 0
+            Shock(target="NOR", factor="beta", op="toward_max", value=0.5),  # 1 + 0.5 x 9
+            Shock(target="north", factor="alpha", op="add", value=7),  # NOR 9, FIN 11 -> 10
+        ],
+    )
+    inputs = prepare(tiny)
+    c, f = inputs.countries, inputs.factor_ids
+    args = (inputs.baseline, c, f, [sc], tiny.regions)
+    i, clamps = scenario_intensities_with_clamps(*args)
+    np.testing.assert_array_equal(i, scenario_intensities(*args))  # the same intensities
+    nor, fin, deu = c.index("NOR"), c.index("FIN"), c.index("DEU")
+    alpha, beta = f.index("alpha"), f.index("beta")
+    assert i[0, nor, alpha] == 9.0
+    assert i[0, fin, alpha] == 10.0
+    assert i[0, deu, beta] == 0.0
+    assert i[0, nor, beta] == 5.5  # the headroom shock: no clamp
+    assert len(clamps) == 3
+    rows = list(
+        zip(
+            clamps.scenario.tolist(),
+            clamps.shock.tolist(),
+            clamps.country.tolist(),
+            clamps.factor.tolist(),
+            clamps.before.tolist(),
+            clamps.unclamped.tolist(),
+            clamps.clamped.tolist(),
+            clamps.lost.tolist(),
+            strict=True,
+        )
+    )
+    assert rows == [
+        (0, 3, fin, alpha, 4.0, 11.0, 10.0, 1.0),  # the group shock, applied first
+        (0, 0, fin, alpha, 10.0, 11.0, 10.0, 1.0),
+        (0, 1, deu, beta, 0.0, -2.0, 0.0, -2.0),  # below the scale: a negative loss
+    ]
+
+
+def test_a_clamp_table_names_the_places_and_assets(tiny: Workspace) -> None:
+    """The assessment's clamp table on the same shocks: one row per clamp, with the assets
+    there (tiny has one asset in FIN, P2, and one in DEU, O1)."""
+    from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
+    from riskapp.domain import Scenario, Shock
+
+    sc = Scenario(
+        id="hot",
+        title="Hot north",
+        frequency=0.1,
+        warning_time_days=1,
+        shocks=[
+            Shock(target="north", factor="alpha", op="add", value=7),
+            Shock(target="DEU", factor="beta", op="add", value=-2),
+        ],
+    )
+    table = clamp_table(replace(tiny, scenarios=[sc]))
+    assert table[["scenario_id", "shock", "target", "country", "factor_id"]].values.tolist() == [
+        ["hot", 2, "DEU", "DEU", "beta"],  # |lost| 2 first, then 1
+        ["hot", 1, "north", "FIN", "alpha"],
+    ]
+    assert table["lost"].tolist() == [-2.0, 1.0]
+    assert table["limit"].tolist() == ["0", "10"]
+    assert table["assets"].tolist() == [1, 1]
+    assert (table["exposed_value"] > 0).all()
+    assert clamp_lines(table)[1] == (
+        "hot, shock 1 (add +7 to north): FIN alpha 4 -> 11, held at 10 "
+        "(1 point lost; 1 asset there)"
+    )
+    summary = clamp_summary(table)
+    assert summary.startswith("2 shocked intensities ran past the 0-10 scale")
+    assert "2 points of beta in DEU (hot)" in summary
+    assert clamp_summary(clamp_table(tiny)) == ""  # tiny's own scenarios never clamp
+    assert list(clamp_table(tiny).columns) == list(table.columns)

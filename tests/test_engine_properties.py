@@ -110,3 +110,71 @@ def _reference_loss(ws: Workspace) -> np.ndarray:
 @given(workspaces(with_plans=False))
 def test_grouped_engine_equals_per_asset_reference(ws: Workspace) -> None:
     np.testing.assert_allclose(score(ws).asset_loss(), _reference_loss(ws), rtol=1e-9, atol=1e-6)
+
+
+@SETTINGS
+@given(
+    st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=30),
+    st.floats(0, 1, allow_nan=False),
+    st.floats(0, 1, allow_nan=False),
+)
+def test_headroom_shocks_stay_on_the_scale_and_are_monotone(
+    values: list[float], v1: float, v2: float
+) -> None:
+    """toward_max / toward_min: on the scale without a clamp (up to rounding), monotone in
+    the fraction, order-preserving across countries, 0 changes nothing."""
+    from riskapp.domain.scenarios import ShockOperation
+    from riskapp.engine.intensity import CLAMP_TOLERANCE, unclamped_shock
+
+    x = np.array(values)
+    lo, hi = sorted((v1, v2))
+    for op in (ShockOperation.TOWARD_MAX, ShockOperation.TOWARD_MIN):
+        a, b = unclamped_shock(x, op, lo), unclamped_shock(x, op, hi)
+        for out in (a, b):
+            assert (out >= -CLAMP_TOLERANCE).all()
+            assert (out <= 10 + CLAMP_TOLERANCE).all()
+        if op is ShockOperation.TOWARD_MAX:
+            assert (b >= a - 1e-12).all() and (a >= x - 1e-12).all()
+        else:
+            assert (b <= a + 1e-12).all() and (a <= x + 1e-12).all()
+        order = np.argsort(x, kind="stable")
+        assert (np.diff(b[order]) >= -1e-12).all()
+        np.testing.assert_array_equal(unclamped_shock(x, op, 0.0), x)
+
+
+@SETTINGS
+@given(workspaces(with_plans=False))
+def test_clamps_are_exactly_where_the_operation_left_the_scale(ws: Workspace) -> None:
+    """Every reported clamp: before and clamped on the scale, the unclamped value off it,
+    lost = unclamped - clamped; headroom shocks never appear; with every shock turned into
+    a headroom shock nothing clamps."""
+    from riskapp.domain.scenarios import ShockOperation
+    from riskapp.engine import scenario_intensities_with_clamps
+    from riskapp.engine.intensity import CLAMP_TOLERANCE
+
+    inputs = prepare(ws)
+    args = (inputs.baseline, inputs.countries, inputs.factor_ids)
+    _, c = scenario_intensities_with_clamps(*args, ws.scenarios, ws.regions)
+    assert ((c.before >= 0) & (c.before <= 10)).all()
+    assert ((c.clamped == 0) | (c.clamped == 10)).all()
+    assert ((c.unclamped < 0) | (c.unclamped > 10)).all()
+    np.testing.assert_allclose(c.lost, c.unclamped - c.clamped)
+    assert (np.abs(c.lost) > CLAMP_TOLERANCE).all()
+    headroom = {ShockOperation.TOWARD_MAX, ShockOperation.TOWARD_MIN}
+    for s, k in zip(c.scenario, c.shock, strict=True):
+        assert ws.scenarios[s].shocks[k].op not in headroom
+    to_headroom = [
+        sc.model_copy(
+            update={
+                "shocks": [
+                    sh.model_copy(
+                        update={"op": ShockOperation.TOWARD_MAX, "value": 0.7, "range": None}
+                    )
+                    for sh in sc.shocks
+                ]
+            }
+        )
+        for sc in ws.scenarios
+    ]
+    _, none = scenario_intensities_with_clamps(*args, to_headroom, ws.regions)
+    assert len(none) == 0

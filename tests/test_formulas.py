@@ -3,8 +3,8 @@ combination are defined once in the engine and called everywhere else.
 
 The definitions are checked on hand-computed values; an AST scan of the package then fails on
 a second copy: a clip to the intensity scale outside `engine/intensity.py`, a `1 - prod(...)`
-outside `engine/damage.py`, or a branch on a shock operation outside `apply_shock` (functions
-that only word a shock, named `*_text`, may branch on it).
+outside `engine/damage.py`, or a branch on a shock operation outside `unclamped_shock` (which
+`apply_shock` clamps; functions that only word a shock, named `*_text`, may branch on it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from riskapp.domain.common import INTENSITY_MAX, INTENSITY_MIN
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine.damage import above_baseline, clamp_ratio, combine, combined_damage
-from riskapp.engine.intensity import apply_shock, clamp_intensity
+from riskapp.engine.intensity import apply_shock, clamp_intensity, unclamped_shock
 
 PACKAGE = Path(__file__).resolve().parents[1] / "riskapp"
 INTENSITY_FILE = "riskapp/engine/intensity.py"
@@ -46,6 +46,14 @@ def test_clamp_intensity_holds_values_to_the_scale() -> None:
         (ShockOperation.ADD, -5.0, [0.0, 1.0, 4.0]),
         (ShockOperation.SCALE, 2.0, [4.0, 10.0, 10.0]),
         (ShockOperation.SCALE, 0.5, [1.0, 3.0, 4.5]),
+        # headroom: x + v (10 - x): 2 + 0.5 x 8, 6 + 0.5 x 4, 9 + 0.5 x 1
+        (ShockOperation.TOWARD_MAX, 0.5, [6.0, 8.0, 9.5]),
+        (ShockOperation.TOWARD_MAX, 0.25, [4.0, 7.0, 9.25]),
+        (ShockOperation.TOWARD_MAX, 1.0, [10.0, 10.0, 10.0]),
+        (ShockOperation.TOWARD_MAX, 0.0, [2.0, 6.0, 9.0]),
+        # x - v x: 2 - 0.5 x 2, 6 - 0.5 x 6, 9 - 0.5 x 9
+        (ShockOperation.TOWARD_MIN, 0.5, [1.0, 3.0, 4.5]),
+        (ShockOperation.TOWARD_MIN, 1.0, [0.0, 0.0, 0.0]),
     ],
 )
 def test_apply_shock_operates_then_clamps(
@@ -69,9 +77,29 @@ def test_apply_shock_is_vectorised_over_trials() -> None:
     np.testing.assert_allclose(
         apply_shock(cur, ShockOperation.SCALE, per_trial), [[1, 2], [6, 8], [10, 10]]
     )
+    fractions = np.array([[0.0], [0.5], [1.0]])  # the headroom ops take fractions
+    np.testing.assert_allclose(
+        apply_shock(cur, ShockOperation.TOWARD_MAX, fractions), [[1, 2], [6.5, 7], [10, 10]]
+    )
+    headroom = {ShockOperation.TOWARD_MAX, ShockOperation.TOWARD_MIN}
     for op in ShockOperation:  # every operation applies trial by trial as its scalar form does
-        by_row = [apply_shock(cur[i], op, float(per_trial[i, 0])) for i in range(3)]
-        np.testing.assert_allclose(apply_shock(cur, op, per_trial), np.stack(by_row))
+        v = fractions if op in headroom else per_trial
+        by_row = [apply_shock(cur[i], op, float(v[i, 0])) for i in range(3)]
+        np.testing.assert_allclose(apply_shock(cur, op, v), np.stack(by_row))
+
+
+def test_unclamped_shock_is_the_operation_before_the_clamp() -> None:
+    """What the clamp report compares with the clamped value: 9 + 3 = 12, 9 x 2 = 18."""
+    values = np.array([1.0, 9.0])
+    np.testing.assert_allclose(unclamped_shock(values, ShockOperation.ADD, 3.0), [4.0, 12.0])
+    np.testing.assert_allclose(unclamped_shock(values, ShockOperation.ADD, -2.0), [-1.0, 7.0])
+    np.testing.assert_allclose(unclamped_shock(values, ShockOperation.SCALE, 2.0), [2.0, 18.0])
+    np.testing.assert_allclose(unclamped_shock(values, ShockOperation.SET, 4.0), [4.0, 4.0])
+    np.testing.assert_allclose(unclamped_shock(values, ShockOperation.TOWARD_MAX, 0.5), [5.5, 9.5])
+    for op in ShockOperation:
+        np.testing.assert_allclose(
+            apply_shock(values, op, 0.5), clamp_intensity(unclamped_shock(values, op, 0.5))
+        )
 
 
 def test_combined_damage_is_one_minus_the_product_of_survivals() -> None:
@@ -142,7 +170,9 @@ def second_copies(source: str, path: str) -> list[str]:
             out.append(f"{where}: 1 - prod(...) damage combination; call combined_damage")
         if isinstance(node, ast.Compare) and any(_shock_operation(c) for c in node.comparators):
             name = functions.get(node, "")
-            allowed = (path == INTENSITY_FILE and name == "apply_shock") or name.endswith("_text")
+            allowed = (path == INTENSITY_FILE and name == "unclamped_shock") or name.endswith(
+                "_text"
+            )
             if not allowed:
                 out.append(f"{where}: a branch on the shock operation; call apply_shock")
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from riskapp.assessment.scale import clamp_table
 from riskapp.assessment.sources import (
     FileSource,
     MemorySource,
@@ -67,6 +68,12 @@ class Assessment:
         except InputError:
             return None
         return sync_status(files, Snapshot(self.ws, self.source))
+
+    @cached_property
+    def clamps(self) -> pd.DataFrame:
+        """Every place a scenario's shock ran past the 0-10 scale and was clamped, with the
+        assets there (`riskapp.assessment.scale.clamp_table`); empty when none did."""
+        return clamp_table(self.ws, self.inputs)
 
     @property
     def revision(self) -> str:

@@ -201,7 +201,13 @@ def shock_table(ws: Workspace, scenario: Scenario) -> pd.DataFrame:
     """One row per shock, in file order: target, factor name, operation, value, range, the
     countries the target covers and the shock's note."""
     names = {f.id: f.name for f in ws.factors.factors}
-    ops = {"set": "set to", "add": "add", "scale": "multiply by"}
+    ops = {
+        "set": "set to",
+        "add": "add",
+        "scale": "multiply by",
+        "toward_max": "move toward 10 by the fraction",
+        "toward_min": "move toward 0 by the fraction",
+    }
     rows = [
         {
             "target": target_label(ws, s.target),

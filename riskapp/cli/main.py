@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -60,19 +61,38 @@ def validate(
 ) -> None:
     """Check scenario, plan, curve, factor, region, baseline and asset files.
 
-    Every problem is reported with its file, line or row, field and what was expected.
+    Every problem is reported with its file, line or row, field and what was expected. For a
+    workspace, shocks that run past the 0-10 intensity scale and are clamped are listed as
+    warnings (they do not fail the check).
     """
-    from riskapp.io.validate import validate_path
+    from riskapp.assessment.scale import clamp_table
+    from riskapp.io.validate import check_path
 
     problems: list[Problem] = []
     for path in paths:
-        kind, found = validate_path(path)
-        if found:
-            problems.extend(found)
-        else:
-            out.print(f"[green]ok[/green] {escape(str(path))} ({kind})", highlight=False)
+        checked = check_path(path)
+        if checked.problems:
+            problems.extend(checked.problems)
+            continue
+        out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
+        if checked.workspace is not None:
+            _clamp_warnings(clamp_table(checked.workspace))
     if problems:
         fail(problems)
+
+
+def _clamp_warnings(table: pd.DataFrame) -> None:
+    """The clamp table as warnings: labelled, one line per clamp; the exit code stays 0."""
+    from riskapp.assessment.scale import clamp_lines, clamp_summary
+
+    if not len(table):
+        return
+    out.print(
+        f"[yellow]warning[/yellow] (not an error): {escape(clamp_summary(table))} Each one:",
+        highlight=False,
+    )
+    for line in clamp_lines(table):
+        out.print(f"  [yellow]clamped[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -92,6 +112,7 @@ def score(
     locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
+    from riskapp.assessment.scale import clamp_summary
     from riskapp.engine import key_figures, loss_table, losses_by
     from riskapp.io.export import write_table
 
@@ -156,6 +177,14 @@ def score(
             fmt.money(row["eal"]),
         )
     out.print(t)
+
+    clamps = clamp_summary(a.clamps)
+    if clamps:
+        out.print(
+            f"[yellow]note[/yellow]: {escape(clamps)} Each one: riskapp validate on the "
+            "workspace, the Scenarios page or a report.",
+            highlight=False,
+        )
 
     if out_file is not None:
         write_table(loss_table(ws, result), out_file)

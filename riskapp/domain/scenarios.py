@@ -25,6 +25,8 @@ class ShockOperation(StrEnum):
     SET = "set"
     ADD = "add"
     SCALE = "scale"
+    TOWARD_MAX = "toward_max"
+    TOWARD_MIN = "toward_min"
 
 
 class UncertaintyRange(Strict):
@@ -46,16 +48,42 @@ class UncertaintyRange(Strict):
 class Shock(Strict):
     """Change to one factor's intensity in a country or region group.
 
-    `set` replaces the intensity with `value` (0-10), `add` adds `value` (-10..10), `scale`
-    multiplies by `value` (>= 0). Results are clamped to 0-10.
+    `set` replaces the intensity x with `value` (0-10), `add` adds `value` (-10..10), `scale`
+    multiplies by `value` (0-10). The result is clamped to 0-10, and every clamp is reported
+    (`riskapp validate`, `riskapp score`, the Scenarios page, every report's "Shocks that hit
+    the scale's limit"), at the shock's value and at the ends of its uncertainty range (which
+    the Monte Carlo draws): a country already at 9 gains only 1 point from `add 3`, one at 10
+    gains nothing.
+
+    The headroom operations never clamp. `toward_max` moves the intensity the fraction
+    `value` (0-1) of the way to 10:
+
+        new = x + value x (10 - x)
+
+    and `toward_min` the fraction `value` of the way to 0: new = x - value x x. Example: with
+    energy weaponization at 4 in Poland and 9 in Latvia, `add 3` gives 7 and 12, held at 10
+    (2 points lost, reported); `toward_max 0.5` gives 4 + 0.5 x 6 = 7 and 9 + 0.5 x 1 = 9.5.
+    The order of countries is kept and the increase is largest where there is most headroom;
+    a country at 10 stays at 10. An uncertainty range of a headroom shock is a range of
+    fractions (0-1).
     """
 
     target: Annotated[str, Field(min_length=2, max_length=48)] = Field(
         description="ISO 3166-1 alpha-3 country code or region group id."
     )
     factor: Slug
-    op: ShockOperation
-    value: Finite
+    op: ShockOperation = Field(
+        description="set: replace the intensity by value (0-10); add: add value (-10 to 10); "
+        "scale: multiply by value (0-10); toward_max: move the fraction value (0-1) of the way "
+        "to 10, x + value x (10 - x); toward_min: move the fraction value (0-1) of the way to "
+        "0, x - value x x. set, add and scale are clamped to the 0-10 scale (and the clamp is "
+        "reported); toward_max and toward_min respect each country's headroom and never clamp."
+    )
+    value: Finite = Field(
+        description="The shock's size, in the unit of its op: an intensity (set), intensity "
+        "points (add), a multiplier (scale) or a fraction of the distance to the scale's end "
+        "(toward_max, toward_min)."
+    )
     range: UncertaintyRange | None = None
     note: Text = ""
 
@@ -65,6 +93,8 @@ class Shock(Strict):
             ShockOperation.SET: (0.0, 10.0),
             ShockOperation.ADD: (-10.0, 10.0),
             ShockOperation.SCALE: (0.0, 10.0),
+            ShockOperation.TOWARD_MAX: (0.0, 1.0),
+            ShockOperation.TOWARD_MIN: (0.0, 1.0),
         }[self.op]
         values = [self.value]
         if self.range is not None:

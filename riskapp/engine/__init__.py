@@ -7,7 +7,13 @@ from riskapp.engine.exceedance import (
     expected_annual_loss,
     loss_at_return_periods,
 )
-from riskapp.engine.intensity import apply_shock, ordered_shocks, scenario_intensities
+from riskapp.engine.intensity import (
+    ShockClamps,
+    apply_shock,
+    ordered_shocks,
+    scenario_intensities,
+    scenario_intensities_with_clamps,
+)
 from riskapp.engine.plans import (
     PlanEffects,
     PlanEvaluation,
@@ -24,6 +30,7 @@ __all__ = [
     "PlanEvaluation",
     "ScoreInputs",
     "ScoreResult",
+    "ShockClamps",
     "annuity_factor",
     "apply_shock",
     "combine",
@@ -42,6 +49,7 @@ __all__ = [
     "ordered_shocks",
     "prepare",
     "scenario_intensities",
+    "scenario_intensities_with_clamps",
     "score",
     "waterfall",
 ]

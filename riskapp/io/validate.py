@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
+from riskapp.domain.workspace import Workspace
 from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.register_check import register_problems
@@ -74,26 +76,29 @@ def _validate_yaml(path: Path) -> str:
 STREAM_REGISTER_BYTES = 20_000_000  # larger registers are checked as a stream first
 
 
-def workspace_problems(path: Path, stream_above: int = STREAM_REGISTER_BYTES) -> list[Problem]:
+def checked_workspace(
+    path: Path, stream_above: int = STREAM_REGISTER_BYTES
+) -> tuple[list[Problem], Workspace | None]:
     """Every file of a workspace, its dependency shares (dependencies.csv) included: the
     shares are checked against the register, so they are read once the register loads.
 
     A large register is checked as a stream first: its problems are reported in bounded
-    memory, before the whole workspace (and every asset) is loaded."""
+    memory, before the whole workspace (and every asset) is loaded. Returns the problems
+    and the workspace when it loaded (for checks beyond its files)."""
     register = _register_path(path)
     if register is not None and register.stat().st_size > stream_above:
         problems = register_problems(register, display(register))
         if problems:
-            return problems
+            return problems, None
     ws = load_workspace(path)
     deps = dependency_file(path)
     if not deps.exists():
-        return []
+        return [], ws
     try:
         load_dependencies(deps, ws.portfolio)
     except InputError as exc:
-        return exc.problems
-    return []
+        return exc.problems, ws
+    return [], ws
 
 
 def _register_path(path: Path) -> Path | None:
@@ -150,38 +155,56 @@ def _validate_table(path: Path) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What `check_path` found: the kind of file or folder, its problems and, for a workspace
+    that loaded, the workspace (for checks beyond its files, e.g. shocks clamped to the
+    scale, which `riskapp validate` prints as warnings)."""
+
+    kind: str
+    problems: list[Problem]
+    workspace: Workspace | None = None
+
+
 def validate_path(path: Path) -> tuple[str, list[Problem]]:
     """Validate one file or folder; returns what it was and the problems found."""
+    checked = check_path(path)
+    return checked.kind, checked.problems
+
+
+def check_path(path: Path) -> Checked:
+    """Validate one file or folder (`validate_path`), keeping a workspace that loaded."""
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                return "workspace", workspace_problems(path)
+                return Checked("workspace", *checked_workspace(path))
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
-                return "folder", [
-                    Problem(display(path), None, "", "no workspace.yaml and no *.yaml")
-                ]
+                return Checked(
+                    "folder", [Problem(display(path), None, "", "no workspace.yaml and no *.yaml")]
+                )
             for f in files:
                 try:
                     _validate_yaml(f)
                 except InputError as exc:
                     problems.extend(exc.problems)
-            return "scenario folder", problems
+            return Checked("scenario folder", problems)
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                return "workspace", workspace_problems(path)
-            return _validate_yaml(path), []
+                return Checked("workspace", *checked_workspace(path))
+            return Checked(_validate_yaml(path), [])
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
-            return _validate_table(path), []
+            return Checked(_validate_table(path), [])
         if not path.exists():
-            return "file", [Problem(display(path), None, "", "file not found")]
-        return "file", [
-            Problem(display(path), None, "", "expected a workspace folder, .yaml, .csv or .xlsx")
-        ]
+            return Checked("file", [Problem(display(path), None, "", "file not found")])
+        return Checked(
+            "file",
+            [Problem(display(path), None, "", "expected a workspace folder, .yaml, .csv or .xlsx")],
+        )
     except InputError as exc:
-        return "input", exc.problems
+        return Checked("input", exc.problems)
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
@@ -202,3 +225,8 @@ def write_schemas(folder: Path) -> list[Path]:
         target.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(target)
     return written
+
+
+def workspace_problems(path: Path, stream_above: int = STREAM_REGISTER_BYTES) -> list[Problem]:
+    """Every problem of a workspace's files (see `checked_workspace`)."""
+    return checked_workspace(path, stream_above)[0]

@@ -120,6 +120,9 @@ chosen: see the appendix.</p>
 <section id="scenarios">
 <h2>Scenario results</h2>
 {{ table(t.scenarios) }}
+{% if t.clamps.frame|length %}{{ table(t.clamps) }}
+{% else %}<h3>{{ t.clamps.title }}</h3>
+<p class="note" data-table="clamps">{{ t.clamps.note }}</p>{% endif %}
 {{ chart("scenario_comparison") }}
 {{ chart("exceedance") }}
 {{ table(t.factors) }}

@@ -23,6 +23,9 @@ actions        the three things to act on (`Action`), derived from the numbers b
 tables         `Tables`: every table of the report as a `Table` (title, typed `Column`s, a
                DataFrame of raw values, total_rows and a note when summarised):
                  scenarios        one row per scenario, ordered by gross loss (largest first)
+                 clamps           "Shocks that hit the scale's limit": one row per scenario,
+                                  shock and country where a shock ran past 0-10 and was
+                                  clamped (`Assessment.clamps`); empty, with a note, if none
                  factors          one row per factor, ordered by EAL
                  regions          one row per region group, ordered by EAL (groups may overlap)
                  countries        one row per country, ordered by EAL

@@ -87,6 +87,7 @@ class Tables:
     """Every table of the report, in report order."""
 
     scenarios: Table
+    clamps: Table
     factors: Table
     regions: Table
     countries: Table
@@ -101,6 +102,7 @@ class Tables:
     def all(self) -> list[Table]:
         return [
             self.scenarios,
+            self.clamps,
             self.factors,
             self.regions,
             self.countries,
@@ -348,6 +350,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     )
     return Tables(
         scenarios,
+        _clamp_table(a),
         factors,
         regions,
         countries,
@@ -358,6 +361,60 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         readiness_gaps,
         waterfall,
         inputs,
+    )
+
+
+CLAMP_COLUMNS: tuple[Column, ...] = (
+    Column("scenario", "Scenario"),
+    Column(
+        "shock_text",
+        "Shock",
+        "text",
+        "The shock as its scenario file writes it; '(range high)' or '(range low)': at that "
+        "end of its uncertainty range, as the Monte Carlo may draw it.",
+    ),
+    Column("country_name", "Country"),
+    Column("factor", "Factor"),
+    Column("before", "Before the shock", "intensity"),
+    Column("unclamped", "Shock asked for", "intensity", "The operation's result, off the scale."),
+    Column("clamped", "Used", "intensity", "The intensity scored: held at 0 or 10."),
+    Column("lost", "Lost to the clamp", "number", "Intensity points the clamp took away."),
+    Column("assets", "Assets there", "int"),
+    Column("exposed_value", "Exposed value there", "money"),
+)
+NO_CLAMP = (
+    "No shock ran past the 0-10 intensity scale: every shock moves each country it reaches by "
+    "what its scenario says."
+)
+
+
+def _clamp_table(a: Assessment) -> Table:
+    """Every shocked intensity clamped to the scale (`Assessment.clamps`), in scenario order."""
+    from riskapp.assessment.scale import AT_VALUE, shock_text
+
+    frame = a.clamps.copy()
+    frame["shock_text"] = [
+        f"{k}. " + shock_text(op, float(v), t) + ("" if at == AT_VALUE else f" ({at})")
+        for k, op, v, t, at in zip(
+            frame["shock"], frame["op"], frame["value"], frame["target"], frame["at"], strict=True
+        )
+    ]
+    return _table(
+        "clamps",
+        "Shocks that hit the scale's limit",
+        CLAMP_COLUMNS,
+        frame,
+        "scenario order, then the largest loss of intensity first",
+        note=(
+            "These shocks ran past the 0-10 scale and were clamped, so the scenario gives these "
+            "places less than it says (a country already at 10 gains nothing from adding "
+            "points); a shock marked (range high) or (range low) clamps only at that end of its "
+            "uncertainty range, which flattens the Monte Carlo's tail. A headroom shock (op "
+            "toward_max or toward_min) moves a fraction of the distance to the scale's end and "
+            "never clamps."
+            if len(frame)
+            else NO_CLAMP
+        ),
     )
 
 

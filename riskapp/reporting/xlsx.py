@@ -48,6 +48,7 @@ NUMBER_FORMATS: dict[ColumnKind, str] = {
 }
 SHEETS = {
     "scenarios": "Scenarios",
+    "clamps": "Scale limits",
     "factors": "Factors",
     "regions": "Regions",
     "countries": "Countries",

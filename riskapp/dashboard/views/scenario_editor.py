@@ -16,6 +16,7 @@ from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
 from riskapp.domain.common import country_name, iso_alpha3_codes
+from riskapp.domain.scenarios import ShockOperation
 from riskapp.io import InputError
 from riskapp.io.workspace import scenario_files
 from riskapp.store import AccessDenied, ConflictError, Permission
@@ -191,7 +192,7 @@ shock_columns = {
         width=260,
     ),
     "op": st.column_config.SelectboxColumn(
-        "Operation", options=["set", "add", "scale"], required=True, width=90
+        "Operation", options=[op.value for op in ShockOperation], required=True, width=100
     ),
     "value": st.column_config.NumberColumn("Value", required=True),
     "low": st.column_config.NumberColumn("Low"),

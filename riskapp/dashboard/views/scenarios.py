@@ -53,6 +53,15 @@ if not ws.scenarios:
 
 titles = {s.id: s.title for s in ws.scenarios}
 ids = [s.id for s in ws.scenarios]
+if len(a.clamps):
+    clamp_ids = list(dict.fromkeys(a.clamps["scenario_id"]))
+    st.warning(
+        f"Shocks hit the scale's limit in {len(clamp_ids)} scenario"
+        f"{'' if len(clamp_ids) == 1 else 's'}: "
+        + plain(", ".join(titles[c] for c in clamp_ids))
+        + ". Pick one below to see where and by how much.",
+        icon=":material/warning:",
+    )
 
 # -- one scenario ------------------------------------------------------------------------------
 sid = st.selectbox("Scenario", ids, format_func=titles.__getitem__, key="scn_pick")
@@ -126,10 +135,59 @@ else:
         border="horizontal",
     )
     st.caption(
-        "Values are intensity points on the 0-10 scale (a factor for 'multiply by'). Group "
-        "shocks apply first, then country shocks, each in file order; intensities are clamped "
-        "to 0-10 after each shock."
+        "Values are intensity points on the 0-10 scale (a factor for 'multiply by', a fraction "
+        "of the distance to 10 or 0 for 'move toward'). Group shocks apply first, then country "
+        "shocks, each in file order; intensities are clamped to 0-10 after each shock, and "
+        "every clamp is listed below."
     )
+    clamped = a.clamps[a.clamps["scenario_id"] == sid]
+    if len(clamped):
+        st.warning(
+            f"{len(clamped)} shocked intensit{'y' if len(clamped) == 1 else 'ies'} in this "
+            "scenario ran past the 0-10 scale and "
+            f"{'was' if len(clamped) == 1 else 'were'} clamped: the scenario gives these "
+            "places less than it says (a country already at 10 gains nothing from adding "
+            "points). 'At' says whether at the shock's value, which the figures above use, or "
+            "only at an end of its uncertainty range, which the Monte Carlo draws. Where that "
+            "misleads, use op `toward_max` or `toward_min` in the scenario file: a fraction of "
+            "the distance to the scale's end, which never clamps.",
+            icon=":material/warning:",
+        )
+        st.dataframe(
+            money_table(clamped, a.fmt, ["exposed_value"]),
+            column_order=[
+                "shock",
+                "at",
+                "target",
+                "country_name",
+                "factor",
+                "op",
+                "value",
+                "before",
+                "unclamped",
+                "clamped",
+                "lost",
+                "assets",
+                "exposed_value",
+            ],
+            hide_index=True,
+            column_config={
+                "shock": st.column_config.NumberColumn("Shock no.", format="%d"),
+                "at": "At",
+                "target": "Target",
+                "country_name": "Country",
+                "factor": "Factor",
+                "op": "Operation",
+                "value": st.column_config.NumberColumn("Value", format="%g"),
+                "before": st.column_config.NumberColumn("Before the shock", format="%.2f"),
+                "unclamped": st.column_config.NumberColumn("Shock asked for", format="%.2f"),
+                "clamped": st.column_config.NumberColumn("Used (clamped)", format="%.2f"),
+                "lost": st.column_config.NumberColumn("Lost to the clamp", format="%+.2f"),
+                "assets": st.column_config.NumberColumn("Assets there", format="%d"),
+                "exposed_value": st.column_config.Column("Exposed value there"),
+            },
+            key="scn_clamps",
+        )
 
 st.subheader("Signposts")
 signposts = signpost_table(scenario)

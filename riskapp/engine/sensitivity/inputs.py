@@ -74,6 +74,10 @@ def _shock_text(op: ShockOperation, value: float) -> str:
         return f"set to {_number(value)}"
     if op is ShockOperation.ADD:
         return f"{value:+g} points"
+    if op is ShockOperation.TOWARD_MAX:
+        return f"{_number(value)} of the way to 10"
+    if op is ShockOperation.TOWARD_MIN:
+        return f"{_number(value)} of the way to 0"
     return f"x{_number(value)}"
 
 

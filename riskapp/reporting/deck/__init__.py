@@ -42,6 +42,7 @@ from riskapp.reporting.deck.common import (
 )
 from riskapp.reporting.deck.losses import (
     assets_slide,
+    clamp_slide,
     exceedance_slide,
     factor_slide,
     heatmap_slide,
@@ -136,6 +137,7 @@ def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
     if "world_map" in pngs:
         map_slide(deck, pngs["world_map"])
     scenario_slide(deck)
+    clamp_slide(deck)
     if "exceedance" in pngs:
         exceedance_slide(deck, pngs["exceedance"])
     factor_slide(deck)

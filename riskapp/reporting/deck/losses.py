@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.deck.charts import bar_chart
@@ -171,3 +172,37 @@ def assets_slide(deck: Deck) -> None:
     )
     slide = deck.slide("Top assets", headline, notes)
     table(deck, slide, t, columns)
+
+
+def clamp_slide(deck: Deck) -> None:
+    """Shocks that hit the scale's limit (only when some did): where a scenario gives less
+    than it says."""
+    report = deck.report
+    t = report.tables.clamps
+    frame = t.frame
+    if not len(frame):
+        return
+    held = int((frame["assets"] > 0).sum())
+    headline = (
+        f"{len(frame)} shocked intensities hit the scale's limit, {held} where assets are"
+        if len(frame) != 1
+        else f"One shocked intensity hit the scale's limit, {held} where assets are"
+    )
+    slide = deck.slide("Scenario results", headline, t.note)
+    short = "Each gives less than its scenario says; headroom ops (toward_max) never clamp."
+    table(
+        deck,
+        slide,
+        replace(t, note=short),  # the whole note is in the speaker notes
+        [
+            TableSpec("scenario", 2.6, 50),
+            TableSpec("shock_text", 2.2, 40),
+            TableSpec("country_name", 1.6, 30),
+            TableSpec("factor", 2.0, 40),
+            TableSpec("before", 0.9),
+            TableSpec("unclamped", 0.9),
+            TableSpec("lost", 0.9),
+            TableSpec("assets", 0.8),
+        ],
+        size=11,
+    )
