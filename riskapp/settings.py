@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the team database, e.g. "
         "postgresql+psycopg://user@host:5432/riskapp. Default: an SQLite file in data_dir.",
     )
+    database_busy_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=10.0,
+        description="Seconds a change waits for another change to the database to finish "
+        "before it gives up with 'the database is busy' (and writes nothing).",
+    )
     seed_demo: bool = Field(
         default=True,
         description="Fill an empty database with the register and plans of `workspace` on first "

@@ -2,7 +2,7 @@
 SQLite (default) or PostgreSQL, behind one interface (`Store`)."""
 
 from riskapp.store.auth import Actor, ActorKind, AuthError, LoginThrottled, Permission, Role
-from riskapp.store.errors import AccessDenied, Conflict, ConflictError
+from riskapp.store.errors import AccessDenied, Conflict, ConflictError, StoreBusyError
 from riskapp.store.records import AuditEntry, ChangeSummary, FieldChange, StoredAsset, StoredPlan
 from riskapp.store.store import (
     AssessmentSummary,
@@ -36,6 +36,7 @@ __all__ = [
     "Role",
     "SavedAssessment",
     "Store",
+    "StoreBusyError",
     "StoredAsset",
     "StoredPlan",
     "Table",

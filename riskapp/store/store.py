@@ -99,7 +99,11 @@ class Store:
         """Connect, migrate to the newest schema and, if the database is empty, seed it with the
         register and plans of the workspace files (the demo by default)."""
         settings = settings or get_settings()
-        engine = make_engine(url or settings.database, echo=settings.sql_echo)
+        engine = make_engine(
+            url or settings.database,
+            echo=settings.sql_echo,
+            busy_timeout=settings.database_busy_timeout,
+        )
         migrate(engine)
         store = cls(engine, files=files or settings.workspace, settings=settings, clock=clock)
         if settings.seed_demo if seed is None else seed:
