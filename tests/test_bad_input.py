@@ -1305,8 +1305,70 @@ def test_a_path_to_a_device_is_refused_not_read(ws: Path) -> None:
     (ws / "assets.csv").unlink()
     (ws / "assets.csv").symlink_to("/dev/zero")  # a link with the right name
     problems = ws_problems(ws)
+    assert [(p.file, p.line, p.field) for p in problems] == [
+        (MANIFEST, 7, "paths.assets"),  # the default path, a symlink: the line of `paths`
+        (MANIFEST, 7, "paths.plans"),
+    ], listing(problems)
+    assert all("outside the workspace folder" in p.message for p in problems), listing(problems)
+    # allowed on purpose, a device is still no file to read
+    edit(ws / "workspace.yaml", "return_periods", "allow_paths_outside: [/dev]\nreturn_periods")
+    problems = ws_problems(ws)
     assert {p.message for p in problems} == {"expected a regular file"}, listing(problems)
     assert sorted(Path(p.file).name for p in problems) == ["assets.csv", "zero"]
+
+
+def test_a_path_outside_the_workspace_is_refused_with_its_line_and_how_to_allow_it(
+    ws: Path, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.copy(ws / "factors.yaml", shared / "factors.yaml")
+    edit(
+        ws / "workspace.yaml",
+        "return_periods",
+        "paths:\n  regions: regions.yaml\n  factors: ../shared/factors.yaml\nreturn_periods",
+    )
+    p = one(ws_problems(ws), MANIFEST)
+    assert (p.line, p.field) == (at(ws / "workspace.yaml", 9, "factors:"), "paths.factors")
+    assert "'../shared/factors.yaml' resolves to" in p.message, str(p)
+    assert "expected a path inside the workspace folder" in p.message, str(p)
+    assert "allow_paths_outside: [../shared]" in p.message, str(p)
+    result = CliRunner().invoke(app, ["validate", WS])
+    assert result.exit_code == 1 and "[paths.factors]" in result.output
+    assert "Traceback" not in result.output
+    # the explicit allow the message suggests
+    edit(
+        ws / "workspace.yaml", "return_periods", "allow_paths_outside: [../shared]\nreturn_periods"
+    )
+    assert load_workspace(ws).factors == load_workspace(TINY).factors
+
+
+def test_a_symlink_inside_the_workspace_pointing_outside_is_refused(
+    ws: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (ws / "curves.yaml").rename(outside / "curves.yaml")
+    (ws / "curves.yaml").symlink_to(outside / "curves.yaml")
+    shutil.move(ws / "scenarios", outside / "scenarios")
+    (ws / "scenarios").symlink_to(outside / "scenarios", target_is_directory=True)
+    problems = ws_problems(ws)
+    assert [(p.file, p.field) for p in problems] == [
+        (MANIFEST, "paths.curves"),
+        (MANIFEST, "paths.scenarios"),
+    ], listing(problems)
+    assert str(outside / "curves.yaml") in problems[0].message
+    assert f"allow_paths_outside: [{outside}]" in problems[0].message
+
+
+def test_the_demo_keeps_its_paths_inside_or_explicitly_allowed() -> None:
+    from riskapp.io.workspace import load_manifest, manifest_path
+    from riskapp.resources import DEMO, SCENARIOS
+
+    manifest, _ = load_manifest(manifest_path(DEMO))
+    assert manifest.allow_paths_outside == ["../scenarios"]
+    assert (DEMO / manifest.paths.scenarios).resolve() == SCENARIOS.resolve()
+    assert load_workspace(DEMO).scenarios
 
 
 def test_xlsx_formula_cells_are_refused_not_read_as_their_cached_value(ws: Path) -> None:
