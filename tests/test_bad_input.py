@@ -1444,3 +1444,73 @@ def test_an_oversized_cell_is_named_by_its_spreadsheet_row(ws: Path) -> None:
     p = only(path_problems(path))
     assert (p.file, p.unit, p.line) == (ASSETS, "row", 4), str(p)
     assert "more than 131,072 characters" in p.message and "row 4" in str(p), str(p)
+
+
+# A scenario with a key of its first shock indented wrongly; lines 1-4 as in s2.yaml.
+SHOCK_HEAD = "id: s2\ntitle: t\nfrequency: 0.01\nwarning_time_days: 3\nshocks:\n"
+
+
+@pytest.mark.parametrize(
+    ("shock", "line", "says"),
+    [
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n     op: scale\n    value: 5\n",
+            8,
+            "is this key indented further than the one above it?",
+            id="one-space-too-far",
+        ),
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n   op: scale\n    value: 5\n",
+            8,
+            "line 8 is indented differently from the keys or items above it (the block "
+            "starts on line 6)",
+            id="one-space-too-little",
+        ),
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n    value: 5\n  op: scale\n",
+            9,
+            "line 9 is indented differently",
+            id="out-to-the-list",
+        ),
+    ],
+)
+def test_a_mis_indented_key_that_breaks_the_yaml_is_reported_on_its_own_line(
+    ws: Path, shock: str, line: int, says: str
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(SHOCK_HEAD + shock, encoding="utf-8")
+    p = one(ws_problems(ws), S2)
+    assert p.line == at(path, line, "op: scale"), str(p)
+    assert p.field == "" and p.message.startswith("malformed YAML"), str(p)
+    assert says in p.message, str(p)
+
+
+def test_a_mis_indented_key_that_lands_in_the_wrong_mapping_is_reported_on_its_line(
+    ws: Path,
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(
+        SHOCK_HEAD + "  - target: DEU\n    factor: alpha\n    value: 5\nop: scale\n",
+        encoding="utf-8",
+    )
+    problems = ws_problems(ws)
+    landed = one(problems, S2, "op")
+    assert landed.line == at(path, 9, "op: scale"), str(landed)
+    assert "is this key indented wrongly?" in landed.message, str(landed)
+    assert "shocks[0].op (line 6) lacks it" in landed.message, str(landed)
+    missing = one(problems, S2, "shocks[0].op")
+    assert missing.line == at(path, 6, "target: DEU"), str(missing)
+    assert "'op' is given on line 9 [op]" in missing.message, str(missing)
+
+
+def test_unknown_and_missing_fields_that_do_not_match_keep_their_plain_messages(
+    ws: Path,
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(
+        SHOCK_HEAD + "  - target: DEU\n    factor: alpha\n    value: 5\nopp: scale\n",
+        encoding="utf-8",
+    )
+    problems = ws_problems(ws)
+    assert one(problems, S2, "shocks[0].op").message == "required field is missing"
+    assert one(problems, S2, "opp").message.startswith("unknown field 'opp'")

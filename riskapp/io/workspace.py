@@ -3,7 +3,9 @@ plans. Every problem in every file is collected and reported together."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -147,7 +149,46 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, name, lines.line, model=model)) from None
+        problems = problems_from_validation(exc, name, lines.line, model=model)
+        raise InputError(misplaced_keys(problems)) from None
+
+
+MISSING = "required field is missing"
+UNKNOWN = re.compile(r"unknown field '([^']+)'")
+
+
+def misplaced_keys(problems: list[Problem]) -> list[Problem]:
+    """A key indented into the wrong mapping shows as a field missing where it belongs and an
+    unknown field where it landed; say so on both, each at its own line."""
+    unknown: dict[str, Problem] = {}
+    for p in problems:
+        m = UNKNOWN.match(p.message)
+        if m:
+            unknown.setdefault(m.group(1), p)
+    missing: dict[str, Problem] = {}
+    for p in problems:
+        key = re.sub(r"\[\d+\]$", "", p.field.rsplit(".", 1)[-1])
+        if p.message == MISSING and key in unknown:
+            missing.setdefault(key, p)
+    out = []
+    for p in problems:
+        key = re.sub(r"\[\d+\]$", "", p.field.rsplit(".", 1)[-1])
+        m = UNKNOWN.match(p.message)
+        message = p.message
+        if p.message == MISSING and missing.get(key) is p:
+            u = unknown[key]
+            message = (
+                f"{MISSING}; '{key}' is given on line {u.line} [{u.field}], outside this "
+                "block: check that line's indentation"
+            )
+        elif m and m.group(1) in missing:
+            w = missing[m.group(1)]
+            message = (
+                f"'{m.group(1)}' does not belong here, but {w.field} (line {w.line}) lacks it: "
+                f"is this key indented wrongly? {p.message[0].upper()}{p.message[1:]}"
+            )
+        out.append(dataclasses.replace(p, message=message))
+    return out
 
 
 def scenario_files(folder: Path) -> list[Path]:
