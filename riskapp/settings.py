@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         "(`riskapp db create-app-role`): that role cannot drop, alter or disable the audit "
         "trail's guards, and never migrates the schema itself.",
     )
+    database_busy_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=10.0,
+        description="Seconds a change waits for another change to the database to finish "
+        "before it gives up with 'the database is busy' (and writes nothing).",
+    )
     seed_demo: bool = Field(
         default=True,
         description="Fill an empty database with the register and plans of `workspace` on first "

@@ -1305,8 +1305,70 @@ def test_a_path_to_a_device_is_refused_not_read(ws: Path) -> None:
     (ws / "assets.csv").unlink()
     (ws / "assets.csv").symlink_to("/dev/zero")  # a link with the right name
     problems = ws_problems(ws)
+    assert [(p.file, p.line, p.field) for p in problems] == [
+        (MANIFEST, 7, "paths.assets"),  # the default path, a symlink: the line of `paths`
+        (MANIFEST, 7, "paths.plans"),
+    ], listing(problems)
+    assert all("outside the workspace folder" in p.message for p in problems), listing(problems)
+    # allowed on purpose, a device is still no file to read
+    edit(ws / "workspace.yaml", "return_periods", "allow_paths_outside: [/dev]\nreturn_periods")
+    problems = ws_problems(ws)
     assert {p.message for p in problems} == {"expected a regular file"}, listing(problems)
     assert sorted(Path(p.file).name for p in problems) == ["assets.csv", "zero"]
+
+
+def test_a_path_outside_the_workspace_is_refused_with_its_line_and_how_to_allow_it(
+    ws: Path, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.copy(ws / "factors.yaml", shared / "factors.yaml")
+    edit(
+        ws / "workspace.yaml",
+        "return_periods",
+        "paths:\n  regions: regions.yaml\n  factors: ../shared/factors.yaml\nreturn_periods",
+    )
+    p = one(ws_problems(ws), MANIFEST)
+    assert (p.line, p.field) == (at(ws / "workspace.yaml", 9, "factors:"), "paths.factors")
+    assert "'../shared/factors.yaml' resolves to" in p.message, str(p)
+    assert "expected a path inside the workspace folder" in p.message, str(p)
+    assert "allow_paths_outside: [../shared]" in p.message, str(p)
+    result = CliRunner().invoke(app, ["validate", WS])
+    assert result.exit_code == 1 and "[paths.factors]" in result.output
+    assert "Traceback" not in result.output
+    # the explicit allow the message suggests
+    edit(
+        ws / "workspace.yaml", "return_periods", "allow_paths_outside: [../shared]\nreturn_periods"
+    )
+    assert load_workspace(ws).factors == load_workspace(TINY).factors
+
+
+def test_a_symlink_inside_the_workspace_pointing_outside_is_refused(
+    ws: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (ws / "curves.yaml").rename(outside / "curves.yaml")
+    (ws / "curves.yaml").symlink_to(outside / "curves.yaml")
+    shutil.move(ws / "scenarios", outside / "scenarios")
+    (ws / "scenarios").symlink_to(outside / "scenarios", target_is_directory=True)
+    problems = ws_problems(ws)
+    assert [(p.file, p.field) for p in problems] == [
+        (MANIFEST, "paths.curves"),
+        (MANIFEST, "paths.scenarios"),
+    ], listing(problems)
+    assert str(outside / "curves.yaml") in problems[0].message
+    assert f"allow_paths_outside: [{outside}]" in problems[0].message
+
+
+def test_the_demo_keeps_its_paths_inside_or_explicitly_allowed() -> None:
+    from riskapp.io.workspace import load_manifest, manifest_path
+    from riskapp.resources import DEMO, SCENARIOS
+
+    manifest, _ = load_manifest(manifest_path(DEMO))
+    assert manifest.allow_paths_outside == ["../scenarios"]
+    assert (DEMO / manifest.paths.scenarios).resolve() == SCENARIOS.resolve()
+    assert load_workspace(DEMO).scenarios
 
 
 def test_xlsx_formula_cells_are_refused_not_read_as_their_cached_value(ws: Path) -> None:
@@ -1382,3 +1444,73 @@ def test_an_oversized_cell_is_named_by_its_spreadsheet_row(ws: Path) -> None:
     p = only(path_problems(path))
     assert (p.file, p.unit, p.line) == (ASSETS, "row", 4), str(p)
     assert "more than 131,072 characters" in p.message and "row 4" in str(p), str(p)
+
+
+# A scenario with a key of its first shock indented wrongly; lines 1-4 as in s2.yaml.
+SHOCK_HEAD = "id: s2\ntitle: t\nfrequency: 0.01\nwarning_time_days: 3\nshocks:\n"
+
+
+@pytest.mark.parametrize(
+    ("shock", "line", "says"),
+    [
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n     op: scale\n    value: 5\n",
+            8,
+            "is this key indented further than the one above it?",
+            id="one-space-too-far",
+        ),
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n   op: scale\n    value: 5\n",
+            8,
+            "line 8 is indented differently from the keys or items above it (the block "
+            "starts on line 6)",
+            id="one-space-too-little",
+        ),
+        pytest.param(
+            "  - target: DEU\n    factor: alpha\n    value: 5\n  op: scale\n",
+            9,
+            "line 9 is indented differently",
+            id="out-to-the-list",
+        ),
+    ],
+)
+def test_a_mis_indented_key_that_breaks_the_yaml_is_reported_on_its_own_line(
+    ws: Path, shock: str, line: int, says: str
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(SHOCK_HEAD + shock, encoding="utf-8")
+    p = one(ws_problems(ws), S2)
+    assert p.line == at(path, line, "op: scale"), str(p)
+    assert p.field == "" and p.message.startswith("malformed YAML"), str(p)
+    assert says in p.message, str(p)
+
+
+def test_a_mis_indented_key_that_lands_in_the_wrong_mapping_is_reported_on_its_line(
+    ws: Path,
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(
+        SHOCK_HEAD + "  - target: DEU\n    factor: alpha\n    value: 5\nop: scale\n",
+        encoding="utf-8",
+    )
+    problems = ws_problems(ws)
+    landed = one(problems, S2, "op")
+    assert landed.line == at(path, 9, "op: scale"), str(landed)
+    assert "is this key indented wrongly?" in landed.message, str(landed)
+    assert "shocks[0].op (line 6) lacks it" in landed.message, str(landed)
+    missing = one(problems, S2, "shocks[0].op")
+    assert missing.line == at(path, 6, "target: DEU"), str(missing)
+    assert "'op' is given on line 9 [op]" in missing.message, str(missing)
+
+
+def test_unknown_and_missing_fields_that_do_not_match_keep_their_plain_messages(
+    ws: Path,
+) -> None:
+    path = ws / "scenarios" / "s2.yaml"
+    path.write_text(
+        SHOCK_HEAD + "  - target: DEU\n    factor: alpha\n    value: 5\nopp: scale\n",
+        encoding="utf-8",
+    )
+    problems = ws_problems(ws)
+    assert one(problems, S2, "shocks[0].op").message == "required field is missing"
+    assert one(problems, S2, "opp").message.startswith("unknown field 'opp'")

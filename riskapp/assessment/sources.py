@@ -102,11 +102,11 @@ def input_files(workspace: str | Path, *, register: bool = True) -> tuple[Path, 
     """The workspace folder and every input file it reads (manifest, tables, scenarios and the
     dependency shares if present); without `register`, not the assets and plans files."""
     from riskapp.io.dependencies import dependency_file
-    from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path, scenario_files
+    from riskapp.io.workspace import load_manifest, manifest_path, scenario_files
 
     mpath = manifest_path(workspace)
     root = mpath.parent
-    manifest, _ = load_model(mpath, WorkspaceManifest)
+    manifest, _ = load_manifest(mpath)
     p = manifest.paths
     names = [p.factors, p.regions, p.curves, p.baseline]
     if register:

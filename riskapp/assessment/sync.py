@@ -33,10 +33,10 @@ def status(path: Path, store: Store) -> SyncStatus:
 
 
 def _paths(path: Path) -> tuple[Path, Path]:
-    from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path
+    from riskapp.io.workspace import load_manifest, manifest_path
 
     mpath = manifest_path(path)
-    manifest, _ = load_model(mpath, WorkspaceManifest)
+    manifest, _ = load_manifest(mpath)
     return mpath.parent / manifest.paths.assets, mpath.parent / manifest.paths.plans
 
 

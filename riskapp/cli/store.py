@@ -9,12 +9,14 @@ database credentials already.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 from rich.table import Table
@@ -91,6 +93,25 @@ def _import_failed(problems: list[Problem]) -> NoReturn:
 def _refused(exc: Exception) -> None:
     err.print(Text(str(exc), style="red"), soft_wrap=True)
     raise typer.Exit(1)
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def busy_refused(command: Command) -> Command:
+    """A command that gives up because another change held the database past the busy timeout
+    says so in one line (nothing was written) and exits 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from riskapp.store import StoreBusyError
+
+        try:
+            return command(*args, **kwargs)
+        except StoreBusyError as exc:
+            fail_message(str(exc), 1)
+
+    return run  # type: ignore[return-value]
 
 
 def _kind_of(path: Path) -> str:
@@ -266,6 +287,7 @@ users_app = typer.Typer(
 
 
 @users_app.command("add")
+@busy_refused
 def users_add(
     username: Annotated[str, typer.Argument(help="Login name (for --oidc: the e-mail).")],
     role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
@@ -304,6 +326,7 @@ def users_add(
 
 
 @users_app.command("remove")
+@busy_refused
 def users_remove(
     username: Annotated[str, typer.Argument(help="Login name.")],
     database: DatabaseOpt = None,
@@ -322,6 +345,7 @@ def users_remove(
 
 
 @users_app.command("list")
+@busy_refused
 def users_list(database: DatabaseOpt = None) -> None:
     """List users and their roles."""
     store = _open(database)
@@ -354,6 +378,7 @@ assessments_app = typer.Typer(
 
 
 @assessments_app.command("save")
+@busy_refused
 def assessments_save(
     label: Annotated[str, typer.Argument(help="What this assessment is, e.g. 'Q4 2025 board'.")],
     as_of: Annotated[
@@ -392,6 +417,7 @@ def assessments_save(
 
 
 @assessments_app.command("list")
+@busy_refused
 def assessments_list(database: DatabaseOpt = None) -> None:
     """Saved assessments, oldest first, with their key figures."""
     from riskapp.store.assessments import KEY_FIGURES
@@ -423,6 +449,7 @@ def assessments_list(database: DatabaseOpt = None) -> None:
 
 
 @assessments_app.command("compare")
+@busy_refused
 def assessments_compare(
     before: Annotated[int, typer.Argument(help="Id of the earlier assessment.")],
     after: Annotated[int, typer.Argument(help="Id of the later assessment.")],
@@ -681,10 +708,10 @@ def db_create_app_role(
 
 def register(app: typer.Typer) -> None:
     """Add the team workspace commands to the riskapp command line."""
-    app.command("sync")(sync)
-    app.command("import")(import_command)
-    app.command("export-workspace")(export_workspace)
-    app.command("import-workspace")(import_workspace)
+    app.command("sync")(busy_refused(sync))
+    app.command("import")(busy_refused(import_command))
+    app.command("export-workspace")(busy_refused(export_workspace))
+    app.command("import-workspace")(busy_refused(import_workspace))
     app.add_typer(users_app, name="users")
     app.add_typer(assessments_app, name="assessments")
     app.add_typer(audit_app, name="audit")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from riskapp.dashboard import state, store_view
 from riskapp.io import InputError
+from riskapp.store import StoreBusyError
 
 HERE = Path(__file__).resolve().parent / "views"
 
@@ -37,4 +38,7 @@ navigation = st.navigation(pages)
 with contextlib.suppress(InputError):
     store_view.login_gate()
 state.sidebar()
-navigation.run()
+try:
+    navigation.run()
+except StoreBusyError as exc:  # pages handle it where they save; this is the safety net
+    st.warning(str(exc))

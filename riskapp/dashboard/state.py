@@ -19,7 +19,7 @@ from riskapp.assessment.core import Assessment
 from riskapp.dashboard import store_view
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
-from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path
+from riskapp.io.workspace import load_manifest, manifest_path
 from riskapp.resources import DEMO
 
 ENV_WORKSPACE = "RISKAPP_WORKSPACE"
@@ -36,7 +36,7 @@ def basis() -> LossBasis:
 
 def _default_basis() -> LossBasis:
     try:
-        manifest, _ = load_model(manifest_path(workspace_path()), WorkspaceManifest)
+        manifest, _ = load_manifest(manifest_path(workspace_path()))
         return manifest.loss_basis
     except InputError:
         return LossBasis.ABSOLUTE

@@ -20,6 +20,7 @@ from riskapp.store import (
     AuthError,
     LoginThrottled,
     Store,
+    StoreBusyError,
     client_source,
 )
 
@@ -128,6 +129,8 @@ def _login_form(store: Store, cfg: Settings) -> None:
             st.error(f"Too many failed logins. {str(exc).capitalize()}.")
         except AuthError:
             st.error("Wrong username or password.")
+        except StoreBusyError as exc:
+            st.warning(str(exc))
     if cfg.oidc_provider:
         st.button(
             f"Log in with {cfg.oidc_provider}",

@@ -26,6 +26,7 @@ from riskapp.io.workspace import (
     MANIFEST,
     WorkspaceManifest,
     display,
+    load_manifest,
     load_model,
     load_scenario,
     load_workspace,
@@ -67,7 +68,7 @@ def _validate_yaml(path: Path) -> str:
                 load_model(path, model)
                 return key
         if "paths" in data or ("name" in data and "frequency" not in data):
-            load_model(path, WorkspaceManifest)
+            load_manifest(path)
             return "workspace settings"
     load_scenario(path)
     return "scenario"

@@ -3,9 +3,11 @@ plans. Every problem in every file is collected and reported together."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -43,9 +45,64 @@ class WorkspaceManifest(WorkspaceSettings):
     """workspace.yaml: the assessment's settings and where its files are."""
 
     paths: WorkspacePaths = Field(default_factory=WorkspacePaths)
+    allow_paths_outside: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Folders outside the workspace folder that `paths` entries may point into "
+        "(relative to workspace.yaml, or absolute). Without them every path must resolve, "
+        "symlinks followed, to a place inside the workspace folder.",
+    )
 
     def settings(self) -> WorkspaceSettings:
-        return WorkspaceSettings(**self.model_dump(exclude={"paths"}))
+        return WorkspaceSettings(**self.model_dump(exclude={"paths", "allow_paths_outside"}))
+
+
+def _inside(target: Path, base: Path) -> bool:
+    return target == base or base in target.parents
+
+
+def _folder_to_allow(value: str, target: Path, is_dir: bool) -> str:
+    """The folder an `allow_paths_outside` entry would name: as written when the path itself
+    leaves the workspace, the real folder when a symlink inside it leads out."""
+    written = os.path.normpath(value)
+    if os.path.isabs(written) or written.split(os.sep)[0] == os.pardir:
+        return written if is_dir else os.path.dirname(written)
+    return str(target if is_dir else target.parent)
+
+
+def path_problems(mpath: Path, manifest: WorkspaceManifest, lines: LineMap) -> list[Problem]:
+    """Every `paths` entry that resolves (symlinks followed, '..' collapsed) outside the
+    workspace folder and outside every folder `allow_paths_outside` names."""
+    root = mpath.parent.resolve()
+    allowed = [root, *((root / entry).resolve() for entry in manifest.allow_paths_outside)]
+    problems = []
+    for field, value in manifest.paths.model_dump().items():
+        target = (root / value).resolve()
+        if any(_inside(target, base) for base in allowed):
+            continue
+        folder = _folder_to_allow(value, target, is_dir=field == "scenarios")
+        problems.append(
+            Problem(
+                display(mpath),
+                lines.line(("paths", field)),
+                f"paths.{field}",
+                f"{value!r} resolves to {target}, outside the workspace folder {root}; expected "
+                "a path inside the workspace folder (symlinks are followed). To use files "
+                "kept elsewhere on purpose, allow their folder in workspace.yaml, e.g. "
+                f"allow_paths_outside: [{folder}]",
+            )
+        )
+    return problems
+
+
+def load_manifest(path: Path) -> tuple[WorkspaceManifest, LineMap]:
+    """workspace.yaml, with every `paths` entry confined to the workspace folder (or a folder
+    `allow_paths_outside` names); InputError otherwise."""
+    manifest, lines = load_model(path, WorkspaceManifest)
+    problems = path_problems(path, manifest, lines)
+    if problems:
+        raise InputError(problems)
+    return manifest, lines
 
 
 def display(path: Path) -> str:
@@ -92,7 +149,46 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, name, lines.line, model=model)) from None
+        problems = problems_from_validation(exc, name, lines.line, model=model)
+        raise InputError(misplaced_keys(problems)) from None
+
+
+MISSING = "required field is missing"
+UNKNOWN = re.compile(r"unknown field '([^']+)'")
+
+
+def misplaced_keys(problems: list[Problem]) -> list[Problem]:
+    """A key indented into the wrong mapping shows as a field missing where it belongs and an
+    unknown field where it landed; say so on both, each at its own line."""
+    unknown: dict[str, Problem] = {}
+    for p in problems:
+        m = UNKNOWN.match(p.message)
+        if m:
+            unknown.setdefault(m.group(1), p)
+    missing: dict[str, Problem] = {}
+    for p in problems:
+        key = re.sub(r"\[\d+\]$", "", p.field.rsplit(".", 1)[-1])
+        if p.message == MISSING and key in unknown:
+            missing.setdefault(key, p)
+    out = []
+    for p in problems:
+        key = re.sub(r"\[\d+\]$", "", p.field.rsplit(".", 1)[-1])
+        m = UNKNOWN.match(p.message)
+        message = p.message
+        if p.message == MISSING and missing.get(key) is p:
+            u = unknown[key]
+            message = (
+                f"{MISSING}; '{key}' is given on line {u.line} [{u.field}], outside this "
+                "block: check that line's indentation"
+            )
+        elif m and m.group(1) in missing:
+            w = missing[m.group(1)]
+            message = (
+                f"'{m.group(1)}' does not belong here, but {w.field} (line {w.line}) lacks it: "
+                f"is this key indented wrongly? {p.message[0].upper()}{p.message[1:]}"
+            )
+        out.append(dataclasses.replace(p, message=message))
+    return out
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -133,7 +229,7 @@ def load_workspace(path: str | Path) -> Workspace:
     mpath = manifest_path(path)
     root = mpath.parent
     problems: list[Problem] = []
-    loaded = _collect(problems, load_model, mpath, WorkspaceManifest)
+    loaded = _collect(problems, load_manifest, mpath)
     if loaded is None:
         raise InputError(problems)
     manifest: WorkspaceManifest = loaded[0]

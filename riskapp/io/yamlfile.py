@@ -213,7 +213,18 @@ def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+        if what.startswith("expected <block end>") and exc.problem_mark is not None:
+            # a key or list item indented less than the others of its block (or more than
+            # the block's first key): the line to fix is that key's own, not the block's start
+            opened = exc.context_mark.line + 1 if exc.context_mark is not None else line
+            what = (
+                f"line {line} is indented differently from the keys or items above it (the "
+                f"block starts on line {opened}); line it up with them"
+            )
+        elif what == "mapping values are not allowed here":
+            # a key indented further than the one above it, read as part of that key's value
+            what += "; is this key indented further than the one above it?"
+        elif exc.context and exc.context_mark is not None and exc.problem_mark is not None:
             # e.g. an unclosed bracket or quote: the parser gives up later, often at the end
             # of the file; the line the construct opened on is where the user must look
             opened = exc.context_mark.line + 1

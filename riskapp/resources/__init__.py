@@ -2,7 +2,8 @@
 can score the demo, build a baseline and make reports.
 
     demo/        the demo workspace (a fictional manufacturer; `riskapp score demo` in a checkout)
-    scenarios/   the scenario library the demo workspace points at (paths.scenarios: ../scenarios)
+    scenarios/   the scenario library the demo workspace points at (paths.scenarios: ../scenarios,
+                 allowed by allow_paths_outside: [../scenarios])
     methods/     baseline methodology files (default.yaml)
     refdata/     public reference data the baseline is built from (see refdata/SOURCES.md)
 

@@ -10,7 +10,7 @@ from riskapp.store.auth import (
     Role,
     client_source,
 )
-from riskapp.store.errors import AccessDenied, Conflict, ConflictError
+from riskapp.store.errors import AccessDenied, Conflict, ConflictError, StoreBusyError
 from riskapp.store.records import AuditEntry, ChangeSummary, FieldChange, StoredAsset, StoredPlan
 from riskapp.store.store import (
     AssessmentSummary,
@@ -44,6 +44,7 @@ __all__ = [
     "Role",
     "SavedAssessment",
     "Store",
+    "StoreBusyError",
     "StoredAsset",
     "StoredPlan",
     "Table",

@@ -4,6 +4,11 @@ appending to the audit trail, and reading the stored register and plans inside a
 Every change runs in one transaction (nothing is half-written when a process dies), checks the
 acting user's role, refuses to overwrite a record someone else changed since it was read
 (optimistic locking on a version column), and appends who/when/what/old/new to the audit log.
+
+Writers queue for one lock (BEGIN IMMEDIATE on SQLite, a table lock on PostgreSQL), so the lock
+is held for as short a time as possible: `write_checked` reads and validates a change before
+taking it and, holding it, only confirms that nothing changed meanwhile and writes. A lock not
+granted within `Settings.database_busy_timeout` is `StoreBusyError` (nothing written).
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
 from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
 from riskapp.store.chain import GENESIS, link
-from riskapp.store.engine import WRITE
-from riskapp.store.errors import AccessDenied
+from riskapp.store.engine import WRITE, is_busy, lock_timeout
+from riskapp.store.errors import AccessDenied, StoreBusyError
 from riskapp.store.records import (
     AuditEntry,
     ChangeSummary,
@@ -44,6 +50,9 @@ Hook = Callable[[int, int], None]
 
 CHUNK = 500
 AUDIT_LOCK = 7_245_318_002  # pg_advisory_xact_lock key of the audit trail's head
+
+P = TypeVar("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -82,19 +91,48 @@ class StoreCore:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with busy_as_store_error(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self, lock: bool = True) -> Iterator[Connection]:
         """One write transaction; register writers queue behind each other (BEGIN IMMEDIATE on
-        SQLite, a table lock on PostgreSQL) so validation sees what the write will replace."""
-        with self.engine.connect() as plain:
+        SQLite, a table lock on PostgreSQL), each waiting at most the busy timeout for the lock
+        (then StoreBusyError, nothing written). Keep the work inside short: see `write_checked`."""
+        with busy_as_store_error(), self.engine.connect() as plain:
             conn = plain.execution_options(**WRITE)
             with conn.begin():
-                if lock and self.dialect == "postgresql":
-                    conn.execute(text("LOCK TABLE assets, plans IN SHARE ROW EXCLUSIVE MODE"))
+                if self.dialect == "postgresql":
+                    lock_timeout(conn)
+                    if lock:
+                        conn.execute(text("LOCK TABLE assets, plans IN SHARE ROW EXCLUSIVE MODE"))
                 yield conn
+
+    def write_checked(
+        self,
+        actor: Actor,
+        permission: Permission,
+        prepare: Callable[[Connection], P],
+        commit: Callable[[Connection, P], R],
+    ) -> R:
+        """A change of the register or plans with its checks outside the write lock.
+
+        `prepare(conn)` reads what the change needs, refuses it (ConflictError, InputError) and
+        returns what to write; it runs in a read transaction, before the lock. Holding the lock,
+        the register and plans are compared with what `prepare` saw: unchanged, `commit(conn,
+        prepared)` writes at once; changed meanwhile (another writer got in first), `prepare`
+        runs again under the lock, so a check never passes on data that is no longer there and
+        no update is lost. `prepare` should take what is expensive and independent of the
+        database (the workspace files) from outside, read once."""
+        with self.read() as conn:
+            self.authorize(conn, actor, permission)
+            seen = data_state(conn)
+            prepared = prepare(conn)
+        with self.write() as conn:
+            self.authorize(conn, actor, permission)
+            if data_state(conn) != seen:
+                prepared = prepare(conn)
+            return commit(conn, prepared)
 
     def now(self) -> datetime:
         return to_db_time(self.clock())
@@ -123,6 +161,11 @@ class StoreCore:
                 f"{minimum_role(permission).value} role"
             )
         return role
+
+    def require(self, actor: Actor, permission: Permission) -> None:
+        """AccessDenied unless the actor may do this now (before work the change needs)."""
+        with self.read() as conn:
+            self.authorize(conn, actor, permission)
 
     def check(self, actor: Actor, permission: Permission) -> bool:
         """Whether the actor may do this now (for pages that adapt; the store checks anyway)."""
@@ -182,6 +225,29 @@ class StoreCore:
             "version": version,
             "note": note[:500],
         }
+
+
+@contextmanager
+def busy_as_store_error() -> Iterator[None]:
+    """A lock not granted within the busy timeout becomes StoreBusyError (the transaction was
+    rolled back: nothing written)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_busy(exc):
+            raise StoreBusyError(str(exc.orig)) from exc
+        raise
+
+
+def data_state(conn: Connection) -> tuple[Any, ...]:
+    """What a check of the register and plans depends on: every record's id, version and
+    position and the newest audit entry. Equal states: nothing changed in between."""
+    a, p = t.assets.c, t.plans.c
+    return (
+        conn.execute(select(func.max(t.audit_log.c.seq))).scalar(),
+        tuple(conn.execute(select(a.id, a.version, a.position).order_by(a.id)).all()),
+        tuple(conn.execute(select(p.id, p.version, p.position).order_by(p.id)).all()),
+    )
 
 
 def stored_assets(conn: Connection) -> list[StoredAsset]:

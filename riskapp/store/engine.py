@@ -1,12 +1,14 @@
 """Database engines and migrations.
 
-SQLite: WAL journal (readers never block the writer), foreign keys on, a busy timeout, and real
-transactions: pysqlite's own transaction handling is switched off and every transaction starts
-with an explicit BEGIN (BEGIN IMMEDIATE for writes, so two writers queue instead of failing
-half-way). PostgreSQL: psycopg 3; migrations on first start hold an advisory lock so several
-dashboard servers starting at once migrate the database once. A connection that does not own
-the tables (the application role of `roles.create_app_role`) never migrates: it checks the
-schema is current and says how to migrate it when it is not (`SchemaNotCurrent`).
+SQLite: WAL journal (readers never block the writer), foreign keys on, a busy timeout
+(`Settings.database_busy_timeout`), and real transactions: pysqlite's own transaction handling is
+switched off and every transaction starts with an explicit BEGIN (BEGIN IMMEDIATE for writes, so
+a writer waits for the lock at its start instead of failing half-way on an upgrade).
+PostgreSQL: psycopg 3; a write sets the same timeout as its lock_timeout; migrations on first
+start hold an advisory lock so several dashboard servers starting at once migrate the database
+once. A lock not granted within the timeout is `StoreBusyError` (see `is_busy`). A connection
+that does not own the tables (the application role of `roles.create_app_role`) never migrates:
+it checks the schema is current and says how to migrate it when it is not (`SchemaNotCurrent`).
 """
 
 from __future__ import annotations
@@ -19,17 +21,19 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT = 10.0  # seconds; Settings.database_busy_timeout overrides it
 MIGRATION_LOCK = 7_245_318_001  # arbitrary constant: pg_advisory_lock key of riskapp migrations
 
 WRITE = {"riskapp_write": True}
 """Execution options of a connection that will write (BEGIN IMMEDIATE on SQLite)."""
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """An engine for `url`, with the SQLite settings above; creates the SQLite file's folder."""
+def make_engine(url: str, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    """An engine for `url`, with the SQLite settings above; creates the SQLite file's folder.
+    `busy_timeout`: seconds a write waits for another writer's lock before giving up."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -37,26 +41,54 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            connect_args={"timeout": busy_timeout, "isolation_level": None},
         )
-        event.listen(engine, "connect", _sqlite_connect)
+        millis = max(1, round(busy_timeout * 1000))
+
+        def connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={millis}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        event.listen(engine, "connect", connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    engine.update_execution_options(riskapp_busy_timeout=busy_timeout)
+    return engine
 
 
 def _sqlite_begin(conn: Connection) -> None:
     write = conn.get_execution_options().get("riskapp_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def lock_timeout(conn: Connection) -> None:
+    """PostgreSQL: wait at most the busy timeout for locks in this transaction (SQLite waits by
+    its busy timeout already)."""
+    if conn.dialect.name == "postgresql":
+        seconds = conn.get_execution_options().get("riskapp_busy_timeout", BUSY_TIMEOUT)
+        millis = max(1, round(float(seconds) * 1000))
+        conn.execute(text(f"SET LOCAL lock_timeout = {millis}"))
+
+
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another connection held a lock past the busy timeout
+    (SQLite: SQLITE_BUSY/SQLITE_LOCKED, 'database is locked'; PostgreSQL: lock_not_available)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    return getattr(orig, "sqlstate", None) == PG_LOCK_NOT_AVAILABLE
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

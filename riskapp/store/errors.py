@@ -1,5 +1,6 @@
-"""Why the store refused a change: someone else changed the record first, or the role does not
-allow it. (Invalid values are `riskapp.io.InputError`, as for files.)"""
+"""Why the store refused a change: someone else changed the record first, the role does not
+allow it, or another change held the database too long. (Invalid values are
+`riskapp.io.InputError`, as for files.)"""
 
 from __future__ import annotations
 
@@ -62,3 +63,15 @@ class ConflictError(Exception):
 
 class AccessDenied(PermissionError):
     """The acting user's role does not allow this (checked by the store, not the UI)."""
+
+
+BUSY_MESSAGE = "The database is busy with another change; nothing was saved. Try again in a moment."
+
+
+class StoreBusyError(Exception):
+    """Another change held the database's write lock longer than the busy timeout
+    (`Settings.database_busy_timeout`); this change was rolled back, nothing was written."""
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(BUSY_MESSAGE)

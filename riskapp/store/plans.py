@@ -28,7 +28,10 @@ from riskapp.store.records import (
 )
 from riskapp.store.register import check_register
 from riskapp.store.validation import PlanTableRow, Table, parse_plan_table
-from riskapp.store.workspace import PLANS, REGISTER
+from riskapp.store.workspace import PLANS, REGISTER, FileInputs
+
+Updated = dict[str, tuple[Plan, date | None]]
+"""Plans to write by id, with their review dates."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,28 @@ class Plans:
         return self.plan(plan_id)
 
     def save_plans(self, edits: Sequence[PlanEdit], actor: Actor, note: str = "") -> ChangeSummary:
-        """Change owners, statuses, review dates (and titles) of plans, all or nothing."""
-        with self.core.write() as conn:
-            self.core.authorize(conn, actor, Permission.EDIT)
+        """Change owners, statuses, review dates (and titles) of plans, all or nothing; the
+        edits are checked before the write lock is taken."""
+        self.core.require(actor, Permission.EDIT)
+        rows = []
+        for e in edits:
+            try:
+                rows.append(PlanTableRow.model_validate({"id": e.plan_id, **e.changes}))
+            except ValidationError as exc:
+                raise InputError(
+                    [
+                        Problem(
+                            PLANS,
+                            None,
+                            ".".join(str(p) for p in err["loc"][:1]),
+                            f"plan {e.plan_id!r}: {pydantic_message(err)}",
+                            "row",
+                        )
+                        for err in exc.errors()
+                    ]
+                ) from None
+
+        def prepare(conn: Connection) -> tuple[dict[str, StoredPlan], Updated]:
             current = {p.id: p for p in stored_plans(conn)}
             conflicts = []
             for edit in edits:
@@ -86,38 +108,26 @@ class Plans:
                     )
             if conflicts:
                 raise ConflictError(conflicts)
-            rows = []
-            for e in edits:
-                try:
-                    rows.append(PlanTableRow.model_validate({"id": e.plan_id, **e.changes}))
-                except ValidationError as exc:
-                    raise InputError(
-                        [
-                            Problem(
-                                PLANS,
-                                None,
-                                ".".join(str(p) for p in err["loc"][:1]),
-                                f"plan {e.plan_id!r}: {pydantic_message(err)}",
-                                "row",
-                            )
-                            for err in exc.errors()
-                        ]
-                    ) from None
-            return self._apply_plan_rows(conn, current, rows, actor, "edit", note)
+            return current, self._plan_updates(current, rows)
 
-    def _apply_plan_rows(
+        def commit(
+            conn: Connection, planned: tuple[dict[str, StoredPlan], Updated]
+        ) -> ChangeSummary:
+            current, updated = planned
+            return write_plans(self.core, conn, current, updated, actor, "edit", note)
+
+        return self.core.write_checked(actor, Permission.EDIT, prepare, commit)
+
+    def _plan_updates(
         self,
-        conn: Connection,
         current: dict[str, StoredPlan],
         rows: Sequence[PlanTableRow],
-        actor: Actor,
-        action: str,
-        note: str,
         lines: Sequence[int] | None = None,
         name: str = PLANS,
-    ) -> ChangeSummary:
-        """Apply the fields each row gives (a title or status left empty keeps its value)."""
-        updated: dict[str, tuple[Plan, date | None]] = {}
+    ) -> Updated:
+        """The plans with the fields each row gives (a title or status left empty keeps its
+        value); InputError if a plan would become invalid."""
+        updated: Updated = {}
         problems: list[Problem] = []
         for i, row in enumerate(rows):
             stored = current[row.id]
@@ -144,7 +154,7 @@ class Plans:
                 )
         if problems:
             raise InputError(problems)
-        return write_plans(self.core, conn, current, updated, actor, action, note)
+        return updated
 
     def _planned_plan_rows(
         self, conn: Connection, table: Table
@@ -183,19 +193,29 @@ class Plans:
     def import_plan_table(self, table: Table, actor: Actor) -> ChangeSummary:
         """Owners, statuses, review dates and titles of existing plans from a table, all or
         nothing."""
-        with self.core.write() as conn:
-            self.core.authorize(conn, actor, Permission.IMPORT)
+        self.core.require(actor, Permission.IMPORT)
+
+        def prepare(conn: Connection) -> tuple[dict[str, StoredPlan], Updated]:
             current, rows, lines = self._planned_plan_rows(conn, table)
-            return self._apply_plan_rows(
-                conn, current, rows, actor, "import", f"import {table.name}", lines, table.name
-            )
+            return current, self._plan_updates(current, rows, lines, table.name)
+
+        def commit(
+            conn: Connection, planned: tuple[dict[str, StoredPlan], Updated]
+        ) -> ChangeSummary:
+            current, updated = planned
+            note = f"import {table.name}"
+            return write_plans(self.core, conn, current, updated, actor, "import", note)
+
+        return self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
 
     def import_plan_book(
         self, book: PlanBook, actor: Actor, source: str = "plans.yaml", mode: Mode = "replace"
     ) -> ChangeSummary:
         """Plan definitions (plans.yaml). Review dates of plans that stay are kept."""
-        with self.core.write() as conn:
-            self.core.authorize(conn, actor, Permission.IMPORT)
+        self.core.require(actor, Permission.IMPORT)
+        files = self.core.file_inputs()  # read once, before the write lock
+
+        def prepare(conn: Connection) -> tuple[dict[str, StoredPlan], Updated, list[str]]:
             current = {p.id: p for p in stored_plans(conn)}
             updated = {
                 p.id: (p, current[p.id].review_date if p.id in current else None)
@@ -205,16 +225,18 @@ class Plans:
             if mode == "merge":
                 order = [*[pid for pid in current if pid not in updated], *order]
                 order = list(dict.fromkeys(order))
+            return current, updated, order
+
+        def commit(
+            conn: Connection, planned: tuple[dict[str, StoredPlan], Updated, list[str]]
+        ) -> ChangeSummary:
+            current, updated, order = planned
+            note = f"import {source} ({mode})"
             return write_plans(
-                self.core,
-                conn,
-                current,
-                updated,
-                actor,
-                "import",
-                f"import {source} ({mode})",
-                order,
+                self.core, conn, current, updated, actor, "import", note, order, files
             )
+
+        return self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
 
 
 def write_plans(
@@ -226,8 +248,10 @@ def write_plans(
     action: str,
     note: str,
     order: Sequence[str] | None = None,
+    files: FileInputs | None = None,
 ) -> ChangeSummary:
-    """Write changed, added and (when `order` is given: those not in it) removed plans."""
+    """Write changed, added and (when `order` is given: those not in it) removed plans; the
+    result is checked against the register and the workspace `files` (read now if not given)."""
     now = core.now()
     summary = ChangeSummary()
     audit = []
@@ -301,5 +325,6 @@ def write_plans(
             [None] * core.count(conn, t.assets),
             REGISTER,
             plans=[p.plan for p in stored_plans(conn)],
+            files=files,
         )
     return summary

@@ -32,7 +32,7 @@ from riskapp.store.records import (
     asset_values,
 )
 from riskapp.store.validation import Table, parse_assets, register_checks
-from riskapp.store.workspace import REGISTER
+from riskapp.store.workspace import REGISTER, FileInputs
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,19 @@ class Register:
         self, edits: Sequence[AssetEdit], actor: Actor, note: str = ""
     ) -> ChangeSummary:
         """Apply edits all together or not at all: refused with ConflictError if any record
-        changed since it was read, with InputError if the resulting register is invalid."""
-        with self.core.write() as conn:
-            self.core.authorize(conn, actor, Permission.EDIT)
+        changed since it was read, with InputError if the resulting register is invalid.
+
+        The edits are checked (against the workspace files, read once) before the write lock
+        is taken; holding it, the store only confirms nothing changed and writes."""
+        self.core.require(actor, Permission.EDIT)
+        for edit in edits:
+            if edit.asset is not None and edit.asset.id != edit.asset_id:
+                raise InputError(
+                    [Problem(REGISTER, None, "id", "an asset's id cannot be changed", "row")]
+                )
+        files = self.core.file_inputs()
+
+        def prepare(conn: Connection) -> tuple[dict[str, StoredAsset], list[Asset]]:
             current = {s.id: s for s in stored_assets(conn)}
             conflicts = self._asset_conflicts(conn, current, edits)
             if conflicts:
@@ -124,10 +134,6 @@ class Register:
             index = {a.id: i for i, a in enumerate(new)}
             removed = set()
             for edit in edits:
-                if edit.asset is not None and edit.asset.id != edit.asset_id:
-                    raise InputError(
-                        [Problem(REGISTER, None, "id", "an asset's id cannot be changed", "row")]
-                    )
                 if edit.asset is None:
                     removed.add(edit.asset_id)
                 elif edit.asset_id in index:
@@ -136,8 +142,16 @@ class Register:
                     index[edit.asset_id] = len(new)
                     new.append(edit.asset)
             new = [a for a in new if a.id not in removed]
-            check_register(self.core, conn, new, [None] * len(new), REGISTER)
+            check_register(self.core, conn, new, [None] * len(new), REGISTER, files=files)
+            return current, new
+
+        def commit(
+            conn: Connection, planned: tuple[dict[str, StoredAsset], list[Asset]]
+        ) -> ChangeSummary:
+            current, new = planned
             return write_register(self.core, conn, current, new, actor, "edit", note)
+
+        return self.core.write_checked(actor, Permission.EDIT, prepare, commit)
 
     def _asset_conflicts(
         self, conn: Connection, current: dict[str, StoredAsset], edits: Sequence[AssetEdit]
@@ -171,11 +185,21 @@ class Register:
     # -- imports -------------------------------------------------------------------------------
 
     def _planned_assets(
-        self, conn: Connection, table: Table, mode: Mode
+        self,
+        conn: Connection,
+        table: Table,
+        mode: Mode,
+        parsed: tuple[list[Asset], list[int]] | None = None,
+        files: FileInputs | None = None,
     ) -> tuple[dict[str, StoredAsset], list[Asset], ChangeSummary]:
-        assets, lines, problems = parse_assets(table)
-        if problems:
-            raise InputError(problems)
+        """What an import would write; `parsed` (the table's assets and row numbers) and
+        `files` may be given when read already."""
+        if parsed is None:
+            assets, lines, problems = parse_assets(table)
+            if problems:
+                raise InputError(problems)
+        else:
+            assets, lines = parsed
         current = {s.id: s for s in stored_assets(conn)}
         if mode == "replace":
             new, new_lines = assets, list[int | None](lines)
@@ -197,7 +221,7 @@ class Register:
             dupes = [p for p in dupes if p.field == "id"]
             if dupes:
                 raise InputError(dupes)
-        check_register(self.core, conn, new, new_lines, table.name)
+        check_register(self.core, conn, new, new_lines, table.name, files=files)
         summary = ChangeSummary()
         keep = {a.id for a in new}
         summary.removed = [i for i in current if i not in keep]
@@ -233,11 +257,24 @@ class Register:
         """Import a register table, all or nothing. `replace`: the register becomes the table
         (assets not in it are removed); `merge`: the table's assets are added or updated, the
         others stay. InputError lists every problem; nothing is written then."""
-        with self.core.write() as conn:
-            self.core.authorize(conn, actor, Permission.IMPORT)
-            current, new, _ = self._planned_assets(conn, table, mode)
+        self.core.require(actor, Permission.IMPORT)
+        assets, lines, problems = parse_assets(table)  # the costly part, before any lock
+        if problems:
+            raise InputError(problems)
+        files = self.core.file_inputs()
+
+        def prepare(conn: Connection) -> tuple[dict[str, StoredAsset], list[Asset]]:
+            current, new, _ = self._planned_assets(conn, table, mode, (assets, lines), files)
+            return current, new
+
+        def commit(
+            conn: Connection, planned: tuple[dict[str, StoredAsset], list[Asset]]
+        ) -> ChangeSummary:
+            current, new = planned
             note = f"import {table.name} ({mode})"
             return write_register(self.core, conn, current, new, actor, "import", note, hook)
+
+        return self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
 
 
 def check_register(
@@ -247,10 +284,13 @@ def check_register(
     lines: Sequence[int | None],
     name: str,
     plans: Sequence[Plan] | None = None,
+    files: FileInputs | None = None,
 ) -> None:
+    """InputError if the register (with `plans`, or the stored ones) does not hold together or
+    does not fit the workspace files (`files`, or read now)."""
     problems = register_checks(assets, lines, name)
     if not problems:
-        files = core.file_inputs()
+        files = files if files is not None else core.file_inputs()
         if files is not None:
             from riskapp.store.workspace import register_problems
 

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy import Connection
 
-from riskapp.domain import Scenario, find_inconsistencies
+from riskapp.domain import Asset, Plan, Scenario, find_inconsistencies
 from riskapp.domain.workspace import Inconsistency
 from riskapp.io.errors import InputError, Problem, loc_to_field, problems_from_validation
 from riskapp.io.workspace import display, load_scenario
 from riskapp.store.auth import Actor, Permission
+from riskapp.store.core import data_state, stored_assets, stored_plans
 from riskapp.store.errors import Conflict, ConflictError
-from riskapp.store.workspace import assemble, load_files
+from riskapp.store.workspace import FileInputs, assemble, load_files
 
 if TYPE_CHECKING:
     from riskapp.store.store import Store
@@ -114,13 +116,11 @@ def _validate(path: Path, data: dict[str, Any]) -> Scenario:
     return scenario
 
 
-def _workspace_problems(store: Store, path: Path, scenario: Scenario) -> list[Problem]:
+def _workspace_problems(
+    files: FileInputs, assets: list[Asset], plans: list[Plan], path: Path, scenario: Scenario
+) -> list[Problem]:
     """What the new scenario breaks in the workspace (files plus the stored register and
     plans): every inconsistency about this scenario, and any other one it introduces."""
-    assert store.files is not None
-    files = load_files(store.files)
-    assets = store.register()
-    plans = [p.plan for p in store.plans()]
     before = set(find_inconsistencies(assemble(files, assets, plans)))
     others = [s for s in files.scenarios if s.id != scenario.id]
     changed = dataclasses.replace(files, scenarios=[*others, scenario])
@@ -135,6 +135,15 @@ def _workspace_problems(store: Store, path: Path, scenario: Scenario) -> list[Pr
     return out
 
 
+def _stored(conn: Connection) -> tuple[tuple[Any, ...], list[Asset], list[Plan]]:
+    """The register and plans as a check sees them, and their state (see `data_state`)."""
+    return (
+        data_state(conn),
+        [s.asset for s in stored_assets(conn)],
+        [p.plan for p in stored_plans(conn)],
+    )
+
+
 def _problem(issue: Inconsistency, folder: Path, root: Path) -> Problem:
     if issue.part.startswith(f"{ENTITY}:"):
         where = folder / f"{issue.part.split(':', 1)[1]}.yaml"
@@ -143,16 +152,20 @@ def _problem(issue: Inconsistency, folder: Path, root: Path) -> Problem:
     return Problem(display(where), None, loc_to_field(issue.loc), issue.message)
 
 
-def _scenario_path(store: Store, path: Path) -> Path:
+def _scenario_path(files: FileInputs, path: Path) -> Path:
     """The path, if it is a scenario file of the store's workspace."""
-    if store.files is None:
-        raise ValueError("the store has no workspace files")
-    files = load_files(store.files)
     folder = (files.root / files.manifest.paths.scenarios).resolve()
     resolved = Path(path).resolve()
     if resolved.parent != folder or resolved.suffix not in (".yaml", ".yml"):
         raise ValueError(f"{path} is not a scenario file of the workspace ({folder})")
     return resolved
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
 
 
 def save_scenario(
@@ -171,36 +184,48 @@ def save_scenario(
     AccessDenied (a PermissionError) unless the actor is an analyst or admin now; InputError
     listing the problems if the scenario is invalid or does not fit the workspace.
     """
+    if store.files is None:
+        raise ValueError("the store has no workspace files")
+    store.core.require(actor, Permission.EDIT)
+    # everything that reads files or checks the workspace happens before the write lock
+    files = load_files(store.files)
+    target = _scenario_path(files, Path(path))
+    scenario_id = target.stem
+    current_text = _read_text(target)
+    if current_text is None or file_version(current_text) != expected_version:
+        raise ConflictError([_conflict(target, scenario_id, current_text)])
+    try:
+        old: Scenario | None = load_scenario(target)[0]
+    except InputError:
+        old = None
+    scenario = _validate(target, scenario_data)
+    with store.core.read() as conn:
+        seen, assets, plans = _stored(conn)
+    problems = _workspace_problems(files, assets, plans, target, scenario)
+    if problems:
+        raise InputError(problems)
+    was, now = _fields(old), _fields(scenario)
+    entries = [
+        store.core.audit_entry(
+            actor, "update", ENTITY, scenario_id, name, was.get(name), value, note=note
+        )
+        for name, value in now.items()
+        if was.get(name) != value
+    ]
+    if not entries and old is not None:
+        return scenario  # nothing to save
     with store.core.write() as conn:
+        # holding the lock (scenario saves queue like register writes): the file is still the
+        # one checked, and the register and plans too (else check them again, now)
         store.core.authorize(conn, actor, Permission.EDIT)
-        target = _scenario_path(store, Path(path))
-        scenario_id = target.stem
-        try:
-            current_text: str | None = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current_text = None
-        old: Scenario | None = None
-        if current_text is not None:
-            try:
-                old = load_scenario(target)[0]
-            except InputError:
-                old = None
+        current_text = _read_text(target)
         if current_text is None or file_version(current_text) != expected_version:
             raise ConflictError([_conflict(target, scenario_id, current_text)])
-        scenario = _validate(target, scenario_data)
-        problems = _workspace_problems(store, target, scenario)
-        if problems:
-            raise InputError(problems)
-        was, now = _fields(old), _fields(scenario)
-        entries = [
-            store.core.audit_entry(
-                actor, "update", ENTITY, scenario_id, name, was.get(name), value, note=note
-            )
-            for name, value in now.items()
-            if was.get(name) != value
-        ]
-        if not entries and old is not None:
-            return scenario  # nothing to save
+        state, assets, plans = _stored(conn)
+        if state != seen:
+            problems = _workspace_problems(files, assets, plans, target, scenario)
+            if problems:
+                raise InputError(problems)
         store.core.append_audit(conn, entries)
         write_atomically(target, scenario_yaml(scenario))
     return scenario

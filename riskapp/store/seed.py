@@ -25,13 +25,13 @@ class Seeding:
     def seed_if_empty(self, files: Path | None = None) -> bool:
         """Fill an empty database with the register and plans of the workspace files."""
         from riskapp.io.tables import load_assets
-        from riskapp.io.workspace import WorkspaceManifest, load_model, manifest_path
+        from riskapp.io.workspace import load_manifest, load_model, manifest_path
 
         path = files or self.core.files
         if path is None or not self.is_empty():
             return False
         mpath = manifest_path(path)
-        manifest, _ = load_model(mpath, WorkspaceManifest)
+        manifest, _ = load_manifest(mpath)
         assets = load_assets(mpath.parent / manifest.paths.assets)
         plans_file = mpath.parent / manifest.paths.plans
         book = load_model(plans_file, PlanBook)[0] if plans_file.exists() else PlanBook()

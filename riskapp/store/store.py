@@ -104,11 +104,19 @@ class Store:
         the settings (and `url` not pointing elsewhere), migrations run as that role and the
         application's connection only checks the schema is current."""
         settings = settings or get_settings()
-        engine = make_engine(url or settings.database, echo=settings.sql_echo)
+        engine = make_engine(
+            url or settings.database,
+            echo=settings.sql_echo,
+            busy_timeout=settings.database_busy_timeout,
+        )
         admin_url = settings.database_admin_url if url in (None, settings.database) else None
         try:
             if admin_url and admin_url != settings.database:
-                admin = make_engine(admin_url, echo=settings.sql_echo)
+                admin = make_engine(
+                    admin_url,
+                    echo=settings.sql_echo,
+                    busy_timeout=settings.database_busy_timeout,
+                )
                 try:
                     migrate(admin)
                 finally:

@@ -28,6 +28,7 @@ from riskapp.io.tables import load_baseline
 from riskapp.io.workspace import (
     WorkspaceManifest,
     display,
+    load_manifest,
     load_model,
     load_scenario,
     manifest_path,
@@ -56,7 +57,7 @@ def load_files(path: str | Path) -> FileInputs:
     """Read and check the file parts of a workspace; the register and plans files, if any, are
     not read (the store holds them). Raises InputError listing every problem."""
     mpath = manifest_path(path)
-    manifest, _ = load_model(mpath, WorkspaceManifest)
+    manifest, _ = load_manifest(mpath)
     root = mpath.parent
     paths = manifest.paths
     problems: list[Problem] = []

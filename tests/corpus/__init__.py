@@ -52,6 +52,7 @@ class Case:
     make: str | None = None
     surfaces: tuple[str, ...] = ()
     expect: tuple[str, ...] = ()
+    expect_alone: tuple[str, ...] | None = None  # validating the file on its own, if different
     covered_by: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -86,6 +87,7 @@ def load_cases() -> list[Case]:
             make=c.get("make"),
             surfaces=tuple(c.get("surfaces", ())),
             expect=tuple(c.get("expect", ())),
+            expect_alone=tuple(c["expect_alone"]) if "expect_alone" in c else None,
             covered_by=c.get("covered_by"),
         )
         for c in data["cases"]

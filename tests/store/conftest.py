@@ -8,8 +8,10 @@ skips the PostgreSQL half otherwise. RISKAPP_TEST_POSTGRES_URL points elsewhere.
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -172,3 +174,27 @@ def team(store: Store) -> Store:
     store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
     store.add_user("carol", "carol-password", Role.VIEWER, SYSTEM)
     return store
+
+
+@contextmanager
+def held_write_lock(url: str) -> Iterator[None]:
+    """Another writer holding the database's write lock (a raw connection, not the store):
+    SQLite BEGIN EXCLUSIVE (readers still read under WAL); PostgreSQL the register lock the
+    store's writers take."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        raw = sqlite3.connect(str(parsed.database), isolation_level=None)
+        raw.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            raw.execute("ROLLBACK")
+            raw.close()
+        return
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text("LOCK TABLE assets, plans IN SHARE ROW EXCLUSIVE MODE"))
+            yield
+    finally:
+        engine.dispose()

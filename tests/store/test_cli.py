@@ -10,7 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from riskapp.cli.store import register
-from tests.store.conftest import TINY
+from riskapp.store.errors import BUSY_MESSAGE
+from tests.store.conftest import TINY, held_write_lock
 
 runner = CliRunner()
 ADD_ALICE = ("users", "add", "alice", "--role", "admin", "--password-stdin")
@@ -52,6 +53,25 @@ def test_import_dry_run_then_commit(env: str, tmp_path: Path) -> None:
     assert "would add 0, change 1, remove 0" in output
     assert "changed P1: replacement_value" in output
     code, output = run("import", str(path))
+    assert code == 0, output
+    assert "0 added, 1 changed, 0 removed" in output
+
+
+def test_a_busy_database_is_one_plain_line_and_exit_1(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "assets.csv"
+    path.write_text((TINY / "assets.csv").read_text().replace("Plant north", "Plant N"))
+    code, output = run("import", str(path), "--dry-run")  # creates and seeds the database
+    assert code == 0, output
+    monkeypatch.setenv("RISKAPP_DATABASE_BUSY_TIMEOUT", "0.2")
+    with held_write_lock(env):
+        result = runner.invoke(app, ["import", str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an uncaught error
+    assert result.output.splitlines()[-1] == BUSY_MESSAGE
+    assert "Traceback" not in result.output
+    code, output = run("import", str(path))  # nothing was written: the change is still to do
     assert code == 0, output
     assert "0 added, 1 changed, 0 removed" in output
 

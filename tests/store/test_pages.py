@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from riskapp.store import Actor, Role, Store
 from riskapp.store.assessments import save_current
+from riskapp.store.errors import BUSY_MESSAGE
 from riskapp.store.records import utcnow
-from tests.store.conftest import ADMIN, SYSTEM, TINY, OpenStore
+from tests.store.conftest import ADMIN, SYSTEM, TINY, OpenStore, held_write_lock
 
 OTHER_SERVER = Actor.system("other-server")
 VIEWS = Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "views"
@@ -174,6 +175,30 @@ def test_a_concurrent_change_is_refused_with_what_changed(shared: Store) -> None
     assert "someone else changed these records" in at.error[0].value
     assert "Renamed meanwhile" in " ".join(m.value for m in at.markdown)
     assert shared.asset("P1").asset.owner == "Ops"
+
+
+def test_a_busy_database_is_a_plain_warning_and_nothing_is_saved(
+    shared: Store, page_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RISKAPP_DATABASE_BUSY_TIMEOUT", "0.2")
+    at = page("register")
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {0: {"owner": "Mine"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    with held_write_lock(page_env):  # another change holds the database past the timeout
+        at.button(key="reg_save_assets").click()
+        at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [BUSY_MESSAGE]
+    assert not at.success
+    assert shared.asset("P1").asset.owner == "Ops"
+    at.button(key="reg_save_assets").click()  # the edit is still on the page: save again
+    at.run()
+    assert "Saved: 0 added, 1 changed, 0 removed" in at.success[0].value
+    assert shared.asset("P1").asset.owner == "Mine"
 
 
 def test_plan_status_edit(shared: Store) -> None:

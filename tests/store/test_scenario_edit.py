@@ -137,6 +137,39 @@ def test_path_outside_the_scenario_folder_is_refused(ws_store: Store, workspace:
         ws_store.save_scenario(workspace / "factors.yaml", data, version, ADMIN)
 
 
+def test_a_scenario_file_linked_from_outside_is_not_written_through(
+    ws_store: Store, workspace: Path, tmp_path: Path
+) -> None:
+    """A symlink in the scenario folder to a file elsewhere: the save would write outside the
+    workspace, so it is refused and the file elsewhere stays as it was."""
+    path, data, version = _s1(workspace)
+    elsewhere = tmp_path / "elsewhere.yaml"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    before = elsewhere.read_text()
+    data["frequency"] = 0.2
+    with pytest.raises(ValueError, match="not a scenario file of the workspace"):
+        ws_store.save_scenario(path, data, version, ADMIN)
+    assert elsewhere.read_text() == before
+    assert ws_store.audit(entity="scenario") == []
+
+
+def test_a_scenario_folder_outside_the_workspace_is_refused_before_any_write(
+    ws_store: Store, workspace: Path, tmp_path: Path
+) -> None:
+    _, data, version = _s1(workspace)
+    shutil.move(workspace / "scenarios", tmp_path / "shared")
+    manifest = workspace / "workspace.yaml"
+    manifest.write_text(manifest.read_text() + "paths: {scenarios: ../shared}\n")
+    moved = tmp_path / "shared" / "s1.yaml"
+    before = moved.read_text()
+    data["frequency"] = 0.2
+    with pytest.raises(InputError) as refused:
+        ws_store.save_scenario(moved, data, version, ADMIN)
+    assert [p.field for p in refused.value.problems] == ["paths.scenarios"]
+    assert moved.read_text() == before
+
+
 def test_editor_page_saves_a_scenario(
     db_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

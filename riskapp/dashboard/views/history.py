@@ -14,7 +14,7 @@ from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import money_table, plain
 from riskapp.format import NumberFormat
 from riskapp.io import InputError
-from riskapp.store import AccessDenied, Permission
+from riskapp.store import AccessDenied, Permission, StoreBusyError
 from riskapp.store.assessments import compare, trend
 
 actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
@@ -55,6 +55,8 @@ if store.check(actor, Permission.SAVE_ASSESSMENT):
                 st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
+            except StoreBusyError as exc:
+                st.warning(str(exc))
             else:
                 st.success(f"Saved '{plain(saved.label)}' ({saved.as_of}).")
 else:

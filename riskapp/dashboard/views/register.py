@@ -13,7 +13,7 @@ from riskapp.dashboard.columns import REGISTER
 from riskapp.dashboard.format import plain
 from riskapp.domain import PlanStatus
 from riskapp.io import InputError
-from riskapp.store import AccessDenied, ConflictError, Permission
+from riskapp.store import AccessDenied, ConflictError, Permission, StoreBusyError
 from riskapp.store.exports import plan_table_csv
 from riskapp.store.validation import asset_table_csv, template_csv, template_xlsx
 
@@ -118,6 +118,8 @@ with assets_tab:
                 st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
+            except StoreBusyError as exc:
+                st.warning(str(exc))
             else:
                 st.session_state["reg_message"] = f"Saved: {summary}."
                 snapshot(reset=True)
@@ -171,6 +173,8 @@ with plans_tab:
                 st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
             except AccessDenied as exc:
                 st.error(str(exc))
+            except StoreBusyError as exc:
+                st.warning(str(exc))
             else:
                 st.session_state["reg_message"] = f"Saved: {summary}."
                 snapshot(reset=True)
@@ -259,6 +263,8 @@ with import_tab:
                         st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
                     except AccessDenied as exc:
                         st.error(str(exc))
+                    except StoreBusyError as exc:
+                        st.warning(str(exc))
                     else:
                         st.session_state["reg_message"] = f"Imported {upload.name}: {summary}."
                         snapshot(reset=True)

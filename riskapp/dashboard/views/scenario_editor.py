@@ -19,7 +19,7 @@ from riskapp.domain.common import country_name, iso_alpha3_codes
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.io import InputError
 from riskapp.io.workspace import scenario_files
-from riskapp.store import AccessDenied, ConflictError, Permission
+from riskapp.store import AccessDenied, ConflictError, Permission, StoreBusyError
 from riskapp.store.scenarios import read_scenario_file
 from riskapp.store.workspace import load_files
 
@@ -231,6 +231,8 @@ if st.button("Save", type="primary", key=f"{key}_save"):
         store.save_scenario(path, data, version, actor, note=note)
     except AccessDenied as exc:
         st.error(f"Not saved: {exc}")
+    except StoreBusyError as exc:
+        st.warning(str(exc))
     except ConflictError as exc:
         st.error(
             "**Not saved: the file changed after you opened it** (another user, an editor or a "
