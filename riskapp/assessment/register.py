@@ -14,7 +14,9 @@ import pandas as pd
 
 from riskapp.domain import Asset
 from riskapp.domain.assets import ASSET_COLUMNS
-from riskapp.io.errors import Problem
+from riskapp.io.errors import InputError, Problem
+from riskapp.io.register_check import register_problems
+from riskapp.io.tables import iter_rows
 from riskapp.store import (
     Actor,
     ActorKind,
@@ -46,12 +48,27 @@ def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
     ).astype({"row": "Int64"})
 
 
+STREAM_UPLOAD_BYTES = 5_000_000  # larger register uploads are checked as a stream first
+
+
 def save_upload(name: str, data: bytes) -> Table:
-    """An uploaded CSV/XLSX as a table (rows numbered as the spreadsheet numbers them)."""
+    """An uploaded CSV/XLSX as a table (rows numbered as the spreadsheet numbers them).
+
+    A large asset register is first checked as a stream (bounded memory, as `riskapp
+    validate` does): a file whose rows have problems is refused with them before its rows are
+    held, so a bad 50 MB upload costs the server a few hundred MB, not gigabytes. References to
+    other assets are left to the import preview (a merge may depend on stored assets)."""
     suffix = Path(name).suffix.lower() or ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(data)
+        if len(data) > STREAM_UPLOAD_BYTES:
+            header, rows = iter_rows(path, name)
+            rows.close()
+            if "replacement_value" in header:
+                problems = register_problems(path, name, references=False)
+                if problems:
+                    raise InputError(problems)
         return Table.from_file(path, name)
 
 

@@ -395,13 +395,17 @@ class RegisterCheck:
                 rows.append(cut + [""] * (width - len(cut)))
         return rows
 
-    def problems(self) -> list[Problem]:
+    def problems(self, references: bool = True) -> list[Problem]:
+        """The problems found; without `references`, only those of the rows themselves (cells,
+        widths, duplicate ids), for a file that may depend on assets stored elsewhere."""
         if self.width.items:
             return self.width.items
         if self.cells.items:
             return self.cells.items
         if not self.rows:
             return [Problem(self.name, None, "", "the register has a header but no assets")]
+        if not references:
+            return self.register.items
         for code, line in zip(self.edge_to, self.edge_row, strict=True):
             if not self.row_of[code]:
                 self.register.add(
@@ -475,9 +479,13 @@ def _chunks(
         yield chunk
 
 
-def register_problems(path: Path, label: str | None = None, chunk: int = CHUNK) -> list[Problem]:
+def register_problems(
+    path: Path, label: str | None = None, chunk: int = CHUNK, *, references: bool = True
+) -> list[Problem]:
     """Every problem of an asset register file (CSV or XLSX), as `load_assets` reports them,
-    read in chunks: memory holds one chunk and the ids and dependency edges, never the rows."""
+    read in chunks: memory holds one chunk and the ids and dependency edges, never the rows.
+    Without `references` dangling dependencies and cycles are not checked (a merge import's
+    file may depend on assets already stored)."""
     name = label or str(path)
     try:
         header, rows = iter_rows(path, name)
@@ -504,4 +512,4 @@ def register_problems(path: Path, label: str | None = None, chunk: int = CHUNK) 
         return exc.problems
     finally:
         rows.close()
-    return check.problems()
+    return check.problems(references)

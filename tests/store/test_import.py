@@ -282,3 +282,45 @@ def test_killing_an_import_half_way_leaves_the_previous_state(
     p1 = store.asset("P1")
     store.update_asset("P1", {"owner": "after the crash"}, p1.version, SYSTEM)
     assert store.import_assets(Table.from_file(path), SYSTEM, mode="merge").added[-1] == "K2999"
+
+
+def big_register(path: Path, rows: int, spoil_row: int | None = None, extra: str = "") -> Path:
+    """A register of `rows` plants in Norway; the asset on spreadsheet row `spoil_row` gets
+    criticality 9; `extra` is appended as more rows."""
+    lines = [HEADER.rstrip("\n")]
+    for i in range(rows):
+        criticality = 9 if spoil_row is not None and i + 2 == spoil_row else 3
+        lines.append(f"B{i:06d},Plant {i},plant,NOR,60.0,10.0,100,0,EUR,{criticality},,Ops,")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def test_a_large_bad_upload_is_refused_from_a_stream_with_row_and_field(
+    store: Store, tmp_path: Path
+) -> None:
+    """Over 5 MB a register upload is checked as a stream before its rows are held: the bad
+    cell is named by its spreadsheet row and field, and nothing is stored."""
+    from riskapp.assessment.register import STREAM_UPLOAD_BYTES, save_upload
+
+    path = big_register(tmp_path / "assets.csv", 100_000, spoil_row=90_001)
+    data = path.read_bytes()
+    assert len(data) > STREAM_UPLOAD_BYTES
+    before = [s.asset for s in store.assets()]
+    with pytest.raises(InputError) as refused:
+        save_upload("assets.csv", data)
+    (problem,) = refused.value.problems
+    assert (problem.file, problem.line, problem.field) == ("assets.csv", 90_001, "criticality")
+    assert [s.asset for s in store.assets()] == before
+
+
+def test_a_large_merge_upload_may_depend_on_stored_assets(store: Store, tmp_path: Path) -> None:
+    """The stream check leaves references to the preview: a merge file whose asset depends
+    on one already stored (P1) is read and previewed as valid."""
+    from riskapp.assessment.register import save_upload
+
+    extra = "Z1,New plant,plant,NOR,60.0,10.0,100,0,EUR,3,,Ops,P1\n"
+    path = big_register(tmp_path / "assets.csv", 100_000, extra=extra)
+    table = save_upload("assets.csv", path.read_bytes())
+    preview = store.preview_assets(table, "merge")
+    assert preview.ok, [str(p) for p in preview.problems[:5]]
+    assert preview.rows == 100_001
