@@ -211,11 +211,15 @@ class CascadeResult:
 def cascade_losses(
     ws: Workspace, result: ScoreResult, links: Sequence[DependencyLink]
 ) -> CascadeResult:
-    """Cascade loss of every dependent asset in every scenario of a deterministic score."""
+    """Cascade loss of every dependent asset in every scenario of a deterministic score.
+
+    What propagates is each scenario's damage above the status quo (`ScoreResult.increment`),
+    on both loss bases, as in the Monte Carlo: cascades are disruptions a scenario causes; the
+    status quo's own damage is not propagated."""
     graph = build_graph(ws.portfolio.series("id").tolist(), links)
     groups = result.inputs.groups.of_asset
     exposed = result.inputs.exposed_value
-    direct = result.damage[:, groups[graph.assets]]  # (S, K)
+    direct = result.increment[:, groups[graph.assets]]  # (S, K)
     total = graph.propagate(direct)
     dep = graph.dependents
     value = exposed[graph.assets[dep]]
