@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from riskapp.domain import LossBasis, Workspace
-from riskapp.domain.baseline import Baseline, BaselineEntry
 from riskapp.domain.assets import DependencyLink
+from riskapp.domain.baseline import Baseline, BaselineEntry
 from riskapp.engine import score
 from riskapp.engine.cascade import cascade_losses
 from riskapp.engine.montecarlo import prepare_simulation, run
