@@ -174,3 +174,14 @@ def test_monte_carlo_mean_converges_to_the_expected_loss(
     floor = 160.0 if basis == "absolute" else 0.0
     assert r.loss.min() == pytest.approx(floor)
     assert math.isfinite(port["mean"])
+
+
+def test_the_methodology_states_the_rule_with_its_worked_example() -> None:
+    from riskapp.methodology import methodology_markdown
+
+    text = methodology_markdown()
+    assert "EAL              = status_quo + sum_s frequency[s] x increment[s]" in text
+    assert "EAL = 160 + 0.1 x 145 + 0.01 x 100 + 0.2 x 0 = 175.5" in text
+    assert "Scenarios occurring together: what the probabilities mean" in text
+    assert "their sum is the expected number of scenarios a year" in text
+    assert "Events with equal losses are one point of the curve" in text

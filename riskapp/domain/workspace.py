@@ -253,7 +253,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                             f"unknown factor {fid!r}; expected one of {known_factors}",
                         )
                     )
-    out.extend(_probability_problems(ws))
+    out.extend(probability_problems(ws))
     # escalation ladders: parents exist, no cycles, frequency = parent's frequency x probability
     by_id = {s.id: s for s in ws.scenarios}
     ladder_loc: tuple[str | int, ...] = ("escalates_from", "scenario")
@@ -309,17 +309,30 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
     return out
 
 
-def _probability_problems(ws: Workspace) -> list[Inconsistency]:
+def probability_problems(ws: Workspace) -> list[Inconsistency]:
     """Scenario probabilities that cannot hold under the engine's co-occurrence model.
 
-    The model (see `riskapp.engine.sampling`): the baseline, the status quo, holds in every
-    year; every scenario without an escalation step occurs in a year with probability
-    `frequency`, independently of the others, so several can occur in one year and their
-    frequencies need not add up to 1 (their sum is the expected number of scenarios a year);
-    a scenario that escalates from another occurs only in years in which its parent occurs.
-    What cannot hold: a scenario with shocks at probability 1 (it would be a second status quo,
-    present every year: its shocks belong in the baseline), and a rung more likely than its
-    parent (checked with the ladders).
+    The model, the same for the expected annual loss, the exceedance curve and the Monte Carlo:
+    the baseline, the status quo, holds in every year. Every scenario without an escalation
+    step occurs in a year with probability `frequency`, at most once, independently of the
+    other scenarios; so several can occur in the same year (their increments over the status
+    quo then add up), and scenario probabilities are not shares of one year that must add up
+    to 1: their sum is the expected number of scenarios a year (1.95 means about two). Scenarios
+    are not mutually exclusive alternatives; to make one scenario follow another, use an
+    escalation step: a scenario that escalates from another occurs only in years in which its
+    parent occurs, with the step's conditional probability, so its frequency must equal the
+    parent's frequency times that probability (within 1 %). The expected annual loss is
+    status quo + sum_s frequency[s] x increment[s] under any dependence between scenarios (an
+    expectation of a sum is the sum of expectations); independence matters for the Monte
+    Carlo's tails (value at risk, expected shortfall) and is what it simulates.
+
+    Reported by `riskapp validate`, the workspace loader and the scenario editor, on the
+    scenario's `frequency` line:
+    - a scenario with shocks at probability 1: it would be a second status quo, present every
+      year; only the baseline holds every year (put lasting shocks into the baseline);
+    - a rung more likely than the scenario it escalates from: it can occur only in the
+      parent's years, so its frequency is at most the parent's;
+    - a rung whose frequency differs from parent frequency x conditional probability.
     """
     out: list[Inconsistency] = []
     for s in ws.scenarios:

@@ -191,7 +191,45 @@ class ScoreResult:
         return result
 
     def expected_annual_loss(self) -> float:
-        """Status-quo loss + sum_s frequency[s] x increment[s]."""
+        """Expected annual loss: the status quo counted once, plus what each scenario adds.
+
+        The baseline intensities are today's world, the status quo: they hold in every year,
+        whether or not any scenario occurs. A scenario's loss at its own intensities already
+        contains the status-quo damage, so adding up frequency x loss over the scenarios would
+        count the status quo again inside every scenario (with a status-quo scenario of
+        probability 1 in the list, about twice). Instead:
+
+            increment[s, a]  = max(loss[s, a] - status_quo[a], 0)        for every asset a
+            EAL              = status_quo + sum_s frequency[s] x increment[s]
+
+        where `status_quo` is the loss at the baseline intensities on the absolute basis and 0
+        on the incremental basis (whose losses are increments already). The two bases
+        therefore differ by the status-quo loss, a constant, in every figure: expected annual
+        loss, loss at a return period (the exceedance curve is built from the loss of a year
+        in which a scenario occurs, status quo + increment), the Monte Carlo's annual losses,
+        residual loss; averted loss and benefit-cost ratios are the same on both.
+
+        A de-escalation (a scenario whose shocks lower intensities, so that an asset loses less
+        than today) adds nothing: its increment is floored at 0 asset by asset, and it never
+        lowers the expected loss. Floored, not signed, for three reasons: a risk figure
+        measures the downside, and a hoped-for de-escalation must not offset real exposures
+        elsewhere in the register; scenarios occur independently and their increments add up
+        in a year, so negative increments could push an asset's annual loss below zero or
+        cancel an escalation that happens in the same year; and the incremental basis has
+        always booked no gains, so both bases agree. The de-escalation's own loss (below the
+        status quo) is still shown per scenario.
+
+        Worked example (tests/data/tiny, absolute basis). Status quo: P1 20 + P2 115 + O1 25
+        = 160 a year. Scenario s1 (probability 0.1) loses P1 60, P2 220, O1 25 = 305: increment
+        40 + 105 + 0 = 145. Scenario s2 (0.01) loses 260, of which O1 125: increment 100. A
+        de-escalation 'calm' (0.2) loses P1 20, P2 70, O1 0 = 90: increment 0 + 0 + 0 = 0.
+
+            EAL = 160 + 0.1 x 145 + 0.01 x 100 + 0.2 x 0 = 175.5
+
+        (The sum 1 x 160 + 0.1 x 305 + 0.01 x 260 + 0.2 x 90 = 211.1 would have counted the
+        status quo 1.31 times and let the de-escalation add 18.) On the incremental basis the
+        same workspace gives 0 + 14.5 + 1 + 0 = 15.5 = 175.5 - 160.
+        """
         return self.status_quo_loss() + float(
             expected_annual_loss(self.scenario_increment(), self.frequencies)
         )
@@ -222,7 +260,7 @@ def score(
     `basis` defaults to the workspace setting: `absolute` losses are the losses at the
     scenario's intensities; `incremental` losses are those above the no-shock baseline
     (the status quo). On both bases the expected annual loss counts the status quo once
-    (see the module docstring).
+    (`ScoreResult.expected_annual_loss` below says how).
     `intensities` (S, C, F) may replace the scenario intensities (what-if analysis).
     """
     basis = basis or ws.settings.loss_basis
