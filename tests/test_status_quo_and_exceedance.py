@@ -185,3 +185,16 @@ def test_the_methodology_states_the_rule_with_its_worked_example() -> None:
     assert "Scenarios occurring together: what the probabilities mean" in text
     assert "their sum is the expected number of scenarios a year" in text
     assert "Events with equal losses are one point of the curve" in text
+
+
+def test_the_scenario_dots_sit_on_the_curve_when_losses_tie(calm: Workspace) -> None:
+    from riskapp.assessment.core import assess_workspace
+    from riskapp.assessment.whatif import exceedance_points
+
+    a = assess_workspace(calm)
+    points = exceedance_points(a).set_index("scenario_id")
+    # base and calm both lose 160 in a year (nothing above the status quo): one point, 1.31
+    assert points.loc["base", "exceedance_frequency"] == pytest.approx(1.31)
+    assert points.loc["calm", "exceedance_frequency"] == pytest.approx(1.31)
+    assert points.loc["s2", "exceedance_frequency"] == pytest.approx(0.11)
+    assert points.loc["s1", "loss"] == pytest.approx(305.0)

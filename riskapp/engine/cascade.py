@@ -2,8 +2,8 @@
 
 A dependency link (see `DependencyLink`) says which share of a dependent's exposed value rides
 on one provider (a plant on a port, a data centre on a cable). Within one scenario, with d[a]
-the damage ratio an asset takes directly (from its own curves, on the workspace's loss basis)
-and D[a] its total damage ratio:
+the damage ratio an asset takes directly above the status quo (the scenario's increment, as
+the expected annual loss counts it, on both loss bases) and D[a] its total damage ratio:
 
     cascade[a] = sum over single links k of a:        share_k x D[provider_k]
                + sum over redundancy groups R of a:   share_R x prod_{k in R} D[provider_k]
@@ -21,7 +21,9 @@ The cascade loss of an asset is `exposed_value x (D - d)`, the part of its loss 
 through its dependencies; its share of the asset's loss is `(D - d) / D`. Assets without links
 (or with links of share 0) take only their direct damage. Cascades are evaluated per scenario:
 in a simulated year with several scenarios each scenario's cascade is computed on its own
-damage, and the years' losses add up.
+damage, and the years' losses add up. What cascades is what a scenario adds: the status quo's
+own damage is not propagated (on the absolute basis the status-quo loss is counted once, on the
+assets themselves, without the losses it may pass on through dependencies).
 """
 
 from __future__ import annotations
