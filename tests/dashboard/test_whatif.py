@@ -3,7 +3,8 @@
 Hand-computed figures use the tiny workspace (see tests/test_engine_hand.py): P1 plant NOR
 (exposed 100), P2 plant FIN (250), O1 office DEU (500); plant/alpha d = I/10, plant/beta 0 up
 to I=2 then linear to 0.4 at I=6, office/alpha d = I/20. Scenario losses base 160, s1 305,
-s2 260; frequencies 1, 0.1, 0.01; EAL 175.5 (the status quo 160 counted once: 160 + 0.1 x 145 + 0.01 x 100).
+s2 260; frequencies 1, 0.1, 0.01; EAL 175.5 (the status quo 160 counted once:
+160 + 0.1 x 145 + 0.01 x 100).
 """
 
 from __future__ import annotations
