@@ -32,7 +32,7 @@ from riskapp.domain import (
 )
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.scenarios import EscalationStep
-from riskapp.domain.workspace import WorkspaceSettings
+from riskapp.domain.workspace import WorkspaceSettings, probability_problems
 from riskapp.engine import (
     aggregate,
     cascade,
@@ -56,7 +56,11 @@ SECTIONS: list[tuple[str, list[object]]] = [
     ),
     ("Vulnerability: from intensity to damage ratio", [VulnerabilityCurve, CurveSet]),
     ("Several factors at once, and which factor caused what", [combine]),
-    ("Absolute and incremental losses", [scoring.score, incremental]),
+    (
+        "Absolute and incremental losses; the status quo counted once",
+        [scoring.score, incremental, scoring.ScoreResult.expected_annual_loss],
+    ),
+    ("Scenarios occurring together: what the probabilities mean", [probability_problems]),
     ("Expected annual loss, exceedance curve and return periods", [exceedance]),
     ("Contingency plans", [plans, Trigger, Coverage, Effect]),
     ("Plan readiness", [WorkspaceSettings.model_fields["require_readiness"]]),

@@ -1514,3 +1514,43 @@ def test_unknown_and_missing_fields_that_do_not_match_keep_their_plain_messages(
     problems = ws_problems(ws)
     assert one(problems, S2, "shocks[0].op").message == "required field is missing"
     assert one(problems, S2, "opp").message.startswith("unknown field 'opp'")
+
+
+# -- scenario probabilities under the co-occurrence model (issue 12, item 5) ----------------------
+
+
+def test_a_scenario_with_shocks_at_probability_1_is_reported(ws: Path) -> None:
+    # only the status quo (no shocks) holds every year; s1 at 1 would be a second status quo
+    path = ws / "scenarios" / "s1.yaml"
+    edit(path, "frequency: 0.1", "frequency: 1.0")
+    for problems in (ws_problems(ws), path_problems(ws)):
+        p = one(problems, str(Path(WS, "scenarios", "s1.yaml")), "frequency")
+        assert p.line == at(path, 4, "frequency: 1.0"), str(p)
+        assert "occurs every year, but it has shocks" in p.message, str(p)
+        assert "expected an annual probability below 1" in p.message, str(p)
+    assert "s1.yaml, line 4 [frequency]" in run_validate(ws)
+
+
+def test_a_rung_more_likely_than_its_parent_is_reported(ws: Path) -> None:
+    # s2 escalates from s1 (0.1) with conditional probability 1: at most 0.1 a year; 0.1009
+    # is within the 1 % tolerance of the ladder's 0.1 but above the parent
+    path = ws / "scenarios" / "s2.yaml"
+    edit(path, "frequency: 0.01", "frequency: 0.1009")
+    edit(
+        path,
+        "warning_time_days: 3",
+        "warning_time_days: 3\nescalates_from: {scenario: s1, probability: 1.0}",
+    )
+    for problems in (ws_problems(ws), path_problems(ws)):
+        p = one(problems, S2, "frequency")
+        assert p.line == at(path, 3, "frequency: 0.1009"), str(p)
+        assert "is above that of s1 (0.1)" in p.message, str(p)
+        assert "expected at most 0.1" in p.message, str(p)
+
+
+def test_probabilities_adding_up_above_1_are_accepted(ws: Path) -> None:
+    # scenarios occur independently of each other, several in one year: 1 + 0.94 + 0.01 = 1.95
+    # is the expected number of scenarios a year, not a contradiction
+    edit(ws / "scenarios" / "s1.yaml", "frequency: 0.1", "frequency: 0.94")
+    ws_loaded = load_workspace(ws)
+    assert sum(s.frequency for s in ws_loaded.scenarios) == pytest.approx(1.95)

@@ -26,7 +26,9 @@ def test_score_summary_shows_key_figures() -> None:
     result = runner.invoke(app, ["score", str(TINY)])
     assert result.exit_code == 0, result.output
     assert "Expected annual loss" in result.output
-    assert "EUR 193" in result.output  # 193.1, worked out by hand
+    # 160 + 0.1 x 145 + 0.01 x 100 = 175.5, worked out by hand (status quo counted once;
+    # was EUR 193 = 193.1, which counted it again inside s1 and s2)
+    assert "EUR 176" in result.output
     assert "s1 (EUR 305)" in result.output
 
 

@@ -50,9 +50,14 @@ def test_asset_losses_match_hand_calculation(tiny: Workspace) -> None:
 def test_scenario_totals_and_expected_annual_loss(tiny: Workspace) -> None:
     result = score(tiny)
     assert result.scenario_loss() == pytest.approx([160.0, 305.0, 260.0])
-    # 1 * 160 + 0.1 * 305 + 0.01 * 260
-    assert result.expected_annual_loss() == pytest.approx(193.1)
-    assert result.asset_eal().sum() == pytest.approx(193.1)
+    # absolute basis: the status quo (base, 160 every year) is counted once; each other
+    # scenario adds its increment over it: s1 +40 (P1) +105 (P2) = 145, s2 +100 (O1)
+    # 160 + 0.1 * 145 + 0.01 * 100 = 175.5 (was 193.1 = 1 * 160 + 0.1 * 305 + 0.01 * 260,
+    # which counted the status-quo 160 again inside s1 and s2)
+    assert result.scenario_increment() == pytest.approx([0.0, 145.0, 100.0])
+    assert result.status_quo_loss() == pytest.approx(160.0)
+    assert result.expected_annual_loss() == pytest.approx(175.5)
+    assert result.asset_eal().sum() == pytest.approx(175.5)
     assert result.total_exposed_value == pytest.approx(850.0)
 
 
@@ -212,8 +217,13 @@ def test_plans_trigger_readiness_and_residual(tiny: Workspace) -> None:
     assert ev.cost_npv()[shield] == pytest.approx(10 + 2 * a)
     assert ev.averted_npv()[shield] == pytest.approx(9.0 * a)
     assert ev.benefit_cost_ratio()[shield] == pytest.approx(9 * a / (10 + 2 * a))
-    assert ev.gross_eal() == pytest.approx(193.1)
-    assert ev.residual_eal() == pytest.approx(193.1 - 9.0)
+    # shield averts part of s1's increment over the status quo: 145 gross, residual
+    # P1 30 - 20 = 10, P2 160 - 115 = 45, O1 0: 55; 145 - 55 = 90, as above. EALs count the
+    # status quo once (160 + 0.1 x 145 + 0.01 x 100 = 175.5; was 193.1, see above)
+    assert ev.gross_increment[s] == pytest.approx(145.0)
+    assert ev.residual_increment[s] == pytest.approx(55.0)
+    assert ev.gross_eal() == pytest.approx(175.5)
+    assert ev.residual_eal() == pytest.approx(175.5 - 9.0)
 
 
 def _with_plan_status(ws: Workspace, plan_id: str, status: PlanStatus) -> Workspace:

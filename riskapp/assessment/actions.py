@@ -160,7 +160,7 @@ def three_actions(a: Assessment) -> list[Action]:
             )
         )
     if len(out) < 3:
-        contribution = r.frequencies * r.scenario_loss()
+        contribution = r.eal_contribution()
         s = int(np.argmax(contribution))
         scenario = a.ws.scenarios[s]
         out.append(

@@ -216,9 +216,7 @@ def asset_table(a: Assessment) -> pd.DataFrame:
     """One row per asset: register columns, exposed value, EAL and dominant factor."""
     frame = a.ws.portfolio.frame
     r = a.result
-    eal_by_factor = np.zeros((len(frame), len(r.factor_ids)))
-    for s in range(len(r.scenario_ids)):
-        eal_by_factor += r.frequencies[s] * r.asset_factor_loss(s)
+    eal_by_factor = r.asset_factor_eal()
     dominant = np.where(
         eal_by_factor.sum(axis=1) > 0,
         np.asarray(r.factor_ids, dtype=object)[eal_by_factor.argmax(axis=1)],
@@ -239,8 +237,7 @@ def country_factor_eal(a: Assessment) -> pd.DataFrame:
     r = a.result
     n_c = len(r.countries)
     out = np.zeros((n_c, len(r.factor_ids)))
-    for s in range(len(r.scenario_ids)):
-        np.add.at(out, r.inputs.country_index, r.frequencies[s] * r.asset_factor_loss(s))
+    np.add.at(out, r.inputs.country_index, r.asset_factor_eal())
     present = np.unique(r.inputs.country_index)
     return pd.DataFrame(
         out[present],

@@ -20,6 +20,7 @@ from riskapp.assessment.core import Assessment
 from riskapp.domain import Scenario, Workspace, country_name
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
+from riskapp.engine.exceedance import exceedance_frequencies
 from riskapp.engine.intensity import apply_shock
 from riskapp.text import plain
 
@@ -54,6 +55,8 @@ class WhatIf:
     intensities: FloatArray  # (C, F) after the deltas, clamped to 0-10
     base_loss: float
     loss: float
+    base_increment: float  # loss above the status quo, unmodified (what the EAL counts)
+    increment: float  # loss above the status quo, with the deltas
     portfolio_eal_base: float
     by_factor: pd.DataFrame
     by_country: pd.DataFrame
@@ -64,12 +67,13 @@ class WhatIf:
 
     @property
     def base_eal_contribution(self) -> float:
-        """Annual probability x loss of the unmodified scenario."""
-        return self.frequency * self.base_loss
+        """Annual probability x increment (loss above the status quo) of the unmodified
+        scenario."""
+        return self.frequency * self.base_increment
 
     @property
     def eal_contribution(self) -> float:
-        return self.frequency * self.loss
+        return self.frequency * self.increment
 
     @property
     def eal_change(self) -> float:
@@ -140,6 +144,8 @@ def what_if(
         intensities=modified,
         base_loss=float(base.scenario_loss()[0]),
         loss=float(new.scenario_loss()[0]),
+        base_increment=float(base.scenario_increment()[0]),
+        increment=float(new.scenario_increment()[0]),
         portfolio_eal_base=r.expected_annual_loss(),
         by_factor=_compare(
             pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
@@ -270,7 +276,7 @@ def scenario_facts(a: Assessment, scenario_id: str) -> ScenarioFacts:
     losses = r.scenario_loss()
     loss = float(losses[s])
     eal = r.expected_annual_loss()
-    contribution = float(r.frequencies[s]) * loss
+    contribution = float(r.eal_contribution()[s])
     return ScenarioFacts(
         loss=loss,
         frequency=float(r.frequencies[s]),
@@ -325,16 +331,16 @@ def exceedance_points(a: Assessment) -> pd.DataFrame:
     rising return period (as `exceedance_curve` orders them)."""
     r = a.result
     keep = np.flatnonzero(r.frequencies > 0)
-    loss = r.scenario_loss()[keep]
-    order = keep[np.argsort(-loss, kind="stable")]
-    exceed = np.cumsum(r.frequencies[order])
+    event = r.event_loss()
+    order = keep[np.argsort(-event[keep], kind="stable")]
+    exceed = exceedance_frequencies(event[order], r.frequencies[order])
     titles = {s.id: s.title for s in a.ws.scenarios}
     out = pd.DataFrame(
         {
             "scenario_id": [r.scenario_ids[i] for i in order],
             "title": [titles[r.scenario_ids[i]] for i in order],
             "frequency": r.frequencies[order],
-            "loss": r.scenario_loss()[order],
+            "loss": event[order],
             "exceedance_frequency": exceed,
             "return_period_years": 1.0 / exceed,
         }

@@ -253,6 +253,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                             f"unknown factor {fid!r}; expected one of {known_factors}",
                         )
                     )
+    out.extend(probability_problems(ws))
     # escalation ladders: parents exist, no cycles, frequency = parent's frequency x probability
     by_id = {s.id: s for s in ws.scenarios}
     ladder_loc: tuple[str | int, ...] = ("escalates_from", "scenario")
@@ -283,7 +284,19 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                 out.append(Inconsistency(part, ladder_loc, f"escalation cycle: {cycle}"))
             continue
         implied = parent.frequency * step.probability
-        if abs(s.frequency - implied) > 0.01 * implied + 1e-12:
+        if s.frequency > parent.frequency:
+            out.append(
+                Inconsistency(
+                    part,
+                    ("frequency",),
+                    f"frequency {s.frequency:g} is above that of {parent.id} "
+                    f"({parent.frequency:g}), the scenario it escalates from: it occurs only in "
+                    f"years in which {parent.id} occurs, so expected at most "
+                    f"{parent.frequency:g} ({parent.frequency:g} x {step.probability:g} = "
+                    f"{implied:.6g})",
+                )
+            )
+        elif abs(s.frequency - implied) > 0.01 * implied + 1e-12:
             out.append(
                 Inconsistency(
                     part,
@@ -291,6 +304,47 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     f"frequency {s.frequency:g} does not match the escalation ladder: "
                     f"{parent.frequency:g} ({parent.id}) x {step.probability:g} = "
                     f"{implied:.6g}; set frequency to {implied:.6g}",
+                )
+            )
+    return out
+
+
+def probability_problems(ws: Workspace) -> list[Inconsistency]:
+    """Scenario probabilities that cannot hold under the engine's co-occurrence model.
+
+    The model, the same for the expected annual loss, the exceedance curve and the Monte Carlo:
+    the baseline, the status quo, holds in every year. Every scenario without an escalation
+    step occurs in a year with probability `frequency`, at most once, independently of the
+    other scenarios; so several can occur in the same year (their increments over the status
+    quo then add up), and scenario probabilities are not shares of one year that must add up
+    to 1: their sum is the expected number of scenarios a year (1.95 means about two). Scenarios
+    are not mutually exclusive alternatives; to make one scenario follow another, use an
+    escalation step: a scenario that escalates from another occurs only in years in which its
+    parent occurs, with the step's conditional probability, so its frequency must equal the
+    parent's frequency times that probability (within 1 %). The expected annual loss is
+    status quo + sum_s frequency[s] x increment[s] under any dependence between scenarios (an
+    expectation of a sum is the sum of expectations); independence matters for the Monte
+    Carlo's tails (value at risk, expected shortfall) and is what it simulates.
+
+    Reported by `riskapp validate`, the workspace loader and the scenario editor, on the
+    scenario's `frequency` line:
+    - a scenario with shocks at probability 1: it would be a second status quo, present every
+      year; only the baseline holds every year (put lasting shocks into the baseline);
+    - a rung more likely than the scenario it escalates from: it can occur only in the
+      parent's years, so its frequency is at most the parent's;
+    - a rung whose frequency differs from parent frequency x conditional probability.
+    """
+    out: list[Inconsistency] = []
+    for s in ws.scenarios:
+        if s.shocks and s.frequency >= 1.0 and s.escalates_from is None:
+            out.append(
+                Inconsistency(
+                    f"scenario:{s.id}",
+                    ("frequency",),
+                    "frequency 1 says this scenario occurs every year, but it has shocks: only "
+                    "the status quo (the baseline, a scenario without shocks) holds every year; "
+                    "expected an annual probability below 1, or move the shocks into the "
+                    "baseline",
                 )
             )
     return out

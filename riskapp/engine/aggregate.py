@@ -28,40 +28,68 @@ DIMENSIONS: tuple[Dimension, ...] = (
 )
 
 
-def _with_eal(values: np.ndarray, index: list[str], result: ScoreResult, name: str) -> pd.DataFrame:
+def _with_eal(
+    values: np.ndarray, eal: np.ndarray, index: list[str], result: ScoreResult, name: str
+) -> pd.DataFrame:
     table = pd.DataFrame(values, index=pd.Index(index, name=name), columns=result.scenario_ids)
-    table["eal"] = values @ result.frequencies
+    table["eal"] = eal
     return table
 
 
 def losses_by(ws: Workspace, result: ScoreResult, dimension: Dimension) -> pd.DataFrame:
-    """Loss per scenario and expected annual loss, by the chosen dimension."""
+    """Loss per scenario and expected annual loss, by the chosen dimension.
+
+    The loss columns are the losses on the workspace's basis; `eal` counts the status quo once
+    and each scenario's increment over it (see `riskapp.engine.scoring`). By scenario,
+    `increment` is the loss above the status quo and `contribution_to_eal` = frequency x
+    increment; the status-quo loss (`ScoreResult.status_quo_loss`) completes the total."""
     frame = ws.portfolio.frame
     if dimension == "scenario":
         table = pd.DataFrame(
             {
                 "frequency": result.frequencies,
                 "loss": result.scenario_loss(),
+                "increment": result.scenario_increment(),
             },
             index=pd.Index(result.scenario_ids, name="scenario"),
         )
-        table["contribution_to_eal"] = table["frequency"] * table["loss"]
+        table["contribution_to_eal"] = table["frequency"] * table["increment"]
         return table
     if dimension == "factor":
-        return _with_eal(result.scenario_factor_loss().T, result.factor_ids, result, "factor")
+        factor_eal = (
+            result.status_quo_factor_loss()
+            + result.frequencies @ result.scenario_factor_increment()
+        )
+        return _with_eal(
+            result.scenario_factor_loss().T, factor_eal, result.factor_ids, result, "factor"
+        )
     loss = result.asset_loss()
+    eal = result.asset_eal()[:, np.newaxis]
     if dimension == "asset":
-        return _with_eal(loss, frame["id"].tolist(), result, "asset")
+        return _with_eal(loss, eal[:, 0], frame["id"].tolist(), result, "asset")
     if dimension == "asset_type":
         codes, uniques = pd.factorize(frame["type"], sort=True)
-        return _with_eal(_sum_rows(loss, codes, len(uniques)), list(uniques), result, "asset_type")
-    by_country = _sum_rows(loss, result.inputs.country_index, len(result.countries))
+        n = len(uniques)
+        return _with_eal(
+            _sum_rows(loss, codes, n),
+            _sum_rows(eal, codes, n)[:, 0],
+            list(uniques),
+            result,
+            "asset_type",
+        )
+    n_c = len(result.countries)
+    by_country = _sum_rows(loss, result.inputs.country_index, n_c)
+    eal_country = _sum_rows(eal, result.inputs.country_index, n_c)[:, 0]
     present = np.unique(result.inputs.country_index)
     if dimension == "country":
         return _with_eal(
-            by_country[present], [result.countries[i] for i in present], result, "country"
+            by_country[present],
+            eal_country[present],
+            [result.countries[i] for i in present],
+            result,
+            "country",
         )
-    return _by_region_group(by_country, result, ws.regions)
+    return _by_region_group(by_country, eal_country, result, ws.regions)
 
 
 def _sum_rows(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
@@ -71,16 +99,17 @@ def _sum_rows(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _by_region_group(
-    by_country: np.ndarray, result: ScoreResult, regions: RegionCatalogue
+    by_country: np.ndarray, eal_country: np.ndarray, result: ScoreResult, regions: RegionCatalogue
 ) -> pd.DataFrame:
     c_index = {c: i for i, c in enumerate(result.countries)}
-    rows, names = [], []
+    rows, eals, names = [], [], []
     for group in regions.groups:
         idx = [c_index[c] for c in group.members if c in c_index]
         rows.append(by_country[idx].sum(axis=0) if idx else np.zeros(by_country.shape[1]))
+        eals.append(float(eal_country[idx].sum()) if idx else 0.0)
         names.append(group.id)
     values = np.array(rows) if rows else np.zeros((0, len(result.scenario_ids)))
-    return _with_eal(values, names, result, "region_group")
+    return _with_eal(values, np.array(eals, dtype=float), names, result, "region_group")
 
 
 def loss_table(ws: Workspace, result: ScoreResult) -> pd.DataFrame:

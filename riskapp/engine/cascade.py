@@ -2,8 +2,8 @@
 
 A dependency link (see `DependencyLink`) says which share of a dependent's exposed value rides
 on one provider (a plant on a port, a data centre on a cable). Within one scenario, with d[a]
-the damage ratio an asset takes directly (from its own curves, on the workspace's loss basis)
-and D[a] its total damage ratio:
+the damage ratio an asset takes directly above the status quo (the scenario's increment, as
+the expected annual loss counts it, on both loss bases) and D[a] its total damage ratio:
 
     cascade[a] = sum over single links k of a:        share_k x D[provider_k]
                + sum over redundancy groups R of a:   share_R x prod_{k in R} D[provider_k]
@@ -21,7 +21,9 @@ The cascade loss of an asset is `exposed_value x (D - d)`, the part of its loss 
 through its dependencies; its share of the asset's loss is `(D - d) / D`. Assets without links
 (or with links of share 0) take only their direct damage. Cascades are evaluated per scenario:
 in a simulated year with several scenarios each scenario's cascade is computed on its own
-damage, and the years' losses add up.
+damage, and the years' losses add up. What cascades is what a scenario adds: the status quo's
+own damage is not propagated (on the absolute basis the status-quo loss is counted once, on the
+assets themselves, without the losses it may pass on through dependencies).
 """
 
 from __future__ import annotations
@@ -211,11 +213,15 @@ class CascadeResult:
 def cascade_losses(
     ws: Workspace, result: ScoreResult, links: Sequence[DependencyLink]
 ) -> CascadeResult:
-    """Cascade loss of every dependent asset in every scenario of a deterministic score."""
+    """Cascade loss of every dependent asset in every scenario of a deterministic score.
+
+    What propagates is each scenario's damage above the status quo (`ScoreResult.increment`),
+    on both loss bases, as in the Monte Carlo: cascades are disruptions a scenario causes; the
+    status quo's own damage is not propagated."""
     graph = build_graph(ws.portfolio.series("id").tolist(), links)
     groups = result.inputs.groups.of_asset
     exposed = result.inputs.exposed_value
-    direct = result.damage[:, groups[graph.assets]]  # (S, K)
+    direct = result.increment[:, groups[graph.assets]]  # (S, K)
     total = graph.propagate(direct)
     dep = graph.dependents
     value = exposed[graph.assets[dep]]

@@ -18,6 +18,15 @@ raises a loss.
 Each plan's averted loss and benefit-cost ratio are measured for the plan on its own (other
 plans off), so a plan is judged on what it adds; the portfolio's residual loss applies every
 effective plan together. Costs are incurred whether or not a scenario occurs.
+
+Plans respond to scenarios: what a plan averts in a scenario is part of the scenario's
+increment over the status quo (damage above the unmitigated baseline damage, floored at 0 per
+asset group), on both loss bases, so averted loss and benefit-cost ratios do not depend on the
+basis. The status-quo loss, counted once in the absolute basis, is left as it is:
+
+    gross EAL    = status_quo + sum_s frequency[s] x increment[s]
+    residual EAL = status_quo + sum_s frequency[s] x increment_with_plans[s]
+    averted EAL  = gross EAL - residual EAL (for one plan, with that plan alone)
 """
 
 from __future__ import annotations
@@ -79,10 +88,13 @@ class PlanEvaluation:
     effective: BoolArray  # (S, P)
     gross_loss: FloatArray  # (S,)
     residual_loss: FloatArray  # (S,) with every effective plan applied together
+    status_quo_loss: float  # borne every year (0 on the incremental basis); plans leave it
+    gross_increment: FloatArray  # (S,) loss above the status quo, floored at 0 per group
+    residual_increment: FloatArray  # (S,) the same with every effective plan applied
     residual_damage: FloatArray  # (S, G) combined damage with all effective plans
     of_asset: npt.NDArray[np.int64]  # (A,) group of each asset in `residual_damage`
     exposed_value: FloatArray  # (A,)
-    averted_alone: FloatArray  # (S, P) loss each plan averts on its own
+    averted_alone: FloatArray  # (S, P) increment each plan averts on its own
     covered_value: FloatArray  # (P,)
     annuity: float
     basis: LossBasis
@@ -124,10 +136,11 @@ class PlanEvaluation:
         return result
 
     def gross_eal(self) -> float:
-        return float(self.frequencies @ self.gross_loss)
+        """Status-quo loss + sum_s frequency x increment (as `ScoreResult.expected_annual_loss`)."""
+        return self.status_quo_loss + float(self.frequencies @ self.gross_increment)
 
     def residual_eal(self) -> float:
-        return float(self.frequencies @ self.residual_loss)
+        return self.status_quo_loss + float(self.frequencies @ self.residual_increment)
 
     def table(self) -> pd.DataFrame:
         """One row per plan: triggers, readiness, cost and benefit."""
@@ -170,7 +183,7 @@ class PlanEvaluation:
                 "frequency": self.frequencies,
                 "gross_loss": self.gross_loss,
                 "residual_loss": self.residual_loss,
-                "averted_loss": self.gross_loss - self.residual_loss,
+                "averted_loss": self.gross_increment - self.residual_increment,
                 "plans_effective": [
                     [p.id for p_i, p in enumerate(self.plans) if self.effective[s_i, p_i]]
                     for s_i in range(len(self.scenario_ids))
@@ -195,6 +208,7 @@ class PlanEffects:
     multiplier: FloatArray  # (P, F)
     reduction: FloatArray  # (P, F)
     base: tuple[FloatArray, FloatArray] | None  # baseline damage for incremental losses
+    status_quo: tuple[FloatArray, FloatArray]  # (1, G) and (1, G, F) unmitigated baseline damage
 
     @classmethod
     def build(cls, ws: Workspace, result: ScoreResult) -> PlanEffects:
@@ -223,13 +237,14 @@ class PlanEffects:
             for fid, r in plan.effect.intensity_reduction.items():
                 if fid in f_index:
                     red[p_i, f_index[fid]] = r
-        base = None
-        if result.basis is LossBasis.INCREMENTAL:
-            base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
-        return cls(ws, result, cov, groups, group_value, mult, red, base)
+        status_quo = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+        base = status_quo if result.basis is LossBasis.INCREMENTAL else None
+        return cls(ws, result, cov, groups, group_value, mult, red, base, status_quo)
 
-    def damage(self, active: BoolArray) -> FloatArray:
-        """(S, G) combined damage ratio with the `active` (S, P) plans applied."""
+    def damage(self, active: BoolArray, increment: bool = False) -> FloatArray:
+        """(S, G) combined damage ratio with the `active` (S, P) plans applied; with
+        `increment`, the damage above the (unmitigated) status quo, floored at 0, whatever
+        the basis: what a scenario adds to the expected annual loss."""
         act = active.astype(float)
         g_cov = self.groups.coverage.astype(float)
         reduction = np.einsum("sp,gp,pf->sgf", act, g_cov, self.reduction)
@@ -250,13 +265,14 @@ class PlanEffects:
             * factor_mult
         )
         combined, attributed = combine(raw)
-        if self.base is not None:
-            combined, attributed = incremental(combined, attributed, *self.base)
+        base = self.status_quo if increment else self.base
+        if base is not None:
+            combined, attributed = incremental(combined, attributed, *base)
         return combined
 
-    def loss(self, active: BoolArray) -> FloatArray:
-        """(S,) portfolio loss with the `active` (S, P) plans applied."""
-        result: FloatArray = self.damage(active) @ self.group_value
+    def loss(self, active: BoolArray, increment: bool = False) -> FloatArray:
+        """(S,) portfolio loss with the `active` (S, P) plans applied (see `damage`)."""
+        result: FloatArray = self.damage(active, increment) @ self.group_value
         return result
 
 
@@ -303,12 +319,15 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
 
     res_d = fx.damage(effective)
     residual = res_d @ fx.group_value
+    # plans avert part of a scenario's increment over the status quo, on both bases
+    gross_inc = fx.loss(none, increment=True)
+    residual_inc = fx.loss(effective, increment=True)
     averted_alone = np.zeros((n_s, n_p))
     for p_i in range(n_p):
         if effective[:, p_i].any():
             only = np.zeros((n_s, n_p), dtype=bool)
             only[:, p_i] = effective[:, p_i]
-            averted_alone[:, p_i] = gross - fx.loss(only)
+            averted_alone[:, p_i] = gross_inc - fx.loss(only, increment=True)
 
     return PlanEvaluation(
         plans=list(plans),
@@ -321,6 +340,9 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
         effective=effective,
         gross_loss=gross,
         residual_loss=residual,
+        status_quo_loss=result.status_quo_loss(),
+        gross_increment=gross_inc,
+        residual_increment=residual_inc,
         residual_damage=res_d,
         of_asset=fx.groups.of_asset,
         exposed_value=inputs.exposed_value,

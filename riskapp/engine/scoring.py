@@ -4,7 +4,14 @@
     damage[s, g, f]     = curve[type(g), f](intensity[s, country(g), f])
     combined[s, g]      = 1 - prod_f (1 - damage[s, g, f])
     loss[a, s]          = exposed_value[a] * combined[s, group(a)]
-    EAL[a]              = sum_s frequency[s] * loss[a, s]
+    base[g]             = combined damage of group g at the baseline intensities (status quo)
+    increment[s, g]     = max(combined[s, g] - base[g], 0)
+    EAL[a]              = exposed_value[a] * (B + sum_s frequency[s] * increment[s, group(a)])
+
+where B = base[group(a)] on the absolute basis and 0 on the incremental basis. The baseline
+(the status quo) holds in every year and is counted once; a scenario adds its increment over
+it in the years in which it occurs; a scenario below the status quo (a de-escalation) adds
+nothing (no gains are booked). On the incremental basis `combined` is already the increment.
 
 All work is done per group of assets sharing a damage path; asset-level figures are one
 multiplication of the exposed values by the group's damage ratio.
@@ -81,6 +88,10 @@ class ScoreResult:
     inputs: ScoreInputs
     damage: FloatArray  # (S, G) combined damage ratio on `basis`
     factor_damage: FloatArray  # (S, G, F) attributed, sums to `damage` over F
+    base_damage: FloatArray  # (G,) status-quo damage on `basis` (0 on the incremental basis)
+    base_factor_damage: FloatArray  # (G, F) attributed, sums to `base_damage` over F
+    increment: FloatArray  # (S, G) damage above the status quo, floored at 0
+    factor_increment: FloatArray  # (S, G, F) attributed, sums to `increment` over F
 
     # -- per asset -------------------------------------------------------------------------
     def asset_damage_ratio(self) -> FloatArray:
@@ -102,9 +113,28 @@ class ScoreResult:
         return result
 
     def asset_eal(self) -> FloatArray:
-        """(A,) expected annual loss of each asset."""
-        group_eal = expected_annual_loss(self.damage.T, self.frequencies)  # per unit of value
+        """(A,) expected annual loss of each asset: its status-quo loss plus the frequency-
+        weighted increments of the scenarios."""
+        group_eal = self.base_damage + expected_annual_loss(self.increment.T, self.frequencies)
         result: FloatArray = self.inputs.exposed_value * group_eal[self.inputs.groups.of_asset]
+        return result
+
+    def asset_increment(self) -> FloatArray:
+        """(A, S) loss of each asset above its status-quo loss in each scenario (floored at 0)."""
+        result: FloatArray = (
+            self.inputs.exposed_value[:, np.newaxis] * self.increment.T[self.inputs.groups.of_asset]
+        )
+        return result
+
+    def asset_factor_eal(self) -> FloatArray:
+        """(A, F) expected annual loss of each asset attributed to factors; rows add to
+        `asset_eal`."""
+        per_group = self.base_factor_damage + np.einsum(
+            "s,sgf->gf", self.frequencies, self.factor_increment
+        )
+        result: FloatArray = (
+            self.inputs.exposed_value[:, np.newaxis] * per_group[self.inputs.groups.of_asset]
+        )
         return result
 
     # -- per group and portfolio ---------------------------------------------------------
@@ -127,16 +157,90 @@ class ScoreResult:
         result: FloatArray = np.einsum("sgf,g->sf", self.factor_damage, self.group_exposure())
         return result
 
+    def status_quo_loss(self) -> float:
+        """Portfolio loss of the status quo (the baseline), borne every year; 0 on the
+        incremental basis."""
+        return float(self.base_damage @ self.group_exposure())
+
+    def scenario_increment(self) -> FloatArray:
+        """(S,) portfolio loss of each scenario above the status quo (floored at 0 per asset
+        group): what the scenario adds in a year in which it occurs."""
+        result: FloatArray = self.increment @ self.group_exposure()
+        return result
+
+    def scenario_factor_increment(self) -> FloatArray:
+        """(S, F) `scenario_increment` attributed to factors."""
+        result: FloatArray = np.einsum("sgf,g->sf", self.factor_increment, self.group_exposure())
+        return result
+
+    def status_quo_factor_loss(self) -> FloatArray:
+        """(F,) `status_quo_loss` attributed to factors."""
+        result: FloatArray = self.base_factor_damage.T @ self.group_exposure()
+        return result
+
+    def eal_contribution(self) -> FloatArray:
+        """(S,) each scenario's contribution to expected annual loss: frequency x increment.
+        With `status_quo_loss` they add up to `expected_annual_loss`."""
+        result: FloatArray = self.frequencies * self.scenario_increment()
+        return result
+
+    def event_loss(self) -> FloatArray:
+        """(S,) the loss of a year in which the scenario occurs: the status-quo loss plus the
+        scenario's increment (what the exceedance curve is built from)."""
+        result: FloatArray = self.status_quo_loss() + self.scenario_increment()
+        return result
+
     def expected_annual_loss(self) -> float:
-        return float(expected_annual_loss(self.scenario_loss(), self.frequencies))
+        """Expected annual loss: the status quo counted once, plus what each scenario adds.
+
+        The baseline intensities are today's world, the status quo: they hold in every year,
+        whether or not any scenario occurs. A scenario's loss at its own intensities already
+        contains the status-quo damage, so adding up frequency x loss over the scenarios would
+        count the status quo again inside every scenario (with a status-quo scenario of
+        probability 1 in the list, about twice). Instead:
+
+            increment[s, a]  = max(loss[s, a] - status_quo[a], 0)        for every asset a
+            EAL              = status_quo + sum_s frequency[s] x increment[s]
+
+        where `status_quo` is the loss at the baseline intensities on the absolute basis and 0
+        on the incremental basis (whose losses are increments already). The two bases
+        therefore differ by the status-quo loss, a constant, in every figure: expected annual
+        loss, loss at a return period (the exceedance curve is built from the loss of a year
+        in which a scenario occurs, status quo + increment), the Monte Carlo's annual losses,
+        residual loss; averted loss and benefit-cost ratios are the same on both.
+
+        A de-escalation (a scenario whose shocks lower intensities, so that an asset loses less
+        than today) adds nothing: its increment is floored at 0 asset by asset, and it never
+        lowers the expected loss. Floored, not signed, for three reasons: a risk figure
+        measures the downside, and a hoped-for de-escalation must not offset real exposures
+        elsewhere in the register; scenarios occur independently and their increments add up
+        in a year, so negative increments could push an asset's annual loss below zero or
+        cancel an escalation that happens in the same year; and the incremental basis has
+        always booked no gains, so both bases agree. The de-escalation's own loss (below the
+        status quo) is still shown per scenario.
+
+        Worked example (tests/data/tiny, absolute basis). Status quo: P1 20 + P2 115 + O1 25
+        = 160 a year. Scenario s1 (probability 0.1) loses P1 60, P2 220, O1 25 = 305: increment
+        40 + 105 + 0 = 145. Scenario s2 (0.01) loses 260, of which O1 125: increment 100. A
+        de-escalation 'calm' (0.2) loses P1 20, P2 70, O1 0 = 90: increment 0 + 0 + 0 = 0.
+
+            EAL = 160 + 0.1 x 145 + 0.01 x 100 + 0.2 x 0 = 175.5
+
+        (The sum 1 x 160 + 0.1 x 305 + 0.01 x 260 + 0.2 x 90 = 211.1 would have counted the
+        status quo 1.31 times and let the de-escalation add 18.) On the incremental basis the
+        same workspace gives 0 + 14.5 + 1 + 0 = 15.5 = 175.5 - 160.
+        """
+        return self.status_quo_loss() + float(
+            expected_annual_loss(self.scenario_increment(), self.frequencies)
+        )
 
     def exceedance(self) -> pd.DataFrame:
-        rp, freq, loss = exceedance_curve(self.scenario_loss(), self.frequencies)
+        rp, freq, loss = exceedance_curve(self.event_loss(), self.frequencies)
         return pd.DataFrame({"return_period_years": rp, "exceedance_frequency": freq, "loss": loss})
 
     def loss_at_return_periods(self, return_periods: list[float]) -> dict[float, float]:
         values = loss_at_return_periods(
-            self.scenario_loss(), self.frequencies, np.asarray(return_periods, dtype=float)
+            self.event_loss(), self.frequencies, np.asarray(return_periods, dtype=float)
         )
         return {float(rp): float(v) for rp, v in zip(return_periods, values, strict=True)}
 
@@ -154,7 +258,9 @@ def score(
     """Score every asset of a workspace under each of its scenarios.
 
     `basis` defaults to the workspace setting: `absolute` losses are the losses at the
-    scenario's intensities; `incremental` losses are those above the no-shock baseline.
+    scenario's intensities; `incremental` losses are those above the no-shock baseline
+    (the status quo). On both bases the expected annual loss counts the status quo once
+    (`ScoreResult.expected_annual_loss` below says how).
     `intensities` (S, C, F) may replace the scenario intensities (what-if analysis).
     """
     basis = basis or ws.settings.loss_basis
@@ -165,12 +271,16 @@ def score(
         )
     raw = group_damage(inputs.groups, intensities, inputs.factor_ids, ws.curves)
     combined, attributed = combine(raw)
+    base_raw = group_damage(
+        inputs.groups, inputs.baseline[np.newaxis], inputs.factor_ids, ws.curves
+    )
+    base_c, base_a = combine(base_raw)
+    inc, inc_a = incremental(combined, attributed, base_c, base_a)
     if basis is LossBasis.INCREMENTAL:
-        base_raw = group_damage(
-            inputs.groups, inputs.baseline[np.newaxis], inputs.factor_ids, ws.curves
-        )
-        base_c, base_a = combine(base_raw)
-        combined, attributed = incremental(combined, attributed, base_c, base_a)
+        combined, attributed = inc, inc_a
+        base_damage, base_factor = np.zeros_like(base_c[0]), np.zeros_like(base_a[0])
+    else:
+        base_damage, base_factor = base_c[0], base_a[0]
     return ScoreResult(
         scenario_ids=[s.id for s in ws.scenarios],
         frequencies=np.array([s.frequency for s in ws.scenarios], dtype=float),
@@ -181,4 +291,8 @@ def score(
         inputs=inputs,
         damage=combined,
         factor_damage=attributed,
+        base_damage=base_damage,
+        base_factor_damage=base_factor,
+        increment=inc,
+        factor_increment=inc_a,
     )

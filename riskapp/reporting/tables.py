@@ -166,7 +166,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     sc = ev.scenario_table()
     sc["title"] = sc["scenario_id"].map(titles)
     sc["warning_time_days"] = [float(ws.scenario(s).warning_time_days) for s in sc.scenario_id]
-    sc["contribution_to_eal"] = sc["frequency"] * sc["gross_loss"]
+    sc["contribution_to_eal"] = sc["frequency"] * ev.gross_increment
     sc["return_period_years"] = np.where(sc["frequency"] > 0, 1 / sc["frequency"], np.nan)
     sc["plans_effective"] = sc["plans_effective"].map(", ".join)
     sc = _by_value(sc, "gross_loss", "scenario_id")
@@ -185,7 +185,8 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
                 "contribution_to_eal",
                 "Contribution to EAL",
                 "money",
-                "Annual probability x gross loss.",
+                "Annual probability x the gross loss above the status quo (floored at 0 per "
+                "asset); with the status-quo loss, borne every year, these add up to the EAL.",
             ),
             Column("plans_effective", "Effective plans"),
         ],

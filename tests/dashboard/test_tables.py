@@ -71,9 +71,10 @@ def with_status(a: Assessment, plan_id: str, status: PlanStatus) -> Assessment:
 def test_register_has_scenario_loss_and_eal_by_hand(tiny_a: Assessment) -> None:
     reg = register(tiny_a, "s1").set_index("id")
     assert reg["scenario_loss"].to_dict() == pytest.approx({"P1": 60.0, "P2": 220.0, "O1": 25.0})
-    # EAL = 1 * base + 0.1 * s1 + 0.01 * s2
+    # EAL = status quo (base) + 0.1 * (s1 - base) + 0.01 * (s2 - base), per asset
+    # (was 1 * base + 0.1 * s1 + 0.01 * s2, which counted the status quo again in s1 and s2)
     assert reg["eal"].to_dict() == pytest.approx(
-        {"P1": 20 + 6 + 0.2, "P2": 115 + 22 + 1.15, "O1": 25 + 2.5 + 1.25}
+        {"P1": 20 + 0.1 * 40, "P2": 115 + 0.1 * 105, "O1": 25 + 0.01 * 100}
     )
     assert reg.loc["O1", "currency"] == "USD"
     assert reg.loc["O1", "replacement_value"] == 1000.0  # own currency
@@ -127,7 +128,7 @@ def test_dependencies_by_hand(tiny_a: Assessment) -> None:
     down = dependents(tiny_a, "P1")
     assert down["id"].tolist() == ["P2"]
     assert down["relation"].tolist() == ["direct"]
-    assert down["eal"].tolist() == pytest.approx([138.15])
+    assert down["eal"].tolist() == pytest.approx([115 + 0.1 * 105])  # 125.5 (was 138.15)
     assert depends_on(tiny_a, "P2")["id"].tolist() == ["P1"]
     assert dependents(tiny_a, "P2").empty
     assert depends_on(tiny_a, "O1").empty and dependents(tiny_a, "O1").empty
@@ -163,7 +164,7 @@ def test_asset_facts(tiny_a: Assessment) -> None:
     assert (facts.name, facts.type, facts.country_name) == ("Plant Finland", "plant", "Finland")
     assert facts.replacement_value == 200.0 and facts.annual_revenue == 50.0
     assert facts.exposed_value == 250.0
-    assert facts.eal == pytest.approx(138.15)
+    assert facts.eal == pytest.approx(115 + 0.1 * 105)  # 125.5 (was 138.15, status quo twice)
     assert (facts.criticality, facts.owner, facts.tags) == (5, "Ops", ["critical"])
 
 

@@ -3,7 +3,8 @@
 Hand-computed figures use the tiny workspace (see tests/test_engine_hand.py): P1 plant NOR
 (exposed 100), P2 plant FIN (250), O1 office DEU (500); plant/alpha d = I/10, plant/beta 0 up
 to I=2 then linear to 0.4 at I=6, office/alpha d = I/20. Scenario losses base 160, s1 305,
-s2 260; frequencies 1, 0.1, 0.01; EAL 193.1.
+s2 260; frequencies 1, 0.1, 0.01; EAL 175.5 (the status quo 160 counted once:
+160 + 0.1 x 145 + 0.01 x 100).
 """
 
 from __future__ import annotations
@@ -188,9 +189,12 @@ def test_hand_computed_alpha_up_everywhere(tiny_a: Assessment) -> None:
     assert wi.by_country["what_if"].to_dict() == pytest.approx(
         {"DEU": 50.0, "FIN": 235.0, "NOR": 70.0}
     )
-    assert wi.base_eal_contribution == pytest.approx(30.5)
-    assert wi.eal_contribution == pytest.approx(35.5)
-    assert wi.portfolio_eal == pytest.approx(193.1 + 5.0)
+    # contributions are p x increment over the status quo (P1 20, P2 115, O1 25):
+    # unmodified 40 + 105 + 0 = 145 -> 14.5; what-if 50 + 120 + 25 = 195 -> 19.5
+    # (were 30.5 and 35.5, p x whole loss); the EAL moves by the same 5.0 either way
+    assert wi.base_eal_contribution == pytest.approx(14.5)
+    assert wi.eal_contribution == pytest.approx(19.5)
+    assert wi.portfolio_eal == pytest.approx(175.5 + 5.0)
     assert wi.by_factor["what_if"].sum() == pytest.approx(wi.loss)
 
 
@@ -209,7 +213,10 @@ def test_hand_computed_clamp_at_zero(tiny_a: Assessment) -> None:
     wi = what_if(tiny_a, "base", {"beta": -5.0}, "north")
     assert wi.loss == pytest.approx(20 + 100 + 25)
     assert wi.by_factor.loc["beta", "what_if"] == pytest.approx(0.0)
-    assert wi.portfolio_eal == pytest.approx(193.1 - 15.0)
+    # the what-if changes the scenario `base`, not the baseline: a scenario below the status
+    # quo adds nothing (its increment is floored at 0), so the EAL stays 175.5 (the old
+    # 193.1 - 15.0 let a de-escalated copy of the status quo lower it)
+    assert wi.portfolio_eal == pytest.approx(175.5)
 
 
 def test_hand_computed_incremental_basis(tiny_inc: Assessment) -> None:
@@ -285,8 +292,9 @@ def test_markdown_safe_tables_show_user_text_literally() -> None:
 def test_scenario_facts(tiny_a: Assessment) -> None:
     facts = scenario_facts(tiny_a, "s1")
     assert facts.loss == pytest.approx(305.0)
-    assert facts.eal_contribution == pytest.approx(30.5)
-    assert facts.eal_share == pytest.approx(30.5 / 193.1)
+    # 0.1 x (305 - 160) = 14.5 of 175.5 (were 30.5 of 193.1, status quo counted twice)
+    assert facts.eal_contribution == pytest.approx(14.5)
+    assert facts.eal_share == pytest.approx(14.5 / 175.5)
     assert (facts.rank, facts.count) == (1, 3)
     assert return_period_text(0.1) == "about once in 10 years"
     assert return_period_text(1.0) == "every year"

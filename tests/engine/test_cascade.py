@@ -110,16 +110,19 @@ def test_dependency_table_checks(tiny: Workspace) -> None:
 
 def test_cascade_losses_on_the_tiny_workspace(tiny: Workspace) -> None:
     # P2 (exposed 250) depends on P1 in assets.csv; half of its value rides on it.
-    # base: P1 0.2, P2 0.46 -> 0.46 + 0.5 x 0.2 = 0.56: cascade 0.1 x 250 = 25
-    # s1:   P1 0.6, P2 0.88 -> min(1, 0.88 + 0.3) = 1: cascade 0.12 x 250 = 30
-    # s2:   as base: 25
+    # What propagates is each scenario's damage above the status quo (base: P1 0.2, P2 0.46),
+    # so the status quo is not counted again in every scenario (it was: 25 in each):
+    # base: no increment: 0
+    # s1:   P1 0.6 - 0.2 = 0.4, P2 0.88 - 0.46 = 0.42 -> min(1, 0.42 + 0.5 x 0.4) = 0.62:
+    #       cascade 0.2 x 250 = 50
+    # s2:   P1 and P2 as base: 0
     result = score(tiny)
     casc = cascade_losses(tiny, result, [link("P2", "P1", 0.5)])
     assert casc.asset_ids == ["P2"]
-    assert casc.cascade_loss[0] == pytest.approx([25.0, 30.0, 25.0])
-    assert casc.direct_loss[0] == pytest.approx([115.0, 220.0, 115.0])
-    assert casc.cascade_share()[0, 1] == pytest.approx(30.0 / 250.0)
-    assert casc.cascade_eal()[0] == pytest.approx(25 + 0.1 * 30 + 0.01 * 25)
+    assert casc.cascade_loss[0] == pytest.approx([0.0, 50.0, 0.0])
+    assert casc.direct_loss[0] == pytest.approx([0.0, 105.0, 0.0])
+    assert casc.cascade_share()[0, 1] == pytest.approx(50.0 / 155.0)
+    assert casc.cascade_eal()[0] == pytest.approx(0.1 * 50)
     table = casc.table()
     assert list(table["scenario_id"]) == ["base", "s1", "s2"]
-    assert table["total_loss"].tolist() == pytest.approx([140.0, 250.0, 140.0])
+    assert table["total_loss"].tolist() == pytest.approx([0.0, 155.0, 0.0])

@@ -133,10 +133,14 @@ def test_ladder_marginals_in_the_simulation() -> None:
 def test_without_ranges_every_trial_adds_up_scenario_losses(tiny: Workspace) -> None:
     ws = without_ranges(tiny)
     r = simulate(ws, 5_000, seed=2)
-    det = score(ws).scenario_loss()  # 160, 305, 260
-    assert r.loss == pytest.approx(r.occurs.astype(float) @ det, rel=1e-12)
+    # absolute basis: every year bears the status quo (160) once, plus the increments of the
+    # scenarios that occur: base 0, s1 145, s2 100 (the base scenario, probability 1, adds 0)
+    det = score(ws).scenario_increment()
+    assert det == pytest.approx([0.0, 145.0, 100.0])
+    assert r.loss == pytest.approx(160.0 + r.occurs.astype(float) @ det, rel=1e-12)
     port = r.portfolio_table().iloc[0]
-    assert abs(port["mean"] - 193.1) < 4 * port["se_mean"]
+    # 160 + 0.1 x 145 + 0.01 x 100 = 175.5 (was 193.1, which counted the status quo again)
+    assert abs(port["mean"] - 175.5) < 4 * port["se_mean"]
 
 
 def reference_trials(
@@ -162,23 +166,26 @@ def reference_trials(
         casc = np.zeros(n_s)
         if links:
             casc = cascade_losses(ws, res, links).scenario_cascade_loss()
-        scen = res.scenario_loss() + casc
+        # a year: the status quo once (0 on the incremental basis) + the increments that occur
+        scen = res.scenario_increment() + casc
         assert r.scenario_loss[t] == pytest.approx(np.where(occ, scen, 0.0), rel=1e-9, abs=1e-6)
-        assert r.loss[t] == pytest.approx(scen[occ].sum(), rel=1e-9, abs=1e-6)
-        factor = res.scenario_factor_loss()[occ].sum(axis=0)
+        sq = res.status_quo_loss()
+        assert r.loss[t] == pytest.approx(sq + scen[occ].sum(), rel=1e-9, abs=1e-6)
+        factor = res.status_quo_factor_loss() + res.scenario_factor_increment()[occ].sum(axis=0)
         assert r.factor_loss[t] == pytest.approx(factor, rel=1e-9, abs=1e-6)
-        asset = res.asset_loss()[:, occ].sum(axis=1)
+        base_asset = res.inputs.exposed_value * res.base_damage[res.inputs.groups.of_asset]
+        asset = base_asset + res.asset_increment()[:, occ].sum(axis=1)
         assert r.group_damage[t][r.sim.of_asset] * r.sim.exposed_value == pytest.approx(
             asset, rel=1e-9, abs=1e-6
         )
         fx = PlanEffects.build(ws, res)
-        gross = fx.loss(np.zeros_like(effective))
-        averted = (gross - fx.loss(effective))[occ].sum()
+        gross = fx.loss(np.zeros_like(effective), increment=True)
+        averted = (gross - fx.loss(effective, increment=True))[occ].sum()
         assert r.averted[t] == pytest.approx(averted, rel=1e-9, abs=1e-6)
         for p in range(n_p):
             only = np.zeros((n_s, n_p), dtype=bool)
             only[:, p] = effective[:, p]
-            alone = (gross - fx.loss(only))[occ].sum()
+            alone = (gross - fx.loss(only, increment=True))[occ].sum()
             assert r.averted_alone[t, p] == pytest.approx(alone, rel=1e-9, abs=1e-6)
 
 
@@ -391,7 +398,7 @@ def test_cli_writes_tables_and_prints_a_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), args)
     assert result.exit_code == 0, result.output
     assert "Mean annual loss" in result.output and "Expected shortfall 99 %" in result.output
-    assert "EUR 193" in result.output  # the deterministic EAL, for comparison
+    assert "EUR 176" in result.output  # the deterministic EAL (175.5), for comparison
     table = pd.read_parquet(out)
     assert set(table["dimension"]) == {
         "portfolio",

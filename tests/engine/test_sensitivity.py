@@ -4,6 +4,7 @@ numbers, and Sobol indices checked against models whose variance decomposition i
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from riskapp.domain import LossBasis, Workspace
 from riskapp.domain.assets import DependencyLink
+from riskapp.domain.baseline import Baseline, BaselineEntry
 from riskapp.engine import score
 from riskapp.engine.cascade import cascade_losses
 from riskapp.engine.montecarlo import prepare_simulation, run
@@ -72,7 +74,8 @@ def test_frequency_swing_is_half_the_scenario_eal_each_way(tiny: Workspace) -> N
     lm = model_of(tiny)
     t = tornado(lm, seed=1, trials=2_000)
     r = score(tiny)
-    loss = dict(zip(r.scenario_ids, r.scenario_loss(), strict=True))
+    # a frequency scales the scenario's increment over the status quo (what the EAL counts)
+    loss = dict(zip(r.scenario_ids, r.scenario_increment(), strict=True))
     assert t.eal == pytest.approx(r.expected_annual_loss())
     by_key = rows(t.table)
     for sid, f in [("s1", 0.1), ("s2", 0.01)]:
@@ -93,7 +96,11 @@ def test_factor_and_shock_swings_on_a_linear_curve() -> None:
     by_key = rows(t.table)
     assert t.eal == pytest.approx(0.1 * 500)
     alpha = by_key["alpha"]
-    assert (alpha["eal_low"], alpha["eal_high"]) == pytest.approx((0.1 * 400, 0.1 * 600))
+    # low: -1 point leaves the status quo at 0 (clamped) and the scenario at 4: 0.1 x 400;
+    # high: +1 point costs 100 in every year (status quo at 1) and the scenario, at 6, adds
+    # 600 - 100 = 500 over it: 100 + 0.1 x 500 = 150 (was 0.1 x 600 = 60, which left out the
+    # status-quo loss the shift creates in every year)
+    assert (alpha["eal_low"], alpha["eal_high"]) == pytest.approx((0.1 * 400, 100 + 0.1 * 500))
     shock = by_key["s/0"]
     assert (shock["eal_low"], shock["eal_high"]) == pytest.approx((0.1 * 300, 0.1 * 800))
     # the scenario occurs in 10 % of the years, so the 99 % VaR is a year in which it occurs:
@@ -118,9 +125,11 @@ def test_factor_shift_moves_the_incremental_baseline_too() -> None:
     alpha = rows(tornado(model_of(ws), seed=0, trials=500).table)["alpha"]
     assert alpha["eal_high"] == pytest.approx(0.1 * 500)
     assert alpha["eal_low"] == pytest.approx(0.1 * 400)
+    # on the absolute basis the +1 point also costs 100 in every year (the status quo, counted
+    # once): 100 + 0.1 x 500 = 150, 100 more than on the incremental basis (was 60)
     absolute = linear_workspace([scenario("s", 0.1, set_alpha(5))])
     alpha = rows(tornado(model_of(absolute), seed=0, trials=500).table)["alpha"]
-    assert alpha["eal_high"] == pytest.approx(60.0)
+    assert alpha["eal_high"] == pytest.approx(150.0)
 
 
 def test_ladder_frequency_moves_its_rungs() -> None:
@@ -233,20 +242,31 @@ def test_a_constant_model_gets_zero_indices() -> None:
 
 
 def test_portfolio_sobol_matches_the_analytic_decomposition() -> None:
-    # EAL = 0.1 m x 100 (5 + d), m ~ U(0.5, 1.5), d ~ U(-1, 1) independent:
-    # Var = E[m^2] E[Z^2] - E[m]^2 E[Z]^2 with Z = 5 + d, so S1_m = 25 (1/12) / Var and
-    # S1_d = (1/3) / Var (up to the common factor 10^2), the rest is their interaction
+    # Baseline alpha 1 in NOR (the status quo, 100 a year on the absolute basis); the scenario
+    # sets alpha to 5. With a shift d ~ U(-1, 1) and a frequency multiplier m ~ U(0.5, 1.5):
+    # status quo 100 (1 + d), every year; the scenario adds 100 (5 + d) - 100 (1 + d) = 400
+    # with probability 0.1 m. EAL = 100 (1 + d) + 40 m: additive, no interaction.
+    # Var = 100^2 Var(d) + 40^2 Var(m) = 10^4 / 3 + 1600 / 12; S1 = ST for each input.
     ws = linear_workspace([scenario("s", 0.1, set_alpha(5))])
+    ws = replace(
+        ws,
+        baseline=Baseline(
+            entries=[
+                BaselineEntry(country=c, factor="alpha", intensity=1.0) for c in ("NOR", "FIN")
+            ]
+        ),
+    )
     result = portfolio_sobol(model_of(ws), samples=1024, seed=5)
-    var = (1 + 1 / 12) * (25 + 1 / 3) - 25
+    var_d, var_m = 100**2 / 3, 40**2 / 12
+    var = var_d + var_m
     by = result.table.set_index("key")
-    assert by.loc["s", "s1"] == pytest.approx(25 / 12 / var, abs=0.04)
-    assert by.loc["alpha", "s1"] == pytest.approx(1 / 3 / var, abs=0.04)
-    assert by.loc["s", "st"] == pytest.approx((25 / 12 + 1 / 36) / var, abs=0.04)
-    assert by.loc["alpha", "st"] == pytest.approx((1 / 3 + 1 / 36) / var, abs=0.04)
+    assert by.loc["s", "s1"] == pytest.approx(var_m / var, abs=0.04)
+    assert by.loc["alpha", "s1"] == pytest.approx(var_d / var, abs=0.04)
+    assert by.loc["s", "st"] == pytest.approx(var_m / var, abs=0.04)
+    assert by.loc["alpha", "st"] == pytest.approx(var_d / var, abs=0.04)
     assert result.evaluations == 1024 * 4
-    assert result.mean == pytest.approx(50.0, rel=0.01)
-    assert result.sd == pytest.approx(10 * math.sqrt(var), rel=0.05)
+    assert result.mean == pytest.approx(100 + 40, rel=0.01)
+    assert result.sd == pytest.approx(math.sqrt(var), rel=0.05)
     assert list(by["kind"]) == ["factor", "frequency"]
 
 

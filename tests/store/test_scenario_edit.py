@@ -85,6 +85,19 @@ def test_invalid_frequency_is_refused_and_file_untouched(ws_store: Store, worksp
     assert ws_store.audit(entity="scenario") == []
 
 
+def test_a_shocked_scenario_at_probability_1_is_refused(ws_store: Store, workspace: Path) -> None:
+    # what the dashboard's scenario editor saves goes through the same probability checks
+    path, data, version = _s1(workspace)
+    before = path.read_text()
+    data["frequency"] = 1.0
+    with pytest.raises(InputError) as exc:
+        ws_store.save_scenario(path, data, version, ANALYST)
+    hits = [p for p in exc.value.problems if p.field == "frequency"]
+    assert len(hits) == 1 and "occurs every year, but it has shocks" in hits[0].message
+    assert hits[0].file.endswith("s1.yaml")
+    assert path.read_text() == before
+
+
 def test_unknown_factor_is_refused_with_a_problem_naming_it(
     ws_store: Store, workspace: Path
 ) -> None:

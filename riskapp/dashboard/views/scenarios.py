@@ -85,7 +85,8 @@ cols[1].metric(
 cols[2].metric(
     "Expected loss per year",
     a.fmt.money(facts.eal_contribution),
-    help=f"Annual probability x loss: this scenario's contribution to the portfolio's expected "
+    help="Annual probability x the loss above the status quo (floored at 0 per asset): this "
+    f"scenario's contribution to the portfolio's expected "
     f"annual loss of {a.fmt.money(a.result.expected_annual_loss())} ({facts.eal_share:.0%}).",
     border=True,
 )

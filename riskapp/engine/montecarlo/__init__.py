@@ -2,17 +2,19 @@
 shock uncertainty ranges.
 
 Each trial is one simulated year. The draws (see `sampling`) say which scenarios occur and the
-value of every shock. The year's loss is the sum, over the scenarios that occur, of the
-scenario's loss at the trial's shock values, on the workspace's loss basis, dependency
-cascades included:
+value of every shock. The year's loss is the status-quo loss (on the absolute basis; 0 on the
+incremental one) plus the sum, over the scenarios that occur, of each scenario's increment over
+the status quo at the trial's shock values, dependency cascades included:
 
     intensity[t, s, c, f] = baseline[c, f] modified by scenario s's shocks at their trial values
     damage[t, s, g]       = combined damage of group g at those intensities (as in scoring)
-    D[t, g]               = sum over scenarios s occurring in t of damage[t, s, g]
+    inc[t, s, g]          = max(damage[t, s, g] - base[g], 0), base = status-quo damage
+    D[t, g]               = B[g] + sum over scenarios s occurring in t of inc[t, s, g]
     loss[t]               = sum_g D[t, g] x value[g] + cascade loss of the scenarios in t
 
-With every shock at its `value` (no ranges) and no cascades, the mean annual loss converges to
-the expected annual loss, sum_s frequency[s] x loss[s]. An asset's annual loss is
+B = base on the absolute basis, 0 on the incremental one. With every shock at its `value` (no
+ranges) and no cascades, the mean annual loss converges to the expected annual loss, status quo
++ sum_s frequency[s] x increment[s] (`ScoreResult.expected_annual_loss`). An asset's annual loss is
 `exposed_value x D[t, group]`: the engine keeps D per group of assets that share a damage path,
 never per asset, and evaluates only the (trial, scenario) pairs that occur, and of those only
 the groups in countries touched by a shock drawn from a range (the others take the scenario's

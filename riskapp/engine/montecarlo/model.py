@@ -121,9 +121,11 @@ class MonteCarloModel:
     basis: LossBasis
     curves: CurveSet
     group_value: FloatArray  # (G,)
-    nominal_damage: FloatArray  # (S, G) combined damage at the shocks' values
+    nominal_damage: FloatArray  # (S, G) damage above the status quo at the shocks' values
     nominal_loss: FloatArray  # (S,)
     nominal_factor_loss: FloatArray  # (S, F)
+    status_quo_damage: FloatArray  # (G,) borne every year (0 on the incremental basis)
+    status_quo_factor_loss: FloatArray  # (F,) the status-quo loss attributed to factors
     variable: list[VariableGroups | None]  # per scenario
     cascade: CascadeModel | None = None
     plans: PlanModel | None = None
@@ -264,7 +266,7 @@ def _plan_slice(
         cols=cols,
         to_damage_group=to_damage[cols],
         groups=groups,
-        base=None if fx.base is None else (fx.base[0][:, cols], fx.base[1][:, cols]),
+        base=(fx.status_quo[0][:, cols], fx.status_quo[1][:, cols]),
         reduction=reduction,
         multiplier=multiplier,
         raw=raw * multiplier,
@@ -285,8 +287,8 @@ def _plan_model(
     first[fx.groups.of_asset[::-1]] = np.arange(len(fx.groups.of_asset) - 1, -1, -1)
     to_damage = result.inputs.groups.of_asset[first]
     none = np.zeros((n_s, n_p), dtype=bool)
-    gross = fx.damage(none)
-    residual = fx.damage(ev.effective)
+    gross = fx.damage(none, increment=True)
+    residual = fx.damage(ev.effective, increment=True)
     value = fx.group_value
     averted_all = ((gross - residual) * value).sum(axis=1)
     averted_alone = np.zeros((n_s, n_p))
@@ -295,7 +297,7 @@ def _plan_model(
         if ev.effective[:, p].any():
             only = np.zeros((n_s, n_p), dtype=bool)
             only[:, p] = ev.effective[:, p]
-            alone_residual[p] = fx.damage(only)
+            alone_residual[p] = fx.damage(only, increment=True)
             averted_alone[:, p] = ((gross - alone_residual[p]) * value).sum(axis=1)
     all_slices: list[PlanSlice | None] = []
     alone_slices: list[list[PlanSlice | None]] = []
@@ -366,10 +368,10 @@ def prepare_simulation(
     sampling = SamplingSpec.from_scenarios(ws.scenarios, distribution)
     programs = _compile(ws.scenarios, ws.regions, inputs.countries, factors)
     ranged = set(sampling.ranged.tolist())
-    base = None
-    if result.basis is LossBasis.INCREMENTAL:
-        base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
-    nominal_factor_loss = (result.factor_damage * group_value[np.newaxis, :, np.newaxis]).sum(
+    # a year's loss is the status quo plus the increments of the scenarios that occur (see
+    # riskapp.engine.scoring): scenarios are simulated on their increments, on both bases
+    base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+    nominal_factor_loss = (result.factor_increment * group_value[np.newaxis, :, np.newaxis]).sum(
         axis=1
     )
     raw = group_damage(groups, result.intensities, factors, ws.curves)
@@ -385,10 +387,10 @@ def prepare_simulation(
                 groups=_subset(groups, cols),
                 factors=var_factors,
                 raw=raw[s, cols],
-                combined=result.damage[s, cols],
-                attributed=result.factor_damage[s, cols],
+                combined=result.increment[s, cols],
+                attributed=result.factor_increment[s, cols],
                 value=group_value[cols],
-                base=None if base is None else (base[0][:, cols], base[1][:, cols]),
+                base=(base[0][:, cols], base[1][:, cols]),
             )
         )
     cascade = None
@@ -399,7 +401,7 @@ def prepare_simulation(
             node_group = groups.of_asset[graph.assets]
             dependent_rows = graph.dependent_assets
             dep_value = inputs.exposed_value[dependent_rows]
-            direct = result.damage[:, node_group]
+            direct = result.increment[:, node_group]
             total = graph.propagate(direct)
             dep = graph.dependents
             nominal = (total[:, dep] - direct[:, dep]) * dep_value
@@ -425,9 +427,11 @@ def prepare_simulation(
         basis=result.basis,
         curves=ws.curves,
         group_value=group_value,
-        nominal_damage=result.damage,
-        nominal_loss=(result.damage * group_value).sum(axis=1),
+        nominal_damage=result.increment,
+        nominal_loss=(result.increment * group_value).sum(axis=1),
         nominal_factor_loss=nominal_factor_loss,
+        status_quo_damage=result.base_damage,
+        status_quo_factor_loss=result.status_quo_factor_loss(),
         variable=variable,
         cascade=cascade,
         plans=_plan_model(ws, result, variable) if plans else None,

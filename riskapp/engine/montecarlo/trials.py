@@ -33,8 +33,8 @@ class ChunkResult:
     stop: int
     occurs: BoolArray  # (n, S)
     loss: FloatArray  # (n,) portfolio loss, cascades included
-    group_damage: FloatArray  # (n, G) direct damage ratio summed over the year's scenarios
-    scenario_loss: FloatArray  # (n, S) loss of each scenario, cascades included
+    group_damage: FloatArray  # (n, G) status-quo damage + the year's scenarios' increments
+    scenario_loss: FloatArray  # (n, S) increment of each scenario, cascades included
     factor_loss: FloatArray  # (n, F) direct loss attributed to factors
     cascade_loss: FloatArray  # (n, D) cascade loss of each dependent
     cascade_group_loss: FloatArray  # (n, G) cascade loss of the dependents of each group
@@ -152,6 +152,8 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
                     slp = plans.alone_slices[s][p]
                     change = 0.0 if slp is None else _averted(model, var, slp, intensities, full)
                     alone[batch, p] += plans.averted_alone[s, p] + change
+    damage += model.status_quo_damage  # the status quo holds in every year
+    factor += model.status_quo_factor_loss
     loss = (damage * model.group_value).sum(axis=1)
     if model.n_dependents:
         loss = loss + casc.sum(axis=1)

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from riskapp.domain.scenarios import ShockOperation
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.domain.workspace import Workspace
 from riskapp.engine.damage import AssetGroups, combined_damage, group_damage
 from riskapp.engine.montecarlo import MonteCarloModel, Simulation
 from riskapp.engine.sampling import SamplingSpec
@@ -54,7 +54,7 @@ class LossModel:
 
     model: MonteCarloModel
     groups: AssetGroups
-    base: FloatArray | None  # (1, G) combined baseline damage, incremental basis only
+    base: FloatArray | None  # (1, G) combined status-quo damage (increments on both bases)
     inputs: list[SensitivityInput]
 
     @property
@@ -109,9 +109,11 @@ def loss_model(
     inputs = inputs or prepare(ws)
     m = sim.model
     groups = inputs.groups
-    base = None
-    if m.basis is LossBasis.INCREMENTAL:
-        base = combined_damage(group_damage(groups, m.baseline[np.newaxis], m.factor_ids, m.curves))
+    # scenarios are measured on their increment over the status quo, on both bases, as the
+    # Monte Carlo measures them; the status-quo loss is a constant no input of the analysis moves
+    base: FloatArray | None = combined_damage(
+        group_damage(groups, m.baseline[np.newaxis], m.factor_ids, m.curves)
+    )
     spec = m.sampling
     items: list[SensitivityInput] = []
     titles = {s.id: s.title for s in ws.scenarios}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskapp.domain.scenarios import ShockOperation
+from riskapp.domain.workspace import LossBasis
 from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
 from riskapp.engine.intensity import apply_shock
 from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
@@ -54,6 +55,20 @@ def reference_damage(
             group_damage(lm.groups, _shifted(m.baseline, shift)[np.newaxis], m.factor_ids, m.curves)
         )
     return base if cols is None else base[:, cols]
+
+
+def status_quo_loss(lm: LossModel, shifts: FloatArray) -> FloatArray:
+    """(n,) the status-quo loss, borne every year, at today's baseline plus each row of factor
+    shifts (n, F): the baseline damage times the exposed value on the absolute basis (no
+    cascades, as in the Monte Carlo), 0 on the incremental basis."""
+    m = lm.model
+    rows = np.atleast_2d(shifts)
+    if m.basis is not LossBasis.ABSOLUTE:
+        return np.zeros(len(rows))
+    intensities = _shifted(m.baseline[np.newaxis], rows[:, np.newaxis, :])
+    damage = combined_damage(group_damage(lm.groups, intensities, m.factor_ids, m.curves))
+    result: FloatArray = damage @ m.group_value
+    return result
 
 
 def _portfolio_loss(lm: LossModel, damage: FloatArray) -> FloatArray:
@@ -124,10 +139,12 @@ def probabilities(spec: SamplingSpec, multipliers: FloatArray) -> FloatArray:
 
 
 def expected_annual_loss(lm: LossModel, shifts: FloatArray, multipliers: FloatArray) -> FloatArray:
-    """(n,) expected annual loss, sum_s p_s L_s, for rows of factor shifts (n, F) and
-    frequency multipliers (n, S), shocks at their values, cascades included."""
+    """(n,) expected annual loss, status quo + sum_s p_s L_s (L_s the scenario's increment over
+    the status quo), for rows of factor shifts (n, F) and frequency multipliers (n, S), shocks
+    at their values, cascades included."""
     p = probabilities(lm.spec, multipliers)
-    result: FloatArray = (p * scenario_losses(lm, shifts)).sum(axis=1)
+    increments = (p * scenario_losses(lm, shifts)).sum(axis=1)
+    result: FloatArray = status_quo_loss(lm, shifts) + increments
     return result
 
 
@@ -195,12 +212,13 @@ class TrialBasis:
     the scenarios that occur), and the coupled occurrence numbers."""
 
     draws: TrialDraws
-    loss_if: FloatArray  # (T, S)
+    loss_if: FloatArray  # (T, S) increments over the status quo
     uniforms: FloatArray  # (T, S)
+    status_quo: float = 0.0  # borne every year (absolute basis)
 
     @property
     def loss(self) -> FloatArray:
-        result: FloatArray = (self.loss_if * self.draws.occurs).sum(axis=1)
+        result: FloatArray = self.status_quo + (self.loss_if * self.draws.occurs).sum(axis=1)
         return result
 
 
@@ -245,7 +263,8 @@ def trial_basis(lm: LossModel, seed: int, trials: int) -> TrialBasis:
     loss_if = np.column_stack(
         [trial_losses(lm, s, draws.shock_values) for s in range(len(spec.scenario_ids))]
     ).reshape(trials, -1)
-    return TrialBasis(draws, loss_if, coupled_uniforms(spec, draws.occurs, seed))
+    status_quo = float(status_quo_loss(lm, np.zeros(len(lm.model.factor_ids)))[0])
+    return TrialBasis(draws, loss_if, coupled_uniforms(spec, draws.occurs, seed), status_quo)
 
 
 def value_at_risk(loss: FloatArray, level: float = VAR_LEVEL) -> float:

@@ -15,6 +15,7 @@ from riskapp.engine.sensitivity.losses import (
     reference_damage,
     scenario_losses,
     shifted_trial_losses,
+    status_quo_loss,
     trial_basis,
     trial_losses,
     value_at_risk,
@@ -75,22 +76,23 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
             mult[inp.index] = setting
             occ = occurrence(spec, basis.uniforms, mult)
             figures[inp.key, end] = (
-                float(probabilities(spec, mult)[0] @ l0),
-                value_at_risk((basis.loss_if * occ).sum(axis=1), level),
+                basis.status_quo + float(probabilities(spec, mult)[0] @ l0),
+                value_at_risk(basis.status_quo + (basis.loss_if * occ).sum(axis=1), level),
             )
     for inp in lm.of_kind(InputKind.FACTOR):
         for end, setting in (("low", inp.low), ("high", inp.high)):
             shift = np.zeros(n_f)
             shift[inp.index] = setting
             reference = reference_damage(lm, shift)
-            loss = np.zeros(trials)
+            sq = float(status_quo_loss(lm, shift)[0])
+            loss = np.full(trials, sq)
             for s in range(n_s):
                 hit = np.flatnonzero(occurs[:, s])
                 if len(hit):
                     drawn = basis.draws.shock_values[hit]
                     loss[hit] += shifted_trial_losses(lm, s, drawn, shift, reference)
             figures[inp.key, end] = (
-                float(p0 @ scenario_losses(lm, shift[np.newaxis])[0]),
+                sq + float(p0 @ scenario_losses(lm, shift[np.newaxis])[0]),
                 value_at_risk(loss, level),
             )
     zero = np.zeros((1, n_f))
@@ -118,7 +120,7 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
                 loss = loss0.copy()
                 loss[hit] += new[i] - basis.loss_if[hit, s]
                 figures[inp.key, end] = (
-                    float(p0 @ l0 + p0[s] * (ls - l0[s])),
+                    basis.status_quo + float(p0 @ l0 + p0[s] * (ls - l0[s])),
                     value_at_risk(loss, level),
                 )
     rows = []
@@ -145,7 +147,7 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
     table = table.sort_values(["eal_swing", "var_swing"], ascending=False, kind="stable")
     return Tornado(
         table=table.reset_index(drop=True),
-        eal=float(p0 @ l0),
+        eal=basis.status_quo + float(p0 @ l0),
         var=value_at_risk(loss0, level),
         level=level,
         trials=trials,
