@@ -40,9 +40,9 @@ def methodology_slide(deck: Deck) -> None:
     slide = deck.slide(
         "Methodology",
         "Risk = hazard x exposure x vulnerability, per asset and scenario",
-        "How every figure is computed is written in the PDF's methodology appendix and by "
-        "`riskapp methodology`; the text comes from the documentation of the code that "
-        "computes the figures.\n\n" + clip(report.methodology, 4000),
+        "How every figure is computed, with formulas and worked examples, is written in the "
+        "PDF's methodology appendix (also printed by `riskapp methodology`).\n\n"
+        + clip(report.methodology, 4000),
     )
     box = textbox(slide, MARGIN, CONTENT_TOP, CONTENT_W, CONTENT_H)
     intro = (
