@@ -21,9 +21,12 @@ from typer.testing import CliRunner
 from riskapp.baseline import compose
 from riskapp.cli import app
 from riskapp.domain import VulnerabilityCurve
+from riskapp.domain.assets import DependencyLink
 from riskapp.domain.scenarios import ShockOperation
+from riskapp.engine.cascade import build_graph
 from riskapp.engine.damage import combine
 from riskapp.engine.intensity import apply_shock
+from riskapp.engine.montecarlo.statistics import distribution_stats
 from riskapp.methodology import (
     CHECK,
     client_methodology,
@@ -217,6 +220,22 @@ def recomputed(example: Path) -> dict[str, float]:
     def shocked(x: float, op: ShockOperation, value: float) -> float:
         return float(apply_shock(np.array([x]), op, value)[0])
 
+    # cascades: a plant (20 % direct) on a port (half lost) for 30 % of its value; an office
+    # on two redundant cables, each half cut, for all of its value
+    links = [
+        DependencyLink(asset_id="plant", depends_on="port", share=0.3),
+        DependencyLink(asset_id="office", depends_on="c1", share=1, redundancy_group="cables"),
+        DependencyLink(asset_id="office", depends_on="c2", share=1, redundancy_group="cables"),
+    ]
+    graph = build_graph(["port", "plant", "c1", "c2", "office"], links)
+    direct = {"port": 0.5, "plant": 0.2, "c1": 0.5, "c2": 0.5, "office": 0.0}
+    ids = ["port", "plant", "c1", "c2", "office"]
+    total = graph.propagate(np.array([[direct[ids[k]] for k in graph.assets]]))[0]
+    node = {ids[k]: n for n, k in enumerate(graph.assets)}
+    # the simulation example: 990 years at 50 or less, the 10 worst 300, 320, ..., 480
+    years = np.r_[np.linspace(0, 50, 990), np.arange(300, 481, 20)].astype(float)
+    stats = distribution_stats(years[:, np.newaxis]).iloc[0]
+
     curve = VulnerabilityCurve(asset_type="plant", factor="f", points=[(2, 0), (6, 0.4)])
     combined, _ = combine(np.array([[0.3, 0.2]]))
     equal = np.array([1.0, 1.0])
@@ -226,6 +245,10 @@ def recomputed(example: Path) -> dict[str, float]:
         "toward_max_latvia": shocked(lva, ShockOperation.TOWARD_MAX, 0.5),
         "curve_at_5": float(curve.damage(np.array([5.0]))[0]),
         "combined": float(combined[0]),
+        "cascade_total": float(total[node["plant"]]),
+        "redundant_cables": float(total[node["office"]]),
+        "var_99": float(stats["var_99"]),
+        "es_99": float(stats["es_99"]),
         "eal": a.result.expected_annual_loss(),
         "loss_10_years": a.result.loss_at_return_periods([10])[10],
         "averted_eal": float(a.plans.averted_eal()[halve]),

@@ -51,9 +51,9 @@ def methodology_slide(deck: Deck) -> None:
         "expected annual loss = sum of annual probability x loss. The full method:"
     )
     write(box.text_frame, intro, 16, colour=INK)
-    body = "\n".join(f"• {clip(h, 90)}" for h in headings[:14])
+    body = "\n".join(f"• {clip(h, 90)}" for h in headings[:16])
     size = fit_size(body, CONTENT_W, CONTENT_H - Inches(1.1), 15, 10)
-    for h in headings[:14]:
+    for h in headings[:16]:
         add_paragraph(box.text_frame, f"• {clip(h, 90)}", size, colour=MUTED)
 
 
