@@ -1,14 +1,23 @@
-"""The methodology, written from the same docstrings that document the engine's code.
+"""The methodology: a client text for every surface, and a developer text from the docstrings.
 
-There is one source of truth for how a figure is computed: the docstring next to the code that
-computes it. This module strings them together in reading order for users (CLI, dashboard,
-reports), so the written method cannot drift from the implemented one without a reviewer seeing
-the docstring change next to the code change.
+The client methodology (`client_methodology`) is plain-language Markdown shipped in
+riskapp/resources/methodology/ (one file per topic, in file-name order): what each figure means,
+its formula, a worked example and its limits, with no names from the code. The dashboard's
+Methodology page, `riskapp methodology` and every report's appendix show it.
+tests/test_methodology.py recomputes each worked example with the engine (the figures are marked
+in the files with `<!-- check: name=value -->` comments, stripped before the text is shown) and
+refuses names from the code.
+
+The developer methodology (`developer_methodology`, `riskapp methodology --developer`) strings
+the engine's docstrings together in reading order; it names internals and is never shown to
+clients.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
+from dataclasses import dataclass
 
 from riskapp.baseline import compose
 from riskapp.baseline.method import (
@@ -46,8 +55,12 @@ from riskapp.engine import (
 )
 from riskapp.engine.damage import combine, incremental
 from riskapp.engine.intensity import ShockClamps, ordered_shocks
+from riskapp.resources import RESOURCES
 
-SECTIONS: list[tuple[str, list[object]]] = [
+CLIENT_METHODOLOGY = RESOURCES / "methodology"
+CHECK = re.compile(r"^<!-- check: (?P<name>[a-z0-9_]+)=(?P<value>[-0-9.]+) -->\n", re.MULTILINE)
+
+DEVELOPER_SECTIONS: list[tuple[str, list[object]]] = [
     ("Risk = hazard x exposure x vulnerability", [scoring]),
     ("Exposure: what an asset puts at risk", [Asset]),
     (
@@ -128,20 +141,21 @@ def _doc(obj: object) -> str:
     return inspect.cleandoc(inspect.getdoc(obj) or "")
 
 
-def methodology_markdown() -> str:
-    """The whole methodology as Markdown."""
+def developer_methodology() -> str:
+    """The engine's docstrings in reading order, for developers (names internals)."""
     parts = [
-        "# How riskapp computes its figures",
+        "# How riskapp computes its figures (developer notes)",
         "",
-        "Every figure riskapp shows is computed by the functions documented below; the text is "
-        "taken from their documentation, so it describes exactly what the code does. Money is "
+        "For developers: the documentation of the functions that compute every figure, in "
+        "reading order. Clients read the plain-language methodology (riskapp methodology "
+        "without --developer), which the reports and the dashboard show. Money is "
         "in the workspace currency; intensities are on a 0-10 scale (10 worst); damage ratios "
         "are fractions of an asset's exposed value (0-1); frequencies are annual probabilities.",
     ]
     from riskapp.assessment.actions import three_actions
 
     sections: list[tuple[str, list[object]]] = [
-        *SECTIONS,
+        *DEVELOPER_SECTIONS,
         ("Reports: the three things to act on", [three_actions]),
     ]
     for n, (title, objects) in enumerate(sections, start=1):
@@ -151,3 +165,43 @@ def methodology_markdown() -> str:
             if text:
                 parts += [text, ""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class MethodologySection:
+    """One topic of the client methodology: its file, its title and its Markdown as shipped
+    (with the worked examples' check comments)."""
+
+    name: str
+    title: str
+    source: str
+
+    @property
+    def text(self) -> str:
+        """The Markdown shown to clients (check comments removed)."""
+        return CHECK.sub("", self.source)
+
+    def checks(self) -> dict[str, float]:
+        """The figures of the worked examples that the tests recompute, by name."""
+        return {m["name"]: float(m["value"]) for m in CHECK.finditer(self.source)}
+
+
+def client_sections() -> list[MethodologySection]:
+    """The client methodology's topics in reading order (the first is the introduction)."""
+    out = []
+    for path in sorted(CLIENT_METHODOLOGY.glob("*.md")):
+        source = path.read_text(encoding="utf-8")
+        first = source.splitlines()[0] if source else ""
+        out.append(MethodologySection(path.stem, first.lstrip("#").strip(), source))
+    return out
+
+
+def client_methodology() -> str:
+    """The client methodology as one Markdown document: a title (#), then one section (##) per
+    topic. What every surface shows."""
+    return "\n".join(s.text.strip() + "\n" for s in client_sections())
+
+
+def client_section_titles() -> list[str]:
+    """The titles of the sections (##), for a table of contents."""
+    return [s.title for s in client_sections()[1:]]

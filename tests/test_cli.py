@@ -125,13 +125,13 @@ def test_methodology_covers_every_key_figure() -> None:
     text = result.output
     for term in (
         "exposed value",
-        "1 - prod_f (1 - d_f)",
-        "frequency",
+        "1 - (1 - d1) \N{MULTIPLICATION SIGN} (1 - d2)",
+        "annual probability",
         "return period",
-        "BCR",
+        "benefit-cost ratio",
         "lead time",
         "incremental",
-        "group shocks first",
+        "group of countries are applied first",
     ):
         assert term in text, term
 

@@ -38,6 +38,7 @@ BUNDLED = [
     "riskapp/resources/demo/assets.csv",
     "riskapp/resources/scenarios/baseline.yaml",
     "riskapp/resources/methods/default.yaml",
+    "riskapp/resources/methodology/07-expected-loss.md",
     "riskapp/resources/refdata/SOURCES.md",
     "riskapp/resources/refdata/wgi/WGIData_full.csv",
     "riskapp/reporting/templates/report.html",

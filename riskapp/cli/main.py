@@ -283,11 +283,19 @@ def schema(
 
 
 @app.command()
-def methodology() -> None:
-    """Print how every figure is computed (Markdown, from the engine's own documentation)."""
-    from riskapp.methodology import methodology_markdown
+def methodology(
+    developer: Annotated[
+        bool,
+        typer.Option(
+            "--developer",
+            help="Print the developer notes instead: the engine's docstrings, naming internals.",
+        ),
+    ] = False,
+) -> None:
+    """Print how every figure is computed, in plain words with worked examples (Markdown)."""
+    from riskapp.methodology import client_methodology, developer_methodology
 
-    print(methodology_markdown())
+    print(developer_methodology() if developer else client_methodology())
 
 
 def main() -> None:  # pragma: no cover - console entry point

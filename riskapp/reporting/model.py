@@ -41,7 +41,7 @@ tables         `Tables`: every table of the report as a `Table` (title, typed `C
                `report.tables.all()` lists them in report order; `Table.limited(n)` gives the
                first n rows with a note, for formats that must stay short (PDF, PPTX, HTML).
 worst_scenario_id / worst_scenario_title: the scenario with the largest gross loss.
-methodology    Markdown of how every figure is computed (`riskapp methodology`).
+methodology    the client methodology (Markdown, plain words; `riskapp methodology`).
 figures        dict name -> `ReportFigure` (title, caption, plotly `go.Figure` built by the
                dashboard's chart builders). Names: "world_map", "region_factor_heatmap",
                "scenario_comparison", "exceedance", "trigger_matrix", "waterfall",
@@ -189,6 +189,6 @@ def build_report(
 
 
 def _methodology() -> str:
-    from riskapp.methodology import methodology_markdown
+    from riskapp.methodology import client_methodology
 
-    return methodology_markdown()
+    return client_methodology()

@@ -5,6 +5,7 @@ can score the demo, build a baseline and make reports.
     scenarios/   the scenario library the demo workspace points at (paths.scenarios: ../scenarios,
                  allowed by allow_paths_outside: [../scenarios])
     methods/     baseline methodology files (default.yaml)
+    methodology/ the client methodology, one Markdown file per topic (riskapp.methodology)
     refdata/     public reference data the baseline is built from (see refdata/SOURCES.md)
 
 In a checkout the top-level folders demo/, scenarios/, methods/ and data/refdata are symlinks

@@ -126,7 +126,10 @@ def test_executive_summary_and_appendix(demo_html: str) -> None:
     assert "Three things to act on" in text
     assert "Showing the first 20 of 75 rows" in text  # every asset, summarised
     assert "SHA-256" in text and "analyst judgement" in text and "Caldara" in text
-    assert "Risk = hazard x exposure x vulnerability" in text  # the methodology
+    assert (
+        "Risk = hazard \N{MULTIPLICATION SIGN} exposure \N{MULTIPLICATION SIGN} vulnerability"
+        in text
+    )  # the client methodology
 
 
 def test_user_text_is_escaped(hostile_file: Path) -> None:

@@ -226,10 +226,19 @@ def test_provenance_is_printed(rendered: Rendered) -> None:
     assert "Caldara" in text
 
 
-def test_methodology_appendix_comes_from_the_code(rendered: Rendered) -> None:
+def test_methodology_appendix_is_the_client_text(rendered: Rendered) -> None:
+    """Plain words with worked examples (tests/test_methodology.py), not the developer notes."""
+    from riskapp.methodology import client_section_titles
+
     text = flat(rendered.text)
-    assert "Risk = hazard x exposure x vulnerability" in text
-    assert "Expected annual loss, exceedance curve and return periods" in text
+    for title in client_section_titles():
+        assert flat(title) in text, title
+    assert (
+        "EAL = 0.1 \N{MULTIPLICATION SIGN} 400 + 0.02 \N{MULTIPLICATION SIGN} 800 = 40 + 16 = 56"
+        in text
+    )
+    for internal in ("SeedSequence", "Dask", "simulate_chunk", "COUPLING_KEY", "ACTION_RULE"):
+        assert internal not in text, internal
 
 
 def test_charts_are_vector_and_present(rendered: Rendered) -> None:

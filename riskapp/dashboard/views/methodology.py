@@ -1,4 +1,4 @@
-"""Methodology: how every figure is computed, from the engine's own documentation."""
+"""Methodology: how every figure is computed, in plain words with worked examples."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import streamlit as st
 
 from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
-from riskapp.methodology import methodology_markdown
+from riskapp.methodology import client_methodology
 
 a = state.assessment()
 s = a.ws.settings
-text = methodology_markdown()
+text = client_methodology()
 title, _, body = text.partition("\n")
 st.title(title.lstrip("# "))
 st.caption(
-    "How every number in riskapp is computed. The text is generated from the documentation of "
-    "the functions that compute the figures, so it cannot drift from the code."
+    "How every number in riskapp is computed: what it means, its formula, a worked example "
+    "and its limits. The same text is the methodology appendix of every report."
 )
 with st.container(border=True):
     st.markdown(f"**Settings of this workspace** ({plain(s.name)})")

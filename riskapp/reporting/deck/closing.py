@@ -40,9 +40,9 @@ def methodology_slide(deck: Deck) -> None:
     slide = deck.slide(
         "Methodology",
         "Risk = hazard x exposure x vulnerability, per asset and scenario",
-        "How every figure is computed is written in the PDF's methodology appendix and by "
-        "`riskapp methodology`; the text comes from the documentation of the code that "
-        "computes the figures.\n\n" + clip(report.methodology, 4000),
+        "How every figure is computed, with formulas and worked examples, is written in the "
+        "PDF's methodology appendix (also printed by `riskapp methodology`).\n\n"
+        + clip(report.methodology, 4000),
     )
     box = textbox(slide, MARGIN, CONTENT_TOP, CONTENT_W, CONTENT_H)
     intro = (
@@ -51,9 +51,9 @@ def methodology_slide(deck: Deck) -> None:
         "expected annual loss = sum of annual probability x loss. The full method:"
     )
     write(box.text_frame, intro, 16, colour=INK)
-    body = "\n".join(f"• {clip(h, 90)}" for h in headings[:14])
+    body = "\n".join(f"• {clip(h, 90)}" for h in headings[:16])
     size = fit_size(body, CONTENT_W, CONTENT_H - Inches(1.1), 15, 10)
-    for h in headings[:14]:
+    for h in headings[:16]:
         add_paragraph(box.text_frame, f"• {clip(h, 90)}", size, colour=MUTED)
 
 
