@@ -169,7 +169,7 @@ def key_figures(a: Assessment, var: SimulatedVaR | None = None) -> list[KeyFigur
         KeyFigure(
             "Expected annual loss",
             a.fmt.money(r.expected_annual_loss()),
-            f"Sum over scenarios of annual probability x loss ({basis}).",
+            eal_definition(r.basis),
         ),
         KeyFigure(
             "Worst-scenario loss",
@@ -254,7 +254,8 @@ def group_factor_eal(a: Assessment) -> pd.DataFrame:
         members = [c for c in g.members if c in by_country.index]
         if members:
             rows[g.id] = by_country.loc[members].sum(axis=0)
-    return pd.DataFrame(rows).T.rename_axis("region_group")
+    # one column per factor even when no asset lies in any group (an empty table, not none)
+    return pd.DataFrame(rows, index=by_country.columns).T.rename_axis("region_group")
 
 
 def country_losses(a: Assessment) -> pd.DataFrame:
@@ -267,3 +268,17 @@ def country_losses(a: Assessment) -> pd.DataFrame:
     out = pd.DataFrame({"eal": table["eal"], "exposed_value": value.reindex(table.index)})
     out["country_name"] = [country_name(c) for c in out.index]
     return out
+
+
+def eal_definition(basis: LossBasis) -> str:
+    """What the expected annual loss is, in one sentence for a tooltip or a footnote (the
+    methodology's section on it says more)."""
+    if basis is LossBasis.INCREMENTAL:
+        return (
+            "Sum over scenarios of annual probability x the loss each adds above today's "
+            "baseline (never below 0)."
+        )
+    return (
+        "Today's loss, borne every year, plus the sum over scenarios of annual probability x "
+        "the loss each adds to it (never below 0)."
+    )

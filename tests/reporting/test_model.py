@@ -390,3 +390,20 @@ def test_in_memory_assessment_hashes_its_content(tiny_a: Assessment) -> None:
     assert p.input_hash == build_report(memory, opts, now=NOW).provenance.input_hash
     assert p.input_hash != tiny_a.source.fingerprint  # content, not the files' bytes
     assert p.workspace_path == ""
+
+
+def test_a_workspace_whose_assets_lie_in_no_region_group_still_reports(tmp_path: Path) -> None:
+    """The region x factor table is empty, with a column per factor, rather than failing."""
+    from riskapp.assessment.sources import FileSource
+    from riskapp.reporting import Branding, ReportOptions, build_report
+
+    ws = tmp_path / "tiny"
+    shutil.copytree(TINY, ws)
+    (ws / "regions.yaml").write_text(
+        "groups:\n  - id: north\n    name: North\n    members: [ISL]\n", encoding="utf-8"
+    )
+    report = build_report(FileSource(ws), ReportOptions(), Branding())
+    table = report.tables.region_factor
+    assert len(table.frame) == 0
+    assert {"alpha", "beta"} <= set(table.frame.columns)
+    assert "region_factor_heatmap" not in report.figures

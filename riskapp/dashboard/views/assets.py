@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from riskapp.assessment.core import eal_definition
 from riskapp.assessment.tables import (
     asset_curves,
     asset_factor_loss,
@@ -110,7 +111,7 @@ st.dataframe(
         ),
         "eal": st.column_config.Column(
             "Expected annual loss (a year)",
-            help="Sum over scenarios of annual probability x loss.",
+            help=eal_definition(a.result.basis),
         ),
         "dominant_factor_name": "Main factor",
     },
@@ -156,7 +157,7 @@ m[2].metric(
 m[3].metric(
     "Expected annual loss",
     a.fmt.money(facts.eal),
-    help="Sum over scenarios of annual probability x loss.",
+    help=eal_definition(a.result.basis),
     border=True,
 )
 m[4].metric("Criticality", f"{facts.criticality} of 5", border=True)

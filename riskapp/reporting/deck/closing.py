@@ -47,8 +47,9 @@ def methodology_slide(deck: Deck) -> None:
     box = textbox(slide, MARGIN, CONTENT_TOP, CONTENT_W, CONTENT_H)
     intro = (
         "Each scenario sets factor intensities (0-10) per country; vulnerability curves turn "
-        "intensity into a damage ratio per asset type; loss = exposed value x damage ratio; "
-        "expected annual loss = sum of annual probability x loss. The full method:"
+        "intensity into a damage ratio per asset type; loss = exposed value x damage ratio. "
+        f"Expected annual loss: {report.key_figure('expected_annual_loss').definition} "
+        "The full method:"
     )
     write(box.text_frame, intro, 16, colour=INK)
     body = "\n".join(f"• {clip(h, 90)}" for h in headings[:16])

@@ -167,7 +167,7 @@ def assets_slide(deck: Deck) -> None:
     notes = (
         f"{t.title}. {t.note}\n"
         "Exposed value: replacement value plus annual revenue at stake.\n"
-        "Expected annual loss: sum over scenarios of annual probability x loss.\n"
+        f"Expected annual loss: {report.key_figure('expected_annual_loss').definition}\n"
         "Main factor: the factor behind most of the asset's expected annual loss."
     )
     slide = deck.slide("Top assets", headline, notes)
