@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 
-from riskapp.baseline import compose
+from riskapp.baseline import compose, operators
 from riskapp.baseline.method import (
     Impute,
     Missing,
@@ -20,7 +20,7 @@ from riskapp.baseline.method import (
     Transform,
     Window,
 )
-from riskapp.baseline.sources import load_table_file
+from riskapp.baseline.table_source import load_table_file
 from riskapp.domain import (
     Asset,
     Coverage,
@@ -108,12 +108,12 @@ SECTIONS: list[tuple[str, list[object]]] = [
             Missing,
             Impute,
             Scope,
-            compose.geometric_mean,
-            compose.complement_geometric,
-            compose.complement_product,
-            compose.scaled_maximum,
+            operators.geometric_mean,
+            operators.complement_geometric,
+            operators.complement_product,
+            operators.scaled_maximum,
             Rounding,
-            compose.reliability,
+            operators.reliability,
             compose.evaluate,
             load_table_file,
         ],
