@@ -19,7 +19,7 @@ import inspect
 import re
 from dataclasses import dataclass
 
-from riskapp.baseline import compose
+from riskapp.baseline import compose, operators
 from riskapp.baseline.method import (
     Impute,
     Missing,
@@ -29,7 +29,7 @@ from riskapp.baseline.method import (
     Transform,
     Window,
 )
-from riskapp.baseline.sources import load_table_file
+from riskapp.baseline.table_source import load_table_file
 from riskapp.domain import (
     Asset,
     Coverage,
@@ -121,12 +121,12 @@ DEVELOPER_SECTIONS: list[tuple[str, list[object]]] = [
             Missing,
             Impute,
             Scope,
-            compose.geometric_mean,
-            compose.complement_geometric,
-            compose.complement_product,
-            compose.scaled_maximum,
+            operators.geometric_mean,
+            operators.complement_geometric,
+            operators.complement_product,
+            operators.scaled_maximum,
             Rounding,
-            compose.reliability,
+            operators.reliability,
             compose.evaluate,
             load_table_file,
         ],

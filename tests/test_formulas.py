@@ -26,7 +26,7 @@ DAMAGE_FILE = "riskapp/engine/damage.py"
 # Not the damage combination: the baseline's weighted complement product of 0-10 indicator
 # scores (a probabilistic OR of independent hazards, weights as exponents, a missing child
 # counting 0).
-OTHER_PRODUCTS = {("riskapp/baseline/compose.py", "complement_product")}
+OTHER_PRODUCTS = {("riskapp/baseline/operators.py", "complement_product")}
 
 # -- the single definitions ---------------------------------------------------------------------
 

@@ -7,8 +7,10 @@
     result.breakdown("FIN")      # one country, indicators up to the factor scores
     result.hierarchy()           # the method tree with its weights
 
-Layers: `method` (the methodology file's models, no I/O), `compose` (the maths, vectorised),
-`indicators` (windows and adjustments on loaded series), `sources` (one loader per source),
+Layers: `method` (the methodology file's models, no I/O), `operators` and `compose`
+(the maths, vectorised: aggregation operators and rounding; transformations, normalisation and
+the tree), `indicators` (windows and adjustments on loaded series), `sources` (one loader per
+source; reading helpers in `source_text`, the user's own tables in `table_source`),
 `build` (putting it together, writing files), `cli` (`riskapp baseline ...`).
 """
 

@@ -43,7 +43,8 @@ from riskapp.baseline.method import (
     method_problems,
     walk,
 )
-from riskapp.baseline.sources import load_file_sources, load_sources
+from riskapp.baseline.sources import load_sources
+from riskapp.baseline.table_source import load_file_sources
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem, loc_to_field

@@ -284,7 +284,7 @@ class Indicator(Strict):
     and `default` for every other country); such a table is expert judgement and should say so.
     With `source: file` the values come from the user's own CSV or XLSX table named by `file`
     (relative to the method file's folder), one row per country, indicator and period
-    (columns country, indicator, period, value; see riskapp.baseline.sources.load_table_file);
+    (columns country, indicator, period, value; see riskapp.baseline.table_source.load_table_file);
     `series` names the value of the table's indicator column to read.
     """
 

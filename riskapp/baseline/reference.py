@@ -1,9 +1,9 @@
 """A plain per-country reference implementation of the tree evaluation.
 
 Slow on purpose: one country and one child at a time, with Python floats and the `math`
-module, written from the formulas in the docstrings of riskapp.baseline.compose rather than
-from its code. Tests and the benchmark check that the vectorised `compose.evaluate` agrees with
-it; nothing else should use it.
+module, written from the formulas in the docstrings of riskapp.baseline.compose and
+riskapp.baseline.operators rather than from their code. Tests and the benchmark check that the
+vectorised `compose.evaluate` agrees with it; nothing else should use it.
 """
 
 from __future__ import annotations

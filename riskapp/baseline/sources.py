@@ -1,4 +1,6 @@
 """Loaders for the shipped reference data, one per source, each handling its file's quirks.
+Reading helpers (encodings, CSV text, numbers) are in riskapp/baseline/source_text.py; the
+user's own indicator tables (`source: file`) in riskapp/baseline/table_source.py.
 
 Every loader returns a `SourceData`: country rows keyed by ISO 3166-1 alpha-3 code, with
 aggregates (EU27, euro area, the world) kept apart, and notes on what was left out and why.
@@ -21,9 +23,6 @@ Quirks handled (see data/refdata/SOURCES.md):
 
 from __future__ import annotations
 
-import codecs
-import datetime as dt
-import io
 import re
 import warnings
 from collections.abc import Iterable
@@ -37,17 +36,19 @@ from riskapp.baseline.indicators import (
     DATA_COLUMNS,
     SourceData,
     empty_frame,
-    file_series,
     month_period,
-    period_label,
 )
-from riskapp.baseline.method import Frequency, Indicator, Source
+from riskapp.baseline.method import Frequency, Source
+from riskapp.baseline.source_text import (
+    MAX_PROBLEMS,
+    long_frame,
+    read_bytes,
+    read_csv_text,
+    require_columns,
+    to_numbers,
+)
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError, Problem
-
-MISSING_MARKERS = frozenset({"", ":", "x", "X", "..", "-", "n/a", "N/A", "NA", "nan"})
-MAX_PROBLEMS = 50
-MAX_SOURCE_BYTES = 200_000_000
 
 SOURCE_FILES: dict[Source, str] = {
     Source.GPR: "gpr/data_gpr_export_2025-12.csv",
@@ -70,106 +71,6 @@ CITATIONS: dict[Source, str] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Text and numbers
-# --------------------------------------------------------------------------------------------
-
-
-def decode(raw: bytes) -> tuple[str, str]:
-    """Text of a file and the encoding it was read with: UTF-8 (a byte-order mark is dropped),
-    else cp1252, else latin-1 (which reads any byte)."""
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-        try:
-            return raw.decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "latin-1"
-
-
-def _read_bytes(path: Path, name: str) -> bytes:
-    if not path.exists():
-        raise InputError([Problem(name, None, "", "file not found")])
-    if path.is_dir():
-        raise InputError([Problem(name, None, "", "expected a file, found a directory")])
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise InputError([Problem(name, None, "", "file is too large for a reference source")])
-    return path.read_bytes()
-
-
-def read_csv_text(path: Path, name: str) -> tuple[pd.DataFrame, str]:
-    """All cells of a CSV file as stripped text; the header's BOM and padding removed."""
-    text, encoding = decode(_read_bytes(path, name))
-    if not text.strip():
-        raise InputError([Problem(name, None, "", "file is empty")])
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError([Problem(name, None, "", f"malformed CSV: {exc}", "row")]) from None
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    frame = frame.apply(lambda col: col.str.strip())
-    return frame, encoding
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    problems = [
-        Problem(name, 1, col, "required column is missing", "row")
-        for col in columns
-        if col not in frame.columns
-    ]
-    if problems:
-        raise InputError(problems)
-
-
-def to_numbers(
-    cells: pd.Series, name: str, column: str, rows: np.ndarray | None = None
-) -> np.ndarray:
-    """Numbers from text cells: missing markers (`:`, `x`, `..`, empty) become NaN; a flag after
-    a value (`12.5 p`) is dropped; anything else raises a problem naming the row and column.
-    `rows` gives the spreadsheet row of each cell (default: position + 2)."""
-    text = cells.astype(str).str.strip()
-    token = text.str.split(n=1).str[0].fillna("")
-    missing = token.isin(MISSING_MARKERS)
-    values = pd.to_numeric(token.where(~missing), errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(values) & ~missing.to_numpy())
-    if bad.size:
-        lines = rows if rows is not None else np.arange(len(cells)) + 2
-        problems = [
-            Problem(
-                name,
-                int(lines[i]),
-                column,
-                f"expected a number, ':' or 'x'; got {text.iloc[i]!r}",
-                "row",
-            )
-            for i in bad[:MAX_PROBLEMS]
-        ]
-        raise InputError(problems)
-    return values
-
-
-def _long(
-    series: np.ndarray, country: np.ndarray, period: np.ndarray, value: np.ndarray
-) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {
-            "series": series.astype(object),
-            "country": country.astype(object),
-            "period": period.astype("int64"),
-            "value": value.astype(float),
-        }
-    )
-    out: pd.DataFrame = frame[~np.isnan(frame["value"].to_numpy())].reset_index(drop=True)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
 # GPR
 # --------------------------------------------------------------------------------------------
 
@@ -182,7 +83,7 @@ def load_gpr(path: Path, name: str | None = None) -> SourceData:
     the global columns (GPR, GPRT, GPRA, ...) go to the aggregates as country 'WORLD'."""
     name = name or str(path)
     frame, encoding = read_csv_text(path, name)
-    _require(frame, ["month"], name)
+    require_columns(frame, ["month"], name)
     frame = frame.drop(columns=[c for c in GPR_LABEL_COLUMNS if c in frame.columns])
     frame = frame[frame["month"] != ""]
     rows = frame.index.to_numpy() + 2
@@ -215,10 +116,10 @@ def load_gpr(path: Path, name: str | None = None) -> SourceData:
         n = len(values)
         if match and match.group(2) in iso:
             parts.append(
-                _long(np.full(n, match.group(1)), np.full(n, match.group(2)), period, values)
+                long_frame(np.full(n, match.group(1)), np.full(n, match.group(2)), period, values)
             )
         else:
-            agg_parts.append(_long(np.full(n, col), np.full(n, "WORLD"), period, values))
+            agg_parts.append(long_frame(np.full(n, col), np.full(n, "WORLD"), period, values))
     data = pd.concat(parts, ignore_index=True) if parts else empty_frame()
     aggregates = pd.concat(agg_parts, ignore_index=True) if agg_parts else empty_frame()
     return SourceData(
@@ -236,7 +137,7 @@ def load_wgi(path: Path, name: str | None = None) -> SourceData:
     Series are the indicator codes (PV.EST, GE.PER.RNK, ...)."""
     name = name or str(path)
     frame, encoding = read_csv_text(path, name)
-    _require(frame, ["Country Code", "Indicator Code"], name)
+    require_columns(frame, ["Country Code", "Indicator Code"], name)
     frame = frame.drop(columns=[c for c in frame.columns if c == "" or c.startswith("Unnamed")])
     years = [c for c in frame.columns if c.isdigit() and len(c) == 4]
     rows = frame.index.to_numpy() + 2
@@ -245,7 +146,7 @@ def load_wgi(path: Path, name: str | None = None) -> SourceData:
     series = frame["Indicator Code"].to_numpy()
     blocks = [to_numbers(frame[y], name, y, rows) for y in years]
     values = np.concatenate(blocks) if blocks else np.array([])
-    long = _long(
+    long = long_frame(
         np.tile(series, len(years)),
         np.tile(codes, len(years)),
         np.repeat(np.array([int(y) for y in years]), n),
@@ -316,7 +217,7 @@ def load_eurostat_gas(path: Path, name: str | None = None) -> SourceData:
     import openpyxl
 
     name = name or str(path)
-    _read_bytes(path, name)
+    read_bytes(path, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Workbook contains no default style"
@@ -422,7 +323,7 @@ def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
         share = np.where(np.isnan(r) | np.isnan(t), np.nan, np.clip(share, 0.0, 1.0))
         idx = wide.index.to_frame(index=False)
         parts.append(
-            _long(
+            long_frame(
                 np.full(len(idx), f"{product}_share_russia"),
                 idx["country"].to_numpy(),
                 idx["period"].to_numpy(),
@@ -465,7 +366,7 @@ def load_ucdp(path: Path, name: str | None = None) -> SourceData:
         "gwno_loc",
         *UCDP_PARTY_COLUMNS,
     ]
-    _require(frame, required, name)
+    require_columns(frame, required, name)
     rows = frame.index.to_numpy() + 2
     year = to_numbers(frame["year"], name, "year", rows)
     intensity = to_numbers(frame["intensity_level"], name, "intensity_level", rows)
@@ -537,7 +438,7 @@ def load_ucdp(path: Path, name: str | None = None) -> SourceData:
         full = values.astype(float).reindex(grid, fill_value=0.0)
         idx = full.index.to_frame(index=False)
         parts.append(
-            _long(
+            long_frame(
                 np.full(len(full), key),
                 idx["country"].to_numpy(),
                 idx["year"].to_numpy(),
@@ -561,228 +462,6 @@ def load_ucdp(path: Path, name: str | None = None) -> SourceData:
         name,
         CITATIONS[Source.UCDP],
         tuple(notes),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# The user's own indicator table (source: file)
-# --------------------------------------------------------------------------------------------
-
-TABLE_FILE_COLUMNS = ["country", "indicator", "period", "value"]
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-
-
-def _table_period(cell: object) -> tuple[Frequency, int] | str:
-    """(frequency, period number) of a period cell, or what is wrong with it."""
-    if isinstance(cell, bool):
-        return "expected a year (2023) or a month (2023-05); got a true/false cell"
-    if isinstance(cell, dt.datetime | dt.date):
-        return Frequency.MONTH, month_period(cell.year, cell.month)
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    text = str(cell).strip()
-    if text.endswith(".0") and text[:-2].isdigit():
-        text = text[:-2]
-    year = _YEAR.match(text)
-    month = _MONTH.match(text)
-    if year is not None:
-        y, m = int(year.group(1)), 1
-        freq = Frequency.YEAR
-    elif month is not None:
-        y, m = int(month.group(1)), int(month.group(2))
-        freq = Frequency.MONTH
-    else:
-        return f"expected a year (2023) or a month (2023-05); got {text[:40]!r}"
-    if not 1800 <= y <= 2200 or not 1 <= m <= 12:
-        return f"expected a year between 1800 and 2200 and a month 1-12; got {text!r}"
-    return freq, (y if freq is Frequency.YEAR else month_period(y, m))
-
-
-def _table_value(cell: object) -> float | str | None:
-    """A cell's number, None for an empty or 'not available' cell, or what is wrong."""
-    if isinstance(cell, bool):
-        return "expected a number; got a true/false cell"
-    if isinstance(cell, int | float):
-        value = float(cell)
-    else:
-        text = str(cell).strip()
-        if text in MISSING_MARKERS:
-            return None
-        try:
-            value = float(text)
-        except ValueError:
-            return (
-                "expected a number with a decimal point (no thousands separators), or an "
-                f"empty cell for no value; got {text[:40]!r}"
-            )
-    if not np.isfinite(value) or abs(value) > 1e12:
-        return f"expected a finite number up to 1e12 in size; got {cell!r}"
-    return value
-
-
-def load_table_file(path: Path, name: str | None = None) -> tuple[pd.DataFrame, Frequency]:
-    """A user's own indicator table (CSV or XLSX, first sheet), in long form: one row per
-    country, indicator and period, with the columns
-
-        country    ISO 3166-1 alpha-3 code (FIN; case does not matter)
-        indicator  the indicator's name in the table; a method's `series` names it
-        period     a year (2023) or a month (2023-05); one kind per table
-        value      the raw value (a number); an empty cell, '..', ':' or 'x' means none
-
-    Read with the same bounds and checks as the asset register (size limits, no formulas).
-    Every problem names the file, the row (header = row 1) and the column: an unknown country
-    code, a period or value that is not one, a second row for the same country, indicator and
-    period. Returns (series, country, period, value) rows, without the empty values, and the
-    table's frequency."""
-    from riskapp.io.tables import check_header, read_rows
-
-    label = name or str(path)
-    header, rows = read_rows(path, label)
-    problems = check_header(header, TABLE_FILE_COLUMNS, set(TABLE_FILE_COLUMNS), label)
-    if problems:
-        raise InputError(problems)
-    if not rows:
-        raise InputError([Problem(label, None, "", "the table has a header but no rows", "row")])
-    col = {c: header.index(c) for c in TABLE_FILE_COLUMNS}
-    known = iso_alpha3_codes()
-    out: list[tuple[str, str, int, float]] = []
-    kinds: dict[Frequency, int] = {}
-    seen: dict[tuple[str, str, int], int] = {}
-
-    def problem(row: int, field: str, message: str) -> None:
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem(label, row, field, message, "row"))
-
-    for line, cells in rows:
-        if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
-            problem(line, "", f"row has {len(cells)} cells; the header has {len(header)}")
-            continue
-        padded = list(cells) + [""] * (len(header) - len(cells))
-        country = str(padded[col["country"]]).strip().upper()
-        indicator = str(padded[col["indicator"]]).strip()
-        period = _table_period(padded[col["period"]])
-        value = _table_value(padded[col["value"]])
-        ok = True
-        if country not in known:
-            shown = str(padded[col["country"]]).strip()[:40]
-            problem(line, "country", f"expected an ISO 3166-1 alpha-3 code (FIN); got {shown!r}")
-            ok = False
-        if not indicator or len(indicator) > 64:
-            problem(line, "indicator", "expected the indicator's name (1 to 64 characters)")
-            ok = False
-        if isinstance(period, str):
-            problem(line, "period", period)
-            ok = False
-        if isinstance(value, str):
-            problem(line, "value", value)
-            ok = False
-        if not ok or isinstance(period, str) or value is None or isinstance(value, str):
-            continue
-        freq, number = period
-        first_kind = kinds.setdefault(freq, line)
-        other = [k for k in kinds if k is not freq]
-        if other:
-            if first_kind == line:
-                kind = "years" if other[0] is Frequency.YEAR else "months"
-                problem(
-                    line,
-                    "period",
-                    f"this table's periods are {kind} (from row {kinds[other[0]]}); "
-                    "use one kind of period per table",
-                )
-            continue
-        key = (indicator, country, number)
-        if key in seen:
-            problem(
-                line,
-                "period",
-                f"second row for {country} / {indicator} / {period_label(number, freq)} "
-                f"(first on row {seen[key]})",
-            )
-            continue
-        seen[key] = line
-        out.append((indicator, country, number, value))
-    if problems:
-        raise InputError(problems)
-    frequency = next(iter(kinds), Frequency.YEAR)
-    frame = pd.DataFrame(out, columns=DATA_COLUMNS)
-    frame["period"] = frame["period"].astype("int64")
-    frame["value"] = frame["value"].astype(float)
-    return frame, frequency
-
-
-def load_file_sources(indicators: Iterable[Indicator]) -> SourceData | None:
-    """The tables of every `source: file` indicator, read once each and checked against the
-    indicators that use them: the series must be in the table, the window's unit must be the
-    table's kind of period, and all tables of one method must use the same kind. Series are
-    keyed by file (`file_series`) so that two tables may use the same indicator names."""
-    users: dict[str, list[Indicator]] = {}
-    for ind in indicators:
-        if ind.source is Source.FILE:
-            users.setdefault(ind.file, []).append(ind)
-    if not users:
-        return None
-    frames: list[pd.DataFrame] = []
-    problems: list[Problem] = []
-    frequencies: dict[Frequency, str] = {}
-    for file, inds in users.items():
-        try:
-            frame, freq = load_table_file(Path(file), file)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        frequencies.setdefault(freq, file)
-        listed = sorted(frame["series"].unique().tolist())
-        for ind in inds:
-            if ind.series not in listed:
-                shown = ", ".join(listed[:12]) + (" ..." if len(listed) > 12 else "")
-                problems.append(
-                    Problem(
-                        file,
-                        None,
-                        "indicator",
-                        f"no rows for indicator {ind.series!r} (used by the method's indicator "
-                        f"{ind.id!r}); the table lists: {shown or '(nothing)'}",
-                        "row",
-                    )
-                )
-            assert ind.window is not None
-            if ind.window.unit is not freq:
-                problems.append(
-                    Problem(
-                        file,
-                        None,
-                        "period",
-                        f"the table's periods are {freq.value}s; the method's indicator "
-                        f"{ind.id!r} has window unit {ind.window.unit.value}: set unit: "
-                        f"{freq.value}",
-                        "row",
-                    )
-                )
-        frame["series"] = [file_series(file, s) for s in frame["series"]]
-        frames.append(frame)
-    if len(frequencies) > 1:
-        problems.append(
-            Problem(
-                frequencies[Frequency.MONTH],
-                None,
-                "period",
-                f"monthly periods, while {frequencies[Frequency.YEAR]} has years; the indicator "
-                "tables of one method use one kind of period",
-                "row",
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    data = pd.concat(frames, ignore_index=True) if frames else empty_frame()
-    names = ", ".join(Path(f).name for f in users)
-    return SourceData(
-        source=Source.FILE,
-        frequency=next(iter(frequencies)),
-        data=data,
-        path=names,
-        citation=f"the user's own indicator table(s): {names}",
     )
 
 
@@ -816,14 +495,10 @@ def load_sources(
 __all__ = [
     "CITATIONS",
     "SOURCE_FILES",
-    "decode",
     "load_eurostat_gas",
-    "load_file_sources",
     "load_gpr",
     "load_sources",
-    "load_table_file",
     "load_ucdp",
     "load_wgi",
     "month_period",
-    "to_numbers",
 ]

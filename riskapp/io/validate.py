@@ -59,7 +59,7 @@ def _validate_yaml(path: Path) -> str:
     if isinstance(data, dict):
         if "indicators" in data and "factors" in data:
             from riskapp.baseline.build import load_method
-            from riskapp.baseline.sources import load_file_sources
+            from riskapp.baseline.table_source import load_file_sources
 
             load_file_sources(load_method(path).indicators)  # its own tables, not refdata
             return "methodology"

@@ -9,21 +9,11 @@ import pytest
 
 from riskapp.baseline import compose
 from riskapp.baseline.compose import (
-    complement_product,
-    coverage,
     evaluate,
-    first_available,
-    geometric_mean,
-    maximum,
-    minimum,
     minmax,
     normalise,
     percentile_rank,
-    reliability,
-    scaled_maximum,
-    selected,
     transform,
-    weighted_mean,
 )
 from riskapp.baseline.method import (
     Aggregation,
@@ -37,6 +27,18 @@ from riskapp.baseline.method import (
     Normalise,
     Scope,
     Transform,
+)
+from riskapp.baseline.operators import (
+    complement_product,
+    coverage,
+    first_available,
+    geometric_mean,
+    maximum,
+    minimum,
+    reliability,
+    scaled_maximum,
+    selected,
+    weighted_mean,
 )
 
 NAN = math.nan

@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 
 from riskapp.baseline.build import compute, load_method, load_sources_for
-from riskapp.baseline.compose import aggregate, complement_geometric, round_scores
 from riskapp.baseline.method import Aggregation, ChildRule, Rounding, RoundMode
+from riskapp.baseline.operators import aggregate, complement_geometric, round_scores
 from riskapp.io.errors import InputError
 
 VALUES = {

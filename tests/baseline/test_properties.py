@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskapp.baseline.build import BaselineResult
-from riskapp.baseline.compose import aggregate, evaluate, normalise
+from riskapp.baseline.compose import evaluate, normalise
 from riskapp.baseline.method import (
     WEIGHTED,
     Aggregation,
@@ -29,6 +29,7 @@ from riskapp.baseline.method import (
     Scope,
     Transform,
 )
+from riskapp.baseline.operators import aggregate
 from riskapp.baseline.reference import reference_evaluate
 
 SETTINGS = settings(max_examples=60, deadline=None)

@@ -21,15 +21,14 @@ from riskapp.baseline.indicators import (
     period_label,
 )
 from riskapp.baseline.method import Frequency, Indicator, Source
+from riskapp.baseline.source_text import decode, to_numbers
 from riskapp.baseline.sources import (
     EUROSTAT_GEO,
-    decode,
     load_eurostat_gas,
     load_gpr,
     load_sources,
     load_ucdp,
     load_wgi,
-    to_numbers,
 )
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.errors import InputError

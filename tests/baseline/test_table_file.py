@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from riskapp.baseline.build import compute, load_method, load_sources_for
 from riskapp.baseline.method import Frequency
-from riskapp.baseline.sources import load_table_file
+from riskapp.baseline.table_source import load_table_file
 from riskapp.cli.baseline import baseline_app
 from riskapp.io.errors import InputError
 from riskapp.io.tables import load_baseline

@@ -1,0 +1,96 @@
+"""Shared pieces of the team database commands (riskapp/cli/store.py, team.py, admin.py): the
+`--database` option, opening the store and its settings, the command line's audit actor
+(`system:cli-<login name>`), and how refusals and a busy database are reported.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.text import Text
+
+from riskapp.cli.common import err, fail, fail_message
+from riskapp.io.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from riskapp.settings import Settings
+    from riskapp.store import Actor, Store
+
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL of the database (default: RISKAPP_DATABASE_URL or the SQLite file "
+        "in RISKAPP_DATA_DIR).",
+        show_default=False,
+    ),
+]
+
+
+def open_store(database: str | None, seed: bool = True) -> Store:
+    from riskapp.store import Store
+    from riskapp.store.engine import SchemaNotCurrent
+
+    settings = load_settings(database)
+    try:
+        return Store.open(settings, seed=seed)
+    except InputError as exc:  # the workspace files that would seed an empty database
+        fail(exc.problems, "the database was not seeded: fix the workspace files first")
+    except SchemaNotCurrent as exc:
+        fail_message(str(exc), code=1)
+
+
+def load_settings(database: str | None) -> Settings:
+    from pydantic import ValidationError
+
+    from riskapp.settings import Settings
+
+    try:
+        return Settings() if database is None else Settings(database_url=database)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err.print(Text(f"settings [{'.'.join(map(str, e['loc']))}]: {e['msg']}", "red"))
+        raise typer.Exit(2) from None
+
+
+def cli_actor() -> Actor:
+    from riskapp.store import Actor
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor.system(f"cli-{name}")
+
+
+def import_failed(problems: list[Problem]) -> NoReturn:
+    fail(problems, "nothing was imported")
+
+
+def refused(exc: Exception) -> None:
+    err.print(Text(str(exc), style="red"), soft_wrap=True)
+    raise typer.Exit(1)
+
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def busy_refused(command: Command) -> Command:
+    """A command that gives up because another change held the database past the busy timeout
+    says so in one line (nothing was written) and exits 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from riskapp.store import StoreBusyError
+
+        try:
+            return command(*args, **kwargs)
+        except StoreBusyError as exc:
+            fail_message(str(exc), 1)
+
+    return run  # type: ignore[return-value]
