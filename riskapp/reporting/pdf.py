@@ -25,6 +25,7 @@ from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report
 from riskapp.reporting.options import HEX_COLOUR
+from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ TABLE_ROWS = {
     "readiness_gaps": 15,
     "waterfall": 25,
     "inputs": 40,
+    "checklist": 40,
 }
 # columns of each table that fit an A4 page (the Excel export has all of them); a key the
 # model no longer has is skipped
@@ -133,6 +135,7 @@ TABLE_COLUMNS = {
         "averted_eal",
         "averted_npv",
         "benefit_cost_ratio",
+        "flags",
     ),
     "readiness_gaps": (
         "plan_title",
@@ -350,6 +353,7 @@ def sections(report: Report) -> list[Section]:
             Section("gaps", "Readiness gaps", sub=True),
             Section("waterfall", "From gross to residual loss", sub=True),
         ]
+    out.append(Section("checklist", "Reviewer checklist"))
     out.append(Section("methodology", "Appendix A: Methodology"))
     out.append(Section("sources", "Appendix B: Data sources and provenance"))
     return out
@@ -418,7 +422,8 @@ def leads(report: Report) -> dict[str, str]:
         "plans_lead": (
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
             f"{_text(report, 'plans_triggered')} fire in at least one scenario and "
-            f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time."
+            f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time. "
+            + plans_flag_sentence(report)
             if len(plans)
             else "The workspace has no contingency plans: every loss in this report is the "
             "loss with no plan in place."
