@@ -419,11 +419,11 @@ def leads(report: Report) -> dict[str, str]:
             f"The {len(assets)} assets with the largest expected annual loss, of "
             f"{fmt.number(assets.total_rows)} in the register."
         ),
+        "plans_flags": plans_flag_sentence(report),
         "plans_lead": (
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
             f"{_text(report, 'plans_triggered')} fire in at least one scenario and "
-            f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time. "
-            + plans_flag_sentence(report)
+            f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time."
             if len(plans)
             else "The workspace has no contingency plans: every loss in this report is the "
             "loss with no plan in place."

@@ -226,9 +226,7 @@ def test_free_plans_are_drawn_at_the_cap(tiny_a: Assessment) -> None:
     assert sizes == [48.0, 48.0]
 
 
-def test_the_plans_page_shows_sanity_flags(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_the_plans_page_shows_sanity_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from tests.reporting import CHEAP_PLAN, flagged_workspace
 
     monkeypatch.setenv("RISKAPP_WORKSPACE", str(flagged_workspace(tmp_path)))

@@ -84,7 +84,8 @@ def headlines(a: Assessment, report: Report, folder: Path) -> list[str]:
     """Every headline a plan figure could appear in: the three actions, the HTML and PDF
     plans chapter lead and each slide's title and headline."""
     out = [f"{x.title} {x.detail}" for x in three_actions(a)]
-    out += [pdf_format.leads(report)["plans_lead"]]
+    leads = pdf_format.leads(report)
+    out += [leads["plans_lead"], leads["plans_flags"]]
     deck = Presentation(str(registry.render(report, "pptx", folder / "deck.pptx")))
     for slide in deck.slides:
         out += [s.text_frame.text for s in slide.shapes if s.has_text_frame]
