@@ -59,7 +59,7 @@ def three_actions(a: Assessment) -> list[Action]:
     1. plan: the plan not yet in place (proposed or approved, not retired) with averted
        expected annual loss > 0 and the best benefit-cost ratio (free plans first; ties:
        larger averted EAL, then plan-book order), preferring plans without a sanity warning
-       (see the plan sanity flags); a chosen plan with flags has them in its title, and the
+       (see the plan sanity flags); a chosen plan with flags has them next to its name, and the
        detail says how many flagged plans ranked higher; with a ratio below 1 the action asks
        to rethink those plans instead of putting one in place;
     2. readiness: the (plan, scenario) with the largest readiness gap among triggered plans
@@ -107,13 +107,14 @@ def three_actions(a: Assessment) -> list[Action]:
         out.append(
             Action(
                 "plan",
-                (f"Put '{plan.title}' in place" if pays else "Rethink the plans not yet in place")
-                + flagged,
+                f"Put '{plan.title}' in place{flagged}"
+                if pays
+                else "Rethink the plans not yet in place",
                 (
                     f"It is {plan.status.value} but not yet in place; on its own it averts "
                     if pays
-                    else f"None pays for itself as designed. The best, '{plan.title}' "
-                    f"({plan.status.value}), averts "
+                    else f"None pays for itself as designed. The best, '{plan.title}'"
+                    f"{flagged} ({plan.status.value}), averts "
                 )
                 + f"{money(averted[best])} of expected annual loss a year for "
                 f"{money(cost[best])} over {years} years (net present value), a "

@@ -53,6 +53,15 @@ FLAG_LABELS: dict[str, str] = {
     "never_fires": "never fires",
     "group_trigger": "group trigger",
 }
+WARNING_CODES = ("extreme_bcr", "fires_mostly", "fires_in_status_quo", "covers_nothing")
+
+
+def has_warning(flags_text: str) -> bool:
+    """Whether a plan's flag labels (`flag_text`) include a warning."""
+    labels = set(flags_text.split("; "))
+    return any(FLAG_LABELS[c] in labels for c in WARNING_CODES)
+
+
 FLAG_COLUMNS = ["plan_id", "plan_title", "code", "label", "severity", "message"]
 
 
@@ -139,7 +148,7 @@ def plan_flags(a: Assessment) -> pd.DataFrame:
         if count[p] == 0:
             add(
                 p,
-                "never_fires",
+                "never_fires",  # a note: it quotes no figure (it averts nothing)
                 NOTE,
                 f"Never fires: its trigger fires in none of the {n_s} scenarios, so it "
                 "averts nothing in this assessment.",

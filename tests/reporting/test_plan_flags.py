@@ -77,7 +77,7 @@ def test_the_best_value_headline_skips_flagged_plans_and_says_so(report: Report)
 
     text = best_value_headline(report)
     assert text.startswith("Best value: 'Shield the northern plants'")
-    assert "(1 flagged plan ranks higher" in text
+    assert "(1 plan with warnings ranks higher)" in text
 
 
 def headlines(a: Assessment, report: Report, folder: Path) -> list[str]:
@@ -117,7 +117,9 @@ def test_a_lone_flagged_plan_is_headlined_with_its_flags(tmp_path: Path) -> None
     report = build_report(one, ReportOptions(include_figures=False), now=NOW)
     lines = headlines(one, report, tmp_path)
     best = [line for line in lines if line.startswith("Best value")]
-    assert best and all("[flagged: extreme benefit-cost ratio" in line for line in best)
+    assert best and all(
+        line.startswith("Best value [flagged: extreme benefit-cost ratio") for line in best
+    )
 
 
 def test_every_report_carries_the_reviewer_checklist(
