@@ -117,7 +117,7 @@ PLANS = Layout(
         Col(
             "flags",
             "Flags",
-            200,
+            180,
             help="Plan sanity flags (listed above the table): check before quoting the figures.",
         ),
         Col("status", "Status", 80),
