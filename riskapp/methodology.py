@@ -152,10 +152,12 @@ def developer_methodology() -> str:
         "in the workspace currency; intensities are on a 0-10 scale (10 worst); damage ratios "
         "are fractions of an asset's exposed value (0-1); frequencies are annual probabilities.",
     ]
+    from riskapp.assessment import plan_checks
     from riskapp.assessment.actions import three_actions
 
     sections: list[tuple[str, list[object]]] = [
         *DEVELOPER_SECTIONS,
+        ("Plan sanity flags and the reviewer checklist", [plan_checks]),
         ("Reports: the three things to act on", [three_actions]),
     ]
     for n, (title, objects) in enumerate(sections, start=1):

@@ -152,3 +152,22 @@ def test_demo_names_the_bundled_demo_from_any_directory(
     (tmp_path / "demo").mkdir()
     assert bundled_demo(Path("demo")) == Path("demo")
     assert bundled_demo(Path("other")) == Path("other")
+
+
+def test_plans_prints_and_exports_the_sanity_flags(tmp_path: Path) -> None:
+
+    from tests.reporting import flagged_workspace
+
+    ws = flagged_workspace(tmp_path)
+    out = tmp_path / "plans.csv"
+    result = runner.invoke(
+        app, ["plans", str(ws), "--source", "files", "--out", str(out)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "Plan sanity flags" in text
+    assert "cheap (warning): Extreme benefit-cost ratio" in text
+    assert "fires in 7 of 10 scenarios" in text
+    flags = pd.read_csv(out, keep_default_na=False).set_index("plan_id")["flags"]
+    assert flags["cheap"] == "extreme benefit-cost ratio; fires in most scenarios"
+    assert flags["shield"] == ""

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from riskapp.baseline import compose
+from riskapp.baseline import operators
 from riskapp.cli import app
 from riskapp.domain import VulnerabilityCurve
 from riskapp.domain.assets import DependencyLink
@@ -254,11 +254,11 @@ def recomputed(example: Path) -> dict[str, float]:
         "averted_eal": float(a.plans.averted_eal()[halve]),
         "bcr": float(a.plans.benefit_cost_ratio()[halve]),
         "complement_geometric": float(
-            compose.complement_geometric(np.array([[4.0, 8.0]]), equal)[0]
+            operators.complement_geometric(np.array([[4.0, 8.0]]), equal)[0]
         ),
-        "complement_product": float(compose.complement_product(np.array([[4.0, 8.0]]), equal)[0]),
+        "complement_product": float(operators.complement_product(np.array([[4.0, 8.0]]), equal)[0]),
         "complement_product_fives": float(
-            compose.complement_product(np.array([[5.0, 5.0]]), equal)[0]
+            operators.complement_product(np.array([[5.0, 5.0]]), equal)[0]
         ),
     }
 

@@ -39,7 +39,8 @@ class Action:
 
 ACTION_RULE: tuple[str, ...] = (
     "plan: the plan not yet in place (proposed or approved) that averts expected annual loss "
-    "with the best benefit-cost ratio (a free plan ranks first; ties: larger averted EAL); "
+    "with the best benefit-cost ratio (a free plan ranks first; ties: larger averted EAL), "
+    "preferring plans without sanity warnings and naming the flags of the plan chosen; "
     "below a ratio of 1 the action says that no such plan pays for itself",
     "readiness: the largest readiness gap, lead time of a triggered plan minus the warning "
     "time of the scenario (ties: larger gross loss of the scenario)",
@@ -57,8 +58,10 @@ def three_actions(a: Assessment) -> list[Action]:
     Candidates in this order, at most one per kind, first three kept:
     1. plan: the plan not yet in place (proposed or approved, not retired) with averted
        expected annual loss > 0 and the best benefit-cost ratio (free plans first; ties:
-       larger averted EAL, then plan-book order); with a ratio below 1 the action asks to
-       rethink those plans instead of putting one in place;
+       larger averted EAL, then plan-book order), preferring plans without a sanity warning
+       (see the plan sanity flags); a chosen plan with flags has them next to its name, and the
+       detail says how many flagged plans ranked higher; with a ratio below 1 the action asks
+       to rethink those plans instead of putting one in place;
     2. readiness: the (plan, scenario) with the largest readiness gap among triggered plans
        not ready in time (ties: larger gross loss of the scenario, then plan-book order);
     3. asset: the asset with the largest expected annual loss (ties: register order);
@@ -87,22 +90,42 @@ def three_actions(a: Assessment) -> list[Action]:
         if not plan.in_place and plan.status is not PlanStatus.RETIRED and averted[p] > 0
     ]
     if candidates:
-        best = min(candidates, key=lambda p: (-bcr[p], -averted[p], p))
+        from riskapp.assessment.plan_checks import headline_suffix, plan_flags, warned
+
+        flags = plan_flags(a)
+        held = warned(flags)
+
+        def rank(p: int) -> tuple[float, float, int]:
+            return (-bcr[p], -averted[p], p)
+
+        clean = [p for p in candidates if ev.plans[p].id not in held]
+        best = min(clean or candidates, key=rank)
+        skipped = sum(1 for p in candidates if rank(p) < rank(best))
         plan = ev.plans[best]
         pays = bool(bcr[best] >= 1)
+        flagged = headline_suffix(flags, plan.id)
         out.append(
             Action(
                 "plan",
-                f"Put '{plan.title}' in place" if pays else "Rethink the plans not yet in place",
+                f"Put '{plan.title}' in place{flagged}"
+                if pays
+                else "Rethink the plans not yet in place",
                 (
                     f"It is {plan.status.value} but not yet in place; on its own it averts "
                     if pays
-                    else f"None pays for itself as designed. The best, '{plan.title}' "
-                    f"({plan.status.value}), averts "
+                    else f"None pays for itself as designed. The best, '{plan.title}'"
+                    f"{flagged} ({plan.status.value}), averts "
                 )
                 + f"{money(averted[best])} of expected annual loss a year for "
                 f"{money(cost[best])} over {years} years (net present value), a "
-                f"benefit-cost ratio of {fmt.ratio(bcr[best])}.",
+                f"benefit-cost ratio of {fmt.ratio(bcr[best])}."
+                + (
+                    f" {skipped} plan{'s' if skipped > 1 else ''} with a higher ratio "
+                    f"{'carry' if skipped > 1 else 'carries'} sanity warnings: see the "
+                    "reviewer checklist."
+                    if skipped
+                    else ""
+                ),
                 plan.id,
                 float(bcr[best]),
                 ACTION_RULE[0],

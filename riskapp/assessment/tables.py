@@ -460,8 +460,11 @@ def bubble_sizes(bcr: np.ndarray, smallest: float = 12.0, largest: float = 48.0)
 def plan_register(a: Assessment, scenario_id: str) -> pd.DataFrame:
     """One row per plan (numbered 1.. in plan-book order, as the bubble chart labels them):
     owner, status, lead time, costs, averted EAL, benefit-cost ratio,
-    its state and readiness gap in `scenario_id` (NaN where it does not fire) and its worst
-    gap in any scenario that triggers it."""
+    its state and readiness gap in `scenario_id` (NaN where it does not fire), its worst
+    gap in any scenario that triggers it and its sanity flags ("" when none)."""
+    from riskapp.assessment.plan_checks import flag_text, plan_flags
+
+    flags = plan_flags(a)
     ev = a.plans
     s = ev.scenario_ids.index(scenario_id)
     table = ev.table()
@@ -492,6 +495,7 @@ def plan_register(a: Assessment, scenario_id: str) -> pd.DataFrame:
             "bcr": bcr,
             "bcr_label": [a.fmt.ratio(float(v)) for v in bcr],
             "size": bubble_sizes(bcr),
+            "flags": [flag_text(flags, p.id) for p in ev.plans],
         }
     )
     out.loc[~ev.triggered[s], "gap_days"] = np.nan  # no gap where the plan does not fire

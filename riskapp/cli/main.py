@@ -202,6 +202,7 @@ def plans(
     locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
+    from riskapp.assessment.plan_checks import flag_text, plan_flags
     from riskapp.io.export import write_table
 
     check_out(out_file)
@@ -224,6 +225,8 @@ def plans(
     t.add_column("status")
     for col in ("fires", "late", "cost NPV", "averted NPV", "BCR"):
         t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("flags", overflow="fold")
+    flags = plan_flags(a)
     for _, row in table.iterrows():
         t.add_row(
             Text(str(row["plan_id"])),
@@ -233,8 +236,13 @@ def plans(
             fmt.money(row["cost_npv"]),
             fmt.money(row["averted_npv"]),
             fmt.ratio(row["benefit_cost_ratio"]),
+            Text(flag_text(flags, str(row["plan_id"])) or "-"),
         )
     out.print(t)
+    if len(flags):
+        out.print("[bold]Plan sanity flags[/bold] (check before quoting these figures):")
+        for r in flags.itertuples(index=False):
+            out.print(Text(f"  {r.plan_id} ({r.severity}): {r.message}"))
     late = table[table["not_ready_in"].map(len) > 0]
     if len(late):
         out.print("[bold]Readiness gaps[/bold] (slowest action vs the scenario's warning time):")
@@ -264,6 +272,7 @@ def plans(
         flat = table.assign(
             triggered_in=table["triggered_in"].map(";".join),
             not_ready_in=table["not_ready_in"].map(";".join),
+            flags=[flag_text(flags, str(pid)) for pid in table["plan_id"]],
         )
         write_table(flat, out_file)
         out.print(f"Plan table written to {out_file}", highlight=False)

@@ -114,6 +114,12 @@ PLANS = Layout(
             "Benefit-cost ratio: averted NPV / cost NPV. Infinity: a free plan that averts "
             "something; None: it neither costs nor averts anything.",
         ),
+        Col(
+            "flags",
+            "Flags",
+            180,
+            help="Plan sanity flags (listed above the table): check before quoting the figures.",
+        ),
         Col("status", "Status", 80),
         Col(
             "lead_time_days",
@@ -132,5 +138,13 @@ PLANS = Layout(
         ),
         Col("owner", "Owner", 180),
     ),
-    must_show=("title", "state_label", "averted_in_scenario", "averted_eal", "cost_npv", "bcr"),
+    must_show=(
+        "title",
+        "state_label",
+        "averted_in_scenario",
+        "averted_eal",
+        "cost_npv",
+        "bcr",
+        "flags",
+    ),
 )

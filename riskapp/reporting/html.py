@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 from riskapp.reporting.figures import ReportFigure
 from riskapp.reporting.logo import logo_data_uri
 from riskapp.reporting.model import Report
+from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.tables import Table
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
@@ -146,6 +147,7 @@ chosen: see the appendix.</p>
 
 <section id="plans">
 <h2>Contingency plans</h2>
+<p class="lead">{{ plans_lead }}</p>
 {{ chart("trigger_matrix") }}
 {{ table(t.plans) }}
 </section>
@@ -161,6 +163,11 @@ chosen: see the appendix.</p>
 {{ chart("cost_benefit") }}
 {{ chart("waterfall") }}
 {{ table(t.waterfall) }}
+</section>
+
+<section id="checklist">
+<h2>Reviewer checklist</h2>
+{{ table(t.checklist) }}
 </section>
 
 <section id="appendix">
@@ -214,6 +221,7 @@ SECTIONS = [
     ("plans", "Plans"),
     ("readiness", "Readiness"),
     ("cost", "Cost and benefit"),
+    ("checklist", "Checklist"),
     ("appendix", "Appendix"),
 ]
 
@@ -303,6 +311,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
         topojson_name=TOPOJSON_NAME,
         sections=SECTIONS,
         rules=ACTION_RULE,
+        plans_lead=plans_flag_sentence(report),
         methodology=Markup(md.renderer.render(tokens, md.options, {})),
         generated_at=report.provenance.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
         table=table,

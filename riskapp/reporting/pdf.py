@@ -25,6 +25,7 @@ from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report
 from riskapp.reporting.options import HEX_COLOUR
+from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ TABLE_ROWS = {
     "readiness_gaps": 15,
     "waterfall": 25,
     "inputs": 40,
+    "checklist": 40,
 }
 # columns of each table that fit an A4 page (the Excel export has all of them); a key the
 # model no longer has is skipped
@@ -145,6 +147,7 @@ TABLE_COLUMNS = {
         "averted_eal",
         "averted_npv",
         "benefit_cost_ratio",
+        "flags",
     ),
     "readiness_gaps": (
         "plan_title",
@@ -362,6 +365,7 @@ def sections(report: Report) -> list[Section]:
             Section("gaps", "Readiness gaps", sub=True),
             Section("waterfall", "From gross to residual loss", sub=True),
         ]
+    out.append(Section("checklist", "Reviewer checklist"))
     out.append(Section("methodology", "Appendix A: Methodology"))
     out.append(Section("sources", "Appendix B: Data sources and provenance"))
     return out
@@ -427,6 +431,7 @@ def leads(report: Report) -> dict[str, str]:
             f"The {len(assets)} assets with the largest expected annual loss, of "
             f"{fmt.number(assets.total_rows)} in the register."
         ),
+        "plans_flags": plans_flag_sentence(report),
         "plans_lead": (
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
             f"{_text(report, 'plans_triggered')} fire in at least one scenario and "

@@ -98,6 +98,7 @@ class Tables:
     readiness_gaps: Table
     waterfall: Table
     inputs: Table
+    checklist: Table
 
     def all(self) -> list[Table]:
         return [
@@ -113,6 +114,7 @@ class Tables:
             self.readiness_gaps,
             self.waterfall,
             self.inputs,
+            self.checklist,
         ]
 
     def __iter__(self) -> Iterator[Table]:
@@ -310,7 +312,21 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         ),
     )
 
-    plans = _plan_table(a, fmt)
+    from riskapp.assessment.plan_checks import plan_flags, reviewer_checklist
+
+    flags = plan_flags(a)
+    plans = _plan_table(a, fmt, flags)
+    checklist = _table(
+        "checklist",
+        "Reviewer checklist",
+        [
+            Column("item", "Item"),
+            Column("plan", "Plan"),
+            Column("finding", "Finding and check"),
+        ],
+        reviewer_checklist(a, flags),
+        "flags in plan-book order, then the generic checks",
+    )
     readiness_gaps = _gap_table(a)
 
     wf = waterfall_steps(a, worst)
@@ -362,6 +378,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         readiness_gaps,
         waterfall,
         inputs,
+        checklist,
     )
 
 
@@ -419,12 +436,25 @@ def _clamp_table(a: Assessment) -> Table:
     )
 
 
-def trigger_text(plan: Plan, scenario_titles: dict[str, str], locale: Locale = "en") -> str:
-    """A plan's trigger in words: any of the listed conditions fires it."""
+def trigger_text(
+    plan: Plan,
+    scenario_titles: dict[str, str],
+    locale: Locale = "en",
+    group_sizes: dict[str, int] | None = None,
+) -> str:
+    """A plan's trigger in words: any of the listed conditions fires it. A level on a region
+    group (`group_sizes`: members by group id) says it fires on any one member country."""
     fmt = NumberFormat(locale=locale)
+    sizes = group_sizes or {}
+
+    def where(region: str) -> str:
+        if region in sizes:
+            return f"any one of the {sizes[region]} countries of group {region}"
+        return region
+
     parts = [f"scenario '{scenario_titles.get(s, s)}'" for s in plan.trigger.scenarios]
     parts += [
-        f"{lv.factor.replace('_', ' ')} at least {fmt.number(lv.at_least, 1)} in {lv.region}"
+        f"{lv.factor.replace('_', ' ')} at least {fmt.number(lv.at_least, 1)} in {where(lv.region)}"
         for lv in plan.trigger.factor_levels
     ]
     if plan.trigger.loss_at_least is not None:
@@ -439,7 +469,9 @@ def _scenario_list(ids: Sequence[str], titles: dict[str, str]) -> str:
     return "; ".join(titles[i] for i in ids)
 
 
-def _plan_table(a: Assessment, fmt: NumberFormat) -> Table:
+def _plan_table(a: Assessment, fmt: NumberFormat, flags: pd.DataFrame) -> Table:
+    from riskapp.assessment.plan_checks import flag_text
+
     ev = a.plans
     titles = {s.id: s.title for s in a.ws.scenarios}
     pt = ev.table()
@@ -447,8 +479,10 @@ def _plan_table(a: Assessment, fmt: NumberFormat) -> Table:
         pt = pd.DataFrame(columns=[c.key for c in PLAN_COLUMNS])
     else:
         pt.insert(0, "number", np.arange(1, len(pt) + 1))
-        pt["trigger"] = [trigger_text(p, titles, fmt.locale) for p in ev.plans]
+        sizes = {g.id: len(g.members) for g in a.ws.regions.groups}
+        pt["trigger"] = [trigger_text(p, titles, fmt.locale, sizes) for p in ev.plans]
         pt["triggered_count"] = pt["triggered_in"].map(len)
+        pt["flags"] = [flag_text(flags, p.id) for p in ev.plans]
         pt["triggered_in"] = pt["triggered_in"].map(lambda ids: _scenario_list(ids, titles))
         pt["not_ready_in"] = pt["not_ready_in"].map(lambda ids: _scenario_list(ids, titles))
         key = pt["benefit_cost_ratio"].fillna(-1.0)
@@ -478,6 +512,7 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("averted_eal", "Averted EAL", "money", "Expected annual loss the plan averts alone."),
     Column("averted_npv", "Averted (NPV)", "money"),
     Column("benefit_cost_ratio", "Benefit-cost ratio", "ratio", "Averted NPV / cost NPV."),
+    Column("flags", "Flags", "text", "Sanity flags; the reviewer checklist explains each."),
 )
 
 GAP_COLUMNS: tuple[Column, ...] = (

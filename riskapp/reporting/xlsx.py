@@ -58,6 +58,7 @@ SHEETS = {
     "readiness_gaps": "Readiness gaps",
     "waterfall": "Waterfall",
     "inputs": "Inputs",
+    "checklist": "Reviewer checklist",
 }
 MAX_WIDTH = 60
 WIDTH_SAMPLE = 300  # rows read to size a column

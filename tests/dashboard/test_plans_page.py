@@ -224,3 +224,19 @@ def test_free_plans_are_drawn_at_the_cap(tiny_a: Assessment) -> None:
     fig = cost_benefit(plans, NumberFormat(), 5)
     sizes = [s for t in fig.data[1:] for s in t.marker.size]
     assert sizes == [48.0, 48.0]
+
+
+def test_the_plans_page_shows_sanity_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.reporting import CHEAP_PLAN, flagged_workspace
+
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(flagged_workspace(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/plans.py").run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(CHEAP_PLAN in w and "7 of 10 scenarios" in w for w in warnings)
+    assert any("Group trigger" in i.value and "north" in i.value for i in at.info)
+    table = next(d.value for d in at.dataframe if "flags" in d.value.columns)
+    flags = dict(zip(table["title"], table["flags"], strict=True))
+    assert flags[CHEAP_PLAN] == "extreme benefit-cost ratio; fires in most scenarios"

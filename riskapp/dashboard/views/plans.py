@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from riskapp.assessment.plan_checks import WARNING, plan_flags
 from riskapp.assessment.tables import (
     LATE,
     action_timeline,
@@ -41,6 +42,17 @@ if not ws.plans.plans:
         "folder (the README shows the format) and reload the page."
     )
     st.stop()
+
+flags = plan_flags(a)
+if len(flags):
+    st.subheader("Plan sanity flags")
+    st.caption(
+        "Check these before quoting a plan's figures; the reviewer checklist in every report "
+        "lists them too (thresholds: see the Methodology page)."
+    )
+    for row in flags.itertuples(index=False):
+        show = st.warning if row.severity == WARNING else st.info
+        show(f"**{plain(str(row.plan_title))}**: {plain(str(row.message))}")
 
 ids = a.result.scenario_ids
 scenario = st.selectbox(

@@ -51,6 +51,7 @@ from riskapp.reporting.deck.losses import (
 )
 from riskapp.reporting.deck.opening import actions_slide, summary_slide, title_slide
 from riskapp.reporting.deck.plans import (
+    checklist_slide,
     cost_benefit_slide,
     gaps_slide,
     plans_slide,
@@ -151,6 +152,7 @@ def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
         if "trigger_matrix" in pngs:
             trigger_slide(deck, pngs["trigger_matrix"])
         waterfall_slide(deck)
+    checklist_slide(deck)
     methodology_slide(deck)
     provenance_slide(deck)
     footers(deck)

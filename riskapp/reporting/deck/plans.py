@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, ORANGE, Deck, picture
 from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, table
+from riskapp.reporting.planflags import best_value_headline
 
 if TYPE_CHECKING:
     pass
@@ -18,13 +18,7 @@ def plans_slide(deck: Deck) -> None:
     report = deck.report
     t = report.tables.plans
     frame = t.frame
-    best = frame.iloc[0]
-    bcr = float(best["benefit_cost_ratio"]) if "benefit_cost_ratio" in frame else math.nan
-    headline = (
-        f"Best value: '{best['title']}' returns {report.fmt.ratio(bcr)} its cost"
-        if math.isfinite(bcr)
-        else "Contingency plans: cost against averted loss"
-    )
+    headline = best_value_headline(report)
     notes = "Columns:\n" + "\n".join(
         f"- {c.label}: {c.definition}" for c in t.columns if c.definition
     )
@@ -37,15 +31,41 @@ def plans_slide(deck: Deck) -> None:
         slide,
         t,
         [
-            TableSpec("title", 3.0, 50),
+            TableSpec("title", 2.6, 50),
             TableSpec("status", 1.0, 12),
-            TableSpec("lead_time_days", 1.0),
-            TableSpec("cost_npv", 1.2),
-            TableSpec("averted_eal", 1.2),
-            TableSpec("averted_npv", 1.2),
+            TableSpec("lead_time_days", 0.9),
+            TableSpec("cost_npv", 1.1),
+            TableSpec("averted_eal", 1.1),
+            TableSpec("averted_npv", 1.1),
             TableSpec("benefit_cost_ratio", 1.1),
+            TableSpec("flags", 1.8, 60),
         ],
         size=12,
+    )
+
+
+def checklist_slide(deck: Deck) -> None:
+    """The reviewer checklist: each sanity flag with its plan, then the generic checks."""
+    report = deck.report
+    t = report.tables.checklist
+    frame = t.frame
+    n_flags = int(frame["item"].str.startswith("Flag:").sum()) if len(frame) else 0
+    headline = (
+        f"Reviewer checklist: {n_flags} plan flags to clear before quoting plan figures"
+        if n_flags
+        else "Reviewer checklist: no plan flags; the generic checks remain"
+    )
+    notes = "\n".join(
+        f"- {r['item']}{' - ' + str(r['plan']) if r['plan'] else ''}: {r['finding']}"
+        for _, r in frame.iterrows()
+    )
+    slide = deck.slide("Reviewer checklist", headline, notes)
+    table(
+        deck,
+        slide,
+        t,
+        [TableSpec("item", 2.4, 60), TableSpec("plan", 2.0, 40), TableSpec("finding", 7.0, 240)],
+        size=10,
     )
 
 
