@@ -177,14 +177,17 @@ def test_monte_carlo_mean_converges_to_the_expected_loss(
 
 
 def test_the_methodology_states_the_rule_with_its_worked_example() -> None:
-    from riskapp.methodology import methodology_markdown
+    """The developer notes (from the code) carry the rule and its worked example; the client
+    text states it in plain words."""
+    from riskapp.methodology import client_methodology, developer_methodology
 
-    text = methodology_markdown()
+    text = developer_methodology()
     assert "EAL              = status_quo + sum_s frequency[s] x increment[s]" in text
     assert "EAL = 160 + 0.1 x 145 + 0.01 x 100 + 0.2 x 0 = 175.5" in text
     assert "Scenarios occurring together: what the probabilities mean" in text
-    assert "their sum is the expected number of scenarios a year" in text
-    assert "Events with equal losses are one point of the curve" in text
+    client = client_methodology()
+    assert "EAL = status-quo loss + Σ over scenarios of p \u00d7 increment" in client
+    assert "their sum is" in client and "the expected number of scenarios a year" in client
 
 
 def test_the_scenario_dots_sit_on_the_curve_when_losses_tie(calm: Workspace) -> None:
