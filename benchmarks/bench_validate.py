@@ -29,23 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from riskapp.domain.assets import ASSET_COLUMNS
+
 COUNTRIES = ["DEU", "FIN", "NOR", "POL", "EST", "FRA", "ITA", "ESP", "USA", "CHN", "JPN", "BRA"]
 TYPES = ["plant", "port", "office", "warehouse", "data_centre"]
-HEADER = [
-    "id",
-    "name",
-    "type",
-    "country",
-    "lat",
-    "lon",
-    "replacement_value",
-    "annual_revenue_at_stake",
-    "currency",
-    "criticality",
-    "tags",
-    "owner",
-    "depends_on",
-]
+HEADER = ASSET_COLUMNS  # the register's columns, in the model's order
 
 
 def write_register(path: Path, rows: int, seed: int, bad_share: float = 0.0) -> int:

@@ -39,6 +39,12 @@ CLAMP_COLUMNS = [
     "assets",
     "exposed_value",
 ]
+# what a page shows of one scenario's clamps: ids and the scale's limit are left to the data
+SHOWN_CLAMP_COLUMNS = [
+    c
+    for c in CLAMP_COLUMNS
+    if c not in {"scenario_id", "scenario", "country", "factor_id", "limit"}
+]
 AT_VALUE, AT_LOW, AT_HIGH = "value", "range low", "range high"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from riskapp.assessment.core import Assessment
+from riskapp.assessment.scale import SHOWN_CLAMP_COLUMNS
 from riskapp.assessment.whatif import (
     ALL_COUNTRIES,
     COMPARE_DIMENSIONS,
@@ -156,21 +157,7 @@ else:
         )
         st.dataframe(
             money_table(clamped, a.fmt, ["exposed_value"]),
-            column_order=[
-                "shock",
-                "at",
-                "target",
-                "country_name",
-                "factor",
-                "op",
-                "value",
-                "before",
-                "unclamped",
-                "clamped",
-                "lost",
-                "assets",
-                "exposed_value",
-            ],
+            column_order=SHOWN_CLAMP_COLUMNS,
             hide_index=True,
             column_config={
                 "shock": st.column_config.NumberColumn("Shock no.", format="%d"),
