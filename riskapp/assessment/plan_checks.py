@@ -70,6 +70,8 @@ def plan_flags(a: Assessment) -> pd.DataFrame:
     "note") and a plain-language message with the numbers; plan-book order, warnings first
     within a plan. Empty (with these columns) when nothing is flagged."""
     ws, ev, fmt = a.ws, a.plans, a.fmt
+    factor_names = {f.id: f.name for f in ws.factors.factors}
+    group_names = {g.id: g.name for g in ws.regions.groups}
     plans = ev.plans
     if not plans:
         return pd.DataFrame(columns=FLAG_COLUMNS)
@@ -160,8 +162,9 @@ def plan_flags(a: Assessment) -> pd.DataFrame:
                     p,
                     "group_trigger",
                     NOTE,
-                    f"Group trigger: '{level.factor}' at least {fmt.number(level.at_least, 1)} "
-                    f"in region group '{level.region}' fires when any one of its "
+                    f"Group trigger: {factor_names.get(level.factor, level.factor)} at least "
+                    f"{fmt.number(level.at_least, 1)} in "
+                    f"{group_names.get(level.region, level.region)} fires when any one of its "
                     f"{len(members)} member countries reaches the level, not the group as a "
                     "whole.",
                 )

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
-from markdown_it import MarkdownIt
 
 from riskapp.reporting.figures import ReportFigure
 from riskapp.reporting.logo import logo_data_uri
-from riskapp.reporting.model import Report
+from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.tables import Table
 
@@ -292,7 +291,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
             return Markup("")
         return Markup(chart_t.render(f=f, div=Markup(chart_div(f))))
 
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = markdown_parser()
     tokens = md.parse(report.methodology)
     for token in tokens:  # its headings sit below the page's "Appendix" heading (h2)
         if token.type in ("heading_open", "heading_close"):

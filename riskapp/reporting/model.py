@@ -59,7 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from riskapp.assessment.actions import ACTION_RULE, Action, three_actions
 from riskapp.format import NumberFormat
@@ -192,3 +192,11 @@ def _methodology() -> str:
     from riskapp.methodology import client_methodology
 
     return client_methodology()
+
+
+def markdown_parser() -> Any:
+    """The one Markdown parser of the reports (methodology text): CommonMark with tables, raw
+    HTML off, so tags in the text are printed, never parsed."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from riskapp.reporting.images import Chart, ImageSession, merged, svg_data_uri
 from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
-from riskapp.reporting.model import Report
+from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
 from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.tables import Table
@@ -445,7 +445,4 @@ def leads(report: Report) -> dict[str, str]:
 
 def markdown_html(text: str) -> str:
     """Markdown as HTML with raw HTML disabled: tags in the text are printed, never parsed."""
-    from markdown_it import MarkdownIt
-
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
-    return str(md.render(text))
+    return str(markdown_parser().render(text))

@@ -236,7 +236,7 @@ def test_the_plans_page_shows_sanity_flags(monkeypatch: pytest.MonkeyPatch, tmp_
     assert not at.exception
     warnings = [w.value for w in at.warning]
     assert any(CHEAP_PLAN in w and "7 of 10 scenarios" in w for w in warnings)
-    assert any("Group trigger" in i.value and "north" in i.value for i in at.info)
+    assert any("Group trigger" in i.value and "North" in i.value for i in at.info)
     table = next(d.value for d in at.dataframe if "flags" in d.value.columns)
     flags = dict(zip(table["title"], table["flags"], strict=True))
     assert flags[CHEAP_PLAN] == "extreme benefit-cost ratio; fires in most scenarios"

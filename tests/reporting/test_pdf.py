@@ -492,3 +492,11 @@ def test_a_workspace_without_plans_says_so(tmp_path: Path) -> None:
     assert "The workspace has no contingency plans" in text
     assert "Readiness gaps" not in text
     assert "Appendix B: Data sources and provenance" in text
+
+
+def test_methodology_tables_are_tables_not_pipes(rendered: Rendered) -> None:
+    """The methodology's Markdown tables (shock operations, aggregation rules) are laid out as
+    tables in the PDF, not printed as rows of '|'."""
+    assert "|---|" not in rendered.text and "| operation |" not in rendered.text
+    assert "<table>" in rendered.html.split("Appendix A")[-1]
+    assert "toward max" in rendered.text

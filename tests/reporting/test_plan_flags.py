@@ -55,7 +55,10 @@ def test_the_issues_cheap_plan_is_flagged_with_its_numbers(a: Assessment) -> Non
     assert "7 of 10 scenarios" in cheap["fires_mostly"]
     assert "EUR 20k" in cheap["extreme_bcr"] and f"{EXTREME_BCR:g}x" in cheap["extreme_bcr"]
     group = flags[(flags["plan_id"] == "watch") & (flags["code"] == "group_trigger")]
-    assert "'north'" in group["message"].iloc[0] and "any one of its 2" in group["message"].iloc[0]
+    assert (
+        "in North fires" in group["message"].iloc[0]
+        and "any one of its 2" in group["message"].iloc[0]
+    )
     assert set(flags["severity"]) == {"warning", "note"}
 
 
