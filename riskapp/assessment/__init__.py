@@ -6,7 +6,8 @@ compute from it. The view-models the pages and reports share live beside it: `wh
 `tables`, `risk`, `baseline`, `register`.
 """
 
-from riskapp.assessment.core import Assessment, KeyFigure, SimulatedVaR, assess, key_figures
+from riskapp.assessment.core import Assessment, assess, key_figures
+from riskapp.assessment.headline import Headline, HeadlineFigure
 from riskapp.assessment.sources import (
     FileSource,
     MemorySource,
@@ -21,9 +22,9 @@ from riskapp.assessment.sources import (
 __all__ = [
     "Assessment",
     "FileSource",
-    "KeyFigure",
+    "Headline",
+    "HeadlineFigure",
     "MemorySource",
-    "SimulatedVaR",
     "SourceInfo",
     "StoreSource",
     "SyncStatus",

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from riskapp.assessment.headline import Headline, HeadlineFigure, compute
+from riskapp.assessment.headline import figures as headline_figures
 from riskapp.assessment.scale import clamp_table
 from riskapp.assessment.sources import (
     FileSource,
@@ -35,6 +38,12 @@ from riskapp.engine import (
 )
 from riskapp.format import Locale, NumberFormat
 from riskapp.io.errors import InputError
+
+if TYPE_CHECKING:
+    from riskapp.assessment.risk import RiskRun
+
+
+_LOCALE_FREE = ("clamps", "simulation", "headline")  # cached figures a locale does not change
 
 
 @dataclass(frozen=True)
@@ -85,9 +94,32 @@ class Assessment:
         """The one number format of every surface: the workspace currency in `locale`."""
         return NumberFormat(currency=self.currency, locale=self.locale)
 
+    @cached_property
+    def simulation(self) -> RiskRun:
+        """The headline simulation: the workspace's `simulation_years` with its
+        `simulation_seed`, on this assessment's loss basis, with its source's dependency links.
+        Run once, on first use; the Risk page's default run is the same."""
+        from riskapp.assessment.risk import simulate
+
+        s = self.ws.settings
+        return simulate(self, s.simulation_years, s.simulation_seed)
+
+    @cached_property
+    def headline(self) -> Headline:
+        """The headline numbers (exact expected annual loss and its check, the simulated tail,
+        the largest scenario loss, plans), unformatted; computed once, on first use."""
+        return compute(self)
+
     def with_locale(self, locale: Locale) -> Assessment:
-        """The same assessment with numbers written in another locale."""
-        return self if locale == self.locale else replace(self, locale=locale)
+        """The same assessment with numbers written in another locale (the figures computed
+        so far are kept: a locale changes how they are written, not what they are)."""
+        if locale == self.locale:
+            return self
+        other = replace(self, locale=locale)
+        for name in _LOCALE_FREE:
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
 
     def with_scenarios(self, scenario_ids: Sequence[str]) -> Assessment:
         """The same assessment restricted to some scenarios (in that order), rescored."""
@@ -130,86 +162,10 @@ def assess_workspace(ws: Workspace, basis: LossBasis | None = None) -> Assessmen
     return assess(MemorySource(ws), basis)
 
 
-@dataclass(frozen=True)
-class KeyFigure:
-    label: str
-    value: str
-    help: str
-
-
-@dataclass(frozen=True)
-class SimulatedVaR:
-    """The 99 % VaR of a Monte Carlo run, and how it was run (for its definition)."""
-
-    value: float
-    trials: int
-    seed: int
-    cascades: bool
-
-
-def key_figures(a: Assessment, var: SimulatedVaR | None = None) -> list[KeyFigure]:
-    """The headline numbers of the Overview page, formatted, with their definitions; with
-    `var`, the simulated 99 % VaR follows the expected annual loss."""
-    r = a.result
-    losses = r.scenario_loss()
-    worst = int(np.argmax(losses)) if len(losses) else 0
-    rp100 = r.loss_at_return_periods([100.0])[100.0]
-    ev = a.plans
-    triggered = int(ev.triggered.any(axis=0).sum())
-    late = int((ev.triggered & ~ev.ready).any(axis=0).sum())
-    basis = (
-        "above today's baseline" if r.basis is LossBasis.INCREMENTAL else "at scenario intensity"
-    )
-    figures = [
-        KeyFigure(
-            "Portfolio value",
-            a.fmt.money(r.total_exposed_value),
-            f"Replacement value plus annual revenue at stake of every asset, in {a.currency}.",
-        ),
-        KeyFigure(
-            "Expected annual loss",
-            a.fmt.money(r.expected_annual_loss()),
-            eal_definition(r.basis),
-        ),
-        KeyFigure(
-            "Worst-scenario loss",
-            a.fmt.money(float(losses[worst])) if len(losses) else "n/a",
-            f"Largest portfolio loss of any scenario: "
-            f"{a.ws.scenarios[worst].title if len(losses) else '-'}.",
-        ),
-        KeyFigure(
-            "1-in-100-year loss",
-            a.fmt.money(rp100),
-            "Loss reached or exceeded once in 100 years on average, read from the exceedance "
-            "curve (clamped to the worst scenario when scenarios are rarer than that).",
-        ),
-        KeyFigure(
-            "Plans triggered",
-            f"{triggered} of {len(ev.plans)}",
-            "Contingency plans whose trigger fires in at least one scenario.",
-        ),
-        KeyFigure(
-            "Plans not ready in time",
-            f"{late} of {len(ev.plans)}",
-            "Triggered plans whose slowest action takes longer than the scenario's warning "
-            "time (and that are not already in place).",
-        ),
-    ]
-    if var is not None:
-        figures.insert(
-            2,
-            KeyFigure(
-                "99 % value at risk",
-                a.fmt.money(var.value),
-                f"Annual loss exceeded in one year out of 100: the 99th percentile of "
-                f"{var.trials:,} simulated years (seed {var.seed}; {basis}). Unlike the "
-                "1-in-100-year loss it counts years in which several scenarios occur, shock "
-                "ranges"
-                + (" and dependency cascades" if var.cascades else "")
-                + ". The Risk distribution page shows the whole distribution.",
-            ),
-        )
-    return figures
+def key_figures(a: Assessment) -> list[HeadlineFigure]:
+    """The headline figures of `a`, formatted in its locale, with their definitions: what the
+    Overview, `riskapp score` and every report show (`riskapp.assessment.headline`)."""
+    return headline_figures(a.headline, a.fmt)
 
 
 def asset_table(a: Assessment) -> pd.DataFrame:
@@ -268,17 +224,3 @@ def country_losses(a: Assessment) -> pd.DataFrame:
     out = pd.DataFrame({"eal": table["eal"], "exposed_value": value.reindex(table.index)})
     out["country_name"] = [country_name(c) for c in out.index]
     return out
-
-
-def eal_definition(basis: LossBasis) -> str:
-    """What the expected annual loss is, in one sentence for a tooltip or a footnote (the
-    methodology's section on it says more)."""
-    if basis is LossBasis.INCREMENTAL:
-        return (
-            "Sum over scenarios of annual probability x the loss each adds above today's "
-            "baseline (never below 0)."
-        )
-    return (
-        "Today's loss, borne every year, plus the sum over scenarios of annual probability x "
-        "the loss each adds to it (never below 0)."
-    )

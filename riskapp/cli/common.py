@@ -15,6 +15,8 @@ from riskapp.io.errors import InputError, Problem
 from riskapp.settings import DEMO
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from riskapp.assessment import Assessment
 
 out = Console()
@@ -171,3 +173,19 @@ def print_source(a: Assessment) -> None:
             ),
             soft_wrap=True,
         )
+
+
+def headline_table(a: Assessment) -> Table:
+    """The headline figures (`riskapp.assessment.headline`), as the Overview and every report
+    show them: figure, value and its note; `riskapp methodology` has the definitions."""
+    from rich.table import Table
+
+    from riskapp.assessment.core import key_figures
+
+    t = Table(title="Key figures", show_header=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right", no_wrap=True)
+    t.add_column("note", style="dim", overflow="fold")
+    for k in key_figures(a):
+        t.add_row(k.label, k.text, Text(k.note))
+    return t

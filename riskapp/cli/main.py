@@ -112,15 +112,16 @@ def score(
     locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
+    from riskapp.assessment.headline import footnote
     from riskapp.assessment.scale import clamp_summary
-    from riskapp.engine import key_figures, loss_table, losses_by
+    from riskapp.cli.common import headline_table
+    from riskapp.engine import loss_table, losses_by
     from riskapp.io.export import write_table
 
     check_out(out_file)
     a = assessment(workspace, scenario, source, basis, locale)
     ws, result = a.ws, a.result
     fmt = a.fmt
-    figures = key_figures(ws, result)
 
     out.rule(Text(ws.settings.name, style="bold"))
     out.print(
@@ -128,16 +129,8 @@ def score(
         f"{len(ws.factors.factors)} factors; losses are {result.basis.value}",
         highlight=False,
     )
-    kf = Table(title="Key figures", show_header=False)
-    kf.add_row("Portfolio exposed value", fmt.money(result.total_exposed_value))
-    kf.add_row("Expected annual loss", fmt.money(result.expected_annual_loss()))
-    kf.add_row(
-        "Worst scenario",
-        f"{figures['worst_scenario']} ({fmt.money(float(figures['worst_scenario_loss']))})",
-    )
-    for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
-        kf.add_row(f"Loss at 1-in-{rp:g}-year", fmt.money(loss))
-    out.print(kf)
+    out.print(headline_table(a))
+    out.print(footnote(a.headline), highlight=False, style="dim")
 
     by_s = losses_by(ws, result, "scenario")
     t = Table(title="Scenarios")

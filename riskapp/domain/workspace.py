@@ -47,6 +47,17 @@ class WorkspaceSettings(Strict):
         default_factory=lambda: [10.0, 50.0, 100.0, 250.0],
         description="Return periods (years) at which losses are reported.",
     )
+    simulation_years: Annotated[int, NoBool, Field(ge=1_000, le=1_000_000)] = Field(
+        default=10_000,
+        description=(
+            "Years simulated for the headline figures (value at risk, expected shortfall, "
+            "return-period losses) on every surface."
+        ),
+    )
+    simulation_seed: Annotated[int, NoBool, Field(ge=0, le=2**63 - 1)] = Field(
+        default=0,
+        description="Seed of the headline simulation: the same seed, the same figures.",
+    )
 
     def fx_to_reporting(self) -> dict[str, float]:
         return {**self.fx_rates, self.currency: 1.0}

@@ -88,6 +88,9 @@ class Tables:
 
     scenarios: Table
     clamps: Table
+    return_periods: Table
+    factor_tail: Table
+    asset_tail: Table
     factors: Table
     regions: Table
     countries: Table
@@ -95,6 +98,7 @@ class Tables:
     assets: Table
     top_assets: Table
     plans: Table
+    plan_bcr: Table
     readiness_gaps: Table
     waterfall: Table
     inputs: Table
@@ -104,6 +108,9 @@ class Tables:
         return [
             self.scenarios,
             self.clamps,
+            self.return_periods,
+            self.factor_tail,
+            self.asset_tail,
             self.factors,
             self.regions,
             self.countries,
@@ -111,6 +118,7 @@ class Tables:
             self.assets,
             self.top_assets,
             self.plans,
+            self.plan_bcr,
             self.readiness_gaps,
             self.waterfall,
             self.inputs,
@@ -353,6 +361,8 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         ("Plan horizon (years)", str(s.plan_horizon_years)),
         ("Require readiness", "yes" if s.require_readiness else "no"),
         ("Return periods (years)", ", ".join(f"{v:g}" for v in s.return_periods)),
+        ("Simulated years", fmt.number(s.simulation_years)),
+        ("Simulation seed", str(s.simulation_seed)),
         ("FX rates", ", ".join(f"{k} {v:g}" for k, v in sorted(s.fx_rates.items()))),
         ("Assets", fmt.number(len(ws.portfolio))),
         ("Factors", ", ".join(f.id for f in ws.factors.factors)),
@@ -365,9 +375,14 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         [Column("setting", "Setting"), Column("value", "Value")],
         pd.DataFrame(settings, columns=["setting", "value"]),
     )
+    from riskapp.reporting import simulated  # after this module: it builds on `Table`
+
     return Tables(
         scenarios,
         _clamp_table(a),
+        simulated.return_period_table(a),
+        simulated.factor_tail_table(a),
+        simulated.asset_tail_table(a),
         factors,
         regions,
         countries,
@@ -375,6 +390,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         assets,
         top_assets,
         plans,
+        simulated.plan_bcr_table(a),
         readiness_gaps,
         waterfall,
         inputs,

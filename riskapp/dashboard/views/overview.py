@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from riskapp.assessment import risk as risk_view
 from riskapp.assessment.actions import three_actions
 from riskapp.assessment.core import (
-    Assessment,
-    SimulatedVaR,
     asset_table,
     country_factor_eal,
     country_losses,
     group_factor_eal,
     key_figures,
 )
+from riskapp.assessment.headline import footnote
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.overview import factor_heatmap, world_map
 from riskapp.dashboard import state
@@ -29,22 +27,29 @@ st.caption(
 )
 
 
-@st.cache_resource(show_spinner="Simulating years for the value at risk...", max_entries=8)
-def simulated_var(revision: str, basis: str, _a: Assessment) -> SimulatedVaR:
-    """The Risk distribution page's default run (same trials and seed, so the same VaR),
-    cached per revision of the source: a register edit gives a new VaR."""
-    del revision, basis  # part of the cache key only
-    run = risk_view.simulate(_a, risk_view.DEFAULT_TRIALS, risk_view.DEFAULT_SEED)
-    value = risk_view.portfolio_row(run.result)["var_99"]
-    return SimulatedVaR(value, run.trials, risk_view.DEFAULT_SEED, bool(run.links))
-
-
-var = simulated_var(a.revision, a.result.basis.value, a)
-figures = key_figures(a, var)
-# money first (value, expected loss next to its 99 % VaR, worst case), then plans
-for row, width in ((figures[:4], 4), (figures[4:], 3)):
-    for col, fig in zip(st.columns(width), row, strict=True):
-        col.metric(fig.label, fig.value, help=fig.help, border=True)
+with st.spinner("Simulating years for the value at risk..."):
+    figures = {f.key: f for f in key_figures(a)}
+headline = a.headline
+# money at stake and its average, then the tail, then return periods, then plans
+rows = [
+    ["exposed_value", "expected_annual_loss", "simulated_mean", "worst_scenario_loss"],
+    ["var_95", "var_99", "es_95", "es_99"],
+    [f"loss_at_{rp.years:g}y" for rp in headline.return_periods],
+    ["residual_eal", "plans_triggered", "plans_not_ready"],
+]
+for keys in rows:
+    if not keys:
+        continue
+    for col, key in zip(st.columns(max(len(keys), 3)), keys, strict=False):
+        fig = figures[key]
+        with col.container(border=True):
+            st.metric(fig.label, fig.text, help=fig.definition)
+            if fig.note:
+                st.caption(plain(fig.note))
+st.caption(
+    plain(footnote(headline)) + " Definitions: the (?) beside each figure; formulas on "
+    "the Methodology page."
+)
 
 st.subheader("Three things to act on")
 for i, action in enumerate(three_actions(a), 1):
