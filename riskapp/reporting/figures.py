@@ -35,16 +35,11 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
     """The dashboard's own charts, built from the same tables the dashboard draws."""
     from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
     from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
-    from riskapp.assessment.whatif import (
-        compare_table,
-        exceedance_line,
-        exceedance_points,
-        return_period_losses,
-    )
+    from riskapp.assessment.whatif import compare_table
     from riskapp.charts.common import PLOTLY_CONFIG
     from riskapp.charts.overview import factor_heatmap, world_map
     from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
-    from riskapp.charts.scenarios import compare_chart, exceedance_chart
+    from riskapp.charts.scenarios import compare_chart
 
     fmt, ws = a.fmt, a.ws
     worst = str(tables.scenarios.frame["scenario_id"].iloc[0])
@@ -91,14 +86,31 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
             f"The {len(chosen)} scenarios with the largest portfolio loss.",
             compare_chart(compare, titles, "Region group", fmt),
         )
-    points = exceedance_points(a)
-    if len(points):
-        add(
-            "exceedance",
-            "Loss against return period",
-            "Portfolio loss reached or exceeded once in so many years on average.",
-            exceedance_chart(points, exceedance_line(a), return_period_losses(a), fmt),
-        )
+    from riskapp.assessment import risk as risk_view
+    from riskapp.assessment.headline import years_phrase
+    from riskapp.charts.risk import exceedance_chart, factor_tail_chart
+
+    run = a.simulation
+    residual = run.result.model.plans is not None
+    add(
+        "exceedance",
+        "Annual loss against return period (simulated)",
+        f"Annual loss reached or exceeded once in so many years on average, from "
+        f"{years_phrase(a.headline)}; the shaded band is a 90 % confidence interval"
+        + ("; dashed: with every effective plan applied." if residual else "."),
+        exceedance_chart(
+            risk_view.exceedance(run),
+            risk_view.exceedance(run, residual=True) if residual else None,
+            fmt,
+        ),
+    )
+    add(
+        "factor_tail",
+        "What drives the bad years",
+        "Each factor's part of the expected shortfall at 99 % (the average loss of the worst "
+        "1 % of simulated years); the parts add up to it.",
+        factor_tail_chart(risk_view.factor_tail(run, a), fmt, ws.factors),
+    )
     if a.plans.plans:
         add(
             "trigger_matrix",

@@ -16,13 +16,20 @@ provenance     `Provenance`: riskapp version, SHA-256 of the input files, genera
                scenario ids, plan ids, data sources of the baseline, refdata attribution.
 workspace_name, currency, loss_basis (``"absolute"``/``"incremental"``), basis_text (a phrase
                for captions), generated_on (locale-formatted date of `provenance.generated_at`).
-key_figures    list of `KeyFigure` (label, value number, text formatted in the locale,
-               definition), in reading order.
+key_figures    list of `KeyFigure` (= `riskapp.assessment.headline.HeadlineFigure`: key,
+               label, value number, text formatted in the locale, definition, note), in
+               reading order: the Overview's and `riskapp score`'s headline set.
+headline       `Headline`: the same numbers unformatted, with the simulation they come from
+               (trials, seed); `headline_note` the one-line footnote saying so.
 actions        the three things to act on (`Action`), derived from the numbers by the rule in
                `three_actions` (documented there and in `ACTION_RULE`).
 tables         `Tables`: every table of the report as a `Table` (title, typed `Column`s, a
                DataFrame of raw values, total_rows and a note when summarised):
                  scenarios        one row per scenario, ordered by gross loss (largest first)
+                 return_periods   simulated annual loss at return periods, with 90 % bands
+                 factor_tail      each factor's part of the ES 99 % (Euler), largest first
+                 asset_tail       the 10 assets with the largest part of the ES 99 %
+                 plan_bcr         each plan's benefit-cost ratio across simulated horizons
                  clamps           "Shocks that hit the scale's limit": one row per scenario,
                                   shock and country where a shock ran past 0-10 and was
                                   clamped (`Assessment.clamps`); empty, with a note, if none
@@ -44,8 +51,8 @@ worst_scenario_id / worst_scenario_title: the scenario with the largest gross lo
 methodology    the client methodology (Markdown, plain words; `riskapp methodology`).
 figures        dict name -> `ReportFigure` (title, caption, plotly `go.Figure` built by the
                dashboard's chart builders). Names: "world_map", "region_factor_heatmap",
-               "scenario_comparison", "exceedance", "trigger_matrix", "waterfall",
-               "cost_benefit" (a figure is absent when there is nothing to draw, e.g. no plans).
+               "scenario_comparison", "exceedance" (simulated annual loss with its band),
+               "factor_tail", "trigger_matrix", "waterfall", "cost_benefit" (a figure is absent when there is nothing to draw, e.g. no plans).
                HTML embeds them interactively; PDF/PPTX export static images (kaleido).
 fmt            `NumberFormat` for the branding locale: `report.fmt.money(v)`,
                `report.fmt.number(v, 1)`, `report.fmt.cell(v, column.kind)`.
@@ -62,6 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskapp.assessment.actions import ACTION_RULE, Action, three_actions
+from riskapp.assessment.headline import Headline, footnote
 from riskapp.format import NumberFormat
 from riskapp.reporting.figures import ReportFigure, build_figures
 from riskapp.reporting.keyfigures import KeyFigure, key_figures
@@ -107,6 +115,8 @@ class Report:
     basis_text: str
     generated_on: str
     key_figures: list[KeyFigure]
+    headline: Headline
+    headline_note: str
     actions: list[Action]
     tables: Tables
     worst_scenario_id: str
@@ -179,6 +189,8 @@ def build_report(
         basis_text="loss above today's baseline" if incremental else "loss at scenario intensity",
         generated_on=fmt.date(when),
         key_figures=key_figures(a),
+        headline=a.headline,
+        headline_note=footnote(a.headline),
         actions=three_actions(a),
         tables=tables,
         worst_scenario_id=worst,
