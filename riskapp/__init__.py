@@ -6,6 +6,8 @@ The Python API does what the command line and the dashboard do, from the same as
     a = riskapp.assess("demo")                      # the folder's files (a FileSource)
     a = riskapp.assess(riskapp.StoreSource.open("demo"))   # files + team database register
     a.result.expected_annual_loss()
+    a.headline                                      # the headline numbers every surface shows
+    riskapp.key_figures(a)                          # ... formatted, with definitions and notes
     a.source.revision, a.source.fingerprint         # which inputs, exactly
     riskapp.losses_by(a.ws, a.result, "country")    # aggregations that add up
     a.plans.table()                                 # triggers, residual loss, BCR, readiness
@@ -24,6 +26,8 @@ from typing import TYPE_CHECKING
 from riskapp.assessment import (
     Assessment,
     FileSource,
+    Headline,
+    HeadlineFigure,
     MemorySource,
     SourceInfo,
     StoreSource,
@@ -31,9 +35,10 @@ from riskapp.assessment import (
     WorkspaceSource,
     assess,
     choose_source,
+    key_figures,
     sync_status,
 )
-from riskapp.engine import evaluate_plans, key_figures, loss_table, losses_by, score
+from riskapp.engine import evaluate_plans, loss_table, losses_by, score
 from riskapp.io import InputError, load_workspace
 
 if TYPE_CHECKING:
@@ -47,6 +52,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Assessment",
     "FileSource",
+    "Headline",
+    "HeadlineFigure",
     "InputError",
     "MemorySource",
     "SourceInfo",

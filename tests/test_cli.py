@@ -29,7 +29,11 @@ def test_score_summary_shows_key_figures() -> None:
     # 160 + 0.1 x 145 + 0.01 x 100 = 175.5, worked out by hand (status quo counted once;
     # was EUR 193 = 193.1, which counted it again inside s1 and s2)
     assert "EUR 176" in result.output
-    assert "s1 (EUR 305)" in result.output
+    worst = next(x for x in result.output.splitlines() if "Largest single-scenario loss" in x)
+    assert "EUR 305" in worst and "Northern escalation" in worst, worst
+    # the tail is read from simulated years, and the footnote says how many and which seed
+    assert "Value at risk 99 %" in result.output and "Expected shortfall 99 %" in result.output
+    assert "10,000 simulated years (seed 0)" in result.output
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])

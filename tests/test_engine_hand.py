@@ -175,7 +175,7 @@ def test_key_figures(tiny: Workspace) -> None:
     figures = key_figures(tiny, score(tiny))
     assert figures["worst_scenario"] == "s1"
     assert figures["worst_scenario_loss"] == pytest.approx(305.0)
-    assert figures["loss_at_10y"] == pytest.approx(305.0)
+    assert figures["scenario_curve_loss_at_10y"] == pytest.approx(305.0)
 
 
 @pytest.mark.parametrize("dimension", ["asset", "country", "asset_type", "factor"])

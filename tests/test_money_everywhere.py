@@ -122,7 +122,7 @@ def test_cli(workspace: Path, locale: str, expected: str) -> None:
 
 
 def test_dashboard_card_and_table(assessed: Assessment, expected: str) -> None:
-    cards = {k.label: k.value for k in key_figures(assessed)}
+    cards = {k.label: k.text for k in key_figures(assessed)}
     assert cards["Expected annual loss"] == expected
     frame = pd.DataFrame({"name": ["all"], "eal": [assessed.result.expected_annual_loss()]})
     shown = money_table(frame, assessed.fmt, ["eal"]).to_html()

@@ -277,6 +277,16 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             f"± {fmt.money(h.mean_se)} (SE). {mean_note(h, fmt)}",
         ),
     ]
+    out.append(
+        money(
+            "worst_scenario_loss",
+            "Largest single-scenario loss",
+            h.worst_scenario_loss,
+            "The loss of a year in which the most damaging scenario occurs alone (status quo "
+            "plus its increment), whatever its probability; not a return-period loss.",
+            h.worst_scenario_title,
+        )
+    )
     for level in LEVELS:
         out.append(
             money(
@@ -311,16 +321,6 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
                 f"{fmt.percent(h.band, 0)} band {fmt.money(rp.lower)} - {fmt.money(rp.upper)}",
             )
         )
-    out.append(
-        money(
-            "worst_scenario_loss",
-            "Largest single-scenario loss",
-            h.worst_scenario_loss,
-            "The loss of a year in which the most damaging scenario occurs alone (status quo "
-            "plus its increment), whatever its probability; not a return-period loss.",
-            h.worst_scenario_title,
-        )
-    )
     out.append(
         money(
             "residual_eal",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def save(a: Assessment, store: Store, label: str, as_of: date, actor: Actor) -> AssessmentSummary:
     """Keep `a`'s inputs (compact fingerprint, with the source's kind, revision and SHA-256)
-    and its results (key figures, expected annual loss by dimension) in the history."""
+    and its results (the headline figures, expected annual loss by dimension) in the history."""
     from riskapp.store.assessments import fingerprint, results_of
 
     inputs = fingerprint(a.ws)
@@ -24,5 +24,5 @@ def save(a: Assessment, store: Store, label: str, as_of: date, actor: Actor) -> 
         "revision": a.source.revision,
         "fingerprint": a.source.fingerprint,
     }
-    results = results_of(a.ws, a.result, a.plans)
+    results = results_of(a.ws, a.result, a.plans, a.headline.as_dict())
     return store.save_assessment(label, as_of, inputs, results, actor)

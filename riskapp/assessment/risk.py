@@ -27,8 +27,6 @@ from riskapp.engine.montecarlo import (
 from riskapp.engine.sensitivity import LossModel, loss_model
 from riskapp.format import NumberFormat
 
-DEFAULT_TRIALS = 5_000
-DEFAULT_SEED = 0
 MIN_TRIALS = 500
 MAX_TRIALS = 200_000
 HISTOGRAM_BINS = 40
@@ -105,39 +103,41 @@ def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, flo
 
 
 def headline(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
-    """Mean with its standard error, VaR and expected shortfall at 95 and 99 %."""
+    """Mean with its standard error, VaR and expected shortfall at 95 and 99 %: labelled and
+    written as the headline figures are (`riskapp.assessment.headline`), so the page's default
+    run (the headline run) shows the Overview's numbers in the same words."""
     r = run_.result
     row = portfolio_row(r)
     years = f"{r.trials:,} simulated years"
     rel = row["se_mean"] / row["mean"] if row["mean"] > 0 else 0.0
     out = [
         Figure(
-            f"Mean ({fmt.currency})",
-            fmt.money_short(row["mean"]),
+            "Simulated mean annual loss",
+            fmt.money(row["mean"]),
             f"Average loss of the {years}, ± its standard error ({fmt.percent(rel)} of the mean; "
             "more years make it smaller). Scenario frequencies, escalation ladders, shock "
             "ranges and dependency cascades included.",
-            f"± {fmt.money_short(row['se_mean'])} standard error",
+            f"± {fmt.money(row['se_mean'])} (SE)",
         )
     ]
     for level in ("95", "99"):
         out.append(
             Figure(
-                f"VaR {level} % ({fmt.currency})",
-                fmt.money_short(row[f"var_{level}"]),
-                f"Value at risk: the annual loss exceeded in {100 - int(level)} year(s) out of "
-                f"100 (the {level}th percentile of the {years}), in {fmt.currency}.",
+                f"Value at risk {level} %",
+                fmt.money(row[f"var_{level}"]),
+                f"Annual loss exceeded in {100 - int(level)} year(s) out of 100 (the {level}th "
+                f"percentile of the {years}).",
                 f"exceeded 1 year in {round(100 / (100 - int(level)))}",
             )
         )
     for level in ("95", "99"):
         out.append(
             Figure(
-                f"ES {level} % ({fmt.currency})",
-                fmt.money_short(row[f"es_{level}"]),
-                f"Expected shortfall: the average loss of the worst {100 - int(level)} % of the "
-                f"{years}, how bad the years beyond VaR {level} % are, in {fmt.currency}.",
-                f"average of worst {100 - int(level)} %",
+                f"Expected shortfall {level} %",
+                fmt.money(row[f"es_{level}"]),
+                f"The average loss of the worst {100 - int(level)} % of the {years}: how bad the "
+                f"years beyond the {level} % value at risk are.",
+                f"average of the worst {100 - int(level)} % of years",
             )
         )
     return out
@@ -150,15 +150,19 @@ def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
         return []
     gross, res = portfolio_row(r), portfolio_row(r, "residual")
     out = []
-    for col, label in (("mean", "Mean"), ("var_99", "VaR 99 %"), ("es_99", "ES 99 %")):
+    for col, label in (
+        ("mean", "Simulated mean annual loss"),
+        ("var_99", "Value at risk 99 %"),
+        ("es_99", "Expected shortfall 99 %"),
+    ):
         saved = gross[col] - res[col]
         out.append(
             Figure(
-                f"{label} ({fmt.currency})",
-                fmt.money_short(res[col]),
+                label,
+                fmt.money(res[col]),
                 f"With every effective contingency plan applied: {fmt.money(res[col])} "
                 f"against {fmt.money(gross[col])} without.",
-                f"{fmt.money_short(saved)} less",
+                f"{fmt.money(saved)} less",
             )
         )
     return out

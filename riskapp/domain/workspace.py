@@ -47,7 +47,7 @@ class WorkspaceSettings(Strict):
         default_factory=lambda: [10.0, 50.0, 100.0, 250.0],
         description="Return periods (years) at which losses are reported.",
     )
-    simulation_years: Annotated[int, NoBool, Field(ge=1_000, le=1_000_000)] = Field(
+    simulation_years: Annotated[int, NoBool, Field(ge=1_000, le=200_000)] = Field(
         default=10_000,
         description=(
             "Years simulated for the headline figures (value at risk, expected shortfall, "

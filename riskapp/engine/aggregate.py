@@ -143,7 +143,10 @@ def loss_table(ws: Workspace, result: ScoreResult) -> pd.DataFrame:
 
 
 def key_figures(ws: Workspace, result: ScoreResult) -> dict[str, float | str]:
-    """Headline numbers of an assessment."""
+    """The scoring's own summary numbers (engine level, no simulation): the expected annual
+    loss, the largest single-scenario loss and losses read from the per-scenario exceedance
+    curve (`scenario_curve_loss_at_<rp>y`, one scenario a year). The headline set every surface
+    shows, with its simulated tail, is `riskapp.assessment.headline`."""
     losses = result.scenario_loss()
     worst = int(np.argmax(losses)) if len(losses) else -1
     figures: dict[str, float | str] = {
@@ -154,5 +157,5 @@ def key_figures(ws: Workspace, result: ScoreResult) -> dict[str, float | str]:
         "worst_scenario_loss": float(losses[worst]) if worst >= 0 else 0.0,
     }
     for rp, loss in result.loss_at_return_periods(ws.settings.return_periods).items():
-        figures[f"loss_at_{rp:g}y"] = loss
+        figures[f"scenario_curve_loss_at_{rp:g}y"] = loss
     return figures

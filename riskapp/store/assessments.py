@@ -27,8 +27,10 @@ from riskapp.store.store import AssessmentSummary, SavedAssessment, Store
 KEY_FIGURES = {
     "portfolio_value": "Portfolio value",
     "expected_annual_loss": "Expected annual loss",
-    "worst_scenario_loss": "Worst-scenario loss",
+    "worst_scenario_loss": "Largest single-scenario loss",
     "loss_1_in_100": "1-in-100-year loss",
+    "var_99": "Value at risk 99 %",
+    "es_99": "Expected shortfall 99 %",
     "residual_eal": "Expected annual loss after plans",
     "averted_eal": "Expected annual loss averted by plans",
 }
@@ -78,9 +80,16 @@ def fingerprint(ws: Workspace) -> dict[str, Any]:
 
 
 def results_of(
-    ws: Workspace, result: ScoreResult | None = None, plans: PlanEvaluation | None = None
+    ws: Workspace,
+    result: ScoreResult | None = None,
+    plans: PlanEvaluation | None = None,
+    simulated: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Key figures and expected annual loss by dimension, JSON-ready."""
+    """Key figures and expected annual loss by dimension, JSON-ready.
+
+    `simulated` holds the figures read from the headline simulation (the assessment layer's
+    `Headline.as_dict()`): the 1-in-100-year loss, VaR and ES 99 % are kept only from it, so a
+    saved figure is the one every surface showed; without it they are left out."""
     result = result if result is not None else score(ws)
     plans = plans if plans is not None else evaluate_plans(ws, result)
     losses = result.scenario_loss()
@@ -88,10 +97,20 @@ def results_of(
         "portfolio_value": float(result.total_exposed_value),
         "expected_annual_loss": float(result.expected_annual_loss()),
         "worst_scenario_loss": float(losses.max()) if len(losses) else 0.0,
-        "loss_1_in_100": float(result.loss_at_return_periods([100.0])[100.0]),
         "residual_eal": float(plans.residual_eal()),
         "averted_eal": float(plans.gross_eal() - plans.residual_eal()),
     }
+    if simulated is not None:
+        for key, source in (
+            ("loss_1_in_100", "loss_at_100y"),
+            ("var_99", "var_99"),
+            ("es_99", "es_99"),
+            ("simulated_mean", "simulated_mean"),
+            ("simulation_years", "simulation_years"),
+            ("simulation_seed", "simulation_seed"),
+        ):
+            if source in simulated:
+                figures[key] = float(simulated[source])
     eal: dict[str, dict[str, float]] = {}
     for dim in DIMENSIONS:
         table = losses_by(ws, result, dim)  # type: ignore[arg-type]

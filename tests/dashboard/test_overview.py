@@ -137,9 +137,9 @@ def test_user_text_is_escaped_on_the_page(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_key_figures_on_the_tiny_workspace() -> None:
     a = assess(TINY)
-    figures = {f.label: f.value for f in key_figures(a)}
+    figures = {f.label: f.text for f in key_figures(a)}
     assert figures["Expected annual loss"] == "EUR 176"  # 175.5 (was 193.1, status quo twice)
-    assert figures["Worst-scenario loss"] == "EUR 305"
+    assert figures["Largest single-scenario loss"] == "EUR 305"
     assert figures["Plans triggered"] == "2 of 2"
     assert figures["Plans not ready in time"] == "1 of 2"
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from riskapp.assessment import risk as risk_view
-from riskapp.assessment.core import assess
+from riskapp.assessment.core import assess, key_figures
 from riskapp.engine.montecarlo import prepare_simulation, run
 from riskapp.format import NumberFormat
 from riskapp.io.dependencies import load_dependencies
@@ -52,7 +52,10 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for e in [*at.markdown, *at.caption, *at.info, *at.warning])
 
 
-def demo_var_99(trials: int = risk_view.DEFAULT_TRIALS, seed: int = 0) -> float:
+DEMO_YEARS = assess(DEMO).ws.settings.simulation_years  # the headline run's
+
+
+def demo_var_99(trials: int = DEMO_YEARS, seed: int = 0) -> float:
     ws = assess(DEMO).ws
     links = load_dependencies(DEMO / "dependencies.csv", ws.portfolio)
     result = run(prepare_simulation(ws, links=links), trials, seed)
@@ -66,15 +69,15 @@ def test_page_renders_on_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Money in EUR" in at.caption[0].value
     labels = [label for label, _ in _metrics(at)]
     assert labels[:5] == [
-        "Mean (EUR)",
-        "VaR 95 % (EUR)",
-        "VaR 99 % (EUR)",
-        "ES 95 % (EUR)",
-        "ES 99 % (EUR)",
+        "Simulated mean annual loss",
+        "Value at risk 95 %",
+        "Value at risk 99 %",
+        "Expected shortfall 95 %",
+        "Expected shortfall 99 %",
     ]
-    assert labels[5:] == ["Mean (EUR)", "VaR 99 % (EUR)", "ES 99 % (EUR)"]  # with plans
-    var_99 = dict(_metrics(at)[:5])["VaR 99 % (EUR)"]
-    assert f"EUR {var_99}" == NumberFormat().money(demo_var_99())
+    assert labels[5:] == labels[:1] + labels[2:5:2]  # with plans: mean, VaR 99, ES 99
+    var_99 = dict(_metrics(at)[:5])["Value at risk 99 %"]
+    assert var_99 == NumberFormat().money(demo_var_99())
     assert "88 dependency links" in _texts(at)
     charts = _charts(at)
     assert set(charts) == CHARTS
@@ -99,11 +102,11 @@ def test_changing_seed_or_years_reruns(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not at.exception
     other = _metrics(at)
     assert other[0] != fewer[0]
-    assert other[2][1] == NumberFormat().money_short(demo_var_99(2_000, seed=1))
+    assert other[2][1] == NumberFormat().money(demo_var_99(2_000, seed=1))
     # back to the defaults: the cached runs, the same figures as at first
     at.number_input(key="risk_seed").set_value(0).run()
     assert _metrics(at) == fewer
-    at.number_input(key="risk_trials").set_value(risk_view.DEFAULT_TRIALS).run()
+    at.number_input(key="risk_trials").set_value(DEMO_YEARS).run()
     assert _metrics(at) == before
 
 
@@ -155,21 +158,26 @@ def test_user_text_is_escaped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
         assert "<b>Plant</b>" not in json.dumps(spec)
 
 
-def test_overview_shows_the_99_var_next_to_expected_loss(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overview_shows_the_headline_set_of_the_risk_page(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RISKAPP_WORKSPACE", str(DEMO))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
     labels = [m.label for m in at.metric]
+    a = assess(DEMO)
+    assert labels == [f.label for f in key_figures(a)]  # every headline figure, in its order
     assert labels[:4] == [
         "Portfolio value",
         "Expected annual loss",
-        "99 % value at risk",
-        "Worst-scenario loss",
+        "Simulated mean annual loss",
+        "Largest single-scenario loss",
     ]
-    assert len(labels) == 7
-    value = next(m.value for m in at.metric if m.label == "99 % value at risk")
+    value = next(m.value for m in at.metric if m.label == "Value at risk 99 %")
     assert value == NumberFormat().money(demo_var_99())
-    # the Risk distribution page's default run shows the same figure
+    # the Risk distribution page's default run shows the same figures, in the same words
     at.switch_page(PAGE).run()
-    assert f"EUR {dict(_metrics(at)[:5])['VaR 99 % (EUR)']}" == value
+    shown = dict(_metrics(at)[:5])
+    assert shown["Value at risk 99 %"] == value
+    overview = {f.label: f.text for f in key_figures(a)}
+    for label, text in shown.items():
+        assert overview[label] == text, label

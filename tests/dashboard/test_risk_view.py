@@ -89,21 +89,27 @@ def test_simulate_is_the_engine_run(tiny_a: Assessment) -> None:
 def test_headline_figures(tiny_a: Assessment) -> None:
     r = risk_view.simulate(tiny_a, 1_000, 1, [])
     figures = {f.label: f for f in risk_view.headline(r, NumberFormat())}
+    # the headline set's labels and format (riskapp.assessment.headline)
     assert list(figures) == [
-        "Mean (EUR)",
-        "VaR 95 % (EUR)",
-        "VaR 99 % (EUR)",
-        "ES 95 % (EUR)",
-        "ES 99 % (EUR)",
+        "Simulated mean annual loss",
+        "Value at risk 95 %",
+        "Value at risk 99 %",
+        "Expected shortfall 95 %",
+        "Expected shortfall 99 %",
     ]
+    fmt = NumberFormat()
     row = risk_view.portfolio_row(r.result)
-    assert figures["VaR 99 % (EUR)"].value == f"{row['var_99']:.0f}"
-    assert figures["Mean (EUR)"].note == f"± {row['se_mean']:.0f} standard error"
-    assert figures["VaR 99 % (EUR)"].note == "exceeded 1 year in 100"
-    with_plans = risk_view.residual_figures(r, NumberFormat())
-    assert [f.label for f in with_plans] == ["Mean (EUR)", "VaR 99 % (EUR)", "ES 99 % (EUR)"]
+    assert figures["Value at risk 99 %"].value == fmt.money(row["var_99"])
+    assert figures["Simulated mean annual loss"].note == f"± {fmt.money(row['se_mean'])} (SE)"
+    assert figures["Value at risk 99 %"].note == "exceeded 1 year in 100"
+    with_plans = risk_view.residual_figures(r, fmt)
+    assert [f.label for f in with_plans] == [
+        "Simulated mean annual loss",
+        "Value at risk 99 %",
+        "Expected shortfall 99 %",
+    ]
     residual = risk_view.portfolio_row(r.result, "residual")
-    assert with_plans[0].value == f"{residual['mean']:.0f}"
+    assert with_plans[0].value == fmt.money(residual["mean"])
 
 
 def test_histogram_counts_every_year() -> None:

@@ -11,7 +11,7 @@ from riskapp.engine import score
 from riskapp.io import InputError
 from riskapp.store import Store
 from riskapp.store.assessments import KEY_FIGURES, compare, fingerprint, save_current, trend
-from tests.store.conftest import ANALYST
+from tests.store.conftest import ANALYST, TINY
 
 
 def test_save_and_list(team: Store) -> None:
@@ -23,11 +23,36 @@ def test_save_and_list(team: Store) -> None:
     assert saved.key_figures["expected_annual_loss"] == pytest.approx(
         score(ws).expected_annual_loss()
     )
-    assert set(saved.key_figures) == set(KEY_FIGURES)
+    # the store alone cannot simulate: the figures read from simulated years are left out
+    # rather than replaced by another definition (test_saved_assessment_keeps_the_headline)
+    assert set(saved.key_figures) == set(KEY_FIGURES) - SIMULATED
     full = team.assessment(saved.id)
     assert full.inputs == fingerprint(ws)
     assert set(full.results["eal"]) == {"asset", "country", "factor", "asset_type", "scenario"}
     assert team.audit(entity="assessment")[0].new["label"] == "Baseline Q3"
+
+
+SIMULATED = {"loss_1_in_100", "var_99", "es_99"}
+
+
+def test_saved_assessment_keeps_the_headline(team: Store) -> None:
+    """Saved from an assessment (as `riskapp assessments save` and the History page do), the
+    history keeps the very figures the Overview and the reports show."""
+    from riskapp.assessment.core import assess
+    from riskapp.assessment.history import save
+    from riskapp.assessment.sources import StoreSource
+
+    a = assess(StoreSource(team, TINY))
+    saved = save(a, team, "Q4", date(2025, 12, 31), ANALYST)
+    assert set(saved.key_figures) >= set(KEY_FIGURES)
+    h = a.headline
+    hundred = h.loss_at(100.0)
+    assert hundred is not None
+    assert saved.key_figures["loss_1_in_100"] == pytest.approx(hundred.loss)
+    assert saved.key_figures["var_99"] == pytest.approx(h.var["99"])
+    assert saved.key_figures["es_99"] == pytest.approx(h.es["99"])
+    assert saved.key_figures["simulation_years"] == h.trials
+    assert saved.key_figures["worst_scenario_loss"] == pytest.approx(h.worst_scenario_loss)
 
 
 def test_same_inputs_same_hash(team: Store) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from riskapp.assessment.core import eal_definition
+from riskapp.assessment.headline import eal_definition
 from riskapp.assessment.tables import (
     asset_curves,
     asset_factor_loss,

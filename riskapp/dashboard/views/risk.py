@@ -32,6 +32,9 @@ from riskapp.io.dependencies import dependency_file
 @st.cache_resource(show_spinner="Simulating years...", max_entries=8)
 def simulate(revision: str, basis: str, trials: int, seed: int, _a: Assessment) -> RiskRun:
     del revision, basis  # part of the cache key only (the assessment carries both)
+    s = _a.ws.settings
+    if (trials, seed) == (s.simulation_years, s.simulation_seed):
+        return _a.simulation  # the headline run: the Overview's figures, computed once
     return risk_view.simulate(_a, trials, seed)
 
 
@@ -90,11 +93,13 @@ trials = int(
         "Simulated years",
         min_value=risk_view.MIN_TRIALS,
         max_value=risk_view.MAX_TRIALS,
-        value=risk_view.DEFAULT_TRIALS,
+        value=a.ws.settings.simulation_years,
         step=1_000,
         key="risk_trials",
         help="More years give steadier figures (the standard error of the mean shrinks as "
-        "one over the square root of the years) and take longer.",
+        "one over the square root of the years) and take longer. The default is the "
+        "workspace's headline run (simulation_years in workspace.yaml), whose figures the "
+        "Overview and every report show.",
     )
 )
 seed = int(
@@ -102,7 +107,7 @@ seed = int(
         "Seed",
         min_value=0,
         max_value=2**31 - 1,
-        value=risk_view.DEFAULT_SEED,
+        value=a.ws.settings.simulation_seed,
         step=1,
         key="risk_seed",
         help="The same seed gives the same figures, here and with `riskapp simulate --seed`.",
