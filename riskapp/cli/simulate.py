@@ -33,16 +33,17 @@ def _summary(result: SimulationResult, fmt: NumberFormat) -> Table:
     t = Table(title=f"Annual loss over {result.trials:,} simulated years", show_header=False)
     rel = gross["se_mean"] / gross["mean"] if gross["mean"] > 0 else 0.0
     t.add_row(
-        "Mean annual loss", f"{fmt.money(gross['mean'])} ± {fmt.money(gross['se_mean'])} (SE)"
+        "Simulated mean annual loss",
+        f"{fmt.money(gross['mean'])} ± {fmt.money(gross['se_mean'])} (SE)",
     )
-    t.add_row("Expected annual loss, deterministic", fmt.money(result.sim.eal))
+    t.add_row("Expected annual loss (exact, no ranges or cascades)", fmt.money(result.sim.eal))
     t.add_row("Standard deviation", fmt.money(gross["sd"]))
     for level in ("95", "99"):
-        t.add_row(f"VaR {level} %", fmt.money(gross[f"var_{level}"]))
+        t.add_row(f"Value at risk {level} %", fmt.money(gross[f"var_{level}"]))
         t.add_row(f"Expected shortfall {level} %", fmt.money(gross[f"es_{level}"]))
     if "residual" in port:
         res = port["residual"]
-        t.add_row("Mean annual loss with plans", fmt.money(res["mean"]))
+        t.add_row("Simulated mean annual loss with plans", fmt.money(res["mean"]))
         t.add_row("Expected shortfall 99 % with plans", fmt.money(res["es_99"]))
     t.add_row("Relative standard error of the mean", fmt.percent(rel, 2))
     return t
@@ -114,8 +115,24 @@ def _sensitivity(
 
 def simulate(
     workspace: WorkspaceArg = DEMO,
-    trials: Annotated[int, typer.Option("--trials", "-n", min=1, help="Simulated years.")] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, help="Seed: the same seed, the same figures.")] = 0,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials",
+            "-n",
+            min=1,
+            help="Simulated years (default: the workspace's simulation_years, the headline run "
+            "every surface shows).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Seed: the same seed, the same figures (default: the workspace's "
+            "simulation_seed).",
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None,
         typer.Option(
@@ -193,6 +210,8 @@ def simulate(
     check_out(out_file)
     a = assessment(workspace, scenario, source, basis)
     ws = a.ws
+    trials = ws.settings.simulation_years if trials is None else trials
+    seed = ws.settings.simulation_seed if seed is None else seed
     # the source's own dependency links unless a file is named; a broken file is an error here
     dep_path = dependencies
     if dep_path is None and a.link_problems:
