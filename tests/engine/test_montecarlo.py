@@ -397,7 +397,9 @@ def test_cli_writes_tables_and_prints_a_summary(tmp_path: Path) -> None:
     args = ["simulate", str(TINY), "-n", "3000", "--seed", "4", "--out", str(out), "--no-progress"]
     result = CliRunner().invoke(cli(), args)
     assert result.exit_code == 0, result.output
-    assert "Simulated mean annual loss" in result.output and "Expected shortfall 99 %" in result.output
+    assert (
+        "Simulated mean annual loss" in result.output and "Expected shortfall 99 %" in result.output
+    )
     assert "EUR 176" in result.output  # the deterministic EAL (175.5), for comparison
     table = pd.read_parquet(out)
     assert set(table["dimension"]) == {
