@@ -149,14 +149,17 @@ def compute(a: Assessment) -> Headline:
     trials = r.trials
     root = math.sqrt(trials)
     sd = float(exact_model.std(ddof=1)) if trials > 1 else 0.0
-    row = r.portfolio_table().set_index("key")
-    gross = row.loc["gross"]
+    rows: dict[str, dict[str, float]] = {
+        str(rec["key"]): {str(k): float(v) for k, v in rec.items() if k not in ("key", "dimension")}
+        for rec in r.portfolio_table().to_dict("records")
+    }
+    gross = rows["gross"]
     bands = r.exceedance(a.ws.settings.return_periods, confidence=BAND)
     rps = tuple(
-        ReturnPeriodLoss(
-            float(b.return_period_years), float(b.loss), float(b.lower), float(b.upper)
+        ReturnPeriodLoss(float(y), float(loss), float(lo), float(hi))
+        for y, loss, lo, hi in zip(
+            bands["return_period_years"], bands["loss"], bands["lower"], bands["upper"], strict=True
         )
-        for b in bands.itertuples(index=False)
     )
     shown = {rp.years for rp in rps}
     losses = a.result.scenario_loss()
@@ -173,12 +176,12 @@ def compute(a: Assessment) -> Headline:
         eal=a.result.expected_annual_loss(),
         check_mean=float(exact_model.mean()),
         check_se=sd / root,
-        mean=float(gross["mean"]),
-        mean_se=float(gross["se_mean"]),
+        mean=gross["mean"],
+        mean_se=gross["se_mean"],
         range_effect=float(direct.mean() - exact_model.mean()),
         cascade_effect=float(cascade.mean()),
-        var={level: float(gross[f"var_{level}"]) for level in LEVELS},
-        es={level: float(gross[f"es_{level}"]) for level in LEVELS},
+        var={level: gross[f"var_{level}"] for level in LEVELS},
+        es={level: gross[f"es_{level}"] for level in LEVELS},
         return_periods=rps,
         beyond_trials=tuple(
             float(y) for y in a.ws.settings.return_periods if float(y) not in shown and y > 1
@@ -187,7 +190,7 @@ def compute(a: Assessment) -> Headline:
         worst_scenario_title=a.ws.scenarios[worst].title if worst >= 0 else "",
         worst_scenario_loss=float(losses[worst]) if worst >= 0 else 0.0,
         residual_eal=float(ev.residual_eal()),
-        residual_mean=float(row.loc["residual", "mean"]) if "residual" in row.index else None,
+        residual_mean=rows["residual"]["mean"] if "residual" in rows else None,
         plans_triggered=int(ev.triggered.any(axis=0).sum()),
         plans_not_ready=int((ev.triggered & ~ev.ready).any(axis=0).sum()),
         plans=len(ev.plans),

@@ -51,8 +51,9 @@ worst_scenario_id / worst_scenario_title: the scenario with the largest gross lo
 methodology    the client methodology (Markdown, plain words; `riskapp methodology`).
 figures        dict name -> `ReportFigure` (title, caption, plotly `go.Figure` built by the
                dashboard's chart builders). Names: "world_map", "region_factor_heatmap",
-               "scenario_comparison", "exceedance" (simulated annual loss with its band),
-               "factor_tail", "trigger_matrix", "waterfall", "cost_benefit" (a figure is absent when there is nothing to draw, e.g. no plans).
+               "scenario_comparison", "exceedance" (simulated annual loss, with its
+               band), "factor_tail", "trigger_matrix", "waterfall", "cost_benefit" (a
+               figure is absent when there is nothing to draw, e.g. no plans).
                HTML embeds them interactively; PDF/PPTX export static images (kaleido).
 fmt            `NumberFormat` for the branding locale: `report.fmt.money(v)`,
                `report.fmt.number(v, 1)`, `report.fmt.cell(v, column.kind)`.

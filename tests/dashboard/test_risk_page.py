@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from riskapp.assessment import risk as risk_view
 from riskapp.assessment.core import assess, key_figures
 from riskapp.engine.montecarlo import prepare_simulation, run
 from riskapp.format import NumberFormat

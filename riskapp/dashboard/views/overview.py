@@ -31,13 +31,13 @@ with st.spinner("Simulating years for the value at risk..."):
     figures = {f.key: f for f in key_figures(a)}
 headline = a.headline
 # money at stake and its average, then the tail, then return periods, then plans
-rows = [
+figure_rows = [
     ["exposed_value", "expected_annual_loss", "simulated_mean", "worst_scenario_loss"],
     ["var_95", "var_99", "es_95", "es_99"],
     [f"loss_at_{rp.years:g}y" for rp in headline.return_periods],
     ["residual_eal", "plans_triggered", "plans_not_ready"],
 ]
-for keys in rows:
+for keys in figure_rows:
     if not keys:
         continue
     for col, key in zip(st.columns(max(len(keys), 3)), keys, strict=False):
