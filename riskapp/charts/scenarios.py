@@ -79,11 +79,11 @@ def compare_chart(
 def exceedance_chart(
     points: pd.DataFrame,
     line: pd.DataFrame,
-    readings: pd.DataFrame,
+    readings: pd.DataFrame | None,
     fmt: NumberFormat,
 ) -> go.Figure:
     """Portfolio loss against return period (log axis): the interpolated curve, one marker per
-    scenario (hover: its title) and the loss read at the workspace's return periods."""
+    scenario (hover: its title) and, given `readings`, the loss read at return periods."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -122,20 +122,23 @@ def exceedance_chart(
             ),
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=readings["return_period_years"],
-            y=readings["loss"],
-            mode="markers+text",
-            name="Return-period loss",
-            marker={"color": "#D55E00", "size": 11, "symbol": "diamond"},
-            text=[f"1 in {rp:g}" for rp in readings["return_period_years"]],
-            textposition="bottom center",
-            textfont={"color": "#D55E00", "size": 12},
-            customdata=np.asarray(money_text(readings["loss"], fmt), dtype=object),
-            hovertemplate="1-in-%{x:g}-year loss: %{customdata}<extra></extra>",
+    if readings is None:
+        readings = pd.DataFrame({"return_period_years": [], "loss": []})
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=readings["return_period_years"],
+                y=readings["loss"],
+                mode="markers+text",
+                name="Return-period loss",
+                marker={"color": "#D55E00", "size": 11, "symbol": "diamond"},
+                text=[f"1 in {rp:g}" for rp in readings["return_period_years"]],
+                textposition="bottom center",
+                textfont={"color": "#D55E00", "size": 12},
+                customdata=np.asarray(money_text(readings["loss"], fmt), dtype=object),
+                hovertemplate="1-in-%{x:g}-year loss: %{customdata}<extra></extra>",
+            )
         )
-    )
     rp = pd.concat([line["return_period_years"], readings["return_period_years"]])
     lo, hi = float(rp.min()), float(rp.max())
     ticks = [

@@ -174,6 +174,9 @@ def test_exceedance_curve_labels_points_with_scenario_titles(
     titles = {row[0] for row in scenarios["customdata"]}
     assert "Energy-weaponization winter" in titles
     assert len(titles) == 10  # every demo scenario can occur
+    # no return-period losses read off this one-scenario-a-year curve: the headline ones are
+    # simulated annual losses (Overview), and two different "1-in-100-year losses" would clash
+    assert [d["name"] for d in spec["data"]] == ["Exceedance curve", "Scenario"]
 
 
 def test_empty_parts_of_a_scenario_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,6 @@ from riskapp.assessment.whatif import (
     markdown_safe,
     region_label,
     region_options,
-    return_period_losses,
     return_period_text,
     scenario_facts,
     shock_table,
@@ -240,7 +239,7 @@ else:
             st.caption("Rows with no loss in any chosen scenario are left out.")
 
 # -- exceedance --------------------------------------------------------------------------------
-st.subheader("How often losses recur")
+st.subheader("How often each scenario's loss is reached")
 points = exceedance_points(a)
 if points.empty:
     st.info(
@@ -249,15 +248,17 @@ if points.empty:
     )
 else:
     st.plotly_chart(
-        exceedance_chart(points, exceedance_line(a), return_period_losses(a), a.fmt),
+        exceedance_chart(points, exceedance_line(a), None, a.fmt),
         config=PLOTLY_CONFIG,
         key="scn_exceedance",
     )
     st.caption(
         "Each dot is a scenario: its loss and how often a loss that large or larger occurs "
         "(return period = 1 / the summed annual probability of it and every larger-loss "
-        "scenario). Diamonds: the losses at the workspace's return periods, read from the "
-        "curve and held at the worst scenario beyond it."
+        "scenario), one scenario at a time; the line is held at the largest scenario loss "
+        "beyond the rarest one. The headline return-period losses (Overview, Risk "
+        "distribution, reports) are annual losses read from simulated years, in which several "
+        "scenarios can occur together, so they can exceed any single scenario's loss."
     )
 
 
