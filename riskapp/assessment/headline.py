@@ -369,3 +369,20 @@ def footnote(h: Headline) -> str:
         + (", dependency cascades included" if h.cascades else "")
         + f"; set simulation_years and simulation_seed in workspace.yaml.{beyond}"
     )
+
+
+def figure_rows(figures: list[HeadlineFigure]) -> list[list[HeadlineFigure]]:
+    """The figures in the rows every card layout uses: money at stake and its averages, the
+    tail, the return-period losses, the plans (empty rows left out)."""
+    first = ("exposed_value", "expected_annual_loss", "simulated_mean", "worst_scenario_loss")
+    groups: list[list[HeadlineFigure]] = [[], [], [], []]
+    for f in figures:
+        if f.key in first:
+            groups[0].append(f)
+        elif f.key.startswith(("var_", "es_")):
+            groups[1].append(f)
+        elif f.key.startswith("loss_at_"):
+            groups[2].append(f)
+        else:
+            groups[3].append(f)
+    return [g for g in groups if g]

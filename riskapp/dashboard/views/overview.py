@@ -12,10 +12,10 @@ from riskapp.assessment.core import (
     group_factor_eal,
     key_figures,
 )
-from riskapp.assessment.headline import footnote
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.overview import factor_heatmap, world_map
 from riskapp.dashboard import state
+from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import money_table, plain
 
 a = state.assessment()
@@ -28,28 +28,7 @@ st.caption(
 
 
 with st.spinner("Simulating years for the value at risk..."):
-    figures = {f.key: f for f in key_figures(a)}
-headline = a.headline
-# money at stake and its average, then the tail, then return periods, then plans
-figure_rows = [
-    ["exposed_value", "expected_annual_loss", "simulated_mean", "worst_scenario_loss"],
-    ["var_95", "var_99", "es_95", "es_99"],
-    [f"loss_at_{rp.years:g}y" for rp in headline.return_periods],
-    ["residual_eal", "plans_triggered", "plans_not_ready"],
-]
-for keys in figure_rows:
-    if not keys:
-        continue
-    for col, key in zip(st.columns(max(len(keys), 3)), keys, strict=False):
-        fig = figures[key]
-        with col.container(border=True):
-            st.metric(fig.label, fig.text, help=fig.definition)
-            if fig.note:
-                st.caption(plain(fig.note))
-st.caption(
-    plain(footnote(headline)) + " Definitions: the (?) beside each figure; formulas on "
-    "the Methodology page."
-)
+    headline_cards(key_figures(a), a.headline)
 
 st.subheader("Three things to act on")
 for i, action in enumerate(three_actions(a), 1):

@@ -13,6 +13,7 @@ import streamlit as st
 
 from riskapp.assessment.actions import ACTION_RULE
 from riskapp.dashboard import state
+from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import plain
 from riskapp.reporting import registry
 from riskapp.reporting.branding import branding_from, save_logo
@@ -94,10 +95,7 @@ preview = build_report(a, options.model_copy(update={"include_figures": False}),
 
 st.subheader("Executive summary")
 st.caption(f"{plain(preview.client or preview.workspace_name)} · {preview.generated_on}")
-figures = preview.key_figures
-for start in range(0, len(figures), 4):
-    for col, k in zip(st.columns(4), figures[start : start + 4], strict=False):
-        col.metric(k.label, k.text, help=k.definition, border=True)
+headline_cards(preview.key_figures, preview.headline)
 st.markdown("**Three things to act on**")
 for i, action in enumerate(preview.actions, 1):
     st.markdown(f"{i}\\. **{plain(action.title)}.** {plain(action.detail)}")
