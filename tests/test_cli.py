@@ -34,6 +34,11 @@ def test_score_summary_shows_key_figures() -> None:
     # the tail is read from simulated years, and the footnote says how many and which seed
     assert "Value at risk 99 %" in result.output and "Expected shortfall 99 %" in result.output
     assert "10,000 simulated years (seed 0)" in result.output
+    assert "not a return-period loss" not in result.output  # definitions only on request
+    explained = runner.invoke(app, ["score", str(TINY), "--definitions"], env={"COLUMNS": "300"})
+    assert explained.exit_code == 0, explained.output
+    assert "Largest single-scenario loss: The loss of a year" in explained.output
+    assert "not a return-period loss" in explained.output
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])

@@ -275,7 +275,7 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             "Simulated mean annual loss",
             h.mean,
             f"Average annual loss of the {years}, {basis}, with {what}: the mean of the years "
-            "the value at risk and the return-period losses below are read from. It exceeds "
+            "the value at risk and the return-period losses below are read from. It differs from "
             "the expected annual loss by what the ranges and cascades add.",
             f"± {fmt.money(h.mean_se)} (SE). {mean_note(h, fmt)}",
         ),

@@ -110,8 +110,17 @@ def score(
     top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
     source: SourceOpt = SourceName.auto,
     locale: LocaleOpt = LocaleName.en,
+    definitions: Annotated[
+        bool,
+        typer.Option(
+            "--definitions",
+            help="Print how each key figure is computed under the table (as the dashboard's "
+            "tooltips and the reports' footnotes say it).",
+        ),
+    ] = False,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
+    from riskapp.assessment.core import key_figures
     from riskapp.assessment.headline import footnote
     from riskapp.assessment.scale import clamp_summary
     from riskapp.cli.common import headline_table
@@ -131,6 +140,11 @@ def score(
     )
     out.print(headline_table(a))
     out.print(footnote(a.headline), highlight=False, style="dim")
+    if definitions:
+        for k in key_figures(a):
+            out.print(Text(f"{k.label}: ", style="bold") + Text(k.definition), highlight=False)
+    else:
+        out.print("Definitions: --definitions, or `riskapp methodology`.", style="dim")
 
     by_s = losses_by(ws, result, "scenario")
     t = Table(title="Scenarios")
