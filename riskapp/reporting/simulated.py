@@ -11,7 +11,7 @@ import pandas as pd
 
 from riskapp.assessment.headline import BAND, years_phrase
 from riskapp.engine.montecarlo.statistics import DEFAULT_RETURN_PERIODS
-from riskapp.reporting.tables import Column, Table, _table
+from riskapp.reporting.tables import Column, Table, make_table
 
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
@@ -71,7 +71,7 @@ def return_period_table(a: Assessment) -> Table:
     h = a.headline
     rps = sorted(set(DEFAULT_RETURN_PERIODS) | set(a.ws.settings.return_periods))
     frame = a.simulation.result.exceedance(rps, confidence=BAND)
-    return _table(
+    return make_table(
         "return_periods",
         "Annual loss at return periods (simulated)",
         RETURN_PERIOD_COLUMNS,
@@ -89,7 +89,7 @@ def return_period_table(a: Assessment) -> Table:
 def factor_tail_table(a: Assessment) -> Table:
     from riskapp.assessment.risk import factor_tail
 
-    return _table(
+    return make_table(
         "factor_tail",
         "What drives the bad years: factors",
         TAIL_COLUMNS,
@@ -106,7 +106,7 @@ def asset_tail_table(a: Assessment) -> Table:
     from riskapp.assessment.risk import asset_tail
 
     frame = asset_tail(a.simulation, a, ASSET_TAIL_ROWS)
-    return _table(
+    return make_table(
         "asset_tail",
         "What drives the bad years: assets",
         ASSET_TAIL_COLUMNS,
@@ -129,7 +129,7 @@ def plan_bcr_table(a: Assessment) -> Table:
     else:
         table = pd.DataFrame(columns=[c.key for c in BCR_COLUMNS])
     horizon = a.ws.settings.plan_horizon_years
-    return _table(
+    return make_table(
         "plan_bcr",
         "Plans' benefit-cost ratio across simulated years",
         BCR_COLUMNS,

@@ -129,7 +129,7 @@ class Tables:
         return iter(self.all())
 
 
-def _table(
+def make_table(
     name: str,
     title: str,
     columns: Sequence[Column],
@@ -180,7 +180,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     sc["return_period_years"] = np.where(sc["frequency"] > 0, 1 / sc["frequency"], np.nan)
     sc["plans_effective"] = sc["plans_effective"].map(", ".join)
     sc = _by_value(sc, "gross_loss", "scenario_id")
-    scenarios = _table(
+    scenarios = make_table(
         "scenarios",
         "Loss by scenario",
         [
@@ -216,7 +216,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
             "worst_scenario_loss": fa[worst].to_numpy(),
         }
     )
-    factors = _table(
+    factors = make_table(
         "factors",
         "Expected annual loss by factor",
         [
@@ -241,7 +241,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
             "worst_scenario_loss": rg[worst].to_numpy() if len(rg) else [],
         }
     )
-    regions = _table(
+    regions = make_table(
         "regions",
         "Expected annual loss by region group",
         [
@@ -257,7 +257,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         "add up to the portfolio total.",
     )
     cl = country_losses(a).reset_index(names="country")
-    countries = _table(
+    countries = make_table(
         "countries",
         "Expected annual loss by country",
         [
@@ -277,7 +277,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
     heat = gf.reset_index(names="region_id")
     heat.insert(1, "name", [group_names.get(g, g) for g in heat["region_id"]])
-    region_factor = _table(
+    region_factor = make_table(
         "region_factor",
         "Expected annual loss by region group and factor",
         [Column("region_id", "Region id"), Column("name", "Region group")]
@@ -305,9 +305,11 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
         Column("dominant_factor", "Main factor"),
     ]
-    assets = _table("assets", "Assets", asset_columns, at, "expected annual loss, largest first")
+    assets = make_table(
+        "assets", "Assets", asset_columns, at, "expected annual loss, largest first"
+    )
     n_top = min(options.top_n, len(at))
-    top_assets = _table(
+    top_assets = make_table(
         "top_assets",
         f"Top {n_top} assets by expected annual loss",
         asset_columns,
@@ -324,7 +326,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
 
     flags = plan_flags(a)
     plans = _plan_table(a, fmt, flags)
-    checklist = _table(
+    checklist = make_table(
         "checklist",
         "Reviewer checklist",
         [
@@ -338,7 +340,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     readiness_gaps = _gap_table(a)
 
     wf = waterfall_steps(a, worst)
-    waterfall = _table(
+    waterfall = make_table(
         "waterfall",
         f"From gross to residual loss in '{titles[worst]}'",
         [
@@ -369,7 +371,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         ("Scenarios in this report", ", ".join(scenarios.frame["scenario_id"])),
         ("Top assets shown", str(options.top_n)),
     ]
-    inputs = _table(
+    inputs = make_table(
         "inputs",
         "Inputs",
         [Column("setting", "Setting"), Column("value", "Value")],
@@ -433,7 +435,7 @@ def _clamp_table(a: Assessment) -> Table:
             frame["shock"], frame["op"], frame["value"], frame["target"], frame["at"], strict=True
         )
     ]
-    return _table(
+    return make_table(
         "clamps",
         "Shocks that hit the scale's limit",
         CLAMP_COLUMNS,
@@ -503,7 +505,7 @@ def _plan_table(a: Assessment, fmt: NumberFormat, flags: pd.DataFrame) -> Table:
         pt["not_ready_in"] = pt["not_ready_in"].map(lambda ids: _scenario_list(ids, titles))
         key = pt["benefit_cost_ratio"].fillna(-1.0)
         pt = pt.assign(_k=key).sort_values(["_k", "number"], ascending=[False, True])
-    return _table(
+    return make_table(
         "plans",
         "Contingency plans: triggers, readiness, cost and benefit",
         PLAN_COLUMNS,
@@ -571,7 +573,7 @@ def _gap_table(a: Assessment) -> Table:
             ascending=[False, False, True, True],
             kind="stable",
         )
-    return _table(
+    return make_table(
         "readiness_gaps",
         "Readiness gaps: triggered plans not ready within the warning time",
         GAP_COLUMNS,

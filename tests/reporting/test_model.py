@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.core import key_figures as headline_figures
 from riskapp.engine import key_figures, losses_by
 from riskapp.io import InputError
 from riskapp.reporting.model import (
@@ -178,18 +179,27 @@ def test_branding_from_overrides(tmp_path: Path) -> None:
 
 # -- content equals the engine --------------------------------------------------------------
 def test_key_figures_equal_the_engine(tiny_a: Assessment, tiny_report: Report) -> None:
+    """The report's key figures are the assessment's headline set: the exact figures equal the
+    engine's, the tail ones the headline simulation's, in the same words and format."""
     engine = key_figures(tiny_a.ws, tiny_a.result)
+    h = tiny_a.headline
     kf = {k.key: k for k in tiny_report.key_figures}
-    assert kf["assets"].value == engine["assets"]
+    assert [k.key for k in tiny_report.key_figures] == [k.key for k in headline_figures(tiny_a)]
     assert kf["exposed_value"].value == pytest.approx(engine["exposed_value"])
+    assert kf["exposed_value"].note == f"{int(engine['assets'])} assets"
     assert kf["expected_annual_loss"].value == pytest.approx(engine["expected_annual_loss"])
     assert kf["worst_scenario_loss"].value == pytest.approx(engine["worst_scenario_loss"])
-    assert kf["loss_at_100y"].value == pytest.approx(engine["loss_at_100y"])
+    assert kf["simulated_mean"].value == pytest.approx(h.mean)
+    assert kf["var_99"].value == pytest.approx(h.var["99"])
+    assert kf["es_99"].value == pytest.approx(h.es["99"])
+    assert kf["es_99"].value >= kf["var_99"].value >= kf["var_95"].value
+    assert kf["loss_at_100y"].value == pytest.approx(kf["var_99"].value)
     assert kf["residual_eal"].value == pytest.approx(tiny_a.plans.residual_eal())
     assert kf["expected_annual_loss"].text == NumberFormat().money(
         float(engine["expected_annual_loss"])
     )
     assert all(k.definition for k in tiny_report.key_figures)
+    assert f"{h.trials:,}" in tiny_report.headline_note
 
 
 @pytest.mark.parametrize("which", ["tiny", "demo"])
@@ -340,6 +350,7 @@ def test_figures_are_the_dashboard_charts(tiny_a: Assessment) -> None:
         "region_factor_heatmap",
         "scenario_comparison",
         "exceedance",
+        "factor_tail",
         "trigger_matrix",
         "waterfall",
         "cost_benefit",

@@ -26,6 +26,7 @@ from riskapp.format import NumberFormat
 from riskapp.reporting import Branding, ReportOptions, build_report
 from riskapp.reporting import deck as deck_format
 from riskapp.reporting.images import png_size
+from riskapp.reporting.keyfigures import SUMMARY_KEYS
 from riskapp.reporting.model import Report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,20 @@ class Deck:
     def slide(self, starts: str) -> Any:
         return next(s for s in self.slides if s.shapes.title.text.startswith(starts))
 
+    def slide_with(self, part: str, skip: str = "") -> Any:
+        """The first slide whose title contains `part` (and does not start with `skip`)."""
+        return next(
+            s
+            for s in self.slides
+            if part in s.shapes.title.text and not (skip and s.shapes.title.text.startswith(skip))
+        )
+
+
+def table_rows(slide: Any) -> list[list[str]]:
+    """The text of the slide's one table, header first."""
+    (grid,) = [shape.table for shape in slide.shapes if shape.has_table]
+    return [[cell.text for cell in row.cells] for row in grid.rows]
+
 
 def slide_text(slide: Any) -> str:
     parts = []
@@ -111,7 +126,7 @@ def deck(tmp_path_factory: pytest.TempPathFactory) -> Deck:
 
 
 def test_slide_count_and_one_title_per_slide(deck: Deck) -> None:
-    assert 12 <= len(deck.slides) <= 20
+    assert 12 <= len(deck.slides) <= 26
     titles = deck.titles()
     assert all(t.strip() for t in titles)
     assert len(set(titles)) == len(titles)  # one message per slide
@@ -123,7 +138,7 @@ def test_headlines_state_findings_with_the_models_numbers(deck: Deck) -> None:
     worst = report.key_figure("worst_scenario_loss").text
     assert f"{report.worst_scenario_title} would cost {worst}" in titles
     assert any(report.key_figure("expected_annual_loss").text in t for t in titles)
-    assert f"A 1-in-100-year loss of {report.key_figure('loss_at_100y').text}" in titles
+    assert f"A 1-in-100-year annual loss of {report.key_figure('loss_at_100y').text}" in titles
 
 
 def test_title_slide_has_client_author_date_and_mark(deck: Deck) -> None:
@@ -136,13 +151,58 @@ def test_title_slide_has_client_author_date_and_mark(deck: Deck) -> None:
 
 
 def test_summary_slide_shows_every_key_figure(deck: Deck) -> None:
-    slide = deck.slides[1]
-    text = slide_text(slide)
-    for k in deck.report.key_figures:
+    """The summary's cards lead with eight figures (value and note); the next slide lists
+    every key figure with its note; the speaker notes hold every definition and the run."""
+    report = deck.report
+    summary, full = deck.slides[1], deck.slides[2]
+    cards = slide_text(summary)
+    by_key = {k.key: k for k in report.key_figures}
+    for key in SUMMARY_KEYS:
+        assert by_key[key].text in cards, key
+        assert by_key[key].note.split(".")[0] in cards, key
+    text = slide_text(full)
+    rows = table_rows(full)
+    assert [r[:2] for r in rows[1:]] == [[k.label, k.text] for k in report.key_figures]
+    for k in report.key_figures:
         assert k.text in text, k.label
-    notes = slide.notes_slide.notes_text_frame.text
-    for k in deck.report.key_figures:
+    notes = full.notes_slide.notes_text_frame.text
+    for k in report.key_figures:
         assert k.definition in notes
+    assert report.headline_note in notes
+    assert report.key_figure("var_99").text in full.shapes.title.text
+
+
+def test_simulated_slides_show_the_monte_carlo_tables(deck: Deck) -> None:
+    """Return periods, the tail by factor and by asset, and the plans' BCR distribution are on
+    slides, each cell as the report formats it."""
+    report, fmt = deck.report, deck.report.fmt
+    rp = report.tables.return_periods
+    slide = deck.slide(f"Once in {fmt.number(float(rp.frame['return_period_years'].iloc[-1]))}")
+    rows = table_rows(slide)
+    assert len(rows) - 1 == len(rp)
+    assert [r[2] for r in rows[1:]] == [fmt.money(float(v)) for v in rp.frame["loss"]]
+    tail = report.tables.factor_tail
+    top = str(tail.frame["name"].iloc[0])
+    slide = deck.slide_with(f"{top} makes")
+    chart = next(s for s in slide.shapes if s.has_chart).chart
+    assert list(chart.plots[0].categories) == list(tail.frame["name"])
+    assets = report.tables.asset_tail
+    slide = deck.slide_with("of the loss in the worst 1 % of years", skip=top)
+    rows = table_rows(slide)
+    assert all(
+        name.startswith(cell.rstrip("…"))
+        for cell, name in zip([r[0] for r in rows[1:]], assets.frame["name"], strict=False)
+    )
+    bcr = report.tables.plan_bcr
+    slide = deck.slide_with("plans pay for themselves in most")
+    rows = table_rows(slide)
+    assert all(
+        name.startswith(cell.rstrip("…"))
+        for cell, name in zip([r[0] for r in rows[1:]], bcr.frame["name"], strict=False)
+    )
+    assert [r[5] for r in rows[1:]] == [
+        fmt.percent(float(v)) for v in bcr.frame["prob_bcr_at_least_1"].head(len(rows) - 1)
+    ]
 
 
 def test_three_actions_with_their_rules_in_the_notes(deck: Deck) -> None:

@@ -12,8 +12,9 @@ the embedded workbook as strings, never as formulas (`=HYPERLINK(...)` stays a l
     from riskapp.reporting import build_report, deck
     deck.render(build_report("demo"), Path("deck.pptx"))
 
-Modules by slide kind: opening (title, summary, actions), losses (map, scenarios, exceedance,
-factors, heat map, assets), plans (plans, cost-benefit, gaps, triggers, waterfall), closing
+Modules by slide kind: opening (title, summary, actions), simulated (key figures, exceedance,
+return periods, tail by factor and asset, plan BCR), losses (map, scenarios, factors, heat map,
+assets), plans (plans, cost-benefit, gaps, triggers, waterfall), closing
 (methodology, provenance, footers); common, charts and tables hold the building blocks.
 """
 
@@ -43,13 +44,20 @@ from riskapp.reporting.deck.common import (
 from riskapp.reporting.deck.losses import (
     assets_slide,
     clamp_slide,
-    exceedance_slide,
     factor_slide,
     heatmap_slide,
     map_slide,
     scenario_slide,
 )
 from riskapp.reporting.deck.opening import actions_slide, summary_slide, title_slide
+from riskapp.reporting.deck.simulated import (
+    asset_tail_slide,
+    exceedance_slide,
+    factor_tail_slide,
+    key_figures_slide,
+    plan_bcr_slide,
+    return_period_slide,
+)
 from riskapp.reporting.deck.plans import (
     checklist_slide,
     cost_benefit_slide,
@@ -134,6 +142,7 @@ def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
     deck = Deck(prs, report, rgb(report.branding.accent_colour))
     title_slide(deck)
     summary_slide(deck)
+    key_figures_slide(deck)
     actions_slide(deck)
     if "world_map" in pngs:
         map_slide(deck, pngs["world_map"])
@@ -141,6 +150,9 @@ def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
     clamp_slide(deck)
     if "exceedance" in pngs:
         exceedance_slide(deck, pngs["exceedance"])
+    return_period_slide(deck)
+    factor_tail_slide(deck)
+    asset_tail_slide(deck)
     factor_slide(deck)
     if "region_factor_heatmap" in pngs:
         heatmap_slide(deck, pngs["region_factor_heatmap"])
@@ -148,6 +160,7 @@ def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
     if len(report.tables.plans):
         plans_slide(deck)
         cost_benefit_slide(deck)
+        plan_bcr_slide(deck)
         gaps_slide(deck)
         if "trigger_matrix" in pngs:
             trigger_slide(deck, pngs["trigger_matrix"])

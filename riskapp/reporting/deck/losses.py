@@ -82,21 +82,6 @@ def scenario_slide(deck: Deck) -> None:
     )
 
 
-def exceedance_slide(deck: Deck, png: bytes) -> None:
-    report = deck.report
-    rp100 = figure_text(report, "loss_at_100y")
-    figure = report.figures["exceedance"]
-    definition = report.key_figure("loss_at_100y").definition if rp100 != "n/a" else ""
-    slide = deck.slide(
-        "Scenario results",
-        f"A 1-in-100-year loss of {rp100}",
-        f"{figure.caption}\n1-in-100-year loss: {definition}\nReturn period: the average "
-        "number of years between losses of at least this size (1 / annual exceedance "
-        "frequency).",
-    )
-    picture(slide, png)
-
-
 def factor_slide(deck: Deck) -> None:
     report = deck.report
     t = report.tables.factors

@@ -30,6 +30,7 @@ from riskapp.reporting.deck.common import (
     textbox,
     write,
 )
+from riskapp.reporting.keyfigures import SUMMARY_KEYS
 from riskapp.reporting.logo import checked_logo
 from riskapp.reporting.model import Report
 
@@ -94,9 +95,12 @@ def summary_slide(deck: Deck) -> None:
         f"Expected annual loss of {figure_text(report, 'expected_annual_loss')} on a "
         f"{figure_text(report, 'exposed_value')} portfolio"
     )
-    figures = report.key_figures[:8]
-    notes = "Key figures and how they are computed:\n" + "\n".join(
-        f"- {k.label} ({k.text}): {k.definition}" for k in report.key_figures
+    chosen = {k.key: k for k in report.key_figures}
+    figures = [chosen[key] for key in SUMMARY_KEYS if key in chosen]
+    notes = (
+        "Key figures and how they are computed (the next slide lists every figure):\n"
+        + "\n".join(f"- {k.label} ({k.text}): {k.definition}" for k in figures)
+        + f"\n{report.headline_note}"
     )
     slide = deck.slide("Executive summary", headline, notes)
     cols, gap = 4, Inches(0.2)
@@ -120,13 +124,14 @@ def summary_slide(deck: Deck) -> None:
         frame.margin_top = Inches(0.12)
         write(frame, clip(k.label.upper(), 40), 12, bold=True, colour=MUTED)
         add_paragraph(frame, clip(k.text, 24), 28, bold=True, colour=INK)
-        definition = clip(k.definition, 170)
-        add_paragraph(
-            frame,
-            definition,
-            fit_size(definition, width - Inches(0.3), height - Inches(1.2), 11, 9),
-            colour=MUTED,
-        )
+        note = clip(k.note, 170)
+        if note:
+            add_paragraph(
+                frame,
+                note,
+                fit_size(note, width - Inches(0.3), height - Inches(1.2), 12, 9),
+                colour=MUTED,
+            )
 
 
 def actions_slide(deck: Deck) -> None:
