@@ -50,14 +50,6 @@ from riskapp.reporting.deck.losses import (
     scenario_slide,
 )
 from riskapp.reporting.deck.opening import actions_slide, summary_slide, title_slide
-from riskapp.reporting.deck.simulated import (
-    asset_tail_slide,
-    exceedance_slide,
-    factor_tail_slide,
-    key_figures_slide,
-    plan_bcr_slide,
-    return_period_slide,
-)
 from riskapp.reporting.deck.plans import (
     checklist_slide,
     cost_benefit_slide,
@@ -65,6 +57,14 @@ from riskapp.reporting.deck.plans import (
     plans_slide,
     trigger_slide,
     waterfall_slide,
+)
+from riskapp.reporting.deck.simulated import (
+    asset_tail_slide,
+    exceedance_slide,
+    factor_tail_slide,
+    key_figures_slide,
+    plan_bcr_slide,
+    return_period_slide,
 )
 from riskapp.reporting.images import Chart, ImageSession
 from riskapp.reporting.model import Report

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, Deck, picture
-from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, fit, table
 from riskapp.reporting.tables import Table
 
