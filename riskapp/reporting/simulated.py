@@ -5,6 +5,7 @@ the headline figures come from."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -51,7 +52,7 @@ ASSET_TAIL_COLUMNS = (
 BCR_COLUMNS = (
     Column("plan_id", "Plan id"),
     Column("name", "Plan"),
-    Column("averted_mean", "Averted a year (mean)", "money"),
+    Column("averted_mean", "Mean averted loss a year", "money"),
     Column("bcr_deterministic", "BCR (expected)", "ratio"),
     Column("bcr_p5", "BCR 5th percentile", "ratio"),
     Column("bcr_p50", "BCR median", "ratio"),
@@ -71,10 +72,15 @@ def return_period_table(a: Assessment) -> Table:
     h = a.headline
     rps = sorted(set(DEFAULT_RETURN_PERIODS) | set(a.ws.settings.return_periods))
     frame = a.simulation.result.exceedance(rps, confidence=BAND)
+    whole = all(float(y).is_integer() for y in rps)  # 10 years, not 10.0
+    columns = (
+        replace(RETURN_PERIOD_COLUMNS[0], kind="int" if whole else "number"),
+        *RETURN_PERIOD_COLUMNS[1:],
+    )
     return make_table(
         "return_periods",
         "Annual loss at return periods (simulated)",
-        RETURN_PERIOD_COLUMNS,
+        columns,
         frame,
         "shortest return period first",
         note=(

@@ -1,9 +1,12 @@
 """Excel workbook of a report (xlsxwriter): one sheet per table, raw numbers with formats.
 
-Sheets: Summary (title page facts, key figures, the three actions), Scenarios (with a native
-bar chart of gross and residual loss by scenario), Factors (with a native bar chart), Regions,
-Countries, Region x factor (3-colour heat map), Assets (every asset; data bars on EAL), Plans,
-Readiness gaps, Waterfall, Inputs, Provenance.
+Sheets: Summary (title page facts, every key figure with its note and definition, the run the
+simulated ones come from, the three actions), Scenarios (with a native bar chart of gross and
+residual loss by scenario), Scale limits, Return periods (simulated annual loss with its band,
+native line chart), Tail by factor (native bar chart) and Tail by asset (parts of the expected
+shortfall), Factors (with a native bar chart), Regions, Countries, Region x factor (3-colour heat
+map), Assets (every asset; data bars on EAL), Plans, Plan BCR (simulated), Readiness gaps,
+Waterfall, Inputs, Reviewer checklist, Provenance.
 
 Every table sheet has a frozen header row, an autofilter and number formats by column kind
 (money as `NumberFormat.excel_money`: "EUR "#,##0 or #,##0" EUR", the cell stays a number;
@@ -49,12 +52,16 @@ NUMBER_FORMATS: dict[ColumnKind, str] = {
 SHEETS = {
     "scenarios": "Scenarios",
     "clamps": "Scale limits",
+    "return_periods": "Return periods",
+    "factor_tail": "Tail by factor",
+    "asset_tail": "Tail by asset",
     "factors": "Factors",
     "regions": "Regions",
     "countries": "Countries",
     "region_factor": "Region x factor",
     "assets": "Assets",
     "plans": "Plans",
+    "plan_bcr": "Plan BCR (simulated)",
     "readiness_gaps": "Readiness gaps",
     "waterfall": "Waterfall",
     "inputs": "Inputs",
@@ -180,7 +187,8 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     b = report.branding
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 22)
-    ws.set_column(2, 2, 100)
+    ws.set_column(2, 2, 44)
+    ws.set_column(3, 3, 100)
     ws.hide_gridlines(2)
     row = 0
     logo = checked_logo(b.logo)
@@ -215,15 +223,17 @@ def _summary(wb: Workbook, report: Report, styles: _Styles) -> None:
     row += 1
     _text(ws, row, 0, "Key figures", styles, styles.subtitle)
     row += 1
-    for c, label in enumerate(("Figure", "Value", "Definition")):
+    for c, label in enumerate(("Figure", "Value", "Note", "How it is computed")):
         ws.write_string(row, c, label, styles.header)
     row += 1
     for k in report.key_figures:
         _text(ws, row, 0, k.label, styles, styles.label)
         _text(ws, row, 1, k.text, styles)
-        _text(ws, row, 2, k.definition, styles, styles.wrap)
+        _text(ws, row, 2, k.note, styles, styles.wrap)
+        _text(ws, row, 3, k.definition, styles, styles.wrap)
         row += 1
-    row += 1
+    _text(ws, row, 0, report.headline_note, styles, styles.note)
+    row += 2
     _text(ws, row, 0, "Three things to act on", styles, styles.subtitle)
     row += 1
     for i, action in enumerate(report.actions, 1):
@@ -302,6 +312,65 @@ def _chart_factors(
     ws.insert_chart(last + 4, 1, chart)
 
 
+def _chart_factor_tail(
+    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
+) -> None:
+    first, last = rows
+    if last < first:
+        return
+    name = ws.get_name()
+    keys = table.keys
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series(
+        {
+            "name": "Part of the expected shortfall 99 %",
+            "categories": [name, first, keys.index("name"), last, keys.index("name")],
+            "values": [name, first, keys.index("tail_es_99"), last, keys.index("tail_es_99")],
+            "fill": {"color": "#D55E00"},
+        }
+    )
+    chart.set_title({"name": "What drives the worst 1 % of years"})
+    chart.set_x_axis({"name": f"Part of ES 99 % ({fmt.currency})", "num_format": _axis_format(fmt)})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 640, "height": 80 + 30 * (last - first + 1)})
+    ws.insert_chart(last + 4, 1, chart)
+
+
+def _chart_return_periods(
+    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
+) -> None:
+    """Annual loss against return period (log axis), with the band's two edges."""
+    first, last = rows
+    if last < first:
+        return
+    name = ws.get_name()
+    keys = table.keys
+    x = keys.index("return_period_years")
+    chart = wb.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    for key, colour, dash in (
+        ("loss", "#D55E00", "solid"),
+        ("lower", "#999999", "dash"),
+        ("upper", "#999999", "dash"),
+    ):
+        col = keys.index(key)
+        chart.add_series(
+            {
+                "name": [name, first - 1, col],
+                "categories": [name, first, x, last, x],
+                "values": [name, first, col, last, col],
+                "line": {"color": colour, "dash_type": dash},
+                "marker": {"type": "circle" if key == "loss" else "none"},
+            }
+        )
+    chart.set_title({"name": "Annual loss against return period (simulated)"})
+    chart.set_x_axis({"name": "Return period (years)", "log_base": 10, "min": 1})
+    chart.set_y_axis({"name": f"Annual loss ({fmt.currency})", "num_format": _axis_format(fmt)})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 720, "height": 400})
+    ws.insert_chart(last + 4, 1, chart)
+
+
 def _provenance(wb: Workbook, report: Report, styles: _Styles) -> None:
     ws = wb.add_worksheet("Provenance")
     ws.set_column(0, 0, 36)
@@ -372,6 +441,10 @@ def write_workbook(report: Report, path: Path) -> None:
                 )
         elif t.name == "factors":
             _chart_factors(wb, ws, t, rows, report.fmt)
+        elif t.name == "factor_tail":
+            _chart_factor_tail(wb, ws, t, rows, report.fmt)
+        elif t.name == "return_periods":
+            _chart_return_periods(wb, ws, t, rows, report.fmt)
         elif t.name == "region_factor" and last >= first:
             ws.conditional_format(
                 first,

@@ -20,12 +20,16 @@ from tests.reporting import CLIENT, FORMULA_NAME, PLAN_TITLE, SCRIPT_NAME, check
 NOW = datetime(2025, 11, 30, 12, 0, 0, tzinfo=UTC)
 TABLE_SHEETS = [
     "Scenarios",
+    "Return periods",
+    "Tail by factor",
+    "Tail by asset",
     "Factors",
     "Regions",
     "Countries",
     "Region x factor",
     "Assets",
     "Plans",
+    "Plan BCR (simulated)",
     "Readiness gaps",
     "Waterfall",
     "Inputs",
@@ -104,6 +108,43 @@ def test_native_charts(demo_book: Workbook) -> None:
     assert chart.tagname == "barChart"
     assert len(chart.series) == 2  # gross and residual loss
     assert len(demo_book["Factors"]._charts) == 1
+    (tail,) = demo_book["Tail by factor"]._charts
+    assert tail.tagname == "barChart"
+    (curve,) = demo_book["Return periods"]._charts
+    assert curve.tagname == "scatterChart"
+    assert len(curve.series) == 3  # the loss and its band's two edges
+
+
+def test_key_figures_and_monte_carlo_sheets_are_the_reports(demo_book: Workbook) -> None:
+    """Every key figure with its value, note and definition; the Monte Carlo tables as
+    numbers equal to the report's."""
+    report = build_report(DEMO, ReportOptions(include_figures=False), now=NOW)
+    rows = [[c.value for c in row] for row in demo_book["Summary"].iter_rows()]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Figure")
+    shown = rows[start + 1 : start + 1 + len(report.key_figures)]
+    assert [(r[0], r[1], r[2] or "", r[3]) for r in shown] == [
+        (k.label, k.text, k.note, k.definition) for k in report.key_figures
+    ]
+    assert rows[start + 1 + len(report.key_figures)][0] == report.headline_note
+    for sheet, table in (
+        ("Return periods", report.tables.return_periods),
+        ("Tail by factor", report.tables.factor_tail),
+        ("Tail by asset", report.tables.asset_tail),
+        ("Plan BCR (simulated)", report.tables.plan_bcr),
+    ):
+        ws = demo_book[sheet]
+        header = [c.value for c in next(ws.iter_rows(max_row=1))]
+        assert len(header) == len(table.columns), sheet
+        body = [[c.value for c in r] for r in ws.iter_rows(min_row=2, max_row=len(table) + 1)]
+        assert len(body) == len(table) > 0, sheet
+        for col, column in enumerate(table.columns):
+            values = list(table.frame[column.key])
+            if column.kind == "text":
+                assert [r[col] for r in body] == [str(v) for v in values], (sheet, column.key)
+            else:
+                assert [r[col] for r in body] == pytest.approx(
+                    [float(v) for v in values], nan_ok=True
+                ), (sheet, column.key)
 
 
 def test_summary_and_provenance(demo_book: Workbook) -> None:
