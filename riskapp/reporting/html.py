@@ -23,6 +23,7 @@ from riskapp.reporting.figures import ReportFigure
 from riskapp.reporting.logo import logo_data_uri
 from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.planflags import plans_flag_sentence
+from riskapp.reporting.simulated import simulated_lead
 from riskapp.reporting.tables import Table
 
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
@@ -63,6 +64,8 @@ h2 { color: var(--accent); border-bottom: 2px solid var(--accent); padding-botto
 .figure { border: 1px solid #ddd; border-left: 4px solid var(--accent); padding: 10px 12px; }
 .figure .label { font-size: 13px; color: #555; }
 .figure .value { font-size: 22px; font-weight: 600; }
+.figure .fnote { font-size: 12px; color: #444; }
+.figure summary { font-size: 12px; color: var(--accent); cursor: pointer; margin-top: 4px; }
 .figure .definition { font-size: 12px; color: #666; }
 ol.actions li { margin-bottom: 8px; }
 table { border-collapse: collapse; margin: 8px 0 4px 0; font-size: 13px; }
@@ -99,10 +102,14 @@ window.PlotlyGeoAssets.topojson["{{ topojson_name }}"] = {{ topojson }};
 <h2>Executive summary</h2>
 <div class="figures">
 {% for k in r.key_figures %}
-<div class="figure"><div class="label">{{ k.label }}</div><div class="value">{{ k.text }}</div>
-<div class="definition">{{ k.definition }}</div></div>
+<div class="figure" data-key="{{ k.key }}"><div class="label">{{ k.label }}</div>
+<div class="value">{{ k.text }}</div>
+{% if k.note %}<div class="fnote">{{ k.note }}</div>{% endif %}
+<details><summary>How it is computed</summary><div class="definition">{{ k.definition }}</div>
+</details></div>
 {% endfor %}
 </div>
+<p class="note" data-note="headline">{{ r.headline_note }}</p>
 <h3>Three things to act on</h3>
 <ol class="actions">
 {% for a in r.actions %}<li><strong>{{ a.title }}.</strong> {{ a.detail }}</li>{% endfor %}
@@ -124,8 +131,17 @@ chosen: see the appendix.</p>
 {% else %}<h3>{{ t.clamps.title }}</h3>
 <p class="note" data-table="clamps">{{ t.clamps.note }}</p>{% endif %}
 {{ chart("scenario_comparison") }}
-{{ chart("exceedance") }}
 {{ table(t.factors) }}
+</section>
+
+<section id="simulated">
+<h2>Simulated annual losses</h2>
+<p class="lead">{{ simulated_lead }}</p>
+{{ chart("exceedance") }}
+{{ table(t.return_periods) }}
+{{ chart("factor_tail") }}
+{{ table(t.factor_tail) }}
+{{ table(t.asset_tail) }}
 </section>
 
 <section id="heatmap">
@@ -160,6 +176,7 @@ chosen: see the appendix.</p>
 <section id="cost">
 <h2>Cost and benefit</h2>
 {{ chart("cost_benefit") }}
+{% if t.plan_bcr.frame|length %}{{ table(t.plan_bcr) }}{% endif %}
 {{ chart("waterfall") }}
 {{ table(t.waterfall) }}
 </section>
@@ -215,6 +232,7 @@ SECTIONS = [
     ("summary", "Summary"),
     ("portfolio", "Portfolio"),
     ("scenarios", "Scenarios"),
+    ("simulated", "Simulated years"),
     ("heatmap", "Regions x factors"),
     ("assets", "Top assets"),
     ("plans", "Plans"),
@@ -311,6 +329,7 @@ def render_html(report: Report, max_rows: int | None = None) -> str:
         sections=SECTIONS,
         rules=ACTION_RULE,
         plans_lead=plans_flag_sentence(report),
+        simulated_lead=simulated_lead(report),
         methodology=Markup(md.renderer.render(tokens, md.options, {})),
         generated_at=report.provenance.generated_at.strftime("%Y-%m-%d %H:%M:%S"),
         table=table,

@@ -26,6 +26,7 @@ from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
 from riskapp.reporting.planflags import plans_flag_sentence
+from riskapp.reporting.simulated import simulated_lead
 from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ TABLE_ROWS = {
     "plans": 25,
     "readiness_gaps": 15,
     "waterfall": 25,
+    "return_periods": 12,
+    "factor_tail": 15,
+    "asset_tail": 10,
+    "plan_bcr": 25,
     "inputs": 40,
     "checklist": 40,
 }
@@ -158,6 +163,15 @@ TABLE_COLUMNS = {
         "gross_loss",
     ),
     "waterfall": ("label", "amount", "after_step"),
+    "plan_bcr": (
+        "name",
+        "averted_mean",
+        "bcr_deterministic",
+        "bcr_p5",
+        "bcr_p50",
+        "bcr_p95",
+        "prob_bcr_at_least_1",
+    ),
     "inputs": ("setting", "value"),
 }
 # provenance rows printed as lists of their own in the appendix
@@ -354,14 +368,17 @@ def sections(report: Report) -> list[Section]:
     out = [
         Section("summary", "Executive summary"),
         Section("actions", "Three things to act on", sub=True),
+        Section("definitions", "How the key figures are computed", sub=True),
         Section("portfolio", "Portfolio and map"),
         Section("scenarios", "Scenario results"),
+        Section("simulated", "Simulated annual losses"),
         Section("heatmap", "Region x factor heat map"),
         Section("assets", "Top assets"),
         Section("plans", "Contingency plans"),
     ]
     if len(report.tables.plans):
         out += [
+            Section("plan-bcr", report.tables.plan_bcr.title, sub=True),
             Section("gaps", "Readiness gaps", sub=True),
             Section("waterfall", "From gross to residual loss", sub=True),
         ]
@@ -408,10 +425,12 @@ def leads(report: Report) -> dict[str, str]:
     plans = tables.plans.frame
     return {
         "summary_lead": (
-            f"{report.workspace_name}: a portfolio of {_text(report, 'assets')} assets worth "
+            f"{report.workspace_name}: a portfolio of {fmt.number(tables.assets.total_rows)} "
+            "assets worth "
             f"{_text(report, 'exposed_value')} stands to lose "
             f"{_text(report, 'expected_annual_loss')} a year on average "
-            f"({report.basis_text}); the worst scenario, "
+            f"({report.basis_text}). One year in 100 the loss exceeds "
+            f"{_text(report, 'var_99')}; the most damaging single scenario, "
             f"'{report.worst_scenario_title}', would cost {worst_loss}."
         ),
         "portfolio_lead": (
@@ -432,6 +451,7 @@ def leads(report: Report) -> dict[str, str]:
             f"{fmt.number(assets.total_rows)} in the register."
         ),
         "plans_flags": plans_flag_sentence(report),
+        "simulated_lead": simulated_lead(report),
         "plans_lead": (
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
             f"{_text(report, 'plans_triggered')} fire in at least one scenario and "

@@ -16,6 +16,7 @@ from riskapp.reporting.tables import Column, Table, make_table
 
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
+    from riskapp.reporting.model import Report
 
 ASSET_TAIL_ROWS = 10
 
@@ -146,4 +147,26 @@ def plan_bcr_table(a: Assessment) -> Table:
             "averted loss discounted and divided by the plan's cost: how far the ratio swings "
             f"with the years a plan happens to meet ({years_phrase(a.headline)})."
         ),
+    )
+
+
+def simulated_lead(report: Report) -> str:
+    """The opening sentence of the reports' simulated-losses chapter, in the report's numbers."""
+    figures = {k.key: k for k in report.key_figures}
+
+    def text(key: str) -> str:
+        return figures[key].text if key in figures else "n/a"
+
+    tail = report.tables.factor_tail.frame
+    driver = (
+        f" {tail['name'].iloc[0]} makes {report.fmt.percent(float(tail['share'].iloc[0]))} of "
+        "the loss in those years."
+        if len(tail)
+        else ""
+    )
+    return (
+        f"Several scenarios can strike in one year. Over {years_phrase(report.headline)} the "
+        f"annual loss averages {text('simulated_mean')} (the expected annual loss is "
+        f"{text('expected_annual_loss')}); 1 year in 100 it exceeds {text('var_99')}, and "
+        f"those worst years average {text('es_99')}.{driver}"
     )

@@ -114,7 +114,7 @@ def test_plotly_inlined_once_with_every_chart(demo_html: str) -> None:
     plotly_js = [s for s in page.scripts if "plotly.js" in s[:2000].lower() and len(s) > 1e6]
     assert len(plotly_js) == 1
     charts = [a for tag, a in page.tags if tag == "figure" and "data-chart" in a]
-    assert len(charts) == 7
+    assert len(charts) == 8
     assert demo_html.count("Plotly.newPlot(") == len(charts)
     assert 'window.PlotlyGeoAssets.topojson["world_110m"] = {"type":"Topology"' in demo_html
     assert '"topojsonURL": "./"' in demo_html  # never the CDN default
@@ -130,6 +130,29 @@ def test_executive_summary_and_appendix(demo_html: str) -> None:
         "Risk = hazard \N{MULTIPLICATION SIGN} exposure \N{MULTIPLICATION SIGN} vulnerability"
         in text
     )  # the client methodology
+
+
+def test_headline_set_and_monte_carlo_results(demo_html: str) -> None:
+    """Every key figure with its note and, one click away, its definition; the run they come
+    from; the simulated chapter's tables with the report's formatted cells."""
+    report = build_report(DEMO, ReportOptions(max_table_rows=20), now=NOW)
+    page = parse(demo_html)
+    text = " ".join(" ".join(page.text).split())
+    cards = [a["data-key"] for tag, a in page.tags if tag == "div" and a.get("data-key")]
+    assert cards == [k.key for k in report.key_figures]
+    for k in report.key_figures:
+        for part in (k.label, k.text, k.note, k.definition):
+            assert " ".join(part.split()) in text, (k.key, part)
+    assert demo_html.count("<summary>How it is computed</summary>") == len(report.key_figures)
+    assert report.headline_note in text
+    charts = {a.get("data-chart") for tag, a in page.tags if tag == "figure"}
+    assert {"exceedance", "factor_tail"} <= charts
+    for name in ("return_periods", "factor_tail", "asset_tail", "plan_bcr"):
+        table = getattr(report.tables, name)
+        assert page.tables[name][: len(table.columns)] == table.labels, name
+        for row in table.formatted(report.fmt)[:20]:
+            for cell in row:
+                assert " ".join(cell.split()) in text, (name, cell)
 
 
 def test_user_text_is_escaped(hostile_file: Path) -> None:

@@ -131,6 +131,11 @@ def pdftotext(path: Path, *options: str) -> str:
     ).stdout
 
 
+def squash(text: str) -> str:
+    """`text` without white space and hyphens."""
+    return re.sub(r"[\s\-]+", "", text)
+
+
 def flat(text: str) -> str:
     """Text with runs of white space as one space (pdftotext breaks lines in tables)."""
     return re.sub(r"\s+", " ", text)
@@ -182,10 +187,15 @@ def test_table_of_contents_points_at_the_right_pages(rendered: Rendered) -> None
 
 def test_key_figures_and_actions_appear_as_the_model_formats_them(rendered: Rendered) -> None:
     text = flat(rendered.text)
-    summary = flat(rendered.raw.split("\f")[2])
+    # pdftotext joins a word broken at a hyphen without it: compare without spaces and hyphens
+    summary = squash(rendered.raw.split("\f")[2])
+    defined = squash("\n".join(rendered.raw.split("\f")[2:4]))
     for k in rendered.report.key_figures:
-        assert k.text in summary, k.label
-        assert k.label.upper() in summary
+        assert squash(k.text) in summary, k.label
+        assert squash(k.label.upper()) in summary, k.label
+        assert squash(k.note) in summary, k.label  # the card's note, e.g. the check or the band
+        assert squash(k.definition) in defined, k.label  # its numbered definition
+    assert squash(rendered.report.headline_note) in summary
     for a in rendered.report.actions:
         assert flat(a.title) in text
 

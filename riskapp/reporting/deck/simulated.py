@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from riskapp.assessment.headline import BAND, years_phrase
+from riskapp.assessment.plan_checks import has_warning
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import Deck, picture
 from riskapp.reporting.deck.opening import figure_text
@@ -136,10 +137,17 @@ def plan_bcr_slide(deck: Deck) -> None:
         return
     frame = t.frame
     most = int((frame["prob_bcr_at_least_1"] > 0.5).sum())
-    best = frame.sort_values(["prob_bcr_at_least_1", "plan_id"], ascending=[False, True]).iloc[0]
+    plans = report.tables.plans.frame
+    flags = dict(zip(plans["title"], plans["flags"], strict=True)) if "flags" in plans else {}
+    ranked = frame.sort_values(["prob_bcr_at_least_1", "plan_id"], ascending=[False, True])
+    clean = ranked[[not has_warning(str(flags.get(n, ""))) for n in ranked["name"]]]
+    best = (clean if len(clean) else ranked).iloc[0]
+    flag = flags.get(best["name"], "")
+    # a flagged plan's figure is quoted only with its flags, and they come first (clipping)
     headline = (
         f"{most} of {len(frame)} plans pay for themselves in most simulated horizons; "
-        f"'{best['name']}' in {report.fmt.percent(float(best['prob_bcr_at_least_1']))}"
+        + (f"[flagged: {flag}] " if flag else "")
+        + f"'{best['name']}' in {report.fmt.percent(float(best['prob_bcr_at_least_1']))}"
     )
     slide = deck.slide("Contingency plans", headline, f"{t.title}. {t.note}")
     table(
