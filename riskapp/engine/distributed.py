@@ -55,11 +55,16 @@ def run_distributed(
         raise ValueError("trials must be at least 1")
     own = isinstance(client, str)
     dask: Any = connect(client) if isinstance(client, str) else client
+    model: Any = None
+    futures: list[Any] = []
     try:
         bounds = chunk_bounds(trials, chunk_size or sim.model.default_chunk_size())
-        model: Any = dask.scatter(sim.model, broadcast=True)
-        # task keys hash the model, seed and bounds: equal keys are equal results
-        futures = [dask.submit(simulate_chunk, model, seed, a, b) for a, b in bounds]
+        # keys of this run's own (hash=False, pure=False): with content-hashed keys a second
+        # run on the same client scattered the model under the key the first run was still
+        # releasing, and the scheduler cancelled its chunks ("lost dependencies", about 1 run
+        # in 4); the seed and bounds, not the keys, make the result
+        model = dask.scatter(sim.model, broadcast=True, hash=False)
+        futures = [dask.submit(simulate_chunk, model, seed, a, b, pure=False) for a, b in bounds]
         reducer = Reducer(sim, seed, trials)
         done = 0
         for future in lib.as_completed(futures):
@@ -72,5 +77,9 @@ def run_distributed(
                 progress(done, trials)
         return reducer.result()
     finally:
+        for future in futures:  # what an error left running (release is idempotent)
+            future.release()
+        if model is not None:
+            model.release()
         if own:
             dask.close()
