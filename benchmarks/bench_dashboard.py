@@ -79,7 +79,10 @@ def build_workspace(dest: Path, n_assets: int, seed: int) -> Path:
         shutil.copy2(DEMO / name, dest / name)
     manifest = yaml.safe_load((DEMO / "workspace.yaml").read_text(encoding="utf-8"))
     manifest["name"] = f"Synthetic {n_assets:,} assets (benchmark)"
-    manifest.setdefault("paths", {})["scenarios"] = str(SCENARIOS)
+    # the real scenarios, copied in: a workspace reads only files inside its own folder
+    shutil.copytree(SCENARIOS.resolve(), dest / "scenarios", dirs_exist_ok=True)
+    manifest.setdefault("paths", {})["scenarios"] = "scenarios"
+    manifest.pop("allow_paths_outside", None)
     (dest / "workspace.yaml").write_text(
         yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
@@ -146,8 +149,23 @@ def _values(lo: float, hi: float, step: float, start: float, count: int, seed: i
     return out
 
 
+def _assets_shown(at: Any) -> int | None:
+    """The asset count under the Overview's portfolio card ("75 assets")."""
+    for caption in at.caption:
+        text = str(caption.value).strip()
+        if text.endswith(" assets") and text[:-7].replace(",", "").isdigit():
+            return int(text[:-7].replace(",", ""))
+    return None
+
+
 def run_case(
-    kind: str, workspace: str | None, factor: str, repeat: int, warmup: int, seed: int
+    kind: str,
+    workspace: str | None,
+    factor: str,
+    repeat: int,
+    warmup: int,
+    seed: int,
+    expect_assets: int = 0,
 ) -> dict[str, Any]:
     from streamlit.testing.v1 import AppTest
 
@@ -166,6 +184,10 @@ def run_case(
     else:
         at = AppTest.from_file(str(APP), default_timeout=120).run()
         check(at)
+        shown = _assets_shown(at)
+        if expect_assets and shown != expect_assets:
+            # the page must assess this case's workspace, not a store another case filled
+            raise SystemExit(f"{kind}: the Overview shows {shown} assets, not {expect_assets:,}")
         at.switch_page(SCENARIOS_PAGE).run()
         key = f"scn_whatif_{factor}"
     cold = time.perf_counter() - t0
@@ -303,7 +325,9 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
 
-def _spawn(args: argparse.Namespace, kind: str, workspace: Path | None) -> dict[str, Any]:
+def _spawn(
+    args: argparse.Namespace, kind: str, workspace: Path | None, tmp: str, expect_assets: int = 0
+) -> dict[str, Any]:
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -320,7 +344,19 @@ def _spawn(args: argparse.Namespace, kind: str, workspace: Path | None) -> dict[
     ]
     if workspace is not None:
         cmd += ["--workspace", str(workspace)]
-    env = {**os.environ, "STREAMLIT_LOGGER_LEVEL": "error", "PYTHONHASHSEED": "0"}
+    if expect_assets:
+        cmd += ["--expect-assets", str(expect_assets)]
+    # each case its own data directory and home (inside the run's temporary folder): a store
+    # one case fills is never read by another, and nothing is written to the real ~/.riskapp
+    case_dir = Path(tmp) / f"case-{kind}"
+    (case_dir / "home").mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "STREAMLIT_LOGGER_LEVEL": "error",
+        "PYTHONHASHSEED": "0",
+        "RISKAPP_DATA_DIR": str(case_dir / "data"),
+        "HOME": str(case_dir / "home"),
+    }
     env.pop("RISKAPP_WORKSPACE", None)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     lines = proc.stdout.strip().splitlines()
@@ -340,11 +376,18 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="write the synthetic workspace here and keep it")
     parser.add_argument("--worker", choices=["floor", "demo", "synthetic"], help=argparse.SUPPRESS)
     parser.add_argument("--workspace", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-assets", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
         result = run_case(
-            args.worker, args.workspace, args.factor, args.repeat, args.warmup, args.seed
+            args.worker,
+            args.workspace,
+            args.factor,
+            args.repeat,
+            args.warmup,
+            args.seed,
+            args.expect_assets,
         )
         print(json.dumps(result))
         return 0
@@ -370,7 +413,8 @@ def main() -> int:
             ("demo", "demo workspace", DEMO),
             ("synthetic", f"synthetic, {n:,} assets", ws_dir),
         ]
-        results = {kind: _spawn(args, kind, path) for kind, _, path in cases}
+        expected = {"floor": 0, "demo": len(load_workspace(DEMO).portfolio.frame), "synthetic": n}
+        results = {kind: _spawn(args, kind, path, tmp, expected[kind]) for kind, _, path in cases}
 
     floor_median = statistics.median(results["floor"]["times_s"])
     print()
