@@ -32,7 +32,9 @@ DatabaseOpt = Annotated[
 ]
 
 
-def open_store(database: str | None, seed: bool = True) -> Store:
+def open_store(database: str | None, seed: bool | None = None) -> Store:
+    """The team store; an empty database is seeded from the workspace files when `seed` says
+    so, or (None) when the settings do (RISKAPP_SEED_DEMO, default true)."""
     from riskapp.store import Store
     from riskapp.store.engine import SchemaNotCurrent
 

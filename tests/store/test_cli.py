@@ -57,6 +57,29 @@ def test_import_dry_run_then_commit(env: str, tmp_path: Path) -> None:
     assert "0 added, 1 changed, 0 removed" in output
 
 
+def test_import_into_an_empty_database_follows_seed_demo(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RISKAPP_SEED_DEMO=false: `riskapp import` does not fill the empty database from the
+    workspace's register first, so importing that register adds every row (it reported 0
+    added); by default the database is seeded on first use and the same file adds nothing."""
+    path = tmp_path / "assets.csv"
+    path.write_text((TINY / "assets.csv").read_text())
+    rows = len(path.read_text().splitlines()) - 1
+    monkeypatch.setenv("RISKAPP_SEED_DEMO", "false")
+    code, output = run("import", str(path))
+    assert code == 0, output
+    assert f"{rows} added, 0 changed, 0 removed" in output
+
+
+def test_import_into_a_seeded_database_adds_nothing_new(env: str, tmp_path: Path) -> None:
+    path = tmp_path / "assets.csv"
+    path.write_text((TINY / "assets.csv").read_text())
+    code, output = run("import", str(path))
+    assert code == 0, output
+    assert "0 added, 0 changed, 0 removed" in output
+
+
 def test_a_busy_database_is_one_plain_line_and_exit_1(
     env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
