@@ -23,23 +23,61 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from riskapp.assessment import (
-    Assessment,
-    FileSource,
-    Headline,
-    HeadlineFigure,
-    MemorySource,
-    SourceInfo,
-    StoreSource,
-    SyncStatus,
-    WorkspaceSource,
-    assess,
-    choose_source,
-    key_figures,
-    sync_status,
-)
-from riskapp.engine import evaluate_plans, loss_table, losses_by, score
-from riskapp.io import InputError, load_workspace
+if TYPE_CHECKING:
+    from riskapp.assessment import (
+        Assessment,
+        FileSource,
+        Headline,
+        HeadlineFigure,
+        MemorySource,
+        SourceInfo,
+        StoreSource,
+        SyncStatus,
+        WorkspaceSource,
+        assess,
+        choose_source,
+        key_figures,
+        sync_status,
+    )
+    from riskapp.engine import evaluate_plans, loss_table, losses_by, score
+    from riskapp.io import InputError, load_workspace
+
+# the API's names are imported on first use (PEP 562), so that `import riskapp.cli` or any
+# light module of the package does not load pandas and the engine before it needs them
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Assessment",
+            "FileSource",
+            "Headline",
+            "HeadlineFigure",
+            "MemorySource",
+            "SourceInfo",
+            "StoreSource",
+            "SyncStatus",
+            "WorkspaceSource",
+            "assess",
+            "choose_source",
+            "key_figures",
+            "sync_status",
+        ),
+        "riskapp.assessment",
+    ),
+    **dict.fromkeys(("evaluate_plans", "loss_table", "losses_by", "score"), "riskapp.engine"),
+    **dict.fromkeys(("InputError", "load_workspace"), "riskapp.io"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'riskapp' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 if TYPE_CHECKING:
     from riskapp.domain import Workspace
@@ -84,6 +122,7 @@ def simulate(
     """Simulate years of an assessment (or of a source, assessed first) on its loss basis,
     with its plans and its source's dependency links: the figures `riskapp simulate` and the
     Risk distribution page show for the same trials and seed."""
+    from riskapp.assessment import Assessment, assess
     from riskapp.assessment.risk import simulate as simulate_run
 
     a = source if isinstance(source, Assessment) else assess(source)
