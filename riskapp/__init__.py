@@ -43,40 +43,22 @@ if TYPE_CHECKING:
     from riskapp.io import InputError, load_workspace
 
 # the API's names are imported on first use (PEP 562), so that `import riskapp.cli` or any
-# light module of the package does not load pandas and the engine before it needs them
-_LAZY = {
-    **dict.fromkeys(
-        (
-            "Assessment",
-            "FileSource",
-            "Headline",
-            "HeadlineFigure",
-            "MemorySource",
-            "SourceInfo",
-            "StoreSource",
-            "SyncStatus",
-            "WorkspaceSource",
-            "assess",
-            "choose_source",
-            "key_figures",
-            "sync_status",
-        ),
-        "riskapp.assessment",
-    ),
-    **dict.fromkeys(("evaluate_plans", "loss_table", "losses_by", "score"), "riskapp.engine"),
-    **dict.fromkeys(("InputError", "load_workspace"), "riskapp.io"),
-}
+# light module of the package does not load pandas and the engine before it needs them; each
+# comes from the first of these modules whose __all__ lists it
+_API_MODULES = ("riskapp.assessment", "riskapp.engine", "riskapp.io")
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'riskapp' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if name in __all__:
+        for path in _API_MODULES:
+            module = importlib.import_module(path)
+            if name in getattr(module, "__all__", ()):
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module 'riskapp' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:

@@ -13,7 +13,14 @@ from riskapp.reporting.tables import Column, Table
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
 
-__all__ = ["KEY_FIGURE_COLUMNS", "SUMMARY_KEYS", "KeyFigure", "key_figure_table", "key_figures"]
+__all__ = [
+    "KEY_FIGURE_COLUMNS",
+    "SUMMARY_KEYS",
+    "KeyFigure",
+    "definition_lines",
+    "key_figure_table",
+    "key_figures",
+]
 
 # the eight figures a one-page summary leads with (the deck's cards); the rest follow in a table
 SUMMARY_KEYS = (
@@ -57,3 +64,8 @@ def key_figure_table(figures: list[KeyFigure], note: str = "") -> Table:
         "",
         note,
     )
+
+
+def definition_lines(figures: list[KeyFigure]) -> str:
+    """One line per figure, "- label (text): definition": speaker notes and plain-text lists."""
+    return "\n".join(f"- {k.label} ({k.text}): {k.definition}" for k in figures)

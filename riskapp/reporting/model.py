@@ -138,6 +138,14 @@ class Report:
                 return k
         raise KeyError(key)
 
+    def figure_text(self, key: str, default: str = "n/a") -> str:
+        """The formatted text of key figure `key`, or `default` when the set lacks it (e.g. a
+        return period longer than the run)."""
+        for k in self.key_figures:
+            if k.key == key:
+                return k.text
+        return default
+
     def executive_summary(self) -> str:
         """The executive summary as plain text (key figures, then the three actions)."""
         lines = [f"{self.branding.title}: {self.client or self.workspace_name}", ""]

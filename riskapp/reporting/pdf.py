@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.images import Chart, ImageSession, merged, svg_data_uri
-from riskapp.reporting.keyfigures import KeyFigure
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
@@ -388,18 +387,6 @@ def sections(report: Report) -> list[Section]:
     return out
 
 
-def _figure(report: Report, key: str) -> KeyFigure | None:
-    try:
-        return report.key_figure(key)
-    except KeyError:
-        return None
-
-
-def _text(report: Report, key: str, default: str = "n/a") -> str:
-    figure = _figure(report, key)
-    return figure.text if figure is not None else default
-
-
 def leads(report: Report) -> dict[str, str]:
     """One opening sentence per chapter, stating its finding with the report's numbers."""
     fmt, tables = report.fmt, report.tables
@@ -427,10 +414,10 @@ def leads(report: Report) -> dict[str, str]:
         "summary_lead": (
             f"{report.workspace_name}: a portfolio of {fmt.number(tables.assets.total_rows)} "
             "assets worth "
-            f"{_text(report, 'exposed_value')} stands to lose "
-            f"{_text(report, 'expected_annual_loss')} a year on average "
+            f"{report.figure_text('exposed_value')} stands to lose "
+            f"{report.figure_text('expected_annual_loss')} a year on average "
             f"({report.basis_text}). One year in 100 the loss exceeds "
-            f"{_text(report, 'var_99')}; the most damaging single scenario, "
+            f"{report.figure_text('var_99')}; the most damaging single scenario, "
             f"'{report.worst_scenario_title}', would cost {worst_loss}."
         ),
         "portfolio_lead": (
@@ -454,7 +441,7 @@ def leads(report: Report) -> dict[str, str]:
         "simulated_lead": simulated_lead(report),
         "plans_lead": (
             f"{len(plans)} contingency plans, best benefit-cost ratio first; "
-            f"{_text(report, 'plans_triggered')} fire in at least one scenario and "
+            f"{report.figure_text('plans_triggered')} fire in at least one scenario and "
             f"{len(gaps)} (plan, scenario) pairs are not ready within the warning time."
             if len(plans)
             else "The workspace has no contingency plans: every loss in this report is the "

@@ -152,11 +152,7 @@ def plan_bcr_table(a: Assessment) -> Table:
 
 def simulated_lead(report: Report) -> str:
     """The opening sentence of the reports' simulated-losses chapter, in the report's numbers."""
-    figures = {k.key: k for k in report.key_figures}
-
-    def text(key: str) -> str:
-        return figures[key].text if key in figures else "n/a"
-
+    text = report.figure_text
     tail = report.tables.factor_tail.frame
     driver = (
         f" {tail['name'].iloc[0]} makes {report.fmt.percent(float(tail['share'].iloc[0]))} of "

@@ -287,50 +287,36 @@ def _chart_scenarios(
     ws.insert_chart(last + 4, 1, chart)
 
 
-def _chart_factors(
-    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
+def _ranked_bars(
+    wb: Workbook,
+    ws: Worksheet,
+    table: Table,
+    rows: tuple[int, int],
+    fmt: NumberFormat,
+    *,
+    value: str,
+    series: str,
+    title: str,
+    axis: str,
+    colour: str,
 ) -> None:
+    """One bar per row of `table` (its "name" column), largest first, below the table."""
     first, last = rows
     if last < first:
         return
     name = ws.get_name()
-    keys = table.keys
+    label, col = table.keys.index("name"), table.keys.index(value)
     chart = wb.add_chart({"type": "bar"})
     chart.add_series(
         {
-            "name": "Expected annual loss",
-            "categories": [name, first, keys.index("name"), last, keys.index("name")],
-            "values": [name, first, keys.index("eal"), last, keys.index("eal")],
-            "fill": {"color": "#0072B2"},
+            "name": series,
+            "categories": [name, first, label, last, label],
+            "values": [name, first, col, last, col],
+            "fill": {"color": colour},
         }
     )
-    chart.set_title({"name": "Expected annual loss by factor"})
-    chart.set_x_axis({"name": f"EAL ({fmt.currency})", "num_format": _axis_format(fmt)})
-    chart.set_y_axis({"reverse": True})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 640, "height": 80 + 30 * (last - first + 1)})
-    ws.insert_chart(last + 4, 1, chart)
-
-
-def _chart_factor_tail(
-    wb: Workbook, ws: Worksheet, table: Table, rows: tuple[int, int], fmt: NumberFormat
-) -> None:
-    first, last = rows
-    if last < first:
-        return
-    name = ws.get_name()
-    keys = table.keys
-    chart = wb.add_chart({"type": "bar"})
-    chart.add_series(
-        {
-            "name": "Part of the expected shortfall 99 %",
-            "categories": [name, first, keys.index("name"), last, keys.index("name")],
-            "values": [name, first, keys.index("tail_es_99"), last, keys.index("tail_es_99")],
-            "fill": {"color": "#D55E00"},
-        }
-    )
-    chart.set_title({"name": "What drives the worst 1 % of years"})
-    chart.set_x_axis({"name": f"Part of ES 99 % ({fmt.currency})", "num_format": _axis_format(fmt)})
+    chart.set_title({"name": title})
+    chart.set_x_axis({"name": f"{axis} ({fmt.currency})", "num_format": _axis_format(fmt)})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     chart.set_size({"width": 640, "height": 80 + 30 * (last - first + 1)})
@@ -440,9 +426,31 @@ def write_workbook(report: Report, path: Path) -> None:
                     first, col, last, col, {"type": "data_bar", "bar_color": "#F4A582"}
                 )
         elif t.name == "factors":
-            _chart_factors(wb, ws, t, rows, report.fmt)
+            _ranked_bars(
+                wb,
+                ws,
+                t,
+                rows,
+                report.fmt,
+                value="eal",
+                series="Expected annual loss",
+                title="Expected annual loss by factor",
+                axis="EAL",
+                colour="#0072B2",
+            )
         elif t.name == "factor_tail":
-            _chart_factor_tail(wb, ws, t, rows, report.fmt)
+            _ranked_bars(
+                wb,
+                ws,
+                t,
+                rows,
+                report.fmt,
+                value="tail_es_99",
+                series="Part of the expected shortfall 99 %",
+                title="What drives the worst 1 % of years",
+                axis="Part of ES 99 %",
+                colour="#D55E00",
+            )
         elif t.name == "return_periods":
             _chart_return_periods(wb, ws, t, rows, report.fmt)
         elif t.name == "region_factor" and last >= first:

@@ -128,3 +128,17 @@ def bar_chart(
                 XL_LABEL_POSITION.INSIDE_END if stacked else XL_LABEL_POSITION.OUTSIDE_END
             )
     return frame
+
+
+def money_bars(
+    deck: Deck, slide: Slide, categories: Sequence[str], label: str, values: Sequence[float]
+) -> Any:
+    """One series of money amounts as bars, in the unit that suits them (m, bn, ...)."""
+    divisor, unit = deck.report.fmt.unit(list(values))
+    return bar_chart(
+        deck,
+        slide,
+        categories,
+        [(label, [v / divisor for v in values], deck.accent)],
+        f"{label} ({unit})",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from riskapp.reporting.deck.charts import bar_chart
+from riskapp.reporting.deck.charts import bar_chart, money_bars
 from riskapp.reporting.deck.common import GREY, Deck, picture
 from riskapp.reporting.deck.tables import TableSpec, fit, table
 from riskapp.reporting.tables import Table
@@ -89,8 +89,6 @@ def factor_slide(deck: Deck) -> None:
         return
     top, share = str(frame["name"].iloc[0]), float(frame["share_of_eal"].iloc[0])
     headline = f"{top} drives {report.fmt.percent(share)} of the expected annual loss"
-    eal = [float(v) for v in frame["eal"]]
-    divisor, unit = report.fmt.unit(eal)
     notes = (
         "Expected annual loss by factor. Where several factors hit one asset, the loss is "
         "shared among them by their share of the log-survival, -ln(1 - d_f), so the parts add "
@@ -102,12 +100,12 @@ def factor_slide(deck: Deck) -> None:
         )
     )
     slide = deck.slide("Region x factor", headline, notes)
-    bar_chart(
+    money_bars(
         deck,
         slide,
         [str(x) for x in frame["name"]],
-        [("Expected annual loss", [v / divisor for v in eal], deck.accent)],
-        f"Expected annual loss ({unit})",
+        "Expected annual loss",
+        [float(v) for v in frame["eal"]],
     )
 
 

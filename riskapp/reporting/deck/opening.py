@@ -30,9 +30,8 @@ from riskapp.reporting.deck.common import (
     textbox,
     write,
 )
-from riskapp.reporting.keyfigures import SUMMARY_KEYS
+from riskapp.reporting.keyfigures import SUMMARY_KEYS, definition_lines
 from riskapp.reporting.logo import checked_logo
-from riskapp.reporting.model import Report
 
 if TYPE_CHECKING:
     pass
@@ -82,24 +81,17 @@ def title_slide(deck: Deck) -> None:
     )
 
 
-def figure_text(report: Report, key: str) -> str:
-    try:
-        return report.key_figure(key).text
-    except KeyError:
-        return "n/a"
-
-
 def summary_slide(deck: Deck) -> None:
     report = deck.report
     headline = (
-        f"Expected annual loss of {figure_text(report, 'expected_annual_loss')} on a "
-        f"{figure_text(report, 'exposed_value')} portfolio"
+        f"Expected annual loss of {report.figure_text('expected_annual_loss')} on a "
+        f"{report.figure_text('exposed_value')} portfolio"
     )
     chosen = {k.key: k for k in report.key_figures}
     figures = [chosen[key] for key in SUMMARY_KEYS if key in chosen]
     notes = (
         "Key figures and how they are computed (the next slide lists every figure):\n"
-        + "\n".join(f"- {k.label} ({k.text}): {k.definition}" for k in figures)
+        + definition_lines(figures)
         + f"\n{report.headline_note}"
     )
     slide = deck.slide("Executive summary", headline, notes)

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from riskapp.reporting.deck.charts import bar_chart
 from riskapp.reporting.deck.common import GREY, ORANGE, Deck, picture
-from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, table
 from riskapp.reporting.planflags import best_value_headline
 
@@ -145,8 +144,8 @@ def gaps_slide(deck: Deck) -> None:
 
 def trigger_slide(deck: Deck, png: bytes) -> None:
     report = deck.report
-    triggered = figure_text(report, "plans_triggered")
-    late = figure_text(report, "plans_not_ready")
+    triggered = report.figure_text("plans_triggered")
+    late = report.figure_text("plans_not_ready")
     figure = report.figures["trigger_matrix"]
     slide = deck.slide(
         "Contingency plans",

@@ -9,11 +9,10 @@ from dataclasses import replace
 
 from riskapp.assessment.headline import BAND, years_phrase
 from riskapp.assessment.plan_checks import has_warning
-from riskapp.reporting.deck.charts import bar_chart
+from riskapp.reporting.deck.charts import money_bars
 from riskapp.reporting.deck.common import Deck, picture
-from riskapp.reporting.deck.opening import figure_text
 from riskapp.reporting.deck.tables import TableSpec, fit, table
-from riskapp.reporting.keyfigures import key_figure_table
+from riskapp.reporting.keyfigures import definition_lines, key_figure_table
 
 SECTION = "Simulated annual losses"
 
@@ -23,12 +22,10 @@ def key_figures_slide(deck: Deck) -> None:
     report = deck.report
     t = key_figure_table(report.key_figures, report.headline_note)
     headline = (
-        f"In 1 year out of 100 the loss exceeds {figure_text(report, 'var_99')}; those years "
-        f"average {figure_text(report, 'es_99')}"
+        f"In 1 year out of 100 the loss exceeds {report.figure_text('var_99')}; those years "
+        f"average {report.figure_text('es_99')}"
     )
-    notes = f"{report.headline_note}\n" + "\n".join(
-        f"- {k.label} ({k.text}): {k.definition}" for k in report.key_figures
-    )
+    notes = f"{report.headline_note}\n{definition_lines(report.key_figures)}"
     slide = deck.slide("Key figures", headline, notes)
     table(
         deck,
@@ -42,7 +39,7 @@ def key_figures_slide(deck: Deck) -> None:
 
 def exceedance_slide(deck: Deck, png: bytes) -> None:
     report = deck.report
-    rp100 = figure_text(report, "loss_at_100y")
+    rp100 = report.figure_text("loss_at_100y")
     figure = report.figures["exceedance"]
     definition = report.key_figure("loss_at_100y").definition if rp100 != "n/a" else ""
     slide = deck.slide(
@@ -90,8 +87,6 @@ def factor_tail_slide(deck: Deck) -> None:
         return
     top, share = str(frame["name"].iloc[0]), float(frame["share"].iloc[0])
     headline = f"{top} makes {report.fmt.percent(share)} of the loss in the worst 1 % of years"
-    values = [float(v) for v in frame["tail_es_99"]]
-    divisor, unit = report.fmt.unit(values)
     notes = f"{t.title}. {t.note}\n" + "\n".join(
         f"- {r['name']}: {report.money(float(r['tail_es_99']))} "
         f"({report.fmt.percent(float(r['share']))}); mean annual loss "
@@ -99,12 +94,12 @@ def factor_tail_slide(deck: Deck) -> None:
         for _, r in frame.iterrows()
     )
     slide = deck.slide(SECTION, headline, notes)
-    bar_chart(
+    money_bars(
         deck,
         slide,
         [str(x) for x in frame["name"]],
-        [("Part of the expected shortfall 99 %", [v / divisor for v in values], deck.accent)],
-        f"Part of the expected shortfall 99 % ({unit})",
+        "Part of the expected shortfall 99 %",
+        [float(v) for v in frame["tail_es_99"]],
     )
 
 
@@ -138,11 +133,11 @@ def plan_bcr_slide(deck: Deck) -> None:
     frame = t.frame
     most = int((frame["prob_bcr_at_least_1"] > 0.5).sum())
     plans = report.tables.plans.frame
-    flags = dict(zip(plans["title"], plans["flags"], strict=True)) if "flags" in plans else {}
+    flags = dict(zip(plans["plan_id"], plans["flags"], strict=True)) if "flags" in plans else {}
     ranked = frame.sort_values(["prob_bcr_at_least_1", "plan_id"], ascending=[False, True])
-    clean = ranked[[not has_warning(str(flags.get(n, ""))) for n in ranked["name"]]]
+    clean = ranked[[not has_warning(str(flags.get(p, ""))) for p in ranked["plan_id"]]]
     best = (clean if len(clean) else ranked).iloc[0]
-    flag = flags.get(best["name"], "")
+    flag = flags.get(best["plan_id"], "")
     # a flagged plan's figure is quoted only with its flags, and they come first (clipping)
     headline = (
         f"{most} of {len(frame)} plans pay for themselves in most simulated horizons; "
