@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def tiny() -> Workspace:
 @pytest.fixture(scope="session")
 def demo() -> Workspace:
     return load_workspace(DEMO)
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit's AppTest makes the dashboard script this process's __main__ and leaves it
+    there; processes spawned later (Dask's worker processes) would run that script again on
+    start, open the team database and fail when it is locked. Every test ends with the
+    __main__ it started with."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture(autouse=True)
