@@ -15,9 +15,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.baseline.build import DEFAULT_DATA_DIR, DEFAULT_METHOD
 from riskapp.cli.common import fail, fail_message, out
 from riskapp.io.errors import InputError
+from riskapp.resources import DEFAULT_METHOD, REFDATA  # the defaults riskapp.baseline.build uses
 
 if TYPE_CHECKING:
     from riskapp.baseline.build import BaselineResult
@@ -90,7 +90,7 @@ def build(
             "node the score, weight, indicators, periods, coverage and reliability."
         ),
     ] = None,
-    data: DataOpt = DEFAULT_DATA_DIR,
+    data: DataOpt = REFDATA,
 ) -> None:
     """Build baseline intensities of every factor for every country covered, with provenance."""
     from riskapp.baseline.build import write_baseline, write_details
@@ -138,7 +138,7 @@ def explain(
     factor: Annotated[str | None, typer.Option("--factor", "-f", help="Only this factor.")] = None,
     method: MethodOpt = DEFAULT_METHOD,
     as_of: AsOfOpt = None,
-    data: DataOpt = DEFAULT_DATA_DIR,
+    data: DataOpt = REFDATA,
 ) -> None:
     """Show how one country's intensities are built, from the indicators up to the score."""
     from riskapp.domain.common import iso_alpha3_codes

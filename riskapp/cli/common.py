@@ -10,14 +10,18 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from riskapp.domain.workspace import LossBasis, Workspace
-from riskapp.io.errors import InputError, Problem
-from riskapp.settings import DEMO
+from riskapp.io.errors import InputError
+from riskapp.resources import DEMO
 
+# Only what every command's options need is imported here (typer, rich, the standard library):
+# `riskapp --help` imports every command module, so pandas, pydantic and the engine are
+# imported inside the commands that use them (tests/test_startup.py).
 if TYPE_CHECKING:
     from rich.table import Table
 
     from riskapp.assessment import Assessment
+    from riskapp.domain import LossBasis, Workspace
+    from riskapp.io.errors import Problem
 
 out = Console()
 err = Console(stderr=True)

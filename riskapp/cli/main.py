@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -24,8 +23,12 @@ from riskapp.cli.common import (
     fail,
     out,
 )
-from riskapp.domain.workspace import LossBasis
-from riskapp.io.errors import Problem
+from riskapp.domain.enums import LossBasis
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from riskapp.io.errors import Problem
 
 app = typer.Typer(
     rich_markup_mode="markdown",

@@ -13,11 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from riskapp.cli.common import SourceName, SourceOpt, WorkspaceArg
-from riskapp.domain.workspace import LossBasis
-from riskapp.engine.sampling import RangeDistribution
+from riskapp.domain.enums import LossBasis
+from riskapp.engine.enums import RangeDistribution
 from riskapp.format import NumberFormat
 from riskapp.io.dependencies import DEPENDENCIES, DEPENDENCY_COLUMNS, load_dependencies
-from riskapp.settings import DEMO
+from riskapp.resources import DEMO
 
 if TYPE_CHECKING:
     from riskapp.domain.assets import DependencyLink

@@ -1,36 +1,45 @@
 """Domain models: frozen, validated descriptions of factors, regions, assets, curves, baseline,
-scenarios and plans. No I/O here."""
+scenarios and plans. No I/O here.
 
-from riskapp.domain.assets import Asset, Portfolio, find_cycle
-from riskapp.domain.baseline import Baseline, BaselineEntry
-from riskapp.domain.common import country_name, iso_alpha3_codes
-from riskapp.domain.curves import CurveSet, VulnerabilityCurve
-from riskapp.domain.factors import Factor, FactorCatalogue
-from riskapp.domain.plans import (
-    Action,
-    Coverage,
-    Effect,
-    FactorLevel,
-    Plan,
-    PlanBook,
-    PlanStatus,
-    Trigger,
-)
-from riskapp.domain.regions import RegionCatalogue, RegionGroup
-from riskapp.domain.scenarios import (
-    Scenario,
-    Shock,
-    ShockOperation,
-    Signpost,
-    UncertaintyRange,
-)
-from riskapp.domain.workspace import (
-    Inconsistency,
-    LossBasis,
-    Workspace,
-    WorkspaceSettings,
-    find_inconsistencies,
-)
+Its names are imported on first use (riskapp.lazy): importing one light module of the
+package, such as an enumeration the command line needs, does not load the others.
+"""
+
+from typing import TYPE_CHECKING
+
+from riskapp.lazy import attach
+
+if TYPE_CHECKING:
+    from riskapp.domain.assets import Asset, Portfolio, find_cycle
+    from riskapp.domain.baseline import Baseline, BaselineEntry
+    from riskapp.domain.common import country_name, iso_alpha3_codes
+    from riskapp.domain.curves import CurveSet, VulnerabilityCurve
+    from riskapp.domain.enums import LossBasis
+    from riskapp.domain.factors import Factor, FactorCatalogue
+    from riskapp.domain.plans import (
+        Action,
+        Coverage,
+        Effect,
+        FactorLevel,
+        Plan,
+        PlanBook,
+        PlanStatus,
+        Trigger,
+    )
+    from riskapp.domain.regions import RegionCatalogue, RegionGroup
+    from riskapp.domain.scenarios import (
+        Scenario,
+        Shock,
+        ShockOperation,
+        Signpost,
+        UncertaintyRange,
+    )
+    from riskapp.domain.workspace import (
+        Inconsistency,
+        Workspace,
+        WorkspaceSettings,
+        find_inconsistencies,
+    )
 
 __all__ = [
     "Action",
@@ -65,3 +74,5 @@ __all__ = [
     "find_inconsistencies",
     "iso_alpha3_codes",
 ]
+
+__getattr__ = attach(__name__, __file__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
@@ -12,15 +11,11 @@ from riskapp.domain.assets import Currency, Portfolio
 from riskapp.domain.baseline import Baseline
 from riskapp.domain.common import Label, NoBool, ShortText, Strict, iso_alpha3_codes
 from riskapp.domain.curves import CurveSet
+from riskapp.domain.enums import LossBasis  # defined there (light, for the CLI), used here
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
-
-
-class LossBasis(StrEnum):
-    ABSOLUTE = "absolute"
-    INCREMENTAL = "incremental"
 
 
 class WorkspaceSettings(Strict):

@@ -1,28 +1,37 @@
-"""The scoring engine: pure functions over arrays. No I/O, no UI."""
+"""The scoring engine: pure functions over arrays. No I/O, no UI.
 
-from riskapp.engine.aggregate import DIMENSIONS, key_figures, loss_table, losses_by
-from riskapp.engine.damage import combine, group_assets, group_damage, incremental, interpolate
-from riskapp.engine.exceedance import (
-    exceedance_curve,
-    expected_annual_loss,
-    loss_at_return_periods,
-)
-from riskapp.engine.intensity import (
-    ShockClamps,
-    apply_shock,
-    ordered_shocks,
-    scenario_intensities,
-    scenario_intensities_with_clamps,
-)
-from riskapp.engine.plans import (
-    PlanEffects,
-    PlanEvaluation,
-    annuity_factor,
-    coverage_matrix,
-    evaluate_plans,
-    waterfall,
-)
-from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
+Its names are imported on first use (riskapp.lazy): importing one light module of the
+package, such as an enumeration the command line needs, does not load the others.
+"""
+
+from typing import TYPE_CHECKING
+
+from riskapp.lazy import attach
+
+if TYPE_CHECKING:
+    from riskapp.engine.aggregate import DIMENSIONS, key_figures, loss_table, losses_by
+    from riskapp.engine.damage import combine, group_assets, group_damage, incremental, interpolate
+    from riskapp.engine.exceedance import (
+        exceedance_curve,
+        expected_annual_loss,
+        loss_at_return_periods,
+    )
+    from riskapp.engine.intensity import (
+        ShockClamps,
+        apply_shock,
+        ordered_shocks,
+        scenario_intensities,
+        scenario_intensities_with_clamps,
+    )
+    from riskapp.engine.plans import (
+        PlanEffects,
+        PlanEvaluation,
+        annuity_factor,
+        coverage_matrix,
+        evaluate_plans,
+        waterfall,
+    )
+    from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
 __all__ = [
     "DIMENSIONS",
@@ -53,3 +62,5 @@ __all__ = [
     "score",
     "waterfall",
 ]
+
+__getattr__ = attach(__name__, __file__)

@@ -37,8 +37,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.domain.enums import LossBasis
 from riskapp.domain.plans import Plan, PlanStatus
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.domain.workspace import Workspace
 from riskapp.engine.damage import AssetGroups, combine, group_assets, group_damage, incremental
 from riskapp.engine.intensity import region_max_intensity
 from riskapp.engine.scoring import ScoreResult, score

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from riskapp.domain.scenarios import Scenario
+from riskapp.engine.enums import RangeDistribution  # defined there (light, for the CLI)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -37,13 +37,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 TRIALS_PER_BLOCK = 1000
 PERT_LAMBDA = 4.0
-
-
-class RangeDistribution(StrEnum):
-    """How a shock's value is drawn from its range `{low, mode, high}`."""
-
-    PERT = "pert"
-    TRIANGULAR = "triangular"
 
 
 def pert_parameters(

@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.domain.enums import LossBasis
+from riskapp.domain.workspace import Workspace
 from riskapp.engine.damage import AssetGroups, combine, group_assets, group_damage, incremental
 from riskapp.engine.exceedance import (
     exceedance_curve,

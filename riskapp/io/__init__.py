@@ -1,6 +1,17 @@
-"""Reading and writing riskapp files: workspaces, scenario files, registers and results."""
+"""Reading and writing riskapp files: workspaces, scenario files, registers and results.
 
-from riskapp.io.errors import InputError, Problem
-from riskapp.io.workspace import WorkspaceManifest, WorkspacePaths, load_workspace
+Its names are imported on first use (riskapp.lazy): importing one light module of the
+package, such as an enumeration the command line needs, does not load the others.
+"""
+
+from typing import TYPE_CHECKING
+
+from riskapp.lazy import attach
+
+if TYPE_CHECKING:
+    from riskapp.io.errors import InputError, Problem
+    from riskapp.io.workspace import WorkspaceManifest, WorkspacePaths, load_workspace
 
 __all__ = ["InputError", "Problem", "WorkspaceManifest", "WorkspacePaths", "load_workspace"]
+
+__getattr__ = attach(__name__, __file__)

@@ -7,11 +7,10 @@ import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from riskapp.domain.common import PRINTABLE
+if TYPE_CHECKING:  # imported where used: the command line imports this module at start-up
+    from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +56,8 @@ def describe_input(value: Any) -> str:
 
 def allowed_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
     """Field names of the (sub-)model at `loc` (the location of the unknown field's parent)."""
+    from pydantic import BaseModel
+
     current: Any = model
     for part in loc:
         if isinstance(part, int):
@@ -73,6 +74,8 @@ def allowed_fields(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[
 
 
 def _model_in(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
@@ -87,6 +90,8 @@ BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 
 
 def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
+    from riskapp.domain.common import PRINTABLE
+
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":

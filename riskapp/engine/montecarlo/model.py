@@ -11,14 +11,16 @@ import numpy.typing as npt
 
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.curves import CurveSet
+from riskapp.domain.enums import LossBasis
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.domain.workspace import Workspace
 from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.damage import AssetGroups, combine, group_damage
+from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.intensity import apply_shock, ordered_shocks
 from riskapp.engine.plans import PlanEffects, evaluate_plans
-from riskapp.engine.sampling import RangeDistribution, SamplingSpec
+from riskapp.engine.sampling import SamplingSpec
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
 FloatArray = npt.NDArray[np.float64]

@@ -11,7 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from riskapp.domain.assets import DependencyLink
-from riskapp.domain.workspace import LossBasis, Workspace
+from riskapp.domain.enums import LossBasis
+from riskapp.domain.workspace import Workspace
+from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
@@ -21,7 +23,6 @@ from riskapp.engine.montecarlo.model import (
 )
 from riskapp.engine.montecarlo.statistics import SimulationResult
 from riskapp.engine.montecarlo.trials import ChunkResult, chunk_bounds, simulate_chunk
-from riskapp.engine.sampling import RangeDistribution
 
 
 class Reducer:

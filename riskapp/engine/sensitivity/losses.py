@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskapp.domain.enums import LossBasis
 from riskapp.domain.scenarios import ShockOperation
-from riskapp.domain.workspace import LossBasis
 from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
 from riskapp.engine.intensity import apply_shock
 from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
