@@ -4,20 +4,28 @@
 evaluates its plans; the dashboard's pages, the CLI, the Python API and every report format
 compute from it. The view-models the pages and reports share live beside it: `whatif`,
 `tables`, `risk`, `baseline`, `register`.
+
+Its names are imported on first use (riskapp.lazy): importing one module of the package does
+not load the others, so the command line starts without what a command does not use.
 """
 
-from riskapp.assessment.core import Assessment, assess, key_figures
-from riskapp.assessment.headline import Headline, HeadlineFigure
-from riskapp.assessment.sources import (
-    FileSource,
-    MemorySource,
-    SourceInfo,
-    StoreSource,
-    SyncStatus,
-    WorkspaceSource,
-    choose_source,
-    sync_status,
-)
+from typing import TYPE_CHECKING
+
+from riskapp.lazy import attach
+
+if TYPE_CHECKING:
+    from riskapp.assessment.core import Assessment, assess, key_figures
+    from riskapp.assessment.headline import Headline, HeadlineFigure
+    from riskapp.assessment.sources import (
+        FileSource,
+        MemorySource,
+        SourceInfo,
+        StoreSource,
+        SyncStatus,
+        WorkspaceSource,
+        choose_source,
+        sync_status,
+    )
 
 __all__ = [
     "Assessment",
@@ -34,3 +42,5 @@ __all__ = [
     "key_figures",
     "sync_status",
 ]
+
+__getattr__ = attach(__name__, __file__)

@@ -1,8 +1,8 @@
 """Domain models: frozen, validated descriptions of factors, regions, assets, curves, baseline,
 scenarios and plans. No I/O here.
 
-Its names are imported on first use (riskapp.lazy): importing one light module of the
-package, such as an enumeration the command line needs, does not load the others.
+Its names are imported on first use (riskapp.lazy): importing one module of the package does
+not load the others, so the command line starts without what a command does not use.
 """
 
 from typing import TYPE_CHECKING

@@ -1,7 +1,7 @@
 """The scoring engine: pure functions over arrays. No I/O, no UI.
 
-Its names are imported on first use (riskapp.lazy): importing one light module of the
-package, such as an enumeration the command line needs, does not load the others.
+Its names are imported on first use (riskapp.lazy): importing one module of the package does
+not load the others, so the command line starts without what a command does not use.
 """
 
 from typing import TYPE_CHECKING

@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from riskapp.baseline.method import Method
 from riskapp.domain.assets import Asset
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.curves import CurveSet
@@ -41,17 +40,24 @@ YAML_KINDS: dict[str, type[BaseModel]] = {
     "plans": PlanBook,
 }
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "workspace": WorkspaceManifest,
-    "scenario": Scenario,
-    "plans": PlanBook,
-    "factors": FactorCatalogue,
-    "regions": RegionCatalogue,
-    "curves": CurveSet,
-    "asset": Asset,
-    "baseline-row": BaselineEntry,
-    "methodology": Method,
-}
+
+def schema_models() -> dict[str, type[BaseModel]]:
+    """The model of each file type `riskapp schema` describes. The baseline methodology's
+    model is imported here, not with this module: validating a workspace does not need the
+    baseline builder (riskapp.baseline imports it whole)."""
+    from riskapp.baseline.method import Method
+
+    return {
+        "workspace": WorkspaceManifest,
+        "scenario": Scenario,
+        "plans": PlanBook,
+        "factors": FactorCatalogue,
+        "regions": RegionCatalogue,
+        "curves": CurveSet,
+        "asset": Asset,
+        "baseline-row": BaselineEntry,
+        "methodology": Method,
+    }
 
 
 def _validate_yaml(path: Path) -> str:
@@ -211,7 +217,7 @@ def check_path(path: Path) -> Checked:
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema of each file type, for editors to validate against."""
     out = {}
-    for name, model in SCHEMAS.items():
+    for name, model in schema_models().items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         out[name] = schema
