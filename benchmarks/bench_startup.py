@@ -85,6 +85,7 @@ FIRST_CHART = (
 class Run:
     seconds: float
     rss_mb: float
+    ready_s: float | None = None  # a server's: when it first answered its health check
 
 
 @dataclass
@@ -234,6 +235,7 @@ def run_server(argv: list[str], port: int, env: dict[str, str], browser: Any) ->
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
+                        ready = time.perf_counter() - t
                         break
             except (urllib.error.URLError, OSError):
                 pass
@@ -256,7 +258,7 @@ def run_server(argv: list[str], port: int, env: dict[str, str], browser: Any) ->
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
-    return Run(elapsed, rss)
+    return Run(elapsed, rss, ready)
 
 
 def dashboard_case(repeat: int, tmp: Path) -> list[Command]:
@@ -310,6 +312,12 @@ def report(name: str, commands: list[Command]) -> None:
         )
         if "  [" in cmd.label:
             print(f"    {cmd.label.split('  [')[1].rstrip(']')}")
+        ready = [r.ready_s for r in cmd.runs if r.ready_s is not None]
+        if ready:
+            print(
+                f"    server answering after {statistics.median(ready):.2f} s (median), "
+                f"first chart {cmd.median() - statistics.median(ready):.2f} s later"
+            )
     ratio = commands[0].median() / floor
     target = TARGETS[name]
     verdict = "PASS" if ratio <= target else "MISS"
