@@ -165,3 +165,23 @@ def test_workspace_loads_a_parquet_register(tmp_path: Path) -> None:
     )
     loaded = load_workspace(ws)
     assert loaded.portfolio.frame.equals(load_workspace(TINY).portfolio.frame)
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_chain_deeper_than_the_peeling_is_checked_as_the_model_checks_it(
+    tmp_path: Path, closed: bool
+) -> None:
+    """A dependency chain 300 links deep (more rounds than the quick acyclicity check peels),
+    open or closed into a cycle: the same verdict and words as the row-by-row checks."""
+    header = ["id", "name", "type", "country", "replacement_value", "depends_on"]
+    n = 300
+    rows = [header]
+    for i in range(n):
+        dep = f"A{i + 1}" if i + 1 < n else ("A0" if closed else "")
+        rows.append([f"A{i}", f"Asset {i}", "plant", "DEU", "1", dep])
+    path = write_csv(tmp_path / "assets.csv", rows)
+    got = columnar_reading(path)
+    assert_same(got, model_reading(path))
+    assert bool(got[2]) == closed
+    if closed:
+        assert got[2][0].message.startswith("dependency cycle: A0 -> A1 -> A2")
