@@ -185,3 +185,38 @@ def test_a_chain_deeper_than_the_peeling_is_checked_as_the_model_checks_it(
     assert bool(got[2]) == closed
     if closed:
         assert got[2][0].message.startswith("dependency cycle: A0 -> A1 -> A2")
+
+
+def test_validate_and_import_read_parquet_as_they_read_csv(tmp_path: Path) -> None:
+    """`riskapp validate` streams a Parquet register (in batches) and reports the same problem
+    as the columnar reader; the upload reader (dashboard and `riskapp import`) reads its rows."""
+    from riskapp.assessment.register import save_upload
+    from riskapp.io.register_check import register_problems as streamed_problems
+
+    text = tiny_frame()
+    text.loc[1, "replacement_value"] = "-5"
+    path = tmp_path / "assets.parquet"
+    pq.write_table(pa.Table.from_pandas(text, preserve_index=False), path)
+    streamed = streamed_problems(path, "assets.parquet")
+    with pytest.raises(InputError) as caught:
+        parse_register(path, "assets.parquet")
+    assert streamed == caught.value.problems
+    assert [(p.line, p.field) for p in streamed] == [(3, "replacement_value")]
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.Table.from_pandas(tiny_frame(), preserve_index=False), good)
+    uploaded = save_upload("good.parquet", good.read_bytes())
+    assert uploaded.header == list(tiny_frame().columns)
+    assert [cells[0] for _, cells in uploaded.rows] == tiny_frame()["id"].tolist()
+
+
+def test_a_boolean_parquet_column_is_worded_by_the_model(tmp_path: Path) -> None:
+    text = tiny_frame()
+    typed = text.copy()
+    typed["replacement_value"] = [True] * len(text)
+    path = tmp_path / "assets.parquet"
+    pq.write_table(pa.Table.from_pandas(typed, preserve_index=False), path)
+    with pytest.raises(InputError) as caught:
+        parse_register(path, "assets.parquet")
+    first = caught.value.problems[0]
+    assert (first.line, first.field) == (2, "replacement_value")
+    assert "expected a number, got true" in first.message

@@ -39,11 +39,12 @@ from riskapp.io.tables import (
     TEXT_COLUMNS,
     asset_record,
     check_header,
+    check_parquet,
     iter_rows,
+    parquet_text,
 )
 from riskapp.io.yamlfile import check_file, utf16_problem
 
-MAX_PARQUET_UNPACKED = 2_000_000_000  # bytes a Parquet file may inflate to
 NOT_BLANK = re.compile(rb"\S")
 
 Columns = list[list[Any]]
@@ -52,9 +53,6 @@ Columns = list[list[Any]]
 def read_columns(path: Path, name: str) -> tuple[list[str], Columns, np.ndarray]:
     """The header, the non-blank rows column by column (in header order) and each row's number
     (a spreadsheet's: the header is row 1) of a CSV, XLSX or Parquet file."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _parquet_columns(path, name)
     header, rows = iter_rows(path, name)
     numbered = list(rows)
     width = len(header)
@@ -143,77 +141,22 @@ def _csv_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] 
 
 
 def _parquet_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] | None:
-    """A Parquet file's columns as the text a CSV would hold (numbers as their shortest text,
-    nulls as empty cells), bounded in rows and unpacked size before anything is read; None
-    when a column holds other types (booleans, dates: the model words them cell by cell)."""
+    """A Parquet file's columns as the text a CSV would hold (`parquet_text`), bounded in
+    rows and unpacked size before anything is read; None when a column holds other types
+    (booleans, dates): the streaming reader then hands those cells to the model to word."""
     import pyarrow.parquet as pq
 
-    table = _read_parquet(path, name)
-    kinds = [c.type for c in table.columns]
-    plain = (
-        pa.types.is_string,
-        pa.types.is_large_string,
-        pa.types.is_integer,
-        pa.types.is_floating,
-    )
-    if not all(any(test(k) for test in plain) for k in kinds):
+    check_parquet(path, name)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError([Problem(name, None, "", f"not a readable Parquet file: {exc}")]) from None
+    columns = [parquet_text(c) for c in table.columns]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in columns):
         return None
-    del pq
     header = [str(c).strip() for c in table.column_names]
-    columns = {
-        str(i): pc.fill_null(pc.cast(table.column(i), pa.string()), "")
-        for i in range(table.num_columns)
-    }
-    return header, pa.table(columns), np.arange(2, table.num_rows + 2, dtype=np.int64)
-
-
-def _read_parquet(path: Path, name: str) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    check_file(path, MAX_CSV_BYTES, name)
-    try:
-        meta = pq.ParquetFile(path).metadata
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError([Problem(name, None, "", f"not a readable Parquet file: {exc}")]) from None
-    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if meta.num_rows > MAX_ROWS or unpacked > MAX_PARQUET_UNPACKED:
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    None,
-                    "",
-                    f"the file holds {meta.num_rows:,} rows unpacking to {unpacked / 1e6:,.0f} "
-                    f"MB; the limits are {MAX_ROWS:,} rows and "
-                    f"{MAX_PARQUET_UNPACKED / 1e6:,.0f} MB",
-                )
-            ]
-        )
-    try:
-        return pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError([Problem(name, None, "", f"not a readable Parquet file: {exc}")]) from None
-
-
-def _parquet_columns(path: Path, name: str) -> tuple[list[str], Columns, np.ndarray]:
-    """A Parquet file's columns as lists of cells (numbers as their text, nulls as empty)."""
-    table = _read_parquet(path, name)
-    header = [str(c).strip() for c in table.column_names]
-    columns = [_parquet_cells(table.column(i), header[i]) for i in range(table.num_columns)]
-    return header, columns, np.arange(2, table.num_rows + 2, dtype=np.int64)
-
-
-def _parquet_cells(column: Any, field: str) -> list[Any]:
-    import pyarrow as pa
-
-    kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return [("" if v is None else v) for v in column.to_pylist()]
-    if pa.types.is_integer(kind):
-        return [("" if v is None else str(v)) for v in column.to_pylist()]
-    if pa.types.is_floating(kind):
-        return [_number_text(v, field) for v in column.to_pylist()]
-    return [("" if v is None else v) for v in column.to_pylist()]  # the model words the rest
+    text = pa.table({str(i): c for i, c in enumerate(columns)})
+    return header, text, np.arange(2, table.num_rows + 2, dtype=np.int64)
 
 
 def _number_text(value: float | None, field: str) -> Any:
