@@ -144,7 +144,9 @@ def _shock_value(rng: np.random.Generator, op: ShockOperation) -> float:
         return _round(rng.uniform(3.0, 10.0))
     if op is ShockOperation.ADD:
         return _round(rng.uniform(-3.0, 6.0))
-    return _round(rng.uniform(0.5, 3.0))
+    if op is ShockOperation.SCALE:
+        return _round(rng.uniform(0.5, 3.0))
+    return _round(rng.uniform(0.1, 0.9))  # toward_max / toward_min: a share of the distance
 
 
 def build_scenarios(
@@ -308,8 +310,24 @@ def build_workspace(n_assets: int, seed: int) -> Workspace:
 # -- reference implementation --------------------------------------------------------------
 
 
-def reference_losses(ws: Workspace, assets: list[dict[Any, Any]]) -> np.ndarray:
-    """(assets, scenarios) losses, one asset at a time, as the documentation describes them.
+def apply_op(op: ShockOperation, x: float, v: float) -> float:
+    """One shock on one intensity, as the methodology states it (before clamping to 0-10)."""
+    if op is ShockOperation.SET:
+        return v
+    if op is ShockOperation.ADD:
+        return x + v
+    if op is ShockOperation.SCALE:
+        return x * v
+    if op is ShockOperation.TOWARD_MAX:
+        return x + v * (10.0 - x)
+    return x - v * (x - 0.0)  # toward_min
+
+
+def reference_losses(
+    ws: Workspace, assets: list[dict[Any, Any]], status_quo: bool = False
+) -> np.ndarray:
+    """(assets, scenarios) losses, one asset at a time, as the documentation describes them
+    (with `status_quo`, (assets, 1): the loss at the baseline intensities).
 
     Intensity: the country's baseline, then the scenario's group shocks in file order, then
     its country shocks in file order, clamped to 0-10 after each shock. Damage: the
@@ -334,7 +352,9 @@ def reference_losses(ws: Workspace, assets: list[dict[Any, Any]]) -> np.ndarray:
         + [s for s in sc.shocks if s.target not in members]
         for sc in ws.scenarios
     ]
-    out = np.zeros((len(assets), len(ws.scenarios)))
+    if status_quo:
+        ordered = [[]]  # the baseline intensities, borne every year
+    out = np.zeros((len(assets), len(ordered)))
     for a_i, asset in enumerate(assets):
         country = asset["country"]
         exposed = (asset["replacement_value"] + asset["annual_revenue_at_stake"]) * fx[
@@ -349,13 +369,7 @@ def reference_losses(ws: Workspace, assets: list[dict[Any, Any]]) -> np.ndarray:
                     hit = shock.target == country
                 if not hit or shock.factor not in intensity:
                     continue
-                x = intensity[shock.factor]
-                if shock.op is ShockOperation.SET:
-                    x = shock.value
-                elif shock.op is ShockOperation.ADD:
-                    x = x + shock.value
-                else:
-                    x = x * shock.value
+                x = apply_op(shock.op, intensity[shock.factor], shock.value)
                 intensity[shock.factor] = min(max(x, 0.0), 10.0)
             survival = 1.0
             for f in factors:
@@ -433,9 +447,11 @@ def check_reference(
     eng = asset_loss[rows]
     frequencies = np.array([s.frequency for s in ws.scenarios])
     close = np.isclose(ref, eng, rtol=RTOL, atol=ATOL)
-    agree = bool(close.all()) and np.allclose(
-        ref @ frequencies, asset_eal[rows], rtol=RTOL, atol=ATOL
-    )
+    # expected annual loss: the status-quo loss, borne every year, plus each scenario's loss
+    # above it (floored at 0) times the scenario's frequency
+    base = reference_losses(ws, subset, status_quo=True)
+    eal = base[:, 0] + np.maximum(ref - base, 0.0) @ frequencies
+    agree = bool(close.all()) and np.allclose(eal, asset_eal[rows], rtol=RTOL, atol=ATOL)
     diff = np.abs(ref - eng)
     rel = np.divide(diff, np.abs(ref), out=np.zeros_like(diff), where=ref != 0)
     mismatch = ""
