@@ -195,6 +195,28 @@ def traced_peak_mb(fn: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
+def numpy_floor(ws: Workspace, trials: int, seed: int) -> Callable[[], Any]:
+    """The floor: a bare numpy Monte Carlo of the same portfolio with each scenario's loss
+    fixed at its shock values (no ranges, no ladders): occurrences drawn per year and
+    scenario, the year's loss = status quo + the occurring scenarios' increments, per-asset
+    mean annual loss, VaR and ES 99 %. The least work a simulation of these outputs does."""
+    from riskapp.engine.scoring import score
+
+    result = score(ws)
+    frequencies = np.array([s.frequency for s in ws.scenarios])
+
+    def work() -> Any:
+        increments = result.asset_increment()  # (A, S)
+        base = result.inputs.exposed_value * result.base_damage[result.inputs.groups.of_asset]
+        occurs = np.random.default_rng(seed).poisson(frequencies, (trials, len(frequencies))) > 0
+        annual = base.sum() + occurs @ increments.sum(axis=0)
+        per_asset = base + increments @ occurs.mean(axis=0)
+        var = np.quantile(annual, 0.99)
+        return per_asset, var, annual[annual >= var].mean()
+
+    return work
+
+
 def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
     """Everything measured for one portfolio size (runs in its own process)."""
     start = time.perf_counter()
@@ -216,7 +238,11 @@ def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
         other, workers_s, _ = timed(lambda: run(sim, args.trials, args.seed, workers=args.workers))
         assert np.array_equal(other.loss, result.loss), "results differ with workers"
     peak = traced_peak_mb(lambda: run(prep(), args.trials, args.seed).summary_table())
-    extra: dict[str, Any] = {}
+    floor = numpy_floor(ws, args.trials, args.seed)
+    floor()  # cold
+    _, floor_s, _ = timed(floor)
+    floor_peak = traced_peak_mb(floor)
+    extra: dict[str, Any] = {"floor_s": floor_s, "floor_peak_mb": floor_peak}
     if args.sensitivity:
         lm = loss_model(ws, sim)
         t, extra["tornado_s"], _ = timed(lambda: tornado(lm, args.seed, args.trials))
@@ -328,6 +354,14 @@ def report(args: argparse.Namespace, cases: list[dict[str, Any]]) -> int:
                 "-" if c["workers_s"] is None else f"{c['workers_s']:.3f} s (identical figures)",
             ),
             ("peak traced memory (prepare+run+tables)", f"{c['peak_mb']:,.0f} MB"),
+            (
+                "floor: numpy MC, fixed scenario losses",
+                f"{c['floor_s']:.3f} s, {c['floor_peak_mb']:,.0f} MB traced",
+            ),
+            (
+                "ratio to the floor (total time / memory)",
+                f"{total / c['floor_s']:.1f} x / {c['peak_mb'] / c['floor_peak_mb']:.1f} x",
+            ),
             ("process max RSS (whole case)", f"{c['maxrss_mb']:,.0f} MB"),
             (
                 "reference (per trial, per asset)",
