@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_scoring import build_workspace
+from bench_scoring import apply_op, build_workspace
 
 from riskapp.domain import ShockOperation, UncertaintyRange, Workspace
 from riskapp.domain.assets import DependencyLink
@@ -64,6 +64,8 @@ def with_uncertainty(ws: Workspace) -> Workspace:
                 lo, hi = max(0.0, v * 0.7), min(10.0, v * 1.3)
             elif k.op is ShockOperation.SET:
                 lo, hi = max(0.0, v - 1.5), min(10.0, v + 1.5)
+            elif k.op in (ShockOperation.TOWARD_MAX, ShockOperation.TOWARD_MIN):
+                lo, hi = max(0.0, v - 0.1), min(1.0, v + 0.1)
             else:
                 lo, hi = max(-10.0, v - 1.5), min(10.0, v + 1.5)
             rng = UncertaintyRange(low=round(lo, 2), mode=v, high=round(hi, 2))
@@ -101,10 +103,11 @@ def reference_losses(
 ) -> np.ndarray:
     """(trials, assets) annual losses, as the documentation describes them, with plain loops.
 
-    For each trial and asset: for each scenario that occurs in the trial, the asset country's
-    baseline, then the scenario's group shocks in file order, then its country shocks, each at
-    the trial's drawn value and clamped to 0-10; the (type, factor) curve read with np.interp;
-    1 - prod(1 - d); times the exposed value; summed over the scenarios of the trial.
+    For each trial and asset: the status-quo loss (the baseline intensities, borne every year),
+    plus for each scenario that occurs in the trial its loss above the status quo (floored at
+    0): the asset country's baseline, then the scenario's group shocks in file order, then its
+    country shocks, each at the trial's drawn value and clamped to 0-10; the (type, factor)
+    curve read with np.interp; 1 - prod(1 - d); times the exposed value.
     """
     members = {g.id: set(g.members) for g in ws.regions.groups}
     baseline = {(e.country, e.factor): e.intensity for e in ws.baseline.entries}
@@ -135,7 +138,13 @@ def reference_losses(
             exposed = (asset["replacement_value"] + asset["annual_revenue_at_stake"]) * fx[
                 asset["currency"]
             ]
-            total = 0.0
+            status_quo = 1.0
+            for f in factors:
+                curve = curves.get((asset["type"], f))
+                if curve is not None:
+                    status_quo *= 1.0 - float(np.interp(baseline[(country, f)], *curve))
+            base = exposed * (1.0 - status_quo)  # borne every year
+            total = base
             for s_i, program in enumerate(programs):
                 if not occurs[t, s_i]:
                     continue
@@ -149,19 +158,14 @@ def reference_losses(
                     if not hit:
                         continue
                     x, v = intensity[shock.factor], float(values[t, position])
-                    if shock.op is ShockOperation.SET:
-                        x = v
-                    elif shock.op is ShockOperation.ADD:
-                        x = x + v
-                    else:
-                        x = x * v
+                    x = apply_op(shock.op, x, v)
                     intensity[shock.factor] = min(max(x, 0.0), 10.0)
                 survival = 1.0
                 for f in factors:
                     curve = curves.get((asset["type"], f))
                     if curve is not None:
                         survival *= 1.0 - float(np.interp(intensity[f], *curve))
-                total += exposed * (1.0 - survival)
+                total += max(exposed * (1.0 - survival) - base, 0.0)  # above the status quo
             out[t, a_i] = total
     return out
 
@@ -191,6 +195,28 @@ def traced_peak_mb(fn: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
+def numpy_floor(ws: Workspace, trials: int, seed: int) -> Callable[[], Any]:
+    """The floor: a bare numpy Monte Carlo of the same portfolio with each scenario's loss
+    fixed at its shock values (no ranges, no ladders): occurrences drawn per year and
+    scenario, the year's loss = status quo + the occurring scenarios' increments, per-asset
+    mean annual loss, VaR and ES 99 %. The least work a simulation of these outputs does."""
+    from riskapp.engine.scoring import score
+
+    result = score(ws)
+    frequencies = np.array([s.frequency for s in ws.scenarios])
+
+    def work() -> Any:
+        increments = result.asset_increment()  # (A, S)
+        base = result.inputs.exposed_value * result.base_damage[result.inputs.groups.of_asset]
+        occurs = np.random.default_rng(seed).poisson(frequencies, (trials, len(frequencies))) > 0
+        annual = base.sum() + occurs @ increments.sum(axis=0)
+        per_asset = base + increments @ occurs.mean(axis=0)
+        var = np.quantile(annual, 0.99)
+        return per_asset, var, annual[annual >= var].mean()
+
+    return work
+
+
 def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
     """Everything measured for one portfolio size (runs in its own process)."""
     start = time.perf_counter()
@@ -212,7 +238,11 @@ def one_case(args: argparse.Namespace, n_assets: int) -> dict[str, Any]:
         other, workers_s, _ = timed(lambda: run(sim, args.trials, args.seed, workers=args.workers))
         assert np.array_equal(other.loss, result.loss), "results differ with workers"
     peak = traced_peak_mb(lambda: run(prep(), args.trials, args.seed).summary_table())
-    extra: dict[str, Any] = {}
+    floor = numpy_floor(ws, args.trials, args.seed)
+    floor()  # cold
+    _, floor_s, _ = timed(floor)
+    floor_peak = traced_peak_mb(floor)
+    extra: dict[str, Any] = {"floor_s": floor_s, "floor_peak_mb": floor_peak}
     if args.sensitivity:
         lm = loss_model(ws, sim)
         t, extra["tornado_s"], _ = timed(lambda: tornado(lm, args.seed, args.trials))
@@ -324,6 +354,14 @@ def report(args: argparse.Namespace, cases: list[dict[str, Any]]) -> int:
                 "-" if c["workers_s"] is None else f"{c['workers_s']:.3f} s (identical figures)",
             ),
             ("peak traced memory (prepare+run+tables)", f"{c['peak_mb']:,.0f} MB"),
+            (
+                "floor: numpy MC, fixed scenario losses",
+                f"{c['floor_s']:.3f} s, {c['floor_peak_mb']:,.0f} MB traced",
+            ),
+            (
+                "ratio to the floor (total time / memory)",
+                f"{total / c['floor_s']:.1f} x / {c['peak_mb'] / c['floor_peak_mb']:.1f} x",
+            ),
             ("process max RSS (whole case)", f"{c['maxrss_mb']:,.0f} MB"),
             (
                 "reference (per trial, per asset)",

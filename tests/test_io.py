@@ -51,3 +51,35 @@ def test_load_model_returns_frozen_model() -> None:
     assert scenario.shocks[0].range is not None and scenario.shocks[0].range.high == 8
     with pytest.raises(Exception, match="frozen"):
         scenario.frequency = 0.5  # type: ignore[misc]
+
+
+SHIPPED_YAML = sorted(
+    {*Path("riskapp/resources").rglob("*.yaml"), *Path("scenarios").resolve().rglob("*.yaml")}
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: p.name)
+def test_libyaml_reading_equals_the_pure_python_one(path: Path) -> None:
+    """The fast (libyaml) reading gives the same data and the same line of every key and item
+    as the pure-Python reading that words problems."""
+    from riskapp.io import yamlfile
+
+    text = path.read_text(encoding="utf-8")
+    assert yamlfile._compose_fast(text) is not None, "libyaml did not read a shipped file"
+    data, lines = load_yaml(path)
+    slow_data, slow_lines = yamlfile._load_slow(text, str(path))
+    assert data == slow_data
+    assert lines._lines == slow_lines._lines
+
+
+def test_deep_nesting_is_refused_before_libyaml_composes_it(tmp_path: Path) -> None:
+    """libyaml's composer recurses without a limit: the depth is counted on its events first,
+    and the pure-Python reading words the problem with its line."""
+    from riskapp.io import yamlfile
+    from riskapp.io.errors import InputError
+
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    assert yamlfile._compose_fast(deep.read_text()) is None
+    with pytest.raises(InputError, match="nested more than"):
+        load_yaml(deep)

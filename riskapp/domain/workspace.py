@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import numpy as np
 from pydantic import Field
 
 from riskapp.domain.assets import Currency, Portfolio
@@ -109,9 +110,9 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
     out: list[Inconsistency] = []
     factor_ids = set(ws.factors.ids)
     group_ids = {g.id for g in ws.regions.groups}
-    frame = ws.portfolio.frame
+    frame = {col: ws.portfolio.series(col) for col in ("id", "type", "country", "currency")}
     asset_ids = set(frame["id"].tolist())
-    countries = set(frame["country"].tolist())
+    countries = set(frame["country"].unique().tolist())
     known_factors = ", ".join(sorted(factor_ids))
 
     def target_ok(target: str) -> bool:
@@ -133,25 +134,28 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     "curves", ("curves", i, "asset_id"), f"no asset {c.asset_id!r} in the register"
                 )
             )
-    # assets: types need curves, currencies need rates
+    # assets: types need curves, currencies need rates (rows looked at only when one is wrong)
     types_with_curves = ws.curves.asset_types
     rates = ws.settings.fx_to_reporting()
-    for row, (a_type, cur) in enumerate(zip(frame["type"], frame["currency"], strict=True)):
-        if a_type not in types_with_curves:
+    bad_type = ~frame["type"].isin(list(types_with_curves)).to_numpy(dtype=bool)
+    bad_currency = ~frame["currency"].isin(list(rates)).to_numpy(dtype=bool)
+    for row in np.flatnonzero(bad_type | bad_currency).tolist():
+        if bad_type[row]:
             out.append(
                 Inconsistency(
                     "assets",
                     (row, "type"),
-                    f"asset type {a_type!r} has no vulnerability curve; known types: "
-                    + ", ".join(sorted(types_with_curves)),
+                    f"asset type {frame['type'].iat[row]!r} has no vulnerability curve; known "
+                    "types: " + ", ".join(sorted(types_with_curves)),
                 )
             )
-        if cur not in rates:
+        if bad_currency[row]:
             out.append(
                 Inconsistency(
                     "assets",
                     (row, "currency"),
-                    f"no exchange rate for {cur}; add it to fx_rates in workspace.yaml",
+                    f"no exchange rate for {frame['currency'].iat[row]}; add it to fx_rates in "
+                    "workspace.yaml",
                 )
             )
     # baseline: every factor for every asset country

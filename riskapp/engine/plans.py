@@ -31,6 +31,7 @@ basis. The status-quo loss, counted once in the absolute basis, is left as it is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,24 +56,44 @@ def annuity_factor(rate: float, years: int) -> float:
 
 
 def coverage_matrix(ws: Workspace) -> BoolArray:
-    """(A, P) whether each plan covers each asset."""
-    frame = ws.portfolio.frame
+    """(A, P) whether each plan covers each asset. Each column is factorised once and a plan's
+    lists are matched against its distinct values, not against every asset."""
     plans = ws.plans.plans
-    out = np.ones((len(frame), len(plans)), dtype=bool)
-    exploded = frame["tags"].explode()
+    portfolio = ws.portfolio
+    n = len(portfolio)
+    out = np.ones((n, len(plans)), dtype=bool)
+    if not plans:
+        return out
+    codes: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]] = {}
+
+    def member(col: str, wanted: Iterable[str]) -> BoolArray:
+        if col not in codes:
+            factorised, distinct = pd.factorize(portfolio.series(col))
+            codes[col] = (factorised, np.asarray(distinct, dtype=object))
+        found, uniques = codes[col]
+        hit: BoolArray = np.isin(uniques, list(wanted))[found]
+        return hit
+
+    tag_lists = portfolio.series("tags").to_numpy(dtype=object)
+    counts = np.fromiter(map(len, tag_lists), dtype=np.int64, count=n)
+    owner = np.repeat(np.arange(n), counts)
+    tag_codes, tag_uniques = pd.factorize(
+        np.fromiter((t for tags in tag_lists for t in tags), dtype=object, count=int(counts.sum()))
+    )
     for p_i, plan in enumerate(plans):
         cov = plan.coverage
-        mask = np.ones(len(frame), dtype=bool)
+        mask = np.ones(n, dtype=bool)
         if cov.asset_ids:
-            mask &= frame["id"].isin(cov.asset_ids).to_numpy()
+            mask &= member("id", cov.asset_ids)
         if cov.asset_types:
-            mask &= frame["type"].isin(cov.asset_types).to_numpy()
+            mask &= member("type", cov.asset_types)
         if cov.tags:
-            hit = exploded.isin(cov.tags).groupby(level=0).any()
-            mask &= hit.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+            tagged = np.isin(np.asarray(tag_uniques, dtype=object), cov.tags)[tag_codes]
+            hit = np.zeros(n, dtype=bool)
+            hit[owner[tagged]] = True
+            mask &= hit
         if cov.regions:
-            members = {c for r in cov.regions for c in ws.regions.members(r)}
-            mask &= frame["country"].isin(members).to_numpy()
+            mask &= member("country", {c for r in cov.regions for c in ws.regions.members(r)})
         out[:, p_i] = mask
     return out
 

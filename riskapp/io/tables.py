@@ -56,8 +56,10 @@ def iter_rows(path: Path, label: str | None = None) -> tuple[list[str], Rows]:
         records = _xlsx_records(path, name)
     elif suffix in {".csv", ".txt"}:
         records = _csv_records(path, name)
+    elif suffix == ".parquet":
+        records = _parquet_records(path, name)
     else:
-        raise InputError([Problem(name, None, "", "expected a .csv or .xlsx file")])
+        raise InputError([Problem(name, None, "", "expected a .csv, .xlsx or .parquet file")])
     first = next(records)
     return [str(h) for h in first[1]], _counted(records, name)
 
@@ -234,6 +236,74 @@ def _xlsx_records(path: Path, name: str) -> Rows:
         book.close()
     if formulas:
         raise InputError(formulas[:MAX_LISTED])
+
+
+MAX_PARQUET_UNPACKED = 2_000_000_000  # bytes a Parquet file may inflate to
+PARQUET_BATCH = 50_000
+
+
+def check_parquet(path: Path, name: str) -> Any:
+    """A Parquet file's metadata, once its size, rows and unpacked size are within bounds
+    (nothing is inflated before): a regular file within MAX_CSV_BYTES, at most MAX_ROWS rows
+    and MAX_PARQUET_UNPACKED bytes once unpacked."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    check_file(path, MAX_CSV_BYTES, name)
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError([Problem(name, None, "", f"not a readable Parquet file: {exc}")]) from None
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if meta.num_rows > MAX_ROWS or unpacked > MAX_PARQUET_UNPACKED:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "",
+                    f"the file holds {meta.num_rows:,} rows unpacking to {unpacked / 1e6:,.0f} "
+                    f"MB; the limits are {MAX_ROWS:,} rows and "
+                    f"{MAX_PARQUET_UNPACKED / 1e6:,.0f} MB",
+                )
+            ]
+        )
+    return meta
+
+
+def parquet_text(column: Any) -> Any:
+    """An Arrow column as the text a CSV would hold: numbers as their shortest text (an id
+    stored as 1001.0 reads '1001'), nulls as empty cells; other types (booleans, dates) are
+    left as they are, for the model to word."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.fill_null(column, "")
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return pc.fill_null(pc.cast(column, pa.string()), "")
+    return column
+
+
+def _parquet_records(path: Path, name: str) -> Rows:
+    """(row number, cells) of each row of a Parquet file, the header first; read in batches
+    (rows numbered as if the header were row 1, as in a spreadsheet)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    check_parquet(path, name)
+    try:
+        source = pq.ParquetFile(path)
+        yield 1, [str(c).strip() for c in source.schema_arrow.names]
+        line = 2
+        for batch in source.iter_batches(batch_size=PARQUET_BATCH):
+            columns = [parquet_text(c).to_pylist() for c in batch.columns]
+            for cells in zip(*columns, strict=True):
+                yield line, ["" if c is None else c for c in cells]
+                line += 1
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError([Problem(name, None, "", f"not a readable Parquet file: {exc}")]) from None
 
 
 def formula_problem(name: str, row: int, field: str, formula: str) -> Problem:

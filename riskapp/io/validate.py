@@ -202,13 +202,20 @@ def check_path(path: Path) -> Checked:
             if path.name == MANIFEST:
                 return Checked("workspace", *checked_workspace(path))
             return Checked(_validate_yaml(path), [])
-        if suffix in {".csv", ".xlsx", ".xlsm", ".txt"}:
+        if suffix in {".csv", ".xlsx", ".xlsm", ".txt", ".parquet"}:
             return Checked(_validate_table(path), [])
         if not path.exists():
             return Checked("file", [Problem(display(path), None, "", "file not found")])
         return Checked(
             "file",
-            [Problem(display(path), None, "", "expected a workspace folder, .yaml, .csv or .xlsx")],
+            [
+                Problem(
+                    display(path),
+                    None,
+                    "",
+                    "expected a workspace folder, .yaml, .csv, .xlsx or .parquet",
+                )
+            ],
         )
     except InputError as exc:
         return Checked("input", exc.problems)

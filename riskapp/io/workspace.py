@@ -9,9 +9,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
-from riskapp.domain.assets import Asset, Portfolio
+from riskapp.domain.assets import Portfolio
 from riskapp.domain.baseline import Baseline
 from riskapp.domain.common import Strict, UniqueList, describe_key, duplicate_positions
 from riskapp.domain.curves import CurveSet
@@ -20,8 +22,9 @@ from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import Workspace, WorkspaceSettings, find_inconsistencies
+from riskapp.io.columnar import parse_register, register_problems
 from riskapp.io.errors import InputError, Problem, problems_from_validation
-from riskapp.io.tables import check_register, load_baseline, parse_assets
+from riskapp.io.tables import load_baseline
 from riskapp.io.yamlfile import LineMap, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -242,13 +245,13 @@ def load_workspace(path: str | Path) -> Workspace:
         problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
     )
     assets_path = root / paths.assets
-    parsed = _collect(problems, parse_assets, assets_path, display(assets_path))
-    assets: list[Asset] | None = None
-    asset_rows: list[int] = []
-    register_problems: list[Problem] = []
+    parsed = _collect(problems, parse_register, assets_path, display(assets_path))
+    register: pd.DataFrame | None = None
+    asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
+    between_rows: list[Problem] = []
     if parsed is not None:
-        assets, asset_rows = parsed
-        register_problems = check_register(assets, asset_rows, display(assets_path))
+        register, asset_rows = parsed
+        between_rows = register_problems(register, asset_rows, display(assets_path))
     plans_path = root / paths.plans
     plans = (
         _collect(problems, load_model, plans_path, PlanBook)
@@ -272,15 +275,12 @@ def load_workspace(path: str | Path) -> Workspace:
                 scenarios.append((got[0], got[1], f))
     if problems:
         # a file that does not parse would make every reference to it look dangling
-        raise InputError(problems + register_problems)
-    assert assets is not None and baseline is not None and plans is not None
-    problems = register_problems
-    if not register_problems:
-        portfolio = Portfolio.from_assets(assets)
-    else:
-        # the register's own problems are already listed; still check the other files
-        # against it so that every problem is reported at once
-        portfolio = Portfolio(Portfolio.frame_of(assets))
+        raise InputError(problems + between_rows)
+    assert register is not None and baseline is not None and plans is not None
+    problems = between_rows
+    # ids, dependencies and cycles are checked above (`register_problems`); with problems the
+    # other files are still checked against the register, so that all are reported at once
+    portfolio = Portfolio(register)
     ws = Workspace(
         settings=manifest.settings(),
         factors=factors[0],
@@ -298,7 +298,7 @@ def load_workspace(path: str | Path) -> Workspace:
         for issue in issues:
             if issue.part == "assets":
                 row_i = issue.loc[0]
-                line = asset_rows[row_i] if isinstance(row_i, int) else None
+                line = int(asset_rows[row_i]) if isinstance(row_i, int) else None
                 out.append(
                     Problem(display(assets_path), line, str(issue.loc[-1]), issue.message, "row")
                 )

@@ -192,10 +192,63 @@ def _walk(
             _walk(item, (*path, i), lines, counter, name)
 
 
+def _compose_fast(text: str) -> tuple[yaml.Node, Any] | None:
+    """The document's node composed by libyaml (PyYAML's C parser, about 15x faster than the
+    pure-Python one) with the loader that constructs it; None when libyaml is missing, the
+    document nests deeper than MAX_DEPTH (libyaml's composer recurses without a limit, so the
+    depth is counted on its event stream first) or anything is wrong with it: the pure-Python
+    loader then reads it again and words the problem."""
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None:
+        return None
+    opening = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    try:
+        probe = c_loader(text)
+        try:
+            depth = 0
+            while (event := probe.get_event()) is not None:
+                if isinstance(event, opening):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return None
+                elif isinstance(event, closing):
+                    depth -= 1
+        finally:
+            probe.dispose()
+        loader = c_loader(text)
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        loader.dispose()
+        return None
+    return node, loader
+
+
 def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
     """Parse one YAML document safely; return the data and the line map."""
     name = label or str(path)
     text = read_text(path, MAX_YAML_BYTES, name)
+    fast = _compose_fast(text)
+    if fast is not None:
+        node, loader = fast
+        try:
+            lines: dict[Path_, int] = {}
+            _walk(node, (), lines, [0], name)
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError:
+                pass  # e.g. a tag riskapp does not allow: worded by the slower reading below
+            else:
+                return data, LineMap(lines)
+        finally:
+            loader.dispose()
+    return _load_slow(text, name)
+
+
+def _load_slow(text: str, name: str) -> tuple[Any, LineMap]:
+    """The pure-Python reading: depth bounded while composing, every problem worded."""
     try:
         loader = BoundedLoader(text, name)
     except yaml.reader.ReaderError as exc:

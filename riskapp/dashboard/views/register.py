@@ -224,7 +224,7 @@ with import_tab:
                     "merge": "Merge: add and update; keep assets not in the file",
                 }[m],
             )
-        upload = st.file_uploader("File", type=["csv", "xlsx"], key="imp_file")
+        upload = st.file_uploader("File", type=["csv", "xlsx", "parquet"], key="imp_file")
         if upload is not None:
             try:
                 table = rv.save_upload(upload.name, upload.getvalue())
