@@ -4,6 +4,7 @@ settings that apply whatever the working directory."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -25,17 +26,44 @@ from tests.conftest import ROOT, TINY
 runner = CliRunner()
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """The Streamlit command lines `serve` would run (nothing is started)."""
-    seen: list[list[str]] = []
+class FakeServer:
+    """Stands in for the Streamlit process `serve` starts: records its command line and
+    whether it was killed; nothing is started."""
 
-    def fake_call(cmd: list[str], **kwargs: Any) -> int:
-        seen.append(cmd)
+    started: ClassVar[list[list[str]]]
+    killed: ClassVar[list[list[str]]]
+
+    def __init__(self, cmd: list[str], **kwargs: Any) -> None:
+        self.cmd = cmd
+        self.started.append(cmd)
+
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def wait(self, timeout: float | None = None) -> int:
         return 0
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
-    return seen
+    def kill(self) -> None:
+        self.killed.append(self.cmd)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> type[FakeServer]:
+    class Server(FakeServer):
+        started: ClassVar[list[list[str]]] = []
+        killed: ClassVar[list[list[str]]] = []
+
+    monkeypatch.setattr(subprocess, "Popen", Server)
+    return Server
+
+
+@pytest.fixture
+def calls(server: type[FakeServer]) -> list[list[str]]:
+    """The Streamlit command lines `serve` would run (nothing is started)."""
+    return server.started
 
 
 def flag(cmd: list[str], name: str) -> str:
@@ -89,6 +117,35 @@ def test_remote_is_allowed_once_login_is_on(calls: list[list[str]]) -> None:
     result = runner.invoke(app, ["serve", str(TINY), "--address", "0.0.0.0", "--no-open"])
     assert result.exit_code == 0, result.output
     assert flag(calls[0], "--server.address") == "0.0.0.0"
+
+
+def test_a_broken_workspace_stops_the_server_it_was_checked_beside(
+    tmp_path: Path, server: type[FakeServer]
+) -> None:
+    """On this machine the workspace is checked while the server starts; problems stop it and
+    are listed, and the exit code says so."""
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY, broken)
+    (broken / "factors.yaml").write_text("factors: [\n", encoding="utf-8")
+    result = runner.invoke(app, ["serve", str(broken), "--no-open"])
+    assert result.exit_code == 1
+    assert "problem(s) found" in result.output
+    assert "factors.yaml" in result.output
+    assert server.killed == server.started and len(server.started) == 1
+
+
+def test_a_broken_workspace_is_refused_before_a_remote_server_starts(
+    tmp_path: Path, server: type[FakeServer]
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(TINY, broken)
+    (broken / "factors.yaml").write_text("factors: [\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["serve", str(broken), "--address", "0.0.0.0", "--allow-anonymous-remote"]
+    )
+    assert result.exit_code == 1
+    assert "factors.yaml" in result.output
+    assert server.started == []
 
 
 def test_loopback_addresses() -> None:

@@ -99,9 +99,12 @@ def serve(
     import subprocess
     import sys
 
-    load(workspace, None)  # refuse a broken workspace here, with the problems listed
-    workspace = workspace.resolve()
-    if not is_loopback(address) and not allow_anonymous_remote:
+    remote = not is_loopback(address)
+    if remote:
+        # refuse a broken workspace, with the problems listed, before its database is opened
+        load(workspace, None)
+    given, workspace = workspace, workspace.resolve()
+    if remote and not allow_anonymous_remote:
         try:
             has_users = login_configured(workspace)
         except Exception as exc:  # the database is unreachable or broken: say so, do not serve
@@ -113,7 +116,7 @@ def serve(
                 "register, delete plans, add users). Add an account first (riskapp users add NAME "
                 "--role admin) or pass --allow-anonymous-remote to serve without login anyway."
             )
-    if not is_loopback(address):
+    if remote:
         err.print(
             f"Listening on {address}: reachable from other machines.",
             style="yellow",
@@ -136,9 +139,20 @@ def serve(
     ]
     url = browser_url(address, port)
     out.print(f"riskapp dashboard on {url} (Ctrl+C to stop)", highlight=False)
-    if open_browser:
-        _open_when_ready(url)
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # as subprocess.call, with the workspace checked while the server starts (the check and
+    # Streamlit's start-up each take about a second): a broken workspace stops the server and
+    # lists its problems, and no browser tab opens before the check has passed
+    with subprocess.Popen(cmd, env=env) as server:
+        try:
+            if not remote:
+                load(given, None)
+            if open_browser:
+                _open_when_ready(url)
+            code = server.wait()
+        except BaseException:
+            server.kill()
+            raise
+    raise typer.Exit(code)
 
 
 def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:

@@ -6,6 +6,7 @@ still cannot change anything its user's role does not allow.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -105,7 +106,14 @@ MIN_PASSWORD = 8
 MAX_LOCKOUT = timedelta(hours=1)
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("riskapp-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """The hash an unknown user's password is checked against, so that the check takes as long
+    as a known user's. Made on first use (it costs as much as a login): importing the store,
+    as the dashboard and the command line do at start-up, does not pay for it."""
+    return _hasher.hash("riskapp-dummy-password")
 
 
 def check_username(username: str) -> str:
@@ -129,8 +137,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; with no hash (unknown user) still spends the same time."""
+    dummy = _dummy_hash()  # first, known user or not: the first check pays for it either way
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or dummy, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

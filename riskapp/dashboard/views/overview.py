@@ -26,9 +26,10 @@ st.caption(
     f"{a.result.basis.value} (change in the sidebar)."
 )
 
-
-with st.spinner("Simulating years for the value at risk..."):
-    headline_cards(key_figures(a), a.headline)
+# the headline cards stay on top but are filled last: their value at risk needs the headline
+# simulation (a second or so on the first visit), and the charts below need nothing of it, so
+# they are drawn meanwhile instead of waiting for it
+cards = st.container()
 
 st.subheader("Three things to act on")
 for i, action in enumerate(three_actions(a), 1):
@@ -108,3 +109,6 @@ st.dataframe(
         "owner": "Owner",
     },
 )
+
+with cards, st.spinner("Simulating years for the value at risk..."):
+    headline_cards(key_figures(a), a.headline)
