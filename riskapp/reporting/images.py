@@ -1,8 +1,9 @@
 """Static chart images for the documents: SVG for the PDF (vector, crisp at any zoom), PNG for
 the deck, drawn by kaleido in one headless Chromium that every chart of a report shares.
 
-Starting the browser costs about 3 s; each chart after that 0.3-0.8 s. So a report renders all
-its charts through one `ImageSession` (a context manager), never one `write_image` per chart.
+Starting the browser costs about 2-3 s; each chart after that 0.2-0.4 s. So the charts of
+every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
+`write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
 World maps draw offline: the outlines come from the file shipped with the dashboard
 (`riskapp/dashboard/static/world_110m.json`), never from plotly's CDN, and MathJax (also a CDN
 script) is switched off.
@@ -199,11 +200,13 @@ class ImageSession:
 
     The browser runs on an event loop in a thread of its own, so a caller that already runs an
     event loop (a notebook, a web server) can use it too, from any thread. `tabs` charts are
-    drawn at a time.
+    drawn at a time. One tab by default: kaleido loads plotly.js into each tab one after the
+    other when the browser opens (about 1.5 s a tab here), more than a second tab saves on a
+    report's 4-8 charts, and on two cores the document is being laid out meanwhile.
     """
 
     def __init__(
-        self, *, tabs: int = 2, timeout_s: float = 60.0, cache: ImageCache | None = None
+        self, *, tabs: int = 1, timeout_s: float = 60.0, cache: ImageCache | None = None
     ) -> None:
         self._tabs = tabs
         self._timeout_s = timeout_s
