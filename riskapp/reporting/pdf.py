@@ -324,8 +324,19 @@ def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -
     return data
 
 
+@cache
+def page_order() -> dict[str, int]:
+    """Where each chart comes in the document (read from the template's `chart("name")`
+    calls): charts are drawn in this order, so the first pages to draw have theirs first."""
+    text = (TEMPLATES / "report.html").read_text(encoding="utf-8")
+    names = re.findall(r"""\bchart\(\s*["']([\w-]+)["']""", text)
+    return {name: i for i, name in enumerate(dict.fromkeys(names))}
+
+
 def charts_of(report: Report) -> list[Chart]:
-    """Every figure of the report, sized for the page."""
+    """Every figure of the report, sized for the page, in the order of the pages."""
+    order = page_order()
+    figures = sorted(report.figures.items(), key=lambda item: order.get(item[0], len(order)))
     return [
         Chart(
             name,
@@ -339,7 +350,7 @@ def charts_of(report: Report) -> list[Chart]:
             traces=PRINT_TRACES.get(name, {}),
             min_font_px=min_font_px(name),
         )
-        for name, f in report.figures.items()
+        for name, f in figures
     ]
 
 
