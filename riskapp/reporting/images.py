@@ -216,6 +216,7 @@ class ImageSession:
         self._runner: _LoopThread | None = None
         self._opening: Future[Any] | None = None
         self._drawing: dict[str, Future[bytes]] = {}
+        self._failed = False  # an image failed: the browser is started afresh before the next
 
     def __enter__(self) -> ImageSession:
         self.open()
@@ -299,6 +300,12 @@ class ImageSession:
         keys = [c.key for c in charts]
         if len(set(keys)) != len(keys):
             raise ValueError(f"chart keys must be unique: {keys}")
+        with self._lock:
+            restart = self._failed and not self._drawing
+            if restart:
+                self._failed = False
+        if restart:  # a browser that failed once (it may have crashed) is not trusted again
+            self.close()
         futures: dict[str, Future[bytes]] = {}
         for chart in charts:
             spec = chart.spec()
@@ -343,6 +350,8 @@ class ImageSession:
             try:
                 data: bytes = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
             except Exception as exc:
+                with self._lock:
+                    self._failed = True
                 raise ImageExportError(f"chart {name!r} could not be drawn: {exc}") from exc
             self.cache.put(key, data)
             with self._lock:

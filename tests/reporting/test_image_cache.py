@@ -248,3 +248,18 @@ def test_pdf_charts_are_drawn_in_the_order_of_the_pages(report: Report) -> None:
     html = pdf_format.report_html(report, svgs)
     positions = [html.index(svg_data_uri(svgs[n])) for n in names]
     assert positions == sorted(positions)
+
+
+def test_after_a_failed_image_the_next_one_gets_a_fresh_browser(report: Report) -> None:
+    """A failed image may mean a crashed browser: a long-lived session (the dashboard's) must
+    not fail every later report, so the next request starts the browser afresh."""
+    need("chromium")
+    chart = deck_format.charts_of(report)[1]
+    with ImageSession(cache=ImageCache()) as session:
+        with pytest.raises(ImageExportError, match="could not be drawn"):
+            session.render([chart], "gif")  # type: ignore[arg-type]  # not a format kaleido draws
+        assert session.exports == 0
+        browser = session._opening
+        assert session.render([chart], "svg")[chart.key].lstrip().startswith(b"<svg")
+        assert session.exports == 1
+        assert session._opening is not browser  # started afresh
