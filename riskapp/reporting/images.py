@@ -378,6 +378,14 @@ def shared_session() -> ImageSession:
         return _SHARED
 
 
+def close_shared_session() -> None:
+    """Close the shared session's browser now, if it was opened (it is also closed at exit)."""
+    with _SHARED_LOCK:
+        session = _SHARED
+    if session is not None:
+        session.close()
+
+
 def start_browser() -> None:
     """Start the shared session's browser in the background, for a caller that knows charts
     will be drawn soon (the CLI, before it loads and scores the workspace)."""
