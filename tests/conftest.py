@@ -28,6 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _GUARD  # noqa: PLW0603
+    images = sys.modules.get("riskapp.reporting.images")
+    if images is not None:  # the process's chart browser ends while HOME is still temporary
+        images.close_shared_session()
     if _GUARD is not None:
         home_guard.restore(_GUARD)
         _GUARD = None

@@ -108,7 +108,9 @@ def report(
             confidentiality=confidentiality,
             locale=locale,
         )
-        options = ReportOptions(scenarios=scenario or [], top_n=top, max_table_rows=max_rows)
+        options = registry.options_for(
+            name, ReportOptions(scenarios=scenario or [], top_n=top, max_table_rows=max_rows)
+        )
     except InputError as exc:
         fail(exc.problems)
     except (ValueError, ValidationError) as exc:
@@ -121,6 +123,7 @@ def report(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
+    registry.prepare(name)  # the chart browser starts while the workspace loads
     a = assessment(workspace, None, source)  # prints the source and revision it used
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("Building the report", total=3)

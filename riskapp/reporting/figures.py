@@ -3,10 +3,9 @@ tables, in the report's NumberFormat, with their titles and captions."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-import pandas as pd
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -31,8 +30,13 @@ class ReportFigure:
     config: dict[str, object] = field(default_factory=dict)
 
 
-def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
-    """The dashboard's own charts, built from the same tables the dashboard draws."""
+def build_figures(
+    a: Assessment, tables: Tables, names: Collection[str] | None = None
+) -> dict[str, ReportFigure]:
+    """The dashboard's own charts, built from the same tables the dashboard draws; only those
+    in `names` when given (a format that draws some of them: the deck)."""
+    import pandas as pd
+
     from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
     from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
     from riskapp.assessment.whatif import compare_table
@@ -47,6 +51,9 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
     titles = {s.id: s.title for s in ws.scenarios}
     out: dict[str, ReportFigure] = {}
 
+    def wanted(name: str) -> bool:
+        return names is None or name in names
+
     def add(name: str, title: str, caption: str, fig: go.Figure, **config: object) -> None:
         # a report looks the same whatever plotly template the process has set as default
         # (Streamlit sets its own when imported): pin plotly's own
@@ -54,23 +61,28 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
         height = int(fig.layout.height or 420)
         out[name] = ReportFigure(name, title, caption, fig, height, dict(config))
 
-    assets = asset_table(a)
-    if len(assets) > MAP_MARKERS:
-        assets = assets.nlargest(MAP_MARKERS, "eal")
-    add(
-        "world_map",
-        "Where the expected annual loss is",
-        "Countries shaded by expected annual loss; markers are assets sized by expected annual "
-        "loss and coloured by the factor that drives most of it"
-        + (f" (the {MAP_MARKERS:,} largest shown)." if len(a.ws.portfolio) > MAP_MARKERS else "."),
-        world_map(country_losses(a), assets, ws.factors, fmt),
-        **{k: v for k, v in PLOTLY_CONFIG.items() if k != "topojsonURL"},
-    )
-    gf = group_factor_eal(a)
+    if wanted("world_map"):
+        assets = asset_table(a)
+        if len(assets) > MAP_MARKERS:
+            assets = assets.nlargest(MAP_MARKERS, "eal")
+        add(
+            "world_map",
+            "Where the expected annual loss is",
+            "Countries shaded by expected annual loss; markers are assets sized by expected "
+            "annual loss and coloured by the factor that drives most of it"
+            + (
+                f" (the {MAP_MARKERS:,} largest shown)."
+                if len(a.ws.portfolio) > MAP_MARKERS
+                else "."
+            ),
+            world_map(country_losses(a), assets, ws.factors, fmt),
+            **{k: v for k, v in PLOTLY_CONFIG.items() if k != "topojsonURL"},
+        )
+    gf = group_factor_eal(a) if wanted("region_factor_heatmap") else pd.DataFrame()
     if len(gf):
         gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-        names = {g.id: g.name for g in ws.regions.groups}
-        gf.index = pd.Index([names.get(str(i), str(i)) for i in gf.index])
+        group_names = {g.id: g.name for g in ws.regions.groups}
+        gf.index = pd.Index([group_names.get(str(i), str(i)) for i in gf.index])
         add(
             "region_factor_heatmap",
             "Expected annual loss by region group and factor",
@@ -78,7 +90,11 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
             factor_heatmap(gf, ws.factors, fmt, "Region group"),
         )
     chosen = list(tables.scenarios.frame["scenario_id"].head(COMPARE_SCENARIOS))
-    compare = compare_table(a, chosen, "region_group")
+    compare = (
+        compare_table(a, chosen, "region_group")
+        if wanted("scenario_comparison")
+        else pd.DataFrame()
+    )
     if len(compare):
         add(
             "scenario_comparison",
@@ -92,47 +108,54 @@ def build_figures(a: Assessment, tables: Tables) -> dict[str, ReportFigure]:
 
     run = a.simulation
     residual = run.result.model.plans is not None
-    add(
-        "exceedance",
-        "Annual loss against return period (simulated)",
-        f"Annual loss reached or exceeded once in so many years on average, from "
-        f"{years_phrase(a.headline)}; the shaded band is a 90 % confidence interval"
-        + ("; dashed: with every effective plan applied." if residual else "."),
-        exceedance_chart(
-            risk_view.exceedance(run),
-            risk_view.exceedance(run, residual=True) if residual else None,
-            fmt,
-        ),
-    )
-    add(
-        "factor_tail",
-        "What drives the bad years",
-        "Each factor's part of the expected shortfall at 99 % (the average loss of the worst "
-        "1 % of simulated years); the parts add up to it.",
-        factor_tail_chart(risk_view.factor_tail(run, a), fmt, ws.factors),
-    )
+    if wanted("exceedance"):
+        add(
+            "exceedance",
+            "Annual loss against return period (simulated)",
+            f"Annual loss reached or exceeded once in so many years on average, from "
+            f"{years_phrase(a.headline)}; the shaded band is a 90 % confidence interval"
+            + ("; dashed: with every effective plan applied." if residual else "."),
+            exceedance_chart(
+                risk_view.exceedance(run),
+                risk_view.exceedance(run, residual=True) if residual else None,
+                fmt,
+            ),
+        )
+    if wanted("factor_tail"):
+        add(
+            "factor_tail",
+            "What drives the bad years",
+            "Each factor's part of the expected shortfall at 99 % (the average loss of the "
+            "worst 1 % of simulated years); the parts add up to it.",
+            factor_tail_chart(risk_view.factor_tail(run, a), fmt, ws.factors),
+        )
     if a.plans.plans:
-        add(
-            "trigger_matrix",
-            "Which plans fire in which scenario",
-            "Blue: triggered and effective; orange: triggered but not ready in time.",
-            trigger_heatmap(trigger_matrix(a), fmt, chosen=worst),
-        )
-        add(
-            "waterfall",
-            f"From gross to residual loss in '{worst_title}'",
-            "Each step is the loss a plan averts on top of the plans before it.",
-            loss_waterfall(waterfall_steps(a, worst), fmt),
-        )
-        add(
-            "cost_benefit",
-            "Cost against averted loss",
-            "Net present values over the plan horizon; above the diagonal a plan pays for "
-            "itself. Bubble size: benefit-cost ratio.",
-            cost_benefit(plan_register(a, worst), fmt, ws.settings.plan_horizon_years),
-        )
+        if wanted("trigger_matrix"):
+            add(
+                "trigger_matrix",
+                "Which plans fire in which scenario",
+                "Blue: triggered and effective; orange: triggered but not ready in time.",
+                trigger_heatmap(trigger_matrix(a), fmt, chosen=worst),
+            )
+        if wanted("waterfall"):
+            add(
+                "waterfall",
+                f"From gross to residual loss in '{worst_title}'",
+                "Each step is the loss a plan averts on top of the plans before it.",
+                loss_waterfall(waterfall_steps(a, worst), fmt),
+            )
+        if wanted("cost_benefit"):
+            add(
+                "cost_benefit",
+                "Cost against averted loss",
+                "Net present values over the plan horizon; above the diagonal a plan pays for "
+                "itself. Bubble size: benefit-cost ratio.",
+                cost_benefit(plan_register(a, worst), fmt, ws.settings.plan_horizon_years),
+            )
     return out
 
 
+# the figures the deck shows as pictures (its other charts are native PowerPoint charts)
+DECK_IMAGE_FIGURES = ("world_map", "exceedance", "region_factor_heatmap", "trigger_matrix")
 MAP_MARKERS = 2000  # asset markers on the world map; more make the map slow and unreadable
 COMPARE_SCENARIOS = 3  # scenarios in the comparison chart

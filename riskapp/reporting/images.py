@@ -1,8 +1,9 @@
 """Static chart images for the documents: SVG for the PDF (vector, crisp at any zoom), PNG for
 the deck, drawn by kaleido in one headless Chromium that every chart of a report shares.
 
-Starting the browser costs about 3 s; each chart after that 0.3-0.8 s. So a report renders all
-its charts through one `ImageSession` (a context manager), never one `write_image` per chart.
+Starting the browser costs about 2-3 s; each chart after that 0.2-0.4 s. So the charts of
+every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
+`write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
 World maps draw offline: the outlines come from the file shipped with the dashboard
 (`riskapp/dashboard/static/world_110m.json`), never from plotly's CDN, and MathJax (also a CDN
 script) is switched off.
@@ -11,8 +12,13 @@ script) is switched off.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import hashlib
+import json
 import threading
+from collections import OrderedDict
 from collections.abc import Coroutine, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -75,11 +81,105 @@ class Chart:
             spec = at_least(spec, self.min_font_px)
         return spec
 
-    def size(self) -> tuple[int, int]:
+    def size(self, spec: Mapping[str, Any] | None = None) -> tuple[int, int]:
+        """Width and height in CSS px; `spec` (this chart's `spec()`) saves building it."""
         if self.height_px is not None:
             return self.width_px, self.height_px
-        layout = self.figure.to_dict().get("layout", {})
+        layout = (spec if spec is not None else self.figure.to_dict()).get("layout", {})
         return self.width_px, int(layout.get("height") or 500)
+
+
+class _LoopThread:
+    """An asyncio event loop running in a daemon thread of its own."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="riskapp-kaleido", daemon=True
+        )
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+class ImageCache:
+    """Chart images already drawn in this process, by `image_key` (the figure's content, the
+    image format, its size and scale): asking again for the same image costs no browser work.
+    Least recently used images are dropped beyond `max_bytes`. Thread-safe."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            data = self._images.get(key)
+            if data is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._images.move_to_end(key)
+            return data
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._lock:
+            old = self._images.pop(key, None)
+            self._size -= len(old) if old is not None else 0
+            if len(data) > self.max_bytes:
+                return
+            self._images[key] = data
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, dropped = self._images.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._images.clear()
+            self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+
+def image_key(
+    spec: Mapping[str, Any], fmt: ImageFormat, width: int, height: int, scale: float
+) -> str:
+    """SHA-256 of everything that decides an image's bytes: the figure spec (data and layout,
+    after the chart's own changes), format, size, scale and where map outlines come from."""
+    text = json.dumps(
+        [spec, fmt, width, height, float(scale), TOPOJSON_URL],
+        sort_keys=True,
+        default=_json_default,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for what a plotly figure dict holds besides plain values: numpy arrays and
+    scalars, dates. Anything else by its type and repr (a distinct repr only costs a cache
+    miss)."""
+    if hasattr(value, "dtype") and hasattr(value, "tobytes"):  # numpy array or scalar
+        digest = hashlib.sha256(value.tobytes()).hexdigest()
+        return ["ndarray", str(value.dtype), list(getattr(value, "shape", ())), digest]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return [type(value).__qualname__, repr(value)]
+
+
+CACHE = ImageCache()  # one per process: every session and every format share it
 
 
 class ImageSession:
@@ -91,16 +191,32 @@ class ImageSession:
         pngs = images.render(charts, "png", 2)   # for the deck, same browser
     ```
 
+    `start()` opens the browser in the background and returns at once (a caller can build
+    the report meanwhile); `submit()` asks for images and returns futures, so a document can
+    be laid out while its charts are drawn; `render()` waits for them. An image drawn before
+    in this process (same figure, format, size and scale: `image_key`) comes from `cache`,
+    and one already being drawn is drawn once for every caller that asks. `exports` counts
+    the images this session's browser drew.
+
     The browser runs on an event loop in a thread of its own, so a caller that already runs an
-    event loop (a notebook, a web server) can use it too. `tabs` charts are drawn at a time.
+    event loop (a notebook, a web server) can use it too, from any thread. `tabs` charts are
+    drawn at a time. One tab by default: kaleido loads plotly.js into each tab one after the
+    other when the browser opens (about 1.5 s a tab here), more than a second tab saves on a
+    report's 4-8 charts, and on two cores the document is being laid out meanwhile.
     """
 
-    def __init__(self, *, tabs: int = 2, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, *, tabs: int = 1, timeout_s: float = 60.0, cache: ImageCache | None = None
+    ) -> None:
         self._tabs = tabs
         self._timeout_s = timeout_s
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._browser: Any = None
+        self.cache = CACHE if cache is None else cache
+        self.exports = 0
+        self._lock = threading.RLock()
+        self._runner: _LoopThread | None = None
+        self._opening: Future[Any] | None = None
+        self._drawing: dict[str, Future[bytes]] = {}
+        self._failed = False  # an image failed: the browser is started afresh before the next
 
     def __enter__(self) -> ImageSession:
         self.open()
@@ -116,19 +232,32 @@ class ImageSession:
 
     @property
     def is_open(self) -> bool:
-        return self._browser is not None
+        """The browser is open or being opened."""
+        return self._opening is not None
+
+    def start(self) -> None:
+        """Open the browser in the background, if it is not open or opening; returns at once.
+        A browser that failed to open is tried again."""
+        with self._lock:
+            opening = self._opening
+            if opening is not None:
+                if not (opening.done() and opening.exception() is not None):
+                    return
+                self._detach()
+            self._runner = _LoopThread()
+            self._opening = self._runner.submit(self._open_browser())
 
     def open(self) -> None:
-        if self.is_open:
-            return
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="riskapp-kaleido", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
+        """Open the browser and wait until it is ready (ImageExportError if it cannot)."""
+        self.start()
+        opening = self._opening
+        assert opening is not None
         try:
-            self._browser = self._run(self._open_browser())
+            opening.result()
         except BaseException:
-            self._stop_loop()
+            with self._lock:
+                if self._opening is opening:
+                    self._detach()
             raise
 
     async def _open_browser(self) -> Any:
@@ -143,61 +272,131 @@ class ImageSession:
         return browser
 
     def close(self) -> None:
-        if self._browser is not None:
-            browser, self._browser = self._browser, None
-            try:
-                self._run(browser.__aexit__(None, None, None))
-            finally:
-                self._stop_loop()
+        """Close the browser (after the images being drawn); the session can be opened again."""
+        with self._lock:
+            opening, runner = self._opening, self._runner
+            self._detach(stop=False)
+        if opening is None or runner is None:
+            return
+        try:
+            if opening.exception() is None:
+                runner.submit(opening.result().__aexit__(None, None, None)).result()
+        finally:
+            runner.stop()
 
-    def _stop_loop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
-        self._loop, self._thread = None, None
+    def _detach(self, *, stop: bool = True) -> None:
+        """Forget the browser and its loop (stopping the loop unless `stop` is False)."""
+        if stop and self._runner is not None:
+            self._runner.stop()
+        self._runner, self._opening = None, None
+        self._drawing.clear()
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None:
-            raise RuntimeError("the image session is not open")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+    def submit(
+        self, charts: Sequence[Chart], fmt: ImageFormat, scale: float = 1.0
+    ) -> dict[str, Future[bytes]]:
+        """Each chart's image as a future, by key, in the order given; returns at once. Images
+        in the cache are done already; the others are drawn in the order given (the browser
+        is started if need be). A failed image's future raises ImageExportError."""
+        keys = [c.key for c in charts]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"chart keys must be unique: {keys}")
+        with self._lock:
+            restart = self._failed and not self._drawing
+            if restart:
+                self._failed = False
+        if restart:  # a browser that failed once (it may have crashed) is not trusted again
+            self.close()
+        futures: dict[str, Future[bytes]] = {}
+        for chart in charts:
+            spec = chart.spec()
+            width, height = chart.size(spec)
+            key = image_key(spec, fmt, width, height, scale)
+            cached = self.cache.get(key)
+            if cached is not None:
+                done: Future[bytes] = Future()
+                done.set_result(cached)
+                futures[chart.key] = done
+                continue
+            with self._lock:
+                drawing = self._drawing.get(key)
+                if drawing is None:
+                    self.start()
+                    assert self._runner is not None and self._opening is not None
+                    opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+                    drawing = self._runner.submit(
+                        self._render_one(self._opening, chart.key, spec, opts, key)
+                    )
+                    self._drawing[key] = drawing
+            futures[chart.key] = drawing
+        return futures
 
     def render(
         self, charts: Sequence[Chart], fmt: ImageFormat, scale: float = 1.0
     ) -> dict[str, bytes]:
         """Each chart drawn as `fmt`, by key, in the order given. PNG `scale` multiplies the
         pixel size (2 for slides projected on a large screen)."""
-        keys = [c.key for c in charts]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"chart keys must be unique: {keys}")
-        if not self.is_open:
-            self.open()
-        images = self._run(self._render_all(charts, fmt, scale))
-        return dict(zip(keys, images, strict=True))
+        return {key: future.result() for key, future in self.submit(charts, fmt, scale).items()}
 
-    async def _render_all(
-        self, charts: Sequence[Chart], fmt: ImageFormat, scale: float
-    ) -> list[bytes]:
-        return list(await asyncio.gather(*(self._render_one(c, fmt, scale) for c in charts)))
-
-    async def _render_one(self, chart: Chart, fmt: ImageFormat, scale: float) -> bytes:
-        width, height = chart.size()
-        opts = {"format": fmt, "width": width, "height": height, "scale": scale}
+    async def _render_one(
+        self,
+        opening: Future[Any],
+        name: str,
+        spec: dict[str, Any],
+        opts: dict[str, Any],
+        key: str,
+    ) -> bytes:
         try:
-            data: bytes = await self._browser.calc_fig(
-                chart.spec(), opts=opts, topojson=TOPOJSON_URL
-            )
-        except Exception as exc:
-            raise ImageExportError(f"chart {chart.key!r} could not be drawn: {exc}") from exc
-        return data
+            browser = await asyncio.wrap_future(opening)
+            try:
+                data: bytes = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
+            except Exception as exc:
+                with self._lock:
+                    self._failed = True
+                raise ImageExportError(f"chart {name!r} could not be drawn: {exc}") from exc
+            self.cache.put(key, data)
+            with self._lock:
+                self.exports += 1
+            return data
+        finally:
+            with self._lock:
+                self._drawing.pop(key, None)
+
+
+_SHARED: ImageSession | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_session() -> ImageSession:
+    """The process's own image session: every report of the process draws its charts in this
+    one browser (opened on first use, closed when the process exits). Reports built one after
+    another (the CLI, the dashboard's download buttons) pay for starting Chromium once."""
+    global _SHARED  # noqa: PLW0603  # one per process, made on first use
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = ImageSession()
+            atexit.register(_SHARED.close)
+        return _SHARED
+
+
+def close_shared_session() -> None:
+    """Close the shared session's browser now, if it was opened (it is also closed at exit)."""
+    with _SHARED_LOCK:
+        session = _SHARED
+    if session is not None:
+        session.close()
+
+
+def start_browser() -> None:
+    """Start the shared session's browser in the background, for a caller that knows charts
+    will be drawn soon (the CLI, before it loads and scores the workspace)."""
+    shared_session().start()
 
 
 def render_charts(
     charts: Sequence[Chart], fmt: ImageFormat, scale: float = 1.0
 ) -> dict[str, bytes]:
-    """Draw `charts` in a browser session opened for this call only."""
-    with ImageSession() as images:
-        return images.render(charts, fmt, scale)
+    """Draw `charts` in the process's shared browser session."""
+    return shared_session().render(charts, fmt, scale)
 
 
 PLOTLY_FONT_PX = 12  # plotly's font size where a figure sets none

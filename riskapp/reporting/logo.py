@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,17 +161,25 @@ def unsafe_attribute(name: Any, value: str) -> bool:
     )
 
 
-def local_fetcher(roots: tuple[Path, ...]) -> Any:
+def local_fetcher(
+    roots: tuple[Path, ...], served: Mapping[str, Callable[[], bytes]] | None = None
+) -> Any:
     """A WeasyPrint URL fetcher that serves `data:` URIs and regular files under `roots`, and
-    refuses everything else without opening it (WeasyPrint then leaves the resource out)."""
-    from weasyprint.urls import URLFetcher
+    refuses everything else without opening it (WeasyPrint then leaves the resource out).
+    `served` answers the URLs it names with the SVG its function returns (the PDF's charts,
+    drawn while the document is laid out: see `riskapp.reporting.pdf`)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     allowed = tuple(r.resolve() for r in roots)
+    answers = dict(served or {})
 
     class LocalFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint is untyped
         refused: list[str]
 
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in answers:
+                body = answers[url]()
+                return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/svg+xml"})
             scheme = url.split(":", 1)[0].lower()
             if scheme == "data":
                 return super().fetch(url, headers)

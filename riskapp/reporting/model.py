@@ -205,7 +205,7 @@ def build_report(
         worst_scenario_id=worst,
         worst_scenario_title=a.ws.scenario(worst).title,
         methodology=_methodology(),
-        figures=build_figures(a, tables) if options.include_figures else {},
+        figures=build_figures(a, tables, options.figures) if options.include_figures else {},
     )
 
 

@@ -83,3 +83,8 @@ class ReportOptions(Strict):
     include_figures: bool = Field(
         default=True, description="Build the plotly figures (off: tables only, faster)."
     )
+    figures: list[str] | None = Field(
+        default=None,
+        description="Names of the figures to build (see `Report.figures`); None: every one. "
+        "A format that draws some of them asks for those only.",
+    )

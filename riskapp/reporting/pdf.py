@@ -14,13 +14,16 @@ mean nothing in a PDF and are printed as they are.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from riskapp.reporting.images import Chart, ImageSession, merged, svg_data_uri
+from riskapp.reporting.images import Chart, ImageSession, merged, shared_session, svg_data_uri
 from riskapp.reporting.logo import local_fetcher, logo_data_uri
 from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
@@ -227,31 +230,113 @@ def render_bytes(
     progress: Progress | None = None,
     images: ImageSession | None = None,
 ) -> bytes:
-    """The PDF of `report`: charts drawn first (one browser session), then the layout."""
+    """The PDF of `report`. The charts are drawn by the browser (`images`, else the process's
+    shared session) while WeasyPrint lays the document out around frames of their exact size;
+    each chart is put into its frame when its page is drawn (`pdf_from_html`)."""
     say = progress or (lambda _text: None)
-    svgs: dict[str, bytes] = {}
     charts = charts_of(report)
+    pending: dict[str, PendingChart] = {}
     if charts:
-        say(f"Drawing {len(charts)} charts")
-        if images is not None:
-            svgs = images.render(charts, "svg")
-        else:
-            with ImageSession() as session:
-                svgs = session.render(charts, "svg")
-    say("Laying out the PDF")
-    return pdf_from_html(report_html(report, svgs))
+        say(f"Drawing {len(charts)} charts while laying out the PDF")
+        session = images if images is not None else shared_session()
+        drawing = session.submit(charts, "svg")
+        pending = {c.key: PendingChart(drawing[c.key], *c.size()) for c in charts}
+    else:
+        say("Laying out the PDF")
+    frames = {name: chart_frame(name, p.width, p.height) for name, p in pending.items()}
+    try:
+        return pdf_from_html(report_html(report, frames), pending)
+    except FrameMismatch:
+        # a chart came back in another size than its frame: lay the pages out again around
+        # the charts themselves (plotly's SVG takes the size it is asked for: a safety net)
+        svgs = {name: p.drawing.result() for name, p in pending.items()}
+        return pdf_from_html(report_html(report, svgs))
 
 
-def pdf_from_html(html: str) -> bytes:
+CHART_URL = "riskapp-chart:"  # + chart key: a chart the fetcher hands over when it is drawn
+
+
+@dataclass(frozen=True)
+class PendingChart:
+    """A chart being drawn for the PDF, and the size (CSS px) its frame was laid out with."""
+
+    drawing: Future[bytes]
+    width: int
+    height: int
+
+
+class FrameMismatch(ValueError):
+    """A chart's SVG is not the size of the frame the page was laid out with."""
+
+
+def chart_frame(name: str, width: int, height: int) -> bytes:
+    """An SVG of the chart's size that shows the chart `name` (an `<image>` WeasyPrint fetches
+    when it draws the page, not when it lays it out): layout needs only the size."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<image x="0" y="0" width="{width}" height="{height}" '
+        f'xlink:href="{chart_url(name)}"/></svg>'
+    ).encode("ascii")
+
+
+def chart_url(name: str) -> str:
+    from urllib.parse import quote
+
+    return CHART_URL + quote(name, safe="")
+
+
+SVG_SIZE = re.compile(rb'<svg\b[^>]*?\swidth="([\d.]+)(?:px)?"[^>]*?\sheight="([\d.]+)(?:px)?"')
+
+
+def _framed_chart(name: str, chart: PendingChart, failures: list[Exception]) -> bytes:
+    """The chart `name` for its frame, once drawn; a failure is kept for the caller (WeasyPrint
+    would only log it and leave the chart out)."""
+    try:
+        svg = chart.drawing.result()
+        size = SVG_SIZE.match(svg.lstrip()[:2000])
+        if size is None or (float(size.group(1)), float(size.group(2))) != (
+            chart.width,
+            chart.height,
+        ):
+            raise FrameMismatch(f"chart {name!r} is not {chart.width} x {chart.height} px")
+    except Exception as exc:
+        failures.append(exc)
+        raise
+    return svg
+
+
+def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -> bytes:
+    """Lay out and draw `html`. `charts` are the charts of the `chart_frame`s in it, by name,
+    still being drawn: WeasyPrint lays the pages out meanwhile and waits for a chart only when
+    it draws its page. Raises the first chart's error (ImageExportError) if one failed."""
     from weasyprint import HTML
 
-    fetcher = local_fetcher((TEMPLATES,))
+    failures: list[Exception] = []
+    served: dict[str, Callable[[], bytes]] = {
+        chart_url(name): functools.partial(_framed_chart, name, chart, failures)
+        for name, chart in (charts or {}).items()
+    }
+    fetcher = local_fetcher((TEMPLATES,), served)
     data: bytes = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
+    if failures:
+        raise failures[0]
     return data
 
 
+@cache
+def page_order() -> dict[str, int]:
+    """Where each chart comes in the document (read from the template's `chart("name")`
+    calls): charts are drawn in this order, so the first pages to draw have theirs first."""
+    text = (TEMPLATES / "report.html").read_text(encoding="utf-8")
+    names = re.findall(r"""\bchart\(\s*["']([\w-]+)["']""", text)
+    return {name: i for i, name in enumerate(dict.fromkeys(names))}
+
+
 def charts_of(report: Report) -> list[Chart]:
-    """Every figure of the report, sized for the page."""
+    """Every figure of the report, sized for the page, in the order of the pages."""
+    order = page_order()
+    figures = sorted(report.figures.items(), key=lambda item: order.get(item[0], len(order)))
     return [
         Chart(
             name,
@@ -265,7 +350,7 @@ def charts_of(report: Report) -> list[Chart]:
             traces=PRINT_TRACES.get(name, {}),
             min_font_px=min_font_px(name),
         )
-        for name, f in report.figures.items()
+        for name, f in figures
     ]
 
 

@@ -24,6 +24,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from riskapp.reporting.figures import DECK_IMAGE_FIGURES
+
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
     from riskapp.reporting.model import Report
@@ -41,18 +43,29 @@ class Format:
     target: str  # "module:function"
     label: str
     needs_figures: bool = True  # False: the renderer draws no plotly figure (faster build)
+    figures: tuple[str, ...] | None = None  # the figures it draws; None: every one
+    draws_images: bool = False  # draws chart images in the browser (kaleido)
 
 
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("pdf", ".pdf", "application/pdf", "riskapp.reporting.pdf:render", "PDF report"),
+        Format(
+            "pdf",
+            ".pdf",
+            "application/pdf",
+            "riskapp.reporting.pdf:render",
+            "PDF report",
+            draws_images=True,
+        ),
         Format(
             "pptx",
             ".pptx",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "riskapp.reporting.deck:render",
             "PowerPoint deck",
+            figures=DECK_IMAGE_FIGURES,
+            draws_images=True,
         ),
         Format(
             "xlsx",
@@ -113,6 +126,24 @@ def renderer(name: str) -> Renderer:
 def available() -> list[str]:
     """Formats whose renderer imports, in the order of `FORMATS`."""
     return [name for name, fmt in FORMATS.items() if not isinstance(_load(fmt.target), str)]
+
+
+def options_for(name: str, options: ReportOptions) -> ReportOptions:
+    """`options` with the figures format `name` draws: none for Excel, the deck's pictures for
+    PowerPoint, every one for PDF and HTML (nothing is built that the format leaves out)."""
+    fmt = FORMATS[name]
+    figures = list(fmt.figures) if fmt.figures is not None else None
+    return options.model_copy(update={"include_figures": fmt.needs_figures, "figures": figures})
+
+
+def prepare(name: str) -> None:
+    """Start what format `name` will need before the report is built: the browser that draws
+    chart images starts in the background (it takes seconds) while the workspace is loaded
+    and the report built."""
+    if FORMATS[name].draws_images:
+        from riskapp.reporting.images import start_browser
+
+        start_browser()
 
 
 def render(report: Report, name: str, path: str | Path, progress: Progress | None = None) -> Path:
@@ -185,6 +216,6 @@ def download(
     from riskapp.reporting.model import build_report
 
     renderer(name)  # FormatUnavailable before the report is built
-    opts = options.model_copy(update={"include_figures": FORMATS[name].needs_figures})
-    report = build_report(source, opts, branding)
+    prepare(name)
+    report = build_report(source, options_for(name, options), branding)
     return Download(render_bytes(report, name), file_name(report, name), FORMATS[name].media_type)

@@ -21,6 +21,8 @@ assets), plans (plans, cost-benefit, gaps, triggers, waterfall), closing
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from pptx import Presentation
@@ -66,7 +68,7 @@ from riskapp.reporting.deck.simulated import (
     plan_bcr_slide,
     return_period_slide,
 )
-from riskapp.reporting.images import Chart, ImageSession
+from riskapp.reporting.images import Chart, ImageSession, shared_session
 from riskapp.reporting.model import Report
 
 if TYPE_CHECKING:
@@ -102,20 +104,41 @@ def render_bytes(
     progress: Progress | None = None,
     images: ImageSession | None = None,
 ) -> bytes:
+    """The deck of `report`. Its pictures are drawn by the browser (`images`, else the
+    process's shared session) while the slides are built; a picture slide waits for its own
+    image only."""
     say = progress or (lambda _text: None)
     charts = charts_of(report)
-    pngs: dict[str, bytes] = {}
+    pngs: Mapping[str, bytes] = {}
     if charts:
-        say(f"Drawing {len(charts)} chart images")
-        if images is not None:
-            pngs = images.render(charts, "png", IMAGE_SCALE)
-        else:
-            with ImageSession() as session:
-                pngs = session.render(charts, "png", IMAGE_SCALE)
-    say("Building the slides")
+        say(f"Drawing {len(charts)} chart images while building the slides")
+        session = images if images is not None else shared_session()
+        pngs = Pending(session.submit(charts, "png", IMAGE_SCALE))
+    else:
+        say("Building the slides")
     buffer = io.BytesIO()
     build_deck(report, pngs).save(buffer)
     return buffer.getvalue()
+
+
+class Pending(Mapping[str, bytes]):
+    """Images being drawn, by name: `name in pending` answers at once, `pending[name]` waits
+    for that image (and raises its error)."""
+
+    def __init__(self, drawing: Mapping[str, Future[bytes]]) -> None:
+        self._drawing = dict(drawing)
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._drawing[name].result()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._drawing
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._drawing)
+
+    def __len__(self) -> int:
+        return len(self._drawing)
 
 
 def charts_of(report: Report) -> list[Chart]:
@@ -128,7 +151,7 @@ def charts_of(report: Report) -> list[Chart]:
 
 
 # -- the deck --------------------------------------------------------------------------------
-def build_deck(report: Report, pngs: dict[str, bytes]) -> PresentationType:
+def build_deck(report: Report, pngs: Mapping[str, bytes]) -> PresentationType:
     """Every slide of the deck; `pngs` are the chart images by figure name (a slide whose
     image is missing is left out)."""
     prs: Any = Presentation()

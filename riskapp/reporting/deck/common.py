@@ -12,6 +12,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from riskapp.reporting.figures import DECK_IMAGE_FIGURES
 from riskapp.reporting.images import png_size
 from riskapp.reporting.model import Report
 from riskapp.reporting.options import HEX_COLOUR
@@ -47,7 +48,7 @@ DEFAULT_ACCENT = "#0072B2"
 # images: drawn at this CSS width, twice the pixels (sharp when projected)
 IMAGE_WIDTH_PX = {"world_map": 1100, "region_factor_heatmap": 1200, "trigger_matrix": 1100}
 IMAGE_SCALE = 2.0
-IMAGE_FIGURES = ("world_map", "exceedance", "region_factor_heatmap", "trigger_matrix")
+IMAGE_FIGURES = DECK_IMAGE_FIGURES
 TABLE_ROWS = 10  # rows of a table slide before "and K more"
 CATEGORY_CHARS = 48  # chart category labels are shortened beyond this
 
