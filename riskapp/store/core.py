@@ -20,14 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
-from riskapp.store.chain import GENESIS, link
+from riskapp.store.bulk import insert_rows
+from riskapp.store.chain import GENESIS, link, link_columns
 from riskapp.store.engine import WRITE, is_busy, lock_timeout
 from riskapp.store.errors import AccessDenied, StoreBusyError
 from riskapp.store.records import (
@@ -188,6 +189,52 @@ class StoreCore:
         write lock from its BEGIN IMMEDIATE."""
         if not entries:
             return
+        head_seq, head_hash = self._audit_head(conn)
+        rows = link(head_seq, head_hash, entries)
+        columns = [c.name for c in t.audit_log.c]
+        insert_rows(conn, t.audit_log, {c: [r.get(c) for r in rows] for c in columns})
+
+    def append_audit_columns(
+        self,
+        conn: Connection,
+        shared: dict[str, Any],
+        entity_ids: Sequence[str],
+        fields: Sequence[str],
+        old_values: Sequence[str | None],
+        new_values: Sequence[str | None],
+        versions: Sequence[int | None],
+    ) -> None:
+        """`append_audit` of the entries of one change given column by column: they share
+        `shared` (at, actor, action, entity, note); the others are one value per entry (old
+        and new values as JSON text already). Chained and written in bulk."""
+        if not entity_ids:
+            return
+        note = str(shared["note"])[:500]
+        same = {**shared, "note": note}
+        head_seq, head_hash = self._audit_head(conn)
+        seqs, prevs, hashes = link_columns(
+            head_seq, head_hash, same, entity_ids, fields, old_values, new_values, versions
+        )
+        n = len(seqs)
+        insert_rows(
+            conn,
+            t.audit_log,
+            {
+                "seq": seqs,
+                **{k: [same[k]] * n for k in ("at", "actor", "action", "entity")},
+                "entity_id": entity_ids,
+                "field": fields,
+                "old_value": old_values,
+                "new_value": new_values,
+                "version": versions,
+                "note": [note] * n,
+                "prev_hash": prevs,
+                "hash": hashes,
+            },
+        )
+
+    def _audit_head(self, conn: Connection) -> tuple[int, str]:
+        """The newest entry's seq and hash, once this transaction may append after it."""
         if self.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
         head = conn.execute(
@@ -195,9 +242,7 @@ class StoreCore:
             .order_by(t.audit_log.c.seq.desc())
             .limit(1)
         ).first()
-        rows = link(head.seq if head else 0, head.hash if head else GENESIS, entries)
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(insert(t.audit_log), rows[start : start + CHUNK])
+        return (head.seq, head.hash) if head else (0, GENESIS)
 
     def audit_entry(
         self,

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from riskapp.domain import (
     Asset,
     Baseline,
@@ -23,6 +26,7 @@ from riskapp.domain import (
     WorkspaceSettings,
     find_inconsistencies,
 )
+from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.io.errors import InputError, Problem, loc_to_field
 from riskapp.io.tables import load_baseline
 from riskapp.io.workspace import (
@@ -133,14 +137,40 @@ def register_problems(
     curve, currencies without a rate, countries without a baseline, plans or curves naming
     assets that are not in the register. Problems of the files alone are not repeated.
     `rows` are the assets' row numbers in the file being imported (if any)."""
-    ws = assemble(files, assets, plans)
-    out = [_locate(issue, assets, plans, rows, name) for issue in find_inconsistencies(ws)]
+    return frame_problems(files, Portfolio.frame_of(assets), plans, rows, name)
+
+
+def frame_problems(
+    files: FileInputs,
+    frame: pd.DataFrame,
+    plans: Sequence[Plan],
+    rows: Sequence[int | None] | None = None,
+    name: str = REGISTER,
+) -> list[Problem]:
+    """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
+    ws = Workspace(
+        settings=files.settings,
+        factors=files.factors,
+        regions=files.regions,
+        curves=files.curves,
+        baseline=files.baseline,
+        portfolio=Portfolio(frame[ASSET_COLUMNS]),
+        scenarios=list(files.scenarios),
+        plans=PlanBook(plans=list(plans)),
+    )
+    issues = find_inconsistencies(ws)
+    if not issues:
+        return []
+    ids = frame["id"].tolist()
+    countries = frame["country"].to_numpy(dtype=object)
+    out = [_locate(issue, ids, countries, plans, rows, name) for issue in issues]
     return [p for p in out if p is not None]
 
 
 def _locate(
     issue: Inconsistency,
-    assets: Sequence[Asset],
+    ids: Sequence[str],
+    countries: np.ndarray,
     plans: Sequence[Plan],
     rows: Sequence[int | None] | None,
     name: str,
@@ -150,15 +180,16 @@ def _locate(
 
     if issue.part == "assets" and isinstance(issue.loc[0], int):
         index = issue.loc[0]
-        where = "" if rows is not None else f"asset {assets[index].id!r}: "
+        where = "" if rows is not None else f"asset {ids[index]!r}: "
         return Problem(name, row_of(index), str(issue.loc[-1]), where + issue.message, "row")
     if issue.part == "baseline" and not issue.loc:
         country = issue.message.split("country ", 1)[1].split(" ", 1)[0]
-        found = next((i for i, a in enumerate(assets) if a.country == country), None)
-        if found is None:
+        found = np.flatnonzero(countries == country)
+        if not found.size:
             return None
-        where = "" if rows is not None else f"asset {assets[found].id!r}: "
-        return Problem(name, row_of(found), "country", where + issue.message, "row")
+        first = int(found[0])
+        where = "" if rows is not None else f"asset {ids[first]!r}: "
+        return Problem(name, row_of(first), "country", where + issue.message, "row")
     if issue.part == "plans" and isinstance(issue.loc[1], int):
         plan_id = plans[issue.loc[1]].id if issue.loc[1] < len(plans) else f"#{issue.loc[1]}"
         return Problem(
