@@ -74,7 +74,7 @@ def insert_rows(
     sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     for start in range(0, n, BULK_CHUNK):
         chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
-        conn.exec_driver_sql(sql, chunk)  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, chunk)
         if progress is not None:
             progress(len(chunk))
 
@@ -121,7 +121,7 @@ def update_rows(
     ordered = {**{c: data[c] for c in columns}, key: data[key]}
     for start in range(0, n, BULK_CHUNK):
         chunk = _rows(conn, table, ordered, start, start + BULK_CHUNK)
-        conn.exec_driver_sql(sql, chunk)  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, chunk)
         if progress is not None:
             progress(len(chunk))
 

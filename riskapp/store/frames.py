@@ -10,10 +10,14 @@ assets (validated when read from a file, or when they were written to the store)
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from json.encoder import encode_basestring, encode_basestring_ascii
+from itertools import chain
+from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
@@ -35,13 +39,17 @@ TEXTS = tuple(c for c in ASSET_COLUMNS if c not in FLOATS + LISTS + INTEGERS)
 def id_index(ids: Any) -> pd.Index:
     """Ids as an index of Python strings (hash-table lookups; pandas' Arrow strings look each
     value up one by one in `isin`)."""
-    return pd.Index(np.asarray(ids, dtype=object), dtype=object)
+    index: pd.Index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
+    return index
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with the register's columns, in order, each of its kind (floats as float64
-    with NaN for none, criticality as int64, an index 0..n-1)."""
+    """The frame with the register's columns, in order, each of its kind (text as Python
+    strings, floats as float64 with NaN for none, criticality as int64, an index 0..n-1)."""
     out = frame[ASSET_COLUMNS].reset_index(drop=True)
+    for col in TEXTS:
+        if out[col].dtype != object:
+            out[col] = out[col].astype(object)
     for col in FLOATS:
         out[col] = out[col].astype("float64")
     out["criticality"] = out["criticality"].astype("int64")
@@ -58,35 +66,54 @@ def empty_register() -> pd.DataFrame:
     return frame_of_assets([])
 
 
-def assets_of_frame(frame: pd.DataFrame) -> list[Asset]:
-    """The frame's rows as Asset models, validated again."""
-    return [Asset.model_validate(r) for r in records(frame)]
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: building columns of a large register allocates
+    millions of strings and lists, which hold no reference cycles, and the collector would walk
+    the growing heap again and again to find nothing (reference counting still frees them)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The frame's rows as `asset_values` dicts (None where lat and lon are missing)."""
     columns = {c: _python(frame, c) for c in ASSET_COLUMNS}
-    return [dict(zip(ASSET_COLUMNS, row, strict=True)) for row in zip(*columns.values())]
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(ASSET_COLUMNS, row, strict=True)) for row in rows]
 
 
 def _python(frame: pd.DataFrame, col: str) -> list[Any]:
-    values = frame[col].tolist()
-    if col in OPTIONAL_FLOATS:
-        return [None if v != v else v for v in values]  # NaN: no coordinate
-    return values
+    if col in OPTIONAL_FLOATS:  # NaN: no coordinate
+        data = frame[col].to_numpy(dtype=np.float64)
+        values: list[Any] = data.tolist()
+        for i in np.flatnonzero(np.isnan(data)).tolist():
+            values[i] = None
+        return values
+    return list(frame[col].tolist())
 
 
-def _list_text(values: Sequence[list[str]]) -> list[str]:
-    """Lists of ids or slugs as the JSON column stores them (`json.dumps`)."""
-    return [
-        "[" + ", ".join(map(encode_basestring_ascii, v)) + "]" if v else "[]" for v in values
-    ]
+_NOT_ID = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def list_texts(values: Sequence[list[str]]) -> list[str]:
+    """Lists of ids or slugs as JSON text, as both `json.dumps` (the JSON columns) and
+    `dump_value` (the audit trail) write them: items of letters, digits, '_', '.' and '-' (what
+    validated ids and slugs are made of) go between quotes as they are; any other list is
+    written by the JSON encoder."""
+    if _NOT_ID.search("".join(chain.from_iterable(values))) is None:
+        return ['["' + '", "'.join(v) + '"]' if v else "[]" for v in values]
+    return [json.dumps(v, ensure_ascii=False) for v in values]
 
 
 def db_values(frame: pd.DataFrame, col: str) -> list[Any]:
     """One column as the database takes it: JSON text for lists, None for no coordinate."""
     if col in LISTS:
-        return _list_text(frame[col].tolist())
+        return list_texts(frame[col].tolist())
     return _python(frame, col)
 
 
@@ -94,24 +121,30 @@ STORED = [*ASSET_COLUMNS, "version"]
 
 
 def stored_register(conn: Connection) -> pd.DataFrame:
-    """The stored register in its order (a frame with `version` added), in one query; list
-    columns are read as text and parsed only where not empty."""
+    """The stored register in its order (a frame with `version` added), in one query; the list
+    columns are read as JSON text and parsed in one call."""
     a = t.assets.c
     query = select(
         *(cast(a[c], Text) if c in LISTS else a[c] for c in ASSET_COLUMNS), a.version
     ).order_by(a.position, a.id)
     rows = conn.execute(query).all()
-    frame = pd.DataFrame.from_records(rows, columns=STORED)
-    loads = json.loads
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(STORED)
+    data: dict[str, Any] = dict(zip(STORED, columns, strict=True))
     for col in LISTS:
-        frame[col] = pd.Series(
-            [[] if v == "[]" else loads(v) for v in frame[col].tolist()],
-            dtype=object,
-            index=frame.index,
-        )
-    out = normalised(frame)
-    out["version"] = frame["version"].astype("int64")
+        data[col] = _parsed_lists(data[col])
+    frame = pd.DataFrame(
+        {c: v if c in LISTS else pd.Series(v, dtype=object) for c, v in data.items()}
+    )
+    out = normalised(frame) if rows else empty_register()
+    out["version"] = np.asarray(data["version"], dtype=np.int64)
     return out
+
+
+def _parsed_lists(texts: Sequence[str]) -> pd.Series:
+    """JSON lists (as stored) parsed: the non-empty ones in a single `json.loads` of them all."""
+    full = [v for v in texts if v != "[]"]
+    parsed = iter(json.loads("[" + ",".join(full) + "]") if full else [])
+    return pd.Series([[] if v == "[]" else next(parsed) for v in texts], dtype=object)
 
 
 # -- JSON text of values, as records.dump_value writes them ---------------------------------------
@@ -120,25 +153,26 @@ _RECORD_KEYS = sorted(ASSET_COLUMNS)
 _RECORD = "{" + ", ".join(f"{encode_basestring(k)}: %s" for k in _RECORD_KEYS) + "}"
 
 
-def value_texts(values: pd.Series, col: str) -> list[str | None]:
-    """Each value of one column as `dump_value` writes it (None where there is no value)."""
-    data = values.tolist()
+def value_texts(values: pd.Series, col: str, none: str | None = None) -> list[str | None]:
+    """Each value of one column as `dump_value` writes it; `none` where there is no value."""
     if col in FLOATS:
-        return [None if v != v else float.__repr__(v) for v in data]
+        data = values.to_numpy(dtype=np.float64)
+        out: list[str | None] = list(map(float.__repr__, data.tolist()))
+        for i in np.flatnonzero(np.isnan(data)).tolist():
+            out[i] = none
+        return out
     if col in INTEGERS:
-        return list(map(int.__repr__, data))
+        return list(map(int.__repr__, values.tolist()))
     if col in LISTS:
-        return ["[" + ", ".join(map(encode_basestring, v)) + "]" if v else "[]" for v in data]
-    return list(map(encode_basestring, data))
+        return list(list_texts(values.tolist()))
+    return list(map(encode_basestring, values.tolist()))
 
 
 def record_texts(frame: pd.DataFrame) -> list[str]:
     """Each row as `dump_value(asset_values(asset))` writes it: one JSON object, keys sorted."""
     if frame.empty:
         return []
-    columns = [
-        ["null" if v is None else v for v in value_texts(frame[k], k)] for k in _RECORD_KEYS
-    ]
+    columns = [value_texts(frame[k], k, "null") for k in _RECORD_KEYS]
     return [_RECORD % row for row in zip(*columns, strict=True)]
 
 

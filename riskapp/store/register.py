@@ -21,6 +21,7 @@ from riskapp.store.auth import Actor, Permission
 from riskapp.store.bulk import delete_rows, insert_rows, update_rows
 from riskapp.store.conflicts import changed_conflict, deleted_conflict
 from riskapp.store.core import (
+    AuditColumns,
     Hook,
     ImportPreview,
     Mode,
@@ -35,6 +36,7 @@ from riskapp.store.frames import (
     diff_registers,
     frame_of_assets,
     id_index,
+    no_cyclic_gc,
     normalised,
     record_texts,
     stored_register,
@@ -141,6 +143,10 @@ class Register:
 
         The edits are checked (against the workspace files, read once) before the write lock
         is taken; holding it, the store only confirms nothing changed and writes."""
+        with no_cyclic_gc():
+            return self._save_assets(edits, actor, note)
+
+    def _save_assets(self, edits: Sequence[AssetEdit], actor: Actor, note: str) -> ChangeSummary:
         self.core.require(actor, Permission.EDIT)
         for edit in edits:
             if edit.asset is not None and edit.asset.id != edit.asset_id:
@@ -260,6 +266,10 @@ class Register:
     def preview_assets(self, table: Table, mode: Mode = "replace") -> ImportPreview:
         """Every problem of an asset import (row, column, reason) and what it would change;
         writes nothing."""
+        with no_cyclic_gc():
+            return self._preview_assets(table, mode)
+
+    def _preview_assets(self, table: Table, mode: Mode) -> ImportPreview:
         _, parsed = self._parse(table)
         if parsed.problems:
             return ImportPreview(
@@ -290,6 +300,12 @@ class Register:
         takes the preview's validated rows (kept by content digest) and checks them again only
         against what can have changed since: the stored register and plans, and the workspace
         files."""
+        with no_cyclic_gc():
+            return self._import_assets(table, actor, mode, hook)
+
+    def _import_assets(
+        self, table: Table, actor: Actor, mode: Mode, hook: Hook | None
+    ) -> ChangeSummary:
         self.core.require(actor, Permission.IMPORT)
         key, parsed = self._parse(table)  # the costly part, before any lock
         if parsed.problems:
@@ -443,12 +459,8 @@ def write_register(
             },
             progress,
         )
-    entries = _audit_columns(current, new, diff, versions)
-    core.append_audit_columns(
-        conn,
-        {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note},
-        *entries,
-    )
+    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
+    core.append_audit(conn, AuditColumns(shared, *_audit_columns(current, new, diff, versions)))
     return summary
 
 
@@ -464,7 +476,7 @@ def _audit_columns(
     place = [diff.added]
     field = [np.full(len(diff.added), -1)]
     olds: list[list[str | None]] = [[None] * len(diff.added)]
-    news: list[list[str | None]] = [record_texts(new.iloc[diff.added])]
+    news: list[list[str | None]] = [list[str | None](record_texts(new.iloc[diff.added]))]
     vers = [np.ones(len(diff.added), dtype=np.int64)]
     for j, col in enumerate(ASSET_FIELDS):
         which = np.flatnonzero(diff.fields[:, j]) if len(diff.changed) else np.empty(0, int)

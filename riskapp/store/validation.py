@@ -16,9 +16,9 @@ import pickle
 import re
 from array import array
 from collections.abc import Sequence
-from itertools import chain
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -205,7 +205,14 @@ def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray
             data[col] = [c or _DEFAULTS[col] for c in cells]
         else:
             data[col] = cells
-    frame = pd.DataFrame(data, index=rows, columns=ASSET_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            c: pd.Series(v, index=rows, dtype=object) if isinstance(v, list) else v
+            for c, v in data.items()
+        },
+        index=rows,
+        columns=ASSET_COLUMNS,
+    )
     for col in ("lat", "lon"):
         frame[col] = frame[col].astype("float64")
     return frame
@@ -213,21 +220,22 @@ def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray
 
 def table_digest(table: Table) -> str:
     """A digest of a table's name, header and numbered cells (what its validation reads): the
-    cells' text with every row's width and every cell's length, so that no two tables share
-    one."""
+    cells' text joined with NUL, with every row's width (when no cell holds a NUL, that text
+    and the widths give back every cell, so no two tables share a digest)."""
     digest = hashlib.blake2b(digest_size=32)
     digest.update(repr((table.name, table.header)).encode("utf-8", "surrogatepass"))
     rows = [cells for _, cells in table.rows]
     digest.update(array("q", [line for line, _ in table.rows]).tobytes())
     digest.update(array("q", map(len, rows)).tobytes())
-    flat = list(chain.from_iterable(rows))
+    cells = sum(map(len, rows))
     try:
-        text = "\x00".join(flat)
+        text = "\x00".join(chain.from_iterable(rows))
     except TypeError:  # cells that are not text (a workbook's numbers and dates)
+        text = None
+    if text is None or text.count("\x00") != max(cells - 1, 0):
         digest.update(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
-        return digest.hexdigest()
-    digest.update(array("q", map(len, flat)).tobytes())
-    digest.update(text.encode("utf-8", "surrogatepass"))
+    else:
+        digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
@@ -294,8 +302,9 @@ def register_checks_frame(
             trouble = find_cycle(dict(zip(ids[linked], deps[linked], strict=True))) is not None
     if not trouble:
         return []
+    # register_checks reads only the ids and dependencies: assets of those two, unvalidated
     light = [
-        Asset.model_construct(id=i, depends_on=d)
+        Asset.model_construct(**{"id": i, "depends_on": d})
         for i, d in zip(ids.tolist(), deps.tolist(), strict=True)
     ]
     return register_checks(light, lines, name)

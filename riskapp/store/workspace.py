@@ -3,6 +3,9 @@ baseline, scenarios) and the register and plans the store holds, so the engine r
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +113,70 @@ def load_files(path: str | Path) -> FileInputs:
     if problems:
         raise InputError(problems)
     return files
+
+
+RECENT_NS = 2_000_000_000
+"""A file changed less than this long ago (ns) is read again every time: file times are kept at
+the clock's coarse resolution, so a second change within one tick would keep the same time."""
+
+Stamp = tuple[tuple[str, int, int, int, int], ...]
+
+
+def files_read(files: FileInputs) -> list[Path]:
+    """The files (and the scenario folder) `load_files` read for these inputs."""
+    paths = files.manifest.paths
+    root = files.root
+    folder = root / paths.scenarios
+    return [
+        manifest_path(root),
+        root / paths.factors,
+        root / paths.regions,
+        root / paths.curves,
+        root / paths.baseline,
+        folder,
+        *scenario_files(folder),
+    ]
+
+
+def stamp(paths: Sequence[Path]) -> Stamp | None:
+    """Size, times and inode of each path; None when one is missing or changed just now (then
+    whatever was read from it must be read again)."""
+    now = time.time_ns()
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) < RECENT_NS:
+            return None
+        out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+class FilesCache:
+    """The file inputs of one workspace read once and given again while none of the files
+    read (nor the scenario folder's list) has changed: a store change checks the register
+    against them, and reading the YAML again each time costs more than the rest of an edit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[Path, Stamp, FileInputs] | None = None
+
+    def get(self, path: Path) -> FileInputs:
+        with self._lock:
+            kept = self._kept
+        if (
+            kept is not None
+            and kept[0] == path
+            and stamp([Path(p) for p, *_ in kept[1]]) == kept[1]
+        ):
+            return kept[2]
+        files = load_files(path)
+        now = stamp(files_read(files))
+        with self._lock:
+            self._kept = (path, now, files) if now is not None else None
+        return files
 
 
 def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
