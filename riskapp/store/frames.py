@@ -97,6 +97,9 @@ def _python(frame: pd.DataFrame, col: str) -> list[Any]:
     return list(frame[col].tolist())
 
 
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+"""What JSON text escapes (with non-ASCII characters written as they are)."""
+
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
@@ -165,7 +168,10 @@ def value_texts(values: pd.Series, col: str, none: str | None = None) -> list[st
         return list(map(int.__repr__, values.tolist()))
     if col in LISTS:
         return list(list_texts(values.tolist()))
-    return list(map(encode_basestring, values.tolist()))
+    data = values.tolist()
+    if _ESCAPED.search("".join(data)) is None:  # nothing JSON escapes: quotes around each
+        return ['"' + v + '"' for v in data]
+    return list(map(encode_basestring, data))
 
 
 def record_texts(frame: pd.DataFrame) -> list[str]:

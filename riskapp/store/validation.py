@@ -172,8 +172,12 @@ def _lists(cells: list[str]) -> list[list[str]]:
     return list(map(_parts, cells))
 
 
-def _number(cell: str) -> float:
-    return float(cell) if cell else math.nan
+def _numbers(cells: list[str]) -> np.ndarray:
+    """Plainly valid number cells (stripped) as floats, NaN where empty."""
+    if "" not in cells:
+        return np.fromiter(map(float, cells), dtype=float, count=len(cells))
+    nan = math.nan
+    return np.array([float(c) if c else nan for c in cells], dtype=float)
 
 
 def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray) -> pd.DataFrame:
@@ -195,7 +199,7 @@ def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray
         elif col in {"tags", "depends_on"}:
             data[col] = _lists(cells)
         elif col in {"lat", "lon", "replacement_value", "annual_revenue_at_stake"}:
-            values = np.fromiter(map(_number, cells), dtype=float, count=len(cells))
+            values = _numbers(cells)
             if col == "annual_revenue_at_stake":
                 values[np.isnan(values)] = 0.0
             data[col] = values
