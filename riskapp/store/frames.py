@@ -159,9 +159,9 @@ _RECORD = "{" + ", ".join(f"{encode_basestring(k)}: %s" for k in _RECORD_KEYS) +
 def value_texts(values: pd.Series, col: str, none: str | None = None) -> list[str | None]:
     """Each value of one column as `dump_value` writes it; `none` where there is no value."""
     if col in FLOATS:
-        data = values.to_numpy(dtype=np.float64)
-        out: list[str | None] = list(map(float.__repr__, data.tolist()))
-        for i in np.flatnonzero(np.isnan(data)).tolist():
+        numbers = values.to_numpy(dtype=np.float64)
+        out: list[str | None] = list(map(float.__repr__, numbers.tolist()))
+        for i in np.flatnonzero(np.isnan(numbers)).tolist():
             out[i] = none
         return out
     if col in INTEGERS:
