@@ -14,8 +14,10 @@ afterwards). PostgreSQL runs in a schema of its own in the `test` database, drop
 if the server cannot be reached the PostgreSQL case is reported as skipped. Everything is
 written in temporary folders (the SQLite files and the registers) or in those schemas.
 
-Each step prints its time and the process's peak RSS after it (a high-water mark: a step that
-needs more memory than any before it raises it). The floor, measured in the same run on the
+Each step prints its time, the CPU time this process spent in it (on a busy machine the time
+grows with the wait for a core, the CPU time much less; PostgreSQL's own work is not in it) and
+the process's peak RSS after it (a high-water mark: a step that needs more memory than any
+before it raises it). The floor, measured in the same run on the
 same database: `pandas.read_csv` of the register plus `DataFrame.to_sql` of its rows into a
 fresh table (one transaction, no validation, no audit, no diff); the import's ratio is
 (preview + import) / floor.
@@ -56,7 +58,8 @@ def synthetic_register(n: int, seed: int = 7) -> str:
     return asset_table_csv([*demo, *assets])
 
 
-Result = dict[str, tuple[float, float]]  # label -> (seconds, peak RSS in MB after the step)
+Result = dict[str, tuple[float, float, float]]
+"""label -> (seconds, this process's CPU seconds, peak RSS in MB after the step)"""
 
 
 def _max_rss_mb() -> float:
@@ -64,9 +67,9 @@ def _max_rss_mb() -> float:
 
 
 def timed(label: str, fn: Callable[[], Any], results: Result) -> Any:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    results[label] = (time.perf_counter() - start, _max_rss_mb())
+    results[label] = (time.perf_counter() - start, time.process_time() - cpu, _max_rss_mb())
     return value
 
 
@@ -203,14 +206,15 @@ def main() -> None:
         if isinstance(result, str):
             print(f"  {result}")
             continue
-        print(f"  {'step':<34} {'time':>9} {'peak RSS':>10}")
-        for label, (seconds, rss) in result.items():
-            print(f"  {label:<34} {seconds:7.3f} s {rss:7.0f} MB")
+        print(f"  {'step':<34} {'time':>9} {'CPU':>9} {'peak RSS':>10}")
+        for label, (seconds, cpu, rss) in result.items():
+            print(f"  {label:<34} {seconds:7.3f} s {cpu:7.3f} s {rss:7.0f} MB")
         floor = result[FLOOR][0]
         work = result["preview import"][0] + result["import (all rows, audited)"][0]
+        cpu = result["preview import"][1] + result["import (all rows, audited)"][1]
         print(
             f"  preview + import against the floor: {work:.3f} s / {floor:.3f} s = "
-            f"{work / floor:.1f}x"
+            f"{work / floor:.1f}x (CPU {cpu:.3f} s / {result[FLOOR][1]:.3f} s)"
         )
         again = result["preview again, every row changed"][0]
         again += result["import again (updates, audited)"][0]
