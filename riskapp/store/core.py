@@ -20,14 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
-from riskapp.store.chain import GENESIS, link
+from riskapp.store.bulk import insert_rows
+from riskapp.store.chain import GENESIS, link, link_columns
 from riskapp.store.engine import WRITE, is_busy, lock_timeout
 from riskapp.store.errors import AccessDenied, StoreBusyError
 from riskapp.store.records import (
@@ -42,7 +43,7 @@ from riskapp.store.records import (
     plan_from_row,
     to_db_time,
 )
-from riskapp.store.workspace import FileInputs, load_files
+from riskapp.store.workspace import FileInputs, FilesCache
 
 Mode = Literal["replace", "merge"]
 Hook = Callable[[int, int], None]
@@ -70,6 +71,20 @@ class ImportPreview:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class AuditColumns:
+    """The audit entries of one change, column by column: what they share (`at`, `actor`,
+    `action`, `entity`, `note`) and one value per entry of the rest (old and new values as
+    JSON text already, as `audit_entry` writes them)."""
+
+    shared: dict[str, Any]
+    entity_ids: Sequence[str]
+    fields: Sequence[str]
+    old_values: Sequence[str | None]
+    new_values: Sequence[str | None]
+    versions: Sequence[int | None]
+
+
 class StoreCore:
     """The engine, the workspace files the register is combined with, settings and clock."""
 
@@ -84,6 +99,7 @@ class StoreCore:
         self.files = files
         self.settings = settings
         self.clock = clock
+        self._files = FilesCache()
 
     @property
     def dialect(self) -> str:
@@ -138,7 +154,8 @@ class StoreCore:
         return to_db_time(self.clock())
 
     def file_inputs(self) -> FileInputs | None:
-        return load_files(self.files) if self.files is not None else None
+        """The workspace files' inputs, read again only when a file read has changed."""
+        return self._files.get(Path(self.files)) if self.files is not None else None
 
     def authorize(self, conn: Connection, actor: Actor, permission: Permission) -> Role:
         """The role the actor holds now, if it allows `permission`; AccessDenied otherwise."""
@@ -180,14 +197,54 @@ class StoreCore:
     def count(conn: Connection, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
 
-    def append_audit(self, conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+    def append_audit(
+        self, conn: Connection, entries: Sequence[dict[str, Any]] | AuditColumns
+    ) -> None:
         """Append entries to the audit trail (the only write the trail allows), numbered and
-        hash-chained after the newest entry. Appenders queue for the head: a transaction-scoped
-        advisory lock on PostgreSQL (taken before the head is read, so two transactions never
-        chain onto the same entry); on SQLite every write transaction holds the database's
-        write lock from its BEGIN IMMEDIATE."""
-        if not entries:
+        hash-chained after the newest entry, written in bulk; `entries` are `audit_entry`
+        dicts, or the entries of one change column by column (`AuditColumns`). Appenders queue
+        for the head: a transaction-scoped advisory lock on PostgreSQL (taken before the head
+        is read, so two transactions never chain onto the same entry); on SQLite every write
+        transaction holds the database's write lock from its BEGIN IMMEDIATE."""
+        if not len(entries.entity_ids if isinstance(entries, AuditColumns) else entries):
             return
+        head_seq, head_hash = self._chain_head(conn)
+        if not isinstance(entries, AuditColumns):
+            rows = link(head_seq, head_hash, entries)
+            columns = [c.name for c in t.audit_log.c]
+            insert_rows(conn, t.audit_log, {c: [r.get(c) for r in rows] for c in columns})
+            return
+        shared = {**entries.shared, "note": str(entries.shared["note"])[:500]}
+        seqs, prevs, hashes = link_columns(
+            head_seq,
+            head_hash,
+            shared,
+            entries.entity_ids,
+            entries.fields,
+            entries.old_values,
+            entries.new_values,
+            entries.versions,
+        )
+        n = len(seqs)
+        insert_rows(
+            conn,
+            t.audit_log,
+            {
+                "seq": seqs,
+                **{k: [shared[k]] * n for k in ("at", "actor", "action", "entity")},
+                "entity_id": entries.entity_ids,
+                "field": entries.fields,
+                "old_value": entries.old_values,
+                "new_value": entries.new_values,
+                "version": entries.versions,
+                "note": [shared["note"]] * n,
+                "prev_hash": prevs,
+                "hash": hashes,
+            },
+        )
+
+    def _chain_head(self, conn: Connection) -> tuple[int, str]:
+        """The newest entry's seq and hash, once this transaction may append after it."""
         if self.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
         head = conn.execute(
@@ -195,9 +252,7 @@ class StoreCore:
             .order_by(t.audit_log.c.seq.desc())
             .limit(1)
         ).first()
-        rows = link(head.seq if head else 0, head.hash if head else GENESIS, entries)
-        for start in range(0, len(rows), CHUNK):
-            conn.execute(insert(t.audit_log), rows[start : start + CHUNK])
+        return (head.seq, head.hash) if head else (0, GENESIS)
 
     def audit_entry(
         self,

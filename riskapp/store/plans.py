@@ -16,8 +16,9 @@ from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor, Permission
 from riskapp.store.conflicts import changed_conflict, deleted_conflict
-from riskapp.store.core import ImportPreview, Mode, StoreCore, stored_assets, stored_plans
+from riskapp.store.core import ImportPreview, Mode, StoreCore, stored_plans
 from riskapp.store.errors import ConflictError
+from riskapp.store.frames import stored_register
 from riskapp.store.records import (
     PLAN_FIELDS,
     ChangeSummary,
@@ -26,7 +27,7 @@ from riskapp.store.records import (
     plan_from_row,
     plan_values,
 )
-from riskapp.store.register import check_register
+from riskapp.store.register import check_frame
 from riskapp.store.validation import PlanTableRow, Table, parse_plan_table
 from riskapp.store.workspace import PLANS, REGISTER, FileInputs
 
@@ -318,11 +319,12 @@ def write_plans(
     core.append_audit(conn, audit)
     if order is not None or summary.added:
         # plans must still fit the register (coverage by asset id) and the files
-        check_register(
+        register = stored_register(conn)
+        check_frame(
             core,
             conn,
-            [s.asset for s in stored_assets(conn)],
-            [None] * core.count(conn, t.assets),
+            register,
+            [None] * len(register),
             REGISTER,
             plans=[p.plan for p in stored_plans(conn)],
             files=files,

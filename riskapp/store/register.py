@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, select
 
 from riskapp.domain import Asset, Plan
+from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor, Permission
+from riskapp.store.bulk import delete_rows, insert_rows, update_rows
 from riskapp.store.conflicts import changed_conflict, deleted_conflict
 from riskapp.store.core import (
-    CHUNK,
+    AuditColumns,
     Hook,
     ImportPreview,
     Mode,
@@ -24,14 +30,32 @@ from riskapp.store.core import (
     stored_plans,
 )
 from riskapp.store.errors import Conflict, ConflictError
+from riskapp.store.frames import (
+    RegisterDiff,
+    db_values,
+    diff_registers,
+    frame_of_assets,
+    id_index,
+    no_cyclic_gc,
+    normalised,
+    record_texts,
+    stored_register,
+    value_texts,
+)
 from riskapp.store.records import (
     ASSET_FIELDS,
     ChangeSummary,
     StoredAsset,
     asset_from_row,
-    asset_values,
+    from_db_time,
 )
-from riskapp.store.validation import Table, parse_assets, register_checks
+from riskapp.store.validation import (
+    ParsedRegister,
+    Table,
+    parse_register,
+    register_checks_frame,
+    table_digest,
+)
 from riskapp.store.workspace import REGISTER, FileInputs
 
 
@@ -50,6 +74,8 @@ class Register:
 
     def __init__(self, core: StoreCore) -> None:
         self.core = core
+        self._parsed: OrderedDict[str, ParsedRegister] = OrderedDict()
+        self._lock = threading.Lock()
 
     def assets(self) -> list[StoredAsset]:
         with self.core.read() as conn:
@@ -117,6 +143,10 @@ class Register:
 
         The edits are checked (against the workspace files, read once) before the write lock
         is taken; holding it, the store only confirms nothing changed and writes."""
+        with no_cyclic_gc():
+            return self._save_assets(edits, actor, note)
+
+    def _save_assets(self, edits: Sequence[AssetEdit], actor: Actor, note: str) -> ChangeSummary:
         self.core.require(actor, Permission.EDIT)
         for edit in edits:
             if edit.asset is not None and edit.asset.id != edit.asset_id:
@@ -125,126 +155,134 @@ class Register:
                 )
         files = self.core.file_inputs()
 
-        def prepare(conn: Connection) -> tuple[dict[str, StoredAsset], list[Asset]]:
-            current = {s.id: s for s in stored_assets(conn)}
+        def prepare(conn: Connection) -> Planned:
+            current = stored_register(conn)
             conflicts = self._asset_conflicts(conn, current, edits)
             if conflicts:
                 raise ConflictError(conflicts)
-            new = [s.asset for s in current.values()]
-            index = {a.id: i for i, a in enumerate(new)}
-            removed = set()
-            for edit in edits:
-                if edit.asset is None:
-                    removed.add(edit.asset_id)
-                elif edit.asset_id in index:
-                    new[index[edit.asset_id]] = edit.asset
-                else:
-                    index[edit.asset_id] = len(new)
-                    new.append(edit.asset)
-            new = [a for a in new if a.id not in removed]
-            check_register(self.core, conn, new, [None] * len(new), REGISTER, files=files)
+            new = edited_register(current, edits)
+            check_frame(self.core, conn, new, [None] * len(new), REGISTER, files=files)
             return current, new
 
-        def commit(
-            conn: Connection, planned: tuple[dict[str, StoredAsset], list[Asset]]
-        ) -> ChangeSummary:
+        def commit(conn: Connection, planned: Planned) -> ChangeSummary:
             current, new = planned
             return write_register(self.core, conn, current, new, actor, "edit", note)
 
         return self.core.write_checked(actor, Permission.EDIT, prepare, commit)
 
     def _asset_conflicts(
-        self, conn: Connection, current: dict[str, StoredAsset], edits: Sequence[AssetEdit]
+        self, conn: Connection, current: pd.DataFrame, edits: Sequence[AssetEdit]
     ) -> list[Conflict]:
+        ids = [edit.asset_id for edit in edits]
+        found = id_index(current["id"]).get_indexer(id_index(ids))
+        versions = current["version"].to_numpy()
         out = []
-        for edit in edits:
-            now = current.get(edit.asset_id)
+        for edit, row in zip(edits, found.tolist(), strict=True):
+            now = int(versions[row]) if row >= 0 else None
             if edit.expected_version is None:
                 if now is not None:
+                    by, at = conn.execute(
+                        select(t.assets.c.updated_by, t.assets.c.updated_at).where(
+                            t.assets.c.id == edit.asset_id
+                        )
+                    ).one()
                     out.append(
                         Conflict(
                             "asset",
                             edit.asset_id,
                             "added",
                             None,
-                            now.version,
-                            by=now.updated_by,
-                            at=now.updated_at,
+                            now,
+                            by=by,
+                            at=from_db_time(at),
                         )
                     )
             elif now is None:
                 out.append(deleted_conflict(conn, "asset", edit.asset_id, edit.expected_version))
-            elif now.version != edit.expected_version:
+            elif now != edit.expected_version:
                 out.append(
-                    changed_conflict(
-                        conn, "asset", edit.asset_id, edit.expected_version, now.version
-                    )
+                    changed_conflict(conn, "asset", edit.asset_id, edit.expected_version, now)
                 )
         return out
 
     # -- imports -------------------------------------------------------------------------------
 
+    def _parse(self, table: Table) -> tuple[str, ParsedRegister]:
+        """The table read and validated, once: a table with the same content (the same file
+        previewed, then imported) is validated again only when no longer kept."""
+        key = table_digest(table)
+        with self._lock:
+            parsed = self._parsed.get(key)
+            if parsed is not None:
+                self._parsed.move_to_end(key)
+                return key, parsed
+        parsed = parse_register(table)
+        with self._lock:
+            self._parsed[key] = parsed
+            while len(self._parsed) > PARSED_KEPT:
+                self._parsed.popitem(last=False)
+        return key, parsed
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._parsed.pop(key, None)
+
     def _planned_assets(
         self,
         conn: Connection,
-        table: Table,
+        parsed: ParsedRegister,
         mode: Mode,
-        parsed: tuple[list[Asset], list[int]] | None = None,
+        name: str,
         files: FileInputs | None = None,
-    ) -> tuple[dict[str, StoredAsset], list[Asset], ChangeSummary]:
-        """What an import would write; `parsed` (the table's assets and row numbers) and
-        `files` may be given when read already."""
-        if parsed is None:
-            assets, lines, problems = parse_assets(table)
-            if problems:
-                raise InputError(problems)
-        else:
-            assets, lines = parsed
-        current = {s.id: s for s in stored_assets(conn)}
+    ) -> Planned:
+        """What an import would write: the stored register and the one it would become, checked
+        (against `files`, read now when not given). Changes in the database since the table
+        was validated are seen here: this runs in the transaction that reads (and, on commit,
+        again in the one that writes when anything changed meanwhile)."""
+        assert parsed.frame is not None
+        current = stored_register(conn)
+        table = parsed.frame
+        lines = np.asarray(parsed.lines, dtype=object)
         if mode == "replace":
-            new, new_lines = assets, list[int | None](lines)
+            new, new_lines = table, lines
         else:
-            by_id = {a.id: (a, line) for a, line in zip(assets, lines, strict=True)}
-            new, new_lines = [], []
-            for s in current.values():
-                a, line = by_id.pop(s.id, (s.asset, None))
-                new.append(a)
-                new_lines.append(line)
-            # duplicates inside the file are caught by register_checks on the file rows
-            taken = {a.id for a in new}
-            for a, line in zip(assets, lines, strict=True):
-                if a.id not in taken or (a.id in by_id and by_id[a.id][1] != line):
-                    new.append(a)
-                    new_lines.append(line)
-                taken.add(a.id)
-            dupes = register_checks(assets, list[int | None](lines), table.name)
-            dupes = [p for p in dupes if p.field == "id"]
-            if dupes:
-                raise InputError(dupes)
-        check_register(self.core, conn, new, new_lines, table.name, files=files)
-        summary = ChangeSummary()
-        keep = {a.id for a in new}
-        summary.removed = [i for i in current if i not in keep]
-        for a in new:
-            if a.id not in current:
-                summary.added.append(a.id)
-            else:
-                before, after = asset_values(current[a.id].asset), asset_values(a)
-                changed = [f for f in ASSET_FIELDS if before[f] != after[f]]
-                if changed:
-                    summary.changed[a.id] = changed
-        return current, new, summary
+            ids = table["id"]
+            if ids.duplicated().any():
+                dupes = register_checks_frame(table, list(lines), name)
+                raise InputError([p for p in dupes if p.field == "id"])
+            # the stored register in its order, each asset in the table replaced by its row
+            # there, then the table's new assets in the table's order
+            file_ids, stored_ids = id_index(ids), id_index(current["id"])
+            source = file_ids.get_indexer(stored_ids)
+            fresh = np.flatnonzero(~file_ids.isin(stored_ids))
+            n = len(current)
+            take = np.concatenate([np.where(source >= 0, n + source, np.arange(n)), n + fresh])
+            both = pd.concat([current[ASSET_COLUMNS], table], ignore_index=True)
+            new = normalised(both.iloc[take])
+            new_lines = np.concatenate([np.full(n, None, dtype=object), lines])[take]
+        check_frame(self.core, conn, new, list(new_lines), name, files=files)
+        return current, new
 
     def preview_assets(self, table: Table, mode: Mode = "replace") -> ImportPreview:
         """Every problem of an asset import (row, column, reason) and what it would change;
         writes nothing."""
+        with no_cyclic_gc():
+            return self._preview_assets(table, mode)
+
+    def _preview_assets(self, table: Table, mode: Mode) -> ImportPreview:
+        _, parsed = self._parse(table)
+        if parsed.problems:
+            return ImportPreview(
+                "assets", table.name, len(table.rows), parsed.problems, ChangeSummary()
+            )
         with self.core.read() as conn:
             try:
-                _, _, summary = self._planned_assets(conn, table, mode)
+                current, new = self._planned_assets(conn, parsed, mode, table.name)
             except InputError as exc:
                 return ImportPreview(
                     "assets", table.name, len(table.rows), exc.problems, ChangeSummary()
                 )
+        summary = diff_registers(current, new).summary(current, new)
         return ImportPreview("assets", table.name, len(table.rows), [], summary)
 
     def import_assets(
@@ -256,25 +294,64 @@ class Register:
     ) -> ChangeSummary:
         """Import a register table, all or nothing. `replace`: the register becomes the table
         (assets not in it are removed); `merge`: the table's assets are added or updated, the
-        others stay. InputError lists every problem; nothing is written then."""
+        others stay. InputError lists every problem; nothing is written then.
+
+        The table's rows are validated once: after a preview of the same content, the import
+        takes the preview's validated rows (kept by content digest) and checks them again only
+        against what can have changed since: the stored register and plans, and the workspace
+        files."""
+        with no_cyclic_gc():
+            return self._import_assets(table, actor, mode, hook)
+
+    def _import_assets(
+        self, table: Table, actor: Actor, mode: Mode, hook: Hook | None
+    ) -> ChangeSummary:
         self.core.require(actor, Permission.IMPORT)
-        assets, lines, problems = parse_assets(table)  # the costly part, before any lock
-        if problems:
-            raise InputError(problems)
+        key, parsed = self._parse(table)  # the costly part, before any lock
+        if parsed.problems:
+            raise InputError(parsed.problems)
         files = self.core.file_inputs()
 
-        def prepare(conn: Connection) -> tuple[dict[str, StoredAsset], list[Asset]]:
-            current, new, _ = self._planned_assets(conn, table, mode, (assets, lines), files)
-            return current, new
+        def prepare(conn: Connection) -> Planned:
+            return self._planned_assets(conn, parsed, mode, table.name, files)
 
-        def commit(
-            conn: Connection, planned: tuple[dict[str, StoredAsset], list[Asset]]
-        ) -> ChangeSummary:
+        def commit(conn: Connection, planned: Planned) -> ChangeSummary:
             current, new = planned
             note = f"import {table.name} ({mode})"
             return write_register(self.core, conn, current, new, actor, "import", note, hook)
 
-        return self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
+        summary = self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
+        self._forget(key)
+        return summary
+
+
+Planned = tuple[pd.DataFrame, pd.DataFrame]
+"""The stored register (with versions) and the register a change makes of it."""
+
+PARSED_KEPT = 2
+"""Validated tables a register keeps (a preview's, for the import that follows it)."""
+
+
+def edited_register(current: pd.DataFrame, edits: Sequence[AssetEdit]) -> pd.DataFrame:
+    """The register after the edits: an edited asset keeps its place, a new one is appended
+    (in the order of the edits; the last edit of an id wins), deleted ones are left out."""
+    last: dict[str, int] = {}
+    for i, edit in enumerate(edits):
+        if edit.asset is not None:
+            last[edit.asset_id] = i
+    removed = {edit.asset_id for edit in edits if edit.asset is None}
+    order = list(last)
+    edited = frame_of_assets([edits[last[i]].asset for i in order])  # type: ignore[misc]
+    n = len(current)
+    source = id_index(order).get_indexer(id_index(current["id"]))
+    stored = set(current["id"].tolist())
+    fresh = [k for k, asset_id in enumerate(order) if asset_id not in stored]
+    take = np.concatenate(
+        [np.where(source >= 0, n + source, np.arange(n)), n + np.asarray(fresh, dtype=int)]
+    )
+    both = pd.concat([current[ASSET_COLUMNS], edited], ignore_index=True)
+    new = both.iloc[take]
+    return normalised(new[~new["id"].isin(removed)])
 
 
 def check_register(
@@ -288,15 +365,28 @@ def check_register(
 ) -> None:
     """InputError if the register (with `plans`, or the stored ones) does not hold together or
     does not fit the workspace files (`files`, or read now)."""
-    problems = register_checks(assets, lines, name)
+    check_frame(core, conn, frame_of_assets(assets), lines, name, plans, files)
+
+
+def check_frame(
+    core: StoreCore,
+    conn: Connection,
+    frame: pd.DataFrame,
+    lines: Sequence[int | None],
+    name: str,
+    plans: Sequence[Plan] | None = None,
+    files: FileInputs | None = None,
+) -> None:
+    """`check_register` of a register held as columns (`riskapp.store.frames`)."""
+    problems = register_checks_frame(frame, lines, name)
     if not problems:
         files = files if files is not None else core.file_inputs()
         if files is not None:
-            from riskapp.store.workspace import register_problems
+            from riskapp.store.workspace import frame_problems
 
             plan_list = plans if plans is not None else [p.plan for p in stored_plans(conn)]
             rows = lines if any(line is not None for line in lines) else None
-            problems = register_problems(files, assets, plan_list, rows, name)
+            problems = frame_problems(files, frame, plan_list, rows, name)
     if problems:
         raise InputError(problems)
 
@@ -304,89 +394,21 @@ def check_register(
 def write_register(
     core: StoreCore,
     conn: Connection,
-    current: dict[str, StoredAsset],
-    new: list[Asset],
+    current: pd.DataFrame,
+    new: pd.DataFrame,
     actor: Actor,
     action: str,
     note: str,
     hook: Hook | None = None,
 ) -> ChangeSummary:
+    """Write the register `new` over the stored `current` (its versions included): removed
+    assets deleted, changed ones updated (version + 1), new ones inserted, moved ones given
+    their place, in bulk, and one audit entry per asset added or removed and per field
+    changed (the whole record as JSON, or the field's old and new value)."""
+    diff = diff_registers(current, new)
+    summary = diff.summary(current, new)
     now = core.now()
-    summary = ChangeSummary()
-    audit: list[dict[str, Any]] = []
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    moves: list[dict[str, Any]] = []
-    keep = {a.id for a in new}
-    removed = [s for s in current.values() if s.id not in keep]
-    for s in removed:
-        summary.removed.append(s.id)
-        audit.append(
-            core.audit_entry(
-                actor,
-                action,
-                "asset",
-                s.id,
-                old=asset_values(s.asset),
-                version=s.version + 1,
-                note=note,
-                at=now,
-            )
-        )
-    positions = {s.id: i for i, s in enumerate(current.values())}
-    for position, asset in enumerate(new):
-        values = asset_values(asset)
-        old = current.get(asset.id)
-        if old is None:
-            summary.added.append(asset.id)
-            inserts.append(
-                {
-                    **values,
-                    "position": position,
-                    "version": 1,
-                    "updated_at": now,
-                    "updated_by": actor.label,
-                }
-            )
-            audit.append(
-                core.audit_entry(
-                    actor, action, "asset", asset.id, new=values, version=1, note=note, at=now
-                )
-            )
-            continue
-        before = asset_values(old.asset)
-        changed = [f for f in ASSET_FIELDS if before[f] != values[f]]
-        if changed:
-            summary.changed[asset.id] = changed
-            version = old.version + 1
-            updates.append(
-                {
-                    **values,
-                    "b_id": asset.id,
-                    "position": position,
-                    "version": version,
-                    "updated_at": now,
-                    "updated_by": actor.label,
-                }
-            )
-            audit.extend(
-                core.audit_entry(
-                    actor,
-                    action,
-                    "asset",
-                    asset.id,
-                    f,
-                    before[f],
-                    values[f],
-                    version,
-                    note,
-                    now,
-                )
-                for f in changed
-            )
-        elif positions.get(asset.id) != position:
-            moves.append({"b_id": asset.id, "position": position})
-    total = len(removed) + len(inserts) + len(updates)
+    total = len(diff.removed) + len(diff.added) + len(diff.changed)
     done = 0
 
     def progress(n: int) -> None:
@@ -395,29 +417,89 @@ def write_register(
         if hook is not None:
             hook(done, total)
 
-    ids = [s.id for s in removed]
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        conn.execute(delete(t.assets).where(t.assets.c.id.in_(chunk)))
-        progress(len(chunk))
-    columns = [c for c in t.assets.c if c.name != "id"]
-    upd = (
-        update(t.assets)
-        .where(t.assets.c.id == bindparam("b_id"))
-        .values({c.name: bindparam(c.name) for c in columns})
-    )
-    for start in range(0, len(updates), CHUNK):
-        conn.execute(upd, updates[start : start + CHUNK])
-        progress(len(updates[start : start + CHUNK]))
-    if moves:
-        conn.execute(
-            update(t.assets)
-            .where(t.assets.c.id == bindparam("b_id"))
-            .values(position=bindparam("position")),
-            moves,
+    ids = new["id"].to_numpy(dtype=object)
+    versions = current["version"].to_numpy(dtype=np.int64)
+    delete_rows(conn, t.assets, "id", summary.removed, progress)
+    if len(diff.changed):
+        rows = new.iloc[diff.changed]
+        k = len(diff.changed)
+        update_rows(
+            conn,
+            t.assets,
+            "id",
+            {
+                "id": ids[diff.changed].tolist(),
+                **{c: db_values(rows, c) for c in ASSET_FIELDS},
+                "position": diff.changed.tolist(),
+                "version": (versions[diff.changed_from] + 1).tolist(),
+                "updated_at": [now] * k,
+                "updated_by": [actor.label] * k,
+            },
+            progress,
         )
-    for start in range(0, len(inserts), CHUNK):
-        conn.execute(insert(t.assets), inserts[start : start + CHUNK])
-        progress(len(inserts[start : start + CHUNK]))
-    core.append_audit(conn, audit)
+    if len(diff.moved):
+        update_rows(
+            conn,
+            t.assets,
+            "id",
+            {"id": ids[diff.moved].tolist(), "position": diff.moved.tolist()},
+        )
+    if len(diff.added):
+        rows = new.iloc[diff.added]
+        k = len(diff.added)
+        insert_rows(
+            conn,
+            t.assets,
+            {
+                **{c: db_values(rows, c) for c in ASSET_COLUMNS},
+                "position": diff.added.tolist(),
+                "version": [1] * k,
+                "updated_at": [now] * k,
+                "updated_by": [actor.label] * k,
+            },
+            progress,
+        )
+    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
+    core.append_audit(conn, AuditColumns(shared, *_audit_columns(current, new, diff, versions)))
     return summary
+
+
+def _audit_columns(
+    current: pd.DataFrame, new: pd.DataFrame, diff: RegisterDiff, versions: np.ndarray
+) -> tuple[list[str], list[str], list[str | None], list[str | None], list[int | None]]:
+    """The audit entries of a register change, column by column (entity id, field, old and
+    new value as JSON text, version): removed assets in the stored order, then by place in the
+    new register each added asset (the whole record) or each changed field."""
+    cur_ids = current["id"].to_numpy(dtype=object)
+    ids = new["id"].to_numpy(dtype=object)
+    # added and changed entries, sorted by (place, field): added ones have field -1
+    place = [diff.added]
+    field = [np.full(len(diff.added), -1)]
+    olds: list[list[str | None]] = [[None] * len(diff.added)]
+    news: list[list[str | None]] = [list[str | None](record_texts(new.iloc[diff.added]))]
+    vers = [np.ones(len(diff.added), dtype=np.int64)]
+    for j, col in enumerate(ASSET_FIELDS):
+        which = np.flatnonzero(diff.fields[:, j]) if len(diff.changed) else np.empty(0, int)
+        if not which.size:
+            continue
+        rows, origin = diff.changed[which], diff.changed_from[which]
+        place.append(rows)
+        field.append(np.full(which.size, j))
+        olds.append(value_texts(current[col].iloc[origin], col))
+        news.append(value_texts(new[col].iloc[rows], col))
+        vers.append(versions[origin] + 1)
+    at = np.concatenate(place)
+    fld = np.concatenate(field)
+    order = np.lexsort((fld, at))
+    names = np.array(["", *ASSET_FIELDS], dtype=object)
+    old_col = np.array([v for part in olds for v in part], dtype=object)[order]
+    new_col = np.array([v for part in news for v in part], dtype=object)[order]
+    ver_col = np.concatenate(vers)[order]
+    removed = diff.removed
+    return (
+        [*cur_ids[removed].tolist(), *ids[at[order]].tolist()],
+        [*([""] * len(removed)), *names[fld[order] + 1].tolist()],
+        [*record_texts(current.iloc[removed]), *old_col.tolist()],
+        [*([None] * len(removed)), *new_col.tolist()],
+        [*(versions[removed] + 1).tolist(), *ver_col.tolist()],
+    )

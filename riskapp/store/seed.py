@@ -8,6 +8,7 @@ from riskapp.domain import PlanBook
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor
 from riskapp.store.core import StoreCore
+from riskapp.store.frames import frame_of_assets, stored_register
 from riskapp.store.plans import write_plans
 from riskapp.store.register import write_register
 
@@ -40,7 +41,9 @@ class Seeding:
             if any(self.core.count(conn, tb) for tb in (t.assets, t.plans, t.audit_log)):
                 return False  # another server seeded it first
             note = f"seeded from {mpath.parent.name}"
-            write_register(self.core, conn, {}, assets, actor, "seed", note)
+            write_register(
+                self.core, conn, stored_register(conn), frame_of_assets(assets), actor, "seed", note
+            )
             write_plans(
                 self.core,
                 conn,

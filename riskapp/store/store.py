@@ -173,10 +173,12 @@ class Store:
         path = files or self.core.files
         if path is None:
             raise ValueError("the store has no workspace files to combine the register with")
+        inputs = self.core.file_inputs() if path == self.core.files else load_files(path)
         with self.core.read() as conn:
             assets = [s.asset for s in stored_assets(conn)]
             plans = [p.plan for p in stored_plans(conn)]
-        return build_workspace(load_files(path), assets, plans)
+        assert inputs is not None
+        return build_workspace(inputs, assets, plans)
 
     # -- the register (riskapp.store.register) --------------------------------------------------
 

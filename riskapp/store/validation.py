@@ -9,14 +9,20 @@ edits (owner, status, review date).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import pickle
+import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
@@ -25,8 +31,10 @@ from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.export import neutralise
+from riskapp.io.register_check import plainly_valid
 from riskapp.io.tables import (
     ASSET_REQUIRED,
+    asset_record,
     asset_rows,
     check_header,
     check_register,
@@ -35,6 +43,7 @@ from riskapp.io.tables import (
     validate_rows,
 )
 from riskapp.io.workspace import load_model
+from riskapp.store.frames import frame_of_assets, id_index, normalised
 
 Rows = list[tuple[int, list[Any]]]
 
@@ -87,6 +96,153 @@ def parse_assets(table: Table) -> tuple[list[Asset], list[int], list[Problem]]:
     return asset_rows(table.header, table.rows, table.name)
 
 
+@dataclass(frozen=True)
+class ParsedRegister:
+    """A register table read and validated: its assets as a register frame
+    (`riskapp.store.frames`) with each one's row number, or every problem (then no frame)."""
+
+    frame: pd.DataFrame | None
+    lines: list[int]
+    problems: list[Problem]
+
+
+def parse_register(table: Table) -> ParsedRegister:
+    """The assets of a register table as columns, checked exactly as `parse_assets` checks
+    them (the same problems, the same values), without a model object per row: the cells
+    `riskapp.io.register_check.plainly_valid` accepts (the vectorised check `riskapp validate`
+    uses, narrower than the model) are converted column by column; only the other rows go to the
+    Asset model, which words every problem. The store's one reading of an imported register:
+    a columnar validator in `riskapp.io` can take its place here."""
+    width = len(table.header)
+    cells = [c for _, c in table.rows]
+    if not cells or set(map(len, cells)) != {width}:
+        return _parsed_by_model(table)  # no rows, or rows of another width: the model's words
+    problems = check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name)
+    if problems:
+        return ParsedRegister(None, [], problems)
+    lines = [line for line, _ in table.rows]
+    columns = list(zip(*cells, strict=True))
+    ok = plainly_valid(table.header, columns, len(cells))
+    frame = _converted(table.header, columns, ok)
+    ask = np.flatnonzero(~ok)
+    if ask.size:
+        records = [asset_record(table.header, cells[i]) for i in ask.tolist()]
+        assets, problems = validate_rows(
+            Asset, records, [lines[i] for i in ask.tolist()], table.name
+        )
+        if problems:
+            return ParsedRegister(None, [], problems)
+        rest = frame_of_assets(assets)
+        rest.index = ask
+        frame = pd.concat([frame, rest]).sort_index()
+    return ParsedRegister(normalised(frame), lines, [])
+
+
+def _parsed_by_model(table: Table) -> ParsedRegister:
+    assets, lines, problems = parse_assets(table)
+    if problems:
+        return ParsedRegister(None, [], problems)
+    return ParsedRegister(frame_of_assets(assets), lines, [])
+
+
+_DEFAULTS: dict[str, Any] = {
+    "lat": None,
+    "lon": None,
+    "annual_revenue_at_stake": 0.0,
+    "currency": "EUR",
+    "criticality": 3,
+    "owner": "",
+}
+
+
+def _parts(cell: str) -> list[str]:
+    return [p.strip() for p in cell.split(";") if p.strip()] if cell else []
+
+
+_UNTIDY = re.compile(r"[^A-Za-z0-9_.;\-\x00]|;;|^;|;$|\x00;|;\x00")
+"""In a column of list cells joined with NUL: something other than ids and single ';' between
+them (white space, an empty part), where splitting on ';' is not enough."""
+
+
+def _lists(cells: list[str]) -> list[list[str]]:
+    """List cells (stripped, plainly valid) as lists, split column-wise when the column is
+    tidy ('a;b', no white space or empty parts), else cell by cell as `asset_cell` does."""
+    if _UNTIDY.search("\x00".join(cells)) is None:
+        return [c.split(";") if c else [] for c in cells]
+    return list(map(_parts, cells))
+
+
+def _numbers(cells: list[str]) -> np.ndarray:
+    """Plainly valid number cells (stripped) as floats, NaN where empty."""
+    if "" not in cells:
+        return np.fromiter(map(float, cells), dtype=float, count=len(cells))
+    nan = math.nan
+    return np.array([float(c) if c else nan for c in cells], dtype=float)
+
+
+def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray) -> pd.DataFrame:
+    """The rows `ok` marks, converted as `asset_cell` and the Asset model convert them (cells
+    stripped, country codes upper-cased, empty optional cells their default)."""
+    rows = np.flatnonzero(ok)
+    every = bool(ok.all())
+    at = {col: i for i, col in enumerate(header)}
+    data: dict[str, Any] = {}
+    for col in ASSET_COLUMNS:
+        if col not in at:
+            default = _DEFAULTS.get(col)
+            data[col] = [[] for _ in rows] if col in {"tags", "depends_on"} else default
+            continue
+        raw = columns[at[col]]
+        cells = list(map(str.strip, raw if every else [raw[i] for i in rows.tolist()]))
+        if col == "country":
+            data[col] = list(map(str.upper, cells))
+        elif col in {"tags", "depends_on"}:
+            data[col] = _lists(cells)
+        elif col in {"lat", "lon", "replacement_value", "annual_revenue_at_stake"}:
+            values = _numbers(cells)
+            if col == "annual_revenue_at_stake":
+                values[np.isnan(values)] = 0.0
+            data[col] = values
+        elif col == "criticality":
+            data[col] = [int(c) if c else 3 for c in cells]
+        elif col in _DEFAULTS:
+            data[col] = [c or _DEFAULTS[col] for c in cells]
+        else:
+            data[col] = cells
+    frame = pd.DataFrame(
+        {
+            c: pd.Series(v, index=rows, dtype=object) if isinstance(v, list) else v
+            for c, v in data.items()
+        },
+        index=rows,
+        columns=ASSET_COLUMNS,
+    )
+    for col in ("lat", "lon"):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def table_digest(table: Table) -> str:
+    """A digest of a table's name, header and numbered cells (what its validation reads): the
+    cells' text joined with NUL, with every row's width (when no cell holds a NUL, that text
+    and the widths give back every cell, so no two tables share a digest)."""
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(repr((table.name, table.header)).encode("utf-8", "surrogatepass"))
+    rows = [cells for _, cells in table.rows]
+    digest.update(array("q", [line for line, _ in table.rows]).tobytes())
+    digest.update(array("q", map(len, rows)).tobytes())
+    cells = sum(map(len, rows))
+    try:
+        text = "\x00".join(chain.from_iterable(rows))
+    except TypeError:  # cells that are not text (a workbook's numbers and dates)
+        text = None
+    if text is None or text.count("\x00") != max(cells - 1, 0):
+        digest.update(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    else:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def register_checks(
     assets: Sequence[Asset], lines: Sequence[int | None], name: str
 ) -> list[Problem]:
@@ -130,6 +286,32 @@ def register_checks(
                 )
             )
     return problems
+
+
+def register_checks_frame(
+    frame: pd.DataFrame, lines: Sequence[int | None], name: str
+) -> list[Problem]:
+    """`register_checks` of a register held as columns: the ids and dependencies are checked
+    set-wise (repeated ids, dependencies on ids not in the register) and only the dependency
+    graph is walked for cycles; when anything is wrong, `register_checks` words it."""
+    ids = frame["id"].to_numpy(dtype=object)
+    deps = frame["depends_on"].to_numpy(dtype=object)
+    sizes = np.fromiter(map(len, deps), dtype=np.int64, count=len(deps))
+    linked = np.flatnonzero(sizes)
+    known = id_index(ids)
+    trouble = bool(known.has_duplicates)
+    if not trouble and linked.size:
+        trouble = not bool(id_index(np.concatenate(deps[linked])).isin(known).all())
+        if not trouble:
+            trouble = find_cycle(dict(zip(ids[linked], deps[linked], strict=True))) is not None
+    if not trouble:
+        return []
+    # register_checks reads only the ids and dependencies: assets of those two, unvalidated
+    light = [
+        Asset.model_construct(**{"id": i, "depends_on": d})
+        for i, d in zip(ids.tolist(), deps.tolist(), strict=True)
+    ]
+    return register_checks(light, lines, name)
 
 
 class PlanTableRow(Strict):

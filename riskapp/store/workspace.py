@@ -3,10 +3,16 @@ baseline, scenarios) and the register and plans the store holds, so the engine r
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from riskapp.domain import (
     Asset,
@@ -23,6 +29,7 @@ from riskapp.domain import (
     WorkspaceSettings,
     find_inconsistencies,
 )
+from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.io.errors import InputError, Problem, loc_to_field
 from riskapp.io.tables import load_baseline
 from riskapp.io.workspace import (
@@ -108,6 +115,70 @@ def load_files(path: str | Path) -> FileInputs:
     return files
 
 
+RECENT_NS = 2_000_000_000
+"""A file changed less than this long ago (ns) is read again every time: file times are kept at
+the clock's coarse resolution, so a second change within one tick would keep the same time."""
+
+Stamp = tuple[tuple[str, int, int, int, int], ...]
+
+
+def files_read(files: FileInputs) -> list[Path]:
+    """The files (and the scenario folder) `load_files` read for these inputs."""
+    paths = files.manifest.paths
+    root = files.root
+    folder = root / paths.scenarios
+    return [
+        manifest_path(root),
+        root / paths.factors,
+        root / paths.regions,
+        root / paths.curves,
+        root / paths.baseline,
+        folder,
+        *scenario_files(folder),
+    ]
+
+
+def stamp(paths: Sequence[Path]) -> Stamp | None:
+    """Size, times and inode of each path; None when one is missing or changed just now (then
+    whatever was read from it must be read again)."""
+    now = time.time_ns()
+    out = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) < RECENT_NS:
+            return None
+        out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
+class FilesCache:
+    """The file inputs of one workspace read once and given again while none of the files
+    read (nor the scenario folder's list) has changed: a store change checks the register
+    against them, and reading the YAML again each time costs more than the rest of an edit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[Path, Stamp, FileInputs] | None = None
+
+    def get(self, path: Path) -> FileInputs:
+        with self._lock:
+            kept = self._kept
+        if (
+            kept is not None
+            and kept[0] == path
+            and stamp([Path(p) for p, *_ in kept[1]]) == kept[1]
+        ):
+            return kept[2]
+        files = load_files(path)
+        now = stamp(files_read(files))
+        with self._lock:
+            self._kept = (path, now, files) if now is not None else None
+        return files
+
+
 def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
     """A workspace of file inputs and a register (not checked across parts)."""
     return Workspace(
@@ -133,14 +204,40 @@ def register_problems(
     curve, currencies without a rate, countries without a baseline, plans or curves naming
     assets that are not in the register. Problems of the files alone are not repeated.
     `rows` are the assets' row numbers in the file being imported (if any)."""
-    ws = assemble(files, assets, plans)
-    out = [_locate(issue, assets, plans, rows, name) for issue in find_inconsistencies(ws)]
+    return frame_problems(files, Portfolio.frame_of(assets), plans, rows, name)
+
+
+def frame_problems(
+    files: FileInputs,
+    frame: pd.DataFrame,
+    plans: Sequence[Plan],
+    rows: Sequence[int | None] | None = None,
+    name: str = REGISTER,
+) -> list[Problem]:
+    """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
+    ws = Workspace(
+        settings=files.settings,
+        factors=files.factors,
+        regions=files.regions,
+        curves=files.curves,
+        baseline=files.baseline,
+        portfolio=Portfolio(frame[ASSET_COLUMNS]),
+        scenarios=list(files.scenarios),
+        plans=PlanBook(plans=list(plans)),
+    )
+    issues = find_inconsistencies(ws)
+    if not issues:
+        return []
+    ids = frame["id"].tolist()
+    countries = frame["country"].to_numpy(dtype=object)
+    out = [_locate(issue, ids, countries, plans, rows, name) for issue in issues]
     return [p for p in out if p is not None]
 
 
 def _locate(
     issue: Inconsistency,
-    assets: Sequence[Asset],
+    ids: Sequence[str],
+    countries: np.ndarray,
     plans: Sequence[Plan],
     rows: Sequence[int | None] | None,
     name: str,
@@ -150,15 +247,16 @@ def _locate(
 
     if issue.part == "assets" and isinstance(issue.loc[0], int):
         index = issue.loc[0]
-        where = "" if rows is not None else f"asset {assets[index].id!r}: "
+        where = "" if rows is not None else f"asset {ids[index]!r}: "
         return Problem(name, row_of(index), str(issue.loc[-1]), where + issue.message, "row")
     if issue.part == "baseline" and not issue.loc:
         country = issue.message.split("country ", 1)[1].split(" ", 1)[0]
-        found = next((i for i, a in enumerate(assets) if a.country == country), None)
-        if found is None:
+        found = np.flatnonzero(countries == country)
+        if not found.size:
             return None
-        where = "" if rows is not None else f"asset {assets[found].id!r}: "
-        return Problem(name, row_of(found), "country", where + issue.message, "row")
+        first = int(found[0])
+        where = "" if rows is not None else f"asset {ids[first]!r}: "
+        return Problem(name, row_of(first), "country", where + issue.message, "row")
     if issue.part == "plans" and isinstance(issue.loc[1], int):
         plan_id = plans[issue.loc[1]].id if issue.loc[1] < len(plans) else f"#{issue.loc[1]}"
         return Problem(

@@ -1,0 +1,148 @@
+"""Many rows written at once inside the caller's transaction: COPY and array parameters on
+PostgreSQL (psycopg), the driver's executemany on SQLite.
+
+Values are given as the database takes them: text, numbers, None, naive UTC datetimes, and JSON
+columns as their JSON text. Nothing here commits: a write that fails or a process that dies
+leaves the transaction to roll back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import JSON, Connection, DateTime, Table
+
+BULK_CHUNK = 5_000
+"""Rows per statement (progress is reported after each)."""
+
+Progress = Callable[[int], None]
+
+
+def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, list[str]]:
+    quote = conn.dialect.identifier_preparer.quote
+    return quote(table.name), [quote(c) for c in columns]
+
+
+def _for_driver(conn: Connection, table: Table, name: str, values: Sequence[Any]) -> Sequence[Any]:
+    """Datetimes as SQLAlchemy stores them in SQLite (text), each distinct value once."""
+    kind = table.c[name].type
+    if conn.dialect.name != "sqlite" or not isinstance(kind, DateTime):
+        return values
+    process = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if process is None:
+        return values
+    done = {v: process(v) for v in set(values)}
+    return list(map(done.__getitem__, values))
+
+
+def _rows(
+    conn: Connection, table: Table, data: Mapping[str, Sequence[Any]], start: int, stop: int
+) -> list[tuple[Any, ...]]:
+    return list(
+        zip(*(_for_driver(conn, table, c, v[start:stop]) for c, v in data.items()), strict=True)
+    )
+
+
+def _length(data: Mapping[str, Sequence[Any]]) -> int:
+    lengths = {len(v) for v in data.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    data: Mapping[str, Sequence[Any]],
+    progress: Progress | None = None,
+) -> None:
+    """Insert rows given column by column: COPY on PostgreSQL, executemany on SQLite."""
+    n = _length(data)
+    name, cols = _names(conn, table, list(data))
+    if conn.dialect.name == "postgresql":
+        statement = f"COPY {name} ({', '.join(cols)}) FROM STDIN"
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            for start in range(0, n, BULK_CHUNK):
+                chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+                with cursor.copy(statement) as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+                if progress is not None:
+                    progress(len(chunk))
+        return
+    sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    for start in range(0, n, BULK_CHUNK):
+        chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+        conn.exec_driver_sql(sql, chunk)
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _pg_array_type(conn: Connection, table: Table, column: str) -> str:
+    kind = table.c[column].type
+    return "text[]" if isinstance(kind, JSON) else f"{kind.compile(dialect=conn.dialect)}[]"
+
+
+def update_rows(
+    conn: Connection,
+    table: Table,
+    key: str,
+    data: Mapping[str, Sequence[Any]],
+    progress: Progress | None = None,
+) -> None:
+    """Set columns of the rows named by `key` (data: the key column, then the columns to set).
+    PostgreSQL: one UPDATE ... FROM unnest(arrays) a chunk; SQLite: executemany."""
+    n = _length(data)
+    columns = [c for c in data if c != key]
+    name, cols = _names(conn, table, columns)
+    quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql":
+        names = [key, *columns]
+        arrays = ", ".join(f"%s::{_pg_array_type(conn, table, c)}" for c in names)
+        alias = ", ".join(quote(c) for c in names)
+        sets = ", ".join(
+            f"{q} = v.{q}" + ("::json" if isinstance(table.c[c].type, JSON) else "")
+            for c, q in zip(columns, cols, strict=True)
+        )
+        sql = (
+            f"UPDATE {name} AS t SET {sets} FROM unnest({arrays}) AS v({alias}) "
+            f"WHERE t.{quote(key)} = v.{quote(key)}"
+        )
+        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            for start in range(0, n, BULK_CHUNK):
+                stop = start + BULK_CHUNK
+                cursor.execute(sql, [list(data[c][start:stop]) for c in names])
+                if progress is not None:
+                    progress(min(stop, n) - start)
+        return
+    sets = ", ".join(f"{q} = ?" for q in cols)
+    sql = f"UPDATE {name} SET {sets} WHERE {quote(key)} = ?"
+    ordered = {**{c: data[c] for c in columns}, key: data[key]}
+    for start in range(0, n, BULK_CHUNK):
+        chunk = _rows(conn, table, ordered, start, start + BULK_CHUNK)
+        conn.exec_driver_sql(sql, chunk)
+        if progress is not None:
+            progress(len(chunk))
+
+
+def delete_rows(
+    conn: Connection,
+    table: Table,
+    key: str,
+    keys: Sequence[Any],
+    progress: Progress | None = None,
+) -> None:
+    """Delete the rows whose `key` is one of `keys`."""
+    name, (quoted_key,) = _names(conn, table, [key])
+    for start in range(0, len(keys), BULK_CHUNK):
+        chunk = list(keys[start : start + BULK_CHUNK])
+        if conn.dialect.name == "postgresql":
+            with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(f"DELETE FROM {name} WHERE {quoted_key} = ANY(%s)", [chunk])
+        else:
+            conn.exec_driver_sql(
+                f"DELETE FROM {name} WHERE {quoted_key} = ?", [(k,) for k in chunk]
+            )
+        if progress is not None:
+            progress(len(chunk))
