@@ -75,8 +75,10 @@ def _portfolio_loss(lm: LossModel, damage: FloatArray) -> FloatArray:
     """(n,) loss of (n, G) group damage ratios, dependency cascades included."""
     m = lm.model
     loss: FloatArray = damage @ m.group_value
-    c = m.cascade
-    if c is not None:
+    if lm.cascade is not None:
+        loss = loss + lm.cascade.loss(damage)
+    elif m.cascade is not None:
+        c = m.cascade
         direct = damage[:, c.node_group]
         total = c.graph.propagate(direct)
         dep = c.graph.dependents
@@ -256,15 +258,29 @@ def occurrence(spec: SamplingSpec, uniforms: FloatArray, multipliers: FloatArray
     return occ
 
 
-def trial_basis(lm: LossModel, seed: int, trials: int) -> TrialBasis:
-    """The years of the run with `seed` (the same draws as `montecarlo.run`)."""
+def trial_basis(lm: LossModel, seed: int, trials: int, reach: float | None = None) -> TrialBasis:
+    """The years of the run with `seed` (the same draws as `montecarlo.run`).
+
+    With `reach` (a frequency multiplier of at least 1), a scenario's loss is computed only
+    in the years in which it occurs with every frequency multiplied by `reach` (the years in
+    which some setting up to `reach` can make it occur, occurrence growing with the
+    multipliers); `loss_if` is 0 in the others. Without it, in every year."""
     spec = lm.spec
     draws = spec.draw(seed, 0, trials)
-    loss_if = np.column_stack(
-        [trial_losses(lm, s, draws.shock_values) for s in range(len(spec.scenario_ids))]
-    ).reshape(trials, -1)
+    uniforms = coupled_uniforms(spec, draws.occurs, seed)
+    n_s = len(spec.scenario_ids)
+    needed = (
+        np.ones((trials, n_s), dtype=bool)
+        if reach is None
+        else occurrence(spec, uniforms, np.full(n_s, max(1.0, reach))) | draws.occurs
+    )
+    loss_if = np.zeros((trials, n_s))
+    for s in range(n_s):
+        rows = np.flatnonzero(needed[:, s])
+        if len(rows):
+            loss_if[rows, s] = trial_losses(lm, s, draws.shock_values[rows])
     status_quo = float(status_quo_loss(lm, np.zeros(len(lm.model.factor_ids)))[0])
-    return TrialBasis(draws, loss_if, coupled_uniforms(spec, draws.occurs, seed), status_quo)
+    return TrialBasis(draws, loss_if, uniforms, status_quo)
 
 
 def value_at_risk(loss: FloatArray, level: float = VAR_LEVEL) -> float:

@@ -66,11 +66,13 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
     ones = np.ones(n_s)
     p0 = probabilities(spec, ones)[0]
     l0 = scenario_losses(lm, np.zeros((1, n_f)))[0]
-    basis = trial_basis(lm, seed, trials)
+    freqs = lm.of_kind(InputKind.FREQUENCY)
+    reach = max([1.0, *(inp.high for inp in freqs), *(inp.low for inp in freqs)])
+    basis = trial_basis(lm, seed, trials, reach)  # loss_if where some setting can need it
     occurs = basis.draws.occurs
     loss0 = basis.loss
     figures: dict[tuple[str, str], tuple[float, float]] = {}  # (key, end) -> (EAL, VaR)
-    for inp in lm.of_kind(InputKind.FREQUENCY):
+    for inp in freqs:
         for end, setting in (("low", inp.low), ("high", inp.high)):
             mult = ones.copy()
             mult[inp.index] = setting
