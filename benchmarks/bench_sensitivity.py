@@ -169,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             runs: dict[str, list[dict[str, Any]]] = {"cli-floor": [], "cli-sensitivity": []}
             for _ in range(max(1, args.repeat)):  # alternate, so load hits both alike
-                for case in runs:
-                    runs[case].append(_spawn(case, args, ws, tmp))
+                for case, figures in runs.items():
+                    figures.append(_spawn(case, args, ws, tmp))
             steps = _spawn("steps", args, ws, tmp)
         except RuntimeError as exc:
             print(exc, file=sys.stderr)

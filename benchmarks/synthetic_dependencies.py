@@ -1,6 +1,7 @@
 """A synthetic workspace shaped like a real one with dependencies: the demo's factors,
-regions, curves, baseline, plans and scenario library, a register of N assets drawn from the
-demo's own (same types, countries, currencies; values scaled), and a dependencies.csv of about
+regions, curves, baseline, plans and scenario library, a register of N assets: the demo's own
+and synthetic ones drawn from them (same types and currencies, values scaled, half of them moved
+to another country of the baseline), and a dependencies.csv of about
 L links that follow the demo's pattern of who depends on whom (plants on suppliers, data
 centres, ports, pipelines; offices on data centres; suppliers and warehouses on ports and
 shipping lanes; ports and data centres on lanes and cables), with shared hubs, chains up to
@@ -46,6 +47,7 @@ TIER = {
     "plant": 3,
     "office": 3,
 }
+MOVED_SHARE = 0.5  # synthetic assets placed in a random baseline country
 REDUNDANT_SHARE = 0.3  # chance that a term is a redundancy group rather than a single link
 
 
@@ -81,6 +83,13 @@ def build_workspace(dest: Path, n_assets: int = 2000, n_links: int = 1400, seed:
             str(round(float(text) * f)) if text else ""
             for text, f in zip(src[col], factors, strict=True)
         ]
+    # half of them in another country of the baseline, so the groups of assets that share a
+    # type and a country spread as a real register's do
+    countries = sorted(
+        set(pd.read_csv(DEMO / "baseline.csv", dtype=str, keep_default_na=False)["country"])
+    )
+    moved = rng.random(extra) < MOVED_SHARE
+    syn.loc[moved, "country"] = rng.choice(countries, size=int(moved.sum()))
     syn["depends_on"] = ""
     # the demo's own assets and links first (its curves and plans name some of them)
     frame = pd.concat([demo, syn], ignore_index=True)

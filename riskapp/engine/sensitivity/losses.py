@@ -102,23 +102,38 @@ def scenario_losses(
     m = lm.model
     values = m.sampling.shock_value if values is None else values
     chosen = list(range(len(m.scenario_ids))) if scenarios is None else list(scenarios)
-    unique, inverse = np.unique(np.atleast_2d(shifts), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    rows = np.atleast_2d(shifts)
+    # distinct rows in the order they first come (Saltelli's rows of one base point stay
+    # together, so a batch holds few distinct values of each factor)
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    unique = rows[first[order]]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    inverse = rank[inverse.reshape(-1)]
     n_c, n_f = m.baseline.shape
     base = np.concatenate(
         [sampled_intensities(m.baseline, m.programs[s], values[np.newaxis]) for s in chosen]
     )  # (S', C, F)
-    out = np.zeros((len(unique), len(chosen)))
-    per_row = max(1, len(chosen) * (n_c * n_f + 4 * lm.groups.count * n_f))
-    step = max(1, BATCH_FLOATS // per_row)
     if lm.base is not None:  # today's baseline first: the incremental basis moves it too
         base = np.concatenate([m.baseline[np.newaxis], base])
+    out = np.zeros((len(unique), len(chosen)))
+    n_g = lm.groups.count
+    step = max(1, BATCH_FLOATS // max(1, len(base) * (n_c + 3 * n_g) * n_f))
     for b0 in range(0, len(unique), step):
         sh = unique[b0 : b0 + step]
         n_b = len(sh)
-        intensities = _shifted(base[np.newaxis], sh[:, np.newaxis, np.newaxis, :])
-        raw = group_damage(lm.groups, intensities.reshape(-1, n_c, n_f), m.factor_ids, m.curves)
-        combined = combined_damage(raw).reshape(n_b, len(base), -1)
+        # a factor's damage depends on that factor's shift only: read each factor's curves
+        # once per distinct shift of it in the batch
+        raw = np.empty((n_b, len(base), n_g, n_f))
+        for j in range(n_f):
+            levels, code = np.unique(sh[:, j], return_inverse=True)
+            felt = _shifted(base[np.newaxis, :, :, j : j + 1], levels[:, None, None, None])
+            dmg = group_damage(
+                lm.groups, felt.reshape(-1, n_c, 1), m.factor_ids[j : j + 1], m.curves
+            )
+            raw[..., j] = dmg.reshape(len(levels), len(base), n_g)[code.reshape(-1)]
+        combined = combined_damage(raw)
         if lm.base is not None:
             combined = _on_basis(combined[:, 1:], combined[:, :1])
         damage = combined.reshape(n_b * len(chosen), -1)
