@@ -10,6 +10,7 @@ computes damage per *group* of assets, never per asset.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,6 +110,12 @@ class AssetGroups:
     def count(self) -> int:
         return len(self.type)
 
+    @functools.cached_property
+    def type_codes(self) -> tuple[IntArray, npt.NDArray[np.object_]]:
+        """Codes of the groups' types and the types (sorted), computed once per object: the
+        Monte Carlo and the sensitivity analyses read curves for the same groups many times."""
+        return _factorize(self.type)
+
 
 def group_assets(
     asset_ids: npt.ArrayLike,
@@ -186,7 +193,7 @@ def group_damage(
     out = np.zeros((n_s, groups.count, len(factors)))
     type_curves = curves.type_curves()
     overrides = curves.override_curves()
-    type_codes, type_uniques = _factorize(groups.type)
+    type_codes, type_uniques = groups.type_codes
     for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))

@@ -142,6 +142,14 @@ def scenario_losses(
     return result
 
 
+def scenario_losses_at(lm: LossModel, s: int, values: FloatArray) -> FloatArray:
+    """(n,) loss of scenario `s` (as if it occurs) with the shocks at each row of `values`
+    (n, N), no factor shift: `scenario_losses(lm, 0, row, [s])` for many rows at once."""
+    m = lm.model
+    intensities = sampled_intensities(m.baseline, m.programs[s], values)
+    return _portfolio_loss(lm, _direct_damage(lm, lm.groups, lm.base, intensities))
+
+
 def probabilities(spec: SamplingSpec, multipliers: FloatArray) -> FloatArray:
     """(n, S) annual probability of each scenario with each row's frequency multipliers (n, S):
     a root's frequency, or a rung's conditional probability, times its multiplier (at most 1),
@@ -220,6 +228,91 @@ def shifted_trial_losses(
         full[:, var.cols] = combined
         out[rows] = _portfolio_loss(lm, full)
     return out
+
+
+@dataclass(frozen=True)
+class DrawnYears:
+    """Simulated years of one scenario with range-driven groups (as if it occurs in each),
+    made ready for moving one factor at a time: their intensities at the drawn shock values and
+    the per-factor damage of the range-driven groups (`VariableGroups`). Moving one factor's
+    intensities changes that factor's damage only; the others are read from here."""
+
+    scenario: int
+    values: FloatArray  # (n, N) drawn shock values
+    intensities: FloatArray  # (n, C, F)
+    raw: FloatArray  # (n, Gv, F)
+
+
+def drawn_years(lm: LossModel, s: int, values: FloatArray) -> DrawnYears:
+    """`DrawnYears` of scenario `s` (which must have range-driven groups) for shock values
+    (n, N), as `shifted_trial_losses` computes them without a shift."""
+    m = lm.model
+    var = m.variable[s]
+    if var is None:
+        raise ValueError(f"scenario {m.scenario_ids[s]!r} has no range-driven groups")
+    intensities = sampled_intensities(m.baseline, m.programs[s], values)
+    raw = np.repeat(var.raw[np.newaxis], len(values), axis=0)
+    f = var.factors
+    f_ids = [m.factor_ids[j] for j in f.tolist()]
+    raw[:, :, f] = group_damage(var.groups, intensities[:, :, f], f_ids, m.curves)
+    return DrawnYears(s, values, intensities, raw)
+
+
+def moved_losses(
+    lm: LossModel,
+    years: DrawnYears,
+    factor: int,
+    felt: FloatArray,
+    fixed: FloatArray,
+    base: FloatArray | None,
+) -> FloatArray:
+    """(n,) loss of the years with factor `factor`'s intensities replaced by `felt` (n, C),
+    every other factor as drawn: `fixed` (G,) is the damage of the groups whose damage does
+    not vary from year to year (at the same setting), `base` the baseline damage of the
+    range-driven groups on the incremental basis (None on the absolute one)."""
+    m = lm.model
+    var = m.variable[years.scenario]
+    assert var is not None
+    raw = years.raw.copy()
+    raw[:, :, factor] = group_damage(
+        var.groups, felt[:, :, np.newaxis], m.factor_ids[factor : factor + 1], m.curves
+    )[:, :, 0]
+    full = np.repeat(fixed[np.newaxis], len(raw), axis=0)
+    full[:, var.cols] = _on_basis(combined_damage(raw), base)
+    return _portfolio_loss(lm, full)
+
+
+def shock_felt(
+    lm: LossModel, years: DrawnYears, position: int, value: float
+) -> tuple[int, FloatArray] | None:
+    """The factor of the shock at `position` and its (n, C) intensities in the years with that
+    shock at `value`, every other shock as drawn (only the shocks on that factor apply); None
+    if the shock hits no country of the baseline (it moves nothing)."""
+    m = lm.model
+    program = m.programs[years.scenario]
+    factors = [step.factor for step in program if step.position == position]
+    if not factors:
+        return None
+    values = years.values.copy()
+    values[:, position] = value
+    steps = [step for step in program if step.factor == factors[0]]
+    return factors[0], sampled_intensities(m.baseline, steps, values)[:, :, factors[0]]
+
+
+def shifted_felt(years: DrawnYears, factor: int, shift: float) -> FloatArray:
+    """(n, C) intensities of `factor` in the years, shifted by `shift` points (clamped)."""
+    return _shifted(years.intensities[:, :, factor], np.asarray(shift, dtype=float))
+
+
+def shifted_fixed(
+    lm: LossModel, s: int, shift: FloatArray, reference: FloatArray | None
+) -> FloatArray:
+    """(G,) damage of scenario `s` on the loss basis at the shocks' values with a factor
+    shift (F,), and `reference` the baseline damage at that shift (`reference_damage`)."""
+    m = lm.model
+    nominal = sampled_intensities(m.baseline, m.programs[s], m.sampling.shock_value[np.newaxis])
+    result: FloatArray = _direct_damage(lm, lm.groups, reference, _shifted(nominal, shift))[0]
+    return result
 
 
 @dataclass(frozen=True)
