@@ -43,6 +43,34 @@ def combined_damage(damage: FloatArray) -> FloatArray:
     return result
 
 
+@dataclass(frozen=True)
+class FactorSurvival:
+    """Per-factor damage ratios (last axis) made ready for replacing one factor's ratios:
+    `others[..., f]` is the product of the survivals (1 - d) of every factor but f. The
+    combined damage with factor f's ratios replaced by d_f is then
+    1 - others[..., f] x (1 - d_f), as `combined_damage` combines (to rounding), at the cost of
+    one factor instead of all."""
+
+    others: FloatArray
+
+    def combined_with(self, factor: int, damage: FloatArray) -> FloatArray:
+        """Combined damage (...) with factor `factor`'s ratios replaced by `damage` (...)."""
+        result: FloatArray = 1.0 - self.others[..., factor] * (1.0 - clamp_ratio(damage))
+        return result
+
+
+def factor_survival(damage: FloatArray) -> FactorSurvival:
+    """`FactorSurvival` of per-factor damage ratios (last axis), from products of the
+    survivals before and after each factor (no division, so a ratio of 1 is exact)."""
+    survival = 1.0 - clamp_ratio(damage)
+    before = np.ones_like(survival)
+    after = np.ones_like(survival)
+    if survival.shape[-1] > 1:
+        before[..., 1:] = np.cumprod(survival[..., :-1], axis=-1)
+        after[..., :-1] = np.cumprod(survival[..., :0:-1], axis=-1)[..., ::-1]
+    return FactorSurvival(before * after)
+
+
 def above_baseline(combined: FloatArray, base: FloatArray) -> FloatArray:
     """Damage above the baseline damage `base`, floored at 0 (no gains are booked)."""
     result: FloatArray = np.maximum(combined - base, 0.0)

@@ -13,6 +13,7 @@ import pytest
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import CascadeGraph, build_graph, portfolio_cascade
+from riskapp.engine.damage import combined_damage, factor_survival
 from riskapp.engine.montecarlo import prepare_simulation
 from riskapp.engine.sensitivity import (
     InputKind,
@@ -212,3 +213,21 @@ def test_the_basis_limited_to_reachable_years_agrees_where_it_is_read(
     assert (part.loss_if[~needed] == 0).all()
     assert (needed.sum() < needed.size) and (full.loss_if[~needed] > 0).any()
     assert part.loss == pytest.approx(full.loss, rel=1e-12)
+
+
+def test_replacing_one_factor_combines_as_combined_damage() -> None:
+    rng = np.random.default_rng(7)
+    raw = rng.random((5, 4, 3))
+    raw[0, 0, 1] = 1.0  # a destroyed asset: no division by a zero survival
+    raw[1, 1, 2] = 1.3  # clipped to 1, as combined_damage clips
+    prepared = factor_survival(raw)
+    for j in range(raw.shape[-1]):
+        new = rng.random((5, 4)) * 1.1
+        replaced = raw.copy()
+        replaced[..., j] = new
+        got = prepared.combined_with(j, new)
+        assert got == pytest.approx(combined_damage(replaced), rel=1e-12, abs=1e-15)
+    # hand-computed: d = (0.5, 0.2), replacing the second by 0.6: 1 - 0.5 x 0.4 = 0.8
+    assert factor_survival(np.array([0.5, 0.2])).combined_with(1, np.array(0.6)) == (
+        pytest.approx(0.8)
+    )

@@ -11,7 +11,14 @@ import numpy as np
 
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import LossBasis
-from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
+from riskapp.engine.damage import (
+    AssetGroups,
+    FactorSurvival,
+    above_baseline,
+    combined_damage,
+    factor_survival,
+    group_damage,
+)
 from riskapp.engine.intensity import apply_shock
 from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
 from riskapp.engine.sampling import SamplingSpec, TrialDraws
@@ -234,13 +241,14 @@ def shifted_trial_losses(
 class DrawnYears:
     """Simulated years of one scenario with range-driven groups (as if it occurs in each),
     made ready for moving one factor at a time: their intensities at the drawn shock values and
-    the per-factor damage of the range-driven groups (`VariableGroups`). Moving one factor's
-    intensities changes that factor's damage only; the others are read from here."""
+    the per-factor damage of the range-driven groups (`VariableGroups`), with the survival of
+    every other factor. Moving one factor's intensities changes that factor's damage only; the
+    others are read from here."""
 
     scenario: int
     values: FloatArray  # (n, N) drawn shock values
     intensities: FloatArray  # (n, C, F)
-    raw: FloatArray  # (n, Gv, F)
+    survival: FactorSurvival  # of the (n, Gv, F) per-factor damage
 
 
 def drawn_years(lm: LossModel, s: int, values: FloatArray) -> DrawnYears:
@@ -255,7 +263,7 @@ def drawn_years(lm: LossModel, s: int, values: FloatArray) -> DrawnYears:
     f = var.factors
     f_ids = [m.factor_ids[j] for j in f.tolist()]
     raw[:, :, f] = group_damage(var.groups, intensities[:, :, f], f_ids, m.curves)
-    return DrawnYears(s, values, intensities, raw)
+    return DrawnYears(s, values, intensities, factor_survival(raw))
 
 
 def moved_losses(
@@ -273,12 +281,11 @@ def moved_losses(
     m = lm.model
     var = m.variable[years.scenario]
     assert var is not None
-    raw = years.raw.copy()
-    raw[:, :, factor] = group_damage(
+    damage = group_damage(
         var.groups, felt[:, :, np.newaxis], m.factor_ids[factor : factor + 1], m.curves
     )[:, :, 0]
-    full = np.repeat(fixed[np.newaxis], len(raw), axis=0)
-    full[:, var.cols] = _on_basis(combined_damage(raw), base)
+    full = np.repeat(fixed[np.newaxis], len(felt), axis=0)
+    full[:, var.cols] = _on_basis(years.survival.combined_with(factor, damage), base)
     return _portfolio_loss(lm, full)
 
 
