@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,11 +66,18 @@ TORNADO_COLUMNS = [
 ]
 
 
-def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> Tornado:
+def tornado(
+    lm: LossModel,
+    seed: int,
+    trials: int,
+    level: float = VAR_LEVEL,
+    progress: Callable[[int, int], None] | None = None,
+) -> Tornado:
     """Move each input to the low and the high end of its range, the others at their values.
 
     `eal_swing` and `var_swing` are |high-end figure - low-end figure|; rows come largest
-    expected-loss swing first.
+    expected-loss swing first. `progress(done, total)` is called as the scenarios' years are
+    done (total: the scenarios, plus one for the basis).
     """
     m = lm.model
     spec = lm.spec
@@ -80,6 +88,8 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
     freqs = lm.of_kind(InputKind.FREQUENCY)
     reach = max([1.0, *(inp.high for inp in freqs), *(inp.low for inp in freqs)])
     basis = trial_basis(lm, seed, trials, reach)  # loss_if where some setting can need it
+    if progress is not None:
+        progress(1, n_s + 1)
     occurs = basis.draws.occurs
     loss0 = basis.loss
     figures: dict[tuple[str, str], tuple[float, float]] = {}  # (key, end) -> (EAL, VaR)
@@ -108,6 +118,8 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
     shocks = lm.of_kind(InputKind.SHOCK)
     moved: dict[tuple[str, str], FloatArray] = {}  # shock setting -> loss in its years
     for s in range(n_s):
+        if progress is not None and s:
+            progress(s + 1, n_s + 1)
         hit = np.flatnonzero(occurs[:, s])
         if not len(hit):
             continue
@@ -146,6 +158,8 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
                 moved[inp.key, end][b0 : b0 + len(batch)] = moved_losses(
                     lm, years, factor, felt, m.nominal_damage[s], nominal_base
                 )
+    if progress is not None:
+        progress(n_s + 1, n_s + 1)
     for i, (inp, end, _) in enumerate(moves):
         figures[inp.key, end] = (
             float(status_quo[i]) + float(p0 @ scenario_losses(lm, shifts[i : i + 1])[0]),
