@@ -250,7 +250,7 @@ def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
 
 def asset_tail(run_: RiskRun, a: Assessment, n: int = 10) -> pd.DataFrame:
     """The n assets with the largest share of the expected shortfall at 99 %."""
-    table = run_.result.asset_table()
+    table = run_.result.asset_contributions()
     frame = a.ws.portfolio.frame.set_index("id")
     top = table.nlargest(n, "tail_es_99")
     total = float(table["tail_es_99"].sum())

@@ -289,7 +289,7 @@ if not chosen:
     )
     st.stop()
 names = dict(zip(a.ws.portfolio.series("id"), a.ws.portfolio.series("name"), strict=True))
-per_asset = r.asset_table()
+per_asset = r.asset_contributions()
 means = dict(zip(per_asset["key"], per_asset["mean"].astype(float), strict=True))
 cascade_means = dict(zip(per_asset["key"], per_asset["cascade_mean"].astype(float), strict=True))
 default = max(chosen, key=cascade_means.__getitem__)
