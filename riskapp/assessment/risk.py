@@ -7,8 +7,12 @@ the sidebar.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,14 @@ from riskapp.engine.montecarlo import (
     prepare_simulation,
     run,
 )
-from riskapp.engine.sensitivity import LossModel, loss_model
+from riskapp.engine.sensitivity import (
+    LossModel,
+    SobolResult,
+    Tornado,
+    loss_model,
+    portfolio_sobol,
+    tornado,
+)
 from riskapp.format import NumberFormat
 
 MIN_TRIALS = 500
@@ -33,6 +44,7 @@ HISTOGRAM_BINS = 40
 CASCADE_NAME = "Dependency cascade"
 TORNADO_ROWS = 15
 SOBOL_SAMPLE_CHOICES = (64, 128, 256, 512, 1024)
+SENSITIVITY_CACHE = 16  # tornado and Sobol results kept (least recently used dropped)
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -238,7 +250,7 @@ def factor_tail(run_: RiskRun, a: Assessment) -> pd.DataFrame:
 
 def asset_tail(run_: RiskRun, a: Assessment, n: int = 10) -> pd.DataFrame:
     """The n assets with the largest share of the expected shortfall at 99 %."""
-    table = run_.result.asset_table()
+    table = run_.result.asset_contributions()
     frame = a.ws.portfolio.frame.set_index("id")
     top = table.nlargest(n, "tail_es_99")
     total = float(table["tail_es_99"].sum())
@@ -270,6 +282,93 @@ def sobol_rows(table: pd.DataFrame, floor: float = 0.005) -> pd.DataFrame:
     """Inputs whose first-order or total index reaches `floor`, largest total index first."""
     shown = table[np.maximum(table["s1"], table["st"]) >= floor]
     return shown.sort_values("st", ascending=False, kind="stable")
+
+
+# -- sensitivity, on request and cached -----------------------------------------------------------
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+
+class _Cache:
+    """Results by key, least recently used dropped first; safe across the server's threads
+    (one computation per key at a time: a second caller waits for the first's result)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[Hashable, object] = OrderedDict()
+        self.lock = threading.Lock()
+        self.running: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable) -> object | None:
+        with self.lock:
+            if key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key]
+
+    def compute(self, key: Hashable, fn: Callable[[], T]) -> T:
+        with self.lock:
+            gate = self.running.setdefault(key, threading.Lock())
+        with gate:
+            found = self.get(key)
+            if found is not None:
+                return found  # type: ignore[return-value]
+            value = fn()
+            with self.lock:
+                self.items[key] = value
+                self.items.move_to_end(key)
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
+                self.running.pop(key, None)
+            return value
+
+
+_SENSITIVITY = _Cache(SENSITIVITY_CACHE)
+
+
+def clear_sensitivity_cache() -> None:
+    """Forget every cached tornado and Sobol result (tests; a server keeps them)."""
+    with _SENSITIVITY.lock:
+        _SENSITIVITY.items.clear()
+
+
+def _key(a: Assessment, *rest: Hashable) -> tuple[Hashable, ...]:
+    """What a sensitivity result depends on: the source's revision (files or team database),
+    the loss basis and the scenarios assessed, then the analysis's own settings."""
+    return (a.revision, a.result.basis.value, tuple(a.result.scenario_ids), *rest)
+
+
+def cached_tornado(a: Assessment, trials: int, seed: int) -> Tornado | None:
+    """The tornado of the run (trials, seed) if it was computed for this source revision."""
+    found = _SENSITIVITY.get(_key(a, "tornado", trials, seed))
+    return found if isinstance(found, Tornado) else None
+
+
+def sensitivity_tornado(
+    a: Assessment, run_: RiskRun, seed: int, progress: Progress | None = None
+) -> Tornado:
+    """The tornado of a run (each input at both ends of its range, VaR from the run's years),
+    computed once per source revision, loss basis, trial count and seed."""
+    key = _key(a, "tornado", run_.trials, seed)
+    return _SENSITIVITY.compute(
+        key, lambda: tornado(run_.loss_model(a), seed, run_.trials, progress=progress)
+    )
+
+
+def cached_sobol(a: Assessment, samples: int) -> SobolResult | None:
+    """The Sobol indices with `samples` base points if computed for this source revision."""
+    found = _SENSITIVITY.get(_key(a, "sobol", samples))
+    return found if isinstance(found, SobolResult) else None
+
+
+def sensitivity_sobol(a: Assessment, run_: RiskRun, samples: int) -> SobolResult:
+    """Sobol indices of the expected annual loss (deterministic: they do not depend on the
+    simulated years, so one result serves every trial count and seed), computed once per
+    source revision, loss basis and sample size."""
+    return _SENSITIVITY.compute(
+        _key(a, "sobol", samples), lambda: portfolio_sobol(run_.loss_model(a), samples, seed=0)
+    )
 
 
 # -- dependencies ---------------------------------------------------------------------------------

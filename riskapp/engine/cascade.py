@@ -162,6 +162,223 @@ def build_graph(asset_ids: Sequence[str], links: Sequence[DependencyLink]) -> Ca
     )
 
 
+def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
+    """The integers of the ranges starts[i]:stops[i], concatenated (no Python loop)."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths)
+    result: IntArray = (offsets + np.arange(total)).astype(np.int64)
+    return result
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """Terms over the rows of a working array (cases in columns): term m multiplies the rows
+    `members[m]` (one for a single link, several for a redundancy group; padded with the
+    working array's last row, all ones) and carries the weight `weight[m]`."""
+
+    members: IntArray  # (M, S)
+    weight: FloatArray  # (M,)
+
+    @property
+    def count(self) -> int:
+        return len(self.weight)
+
+    def values(self, work: FloatArray) -> FloatArray:
+        """(M, n) each term's product of its members' rows of `work` (width + 1, n)."""
+        out: FloatArray = work[self.members[:, 0]]
+        for k in range(1, self.members.shape[1]):
+            out *= work[self.members[:, k]]
+        return out
+
+    def subset(self, index: IntArray) -> _Terms:
+        return _Terms(self.members[index], self.weight[index])
+
+
+def _terms(
+    graph: CascadeGraph,
+    term_index: IntArray,
+    row_of_node: IntArray,
+    weight: FloatArray,
+    one: int,
+) -> _Terms:
+    """The terms `term_index` of the graph over working-array rows (`row_of_node`), padded
+    with the row of ones `one`."""
+    lo, hi = graph.term_ptr[term_index], graph.term_ptr[term_index + 1]
+    size = hi - lo
+    members = np.full((len(term_index), int(size.max()) if len(size) else 1), one, dtype=np.int64)
+    which = np.repeat(np.arange(len(term_index)), size)
+    slot = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+    members[which, slot] = row_of_node[graph.member_node[_ranges(lo, hi)]]
+    return _Terms(members, np.asarray(weight, dtype=float))
+
+
+def _merged(terms: _Terms) -> _Terms:
+    """The same weighted sum with terms of the same members merged (their weights added):
+    redundancy groups of providers that take the same damage share one product."""
+    if not terms.count:
+        return terms
+    key = np.sort(terms.members, axis=1)
+    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    weight = np.bincount(inverse.reshape(-1), weights=terms.weight, minlength=len(unique))
+    return _Terms(unique.astype(np.int64), weight.astype(float))
+
+
+def _starts(counts: IntArray) -> IntArray:
+    result: IntArray = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    return result
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The inner dependents of one level (dependents that others depend on in turn)."""
+
+    terms: _Terms  # weight: share
+    starts: IntArray  # (P,) first term of each dependent
+    rows: IntArray  # (P,) their rows in the working array
+    group: IntArray  # (P,) their damage group
+    value: FloatArray  # (P,) their exposed value
+
+
+@dataclass(frozen=True)
+class PortfolioCascade:
+    """The portfolio's cascade loss, sum over dependents of exposed value x (D - d) as the
+    module describes it, as a function of the damage of each asset group, compiled once.
+
+    It gives the figure `CascadeGraph.propagate` gives summed over the dependents (to rounding),
+    without the per-dependent table. A node's direct damage is its group's, so the providers
+    without links of their own are read from the group damage; the totals of the *inner*
+    dependents (dependents that others depend on) are propagated level by level; the *leaves*
+    (dependents nothing depends on) add up as a weighted sum of their providers' totals (share x
+    exposed value per link; redundancy groups over the same providers' damage merged). A leaf's
+    total is capped at 1: for the leaves and cases where the leaf's direct damage plus the sum of
+    its shares exceeds 1 (where the cap can bind) its cascade is computed exactly. Work per case
+    grows with the groups, the inner dependents and the redundancy groups, not with the number
+    of dependents.
+    """
+
+    n_groups: int
+    levels: list[_Level]
+    leaf_weight: FloatArray  # (W,) share x value of the leaves' single links, per row
+    leaf_groups: _Terms  # the leaves' redundancy groups, merged, weight share x value
+    leaf_terms: _Terms  # every term of the leaves, weight share (the exact path)
+    leaf_starts: IntArray  # (L,) first term of each leaf in leaf_terms
+    leaf_group: IntArray  # (L,)
+    leaf_value: FloatArray  # (L,)
+    leaf_cap: FloatArray  # (L,) 1 - the sum of the leaf's shares: the cap can bind above it
+    group_cap: FloatArray  # (G,) the lowest cap of the leaves in each group (inf: none)
+
+    @property
+    def width(self) -> int:
+        return len(self.leaf_weight)
+
+    def loss(self, damage: FloatArray) -> FloatArray:
+        """(n,) cascade loss of the portfolio for (n, G) damage ratios of the groups (each row
+        one case: a scenario, or a simulated (year, scenario) pair)."""
+        n = damage.shape[0]
+        work = np.empty((self.width + 1, n))
+        work[: self.n_groups] = damage.T
+        work[self.width] = 1.0
+        loss = np.zeros(n)
+        for lv in self.levels:
+            cascade = np.add.reduceat(
+                lv.terms.values(work) * lv.terms.weight[:, np.newaxis], lv.starts, axis=0
+            )
+            direct = work[lv.group]
+            total = np.minimum(direct + cascade, 1.0)
+            work[lv.rows] = total
+            loss += lv.value @ (total - direct)
+        loss += self.leaf_weight @ work[: self.width]
+        if self.leaf_groups.count:
+            loss += self.leaf_groups.weight @ self.leaf_groups.values(work)
+        if len(self.leaf_group):
+            loss += self._capped(work)
+        return loss
+
+    def _capped(self, work: FloatArray) -> FloatArray:
+        """(n,) correction where a leaf's total reaches the cap: its cascade computed exactly
+        for the leaves and cases where direct damage + the sum of its shares exceeds 1."""
+        correction = np.zeros(work.shape[1])
+        # cases in which some group's damage exceeds the lowest cap of its leaves, then leaves
+        flagged = work[: self.n_groups] > self.group_cap[:, np.newaxis]
+        cases = np.flatnonzero(flagged.any(axis=0))
+        if not len(cases):
+            return correction
+        sub = work[:, cases]
+        near = sub[self.leaf_group] > self.leaf_cap[:, np.newaxis]  # (L, cases)
+        leaves = np.flatnonzero(near.any(axis=1))
+        stops = np.r_[self.leaf_starts[1:], self.leaf_terms.count]
+        terms = self.leaf_terms.subset(_ranges(self.leaf_starts[leaves], stops[leaves]))
+        cascade = np.add.reduceat(
+            terms.values(sub) * terms.weight[:, np.newaxis],
+            _starts(stops[leaves] - self.leaf_starts[leaves]),
+            axis=0,
+        )
+        x = sub[self.leaf_group[leaves]] + cascade
+        correction[cases] = self.leaf_value[leaves] @ (np.minimum(x, 1.0) - x)
+        return correction
+
+
+def portfolio_cascade(
+    graph: CascadeGraph, node_group: IntArray, dependent_value: FloatArray, n_groups: int
+) -> PortfolioCascade:
+    """Compile a graph whose node k takes the damage of group `node_group[k]`, with the
+    exposed value of each of `graph.dependents`, into a `PortfolioCascade`."""
+    deps = graph.dependents
+    group_of = np.asarray(node_group, dtype=np.int64)
+    value = np.asarray(dependent_value, dtype=float)
+    term_stop = np.r_[graph.dependent_term_start[1:], len(graph.term_share)].astype(np.int64)
+    provider = np.zeros(graph.size, dtype=bool)
+    provider[graph.member_node] = True
+    inner = provider[deps]
+    width = n_groups + int(inner.sum())
+    row_of_node = group_of.copy()
+    row_of_node[deps[inner]] = np.arange(n_groups, width)
+    levels: list[_Level] = []
+    for d0, d1 in graph.level_dependents:
+        pick = d0 + np.flatnonzero(inner[d0:d1])
+        if not len(pick):
+            continue
+        lo, hi = graph.dependent_term_start[pick], term_stop[pick]
+        index = _ranges(lo, hi)
+        levels.append(
+            _Level(
+                terms=_terms(graph, index, row_of_node, graph.term_share[index], width),
+                starts=_starts(hi - lo),
+                rows=row_of_node[deps[pick]],
+                group=group_of[deps[pick]],
+                value=value[pick],
+            )
+        )
+    leaves = np.flatnonzero(~inner)
+    lo, hi = graph.dependent_term_start[leaves], term_stop[leaves]
+    index = _ranges(lo, hi)
+    share = graph.term_share[index]
+    weighted = share * np.repeat(value[leaves], hi - lo)
+    every = _terms(graph, index, row_of_node, share, width)
+    single = (every.members[:, 1:] == width).all(axis=1)
+    leaf_group = group_of[deps[leaves]]
+    leaf_cap = 1.0 - np.add.reduceat(share, _starts(hi - lo)) if len(leaves) else np.zeros(0)
+    group_cap = np.full(n_groups, np.inf)
+    np.minimum.at(group_cap, leaf_group, leaf_cap)
+    return PortfolioCascade(
+        n_groups=n_groups,
+        levels=levels,
+        leaf_weight=np.bincount(
+            every.members[single, 0], weights=weighted[single], minlength=width
+        ).astype(float),
+        leaf_groups=_merged(_Terms(every.members[~single], weighted[~single])),
+        leaf_terms=every,
+        leaf_starts=_starts(hi - lo),
+        leaf_group=leaf_group,
+        leaf_value=value[leaves],
+        leaf_cap=leaf_cap,
+        group_cap=group_cap,
+    )
+
+
 @dataclass(frozen=True)
 class CascadeResult:
     """Direct and cascade loss of every dependent asset in every scenario."""

@@ -10,6 +10,7 @@ computes damage per *group* of assets, never per asset.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,34 @@ def combined_damage(damage: FloatArray) -> FloatArray:
     acting independently; never above 1."""
     result: FloatArray = 1.0 - np.prod(1.0 - clamp_ratio(damage), axis=-1)
     return result
+
+
+@dataclass(frozen=True)
+class FactorSurvival:
+    """Per-factor damage ratios (last axis) made ready for replacing one factor's ratios:
+    `others[..., f]` is the product of the survivals (1 - d) of every factor but f. The
+    combined damage with factor f's ratios replaced by d_f is then
+    1 - others[..., f] x (1 - d_f), as `combined_damage` combines (to rounding), at the cost of
+    one factor instead of all."""
+
+    others: FloatArray
+
+    def combined_with(self, factor: int, damage: FloatArray) -> FloatArray:
+        """Combined damage (...) with factor `factor`'s ratios replaced by `damage` (...)."""
+        result: FloatArray = 1.0 - self.others[..., factor] * (1.0 - clamp_ratio(damage))
+        return result
+
+
+def factor_survival(damage: FloatArray) -> FactorSurvival:
+    """`FactorSurvival` of per-factor damage ratios (last axis), from products of the
+    survivals before and after each factor (no division, so a ratio of 1 is exact)."""
+    survival = 1.0 - clamp_ratio(damage)
+    before = np.ones_like(survival)
+    after = np.ones_like(survival)
+    if survival.shape[-1] > 1:
+        before[..., 1:] = np.cumprod(survival[..., :-1], axis=-1)
+        after[..., :-1] = np.cumprod(survival[..., :0:-1], axis=-1)[..., ::-1]
+    return FactorSurvival(before * after)
 
 
 def above_baseline(combined: FloatArray, base: FloatArray) -> FloatArray:
@@ -108,6 +137,12 @@ class AssetGroups:
     @property
     def count(self) -> int:
         return len(self.type)
+
+    @functools.cached_property
+    def type_codes(self) -> tuple[IntArray, npt.NDArray[np.object_]]:
+        """Codes of the groups' types and the types (sorted), computed once per object: the
+        Monte Carlo and the sensitivity analyses read curves for the same groups many times."""
+        return _factorize(self.type)
 
 
 def group_assets(
@@ -186,7 +221,7 @@ def group_damage(
     out = np.zeros((n_s, groups.count, len(factors)))
     type_curves = curves.type_curves()
     overrides = curves.override_curves()
-    type_codes, type_uniques = _factorize(groups.type)
+    type_codes, type_uniques = groups.type_codes
     for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from riskapp.assessment import risk as risk_view
 from riskapp.assessment.core import assess, key_figures
 from riskapp.engine.montecarlo import prepare_simulation, run
 from riskapp.format import NumberFormat
@@ -18,16 +19,21 @@ from tests.conftest import DEMO, TINY
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
 PAGE = "views/risk.py"
+SENSITIVITY_CHARTS = {"risk_tornado", "risk_sobol"}  # on request: the first view never waits
 CHARTS = {
     "risk_histogram",
     "risk_exceedance",
     "risk_tail_factors",
     "risk_tail_assets",
-    "risk_tornado",
-    "risk_sobol",
     "risk_graph",
     "risk_cascade",
-}
+} | SENSITIVITY_CHARTS
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_sensitivity() -> None:
+    """Each test starts without tornado or Sobol results (the cache is the process's)."""
+    risk_view.clear_sensitivity_cache()
 
 
 def _page(monkeypatch: pytest.MonkeyPatch, workspace: Path = DEMO) -> AppTest:
@@ -36,6 +42,15 @@ def _page(monkeypatch: pytest.MonkeyPatch, workspace: Path = DEMO) -> AppTest:
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def _sensitivity(at: AppTest) -> AppTest:
+    """Ask for the tornado and the Sobol indices (the page computes them on request)."""
+    for key in ("risk_tornado_run", "risk_sobol_run"):
+        if any(b.key == key for b in at.button):
+            at.button(key=key).click().run()
+            assert not at.exception, at.exception
     return at
 
 
@@ -78,7 +93,9 @@ def test_page_renders_on_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     var_99 = dict(_metrics(at)[:5])["Value at risk 99 %"]
     assert var_99 == NumberFormat().money(demo_var_99())
     assert "88 dependency links" in _texts(at)
-    charts = _charts(at)
+    assert set(_charts(at)) == CHARTS - SENSITIVITY_CHARTS  # first content: no sensitivity
+    assert {b.key for b in at.button} >= {"risk_tornado_run", "risk_sobol_run"}
+    charts = _charts(_sensitivity(at))
     assert set(charts) == CHARTS
     for key, spec in charts.items():
         assert spec["layout"]["xaxis"].get("title", {}).get("text") or key == "risk_graph"
@@ -109,8 +126,25 @@ def test_changing_seed_or_years_reruns(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _metrics(at) == before
 
 
-def test_tornado_measure_and_cascade_asset(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sensitivity_is_kept_per_run_and_source_revision(monkeypatch: pytest.MonkeyPatch) -> None:
     at = _page(monkeypatch)
+    assert not SENSITIVITY_CHARTS & set(_charts(at))
+    at.button(key="risk_tornado_run").click().run()
+    assert "risk_tornado" in _charts(at) and "risk_sobol" not in _charts(at)
+    # other years: another tornado, on request again; back: the kept one, drawn at once
+    at.number_input(key="risk_trials").set_value(2_000).run()
+    assert "risk_tornado" not in _charts(at)
+    assert any(b.key == "risk_tornado_run" for b in at.button)
+    at.number_input(key="risk_trials").set_value(DEMO_YEARS).run()
+    assert "risk_tornado" in _charts(at)
+    # a new page in another session of the same source finds it too
+    again = _page(monkeypatch)
+    assert "risk_tornado" in _charts(again)
+    assert not any(b.key == "risk_tornado_run" for b in again.button)
+
+
+def test_tornado_measure_and_cascade_asset(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _sensitivity(_page(monkeypatch))
     spec = _charts(at)["risk_tornado"]
     assert spec["layout"]["xaxis"]["title"]["text"] == "Expected annual loss (EUR)"
     at.radio(key="risk_tornado_measure").set_value("var").run()
@@ -142,7 +176,9 @@ def test_workspace_without_or_with_a_broken_dependency_file(
     at = _page(monkeypatch, ws)
     assert "dependencies.csv has 1 problem(s)" in at.warning[0].value
     assert "row 2 [share]" in at.code[0].value
-    assert len(at.get("plotly_chart")) >= 6  # the page still simulates, without cascades
+    assert (
+        len(_sensitivity(at).get("plotly_chart")) >= 6
+    )  # the page still simulates, without cascades
 
 
 def test_user_text_is_escaped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -151,7 +187,7 @@ def test_user_text_is_escaped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assets = (ws / "assets.csv").read_text().replace("Plant Finland", "<b>Plant</b> *FI*")
     (ws / "assets.csv").write_text(assets)
     (ws / "dependencies.csv").write_text("asset_id,depends_on,share\nP2,P1,0.5\n")
-    at = _page(monkeypatch, ws)
+    at = _sensitivity(_page(monkeypatch, ws))
     assert "\\<b\\>Plant\\</b\\> \\*FI\\*" in _texts(at)
     for spec in _charts(at).values():
         assert "<b>Plant</b>" not in json.dumps(spec)

@@ -240,3 +240,25 @@ def test_every_chart_has_hover_text_and_escapes_user_text(
     # redundant links are dashed in the graph
     dashes = [tr["line"]["dash"] for tr in traces(figures[-1]) if tr.get("mode") == "lines"]
     assert dashes.count("dash") == 4
+
+
+def test_sensitivity_is_computed_once_per_run_and_revision(tiny_a: Assessment) -> None:
+    risk_view.clear_sensitivity_cache()
+    r = risk_view.simulate(tiny_a, 1_000, 4)
+    assert risk_view.cached_tornado(tiny_a, 1_000, 4) is None
+    steps: list[tuple[int, int]] = []
+    t = risk_view.sensitivity_tornado(tiny_a, r, 4, progress=lambda d, n: steps.append((d, n)))
+    assert steps and steps[-1][0] == steps[-1][1]  # progress reaches the end
+    expected = tornado(r.loss_model(tiny_a), 4, 1_000)
+    pd.testing.assert_frame_equal(t.table, expected.table)
+    assert risk_view.cached_tornado(tiny_a, 1_000, 4) is t
+    assert risk_view.sensitivity_tornado(tiny_a, r, 4) is t  # not computed again
+    assert risk_view.cached_tornado(tiny_a, 1_000, 5) is None  # another seed: another run
+    assert risk_view.cached_sobol(tiny_a, 32) is None
+    s = risk_view.sensitivity_sobol(tiny_a, r, 32)
+    assert risk_view.cached_sobol(tiny_a, 32) is s
+    again = portfolio_sobol(r.loss_model(tiny_a), 32, 0).table
+    # the indices (the intervals are bootstrapped by SALib, which seed 0 does not fix)
+    pd.testing.assert_frame_equal(s.table[["key", "s1", "st"]], again[["key", "s1", "st"]])
+    risk_view.clear_sensitivity_cache()
+    assert risk_view.cached_tornado(tiny_a, 1_000, 4) is None

@@ -443,3 +443,17 @@ def test_cli_reads_dependency_shares_and_reports_bad_rows(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli(), args)
     assert result.exit_code == 1
     assert "row 2 [depends_on]: asset 'P1' does not list 'O1'" in " ".join(result.output.split())
+
+
+def test_asset_contributions_are_the_asset_tables_columns(demo: Workspace) -> None:
+    from riskapp.io.dependencies import load_dependencies
+    from tests.conftest import DEMO
+
+    links = load_dependencies(DEMO / "dependencies.csv", demo.portfolio)
+    result = run(prepare_simulation(demo, links=links), 3_000, 6)
+    full = result.asset_table()
+    light = result.asset_contributions()
+    assert list(light["key"]) == list(full["key"])
+    for col in ("mean", "cascade_mean", "tail_es_95", "tail_es_99"):
+        np.testing.assert_allclose(light[col], full[col], rtol=1e-12, atol=1e-6)
+    assert (light["cascade_mean"] > 0).sum() > 10  # cascades reach many assets: the check bites

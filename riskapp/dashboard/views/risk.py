@@ -22,7 +22,6 @@ from riskapp.charts.risk import (
 from riskapp.dashboard import state
 from riskapp.dashboard.format import plain
 from riskapp.domain import LossBasis
-from riskapp.engine.sensitivity import SobolResult, Tornado, portfolio_sobol, tornado
 from riskapp.io.dependencies import dependency_file
 
 # every cache keys on the source's revision (files and team database) and the loss basis: a
@@ -36,33 +35,6 @@ def simulate(revision: str, basis: str, trials: int, seed: int, _a: Assessment) 
     if (trials, seed) == (s.simulation_years, s.simulation_seed):
         return _a.simulation  # the headline run: the Overview's figures, computed once
     return risk_view.simulate(_a, trials, seed)
-
-
-@st.cache_resource(show_spinner="Moving each input across its range...", max_entries=8)
-def tornado_of(
-    revision: str,
-    basis: str,
-    trials: int,
-    seed: int,
-    _run: RiskRun,
-    _a: Assessment,
-) -> Tornado:
-    del revision, basis
-    return tornado(_run.loss_model(_a), seed, trials)
-
-
-@st.cache_resource(show_spinner="Computing Sobol indices...", max_entries=8)
-def sobol_of(
-    revision: str,
-    basis: str,
-    samples: int,
-    _run: RiskRun,
-    _a: Assessment,
-) -> SobolResult:
-    """Deterministic (expected annual loss, fixed Sobol sequence): it does not depend on the
-    simulated years, so changing their number or seed reuses it."""
-    del revision, basis
-    return portfolio_sobol(_run.loss_model(_a), samples, seed=0)
 
 
 a = state.assessment()
@@ -221,7 +193,22 @@ def tornado_section(a: Assessment, result: RiskRun, trials: int, seed: int) -> N
         "expected annual loss is exact; the VaR is read from the same simulated years with the "
         "input moved, so the difference is the input's effect, not chance."
     )
-    t = tornado_of(a.revision, basis.value, trials, seed, result, a)
+    t = risk_view.cached_tornado(a, trials, seed)
+    if t is None:  # on request: the page's first content never waits for it
+        if not st.button(
+            "Move each input across its range",
+            key="risk_tornado_run",
+            help="Computed once for this source, loss basis, number of years and seed; "
+            "kept while they stay the same.",
+        ):
+            return
+        bar = st.progress(0.0, text="Moving each input across its range...")
+
+        def step(done: int, total: int) -> None:
+            bar.progress(done / total, text="Moving each input across its range...")
+
+        t = risk_view.sensitivity_tornado(a, result, seed, progress=step)
+        bar.empty()
     measure = st.radio(
         "Swing in",
         ["eal", "var"],
@@ -262,7 +249,17 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
         help="N base points give N x (inputs + 2) evaluations; more points narrow the "
         "confidence intervals.",
     )
-    s = sobol_of(a.revision, basis.value, int(samples), result, a)
+    s = risk_view.cached_sobol(a, int(samples))
+    if s is None:  # on request, as the tornado
+        if not st.button(
+            "Compute the Sobol indices",
+            key="risk_sobol_run",
+            help="Computed once for this source, loss basis and sample size; they do not "
+            "depend on the simulated years.",
+        ):
+            return
+        with st.spinner("Computing Sobol indices..."):
+            s = risk_view.sensitivity_sobol(a, result, int(samples))
     rows = risk_view.sobol_rows(s.table)
     st.plotly_chart(sobol_chart(rows), config=PLOTLY_CONFIG, key="risk_sobol")
     small = len(s.table) - len(rows)
@@ -292,7 +289,7 @@ if not chosen:
     )
     st.stop()
 names = dict(zip(a.ws.portfolio.series("id"), a.ws.portfolio.series("name"), strict=True))
-per_asset = r.asset_table()
+per_asset = r.asset_contributions()
 means = dict(zip(per_asset["key"], per_asset["mean"].astype(float), strict=True))
 cascade_means = dict(zip(per_asset["key"], per_asset["cascade_mean"].astype(float), strict=True))
 default = max(chosen, key=cascade_means.__getitem__)

@@ -170,7 +170,15 @@ class SimulationResult:
         return table
 
     def portfolio_table(self) -> pd.DataFrame:
-        """One row for the portfolio (and one for the residual loss if plans were simulated)."""
+        """One row for the portfolio (and one for the residual loss if plans were simulated).
+        Computed once per result (pages read it several times); each call gets a copy."""
+        kept = self.__dict__.get("_portfolio_table")
+        if kept is None:
+            kept = self._portfolio_table()
+            self.__dict__["_portfolio_table"] = kept  # a frozen dataclass: not a field
+        return kept.copy()
+
+    def _portfolio_table(self) -> pd.DataFrame:
         parts = [self._table("portfolio", ["gross"], self.loss[:, np.newaxis])]
         if self.model.plans is not None:
             res = self._table("portfolio", ["residual"], self.residual[:, np.newaxis])
@@ -234,6 +242,29 @@ class SimulationResult:
         table = pd.DataFrame(columns)
         table.insert(0, "key", sim.asset_ids)
         table.insert(0, "dimension", "asset")
+        return table
+
+    def asset_contributions(self) -> pd.DataFrame:
+        """One row per asset (key, mean, cascade_mean and the tail contributions tail_es_95,
+        tail_es_99): the columns of `asset_table` that need no quantile of the asset's own
+        losses, so no sort per asset. Equal to `asset_table`'s columns of the same name."""
+        sim = self.sim
+        g = sim.of_asset
+        columns = {"mean": self.group_damage.mean(axis=0)[g] * sim.exposed_value}
+        tails = {level: self.tail(level) for level in LEVELS}
+        for level, rows in tails.items():
+            tag = f"tail_es_{round(level * 100):d}"
+            columns[tag] = self.group_damage[rows].mean(axis=0)[g] * sim.exposed_value
+        columns["cascade_mean"] = np.zeros(len(g))
+        if self.model.n_dependents:
+            deps = sim.dependent_rows
+            columns["mean"][deps] += self.cascade_loss.mean(axis=0)
+            columns["cascade_mean"][deps] = self.cascade_loss.mean(axis=0)
+            for level, rows in tails.items():
+                tag = f"tail_es_{round(level * 100):d}"
+                columns[tag][deps] += self.cascade_loss[rows].mean(axis=0)
+        table = pd.DataFrame(columns)
+        table.insert(0, "key", sim.asset_ids)
         return table
 
     def summary_table(self, assets: bool = True) -> pd.DataFrame:

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskapp.engine.damage import combine, group_damage, incremental
+from riskapp.engine.damage import (
+    above_baseline,
+    combine,
+    combined_damage,
+    group_damage,
+    incremental,
+)
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
@@ -79,9 +85,10 @@ def _averted(
         )
         * sl.multiplier[:, f]
     )
-    residual, attributed = combine(raw)
+    # only the combined residual is needed here, not its attribution to factors
+    residual = combined_damage(raw)
     if sl.base is not None:
-        residual, _ = incremental(residual, attributed, *sl.base)
+        residual = above_baseline(residual, sl.base[0])
     gross = full[:, sl.to_damage_group]
     result: FloatArray = (((gross - residual) - sl.averted) * sl.value).sum(axis=1)
     return result

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import Workspace
+from riskapp.engine.cascade import PortfolioCascade, portfolio_cascade
 from riskapp.engine.damage import AssetGroups, combined_damage, group_damage
 from riskapp.engine.montecarlo import MonteCarloModel, Simulation
 from riskapp.engine.sampling import SamplingSpec
@@ -56,6 +57,7 @@ class LossModel:
     groups: AssetGroups
     base: FloatArray | None  # (1, G) combined status-quo damage (increments on both bases)
     inputs: list[SensitivityInput]
+    cascade: PortfolioCascade | None = None  # the cascade loss as a function of group damage
 
     @property
     def spec(self) -> SamplingSpec:
@@ -175,4 +177,10 @@ def loss_model(
                     )
                 )
             position += 1
-    return LossModel(model=m, groups=groups, base=base, inputs=items)
+    c = m.cascade
+    compiled = (
+        None
+        if c is None
+        else portfolio_cascade(c.graph, c.node_group, c.dependent_value, m.n_groups)
+    )
+    return LossModel(model=m, groups=groups, base=base, inputs=items, cascade=compiled)

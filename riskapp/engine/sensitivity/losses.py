@@ -11,7 +11,14 @@ import numpy as np
 
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.scenarios import ShockOperation
-from riskapp.engine.damage import AssetGroups, above_baseline, combined_damage, group_damage
+from riskapp.engine.damage import (
+    AssetGroups,
+    FactorSurvival,
+    above_baseline,
+    combined_damage,
+    factor_survival,
+    group_damage,
+)
 from riskapp.engine.intensity import apply_shock
 from riskapp.engine.montecarlo import BATCH_FLOATS, sampled_intensities
 from riskapp.engine.sampling import SamplingSpec, TrialDraws
@@ -75,8 +82,10 @@ def _portfolio_loss(lm: LossModel, damage: FloatArray) -> FloatArray:
     """(n,) loss of (n, G) group damage ratios, dependency cascades included."""
     m = lm.model
     loss: FloatArray = damage @ m.group_value
-    c = m.cascade
-    if c is not None:
+    if lm.cascade is not None:
+        loss = loss + lm.cascade.loss(damage)
+    elif m.cascade is not None:
+        c = m.cascade
         direct = damage[:, c.node_group]
         total = c.graph.propagate(direct)
         dep = c.graph.dependents
@@ -100,29 +109,52 @@ def scenario_losses(
     m = lm.model
     values = m.sampling.shock_value if values is None else values
     chosen = list(range(len(m.scenario_ids))) if scenarios is None else list(scenarios)
-    unique, inverse = np.unique(np.atleast_2d(shifts), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    rows = np.atleast_2d(shifts)
+    # distinct rows in the order they first come (Saltelli's rows of one base point stay
+    # together, so a batch holds few distinct values of each factor)
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    unique = rows[first[order]]
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    inverse = rank[inverse.reshape(-1)]
     n_c, n_f = m.baseline.shape
     base = np.concatenate(
         [sampled_intensities(m.baseline, m.programs[s], values[np.newaxis]) for s in chosen]
     )  # (S', C, F)
-    out = np.zeros((len(unique), len(chosen)))
-    per_row = max(1, len(chosen) * (n_c * n_f + 4 * lm.groups.count * n_f))
-    step = max(1, BATCH_FLOATS // per_row)
     if lm.base is not None:  # today's baseline first: the incremental basis moves it too
         base = np.concatenate([m.baseline[np.newaxis], base])
+    out = np.zeros((len(unique), len(chosen)))
+    n_g = lm.groups.count
+    step = max(1, BATCH_FLOATS // max(1, len(base) * (n_c + 3 * n_g) * n_f))
     for b0 in range(0, len(unique), step):
         sh = unique[b0 : b0 + step]
         n_b = len(sh)
-        intensities = _shifted(base[np.newaxis], sh[:, np.newaxis, np.newaxis, :])
-        raw = group_damage(lm.groups, intensities.reshape(-1, n_c, n_f), m.factor_ids, m.curves)
-        combined = combined_damage(raw).reshape(n_b, len(base), -1)
+        # a factor's damage depends on that factor's shift only: read each factor's curves
+        # once per distinct shift of it in the batch
+        raw = np.empty((n_b, len(base), n_g, n_f))
+        for j in range(n_f):
+            levels, code = np.unique(sh[:, j], return_inverse=True)
+            felt = _shifted(base[np.newaxis, :, :, j : j + 1], levels[:, None, None, None])
+            dmg = group_damage(
+                lm.groups, felt.reshape(-1, n_c, 1), m.factor_ids[j : j + 1], m.curves
+            )
+            raw[..., j] = dmg.reshape(len(levels), len(base), n_g)[code.reshape(-1)]
+        combined = combined_damage(raw)
         if lm.base is not None:
             combined = _on_basis(combined[:, 1:], combined[:, :1])
         damage = combined.reshape(n_b * len(chosen), -1)
         out[b0 : b0 + n_b] = _portfolio_loss(lm, damage).reshape(n_b, len(chosen))
     result: FloatArray = out[inverse]
     return result
+
+
+def scenario_losses_at(lm: LossModel, s: int, values: FloatArray) -> FloatArray:
+    """(n,) loss of scenario `s` (as if it occurs) with the shocks at each row of `values`
+    (n, N), no factor shift: `scenario_losses(lm, 0, row, [s])` for many rows at once."""
+    m = lm.model
+    intensities = sampled_intensities(m.baseline, m.programs[s], values)
+    return _portfolio_loss(lm, _direct_damage(lm, lm.groups, lm.base, intensities))
 
 
 def probabilities(spec: SamplingSpec, multipliers: FloatArray) -> FloatArray:
@@ -206,6 +238,91 @@ def shifted_trial_losses(
 
 
 @dataclass(frozen=True)
+class DrawnYears:
+    """Simulated years of one scenario with range-driven groups (as if it occurs in each),
+    made ready for moving one factor at a time: their intensities at the drawn shock values and
+    the per-factor damage of the range-driven groups (`VariableGroups`), with the survival of
+    every other factor. Moving one factor's intensities changes that factor's damage only; the
+    others are read from here."""
+
+    scenario: int
+    values: FloatArray  # (n, N) drawn shock values
+    intensities: FloatArray  # (n, C, F)
+    survival: FactorSurvival  # of the (n, Gv, F) per-factor damage
+
+
+def drawn_years(lm: LossModel, s: int, values: FloatArray) -> DrawnYears:
+    """`DrawnYears` of scenario `s` (which must have range-driven groups) for shock values
+    (n, N), as `shifted_trial_losses` computes them without a shift."""
+    m = lm.model
+    var = m.variable[s]
+    if var is None:
+        raise ValueError(f"scenario {m.scenario_ids[s]!r} has no range-driven groups")
+    intensities = sampled_intensities(m.baseline, m.programs[s], values)
+    raw = np.repeat(var.raw[np.newaxis], len(values), axis=0)
+    f = var.factors
+    f_ids = [m.factor_ids[j] for j in f.tolist()]
+    raw[:, :, f] = group_damage(var.groups, intensities[:, :, f], f_ids, m.curves)
+    return DrawnYears(s, values, intensities, factor_survival(raw))
+
+
+def moved_losses(
+    lm: LossModel,
+    years: DrawnYears,
+    factor: int,
+    felt: FloatArray,
+    fixed: FloatArray,
+    base: FloatArray | None,
+) -> FloatArray:
+    """(n,) loss of the years with factor `factor`'s intensities replaced by `felt` (n, C),
+    every other factor as drawn: `fixed` (G,) is the damage of the groups whose damage does
+    not vary from year to year (at the same setting), `base` the baseline damage of the
+    range-driven groups on the incremental basis (None on the absolute one)."""
+    m = lm.model
+    var = m.variable[years.scenario]
+    assert var is not None
+    damage = group_damage(
+        var.groups, felt[:, :, np.newaxis], m.factor_ids[factor : factor + 1], m.curves
+    )[:, :, 0]
+    full = np.repeat(fixed[np.newaxis], len(felt), axis=0)
+    full[:, var.cols] = _on_basis(years.survival.combined_with(factor, damage), base)
+    return _portfolio_loss(lm, full)
+
+
+def shock_felt(
+    lm: LossModel, years: DrawnYears, position: int, value: float
+) -> tuple[int, FloatArray] | None:
+    """The factor of the shock at `position` and its (n, C) intensities in the years with that
+    shock at `value`, every other shock as drawn (only the shocks on that factor apply); None
+    if the shock hits no country of the baseline (it moves nothing)."""
+    m = lm.model
+    program = m.programs[years.scenario]
+    factors = [step.factor for step in program if step.position == position]
+    if not factors:
+        return None
+    values = years.values.copy()
+    values[:, position] = value
+    steps = [step for step in program if step.factor == factors[0]]
+    return factors[0], sampled_intensities(m.baseline, steps, values)[:, :, factors[0]]
+
+
+def shifted_felt(years: DrawnYears, factor: int, shift: float) -> FloatArray:
+    """(n, C) intensities of `factor` in the years, shifted by `shift` points (clamped)."""
+    return _shifted(years.intensities[:, :, factor], np.asarray(shift, dtype=float))
+
+
+def shifted_fixed(
+    lm: LossModel, s: int, shift: FloatArray, reference: FloatArray | None
+) -> FloatArray:
+    """(G,) damage of scenario `s` on the loss basis at the shocks' values with a factor
+    shift (F,), and `reference` the baseline damage at that shift (`reference_damage`)."""
+    m = lm.model
+    nominal = sampled_intensities(m.baseline, m.programs[s], m.sampling.shock_value[np.newaxis])
+    result: FloatArray = _direct_damage(lm, lm.groups, reference, _shifted(nominal, shift))[0]
+    return result
+
+
+@dataclass(frozen=True)
 class TrialBasis:
     """A run's simulated years made ready for moving inputs with common random numbers: its
     draws, each scenario's loss in every year as if it occurred (a year's loss is the sum over
@@ -256,15 +373,29 @@ def occurrence(spec: SamplingSpec, uniforms: FloatArray, multipliers: FloatArray
     return occ
 
 
-def trial_basis(lm: LossModel, seed: int, trials: int) -> TrialBasis:
-    """The years of the run with `seed` (the same draws as `montecarlo.run`)."""
+def trial_basis(lm: LossModel, seed: int, trials: int, reach: float | None = None) -> TrialBasis:
+    """The years of the run with `seed` (the same draws as `montecarlo.run`).
+
+    With `reach` (a frequency multiplier of at least 1), a scenario's loss is computed only
+    in the years in which it occurs with every frequency multiplied by `reach` (the years in
+    which some setting up to `reach` can make it occur, occurrence growing with the
+    multipliers); `loss_if` is 0 in the others. Without it, in every year."""
     spec = lm.spec
     draws = spec.draw(seed, 0, trials)
-    loss_if = np.column_stack(
-        [trial_losses(lm, s, draws.shock_values) for s in range(len(spec.scenario_ids))]
-    ).reshape(trials, -1)
+    uniforms = coupled_uniforms(spec, draws.occurs, seed)
+    n_s = len(spec.scenario_ids)
+    needed = (
+        np.ones((trials, n_s), dtype=bool)
+        if reach is None
+        else occurrence(spec, uniforms, np.full(n_s, max(1.0, reach))) | draws.occurs
+    )
+    loss_if = np.zeros((trials, n_s))
+    for s in range(n_s):
+        rows = np.flatnonzero(needed[:, s])
+        if len(rows):
+            loss_if[rows, s] = trial_losses(lm, s, draws.shock_values[rows])
     status_quo = float(status_quo_loss(lm, np.zeros(len(lm.model.factor_ids)))[0])
-    return TrialBasis(draws, loss_if, coupled_uniforms(spec, draws.occurs, seed), status_quo)
+    return TrialBasis(draws, loss_if, uniforms, status_quo)
 
 
 def value_at_risk(loss: FloatArray, level: float = VAR_LEVEL) -> float:

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from riskapp.engine.montecarlo import BATCH_FLOATS
-from riskapp.engine.sensitivity.inputs import VAR_LEVEL, InputKind, LossModel, range_text
+from riskapp.engine.sensitivity.inputs import (
+    VAR_LEVEL,
+    FloatArray,
+    InputKind,
+    LossModel,
+    range_text,
+)
 from riskapp.engine.sensitivity.losses import (
+    drawn_years,
+    moved_losses,
     occurrence,
     probabilities,
     reference_damage,
     scenario_losses,
+    scenario_losses_at,
+    shifted_felt,
+    shifted_fixed,
     shifted_trial_losses,
+    shock_felt,
     status_quo_loss,
     trial_basis,
-    trial_losses,
     value_at_risk,
 )
 
@@ -54,11 +66,18 @@ TORNADO_COLUMNS = [
 ]
 
 
-def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> Tornado:
+def tornado(
+    lm: LossModel,
+    seed: int,
+    trials: int,
+    level: float = VAR_LEVEL,
+    progress: Callable[[int, int], None] | None = None,
+) -> Tornado:
     """Move each input to the low and the high end of its range, the others at their values.
 
     `eal_swing` and `var_swing` are |high-end figure - low-end figure|; rows come largest
-    expected-loss swing first.
+    expected-loss swing first. `progress(done, total)` is called as the scenarios' years are
+    done (total: the scenarios, plus one for the basis).
     """
     m = lm.model
     spec = lm.spec
@@ -66,11 +85,15 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
     ones = np.ones(n_s)
     p0 = probabilities(spec, ones)[0]
     l0 = scenario_losses(lm, np.zeros((1, n_f)))[0]
-    basis = trial_basis(lm, seed, trials)
+    freqs = lm.of_kind(InputKind.FREQUENCY)
+    reach = max([1.0, *(inp.high for inp in freqs), *(inp.low for inp in freqs)])
+    basis = trial_basis(lm, seed, trials, reach)  # loss_if where some setting can need it
+    if progress is not None:
+        progress(1, n_s + 1)
     occurs = basis.draws.occurs
     loss0 = basis.loss
     figures: dict[tuple[str, str], tuple[float, float]] = {}  # (key, end) -> (EAL, VaR)
-    for inp in lm.of_kind(InputKind.FREQUENCY):
+    for inp in freqs:
         for end, setting in (("low", inp.low), ("high", inp.high)):
             mult = ones.copy()
             mult[inp.index] = setting
@@ -79,50 +102,87 @@ def tornado(lm: LossModel, seed: int, trials: int, level: float = VAR_LEVEL) -> 
                 basis.status_quo + float(probabilities(spec, mult)[0] @ l0),
                 value_at_risk(basis.status_quo + (basis.loss_if * occ).sum(axis=1), level),
             )
-    for inp in lm.of_kind(InputKind.FACTOR):
-        for end, setting in (("low", inp.low), ("high", inp.high)):
-            shift = np.zeros(n_f)
-            shift[inp.index] = setting
-            reference = reference_damage(lm, shift)
-            sq = float(status_quo_loss(lm, shift)[0])
-            loss = np.full(trials, sq)
-            for s in range(n_s):
-                hit = np.flatnonzero(occurs[:, s])
-                if len(hit):
-                    drawn = basis.draws.shock_values[hit]
-                    loss[hit] += shifted_trial_losses(lm, s, drawn, shift, reference)
-            figures[inp.key, end] = (
-                sq + float(p0 @ scenario_losses(lm, shift[np.newaxis])[0]),
-                value_at_risk(loss, level),
-            )
-    zero = np.zeros((1, n_f))
+    # factors and shocks moved in the same simulated years: each scenario's years are prepared
+    # once (`drawn_years`) and each setting recomputes only the factor it moves
+    moves = [
+        (inp, end, setting)
+        for inp in lm.of_kind(InputKind.FACTOR)
+        for end, setting in (("low", inp.low), ("high", inp.high))
+    ]
+    shifts = np.zeros((len(moves), n_f))
+    for i, (inp, _, setting) in enumerate(moves):
+        shifts[i, inp.index] = setting
+    references = [reference_damage(lm, shift) for shift in shifts]
+    status_quo = status_quo_loss(lm, shifts) if moves else np.zeros(0)
+    shifted = np.repeat(status_quo[:, np.newaxis], trials, axis=1)  # (moves, T)
     shocks = lm.of_kind(InputKind.SHOCK)
-    for s in sorted({inp.scenario for inp in shocks}):
-        settings = [
+    moved: dict[tuple[str, str], FloatArray] = {}  # shock setting -> loss in its years
+    for s in range(n_s):
+        if progress is not None and s:
+            progress(s + 1, n_s + 1)
+        hit = np.flatnonzero(occurs[:, s])
+        if not len(hit):
+            continue
+        var = m.variable[s]
+        if var is None:  # no range-driven group: one loss per setting, every year alike
+            for i, shift in enumerate(shifts):
+                shifted[i, hit] += shifted_trial_losses(
+                    lm, s, basis.draws.shock_values[hit[:1]], shift, references[i]
+                )[0]
+            continue
+        own = [
             (inp, end, setting)
             for inp in shocks
             if inp.scenario == s
             for end, setting in (("low", inp.low), ("high", inp.high))
         ]
-        hit = np.flatnonzero(occurs[:, s])
-        drawn = basis.draws.shock_values[hit]
-        per = max(1, BATCH_FLOATS // max(1, drawn.size))  # settings evaluated together
-        for c0 in range(0, len(settings), per):
-            part = settings[c0 : c0 + per]
-            stacked = np.tile(drawn, (len(part), 1))
-            for i, (inp, _, setting) in enumerate(part):
-                stacked[i * len(hit) : (i + 1) * len(hit), inp.index] = setting
-            new = trial_losses(lm, s, stacked).reshape(len(part), len(hit))
-            for i, (inp, end, setting) in enumerate(part):
-                values = spec.shock_value.copy()
-                values[inp.index] = setting
-                ls = scenario_losses(lm, zero, values, [s])[0, 0]
-                loss = loss0.copy()
-                loss[hit] += new[i] - basis.loss_if[hit, s]
-                figures[inp.key, end] = (
-                    basis.status_quo + float(p0 @ l0 + p0[s] * (ls - l0[s])),
-                    value_at_risk(loss, level),
+        for inp, end, _ in own:
+            moved[inp.key, end] = basis.loss_if[hit, s].copy()
+        fixed = [shifted_fixed(lm, s, shift, references[i]) for i, shift in enumerate(shifts)]
+        bases = [None if r is None else r[:, var.cols] for r in references]
+        nominal_base = None if var.base is None else var.base[0]
+        n_c = m.baseline.shape[0]
+        per_row = 4 * len(var.cols) * n_f + 2 * n_c * n_f + m.n_groups
+        step = max(1, BATCH_FLOATS // per_row)
+        for b0 in range(0, len(hit), step):
+            batch = hit[b0 : b0 + step]
+            years = drawn_years(lm, s, basis.draws.shock_values[batch])
+            for i, (inp, _, setting) in enumerate(moves):
+                felt = shifted_felt(years, inp.index, setting)
+                shifted[i, batch] += moved_losses(lm, years, inp.index, felt, fixed[i], bases[i])
+            for inp, end, setting in own:
+                found = shock_felt(lm, years, inp.index, setting)
+                if found is None:  # the shock hits no country of the baseline
+                    continue
+                factor, felt = found
+                moved[inp.key, end][b0 : b0 + len(batch)] = moved_losses(
+                    lm, years, factor, felt, m.nominal_damage[s], nominal_base
                 )
+    if progress is not None:
+        progress(n_s + 1, n_s + 1)
+    for i, (inp, end, _) in enumerate(moves):
+        figures[inp.key, end] = (
+            float(status_quo[i]) + float(p0 @ scenario_losses(lm, shifts[i : i + 1])[0]),
+            value_at_risk(shifted[i], level),
+        )
+    settings = [
+        (inp, end, v) for inp in shocks for end, v in (("low", inp.low), ("high", inp.high))
+    ]
+    for s in sorted({inp.scenario for inp in shocks}):
+        own = [(inp, end, v) for inp, end, v in settings if inp.scenario == s]
+        values = np.repeat(spec.shock_value[np.newaxis], len(own), axis=0)
+        for i, (inp, _, setting) in enumerate(own):
+            values[i, inp.index] = setting
+        at_setting = scenario_losses_at(lm, s, values)
+        hit = np.flatnonzero(occurs[:, s])
+        for (inp, end, _), ls in zip(own, at_setting.tolist(), strict=True):
+            loss = loss0.copy()
+            if (inp.key, end) in moved:
+                loss[hit] += moved[inp.key, end] - basis.loss_if[hit, s]
+            figures[inp.key, end] = (
+                basis.status_quo + float(p0 @ l0 + p0[s] * (ls - l0[s])),
+                value_at_risk(loss, level),
+            )
     rows = []
     for inp in lm.inputs:
         (eal_low, var_low), (eal_high, var_high) = figures[inp.key, "low"], figures[inp.key, "high"]
