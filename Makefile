@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 ## wheel: build dist/riskapp-*.whl (demo, scenarios, methods, reference data, templates, static
 ## files and Streamlit settings inside); `pip install dist/riskapp-*.whl` installs the product

@@ -19,7 +19,10 @@ Cases and their floors (a fresh process each time, riskapp and floor runs altern
 
 Every case runs with HOME and RISKAPP_DATA_DIR in a temporary folder of its own, created for the
 run; one untimed warm-up run of each command comes first (it also seeds the case's team
-database, as a user's first start does), then --repeat timed runs alternating riskapp and floor.
+database, as a user's first start does, and writes Python's bytecode cache into the run's
+temporary folder, so that riskapp's modules are read compiled, as an installed package's are,
+even where PYTHONDONTWRITEBYTECODE is set), then --repeat timed runs alternating riskapp and
+floor.
 Printed per command: the median wall time, min-max, peak RSS (`ru_maxrss` of the process; for a
 server, the sum over its process tree of each process's peak, read when the chart is drawn) and
 the ratio of medians to the floor. Each CLI case also lists the third-party packages the riskapp
