@@ -8,12 +8,14 @@ without importing the dashboard; the pages keep importing it from here.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-
-import pandas as pd
-from pandas.io.formats.style import Styler
+from typing import TYPE_CHECKING
 
 from riskapp.format import NumberFormat
 from riskapp.text import plain
+
+if TYPE_CHECKING:  # pandas' Styler imports Jinja2: loaded when a table is styled, not before
+    import pandas as pd
+    from pandas.io.formats.style import Styler
 
 __all__ = ["money_cells", "money_table", "plain"]
 
