@@ -16,6 +16,10 @@ from sqlalchemy import JSON, Connection, DateTime, Table
 BULK_CHUNK = 5_000
 """Rows per statement (progress is reported after each)."""
 
+ARRAY_ROWS = 1_000
+"""PostgreSQL updates of at most this many rows pass their values as arrays (one statement);
+more go through COPY into a temporary table (psycopg writes arrays value by value)."""
+
 Progress = Callable[[int], None]
 
 
@@ -92,11 +96,15 @@ def update_rows(
     progress: Progress | None = None,
 ) -> None:
     """Set columns of the rows named by `key` (data: the key column, then the columns to set).
-    PostgreSQL: one UPDATE ... FROM unnest(arrays) a chunk; SQLite: executemany."""
+    PostgreSQL: one UPDATE ... FROM the values (as arrays, or COPYed into a temporary table
+    when many); SQLite: executemany."""
     n = _length(data)
     columns = [c for c in data if c != key]
     name, cols = _names(conn, table, columns)
     quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql" and n > ARRAY_ROWS:
+        _pg_update_by_copy(conn, table, key, data, progress)
+        return
     if conn.dialect.name == "postgresql":
         names = [key, *columns]
         arrays = ", ".join(f"%s::{_pg_array_type(conn, table, c)}" for c in names)
@@ -110,11 +118,9 @@ def update_rows(
             f"WHERE t.{quote(key)} = v.{quote(key)}"
         )
         with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            for start in range(0, n, BULK_CHUNK):
-                stop = start + BULK_CHUNK
-                cursor.execute(sql, [list(data[c][start:stop]) for c in names])
-                if progress is not None:
-                    progress(min(stop, n) - start)
+            cursor.execute(sql, [list(data[c]) for c in names])
+        if progress is not None:
+            progress(n)
         return
     sets = ", ".join(f"{q} = ?" for q in cols)
     sql = f"UPDATE {name} SET {sets} WHERE {quote(key)} = ?"
@@ -124,6 +130,41 @@ def update_rows(
         conn.exec_driver_sql(sql, chunk)
         if progress is not None:
             progress(len(chunk))
+
+
+def _pg_update_by_copy(
+    conn: Connection,
+    table: Table,
+    key: str,
+    data: Mapping[str, Sequence[Any]],
+    progress: Progress | None,
+) -> None:
+    """Many rows: COPY the new values into a temporary table (the columns' types, no rows),
+    then one UPDATE ... FROM it."""
+    quote = conn.dialect.identifier_preparer.quote
+    name = quote(table.name)
+    columns = [c for c in data if c != key]
+    staging = "pg_temp." + quote(f"riskapp_update_{table.name}")
+    listed = ", ".join(quote(c) for c in data)
+    sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    n = _length(data)
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} AS SELECT {listed} FROM {name} WITH NO DATA"
+        )
+        for start in range(0, n, BULK_CHUNK):
+            chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+            with cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {name} AS t SET {sets} FROM {staging} AS v "
+            f"WHERE t.{quote(key)} = v.{quote(key)}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+    if progress is not None:
+        progress(n)
 
 
 def delete_rows(

@@ -130,6 +130,7 @@ class StoreCore:
         permission: Permission,
         prepare: Callable[[Connection], P],
         commit: Callable[[Connection, P], R],
+        known: tuple[DataState, P] | None = None,
     ) -> R:
         """A change of the register or plans with its checks outside the write lock.
 
@@ -139,11 +140,13 @@ class StoreCore:
         prepared)` writes at once; changed meanwhile (another writer got in first), `prepare`
         runs again under the lock, so a check never passes on data that is no longer there and
         no update is lost. `prepare` should take what is expensive and independent of the
-        database (the workspace files) from outside, read once."""
+        database (the workspace files) from outside, read once. `known`: what `prepare`
+        returned earlier (an import's preview) with the state it saw; taken instead of
+        preparing again while the register and plans are still in that state."""
         with self.read() as conn:
             self.authorize(conn, actor, permission)
             seen = data_state(conn)
-            prepared = prepare(conn)
+            prepared = known[1] if known is not None and known[0] == seen else prepare(conn)
         with self.write() as conn:
             self.authorize(conn, actor, permission)
             if data_state(conn) != seen:
@@ -294,7 +297,10 @@ def busy_as_store_error() -> Iterator[None]:
         raise
 
 
-def data_state(conn: Connection) -> tuple[Any, ...]:
+DataState = tuple[Any, ...]
+
+
+def data_state(conn: Connection) -> DataState:
     """What a check of the register and plans depends on: every record's id, version and
     position and the newest audit entry. Equal states: nothing changed in between."""
     a, p = t.assets.c, t.plans.c

@@ -22,10 +22,12 @@ from riskapp.store.bulk import delete_rows, insert_rows, update_rows
 from riskapp.store.conflicts import changed_conflict, deleted_conflict
 from riskapp.store.core import (
     AuditColumns,
+    DataState,
     Hook,
     ImportPreview,
     Mode,
     StoreCore,
+    data_state,
     stored_assets,
     stored_plans,
 )
@@ -75,6 +77,7 @@ class Register:
     def __init__(self, core: StoreCore) -> None:
         self.core = core
         self._parsed: OrderedDict[str, ParsedRegister] = OrderedDict()
+        self._previewed: tuple[str, Mode, FileInputs | None, DataState, Planned] | None = None
         self._lock = threading.Lock()
 
     def assets(self) -> list[StoredAsset]:
@@ -270,18 +273,22 @@ class Register:
             return self._preview_assets(table, mode)
 
     def _preview_assets(self, table: Table, mode: Mode) -> ImportPreview:
-        _, parsed = self._parse(table)
+        key, parsed = self._parse(table)
         if parsed.problems:
             return ImportPreview(
                 "assets", table.name, len(table.rows), parsed.problems, ChangeSummary()
             )
+        files = self.core.file_inputs()
         with self.core.read() as conn:
+            state = data_state(conn)
             try:
-                current, new = self._planned_assets(conn, parsed, mode, table.name)
+                current, new = self._planned_assets(conn, parsed, mode, table.name, files)
             except InputError as exc:
                 return ImportPreview(
                     "assets", table.name, len(table.rows), exc.problems, ChangeSummary()
                 )
+        with self._lock:
+            self._previewed = (key, mode, files, state, (current, new))
         summary = diff_registers(current, new).summary(current, new)
         return ImportPreview("assets", table.name, len(table.rows), [], summary)
 
@@ -311,6 +318,13 @@ class Register:
         if parsed.problems:
             raise InputError(parsed.problems)
         files = self.core.file_inputs()
+        with self._lock:
+            previewed, self._previewed = self._previewed, None
+        known = None
+        if previewed is not None:
+            same_key, same_mode, same_files, state, planned = previewed
+            if (same_key, same_mode) == (key, mode) and same_files is files:
+                known = (state, planned)  # the preview's plan, while the store is as it was
 
         def prepare(conn: Connection) -> Planned:
             return self._planned_assets(conn, parsed, mode, table.name, files)
@@ -320,7 +334,7 @@ class Register:
             note = f"import {table.name} ({mode})"
             return write_register(self.core, conn, current, new, actor, "import", note, hook)
 
-        summary = self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
+        summary = self.core.write_checked(actor, Permission.IMPORT, prepare, commit, known)
         self._forget(key)
         return summary
 
