@@ -8,8 +8,9 @@ leaves the transaction to roll back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Table
 
@@ -21,6 +22,7 @@ ARRAY_ROWS = 1_000
 more go through COPY into a temporary table (psycopg writes arrays value by value)."""
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, list[str]]:
@@ -60,27 +62,53 @@ def insert_rows(
     table: Table,
     data: Mapping[str, Sequence[Any]],
     progress: Progress | None = None,
-) -> None:
-    """Insert rows given column by column: COPY on PostgreSQL, executemany on SQLite."""
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert rows given column by column: one COPY on PostgreSQL, executemany on SQLite.
+    `meanwhile` runs once the rows are sent and before they are confirmed (on PostgreSQL the
+    server stores them while it runs); its result is returned."""
     n = _length(data)
-    name, cols = _names(conn, table, list(data))
+    columns = list(data)
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for start in range(0, n, BULK_CHUNK):
+            chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+            yield from chunk
+            if progress is not None:
+                progress(len(chunk))
+
+    return insert_stream(conn, table, columns, rows(), meanwhile)
+
+
+def driver_value(conn: Connection, table: Table, column: str, value: Any) -> Any:
+    """One value as the driver takes it for `column` (a datetime as SQLAlchemy stores it in
+    SQLite)."""
+    return _for_driver(conn, table, column, [value])[0]
+
+
+def insert_stream(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert rows (in `columns` order, values as the driver takes them) as they are produced:
+    on PostgreSQL one COPY that psycopg sends while the next rows are made, on SQLite
+    executemany by BULK_CHUNK rows. `meanwhile`: as in `insert_rows`."""
+    name, cols = _names(conn, table, columns)
     if conn.dialect.name == "postgresql":
         statement = f"COPY {name} ({', '.join(cols)}) FROM STDIN"
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            for start in range(0, n, BULK_CHUNK):
-                chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
-                with cursor.copy(statement) as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-                if progress is not None:
-                    progress(len(chunk))
-        return
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+            return meanwhile() if meanwhile is not None else None
     sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    for start in range(0, n, BULK_CHUNK):
-        chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+    stream = iter(rows)
+    while chunk := list(islice(stream, BULK_CHUNK)):
         conn.exec_driver_sql(sql, chunk)
-        if progress is not None:
-            progress(len(chunk))
+    return meanwhile() if meanwhile is not None else None
 
 
 def _pg_array_type(conn: Connection, table: Table, column: str) -> str:

@@ -27,8 +27,8 @@ from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
-from riskapp.store.bulk import insert_rows
-from riskapp.store.chain import GENESIS, link, link_columns
+from riskapp.store.bulk import driver_value, insert_rows, insert_stream
+from riskapp.store.chain import GENESIS, chained, link
 from riskapp.store.engine import WRITE, is_busy, lock_timeout
 from riskapp.store.errors import AccessDenied, StoreBusyError
 from riskapp.store.records import (
@@ -50,6 +50,21 @@ Hook = Callable[[int, int], None]
 """Called as hook(records written, records to write) while an import writes (progress)."""
 
 CHUNK = 500
+AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "field",
+    "old_value",
+    "new_value",
+    "version",
+    "note",
+    "prev_hash",
+    "hash",
+)
 AUDIT_LOCK = 7_245_318_002  # pg_advisory_xact_lock key of the audit trail's head
 
 P = TypeVar("P")
@@ -218,7 +233,10 @@ class StoreCore:
             insert_rows(conn, t.audit_log, {c: [r.get(c) for r in rows] for c in columns})
             return
         shared = {**entries.shared, "note": str(entries.shared["note"])[:500]}
-        seqs, prevs, hashes = link_columns(
+        table = t.audit_log
+        at = driver_value(conn, table, "at", shared["at"])
+        actor, action, entity, note = (shared[k] for k in ("actor", "action", "entity", "note"))
+        chain = chained(
             head_seq,
             head_hash,
             shared,
@@ -228,23 +246,20 @@ class StoreCore:
             entries.new_values,
             entries.versions,
         )
-        n = len(seqs)
-        insert_rows(
-            conn,
-            t.audit_log,
-            {
-                "seq": seqs,
-                **{k: [shared[k]] * n for k in ("at", "actor", "action", "entity")},
-                "entity_id": entries.entity_ids,
-                "field": entries.fields,
-                "old_value": entries.old_values,
-                "new_value": entries.new_values,
-                "version": entries.versions,
-                "note": [shared["note"]] * n,
-                "prev_hash": prevs,
-                "hash": hashes,
-            },
+        # each entry is sent as soon as it is chained (PostgreSQL stores it meanwhile)
+        stream = (
+            (seq, at, actor, action, entity, e, f, o, n, v, note, prev, h)
+            for (seq, prev, h), e, f, o, n, v in zip(
+                chain,
+                entries.entity_ids,
+                entries.fields,
+                entries.old_values,
+                entries.new_values,
+                entries.versions,
+                strict=True,
+            )
         )
+        insert_stream(conn, table, AUDIT_COLUMNS, stream)
 
     def _chain_head(self, conn: Connection) -> tuple[int, str]:
         """The newest entry's seq and hash, once this transaction may append after it."""

@@ -458,10 +458,17 @@ def write_register(
             "id",
             {"id": ids[diff.moved].tolist(), "position": diff.moved.tolist()},
         )
+    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
+
+    def audit() -> AuditColumns:
+        return AuditColumns(shared, *_audit_columns(current, new, diff, versions))
+
+    entries = None
     if len(diff.added):
         rows = new.iloc[diff.added]
         k = len(diff.added)
-        insert_rows(
+        # the audit entries are built while PostgreSQL stores the COPYed rows
+        entries = insert_rows(
             conn,
             t.assets,
             {
@@ -472,9 +479,9 @@ def write_register(
                 "updated_by": [actor.label] * k,
             },
             progress,
+            meanwhile=audit,
         )
-    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
-    core.append_audit(conn, AuditColumns(shared, *_audit_columns(current, new, diff, versions)))
+    core.append_audit(conn, entries if entries is not None else audit())
     return summary
 
 
