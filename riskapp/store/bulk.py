@@ -8,15 +8,21 @@ leaves the transaction to roll back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Table
 
 BULK_CHUNK = 5_000
 """Rows per statement (progress is reported after each)."""
 
+ARRAY_ROWS = 1_000
+"""PostgreSQL updates of at most this many rows pass their values as arrays (one statement);
+more go through COPY into a temporary table (psycopg writes arrays value by value)."""
+
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str, list[str]]:
@@ -56,27 +62,53 @@ def insert_rows(
     table: Table,
     data: Mapping[str, Sequence[Any]],
     progress: Progress | None = None,
-) -> None:
-    """Insert rows given column by column: COPY on PostgreSQL, executemany on SQLite."""
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert rows given column by column: one COPY on PostgreSQL, executemany on SQLite.
+    `meanwhile` runs once the rows are sent and before they are confirmed (on PostgreSQL the
+    server stores them while it runs); its result is returned."""
     n = _length(data)
-    name, cols = _names(conn, table, list(data))
+    columns = list(data)
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for start in range(0, n, BULK_CHUNK):
+            chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+            yield from chunk
+            if progress is not None:
+                progress(len(chunk))
+
+    return insert_stream(conn, table, columns, rows(), meanwhile)
+
+
+def driver_value(conn: Connection, table: Table, column: str, value: Any) -> Any:
+    """One value as the driver takes it for `column` (a datetime as SQLAlchemy stores it in
+    SQLite)."""
+    return _for_driver(conn, table, column, [value])[0]
+
+
+def insert_stream(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """Insert rows (in `columns` order, values as the driver takes them) as they are produced:
+    on PostgreSQL one COPY that psycopg sends while the next rows are made, on SQLite
+    executemany by BULK_CHUNK rows. `meanwhile`: as in `insert_rows`."""
+    name, cols = _names(conn, table, columns)
     if conn.dialect.name == "postgresql":
         statement = f"COPY {name} ({', '.join(cols)}) FROM STDIN"
-        with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            for start in range(0, n, BULK_CHUNK):
-                chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
-                with cursor.copy(statement) as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-                if progress is not None:
-                    progress(len(chunk))
-        return
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+            return meanwhile() if meanwhile is not None else None
     sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    for start in range(0, n, BULK_CHUNK):
-        chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+    stream = iter(rows)
+    while chunk := list(islice(stream, BULK_CHUNK)):
         conn.exec_driver_sql(sql, chunk)
-        if progress is not None:
-            progress(len(chunk))
+    return meanwhile() if meanwhile is not None else None
 
 
 def _pg_array_type(conn: Connection, table: Table, column: str) -> str:
@@ -92,11 +124,15 @@ def update_rows(
     progress: Progress | None = None,
 ) -> None:
     """Set columns of the rows named by `key` (data: the key column, then the columns to set).
-    PostgreSQL: one UPDATE ... FROM unnest(arrays) a chunk; SQLite: executemany."""
+    PostgreSQL: one UPDATE ... FROM the values (as arrays, or COPYed into a temporary table
+    when many); SQLite: executemany."""
     n = _length(data)
     columns = [c for c in data if c != key]
     name, cols = _names(conn, table, columns)
     quote = conn.dialect.identifier_preparer.quote
+    if conn.dialect.name == "postgresql" and n > ARRAY_ROWS:
+        _pg_update_by_copy(conn, table, key, data, progress)
+        return
     if conn.dialect.name == "postgresql":
         names = [key, *columns]
         arrays = ", ".join(f"%s::{_pg_array_type(conn, table, c)}" for c in names)
@@ -110,11 +146,9 @@ def update_rows(
             f"WHERE t.{quote(key)} = v.{quote(key)}"
         )
         with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            for start in range(0, n, BULK_CHUNK):
-                stop = start + BULK_CHUNK
-                cursor.execute(sql, [list(data[c][start:stop]) for c in names])
-                if progress is not None:
-                    progress(min(stop, n) - start)
+            cursor.execute(sql, [list(data[c]) for c in names])
+        if progress is not None:
+            progress(n)
         return
     sets = ", ".join(f"{q} = ?" for q in cols)
     sql = f"UPDATE {name} SET {sets} WHERE {quote(key)} = ?"
@@ -124,6 +158,41 @@ def update_rows(
         conn.exec_driver_sql(sql, chunk)
         if progress is not None:
             progress(len(chunk))
+
+
+def _pg_update_by_copy(
+    conn: Connection,
+    table: Table,
+    key: str,
+    data: Mapping[str, Sequence[Any]],
+    progress: Progress | None,
+) -> None:
+    """Many rows: COPY the new values into a temporary table (the columns' types, no rows),
+    then one UPDATE ... FROM it."""
+    quote = conn.dialect.identifier_preparer.quote
+    name = quote(table.name)
+    columns = [c for c in data if c != key]
+    staging = "pg_temp." + quote(f"riskapp_update_{table.name}")
+    listed = ", ".join(quote(c) for c in data)
+    sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    n = _length(data)
+    with conn.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} AS SELECT {listed} FROM {name} WITH NO DATA"
+        )
+        for start in range(0, n, BULK_CHUNK):
+            chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
+            with cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {name} AS t SET {sets} FROM {staging} AS v "
+            f"WHERE t.{quote(key)} = v.{quote(key)}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+    if progress is not None:
+        progress(n)
 
 
 def delete_rows(

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import count
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -86,6 +87,45 @@ def link(
     return out
 
 
+def chained(
+    head_seq: int,
+    head_hash: str,
+    shared: Mapping[str, Any],
+    entity_ids: Sequence[str],
+    fields: Sequence[str],
+    old_values: Sequence[str | None],
+    new_values: Sequence[str | None],
+    versions: Sequence[int | None],
+) -> Iterator[tuple[int, str, str]]:
+    """seq, prev_hash and hash of each entry chained after the head, given column by column
+    (one at a time, as they are computed): the entries of one change, which share `at`,
+    `actor`, `action`, `entity` and `note` (`shared`). The same hashes `link` computes for the
+    same entries: each entry's text is `canonical`'s, put together from its parts encoded the
+    way the JSON encoder encodes them (text, integers, null)."""
+    at = shared["at"]
+    at_text = at.isoformat(timespec="microseconds") if isinstance(at, datetime) else at
+    head = f"[{encode_basestring(CHAIN_FORMAT)},"
+    middle = "".join(
+        f",{encode_basestring(v)}"
+        for v in (at_text, shared["actor"], shared["action"], shared["entity"])
+    )
+    tail = f",{encode_basestring(shared['note'])}]"
+    sha256 = hashlib.sha256
+    prev = head_hash
+    for seq, entity_id, field_name, old, new, version in zip(
+        count(head_seq + 1), entity_ids, fields, old_values, new_values, versions, strict=False
+    ):
+        text = (
+            f"{head}{seq}{middle},{encode_basestring(entity_id)},{encode_basestring(field_name)},"
+            f"{'null' if old is None else encode_basestring(old)},"
+            f"{'null' if new is None else encode_basestring(new)},"
+            f"{'null' if version is None else int.__repr__(version)}{tail}"
+        )
+        digest = sha256((prev + text).encode("utf-8")).hexdigest()
+        yield seq, prev, digest
+        prev = digest
+
+
 def link_columns(
     head_seq: int,
     head_hash: str,
@@ -96,37 +136,11 @@ def link_columns(
     new_values: Sequence[str | None],
     versions: Sequence[int | None],
 ) -> tuple[list[int], list[str], list[str]]:
-    """seq, prev_hash and hash of entries chained after the head, given column by column: the
-    entries of one change, which share `at`, `actor`, `action`, `entity` and `note`
-    (`shared`). The same hashes `link` computes for the same entries: each entry's text is
-    `canonical`'s, put together from its parts encoded the way the JSON encoder encodes them
-    (text, integers, null)."""
-    at = shared["at"]
-    at_text = at.isoformat(timespec="microseconds") if isinstance(at, datetime) else at
-    head = f"[{encode_basestring(CHAIN_FORMAT)},"
-    middle = "".join(
-        f",{encode_basestring(v)}"
-        for v in (at_text, shared["actor"], shared["action"], shared["entity"])
+    """`chained`, as three lists: seq, prev_hash and hash."""
+    out = list(
+        chained(head_seq, head_hash, shared, entity_ids, fields, old_values, new_values, versions)
     )
-    tail = f",{encode_basestring(shared['note'])}]"
-    sha256 = hashlib.sha256
-    seqs = list(range(head_seq + 1, head_seq + 1 + len(entity_ids)))
-    prevs: list[str] = []
-    hashes: list[str] = []
-    prev = head_hash
-    for seq, entity_id, field_name, old, new, version in zip(
-        seqs, entity_ids, fields, old_values, new_values, versions, strict=True
-    ):
-        text = (
-            f"{head}{seq}{middle},{encode_basestring(entity_id)},{encode_basestring(field_name)},"
-            f"{'null' if old is None else encode_basestring(old)},"
-            f"{'null' if new is None else encode_basestring(new)},"
-            f"{'null' if version is None else int.__repr__(version)}{tail}"
-        )
-        prevs.append(prev)
-        prev = sha256((prev + text).encode("utf-8")).hexdigest()
-        hashes.append(prev)
-    return seqs, prevs, hashes
+    return [s for s, _, _ in out], [p for _, p, _ in out], [h for _, _, h in out]
 
 
 @dataclass(frozen=True)

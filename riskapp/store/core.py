@@ -27,8 +27,8 @@ from riskapp.io.errors import Problem
 from riskapp.settings import Settings
 from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
-from riskapp.store.bulk import insert_rows
-from riskapp.store.chain import GENESIS, link, link_columns
+from riskapp.store.bulk import driver_value, insert_rows, insert_stream
+from riskapp.store.chain import GENESIS, chained, link
 from riskapp.store.engine import WRITE, is_busy, lock_timeout
 from riskapp.store.errors import AccessDenied, StoreBusyError
 from riskapp.store.records import (
@@ -50,6 +50,21 @@ Hook = Callable[[int, int], None]
 """Called as hook(records written, records to write) while an import writes (progress)."""
 
 CHUNK = 500
+AUDIT_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "field",
+    "old_value",
+    "new_value",
+    "version",
+    "note",
+    "prev_hash",
+    "hash",
+)
 AUDIT_LOCK = 7_245_318_002  # pg_advisory_xact_lock key of the audit trail's head
 
 P = TypeVar("P")
@@ -130,6 +145,7 @@ class StoreCore:
         permission: Permission,
         prepare: Callable[[Connection], P],
         commit: Callable[[Connection, P], R],
+        known: tuple[DataState, P] | None = None,
     ) -> R:
         """A change of the register or plans with its checks outside the write lock.
 
@@ -139,11 +155,13 @@ class StoreCore:
         prepared)` writes at once; changed meanwhile (another writer got in first), `prepare`
         runs again under the lock, so a check never passes on data that is no longer there and
         no update is lost. `prepare` should take what is expensive and independent of the
-        database (the workspace files) from outside, read once."""
+        database (the workspace files) from outside, read once. `known`: what `prepare`
+        returned earlier (an import's preview) with the state it saw; taken instead of
+        preparing again while the register and plans are still in that state."""
         with self.read() as conn:
             self.authorize(conn, actor, permission)
             seen = data_state(conn)
-            prepared = prepare(conn)
+            prepared = known[1] if known is not None and known[0] == seen else prepare(conn)
         with self.write() as conn:
             self.authorize(conn, actor, permission)
             if data_state(conn) != seen:
@@ -215,7 +233,10 @@ class StoreCore:
             insert_rows(conn, t.audit_log, {c: [r.get(c) for r in rows] for c in columns})
             return
         shared = {**entries.shared, "note": str(entries.shared["note"])[:500]}
-        seqs, prevs, hashes = link_columns(
+        table = t.audit_log
+        at = driver_value(conn, table, "at", shared["at"])
+        actor, action, entity, note = (shared[k] for k in ("actor", "action", "entity", "note"))
+        chain = chained(
             head_seq,
             head_hash,
             shared,
@@ -225,23 +246,20 @@ class StoreCore:
             entries.new_values,
             entries.versions,
         )
-        n = len(seqs)
-        insert_rows(
-            conn,
-            t.audit_log,
-            {
-                "seq": seqs,
-                **{k: [shared[k]] * n for k in ("at", "actor", "action", "entity")},
-                "entity_id": entries.entity_ids,
-                "field": entries.fields,
-                "old_value": entries.old_values,
-                "new_value": entries.new_values,
-                "version": entries.versions,
-                "note": [shared["note"]] * n,
-                "prev_hash": prevs,
-                "hash": hashes,
-            },
+        # each entry is sent as soon as it is chained (PostgreSQL stores it meanwhile)
+        stream = (
+            (seq, at, actor, action, entity, e, f, o, n, v, note, prev, h)
+            for (seq, prev, h), e, f, o, n, v in zip(
+                chain,
+                entries.entity_ids,
+                entries.fields,
+                entries.old_values,
+                entries.new_values,
+                entries.versions,
+                strict=True,
+            )
         )
+        insert_stream(conn, table, AUDIT_COLUMNS, stream)
 
     def _chain_head(self, conn: Connection) -> tuple[int, str]:
         """The newest entry's seq and hash, once this transaction may append after it."""
@@ -294,7 +312,10 @@ def busy_as_store_error() -> Iterator[None]:
         raise
 
 
-def data_state(conn: Connection) -> tuple[Any, ...]:
+DataState = tuple[Any, ...]
+
+
+def data_state(conn: Connection) -> DataState:
     """What a check of the register and plans depends on: every record's id, version and
     position and the newest audit entry. Equal states: nothing changed in between."""
     a, p = t.assets.c, t.plans.c

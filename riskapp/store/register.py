@@ -22,10 +22,12 @@ from riskapp.store.bulk import delete_rows, insert_rows, update_rows
 from riskapp.store.conflicts import changed_conflict, deleted_conflict
 from riskapp.store.core import (
     AuditColumns,
+    DataState,
     Hook,
     ImportPreview,
     Mode,
     StoreCore,
+    data_state,
     stored_assets,
     stored_plans,
 )
@@ -75,6 +77,7 @@ class Register:
     def __init__(self, core: StoreCore) -> None:
         self.core = core
         self._parsed: OrderedDict[str, ParsedRegister] = OrderedDict()
+        self._previewed: tuple[str, Mode, FileInputs | None, DataState, Planned] | None = None
         self._lock = threading.Lock()
 
     def assets(self) -> list[StoredAsset]:
@@ -270,18 +273,22 @@ class Register:
             return self._preview_assets(table, mode)
 
     def _preview_assets(self, table: Table, mode: Mode) -> ImportPreview:
-        _, parsed = self._parse(table)
+        key, parsed = self._parse(table)
         if parsed.problems:
             return ImportPreview(
                 "assets", table.name, len(table.rows), parsed.problems, ChangeSummary()
             )
+        files = self.core.file_inputs()
         with self.core.read() as conn:
+            state = data_state(conn)
             try:
-                current, new = self._planned_assets(conn, parsed, mode, table.name)
+                current, new = self._planned_assets(conn, parsed, mode, table.name, files)
             except InputError as exc:
                 return ImportPreview(
                     "assets", table.name, len(table.rows), exc.problems, ChangeSummary()
                 )
+        with self._lock:
+            self._previewed = (key, mode, files, state, (current, new))
         summary = diff_registers(current, new).summary(current, new)
         return ImportPreview("assets", table.name, len(table.rows), [], summary)
 
@@ -311,6 +318,13 @@ class Register:
         if parsed.problems:
             raise InputError(parsed.problems)
         files = self.core.file_inputs()
+        with self._lock:
+            previewed, self._previewed = self._previewed, None
+        known = None
+        if previewed is not None:
+            same_key, same_mode, same_files, state, planned = previewed
+            if (same_key, same_mode) == (key, mode) and same_files is files:
+                known = (state, planned)  # the preview's plan, while the store is as it was
 
         def prepare(conn: Connection) -> Planned:
             return self._planned_assets(conn, parsed, mode, table.name, files)
@@ -320,7 +334,7 @@ class Register:
             note = f"import {table.name} ({mode})"
             return write_register(self.core, conn, current, new, actor, "import", note, hook)
 
-        summary = self.core.write_checked(actor, Permission.IMPORT, prepare, commit)
+        summary = self.core.write_checked(actor, Permission.IMPORT, prepare, commit, known)
         self._forget(key)
         return summary
 
@@ -444,10 +458,17 @@ def write_register(
             "id",
             {"id": ids[diff.moved].tolist(), "position": diff.moved.tolist()},
         )
+    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
+
+    def audit() -> AuditColumns:
+        return AuditColumns(shared, *_audit_columns(current, new, diff, versions))
+
+    entries = None
     if len(diff.added):
         rows = new.iloc[diff.added]
         k = len(diff.added)
-        insert_rows(
+        # the audit entries are built while PostgreSQL stores the COPYed rows
+        entries = insert_rows(
             conn,
             t.assets,
             {
@@ -458,9 +479,9 @@ def write_register(
                 "updated_by": [actor.label] * k,
             },
             progress,
+            meanwhile=audit,
         )
-    shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
-    core.append_audit(conn, AuditColumns(shared, *_audit_columns(current, new, diff, versions)))
+    core.append_audit(conn, entries if entries is not None else audit())
     return summary
 
 

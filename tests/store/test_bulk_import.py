@@ -304,6 +304,41 @@ def test_an_import_after_a_preview_sees_what_changed_in_between(
     assert store.verify_audit().ok
 
 
+def test_an_import_takes_its_previews_plan_only_while_nothing_changed(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after its preview, an import writes the preview's plan (the stored register is
+    not read and checked again); after a change in between it plans afresh."""
+    plans: list[str] = []
+    real = register_module.Register._planned_assets
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        plans.append("planned")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(register_module.Register, "_planned_assets", counted)
+    path = write(tmp_path / "a.csv", "".join(KEPT) + csv_rows(20))
+    assert store.preview_assets(Table.from_file(path)).ok
+    store.import_assets(Table.from_file(path), SYSTEM)
+    assert plans == ["planned"]  # the preview's
+    path = write(tmp_path / "a.csv", "".join(KEPT) + csv_rows(20, value=5))
+    assert store.preview_assets(Table.from_file(path), "merge").ok
+    store.import_assets(Table.from_file(path), SYSTEM)  # replace, not the previewed merge
+    assert len(plans) == 3
+    path = write(tmp_path / "a.csv", "".join(KEPT) + csv_rows(20, value=7))
+    preview = store.preview_assets(Table.from_file(path))
+    assert len(preview.summary.changed) == 20
+    k3 = store.asset("K3")
+    store.update_asset("K3", {"replacement_value": 999}, k3.version, SYSTEM)
+    summary = store.import_assets(Table.from_file(path), SYSTEM)
+    assert len(plans) == 5  # the store changed: planned again
+    assert len(summary.changed) == 20
+    (entry,) = store.audit(entity_id="K3", action="import")[:1]
+    assert (entry.old, entry.new, entry.version) == (999.0, 10.0, k3.version + 2)
+    assert store.asset("K3").asset.replacement_value == 10.0
+    assert store.verify_audit().ok
+
+
 def test_a_large_import_is_written_in_chunks_audited_and_chained(
     store: Store, tmp_path: Path
 ) -> None:
@@ -324,6 +359,23 @@ def test_a_large_import_is_written_in_chunks_audited_and_chained(
     newest = entries[0]
     assert (newest.entity_id, newest.field, newest.old) == (f"K{n - 1}", "", None)
     assert newest.new == asset_values(stored[-1].asset)
+    # every imported asset changed: updates in bulk (on PostgreSQL through a staging table)
+    path = write(tmp_path / "big.csv", "".join(KEPT) + csv_rows(n, value=50_000))
+    summary = store.import_assets(Table.from_file(path), SYSTEM)
+    assert len(summary.changed) == n
+    assert all(v == ["replacement_value"] for v in summary.changed.values())
+    again = store.assets()
+    assert [s.id for s in again] == [s.id for s in stored]
+    assert again[-1].asset.replacement_value == 50_000 + n - 1 and again[-1].version == 2
+    assert again[0].version == stored[0].version  # the tiny register's own rows untouched
+    newest = store.audit(entity_id=f"K{n - 1}")[0]
+    assert (newest.field, newest.old, newest.new, newest.version) == (
+        "replacement_value",
+        1000.0 + n - 1,
+        50_000.0 + n - 1,
+        2,
+    )
+    assert len(store.audit(action="import")) == 2 * n
     assert store.verify_audit().ok
 
 
