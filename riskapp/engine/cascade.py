@@ -28,6 +28,7 @@ assets themselves, without the losses it may pass on through dependencies).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,24 +74,77 @@ class CascadeGraph:
         result: IntArray = self.assets[self.dependents]
         return result
 
+    @functools.cached_property
+    def _padded(self) -> list[tuple[IntArray, FloatArray, IntArray, IntArray]]:
+        """Per level: the terms' member nodes (M, S), padded with the row of ones K; their
+        shares (M,); each dependent's terms (D, R) within the level, padded with the row of
+        zeros M; the dependents' nodes (D,). Built once per graph."""
+        out = []
+        n_terms = len(self.term_share)
+        for (t0, t1), (d0, d1) in zip(self.level_terms, self.level_dependents, strict=True):
+            sizes = np.diff(self.term_ptr[t0 : t1 + 1])
+            members = np.full((t1 - t0, int(sizes.max())), self.size, dtype=np.int64)
+            which = np.repeat(np.arange(t1 - t0), sizes)
+            slot = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            lo = int(self.term_ptr[t0])
+            members[which, slot] = self.member_node[lo : lo + int(sizes.sum())]
+            starts = self.dependent_term_start[d0:d1]
+            stops = np.r_[self.dependent_term_start[d0 + 1 : d1 + 1], n_terms][: d1 - d0]
+            stops = np.minimum(stops, t1)
+            count = stops - starts
+            terms = np.full((d1 - d0, int(count.max())), t1 - t0, dtype=np.int64)
+            which = np.repeat(np.arange(d1 - d0), count)
+            slot = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+            terms[which, slot] = np.arange(int(count.sum()))
+            out.append((members, self.term_share[t0:t1], terms, self.dependents[d0:d1]))
+        return out
+
     def propagate(self, direct: FloatArray) -> FloatArray:
         """Total damage ratio of every node, shape (n, K), from direct damage (n, K).
 
-        Rows are independent cases (scenarios, or simulated (trial, scenario) pairs).
+        Rows are independent cases (scenarios, or simulated (trial, scenario) pairs). Worked
+        with the cases along the rows of a working array (node rows contiguous), products and
+        sums over the padded terms of each level.
         """
-        total = np.array(direct, dtype=float, copy=True)
-        if total.shape[0] == 0:
-            return total
-        for (t0, t1), (d0, d1) in zip(self.level_terms, self.level_dependents, strict=True):
-            m0, m1 = int(self.term_ptr[t0]), int(self.term_ptr[t1])
-            gathered = total[:, self.member_node[m0:m1]]
-            prod = np.multiply.reduceat(gathered, self.term_ptr[t0:t1] - m0, axis=1)
-            contrib = prod * self.term_share[t0:t1]
-            starts = self.dependent_term_start[d0:d1] - t0
-            cascade = np.add.reduceat(contrib, starts, axis=1)
-            nodes = self.dependents[d0:d1]
-            total[:, nodes] = np.minimum(direct[:, nodes] + cascade, 1.0)
-        return total
+        n = direct.shape[0]
+        if n == 0:
+            return np.array(direct, dtype=float, copy=True)
+        work = np.empty((self.size + 1, n))
+        work[: self.size] = np.asarray(direct, dtype=float).T
+        self._levels(work)
+        result: FloatArray = np.ascontiguousarray(work[: self.size].T)
+        return result
+
+    def dependent_cascade(self, damage: FloatArray, node_group: IntArray) -> FloatArray:
+        """(n, D) what reaches each dependent through its dependencies, total - direct damage
+        ratio, when node k takes the damage of group `node_group[k]` of (n, G) group damage:
+        `propagate` without building the (n, K) node arrays."""
+        n = damage.shape[0]
+        if n == 0:
+            return np.zeros((0, len(self.dependents)))
+        by_group = np.ascontiguousarray(np.asarray(damage, dtype=float).T)  # (G, n)
+        work = np.empty((self.size + 1, n))
+        work[: self.size] = by_group[node_group]
+        self._levels(work)
+        dep = self.dependents
+        result: FloatArray = (work[dep] - by_group[node_group[dep]]).T
+        return result
+
+    def _levels(self, work: FloatArray) -> None:
+        """Propagate in place: `work` (K + 1, n) holds direct damage in its first K rows."""
+        n = work.shape[1]
+        work[self.size] = 1.0  # the padding of the members: multiplies by 1
+        for members, share, terms, nodes in self._padded:
+            contrib = np.empty((len(share) + 1, n))
+            prod = work[members[:, 0]]
+            for k in range(1, members.shape[1]):
+                prod *= work[members[:, k]]
+            contrib[:-1] = prod * share[:, np.newaxis]
+            contrib[-1] = 0.0  # the padding of the terms: adds 0
+            cascade = contrib[terms[:, 0]]
+            for k in range(1, terms.shape[1]):
+                cascade += contrib[terms[:, k]]
+            work[nodes] = np.minimum(work[nodes] + cascade, 1.0)
 
 
 def build_graph(asset_ids: Sequence[str], links: Sequence[DependencyLink]) -> CascadeGraph:

@@ -231,3 +231,58 @@ def test_replacing_one_factor_combines_as_combined_damage() -> None:
     assert factor_survival(np.array([0.5, 0.2])).combined_with(1, np.array(0.6)) == (
         pytest.approx(0.8)
     )
+
+
+def plain_propagation(ids: list[str], links: list[DependencyLink], direct: Any) -> Any:
+    """Each case and node in Python, as the cascade module describes it: a dependent's total
+    is min(1, d + sum over single links of share x D[provider] + sum over redundancy groups
+    of share x prod D[providers]), providers first."""
+    terms: dict[str, dict[str, tuple[float, list[str]]]] = {}
+    for x in links:
+        key = x.redundancy_group or f"\0{x.depends_on}"
+        terms.setdefault(x.asset_id, {}).setdefault(key, (x.share, []))[1].append(x.depends_on)
+    out = []
+    for row in direct:
+        total: dict[str, float] = {}
+
+        def value(node: str, row: Any = row, total: dict[str, float] = total) -> float:
+            if node not in total:
+                c = sum(
+                    share * float(np.prod([value(p) for p in members]))
+                    for share, members in terms.get(node, {}).values()
+                )
+                total[node] = min(1.0, row[node] + c) if node in terms else row[node]
+            return total[node]
+
+        out.append({a: value(a) for a in ids})
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_propagation_and_dependent_cascade_match_a_plain_reading(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(4, 40))
+    ids = [f"a{i}" for i in range(n)]
+    links = []
+    for a in range(1, n):
+        providers = rng.choice(a, size=min(a, int(rng.integers(1, 5))), replace=False)
+        grouped = rng.random() < 0.4 and len(providers) > 1
+        for k, b in enumerate(providers.tolist()):
+            group = "backup" if grouped and k < 2 else None
+            share = 0.3 if group else round(float(rng.uniform(0.01, 0.5)), 2)
+            links.append(link(ids[a], ids[b], share, group))
+    graph = build_graph(ids, links)
+    n_groups = int(rng.integers(1, 8))
+    node_group = rng.integers(0, n_groups, size=graph.size)
+    damage = rng.random((6, n_groups)) ** 0.5
+    direct = damage[:, node_group]
+    got = graph.propagate(direct)
+    rows = [{ids[a]: float(d[k]) for k, a in enumerate(graph.assets)} for d in direct]
+    expected = plain_propagation([ids[a] for a in graph.assets], links, rows)
+    for case, want in zip(got, expected, strict=True):
+        assert case == pytest.approx([want[ids[a]] for a in graph.assets], rel=1e-12)
+    dep = graph.dependents
+    assert graph.dependent_cascade(damage, node_group) == pytest.approx(
+        got[:, dep] - direct[:, dep], rel=1e-12, abs=1e-15
+    )
+    assert (got[:, dep] > direct[:, dep]).any()  # cascades happen: the check bites

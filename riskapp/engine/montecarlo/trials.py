@@ -55,10 +55,7 @@ def _batches(rows: IntArray, size: int) -> list[IntArray]:
 def _cascade_loss(model: MonteCarloModel, full: FloatArray) -> FloatArray:
     assert model.cascade is not None
     c = model.cascade
-    direct = full[:, c.node_group]
-    total = c.graph.propagate(direct)
-    dep = c.graph.dependents
-    result: FloatArray = (total[:, dep] - direct[:, dep]) * c.dependent_value
+    result: FloatArray = c.graph.dependent_cascade(full, c.node_group) * c.dependent_value
     return result
 
 
