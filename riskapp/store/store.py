@@ -40,10 +40,10 @@ from riskapp.store.core import (
     ImportPreview,
     Mode,
     StoreCore,
-    stored_assets,
     stored_plans,
 )
 from riskapp.store.engine import make_engine, migrate, require_current
+from riskapp.store.frames import stored_register
 from riskapp.store.plans import PlanEdit, Plans
 from riskapp.store.records import AuditEntry, ChangeSummary, StoredAsset, StoredPlan, utcnow
 from riskapp.store.register import AssetEdit, Register
@@ -51,7 +51,7 @@ from riskapp.store.saved import AssessmentSummary, SavedAssessment, SavedAssessm
 from riskapp.store.seed import Seeding
 from riskapp.store.users import UserInfo, Users
 from riskapp.store.validation import Table
-from riskapp.store.workspace import FileInputs, build_workspace, load_files
+from riskapp.store.workspace import FileInputs, load_files, workspace_of_frame
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -175,10 +175,10 @@ class Store:
             raise ValueError("the store has no workspace files to combine the register with")
         inputs = self.core.file_inputs() if path == self.core.files else load_files(path)
         with self.core.read() as conn:
-            assets = [s.asset for s in stored_assets(conn)]
+            register = stored_register(conn).drop(columns="version")
             plans = [p.plan for p in stored_plans(conn)]
         assert inputs is not None
-        return build_workspace(inputs, assets, plans)
+        return workspace_of_frame(inputs, register, plans)
 
     # -- the register (riskapp.store.register) --------------------------------------------------
 

@@ -193,6 +193,9 @@ def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) 
     )
 
 
+TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner")
+
+
 def register_problems(
     files: FileInputs,
     assets: Sequence[Asset],
@@ -280,11 +283,18 @@ def _locate(
 
 def build_workspace(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
     """The checked workspace the engine runs on; InputError if the parts do not fit."""
+    return workspace_of_frame(files, Portfolio.frame_of(assets), plans)
+
+
+def workspace_of_frame(files: FileInputs, frame: pd.DataFrame, plans: Sequence[Plan]) -> Workspace:
+    """`build_workspace` of a register held as columns (the stored register is read in one
+    query, not one model object per asset); text columns as the files' reading holds them."""
+    frame = frame[ASSET_COLUMNS].astype(dict.fromkeys(TEXT_COLUMNS, "str"))
     try:
-        portfolio = Portfolio.from_assets(assets)
+        portfolio = Portfolio.from_frame(frame)
     except ValueError as exc:
         raise InputError([Problem(REGISTER, None, "", str(exc), "row")]) from None
-    problems = register_problems(files, assets, plans)
+    problems = frame_problems(files, frame, plans)
     if problems:
         raise InputError(problems)
     return Workspace(

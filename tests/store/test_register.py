@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from riskapp.domain import Asset
@@ -37,6 +38,10 @@ def test_the_engine_runs_on_files_plus_stored_register(store: Store) -> None:
     from_store = score(store.workspace())
     from_files = score(load_workspace(TINY))
     assert from_store.expected_annual_loss() == pytest.approx(from_files.expected_annual_loss())
+    # the stored register is read as columns: the very table the files give, dtypes included
+    pd.testing.assert_frame_equal(
+        store.workspace().portfolio.frame, load_workspace(TINY).portfolio.frame
+    )
 
 
 def test_an_edit_bumps_the_version_and_reaches_the_engine(team: Store) -> None:
