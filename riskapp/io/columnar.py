@@ -18,7 +18,7 @@ import csv
 import gc
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,15 @@ def read_columns(path: Path, name: str) -> tuple[list[str], Columns, np.ndarray]
     """The header, the non-blank rows column by column (in header order) and each row's number
     (a spreadsheet's: the header is row 1) of a CSV, XLSX or Parquet file."""
     header, rows = iter_rows(path, name)
-    numbered = list(rows)
+    return columns_of_rows(header, list(rows))
+
+
+def columns_of_rows(
+    header: list[str], numbered: Sequence[tuple[int, list[Any]]]
+) -> tuple[list[str], Columns, np.ndarray]:
+    """Numbered rows (a file's, an upload's, an edited grid's) as `asset_frame` takes them:
+    columns in header order, short rows padded, and for rows wider than the header an extra
+    last column with the cells past it."""
     width = len(header)
     lines = np.fromiter((n for n, _ in numbered), dtype=np.int64, count=len(numbered))
     cells = [_fit(r, width) for _, r in numbered]

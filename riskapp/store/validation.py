@@ -13,7 +13,6 @@ import hashlib
 import io
 import math
 import pickle
-import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,12 +28,11 @@ from pydantic import Field, field_validator
 from riskapp.domain import Asset, PlanBook, PlanStatus
 from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
+from riskapp.io.columnar import asset_frame, columns_of_rows
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.export import neutralise
-from riskapp.io.register_check import plainly_valid
 from riskapp.io.tables import (
     ASSET_REQUIRED,
-    asset_record,
     asset_rows,
     check_header,
     check_register,
@@ -108,34 +106,17 @@ class ParsedRegister:
 
 def parse_register(table: Table) -> ParsedRegister:
     """The assets of a register table as columns, checked exactly as `parse_assets` checks
-    them (the same problems, the same values), without a model object per row: the cells
-    `riskapp.io.register_check.plainly_valid` accepts (the vectorised check `riskapp validate`
-    uses, narrower than the model) are converted column by column; only the other rows go to the
-    Asset model, which words every problem. The store's one reading of an imported register:
-    a columnar validator in `riskapp.io` can take its place here."""
-    width = len(table.header)
-    cells = [c for _, c in table.rows]
-    if not cells or set(map(len, cells)) != {width}:
-        return _parsed_by_model(table)  # no rows, or rows of another width: the model's words
-    problems = check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name)
+    them (the same problems, the same values), without a model object per row: the register's
+    one columnar reading (`riskapp.io.columnar.asset_frame`: Arrow kernels accept the plainly
+    valid cells and convert them; only the other rows go to the Asset model, which words every
+    problem). The store's one reading of an imported register."""
+    if not table.rows:
+        return _parsed_by_model(table)  # no rows: the model's words
+    header, columns, lines = columns_of_rows(table.header, table.rows)
+    frame, problems = asset_frame(header, columns, lines, table.name)
     if problems:
         return ParsedRegister(None, [], problems)
-    lines = [line for line, _ in table.rows]
-    columns = list(zip(*cells, strict=True))
-    ok = plainly_valid(table.header, columns, len(cells))
-    frame = _converted(table.header, columns, ok)
-    ask = np.flatnonzero(~ok)
-    if ask.size:
-        records = [asset_record(table.header, cells[i]) for i in ask.tolist()]
-        assets, problems = validate_rows(
-            Asset, records, [lines[i] for i in ask.tolist()], table.name
-        )
-        if problems:
-            return ParsedRegister(None, [], problems)
-        rest = frame_of_assets(assets)
-        rest.index = ask
-        frame = pd.concat([frame, rest]).sort_index()
-    return ParsedRegister(normalised(frame), lines, [])
+    return ParsedRegister(normalised(frame), lines.tolist(), [])
 
 
 def _parsed_by_model(table: Table) -> ParsedRegister:
@@ -143,83 +124,6 @@ def _parsed_by_model(table: Table) -> ParsedRegister:
     if problems:
         return ParsedRegister(None, [], problems)
     return ParsedRegister(frame_of_assets(assets), lines, [])
-
-
-_DEFAULTS: dict[str, Any] = {
-    "lat": None,
-    "lon": None,
-    "annual_revenue_at_stake": 0.0,
-    "currency": "EUR",
-    "criticality": 3,
-    "owner": "",
-}
-
-
-def _parts(cell: str) -> list[str]:
-    return [p.strip() for p in cell.split(";") if p.strip()] if cell else []
-
-
-_UNTIDY = re.compile(r"[^A-Za-z0-9_.;\-\x00]|;;|^;|;$|\x00;|;\x00")
-"""In a column of list cells joined with NUL: something other than ids and single ';' between
-them (white space, an empty part), where splitting on ';' is not enough."""
-
-
-def _lists(cells: list[str]) -> list[list[str]]:
-    """List cells (stripped, plainly valid) as lists, split column-wise when the column is
-    tidy ('a;b', no white space or empty parts), else cell by cell as `asset_cell` does."""
-    if _UNTIDY.search("\x00".join(cells)) is None:
-        return [c.split(";") if c else [] for c in cells]
-    return list(map(_parts, cells))
-
-
-def _numbers(cells: list[str]) -> np.ndarray:
-    """Plainly valid number cells (stripped) as floats, NaN where empty."""
-    if "" not in cells:
-        return np.fromiter(map(float, cells), dtype=float, count=len(cells))
-    nan = math.nan
-    return np.array([float(c) if c else nan for c in cells], dtype=float)
-
-
-def _converted(header: list[str], columns: list[tuple[Any, ...]], ok: np.ndarray) -> pd.DataFrame:
-    """The rows `ok` marks, converted as `asset_cell` and the Asset model convert them (cells
-    stripped, country codes upper-cased, empty optional cells their default)."""
-    rows = np.flatnonzero(ok)
-    every = bool(ok.all())
-    at = {col: i for i, col in enumerate(header)}
-    data: dict[str, Any] = {}
-    for col in ASSET_COLUMNS:
-        if col not in at:
-            default = _DEFAULTS.get(col)
-            data[col] = [[] for _ in rows] if col in {"tags", "depends_on"} else default
-            continue
-        raw = columns[at[col]]
-        cells = list(map(str.strip, raw if every else [raw[i] for i in rows.tolist()]))
-        if col == "country":
-            data[col] = list(map(str.upper, cells))
-        elif col in {"tags", "depends_on"}:
-            data[col] = _lists(cells)
-        elif col in {"lat", "lon", "replacement_value", "annual_revenue_at_stake"}:
-            values = _numbers(cells)
-            if col == "annual_revenue_at_stake":
-                values[np.isnan(values)] = 0.0
-            data[col] = values
-        elif col == "criticality":
-            data[col] = [int(c) if c else 3 for c in cells]
-        elif col in _DEFAULTS:
-            data[col] = [c or _DEFAULTS[col] for c in cells]
-        else:
-            data[col] = cells
-    frame = pd.DataFrame(
-        {
-            c: pd.Series(v, index=rows, dtype=object) if isinstance(v, list) else v
-            for c, v in data.items()
-        },
-        index=rows,
-        columns=ASSET_COLUMNS,
-    )
-    for col in ("lat", "lon"):
-        frame[col] = frame[col].astype("float64")
-    return frame
 
 
 def table_digest(table: Table) -> str:
