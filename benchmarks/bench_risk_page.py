@@ -10,9 +10,8 @@ scoring and the headline simulation included), a rerun of the open page, the tor
 Sobol indices asked for (they are computed on request, so the page's first content does not wait
 for them), a rerun with both kept, then the number of simulated years changed to 50,000. The
 floor is `floor_app.py`, a one-slider page, rerun in a process of its own. Medians of --repeat
-runs; peak RSS per process.
-The issue's targets: every page under 1.5 s on the demo and under 3 s at 20,000 assets; 50,000
-years in under 5 s. Informational: exits 1 only if a case fails.
+runs; peak RSS per process. The issue's targets: every page under 1.5 s on the demo and under 3 s
+at 20,000 assets; 50,000 years in under 5 s. Informational: exits 1 only if a case fails.
 """
 
 from __future__ import annotations
