@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from riskapp.cli.common import (
@@ -115,6 +114,8 @@ def report(
         fail(exc.problems)
     except (ValueError, ValidationError) as exc:
         fail_message(str(exc))
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (
         SpinnerColumn(),
