@@ -127,8 +127,9 @@ def score(
     from riskapp.assessment.headline import footnote
     from riskapp.assessment.scale import clamp_summary
     from riskapp.cli.common import headline_table
-    from riskapp.engine import loss_table, losses_by
-    from riskapp.io.export import write_table
+    from riskapp.engine import losses_by
+    from riskapp.engine.aggregate import loss_table_parts
+    from riskapp.io.export import write_table_parts
 
     check_out(out_file)
     a = assessment(workspace, scenario, source, basis, locale)
@@ -197,7 +198,7 @@ def score(
         )
 
     if out_file is not None:
-        write_table(loss_table(ws, result), out_file)
+        write_table_parts(loss_table_parts(ws, result), out_file)
         out.print(f"Loss table written to {out_file}", highlight=False)
 
 

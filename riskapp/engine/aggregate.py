@@ -8,6 +8,7 @@ their rows add up only when the groups do not.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
@@ -114,18 +115,27 @@ def _by_region_group(
 
 def loss_table(ws: Workspace, result: ScoreResult) -> pd.DataFrame:
     """Long table: one row per (scenario, asset) with damage ratio, loss and loss by factor."""
-    frame = ws.portfolio.frame
-    n_a, n_s = len(frame), len(result.scenario_ids)
+    parts = list(loss_table_parts(ws, result))
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    assert len(out) == len(ws.portfolio) * len(result.scenario_ids)
+    return out
+
+
+def loss_table_parts(ws: Workspace, result: ScoreResult) -> Iterator[pd.DataFrame]:
+    """`loss_table` one scenario at a time (its rows in the same order), so that a writer can
+    stream a million assets x twenty scenarios without holding the whole long table."""
+    portfolio = ws.portfolio
     damage = result.asset_damage_ratio()  # (A, S)
-    parts = []
     for s_i, sid in enumerate(result.scenario_ids):
         part = pd.DataFrame(
             {
                 "scenario_id": sid,
-                "asset_id": frame["id"],
-                "asset_name": frame["name"],
-                "asset_type": frame["type"],
-                "country": frame["country"],
+                "asset_id": portfolio.series("id"),
+                "asset_name": portfolio.series("name"),
+                "asset_type": portfolio.series("type"),
+                "country": portfolio.series("country"),
                 "exposed_value": result.inputs.exposed_value,
                 "damage_ratio": damage[:, s_i],
                 "loss": result.inputs.exposed_value * damage[:, s_i],
@@ -134,12 +144,7 @@ def loss_table(ws: Workspace, result: ScoreResult) -> pd.DataFrame:
         factor_loss = result.asset_factor_loss(s_i)
         for f_i, fid in enumerate(result.factor_ids):
             part[f"loss_{fid}"] = factor_loss[:, f_i]
-        parts.append(part)
-    if not parts:
-        return pd.DataFrame()
-    out = pd.concat(parts, ignore_index=True)
-    assert len(out) == n_a * n_s
-    return out
+        yield part
 
 
 def key_figures(ws: Workspace, result: ScoreResult) -> dict[str, float | str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -49,6 +50,31 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a table by the file's extension; the target appears whole or not at all."""
+    write_table_parts([frame], path)
+
+
+def _write_parquet(parts: Iterable[pd.DataFrame], tmp: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for part in parts:
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+        if writer is None:
+            pd.DataFrame().to_parquet(tmp, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def write_table_parts(parts: Iterable[pd.DataFrame], path: Path) -> None:
+    """Write a table given as consecutive parts with the same columns (CSV and Parquet are
+    streamed part by part, so the whole table is never held; JSON is written whole); the
+    target appears whole or not at all."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"{path}: unsupported output format; use one of {', '.join(FORMATS)}")
@@ -57,10 +83,13 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         if suffix == ".csv":
-            neutralise_formulas(frame).to_csv(tmp, index=False)
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                for i, part in enumerate(parts):
+                    neutralise_formulas(part).to_csv(fh, index=False, header=i == 0)
         elif suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
+            _write_parquet(parts, tmp)
         else:
+            frame = pd.concat(list(parts), ignore_index=True)
             frame.to_json(tmp, orient="records", indent=1, force_ascii=False)
         os.replace(tmp, path)
     except BaseException:
