@@ -144,7 +144,7 @@ def compute(a: Assessment) -> Headline:
     # the check: the same years, each occurring scenario at its shocks' values, no cascades
     status_quo = float((m.status_quo_damage * m.group_value).sum())
     exact_model = status_quo + r.occurs.astype(float) @ m.nominal_loss
-    cascade = r.cascade_loss.sum(axis=1) if m.n_dependents else np.zeros(r.trials)
+    cascade = r.cascade
     direct = r.loss - cascade
     trials = r.trials
     root = math.sqrt(trials)

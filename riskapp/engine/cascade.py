@@ -269,15 +269,17 @@ def _terms(
     return _Terms(members, np.asarray(weight, dtype=float))
 
 
-def _merged(terms: _Terms) -> _Terms:
+def _merged(terms: _Terms) -> tuple[_Terms, IntArray]:
     """The same weighted sum with terms of the same members merged (their weights added):
-    redundancy groups of providers that take the same damage share one product."""
+    redundancy groups of providers that take the same damage share one product. Also gives
+    each term's merged term."""
     if not terms.count:
-        return terms
+        return terms, np.zeros(0, dtype=np.int64)
     key = np.sort(terms.members, axis=1)
     unique, inverse = np.unique(key, axis=0, return_inverse=True)
-    weight = np.bincount(inverse.reshape(-1), weights=terms.weight, minlength=len(unique))
-    return _Terms(unique.astype(np.int64), weight.astype(float))
+    inverse = inverse.reshape(-1).astype(np.int64)
+    weight = np.bincount(inverse, weights=terms.weight, minlength=len(unique))
+    return _Terms(unique.astype(np.int64), weight.astype(float)), inverse
 
 
 def _starts(counts: IntArray) -> IntArray:
@@ -285,15 +287,54 @@ def _starts(counts: IntArray) -> IntArray:
     return result
 
 
+def sum_rows(rows: FloatArray) -> FloatArray:
+    """(n,) the sum of the rows of (m, n) `rows`, added by halves with elementwise additions:
+    each case's (column's) sum is the same whatever the other cases of the array, so that a
+    simulated year's loss does not depend on how the years are batched (a matrix-vector product
+    or a reduction along the rows gives no such guarantee: both group the terms differently
+    for different numbers of columns)."""
+    if not rows.shape[0]:
+        return np.zeros(rows.shape[1])
+    while rows.shape[0] > 1:
+        half = rows.shape[0] // 2
+        top = rows[:half] + rows[half : 2 * half]
+        if rows.shape[0] % 2:
+            top[-1] += rows[-1]
+        rows = top
+    result: FloatArray = rows[0]
+    return result
+
+
+def _padded_sums(terms: FloatArray, index: IntArray) -> FloatArray:
+    """(P, n) for each row of `index` (P, R), the sum of the rows of `terms` (M, n) it names,
+    padded with M (a row of zeros): elementwise additions, the same per case whatever the other
+    cases."""
+    rows = np.concatenate([terms, np.zeros((1, terms.shape[1]))])
+    out = rows[index[:, 0]]
+    for k in range(1, index.shape[1]):
+        out += rows[index[:, k]]
+    return out
+
+
+def _padded_index(counts: IntArray) -> IntArray:
+    """(P, R) the consecutive items of P runs of `counts` items (R = the longest run), padded
+    with the number of items."""
+    total = int(counts.sum())
+    out = np.full((len(counts), int(counts.max()) if len(counts) else 1), total, dtype=np.int64)
+    which = np.repeat(np.arange(len(counts)), counts)
+    slot = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    out[which, slot] = np.arange(total)
+    return out
+
+
 @dataclass(frozen=True)
 class _Level:
     """The inner dependents of one level (dependents that others depend on in turn)."""
 
     terms: _Terms  # weight: share
-    starts: IntArray  # (P,) first term of each dependent
+    by_dependent: IntArray  # (P, R) each dependent's terms, padded with the number of terms
     rows: IntArray  # (P,) their rows in the working array
     group: IntArray  # (P,) their damage group
-    value: FloatArray  # (P,) their exposed value
 
 
 @dataclass(frozen=True)
@@ -310,17 +351,28 @@ class PortfolioCascade:
     total is capped at 1: for the leaves and cases where the leaf's direct damage plus the sum of
     its shares exceeds 1 (where the cap can bind) its cascade is computed exactly. Work per case
     grows with the groups, the inner dependents and the redundancy groups, not with the number
-    of dependents.
+    of dependents. Each case's figure is the same whatever the other cases computed with it.
+
+    `dependent_sums` gives each dependent's cascade loss summed over the cases, by the same
+    decomposition: a leaf's cascade is linear in its providers' totals and its redundancy
+    groups' products wherever its cap does not bind, so those are summed over the cases first.
     """
 
     n_groups: int
     levels: list[_Level]
+    inner_rows: IntArray  # (I,) rows of the inner dependents (n_groups to width - 1)
+    inner_group: IntArray  # (I,)
+    inner_value: FloatArray  # (I,)
+    inner_index: IntArray  # (I,) their positions among the graph's dependents
+    leaf_rows: IntArray  # rows read by the leaves' single links
     leaf_weight: FloatArray  # (W,) share x value of the leaves' single links, per row
     leaf_groups: _Terms  # the leaves' redundancy groups, merged, weight share x value
     leaf_terms: _Terms  # every term of the leaves, weight share (the exact path)
+    leaf_feature: IntArray  # each leaf term's row (a single link) or width + merged group
     leaf_starts: IntArray  # (L,) first term of each leaf in leaf_terms
     leaf_group: IntArray  # (L,)
     leaf_value: FloatArray  # (L,)
+    leaf_index: IntArray  # (L,) their positions among the graph's dependents
     leaf_cap: FloatArray  # (L,) 1 - the sum of the leaf's shares: the cap can bind above it
     group_cap: FloatArray  # (G,) the lowest cap of the leaves in each group (inf: none)
 
@@ -328,41 +380,85 @@ class PortfolioCascade:
     def width(self) -> int:
         return len(self.leaf_weight)
 
-    def loss(self, damage: FloatArray) -> FloatArray:
-        """(n,) cascade loss of the portfolio for (n, G) damage ratios of the groups (each row
-        one case: a scenario, or a simulated (year, scenario) pair)."""
+    @property
+    def n_dependents(self) -> int:
+        return len(self.inner_index) + len(self.leaf_index)
+
+    @property
+    def case_floats(self) -> int:
+        """About the floats of working memory `loss` needs per case."""
+        terms = sum(lv.terms.count for lv in self.levels) + self.leaf_groups.count
+        return self.width + 1 + 2 * terms + len(self.inner_rows)
+
+    def work(self, damage: FloatArray) -> FloatArray:
+        """(width + 1, n) working array for (n, G) group damage: the groups' damage, then the
+        inner dependents' totals (propagated level by level), then a row of ones."""
         n = damage.shape[0]
         work = np.empty((self.width + 1, n))
         work[: self.n_groups] = damage.T
         work[self.width] = 1.0
-        loss = np.zeros(n)
         for lv in self.levels:
-            cascade = np.add.reduceat(
-                lv.terms.values(work) * lv.terms.weight[:, np.newaxis], lv.starts, axis=0
-            )
-            direct = work[lv.group]
-            total = np.minimum(direct + cascade, 1.0)
-            work[lv.rows] = total
-            loss += lv.value @ (total - direct)
-        loss += self.leaf_weight @ work[: self.width]
+            terms = lv.terms.values(work) * lv.terms.weight[:, np.newaxis]
+            cascade = _padded_sums(terms, lv.by_dependent)
+            work[lv.rows] = np.minimum(work[lv.group] + cascade, 1.0)
+        return work
+
+    def loss(self, damage: FloatArray) -> FloatArray:
+        """(n,) cascade loss of the portfolio for (n, G) damage ratios of the groups (each row
+        one case: a scenario, or a simulated (year, scenario) pair)."""
+        n = damage.shape[0]
+        if n == 0:
+            return np.zeros(0)
+        work = self.work(damage)
+        loss = sum_rows(
+            (work[self.inner_rows] - work[self.inner_group]) * self.inner_value[:, np.newaxis]
+        )
+        loss += sum_rows(work[self.leaf_rows] * self.leaf_weight[self.leaf_rows, np.newaxis])
         if self.leaf_groups.count:
-            loss += self.leaf_groups.weight @ self.leaf_groups.values(work)
-        if len(self.leaf_group):
-            loss += self._capped(work)
+            loss += sum_rows(self.leaf_groups.values(work) * self.leaf_groups.weight[:, np.newaxis])
+        cases, leaves, excess = self._excess(work)
+        if len(cases):
+            # summed in leaf order over the leaves above their cap in each case only, so that
+            # a case's figure does not depend on which leaves reach the cap in other cases
+            leaf, case = np.nonzero(excess)  # leaf by leaf: each case's entries in leaf order
+            amount = excess[leaf, case] * self.leaf_value[leaves[leaf]]
+            loss[cases] += np.bincount(case, weights=amount, minlength=len(cases))
         return loss
 
-    def _capped(self, work: FloatArray) -> FloatArray:
-        """(n,) correction where a leaf's total reaches the cap: its cascade computed exactly
-        for the leaves and cases where direct damage + the sum of its shares exceeds 1."""
-        correction = np.zeros(work.shape[1])
-        # cases in which some group's damage exceeds the lowest cap of its leaves, then leaves
+    def dependent_sums(self, damage: FloatArray) -> FloatArray:
+        """(D,) each dependent's cascade loss (exposed value x (D - d)) summed over the (n, G)
+        cases, dependents in the graph's order."""
+        out = np.zeros(self.n_dependents)
+        if damage.shape[0] == 0:
+            return out
+        work = self.work(damage)
+        inner = (work[self.inner_rows] - work[self.inner_group]).sum(axis=1)
+        out[self.inner_index] = self.inner_value * inner
+        if not len(self.leaf_index):
+            return out
+        features = np.concatenate(
+            [work[: self.width].sum(axis=1), self.leaf_groups.values(work).sum(axis=1)]
+        )
+        terms = self.leaf_terms.weight * features[self.leaf_feature]
+        leaf = np.add.reduceat(terms, self.leaf_starts)
+        cases, leaves, excess = self._excess(work)
+        if len(cases):
+            leaf[leaves] += excess.sum(axis=1)
+        out[self.leaf_index] = self.leaf_value * leaf
+        return out
+
+    def _excess(self, work: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+        """Where a leaf's total can reach the cap: the cases in which some group's damage
+        exceeds the lowest cap of its leaves, the leaves above their cap in some of them, and
+        (leaves, cases) min(x, 1) - x, x = the leaf's direct damage + its cascade computed
+        exactly (0 where x <= 1)."""
         flagged = work[: self.n_groups] > self.group_cap[:, np.newaxis]
-        cases = np.flatnonzero(flagged.any(axis=0))
+        cases = np.flatnonzero(flagged.any(axis=0)).astype(np.int64)
         if not len(cases):
-            return correction
+            return cases, cases, np.zeros((0, 0))
         sub = work[:, cases]
         near = sub[self.leaf_group] > self.leaf_cap[:, np.newaxis]  # (L, cases)
-        leaves = np.flatnonzero(near.any(axis=1))
+        leaves = np.flatnonzero(near.any(axis=1)).astype(np.int64)
         stops = np.r_[self.leaf_starts[1:], self.leaf_terms.count]
         terms = self.leaf_terms.subset(_ranges(self.leaf_starts[leaves], stops[leaves]))
         cascade = np.add.reduceat(
@@ -371,8 +467,7 @@ class PortfolioCascade:
             axis=0,
         )
         x = sub[self.leaf_group[leaves]] + cascade
-        correction[cases] = self.leaf_value[leaves] @ (np.minimum(x, 1.0) - x)
-        return correction
+        return cases, leaves, np.minimum(x, 1.0) - x
 
 
 def portfolio_cascade(
@@ -400,19 +495,26 @@ def portfolio_cascade(
         levels.append(
             _Level(
                 terms=_terms(graph, index, row_of_node, graph.term_share[index], width),
-                starts=_starts(hi - lo),
+                by_dependent=_padded_index(hi - lo),
                 rows=row_of_node[deps[pick]],
                 group=group_of[deps[pick]],
-                value=value[pick],
             )
         )
-    leaves = np.flatnonzero(~inner)
+    inner_index = np.flatnonzero(inner).astype(np.int64)
+    leaves = np.flatnonzero(~inner).astype(np.int64)
     lo, hi = graph.dependent_term_start[leaves], term_stop[leaves]
     index = _ranges(lo, hi)
     share = graph.term_share[index]
     weighted = share * np.repeat(value[leaves], hi - lo)
     every = _terms(graph, index, row_of_node, share, width)
     single = (every.members[:, 1:] == width).all(axis=1)
+    merged, merged_index = _merged(_Terms(every.members[~single], weighted[~single]))
+    feature = np.empty(every.count, dtype=np.int64)
+    feature[single] = every.members[single, 0]
+    feature[~single] = width + merged_index
+    leaf_weight = np.bincount(
+        every.members[single, 0], weights=weighted[single], minlength=width
+    ).astype(float)
     leaf_group = group_of[deps[leaves]]
     leaf_cap = 1.0 - np.add.reduceat(share, _starts(hi - lo)) if len(leaves) else np.zeros(0)
     group_cap = np.full(n_groups, np.inf)
@@ -420,14 +522,19 @@ def portfolio_cascade(
     return PortfolioCascade(
         n_groups=n_groups,
         levels=levels,
-        leaf_weight=np.bincount(
-            every.members[single, 0], weights=weighted[single], minlength=width
-        ).astype(float),
-        leaf_groups=_merged(_Terms(every.members[~single], weighted[~single])),
+        inner_rows=row_of_node[deps[inner_index]],
+        inner_group=group_of[deps[inner_index]],
+        inner_value=value[inner_index],
+        inner_index=inner_index,
+        leaf_rows=np.flatnonzero(leaf_weight).astype(np.int64),
+        leaf_weight=leaf_weight,
+        leaf_groups=merged,
         leaf_terms=every,
+        leaf_feature=feature,
         leaf_starts=_starts(hi - lo),
         leaf_group=leaf_group,
         leaf_value=value[leaves],
+        leaf_index=leaves,
         leaf_cap=leaf_cap,
         group_cap=group_cap,
     )

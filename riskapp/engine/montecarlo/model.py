@@ -15,7 +15,7 @@ from riskapp.domain.enums import LossBasis
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.cascade import CascadeGraph, build_graph
+from riskapp.engine.cascade import CascadeGraph, PortfolioCascade, build_graph, portfolio_cascade
 from riskapp.engine.damage import AssetGroups, combine, group_damage
 from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.intensity import apply_shock, ordered_shocks
@@ -101,6 +101,13 @@ class CascadeModel:
     by_group: IntArray  # (D,) dependents ordered by their damage group
     group_starts: IntArray  # where each group's run starts in that order
     groups: IntArray  # the damage group of each run
+    portfolio: PortfolioCascade  # the portfolio's cascade loss as a function of group damage
+
+    @property
+    def nominal_total(self) -> FloatArray:
+        """(S,) deterministic cascade loss of the portfolio per scenario."""
+        result: FloatArray = self.nominal.sum(axis=1)
+        return result
 
     def group_loss(self, loss: FloatArray, n_groups: int) -> FloatArray:
         """(n, G) cascade loss summed over the dependents of each damage group."""
@@ -146,7 +153,7 @@ class MonteCarloModel:
 
     def default_chunk_size(self) -> int:
         """Trials per chunk so that a chunk's per-trial results stay within CHUNK_FLOATS."""
-        width = self.n_groups * (2 if self.n_dependents else 1) + self.n_dependents
+        width = self.n_groups * (2 if self.n_dependents else 1)  # with cascades: pair damage
         width += 2 * len(self.scenario_ids)
         width += len(self.factor_ids) + self.n_plans + 2
         return int(max(100, min(MAX_CHUNK, CHUNK_FLOATS // width)))
@@ -418,6 +425,7 @@ def prepare_simulation(
                 order,
                 runs.astype(np.int64),
                 dep_group[order][runs],
+                portfolio_cascade(graph, node_group, dep_value, groups.count),
             )
     model = MonteCarloModel(
         scenario_ids=result.scenario_ids,

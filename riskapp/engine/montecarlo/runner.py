@@ -14,6 +14,7 @@ from riskapp.domain.assets import DependencyLink
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.workspace import Workspace
 from riskapp.engine.enums import RangeDistribution
+from riskapp.engine.montecarlo.cascades import assemble
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
@@ -34,14 +35,14 @@ class Reducer:
         n_s = len(m.scenario_ids)
         self.sim, self.seed, self.trials = sim, seed, trials
         self.seen = np.zeros(trials, dtype=bool)
+        self.pairs: list[tuple[int, BoolArray, FloatArray]] = []  # kept pair damage per chunk
         self.arrays: dict[str, npt.NDArray[np.generic]] = {
             "loss": np.zeros(trials),
             "occurs": np.zeros((trials, n_s), dtype=bool),
             "group_damage": np.zeros((trials, m.n_groups)),
             "scenario_loss": np.zeros((trials, n_s)),
             "factor_loss": np.zeros((trials, len(m.factor_ids))),
-            "cascade_loss": np.zeros((trials, m.n_dependents)),
-            "cascade_group_loss": np.zeros((trials, m.n_groups if m.n_dependents else 0)),
+            "cascade": np.zeros(trials),
             "averted": np.zeros(trials),
             "averted_alone": np.zeros((trials, m.n_plans)),
         }
@@ -53,6 +54,8 @@ class Reducer:
         self.seen[span] = True
         for name, array in self.arrays.items():
             array[span] = getattr(chunk, name)
+        if len(chunk.pair_damage):
+            self.pairs.append((chunk.start, chunk.occurs, chunk.pair_damage))
 
     def result(self) -> SimulationResult:
         if not self.seen.all():
@@ -71,8 +74,8 @@ class Reducer:
             group_damage=f("group_damage"),
             scenario_loss=f("scenario_loss"),
             factor_loss=f("factor_loss"),
-            cascade_loss=f("cascade_loss"),
-            cascade_group_loss=f("cascade_group_loss"),
+            cascade=f("cascade"),
+            pair_damage=assemble(self.sim.model, self.pairs),
             averted=f("averted"),
             averted_alone=f("averted_alone"),
         )

@@ -4,13 +4,15 @@ country, type, factor, scenario and plan."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.engine.montecarlo import cascades
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
@@ -23,6 +25,7 @@ LEVELS = (0.95, 0.99)
 CASCADE_FACTOR = "dependency_cascade"
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 250.0, 500.0, 1000.0)
 COLUMN_BLOCK = 512  # columns of (trials x columns) results processed at a time
+T = TypeVar("T")
 
 
 # -- statistics --------------------------------------------------------------------------------
@@ -133,8 +136,8 @@ class SimulationResult:
     group_damage: FloatArray  # (T, G)
     scenario_loss: FloatArray  # (T, S)
     factor_loss: FloatArray  # (T, F)
-    cascade_loss: FloatArray  # (T, D)
-    cascade_group_loss: FloatArray  # (T, G) or (T, 0) without cascades
+    cascade: FloatArray  # (T,) cascade loss of the portfolio (part of `loss`)
+    pair_damage: FloatArray  # what each dependent's cascade is computed from (`cascades`)
     averted: FloatArray  # (T,)
     averted_alone: FloatArray  # (T, P)
 
@@ -152,6 +155,42 @@ class SimulationResult:
         cascade losses here: they act on direct damage)."""
         result: FloatArray = self.loss - self.averted
         return result
+
+    def _kept(self, name: str, compute: Callable[[], T]) -> T:
+        """A figure computed once per result (a frozen dataclass: kept out of its fields)."""
+        if name not in self.__dict__:
+            self.__dict__[name] = compute()
+        value: T = self.__dict__[name]
+        return value
+
+    @property
+    def cascade_loss(self) -> FloatArray:
+        """(T, D) each dependent's cascade loss in each trial (D = 0 without cascades),
+        computed on first use (what per-asset distributions need; means and tail
+        contributions come from `cascade_sums` without it)."""
+        return self._kept(
+            "_cascade_loss",
+            lambda: cascades.dependent_losses(self.model, self.occurs, self.pair_damage),
+        )
+
+    @property
+    def cascade_group_loss(self) -> FloatArray:
+        """(T, G) the cascade loss of the dependents of each group, (T, 0) without cascades."""
+        c = self.model.cascade
+        if c is None:
+            return np.zeros((self.trials, 0))
+        return self._kept(
+            "_cascade_group_loss", lambda: c.group_loss(self.cascade_loss, self.model.n_groups)
+        )
+
+    def cascade_sums(self, trials: IntArray | None = None) -> FloatArray:
+        """(D,) each dependent's cascade loss summed over the trials (all, or these)."""
+        if trials is None:
+            return self._kept(
+                "_cascade_sums",
+                lambda: cascades.dependent_sums(self.model, self.occurs, self.pair_damage),
+            )
+        return cascades.dependent_sums(self.model, self.occurs, self.pair_damage, trials)
 
     def overflow_trials(self) -> int:
         """Trials in which some group's annual damage ratio exceeds 1."""
@@ -172,11 +211,7 @@ class SimulationResult:
     def portfolio_table(self) -> pd.DataFrame:
         """One row for the portfolio (and one for the residual loss if plans were simulated).
         Computed once per result (pages read it several times); each call gets a copy."""
-        kept = self.__dict__.get("_portfolio_table")
-        if kept is None:
-            kept = self._portfolio_table()
-            self.__dict__["_portfolio_table"] = kept  # a frozen dataclass: not a field
-        return kept.copy()
+        return self._kept("_portfolio_table", self._portfolio_table).copy()
 
     def _portfolio_table(self) -> pd.DataFrame:
         parts = [self._table("portfolio", ["gross"], self.loss[:, np.newaxis])]
@@ -199,7 +234,7 @@ class SimulationResult:
         values = self.factor_loss
         if self.model.n_dependents:
             keys.append(CASCADE_FACTOR)
-            values = np.column_stack([values, self.cascade_loss.sum(axis=1)])
+            values = np.column_stack([values, self.cascade])
         return self._table("factor", keys, values)
 
     def _by_group_key(self, name: str, group_keys: npt.NDArray[np.object_]) -> pd.DataFrame:
@@ -247,7 +282,13 @@ class SimulationResult:
     def asset_contributions(self) -> pd.DataFrame:
         """One row per asset (key, mean, cascade_mean and the tail contributions tail_es_95,
         tail_es_99): the columns of `asset_table` that need no quantile of the asset's own
-        losses, so no sort per asset. Equal to `asset_table`'s columns of the same name."""
+        losses, so no sort per asset and no (trials x dependents) array: each dependent's
+        cascade loss is summed over all trials and over each tail's (`cascade_sums`). Equal to
+        `asset_table`'s columns of the same name (to rounding). Computed once per result;
+        each call gets a copy."""
+        return self._kept("_asset_contributions", self._asset_contributions).copy()
+
+    def _asset_contributions(self) -> pd.DataFrame:
         sim = self.sim
         g = sim.of_asset
         columns = {"mean": self.group_damage.mean(axis=0)[g] * sim.exposed_value}
@@ -258,11 +299,12 @@ class SimulationResult:
         columns["cascade_mean"] = np.zeros(len(g))
         if self.model.n_dependents:
             deps = sim.dependent_rows
-            columns["mean"][deps] += self.cascade_loss.mean(axis=0)
-            columns["cascade_mean"][deps] = self.cascade_loss.mean(axis=0)
+            mean = self.cascade_sums() / self.trials
+            columns["mean"][deps] += mean
+            columns["cascade_mean"][deps] = mean
             for level, rows in tails.items():
                 tag = f"tail_es_{round(level * 100):d}"
-                columns[tag][deps] += self.cascade_loss[rows].mean(axis=0)
+                columns[tag][deps] += self.cascade_sums(rows) / len(rows)
         table = pd.DataFrame(columns)
         table.insert(0, "key", sim.asset_ids)
         return table

@@ -33,7 +33,13 @@ BATCH_FLOATS = 4_000_000  # floats of working memory per batch of (trial, scenar
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """Per-trial results of trials `start` to `stop - 1`."""
+    """Per-trial results of trials `start` to `stop - 1`.
+
+    With dependency links, `pair_damage` keeps what each dependent's cascade loss is computed
+    from afterwards (`riskapp.engine.montecarlo.cascades`): for each scenario with groups whose
+    damage depends on a shock's range, in scenario order, the damage of those groups in each
+    trial in which the scenario occurs, trial after trial, flattened. Without links it is
+    empty."""
 
     start: int
     stop: int
@@ -42,21 +48,14 @@ class ChunkResult:
     group_damage: FloatArray  # (n, G) status-quo damage + the year's scenarios' increments
     scenario_loss: FloatArray  # (n, S) increment of each scenario, cascades included
     factor_loss: FloatArray  # (n, F) direct loss attributed to factors
-    cascade_loss: FloatArray  # (n, D) cascade loss of each dependent
-    cascade_group_loss: FloatArray  # (n, G) cascade loss of the dependents of each group
+    cascade: FloatArray  # (n,) cascade loss of the portfolio (0 without dependency links)
+    pair_damage: FloatArray  # damage of the range-driven groups in each pair (see below)
     averted: FloatArray  # (n,) loss averted by all effective plans together
     averted_alone: FloatArray  # (n, P) loss each plan averts on its own
 
 
 def _batches(rows: IntArray, size: int) -> list[IntArray]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def _cascade_loss(model: MonteCarloModel, full: FloatArray) -> FloatArray:
-    assert model.cascade is not None
-    c = model.cascade
-    result: FloatArray = c.graph.dependent_cascade(full, c.node_group) * c.dependent_value
-    return result
 
 
 def _averted(
@@ -99,7 +98,8 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
     damage = np.zeros((n, n_g))
     scen = np.zeros((n, n_s))
     factor = np.zeros((n, n_f))
-    casc = np.zeros((n, model.n_dependents))
+    casc = np.zeros(n)
+    pairs: list[FloatArray] = []
     averted = np.zeros(n)
     alone = np.zeros((n, n_p))
     plans = model.plans
@@ -113,14 +113,16 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             factor[rows] += model.nominal_factor_loss[s]
             extra = 0.0
             if model.cascade is not None:
-                casc[rows] += model.cascade.nominal[s]
-                extra = float(model.cascade.nominal[s].sum())
+                extra = float(model.cascade.nominal_total[s])
+                casc[rows] += extra
             scen[rows, s] = model.nominal_loss[s] + extra
             if plans is not None:
                 averted[rows] += plans.averted_all[s]
                 alone[rows] += plans.averted_alone[s]
             continue
-        per_pair = n_g + 6 * len(var.cols) * n_f + model.baseline.size + 3 * model.n_dependents
+        per_pair = n_g + 6 * len(var.cols) * n_f + model.baseline.size
+        if model.cascade is not None:
+            per_pair += model.cascade.portfolio.case_floats
         for batch in _batches(rows, max(1, BATCH_FLOATS // per_pair)):
             intensities = sampled_intensities(
                 model.baseline, model.programs[s], draws.shock_values[batch]
@@ -142,9 +144,10 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             factor[batch] += model.nominal_factor_loss[s] + delta
             direct = (full * model.group_value).sum(axis=1)
             if model.cascade is not None:
-                cl = _cascade_loss(model, full)
+                cl = model.cascade.portfolio.loss(full)
                 casc[batch] += cl
-                direct = direct + cl.sum(axis=1)
+                direct = direct + cl
+                pairs.append(comb.reshape(-1))
             scen[batch, s] = direct
             if plans is not None:
                 sl = plans.all_slices[s]
@@ -160,7 +163,7 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
     factor += model.status_quo_factor_loss
     loss = (damage * model.group_value).sum(axis=1)
     if model.n_dependents:
-        loss = loss + casc.sum(axis=1)
+        loss = loss + casc
     return ChunkResult(
         start=start,
         stop=start + n,
@@ -169,10 +172,8 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
         group_damage=damage,
         scenario_loss=scen,
         factor_loss=factor,
-        cascade_loss=casc,
-        cascade_group_loss=(
-            np.zeros((n, 0)) if model.cascade is None else model.cascade.group_loss(casc, n_g)
-        ),
+        cascade=casc,
+        pair_damage=np.concatenate(pairs) if pairs else np.zeros(0),
         averted=averted,
         averted_alone=alone,
     )

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.cascade import PortfolioCascade, portfolio_cascade
+from riskapp.engine.cascade import PortfolioCascade
 from riskapp.engine.damage import AssetGroups, combined_damage, group_damage
 from riskapp.engine.montecarlo import MonteCarloModel, Simulation
 from riskapp.engine.sampling import SamplingSpec
@@ -177,10 +177,5 @@ def loss_model(
                     )
                 )
             position += 1
-    c = m.cascade
-    compiled = (
-        None
-        if c is None
-        else portfolio_cascade(c.graph, c.node_group, c.dependent_value, m.n_groups)
-    )
+    compiled = None if m.cascade is None else m.cascade.portfolio
     return LossModel(model=m, groups=groups, base=base, inputs=items, cascade=compiled)
