@@ -219,27 +219,147 @@ def group_damage(
     if intensity_reduction is not None:
         felt = np.maximum(felt - intensity_reduction, 0.0)
     out = np.zeros((n_s, groups.count, len(factors)))
-    type_curves = curves.type_curves()
-    overrides = curves.override_curves()
-    type_codes, type_uniques = groups.type_codes
-    for f_i, factor in enumerate(factors):
-        for t_i, a_type in enumerate(type_uniques):
-            curve = type_curves.get((str(a_type), factor))
-            if curve is None:
-                continue
-            cols = np.flatnonzero(type_codes == t_i)
-            out[:, cols, f_i] = _apply(curve, felt[:, cols, f_i])
-    if overrides:
-        for g in np.flatnonzero(groups.override_owner != ""):
-            owner = str(groups.override_owner[g])
-            for f_i, factor in enumerate(factors):
-                curve = overrides.get((owner, factor))
-                if curve is not None:
-                    out[:, g, f_i] = _apply(curve, felt[:, g, f_i])
+    for f_i, parts in enumerate(group_curves(groups, factors, curves).parts):
+        for cols, xs, ys in parts:
+            out[:, cols, f_i] = interpolate(felt[:, cols, f_i], xs, ys)
     return out
 
 
-def _apply(curve: VulnerabilityCurve, intensity: FloatArray) -> FloatArray:
+@dataclass(frozen=True)
+class GroupCurves:
+    """The curves of some groups for some factors, looked up once: per factor, each curve with
+    the groups (columns) it applies to and its points, in the order `group_damage` applies
+    them (an asset's own curve after its type's)."""
+
+    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]]
+
+    def damage(self, felt: FloatArray) -> FloatArray:
+        """(k, n, G) damage ratios for intensities (k, n, G) felt by the groups, factor by
+        factor (the first axis follows the factors the curves were looked up for)."""
+        out = np.zeros_like(felt)
+        for k, parts in enumerate(self.parts):
+            for cols, xs, ys in parts:
+                out[k][:, cols] = interpolate(felt[k][:, cols], xs, ys)
+        return out
+
+
+def group_curves(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> GroupCurves:
+    """Look up the curves `group_damage` reads for these groups and factors."""
+    type_curves = curves.type_curves()
+    overrides = curves.override_curves()
+    type_codes, type_uniques = groups.type_codes
+    owners = np.flatnonzero(groups.override_owner != "") if overrides else np.zeros(0, int)
+    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]] = []
+    for factor in factors:
+        row: list[tuple[IntArray, FloatArray, FloatArray]] = []
+        for t_i, a_type in enumerate(type_uniques):
+            curve = type_curves.get((str(a_type), factor))
+            if curve is not None:
+                row.append((np.flatnonzero(type_codes == t_i), *_points(curve)))
+        for g in owners.tolist():
+            curve = overrides.get((str(groups.override_owner[g]), factor))
+            if curve is not None:
+                row.append((np.array([g], dtype=np.int64), *_points(curve)))
+        parts.append(row)
+    return GroupCurves(parts)
+
+
+def _points(curve: VulnerabilityCurve) -> tuple[FloatArray, FloatArray]:
     xs = np.array([p[0] for p in curve.points], dtype=float)
     ys = np.array([p[1] for p in curve.points], dtype=float)
-    return interpolate(intensity, xs, ys)
+    return xs, ys
+
+
+# -- cases in which only some factors vary ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixedFactors:
+    """Per-factor damage ratios (G, F) of some groups of which only the factors `vary` change
+    from case to case (a Monte Carlo year): what the fixed factors bring to `combine` is
+    computed once. Arrays of the cases are factor-major, (factors, n, G), so that a sum or a
+    product over the factors is a few elementwise operations.
+
+    `combine` gives `combine`'s figures (to rounding: the products and sums run in another
+    order) with the damage of the varying factors replaced; `incremental` gives
+    `incremental`'s for factor-major attributions."""
+
+    vary: IntArray  # (Fv,) the varying factors
+    survival: FloatArray  # (G,) product over the fixed factors of (1 - d)
+    weight: FloatArray  # (F, G) attribution weights -ln(1 - d) of the fixed factors, 0 else
+    full: npt.NDArray[np.bool_]  # (F, G) fixed factors with d >= 1
+    any_full: npt.NDArray[np.bool_]  # (G,)
+
+    def combined(self, damage: FloatArray) -> FloatArray:
+        """(n, G) combined damage, `combined_damage`'s, for the varying factors' (Fv, n, G)."""
+        d = clamp_ratio(damage)
+        survival = np.repeat(self.survival[np.newaxis, :], d.shape[1], axis=0)
+        for k in range(d.shape[0]):
+            survival *= 1.0 - d[k]
+        result: FloatArray = 1.0 - survival
+        return result
+
+    def combine(self, damage: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(n, G) combined damage and (F, n, G) its attribution to every factor, as `combine`
+        gives them, for the varying factors' damage (Fv, n, G)."""
+        d = clamp_ratio(damage)
+        combined = self.combined(d)
+        n_f, n = len(self.weight), d.shape[1]
+        full = d >= 1.0
+        with np.errstate(divide="ignore"):
+            weight_v = -np.log1p(-np.where(full, 0.0, d))
+        weight = np.empty((n_f, n, d.shape[2]))
+        weight[:] = self.weight[:, np.newaxis, :]
+        weight[self.vary] = weight_v
+        any_full = np.repeat(self.any_full[np.newaxis, :], n, axis=0)
+        for k in range(d.shape[0]):
+            any_full |= full[k]
+        if any_full.any():
+            destroyed = np.empty((n_f, n, d.shape[2]), dtype=bool)
+            destroyed[:] = self.full[:, np.newaxis, :]
+            destroyed[self.vary] = full
+            weight = np.where(any_full[np.newaxis], destroyed.astype(float), weight)
+        share = _shares(weight)
+        attributed: FloatArray = share * combined[np.newaxis]
+        return combined, attributed
+
+
+def fixed_factors(damage: FloatArray, vary: IntArray) -> FixedFactors:
+    """`FixedFactors` of per-factor damage ratios (G, F) whose factors `vary` change."""
+    d = clamp_ratio(damage)
+    fixed = np.ones(d.shape[1], dtype=bool)
+    fixed[vary] = False
+    survival = np.prod(1.0 - d[:, fixed], axis=1)
+    full = (d >= 1.0) & fixed[np.newaxis, :]
+    with np.errstate(divide="ignore"):
+        weight = -np.log1p(-np.where(full, 0.0, d))
+    weight[:, ~fixed] = 0.0
+    return FixedFactors(
+        vary=np.asarray(vary, dtype=np.int64),
+        survival=survival,
+        weight=np.ascontiguousarray(weight.T),
+        full=np.ascontiguousarray(full.T),
+        any_full=np.asarray(full.any(axis=1), dtype=bool),
+    )
+
+
+def _shares(weight: FloatArray) -> FloatArray:
+    """(F, ...) each factor's share of the sum over the factors (0 where the sum is 0)."""
+    total = weight[0].copy()
+    for k in range(1, len(weight)):
+        total += weight[k]
+    result: FloatArray = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    return result
+
+
+def incremental_by_factor(
+    combined: FloatArray,
+    attributed: FloatArray,
+    base_combined: FloatArray,
+    base_attributed: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """`incremental` for factor-major attributions (F, n, G), the base's (G,) and (F, G)."""
+    inc = above_baseline(combined, base_combined)
+    rise = above_baseline(attributed, base_attributed[:, np.newaxis, :])
+    result: FloatArray = _shares(rise) * inc[np.newaxis]
+    return inc, result

@@ -16,7 +16,15 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import Workspace
 from riskapp.engine.cascade import CascadeGraph, PortfolioCascade, build_graph, portfolio_cascade
-from riskapp.engine.damage import AssetGroups, combine, group_damage
+from riskapp.engine.damage import (
+    AssetGroups,
+    FixedFactors,
+    GroupCurves,
+    combine,
+    fixed_factors,
+    group_curves,
+    group_damage,
+)
 from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.intensity import apply_shock, ordered_shocks
 from riskapp.engine.plans import PlanEffects, evaluate_plans
@@ -56,6 +64,10 @@ class VariableGroups:
     attributed: FloatArray  # (Gv, F) deterministic attributed damage
     value: FloatArray  # (Gv,)
     base: tuple[FloatArray, FloatArray] | None  # baseline damage of these groups (incremental)
+    curves: GroupCurves  # their curves for the ranged factors
+    fixed: FixedFactors  # what the other factors bring to the combination
+    base_by_factor: tuple[FloatArray, FloatArray] | None  # base (Gv,) and (F, Gv)
+    attributed_value: FloatArray  # (F,) deterministic attributed loss of these groups
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,10 @@ class PlanSlice:
     raw: FloatArray  # (n, F) deterministic damage per factor with the plans applied
     averted: FloatArray  # (n,) deterministic averted damage ratio of these groups
     value: FloatArray  # (n,)
+    curves: GroupCurves  # their curves for the scenario's ranged factors
+    fixed: FixedFactors  # what the other factors (plans applied) bring to the combination
+    reduction_by_factor: FloatArray  # (Fv, n) the ranged factors' intensity reduction
+    multiplier_by_factor: FloatArray  # (Fv, n) and damage multiplier
 
 
 @dataclass(frozen=True)
@@ -271,6 +287,7 @@ def _plan_slice(
         fx.ws.curves,
         reduction[np.newaxis],
     )[0]
+    f = var.factors
     return PlanSlice(
         cols=cols,
         to_damage_group=to_damage[cols],
@@ -281,6 +298,10 @@ def _plan_slice(
         raw=raw * multiplier,
         averted=gross[s, cols] - residual[s, cols],
         value=fx.group_value[cols],
+        curves=group_curves(groups, [result.factor_ids[j] for j in f.tolist()], fx.ws.curves),
+        fixed=fixed_factors(raw * multiplier, f),
+        reduction_by_factor=np.ascontiguousarray(reduction[:, f].T),
+        multiplier_by_factor=np.ascontiguousarray(multiplier[:, f].T),
     )
 
 
@@ -390,16 +411,24 @@ def prepare_simulation(
         if not len(cols):
             variable.append(None)
             continue
+        subset = _subset(groups, cols)
+        var_base = (base[0][:, cols], base[1][:, cols])
         variable.append(
             VariableGroups(
                 cols=cols,
-                groups=_subset(groups, cols),
+                groups=subset,
                 factors=var_factors,
                 raw=raw[s, cols],
                 combined=result.increment[s, cols],
                 attributed=result.factor_increment[s, cols],
                 value=group_value[cols],
-                base=(base[0][:, cols], base[1][:, cols]),
+                base=var_base,
+                curves=group_curves(subset, [factors[j] for j in var_factors.tolist()], ws.curves),
+                fixed=fixed_factors(raw[s, cols], var_factors),
+                base_by_factor=(var_base[0][0], np.ascontiguousarray(var_base[1][0].T)),
+                attributed_value=(result.factor_increment[s, cols] * group_value[cols, None]).sum(
+                    axis=0
+                ),
             )
         )
     cascade = None

@@ -7,20 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskapp.engine.damage import (
-    above_baseline,
-    combine,
-    combined_damage,
-    group_damage,
-    incremental,
-)
+from riskapp.engine.damage import above_baseline, incremental_by_factor
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
     IntArray,
     MonteCarloModel,
     PlanSlice,
-    VariableGroups,
     sampled_intensities,
 )
 from riskapp.engine.sampling import TrialDraws
@@ -58,31 +51,16 @@ def _batches(rows: IntArray, size: int) -> list[IntArray]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def _averted(
-    model: MonteCarloModel,
-    var: VariableGroups,
-    sl: PlanSlice,
-    intensities: FloatArray,
-    full: FloatArray,
-) -> FloatArray:
-    """Per pair: change of the averted loss of `sl`'s groups against the deterministic one.
+def _averted(sl: PlanSlice, felt: FloatArray, full: FloatArray) -> FloatArray:
+    """Per pair: change of the averted loss of `sl`'s groups against the deterministic one,
+    for the ranged factors' intensities (Fv, n, C) by country.
 
     Only the factors hit by a ranged shock are read again from the curves; the others keep
-    their deterministic damage (their intensity does not vary)."""
-    f = var.factors
-    raw = np.repeat(sl.raw[np.newaxis], intensities.shape[0], axis=0)
-    raw[:, :, f] = (
-        group_damage(
-            sl.groups,
-            intensities[:, :, f],
-            [model.factor_ids[j] for j in f.tolist()],
-            model.curves,
-            sl.reduction[np.newaxis][:, :, f],
-        )
-        * sl.multiplier[:, f]
-    )
-    # only the combined residual is needed here, not its attribution to factors
-    residual = combined_damage(raw)
+    their deterministic damage (their intensity does not vary). Only the combined residual is
+    needed here, not its attribution to factors."""
+    at = np.maximum(felt[:, :, sl.groups.country_index] - sl.reduction_by_factor[:, None], 0.0)
+    damage = sl.curves.damage(at) * sl.multiplier_by_factor[:, np.newaxis, :]
+    residual = sl.fixed.combined(damage)
     if sl.base is not None:
         residual = above_baseline(residual, sl.base[0])
     gross = full[:, sl.to_damage_group]
@@ -127,20 +105,16 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             intensities = sampled_intensities(
                 model.baseline, model.programs[s], draws.shock_values[batch]
             )
-            raw = np.repeat(var.raw[np.newaxis], len(batch), axis=0)
-            raw[:, :, var.factors] = group_damage(
-                var.groups,
-                intensities[:, :, var.factors],
-                [model.factor_ids[f] for f in var.factors.tolist()],
-                model.curves,
-            )
-            comb, attr = combine(raw)
-            if var.base is not None:
-                comb, attr = incremental(comb, attr, *var.base)
+            # the ranged factors' intensities, factor-major (Fv, n, C)
+            felt = intensities.transpose(2, 0, 1)[var.factors]
+            at = felt[:, :, var.groups.country_index]
+            comb, attr = var.fixed.combine(var.curves.damage(at))
+            if var.base_by_factor is not None:
+                comb, attr = incremental_by_factor(comb, attr, *var.base_by_factor)
             full = np.repeat(model.nominal_damage[s][np.newaxis, :], len(batch), axis=0)
             full[:, var.cols] = comb
             damage[batch] += full
-            delta = ((attr - var.attributed) * var.value[:, np.newaxis]).sum(axis=1)
+            delta = (attr * var.value).sum(axis=2).T - var.attributed_value
             factor[batch] += model.nominal_factor_loss[s] + delta
             direct = (full * model.group_value).sum(axis=1)
             if model.cascade is not None:
@@ -151,13 +125,13 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             scen[batch, s] = direct
             if plans is not None:
                 sl = plans.all_slices[s]
-                change = 0.0 if sl is None else _averted(model, var, sl, intensities, full)
+                change = 0.0 if sl is None else _averted(sl, felt, full)
                 averted[batch] += plans.averted_all[s] + change
                 for p in range(n_p):
                     if not plans.effective[s, p]:
                         continue
                     slp = plans.alone_slices[s][p]
-                    change = 0.0 if slp is None else _averted(model, var, slp, intensities, full)
+                    change = 0.0 if slp is None else _averted(slp, felt, full)
                     alone[batch, p] += plans.averted_alone[s, p] + change
     damage += model.status_quo_damage  # the status quo holds in every year
     factor += model.status_quo_factor_loss
