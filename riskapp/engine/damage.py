@@ -239,8 +239,17 @@ class GroupCurves:
         out = np.zeros_like(felt)
         for k, parts in enumerate(self.parts):
             for cols, xs, ys in parts:
-                out[k][:, cols] = interpolate(felt[k][:, cols], xs, ys)
+                at = _columns(cols)
+                out[k][:, at] = interpolate(felt[k][:, at], xs, ys)
         return out
+
+
+def _columns(cols: IntArray) -> IntArray | slice:
+    """The columns as a slice where they run consecutively (groups are numbered type by type,
+    so a type's groups mostly do): a view instead of a copy."""
+    if len(cols) and int(cols[-1]) - int(cols[0]) == len(cols) - 1:
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
 
 
 def group_curves(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> GroupCurves:
@@ -280,9 +289,9 @@ class FixedFactors:
     computed once. Arrays of the cases are factor-major, (factors, n, G), so that a sum or a
     product over the factors is a few elementwise operations.
 
-    `combine` gives `combine`'s figures (to rounding: the products and sums run in another
-    order) with the damage of the varying factors replaced; `incremental` gives
-    `incremental`'s for factor-major attributions."""
+    `combined` and `increment` give the figures of `combined_damage`, and of `combine` then
+    `incremental`, with the damage of the varying factors replaced (to rounding: the products
+    and sums run in another order)."""
 
     vary: IntArray  # (Fv,) the varying factors
     survival: FloatArray  # (G,) product over the fixed factors of (1 - d)
@@ -292,18 +301,27 @@ class FixedFactors:
 
     def combined(self, damage: FloatArray) -> FloatArray:
         """(n, G) combined damage, `combined_damage`'s, for the varying factors' (Fv, n, G)."""
-        d = clamp_ratio(damage)
+        result: FloatArray = 1.0 - self._survival(clamp_ratio(damage))
+        return result
+
+    def _survival(self, d: FloatArray) -> FloatArray:
         survival = np.repeat(self.survival[np.newaxis, :], d.shape[1], axis=0)
         for k in range(d.shape[0]):
             survival *= 1.0 - d[k]
-        result: FloatArray = 1.0 - survival
-        return result
+        return survival
 
-    def combine(self, damage: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """(n, G) combined damage and (F, n, G) its attribution to every factor, as `combine`
-        gives them, for the varying factors' damage (Fv, n, G)."""
+    def increment(
+        self,
+        damage: FloatArray,
+        base_combined: FloatArray,
+        base_attributed: FloatArray,
+        value: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """For the varying factors' damage (Fv, n, G): the (n, G) combined damage above the
+        base (G,) and (F, n) its attribution to the factors summed over the groups with weights
+        `value` (G,), as `combine` then `incremental` (base attribution (F, G)) give them."""
         d = clamp_ratio(damage)
-        combined = self.combined(d)
+        combined = 1.0 - self._survival(d)
         n_f, n = len(self.weight), d.shape[1]
         full = d >= 1.0
         with np.errstate(divide="ignore"):
@@ -314,14 +332,36 @@ class FixedFactors:
         any_full = np.repeat(self.any_full[np.newaxis, :], n, axis=0)
         for k in range(d.shape[0]):
             any_full |= full[k]
-        if any_full.any():
+        if any_full.any():  # a destroying factor takes the whole loss (split between those)
             destroyed = np.empty((n_f, n, d.shape[2]), dtype=bool)
             destroyed[:] = self.full[:, np.newaxis, :]
             destroyed[self.vary] = full
             weight = np.where(any_full[np.newaxis], destroyed.astype(float), weight)
-        share = _shares(weight)
-        attributed: FloatArray = share * combined[np.newaxis]
-        return combined, attributed
+        # attributed = weight / sum(weight) x combined; its rise above the base's
+        rise = weight
+        rise *= (combined / _positive(_factor_sum(weight)))[np.newaxis]
+        rise -= base_attributed[:, np.newaxis, :]
+        np.maximum(rise, 0.0, out=rise)
+        inc = above_baseline(combined, base_combined)
+        # the increment, attributed in proportion to the rises, summed over the groups
+        scale = inc / _positive(_factor_sum(rise)) * value
+        factor: FloatArray = (rise * scale[np.newaxis]).sum(axis=2)
+        return inc, factor
+
+
+def _factor_sum(x: FloatArray) -> FloatArray:
+    """The sum over the first axis (factors), slice by slice."""
+    total: FloatArray = x[0].copy()
+    for k in range(1, len(x)):
+        total += x[k]
+    return total
+
+
+def _positive(total: FloatArray) -> FloatArray:
+    """A divisor for shares of a sum of non-negative parts: where the sum is 0 every part is,
+    and 0 / 1 gives their share 0."""
+    result: FloatArray = np.where(total > 0, total, 1.0)
+    return result
 
 
 def fixed_factors(damage: FloatArray, vary: IntArray) -> FixedFactors:
@@ -341,25 +381,3 @@ def fixed_factors(damage: FloatArray, vary: IntArray) -> FixedFactors:
         full=np.ascontiguousarray(full.T),
         any_full=np.asarray(full.any(axis=1), dtype=bool),
     )
-
-
-def _shares(weight: FloatArray) -> FloatArray:
-    """(F, ...) each factor's share of the sum over the factors (0 where the sum is 0)."""
-    total = weight[0].copy()
-    for k in range(1, len(weight)):
-        total += weight[k]
-    result: FloatArray = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-    return result
-
-
-def incremental_by_factor(
-    combined: FloatArray,
-    attributed: FloatArray,
-    base_combined: FloatArray,
-    base_attributed: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """`incremental` for factor-major attributions (F, n, G), the base's (G,) and (F, G)."""
-    inc = above_baseline(combined, base_combined)
-    rise = above_baseline(attributed, base_attributed[:, np.newaxis, :])
-    result: FloatArray = _shares(rise) * inc[np.newaxis]
-    return inc, result

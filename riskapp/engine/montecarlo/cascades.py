@@ -60,14 +60,14 @@ def pair_batches(
     pair_damage: FloatArray,
     trials: BoolArray | None = None,
 ) -> Iterator[tuple[int, IntArray, FloatArray]]:
-    """(scenario, trial numbers, (n, G) group damage of those pairs) of the kept pairs, the
-    trials restricted to `trials` (a mask) if given; scenario by scenario, trials in order,
-    in batches of a size fixed by the model."""
+    """(scenario, trial numbers, (n, Gv) damage of the scenario's range-driven groups) of the
+    kept pairs, the trials restricted to `trials` (a mask) if given; scenario by scenario,
+    trials in order, in batches of a size fixed by the model."""
     at = 0
     n_g = model.n_groups
     for s in kept_scenarios(model):
         var = model.variable[s]
-        assert var is not None
+        assert var is not None and model.cascade is not None
         rows = np.flatnonzero(occurs[:, s])
         width = len(var.cols)
         block = pair_damage[at : at + len(rows) * width].reshape(len(rows), width)
@@ -75,13 +75,20 @@ def pair_batches(
         if trials is not None:
             pick = trials[rows]
             rows, block = rows[pick], block[pick]
-        per_pair = 2 * n_g + (0 if model.cascade is None else model.cascade.portfolio.case_floats)
+        scenario = model.cascade.scenarios[s]
+        per_pair = 2 * n_g + (0 if scenario is None else scenario.case_floats)
         step = max(1, PAIR_BATCH_FLOATS // per_pair)
         for b0 in range(0, len(rows), step):
-            batch = rows[b0 : b0 + step]
-            full = np.repeat(model.nominal_damage[s][np.newaxis, :], len(batch), axis=0)
-            full[:, var.cols] = block[b0 : b0 + step]
-            yield s, batch, full
+            yield s, rows[b0 : b0 + step], block[b0 : b0 + step]
+
+
+def _full(model: MonteCarloModel, s: int, damage: FloatArray) -> FloatArray:
+    """(n, G) group damage of pairs of scenario s from its range-driven groups' (n, Gv)."""
+    var = model.variable[s]
+    assert var is not None
+    full = np.repeat(model.nominal_damage[s][np.newaxis, :], len(damage), axis=0)
+    full[:, var.cols] = damage
+    return full
 
 
 def dependent_sums(
@@ -105,8 +112,10 @@ def dependent_sums(
         if s not in kept:
             hits = occurs[:, s] if mask is None else occurs[:, s] & mask
             out += float(hits.sum()) * c.nominal[s]
-    for _, _, full in pair_batches(model, occurs, pair_damage, mask):
-        out += c.portfolio.dependent_sums(full)
+    for s, _, damage in pair_batches(model, occurs, pair_damage, mask):
+        scenario = c.scenarios[s]
+        assert scenario is not None
+        out += scenario.dependent_sums(damage)
     return out
 
 
@@ -126,7 +135,8 @@ def dependent_losses(
             out[np.flatnonzero(occurs[:, s])] += c.nominal[s]
             continue
         while pending is not None and pending[0] == s:
-            _, rows, full = pending
+            _, rows, damage = pending
+            full = _full(model, s, damage)
             out[rows] += c.graph.dependent_cascade(full, c.node_group) * c.dependent_value
             pending = next(batches, None)
     return out

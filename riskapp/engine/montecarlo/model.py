@@ -15,7 +15,13 @@ from riskapp.domain.enums import LossBasis
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.cascade import CascadeGraph, PortfolioCascade, build_graph, portfolio_cascade
+from riskapp.engine.cascade import (
+    CascadeGraph,
+    PortfolioCascade,
+    ScenarioCascade,
+    build_graph,
+    portfolio_cascade,
+)
 from riskapp.engine.damage import (
     AssetGroups,
     FixedFactors,
@@ -66,7 +72,7 @@ class VariableGroups:
     base: tuple[FloatArray, FloatArray] | None  # baseline damage of these groups (incremental)
     curves: GroupCurves  # their curves for the ranged factors
     fixed: FixedFactors  # what the other factors bring to the combination
-    base_by_factor: tuple[FloatArray, FloatArray] | None  # base (Gv,) and (F, Gv)
+    base_by_factor: tuple[FloatArray, FloatArray]  # the base: (Gv,) and by factor (F, Gv)
     attributed_value: FloatArray  # (F,) deterministic attributed loss of these groups
 
 
@@ -118,6 +124,8 @@ class CascadeModel:
     group_starts: IntArray  # where each group's run starts in that order
     groups: IntArray  # the damage group of each run
     portfolio: PortfolioCascade  # the portfolio's cascade loss as a function of group damage
+    scenarios: list[ScenarioCascade | None]  # per scenario with range-driven groups: the same
+    # as a function of those groups' damage (the others at the scenario's deterministic damage)
 
     @property
     def nominal_total(self) -> FloatArray:
@@ -446,6 +454,7 @@ def prepare_simulation(
             dep_group = groups.of_asset[dependent_rows]
             order = np.argsort(dep_group, kind="stable").astype(np.int64)
             runs = np.flatnonzero(np.r_[True, dep_group[order][1:] != dep_group[order][:-1]])
+            portfolio = portfolio_cascade(graph, node_group, dep_value, groups.count)
             cascade = CascadeModel(
                 graph,
                 node_group,
@@ -454,7 +463,11 @@ def prepare_simulation(
                 order,
                 runs.astype(np.int64),
                 dep_group[order][runs],
-                portfolio_cascade(graph, node_group, dep_value, groups.count),
+                portfolio,
+                [
+                    None if var is None else portfolio.restrict(var.cols, result.increment[s])
+                    for s, var in enumerate(variable)
+                ],
             )
     model = MonteCarloModel(
         scenario_ids=result.scenario_ids,

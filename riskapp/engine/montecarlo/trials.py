@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskapp.engine.damage import above_baseline, incremental_by_factor
+from riskapp.engine.damage import above_baseline
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
@@ -99,8 +99,9 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
                 alone[rows] += plans.averted_alone[s]
             continue
         per_pair = n_g + 6 * len(var.cols) * n_f + model.baseline.size
-        if model.cascade is not None:
-            per_pair += model.cascade.portfolio.case_floats
+        scenario_cascade = None if model.cascade is None else model.cascade.scenarios[s]
+        if scenario_cascade is not None:
+            per_pair += scenario_cascade.case_floats
         for batch in _batches(rows, max(1, BATCH_FLOATS // per_pair)):
             intensities = sampled_intensities(
                 model.baseline, model.programs[s], draws.shock_values[batch]
@@ -108,17 +109,17 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             # the ranged factors' intensities, factor-major (Fv, n, C)
             felt = intensities.transpose(2, 0, 1)[var.factors]
             at = felt[:, :, var.groups.country_index]
-            comb, attr = var.fixed.combine(var.curves.damage(at))
-            if var.base_by_factor is not None:
-                comb, attr = incremental_by_factor(comb, attr, *var.base_by_factor)
+            comb, by_factor = var.fixed.increment(
+                var.curves.damage(at), *var.base_by_factor, var.value
+            )
             full = np.repeat(model.nominal_damage[s][np.newaxis, :], len(batch), axis=0)
             full[:, var.cols] = comb
             damage[batch] += full
-            delta = (attr * var.value).sum(axis=2).T - var.attributed_value
+            delta = by_factor.T - var.attributed_value
             factor[batch] += model.nominal_factor_loss[s] + delta
             direct = (full * model.group_value).sum(axis=1)
-            if model.cascade is not None:
-                cl = model.cascade.portfolio.loss(full)
+            if scenario_cascade is not None:
+                cl = scenario_cascade.loss(comb)
                 casc[batch] += cl
                 direct = direct + cl
                 pairs.append(comb.reshape(-1))
