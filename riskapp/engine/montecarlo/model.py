@@ -26,6 +26,7 @@ from riskapp.engine.damage import (
     AssetGroups,
     FixedFactors,
     GroupCurves,
+    above_baseline,
     combine,
     fixed_factors,
     group_curves,
@@ -91,10 +92,38 @@ class PlanSlice:
     raw: FloatArray  # (n, F) deterministic damage per factor with the plans applied
     averted: FloatArray  # (n,) deterministic averted damage ratio of these groups
     value: FloatArray  # (n,)
+
+
+@dataclass(frozen=True)
+class PlanStack:
+    """The plan slices of one scenario side by side (columns), so that a batch of pairs reads
+    the curves of all of them at once: `slots[j]` is -1 for the slice of every effective plan,
+    p for plan p alone; slice j's columns start at `starts[j]`."""
+
+    slots: IntArray  # (k,)
+    starts: IntArray  # (k,)
+    country_index: IntArray  # (m,) the columns' countries
     curves: GroupCurves  # their curves for the scenario's ranged factors
     fixed: FixedFactors  # what the other factors (plans applied) bring to the combination
-    reduction_by_factor: FloatArray  # (Fv, n) the ranged factors' intensity reduction
-    multiplier_by_factor: FloatArray  # (Fv, n) and damage multiplier
+    reduction: FloatArray  # (Fv, m) the ranged factors' intensity reduction
+    multiplier: FloatArray  # (Fv, m) and damage multiplier
+    base: FloatArray  # (m,) status-quo damage
+    to_damage_group: IntArray  # (m,)
+    averted: FloatArray  # (m,) deterministic averted damage ratio
+    value: FloatArray  # (m,)
+
+    def change(self, felt: FloatArray, full: FloatArray) -> FloatArray:
+        """(n, k) each slice's change of the averted loss against the deterministic one, for
+        the ranged factors' intensities (Fv, n, C) by country and the pairs' group damage
+        (n, G). Only the factors hit by a ranged shock are read again from the curves (the
+        others' intensity does not vary), and only the combined residual is needed, not its
+        attribution to factors."""
+        at = np.maximum(felt[:, :, self.country_index] - self.reduction[:, np.newaxis], 0.0)
+        residual = self.fixed.combined(self.curves.damage(at) * self.multiplier[:, np.newaxis])
+        residual = above_baseline(residual, self.base)
+        change = ((full[:, self.to_damage_group] - residual) - self.averted) * self.value
+        result: FloatArray = np.add.reduceat(change, self.starts, axis=1)
+        return result
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,7 @@ class PlanModel:
     averted_alone: FloatArray  # (S, P) deterministic averted loss of each plan alone
     all_slices: list[PlanSlice | None]  # per scenario
     alone_slices: list[list[PlanSlice | None]]  # per scenario, per plan
+    stacks: list[PlanStack | None]  # per scenario: its slices side by side
     cost_npv: FloatArray  # (P,)
     bcr: FloatArray  # (P,) deterministic benefit-cost ratio
     discount_rate: float
@@ -295,7 +325,6 @@ def _plan_slice(
         fx.ws.curves,
         reduction[np.newaxis],
     )[0]
-    f = var.factors
     return PlanSlice(
         cols=cols,
         to_damage_group=to_damage[cols],
@@ -306,10 +335,43 @@ def _plan_slice(
         raw=raw * multiplier,
         averted=gross[s, cols] - residual[s, cols],
         value=fx.group_value[cols],
-        curves=group_curves(groups, [result.factor_ids[j] for j in f.tolist()], fx.ws.curves),
-        fixed=fixed_factors(raw * multiplier, f),
-        reduction_by_factor=np.ascontiguousarray(reduction[:, f].T),
-        multiplier_by_factor=np.ascontiguousarray(multiplier[:, f].T),
+    )
+
+
+def _plan_stack(
+    slices: list[tuple[int, PlanSlice]], var: VariableGroups, factors: list[str], curves: CurveSet
+) -> PlanStack | None:
+    """The slices (slot, slice) of one scenario side by side."""
+    if not slices:
+        return None
+    parts = [sl for _, sl in slices]
+    f = var.factors
+    groups = AssetGroups(
+        of_asset=np.zeros(0, dtype=np.int64),
+        type=np.concatenate([sl.groups.type for sl in parts]),
+        country_index=np.concatenate([sl.groups.country_index for sl in parts]),
+        override_owner=np.concatenate([sl.groups.override_owner for sl in parts]),
+        coverage=np.concatenate([sl.groups.coverage for sl in parts]),
+    )
+    sizes = np.array([len(sl.cols) for sl in parts], dtype=np.int64)
+
+    def joined(name: str) -> FloatArray:
+        result: FloatArray = np.concatenate([getattr(sl, name) for sl in parts])
+        return result
+
+    base = [np.zeros(len(sl.cols)) if sl.base is None else sl.base[0][0] for sl in parts]
+    return PlanStack(
+        slots=np.array([slot for slot, _ in slices], dtype=np.int64),
+        starts=np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64),
+        country_index=groups.country_index,
+        curves=group_curves(groups, [factors[j] for j in f.tolist()], curves),
+        fixed=fixed_factors(joined("raw"), f),
+        reduction=np.ascontiguousarray(joined("reduction")[:, f].T),
+        multiplier=np.ascontiguousarray(joined("multiplier")[:, f].T),
+        base=np.concatenate(base),
+        to_damage_group=joined("to_damage_group").astype(np.int64),
+        averted=joined("averted"),
+        value=joined("value"),
     )
 
 
@@ -356,6 +418,13 @@ def _plan_model(
             only_p[p] = True
             row.append(_plan_slice(fx, result, s, only_p, var, to_damage, gross, alone_residual[p]))
         alone_slices.append(row)
+    stacks: list[PlanStack | None] = []
+    for s, var in enumerate(variable):
+        chosen = [(-1, all_slices[s]), *((p, sl) for p, sl in enumerate(alone_slices[s]))]
+        present = [(slot, sl) for slot, sl in chosen if sl is not None]
+        stacks.append(
+            None if var is None else _plan_stack(present, var, result.factor_ids, ws.curves)
+        )
     return PlanModel(
         plan_ids=ev.plan_ids,
         effective=ev.effective,
@@ -363,6 +432,7 @@ def _plan_model(
         averted_alone=averted_alone,
         all_slices=all_slices,
         alone_slices=alone_slices,
+        stacks=stacks,
         cost_npv=ev.cost_npv(),
         bcr=ev.benefit_cost_ratio(),
         discount_rate=ws.settings.discount_rate,

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskapp.engine.damage import above_baseline
 from riskapp.engine.montecarlo.model import (
     BoolArray,
     FloatArray,
     IntArray,
     MonteCarloModel,
-    PlanSlice,
     sampled_intensities,
 )
 from riskapp.engine.sampling import TrialDraws
@@ -49,23 +47,6 @@ class ChunkResult:
 
 def _batches(rows: IntArray, size: int) -> list[IntArray]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def _averted(sl: PlanSlice, felt: FloatArray, full: FloatArray) -> FloatArray:
-    """Per pair: change of the averted loss of `sl`'s groups against the deterministic one,
-    for the ranged factors' intensities (Fv, n, C) by country.
-
-    Only the factors hit by a ranged shock are read again from the curves; the others keep
-    their deterministic damage (their intensity does not vary). Only the combined residual is
-    needed here, not its attribution to factors."""
-    at = np.maximum(felt[:, :, sl.groups.country_index] - sl.reduction_by_factor[:, None], 0.0)
-    damage = sl.curves.damage(at) * sl.multiplier_by_factor[:, np.newaxis, :]
-    residual = sl.fixed.combined(damage)
-    if sl.base is not None:
-        residual = above_baseline(residual, sl.base[0])
-    gross = full[:, sl.to_damage_group]
-    result: FloatArray = (((gross - residual) - sl.averted) * sl.value).sum(axis=1)
-    return result
 
 
 def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -> ChunkResult:
@@ -125,15 +106,14 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
                 pairs.append(comb.reshape(-1))
             scen[batch, s] = direct
             if plans is not None:
-                sl = plans.all_slices[s]
-                change = 0.0 if sl is None else _averted(sl, felt, full)
-                averted[batch] += plans.averted_all[s] + change
+                change = np.zeros((len(batch), n_p + 1))  # each plan alone, then every plan
+                stack = plans.stacks[s]
+                if stack is not None:
+                    change[:, stack.slots] = stack.change(felt, full)
+                averted[batch] += plans.averted_all[s] + change[:, -1]
                 for p in range(n_p):
-                    if not plans.effective[s, p]:
-                        continue
-                    slp = plans.alone_slices[s][p]
-                    change = 0.0 if slp is None else _averted(slp, felt, full)
-                    alone[batch, p] += plans.averted_alone[s, p] + change
+                    if plans.effective[s, p]:
+                        alone[batch, p] += plans.averted_alone[s, p] + change[:, p]
     damage += model.status_quo_damage  # the status quo holds in every year
     factor += model.status_quo_factor_loss
     loss = (damage * model.group_value).sum(axis=1)
