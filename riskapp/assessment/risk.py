@@ -20,7 +20,7 @@ import pandas as pd
 from riskapp.assessment.core import Assessment
 from riskapp.domain import country_name
 from riskapp.domain.assets import DependencyLink
-from riskapp.engine.cascade import cascade_losses
+from riskapp.engine.cascade import CascadeResult, cascade_losses
 from riskapp.engine.montecarlo import (
     CASCADE_FACTOR,
     Simulation,
@@ -80,6 +80,25 @@ class RiskRun:
 
     def loss_model(self, a: Assessment) -> LossModel:
         return loss_model(a.ws, self.sim, a.inputs)
+
+    def cascades(self, a: Assessment) -> CascadeResult | None:
+        """Each dependent's direct and cascade loss per scenario at the shocks' values (what
+        `cascade_losses` gives for the run's links), from the run's model: its graph and
+        deterministic cascades are compiled already. None without links."""
+        c = self.sim.model.cascade
+        if c is None:
+            return None
+        dep = c.graph.dependents
+        rows = c.graph.assets[dep]
+        ids = a.ws.portfolio.series("id").to_numpy(dtype=object)
+        direct = a.result.increment[:, c.node_group[dep]] * c.dependent_value
+        return CascadeResult(
+            asset_ids=[str(x) for x in ids[rows]],
+            scenario_ids=list(a.result.scenario_ids),
+            frequencies=a.result.frequencies,
+            direct_loss=direct.T.copy(),
+            cascade_loss=c.nominal.T.copy(),
+        )
 
 
 def simulate(
@@ -380,10 +399,15 @@ def dependents(links: list[DependencyLink], a: Assessment) -> list[str]:
     return [aid for aid in a.ws.portfolio.series("id").tolist() if aid in with_links]
 
 
-def cascade_by_scenario(links: list[DependencyLink], a: Assessment, asset_id: str) -> pd.DataFrame:
+def cascade_by_scenario(
+    links: list[DependencyLink], a: Assessment, asset_id: str, run_: RiskRun | None = None
+) -> pd.DataFrame:
     """One row per scenario: the asset's direct and cascade loss if the scenario occurs (at
-    the shocks' values, as scored), and the cascade's share of its loss."""
-    c = cascade_losses(a.ws, a.result, links)
+    the shocks' values, as scored), and the cascade's share of its loss. With the run of
+    those links, read from its model (no graph built again)."""
+    c = run_.cascades(a) if run_ is not None else None
+    if c is None:
+        c = cascade_losses(a.ws, a.result, links)
     if asset_id not in c.asset_ids:
         return pd.DataFrame(columns=["scenario_id", "title", "direct", "cascade", "share"])
     d = c.asset_ids.index(asset_id)

@@ -183,6 +183,18 @@ def test_cascade_share_by_scenario(demo_a: Assessment) -> None:
     assert risk_view.cascade_by_scenario(links, demo_a, "PRT-PL-01").empty
 
 
+def test_cascade_by_scenario_from_the_run_is_the_scored_one(
+    demo_a: Assessment, demo_run: risk_view.RiskRun
+) -> None:
+    # the page reads each scenario's cascade from the run's model instead of building the
+    # graph again: the same table
+    for asset_id in ("PLT-PL-01", "PLT-DE-01", "PRT-PL-01"):
+        fresh = risk_view.cascade_by_scenario(demo_run.links, demo_a, asset_id)
+        kept = risk_view.cascade_by_scenario(demo_run.links, demo_a, asset_id, demo_run)
+        pd.testing.assert_frame_equal(kept, fresh, rtol=1e-12)
+    assert not risk_view.cascade_by_scenario(demo_run.links, demo_a, "PLT-PL-01").empty
+
+
 def test_dependency_graph_around_an_asset(demo_a: Assessment) -> None:
     links, _ = risk_view.dependency_links(DEMO, demo_a)
     g = risk_view.dependency_graph(links, demo_a, "WHS-PL-01")

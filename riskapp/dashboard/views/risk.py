@@ -319,7 +319,7 @@ graph_col.caption(
     "the share of the dependent's value riding on the link; dashed links back each other up "
     "(the share is lost only as far as all of them fail)."
 )
-by_scenario = risk_view.cascade_by_scenario(result.links, a, asset_id)
+by_scenario = risk_view.cascade_by_scenario(result.links, a, asset_id, result)
 if by_scenario.empty:
     share_col.info("This asset loses nothing in any scenario.")
 else:
