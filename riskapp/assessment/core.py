@@ -41,9 +41,15 @@ from riskapp.io.errors import InputError
 
 if TYPE_CHECKING:
     from riskapp.assessment.risk import RiskRun
+    from riskapp.engine.montecarlo import Simulation
 
 
-_LOCALE_FREE = ("clamps", "simulation", "headline")  # cached figures a locale does not change
+_LOCALE_FREE = (
+    "clamps",
+    "prepared_simulation",
+    "simulation",
+    "headline",
+)  # cached figures a locale does not change
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,16 @@ class Assessment:
     def fmt(self) -> NumberFormat:
         """The one number format of every surface: the workspace currency in `locale`."""
         return NumberFormat(currency=self.currency, locale=self.locale)
+
+    @cached_property
+    def prepared_simulation(self) -> Simulation:
+        """The workspace compiled for the Monte Carlo on this assessment's loss basis, with
+        its source's dependency links (what every run of any length or seed starts from);
+        compiled once, on first use."""
+        from riskapp.engine.montecarlo import prepare_simulation
+
+        links = list(self.links) or None
+        return prepare_simulation(self.ws, basis=self.result.basis, links=links, inputs=self.inputs)
 
     @cached_property
     def simulation(self) -> RiskRun:

@@ -109,10 +109,13 @@ def simulate(
     link_problems: list[str] | None = None,
 ) -> RiskRun:
     """Simulate the assessment's workspace on its loss basis, plans and cascades included
-    (by default with the dependency links of the assessment's own source)."""
+    (by default with the dependency links of the assessment's own source, from the
+    assessment's compiled model: a run of another length or seed compiles nothing again)."""
     if links is None:
+        sim = a.prepared_simulation
         links, link_problems = list(a.links), list(a.link_problems)
-    sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
+    else:
+        sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
     return RiskRun(sim, run(sim, trials, seed), links, list(link_problems or []))
 
 

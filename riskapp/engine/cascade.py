@@ -866,7 +866,7 @@ def _restrict(pc: PortfolioCascade, vary: IntArray, damage: FloatArray) -> Scena
     )
     at_fixed = np.asarray(damage, dtype=float)[vary][np.newaxis]
     constant = float(pc.loss(np.asarray(damage, dtype=float)[np.newaxis])[0])
-    constant -= float(out._varying(out.work(at_fixed))[0])
+    constant -= float(out.loss(at_fixed)[0])  # its loss with the constant still 0
     return replace(out, constant=constant)
 
 
