@@ -93,7 +93,14 @@ def simulate(
     (by default with the dependency links of the assessment's own source)."""
     if links is None:
         links, link_problems = list(a.links), list(a.link_problems)
-    sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
+    sim = prepare_simulation(
+        a.ws,
+        basis=a.result.basis,
+        links=links or None,
+        inputs=a.inputs,
+        result=a.result,
+        evaluation=a.plans,
+    )
     return RiskRun(sim, run(sim, trials, seed), links, list(link_problems or []))
 
 

@@ -19,7 +19,7 @@ from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.damage import AssetGroups, combine, group_damage
 from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.intensity import apply_shock, ordered_shocks
-from riskapp.engine.plans import PlanEffects, evaluate_plans
+from riskapp.engine.plans import PlanEffects, PlanEvaluation, evaluate_plans
 from riskapp.engine.sampling import SamplingSpec
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
@@ -278,11 +278,14 @@ def _plan_slice(
 
 
 def _plan_model(
-    ws: Workspace, result: ScoreResult, variable: list[VariableGroups | None]
+    ws: Workspace,
+    result: ScoreResult,
+    variable: list[VariableGroups | None],
+    evaluation: PlanEvaluation | None = None,
 ) -> PlanModel | None:
     if not ws.plans.plans:
         return None
-    ev = evaluate_plans(ws, result)
+    ev = evaluation if evaluation is not None else evaluate_plans(ws, result)
     fx = ev.effects
     n_s, n_p = ev.effective.shape
     first = np.zeros(fx.groups.count, dtype=np.int64)
@@ -360,10 +363,18 @@ def prepare_simulation(
     plans: bool = True,
     links: Sequence[DependencyLink] | None = None,
     inputs: ScoreInputs | None = None,
+    result: ScoreResult | None = None,
+    evaluation: PlanEvaluation | None = None,
 ) -> Simulation:
-    """Build the simulation model of a workspace (cost grows with assets once, here only)."""
+    """Build the simulation model of a workspace (cost grows with assets once, here only).
+
+    `inputs`, `result` and `evaluation` may pass in what the caller has already computed for
+    the same workspace (its prepared inputs, its score on `basis` and that score's plan
+    evaluation), so that an assessment is not scored and its plans evaluated twice."""
     inputs = inputs or prepare(ws)
-    result = score(ws, basis=basis, inputs=inputs)
+    if result is None or (basis is not None and result.basis is not basis):
+        result = score(ws, basis=basis, inputs=inputs)
+        evaluation = None
     groups = inputs.groups
     factors = inputs.factor_ids
     group_value = result.group_exposure()
@@ -436,7 +447,7 @@ def prepare_simulation(
         status_quo_factor_loss=result.status_quo_factor_loss(),
         variable=variable,
         cascade=cascade,
-        plans=_plan_model(ws, result, variable) if plans else None,
+        plans=_plan_model(ws, result, variable, evaluation) if plans else None,
     )
     countries = np.asarray(inputs.countries, dtype=object)
     return Simulation(
