@@ -409,7 +409,7 @@ def prepare_simulation(
     cascade = None
     dependent_rows = np.zeros(0, dtype=np.int64)
     if links:
-        graph = build_graph(ws.portfolio.series("id").tolist(), links)
+        graph = build_graph(ws.portfolio.series("id"), links)
         if len(graph.dependents):
             node_group = groups.of_asset[graph.assets]
             dependent_rows = graph.dependent_assets

@@ -71,8 +71,7 @@ def _averted(
     Only the factors hit by a ranged shock are read again from the curves; the others keep
     their deterministic damage (their intensity does not vary)."""
     f = var.factors
-    raw = np.repeat(sl.raw[np.newaxis], intensities.shape[0], axis=0)
-    raw[:, :, f] = (
+    varied = (
         group_damage(
             sl.groups,
             intensities[:, :, f],
@@ -82,11 +81,16 @@ def _averted(
         )
         * sl.multiplier[:, f]
     )
-    # only the combined residual is needed here, not its attribution to factors
-    residual = combined_damage(raw)
+    # only the combined residual is needed here, not its attribution to factors: the factors
+    # that do not vary combine once, per group, and the varied ones on top of them
+    fixed = np.ones(sl.raw.shape[1], dtype=bool)
+    fixed[f] = False
+    kept = 1.0 - combined_damage(sl.raw[:, fixed])  # (G,) survival of the fixed factors
+    residual = 1.0 - kept * (1.0 - combined_damage(varied))
     if sl.base is not None:
         residual = above_baseline(residual, sl.base[0])
     gross = full[:, sl.to_damage_group]
+    # summed elementwise, not by a BLAS product: a run must give the same bits on any worker
     result: FloatArray = (((gross - residual) - sl.averted) * sl.value).sum(axis=1)
     return result
 
