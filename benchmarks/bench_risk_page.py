@@ -13,8 +13,9 @@ floor is `floor_app.py`, a one-slider page, rerun in a process of its own. Media
 runs; peak RSS per process. For the first view and the 50,000 years it also gives the time (and
 the CPU time of the script's thread) spent in the Risk page's own script, apart from the app
 around it (opening the store, which a fresh data directory fills from the workspace first, the
-sidebar's comparison of the files with the store, the assessment). The issue's targets: every page under 1.5 s on the demo and under 3 s
-at 20,000 assets; 50,000 years in under 5 s. Informational: exits 1 only if a case fails.
+sidebar's comparison of the files with the store, the assessment). The issue's targets: every
+page under 1.5 s on the demo and under 3 s at 20,000 assets; 50,000 years in under 5 s.
+Informational: exits 1 only if a case fails.
 """
 
 from __future__ import annotations

@@ -108,7 +108,14 @@ class Assessment:
         from riskapp.engine.montecarlo import prepare_simulation
 
         links = list(self.links) or None
-        return prepare_simulation(self.ws, basis=self.result.basis, links=links, inputs=self.inputs)
+        return prepare_simulation(
+            self.ws,
+            basis=self.result.basis,
+            links=links,
+            inputs=self.inputs,
+            result=self.result,
+            evaluation=self.plans,
+        )
 
     @cached_property
     def simulation(self) -> RiskRun:

@@ -115,7 +115,14 @@ def simulate(
         sim = a.prepared_simulation
         links, link_problems = list(a.links), list(a.link_problems)
     else:
-        sim = prepare_simulation(a.ws, basis=a.result.basis, links=links or None, inputs=a.inputs)
+        sim = prepare_simulation(
+            a.ws,
+            basis=a.result.basis,
+            links=links or None,
+            inputs=a.inputs,
+            result=a.result,
+            evaluation=a.plans,
+        )
     return RiskRun(sim, run(sim, trials, seed), links, list(link_problems or []))
 
 

@@ -44,7 +44,7 @@ def losses_by(ws: Workspace, result: ScoreResult, dimension: Dimension) -> pd.Da
     and each scenario's increment over it (see `riskapp.engine.scoring`). By scenario,
     `increment` is the loss above the status quo and `contribution_to_eal` = frequency x
     increment; the status-quo loss (`ScoreResult.status_quo_loss`) completes the total."""
-    frame = ws.portfolio.frame
+    portfolio = ws.portfolio
     if dimension == "scenario":
         table = pd.DataFrame(
             {
@@ -67,9 +67,9 @@ def losses_by(ws: Workspace, result: ScoreResult, dimension: Dimension) -> pd.Da
     loss = result.asset_loss()
     eal = result.asset_eal()[:, np.newaxis]
     if dimension == "asset":
-        return _with_eal(loss, eal[:, 0], frame["id"].tolist(), result, "asset")
+        return _with_eal(loss, eal[:, 0], portfolio.series("id").tolist(), result, "asset")
     if dimension == "asset_type":
-        codes, uniques = pd.factorize(frame["type"], sort=True)
+        codes, uniques = pd.factorize(portfolio.series("type"), sort=True)
         n = len(uniques)
         return _with_eal(
             _sum_rows(loss, codes, n),

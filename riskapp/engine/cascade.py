@@ -149,10 +149,14 @@ class CascadeGraph:
             work[nodes] = np.minimum(work[nodes] + cascade, 1.0)
 
 
-def build_graph(asset_ids: Sequence[str], links: Sequence[DependencyLink]) -> CascadeGraph:
+def build_graph(
+    asset_ids: Sequence[str] | pd.Series, links: Sequence[DependencyLink]
+) -> CascadeGraph:
     """Compile links into a `CascadeGraph` over the register `asset_ids` (links of share 0 are
     dropped; a link naming an unknown asset or closing a cycle raises ValueError)."""
-    row = {a: i for i, a in enumerate(asset_ids)}
+    named = list(dict.fromkeys(a for link in links for a in (link.asset_id, link.depends_on)))
+    found = pd.Index(asset_ids).get_indexer(pd.Index(named))  # rows of the linked assets only
+    row = {a: int(i) for a, i in zip(named, found, strict=True) if i >= 0}
     terms: dict[tuple[str, str], tuple[float, list[str]]] = {}
     for n, link in enumerate(links):
         if link.share <= 0:
@@ -926,7 +930,7 @@ def cascade_losses(
     What propagates is each scenario's damage above the status quo (`ScoreResult.increment`),
     on both loss bases, as in the Monte Carlo: cascades are disruptions a scenario causes; the
     status quo's own damage is not propagated."""
-    graph = build_graph(ws.portfolio.series("id").tolist(), links)
+    graph = build_graph(ws.portfolio.series("id"), links)
     groups = result.inputs.groups.of_asset
     exposed = result.inputs.exposed_value
     direct = result.increment[:, groups[graph.assets]]  # (S, K)

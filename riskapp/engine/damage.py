@@ -197,7 +197,7 @@ def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:
 
 
 def _factorize(values: npt.ArrayLike) -> tuple[IntArray, npt.NDArray[np.object_]]:
-    codes, uniques = pd.factorize(pd.Series(values), sort=True)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
@@ -212,71 +212,100 @@ def group_damage(
 
     `intensities` has shape (scenarios, countries, factors); `intensity_reduction`, if given,
     shape (scenarios, groups, factors) and is subtracted before the curve is read (floored at 0).
-    A (type, factor) without a curve does no damage.
-    """
-    n_s = intensities.shape[0]
+    A (type, factor) without a curve does no damage. Every curve is read in one vectorised pass
+    (`CurveTable`), as `interpolate` reads one."""
     felt = intensities[:, groups.country_index, :]  # (S, G, F)
     if intensity_reduction is not None:
         felt = np.maximum(felt - intensity_reduction, 0.0)
-    out = np.zeros((n_s, groups.count, len(factors)))
-    for f_i, parts in enumerate(group_curves(groups, factors, curves).parts):
-        for cols, xs, ys in parts:
-            out[:, cols, f_i] = interpolate(felt[:, cols, f_i], xs, ys)
-    return out
+    return curve_table(groups, factors, curves).read(felt)
 
 
 @dataclass(frozen=True)
-class GroupCurves:
-    """The curves of some groups for some factors, looked up once: per factor, each curve with
-    the groups (columns) it applies to and its points, in the order `group_damage` applies
-    them (an asset's own curve after its type's)."""
+class CurveTable:
+    """Every curve a set of groups reads for some factors, packed so that one `searchsorted`
+    finds each cell's segment: curve c's points sit at c x BAND + x in one sorted array (the
+    intensities lie in a band narrower than BAND), each point with the slope of the segment
+    it starts (0 for the last point, which holds its ratio beyond)."""
 
-    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]]
+    curve_of: IntArray  # (G, F) curve index of each cell, -1 for no curve
+    first_x: FloatArray  # (C,)
+    last_x: FloatArray  # (C,)
+    keys: FloatArray  # (P,) c x BAND + x of every point, sorted
+    x: FloatArray  # (P,)
+    y: FloatArray  # (P,)
+    slope: FloatArray  # (P,)
 
-    def damage(self, felt: FloatArray) -> FloatArray:
-        """(k, n, G) damage ratios for intensities (k, n, G) felt by the groups, factor by
-        factor (the first axis follows the factors the curves were looked up for)."""
-        out = np.zeros_like(felt)
-        for k, parts in enumerate(self.parts):
-            for cols, xs, ys in parts:
-                at = _columns(cols)
-                out[k][:, at] = interpolate(felt[k][:, at], xs, ys)
+    BAND = 64.0
+
+    def read(self, felt: FloatArray) -> FloatArray:
+        """Damage ratios of intensities `felt` (..., G, F) on each cell's curve; 0 where a cell
+        has none. The same arithmetic as `np.interp`: slope x (x - x_j) + y_j on the segment
+        starting at x_j, the end ratios held below the first and beyond the last point."""
+        out = np.zeros(felt.shape)
+        has = self.curve_of >= 0
+        if not has.any():
+            return out
+        cells = np.flatnonzero(has.reshape(-1))
+        lead = felt.shape[:-2]
+        flat = felt.reshape(*lead, -1)[..., cells]  # (..., N)
+        c = self.curve_of.reshape(-1)[cells]
+        x = np.clip(flat, self.first_x[c], self.last_x[c])
+        j = np.searchsorted(self.keys, c * self.BAND + x, side="right") - 1
+        values = self.slope[j] * (x - self.x[j]) + self.y[j]
+        out.reshape(*lead, -1)[..., cells] = values
         return out
 
 
-def _columns(cols: IntArray) -> IntArray | slice:
-    """The columns as a slice where they run consecutively (groups are numbered type by type,
-    so a type's groups mostly do): a view instead of a copy."""
-    if len(cols) and int(cols[-1]) - int(cols[0]) == len(cols) - 1:
-        return slice(int(cols[0]), int(cols[-1]) + 1)
-    return cols
-
-
-def group_curves(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> GroupCurves:
-    """Look up the curves `group_damage` reads for these groups and factors."""
+def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> CurveTable:
+    """The `CurveTable` of `groups` for `factors` (kept on the groups object per curve set and
+    factor list: the Monte Carlo and the sensitivity analyses read the same cells many times)."""
+    cache: dict[tuple[str, ...], tuple[CurveSet, CurveTable]] = groups.__dict__.setdefault(
+        "_curve_tables", {}
+    )
+    key = tuple(factors)
+    hit = cache.get(key)
+    if hit is not None and hit[0] is curves:
+        return hit[1]
     type_curves = curves.type_curves()
     overrides = curves.override_curves()
+    used: dict[int, int] = {}
+    chosen: list[VulnerabilityCurve] = []
+    curve_of = np.full((groups.count, len(factors)), -1, dtype=np.int64)
+
+    def index(curve: VulnerabilityCurve) -> int:
+        if id(curve) not in used:
+            used[id(curve)] = len(chosen)
+            chosen.append(curve)
+        return used[id(curve)]
+
     type_codes, type_uniques = groups.type_codes
-    owners = np.flatnonzero(groups.override_owner != "") if overrides else np.zeros(0, int)
-    parts: list[list[tuple[IntArray, FloatArray, FloatArray]]] = []
-    for factor in factors:
-        row: list[tuple[IntArray, FloatArray, FloatArray]] = []
+    for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))
             if curve is not None:
-                row.append((np.flatnonzero(type_codes == t_i), *_points(curve)))
-        for g in owners.tolist():
-            curve = overrides.get((str(groups.override_owner[g]), factor))
-            if curve is not None:
-                row.append((np.array([g], dtype=np.int64), *_points(curve)))
-        parts.append(row)
-    return GroupCurves(parts)
-
-
-def _points(curve: VulnerabilityCurve) -> tuple[FloatArray, FloatArray]:
-    xs = np.array([p[0] for p in curve.points], dtype=float)
-    ys = np.array([p[1] for p in curve.points], dtype=float)
-    return xs, ys
+                curve_of[type_codes == t_i, f_i] = index(curve)
+    if overrides:
+        for g in np.flatnonzero(groups.override_owner != ""):
+            owner = str(groups.override_owner[g])
+            for f_i, factor in enumerate(factors):
+                curve = overrides.get((owner, factor))
+                if curve is not None:
+                    curve_of[g, f_i] = index(curve)
+    xs = [np.array([p[0] for p in c.points], dtype=float) for c in chosen]
+    ys = [np.array([p[1] for p in c.points], dtype=float) for c in chosen]
+    slopes = [np.append(np.diff(y) / np.diff(x), 0.0) for x, y in zip(xs, ys, strict=True)]
+    empty = np.zeros(0)
+    table = CurveTable(
+        curve_of=curve_of,
+        first_x=np.array([x[0] for x in xs]),
+        last_x=np.array([x[-1] for x in xs]),
+        keys=np.concatenate([c * CurveTable.BAND + x for c, x in enumerate(xs)] or [empty]),
+        x=np.concatenate(xs or [empty]),
+        y=np.concatenate(ys or [empty]),
+        slope=np.concatenate(slopes or [empty]),
+    )
+    cache[key] = (curves, table)
+    return table
 
 
 # -- cases in which only some factors vary ----------------------------------------------------

@@ -31,8 +31,10 @@ basis. The status-quo loss, counted once in the absolute basis, is left as it is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -74,12 +76,23 @@ def coverage_matrix(ws: Workspace) -> BoolArray:
         hit: BoolArray = np.isin(uniques, list(wanted))[found]
         return hit
 
-    tag_lists = portfolio.series("tags").to_numpy(dtype=object)
-    counts = np.fromiter(map(len, tag_lists), dtype=np.int64, count=n)
-    owner = np.repeat(np.arange(n), counts)
-    tag_codes, tag_uniques = pd.factorize(
-        np.fromiter((t for tags in tag_lists for t in tags), dtype=object, count=int(counts.sum()))
-    )
+    tagged_by: dict[str, npt.NDArray[Any]] = {}
+
+    def tagged(wanted: Sequence[str]) -> BoolArray:
+        """Assets carrying any of `wanted` (the tag lists are flattened once, in C)."""
+        if not tagged_by:
+            tag_lists = portfolio.series("tags").to_numpy(dtype=object)
+            counts = np.fromiter(map(len, tag_lists), dtype=np.int64, count=n)
+            flat = np.fromiter(chain.from_iterable(tag_lists), dtype=object, count=counts.sum())
+            tag_codes, tag_uniques = pd.factorize(flat)
+            tagged_by["owner"] = np.repeat(np.arange(n), counts)
+            tagged_by["codes"] = tag_codes
+            tagged_by["uniques"] = np.asarray(tag_uniques, dtype=object)
+        hits = np.isin(tagged_by["uniques"], list(wanted))[tagged_by["codes"]]
+        out = np.zeros(n, dtype=bool)
+        out[tagged_by["owner"][hits]] = True
+        return out
+
     for p_i, plan in enumerate(plans):
         cov = plan.coverage
         mask = np.ones(n, dtype=bool)
@@ -88,10 +101,7 @@ def coverage_matrix(ws: Workspace) -> BoolArray:
         if cov.asset_types:
             mask &= member("type", cov.asset_types)
         if cov.tags:
-            tagged = np.isin(np.asarray(tag_uniques, dtype=object), cov.tags)[tag_codes]
-            hit = np.zeros(n, dtype=bool)
-            hit[owner[tagged]] = True
-            mask &= hit
+            mask &= tagged(cov.tags)
         if cov.regions:
             mask &= member("country", {c for r in cov.regions for c in ws.regions.members(r)})
         out[:, p_i] = mask

@@ -24,17 +24,17 @@ from riskapp.engine.cascade import (
 )
 from riskapp.engine.damage import (
     AssetGroups,
+    CurveTable,
     FixedFactors,
-    GroupCurves,
     above_baseline,
     combine,
+    curve_table,
     fixed_factors,
-    group_curves,
     group_damage,
 )
 from riskapp.engine.enums import RangeDistribution
 from riskapp.engine.intensity import apply_shock, ordered_shocks
-from riskapp.engine.plans import PlanEffects, evaluate_plans
+from riskapp.engine.plans import PlanEffects, PlanEvaluation, evaluate_plans
 from riskapp.engine.sampling import SamplingSpec
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
@@ -71,7 +71,7 @@ class VariableGroups:
     attributed: FloatArray  # (Gv, F) deterministic attributed damage
     value: FloatArray  # (Gv,)
     base: tuple[FloatArray, FloatArray] | None  # baseline damage of these groups (incremental)
-    curves: GroupCurves  # their curves for the ranged factors
+    curves: CurveTable  # their curves for the ranged factors
     fixed: FixedFactors  # what the other factors bring to the combination
     base_by_factor: tuple[FloatArray, FloatArray]  # the base: (Gv,) and by factor (F, Gv)
     attributed_value: FloatArray  # (F,) deterministic attributed loss of these groups
@@ -103,10 +103,10 @@ class PlanStack:
     slots: IntArray  # (k,)
     starts: IntArray  # (k,)
     country_index: IntArray  # (m,) the columns' countries
-    curves: GroupCurves  # their curves for the scenario's ranged factors
+    curves: CurveTable  # their curves for the scenario's ranged factors
     fixed: FixedFactors  # what the other factors (plans applied) bring to the combination
-    reduction: FloatArray  # (Fv, m) the ranged factors' intensity reduction
-    multiplier: FloatArray  # (Fv, m) and damage multiplier
+    reduction: FloatArray  # (m, Fv) the ranged factors' intensity reduction
+    multiplier: FloatArray  # (m, Fv) and damage multiplier
     base: FloatArray  # (m,) status-quo damage
     to_damage_group: IntArray  # (m,)
     averted: FloatArray  # (m,) deterministic averted damage ratio
@@ -114,12 +114,13 @@ class PlanStack:
 
     def change(self, felt: FloatArray, full: FloatArray) -> FloatArray:
         """(n, k) each slice's change of the averted loss against the deterministic one, for
-        the ranged factors' intensities (Fv, n, C) by country and the pairs' group damage
+        the ranged factors' intensities (n, C, Fv) by country and the pairs' group damage
         (n, G). Only the factors hit by a ranged shock are read again from the curves (the
         others' intensity does not vary), and only the combined residual is needed, not its
         attribution to factors."""
-        at = np.maximum(felt[:, :, self.country_index] - self.reduction[:, np.newaxis], 0.0)
-        residual = self.fixed.combined(self.curves.damage(at) * self.multiplier[:, np.newaxis])
+        at = np.maximum(felt[:, self.country_index] - self.reduction, 0.0)
+        damage = self.curves.read(at) * self.multiplier
+        residual = self.fixed.combined(np.ascontiguousarray(damage.transpose(2, 0, 1)))
         residual = above_baseline(residual, self.base)
         change = ((full[:, self.to_damage_group] - residual) - self.averted) * self.value
         result: FloatArray = np.add.reduceat(change, self.starts, axis=1)
@@ -364,10 +365,10 @@ def _plan_stack(
         slots=np.array([slot for slot, _ in slices], dtype=np.int64),
         starts=np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64),
         country_index=groups.country_index,
-        curves=group_curves(groups, [factors[j] for j in f.tolist()], curves),
+        curves=curve_table(groups, [factors[j] for j in f.tolist()], curves),
         fixed=fixed_factors(joined("raw"), f),
-        reduction=np.ascontiguousarray(joined("reduction")[:, f].T),
-        multiplier=np.ascontiguousarray(joined("multiplier")[:, f].T),
+        reduction=np.ascontiguousarray(joined("reduction")[:, f]),
+        multiplier=np.ascontiguousarray(joined("multiplier")[:, f]),
         base=np.concatenate(base),
         to_damage_group=joined("to_damage_group").astype(np.int64),
         averted=joined("averted"),
@@ -376,11 +377,14 @@ def _plan_stack(
 
 
 def _plan_model(
-    ws: Workspace, result: ScoreResult, variable: list[VariableGroups | None]
+    ws: Workspace,
+    result: ScoreResult,
+    variable: list[VariableGroups | None],
+    evaluation: PlanEvaluation | None = None,
 ) -> PlanModel | None:
     if not ws.plans.plans:
         return None
-    ev = evaluate_plans(ws, result)
+    ev = evaluation if evaluation is not None else evaluate_plans(ws, result)
     fx = ev.effects
     n_s, n_p = ev.effective.shape
     first = np.zeros(fx.groups.count, dtype=np.int64)
@@ -466,10 +470,18 @@ def prepare_simulation(
     plans: bool = True,
     links: Sequence[DependencyLink] | None = None,
     inputs: ScoreInputs | None = None,
+    result: ScoreResult | None = None,
+    evaluation: PlanEvaluation | None = None,
 ) -> Simulation:
-    """Build the simulation model of a workspace (cost grows with assets once, here only)."""
+    """Build the simulation model of a workspace (cost grows with assets once, here only).
+
+    `inputs`, `result` and `evaluation` may pass in what the caller has already computed for
+    the same workspace (its prepared inputs, its score on `basis` and that score's plan
+    evaluation), so that an assessment is not scored and its plans evaluated twice."""
     inputs = inputs or prepare(ws)
-    result = score(ws, basis=basis, inputs=inputs)
+    if result is None or (basis is not None and result.basis is not basis):
+        result = score(ws, basis=basis, inputs=inputs)
+        evaluation = None
     groups = inputs.groups
     factors = inputs.factor_ids
     group_value = result.group_exposure()
@@ -501,7 +513,7 @@ def prepare_simulation(
                 attributed=result.factor_increment[s, cols],
                 value=group_value[cols],
                 base=var_base,
-                curves=group_curves(subset, [factors[j] for j in var_factors.tolist()], ws.curves),
+                curves=curve_table(subset, [factors[j] for j in var_factors.tolist()], ws.curves),
                 fixed=fixed_factors(raw[s, cols], var_factors),
                 base_by_factor=(var_base[0][0], np.ascontiguousarray(var_base[1][0].T)),
                 attributed_value=(result.factor_increment[s, cols] * group_value[cols, None]).sum(
@@ -512,7 +524,7 @@ def prepare_simulation(
     cascade = None
     dependent_rows = np.zeros(0, dtype=np.int64)
     if links:
-        graph = build_graph(ws.portfolio.series("id").tolist(), links)
+        graph = build_graph(ws.portfolio.series("id"), links)
         if len(graph.dependents):
             node_group = groups.of_asset[graph.assets]
             dependent_rows = graph.dependent_assets
@@ -556,7 +568,7 @@ def prepare_simulation(
         status_quo_factor_loss=result.status_quo_factor_loss(),
         variable=variable,
         cascade=cascade,
-        plans=_plan_model(ws, result, variable) if plans else None,
+        plans=_plan_model(ws, result, variable, evaluation) if plans else None,
     )
     countries = np.asarray(inputs.countries, dtype=object)
     return Simulation(
