@@ -255,6 +255,33 @@ class CurveTable:
         out.reshape(*lead, -1)[..., cells] = values
         return out
 
+    @functools.cached_property
+    def runs(self) -> list[list[tuple[int, int, FloatArray, FloatArray]]]:
+        """Per factor: the runs of consecutive groups that read the same curve, (first group,
+        end, the curve's x, its y). Groups are numbered type by type, so a type's groups
+        mostly form one run."""
+        starts = np.searchsorted(self.keys, np.arange(len(self.first_x)) * self.BAND)
+        stops = np.r_[starts[1:], len(self.keys)]
+        out: list[list[tuple[int, int, FloatArray, FloatArray]]] = []
+        for column in self.curve_of.T:
+            edges = np.flatnonzero(np.diff(np.r_[-2, column, -2]))
+            row = []
+            for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+                c = int(column[a])
+                if c >= 0:
+                    row.append((a, b, self.x[starts[c] : stops[c]], self.y[starts[c] : stops[c]]))
+            out.append(row)
+        return out
+
+    def read_by_factor(self, felt: FloatArray) -> FloatArray:
+        """`read` for factor-major intensities (F, n, G): `interpolate` on each run of groups
+        with the same curve (a view), faster than `read` when the groups run type by type."""
+        out = np.zeros(felt.shape)
+        for k, row in enumerate(self.runs):
+            for a, b, xs, ys in row:
+                out[k][:, a:b] = interpolate(felt[k][:, a:b], xs, ys)
+        return out
+
 
 def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> CurveTable:
     """The `CurveTable` of `groups` for `factors` (kept on the groups object per curve set and

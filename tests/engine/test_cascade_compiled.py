@@ -161,3 +161,21 @@ def test_the_kept_pairs_give_back_each_dependent_s_cascade(
     tail = r.tail(0.99)
     np.testing.assert_allclose(r.cascade_sums(tail), per_trial[tail].sum(axis=0), rtol=1e-12)
     assert (per_trial.sum(axis=0) > 0).sum() > 10  # cascades reach many dependents
+
+
+def test_curves_read_by_factor_as_read(demo: Workspace) -> None:
+    # the Monte Carlo reads its range-driven groups' curves factor-major, run by run of groups
+    # with the same curve: the figures of CurveTable.read (np.interp's arithmetic)
+    sim = prepare_simulation(demo)
+    rng = np.random.default_rng(2)
+    checked = 0
+    for var in sim.model.variable:
+        if var is None:
+            continue
+        felt = rng.uniform(-1.0, 11.0, (len(var.factors), 9, len(var.cols)))
+        by_factor = var.curves.read_by_factor(felt)
+        np.testing.assert_allclose(
+            by_factor, var.curves.read(felt.transpose(1, 2, 0)).transpose(2, 0, 1), rtol=1e-12
+        )
+        checked += int((by_factor > 0).sum())
+    assert checked > 100

@@ -105,8 +105,8 @@ class PlanStack:
     country_index: IntArray  # (m,) the columns' countries
     curves: CurveTable  # their curves for the scenario's ranged factors
     fixed: FixedFactors  # what the other factors (plans applied) bring to the combination
-    reduction: FloatArray  # (m, Fv) the ranged factors' intensity reduction
-    multiplier: FloatArray  # (m, Fv) and damage multiplier
+    reduction: FloatArray  # (Fv, m) the ranged factors' intensity reduction
+    multiplier: FloatArray  # (Fv, m) and damage multiplier
     base: FloatArray  # (m,) status-quo damage
     to_damage_group: IntArray  # (m,)
     averted: FloatArray  # (m,) deterministic averted damage ratio
@@ -114,13 +114,13 @@ class PlanStack:
 
     def change(self, felt: FloatArray, full: FloatArray) -> FloatArray:
         """(n, k) each slice's change of the averted loss against the deterministic one, for
-        the ranged factors' intensities (n, C, Fv) by country and the pairs' group damage
+        the ranged factors' intensities (Fv, n, C) by country and the pairs' group damage
         (n, G). Only the factors hit by a ranged shock are read again from the curves (the
         others' intensity does not vary), and only the combined residual is needed, not its
         attribution to factors."""
-        at = np.maximum(felt[:, self.country_index] - self.reduction, 0.0)
-        damage = self.curves.read(at) * self.multiplier
-        residual = self.fixed.combined(np.ascontiguousarray(damage.transpose(2, 0, 1)))
+        at = np.maximum(felt[:, :, self.country_index] - self.reduction[:, np.newaxis], 0.0)
+        damage = self.curves.read_by_factor(at) * self.multiplier[:, np.newaxis]
+        residual = self.fixed.combined(damage)
         residual = above_baseline(residual, self.base)
         change = ((full[:, self.to_damage_group] - residual) - self.averted) * self.value
         result: FloatArray = np.add.reduceat(change, self.starts, axis=1)
@@ -367,8 +367,8 @@ def _plan_stack(
         country_index=groups.country_index,
         curves=curve_table(groups, [factors[j] for j in f.tolist()], curves),
         fixed=fixed_factors(joined("raw"), f),
-        reduction=np.ascontiguousarray(joined("reduction")[:, f]),
-        multiplier=np.ascontiguousarray(joined("multiplier")[:, f]),
+        reduction=np.ascontiguousarray(joined("reduction")[:, f].T),
+        multiplier=np.ascontiguousarray(joined("multiplier")[:, f].T),
         base=np.concatenate(base),
         to_damage_group=joined("to_damage_group").astype(np.int64),
         averted=joined("averted"),

@@ -87,10 +87,11 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             intensities = sampled_intensities(
                 model.baseline, model.programs[s], draws.shock_values[batch]
             )
-            felt = intensities[:, :, var.factors]  # the ranged factors' (n, C, Fv)
-            damage_v = var.curves.read(felt[:, var.groups.country_index])  # (n, Gv, Fv)
+            # the ranged factors' intensities, factor-major (Fv, n, C)
+            felt = intensities.transpose(2, 0, 1)[var.factors]
+            at = felt[:, :, var.groups.country_index]
             comb, by_factor = var.fixed.increment(
-                np.ascontiguousarray(damage_v.transpose(2, 0, 1)), *var.base_by_factor, var.value
+                var.curves.read_by_factor(at), *var.base_by_factor, var.value
             )
             full = np.repeat(model.nominal_damage[s][np.newaxis, :], len(batch), axis=0)
             full[:, var.cols] = comb
