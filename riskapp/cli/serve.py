@@ -173,3 +173,8 @@ def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
                 time.sleep(0.5)
 
     threading.Thread(target=wait_and_open, daemon=True).start()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to a command line."""
+    app.command("serve")(serve)
