@@ -224,12 +224,42 @@ def test_lazy_command_line_prints_what_an_eager_one_does(args: list[str]) -> Non
 
 
 def test_validate_loads_no_ui_database_or_report_library(tmp_path: Path) -> None:
-    tops, proc = loaded(ENTRY, "validate", "demo", "scenarios", tmp_path=tmp_path)
+    names, proc = loaded_modules(ENTRY, "validate", "demo", "scenarios", tmp_path=tmp_path)
+    tops = {m.split(".")[0] for m in names}
     assert proc.returncode == 0, proc.stderr
     assert "ok demo (workspace)" in proc.stdout
     assert {"pydantic", "yaml", "pandas"} <= tops  # it did validate
     extra = tops & set(NOT_FOR_VALIDATE)
     assert not extra, f"riskapp validate loaded {sorted(extra)}"
+    # nor the score and plans commands' tables, nor rich's emoji codes (the consoles print a
+    # ':name:' as written)
+    assert "rich.console" in names and not {"rich.table", "rich._emoji_codes"} & set(names)
+
+
+def test_validate_builds_no_asset_model(tmp_path: Path) -> None:
+    """The register is checked column by column: the Asset model (built on first use) is not
+    built by validating the demo, and validates a row when asked."""
+    code = (
+        "import sys\nsys.argv[0] = 'riskapp'\nfrom riskapp.cli import app\n"
+        "from riskapp.domain.assets import Asset\n"
+        "try:\n    app()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print('asset model built:', Asset.__pydantic_complete__)\n"
+        "Asset.model_validate({'id': 'a', 'name': 'A', 'type': 'plant', 'country': 'DEU',"
+        " 'replacement_value': 1})\n"
+        "print('asset model built:', Asset.__pydantic_complete__)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "validate", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok demo (workspace)" in proc.stdout
+    built = [line for line in proc.stdout.splitlines() if line.startswith("asset model built")]
+    assert built == ["asset model built: False", "asset model built: True"]
 
 
 @pytest.mark.parametrize("package", LAZY_PACKAGES)

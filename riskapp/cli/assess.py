@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from riskapp.cli.common import (
@@ -44,16 +43,18 @@ def validate(
     """
     from riskapp.assessment.scale import clamp_table
     from riskapp.io.validate import check_path
+    from riskapp.io.yamlfile import parse_once
 
     problems: list[Problem] = []
-    for path in paths:
-        checked = check_path(path)
-        if checked.problems:
-            problems.extend(checked.problems)
-            continue
-        out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
-        if checked.workspace is not None:
-            _clamp_warnings(clamp_table(checked.workspace))
+    with parse_once():  # a file two of the paths share is read once (the demo's scenarios)
+        for path in paths:
+            checked = check_path(path)
+            if checked.problems:
+                problems.extend(checked.problems)
+                continue
+            out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
+            if checked.workspace is not None:
+                _clamp_warnings(clamp_table(checked.workspace))
     if problems:
         fail(problems)
 
@@ -96,6 +97,8 @@ def score(
     ] = False,
 ) -> None:
     """Score every asset under each scenario and print a summary."""
+    from rich.table import Table
+
     from riskapp.assessment.core import key_figures
     from riskapp.assessment.headline import footnote
     from riskapp.assessment.scale import clamp_summary
@@ -185,6 +188,8 @@ def plans(
     locale: LocaleOpt = LocaleName.en,
 ) -> None:
     """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
+    from rich.table import Table
+
     from riskapp.assessment.plan_checks import flag_text, plan_flags
     from riskapp.io.export import write_table
 
