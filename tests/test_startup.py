@@ -167,6 +167,26 @@ def test_help_imports_only_the_command_it_shows(
     assert imported == modules, f"riskapp {' '.join(args)} imported {sorted(imported)}"
 
 
+def test_opening_a_current_store_imports_no_alembic(tmp_path: Path) -> None:
+    """The dashboard's start and a command on the store: a database at the newest schema is
+    opened, assessed and compared with the files without importing Alembic (one query reads
+    its revision); the first open, which migrates the empty database, does import it."""
+    code = (
+        "import json, sys\n"
+        "from riskapp.assessment.core import assess\n"
+        "from riskapp.assessment.sources import StoreSource\n"
+        "a = assess(StoreSource.open('demo'))\n"
+        "assert a.sync is not None and a.result.expected_annual_loss() > 0\n"
+        "open(sys.argv[1], 'w').write(json.dumps(sorted(sys.modules)))\n"
+    )
+    first, proc = loaded(code, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert {"sqlalchemy", "alembic"} <= first  # the empty database was migrated
+    again, proc = loaded(code, tmp_path=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "sqlalchemy" in again and "alembic" not in again
+
+
 class TableOrder(TyperGroup):
     """An eagerly built group that lists its commands in the table's order."""
 
