@@ -59,6 +59,8 @@ store_view.assess = lambda *a, **k: assessed.append(1) or real(*a, **k)
 a = store_view.store_assessment(state._default_basis())
 record["assessed again"] = len(assessed)
 record["sync computed"] = "sync" in vars(a)
+import streamlit.delta_generator as dg
+record["stack check done"] = dg._use_warning_has_been_displayed
 listener.close()
 print(json.dumps(record))
 """
@@ -85,6 +87,8 @@ def test_prepare_waits_for_the_server_then_imports_and_computes_the_first_page()
     assert {"riskapp.dashboard.state", "riskapp.charts.overview"} <= set(record["modules"])
     assert record["assessed again"] == 0  # the prepared assessment was read from the cache
     assert record["sync computed"] is True
+    # Streamlit's once-per-process check on a first element (it walks the stack) is done
+    assert record["stack check done"] is True
 
 
 def test_first_run_after_prepare_reads_the_prepared_assessment(
