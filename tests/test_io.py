@@ -83,3 +83,58 @@ def test_deep_nesting_is_refused_before_libyaml_composes_it(tmp_path: Path) -> N
     assert yamlfile._compose_fast(deep.read_text()) is None
     with pytest.raises(InputError, match="nested more than"):
         load_yaml(deep)
+
+
+def test_parse_once_reads_a_file_once_within_its_block(tmp_path: Path) -> None:
+    """Inside `parse_once` a file read again gives its first reading (the same objects); an
+    edited file is read again; nothing is kept after the block, and a file that failed to
+    read fails again."""
+    import os
+
+    from riskapp.io.errors import InputError
+    from riskapp.io.yamlfile import parse_once
+
+    path = tmp_path / "s.yaml"
+    path.write_text("a: 1\nb: [x, y]\n", encoding="utf-8")
+    assert load_yaml(path)[0] is not load_yaml(path)[0]  # outside a block: read each time
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1\n", encoding="utf-8")
+    with parse_once():
+        first, lines = load_yaml(path)
+        again, again_lines = load_yaml(path, "another label")
+        assert again is first and again_lines is lines
+        with parse_once():  # nested: the outer block's readings serve
+            assert load_yaml(path)[0] is first
+        path.write_text("a: 2\nb: [x, y, z]\n", encoding="utf-8")
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        edited, _ = load_yaml(path)
+        assert edited == {"a": 2, "b": ["x", "y", "z"]}
+        for _ in range(2):
+            with pytest.raises(InputError, match="malformed YAML"):
+                load_yaml(bad)
+    assert load_yaml(path)[0] is not edited
+
+
+def test_validate_reads_each_yaml_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`riskapp validate demo scenarios`: the demo reads the scenario library, which the second
+    path checks again; each file is parsed once (its kind and its model from one reading)."""
+    from typer.testing import CliRunner
+
+    from riskapp.cli import app
+    from riskapp.io import yamlfile
+
+    parsed: list[Path] = []
+    read = yamlfile._load_yaml
+
+    def counted(path: Path, label: str | None = None) -> object:
+        parsed.append(path.resolve())
+        return read(path, label)
+
+    monkeypatch.setattr(yamlfile, "_load_yaml", counted)
+    result = CliRunner().invoke(app, ["validate", "demo", "scenarios"])
+    assert result.exit_code == 0, result.output
+    assert "ok scenarios (scenario folder)" in result.output
+    scenarios = sorted(Path("scenarios").resolve().glob("*.yaml"))
+    assert scenarios and set(scenarios) <= set(parsed)
+    assert len(parsed) == len(set(parsed)), "a file was parsed twice"

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
+import riskapp.cli.serve as serve_module
 from riskapp.cli import app
 from riskapp.cli.serve import browser_url, is_loopback, streamlit_flags
 from riskapp.settings import Settings
@@ -55,8 +56,16 @@ def server(monkeypatch: pytest.MonkeyPatch) -> type[FakeServer]:
     class Server(FakeServer):
         started: ClassVar[list[list[str]]] = []
         killed: ClassVar[list[list[str]]] = []
+        # what `serve` did, in order: the server started, this process yielded to it
+        events: ClassVar[list[str]] = []
+
+        def __init__(self, cmd: list[str], **kwargs: Any) -> None:
+            super().__init__(cmd, **kwargs)
+            self.events.append("server started")
 
     monkeypatch.setattr(subprocess, "Popen", Server)
+    # the test process keeps its priority (serve lowers its own while it checks the files)
+    monkeypatch.setattr(serve_module, "_yield_to_server", lambda: Server.events.append("yielded"))
     return Server
 
 
@@ -84,6 +93,34 @@ def test_default_binds_loopback_with_the_packaged_settings(calls: list[list[str]
     # no Deploy button, no developer menu
     assert flag(cmd, "--client.toolbarMode") == "viewer"
     assert "http://127.0.0.1:8501" in result.output
+    # Streamlit's command line, run by the module that prepares the first page meanwhile
+    assert cmd[1:4] == ["-m", "riskapp.dashboard.server", "run"]
+    assert cmd[4] == str(ROOT / "riskapp" / "dashboard" / "app.py")
+
+
+def test_the_terminal_check_yields_to_the_server(
+    server: type[FakeServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workspace check for the terminal runs after the server has started, at a lower
+    priority than the server's (which keeps its own)."""
+    events = server.events  # type: ignore[attr-defined]
+    real_load = serve_module.load
+    monkeypatch.setattr(serve_module, "load", lambda *a: events.append("checked") or real_load(*a))
+    result = runner.invoke(app, ["serve", str(TINY), "--no-open"])
+    assert result.exit_code == 0, result.output
+    assert events == ["server started", "yielded", "checked"]
+
+
+def test_yielding_lowers_this_process_priority() -> None:
+    code = (
+        "import os\nfrom riskapp.cli.serve import _yield_to_server\n"
+        "before = os.nice(0)\n_yield_to_server()\nprint(before, os.nice(0))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    before, after = map(int, proc.stdout.split())
+    assert after == min(before + 10, 19)
 
 
 @pytest.mark.parametrize("address", ["0.0.0.0", "::", "192.0.2.10", "dashboard.example"])

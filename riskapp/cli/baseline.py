@@ -206,3 +206,8 @@ def schema(
         json.dumps(method_json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     out.print(f"wrote {target}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `baseline` commands to a command line."""
+    app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from riskapp.domain import LossBasis, Workspace
     from riskapp.io.errors import Problem
 
-out = Console()
-err = Console(stderr=True)
+# emoji=False: a ':name:' in a file's text (an asset's or a scenario's name) prints as written,
+# not as an emoji (and printing does not load rich's table of emoji codes)
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 WORKSPACE_HELP = "Workspace folder (with workspace.yaml); 'demo' is the bundled demo."
 

@@ -1,321 +1,155 @@
-"""The riskapp command line: every action of the product, scriptable."""
+"""The riskapp command line: every action of the product, scriptable.
+
+`riskapp --help` lists the commands from `COMMANDS` (name, the module that registers it, the
+first paragraph of its help) without importing their modules or building their parameters
+from the functions' signatures: that is most of what `--help` would otherwise cost over
+importing Typer and rich. A command's module is imported and only that command built when it
+runs or shows its own help. tests/test_startup.py holds the table equal to what the
+modules register (names, order and help), and the listing equal to an eagerly built one.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+import importlib
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
-from riskapp.cli.common import (
-    DEMO,
-    LocaleName,
-    LocaleOpt,
-    ScenarioOpt,
-    SourceName,
-    SourceOpt,
-    WorkspaceArg,
-    assessment,
-    check_out,
-    fail,
-    out,
-)
-from riskapp.domain.enums import LossBasis
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from collections.abc import Callable
 
-    from riskapp.io.errors import Problem
+# name: (module whose `register(app)` adds the command, the first paragraph of its help), in
+# the order the help lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "riskapp.cli.assess",
+        "Check scenario, plan, curve, factor, region, baseline and asset files.",
+    ),
+    "score": (
+        "riskapp.cli.assess",
+        "Score every asset under each scenario and print a summary.",
+    ),
+    "plans": (
+        "riskapp.cli.assess",
+        "Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio.",
+    ),
+    "simulate": (
+        "riskapp.cli.simulate",
+        "Monte Carlo: annual loss distribution (mean, VaR, expected shortfall, exceedance curve "
+        "with confidence band), tail contributions, residual loss and benefit-cost ratios.",
+    ),
+    "report": (
+        "riskapp.cli.report",
+        "Write a consultant report: executive summary, map, scenarios, heat map, top assets, "
+        "plans with triggers, readiness gaps, cost and benefit, methodology and data sources.",
+    ),
+    "serve": (
+        "riskapp.cli.serve",
+        "Start the dashboard on a workspace (http://127.0.0.1:8501 by default: this machine only).",
+    ),
+    "schema": (
+        "riskapp.cli.assess",
+        "Write the JSON Schema of every file type (for editors to validate scenario files).",
+    ),
+    "methodology": (
+        "riskapp.cli.assess",
+        "Print how every figure is computed, in plain words with worked examples (Markdown).",
+    ),
+    "baseline": ("riskapp.cli.baseline", "Baseline intensities from public data."),
+    "sync": (
+        "riskapp.cli.store",
+        "Compare a workspace's files with its team database, or bring one in line with the "
+        "other (the dashboard, `--source store` and reports from the store use the database).",
+    ),
+    "import": (
+        "riskapp.cli.store",
+        "Import assets or plans into the team database, all or nothing.",
+    ),
+    "export-workspace": (
+        "riskapp.cli.store",
+        "Back up everything in the database: register, plans, saved assessments, users "
+        "(password hashes) and the whole audit trail.",
+    ),
+    "import-workspace": ("riskapp.cli.store", "Restore a backup, all or nothing."),
+    "users": ("riskapp.cli.store", "Local accounts and roles (viewer, analyst, admin)."),
+    "assessments": ("riskapp.cli.store", "Saved assessments: save, list, compare."),
+    "audit": ("riskapp.cli.store", "The audit trail: hash-chained and append-only."),
+    "db": (
+        "riskapp.cli.store",
+        "The database: schema migrations and the application's role (PostgreSQL).",
+    ),
+}
 
-app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="riskapp: geopolitical risk assessment of a company's assets.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+HELP = "riskapp: geopolitical risk assessment of a company's assets."
 
 
-def _register_subcommands() -> None:
-    from riskapp.cli.baseline import baseline_app
-    from riskapp.cli.report import report
-    from riskapp.cli.serve import serve
-    from riskapp.cli.simulate import simulate
-
-    app.add_typer(baseline_app, name="baseline", help="Baseline intensities from public data.")
-    app.command("report")(report)
-    app.command("simulate")(simulate)
-    app.command("serve")(serve)
-
-    from riskapp.cli.store import register as register_store_commands
-
-    register_store_commands(app)
-
-
-_register_subcommands()
-
-
-@app.command()
-def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or workspace folders to check.")],
-) -> None:
-    """Check scenario, plan, curve, factor, region, baseline and asset files.
-
-    Every problem is reported with its file, line or row, field and what was expected. For a
-    workspace, shocks that run past the 0-10 intensity scale and are clamped are listed as
-    warnings (they do not fail the check).
-    """
-    from riskapp.assessment.scale import clamp_table
-    from riskapp.io.validate import check_path
-
-    problems: list[Problem] = []
-    for path in paths:
-        checked = check_path(path)
-        if checked.problems:
-            problems.extend(checked.problems)
-            continue
-        out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
-        if checked.workspace is not None:
-            _clamp_warnings(clamp_table(checked.workspace))
-    if problems:
-        fail(problems)
-
-
-def _clamp_warnings(table: pd.DataFrame) -> None:
-    """The clamp table as warnings: labelled, one line per clamp; the exit code stays 0."""
-    from riskapp.assessment.scale import clamp_lines, clamp_summary
-
-    if not len(table):
-        return
-    out.print(
-        f"[yellow]warning[/yellow] (not an error): {escape(clamp_summary(table))} Each one:",
-        highlight=False,
+def new_app(**settings: Any) -> typer.Typer:
+    """A Typer app with the command line's settings (its commands' help is Markdown)."""
+    return typer.Typer(
+        rich_markup_mode="markdown",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        **settings,
     )
-    for line in clamp_lines(table):
-        out.print(f"  [yellow]clamped[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
 
 
-@app.command()
-def score(
-    workspace: WorkspaceArg = DEMO,
-    scenario: ScenarioOpt = None,
-    out_file: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Write the loss table (.csv, .parquet or .json)."),
-    ] = None,
-    basis: Annotated[
-        LossBasis | None,
-        typer.Option(help="absolute: loss at scenario intensity; incremental: above baseline."),
-    ] = None,
-    top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
-    source: SourceOpt = SourceName.auto,
-    locale: LocaleOpt = LocaleName.en,
-    definitions: Annotated[
-        bool,
-        typer.Option(
-            "--definitions",
-            help="Print how each key figure is computed under the table (as the dashboard's "
-            "tooltips and the reports' footnotes say it).",
-        ),
-    ] = False,
-) -> None:
-    """Score every asset under each scenario and print a summary."""
-    from riskapp.assessment.core import key_figures
-    from riskapp.assessment.headline import footnote
-    from riskapp.assessment.scale import clamp_summary
-    from riskapp.cli.common import headline_table
-    from riskapp.engine import losses_by
-    from riskapp.engine.aggregate import loss_table_parts
-    from riskapp.io.export import write_table_parts
-
-    check_out(out_file)
-    a = assessment(workspace, scenario, source, basis, locale)
-    ws, result = a.ws, a.result
-    fmt = a.fmt
-
-    out.rule(Text(ws.settings.name, style="bold"))
-    out.print(
-        f"{len(ws.portfolio)} assets, {len(ws.scenarios)} scenarios, "
-        f"{len(ws.factors.factors)} factors; losses are {result.basis.value}",
-        highlight=False,
-    )
-    out.print(headline_table(a))
-    out.print(footnote(a.headline), highlight=False, style="dim")
-    if definitions:
-        for k in key_figures(a):
-            out.print(Text(f"{k.label}: ", style="bold") + Text(k.definition), highlight=False)
-    else:
-        out.print("Definitions: --definitions, or `riskapp methodology`.", style="dim")
-
-    by_s = losses_by(ws, result, "scenario")
-    t = Table(title="Scenarios")
-    t.add_column("scenario", overflow="fold")
-    for col in ("annual prob.", "loss", "% of value", "adds to EAL"):
-        t.add_column(col, justify="right", no_wrap=True)
-    total = result.total_exposed_value or 1.0
-    for sid, row in by_s.iterrows():
-        t.add_row(
-            Text(str(sid)),
-            fmt.percent(row["frequency"]),
-            fmt.money(row["loss"]),
-            fmt.percent(row["loss"] / total, 2),
-            fmt.money(row["contribution_to_eal"]),
-        )
-    out.print(t)
-
-    by_f = losses_by(ws, result, "factor")
-    t = Table(title="Expected annual loss by factor")
-    t.add_column("factor")
-    t.add_column("EAL", justify="right")
-    for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
-        t.add_row(Text(ws.factors.get(str(fid)).name), fmt.money(row["eal"]))
-    out.print(t)
-
-    by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
-    frame = ws.portfolio.frame.set_index("id")
-    t = Table(title=f"Top {top} assets by expected annual loss")
-    for col in ("asset", "type", "country", "EAL"):
-        t.add_column(col, justify="right" if col == "EAL" else "left")
-    for aid, row in by_a.iterrows():
-        asset = frame.loc[str(aid)]
-        t.add_row(
-            Text(f"{aid} {asset['name']}"),
-            Text(str(asset["type"])),
-            str(asset["country"]),
-            fmt.money(row["eal"]),
-        )
-    out.print(t)
-
-    clamps = clamp_summary(a.clamps)
-    if clamps:
-        out.print(
-            f"[yellow]note[/yellow]: {escape(clamps)} Each one: riskapp validate on the "
-            "workspace, the Scenarios page or a report.",
-            highlight=False,
-        )
-
-    if out_file is not None:
-        write_table_parts(loss_table_parts(ws, result), out_file)
-        out.print(f"Loss table written to {out_file}", highlight=False)
+def register_all(app: typer.Typer) -> None:
+    """Register every command of `COMMANDS` on `app`, built as Typer builds any app (what the
+    lazy command line builds one command at a time)."""
+    for module in dict.fromkeys(module for module, _ in COMMANDS.values()):
+        importlib.import_module(module).register(app)
 
 
-@app.command()
-def plans(
-    workspace: WorkspaceArg = DEMO,
-    scenario: ScenarioOpt = None,
-    out_file: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the plan table (.csv/.parquet/.json).")
-    ] = None,
-    source: SourceOpt = SourceName.auto,
-    locale: LocaleOpt = LocaleName.en,
-) -> None:
-    """Contingency plans: triggers, readiness, residual loss, cost and benefit-cost ratio."""
-    from riskapp.assessment.plan_checks import flag_text, plan_flags
-    from riskapp.io.export import write_table
-
-    check_out(out_file)
-    a = assessment(workspace, scenario, source, locale=locale)
-    ws, ev = a.ws, a.plans
-    fmt = a.fmt
-    out.rule(Text(f"Contingency plans - {ws.settings.name}", style="bold"))
-    out.print(
-        f"Expected annual loss: gross {fmt.money(ev.gross_eal())}, with plans "
-        f"{fmt.money(ev.residual_eal())} "
-        f"(averted {fmt.money(ev.gross_eal() - ev.residual_eal())}). "
-        f"Horizon {ws.settings.plan_horizon_years} years at "
-        f"{fmt.percent(ws.settings.discount_rate)}.",
-        highlight=False,
-    )
-    table = ev.table()
-    n_s = len(ws.scenarios)
-    t = Table(title="Plans (averted loss: each plan on its own)")
-    t.add_column("plan", overflow="fold")
-    t.add_column("status")
-    for col in ("fires", "late", "cost NPV", "averted NPV", "BCR"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("flags", overflow="fold")
-    flags = plan_flags(a)
-    for _, row in table.iterrows():
-        t.add_row(
-            Text(str(row["plan_id"])),
-            row["status"],
-            f"{len(row['triggered_in'])}/{n_s}",
-            str(len(row["not_ready_in"])) if row["not_ready_in"] else "-",
-            fmt.money(row["cost_npv"]),
-            fmt.money(row["averted_npv"]),
-            fmt.ratio(row["benefit_cost_ratio"]),
-            Text(flag_text(flags, str(row["plan_id"])) or "-"),
-        )
-    out.print(t)
-    if len(flags):
-        out.print("[bold]Plan sanity flags[/bold] (check before quoting these figures):")
-        for r in flags.itertuples(index=False):
-            out.print(Text(f"  {r.plan_id} ({r.severity}): {r.message}"))
-    late = table[table["not_ready_in"].map(len) > 0]
-    if len(late):
-        out.print("[bold]Readiness gaps[/bold] (slowest action vs the scenario's warning time):")
-        for _, row in late.iterrows():
-            gaps = ev.gap_days[:, ev.plan_ids.index(row["plan_id"])]
-            detail = ", ".join(
-                f"{sid} {gaps[ev.scenario_ids.index(sid)]:.0f} d short"
-                for sid in row["not_ready_in"]
-            )
-            out.print(Text(f"  {row['plan_id']}: {detail}"))
-    st = ev.scenario_table()
-    t = Table(title="Loss by scenario with plans applied")
-    t.add_column("scenario", overflow="fold")
-    for col in ("gross", "residual", "averted"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("plans effective", overflow="fold")
-    for _, row in st.iterrows():
-        t.add_row(
-            Text(row["scenario_id"]),
-            fmt.money(row["gross_loss"]),
-            fmt.money(row["residual_loss"]),
-            fmt.money(row["averted_loss"]),
-            Text(", ".join(row["plans_effective"]) or "-"),
-        )
-    out.print(t)
-    if out_file is not None:
-        flat = table.assign(
-            triggered_in=table["triggered_in"].map(";".join),
-            not_ready_in=table["not_ready_in"].map(";".join),
-            flags=[flag_text(flags, str(pid)) for pid in table["plan_id"]],
-        )
-        write_table(flat, out_file)
-        out.print(f"Plan table written to {out_file}", highlight=False)
+def build_command(name: str) -> TyperCommand | TyperGroup:
+    """The command (or group) `name` as its module registers it, built alone."""
+    app = new_app()
+    register: Callable[[typer.Typer], None] = importlib.import_module(COMMANDS[name][0]).register
+    register(app)
+    app.registered_commands = [c for c in app.registered_commands if c.name == name]
+    app.registered_groups = [g for g in app.registered_groups if g.name == name]
+    built = typer.main.get_group(app).commands[name]
+    assert isinstance(built, TyperCommand | TyperGroup)
+    return built
 
 
-@app.command()
-def schema(
-    out_dir: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the schema files.")
-    ] = Path("schemas"),
-) -> None:
-    """Write the JSON Schema of every file type (for editors to validate scenario files)."""
-    from riskapp.io.validate import write_schemas
+class LazyGroup(TyperGroup):
+    """The top-level group: lists `COMMANDS` as stand-ins carrying their one-line help and
+    builds a command (`build_command`) the first time it is looked up to run or to show its
+    own help."""
 
-    for path in write_schemas(out_dir):
-        out.print(f"wrote {path}", highlight=False)
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._unbuilt = set(COMMANDS) - set(self.commands)
+        for name, (_, short_help) in COMMANDS.items():
+            if name in self._unbuilt:
+                self.commands[name] = TyperCommand(name, help=short_help)
+        self._listing = False
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self._unbuilt and not self._listing:
+            self.commands[cmd_name] = build_command(cmd_name)
+            self._unbuilt.discard(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True  # the listing needs each command's name and help only
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
-@app.command()
-def methodology(
-    developer: Annotated[
-        bool,
-        typer.Option(
-            "--developer",
-            help="Print the developer notes instead: the engine's docstrings, naming internals.",
-        ),
-    ] = False,
-) -> None:
-    """Print how every figure is computed, in plain words with worked examples (Markdown)."""
-    from riskapp.methodology import client_methodology, developer_methodology
+app = new_app(cls=LazyGroup, help=HELP)
 
-    print(developer_methodology() if developer else client_methodology())
+
+@app.callback()
+def _riskapp() -> None:
+    # a group needs a callback or a registered command for Typer to build it; the commands
+    # come from LazyGroup
+    pass
 
 
 def main() -> None:  # pragma: no cover - console entry point

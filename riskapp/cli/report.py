@@ -1,6 +1,6 @@
 """`riskapp report`: a consultant report of a workspace as PDF, PowerPoint, Excel or HTML.
 
-Register in riskapp/cli.py with ``app.command("report")(report)``; `report_app` is the same
+Registered on the command line by `register(app)`; `report_app` is the same
 command as a stand-alone Typer app (tests, or ``app.add_typer`` if preferred).
 
 Exit codes: 0 written; 1 problems in the inputs (listed with file and line) or the renderer
@@ -149,3 +149,8 @@ def report(
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `report` to a command line."""
+    app.command("report")(report)

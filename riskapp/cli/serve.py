@@ -128,7 +128,7 @@ def serve(
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "riskapp.dashboard.server",  # Streamlit's command line, the first page prepared meanwhile
         "run",
         str(APP_FILE),
         *streamlit_flags(),
@@ -145,6 +145,7 @@ def serve(
     with subprocess.Popen(cmd, env=env) as server:
         try:
             if not remote:
+                _yield_to_server()
                 load(given, None)
             if open_browser:
                 _open_when_ready(url)
@@ -153,6 +154,19 @@ def serve(
             server.kill()
             raise
     raise typer.Exit(code)
+
+
+def _yield_to_server() -> None:
+    """Lower this process's priority (it is started already, so the server keeps its own): the
+    workspace check here is for the terminal and runs while the server starts and draws its
+    first page, which on a machine with few cores it would otherwise slow down. This process
+    only waits for the server afterwards."""
+    import contextlib
+    import os
+
+    if hasattr(os, "nice"):  # not on Windows
+        with contextlib.suppress(OSError):
+            os.nice(10)
 
 
 def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
@@ -173,3 +187,8 @@ def _open_when_ready(url: str, timeout_s: float = 60.0) -> None:
                 time.sleep(0.5)
 
     threading.Thread(target=wait_and_open, daemon=True).start()
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to a command line."""
+    app.command("serve")(serve)

@@ -338,3 +338,8 @@ def simulate(
             )
             written.append(side)
         out.print("Written: " + ", ".join(str(p) for p in written), highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `simulate` to a command line."""
+    app.command("simulate")(simulate)

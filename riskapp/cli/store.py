@@ -3,7 +3,8 @@ and its database. Users and saved assessments are in riskapp/cli/team.py, the au
 (`audit verify`) and the database's roles and schema (`db`) in riskapp/cli/admin.py; the pieces
 they share in riskapp/cli/store_common.py.
 
-Registered in riskapp/cli/main.py with `register(app)`, which adds all of them. The database is
+Registered on the command line by `register(app)`, which adds all of them (riskapp/cli/main.py
+lists them and imports this module when one of them runs). The database is
 the one the settings select (RISKAPP_DATABASE_URL, or the SQLite file in RISKAPP_DATA_DIR);
 `--database` overrides it. The command line acts as `system:cli-<login name>` in the audit trail:
 whoever can run it holds the database credentials already.

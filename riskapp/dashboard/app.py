@@ -7,9 +7,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from riskapp.dashboard import state, store_view
-from riskapp.io import InputError
-from riskapp.store import StoreBusyError
+from riskapp.dashboard import server
+
+# under `riskapp serve` the server imports what this page needs while the browser loads the
+# front end: a run that starts meanwhile waits for that rather than importing the same modules
+server.wait()
+
+from riskapp.dashboard import state, store_view  # noqa: E402
+from riskapp.io import InputError  # noqa: E402
+from riskapp.io.yamlfile import parse_once  # noqa: E402
+from riskapp.store import StoreBusyError  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "views"
 
@@ -33,12 +40,15 @@ pages = [
     st.Page(HERE / "methodology.py", title="Methodology", icon=":material/functions:"),
 ]
 navigation = st.navigation(pages)
-# a workspace whose files have problems cannot open its database; the page lists the problems
-# (state.assessment) and shows no data
-with contextlib.suppress(InputError):
-    store_view.login_gate()
-state.sidebar()
-try:
-    navigation.run()
-except StoreBusyError as exc:  # pages handle it where they save; this is the safety net
-    st.warning(str(exc))
+# within a run each YAML file is parsed once: the store's model files, the files' own reading
+# the sidebar compares with the database and the default loss basis all read the same files
+with parse_once():
+    # a workspace whose files have problems cannot open its database; the page lists the
+    # problems (state.assessment) and shows no data
+    with contextlib.suppress(InputError):
+        store_view.login_gate()
+    state.sidebar()
+    try:
+        navigation.run()
+    except StoreBusyError as exc:  # pages handle it where they save; this is the safety net
+        st.warning(str(exc))

@@ -10,6 +10,7 @@ cached: the engine rescoring a scenario takes milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from riskapp.dashboard import store_view
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
 from riskapp.io.workspace import load_manifest, manifest_path
+from riskapp.io.yamlfile import parse_once
 from riskapp.resources import DEMO
 
 ENV_WORKSPACE = "RISKAPP_WORKSPACE"
@@ -107,6 +109,15 @@ def source_status() -> None:
         st.text("\n".join(str(d) for d in status.differences[:200]))
         if len(status.differences) > 200:
             st.caption(f"... and {len(status.differences) - 200} more (`riskapp sync` lists all)")
+
+
+def prepare() -> None:
+    """Compute what the default page's first run reads, ahead of any session: the store opened,
+    its assessment at the workspace's default loss basis and the comparison with the files,
+    cached as a run caches them (riskapp/dashboard/server.py calls this while the browser loads
+    the front end). A problem is left for the run to show."""
+    with contextlib.suppress(Exception), parse_once():
+        _ = store_view.store_assessment(_default_basis()).sync
 
 
 def assessment_quiet() -> Assessment:

@@ -7,7 +7,14 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from riskapp.domain.common import (
     CountryCode,
@@ -56,6 +63,11 @@ class Asset(Strict):
     Its exposed value is `replacement_value + annual_revenue_at_stake` (one year of revenue that
     a disruption could cut off), converted to the workspace currency.
     """
+
+    # its validator is built on first use: a register file is checked column by column
+    # (riskapp.io.columnar) and a row validated as an Asset only where that finds a problem,
+    # so `riskapp validate` and the dashboard's start need not build it
+    model_config = ConfigDict(defer_build=True)
 
     id: Identifier
     name: ShortText

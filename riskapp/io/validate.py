@@ -31,7 +31,7 @@ from riskapp.io.workspace import (
     load_workspace,
     scenario_files,
 )
-from riskapp.io.yamlfile import load_yaml
+from riskapp.io.yamlfile import load_yaml, parse_once
 
 YAML_KINDS: dict[str, type[BaseModel]] = {
     "factors": FactorCatalogue,
@@ -180,7 +180,14 @@ def validate_path(path: Path) -> tuple[str, list[Problem]]:
 
 
 def check_path(path: Path) -> Checked:
-    """Validate one file or folder (`validate_path`), keeping a workspace that loaded."""
+    """Validate one file or folder (`validate_path`), keeping a workspace that loaded. Each
+    YAML file is parsed once (`parse_once`; a caller checking several paths that share files
+    wraps them all in one `parse_once` block)."""
+    with parse_once():
+        return _check_path(path)
+
+
+def _check_path(path: Path) -> Checked:
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():

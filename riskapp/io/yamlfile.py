@@ -6,6 +6,10 @@ duplicate keys, oversized files, non-UTF-8 text and alias bombs are refused.
 
 from __future__ import annotations
 
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -226,8 +230,49 @@ def _compose_fast(text: str) -> tuple[yaml.Node, Any] | None:
     return node, loader
 
 
+# what `parse_once` remembers: (device, inode, size, modification time) -> data, line map
+_PARSED: ContextVar[dict[tuple[int, int, int, int], tuple[Any, LineMap]] | None] = ContextVar(
+    "riskapp_yaml_parsed", default=None
+)
+
+
+@contextmanager
+def parse_once() -> Iterator[None]:
+    """Within the block, a YAML file read again is not parsed again: the same file (device,
+    inode, size and modification time) gives its first reading's data and line map. For one
+    check of several paths that share files (`riskapp validate demo scenarios`: the demo reads
+    the scenario library) and of a file read twice (its kind, then its model). The data is
+    shared: readers must not change it. Only readings that succeeded are kept, and nothing is
+    kept after the block (a file edited between two commands is read again)."""
+    if _PARSED.get() is not None:  # nested: the outer block's readings serve
+        yield
+        return
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
 def load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
-    """Parse one YAML document safely; return the data and the line map."""
+    """Parse one YAML document safely; return the data and the line map (inside `parse_once`,
+    a file already read gives its first reading)."""
+    parsed = _PARSED.get()
+    if parsed is None:
+        return _load_yaml(path, label)
+    try:
+        st = path.stat()
+    except OSError:
+        return _load_yaml(path, label)  # words what is wrong with the path
+    if not stat.S_ISREG(st.st_mode):
+        return _load_yaml(path, label)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in parsed:
+        parsed[key] = _load_yaml(path, label)
+    return parsed[key]
+
+
+def _load_yaml(path: Path, label: str | None = None) -> tuple[Any, LineMap]:
     name = label or str(path)
     text = read_text(path, MAX_YAML_BYTES, name)
     fast = _compose_fast(text)

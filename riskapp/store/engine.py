@@ -14,16 +14,20 @@ it checks the schema is current and says how to migrate it when it is not (`Sche
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# the newest migration's revision (riskapp/store/migrations/versions): a database whose
+# alembic_version table holds it is current, which `schema_is_current` reads with one query,
+# without importing Alembic or reading the migration scripts (a dashboard's or a command's
+# start); tests/store/test_migrations.py holds it equal to Alembic's head
+HEAD_REVISION = "0002"
 BUSY_TIMEOUT = 10.0  # seconds; Settings.database_busy_timeout overrides it
 MIGRATION_LOCK = 7_245_318_001  # arbitrary constant: pg_advisory_lock key of riskapp migrations
 
@@ -93,6 +97,8 @@ def is_busy(exc: BaseException) -> bool:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic configured in code: the migrations shipped in the package."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -101,12 +107,30 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str | None:
+    """The newest revision of the migration scripts, as Alembic reads them."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision, as Alembic reads it (None: no schema yet)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """Whether the database's one schema revision is `HEAD_REVISION`, read with one query;
+    False when it is not, when there is no schema yet, or when the query fails (then Alembic
+    reads the revision and words what is wrong)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return False
+    return [tuple(row) for row in rows] == [(HEAD_REVISION,)]
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -131,6 +155,8 @@ def owns_schema(engine: Engine) -> bool:
 
 def require_current(engine: Engine) -> None:
     """SchemaNotCurrent unless the database is at the newest schema."""
+    if schema_is_current(engine):
+        return
     current, head = current_revision(engine), head_revision()
     if current != head:
         raise SchemaNotCurrent(
@@ -144,7 +170,7 @@ def require_current(engine: Engine) -> None:
 def migrate(engine: Engine) -> None:
     """Bring the database to the newest schema (a no-op when it is there already);
     SchemaNotCurrent when it is not and this connection does not own the tables."""
-    if current_revision(engine) == head_revision():
+    if schema_is_current(engine) or current_revision(engine) == head_revision():
         return
     if not owns_schema(engine):
         require_current(engine)
@@ -154,6 +180,8 @@ def migrate(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
             conn.commit()
         try:
+            from alembic import command
+
             command.upgrade(alembic_config(conn), "head")
             conn.commit()
         finally:

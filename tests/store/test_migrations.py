@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -27,3 +29,36 @@ def test_downgrade_and_upgrade_again(store: Store) -> None:
 
     migrate(store.engine)
     assert current_revision(store.engine) == head_revision()
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    """riskapp.store.engine.HEAD_REVISION, what a start compares the database with without
+    reading the migration scripts, is the head Alembic reads from them."""
+    from riskapp.store.engine import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_schema_is_current_reads_the_version_table(store: Store, tmp_path: Path) -> None:
+    """Current only at the head: not an older revision, not no schema, not two revisions
+    (where Alembic decides and words the problem)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from riskapp.store.engine import make_engine, migrate, schema_is_current
+
+    assert schema_is_current(store.engine)
+    with store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert not schema_is_current(store.engine)
+    assert current_revision(store.engine) == "0001"
+    migrate(store.engine)
+    assert schema_is_current(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001')"))
+    assert not schema_is_current(store.engine)
+    empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert not schema_is_current(empty)  # no alembic_version table at all
+    finally:
+        empty.dispose()

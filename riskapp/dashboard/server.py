@@ -1,0 +1,137 @@
+"""The dashboard's server process as `riskapp serve` starts it: Streamlit's own command line
+(`python -m riskapp.dashboard.server run app.py --server.port ...` takes what
+`python -m streamlit run ...` takes) that also prepares the first page while a browser loads
+Streamlit's front end.
+
+Between the moment the server accepts connections and a browser's first script run, the
+server has nothing to do for about a second: the browser is loading Streamlit's JavaScript.
+Meanwhile this process imports the modules the entry script and the default page import
+(`first_page_imports`, read from their source) and computes what the first run reads (the
+store opened, the assessment and its comparison with the files, in the caches the run reads:
+`riskapp.dashboard.state.prepare`), so that the first run does not spend that time before its
+first chart. The entry script calls `wait()` before its own imports: a run that starts while
+this is under way waits for it rather than doing the same work from a second thread at once
+(modules that import each other, imported from two threads, can be seen half-initialised). A
+problem (a module that fails to import, a workspace with errors) is left for the run to show.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import logging
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+DASHBOARD = Path(__file__).resolve().parent
+FIRST_PAGE = (DASHBOARD / "app.py", DASHBOARD / "views" / "overview.py")
+# loaded by the server itself before any script runs
+SKIP = {"__future__", "streamlit"}
+THREAD = "riskapp-prepare"
+SESSION_WARNINGS = "streamlit.runtime.scriptrunner_utils.script_run_context"
+
+_prepared = threading.Event()
+_prepared.set()  # nothing under way unless `main` starts it (a plain `streamlit run`, tests)
+
+
+def first_page_imports(scripts: tuple[Path, ...] = FIRST_PAGE) -> list[str]:
+    """The modules the scripts import at their top level, in order (`from m import n`: m,
+    and m.n where n is a module)."""
+    names: list[str] = []
+    for script in scripts:
+        tree = ast.parse(script.read_text(encoding="utf-8"), str(script))
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names += [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+    return [n for n in dict.fromkeys(names) if n.split(".")[0] not in SKIP]
+
+
+def _import(name: str) -> None:
+    """Import `name` if it is a module; `m.n` where n is an attribute of module m is skipped."""
+    parent, _, attribute = name.rpartition(".")
+    if parent and parent in sys.modules and hasattr(sys.modules[parent], attribute):
+        return  # a function or class of an imported module (or a submodule imported already)
+    with contextlib.suppress(Exception):  # the script run reports it where it matters
+        importlib.import_module(name)
+
+
+def _accepting(address: str, port: int) -> bool:
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class _OutsideAnySession(logging.Filter):
+    """Streamlit warns of a call without a session ('missing ScriptRunContext') as a likely
+    mistake; the preparing thread runs outside any session on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD
+
+
+def prepare(address: str, port: int, timeout_s: float = 60.0) -> None:
+    """Once the server accepts connections on `address`:`port` (its own start is not slowed),
+    import the first page's modules, compute what its first run reads
+    (`riskapp.dashboard.state.prepare`) and make a first element (`_first_element`); then
+    release `wait()`."""
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _accepting(address, port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for name in first_page_imports():
+            _import(name)
+        with contextlib.suppress(Exception):
+            from riskapp.dashboard import state
+
+            state.prepare()
+        with contextlib.suppress(Exception):
+            _first_element()
+    finally:
+        _prepared.set()
+
+
+def _first_element() -> None:
+    """Make one element outside any session (drawn nowhere). On the first element a process
+    makes, Streamlit checks whether it runs in a REPL by walking the caller's stack
+    (`inspect.stack()`, which looks up the module of every frame among all those loaded): with
+    the dashboard's modules loaded, 0.05-0.4 s of the first run's time before its first chart.
+    Made here, in this thread's short stack, the check is done before a run needs it."""
+    import streamlit as st
+
+    st.empty()
+
+
+def wait(timeout_s: float = 60.0) -> None:
+    """Return once the first page is prepared (at once when nothing is under way)."""
+    _prepared.wait(timeout_s)
+
+
+def _flag(name: str, default: str) -> str:
+    args = sys.argv
+    return args[args.index(name) + 1] if name in args[:-1] else default
+
+
+def main() -> None:
+    """`streamlit run ...` with the first page's imports prepared alongside."""
+    from streamlit.web.cli import main as streamlit_main
+
+    address = _flag("--server.address", "")
+    port = int(_flag("--server.port", "8501"))
+    logging.getLogger(SESSION_WARNINGS).addFilter(_OutsideAnySession())
+    _prepared.clear()
+    threading.Thread(target=prepare, args=(address, port), name=THREAD, daemon=True).start()
+    streamlit_main(prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    # run as this package's module, the one the entry script's `wait()` reaches (not __main__)
+    importlib.import_module("riskapp.dashboard.server").main()

@@ -1,0 +1,127 @@
+"""The dashboard's server process (riskapp/dashboard/server.py): what it prepares while a
+browser loads the front end, that it waits for the server to accept connections first, and
+that a first run after it reads the prepared figures instead of computing them again."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from riskapp.dashboard import server, state, store_view
+from tests.conftest import DEMO
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "riskapp" / "dashboard" / "app.py")
+
+
+def test_first_page_imports_are_the_scripts_own() -> None:
+    names = server.first_page_imports()
+    for module in (
+        "riskapp.dashboard.state",
+        "riskapp.dashboard.store_view",
+        "riskapp.charts.overview",
+        "riskapp.assessment.core",
+    ):
+        assert module in names
+    assert not [n for n in names if n.split(".")[0] in {"streamlit", "__future__"}]
+
+
+def test_wait_returns_at_once_when_nothing_is_prepared() -> None:
+    """A plain `streamlit run` of the entry script, and the tests' AppTest runs."""
+    server.wait(timeout_s=0)
+    assert server._prepared.is_set()
+
+
+PREPARE = """
+import json, socket, sys, threading, time
+from riskapp.dashboard import server
+import riskapp.dashboard.store_view as store_view
+record = {}
+port = int(sys.argv[1])
+server._prepared.clear()
+threading.Thread(target=server.prepare, args=("127.0.0.1", port, 30), daemon=True).start()
+time.sleep(0.5)
+record["before listening"] = "riskapp.dashboard.state" in sys.modules
+assessed = []
+listener = socket.create_server(("127.0.0.1", port))
+server.wait(60)
+record["modules"] = sorted(m for m in sys.modules if m.startswith("riskapp"))
+from riskapp.dashboard import state
+real = store_view.assess
+store_view.assess = lambda *a, **k: assessed.append(1) or real(*a, **k)
+a = store_view.store_assessment(state._default_basis())
+record["assessed again"] = len(assessed)
+record["sync computed"] = "sync" in vars(a)
+import streamlit.delta_generator as dg
+record["stack check done"] = dg._use_warning_has_been_displayed
+listener.close()
+print(json.dumps(record))
+"""
+
+
+def test_prepare_waits_for_the_server_then_imports_and_computes_the_first_page() -> None:
+    """Nothing before the server listens (its own start is not slowed); then the first page's
+    modules, and the assessment and comparison the first run reads from the caches."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "RISKAPP_WORKSPACE": str(DEMO)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert record["before listening"] is False
+    assert {"riskapp.dashboard.state", "riskapp.charts.overview"} <= set(record["modules"])
+    assert record["assessed again"] == 0  # the prepared assessment was read from the cache
+    assert record["sync computed"] is True
+    # Streamlit's once-per-process check on a first element (it walks the stack) is done
+    assert record["stack check done"] is True
+
+
+def test_first_run_after_prepare_reads_the_prepared_assessment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Overview after `state.prepare()`: the same page, and no second assessment."""
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(DEMO))
+    state.prepare()
+    assessed: list[object] = []
+    real = store_view.assess
+    monkeypatch.setattr(store_view, "assess", lambda *a, **k: assessed.append(a) or real(*a, **k))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview" and at.get("plotly_chart")
+    assert assessed == []
+
+
+def test_prepare_leaves_problems_to_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A workspace with a broken file: nothing raised while preparing; the run lists it."""
+    import shutil
+
+    from tests.conftest import TINY
+
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    (ws / "scenarios" / "s2.yaml").write_text("id: s2\ntitle: [unclosed\n")
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(ws))
+    state.prepare()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "problem" in at.error[0].value
