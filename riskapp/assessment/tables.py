@@ -131,24 +131,23 @@ def _reach(edges: Mapping[str, Sequence[str]], start: str) -> list[tuple[str, in
 
 
 def _linked(a: Assessment, edges: Mapping[str, Sequence[str]], asset_id: str) -> pd.DataFrame:
-    reg = asset_table(a).set_index("id").to_dict("index")
-    rows = []
-    for aid, steps, path in _reach(edges, asset_id):
-        row = reg[aid]
-        rows.append(
-            {
-                "id": aid,
-                "name": row["name"],
-                "type": row["type"],
-                "country_name": row["country_name"],
-                "relation": "direct" if steps == 1 else "indirect",
-                "steps": steps,
-                "via": " → ".join(path),
-                "eal": float(row["eal"]),
-            }
-        )
-    columns = ["id", "name", "type", "country_name", "relation", "steps", "via", "eal"]
-    return pd.DataFrame(rows, columns=columns)
+    reach = _reach(edges, asset_id)
+    table = asset_table(a)
+    rows = table.iloc[pd.Index(table["id"]).get_indexer([aid for aid, _, _ in reach])]
+    steps = np.array([s for _, s, _ in reach], dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "id": rows["id"].to_numpy(dtype=object),
+            "name": rows["name"].to_numpy(dtype=object),
+            "type": rows["type"].to_numpy(dtype=object),
+            "country_name": rows["country_name"].to_numpy(dtype=object),
+            "relation": np.where(steps == 1, "direct", "indirect").astype(object),
+            "steps": steps,
+            "via": [" → ".join(path) for _, _, path in reach],
+            "eal": rows["eal"].to_numpy(dtype=float),
+        }
+    )
+    return out
 
 
 def depends_on(a: Assessment, asset_id: str) -> pd.DataFrame:
@@ -181,8 +180,11 @@ class AssetFacts:
 
 
 def asset_facts(a: Assessment, asset_id: str) -> AssetFacts:
-    reg = register(a, a.result.scenario_ids[0]).set_index("id").to_dict("index")
-    row = reg[asset_id]
+    reg = register(a, a.result.scenario_ids[0])
+    found = np.flatnonzero(reg["id"].to_numpy(dtype=object) == asset_id)
+    if not len(found):
+        raise KeyError(asset_id)
+    row = reg.iloc[int(found[0])]
     return AssetFacts(
         id=asset_id,
         name=str(row["name"]),
