@@ -13,7 +13,9 @@ from riskapp.charts.common import (
     OKABE_ITO,
     esc_text,
     factor_colours,
+    fast_figure,
     layout,
+    layout_props,
     money_axis,
     money_text,
 )
@@ -165,66 +167,77 @@ def whatif_factor_chart(
     order: Sequence[str] | None = None,
 ) -> go.Figure:
     """Loss by factor of one scenario, unmodified (hatched) and what-if (solid), in each
-    factor's own colour."""
+    factor's own colour. Drawn on every move of a what-if slider, so it is built as a plain
+    spec (`fast_figure`; tests hold it equal to plotly's checked construction)."""
     colours = factor_colours(factors)
     names = {f.id: f.name for f in factors.factors}
     ids = list(order) if order is not None else list(by_factor.index)
     table = by_factor.loc[ids]
+    base = table["base"].to_numpy(dtype=float)
+    new = table["what_if"].to_numpy(dtype=float)
     labels = [esc_text(names.get(f, f)) for f in ids]
     bar_colours = [colours.get(f, BASE_GREY) for f in ids]
     change = [fmt.money_change(float(c)) for c in table["change"]]
     custom = np.column_stack(
         [
-            np.asarray(money_text(table["base"], fmt), dtype=object),
-            np.asarray(money_text(table["what_if"], fmt), dtype=object),
+            np.asarray(money_text(base, fmt), dtype=object),
+            np.asarray(money_text(new, fmt), dtype=object),
             np.asarray(change, dtype=object),
         ]
     )
     # no outline on empty bars: it would draw a stray line at zero
-    outline = [[1.5 if v > 0 else 0.0 for v in table[c]] for c in ("base", "what_if")]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=labels,
-            x=table["base"],
-            orientation="h",
-            name="Unmodified",
-            text=[_bar_label(float(v), fmt) for v in table["base"]],
-            textposition="outside",
-            textfont={"size": 11, "color": "#666"},
-            cliponaxis=False,
-            marker={
-                "color": "white",
-                "line": {"color": bar_colours, "width": outline[0]},
-                "pattern": {"shape": "/", "fgcolor": bar_colours, "size": 6, "solidity": 0.4},
+    outline = [[1.5 if v > 0 else 0.0 for v in values] for values in (base, new)]
+    top = float(max(base.max(), new.max())) if len(table) else 0.0
+    ticks, ticktext = fmt.money_ticks(0.0, top)
+    common = {"orientation": "h", "cliponaxis": False, "textposition": "outside", "y": labels}
+    spec = {
+        "data": [
+            {
+                "type": "bar",
+                "x": base,
+                "name": "Unmodified",
+                "text": [_bar_label(float(v), fmt) for v in base],
+                "textfont": {"size": 11, "color": "#666"},
+                "marker": {
+                    "color": "white",
+                    "line": {"color": bar_colours, "width": outline[0]},
+                    "pattern": {"shape": "/", "fgcolor": bar_colours, "size": 6, "solidity": 0.4},
+                },
+                "customdata": custom,
+                "hovertemplate": "<b>%{y}</b><br>Unmodified: %{customdata[0]}<extra></extra>",
+                **common,
             },
-            customdata=custom,
-            hovertemplate="<b>%{y}</b><br>Unmodified: %{customdata[0]}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            y=labels,
-            x=table["what_if"],
-            orientation="h",
-            name="What-if",
-            text=[_bar_label(float(v), fmt) for v in table["what_if"]],
-            textposition="outside",
-            textfont={"size": 11},
-            cliponaxis=False,
-            marker={"color": bar_colours, "line": {"color": bar_colours, "width": outline[1]}},
-            customdata=custom,
-            hovertemplate="<b>%{y}</b><br>What-if: %{customdata[1]}<br>"
-            "Unmodified: %{customdata[0]}<br>Change: %{customdata[2]}<extra></extra>",
-        )
-    )
-    top = float(table[["base", "what_if"]].to_numpy().max()) if len(table) else 0.0
-    money_axis(fig, 0.0, top, fmt, "x", rangemode="tozero")
-    fig.update_xaxes(
-        title=f"Loss in the scenario ({fmt.currency})",
-        gridcolor="#e5e5e5",
-        range=[0, top * 1.12 if top > 0 else 1],
-    )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
-    return layout(fig, height=max(300, 120 + 44 * len(ids)), fmt=fmt)
+            {
+                "type": "bar",
+                "x": new,
+                "name": "What-if",
+                "text": [_bar_label(float(v), fmt) for v in new],
+                "textfont": {"size": 11},
+                "marker": {
+                    "color": bar_colours,
+                    "line": {"color": bar_colours, "width": outline[1]},
+                },
+                "customdata": custom,
+                "hovertemplate": "<b>%{y}</b><br>What-if: %{customdata[1]}<br>"
+                "Unmodified: %{customdata[0]}<br>Change: %{customdata[2]}<extra></extra>",
+                **common,
+            },
+        ],
+        "layout": {
+            **layout_props(height=max(300, 120 + 44 * len(ids)), fmt=fmt),
+            # money_axis's ticks
+            "xaxis": {
+                "tickvals": ticks,
+                "ticktext": ticktext,
+                "rangemode": "tozero",
+                "title": {"text": f"Loss in the scenario ({fmt.currency})"},
+                "gridcolor": "#e5e5e5",
+                "range": [0, top * 1.12 if top > 0 else 1],
+            },
+            "yaxis": {"autorange": "reversed", "automargin": True},
+            "barmode": "group",
+            "bargap": 0.3,
+            "bargroupgap": 0.05,
+        },
+    }
+    return fast_figure(spec)

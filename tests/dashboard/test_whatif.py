@@ -339,3 +339,51 @@ def test_exceedance_points_and_line(tiny_a: Assessment) -> None:
     assert np.interp(
         readings["return_period_years"], line["return_period_years"], line["loss"]
     ) == pytest.approx(readings["loss"].to_numpy())
+
+
+# -- the what-if chart, built without plotly's checks ---------------------------------------------
+def _no_empty(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _no_empty(v) for k, v in value.items() if v != {}}
+    if isinstance(value, list):
+        return [_no_empty(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_what_if_chart_is_plotlys_checked_figure(demo_a: Assessment, locale: str) -> None:
+    """The chart is built from a plain spec (fast_figure, redrawn on every slider move);
+    plotly's checked construction of that spec accepts it and gives the same figure."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from riskapp.charts.scenarios import whatif_factor_chart
+
+    fmt = NumberFormat(currency=demo_a.currency, locale=locale)  # type: ignore[arg-type]
+    for deltas in ({}, {"energy_weaponization": 2.0, "sanctions": -1.5}):
+        result = what_if(demo_a, "energy_winter", deltas)
+        fig = whatif_factor_chart(result.by_factor, demo_a.ws.factors, fmt, demo_a.ws.factors.ids)
+        checked = go.Figure(fig.to_dict())  # raises on any property plotly does not know
+        # (the checked construction drops the empty title that the shared layout sets)
+        assert _no_empty(json.loads(pio.to_json(fig))) == json.loads(pio.to_json(checked))
+        assert [b.name for b in fig.data] == ["Unmodified", "What-if"]
+        np.testing.assert_array_equal(fig.data[1].x, result.by_factor["what_if"].to_numpy())
+        assert (
+            list(fig.layout.xaxis.ticktext)
+            == fmt.money_ticks(0.0, float(result.by_factor[["base", "what_if"]].to_numpy().max()))[
+                1
+            ]
+        )
+
+
+def test_layout_props_are_what_layout_sets() -> None:
+    import plotly.graph_objects as go
+
+    from riskapp.charts.common import layout, layout_props
+
+    for title, height, fmt in [(None, 300, None), ("T", 500, NumberFormat(locale="de"))]:
+        expected = layout(go.Figure(), title, height, fmt).to_dict()["layout"]
+        expected.pop("template")
+        assert layout_props(title, height, fmt) == expected
