@@ -8,6 +8,7 @@ are rescored the same way, so zero deltas give exactly the unmodified figures.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -131,9 +132,8 @@ def what_if(
     modified = base_int.copy()
     if rows:
         modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
-    ws = a.ws.with_scenarios([scenario_id])
-    base = score(ws, basis=r.basis, inputs=a.inputs, intensities=base_int[np.newaxis])
-    new = score(ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])
+    unmodified = _unmodified(a, r.scenario_ids[s])
+    new = score(unmodified.ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])
     return WhatIf(
         scenario_id=scenario_id,
         region=region,
@@ -142,18 +142,54 @@ def what_if(
         frequency=float(r.frequencies[s]),
         base_intensities=base_int,
         intensities=modified,
-        base_loss=float(base.scenario_loss()[0]),
+        base_loss=unmodified.loss,
         loss=float(new.scenario_loss()[0]),
-        base_increment=float(base.scenario_increment()[0]),
+        base_increment=unmodified.increment,
         increment=float(new.scenario_increment()[0]),
         portfolio_eal_base=r.expected_annual_loss(),
-        by_factor=_compare(
-            pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
-            pd.Series(new.scenario_factor_loss()[0], index=r.factor_ids),
-            "factor",
-        ),
-        by_country=_compare(_country_loss(base), _country_loss(new), "country"),
+        by_factor=_compare(unmodified.by_factor, new.scenario_factor_loss()[0], "factor"),
+        by_country=_compare(unmodified.by_country, _country_loss(new).to_numpy(), "country"),
     )
+
+
+@dataclass(frozen=True)
+class _Unmodified:
+    """One scenario of an assessment rescored alone at its own intensities: what every what-if
+    of that scenario is compared with (rescored the same way as the what-if, so that zero
+    deltas give exactly these figures)."""
+
+    ws: Workspace  # the workspace with only this scenario
+    loss: float
+    increment: float
+    by_factor: pd.Series
+    by_country: pd.Series
+
+
+_UNMODIFIED: dict[int, dict[str, _Unmodified]] = {}  # id(assessment) -> scenario -> figures
+
+
+def _unmodified(a: Assessment, scenario_id: str) -> _Unmodified:
+    """`_Unmodified` of a scenario, computed once per assessment (a slider move rescores only
+    the what-if; the entry goes when the assessment does)."""
+    per = _UNMODIFIED.get(id(a))
+    if per is None:
+        per = _UNMODIFIED.setdefault(id(a), {})
+        weakref.finalize(a, _UNMODIFIED.pop, id(a), None)
+    found = per.get(scenario_id)
+    if found is None:
+        r = a.result
+        s = r.scenario_ids.index(scenario_id)
+        ws = a.ws.with_scenarios([scenario_id])
+        base = score(ws, basis=r.basis, inputs=a.inputs, intensities=r.intensities[s][np.newaxis])
+        found = _Unmodified(
+            ws=ws,
+            loss=float(base.scenario_loss()[0]),
+            increment=float(base.scenario_increment()[0]),
+            by_factor=pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
+            by_country=_country_loss(base),
+        )
+        per[scenario_id] = found
+    return found
 
 
 def _country_loss(result: ScoreResult) -> pd.Series:
@@ -166,10 +202,11 @@ def _country_loss(result: ScoreResult) -> pd.Series:
     return pd.Series(loss[present], index=[result.countries[i] for i in present])
 
 
-def _compare(base: pd.Series, new: pd.Series, name: str) -> pd.DataFrame:
-    out = pd.DataFrame({"base": base, "what_if": new})
-    out["change"] = out["what_if"] - out["base"]
-    return out.rename_axis(name)
+def _compare(base: pd.Series, new: FloatArray, name: str) -> pd.DataFrame:
+    """base, what_if and change, indexed as `base` (`new`: the what-if values in that order)."""
+    b = base.to_numpy(dtype=float)
+    n = np.asarray(new, dtype=float)
+    return pd.DataFrame({"base": b, "what_if": n, "change": n - b}, index=base.index.rename(name))
 
 
 ALL_COUNTRIES = ""  # the region option that applies deltas everywhere (no group or country id)
