@@ -65,13 +65,19 @@ def money_axis(
 ) -> None:
     """Money ticks written as every surface writes money (12.3m on an axis titled EUR; German
     12,3 Mio.), and the locale's separators for any other number plotly prints."""
-    ticks, labels = fmt.money_ticks(lo, hi, count)
-    update = {"tickvals": ticks, "ticktext": labels, **extra}
+    update = {**money_axis_props(lo, hi, fmt, count), **extra}
     if axis == "x":
         fig.update_xaxes(**update)
     else:
         fig.update_yaxes(**update)
     fig.update_layout(separators=fmt.plotly_separators)
+
+
+def money_axis_props(lo: float, hi: float, fmt: NumberFormat, count: int = 5) -> dict[str, Any]:
+    """The tick values and texts `money_axis` gives an axis, as an axis dict (`spec_figure`
+    charts; their layout's separators come with `layout_props`)."""
+    ticks, labels = fmt.money_ticks(lo, hi, count)
+    return {"tickvals": ticks, "ticktext": labels}
 
 
 def money_colorbar(title: str, values: object, fmt: NumberFormat) -> dict[str, object]:
@@ -92,13 +98,15 @@ def money_text(values: Iterable[float], fmt: NumberFormat) -> list[str]:
     return [fmt.money(float(v)) for v in values]
 
 
-def fast_figure(spec: dict[str, Any]) -> go.Figure:
-    """A figure from a plain spec ({"data": [...], "layout": {...}}) without plotly's check of
-    every property on the way in (`_validate=False`: building a small chart's objects and
-    checking them costs about 20 ms, this about 1 ms). For charts redrawn on every slider move;
-    each such chart has a test that plotly's checked construction of its spec gives the same
-    figure."""
-    return go.Figure(spec, _validate=False)
+def spec_figure(spec: dict[str, Any], fast: bool = False) -> go.Figure:
+    """A figure from a plain spec ({"data": [...], "layout": {...}}), every property checked by
+    plotly on the way in. `fast`: without those checks (`_validate=False`: building a small
+    chart's objects and checking them costs about 20 ms, this about 1 ms), for charts the
+    dashboard redraws on every widget change and passes straight to st.plotly_chart. A fast
+    figure is for display only: plotly would not check later changes to it either (a template
+    given by name would stay a name). Tests hold each chart's fast figure equal to its checked
+    one."""
+    return go.Figure(spec, _validate=not fast)
 
 
 @lru_cache(maxsize=64)
@@ -113,7 +121,7 @@ def _layout_props(title: str | None, height: int, fmt: NumberFormat | None) -> s
 def layout_props(
     title: str | None = None, height: int = 420, fmt: NumberFormat | None = None
 ) -> dict[str, Any]:
-    """What `layout` sets, as a layout dict for `fast_figure` (derived from `layout` itself)."""
+    """What `layout` sets, as a layout dict for `spec_figure` (derived from `layout` itself)."""
     import json
 
     out: dict[str, Any] = json.loads(_layout_props(title, height, fmt))

@@ -226,7 +226,7 @@ else:
         )
     else:
         st.plotly_chart(
-            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.fmt),
+            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.fmt, fast=True),
             config=PLOTLY_CONFIG,
             key="scn_compare_chart",
         )
@@ -248,7 +248,7 @@ if points.empty:
     )
 else:
     st.plotly_chart(
-        exceedance_chart(points, exceedance_line(a), None, a.fmt),
+        exceedance_chart(points, exceedance_line(a), None, a.fmt, fast=True),
         config=PLOTLY_CONFIG,
         key="scn_exceedance",
     )
@@ -359,16 +359,23 @@ def what_if_section(a: Assessment, sid: str) -> None:
         st.caption(" ".join(notes))
 
     st.plotly_chart(
-        whatif_factor_chart(result.by_factor, ws.factors, a.fmt, order=factor_ids),
+        whatif_factor_chart(result.by_factor, ws.factors, a.fmt, order=factor_ids, fast=True),
         config=PLOTLY_CONFIG,
         key="scn_whatif_chart",
     )
     changed = result.by_country[result.by_country["change"].abs() >= 0.5]
-    with st.expander(f"Loss by country ({len(changed)} changed)"):
+    # drawn only while open (a closed expander's table would be built on every slider move);
+    # its label stays the same so that it stays open while the sliders move
+    by_country = st.expander("Loss by country", key="scn_whatif_by_country", on_change="rerun")
+    if by_country.open:
+        by_country.caption(
+            f"{len(changed)} countr{'y' if len(changed) == 1 else 'ies'} changed"
+            + (" (listed)." if len(changed) else "; every country holding assets is listed.")
+        )
         shown = (changed if len(changed) else result.by_country).sort_values(
             "what_if", ascending=False
         )
-        st.dataframe(
+        by_country.dataframe(
             money_table(
                 shown.assign(country=[country_name(c) for c in shown.index]),
                 a.fmt,
