@@ -27,7 +27,7 @@ tracemalloc for the peak memory a rerun allocates. For the dashboard cases it al
 
 Targets (from the issue; verdicts are informational, the exit status is 0 either way), each
 given for the page rerun and for the fragment rerun:
-- the demo's what-if rerun within 2x the floor (ratio of medians);
+- the demo's what-if rerun within 5x the floor (ratio of medians; issue 15, item 3);
 - the what-if rerun under 1 s at 20,000 assets (judged on the p90, i.e. nearly every rerun).
 Exit status 1 only if a case fails (an exception on the page, a missing slider, a what-if
 that does not change the figure it should).
@@ -60,7 +60,7 @@ DEMO = ROOT / "demo"
 SCENARIOS = ROOT / "scenarios"
 SCENARIOS_PAGE = "views/scenarios.py"
 WHATIF_METRIC = "Scenario loss, what-if"
-TARGET_RATIO = 2.0
+TARGET_RATIO = 5.0  # issue 15, item 3: the what-if rerun within 5x of the one-slider floor
 TARGET_SECONDS = 1.0
 MEMORY_RERUNS = 5
 
@@ -353,6 +353,10 @@ def _spawn(
     env = {
         **os.environ,
         "STREAMLIT_LOGGER_LEVEL": "error",
+        # as `riskapp serve` runs the dashboard (riskapp/dashboard/streamlit.toml): without it,
+        # AppTest records usage telemetry on every Streamlit command, which a served page
+        # does not (the floor's runs too)
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PYTHONHASHSEED": "0",
         "RISKAPP_DATA_DIR": str(case_dir / "data"),
         "HOME": str(case_dir / "home"),
