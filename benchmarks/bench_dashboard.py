@@ -353,10 +353,6 @@ def _spawn(
     env = {
         **os.environ,
         "STREAMLIT_LOGGER_LEVEL": "error",
-        # as `riskapp serve` runs the dashboard (riskapp/dashboard/streamlit.toml): without it,
-        # AppTest records usage telemetry on every Streamlit command, which a served page
-        # does not (the floor's runs too)
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PYTHONHASHSEED": "0",
         "RISKAPP_DATA_DIR": str(case_dir / "data"),
         "HOME": str(case_dir / "home"),

@@ -198,9 +198,6 @@ def _spawn(args: argparse.Namespace, kind: str, workspace: Path | None, tmp: Pat
         "HOME": str(case_dir / "home"),
         "RISKAPP_DATA_DIR": str(case_dir / "data"),
         "STREAMLIT_LOGGER_LEVEL": "error",
-        # as `riskapp serve` runs the dashboard (riskapp/dashboard/streamlit.toml): without it,
-        # AppTest records usage telemetry on every Streamlit command (the floor's too)
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     }
     env.pop("RISKAPP_WORKSPACE", None)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--result", str(result)]
