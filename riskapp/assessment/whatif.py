@@ -23,6 +23,7 @@ from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
 from riskapp.engine.exceedance import exceedance_frequencies
 from riskapp.engine.intensity import apply_shock
+from riskapp.engine.scoring import status_quo_damage
 from riskapp.text import plain
 
 FloatArray = npt.NDArray[np.float64]
@@ -133,7 +134,13 @@ def what_if(
     if rows:
         modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
     unmodified = _unmodified(a, r.scenario_ids[s])
-    new = score(unmodified.ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])
+    new = score(
+        unmodified.ws,
+        basis=r.basis,
+        inputs=a.inputs,
+        intensities=modified[np.newaxis],
+        status_quo=unmodified.status_quo,
+    )
     return WhatIf(
         scenario_id=scenario_id,
         region=region,
@@ -146,7 +153,7 @@ def what_if(
         loss=float(new.scenario_loss()[0]),
         base_increment=unmodified.increment,
         increment=float(new.scenario_increment()[0]),
-        portfolio_eal_base=r.expected_annual_loss(),
+        portfolio_eal_base=unmodified.portfolio_eal,
         by_factor=_compare(unmodified.by_factor, new.scenario_factor_loss()[0], "factor"),
         by_country=_compare(unmodified.by_country, _country_loss(new).to_numpy(), "country"),
     )
@@ -159,6 +166,8 @@ class _Unmodified:
     deltas give exactly these figures)."""
 
     ws: Workspace  # the workspace with only this scenario
+    status_quo: FloatArray  # the baseline's damage, which no what-if changes
+    portfolio_eal: float  # every scenario's, unmodified
     loss: float
     increment: float
     by_factor: pd.Series
@@ -180,9 +189,18 @@ def _unmodified(a: Assessment, scenario_id: str) -> _Unmodified:
         r = a.result
         s = r.scenario_ids.index(scenario_id)
         ws = a.ws.with_scenarios([scenario_id])
-        base = score(ws, basis=r.basis, inputs=a.inputs, intensities=r.intensities[s][np.newaxis])
+        status_quo = status_quo_damage(ws, a.inputs)
+        base = score(
+            ws,
+            basis=r.basis,
+            inputs=a.inputs,
+            intensities=r.intensities[s][np.newaxis],
+            status_quo=status_quo,
+        )
         found = _Unmodified(
             ws=ws,
+            status_quo=status_quo,
+            portfolio_eal=r.expected_annual_loss(),
             loss=float(base.scenario_loss()[0]),
             increment=float(base.scenario_increment()[0]),
             by_factor=pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),

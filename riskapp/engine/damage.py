@@ -222,12 +222,13 @@ def group_damage(
     type_curves = curves.type_curves()
     overrides = curves.override_curves()
     type_codes, type_uniques = groups.type_codes
+    cols_of_type = [np.flatnonzero(type_codes == t_i) for t_i in range(len(type_uniques))]
     for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))
             if curve is None:
                 continue
-            cols = np.flatnonzero(type_codes == t_i)
+            cols = cols_of_type[t_i]
             out[:, cols, f_i] = _apply(curve, felt[:, cols, f_i])
     if overrides:
         for g in np.flatnonzero(groups.override_owner != ""):
