@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -61,7 +62,14 @@ class WhatIf:
     increment: float  # loss above the status quo, with the deltas
     portfolio_eal_base: float
     by_factor: pd.DataFrame
-    by_country: pd.DataFrame
+    country_base: pd.Series  # loss by country (ISO index), unmodified
+    country_loss: FloatArray  # the same countries' loss with the deltas
+
+    @cached_property
+    def by_country(self) -> pd.DataFrame:
+        """Loss by country: `base`, `what_if`, `change` (built when first read: a slider move
+        that shows no country table does not build it)."""
+        return _compare(self.country_base, self.country_loss, "country")
 
     @property
     def loss_change(self) -> float:
@@ -155,7 +163,8 @@ def what_if(
         increment=float(new.scenario_increment()[0]),
         portfolio_eal_base=unmodified.portfolio_eal,
         by_factor=_compare(unmodified.by_factor, new.scenario_factor_loss()[0], "factor"),
-        by_country=_compare(unmodified.by_country, _country_loss(new).to_numpy(), "country"),
+        country_base=unmodified.by_country,
+        country_loss=_country_loss(new).to_numpy(),
     )
 
 

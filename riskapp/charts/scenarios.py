@@ -202,12 +202,12 @@ def whatif_factor_chart(
     colours = factor_colours(factors)
     names = {f.id: f.name for f in factors.factors}
     ids = list(order) if order is not None else list(by_factor.index)
-    table = by_factor.loc[ids]
+    table = by_factor if ids == list(by_factor.index) else by_factor.loc[ids]
     base = table["base"].to_numpy(dtype=float)
     new = table["what_if"].to_numpy(dtype=float)
     labels = [esc_text(names.get(f, f)) for f in ids]
     bar_colours = [colours.get(f, BASE_GREY) for f in ids]
-    change = [fmt.money_change(float(c)) for c in table["change"]]
+    change = [fmt.money_change(float(c)) for c in table["change"].to_numpy()]
     custom = np.column_stack(
         [
             np.asarray(money_text(base, fmt), dtype=object),

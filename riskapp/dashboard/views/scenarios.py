@@ -363,11 +363,11 @@ def what_if_section(a: Assessment, sid: str) -> None:
         config=PLOTLY_CONFIG,
         key="scn_whatif_chart",
     )
-    changed = result.by_country[result.by_country["change"].abs() >= 0.5]
     # drawn only while open (a closed expander's table would be built on every slider move);
     # its label stays the same so that it stays open while the sliders move
     by_country = st.expander("Loss by country", key="scn_whatif_by_country", on_change="rerun")
     if by_country.open:
+        changed = result.by_country[result.by_country["change"].abs() >= 0.5]
         by_country.caption(
             f"{len(changed)} countr{'y' if len(changed) == 1 else 'ies'} changed"
             + (" (listed)." if len(changed) else "; every country holding assets is listed.")
