@@ -23,9 +23,10 @@ its imports, its tables and charts, what it caches for itself such as the Overvi
 simulation or the Baseline page's build), then every page again ("second visit": what opening
 a page costs once the process is warm). Each visit is `at.switch_page(page).run()`; wall time
 and the process's CPU time (every thread; the script runs in AppTest's script thread while the
-caller waits) are printed, with the ratio of the wall time to the floor's rerun. AppTest also
-recompiles the page script on every run, which a server does once; that is in every figure,
-the floor's too.
+caller waits) are printed, with the ratio of the wall time to the floor's rerun. Each script's
+bytecode is kept for the process, as a server keeps it (AppTest by itself compiles app.py and
+the page on every run; --recompile measures that way), so a first visit includes compiling its
+page and a second does not.
 
 The Risk distribution page has its own benchmark (`bench_risk_page.py`) and is left out unless
 named with --pages. --profile DIR writes a cProfile of every visit (script thread) to DIR.
@@ -149,9 +150,14 @@ def _save_two_assessments(at: Any) -> None:
 
 
 def run_case(kind: str, workspace: str | None, pages: list[str], profile: Path | None,
-             expect_assets: int) -> dict[str, Any]:  # fmt: skip
+             expect_assets: int, recompile: bool = False) -> dict[str, Any]:  # fmt: skip
     from streamlit.testing.v1 import AppTest
 
+    sys.path.insert(0, str(HERE))
+    from bench_dashboard import keep_bytecode
+
+    if not recompile:
+        keep_bytecode()  # as a server keeps it: each script compiled on its first run only
     profiler = _Profiler(profile / kind if profile else None)
     if kind == "floor":
         at = AppTest.from_file(str(FLOOR_APP), default_timeout=600)
@@ -206,6 +212,8 @@ def _spawn(args: argparse.Namespace, kind: str, workspace: Path | None, tmp: Pat
         cmd += ["--workspace", str(workspace)]
     if args.profile:
         cmd += ["--profile", str(args.profile)]
+    if args.recompile:
+        cmd += ["--recompile"]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
@@ -229,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pages", nargs="+", choices=PAGES + OPTIONAL_PAGES, default=PAGES)
     p.add_argument("--profile", type=Path, help="write a cProfile of every visit here")
     p.add_argument("--only", nargs="+", choices=["demo", "synthetic"], help="dashboard cases")
+    p.add_argument(
+        "--recompile",
+        action="store_true",
+        help="compile the scripts on every run as AppTest does (a server keeps the bytecode)",
+    )
     p.add_argument("--worker", choices=["floor", "demo", "synthetic"], help=argparse.SUPPRESS)
     p.add_argument("--workspace", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
@@ -236,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     pages = list(dict.fromkeys(args.pages))
     if args.worker:
-        figures = run_case(args.worker, args.workspace, pages, args.profile, args.expect_assets)
+        figures = run_case(
+            args.worker, args.workspace, pages, args.profile, args.expect_assets, args.recompile
+        )
         Path(args.result).write_text(json.dumps(figures), encoding="utf-8")
         return 0
 

@@ -164,7 +164,7 @@ def what_if(
         portfolio_eal_base=unmodified.portfolio_eal,
         by_factor=_compare(unmodified.by_factor, new.scenario_factor_loss()[0], "factor"),
         country_base=unmodified.by_country,
-        country_loss=_country_loss(new).to_numpy(),
+        country_loss=_country_sums(new)[unmodified.present],
     )
 
 
@@ -181,6 +181,7 @@ class _Unmodified:
     increment: float
     by_factor: pd.Series
     by_country: pd.Series
+    present: npt.NDArray[np.int64]  # the countries (engine index) that hold assets
 
 
 _UNMODIFIED: dict[int, dict[str, _Unmodified]] = {}  # id(assessment) -> scenario -> figures
@@ -214,19 +215,25 @@ def _unmodified(a: Assessment, scenario_id: str) -> _Unmodified:
             increment=float(base.scenario_increment()[0]),
             by_factor=pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
             by_country=_country_loss(base),
+            present=np.unique(a.inputs.country_index),
         )
         per[scenario_id] = found
     return found
 
 
-def _country_loss(result: ScoreResult) -> pd.Series:
-    loss = np.bincount(
+def _country_sums(result: ScoreResult) -> FloatArray:
+    """Loss of the (one) scenario summed by country (engine index, every country)."""
+    return np.bincount(
         result.inputs.country_index,
         weights=result.asset_loss()[:, 0],
         minlength=len(result.countries),
-    )
+    ).astype(np.float64, copy=False)
+
+
+def _country_loss(result: ScoreResult) -> pd.Series:
+    """Loss by country holding assets (ISO index)."""
     present = np.unique(result.inputs.country_index)
-    return pd.Series(loss[present], index=[result.countries[i] for i in present])
+    return pd.Series(_country_sums(result)[present], index=[result.countries[i] for i in present])
 
 
 def _compare(base: pd.Series, new: FloatArray, name: str) -> pd.DataFrame:
