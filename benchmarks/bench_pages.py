@@ -15,18 +15,18 @@ folder (nothing is written elsewhere):
 
 A dashboard case: the app is started on the Methodology page (the start: imports, opening and
 seeding the store, loading and scoring the workspace for the sidebar; timed as "start"), then
-two saved assessments are made on the History page (untimed, so that it draws its trend and
-comparison; saving moves the store's revision, so the Methodology page is run once more,
-untimed, to score it again), then every page is visited in turn (the "first visit": the first
-run of that page in the process, the assessment already cached, so it is the page's own work:
-its imports, its tables and charts, what it caches for itself such as the Overview's headline
-simulation or the Baseline page's build), then every page again ("second visit": what opening
-a page costs once the process is warm). Each visit is `at.switch_page(page).run()`; wall time
-and the process's CPU time (every thread; the script runs in AppTest's script thread while the
-caller waits) are printed, with the ratio of the wall time to the floor's rerun. Each script's
-bytecode is kept for the process, as a server keeps it (AppTest by itself compiles app.py and
-the page on every run; --recompile measures that way), so a first visit includes compiling its
-page and a second does not.
+two saved assessments are written to the case's database through the store (untimed, so that
+the History page draws its trend and comparison; saving moves the store's revision, so the
+Methodology page is run once more, untimed, to score it again), then every page is visited in
+turn (the "first visit": the first run of that page in the process, the assessment already
+cached, so it is the page's own work: its imports, its tables and charts, what it caches for
+itself such as the Overview's headline simulation or the Baseline page's build), then every
+page again ("second visit": what opening a page costs once the process is warm). Each visit
+is `at.switch_page(page).run()`; wall time and the process's CPU time (every thread; the
+script runs in AppTest's script thread while the caller waits) are printed, with the ratio of
+the wall time to the floor's rerun. Each script's bytecode is kept for the process, as a
+server keeps it (AppTest by itself compiles app.py and the page on every run; --recompile
+measures that way), so a first visit includes compiling its page and a second does not.
 
 The Risk distribution page has its own benchmark (`bench_risk_page.py`) and is left out unless
 named with --pages. --profile DIR writes a cProfile of every visit (script thread) to DIR.
@@ -138,15 +138,22 @@ def _assets_shown(at: Any) -> int | None:
     return None
 
 
-def _save_two_assessments(at: Any) -> None:
-    """Two saved assessments, through the History page's form as a user makes them."""
-    at.switch_page("views/history.py").run()
-    for label in ("bench before", "bench after"):
-        at.text_input(key="his_label").input(label)
-        next(b for b in at.button if "Save assessment" in str(b.label)).click()
-        at.run()
-        if at.exception:
-            raise SystemExit(f"saving an assessment: {at.exception[0].message}")
+def _save_two_assessments(workspace: str) -> None:
+    """Two saved assessments of the workspace, written to this case's database through the
+    store (another connection, as a second server or the command line would write them), so
+    that the History page's first visit draws its trend and comparison from scratch."""
+    from datetime import date
+
+    from riskapp.settings import Settings
+    from riskapp.store import Actor, Store
+    from riskapp.store.assessments import save_current
+
+    store = Store.open(Settings(workspace=Path(workspace)), files=Path(workspace))
+    try:
+        for label in ("bench before", "bench after"):
+            save_current(store, label, date.today(), Actor.system("bench"))
+    finally:
+        store.close()
 
 
 def run_case(kind: str, workspace: str | None, pages: list[str], profile: Path | None,
@@ -176,7 +183,7 @@ def run_case(kind: str, workspace: str | None, pages: list[str], profile: Path |
         # the page must show this case's workspace, not a store another case filled
         raise SystemExit(f"{kind}: the app shows {shown} assets, not {expect_assets:,}")
     if "history" in pages:
-        _save_two_assessments(at)
+        _save_two_assessments(workspace)
         # a saved assessment is an audit entry, so the store's revision moved and the next run
         # scores the workspace again: done here, untimed, so that the visits below measure the
         # pages' own work
