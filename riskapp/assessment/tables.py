@@ -6,6 +6,7 @@ Every number the two pages show comes from here (tables) or from `charts/assets.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -150,14 +151,28 @@ def _linked(a: Assessment, edges: Mapping[str, Sequence[str]], asset_id: str) ->
     return out
 
 
+_EDGES: dict[int, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
+
+
+def _edges(a: Assessment) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The register's dependency edges and their reverse, built once per assessment (a page
+    run asks for both; the entry goes when the assessment does)."""
+    found = _EDGES.get(id(a))
+    if found is None:
+        forward = dependency_edges(a.ws)
+        found = _EDGES[id(a)] = (forward, reverse_edges(forward))
+        weakref.finalize(a, _EDGES.pop, id(a), None)
+    return found
+
+
 def depends_on(a: Assessment, asset_id: str) -> pd.DataFrame:
     """What `asset_id` depends on, directly and indirectly (via = the assets in between)."""
-    return _linked(a, dependency_edges(a.ws), asset_id)
+    return _linked(a, _edges(a)[0], asset_id)
 
 
 def dependents(a: Assessment, asset_id: str) -> pd.DataFrame:
     """What depends on `asset_id` (reverse edges), directly and indirectly."""
-    return _linked(a, reverse_edges(dependency_edges(a.ws)), asset_id)
+    return _linked(a, _edges(a)[1], asset_id)
 
 
 # -- assets: drill-down ---------------------------------------------------------------------
@@ -179,8 +194,11 @@ class AssetFacts:
     dominant_factor: str  # factor name or '-'
 
 
-def asset_facts(a: Assessment, asset_id: str) -> AssetFacts:
-    reg = register(a, a.result.scenario_ids[0])
+def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -> AssetFacts:
+    """One asset's facts; `reg`: the `register` of `a` the caller has already (any scenario:
+    the facts do not depend on it)."""
+    if reg is None:
+        reg = register(a, a.result.scenario_ids[0])
     found = np.flatnonzero(reg["id"].to_numpy(dtype=object) == asset_id)
     if not len(found):
         raise KeyError(asset_id)

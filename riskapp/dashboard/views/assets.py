@@ -171,7 +171,7 @@ asset_id = st.selectbox(
     format_func=lambda i: f"{names[i]} ({i})",
     key="ast_asset",
 )
-facts = asset_facts(a, asset_id)
+facts = asset_facts(a, asset_id, reg)
 st.subheader(plain(facts.name))
 st.caption(
     plain(
