@@ -104,9 +104,35 @@ def spec_figure(spec: dict[str, Any], fast: bool = False) -> go.Figure:
     chart's objects and checking them costs about 20 ms, this about 1 ms), for charts the
     dashboard redraws on every widget change and passes straight to st.plotly_chart. A fast
     figure is for display only: plotly would not check later changes to it either (a template
-    given by name would stay a name). Tests hold each chart's fast figure equal to its checked
-    one."""
-    return go.Figure(spec, _validate=not fast)
+    given by name would stay a name). It carries plotly's default template with only the
+    trace defaults of its own trace types (a template's defaults for other types apply to
+    nothing; the whole template is most of a small chart's bytes, copied and sent on every
+    redraw). Tests hold each chart's fast figure equal to its checked one, template aside."""
+    if not fast:
+        return go.Figure(spec, _validate=True)
+    types = tuple(sorted({str(t.get("type", "scatter")) for t in spec.get("data", [])}))
+    layout = {"template": _template_for(types), **spec.get("layout", {})}
+    return go.Figure({**spec, "layout": layout}, _validate=False)
+
+
+def _template_for(types: tuple[str, ...]) -> dict[str, Any]:
+    """Plotly's default template (as a dict) with trace defaults for `types` only."""
+    import json
+
+    import plotly.io as pio
+
+    return dict(json.loads(_template_json(str(pio.templates.default), types)))
+
+
+@lru_cache(maxsize=16)
+def _template_json(name: str, types: tuple[str, ...]) -> str:
+    import json
+
+    import plotly.io as pio
+
+    template = pio.templates[name].to_plotly_json()
+    template["data"] = {k: v for k, v in template.get("data", {}).items() if k in types}
+    return json.dumps(template)
 
 
 @lru_cache(maxsize=64)
