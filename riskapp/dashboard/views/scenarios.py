@@ -270,21 +270,17 @@ def _reset(factor_ids: list[str]) -> None:
 
 
 @st.fragment
-def what_if_section(a: Assessment, sid: str) -> None:
-    """Reruns on its own when a slider moves: only this scenario is rescored."""
+def what_if_section(a: Assessment, sid: str, regions: dict[str, str]) -> None:
+    """Reruns on its own when a slider moves: only this scenario is rescored. What does not
+    change with the sliders (the heading, the region choices and their labels) is made by the
+    page run, not by every slider move."""
     ws = a.ws
-    st.subheader("What if")
-    st.caption(
-        plain(f"Shift factor intensities in “{ws.scenario(sid).title}”")
-        + " (0-10 scale; results are clamped to 0-10) and see the loss change at once. Only "
-        "this scenario is rescored; the figures above stay unmodified."
-    )
     factor_ids = ws.factors.ids
     top, button = st.columns([4, 1], vertical_alignment="bottom")
     region = top.selectbox(
         "Apply the changes to",
-        region_options(a),
-        format_func=lambda r: region_label(ws, r),
+        list(regions),
+        format_func=regions.__getitem__,
         key="scn_whatif_region",
         help="All countries, a region group, or one country that holds assets.",
     )
@@ -393,4 +389,10 @@ def what_if_section(a: Assessment, sid: str) -> None:
         )
 
 
-what_if_section(a, sid)
+st.subheader("What if")
+st.caption(
+    plain(f"Shift factor intensities in “{scenario.title}”")
+    + " (0-10 scale; results are clamped to 0-10) and see the loss change at once. Only "
+    "this scenario is rescored; the figures above stay unmodified."
+)
+what_if_section(a, sid, {r: region_label(ws, r) for r in region_options(a)})
