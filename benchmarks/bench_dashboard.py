@@ -25,9 +25,14 @@ tracemalloc for the peak memory a rerun allocates. For the dashboard cases it al
 - the what-if computation alone (`riskapp.assessment.whatif.what_if`), to show how much of a
   rerun is the engine and how much is Streamlit and Plotly.
 
+AppTest makes a new script cache for every run, so every run parses and compiles app.py and
+the page again, which a server does once (its runtime keeps one cache); the benchmark keeps
+the bytecode for the process as a server does (`keep_bytecode`, floor included), unless
+--recompile.
+
 Targets (from the issue; verdicts are informational, the exit status is 0 either way), each
 given for the page rerun and for the fragment rerun:
-- the demo's what-if rerun within 2x the floor (ratio of medians);
+- the demo's what-if rerun within 5x the floor (ratio of medians; issue 15, item 3);
 - the what-if rerun under 1 s at 20,000 assets (judged on the p90, i.e. nearly every rerun).
 Exit status 1 only if a case fails (an exception on the page, a missing slider, a what-if
 that does not change the figure it should).
@@ -60,7 +65,7 @@ DEMO = ROOT / "demo"
 SCENARIOS = ROOT / "scenarios"
 SCENARIOS_PAGE = "views/scenarios.py"
 WHATIF_METRIC = "Scenario loss, what-if"
-TARGET_RATIO = 2.0
+TARGET_RATIO = 5.0  # issue 15, item 3: the what-if rerun within 5x of the one-slider floor
 TARGET_SECONDS = 1.0
 MEMORY_RERUNS = 5
 
@@ -166,8 +171,11 @@ def run_case(
     warmup: int,
     seed: int,
     expect_assets: int = 0,
+    recompile: bool = False,
 ) -> dict[str, Any]:
     from streamlit.testing.v1 import AppTest
+
+    bytecode_kept = keep_bytecode() if not recompile else False
 
     def check(at: AppTest) -> None:
         if at.exception:
@@ -243,12 +251,31 @@ def run_case(
         "cold_s": cold,
         "times_s": times,
         "tracemalloc_peak_mb": peak / 2**20,
+        "bytecode_kept": bytecode_kept,
     }
     if kind != "floor":
         out.update(_compute_only(workspace, at, factor, values[:repeat]))
         out.update(_fragment_reruns(at, key, values[warmup : warmup + repeat], rerun))
     out.update({"rss_mb": _rss_now_mb(), "max_rss_mb": _max_rss_mb()})
     return out
+
+
+def keep_bytecode() -> bool:
+    """Keep each script's compiled bytecode for the whole process, as a Streamlit server does
+    (its runtime holds one ScriptCache; AppTest makes a new one for every run, so each run
+    parses, rewrites for "magic" and compiles app.py and the page again: about 1 ms for the
+    dashboard, 0.1 ms for the floor's three lines). Streamlit internals: if the names move,
+    runs recompile as before and this returns False."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1 import local_script_runner as lsr
+
+    if not (hasattr(app_test, "ScriptCache") and hasattr(lsr, "ScriptCache")):
+        return False
+    shared = ScriptCache()
+    setattr(app_test, "ScriptCache", lambda: shared)  # noqa: B010
+    setattr(lsr, "ScriptCache", lambda: shared)  # noqa: B010
+    return True
 
 
 @contextmanager
@@ -274,11 +301,32 @@ def _as_fragment_rerun(fragment_id: str) -> Iterator[None]:
 
 
 def _fragment_reruns(at: Any, key: str, values: list[Any], rerun: Any) -> dict[str, Any]:
-    """Times of the what-if reruns as the browser triggers them: the fragment only."""
+    """Times of the what-if reruns as the browser triggers them: the fragment only, each one
+    after a rerun of the floor's page in the same process (the floor interleaved: on a shared
+    machine the load moves between processes and over time; pairs of runs see the same)."""
+    from streamlit.testing.v1 import AppTest
+
     try:
         fragment_ids = list(at._fragment_storage._fragments)
     except AttributeError as exc:
         return {"fragment_note": f"fragment reruns not measurable here: {exc}"}
+    floor = AppTest.from_file(str(FLOOR_APP), default_timeout=120).run()
+    floor_values = [1 + k % 9 for k in range(len(values) + 3)]
+
+    def floor_rerun(v: int) -> float:
+        t = time.perf_counter()
+        floor.slider(key="floor").set_value(v).run()
+        return time.perf_counter() - t
+
+    def cpu_of(run: Any, v: Any) -> float:
+        """The process's CPU time (every thread) during one rerun: steadier than wall time on
+        a busy machine, where a longer run is more often descheduled."""
+        c = time.process_time()
+        run(v)
+        return time.process_time() - c
+
+    for v in floor_values[:3]:
+        floor_rerun(v)
     whole_page = len(at.metric)
     for fid in fragment_ids:
         with _as_fragment_rerun(fid):
@@ -287,13 +335,25 @@ def _fragment_reruns(at: Any, key: str, values: list[Any], rerun: Any) -> dict[s
                 continue
             if len(at.metric) >= whole_page:
                 return {"fragment_note": "fragment rerun ran the whole page; not measured"}
-            times, seen = [], set()
-            for v in values:
+        times, floor_times, seen = [], [], set()
+        cpu, floor_cpu = [], []
+        for v, fv in zip(values, floor_values[3:], strict=False):
+            floor_times.append(floor_rerun(fv))
+            with _as_fragment_rerun(fid):
                 times.append(rerun(v))
-                seen.add(next(m.value for m in at.metric if m.label == WHATIF_METRIC))
-            if len(seen) < 2:
-                raise SystemExit(f"fragment rerun: the what-if figure did not change: {seen}")
-            return {"fragment_times_s": times}
+            seen.add(next(m.value for m in at.metric if m.label == WHATIF_METRIC))
+        for v, fv in zip(values, floor_values[3:], strict=False):  # the same, CPU time
+            floor_cpu.append(cpu_of(floor_rerun, fv))
+            with _as_fragment_rerun(fid):
+                cpu.append(cpu_of(rerun, v))
+        if len(seen) < 2:
+            raise SystemExit(f"fragment rerun: the what-if figure did not change: {seen}")
+        return {
+            "fragment_times_s": times,
+            "floor_interleaved_s": floor_times,
+            "fragment_cpu_s": cpu,
+            "floor_interleaved_cpu_s": floor_cpu,
+        }
     return {"fragment_note": f"no st.fragment holds the slider {key!r}; not measured"}
 
 
@@ -346,6 +406,8 @@ def _spawn(
         cmd += ["--workspace", str(workspace)]
     if expect_assets:
         cmd += ["--expect-assets", str(expect_assets)]
+    if args.recompile:
+        cmd += ["--recompile"]
     # each case its own data directory and home (inside the run's temporary folder): a store
     # one case fills is never read by another, and nothing is written to the real ~/.riskapp
     case_dir = Path(tmp) / f"case-{kind}"
@@ -374,6 +436,11 @@ def main() -> int:
     parser.add_argument("--factor", default="hybrid_warfare", help="factor whose slider moves")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the synthetic workspace here and keep it")
+    parser.add_argument(
+        "--recompile",
+        action="store_true",
+        help="compile the scripts on every run as AppTest does (a server keeps the bytecode)",
+    )
     parser.add_argument("--worker", choices=["floor", "demo", "synthetic"], help=argparse.SUPPRESS)
     parser.add_argument("--workspace", help=argparse.SUPPRESS)
     parser.add_argument("--expect-assets", type=int, default=0, help=argparse.SUPPRESS)
@@ -388,6 +455,7 @@ def main() -> int:
             args.warmup,
             args.seed,
             args.expect_assets,
+            args.recompile,
         )
         print(json.dumps(result))
         return 0
@@ -398,7 +466,8 @@ def main() -> int:
     print(
         f"python {platform.python_version()}, streamlit {streamlit.__version__}, "
         f"{os.cpu_count()} cores, {args.repeat} timed reruns per case after {args.warmup} "
-        f"warm-up reruns; slider scn_whatif_{args.factor}"
+        f"warm-up reruns; slider scn_whatif_{args.factor}; "
+        + ("scripts compiled on every run (AppTest)" if args.recompile else "bytecode kept")
     )
     with tempfile.TemporaryDirectory(prefix="riskapp-bench-") as tmp:
         ws_dir = args.keep or Path(tmp) / "synthetic"
@@ -443,6 +512,20 @@ def main() -> int:
         row(label if kind == "floor" else f"{label}: page", r["times_s"], r)
         if "fragment_times_s" in r:
             row(f"{label}: what-if fragment", r["fragment_times_s"])
+            interleaved = statistics.median(r["floor_interleaved_s"])
+            ratio = statistics.median(r["fragment_times_s"]) / interleaved
+            print(
+                f"{'  fragment / floor interleaved in its process':<44}{'':>9}"
+                f"{_ms(interleaved):>11}{'':>9}{ratio:>9.2f}"
+            )
+            r["interleaved_ratio"] = ratio
+            cpu = statistics.median(r["fragment_cpu_s"])
+            floor_cpu = statistics.median(r["floor_interleaved_cpu_s"])
+            print(
+                f"{'  the same, CPU time: fragment / floor':<44}{'':>9}"
+                f"{_ms(cpu):>11}{_ms(floor_cpu):>9}{cpu / floor_cpu:>9.2f}"
+            )
+            r["interleaved_cpu_ratio"] = cpu / floor_cpu
         for note in ("compute_note", "fragment_note"):
             if note in r:
                 notes.append(f"{label}: {r[note]}")
@@ -451,8 +534,12 @@ def main() -> int:
     print(
         "\ncold: first run of the app and switch to the page (imports, loading and scoring the "
         "workspace)\npage: AppTest rerun of the whole Scenarios page after one slider change "
-        "(AppTest also\n  recompiles the page scripts on every run, which a server does not)\n"
-        "what-if fragment: rerun of the what-if st.fragment only, as the browser triggers it\n"
+        "(the scripts'\n  bytecode kept for the process as a server keeps it; --recompile: "
+        "compiled on every run,\n  as AppTest does by itself)\n"
+        "what-if fragment: rerun of the what-if st.fragment only, as the browser triggers it; "
+        "the floor\n  interleaved: a floor rerun before each fragment rerun, in the same "
+        "process (CPU time: the\n  fragment's CPU ms, the floor's CPU ms and their ratio; every "
+        "thread of the process)\n"
         "median, p90: per rerun; x floor: median / the floor's median\n"
         "compute: riskapp.assessment.whatif.what_if alone (median); alloc: tracemalloc peak of "
         f"a page rerun\n  (max of {MEMORY_RERUNS}); max RSS: the case's process, cold run "
@@ -460,6 +547,14 @@ def main() -> int:
     )
 
     print("\ntargets (informational)")
+    if "interleaved_ratio" in results["demo"]:
+        for what, key in [("", "interleaved_ratio"), (", CPU time", "interleaved_cpu_ratio")]:
+            ratio = results["demo"][key]
+            print(
+                f"  demo what-if fragment rerun within {TARGET_RATIO:g}x the floor interleaved "
+                f"in its process{what}: {ratio:6.2f}x   "
+                f"{'PASS' if ratio <= TARGET_RATIO else 'MISS'}"
+            )
     for what, field in [("page rerun", "times_s"), ("fragment rerun", "fragment_times_s")]:
         if field not in results["demo"] or field not in results["synthetic"]:
             print(f"  {what}: not measured")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from riskapp.domain import Asset
@@ -108,19 +109,84 @@ def asset_edits(
     original: Sequence[Asset],
     edited: pd.DataFrame,
     name: str = "register",
+    shown: pd.DataFrame | None = None,
 ) -> RegisterChanges:
     """Compare the edited grid with the register as it was read (`versions`: id -> version
-    when read). Rows are validated as an import validates them (row 2 = first asset)."""
-    table = Table.from_frame(edited[ASSET_COLUMNS], name)
+    when read). Rows are validated as an import validates them (row 2 = first asset).
+
+    `shown`: the grid as the editor was given it (`register_frame` of `original`, row for row).
+    With it, a row the editor returns unchanged (same index label, same cells) is the stored
+    asset it was made from and is not parsed again; only added and changed rows are, and the
+    checks across rows (ids, dependencies, cycles) still run over the whole register. The
+    edits and problems are the same as without it."""
+    edited = edited[ASSET_COLUMNS]
+    if shown is None or edited.empty:
+        return _asset_edits_parsed(versions, original, Table.from_frame(edited, name))
+    source = _unchanged_source(shown[ASSET_COLUMNS], edited)
+    if len(edited) == len(original) and bool((source == np.arange(len(source))).all()):
+        return RegisterChanges([], [])  # the grid as it was read: nothing to save
+    changed = np.flatnonzero(source < 0)
+    partial = Table.from_frame(edited.iloc[changed], name, lines=(changed + 2).tolist())
+    parsed: dict[int, Asset] = {}
+    if partial.rows:
+        assets, lines, problems = parse_assets(partial)
+        if problems:
+            return RegisterChanges([], problems)
+        parsed = dict(zip(lines, assets, strict=True))
+    register: list[Asset] = []
+    numbers: list[int | None] = []
+    for position, at in enumerate(source.tolist()):
+        line = position + 2
+        asset = original[at] if at >= 0 else parsed.get(line)
+        if asset is not None:  # None: an empty row, which the editor's import skips too
+            register.append(asset)
+            numbers.append(line)
+    if not register:
+        return RegisterChanges([], [Problem(name, None, "", "the register cannot be empty", "row")])
+    return _edits(versions, original, register, numbers, name)
+
+
+def _unchanged_source(shown: pd.DataFrame, edited: pd.DataFrame) -> np.ndarray:
+    """For each row of `edited`, the position in `shown` of the row it still equals (same index
+    label, every cell equal or both missing), else -1: compared column by column."""
+    at = shown.index.get_indexer(edited.index)
+    kept = np.flatnonzero(at >= 0)
+    same = np.ones(len(kept), dtype=bool)
+    for col in ASSET_COLUMNS:
+        left = edited[col].iloc[kept].reset_index(drop=True)
+        right = shown[col].iloc[at[kept]].reset_index(drop=True)
+        try:
+            equal = (left == right).fillna(False).to_numpy(dtype=bool)
+        except (TypeError, ValueError):  # cells of types that do not compare: parse them
+            equal = np.zeros(len(kept), dtype=bool)
+        same &= equal | (left.isna() & right.isna()).to_numpy(dtype=bool)
+    out = np.full(len(edited), -1, dtype=np.int64)
+    out[kept[same]] = at[kept[same]]
+    return out
+
+
+def _asset_edits_parsed(
+    versions: dict[str, int], original: Sequence[Asset], table: Table
+) -> RegisterChanges:
     if not table.rows:
         return RegisterChanges(
             [],
-            [Problem(name, None, "", "the register cannot be empty", "row")],
+            [Problem(table.name, None, "", "the register cannot be empty", "row")],
         )
     assets, lines, problems = parse_assets(table)
     if problems:
         return RegisterChanges([], problems)
-    problems = register_checks(assets, list[int | None](lines), name)
+    return _edits(versions, original, assets, list[int | None](lines), table.name)
+
+
+def _edits(
+    versions: dict[str, int],
+    original: Sequence[Asset],
+    assets: Sequence[Asset],
+    lines: list[int | None],
+    name: str,
+) -> RegisterChanges:
+    problems = register_checks(assets, lines, name)
     if problems:
         return RegisterChanges([], problems)
     before = {a.id: a for a in original}
@@ -131,7 +197,7 @@ def asset_edits(
         old = before.get(asset.id)
         if old is None:
             edits.append(AssetEdit(asset.id, asset, None))
-        elif old != asset:
+        elif old is not asset and old != asset:
             edits.append(AssetEdit(asset.id, asset, versions[asset.id]))
     edits.extend(AssetEdit(a.id, None, versions[a.id]) for a in original if a.id not in kept)
     return RegisterChanges(edits, [])

@@ -6,6 +6,7 @@ Every number the two pages show comes from here (tables) or from `charts/assets.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -131,34 +132,47 @@ def _reach(edges: Mapping[str, Sequence[str]], start: str) -> list[tuple[str, in
 
 
 def _linked(a: Assessment, edges: Mapping[str, Sequence[str]], asset_id: str) -> pd.DataFrame:
-    reg = asset_table(a).set_index("id").to_dict("index")
-    rows = []
-    for aid, steps, path in _reach(edges, asset_id):
-        row = reg[aid]
-        rows.append(
-            {
-                "id": aid,
-                "name": row["name"],
-                "type": row["type"],
-                "country_name": row["country_name"],
-                "relation": "direct" if steps == 1 else "indirect",
-                "steps": steps,
-                "via": " → ".join(path),
-                "eal": float(row["eal"]),
-            }
-        )
-    columns = ["id", "name", "type", "country_name", "relation", "steps", "via", "eal"]
-    return pd.DataFrame(rows, columns=columns)
+    reach = _reach(edges, asset_id)
+    table = asset_table(a)
+    rows = table.iloc[pd.Index(table["id"]).get_indexer([aid for aid, _, _ in reach])]
+    steps = np.array([s for _, s, _ in reach], dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "id": rows["id"].to_numpy(dtype=object),
+            "name": rows["name"].to_numpy(dtype=object),
+            "type": rows["type"].to_numpy(dtype=object),
+            "country_name": rows["country_name"].to_numpy(dtype=object),
+            "relation": np.where(steps == 1, "direct", "indirect").astype(object),
+            "steps": steps,
+            "via": [" → ".join(path) for _, _, path in reach],
+            "eal": rows["eal"].to_numpy(dtype=float),
+        }
+    )
+    return out
+
+
+_EDGES: dict[int, tuple[dict[str, list[str]], dict[str, list[str]]]] = {}
+
+
+def _edges(a: Assessment) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The register's dependency edges and their reverse, built once per assessment (a page
+    run asks for both; the entry goes when the assessment does)."""
+    found = _EDGES.get(id(a))
+    if found is None:
+        forward = dependency_edges(a.ws)
+        found = _EDGES[id(a)] = (forward, reverse_edges(forward))
+        weakref.finalize(a, _EDGES.pop, id(a), None)
+    return found
 
 
 def depends_on(a: Assessment, asset_id: str) -> pd.DataFrame:
     """What `asset_id` depends on, directly and indirectly (via = the assets in between)."""
-    return _linked(a, dependency_edges(a.ws), asset_id)
+    return _linked(a, _edges(a)[0], asset_id)
 
 
 def dependents(a: Assessment, asset_id: str) -> pd.DataFrame:
     """What depends on `asset_id` (reverse edges), directly and indirectly."""
-    return _linked(a, reverse_edges(dependency_edges(a.ws)), asset_id)
+    return _linked(a, _edges(a)[1], asset_id)
 
 
 # -- assets: drill-down ---------------------------------------------------------------------
@@ -180,9 +194,15 @@ class AssetFacts:
     dominant_factor: str  # factor name or '-'
 
 
-def asset_facts(a: Assessment, asset_id: str) -> AssetFacts:
-    reg = register(a, a.result.scenario_ids[0]).set_index("id").to_dict("index")
-    row = reg[asset_id]
+def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -> AssetFacts:
+    """One asset's facts; `reg`: the `register` of `a` the caller has already (any scenario:
+    the facts do not depend on it)."""
+    if reg is None:
+        reg = register(a, a.result.scenario_ids[0])
+    found = np.flatnonzero(reg["id"].to_numpy(dtype=object) == asset_id)
+    if not len(found):
+        raise KeyError(asset_id)
+    row = reg.iloc[int(found[0])]
     return AssetFacts(
         id=asset_id,
         name=str(row["name"]),

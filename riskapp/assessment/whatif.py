@@ -8,8 +8,10 @@ are rescored the same way, so zero deltas give exactly the unmodified figures.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -22,6 +24,7 @@ from riskapp.domain.scenarios import ShockOperation
 from riskapp.engine import ScoreResult, losses_by, score
 from riskapp.engine.exceedance import exceedance_frequencies
 from riskapp.engine.intensity import apply_shock
+from riskapp.engine.scoring import status_quo_damage
 from riskapp.text import plain
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,7 +62,14 @@ class WhatIf:
     increment: float  # loss above the status quo, with the deltas
     portfolio_eal_base: float
     by_factor: pd.DataFrame
-    by_country: pd.DataFrame
+    country_base: pd.Series  # loss by country (ISO index), unmodified
+    country_loss: FloatArray  # the same countries' loss with the deltas
+
+    @cached_property
+    def by_country(self) -> pd.DataFrame:
+        """Loss by country: `base`, `what_if`, `change` (built when first read: a slider move
+        that shows no country table does not build it)."""
+        return _compare(self.country_base, self.country_loss, "country")
 
     @property
     def loss_change(self) -> float:
@@ -131,9 +141,14 @@ def what_if(
     modified = base_int.copy()
     if rows:
         modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
-    ws = a.ws.with_scenarios([scenario_id])
-    base = score(ws, basis=r.basis, inputs=a.inputs, intensities=base_int[np.newaxis])
-    new = score(ws, basis=r.basis, inputs=a.inputs, intensities=modified[np.newaxis])
+    unmodified = _unmodified(a, r.scenario_ids[s])
+    new = score(
+        unmodified.ws,
+        basis=r.basis,
+        inputs=a.inputs,
+        intensities=modified[np.newaxis],
+        status_quo=unmodified.status_quo,
+    )
     return WhatIf(
         scenario_id=scenario_id,
         region=region,
@@ -142,34 +157,90 @@ def what_if(
         frequency=float(r.frequencies[s]),
         base_intensities=base_int,
         intensities=modified,
-        base_loss=float(base.scenario_loss()[0]),
+        base_loss=unmodified.loss,
         loss=float(new.scenario_loss()[0]),
-        base_increment=float(base.scenario_increment()[0]),
+        base_increment=unmodified.increment,
         increment=float(new.scenario_increment()[0]),
-        portfolio_eal_base=r.expected_annual_loss(),
-        by_factor=_compare(
-            pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
-            pd.Series(new.scenario_factor_loss()[0], index=r.factor_ids),
-            "factor",
-        ),
-        by_country=_compare(_country_loss(base), _country_loss(new), "country"),
+        portfolio_eal_base=unmodified.portfolio_eal,
+        by_factor=_compare(unmodified.by_factor, new.scenario_factor_loss()[0], "factor"),
+        country_base=unmodified.by_country,
+        country_loss=_country_sums(new)[unmodified.present],
     )
 
 
-def _country_loss(result: ScoreResult) -> pd.Series:
-    loss = np.bincount(
+@dataclass(frozen=True)
+class _Unmodified:
+    """One scenario of an assessment rescored alone at its own intensities: what every what-if
+    of that scenario is compared with (rescored the same way as the what-if, so that zero
+    deltas give exactly these figures)."""
+
+    ws: Workspace  # the workspace with only this scenario
+    status_quo: FloatArray  # the baseline's damage, which no what-if changes
+    portfolio_eal: float  # every scenario's, unmodified
+    loss: float
+    increment: float
+    by_factor: pd.Series
+    by_country: pd.Series
+    present: npt.NDArray[np.int64]  # the countries (engine index) that hold assets
+
+
+_UNMODIFIED: dict[int, dict[str, _Unmodified]] = {}  # id(assessment) -> scenario -> figures
+
+
+def _unmodified(a: Assessment, scenario_id: str) -> _Unmodified:
+    """`_Unmodified` of a scenario, computed once per assessment (a slider move rescores only
+    the what-if; the entry goes when the assessment does)."""
+    per = _UNMODIFIED.get(id(a))
+    if per is None:
+        per = _UNMODIFIED.setdefault(id(a), {})
+        weakref.finalize(a, _UNMODIFIED.pop, id(a), None)
+    found = per.get(scenario_id)
+    if found is None:
+        r = a.result
+        s = r.scenario_ids.index(scenario_id)
+        ws = a.ws.with_scenarios([scenario_id])
+        status_quo = status_quo_damage(ws, a.inputs)
+        base = score(
+            ws,
+            basis=r.basis,
+            inputs=a.inputs,
+            intensities=r.intensities[s][np.newaxis],
+            status_quo=status_quo,
+        )
+        found = _Unmodified(
+            ws=ws,
+            status_quo=status_quo,
+            portfolio_eal=r.expected_annual_loss(),
+            loss=float(base.scenario_loss()[0]),
+            increment=float(base.scenario_increment()[0]),
+            by_factor=pd.Series(base.scenario_factor_loss()[0], index=r.factor_ids),
+            by_country=_country_loss(base),
+            present=np.unique(a.inputs.country_index),
+        )
+        per[scenario_id] = found
+    return found
+
+
+def _country_sums(result: ScoreResult) -> FloatArray:
+    """Loss of the (one) scenario summed by country (engine index, every country)."""
+    return np.bincount(
         result.inputs.country_index,
         weights=result.asset_loss()[:, 0],
         minlength=len(result.countries),
-    )
+    ).astype(np.float64, copy=False)
+
+
+def _country_loss(result: ScoreResult) -> pd.Series:
+    """Loss by country holding assets (ISO index)."""
     present = np.unique(result.inputs.country_index)
-    return pd.Series(loss[present], index=[result.countries[i] for i in present])
+    return pd.Series(_country_sums(result)[present], index=[result.countries[i] for i in present])
 
 
-def _compare(base: pd.Series, new: pd.Series, name: str) -> pd.DataFrame:
-    out = pd.DataFrame({"base": base, "what_if": new})
-    out["change"] = out["what_if"] - out["base"]
-    return out.rename_axis(name)
+def _compare(base: pd.Series, new: FloatArray, name: str) -> pd.DataFrame:
+    """base, what_if and change, indexed as `base` (`new`: the what-if values in that order)."""
+    b = base.to_numpy(dtype=float)
+    n = np.asarray(new, dtype=float)
+    return pd.DataFrame({"base": b, "what_if": n, "change": n - b}, index=base.index.rename(name))
 
 
 ALL_COUNTRIES = ""  # the region option that applies deltas everywhere (no group or country id)

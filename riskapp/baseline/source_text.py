@@ -82,10 +82,18 @@ def to_numbers(
     a value (`12.5 p`) is dropped; anything else raises a problem naming the row and column.
     `rows` gives the spreadsheet row of each cell (default: position + 2)."""
     text = cells.astype(str).str.strip()
-    token = text.str.split(n=1).str[0].fillna("")
-    missing = token.isin(MISSING_MARKERS)
-    values = pd.to_numeric(token.where(~missing), errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(values) & ~missing.to_numpy())
+    # most cells are plain numbers or missing markers: read them whole (a text with a blank
+    # inside never reads as a number, so a number read whole is its own first word); only the
+    # others are split into words, which is slow, and their first word read
+    values = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)  # writable
+    missing = np.array(text.isin(MISSING_MARKERS), dtype=bool)  # a marker is its own first word
+    rest = np.flatnonzero(np.isnan(values) & ~missing)
+    if rest.size:
+        token = text.iloc[rest].str.split(n=1).str[0].fillna("")
+        marked = token.isin(MISSING_MARKERS)
+        missing[rest] = marked.to_numpy(dtype=bool)
+        values[rest] = pd.to_numeric(token.where(~marked), errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(values) & ~missing)
     if bad.size:
         lines = rows if rows is not None else np.arange(len(cells)) + 2
         problems = [
@@ -100,6 +108,24 @@ def to_numbers(
         ]
         raise InputError(problems)
     return values
+
+
+def to_number_columns(
+    frame: pd.DataFrame, columns: list[str], name: str, rows: np.ndarray
+) -> np.ndarray:
+    """`to_numbers` of each of `columns` at once: a (rows, columns) array. The cells are read in
+    one pass; when any is not a number, the columns are read one by one so that the problems
+    are the ones (and in the order) `to_numbers` column by column gives."""
+    if not columns:
+        return np.empty((len(frame), 0))
+    cells = pd.Series(frame[columns].to_numpy(dtype=object).ravel(order="F"))
+    try:
+        values = to_numbers(cells, name, "", np.tile(rows, len(columns)))
+    except InputError:
+        for col in columns:
+            to_numbers(frame[col], name, col, rows)  # raises with the column's problems
+        raise
+    return values.reshape((len(frame), len(columns)), order="F")
 
 
 def long_frame(

@@ -45,6 +45,7 @@ from riskapp.baseline.source_text import (
     read_bytes,
     read_csv_text,
     require_columns,
+    to_number_columns,
     to_numbers,
 )
 from riskapp.domain.common import iso_alpha3_codes
@@ -108,20 +109,29 @@ def load_gpr(path: Path, name: str | None = None) -> SourceData:
     notes = []
     if encoding != "utf-8-sig":
         notes.append(f"read as {encoding}")
-    for col in frame.columns:
-        if col == "month" or not col:
-            continue
-        values = to_numbers(frame[col], name, col, rows)
+    columns = [col for col in frame.columns if col != "month" and col]
+    values = to_number_columns(frame, columns, name, rows)  # (months, columns), one pass
+    n = len(frame)
+    for col, matrix in ((c, values[:, i]) for i, c in enumerate(columns)):
         match = _GPR_COUNTRY.match(col)
-        n = len(values)
         if match and match.group(2) in iso:
-            parts.append(
-                long_frame(np.full(n, match.group(1)), np.full(n, match.group(2)), period, values)
-            )
+            parts.append((match.group(1), match.group(2), matrix))
         else:
-            agg_parts.append(long_frame(np.full(n, col), np.full(n, "WORLD"), period, values))
-    data = pd.concat(parts, ignore_index=True) if parts else empty_frame()
-    aggregates = pd.concat(agg_parts, ignore_index=True) if agg_parts else empty_frame()
+            agg_parts.append((col, "WORLD", matrix))
+
+    def stacked(kept: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
+        """The columns' long frames one after the other (as concatenating them would)."""
+        if not kept:
+            return empty_frame()
+        return long_frame(
+            np.repeat(np.array([k[0] for k in kept], dtype=object), n),
+            np.repeat(np.array([k[1] for k in kept], dtype=object), n),
+            np.tile(period, len(kept)),
+            np.concatenate([k[2] for k in kept]),
+        )
+
+    data = stacked(parts)
+    aggregates = stacked(agg_parts)
     return SourceData(
         Source.GPR, Frequency.MONTH, data, aggregates, name, CITATIONS[Source.GPR], tuple(notes)
     )
@@ -144,8 +154,7 @@ def load_wgi(path: Path, name: str | None = None) -> SourceData:
     n = len(frame)
     codes = frame["Country Code"].str.upper().to_numpy()
     series = frame["Indicator Code"].to_numpy()
-    blocks = [to_numbers(frame[y], name, y, rows) for y in years]
-    values = np.concatenate(blocks) if blocks else np.array([])
+    values = to_number_columns(frame, years, name, rows).ravel(order="F")  # year after year
     long = long_frame(
         np.tile(series, len(years)),
         np.tile(codes, len(years)),
@@ -209,6 +218,35 @@ def _collapse(text: object) -> str:
     return " ".join(str(text).split()) if text is not None else ""
 
 
+def _sheet_numbers(
+    block: list[tuple[int, str, list[str]]], where: str, problems: list[Problem]
+) -> list[tuple[int, str, np.ndarray]]:
+    """Each data row's cells as numbers (`to_numbers`), all rows of a sheet read in one pass;
+    when a cell is not a number the rows are read one by one, each row's problems added to
+    `problems` and the row left out, as reading them one by one does."""
+    if not block:
+        return []
+    sizes = [len(cells) for _, _, cells in block]
+    every = pd.Series([c for _, _, cells in block for c in cells], dtype=object)
+    lines = np.repeat(np.array([line for line, _, _ in block]), sizes)
+    try:
+        values = to_numbers(every, where, "", lines)
+    except InputError:
+        out = []
+        for line, label, cells in block:
+            try:
+                row = to_numbers(
+                    pd.Series(cells, dtype=object), where, "", np.full(len(cells), line)
+                )
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            out.append((line, label, row))
+        return out
+    parts = np.split(values, np.cumsum(sizes)[:-1])
+    return [(line, label, part) for (line, label, _), part in zip(block, parts, strict=True)]
+
+
 def load_eurostat_gas(path: Path, name: str | None = None) -> SourceData:
     """Eurostat nrg_ti_gas workbook: one sheet per (product, partner), reporters down, years
     across. Series `<product>_imports_<partner>_tj` (terajoules, GCV) and
@@ -247,6 +285,7 @@ def load_eurostat_gas(path: Path, name: str | None = None) -> SourceData:
                 text = _collapse(cell)
                 years.append(int(text) if text.isdigit() else None)
             series = f"{product}_imports_{partner}_tj"
+            block: list[tuple[int, str, list[str]]] = []  # (line, label, cells) of the data
             for r_i in range(header + 1, len(rows)):
                 row = rows[r_i]
                 label = _collapse(row[0]) if row else ""
@@ -254,17 +293,10 @@ def load_eurostat_gas(path: Path, name: str | None = None) -> SourceData:
                     continue
                 if not label:
                     break  # the data block ends; notes such as "Special value" follow
-                line = r_i + 1
-                cells = pd.Series(
-                    ["" if c is None else str(c) for c in row[1 : len(years) + 1]], dtype=object
-                )
-                try:
-                    values = to_numbers(
-                        cells, f"{name} ({sheet.title})", "", np.full(len(cells), line)
-                    )
-                except InputError as exc:
-                    problems.extend(exc.problems)
-                    continue
+                cells = ["" if c is None else str(c) for c in row[1 : len(years) + 1]]
+                block.append((r_i + 1, label, cells))
+            where = f"{name} ({sheet.title})"
+            for _line, label, values in _sheet_numbers(block, where, problems):
                 code = EUROSTAT_GEO.get(label)
                 target = records
                 if label in EUROSTAT_AGGREGATES:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -63,13 +65,19 @@ def money_axis(
 ) -> None:
     """Money ticks written as every surface writes money (12.3m on an axis titled EUR; German
     12,3 Mio.), and the locale's separators for any other number plotly prints."""
-    ticks, labels = fmt.money_ticks(lo, hi, count)
-    update = {"tickvals": ticks, "ticktext": labels, **extra}
+    update = {**money_axis_props(lo, hi, fmt, count), **extra}
     if axis == "x":
         fig.update_xaxes(**update)
     else:
         fig.update_yaxes(**update)
     fig.update_layout(separators=fmt.plotly_separators)
+
+
+def money_axis_props(lo: float, hi: float, fmt: NumberFormat, count: int = 5) -> dict[str, Any]:
+    """The tick values and texts `money_axis` gives an axis, as an axis dict (`spec_figure`
+    charts; their layout's separators come with `layout_props`)."""
+    ticks, labels = fmt.money_ticks(lo, hi, count)
+    return {"tickvals": ticks, "ticktext": labels}
 
 
 def money_colorbar(title: str, values: object, fmt: NumberFormat) -> dict[str, object]:
@@ -88,6 +96,62 @@ def money_colorbar(title: str, values: object, fmt: NumberFormat) -> dict[str, o
 def money_text(values: Iterable[float], fmt: NumberFormat) -> list[str]:
     """`fmt.money` of each value, for hover text and labels."""
     return [fmt.money(float(v)) for v in values]
+
+
+def spec_figure(spec: dict[str, Any], fast: bool = False) -> go.Figure:
+    """A figure from a plain spec ({"data": [...], "layout": {...}}), every property checked by
+    plotly on the way in. `fast`: without those checks (`_validate=False`: building a small
+    chart's objects and checking them costs about 20 ms, this about 1 ms), for charts the
+    dashboard redraws on every widget change and passes straight to st.plotly_chart. A fast
+    figure is for display only: plotly would not check later changes to it either (a template
+    given by name would stay a name). It carries plotly's default template with only the
+    trace defaults of its own trace types (a template's defaults for other types apply to
+    nothing; the whole template is most of a small chart's bytes, copied and sent on every
+    redraw). Tests hold each chart's fast figure equal to its checked one, template aside."""
+    if not fast:
+        return go.Figure(spec, _validate=True)
+    types = tuple(sorted({str(t.get("type", "scatter")) for t in spec.get("data", [])}))
+    layout = {"template": _template_for(types), **spec.get("layout", {})}
+    return go.Figure({**spec, "layout": layout}, _validate=False)
+
+
+def _template_for(types: tuple[str, ...]) -> dict[str, Any]:
+    """Plotly's default template (as a dict) with trace defaults for `types` only."""
+    import json
+
+    import plotly.io as pio
+
+    return dict(json.loads(_template_json(str(pio.templates.default), types)))
+
+
+@lru_cache(maxsize=16)
+def _template_json(name: str, types: tuple[str, ...]) -> str:
+    import json
+
+    import plotly.io as pio
+
+    template = pio.templates[name].to_plotly_json()
+    template["data"] = {k: v for k, v in template.get("data", {}).items() if k in types}
+    return json.dumps(template)
+
+
+@lru_cache(maxsize=64)
+def _layout_props(title: str | None, height: int, fmt: NumberFormat | None) -> str:
+    import json
+
+    props = layout(go.Figure(), title, height, fmt).to_dict()["layout"]
+    props.pop("template", None)  # the figure adds plotly's default itself
+    return json.dumps(props)
+
+
+def layout_props(
+    title: str | None = None, height: int = 420, fmt: NumberFormat | None = None
+) -> dict[str, Any]:
+    """What `layout` sets, as a layout dict for `spec_figure` (derived from `layout` itself)."""
+    import json
+
+    out: dict[str, Any] = json.loads(_layout_props(title, height, fmt))
+    return out
 
 
 def layout(

@@ -26,9 +26,11 @@ def world_map(
     factors: FactorCatalogue,
     fmt: NumberFormat,
     measure: str = "eal",
+    max_markers: int | None = None,
 ) -> go.Figure:
     """Choropleth of `measure` by country with asset markers sized by EAL and coloured by the
-    factor that drives most of their loss."""
+    factor that drives most of their loss. `max_markers`: at most that many markers, those of
+    the assets with the largest EAL (`marker_count` tells how many a map draws)."""
     label = {"eal": "Expected annual loss", "exposed_value": "Exposed value"}[measure]
     fig = go.Figure()
     fig.add_trace(
@@ -54,6 +56,11 @@ def world_map(
         )
     )
     located = assets.dropna(subset=["lat", "lon"])
+    if max_markers is not None and len(located) > max_markers:
+        # markers sized by EAL: the largest are the ones a reader sees; the sizes keep the scale
+        # of the largest asset, which is among them
+        located = located.loc[located["eal"].sort_values(ascending=False).index[:max_markers]]
+        located = located.sort_index()  # the order of the register, as without a cap
     colours = factor_colours(factors)
     names = {f.id: f.name for f in factors.factors}
     peak = float(located["eal"].max()) if len(located) else 0.0
@@ -106,6 +113,12 @@ def world_map(
         separators=fmt.plotly_separators,
     )
     return fig
+
+
+def marker_count(assets: pd.DataFrame, max_markers: int | None = None) -> tuple[int, int]:
+    """(markers `world_map` draws, assets with a location) for these assets."""
+    located = int(assets[["lat", "lon"]].notna().all(axis=1).sum())
+    return (located if max_markers is None else min(located, max_markers)), located
 
 
 def _frame(located: pd.DataFrame) -> dict[str, object]:

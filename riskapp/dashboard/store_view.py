@@ -8,6 +8,7 @@ Everything below the "pure functions" line takes plain values and returns frames
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import streamlit as st
 
@@ -23,6 +24,10 @@ from riskapp.store import (
     StoreBusyError,
     client_source,
 )
+
+if TYPE_CHECKING:
+    from riskapp.store.assessments import Comparison
+    from riskapp.store.saved import AssessmentSummary, SavedAssessment
 
 SESSION_ACTOR = "riskapp_actor"
 EDITABLE_PLAN_COLUMNS = ["owner", "status", "review_date"]
@@ -138,6 +143,49 @@ def _login_form(store: Store, cfg: Settings) -> None:
             args=(cfg.oidc_provider,),
             key="riskapp_oidc",
         )
+
+
+# -- saved assessments: never changed once saved, so read once per server ----------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _saved(url: str, workspace: str, assessment_id: int, created_at: str, digest: str) -> Any:
+    del created_at, digest  # cache key only: a restored database may reuse an id
+    return _open_store(url, workspace).assessment(assessment_id)
+
+
+def saved_assessment(summary: AssessmentSummary) -> SavedAssessment:
+    """A saved assessment (its inputs' fingerprint and results: large for a large register),
+    read from the database once per server: a saved assessment is never changed."""
+    s = settings()
+    return cast(
+        "SavedAssessment",
+        _saved(
+            s.database,
+            str(s.workspace),
+            summary.id,
+            summary.created_at.isoformat(),
+            summary.inputs_hash,
+        ),
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _compared(url: str, workspace: str, before: tuple[Any, ...], after: tuple[Any, ...]) -> Any:
+    del url, workspace  # cache key only
+    from riskapp.store.assessments import compare
+
+    return compare(_saved(*before), _saved(*after))
+
+
+def comparison(before: AssessmentSummary, after: AssessmentSummary) -> Comparison:
+    """`riskapp.store.assessments.compare` of two saved assessments, once per server."""
+    s = settings()
+
+    def key(x: AssessmentSummary) -> tuple[Any, ...]:
+        return (s.database, str(s.workspace), x.id, x.created_at.isoformat(), x.inputs_hash)
+
+    return cast("Comparison", _compared(s.database, str(s.workspace), key(before), key(after)))
 
 
 @st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)

@@ -56,6 +56,7 @@ def iso_alpha3_codes() -> frozenset[str]:
     return frozenset(c.alpha_3 for c in pycountry.countries)
 
 
+@lru_cache(maxsize=1024)  # tables call it once per asset row; a few hundred codes exist
 def country_name(code: str) -> str:
     """The common English name of an ISO 3166-1 alpha-3 code (the code itself if unknown)."""
     country = pycountry.countries.get(alpha_3=code)

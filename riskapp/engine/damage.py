@@ -306,11 +306,12 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
         return used[id(curve)]
 
     type_codes, type_uniques = groups.type_codes
+    cols_of_type = [np.flatnonzero(type_codes == t_i) for t_i in range(len(type_uniques))]
     for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))
             if curve is not None:
-                curve_of[type_codes == t_i, f_i] = index(curve)
+                curve_of[cols_of_type[t_i], f_i] = index(curve)
     if overrides:
         for g in np.flatnonzero(groups.override_owner != ""):
             owner = str(groups.override_owner[g])

@@ -250,11 +250,17 @@ class ScoreResult:
         return float(self.inputs.exposed_value.sum())
 
 
+def status_quo_damage(ws: Workspace, inputs: ScoreInputs) -> FloatArray:
+    """Damage ratio per (1, group, factor) at the baseline intensities (no scenario)."""
+    return group_damage(inputs.groups, inputs.baseline[np.newaxis], inputs.factor_ids, ws.curves)
+
+
 def score(
     ws: Workspace,
     basis: LossBasis | None = None,
     inputs: ScoreInputs | None = None,
     intensities: FloatArray | None = None,
+    status_quo: FloatArray | None = None,
 ) -> ScoreResult:
     """Score every asset of a workspace under each of its scenarios.
 
@@ -263,6 +269,8 @@ def score(
     (the status quo). On both bases the expected annual loss counts the status quo once
     (`ScoreResult.expected_annual_loss` below says how).
     `intensities` (S, C, F) may replace the scenario intensities (what-if analysis).
+    `status_quo` (1, G, F): `status_quo_damage(ws, inputs)`, when the caller keeps it (a what-if
+    rescores one scenario many times; the baseline's damage does not change).
     """
     basis = basis or ws.settings.loss_basis
     inputs = inputs or prepare(ws)
@@ -272,9 +280,7 @@ def score(
         )
     raw = group_damage(inputs.groups, intensities, inputs.factor_ids, ws.curves)
     combined, attributed = combine(raw)
-    base_raw = group_damage(
-        inputs.groups, inputs.baseline[np.newaxis], inputs.factor_ids, ws.curves
-    )
+    base_raw = status_quo_damage(ws, inputs) if status_quo is None else status_quo
     base_c, base_a = combine(base_raw)
     inc, inc_a = incremental(combined, attributed, base_c, base_a)
     if basis is LossBasis.INCREMENTAL:

@@ -64,11 +64,16 @@ class Table:
         return cls(name, header, rows)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, name: str) -> Table:
-        """An edited grid: list cells are joined with ';', missing cells become empty."""
+    def from_frame(
+        cls, frame: pd.DataFrame, name: str, lines: Sequence[int] | None = None
+    ) -> Table:
+        """An edited grid: list cells are joined with ';', missing cells become empty. Rows
+        are numbered from 2 in the frame's order, or by `lines` (some rows of a larger grid
+        keep the numbers they have there)."""
         header = [str(c) for c in frame.columns]
         rows: Rows = []
-        for n, values in enumerate(frame.itertuples(index=False, name=None), start=2):
+        numbers = range(2, len(frame) + 2) if lines is None else lines
+        for n, values in zip(numbers, frame.itertuples(index=False, name=None), strict=True):
             cells = [_cell_text(v) for v in values]
             if any(str(c).strip() for c in cells):
                 rows.append((n, cells))

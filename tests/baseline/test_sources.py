@@ -21,7 +21,7 @@ from riskapp.baseline.indicators import (
     period_label,
 )
 from riskapp.baseline.method import Frequency, Indicator, Source
-from riskapp.baseline.source_text import decode, to_numbers
+from riskapp.baseline.source_text import decode, to_number_columns, to_numbers
 from riskapp.baseline.sources import (
     EUROSTAT_GEO,
     load_eurostat_gas,
@@ -53,6 +53,30 @@ def test_missing_markers_and_flags() -> None:
     good = to_numbers(cells.drop(index=5).reset_index(drop=True), "f.csv", "2020")
     assert good[0] == 1.5 and good[5] == 12.5 and good[7] == -3
     assert np.isnan(good[[1, 2, 3, 4, 6]]).all()
+
+
+def test_columns_read_at_once_as_one_by_one() -> None:
+    """to_number_columns: the cells of many columns in one pass, the values and, when a cell
+    is not a number, the problems (first bad column's, named by it) of to_numbers per column."""
+    frame = pd.DataFrame(
+        {
+            "a": ["1.5", ":", "12.5 p", "x"],
+            "b": ["", "-3", "1e3", ".. c"],
+            "c": ["7", "8 e", "n/a", "9"],
+        }
+    )
+    rows = np.array([5, 6, 8, 9])
+    together = to_number_columns(frame, ["a", "b", "c"], "f.csv", rows)
+    apart = np.column_stack([to_numbers(frame[c], "f.csv", c, rows) for c in "abc"])
+    np.testing.assert_array_equal(together, apart)
+    assert together.shape == (4, 3) and together[2, 0] == 12.5 and together[2, 1] == 1000.0
+    bad = frame.assign(b=["1", "2,", "3", "4"], c=["oops", "1", "2", "3"])
+    with pytest.raises(InputError) as info:
+        to_number_columns(bad, ["a", "b", "c"], "f.csv", rows)
+    assert [str(p) for p in info.value.problems] == [
+        "f.csv, row 6 [b]: expected a number, ':' or 'x'; got '2,'"
+    ]
+    assert to_number_columns(frame, [], "f.csv", rows).shape == (4, 0)
 
 
 # ---------------------------------------------------------------------------- GPR

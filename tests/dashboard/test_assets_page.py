@@ -165,3 +165,49 @@ def test_user_text_is_not_markup_in_charts() -> None:
     fig = factor_loss_bars(table, a.ws.factors, NumberFormat(), a.result.scenario_ids)
     labels = [y for t in fig.data for y in t.y]
     assert labels and all("<a" not in y and "&lt;a" in y for y in labels)
+
+
+def test_a_register_past_the_table_limit_lists_the_largest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Past 2,000 matching assets the table lists the 2,000 largest by a measure the user picks
+    (styling every row of a large register cost seconds per run) and says so; the count, the
+    drill-down and the CSV download cover every matching asset."""
+    import shutil
+
+    import pandas as pd
+
+    ws = tmp_path / "big"
+    shutil.copytree(DEMO, ws)
+    shutil.copytree(DEMO.parent / "scenarios", tmp_path / "scenarios")
+    demo = pd.read_csv(DEMO / "assets.csv", dtype=str, keep_default_na=False)
+    n = 2_100
+    extra = demo.sample(n - len(demo), replace=True, random_state=0).reset_index(drop=True)
+    extra["id"] = [f"BIG-{i:05d}" for i in range(len(extra))]
+    extra["name"] = [f"Copy {i} of {name}" for i, name in enumerate(extra["name"])]
+    extra["depends_on"] = ""
+    pd.concat([demo, extra], ignore_index=True).to_csv(ws / "assets.csv", index=False)
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(ws))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/assets.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert len(table) == 2_000
+    reg = register(assess(ws), worst_scenario_of(ws))
+    # copies of one demo asset tie: the listed EALs are the 2,000 largest
+    largest = reg["eal"].sort_values(ascending=False).head(2_000).to_numpy()
+    np.testing.assert_allclose(table["eal"].sort_values(ascending=False).to_numpy(), largest)
+    assert any(c.value.startswith(f"{n:,} of {n:,} assets; the 2,000 with") for c in at.caption)
+    assert len(at.selectbox(key="ast_asset").options) == n  # the drill-down offers every one
+    at.selectbox(key="ast_rank").set_value("exposed_value").run()
+    by_value = at.dataframe[0].value["exposed_value"].sort_values(ascending=False).to_numpy()
+    top = reg["exposed_value"].sort_values(ascending=False).head(2_000).to_numpy()
+    np.testing.assert_allclose(by_value, top)
+    assert "ast_download" in [b.key for b in at.get("download_button")]
+
+
+def worst_scenario_of(ws: Path) -> str:
+    from riskapp.assessment.tables import worst_scenario
+
+    return worst_scenario(assess(ws))

@@ -153,3 +153,39 @@ def test_country_and_group_tables_add_up(demo_assessment: Assessment) -> None:
     groups = group_factor_eal(a)
     baltic = [c for c in ("EST", "LVA", "LTU") if c in table.index]
     assert groups.loc["baltic"].sum() == pytest.approx(table.loc[baltic].to_numpy().sum())
+
+
+def test_map_markers_capped_to_the_largest_losses(demo_assessment: Assessment) -> None:
+    """max_markers draws that many markers, those of the assets with the largest EAL, at the
+    sizes they have without the cap (the largest asset sets the scale either way); the
+    countries' colours are untouched."""
+    import numpy as np
+
+    from riskapp.assessment.core import country_losses
+    from riskapp.charts.overview import marker_count, world_map
+
+    a = demo_assessment
+    assets = asset_table(a)
+    located = assets.dropna(subset=["lat", "lon"])
+    cap = 10
+    full = world_map(country_losses(a), assets, a.ws.factors, a.fmt)
+    capped = world_map(country_losses(a), assets, a.ws.factors, a.fmt, max_markers=cap)
+
+    def markers(fig: object) -> dict[str, float]:
+        out = {}
+        for t in fig.data:  # type: ignore[attr-defined]
+            if t.type == "scattergeo":
+                for name, size in zip(
+                    t.customdata[:, 0], np.atleast_1d(t.marker.size), strict=True
+                ):
+                    out[str(name)] = float(size)
+        return out
+
+    drawn = markers(capped)
+    assert len(drawn) == cap == marker_count(assets, cap)[0]
+    assert marker_count(assets, cap)[1] == marker_count(assets)[0] == len(located)
+    largest = located.sort_values("eal", ascending=False).head(cap)
+    assert set(drawn) == set(largest["name"])
+    everything = markers(full)
+    assert all(drawn[name] == everything[name] for name in drawn)
+    assert list(capped.data[0].z) == list(full.data[0].z)  # the choropleth

@@ -211,3 +211,27 @@ def test_user_text_is_not_rendered_as_markdown(
     assert "\\<b\\>" in narrative and "\\[link\\]" in narrative
     # signpost names go through st.table, which renders Markdown: escaped too
     assert at.table[1].value.iloc[0, 0] == "Alpha index"
+
+
+def test_the_by_country_table_is_drawn_while_its_expander_is_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The what-if's loss by country is built only while its expander is open (a slider move
+    does not build a table nobody sees), and it stays open, and current, as sliders move."""
+    at = _page(monkeypatch)
+
+    def by_country() -> Any:
+        (exp,) = [e for e in at.expander if e.label == "Loss by country"]
+        found = [d for d in exp.dataframe]
+        return found[0].value if found else None
+
+    assert by_country() is None
+    at.session_state["scn_whatif_by_country"] = True
+    at.run()
+    unchanged = by_country()
+    assert unchanged is not None and len(unchanged) > 0
+    assert (unchanged["change"] == 0).all()
+    at.slider(key="scn_whatif_arctic_disputes").set_value(3.0).run()
+    moved = by_country()
+    assert moved is not None and (moved["change"].abs() >= 0.5).all() and len(moved) > 0
+    assert moved["what_if"].sum() > moved["base"].sum()

@@ -106,3 +106,54 @@ def test_trend_chart_draws_one_line_per_key_figure() -> None:
 def test_file_inputs_load_without_a_register_file() -> None:
     files = load_files(TINY)
     assert [s.id for s in files.scenarios] == ["base", "s1", "s2"]
+
+
+def test_shown_grid_gives_the_same_edits_and_problems_as_parsing_every_row() -> None:
+    """`asset_edits(..., shown=)` parses only the rows the editor changed or added; what it
+    asks for, and every problem with its grid row, is what parsing the whole grid gives."""
+    stored = stored_assets()
+    versions = {s.id: s.version for s in stored}
+    original = [s.asset for s in stored]
+    shown = register_frame(stored)
+
+    def both(edited: pd.DataFrame) -> tuple[object, object]:
+        full = asset_edits(versions, original, edited)
+        fast = asset_edits(versions, original, edited, shown=shown)
+        return (
+            [(e.asset_id, e.asset, e.expected_version) for e in fast.edits],
+            [(p.line, p.field, p.message) for p in fast.problems],
+        ), (
+            [(e.asset_id, e.asset, e.expected_version) for e in full.edits],
+            [(p.line, p.field, p.message) for p in full.problems],
+        )
+
+    owner = shown.copy()
+    owner.loc[0, "owner"] = "Ops North"
+    dangling = shown.copy()
+    dangling.loc[2, "depends_on"] = "NOPE"
+    duplicate = shown.copy()
+    duplicate.loc[2, "id"] = "P1"  # clashes with an unchanged row
+    cycle = shown.copy()
+    cycle.loc[0, "depends_on"] = "P2"  # P2 already depends on P1
+    bad_cell = shown.copy()
+    bad_cell.loc[1, "country"] = "XXX"
+    dropped = shown[shown["id"] != "O1"]
+    added = pd.concat(
+        [dropped, pd.DataFrame([{**shown.iloc[0].to_dict(), "id": "P3", "depends_on": "P1"}])],
+        ignore_index=True,  # the new row takes O1's label: compared, found changed, parsed
+    )
+    blank_row = pd.concat([shown, pd.DataFrame([dict.fromkeys(shown.columns)])])
+    empty = shown.iloc[0:0]
+    cases = [shown, owner, dangling, duplicate, cycle, bad_cell, dropped, added, blank_row]
+    for edited in [*cases, empty]:
+        fast, full = both(edited)
+        assert fast == full
+    # and the cases say what they should
+    assert both(shown)[0] == ([], [])
+    assert [e[0] for e in both(owner)[0][0]] == ["P1"]
+    assert [p[:2] for p in both(dangling)[0][1]] == [(4, "depends_on")]
+    assert [p[:2] for p in both(duplicate)[0][1]] == [(4, "id")]
+    assert "cycle" in both(cycle)[0][1][0][2]
+    assert [p[:2] for p in both(bad_cell)[0][1]] == [(3, "country")]
+    assert [(e[0], e[2]) for e in both(added)[0][0]] == [("P3", None), ("O1", 3)]
+    assert [p[2] for p in both(empty)[0][1]] == ["the register cannot be empty"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from riskapp.assessment.headline import eal_definition
@@ -25,6 +27,34 @@ from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import state
 from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import country_name
+from riskapp.io.export import neutralise_formulas
+
+MAX_ROWS = 2_000  # rows of the register table; the rest are counted and downloadable
+RANKINGS = {
+    "eal": "Expected annual loss",
+    "scenario_loss": "Loss in the scenario",
+    "exposed_value": "Exposed value",
+    "criticality": "Criticality",
+}
+TABLE_COLUMNS = [
+    "id",
+    "name",
+    "type",
+    "country_name",
+    "exposed_value",
+    "scenario_loss",
+    "eal",
+    "dominant_factor_name",
+    "criticality",
+    "owner",
+    "tags",
+]
+MONEY_COLUMNS = ["exposed_value", "scenario_loss", "eal"]
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return str(neutralise_formulas(frame).to_csv(index=False))
+
 
 a = state.assessment()
 fmt = a.fmt
@@ -60,36 +90,41 @@ chosen_country = cols[1].multiselect(
 chosen_tag = cols[2].multiselect("Tag", options["tag"], key="ast_filter_tag")
 chosen_owner = cols[3].multiselect("Owner", options["owner"], key="ast_filter_owner")
 shown = filter_register(reg, chosen_type, chosen_country, chosen_tag, chosen_owner)
-shown = shown.sort_values("eal", ascending=False)
-
-st.caption(
-    f"{len(shown)} of {len(reg)} assets. Within a filter any choice matches; filters combine. "
-    "Click a column header to sort."
-)
 if shown.empty:
+    st.caption(
+        f"0 of {len(reg):,} assets. Within a filter any choice matches; filters combine. "
+        "Click a column header to sort."
+    )
     st.info("No asset matches these filters - clear a filter.", icon=":material/filter_alt_off:")
     st.stop()
 
+# a browser table of tens of thousands of rows, each money cell written by the one number
+# format, costs the server seconds on every run and nobody reads it: past MAX_ROWS the table
+# lists the largest MAX_ROWS by a measure the user picks; every matching row downloads as CSV
+ranked_by = "eal"
+if len(shown) > MAX_ROWS:
+    ranked_by = st.selectbox(
+        f"The table lists the {MAX_ROWS:,} assets with the largest",
+        list(RANKINGS),
+        format_func=RANKINGS.__getitem__,
+        key="ast_rank",
+    )
+shown = shown.sort_values("eal", ascending=False)
+table = (shown if ranked_by == "eal" else shown.sort_values(ranked_by, ascending=False)).head(
+    MAX_ROWS
+)
+st.caption(
+    f"{len(shown):,} of {len(reg):,} assets"
+    + (
+        f"; the {MAX_ROWS:,} with the largest {RANKINGS[ranked_by].lower()} are listed (narrow "
+        "the filters, or download the whole list)"
+        if len(shown) > MAX_ROWS
+        else ""
+    )
+    + ". Within a filter any choice matches; filters combine. Click a column header to sort."
+)
 st.dataframe(
-    money_table(
-        shown[
-            [
-                "id",
-                "name",
-                "type",
-                "country_name",
-                "exposed_value",
-                "scenario_loss",
-                "eal",
-                "dominant_factor_name",
-                "criticality",
-                "owner",
-                "tags",
-            ]
-        ],
-        a.fmt,
-        ["exposed_value", "scenario_loss", "eal"],
-    ),
+    money_table(table[TABLE_COLUMNS], a.fmt, MONEY_COLUMNS),
     hide_index=True,
     column_config={
         "id": "Asset",
@@ -117,6 +152,15 @@ st.dataframe(
     },
     key="ast_register",
 )
+st.download_button(
+    f"Download the {len(shown):,} assets the filters select (CSV)",
+    # written when the button is clicked: amounts as plain numbers in the reporting currency
+    functools.partial(_csv, shown[TABLE_COLUMNS]),
+    file_name="assets.csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="ast_download",
+)
 
 # -- drill-down -----------------------------------------------------------------------------
 st.header("One asset")
@@ -127,7 +171,7 @@ asset_id = st.selectbox(
     format_func=lambda i: f"{names[i]} ({i})",
     key="ast_asset",
 )
-facts = asset_facts(a, asset_id)
+facts = asset_facts(a, asset_id, reg)
 st.subheader(plain(facts.name))
 st.caption(
     plain(

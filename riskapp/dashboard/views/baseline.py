@@ -67,7 +67,10 @@ def _rebuilt(
 ) -> dict[str, float]:
     """The factor's scores by country with the given top-level weights (about 0.1 s)."""
     method, sources, result = _build(method_path, mtime_ns, as_of)
-    scores = rebuild_factor(method, sources, as_of, factor, dict(weights), result.countries)
+    if not weights:  # the method file's weights: the build holds the factor's scores already
+        scores = result.factor_scores()[factor]
+    else:
+        scores = rebuild_factor(method, sources, as_of, factor, dict(weights), result.countries)
     return {str(c): float(v) for c, v in scores.items()}
 
 

@@ -15,7 +15,7 @@ from riskapp.dashboard.format import money_table, plain
 from riskapp.format import NumberFormat
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission, StoreBusyError
-from riskapp.store.assessments import compare, trend
+from riskapp.store.assessments import trend
 
 actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
@@ -68,7 +68,7 @@ if not saved_list:
     st.stop()
 
 # -- trend -------------------------------------------------------------------------------------
-currency = str(store.assessment(saved_list[-1].id).results.get("currency", ""))
+currency = str(sv.saved_assessment(saved_list[-1]).results.get("currency", ""))
 table = trend(saved_list)
 st.plotly_chart(
     history_charts.trend_chart(table, NumberFormat(currency=currency or "EUR")),
@@ -84,6 +84,7 @@ if len(saved_list) < 2:
     st.stop()
 st.subheader("Compare two assessments")
 names = {s.id: f"{s.as_of} - {s.label} (#{s.id})" for s in saved_list}
+summaries = {s.id: s for s in saved_list}
 ids = list(names)
 left, right = st.columns(2)
 before_id = left.selectbox(
@@ -92,7 +93,8 @@ before_id = left.selectbox(
 after_id = right.selectbox(
     "After", ids, index=len(ids) - 1, format_func=names.__getitem__, key="his_after"
 )
-comparison = compare(store.assessment(before_id), store.assessment(after_id))
+# saved assessments never change: each is read, and each pair compared, once per server
+comparison = sv.comparison(summaries[before_id], summaries[after_id])
 if comparison.same_inputs:
     st.caption("Both assessments were made from identical inputs (same hash).")
 money = NumberFormat(currency=currency or "EUR")

@@ -13,10 +13,12 @@ from riskapp.assessment.core import (
     key_figures,
 )
 from riskapp.charts.common import PLOTLY_CONFIG
-from riskapp.charts.overview import factor_heatmap, world_map
+from riskapp.charts.overview import factor_heatmap, marker_count, world_map
 from riskapp.dashboard import state
 from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import money_table, plain
+
+MAP_MARKERS = 2_000  # asset markers on the map: a browser draws 20,000 slowly and unreadably
 
 a = state.assessment()
 st.title("Overview")
@@ -50,13 +52,20 @@ measure = st.radio(
     key="overview_measure",
 )
 st.plotly_chart(
-    world_map(country_losses(a), assets, a.ws.factors, a.fmt, measure),
+    world_map(country_losses(a), assets, a.ws.factors, a.fmt, measure, max_markers=MAP_MARKERS),
     config=PLOTLY_CONFIG,
     key="overview_map",
 )
+drawn, located = marker_count(assets, MAP_MARKERS)
 st.caption(
     "Markers: assets with a location, sized by expected annual loss and coloured by the factor "
     "that drives most of it."
+    + (
+        f" The {drawn:,} with the largest expected annual loss of {located:,} are drawn (the "
+        "Assets page lists them all); the countries' colours count every asset."
+        if drawn < located
+        else ""
+    )
 )
 
 st.subheader("Which factors, where")

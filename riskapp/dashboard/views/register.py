@@ -3,6 +3,7 @@ meanwhile is never overwritten), and import a register or plan table from CSV or
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import streamlit as st
@@ -90,8 +91,10 @@ with assets_tab:
                 annual_revenue_at_stake={"min_value": 0},
             ),
         )
+        # rows the editor returns as they were shown are the stored assets: only added and
+        # changed rows are parsed again (the checks across rows still cover the register)
         changes = rv.asset_edits(
-            {s.id: s.version for s in stored}, [s.asset for s in stored], edited
+            {s.id: s.version for s in stored}, [s.asset for s in stored], edited, shown=frame
         )
         if changes.problems:
             st.error(f"{len(changes.problems)} problem(s): fix them before saving.")
@@ -126,7 +129,8 @@ with assets_tab:
                 st.rerun()
     st.download_button(
         "Download the register (assets.csv)",
-        asset_table_csv([s.asset for s in stored]),
+        # written when the button is clicked, not on every run of the page
+        functools.partial(asset_table_csv, [s.asset for s in stored]),
         file_name="assets.csv",
         mime="text/csv",
         key="reg_download_assets",
@@ -181,7 +185,7 @@ with plans_tab:
                 st.rerun()
     st.download_button(
         "Download owners, statuses and review dates (CSV)",
-        plan_table_csv(plans),
+        functools.partial(plan_table_csv, plans),
         file_name="plan_status.csv",
         mime="text/csv",
         key="reg_download_plans",

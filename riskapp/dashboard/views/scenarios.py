@@ -226,7 +226,7 @@ else:
         )
     else:
         st.plotly_chart(
-            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.fmt),
+            compare_chart(table, titles, COMPARE_DIMENSIONS[dimension], a.fmt, fast=True),
             config=PLOTLY_CONFIG,
             key="scn_compare_chart",
         )
@@ -248,7 +248,7 @@ if points.empty:
     )
 else:
     st.plotly_chart(
-        exceedance_chart(points, exceedance_line(a), None, a.fmt),
+        exceedance_chart(points, exceedance_line(a), None, a.fmt, fast=True),
         config=PLOTLY_CONFIG,
         key="scn_exceedance",
     )
@@ -270,21 +270,17 @@ def _reset(factor_ids: list[str]) -> None:
 
 
 @st.fragment
-def what_if_section(a: Assessment, sid: str) -> None:
-    """Reruns on its own when a slider moves: only this scenario is rescored."""
+def what_if_section(a: Assessment, sid: str, regions: dict[str, str]) -> None:
+    """Reruns on its own when a slider moves: only this scenario is rescored. What does not
+    change with the sliders (the heading, the region choices and their labels) is made by the
+    page run, not by every slider move."""
     ws = a.ws
-    st.subheader("What if")
-    st.caption(
-        plain(f"Shift factor intensities in “{ws.scenario(sid).title}”")
-        + " (0-10 scale; results are clamped to 0-10) and see the loss change at once. Only "
-        "this scenario is rescored; the figures above stay unmodified."
-    )
     factor_ids = ws.factors.ids
     top, button = st.columns([4, 1], vertical_alignment="bottom")
     region = top.selectbox(
         "Apply the changes to",
-        region_options(a),
-        format_func=lambda r: region_label(ws, r),
+        list(regions),
+        format_func=regions.__getitem__,
         key="scn_whatif_region",
         help="All countries, a region group, or one country that holds assets.",
     )
@@ -359,16 +355,23 @@ def what_if_section(a: Assessment, sid: str) -> None:
         st.caption(" ".join(notes))
 
     st.plotly_chart(
-        whatif_factor_chart(result.by_factor, ws.factors, a.fmt, order=factor_ids),
+        whatif_factor_chart(result.by_factor, ws.factors, a.fmt, order=factor_ids, fast=True),
         config=PLOTLY_CONFIG,
         key="scn_whatif_chart",
     )
-    changed = result.by_country[result.by_country["change"].abs() >= 0.5]
-    with st.expander(f"Loss by country ({len(changed)} changed)"):
+    # drawn only while open (a closed expander's table would be built on every slider move);
+    # its label stays the same so that it stays open while the sliders move
+    by_country = st.expander("Loss by country", key="scn_whatif_by_country", on_change="rerun")
+    if by_country.open:
+        changed = result.by_country[result.by_country["change"].abs() >= 0.5]
+        by_country.caption(
+            f"{len(changed)} countr{'y' if len(changed) == 1 else 'ies'} changed"
+            + (" (listed)." if len(changed) else "; every country holding assets is listed.")
+        )
         shown = (changed if len(changed) else result.by_country).sort_values(
             "what_if", ascending=False
         )
-        st.dataframe(
+        by_country.dataframe(
             money_table(
                 shown.assign(country=[country_name(c) for c in shown.index]),
                 a.fmt,
@@ -386,4 +389,10 @@ def what_if_section(a: Assessment, sid: str) -> None:
         )
 
 
-what_if_section(a, sid)
+st.subheader("What if")
+st.caption(
+    plain(f"Shift factor intensities in “{scenario.title}”")
+    + " (0-10 scale; results are clamped to 0-10) and see the loss change at once. Only "
+    "this scenario is rescored; the figures above stay unmodified."
+)
+what_if_section(a, sid, {r: region_label(ws, r) for r in region_options(a)})
