@@ -312,13 +312,18 @@ def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -
     it draws its page. Raises the first chart's error (ImageExportError) if one failed."""
     from weasyprint import HTML
 
+    from riskapp.reporting import weasy
+
+    weasy.install_svg_text_runs()
     failures: list[Exception] = []
     served: dict[str, Callable[[], bytes]] = {
         chart_url(name): functools.partial(_framed_chart, name, chart, failures)
         for name, chart in (charts or {}).items()
     }
     fetcher = local_fetcher((TEMPLATES,), served)
-    data: bytes = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
+    with weasy.frozen_heap():
+        document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher)
+        data: bytes = document.write_pdf()
     if failures:
         raise failures[0]
     return data
