@@ -241,12 +241,13 @@ def test_pdf_charts_are_drawn_in_the_order_of_the_pages(report: Report) -> None:
     """The browser draws one chart at a time: the PDF asks for them in the order its pages
     show them, so the first page with a chart waits for one chart only."""
     from riskapp.reporting.images import svg_data_uri
+    from riskapp.reporting.svgprint import printable
 
     names = [c.key for c in pdf_format.charts_of(report)]
     assert set(names) == set(report.figures)
     svgs = {n: f'<svg xmlns="http://www.w3.org/2000/svg" id="{n}"/>'.encode() for n in names}
     html = pdf_format.report_html(report, svgs)
-    positions = [html.index(svg_data_uri(svgs[n])) for n in names]
+    positions = [html.index(svg_data_uri(printable(svgs[n]))) for n in names]  # as embedded
     assert positions == sorted(positions)
 
 
