@@ -124,7 +124,9 @@ def report(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    registry.prepare(name)  # the chart browser starts while the workspace loads
+    # the chart browser starts while the workspace loads, and shuts down once the charts
+    # are drawn (while the document is still being written)
+    registry.prepare(name, only_report=True)
     a = assessment(workspace, None, source)  # prints the source and revision it used
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("Building the report", total=3)

@@ -264,3 +264,23 @@ def test_after_a_failed_image_the_next_one_gets_a_fresh_browser(report: Report) 
         assert session.render([chart], "svg")[chart.key].lstrip().startswith(b"<svg")
         assert session.exports == 1
         assert session._opening is not browser  # started afresh
+
+
+def test_close_when_drawn_shuts_the_browser_after_the_next_images(report: Report) -> None:
+    """`riskapp report` draws one report and exits: the browser shuts down in the background
+    once the report's images are drawn (not at exit), and a later image opens it again."""
+    need("chromium")
+    charts = deck_format.charts_of(report)[:2]
+    with ImageSession(cache=ImageCache()) as session:
+        session.close_when_drawn()
+        assert session.is_open  # nothing drawn yet: still open
+        images = session.render(charts, "png")
+        assert set(images) == {c.key for c in charts}
+        closing = session._closing
+        assert closing is not None
+        closing.join(timeout=30)
+        assert not session.is_open
+        assert session.exports == 2
+        again = session.render(charts[:1], "svg")  # opened again
+        assert again[charts[0].key].lstrip().startswith(b"<svg")
+        assert session.is_open and session.exports == 3
