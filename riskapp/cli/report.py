@@ -91,14 +91,9 @@ def report(
 
     from riskapp.reporting import registry
     from riskapp.reporting.branding import branding_from
-    from riskapp.reporting.model import build_report
     from riskapp.reporting.options import ReportOptions
 
     name = _format_of(fmt, out_file)
-    try:
-        registry.renderer(name)
-    except registry.FormatUnavailable as exc:
-        fail_message(str(exc))
     try:
         branding = branding_from(
             branding_file,
@@ -114,8 +109,18 @@ def report(
         fail(exc.problems)
     except (ValueError, ValidationError) as exc:
         fail_message(str(exc))
+    # the chart browser starts first (it takes seconds to open): it opens while the report's
+    # modules are imported and the workspace loads, and shuts down once the charts are drawn
+    # (while the document is still being written)
+    registry.prepare(name, only_report=True)
+    try:
+        registry.renderer(name)
+    except registry.FormatUnavailable as exc:
+        fail_message(str(exc))
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from riskapp.reporting.model import build_report
 
     columns = (
         SpinnerColumn(),
@@ -124,7 +129,6 @@ def report(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    registry.prepare(name)  # the chart browser starts while the workspace loads
     a = assessment(workspace, None, source)  # prints the source and revision it used
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("Building the report", total=3)

@@ -217,6 +217,8 @@ class ImageSession:
         self._opening: Future[Any] | None = None
         self._drawing: dict[str, Future[bytes]] = {}
         self._failed = False  # an image failed: the browser is started afresh before the next
+        self._close_when_drawn = False  # close_when_drawn() was asked
+        self._closing: threading.Thread | None = None  # closing in the background
 
     def __enter__(self) -> ImageSession:
         self.open()
@@ -272,7 +274,11 @@ class ImageSession:
         return browser
 
     def close(self) -> None:
-        """Close the browser (after the images being drawn); the session can be opened again."""
+        """Close the browser (after the images being drawn); the session can be opened again.
+        Waits for a close begun in the background (`close_when_drawn`) to end."""
+        closing = self._closing
+        if closing is not None and closing is not threading.current_thread():
+            closing.join()
         with self._lock:
             opening, runner = self._opening, self._runner
             self._detach(stop=False)
@@ -283,6 +289,27 @@ class ImageSession:
                 runner.submit(opening.result().__aexit__(None, None, None)).result()
         finally:
             runner.stop()
+
+    def close_when_drawn(self) -> None:
+        """Close the browser in the background as soon as the images asked for next (or being
+        drawn now) are drawn: for a process that draws no image after its report (the CLI),
+        so that shutting the browser down (about 0.5 s) overlaps with writing the document
+        instead of delaying the exit. A later `submit` opens the browser again."""
+        with self._lock:
+            self._close_when_drawn = True
+
+    def _drawn(self, key: str) -> None:
+        """Image `key` is no longer being drawn (called on the browser's loop)."""
+        with self._lock:
+            self._drawing.pop(key, None)
+            if not (self._close_when_drawn and not self._drawing and self._opening):
+                return
+            self._close_when_drawn = False
+            # not on the browser's loop, which close() waits on
+            self._closing = threading.Thread(
+                target=self.close, name="riskapp-kaleido-close", daemon=True
+            )
+            self._closing.start()
 
     def _detach(self, *, stop: bool = True) -> None:
         """Forget the browser and its loop (stopping the loop unless `stop` is False)."""
@@ -307,6 +334,7 @@ class ImageSession:
         if restart:  # a browser that failed once (it may have crashed) is not trusted again
             self.close()
         futures: dict[str, Future[bytes]] = {}
+        missing = []
         for chart in charts:
             spec = chart.spec()
             width, height = chart.size(spec)
@@ -316,19 +344,21 @@ class ImageSession:
                 done: Future[bytes] = Future()
                 done.set_result(cached)
                 futures[chart.key] = done
-                continue
-            with self._lock:
+            else:
+                missing.append((chart.key, spec, width, height, key))
+        with self._lock:  # all asked for at once: none is drawn before the last is asked for
+            for name, spec, width, height, key in missing:
                 drawing = self._drawing.get(key)
                 if drawing is None:
                     self.start()
                     assert self._runner is not None and self._opening is not None
                     opts = {"format": fmt, "width": width, "height": height, "scale": scale}
                     drawing = self._runner.submit(
-                        self._render_one(self._opening, chart.key, spec, opts, key)
+                        self._render_one(self._opening, name, spec, opts, key)
                     )
                     self._drawing[key] = drawing
-            futures[chart.key] = drawing
-        return futures
+                futures[name] = drawing
+        return {chart.key: futures[chart.key] for chart in charts}
 
     def render(
         self, charts: Sequence[Chart], fmt: ImageFormat, scale: float = 1.0
@@ -358,8 +388,7 @@ class ImageSession:
                 self.exports += 1
             return data
         finally:
-            with self._lock:
-                self._drawing.pop(key, None)
+            self._drawn(key)
 
 
 _SHARED: ImageSession | None = None
@@ -386,10 +415,15 @@ def close_shared_session() -> None:
         session.close()
 
 
-def start_browser() -> None:
+def start_browser(*, close_when_drawn: bool = False) -> None:
     """Start the shared session's browser in the background, for a caller that knows charts
-    will be drawn soon (the CLI, before it loads and scores the workspace)."""
-    shared_session().start()
+    will be drawn soon (the CLI, before it loads and scores the workspace). `close_when_drawn`:
+    the caller draws no image after the next ones (one report, then exit): the browser closes
+    in the background once they are drawn (`ImageSession.close_when_drawn`)."""
+    session = shared_session()
+    session.start()
+    if close_when_drawn:
+        session.close_when_drawn()
 
 
 def render_charts(

@@ -2,10 +2,12 @@
 
 A4 with CSS paged media (templates/report.css): a title page, a table of contents with page
 numbers, a running header (client, confidentiality label) and a "Page X of Y" footer, charts as
-vector SVG drawn by kaleido (`images.py`), long tables cut to their first rows with "and K
-more". The template autoescapes every value, so user text (client, asset and plan names,
-narratives) appears as text: `<script>` is printed, never run or parsed; spreadsheet formulas
-mean nothing in a PDF and are printed as they are.
+vector SVG drawn by kaleido (`images.py`) and made lighter for WeasyPrint (`svgprint.py`),
+long tables cut to their first rows with "and K more". WeasyPrint runs as `weasy.py` sets it
+up (heap frozen while it renders, SVG text drawn a run at a time). The template autoescapes
+every value, so user text (client, asset and plan names, narratives) appears as text:
+`<script>` is printed, never run or parsed; spreadsheet formulas mean nothing in a PDF and are
+printed as they are.
 
     from riskapp.reporting import build_report, pdf
     pdf.render(build_report("demo"), Path("report.pdf"))
@@ -29,6 +31,7 @@ from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
 from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.simulated import simulated_lead
+from riskapp.reporting.svgprint import printable
 from riskapp.reporting.tables import Table
 
 if TYPE_CHECKING:
@@ -303,7 +306,7 @@ def _framed_chart(name: str, chart: PendingChart, failures: list[Exception]) -> 
     except Exception as exc:
         failures.append(exc)
         raise
-    return svg
+    return printable(svg)
 
 
 def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -> bytes:
@@ -312,13 +315,18 @@ def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -
     it draws its page. Raises the first chart's error (ImageExportError) if one failed."""
     from weasyprint import HTML
 
+    from riskapp.reporting import weasy
+
+    weasy.install_svg_text_runs()
     failures: list[Exception] = []
     served: dict[str, Callable[[], bytes]] = {
         chart_url(name): functools.partial(_framed_chart, name, chart, failures)
         for name, chart in (charts or {}).items()
     }
     fetcher = local_fetcher((TEMPLATES,), served)
-    data: bytes = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
+    with weasy.frozen_heap():
+        document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher)
+        data: bytes = document.write_pdf()
     if failures:
         raise failures[0]
     return data
@@ -356,11 +364,14 @@ def charts_of(report: Report) -> list[Chart]:
 
 def report_html(report: Report, svgs: Mapping[str, bytes]) -> str:
     """The report as one HTML document for WeasyPrint; `svgs` are the chart images by
-    figure name (a figure without an image is left out)."""
+    figure name, as the browser drew them or their frames (a figure without an image is left
+    out). Each is embedded made `printable`."""
     from markupsafe import Markup
 
     charts = {
-        name: ChartView(f.title, f.caption, svg_data_uri(svgs[name]), name in WIDE_CHARTS)
+        name: ChartView(
+            f.title, f.caption, svg_data_uri(printable(svgs[name])), name in WIDE_CHARTS
+        )
         for name, f in report.figures.items()
         if name in svgs
     }

@@ -136,14 +136,16 @@ def options_for(name: str, options: ReportOptions) -> ReportOptions:
     return options.model_copy(update={"include_figures": fmt.needs_figures, "figures": figures})
 
 
-def prepare(name: str) -> None:
+def prepare(name: str, *, only_report: bool = False) -> None:
     """Start what format `name` will need before the report is built: the browser that draws
     chart images starts in the background (it takes seconds) while the workspace is loaded
-    and the report built."""
+    and the report built. `only_report`: the process writes this one report and no other
+    (the CLI): the browser shuts down as soon as the report's charts are drawn, while the
+    document is still being written, instead of when the process exits."""
     if FORMATS[name].draws_images:
         from riskapp.reporting.images import start_browser
 
-        start_browser()
+        start_browser(close_when_drawn=only_report)
 
 
 def render(report: Report, name: str, path: str | Path, progress: Progress | None = None) -> Path:

@@ -241,12 +241,13 @@ def test_pdf_charts_are_drawn_in_the_order_of_the_pages(report: Report) -> None:
     """The browser draws one chart at a time: the PDF asks for them in the order its pages
     show them, so the first page with a chart waits for one chart only."""
     from riskapp.reporting.images import svg_data_uri
+    from riskapp.reporting.svgprint import printable
 
     names = [c.key for c in pdf_format.charts_of(report)]
     assert set(names) == set(report.figures)
     svgs = {n: f'<svg xmlns="http://www.w3.org/2000/svg" id="{n}"/>'.encode() for n in names}
     html = pdf_format.report_html(report, svgs)
-    positions = [html.index(svg_data_uri(svgs[n])) for n in names]
+    positions = [html.index(svg_data_uri(printable(svgs[n]))) for n in names]  # as embedded
     assert positions == sorted(positions)
 
 
@@ -263,3 +264,23 @@ def test_after_a_failed_image_the_next_one_gets_a_fresh_browser(report: Report) 
         assert session.render([chart], "svg")[chart.key].lstrip().startswith(b"<svg")
         assert session.exports == 1
         assert session._opening is not browser  # started afresh
+
+
+def test_close_when_drawn_shuts_the_browser_after_the_next_images(report: Report) -> None:
+    """`riskapp report` draws one report and exits: the browser shuts down in the background
+    once the report's images are drawn (not at exit), and a later image opens it again."""
+    need("chromium")
+    charts = deck_format.charts_of(report)[:2]
+    with ImageSession(cache=ImageCache()) as session:
+        session.close_when_drawn()
+        assert session.is_open  # nothing drawn yet: still open
+        images = session.render(charts, "png")
+        assert set(images) == {c.key for c in charts}
+        closing = session._closing
+        assert closing is not None
+        closing.join(timeout=30)
+        assert not session.is_open
+        assert session.exports == 2
+        again = session.render(charts[:1], "svg")  # opened again
+        assert again[charts[0].key].lstrip().startswith(b"<svg")
+        assert session.is_open and session.exports == 3

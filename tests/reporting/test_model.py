@@ -418,3 +418,23 @@ def test_a_workspace_whose_assets_lie_in_no_region_group_still_reports(tmp_path:
     assert len(table.frame) == 0
     assert {"alpha", "beta"} <= set(table.frame.columns)
     assert "region_factor_heatmap" not in report.figures
+
+
+@pytest.mark.parametrize("default", ["plotly", "plotly_dark"])
+def test_figures_draw_plotlys_own_template_whatever_the_default(
+    demo_a: Assessment, default: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamlit sets its own default template when imported: a report's charts look the
+    same in the dashboard's process as in the CLI's (plotly's own template, pinned only where
+    it is not the default)."""
+    import plotly.io as pio
+
+    from riskapp.reporting.figures import build_figures
+    from riskapp.reporting.tables import build_tables
+
+    monkeypatch.setattr(pio.templates, "default", default)
+    figures = build_figures(demo_a, build_tables(demo_a, ReportOptions()), ["waterfall"])
+    plotly = pio.templates["plotly"].to_plotly_json()
+    assert figures
+    for f in figures.values():
+        assert f.figure.layout.template.to_plotly_json() == plotly, f.name

@@ -287,20 +287,71 @@ def css_printed_width_mm(css: str) -> tuple[float, float]:
     return content * float(normal.group(1)) / 100, content * float(wide.group(1)) / 100
 
 
+def embedded_charts(rendered: Rendered) -> dict[str, bytes]:
+    """The chart images the PDF's HTML embeds (decoded from their data: URIs), by figure
+    name: the charts come in the order of the pages."""
+    import base64
+
+    uris = re.findall(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', rendered.html)
+    order = pdf_format.page_order()
+    names = sorted(rendered.svgs, key=lambda n: order.get(n, len(order)))
+    assert len(uris) == len(names)
+    return {name: base64.b64decode(uri) for name, uri in zip(names, uris, strict=True)}
+
+
 def test_no_chart_text_prints_smaller_than_seven_points(rendered: Rendered) -> None:
-    """Every font size inside every chart, scaled to the chart's printed width, is at least
-    7 pt (the charts are drawn in CSS pixels and shrunk onto A4)."""
+    """Every font size inside every chart as the PDF embeds it, scaled to the chart's printed
+    width, is at least 7 pt (the charts are drawn in CSS pixels and shrunk onto A4)."""
     css = (ROOT / "riskapp" / "reporting" / "templates" / "report.css").read_text()
     normal_mm, wide_mm = css_printed_width_mm(css)
     charts = {c.key: c for c in pdf_format.charts_of(rendered.report)}
     assert set(rendered.svgs) == set(charts)
     smallest = {}
-    for name, svg in rendered.svgs.items():
-        sizes = [float(x) for x in re.findall(rb"font-size: ?([\d.]+)px", svg)]
+    for name, svg in embedded_charts(rendered).items():
+        # a style declaration as the browser writes it, or the attribute it becomes
+        sizes = [float(x) for x in re.findall(rb'font-size(?:: ?|=")([\d.]+)px', svg)]
         assert sizes, name
+        texts = len(re.findall(rb"<text\b", svg))
+        assert len(re.findall(rb"<text\b[^>]*font-size", svg)) == texts, name
         mm = (wide_mm if name in pdf_format.WIDE_CHARTS else normal_mm) / charts[name].width_px
         smallest[name] = min(sizes) * mm / 25.4 * 72
     assert min(smallest.values()) >= 7.0 - 0.01, smallest
+
+
+def test_printable_charts_draw_as_the_browsers_svg(rendered: Rendered, tmp_path: Path) -> None:
+    """Each chart made `printable` (svgprint.py) draws in WeasyPrint as the browser's SVG
+    draws: pixel for pixel, but for edge pixels of outlines whose coordinates were rounded."""
+    import base64
+
+    import numpy as np
+    from PIL import Image
+    from weasyprint import HTML
+
+    from riskapp.reporting.svgprint import printable
+
+    need("pdftoppm")
+
+    def drawn(svg: bytes, name: str) -> np.ndarray:
+        uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        html = (
+            "<style>@page { size: 900px 720px; margin: 0 } body { margin: 0 }</style>"
+            f'<img src="{uri}" style="display: block">'
+        )
+        HTML(string=html).write_pdf(tmp_path / f"{name}.pdf")
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", "-singlefile", f"{name}.pdf", name],
+            check=True,
+            cwd=tmp_path,
+        )
+        return np.asarray(Image.open(tmp_path / f"{name}.png").convert("RGB"), dtype=int)
+
+    for name, svg in rendered.svgs.items():
+        light = printable(svg)
+        assert len(light) < len(svg), name
+        before, after = drawn(svg, f"{name}-browser"), drawn(light, f"{name}-printable")
+        differs = np.abs(before - after).max(axis=2)
+        assert differs.max() <= 96, name
+        assert (differs > 16).mean() < 2e-4, (name, int((differs > 16).sum()))
 
 
 def page_fill(pdf: Path, folder: Path) -> list[float]:
