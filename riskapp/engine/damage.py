@@ -231,6 +231,7 @@ class CurveTable:
     first_x: FloatArray  # (C,)
     last_x: FloatArray  # (C,)
     keys: FloatArray  # (P,) c x BAND + x of every point, sorted
+    point_curve: IntArray  # (P,) the curve of each point
     x: FloatArray  # (P,)
     y: FloatArray  # (P,)
     slope: FloatArray  # (P,)
@@ -251,6 +252,11 @@ class CurveTable:
         c = self.curve_of.reshape(-1)[cells]
         x = np.clip(flat, self.first_x[c], self.last_x[c])
         j = np.searchsorted(self.keys, c * self.BAND + x, side="right") - 1
+        # c x BAND + x is rounded: next to a point the search may land one segment off, so the
+        # segment is settled on x itself (as np.interp's is), whatever the curve's index
+        j = np.where(x < self.x[j], j - 1, j)
+        after = np.minimum(j + 1, len(self.x) - 1)
+        j = np.where((self.point_curve[after] == c) & (after > j) & (x >= self.x[after]), after, j)
         values = self.slope[j] * (x - self.x[j]) + self.y[j]
         out.reshape(*lead, -1)[..., cells] = values
         return out
@@ -328,6 +334,7 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
         first_x=np.array([x[0] for x in xs]),
         last_x=np.array([x[-1] for x in xs]),
         keys=np.concatenate([c * CurveTable.BAND + x for c, x in enumerate(xs)] or [empty]),
+        point_curve=np.repeat(np.arange(len(xs), dtype=np.int64), [len(x) for x in xs]),
         x=np.concatenate(xs or [empty]),
         y=np.concatenate(ys or [empty]),
         slope=np.concatenate(slopes or [empty]),
