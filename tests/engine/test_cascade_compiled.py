@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
-from riskapp.engine.cascade import CascadeGraph, build_graph, portfolio_cascade
+from riskapp.engine.cascade import CascadeGraph, build_graph
+from riskapp.engine.cascade_compiled import portfolio_cascade
 from riskapp.engine.damage import combine, fixed_factors, incremental
 from riskapp.engine.montecarlo import ChunkResult, prepare_simulation, run
 from riskapp.io.dependencies import load_dependencies

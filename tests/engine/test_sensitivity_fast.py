@@ -12,7 +12,8 @@ import pytest
 
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
-from riskapp.engine.cascade import CascadeGraph, build_graph, portfolio_cascade
+from riskapp.engine.cascade import CascadeGraph, build_graph
+from riskapp.engine.cascade_compiled import portfolio_cascade
 from riskapp.engine.damage import combined_damage, factor_survival
 from riskapp.engine.montecarlo import prepare_simulation
 from riskapp.engine.sensitivity import (

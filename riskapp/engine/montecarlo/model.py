@@ -15,13 +15,9 @@ from riskapp.domain.enums import LossBasis
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.cascade import (
-    CascadeGraph,
-    PortfolioCascade,
-    ScenarioCascade,
-    build_graph,
-    portfolio_cascade,
-)
+from riskapp.engine.cascade import CascadeGraph, build_graph
+from riskapp.engine.cascade_compiled import PortfolioCascade, portfolio_cascade
+from riskapp.engine.cascade_scenario import ScenarioCascade
 from riskapp.engine.damage import (
     AssetGroups,
     CurveTable,

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from riskapp.domain.scenarios import ShockOperation
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.cascade import PortfolioCascade
+from riskapp.engine.cascade_compiled import PortfolioCascade
 from riskapp.engine.damage import AssetGroups, combined_damage, group_damage
 from riskapp.engine.montecarlo import MonteCarloModel, Simulation
 from riskapp.engine.sampling import SamplingSpec
