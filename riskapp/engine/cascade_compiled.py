@@ -26,7 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
+def concat_ranges(starts: IntArray, stops: IntArray) -> IntArray:
     """The integers of the ranges starts[i]:stops[i], concatenated (no Python loop)."""
     lengths = stops - starts
     total = int(lengths.sum())
@@ -38,7 +38,7 @@ def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
 
 
 @dataclass(frozen=True)
-class _Terms:
+class Terms:
     """Terms over the rows of a working array (cases in columns): term m multiplies the rows
     `members[m]` (one for a single link, several for a redundancy group; padded with the
     working array's last row, all ones) and carries the weight `weight[m]`."""
@@ -57,8 +57,8 @@ class _Terms:
             out *= work[self.members[:, k]]
         return out
 
-    def subset(self, index: IntArray) -> _Terms:
-        return _Terms(self.members[index], self.weight[index])
+    def subset(self, index: IntArray) -> Terms:
+        return Terms(self.members[index], self.weight[index])
 
 
 def _terms(
@@ -67,7 +67,7 @@ def _terms(
     row_of_node: IntArray,
     weight: FloatArray,
     one: int,
-) -> _Terms:
+) -> Terms:
     """The terms `term_index` of the graph over working-array rows (`row_of_node`), padded
     with the row of ones `one`."""
     lo, hi = graph.term_ptr[term_index], graph.term_ptr[term_index + 1]
@@ -75,11 +75,11 @@ def _terms(
     members = np.full((len(term_index), int(size.max()) if len(size) else 1), one, dtype=np.int64)
     which = np.repeat(np.arange(len(term_index)), size)
     slot = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
-    members[which, slot] = row_of_node[graph.member_node[_ranges(lo, hi)]]
-    return _Terms(members, np.asarray(weight, dtype=float))
+    members[which, slot] = row_of_node[graph.member_node[concat_ranges(lo, hi)]]
+    return Terms(members, np.asarray(weight, dtype=float))
 
 
-def _merged(terms: _Terms) -> tuple[_Terms, IntArray]:
+def _merged(terms: Terms) -> tuple[Terms, IntArray]:
     """The same weighted sum with terms of the same members merged (their weights added):
     redundancy groups of providers that take the same damage share one product. Also gives
     each term's merged term."""
@@ -89,10 +89,10 @@ def _merged(terms: _Terms) -> tuple[_Terms, IntArray]:
     unique, inverse = np.unique(key, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1).astype(np.int64)
     weight = np.bincount(inverse, weights=terms.weight, minlength=len(unique))
-    return _Terms(unique.astype(np.int64), weight.astype(float)), inverse
+    return Terms(unique.astype(np.int64), weight.astype(float)), inverse
 
 
-def _starts(counts: IntArray) -> IntArray:
+def run_starts(counts: IntArray) -> IntArray:
     result: IntArray = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
     return result
 
@@ -115,7 +115,7 @@ def sum_rows(rows: FloatArray) -> FloatArray:
     return result
 
 
-def _padded_sums(terms: FloatArray, index: IntArray) -> FloatArray:
+def padded_sums(terms: FloatArray, index: IntArray) -> FloatArray:
     """(P, n) for each row of `index` (P, R), the sum of the rows of `terms` (M, n) it names,
     padded with M (a row of zeros): elementwise additions, the same per case whatever the other
     cases."""
@@ -126,7 +126,7 @@ def _padded_sums(terms: FloatArray, index: IntArray) -> FloatArray:
     return out
 
 
-def _padded_index(counts: IntArray) -> IntArray:
+def padded_index(counts: IntArray) -> IntArray:
     """(P, R) the consecutive items of P runs of `counts` items (R = the longest run), padded
     with the number of items."""
     total = int(counts.sum())
@@ -142,7 +142,7 @@ def _padded_index(counts: IntArray) -> IntArray:
 class _Level:
     """The inner dependents of one level (dependents that others depend on in turn)."""
 
-    terms: _Terms  # weight: share
+    terms: Terms  # weight: share
     by_dependent: IntArray  # (P, R) each dependent's terms, padded with the number of terms
     rows: IntArray  # (P,) their rows in the working array
     group: IntArray  # (P,) their damage group
@@ -177,8 +177,8 @@ class PortfolioCascade:
     inner_index: IntArray  # (I,) their positions among the graph's dependents
     leaf_rows: IntArray  # rows read by the leaves' single links
     leaf_weight: FloatArray  # (W,) share x value of the leaves' single links, per row
-    leaf_groups: _Terms  # the leaves' redundancy groups, merged, weight share x value
-    leaf_terms: _Terms  # every term of the leaves, weight share (the exact path)
+    leaf_groups: Terms  # the leaves' redundancy groups, merged, weight share x value
+    leaf_terms: Terms  # every term of the leaves, weight share (the exact path)
     leaf_feature: IntArray  # each leaf term's row (a single link) or width + merged group
     leaf_starts: IntArray  # (L,) first term of each leaf in leaf_terms
     leaf_group: IntArray  # (L,)
@@ -210,7 +210,7 @@ class PortfolioCascade:
         work[self.width] = 1.0
         for lv in self.levels:
             terms = lv.terms.values(work) * lv.terms.weight[:, np.newaxis]
-            cascade = _padded_sums(terms, lv.by_dependent)
+            cascade = padded_sums(terms, lv.by_dependent)
             work[lv.rows] = np.minimum(work[lv.group] + cascade, 1.0)
         return work
 
@@ -279,10 +279,10 @@ class PortfolioCascade:
         near = sub[self.leaf_group] > self.leaf_cap[:, np.newaxis]  # (L, cases)
         leaves = np.flatnonzero(near.any(axis=1)).astype(np.int64)
         stops = np.r_[self.leaf_starts[1:], self.leaf_terms.count]
-        terms = self.leaf_terms.subset(_ranges(self.leaf_starts[leaves], stops[leaves]))
+        terms = self.leaf_terms.subset(concat_ranges(self.leaf_starts[leaves], stops[leaves]))
         cascade = np.add.reduceat(
             terms.values(sub) * terms.weight[:, np.newaxis],
-            _starts(stops[leaves] - self.leaf_starts[leaves]),
+            run_starts(stops[leaves] - self.leaf_starts[leaves]),
             axis=0,
         )
         x = sub[self.leaf_group[leaves]] + cascade
@@ -310,11 +310,11 @@ def portfolio_cascade(
         if not len(pick):
             continue
         lo, hi = graph.dependent_term_start[pick], term_stop[pick]
-        index = _ranges(lo, hi)
+        index = concat_ranges(lo, hi)
         levels.append(
             _Level(
                 terms=_terms(graph, index, row_of_node, graph.term_share[index], width),
-                by_dependent=_padded_index(hi - lo),
+                by_dependent=padded_index(hi - lo),
                 rows=row_of_node[deps[pick]],
                 group=group_of[deps[pick]],
             )
@@ -322,12 +322,12 @@ def portfolio_cascade(
     inner_index = np.flatnonzero(inner).astype(np.int64)
     leaves = np.flatnonzero(~inner).astype(np.int64)
     lo, hi = graph.dependent_term_start[leaves], term_stop[leaves]
-    index = _ranges(lo, hi)
+    index = concat_ranges(lo, hi)
     share = graph.term_share[index]
     weighted = share * np.repeat(value[leaves], hi - lo)
     every = _terms(graph, index, row_of_node, share, width)
     single = (every.members[:, 1:] == width).all(axis=1)
-    merged, merged_index = _merged(_Terms(every.members[~single], weighted[~single]))
+    merged, merged_index = _merged(Terms(every.members[~single], weighted[~single]))
     feature = np.empty(every.count, dtype=np.int64)
     feature[single] = every.members[single, 0]
     feature[~single] = width + merged_index
@@ -335,7 +335,7 @@ def portfolio_cascade(
         every.members[single, 0], weights=weighted[single], minlength=width
     ).astype(float)
     leaf_group = group_of[deps[leaves]]
-    leaf_cap = 1.0 - np.add.reduceat(share, _starts(hi - lo)) if len(leaves) else np.zeros(0)
+    leaf_cap = 1.0 - np.add.reduceat(share, run_starts(hi - lo)) if len(leaves) else np.zeros(0)
     group_cap = np.full(n_groups, np.inf)
     np.minimum.at(group_cap, leaf_group, leaf_cap)
     return PortfolioCascade(
@@ -350,7 +350,7 @@ def portfolio_cascade(
         leaf_groups=merged,
         leaf_terms=every,
         leaf_feature=feature,
-        leaf_starts=_starts(hi - lo),
+        leaf_starts=run_starts(hi - lo),
         leaf_group=leaf_group,
         leaf_value=value[leaves],
         leaf_index=leaves,

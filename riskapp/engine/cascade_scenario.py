@@ -12,11 +12,11 @@ import numpy.typing as npt
 
 from riskapp.engine.cascade_compiled import (
     PortfolioCascade,
-    _padded_index,
-    _padded_sums,
-    _ranges,
-    _starts,
-    _Terms,
+    Terms,
+    concat_ranges,
+    padded_index,
+    padded_sums,
+    run_starts,
     sum_rows,
 )
 
@@ -36,7 +36,7 @@ class _LocalLevel:
     part of its direct damage + cascade, and its direct damage (a varying row, or the row of
     zeros and a fixed value)."""
 
-    terms: _Terms
+    terms: Terms
     by_dependent: IntArray  # (P, R) padded with the number of terms
     fixed: FloatArray  # (P,) fixed direct damage + the cascade of the fixed terms
     direct: IntArray  # (P,) local row of the direct damage (the row of zeros if fixed)
@@ -55,7 +55,7 @@ class _CapTerms:
     varying damage (every member is at most that, and a product of them too), can take it
     there."""
 
-    terms: _Terms  # weight: share x the product of the fixed members
+    terms: Terms  # weight: share x the product of the fixed members
     starts: IntArray  # (E,) each leaf's first term
     counts: IntArray  # (E,) and its number of terms
     fixed: FloatArray  # (E,) fixed direct damage + the cascade of the fixed terms
@@ -93,10 +93,10 @@ class _CapTerms:
         if not len(cases):
             return none, none, np.zeros((0, 0))
         terms = self.terms.subset(
-            _ranges(self.starts[leaves], self.starts[leaves] + self.counts[leaves])
+            concat_ranges(self.starts[leaves], self.starts[leaves] + self.counts[leaves])
         )
-        cascade = _padded_sums(
-            terms.values(sub) * terms.weight[:, np.newaxis], _padded_index(self.counts[leaves])
+        cascade = padded_sums(
+            terms.values(sub) * terms.weight[:, np.newaxis], padded_index(self.counts[leaves])
         )
         x = cascade + (sub[self.direct[leaves]] + self.fixed[leaves, np.newaxis])
         return cases, leaves, np.minimum(x, 1.0) - x
@@ -129,7 +129,7 @@ class ScenarioCascade:
     levels: list[_LocalLevel]
     linear_rows: IntArray  # local rows read by the leaves' terms with one varying member
     linear: FloatArray  # their weights: share x exposed value x the fixed members' product
-    products: _Terms  # the leaves' products of two or more varying rows (weighted)
+    products: Terms  # the leaves' products of two or more varying rows (weighted)
     caps: list[_CapTerms]
     constant: float  # the cascade loss of everything fixed
     nominal: FloatArray  # (D,) each dependent's cascade loss at the fixed damage
@@ -156,7 +156,7 @@ class ScenarioCascade:
         work[self.width + 1] = 0.0
         for lv in self.levels:
             terms = lv.terms.values(work) * lv.terms.weight[:, np.newaxis]
-            x = _padded_sums(terms, lv.by_dependent) + (work[lv.direct] + lv.fixed[:, np.newaxis])
+            x = padded_sums(terms, lv.by_dependent) + (work[lv.direct] + lv.fixed[:, np.newaxis])
             work[lv.rows] = np.minimum(x, 1.0)
         return work
 
@@ -249,8 +249,8 @@ def restrict(pc: PortfolioCascade, vary: IntArray, damage: FloatArray) -> Scenar
         at = lv.rows[pick] - n_g
         levels.append(
             _LocalLevel(
-                terms=_Terms(rows[keep], weight[keep]),
-                by_dependent=_padded_index(moving.sum(axis=1)),
+                terms=Terms(rows[keep], weight[keep]),
+                by_dependent=padded_index(moving.sum(axis=1)),
                 fixed=direct_fixed + fixed_terms,
                 direct=direct,
                 direct_fixed=direct_fixed,
@@ -304,8 +304,8 @@ def restrict(pc: PortfolioCascade, vary: IntArray, damage: FloatArray) -> Scenar
         top_above = float(np.nan_to_num(at_top, nan=np.inf, posinf=np.inf).min(initial=np.inf))
         caps.append(
             _CapTerms(
-                terms=_Terms(rows[t], weight[t]),
-                starts=_starts(counts),
+                terms=Terms(rows[t], weight[t]),
+                starts=run_starts(counts),
                 counts=counts,
                 fixed=fixed,
                 direct=own,
@@ -325,7 +325,7 @@ def restrict(pc: PortfolioCascade, vary: IntArray, damage: FloatArray) -> Scenar
         levels=levels,
         linear_rows=linear_rows.astype(np.int64),
         linear=linear[linear_rows].astype(float),
-        products=_Terms(
+        products=Terms(
             product_rows.astype(np.int64).reshape(-1, rows.shape[1]),
             np.bincount(
                 product_of, weights=(weight * value)[multi], minlength=len(product_rows)
