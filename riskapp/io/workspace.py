@@ -3,9 +3,11 @@ plans. Every problem in every file is collected and reported together."""
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -227,39 +229,31 @@ def manifest_path(path: str | Path) -> Path:
     return p / MANIFEST if p.is_dir() else p
 
 
-def load_workspace(path: str | Path) -> Workspace:
-    """Load and check a whole workspace (a folder with workspace.yaml, or that file)."""
-    mpath = manifest_path(path)
-    root = mpath.parent
-    problems: list[Problem] = []
-    loaded = _collect(problems, load_manifest, mpath)
-    if loaded is None:
-        raise InputError(problems)
-    manifest: WorkspaceManifest = loaded[0]
-    paths = manifest.paths
+@dataclasses.dataclass
+class _Documents:
+    """A workspace's YAML files, parsed and checked, with their problems: those of the
+    catalogues (reported before the tables') and those of the plans and scenarios (after)."""
 
-    factors = _collect(problems, load_model, root / paths.factors, FactorCatalogue)
-    regions = _collect(problems, load_model, root / paths.regions, RegionCatalogue)
-    curves = _collect(problems, load_model, root / paths.curves, CurveSet)
-    baseline = _collect(
-        problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
-    )
-    assets_path = root / paths.assets
-    parsed = _collect(problems, parse_register, assets_path, display(assets_path))
-    register: pd.DataFrame | None = None
-    asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
-    between_rows: list[Problem] = []
-    if parsed is not None:
-        register, asset_rows = parsed
-        between_rows = register_problems(register, asset_rows, display(assets_path))
+    factors: tuple[FactorCatalogue, LineMap] | None
+    regions: tuple[RegionCatalogue, LineMap] | None
+    curves: tuple[CurveSet, LineMap] | None
+    plans: tuple[PlanBook, LineMap] | None
+    scenarios: list[tuple[Scenario, LineMap, Path]]
+    catalogue_problems: list[Problem]
+    other_problems: list[Problem]
+
+
+def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
+    first: list[Problem] = []
+    factors = _collect(first, load_model, root / paths.factors, FactorCatalogue)
+    regions = _collect(first, load_model, root / paths.regions, RegionCatalogue)
+    curves = _collect(first, load_model, root / paths.curves, CurveSet)
+    problems: list[Problem] = []
     plans_path = root / paths.plans
     plans = (
         _collect(problems, load_model, plans_path, PlanBook)
         if plans_path.exists()
-        else (
-            PlanBook(),
-            LineMap({}),
-        )
+        else (PlanBook(), LineMap({}))
     )
     scen_dir = root / paths.scenarios
     scenarios: list[tuple[Scenario, LineMap, Path]] = []
@@ -273,10 +267,47 @@ def load_workspace(path: str | Path) -> Workspace:
             got = _collect(problems, load_scenario, f)
             if got is not None:
                 scenarios.append((got[0], got[1], f))
+    return _Documents(factors, regions, curves, plans, scenarios, first, problems)
+
+
+def load_workspace(path: str | Path) -> Workspace:
+    """Load and check a whole workspace (a folder with workspace.yaml, or that file)."""
+    mpath = manifest_path(path)
+    root = mpath.parent
+    problems: list[Problem] = []
+    loaded = _collect(problems, load_manifest, mpath)
+    if loaded is None:
+        raise InputError(problems)
+    manifest: WorkspaceManifest = loaded[0]
+    paths = manifest.paths
+
+    # The YAML files are parsed in Python on a worker thread while Arrow reads the register
+    # (its C++ kernels release the interpreter lock), so the two overlap on a second core;
+    # problems are reported in the same order either way.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskapp-yaml") as pool:
+        # (in this context: the worker shares `parse_once`'s readings)
+        documents = pool.submit(contextvars.copy_context().run, _load_documents, root, paths)
+        table_problems: list[Problem] = []
+        baseline = _collect(
+            table_problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
+        )
+        assets_path = root / paths.assets
+        parsed = _collect(table_problems, parse_register, assets_path, display(assets_path))
+        register: pd.DataFrame | None = None
+        asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
+        between_rows: list[Problem] = []
+        if parsed is not None:
+            register, asset_rows = parsed
+            between_rows = register_problems(register, asset_rows, display(assets_path))
+        docs = documents.result()
+    factors, regions, curves = docs.factors, docs.regions, docs.curves
+    plans, scenarios = docs.plans, docs.scenarios
+    problems += docs.catalogue_problems + table_problems + docs.other_problems
     if problems:
         # a file that does not parse would make every reference to it look dangling
         raise InputError(problems + between_rows)
     assert register is not None and baseline is not None and plans is not None
+    assert factors is not None and regions is not None and curves is not None
     problems = between_rows
     # ids, dependencies and cycles are checked above (`register_problems`); with problems the
     # other files are still checked against the register, so that all are reported at once
@@ -315,7 +346,10 @@ def load_workspace(path: str | Path) -> Workspace:
                     Problem(display(f), lines.line(issue.loc), _field(issue.loc), issue.message)
                 )
             else:
-                source = {"curves": (curves, paths.curves), "plans": (plans, paths.plans)}
+                source: dict[str, tuple[tuple[Any, LineMap], str]] = {
+                    "curves": (curves, paths.curves),
+                    "plans": (plans, paths.plans),
+                }
                 model_lines, rel = source[issue.part]
                 out.append(
                     Problem(
