@@ -55,9 +55,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_CHART_APP = Path(__file__).resolve().parent / "floor_chart_app.py"
 CHROMIUM = Path("/usr/bin/chromium")
-# the console script's own code (`riskapp = "riskapp.cli:app"`), run by this interpreter so the
+# the console script's own code (`riskapp = "riskapp.cli:main"`), run by this interpreter so the
 # checkout being measured is the one imported
-ENTRY = "import sys; sys.argv[0] = 'riskapp'; from riskapp.cli import app; sys.exit(app())"
+ENTRY = "import sys; sys.argv[0] = 'riskapp'; from riskapp.cli import main; main()"
 TYPER_ONE = (
     "import typer\napp = typer.Typer(rich_markup_mode='markdown', add_completion=False)\n"
     "@app.command()\ndef validate(paths: list[str]) -> None:\n    'Check files.'\n"

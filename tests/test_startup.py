@@ -72,14 +72,14 @@ LAZY_PACKAGES = [
     "riskapp.io",
     "riskapp.assessment",
 ]
-# the console script `riskapp = "riskapp.cli:app"`, with its modules recorded at exit
+# the console script `riskapp = "riskapp.cli:main"`, with its modules recorded at exit
 ENTRY = (
     "import atexit, json, sys\n"
     "record = sys.argv.pop(1)\n"
     "atexit.register(lambda: open(record, 'w').write(json.dumps(sorted(sys.modules))))\n"
     "sys.argv[0] = 'riskapp'\n"
-    "from riskapp.cli import app\n"
-    "sys.exit(app())\n"
+    "from riskapp.cli import main\n"
+    "main()\n"
 )
 
 

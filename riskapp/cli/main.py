@@ -10,6 +10,7 @@ modules register (names, order and help), and the listing equal to an eagerly bu
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -152,5 +153,21 @@ def _riskapp() -> None:
     pass
 
 
+# A command is a short process that builds tables of up to millions of rows (the register's
+# per-asset lists of tags and dependencies are Python objects): the cyclic collector's default
+# first threshold (700 new objects) makes it scan those young objects hundreds of times while
+# loading, for garbage that reference counting frees anyway. 100,000 keeps cycles collected
+# (a few MB at most wait) at a fraction of the passes.
+GC_THRESHOLD = (100_000, 50, 100)
+
+
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    """The `riskapp` command (the console script and `python -m riskapp.cli`)."""
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        app()
+    finally:
+        # everything left is freed by reference counts as the interpreter exits; frozen, the
+        # final collection of the exit does not scan it all once more (0.1-0.2 s at 100,000
+        # assets)
+        gc.freeze()
