@@ -148,6 +148,17 @@ def _csv_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] 
     return header, body, lines
 
 
+def text_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] | None:
+    """A plain CSV or Parquet file as Arrow text columns (header, table, each row's number),
+    or None when the file needs the streaming reader (XLSX, or anything odd it words)."""
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return _csv_table(path, name)
+    if suffix == ".parquet":
+        return _parquet_table(path, name)
+    return None
+
+
 def _parquet_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] | None:
     """A Parquet file's columns as the text a CSV would hold (`parquet_text`), bounded in
     rows and unpacked size before anything is read; None when a column holds other types
@@ -393,14 +404,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _parse_register(path: Path, name: str) -> tuple[pd.DataFrame, np.ndarray]:
-    suffix = path.suffix.lower()
-    fast = (
-        _csv_table(path, name)
-        if suffix in {".csv", ".txt"}
-        else _parquet_table(path, name)
-        if suffix == ".parquet"
-        else None
-    )
+    fast = text_table(path, name)
     if fast is not None:
         header, table, lines = fast
         _refuse_empty(header, lines, name)
