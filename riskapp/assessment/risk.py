@@ -385,18 +385,21 @@ def sensitivity_tornado(
     )
 
 
-def cached_sobol(a: Assessment, samples: int) -> SobolResult | None:
-    """The Sobol indices with `samples` base points if computed for this source revision."""
-    found = _SENSITIVITY.get(_key(a, "sobol", samples))
+def cached_sobol(a: Assessment, samples: int, seed: int) -> SobolResult | None:
+    """The Sobol indices with `samples` base points and `seed` if computed for this source
+    revision."""
+    found = _SENSITIVITY.get(_key(a, "sobol", samples, seed))
     return found if isinstance(found, SobolResult) else None
 
 
-def sensitivity_sobol(a: Assessment, run_: RiskRun, samples: int) -> SobolResult:
-    """Sobol indices of the expected annual loss (deterministic: they do not depend on the
-    simulated years, so one result serves every trial count and seed), computed once per
-    source revision, loss basis and sample size."""
+def sensitivity_sobol(a: Assessment, run_: RiskRun, samples: int, seed: int) -> SobolResult:
+    """Sobol indices of the expected annual loss, computed once per source revision, loss
+    basis, sample size and seed. They do not depend on the simulated years (one result serves
+    every trial count); the seed scrambles the sample points and draws the bootstrap, and is
+    the run's seed, as `riskapp simulate --sensitivity` takes it, so both show the same."""
     return _SENSITIVITY.compute(
-        _key(a, "sobol", samples), lambda: portfolio_sobol(run_.loss_model(a), samples, seed=0)
+        _key(a, "sobol", samples, seed),
+        lambda: portfolio_sobol(run_.loss_model(a), samples, seed=seed),
     )
 
 

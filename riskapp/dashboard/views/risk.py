@@ -239,7 +239,7 @@ def tornado_section(a: Assessment, result: RiskRun, trials: int, seed: int) -> N
 
 
 @st.fragment
-def sobol_section(a: Assessment, result: RiskRun) -> None:
+def sobol_section(a: Assessment, result: RiskRun, seed: int) -> None:
     st.subheader("Where the uncertainty of the expected loss comes from")
     samples = st.columns([2, 3])[0].select_slider(
         "Sample size (base points)",
@@ -249,7 +249,7 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
         help="N base points give N x (inputs + 2) evaluations; more points narrow the "
         "confidence intervals.",
     )
-    s = risk_view.cached_sobol(a, int(samples))
+    s = risk_view.cached_sobol(a, int(samples), seed)
     if s is None:  # on request, as the tornado
         if not st.button(
             "Compute the Sobol indices",
@@ -259,7 +259,7 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
         ):
             return
         with st.spinner("Computing Sobol indices..."):
-            s = risk_view.sensitivity_sobol(a, result, int(samples))
+            s = risk_view.sensitivity_sobol(a, result, int(samples), seed)
     rows = risk_view.sobol_rows(s.table)
     st.plotly_chart(sobol_chart(rows), config=PLOTLY_CONFIG, key="risk_sobol")
     small = len(s.table) - len(rows)
@@ -276,7 +276,7 @@ def sobol_section(a: Assessment, result: RiskRun) -> None:
 
 
 tornado_section(a, result, trials, seed)
-sobol_section(a, result)
+sobol_section(a, result, seed)
 
 # -- dependencies ---------------------------------------------------------------------------------
 st.subheader("How losses travel along dependencies")

@@ -56,7 +56,10 @@ def sobol_indices(
             calc_second_order=False,
             num_resamples=resamples,
             conf_level=conf_level,
-            seed=seed,
+            # a Generator, not the int: SALib seeds its bootstrap only `if seed:`, so seed 0
+            # left the confidence intervals to the global random state (a Generator seeded
+            # with n draws what SALib's own seeding with n draws)
+            seed=np.random.default_rng(seed),
         )
         s1, s1c, st, stc = (
             np.asarray(res[k], dtype=float) for k in ("S1", "S1_conf", "ST", "ST_conf")
