@@ -223,7 +223,17 @@ def simulate(
         except InputError as exc:
             fail(exc.problems)
     fmt = NumberFormat(currency=ws.settings.currency)
-    sim = prepare_simulation(ws, distribution=distribution, basis=basis, plans=plans, links=links)
+    # from the assessment's own score and plan evaluation: the workspace is scored once
+    sim = prepare_simulation(
+        ws,
+        distribution=distribution,
+        basis=basis,
+        plans=plans,
+        links=links,
+        inputs=a.inputs,
+        result=a.result,
+        evaluation=a.plans,
+    )
     client: Any = None
     if scheduler is not None:
         from riskapp.engine.distributed import connect
