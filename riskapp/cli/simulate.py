@@ -49,13 +49,15 @@ def _summary(result: SimulationResult, fmt: NumberFormat) -> Table:
     return t
 
 
-def _top(table: Any, title: str, fmt: NumberFormat, n: int) -> Table:
+def _top(table: Any, title: str, fmt: NumberFormat, n: int, total: float | None = None) -> Table:
+    """The n rows with the largest contribution to the portfolio's ES 99 % (of `total`, the
+    sum of all contributions: of the table's rows unless given)."""
     rows = table.sort_values("tail_es_99", ascending=False).head(n)
     t = Table(title=title)
     t.add_column("", overflow="fold")
     for col in ("mean", "ES 99 % alone", "share of portfolio ES 99 %"):
         t.add_column(col, justify="right", no_wrap=True)
-    total = float(table["tail_es_99"].sum()) or 1.0
+    total = (float(table["tail_es_99"].sum()) if total is None else total) or 1.0
     for _, row in rows.iterrows():
         t.add_row(
             Text(str(row["key"])),
@@ -312,7 +314,18 @@ def simulate(
     out.print(_top(result.factor_table(), "Contributions to the tail by factor", fmt, top))
     out.print(_top(result.scenario_table(), "Contributions to the tail by scenario", fmt, top))
     out.print(_top(result.country_table(), "Contributions to the tail by country", fmt, top))
-    out.print(_top(result.asset_table(), "Contributions to the tail by asset", fmt, top))
+    # the largest contributors found without per-asset distributions, then only theirs built
+    contributions = result.asset_contributions()
+    largest = contributions.sort_values("tail_es_99", ascending=False).head(top).index
+    out.print(
+        _top(
+            result.asset_table(largest.to_numpy()),
+            "Contributions to the tail by asset",
+            fmt,
+            top,
+            float(contributions["tail_es_99"].sum()),
+        )
+    )
     plan_table = result.plan_table()
     if len(plan_table):
         t = Table(title="Plans on their own: benefit-cost ratio over the plan horizon")

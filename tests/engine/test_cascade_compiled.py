@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.cascade_compiled import portfolio_cascade
 from riskapp.engine.damage import combine, fixed_factors, incremental
-from riskapp.engine.montecarlo import ChunkResult, prepare_simulation, run
+from riskapp.engine.montecarlo import ChunkResult, cascades, prepare_simulation, run, statistics
 from riskapp.io.dependencies import load_dependencies
 from tests.conftest import DEMO
 
@@ -162,6 +163,32 @@ def test_the_kept_pairs_give_back_each_dependent_s_cascade(
     tail = r.tail(0.99)
     np.testing.assert_allclose(r.cascade_sums(tail), per_trial[tail].sum(axis=0), rtol=1e-12)
     assert (per_trial.sum(axis=0) > 0).sum() > 10  # cascades reach many dependents
+
+
+def test_per_asset_figures_need_no_trials_by_dependents_array(
+    demo: Workspace, demo_links: list[DependencyLink], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the groups' cascade losses summed batch by batch, a chosen set of dependents' losses
+    # and the asset table built a block of dependents at a time (cascades recomputed per
+    # block) equal what the whole (trials x dependents) array gives
+    r = run(prepare_simulation(demo, links=demo_links), 1_500, seed=8)
+    c = r.model.cascade
+    assert c is not None
+    per_trial = r.cascade_loss
+    np.testing.assert_allclose(
+        r.cascade_group_loss, c.group_loss(per_trial, r.model.n_groups), rtol=1e-12, atol=1e-6
+    )
+    some = np.array([3, 0, r.model.n_dependents - 1], dtype=np.int64)
+    np.testing.assert_array_equal(
+        cascades.dependent_losses(r.model, r.occurs, r.pair_damage, some), per_trial[:, some]
+    )
+    whole = r.asset_table()
+    monkeypatch.setattr(statistics, "COLUMN_BLOCK", 2)
+    monkeypatch.setattr(statistics, "CASCADE_BLOCK_FLOATS", 1)  # a pass per 2 dependents
+    pd.testing.assert_frame_equal(r.asset_table(), whole)
+    picked = np.array([len(whole) - 1, *r.sim.dependent_rows[:3], 0], dtype=np.int64)
+    pd.testing.assert_frame_equal(r.asset_table(picked), whole.iloc[picked].reset_index(drop=True))
+    assert (whole["cascade_mean"] > 0).sum() > 10
 
 
 def test_curves_read_by_factor_as_read(demo: Workspace) -> None:

@@ -119,24 +119,57 @@ def dependent_sums(
     return out
 
 
-def dependent_losses(
+def _scenario_losses(
     model: MonteCarloModel, occurs: BoolArray, pair_damage: FloatArray
-) -> FloatArray:
-    """(T, D) each dependent's cascade loss in each trial (each scenario's cascade on its own
-    damage, the scenarios of a year added up), by `CascadeGraph.dependent_cascade`."""
+) -> Iterator[tuple[IntArray, FloatArray]]:
+    """(trial numbers, each dependent's cascade loss in them) scenario by scenario, in batches:
+    (n, D) for a range-driven scenario's pairs (its cascade on their own damage, by
+    `CascadeGraph.dependent_cascade`), (1, D) for the trials of any other scenario (its
+    deterministic cascade, the same in each). Adding them up per trial gives a year's."""
     c = model.cascade
-    out = np.zeros((len(occurs), 0 if c is None else len(c.dependent_value)))
-    if c is None:
-        return out
+    assert c is not None
     batches = pair_batches(model, occurs, pair_damage)
     pending = next(batches, None)
     for s in range(len(model.scenario_ids)):
         if model.variable[s] is None:
-            out[np.flatnonzero(occurs[:, s])] += c.nominal[s]
+            yield np.flatnonzero(occurs[:, s]), c.nominal[s][np.newaxis, :]
             continue
         while pending is not None and pending[0] == s:
             _, rows, damage = pending
             full = _full(model, s, damage)
-            out[rows] += c.graph.dependent_cascade(full, c.node_group) * c.dependent_value
+            yield rows, c.graph.dependent_cascade(full, c.node_group) * c.dependent_value
             pending = next(batches, None)
+
+
+def dependent_losses(
+    model: MonteCarloModel,
+    occurs: BoolArray,
+    pair_damage: FloatArray,
+    columns: IntArray | None = None,
+) -> FloatArray:
+    """(T, D) each dependent's cascade loss in each trial (each scenario's cascade on its own
+    damage, the scenarios of a year added up); with `columns`, (T, len(columns)) of those
+    dependents only (positions in `CascadeModel.graph.dependents` order): the cascades are
+    computed for all, the memory held is for these."""
+    c = model.cascade
+    width = 0 if c is None else len(c.dependent_value) if columns is None else len(columns)
+    out = np.zeros((len(occurs), width))
+    if c is None or not width:
+        return out
+    for rows, losses in _scenario_losses(model, occurs, pair_damage):
+        out[rows] += losses if columns is None else losses[:, columns]
+    return out
+
+
+def group_losses(
+    model: MonteCarloModel, occurs: BoolArray, pair_damage: FloatArray, n_groups: int
+) -> FloatArray:
+    """(T, G) the cascade loss of each damage group's dependents in each trial, summed batch
+    by batch: no (trials x dependents) array is held."""
+    c = model.cascade
+    out = np.zeros((len(occurs), n_groups))
+    if c is None:
+        return out
+    for rows, losses in _scenario_losses(model, occurs, pair_damage):
+        out[rows] += c.group_loss(losses, n_groups)
     return out

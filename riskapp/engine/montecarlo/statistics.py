@@ -25,6 +25,7 @@ LEVELS = (0.95, 0.99)
 CASCADE_FACTOR = "dependency_cascade"
 DEFAULT_RETURN_PERIODS = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 250.0, 500.0, 1000.0)
 COLUMN_BLOCK = 512  # columns of (trials x columns) results processed at a time
+CASCADE_BLOCK_FLOATS = 32_000_000  # per-trial cascade losses held at once (256 MB)
 T = TypeVar("T")
 
 
@@ -180,7 +181,10 @@ class SimulationResult:
         if c is None:
             return np.zeros((self.trials, 0))
         return self._kept(
-            "_cascade_group_loss", lambda: c.group_loss(self.cascade_loss, self.model.n_groups)
+            "_cascade_group_loss",
+            lambda: cascades.group_losses(
+                self.model, self.occurs, self.pair_damage, self.model.n_groups
+            ),
         )
 
     def cascade_sums(self, trials: IntArray | None = None) -> FloatArray:
@@ -250,32 +254,47 @@ class SimulationResult:
     def asset_type_table(self) -> pd.DataFrame:
         return self._by_group_key("asset_type", self.sim.group_type)
 
-    def asset_table(self) -> pd.DataFrame:
-        """One row per asset: its stand-alone distribution and its tail contribution.
+    def asset_table(self, rows: IntArray | None = None) -> pd.DataFrame:
+        """One row per asset (or per asset at the positions `rows`, in that order): its
+        stand-alone distribution and its tail contribution.
 
         Computed per group and scaled by each asset's exposed value (quantiles scale with a
-        positive factor); assets that take cascade losses get their own figures.
+        positive factor); assets that take cascade losses get their own figures, from their
+        cascade losses trial by trial, computed for at most `CASCADE_BLOCK_FLOATS` (trials x
+        dependents) values at a time: the cascades are recomputed per block rather than held
+        for every dependent at once.
         """
         sim = self.sim
+        picked = np.arange(len(sim.of_asset)) if rows is None else np.asarray(rows, np.int64)
         per_group = self._table(
             "group", [str(g) for g in range(self.model.n_groups)], self.group_damage
         )
         cols = [c for c in per_group.columns if c not in ("dimension", "key")]
-        g = sim.of_asset
-        columns = {c: per_group[c].to_numpy()[g] * sim.exposed_value for c in cols}
+        g = sim.of_asset[picked]
+        value = sim.exposed_value[picked]
+        columns = {c: per_group[c].to_numpy()[g] * value for c in cols}
         if self.model.n_dependents:
             columns["cascade_mean"] = np.zeros(len(g))
-            for b0 in range(0, self.model.n_dependents, COLUMN_BLOCK):
-                block = slice(b0, b0 + COLUMN_BLOCK)
-                rows = sim.dependent_rows[block]
-                cascade = self.cascade_loss[:, block]
-                own = self.group_damage[:, g[rows]] * sim.exposed_value[rows] + cascade
-                dep = self._table("asset", [""] * len(rows), own)
-                for c in cols:
-                    columns[c][rows] = dep[c].to_numpy()
-                columns["cascade_mean"][rows] = cascade.mean(axis=0)
+            # which of the picked assets are dependents, and which dependent each is
+            where = np.full(len(sim.of_asset), -1, dtype=np.int64)
+            where[sim.dependent_rows] = np.arange(len(sim.dependent_rows))
+            at = np.flatnonzero(where[picked] >= 0)  # positions in the table
+            step = max(COLUMN_BLOCK, CASCADE_BLOCK_FLOATS // max(self.trials, 1))
+            for p0 in range(0, len(at), step):
+                part = at[p0 : p0 + step]
+                losses = cascades.dependent_losses(
+                    self.model, self.occurs, self.pair_damage, where[picked[part]]
+                )
+                for b0 in range(0, len(part), COLUMN_BLOCK):
+                    block = part[b0 : b0 + COLUMN_BLOCK]
+                    cascade = losses[:, b0 : b0 + COLUMN_BLOCK]
+                    own = self.group_damage[:, g[block]] * value[block] + cascade
+                    dep = self._table("asset", [""] * len(block), own)
+                    for c in cols:
+                        columns[c][block] = dep[c].to_numpy()
+                    columns["cascade_mean"][block] = cascade.mean(axis=0)
         table = pd.DataFrame(columns)
-        table.insert(0, "key", sim.asset_ids)
+        table.insert(0, "key", sim.asset_ids[picked])
         table.insert(0, "dimension", "asset")
         return table
 
