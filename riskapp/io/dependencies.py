@@ -73,30 +73,27 @@ def _between_rows(links: list[DependencyLink], lines: list[int], name: str) -> l
     """What DependencyTable refuses, worded on the rows: a link given twice, and a redundancy
     group of one asset stating two shares (only met on a file that is not plain)."""
     from riskapp.io.errors import Problem
+    from riskapp.io.tables import repeats
 
-    out: list[Problem] = []
-    first: dict[tuple[str, str], int] = {}
-    group_share: dict[tuple[str, str], tuple[float, int]] = {}
-    for link, line in zip(links, lines, strict=True):
-        key = (link.asset_id, link.depends_on)
-        if key in first:
-            out.append(
-                Problem(
-                    name,
-                    line,
-                    "depends_on",
-                    f"the link of {link.asset_id!r} on {link.depends_on!r} is already given on "
-                    f"row {first[key]}; give each link once",
-                    "row",
-                )
-            )
-            continue
-        first[key] = line
-        if link.redundancy_group is None:
-            continue
-        share, row = group_share.setdefault(
-            (link.asset_id, link.redundancy_group), (link.share, line)
+    repeated = repeats([(k.asset_id, k.depends_on) for k in links], lines)
+    out = [
+        Problem(
+            name,
+            lines[i],
+            "depends_on",
+            f"the link of {links[i].asset_id!r} on {links[i].depends_on!r} is already given on "
+            f"row {first}; give each link once",
+            "row",
         )
+        for i, first in repeated
+    ]
+    again = {i for i, _ in repeated}
+    group_share: dict[tuple[str, str], tuple[float, int]] = {}
+    for i, (link, line) in enumerate(zip(links, lines, strict=True)):
+        if link.redundancy_group is None or i in again:
+            continue
+        key = (link.asset_id, link.redundancy_group)
+        share, row = group_share.setdefault(key, (link.share, line))
         if share != link.share:
             out.append(
                 Problem(
@@ -109,7 +106,7 @@ def _between_rows(links: list[DependencyLink], lines: list[int], name: str) -> l
                     "row",
                 )
             )
-    return out
+    return sorted(out, key=lambda p: p.line or 0)
 
 
 # what a plainly valid cell holds (narrower than or equal to what DependencyLink accepts; the

@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -408,6 +408,18 @@ def table_records(
     return records, problems
 
 
+def repeats(keys: Sequence[Hashable], lines: Sequence[int]) -> list[tuple[int, int]]:
+    """(position, row of its first) of each key that repeats an earlier one."""
+    first: dict[Hashable, int] = {}
+    out = []
+    for i, (key, line) in enumerate(zip(keys, lines, strict=True)):
+        if key in first:
+            out.append((i, first[key]))
+        else:
+            first[key] = line
+    return out
+
+
 def validate_rows(
     model: type[BaseModel],
     records: list[dict[str, Any]],
@@ -562,20 +574,16 @@ def load_baseline(path: Path, label: str | None = None) -> tuple[list[BaselineEn
     entries, more = validate_rows(BaselineEntry, records, lines, name)
     problems += more
     if not problems:
-        seen: dict[tuple[str, str], int] = {}
-        for e, line in zip(entries, lines, strict=True):
-            key = (e.country, e.factor)
-            if key in seen:
-                problems.append(
-                    Problem(
-                        name,
-                        line,
-                        "country",
-                        f"second row for {e.country} / {e.factor} (first on row {seen[key]})",
-                        "row",
-                    )
-                )
-            seen.setdefault(key, line)
+        problems += [
+            Problem(
+                name,
+                lines[i],
+                "country",
+                f"second row for {entries[i].country} / {entries[i].factor} (first on row {first})",
+                "row",
+            )
+            for i, first in repeats([(e.country, e.factor) for e in entries], lines)
+        ]
     if problems:
         raise InputError(problems)
     return entries, lines
