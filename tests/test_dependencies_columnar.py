@@ -99,6 +99,8 @@ def test_a_plain_file_is_read_by_columns(demo: Workspace) -> None:
         lambda rows: [*rows, rows[0]],  # a duplicate link
         lambda rows: [*rows, [rows[0][1], rows[0][0], "0.1", ""]],  # a link not listed
         lambda rows: [[rows[0][0], rows[0][1], "2", rows[0][3]], *rows[1:]],  # share over 1
+        # two links of one asset in one redundancy group with different shares
+        lambda rows: [[*rows[0][:2], "0.1", "grid"], [*rows[1][:2], "0.2", "grid"], *rows[2:]],
     ],
 )
 def test_a_file_with_a_problem_is_handed_to_the_model(
