@@ -255,3 +255,19 @@ def test_the_ldconfig_lookup_finds_what_the_stdlib_finds() -> None:
         found = {name: ctypes.util.find_library(name) for name in names}
     assert found == expected
     assert found["pango-1.0"] is not None and found["no-such-library-x"] is None
+
+
+def test_frozen_heap_without_collection_freezes_what_exists_and_puts_it_back() -> None:
+    if gc.get_freeze_count():
+        pytest.skip("this process froze objects itself")
+
+    class Cycle:
+        other: Any = None
+
+    garbage = Cycle()
+    garbage.other = garbage
+    del garbage
+    with weasy.frozen_heap(collect=False):
+        assert gc.get_freeze_count() > 0  # the cycle frozen with the rest: no collection first
+    assert gc.get_freeze_count() == 0
+    assert gc.collect() > 0  # the cycle is garbage again
