@@ -2,12 +2,16 @@
 
     .venv/bin/python benchmarks/bench_reports.py                 # demo and 20,000 assets
     .venv/bin/python benchmarks/bench_reports.py --assets 50000 --formats xlsx html
+    .venv/bin/python benchmarks/bench_reports.py --workspaces demo --formats pdf pptx --cli-repeat 5
 
 Each (workspace, format) case runs in a process of its own, so that its peak memory is its
 own: the process takes the steps of `riskapp report` (for PDF and PowerPoint the chart
 browser starts in the background first), loads and scores the workspace, builds the `Report`
 (with the figures the format draws) and renders the file; then a whole `riskapp report`
-process writes the same file (the `cli` column: what a user waits for). Per case the script
+process writes the same file (the `cli` column: what a user waits for, after one untimed
+process has written the bytecode and warmed the caches; `--cli-repeat N` runs it
+N times and prints the median, with the fastest and slowest run and the median CPU time of the
+process and its children, Chromium included). Per case the script
 prints the time of each step, how much build + render raised the process's peak RSS above its
 peak after scoring, the process max RSS, the file size, and the length of the document (PDF
 pages, PowerPoint slides, rows of the Excel asset sheet, rows of the longest HTML table) to
@@ -38,10 +42,15 @@ sys.path.insert(0, str(ROOT))
 
 def isolate(folder: Path) -> None:
     """Point HOME, the caches and riskapp's data directory into `folder` for this process and
-    the cases it spawns (Chromium writes its profile and caches under HOME)."""
+    the cases it spawns (Chromium writes its profile and caches under HOME). Python's bytecode
+    goes there too (PYTHONPYCACHEPREFIX, written even if PYTHONDONTWRITEBYTECODE was set): an
+    installed riskapp runs from bytecode, and a checkout whose modules are compiled on every
+    start (0.2-0.3 s of the report process here) would measure the compiler."""
     import os
 
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     for key, sub in (
+        ("PYTHONPYCACHEPREFIX", "pycache"),
         ("HOME", "home"),
         ("XDG_CACHE_HOME", "home/.cache"),
         ("XDG_CONFIG_HOME", "home/.config"),
@@ -172,9 +181,10 @@ def run_case(workspace: str, fmt: str) -> dict[str, Any]:
     }
 
 
-def cli_seconds(workspace: Path, fmt: str, folder: Path) -> float:
+def cli_seconds(workspace: Path, fmt: str, folder: Path) -> tuple[float, float]:
     """Wall time of a whole `riskapp report WORKSPACE --out report.FMT` process: what a user
-    waits for (interpreter start, imports, browser start and close included)."""
+    waits for (interpreter start, imports, browser start and close included), and the CPU time
+    of the process and the children it waited for (Chromium's reaped processes)."""
     from riskapp.reporting import registry
 
     out = folder / f"cli{registry.FORMATS[fmt].suffix}"
@@ -185,13 +195,31 @@ def cli_seconds(workspace: Path, fmt: str, folder: Path) -> float:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or not out.is_file():
         raise RuntimeError((done.stderr or done.stdout).strip().splitlines()[-1:])
     out.unlink()
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
+
+
+def cli_runs(workspace: Path, fmt: str, folder: Path, repeat: int) -> dict[str, float]:
+    """`repeat` whole `riskapp report` processes one after the other: the median wall time,
+    the fastest and slowest, and the median CPU time."""
+    import statistics
+
+    runs = [cli_seconds(workspace, fmt, folder) for _ in range(max(1, repeat))]
+    walls = [w for w, _ in runs]
+    return {
+        "cli_s": statistics.median(walls),
+        "cli_min_s": min(walls),
+        "cli_max_s": max(walls),
+        "cli_cpu_s": statistics.median(c for _, c in runs),
+    }
 
 
 def _spawn(workspace: Path, fmt: str) -> dict[str, Any]:
@@ -210,6 +238,20 @@ def main() -> int:
     parser.add_argument("--assets", type=int, default=20_000, help="synthetic workspace size")
     parser.add_argument("--formats", nargs="*", default=list(registry.FORMATS))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--workspaces",
+        nargs="*",
+        choices=("demo", "synthetic"),
+        default=["demo", "synthetic"],
+        help="which workspaces to measure (default both; 'demo' alone builds no synthetic one)",
+    )
+    parser.add_argument(
+        "--cli-repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the whole `riskapp report` process N times per case (median, min-max)",
+    )
     parser.add_argument("--case", nargs=2, metavar=("WORKSPACE", "FORMAT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -222,7 +264,12 @@ def main() -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="riskapp-bench-") as tmp:
         isolate(Path(tmp))
-        synthetic = build_workspace(Path(tmp) / "synthetic", args.assets, args.seed)
+        cases = []
+        if "demo" in args.workspaces:
+            cases.append(("demo", DEMO))
+        if "synthetic" in args.workspaces:
+            synthetic = build_workspace(Path(tmp) / "synthetic", args.assets, args.seed)
+            cases.append((f"{args.assets:,} assets", synthetic))
         header = (
             f"{'workspace':<18}{'format':<7}{'assess':>8}{'build':>8}{'render':>8}"
             f"{'(cpu)':>8}{'cli':>8}{'+peak':>9}{'max RSS':>9}{'size':>9}{'floor':>8}{'x floor':>9}"
@@ -230,17 +277,19 @@ def main() -> int:
         )
         print(header)
         print("-" * len(header))
-        for label, ws in (("demo", DEMO), (f"{args.assets:,} assets", synthetic)):
+        repeated: list[str] = []
+        for label, ws in cases:
             for fmt in args.formats:
                 if fmt not in available:
                     print(f"{label:<18}{fmt:<7}  unavailable (renderer not importable)")
                     continue
-                r = _spawn(ws, fmt)
-                if "error" not in r:
-                    try:
-                        r["cli_s"] = cli_seconds(ws, fmt, Path(tmp))
-                    except RuntimeError as exc:
-                        r = {"error": exc.args[0]}
+                try:  # untimed: bytecode written, files in the OS cache
+                    cli_seconds(ws, fmt, Path(tmp))
+                    r = _spawn(ws, fmt)
+                    if "error" not in r:
+                        r.update(cli_runs(ws, fmt, Path(tmp), args.cli_repeat))
+                except RuntimeError as exc:
+                    r = {"error": exc.args[0]}
                 if "error" in r:
                     failed = True
                     print(f"{label:<18}{fmt:<7}  FAILED: {r['error']}")
@@ -254,11 +303,20 @@ def main() -> int:
                     f"{r['render_s'] / r['floor_s']:>8.1f}x  {r['length']}{drawn}",
                     flush=True,
                 )
+                if args.cli_repeat > 1:
+                    repeated.append(
+                        f"{label} {fmt}: cli median {r['cli_s']:.2f} s of {args.cli_repeat} "
+                        f"(min {r['cli_min_s']:.2f} s, max {r['cli_max_s']:.2f} s), "
+                        f"CPU median {r['cli_cpu_s']:.2f} s (with Chromium's processes)"
+                    )
+        for line in repeated:
+            print(line)
     print(
         "\nassess: start the chart browser in the background (pdf, pptx) and load and score; "
         "build: the Report (with the figures the format draws); render: write the file "
         "((cpu): this process's CPU time meanwhile, Chromium's not included; on a busy machine "
-        "render waits for the CPU); cli: a whole `riskapp report` process.\npeak: rise of the "
+        "render waits for the CPU); cli: a whole `riskapp report` process (the median of "
+        "--cli-repeat runs).\npeak: rise of the "
         "peak RSS during build + render; max RSS: "
         "the case's process (Chromium for charts not included).\nfloor: the same content "
         "written with plain library calls in the same process (see `floor`); x floor: render / "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import hashlib
 import json
 import threading
@@ -263,11 +264,10 @@ class ImageSession:
             raise
 
     async def _open_browser(self) -> Any:
-        import kaleido
         from kaleido.errors import ChromeNotFoundError
 
         try:
-            browser = kaleido.Kaleido(n=self._tabs, timeout=self._timeout_s, mathjax=False)
+            browser = kaleido_class()(n=self._tabs, timeout=self._timeout_s, mathjax=False)
             await browser.__aenter__()
         except ChromeNotFoundError as exc:
             raise ImageExportError(CHROMIUM_HINT) from exc
@@ -378,7 +378,7 @@ class ImageSession:
         try:
             browser = await asyncio.wrap_future(opening)
             try:
-                data: bytes = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
+                data: bytes = await self._draw(browser, spec, opts)
             except Exception as exc:
                 with self._lock:
                     self._failed = True
@@ -389,6 +389,95 @@ class ImageSession:
             return data
         finally:
             self._drawn(key)
+
+    @staticmethod
+    async def _draw(browser: Any, spec: dict[str, Any], opts: dict[str, Any]) -> bytes:
+        """One image; a failure is tried once more on freshly reloaded pages (kaleido's page
+        now and then fails an image with "kaleido_scopes is not defined", its script not
+        there; the next image on a reloaded page is drawn). A timeout is not tried again: it
+        has taken `timeout_s` already."""
+        try:
+            data: bytes = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
+        except TimeoutError:
+            raise
+        except Exception:
+            reload_pages = getattr(browser, "reload_pages", None)
+            if reload_pages is None:
+                raise
+            reload_pages()
+            data = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
+        return data
+
+
+RELOAD_EVERY = 25  # images a kaleido page draws before it is reloaded
+
+
+@functools.cache
+def kaleido_class() -> type[Any]:
+    """The browser class: kaleido's, with its pages reloaded every RELOAD_EVERY images
+    instead of after every image.
+
+    kaleido 1.x reloads a page (plotly.js parsed and run again) after each image it draws:
+    a clean page for every figure and, as in kaleido 0.x (which reloaded once the page's
+    JavaScript heap passed half its limit, plotly/Kaleido#43), memory that repeated calls
+    into the page hold on to is let go. That reload takes 0.25-0.5 s of the browser's time
+    for each image, as long as drawing a report chart itself, and each image waits for it
+    (kaleido reloads before it returns the image). A report draws 4-12 images; a page used
+    for RELOAD_EVERY images and then reloaded keeps a long-lived process's (the dashboard's)
+    browser memory bounded all the same. After a failed image every page is reloaded before
+    its next use (`reload_pages`), so a page left in a bad state draws nothing more.
+
+    With a kaleido whose tab handling is not the one this was written for (no
+    `_get_kaleido_tab`, `_return_kaleido_tab` or page `reload`), kaleido's own class."""
+    import kaleido
+
+    base: type[Any] = kaleido.Kaleido
+    try:
+        from kaleido._kaleido_tab import _KaleidoTab  # checked below
+    except ImportError:
+        return base
+    if not (
+        callable(getattr(base, "_get_kaleido_tab", None))
+        and callable(getattr(base, "_return_kaleido_tab", None))
+        and callable(getattr(_KaleidoTab, "reload", None))
+    ):
+        return base
+
+    class ReusingKaleido(base):  # type: ignore[misc]
+        """kaleido.Kaleido reloading a page only every RELOAD_EVERY images or after a
+        failure, before the page's next image (not after each image)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.page_uses: dict[int, int] = {}  # images drawn on each page since its load
+            self.page_loads: dict[int, int] = {}  # the generation each page was loaded in
+            self.generation = 0  # bumped by reload_pages: older pages reload before use
+            self.reloads = 0
+
+        def reload_pages(self) -> None:
+            """Reload every page before it draws its next image."""
+            self.generation += 1
+
+        async def _get_kaleido_tab(self) -> Any:
+            tab = await super()._get_kaleido_tab()
+            page = id(tab)
+            stale = self.page_loads.setdefault(page, self.generation) != self.generation
+            if stale or self.page_uses.get(page, 0) >= RELOAD_EVERY:
+                try:
+                    await tab.reload()
+                except BaseException:
+                    await self.tabs_ready.put(tab)  # the next request tries it again
+                    raise
+                self.reloads += 1
+                self.page_uses[page] = 0
+                self.page_loads[page] = self.generation
+            self.page_uses[page] = self.page_uses.get(page, 0) + 1
+            return tab
+
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            await self.tabs_ready.put(tab)
+
+    return ReusingKaleido
 
 
 _SHARED: ImageSession | None = None

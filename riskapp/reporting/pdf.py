@@ -313,10 +313,9 @@ def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -
     """Lay out and draw `html`. `charts` are the charts of the `chart_frame`s in it, by name,
     still being drawn: WeasyPrint lays the pages out meanwhile and waits for a chart only when
     it draws its page. Raises the first chart's error (ImageExportError) if one failed."""
-    from weasyprint import HTML
-
     from riskapp.reporting import weasy
 
+    HTML = weasy.import_weasyprint().HTML  # WeasyPrint's class
     weasy.install_svg_text_runs()
     failures: list[Exception] = []
     served: dict[str, Callable[[], bytes]] = {

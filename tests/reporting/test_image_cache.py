@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -284,3 +285,95 @@ def test_close_when_drawn_shuts_the_browser_after_the_next_images(report: Report
         again = session.render(charts[:1], "svg")  # opened again
         assert again[charts[0].key].lstrip().startswith(b"<svg")
         assert session.is_open and session.exports == 3
+
+
+def _browser(session: ImageSession) -> Any:
+    """The session's kaleido browser (opened)."""
+    session.open()
+    assert session._opening is not None
+    return session._opening.result()
+
+
+def test_a_page_draws_many_images_before_it_is_reloaded(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kaleido reloads its page (plotly.js again) after every image, 0.25-0.5 s each: the
+    session's browser reloads a page only every RELOAD_EVERY images."""
+    need("chromium")
+    from riskapp.reporting import images
+
+    charts = pdf_format.charts_of(report)[:3]
+    with ImageSession(cache=ImageCache()) as session:
+        browser = _browser(session)
+        assert isinstance(browser, images.kaleido_class())
+        session.render(charts, "svg")
+        assert session.exports == 3
+        assert browser.reloads == 0
+    monkeypatch.setattr(images, "RELOAD_EVERY", 2)
+    with ImageSession(cache=ImageCache()) as session:
+        browser = _browser(session)
+        drawn = session.render(charts, "svg")
+        assert all(svg.lstrip().startswith(b"<svg") for svg in drawn.values())
+        assert browser.reloads == 1  # before the third image
+
+
+def test_a_failed_image_is_drawn_again_on_a_reloaded_page(report: Report) -> None:
+    """kaleido's page now and then loses its script ("kaleido_scopes is not defined"): the
+    image is drawn once more on a reloaded page, and the browser is kept."""
+    need("chromium")
+    chart = deck_format.charts_of(report)[1]
+    with ImageSession(cache=ImageCache()) as session:
+        browser = _browser(session)
+
+        async def break_page() -> None:
+            tab = await browser.tabs_ready.get()
+            try:
+                await tab.tab.send_command(
+                    "Runtime.evaluate",
+                    params={
+                        "expression": "delete window.kaleido_scopes",
+                        "contextId": tab._current_js_id,
+                    },
+                )
+            finally:
+                await browser.tabs_ready.put(tab)
+
+        assert session._runner is not None
+        session._runner.submit(break_page()).result()
+        opening = session._opening
+        svg = session.render([chart], "svg")[chart.key]
+        assert svg.lstrip().startswith(b"<svg")
+        assert browser.reloads == 1  # the first try failed; the second had a fresh page
+        assert session.exports == 1
+        assert not session._failed
+        session.render([deck_format.charts_of(report)[2]], "svg")
+        assert session._opening is opening  # the same browser
+        assert browser.reloads == 1
+
+
+AHEAD_PROBE = """
+import sys, threading
+from riskapp.reporting import images, registry
+assert "weasyprint" not in sys.modules
+registry.prepare(sys.argv[1])
+for t in threading.enumerate():
+    if t.name.startswith("riskapp-ahead-"):
+        t.join(timeout=60)
+images.close_shared_session()
+print("weasyprint" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("fmt", "imported"), [("pdf", True), ("pptx", False)])
+def test_prepare_imports_weasyprint_ahead_for_the_pdf_only(fmt: str, imported: bool) -> None:
+    import sys
+
+    need("chromium")
+    done = subprocess.run(
+        [sys.executable, "-c", AHEAD_PROBE, fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout.strip().splitlines()[-1] == str(imported)

@@ -192,3 +192,82 @@ def test_frozen_heap_leaves_a_frozen_process_as_it_is() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+IMPORT_PROBE = """
+import json, re, subprocess, sys
+runs = []
+real = subprocess.Popen.__init__
+def record(self, args, *a, **k):
+    runs.append([str(x) for x in (args if isinstance(args, (list, tuple)) else [args])])
+    real(self, args, *a, **k)
+subprocess.Popen.__init__ = record
+if sys.argv[1] == "riskapp":
+    from riskapp.reporting.weasy import import_weasyprint
+    import_weasyprint()
+else:
+    import weasyprint
+maps = open("/proc/self/maps").read()
+libs = sorted(set(re.findall(r"/(lib(?:gobject|pango|harfbuzz|fontconfig)[^/\\s]*)$", maps, re.M)))
+print(json.dumps({"runs": runs, "libs": libs}))
+"""
+
+
+def test_weasyprint_is_imported_with_one_ldconfig_run_and_the_same_libraries() -> None:
+    """WeasyPrint's own import runs `ldconfig`, `gcc` and `ld` for every library name it
+    tries (about 0.2 s); `import_weasyprint` reads one `ldconfig -p` listing and opens the
+    very same library files."""
+    import json
+    import sys
+
+    if not sys.platform.startswith("linux") or not shutil.which("ldconfig"):
+        pytest.skip("the lookup is changed on Linux with ldconfig only")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    probes = {}
+    for how in ("riskapp", "weasyprint"):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_PROBE, how],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        probes[how] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert probes["riskapp"]["libs"] == probes["weasyprint"]["libs"]
+    assert {"libpango-1.0.so.0", "libharfbuzz.so.0"} <= {
+        lib.split(".so.")[0] + ".so." + lib.split(".so.")[1].split(".")[0]
+        for lib in probes["riskapp"]["libs"]
+    }
+    assert [Path(run[0]).name for run in probes["riskapp"]["runs"]] == ["ldconfig"]
+    assert len(probes["weasyprint"]["runs"]) > 5  # what it saves: not a vacuous comparison
+
+
+def test_the_ldconfig_lookup_finds_what_the_stdlib_finds() -> None:
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux") or not shutil.which("ldconfig"):
+        pytest.skip("the lookup is changed on Linux with ldconfig only")
+    names = ["pango-1.0", "harfbuzz", "fontconfig", "libpango-1.0-0", "no-such-library-x"]
+    expected = {name: ctypes.util.find_library(name) for name in names}
+    with weasy._libraries_from_ldconfig():
+        found = {name: ctypes.util.find_library(name) for name in names}
+    assert found == expected
+    assert found["pango-1.0"] is not None and found["no-such-library-x"] is None
+
+
+def test_frozen_heap_without_collection_freezes_what_exists_and_puts_it_back() -> None:
+    if gc.get_freeze_count():
+        pytest.skip("this process froze objects itself")
+
+    class Cycle:
+        other: Any = None
+
+    garbage = Cycle()
+    garbage.other = garbage
+    del garbage
+    with weasy.frozen_heap(collect=False):
+        assert gc.get_freeze_count() > 0  # the cycle frozen with the rest: no collection first
+    assert gc.get_freeze_count() == 0
+    assert gc.collect() > 0  # the cycle is garbage again
