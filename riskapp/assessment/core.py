@@ -79,7 +79,8 @@ class Assessment:
         if self.source.kind != "store" or not self.source.folder:
             return None
         try:
-            files = FileSource(Path(self.source.folder)).load()
+            # the comparison reads no dependency links: it compares the register and plans
+            files = FileSource(Path(self.source.folder)).load(links=False)
         except InputError:
             return None
         return sync_status(files, Snapshot(self.ws, self.source))

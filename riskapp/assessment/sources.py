@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from riskapp.domain import Workspace
@@ -184,16 +185,18 @@ class FileSource:
     def revision(self) -> str:
         return "files:" + _files_revision(self.path, register=True)
 
-    def load(self) -> Snapshot:
+    def load(self, *, links: bool = True) -> Snapshot:
+        """The files' inputs; without `links`, not the dependency links (a snapshot with none:
+        what the comparison with the team database reads, which compares no links)."""
         from riskapp.io import load_workspace
 
         ws = load_workspace(self.path)
         root, files = input_files(self.path)
         digest, names = hash_files(root, files)
-        links, problems = _links(self.path, ws)
+        found, problems = _links(self.path, ws) if links else ((), ())
         revision = f"files {digest[:REVISION_CHARS]}"
         info = SourceInfo("files", str(root), revision, digest, names, str(root))
-        return Snapshot(ws, info, links, problems)
+        return Snapshot(ws, info, found, problems)
 
 
 # -- team store ----------------------------------------------------------------------------------
@@ -432,9 +435,36 @@ def _plan_frame(ws: Workspace) -> pd.DataFrame:
     return frame.map(lambda v: v if isinstance(v, str) else repr(v))
 
 
+def same_register(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two register frames hold the same assets in the same order with the same values
+    (each column of the same dtype, compared as arrays: NaN equal to NaN in float columns,
+    lists item by item). Exact: False may still mean "the same once written as text"."""
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    for col in a.columns:
+        x, y = a[col], b[col]
+        if x.dtype != y.dtype:
+            return False
+        u, v = x.to_numpy(), y.to_numpy()
+        same = u == v
+        if u.dtype.kind == "f":
+            same |= np.isnan(u) & np.isnan(v)
+        if not np.all(same):
+            return False
+    return True
+
+
 def sync_status(files: Snapshot, store: Snapshot) -> SyncStatus:
     """What differs between the folder's files and the team database (register and plans;
-    the model files are shared, so they cannot differ)."""
-    diffs = _frame_differences("asset", _asset_frame(files.ws), _asset_frame(store.ws))
-    diffs += _frame_differences("plan", _plan_frame(files.ws), _plan_frame(store.ws))
+    the model files are shared, so they cannot differ). Registers that hold exactly the same
+    values in the same order, and equal plan books, are not compared record by record (the
+    usual case: the store was seeded from these files or synced with them)."""
+    diffs: list[Difference] = []
+    if not same_register(
+        files.ws.portfolio.frame.reindex(columns=ASSET_COLUMNS),
+        store.ws.portfolio.frame.reindex(columns=ASSET_COLUMNS),
+    ):
+        diffs += _frame_differences("asset", _asset_frame(files.ws), _asset_frame(store.ws))
+    if files.ws.plans != store.ws.plans:
+        diffs += _frame_differences("plan", _plan_frame(files.ws), _plan_frame(store.ws))
     return SyncStatus(files.info.revision, store.info.revision, tuple(diffs))

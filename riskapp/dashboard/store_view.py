@@ -7,13 +7,20 @@ Everything below the "pure functions" line takes plain values and returns frames
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import streamlit as st
 
 from riskapp.assessment.core import Assessment, assess
-from riskapp.assessment.sources import FileSource, StoreSource
+from riskapp.assessment.sources import (
+    FileSource,
+    Snapshot,
+    SourceKind,
+    StoreSource,
+    SyncStatus,
+)
 from riskapp.domain import LossBasis
 from riskapp.settings import Settings
 from riskapp.store import (
@@ -188,10 +195,52 @@ def comparison(before: AssessmentSummary, after: AssessmentSummary) -> Compariso
     return cast("Comparison", _compared(s.database, str(s.workspace), key(before), key(after)))
 
 
+class _StoreRevision:
+    """The team database with the model files at one revision of both: what the store holds
+    (read once) and what differs from the workspace's files (compared once), whichever loss
+    basis an assessment of it is scored on."""
+
+    def __init__(self, source: StoreSource) -> None:
+        self.source = source
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._sync: tuple[SyncStatus | None] | None = None
+
+    @property
+    def kind(self) -> SourceKind:
+        return "store"
+
+    def revision(self) -> str:
+        return self.source.revision()
+
+    def load(self) -> Snapshot:
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = self.source.load()
+            return self._snapshot
+
+    def sync(self, a: Assessment) -> SyncStatus | None:
+        """`Assessment.sync` of this revision's assessments, computed for the first."""
+        with self._lock:
+            if self._sync is None:
+                self._sync = (a.sync,)
+            return self._sync[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store_revision(url: str, workspace: str, revision: str) -> _StoreRevision:
+    del revision  # cache key only
+    return _StoreRevision(StoreSource(_open_store(url, workspace), Path(workspace)))
+
+
 @st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)
 def _assess_store(url: str, workspace: str, revision: str, basis: str) -> Assessment:
-    del revision  # cache key only: any change of the files or the database is a new assessment
-    return assess(StoreSource(_open_store(url, workspace), Path(workspace)), LossBasis(basis))
+    # any change of the files or the database is a new revision, so a new assessment; the
+    # store is read and compared with the files once per revision, not once per loss basis
+    at = _store_revision(url, workspace, revision)
+    a = assess(at, LossBasis(basis))
+    a.__dict__["sync"] = at.sync(a)  # the cached property, shared by the revision's bases
+    return a
 
 
 def source() -> StoreSource:

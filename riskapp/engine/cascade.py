@@ -151,73 +151,140 @@ def build_graph(
     asset_ids: Sequence[str] | pd.Series, links: Sequence[DependencyLink]
 ) -> CascadeGraph:
     """Compile links into a `CascadeGraph` over the register `asset_ids` (links of share 0 are
-    dropped; a link naming an unknown asset or closing a cycle raises ValueError)."""
-    named = list(dict.fromkeys(a for link in links for a in (link.asset_id, link.depends_on)))
-    found = pd.Index(asset_ids).get_indexer(pd.Index(named))  # rows of the linked assets only
-    row = {a: int(i) for a, i in zip(named, found, strict=True) if i >= 0}
-    terms: dict[tuple[str, str], tuple[float, list[str]]] = {}
-    for n, link in enumerate(links):
-        if link.share <= 0:
-            continue
-        for a in (link.asset_id, link.depends_on):
-            if a not in row:
-                raise ValueError(f"dependency link {n}: no asset {a!r} in the register")
-        key = (link.asset_id, link.redundancy_group or f"\0{link.depends_on}")
-        share, members = terms.setdefault(key, (link.share, []))
-        members.append(link.depends_on)
-    providers: dict[str, list[list[str]]] = {}
-    for (dep, _), (_, members) in terms.items():
-        providers.setdefault(dep, []).append(members)
-    level: dict[str, int] = {}
+    dropped; a link naming an unknown asset or closing a cycle raises ValueError).
 
-    def level_of(node: str, path: tuple[str, ...]) -> int:
+    A term is one (dependent, redundancy group) of the links (a link outside a group is a term
+    of its own) with the share of its first link and its providers in link order; terms are in
+    the order their first link comes, nodes sorted by (level, register row). Worked out on
+    arrays: one pass reads the links' fields, the rest is numpy."""
+    n_links = len(links)
+    dep_id = np.empty(n_links, dtype=object)
+    prov_id = np.empty(n_links, dtype=object)
+    group_of = np.empty(n_links, dtype=object)
+    dep_id[:] = [link.asset_id for link in links]
+    prov_id[:] = [link.depends_on for link in links]
+    group_of[:] = [link.redundancy_group or None for link in links]
+    share = np.fromiter((link.share for link in links), dtype=float, count=n_links)
+    index = pd.Index(asset_ids)
+    dep_row = index.get_indexer(pd.Index(dep_id)) if n_links else np.zeros(0, np.int64)
+    prov_row = index.get_indexer(pd.Index(prov_id)) if n_links else np.zeros(0, np.int64)
+    kept = np.flatnonzero(share > 0)
+    unknown = kept[(dep_row[kept] < 0) | (prov_row[kept] < 0)]
+    if len(unknown):
+        n = int(unknown[0])
+        missing = dep_id[n] if dep_row[n] < 0 else prov_id[n]
+        raise ValueError(f"dependency link {n}: no asset {missing!r} in the register")
+    dep_row, prov_row = dep_row[kept].astype(np.int64), prov_row[kept].astype(np.int64)
+    share, group_of = share[kept], group_of[kept]
+    n_rows = len(index)
+
+    # terms: (dependent, group) for grouped links, (dependent, provider) for the others, in
+    # the order of their first link
+    grouped = pd.notna(group_of)
+    group_code = pd.factorize(group_of)[0]  # -1 outside a group
+    tag = np.where(grouped, group_code, group_code.max(initial=-1) + 1 + prov_row)
+    term_of, _ = pd.factorize(dep_row * (int(tag.max(initial=0)) + 1) + tag)
+    n_terms = int(term_of.max(initial=-1)) + 1
+    first = np.full(n_terms, len(term_of), dtype=np.int64)
+    np.minimum.at(first, term_of, np.arange(len(term_of)))
+    term_dep = dep_row[first]  # register row of each term's dependent
+
+    # levels: a node's is one more than its providers' highest (0 without terms)
+    nodes = np.unique(np.concatenate([dep_row, prov_row]))
+    level = _levels(n_rows, dep_row, prov_row, nodes, asset_ids, term_of, term_dep)
+    node_level = level[nodes]
+    order = np.lexsort((nodes, node_level))
+    nodes, node_level = nodes[order], node_level[order]
+    node_index = np.full(n_rows, -1, dtype=np.int64)
+    node_index[nodes] = np.arange(len(nodes))
+    dependents = np.flatnonzero(node_level > 0)
+
+    # terms by dependent (then in the order of their first link), members in link order
+    term_order = np.argsort(node_index[term_dep], kind="stable")
+    term_rank = np.empty(n_terms, dtype=np.int64)
+    term_rank[term_order] = np.arange(n_terms)
+    link_order = np.argsort(term_rank[term_of], kind="stable")
+    counts = np.bincount(term_rank[term_of], minlength=n_terms)
+    sorted_dep = node_index[term_dep[term_order]]
+    dep_start = np.searchsorted(sorted_dep, dependents)
+    dep_levels = node_level[dependents]
+    levels = np.arange(1, int(dep_levels.max(initial=0)) + 1)
+    d_lo = np.searchsorted(dep_levels, levels, side="left")
+    d_hi = np.searchsorted(dep_levels, levels, side="right")
+    t_lo = np.searchsorted(sorted_dep, dependents[d_lo]) if len(levels) else d_lo
+    t_hi = np.r_[t_lo[1:], n_terms] if len(levels) else d_hi
+    return CascadeGraph(
+        assets=nodes.astype(np.int64),
+        dependents=dependents.astype(np.int64),
+        term_share=share[first[term_order]].astype(float),
+        term_ptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        member_node=node_index[prov_row[link_order]],
+        dependent_term_start=dep_start.astype(np.int64),
+        level_terms=list(zip(t_lo.tolist(), t_hi.tolist(), strict=True)),
+        level_dependents=list(zip(d_lo.tolist(), d_hi.tolist(), strict=True)),
+    )
+
+
+LEVEL_ROUNDS = 64
+"""Rounds of `_levels`' relaxation before it hands over to the walk that finds a cycle (real
+dependency chains are a few links deep)."""
+
+
+def _levels(
+    n_rows: int,
+    dep_row: IntArray,
+    prov_row: IntArray,
+    nodes: IntArray,
+    asset_ids: Sequence[str] | pd.Series,
+    term_of: IntArray,
+    term_dep: IntArray,
+) -> IntArray:
+    """Each register row's level (0 where it depends on nothing), by rounds over all the links
+    at once: a dependent's level becomes one more than its providers' highest until none
+    changes. A graph still changing after LEVEL_ROUNDS rounds has a cycle or a very long
+    chain: `_walk_levels` tells which (and words the cycle)."""
+    level = np.zeros(n_rows, dtype=np.int64)
+    for _ in range(LEVEL_ROUNDS):
+        new = level.copy()
+        np.maximum.at(new, dep_row, level[prov_row] + 1)
+        if np.array_equal(new, level):
+            return level
+        level = new
+    ids = np.asarray(asset_ids, dtype=object)
+    return _walk_levels(n_rows, ids, dep_row, prov_row, nodes, term_of, term_dep)
+
+
+def _walk_levels(
+    n_rows: int,
+    ids: npt.NDArray[np.object_],
+    dep_row: IntArray,
+    prov_row: IntArray,
+    nodes: IntArray,
+    term_of: IntArray,
+    term_dep: IntArray,
+) -> IntArray:
+    """Levels by a depth-first walk from each node in register order (providers of a term in
+    link order): ValueError naming the first cycle it meets."""
+    providers: dict[int, list[int]] = {}
+    by_term = np.argsort(term_of, kind="stable")  # terms in order, each one's links in order
+    for t, p in zip(term_of[by_term].tolist(), prov_row[by_term].tolist(), strict=True):
+        providers.setdefault(int(term_dep[t]), []).append(p)
+    level: dict[int, int] = {}
+
+    def level_of(node: int, path: tuple[int, ...]) -> int:
         if node in level:
             return level[node]
         if node in path:
-            raise ValueError("dependency cycle: " + " -> ".join([*path, node]))
-        below = [level_of(m, (*path, node)) for ms in providers.get(node, []) for m in ms]
+            raise ValueError("dependency cycle: " + " -> ".join(str(ids[a]) for a in (*path, node)))
+        below = [level_of(m, (*path, node)) for m in providers.get(node, [])]
         level[node] = 1 + max(below) if below else 0
         return level[node]
 
-    nodes = sorted(
-        {n for (dep, _), (_, ms) in terms.items() for n in (dep, *ms)}, key=lambda a: row[a]
-    )
-    for node in nodes:
+    for node in nodes.tolist():
         level_of(node, ())
-    nodes.sort(key=lambda a: (level[a], row[a]))
-    node_index = {a: k for k, a in enumerate(nodes)}
-    dependents = [a for a in nodes if level[a] > 0]
-    by_dep: dict[str, list[tuple[float, list[str]]]] = {}
-    for (dep, _), term in terms.items():
-        by_dep.setdefault(dep, []).append(term)
-    shares: list[float] = []
-    ptr: list[int] = [0]
-    members_flat: list[int] = []
-    dep_start: list[int] = []
-    level_terms: list[tuple[int, int]] = []
-    level_deps: list[tuple[int, int]] = []
-    for d_i, dep in enumerate(dependents):
-        lvl = level[dep]
-        if len(level_deps) < lvl:
-            level_terms.append((len(shares), len(shares)))
-            level_deps.append((d_i, d_i))
-        dep_start.append(len(shares))
-        for share, ms in by_dep[dep]:
-            shares.append(share)
-            members_flat.extend(node_index[m] for m in ms)
-            ptr.append(len(members_flat))
-        level_terms[-1] = (level_terms[-1][0], len(shares))
-        level_deps[-1] = (level_deps[-1][0], d_i + 1)
-    return CascadeGraph(
-        assets=np.array([row[a] for a in nodes], dtype=np.int64),
-        dependents=np.array([node_index[a] for a in dependents], dtype=np.int64),
-        term_share=np.array(shares, dtype=float),
-        term_ptr=np.array(ptr, dtype=np.int64),
-        member_node=np.array(members_flat, dtype=np.int64),
-        dependent_term_start=np.array(dep_start, dtype=np.int64),
-        level_terms=level_terms,
-        level_dependents=level_deps,
-    )
+    out = np.zeros(n_rows, dtype=np.int64)
+    out[list(level)] = list(level.values())
+    return out
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -250,12 +251,16 @@ def write_plans(
     note: str,
     order: Sequence[str] | None = None,
     files: FileInputs | None = None,
+    register: pd.DataFrame | None = None,
 ) -> ChangeSummary:
     """Write changed, added and (when `order` is given: those not in it) removed plans; the
-    result is checked against the register and the workspace `files` (read now if not given)."""
+    result is checked against the register and the workspace `files` (read now if not given).
+    `register`: the register as this transaction has it (a register frame, as the caller has
+    just written it), so that the check does not read it back from the database."""
     now = core.now()
     summary = ChangeSummary()
     audit = []
+    added: list[dict[str, Any]] = []
     if order is not None:
         for pid, stored in current.items():
             if pid not in order:
@@ -285,11 +290,7 @@ def write_plans(
         }
         if existing is None:
             summary.added.append(pid)
-            conn.execute(
-                insert(t.plans).values(
-                    **values, version=1, position=positions.get(pid, len(current))
-                )
-            )
+            added.append({**values, "version": 1, "position": positions.get(pid, len(current))})
             audit.append(
                 core.audit_entry(
                     actor, action, "plan", pid, new=after, version=1, note=note, at=now
@@ -316,10 +317,13 @@ def write_plans(
             )
         elif position is not None:
             conn.execute(update(t.plans).where(t.plans.c.id == pid).values(position=position))
+    if added:  # in one statement (a seed or a plan book adds them all at once)
+        conn.execute(insert(t.plans), added)
     core.append_audit(conn, audit)
     if order is not None or summary.added:
         # plans must still fit the register (coverage by asset id) and the files
-        register = stored_register(conn)
+        if register is None:
+            register = stored_register(conn)
         check_frame(
             core,
             conn,

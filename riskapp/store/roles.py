@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, String, literal, text
 
 from riskapp.io.errors import InputError, Problem
-from riskapp.store.schema import Base
+from riskapp.store.schema import metadata
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 APPEND_ONLY = ("audit_log",)
@@ -84,7 +84,7 @@ def create_app_role(engine: Engine, name: str, password: str | None = None) -> A
         conn.execute(text(f"REVOKE CREATE ON SCHEMA {where} FROM {role}"))
         conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}"))
         grants: dict[str, str] = {}
-        for table in [*Base.metadata.tables, *READ_ONLY]:
+        for table in [*metadata.tables, *READ_ONLY]:
             if table not in owners:
                 continue
             if table in APPEND_ONLY:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskapp.domain import PlanBook
+from riskapp.io.errors import InputError
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor
 from riskapp.store.core import StoreCore
-from riskapp.store.frames import frame_of_assets, stored_register
+from riskapp.store.frames import no_cyclic_gc, normalised, stored_register
 from riskapp.store.plans import write_plans
 from riskapp.store.register import write_register
 
@@ -25,7 +26,11 @@ class Seeding:
 
     def seed_if_empty(self, files: Path | None = None) -> bool:
         """Fill an empty database with the register and plans of the workspace files."""
-        from riskapp.io.tables import load_assets
+        with no_cyclic_gc():
+            return self._seed_if_empty(files)
+
+    def _seed_if_empty(self, files: Path | None) -> bool:
+        from riskapp.io.columnar import parse_register, register_problems
         from riskapp.io.workspace import load_manifest, load_model, manifest_path
 
         path = files or self.core.files
@@ -33,7 +38,15 @@ class Seeding:
             return False
         mpath = manifest_path(path)
         manifest, _ = load_manifest(mpath)
-        assets = load_assets(mpath.parent / manifest.paths.assets)
+        # the register read as columns (the reading `load_workspace` does), not asset by asset:
+        # the same values and the same problems, row by row
+        assets_path = mpath.parent / manifest.paths.assets
+        name = str(assets_path)
+        frame, lines = parse_register(assets_path, name)
+        problems = register_problems(frame, lines, name)
+        if problems:
+            raise InputError(problems)
+        register = normalised(frame)
         plans_file = mpath.parent / manifest.paths.plans
         book = load_model(plans_file, PlanBook)[0] if plans_file.exists() else PlanBook()
         actor = Actor.system("seed")
@@ -41,9 +54,7 @@ class Seeding:
             if any(self.core.count(conn, tb) for tb in (t.assets, t.plans, t.audit_log)):
                 return False  # another server seeded it first
             note = f"seeded from {mpath.parent.name}"
-            write_register(
-                self.core, conn, stored_register(conn), frame_of_assets(assets), actor, "seed", note
-            )
+            write_register(self.core, conn, stored_register(conn), register, actor, "seed", note)
             write_plans(
                 self.core,
                 conn,
@@ -53,5 +64,6 @@ class Seeding:
                 "seed",
                 note,
                 [p.id for p in book.plans],
+                register=register,
             )
         return True

@@ -9,13 +9,13 @@ from alembic.runtime.migration import MigrationContext
 
 from riskapp.store import Store
 from riskapp.store.engine import alembic_config, current_revision, head_revision
-from riskapp.store.schema import Base
+from riskapp.store.schema import metadata
 
 
 def test_migrated_schema_matches_the_models(store: Store) -> None:
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 

@@ -66,3 +66,35 @@ def test_sidebar_names_the_source_and_lists_differences(shared: Store) -> None:
 @pytest.fixture(autouse=True)
 def _tiny_workspace(page_env: str) -> None:
     assert TINY.is_dir()
+
+
+def test_the_store_is_read_and_compared_with_the_files_once_per_revision(
+    shared: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both loss bases of one revision share one reading of the store and one comparison with
+    the files; an edit (a new revision) reads and compares again."""
+    from riskapp.assessment.sources import FileSource, StoreSource
+
+    reads: list[int] = []
+    compared: list[int] = []
+    read, files = StoreSource.load, FileSource.load
+    monkeypatch.setattr(StoreSource, "load", lambda self: reads.append(1) or read(self))
+    monkeypatch.setattr(
+        FileSource, "load", lambda self, **kw: compared.append(1) or files(self, **kw)
+    )
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    absolute = metrics(at)
+    at.sidebar.radio(key="basis").set_value("incremental").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert metrics(at) != absolute  # the other basis was scored
+    assert (len(reads), len(compared)) == (1, 1)
+    assert not at.sidebar.warning
+
+    stored = shared.asset("P1")
+    shared.update_asset("P1", {"owner": "Changed in the database"}, stored.version, SYSTEM)
+    at.run()
+    at.sidebar.radio(key="basis").set_value("absolute").run()
+    assert (len(reads), len(compared)) == (2, 2)
+    warnings = [w.value for w in at.sidebar.warning]
+    assert warnings and "differ: 1 asset changed" in warnings[0], warnings

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,9 +13,11 @@ from riskapp.domain import Asset
 from riskapp.engine import score
 from riskapp.io import InputError, load_workspace
 from riskapp.io.tables import load_assets
+from riskapp.settings import Settings
 from riskapp.store import AssetEdit, ConflictError, PlanEdit, Store
 from riskapp.store.engine import current_revision, head_revision
-from tests.store.conftest import ANALYST, SYSTEM, TINY, OpenStore
+from riskapp.store.records import asset_values, dump_value
+from tests.store.conftest import ANALYST, DEMO, SYSTEM, TINY, OpenStore
 
 
 def test_first_start_migrates_and_seeds_from_the_workspace_files(store: Store) -> None:
@@ -24,6 +28,51 @@ def test_first_start_migrates_and_seeds_from_the_workspace_files(store: Store) -
     seeded = store.audit(action="seed")
     assert {e.entity_id for e in seeded if e.entity == "asset"} == {"P1", "P2", "O1"}
     assert all(e.actor == "system:seed" for e in seeded)
+
+
+def test_seeding_reads_the_register_as_columns_with_the_values_of_each_asset(
+    db_url: str, settings: Settings
+) -> None:
+    """The demo (coordinates missing on some assets, tags, dependencies) seeded from its
+    columns: the stored assets are the files' assets read one by one, each seed entry of the
+    trail is that asset's record as `dump_value` writes it, the plans are the plan book in its
+    order, and the chain verifies."""
+    store = Store.open(settings, url=db_url, files=DEMO)
+    try:
+        assets = load_assets(DEMO / "assets.csv")
+        assert store.register() == assets
+        seeded = store.audit(action="seed", entity="asset")
+        by_id = {e.entity_id: e for e in seeded}
+        assert len(seeded) == len(by_id) == len(assets)
+        for asset in assets:
+            entry = by_id[asset.id]
+            assert entry.field == "" and entry.version == 1 and entry.old is None
+            assert dump_value(entry.new) == dump_value(asset_values(asset))
+        book = load_workspace(DEMO).plans.plans
+        assert [p.plan for p in store.plans()] == book
+        assert [e.entity_id for e in store.audit(action="seed", entity="plan")] == [
+            p.id for p in book
+        ][::-1]  # the trail lists the newest first
+        assert store.verify_audit().ok
+    finally:
+        store.close()
+
+
+def test_a_register_file_with_problems_is_not_seeded(
+    db_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(TINY, ws)
+    text = (ws / "assets.csv").read_text(encoding="utf-8").splitlines()
+    text.append(text[-1])  # the last asset twice
+    (ws / "assets.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="duplicate id"):
+        Store.open(settings, url=db_url, files=ws)
+    empty = Store.open(settings, url=db_url, files=ws, seed=False)
+    try:
+        assert empty.is_empty()
+    finally:
+        empty.close()
 
 
 def test_opening_again_neither_migrates_nor_seeds_twice(open_store: OpenStore) -> None:

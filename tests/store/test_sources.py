@@ -187,3 +187,53 @@ def test_a_saved_assessment_keeps_its_source(source: StoreSource) -> None:
     }
     eal = saved.results["key_figures"]["expected_annual_loss"]
     assert eal == pytest.approx(a.result.expected_annual_loss())
+
+
+def test_same_register_is_exact_and_finds_any_changed_value(ws_dir: Path) -> None:
+    from riskapp.assessment.sources import same_register
+    from riskapp.domain.assets import ASSET_COLUMNS
+
+    frame = FileSource(ws_dir).load(links=False).ws.portfolio.frame[ASSET_COLUMNS]
+    assert same_register(frame, frame.copy(deep=True))
+    with_nan = frame.copy()
+    with_nan.loc[0, "lat"] = np.nan
+    assert same_register(with_nan, with_nan.copy(deep=True))  # no coordinate equals none
+    changes = {
+        "id": "P9",
+        "name": "Other",
+        "lat": 1.5,
+        "replacement_value": 1.0,
+        "criticality": 1,
+        "tags": ["other"],
+        "depends_on": ["X"],
+        "owner": "Someone",
+    }
+    for col, value in changes.items():
+        other = frame.copy(deep=True)
+        other[col] = other[col].astype(object) if col in ("tags", "depends_on") else other[col]
+        other.at[1, col] = value
+        assert not same_register(frame, other), col
+    assert not same_register(frame, frame.iloc[::-1].reset_index(drop=True))  # order counts
+    assert not same_register(frame, frame.iloc[:-1])
+    floats = frame.copy()
+    floats["criticality"] = floats["criticality"].astype("float64")  # 4 == 4.0, "4" != "4.0"
+    assert not same_register(frame, floats)
+
+
+def test_the_sidebar_comparison_reads_no_links_and_still_finds_differences(
+    source: StoreSource, ws_dir: Path
+) -> None:
+    files = FileSource(ws_dir)
+    (ws_dir / "dependencies.csv").write_text(
+        "asset_id,depends_on,share,redundancy_group\nP1,nowhere,0.5,\n", encoding="utf-8"
+    )
+    assert files.load().link_problems  # the full load reads (and rejects) the links file
+    light = files.load(links=False)
+    assert light.links == () and light.link_problems == ()
+    assert light.info == files.load().info  # the same revision and fingerprint
+    first = assess(source).sync
+    assert first is not None and first.in_sync
+    edit_assets_file(ws_dir / "assets.csv", "O1", "owner", "Someone else")
+    status = assess(source).sync
+    assert status is not None
+    assert [str(d) for d in status.differences] == ["asset O1: changed (owner)"]
