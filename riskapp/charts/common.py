@@ -80,6 +80,20 @@ def money_axis_props(lo: float, hi: float, fmt: NumberFormat, count: int = 5) ->
     return {"tickvals": ticks, "ticktext": labels}
 
 
+def colorscale(name: str) -> list[list[Any]]:
+    """A named plotly colour scale as the (position, colour) list plotly's checks make of it: a
+    fast figure (`spec_figure`) passes the spec through unchecked, and plotly.js's own scale of
+    the same name may run the other way."""
+    return [list(step) for step in _colorscale(name)]
+
+
+@lru_cache(maxsize=8)
+def _colorscale(name: str) -> tuple[tuple[Any, ...], ...]:
+    import plotly.colors
+
+    return tuple(tuple(step) for step in plotly.colors.get_colorscale(name))
+
+
 def money_colorbar(title: str, values: object, fmt: NumberFormat) -> dict[str, object]:
     """A colour bar of money: ticks written by `fmt` (plotly's own would read 14M)."""
     finite = np.asarray(values, dtype=float).ravel()
@@ -135,23 +149,25 @@ def _template_json(name: str, types: tuple[str, ...]) -> str:
     return json.dumps(template)
 
 
-@lru_cache(maxsize=64)
-def _layout_props(title: str | None, height: int, fmt: NumberFormat | None) -> str:
-    import json
-
-    props = layout(go.Figure(), title, height, fmt).to_dict()["layout"]
-    props.pop("template", None)  # the figure adds plotly's default itself
-    return json.dumps(props)
-
-
 def layout_props(
     title: str | None = None, height: int = 420, fmt: NumberFormat | None = None
 ) -> dict[str, Any]:
-    """What `layout` sets, as a layout dict for `spec_figure` (derived from `layout` itself)."""
-    import json
-
-    out: dict[str, Any] = json.loads(_layout_props(title, height, fmt))
-    return out
+    """The shared look as a layout dict (for `spec_figure`, and what `layout` sets); with
+    `fmt`, plotly's own numbers use the locale's separators. Plain values: no plotly object is
+    made (a fast figure's first build in a process then loads none of plotly's checks)."""
+    props: dict[str, Any] = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+        "font": {"family": FONT, "size": 13},
+        "hoverlabel": {"font": {"family": FONT}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "plot_bgcolor": "white",
+    }
+    if title:
+        props["title"] = {"text": title, "x": 0, "xanchor": "left"}
+    if fmt is not None:
+        props["separators"] = fmt.plotly_separators
+    return props
 
 
 def layout(
@@ -160,16 +176,8 @@ def layout(
     height: int = 420,
     fmt: NumberFormat | None = None,
 ) -> go.Figure:
-    """The shared look; with `fmt`, plotly's own numbers use the locale's separators."""
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
-        font={"family": FONT, "size": 13},
-        hoverlabel={"font": {"family": FONT}},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        plot_bgcolor="white",
-    )
-    if fmt is not None:
-        fig.update_layout(separators=fmt.plotly_separators)
+    """The shared look (`layout_props`) set on a figure; a title it had is cleared when
+    `title` is None."""
+    props = layout_props(title, height, fmt)
+    fig.update_layout(title=props.pop("title", None), **props)
     return fig

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,14 @@ import plotly.graph_objects as go
 
 from riskapp.charts.common import (
     LOSS_SCALE,
+    colorscale,
     esc,
     factor_colours,
     layout,
+    layout_props,
     money_colorbar,
     money_text,
+    spec_figure,
 )
 from riskapp.domain import FactorCatalogue
 from riskapp.format import NumberFormat
@@ -27,34 +31,36 @@ def world_map(
     fmt: NumberFormat,
     measure: str = "eal",
     max_markers: int | None = None,
+    fast: bool = False,
 ) -> go.Figure:
     """Choropleth of `measure` by country with asset markers sized by EAL and coloured by the
     factor that drives most of their loss. `max_markers`: at most that many markers, those of
-    the assets with the largest EAL (`marker_count` tells how many a map draws)."""
+    the assets with the largest EAL (`marker_count` tells how many a map draws). `fast`: see
+    `spec_figure` (the Overview's first chart: a checked map's first build in a process loads
+    plotly's checks of its trace types, about 0.15 s)."""
     label = {"eal": "Expected annual loss", "exposed_value": "Exposed value"}[measure]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Choropleth(
-            locations=countries.index,
-            z=countries[measure],
-            locationmode="ISO-3",
-            colorscale=LOSS_SCALE,
-            marker_line_color="white",
-            marker_line_width=0.5,
-            colorbar=money_colorbar(f"{label}<br>({fmt.currency})", countries[measure], fmt),
-            customdata=np.column_stack(
+    data: list[dict[str, Any]] = [
+        {
+            "type": "choropleth",
+            "locations": list(countries.index),
+            "z": countries[measure].to_numpy(),
+            "locationmode": "ISO-3",
+            "colorscale": colorscale(LOSS_SCALE),
+            "marker": {"line": {"color": "white", "width": 0.5}},
+            "colorbar": money_colorbar(f"{label}<br>({fmt.currency})", countries[measure], fmt),
+            "customdata": np.column_stack(
                 [
                     np.asarray(esc(countries["country_name"]), dtype=object),
                     np.asarray(money_text(countries[measure], fmt), dtype=object),
                 ]
             ),
-            hovertemplate="<b>%{customdata[0]}</b><br>"
+            "hovertemplate": "<b>%{customdata[0]}</b><br>"
             + label
             + ": %{customdata[1]}<extra></extra>",
-            name=label,
-            showlegend=False,
-        )
-    )
+            "name": label,
+            "showlegend": False,
+        }
+    ]
     located = assets.dropna(subset=["lat", "lon"])
     if max_markers is not None and len(located) > max_markers:
         # markers sized by EAL: the largest are the ones a reader sees; the sizes keep the scale
@@ -69,19 +75,20 @@ def world_map(
         if part.empty:
             continue
         size = 6 + 24 * np.sqrt(part["eal"] / peak) if peak > 0 else np.full(len(part), 6.0)
-        fig.add_trace(
-            go.Scattergeo(
-                lat=part["lat"],
-                lon=part["lon"],
-                mode="markers",
-                marker={
-                    "size": size,
+        data.append(
+            {
+                "type": "scattergeo",
+                "lat": part["lat"].to_numpy(),
+                "lon": part["lon"].to_numpy(),
+                "mode": "markers",
+                "marker": {
+                    "size": np.asarray(size),
                     "color": colours.get(fid, "#888888"),
                     "line": {"color": "white", "width": 1},
                     "opacity": 0.9,
                 },
-                name=html.escape(names.get(fid, "no loss")),
-                customdata=np.column_stack(
+                "name": html.escape(names.get(fid, "no loss")),
+                "customdata": np.column_stack(
                     [
                         np.asarray(esc(part["name"]), dtype=object),
                         np.asarray(esc(part["type"]), dtype=object),
@@ -89,30 +96,33 @@ def world_map(
                         np.asarray(money_text(part["eal"], fmt), dtype=object),
                     ]
                 ),
-                hovertemplate=(
+                "hovertemplate": (
                     "<b>%{customdata[0]}</b><br>%{customdata[1]}, %{customdata[2]}<br>"
                     "Expected annual loss: %{customdata[3]}<extra>%{fullData.name}</extra>"
                 ),
-            )
+            }
         )
-    fig.update_geos(
-        projection_type="natural earth",
-        showcountries=True,
-        countrycolor="#bbbbbb",
-        showland=True,
-        landcolor="#f2f2f2",
-        showocean=True,
-        oceancolor="#eaf2f8",
-        showframe=False,
-        **_frame(located),
-    )
-    fig = layout(fig, height=560)
-    fig.update_layout(
-        legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        separators=fmt.plotly_separators,
-    )
-    return fig
+    spec = {
+        "data": data,
+        "layout": {
+            **layout_props(height=560),
+            "geo": {
+                "projection": {"type": "natural earth"},
+                "showcountries": True,
+                "countrycolor": "#bbbbbb",
+                "showland": True,
+                "landcolor": "#f2f2f2",
+                "showocean": True,
+                "oceancolor": "#eaf2f8",
+                "showframe": False,
+                **_frame(located),
+            },
+            "legend": {"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
+            "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+            "separators": fmt.plotly_separators,
+        },
+    }
+    return spec_figure(spec, fast)
 
 
 def marker_count(assets: pd.DataFrame, max_markers: int | None = None) -> tuple[int, int]:
@@ -121,21 +131,22 @@ def marker_count(assets: pd.DataFrame, max_markers: int | None = None) -> tuple[
     return (located if max_markers is None else min(located, max_markers)), located
 
 
-def _frame(located: pd.DataFrame) -> dict[str, object]:
-    """Map ranges around the located assets (with a margin), or the whole world."""
+def _frame(located: pd.DataFrame) -> dict[str, Any]:
+    """The map's geo ranges around the located assets (with a margin), or the whole world."""
     if located.empty:
         return {
-            "lonaxis_range": [-180.0, 180.0],
-            "lataxis_range": [-60.0, 85.0],
-            "projection_rotation_lon": 0.0,
+            "lonaxis": {"range": [-180.0, 180.0]},
+            "lataxis": {"range": [-60.0, 85.0]},
+            "projection": {"type": "natural earth", "rotation": {"lon": 0.0}},
         }
     lat, lon = located["lat"].astype(float), located["lon"].astype(float)
     lon_range = [max(-180.0, float(lon.min()) - 12), min(180.0, float(lon.max()) + 12)]
+    middle = (lon_range[0] + lon_range[1]) / 2
     return {
-        "lonaxis_range": lon_range,
-        "lataxis_range": [max(-60.0, float(lat.min()) - 8), min(85.0, float(lat.max()) + 8)],
-        "projection_rotation_lon": (lon_range[0] + lon_range[1]) / 2,
-        "center": {"lon": (lon_range[0] + lon_range[1]) / 2, "lat": float(lat.mean())},
+        "lonaxis": {"range": lon_range},
+        "lataxis": {"range": [max(-60.0, float(lat.min()) - 8), min(85.0, float(lat.max()) + 8)]},
+        "projection": {"type": "natural earth", "rotation": {"lon": middle}},
+        "center": {"lon": middle, "lat": float(lat.mean())},
     }
 
 

@@ -17,6 +17,7 @@ from riskapp.assessment.core import (
     key_figures,
 )
 from tests.conftest import DEMO, TINY
+from tests.dashboard.figures import same_figure
 
 APP = str(Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "app.py")
 PAGES = [
@@ -189,3 +190,30 @@ def test_map_markers_capped_to_the_largest_losses(demo_assessment: Assessment) -
     everything = markers(full)
     assert all(drawn[name] == everything[name] for name in drawn)
     assert list(capped.data[0].z) == list(full.data[0].z)  # the choropleth
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("measure", ["eal", "exposed_value"])
+def test_the_overview_map_fast_and_checked_are_the_same(
+    demo_assessment: Assessment, locale: str, measure: str
+) -> None:
+    # the Overview draws the map fast (its first chart); reports draw it checked
+    from riskapp.assessment.core import country_losses
+    from riskapp.charts.overview import world_map
+    from riskapp.format import NumberFormat
+
+    a = demo_assessment
+    fmt = NumberFormat(currency=a.currency, locale=locale)  # type: ignore[arg-type]
+    assets = asset_table(a)
+    for cap in (None, 5):
+        fig = same_figure(
+            lambda fast, cap=cap: world_map(
+                country_losses(a), assets, a.ws.factors, fmt, measure, cap, fast
+            )
+        )
+        assert fig.layout.geo.projection.type == "natural earth"
+    # no located asset: the whole world, no markers
+    bare = assets.assign(lat=float("nan"), lon=float("nan"))
+    fig = same_figure(lambda fast: world_map(country_losses(a), bare, a.ws.factors, fmt, fast=fast))
+    assert [t.type for t in fig.data] == ["choropleth"]
+    assert list(fig.layout.geo.lonaxis.range) == [-180.0, 180.0]

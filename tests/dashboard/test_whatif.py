@@ -9,9 +9,6 @@ s2 260; frequencies 1, 0.1, 0.01; EAL 175.5 (the status quo 160 counted once:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -41,6 +38,7 @@ from riskapp.assessment.whatif import (
 from riskapp.domain import LossBasis
 from riskapp.format import NumberFormat
 from tests.conftest import DEMO, TINY
+from tests.dashboard.figures import no_empty, same_figure
 
 
 @pytest.fixture(scope="module")
@@ -345,41 +343,6 @@ def test_exceedance_points_and_line(tiny_a: Assessment) -> None:
 
 
 # -- the Scenarios page's charts: fast figures (plotly's checks skipped) equal checked ones ------
-def _no_empty(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _no_empty(v) for k, v in value.items() if v != {}}
-    if isinstance(value, list):
-        return [_no_empty(v) for v in value]
-    return value
-
-
-def _same_figure(build: Callable[[bool], Any]) -> Any:
-    """The chart built fast (spec_figure(fast=True): for the dashboard, drawn on every widget
-    change) and checked by plotly (what reports use) give the same JSON (plotly's checks
-    drop the empty title the shared layout sets; the fast figure's template keeps the trace
-    defaults of its own trace types only); a checked construction of the fast figure's own
-    dict accepts every property."""
-    import json
-
-    import plotly.graph_objects as go
-    import plotly.io as pio
-
-    fast, checked = build(True), build(False)
-    want = json.loads(pio.to_json(checked))
-    got = _no_empty(json.loads(pio.to_json(fast)))
-    # the fast figure's template: plotly's default with trace defaults for its own types only
-    # (plotly's "plotly" template, or Streamlit's own once Streamlit has set it as the default)
-    template = want["layout"].pop("template")
-    types = {t["type"] for t in want["data"]}
-    template["data"] = {k: v for k, v in template.get("data", {}).items() if k in types}
-    assert got["layout"].pop("template") == _no_empty(template)
-    assert got == want
-    rebuilt = json.loads(pio.to_json(go.Figure(fast.to_dict())))
-    rebuilt["layout"].pop("template")
-    assert rebuilt == want
-    return fast
-
-
 @pytest.mark.parametrize("locale", ["en", "de"])
 def test_what_if_chart_fast_and_checked_are_the_same(demo_a: Assessment, locale: str) -> None:
     from riskapp.charts.scenarios import whatif_factor_chart
@@ -388,7 +351,7 @@ def test_what_if_chart_fast_and_checked_are_the_same(demo_a: Assessment, locale:
     ids = demo_a.ws.factors.ids
     for deltas in ({}, {"energy_weaponization": 2.0, "sanctions": -1.5}):
         result = what_if(demo_a, "energy_winter", deltas)
-        fig = _same_figure(
+        fig = same_figure(
             lambda fast, r=result: whatif_factor_chart(
                 r.by_factor, demo_a.ws.factors, fmt, ids, fast
             )
@@ -413,12 +376,12 @@ def test_compare_and_exceedance_charts_fast_and_checked_are_the_same(
     chosen = default_comparison(demo_a, 3)
     for dimension, label in COMPARE_DIMENSIONS.items():
         table = compare_table(demo_a, chosen, dimension)
-        fig = _same_figure(lambda fast, t=table, x=label: compare_chart(t, titles, x, fmt, fast))
+        fig = same_figure(lambda fast, t=table, x=label: compare_chart(t, titles, x, fmt, fast))
         assert len(fig.data) == len(chosen) == 3
     points, line = exceedance_points(demo_a), exceedance_line(demo_a)
     readings = pd.DataFrame({"return_period_years": [10.0, 100.0], "loss": [1e6, 5e6]})
     for read in (None, readings):
-        fig = _same_figure(lambda fast, r=read: exceedance_chart(points, line, r, fmt, fast))
+        fig = same_figure(lambda fast, r=read: exceedance_chart(points, line, r, fmt, fast))
         assert len(fig.data) == (2 if read is None else 3)
         np.testing.assert_array_equal(fig.data[1].y, points["loss"].to_numpy())
 
@@ -431,4 +394,5 @@ def test_layout_props_are_what_layout_sets() -> None:
     for title, height, fmt in [(None, 300, None), ("T", 500, NumberFormat(locale="de"))]:
         expected = layout(go.Figure(), title, height, fmt).to_dict()["layout"]
         expected.pop("template")
-        assert layout_props(title, height, fmt) == expected
+        # (an untitled checked figure keeps an empty title object, which draws nothing)
+        assert layout_props(title, height, fmt) == no_empty(expected)

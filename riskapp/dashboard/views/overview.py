@@ -52,7 +52,9 @@ measure = st.radio(
     key="overview_measure",
 )
 st.plotly_chart(
-    world_map(country_losses(a), assets, a.ws.factors, a.fmt, measure, max_markers=MAP_MARKERS),
+    world_map(
+        country_losses(a), assets, a.ws.factors, a.fmt, measure, max_markers=MAP_MARKERS, fast=True
+    ),
     config=PLOTLY_CONFIG,
     key="overview_map",
 )
