@@ -457,3 +457,24 @@ def test_asset_contributions_are_the_asset_tables_columns(demo: Workspace) -> No
     for col in ("mean", "cascade_mean", "tail_es_95", "tail_es_99"):
         np.testing.assert_allclose(light[col], full[col], rtol=1e-12, atol=1e-6)
     assert (light["cascade_mean"] > 0).sum() > 10  # cascades reach many assets: the check bites
+
+
+def test_cli_prints_the_largest_contributors_by_asset_as_the_asset_table_has_them() -> None:
+    # the command ranks assets by their tail contribution without per-asset distributions and
+    # builds the distributions of the ones it prints only: the rows are the asset table's
+    from riskapp.assessment.core import assess
+    from riskapp.format import NumberFormat
+    from tests.conftest import DEMO
+
+    args = ["simulate", str(DEMO), "-n", "2000", "--seed", "9", "--no-progress", "--top", "5"]
+    result = CliRunner().invoke(cli(), args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    a = assess(DEMO)
+    table = run(a.prepared_simulation, 2000, seed=9).asset_table()
+    fmt = NumberFormat(currency=a.currency)
+    total = float(table["tail_es_99"].sum())
+    printed = result.output.split("Contributions to the tail by asset")[1].splitlines()
+    for _, row in table.sort_values("tail_es_99", ascending=False).head(5).iterrows():
+        cells = [str(row["key"]), fmt.money(row["mean"]), fmt.money(row["es_99"])]
+        cells.append(fmt.percent(row["tail_es_99"] / total))
+        assert any(all(c in line for c in cells) for line in printed), cells
