@@ -52,11 +52,11 @@ summary: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_dashboard.py
-	$(BIN)/python benchmarks/bench_pages.py
+	$(BIN)/python benchmarks/bench_pages.py --links 14000
 	$(BIN)/python benchmarks/bench_baseline.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_sensitivity.py
-	$(BIN)/python benchmarks/bench_risk_page.py --assets 2000 --links 1400
+	$(BIN)/python benchmarks/bench_risk_page.py --repeat 3
 	$(BIN)/python benchmarks/bench_montecarlo.py
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_validate.py
