@@ -163,7 +163,13 @@ GC_THRESHOLD = (100_000, 50, 100)
 
 def main() -> None:  # pragma: no cover - console entry point
     """The `riskapp` command (the console script and `python -m riskapp.cli`)."""
+    import sys
+
     gc.set_threshold(*GC_THRESHOLD)
+    if sys.argv[1:2] == ["report"]:
+        from riskapp.cli.report import start_chart_browser
+
+        start_chart_browser(sys.argv[2:])
     try:
         app()
     finally:

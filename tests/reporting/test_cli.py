@@ -110,3 +110,26 @@ def test_unavailable_format_says_so(tmp_path: Path, missing_format: str) -> None
     assert code == 2
     assert "not available" in output
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["demo", "-o", "r.pptx"], "pptx"),
+        (["demo", "--out=R.PPTX"], "pptx"),
+        (["demo", "-f", "pptx", "-o", "r.bin"], "pptx"),
+        (["--format=PPTX", "demo", "--out", "r.pdf"], "pptx"),  # --format wins, as in the command
+        (["demo", "-o", "r.pdf"], None),  # its layout, not the browser, is the longer path
+        (["demo", "-o", "r.xlsx"], None),  # draws no image
+        (["demo", "-o", "r.html"], None),
+        (["demo", "-o", "r.pptx", "--help"], None),
+        (["demo", "-o"], None),  # unreadable: the command says what is wrong
+        (["demo", "-o", "r.txt"], None),
+    ],
+)
+def test_the_chart_browser_starts_early_only_for_a_format_that_waits_for_it(
+    args: list[str], expected: str | None
+) -> None:
+    from riskapp.cli.report import early_format
+
+    assert early_format(args) == expected
