@@ -22,7 +22,7 @@ from riskapp.domain.common import iso_alpha3_codes
 
 _W = r"[ \t]*"
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
-_SLUG = r"[a-z][a-z0-9_]{0,47}"
+SLUG = r"[a-z][a-z0-9_]{0,47}"
 _BIDI = r"\x{202a}-\x{202e}\x{2066}-\x{2069}"
 # inside text: printable characters, tabs and line breaks (the model's PRINTABLE)
 _INNER = rf"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_BIDI}]"
@@ -32,29 +32,30 @@ _EDGE = (
     rf"\x{{3000}}{_BIDI}]"
 )
 _TEXT = rf"{_EDGE}(?:{_INNER}*{_EDGE})?"  # lengths are checked apart: RE2 is slow on {0,198}
-_DECIMAL = r"[0-9]{1,30}(?:\.[0-9]{1,30})?"
-_ID_ANY = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+DECIMAL = r"[0-9]{1,30}(?:\.[0-9]{1,30})?"
+ID_ANY = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
 
 
-def _whole(pattern: str, optional: bool = False) -> str:
+def whole(pattern: str, optional: bool = False) -> str:
+    """A pattern for a whole cell: `pattern` (or nothing, if `optional`) between spaces or tabs."""
     body = f"(?:{pattern})?" if optional else f"(?:{pattern})"
     return f"^{_W}{body}{_W}$"
 
 
 PATTERNS: dict[str, str] = {
-    "id": _whole(_ID_ANY),
-    "name": _whole(_TEXT),
-    "type": _whole(_SLUG),
-    "country": _whole("[A-Za-z]{3}"),
-    "lat": _whole(f"-?{_DECIMAL}", optional=True),
-    "lon": _whole(f"-?{_DECIMAL}", optional=True),
-    "replacement_value": _whole(_DECIMAL),
-    "annual_revenue_at_stake": _whole(_DECIMAL, optional=True),
-    "currency": _whole("[A-Z]{3}", optional=True),
-    "criticality": _whole("[1-5]", optional=True),
-    "tags": _whole(f"{_SLUG}(?:;{_SLUG})*", optional=True),
-    "owner": _whole(_TEXT, optional=True),
-    "depends_on": _whole(f"{_ID_ANY}(?:;{_ID_ANY})*", optional=True),
+    "id": whole(ID_ANY),
+    "name": whole(_TEXT),
+    "type": whole(SLUG),
+    "country": whole("[A-Za-z]{3}"),
+    "lat": whole(f"-?{DECIMAL}", optional=True),
+    "lon": whole(f"-?{DECIMAL}", optional=True),
+    "replacement_value": whole(DECIMAL),
+    "annual_revenue_at_stake": whole(DECIMAL, optional=True),
+    "currency": whole("[A-Z]{3}", optional=True),
+    "criticality": whole("[1-5]", optional=True),
+    "tags": whole(f"{SLUG}(?:;{SLUG})*", optional=True),
+    "owner": whole(_TEXT, optional=True),
+    "depends_on": whole(f"{ID_ANY}(?:;{ID_ANY})*", optional=True),
 }
 # longest cell once stripped (characters); for lists, the longest part
 LONGEST = {"id": 64, "name": 200, "owner": 200}

@@ -109,14 +109,6 @@ def _between_rows(links: list[DependencyLink], lines: list[int], name: str) -> l
     return sorted(out, key=lambda p: p.line or 0)
 
 
-# what a plainly valid cell holds (narrower than or equal to what DependencyLink accepts; the
-# identifier's length is checked apart, RE2 being slow on counted repetitions)
-_W = r"[ \t]*"
-_ID = rf"^{_W}[A-Za-z0-9][A-Za-z0-9_.\-]*{_W}$"
-_SHARE = rf"^{_W}(?:0(?:\.[0-9]{{1,30}})?|1(?:\.0{{1,30}})?|\.[0-9]{{1,30}}){_W}$"
-_GROUP = rf"^{_W}(?:[a-z][a-z0-9_]{{0,47}})?{_W}$"
-
-
 def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyLink] | None:
     """The links of a plain CSV or Parquet file whose every row is valid and matches the
     register, checked column by column with Arrow kernels; None when any row is not plainly
@@ -128,7 +120,12 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
     import pyarrow.compute as pc
 
     from riskapp.domain.assets import DependencyLink
+    from riskapp.io.arrowcheck import ID_ANY, LONGEST, SLUG, whole
     from riskapp.io.columnar import text_table
+
+    # what a plainly valid cell holds: the register's own patterns (narrower than or equal to
+    # what DependencyLink accepts), a share from 0 to 1; identifiers' length checked apart
+    share_cell = whole(r"0(?:\.[0-9]{1,30})?|1(?:\.0{1,30})?|\.[0-9]{1,30}")
 
     read = text_table(path, name)
     if read is None:
@@ -144,16 +141,16 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
     def passes(values: pa.ChunkedArray, pattern: str) -> bool:
         return bool(pc.all(pc.match_substring_regex(values, pattern)).as_py())
 
-    ok = passes(column["asset_id"], _ID) and passes(column["depends_on"], _ID)
-    ok = ok and passes(column["share"], _SHARE)
+    ok = passes(column["asset_id"], whole(ID_ANY)) and passes(column["depends_on"], whole(ID_ANY))
+    ok = ok and passes(column["share"], share_cell)
     group = column.get("redundancy_group")
-    ok = ok and (group is None or passes(group, _GROUP))
+    ok = ok and (group is None or passes(group, whole(SLUG, optional=True)))
     if not ok:
         return None
     asset = pc.utf8_trim(column["asset_id"], " \t")
     target = pc.utf8_trim(column["depends_on"], " \t")
     longest = max(pc.max(pc.utf8_length(asset)).as_py(), pc.max(pc.utf8_length(target)).as_py())
-    if longest > 64:
+    if longest > LONGEST["id"]:
         return None
     frame = pd.DataFrame(
         {
