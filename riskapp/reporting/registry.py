@@ -49,8 +49,6 @@ class Format:
     # browser before it parses its command line; a PDF's own layout is the longer path, and a
     # browser opening beside the command's imports slows it (measured: 4.8 s -> 5.4 s)
     waits_for_images: bool = False
-    # "module:function" to run on a thread of its own while the report is built (`prepare`)
-    ahead: str | None = None
 
 
 FORMATS: dict[str, Format] = {
@@ -63,7 +61,6 @@ FORMATS: dict[str, Format] = {
             "riskapp.reporting.pdf:render",
             "PDF report",
             draws_images=True,
-            ahead="riskapp.reporting.weasy:import_weasyprint",
         ),
         Format(
             "pptx",
@@ -149,30 +146,11 @@ def prepare(name: str, *, only_report: bool = False) -> None:
     chart images starts in the background (it takes seconds) while the workspace is loaded
     and the report built. `only_report`: the process writes this one report and no other
     (the CLI): the browser shuts down as soon as the report's charts are drawn, while the
-    document is still being written, instead of when the process exits. A format's `ahead`
-    (the PDF's: importing WeasyPrint, 0.25-0.5 s) runs on a thread of its own meanwhile."""
-    fmt = FORMATS[name]
-    if fmt.draws_images:
+    document is still being written, instead of when the process exits."""
+    if FORMATS[name].draws_images:
         from riskapp.reporting.images import start_browser
 
         start_browser(close_when_drawn=only_report)
-    if fmt.ahead:
-        _run_ahead(fmt.ahead)
-
-
-def _run_ahead(target: str) -> None:
-    """Call "module:function" on a thread of its own (not a daemon: an exit waits for it
-    rather than stopping it in the middle of an import); an error is left for the renderer
-    to meet again."""
-    import contextlib
-    import threading
-
-    def run() -> None:
-        module_name, _, function = target.partition(":")
-        with contextlib.suppress(Exception):  # the renderer does it again and reports it
-            getattr(importlib.import_module(module_name), function)()
-
-    threading.Thread(target=run, name=f"riskapp-ahead-{target}").start()
 
 
 def render(report: Report, name: str, path: str | Path, progress: Progress | None = None) -> Path:

@@ -49,8 +49,7 @@ _IMPORT_LOCK = threading.Lock()
 
 def import_weasyprint() -> ModuleType:
     """`weasyprint`, imported with libraries looked up in one `ldconfig -p` listing (see the
-    module docstring); thread-safe, so a caller can import it on a thread of its own ahead of
-    time (`riskapp.reporting.registry.prepare`)."""
+    module docstring); thread-safe."""
     with _IMPORT_LOCK:
         if "weasyprint" not in sys.modules:
             with _libraries_from_ldconfig():

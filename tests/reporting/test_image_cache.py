@@ -349,31 +349,3 @@ def test_a_failed_image_is_drawn_again_on_a_reloaded_page(report: Report) -> Non
         session.render([deck_format.charts_of(report)[2]], "svg")
         assert session._opening is opening  # the same browser
         assert browser.reloads == 1
-
-
-AHEAD_PROBE = """
-import sys, threading
-from riskapp.reporting import images, registry
-assert "weasyprint" not in sys.modules
-registry.prepare(sys.argv[1])
-for t in threading.enumerate():
-    if t.name.startswith("riskapp-ahead-"):
-        t.join(timeout=60)
-images.close_shared_session()
-print("weasyprint" in sys.modules)
-"""
-
-
-@pytest.mark.parametrize(("fmt", "imported"), [("pdf", True), ("pptx", False)])
-def test_prepare_imports_weasyprint_ahead_for_the_pdf_only(fmt: str, imported: bool) -> None:
-    import sys
-
-    need("chromium")
-    done = subprocess.run(
-        [sys.executable, "-c", AHEAD_PROBE, fmt],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.stdout.strip().splitlines()[-1] == str(imported)
