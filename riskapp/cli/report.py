@@ -36,22 +36,30 @@ report_app = typer.Typer(
 )
 
 
-def _format_of(fmt: str | None, out_file: Path) -> str:
+def format_named(fmt: str | None, out_file: Path) -> str:
+    """The report format `--format` names, else the one `--out`'s extension stands for; ""
+    when neither names one."""
     from riskapp.reporting.registry import FORMATS
 
     if fmt:
         name = fmt.lower()
-        if name not in FORMATS:
-            fail_message(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return name if name in FORMATS else ""
+    return {f.suffix: f.name for f in FORMATS.values()}.get(out_file.suffix.lower(), "")
+
+
+def _format_of(fmt: str | None, out_file: Path) -> str:
+    from riskapp.reporting.registry import FORMATS
+
+    name = format_named(fmt, out_file)
+    if name:
         return name
-    by_suffix = {f.suffix: f.name for f in FORMATS.values()}
-    name = by_suffix.get(out_file.suffix.lower(), "")
-    if not name:
-        fail_message(
-            f"{out_file}: say which format with --format ({', '.join(FORMATS)}) or use one of "
-            f"the extensions {', '.join(by_suffix)}"
-        )
-    return name
+    if fmt:
+        fail_message(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    by_suffix = [f.suffix for f in FORMATS.values()]
+    fail_message(
+        f"{out_file}: say which format with --format ({', '.join(FORMATS)}) or use one of "
+        f"the extensions {', '.join(by_suffix)}"
+    )
 
 
 def start_chart_browser(args: list[str]) -> str | None:
@@ -84,9 +92,8 @@ def early_format(args: list[str]) -> str | None:
                     return None
                 value = args[i + 1]
             given[name.lstrip("-")[:1]] = value
-    by_suffix = {f.suffix: f.name for f in FORMATS.values()}
-    fmt = given.get("f", "").lower() or by_suffix.get(Path(given.get("o", "")).suffix.lower(), "")
-    return fmt if fmt in FORMATS and FORMATS[fmt].waits_for_images else None
+    fmt = format_named(given.get("f"), Path(given.get("o", "")))
+    return fmt if fmt and FORMATS[fmt].waits_for_images else None
 
 
 def registry_prepare(name: str) -> None:
