@@ -35,6 +35,17 @@ NAMING = {
 metadata = MetaData(naming_convention=NAMING)
 """Every table of the store (what the migrations build and Alembic compares with)."""
 
+
+def edit_columns() -> tuple[Column[int], Column[object], Column[str]]:
+    """What a record edited in the product carries (assets, plans): its version, rising by one
+    with every change (optimistic locking), and when and by whom it last changed."""
+    return (
+        Column("version", Integer, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+        Column("updated_by", String(200), nullable=False),
+    )
+
+
 assets = Table(
     # one asset of the register; `version` rises by one with every change
     "assets",
@@ -53,9 +64,7 @@ assets = Table(
     Column("tags", JSON, nullable=False),
     Column("owner", String(200), nullable=False),
     Column("depends_on", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("updated_by", String(200), nullable=False),
+    *edit_columns(),
 )
 
 plans = Table(
@@ -70,9 +79,7 @@ plans = Table(
     Column("status", String(16), nullable=False),
     Column("review_date", Date),
     Column("definition", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-    Column("updated_by", String(200), nullable=False),
+    *edit_columns(),
 )
 
 audit_log = Table(
