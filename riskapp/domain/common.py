@@ -41,7 +41,7 @@ def _check_id(value: str) -> str:
     return value
 
 
-def _check_slug(value: str) -> str:
+def check_slug(value: str) -> str:
     if not _SLUG_RE.match(value):
         raise ValueError(
             "expected a lower-case identifier (a-z, 0-9, '_', starting with a letter, "
@@ -142,7 +142,7 @@ class UniqueList(Strict):
 
 
 Identifier = Annotated[str, AfterValidator(_check_id)]
-Slug = Annotated[str, AfterValidator(_check_slug)]
+Slug = Annotated[str, AfterValidator(check_slug)]
 CountryCode = Annotated[str, AfterValidator(_check_country)]
 Intensity = Annotated[float, NoBool, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
 NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_finite)]

@@ -1,19 +1,46 @@
-"""Regions: ISO 3166-1 alpha-3 countries and named groups of them (Baltic, Nordic, ...)."""
+"""Regions: ISO 3166-1 alpha-3 countries and named groups of them (Baltic, Nordic, ...); a
+group may also hold zones (riskapp.domain.zones) by their ids."""
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Annotated
 
-from riskapp.domain.common import CountryCode, ShortText, Slug, Strict, Text, UniqueList
+from pydantic import AfterValidator, Field, model_validator
+
+from riskapp.domain.common import (
+    ShortText,
+    Slug,
+    Strict,
+    Text,
+    UniqueList,
+    check_slug,
+    iso_alpha3_codes,
+)
+
+
+def _check_member(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) == 3 and code in iso_alpha3_codes():
+        return code
+    try:
+        return check_slug(value)
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 3166-1 alpha-3 country code such as DEU or a zone id such as "
+            f"baltic_sea; got {value!r}"
+        ) from None
+
+
+RegionMember = Annotated[str, AfterValidator(_check_member)]
 
 
 class RegionGroup(Strict):
-    """A named group of countries; a country may belong to several groups."""
+    """A named group of countries and zones; a country may belong to several groups."""
 
     id: Slug
     name: ShortText
     description: Text = ""
-    members: list[CountryCode] = Field(min_length=1)
+    members: list[RegionMember] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_members(self) -> RegionGroup:
@@ -30,7 +57,7 @@ class RegionCatalogue(UniqueList):
     groups: list[RegionGroup] = Field(default_factory=list)
 
     def members(self, target: str) -> list[str]:
-        """Countries a target names: the country itself, or the members of a group."""
+        """What a target names: the country or zone itself, or the members of a group."""
         for group in self.groups:
             if group.id == target:
                 return list(group.members)

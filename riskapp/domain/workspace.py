@@ -17,6 +17,7 @@ from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
+from riskapp.domain.zones import ZoneCatalogue
 
 
 class WorkspaceSettings(Strict):
@@ -82,6 +83,7 @@ class Workspace:
     portfolio: Portfolio
     scenarios: list[Scenario]
     plans: PlanBook = field(default_factory=PlanBook)
+    zones: ZoneCatalogue = field(default_factory=ZoneCatalogue)
 
     def scenario(self, scenario_id: str) -> Scenario:
         for s in self.scenarios:
@@ -102,6 +104,7 @@ class Workspace:
             self.portfolio,
             chosen,
             self.plans,
+            self.zones,
         )
 
 

@@ -34,6 +34,7 @@ from riskapp.engine.exceedance import (
     loss_at_return_periods,
 )
 from riskapp.engine.intensity import scenario_intensities
+from riskapp.engine.places import Places
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,10 +45,17 @@ class ScoreInputs:
 
     countries: list[str]
     factor_ids: list[str]
-    baseline: FloatArray  # (C, F)
-    country_index: npt.NDArray[np.int64]  # (A,)
+    baseline: FloatArray  # (C, F) by country; `places.expand` spreads it over the places
+    country_index: npt.NDArray[np.int64]  # (A,) each asset's country
     exposed_value: FloatArray  # (A,)
-    groups: AssetGroups
+    groups: AssetGroups  # groups share a type and a place (`groups.country_index`: the place)
+    places: Places
+    place_index: npt.NDArray[np.int64]  # (A,) each asset's place
+
+    @property
+    def place_baseline(self) -> FloatArray:
+        """(P, F) the baseline at each place."""
+        return self.places.expand(self.baseline)
 
 
 def prepare(ws: Workspace) -> ScoreInputs:
@@ -65,7 +73,8 @@ def prepare(ws: Workspace) -> ScoreInputs:
         raise ValueError(f"no baseline intensity for country {c} and factor {f}")
     baseline = np.nan_to_num(baseline, nan=0.0)
     overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
-    groups = group_assets(portfolio.series("id"), portfolio.series("type"), c_codes, overrides)
+    places, place_index = locate_assets(ws, countries, c_codes)
+    groups = group_assets(portfolio.series("id"), portfolio.series("type"), place_index, overrides)
     return ScoreInputs(
         countries=countries,
         factor_ids=factor_ids,
@@ -73,7 +82,24 @@ def prepare(ws: Workspace) -> ScoreInputs:
         country_index=c_codes,
         exposed_value=ws.portfolio.exposed_value(ws.settings.fx_to_reporting()),
         groups=groups,
+        places=places,
+        place_index=place_index,
     )
+
+
+def locate_assets(
+    ws: Workspace, countries: list[str], c_codes: npt.NDArray[np.int64]
+) -> tuple[Places, npt.NDArray[np.int64]]:
+    """The places of a workspace's assets (riskapp.engine.places): their countries, refined
+    by the zones their coordinates lie in (only where the workspace has zones)."""
+    if not len(ws.zones):
+        return Places.of_countries(countries), c_codes
+    from riskapp.engine.geo import zone_weights
+
+    lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
+    lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
+    weights = zone_weights(lon, lat, ws.zones.zones)
+    return Places.locate(countries, c_codes, ws.zones.ids, weights)
 
 
 @dataclass(frozen=True)
@@ -84,7 +110,7 @@ class ScoreResult:
     frequencies: FloatArray  # (S,)
     factor_ids: list[str]
     countries: list[str]
-    intensities: FloatArray  # (S, C, F)
+    intensities: FloatArray  # (S, P, F) over places; place c < C is country c
     basis: LossBasis
     inputs: ScoreInputs
     damage: FloatArray  # (S, G) combined damage ratio on `basis`
@@ -252,7 +278,9 @@ class ScoreResult:
 
 def status_quo_damage(ws: Workspace, inputs: ScoreInputs) -> FloatArray:
     """Damage ratio per (1, group, factor) at the baseline intensities (no scenario)."""
-    return group_damage(inputs.groups, inputs.baseline[np.newaxis], inputs.factor_ids, ws.curves)
+    return group_damage(
+        inputs.groups, inputs.place_baseline[np.newaxis], inputs.factor_ids, ws.curves
+    )
 
 
 def score(
@@ -276,7 +304,13 @@ def score(
     inputs = inputs or prepare(ws)
     if intensities is None:
         intensities = scenario_intensities(
-            inputs.baseline, inputs.countries, inputs.factor_ids, ws.scenarios, ws.regions
+            inputs.baseline,
+            inputs.countries,
+            inputs.factor_ids,
+            ws.scenarios,
+            ws.regions,
+            places=inputs.places,
+            zones=ws.zones,
         )
     raw = group_damage(inputs.groups, intensities, inputs.factor_ids, ws.curves)
     combined, attributed = combine(raw)

@@ -34,6 +34,7 @@ A standard error that is large against the mean says the trial count is too smal
 
 from __future__ import annotations
 
+from riskapp.engine.intensity import ShockStep
 from riskapp.engine.montecarlo.model import (
     CHUNK_FLOATS,
     MAX_CHUNK,
@@ -44,7 +45,6 @@ from riskapp.engine.montecarlo.model import (
     MonteCarloModel,
     PlanModel,
     PlanSlice,
-    ShockStep,
     Simulation,
     VariableGroups,
     prepare_simulation,

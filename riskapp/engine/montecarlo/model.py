@@ -12,8 +12,6 @@ import numpy.typing as npt
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.enums import LossBasis
-from riskapp.domain.regions import RegionCatalogue
-from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.workspace import Workspace
 from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.cascade_compiled import PortfolioCascade, portfolio_cascade
@@ -29,7 +27,7 @@ from riskapp.engine.damage import (
     group_damage,
 )
 from riskapp.engine.enums import RangeDistribution
-from riskapp.engine.intensity import apply_shock, ordered_shocks
+from riskapp.engine.intensity import ShockStep, compile_programs, run_program
 from riskapp.engine.plans import PlanEffects, PlanEvaluation, evaluate_plans
 from riskapp.engine.sampling import SamplingSpec
 from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
@@ -43,16 +41,6 @@ MAX_CHUNK = 5_000
 
 
 # -- the model a chunk needs (small, picklable) ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShockStep:
-    """One shock of a scenario, resolved to array positions (application order)."""
-
-    rows: IntArray  # countries it hits
-    factor: int
-    op: ShockOperation
-    position: int  # in the flattened shock values
 
 
 @dataclass(frozen=True)
@@ -175,7 +163,7 @@ class MonteCarloModel:
     scenario_ids: list[str]
     factor_ids: list[str]
     countries: list[str]
-    baseline: FloatArray  # (C, F)
+    baseline: FloatArray  # (P, F) over places (riskapp.engine.places)
     programs: list[list[ShockStep]]  # per scenario
     sampling: SamplingSpec
     basis: LossBasis
@@ -210,47 +198,13 @@ class MonteCarloModel:
         return int(max(100, min(MAX_CHUNK, CHUNK_FLOATS // width)))
 
 
-def _compile(
-    scenarios: Sequence[Scenario],
-    regions: RegionCatalogue,
-    countries: list[str],
-    factors: list[str],
-) -> list[list[ShockStep]]:
-    """Shocks in application order (group shocks, then country shocks; `ordered_shocks`) with
-    their positions in the flattened shock values, as `scenario_intensities` applies them."""
-    c_index = {c: i for i, c in enumerate(countries)}
-    f_index = {f: j for j, f in enumerate(factors)}
-    programs: list[list[ShockStep]] = []
-    offset = 0
-    for scenario in scenarios:
-        position = {id(s): offset + k for k, s in enumerate(scenario.shocks)}
-        offset += len(scenario.shocks)
-        steps = []
-        for shock in ordered_shocks(scenario, regions):
-            j = f_index.get(shock.factor)
-            rows = [c_index[c] for c in regions.members(shock.target) if c in c_index]
-            if j is None or not rows:
-                continue
-            steps.append(
-                ShockStep(np.array(rows, dtype=np.int64), j, shock.op, position[id(shock)])
-            )
-        programs.append(steps)
-    return programs
-
-
 def sampled_intensities(
     baseline: FloatArray, program: Sequence[ShockStep], values: FloatArray
 ) -> FloatArray:
-    """(n, C, F) intensities of one scenario for n trials with shock values (n, N).
-
-    The same rule as `scenario_intensities`: shocks in application order, `set` replaces,
-    `add` adds, `scale` multiplies, clamped to 0-10 after each shock.
-    """
-    out = np.repeat(baseline[np.newaxis, :, :], values.shape[0], axis=0)
-    for step in program:
-        v = values[:, step.position, np.newaxis]
-        out[:, step.rows, step.factor] = apply_shock(out[:, step.rows, step.factor], step.op, v)
-    return out
+    """(n, P, F) intensities of one scenario for n trials with shock values (n, N), from the
+    baseline over places (P, F): the same rule as `scenario_intensities` (`run_program`)."""
+    start = np.repeat(baseline[np.newaxis, :, :], values.shape[0], axis=0)
+    return run_program(start, program, lambda step: values[:, step.position, np.newaxis])
 
 
 def _subset(groups: AssetGroups, cols: IntArray) -> AssetGroups:
@@ -482,11 +436,11 @@ def prepare_simulation(
     factors = inputs.factor_ids
     group_value = result.group_exposure()
     sampling = SamplingSpec.from_scenarios(ws.scenarios, distribution)
-    programs = _compile(ws.scenarios, ws.regions, inputs.countries, factors)
+    programs = compile_programs(ws.scenarios, ws.regions, inputs.places, factors, ws.zones)
     ranged = set(sampling.ranged.tolist())
     # a year's loss is the status quo plus the increments of the scenarios that occur (see
     # riskapp.engine.scoring): scenarios are simulated on their increments, on both bases
-    base = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+    base = combine(group_damage(groups, inputs.place_baseline[np.newaxis], factors, ws.curves))
     nominal_factor_loss = (result.factor_increment * group_value[np.newaxis, :, np.newaxis]).sum(
         axis=1
     )
@@ -551,7 +505,7 @@ def prepare_simulation(
         scenario_ids=result.scenario_ids,
         factor_ids=factors,
         countries=inputs.countries,
-        baseline=inputs.baseline,
+        baseline=inputs.place_baseline,
         programs=programs,
         sampling=sampling,
         basis=result.basis,
@@ -566,7 +520,7 @@ def prepare_simulation(
         cascade=cascade,
         plans=_plan_model(ws, result, variable, evaluation) if plans else None,
     )
-    countries = np.asarray(inputs.countries, dtype=object)
+    countries = np.asarray(inputs.countries, dtype=object)[inputs.places.country]
     return Simulation(
         model=model,
         asset_ids=ws.portfolio.series("id").to_numpy(dtype=object),

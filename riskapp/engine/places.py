@@ -1,0 +1,107 @@
+"""Places: the axis intensities are held on. A place is a country, or a country together with
+the zones an asset there lies in and its weight in each.
+
+Places 0..C-1 are the countries themselves (in `countries` order), so an array over places
+read at a country's index gives that country's own intensity, and a workspace without zones
+has exactly one place per country. Assets in at least one zone share a further place with
+every asset of the same country and the same weights; the number of places grows with the
+distinct (country, weights) combinations, not with the assets (a hotspot's weights come from
+distances rounded to the km, so they take few values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.zones import ZoneCatalogue
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Places:
+    countries: list[str]  # (C,)
+    country: IntArray  # (P,) each place's country; place c < C is country c
+    zone_ids: list[str]  # (Z,)
+    weight: FloatArray  # (P, Z) each place's weight in each zone
+
+    @classmethod
+    def of_countries(cls, countries: Sequence[str]) -> Places:
+        """One place per country, no zones (what a workspace without zones has)."""
+        c = len(countries)
+        return cls(list(countries), np.arange(c, dtype=np.int64), [], np.zeros((c, 0)))
+
+    @classmethod
+    def locate(
+        cls,
+        countries: Sequence[str],
+        country_index: IntArray,
+        zone_ids: Sequence[str],
+        weights: FloatArray,
+    ) -> tuple[Places, IntArray]:
+        """The places of assets with a country (index) and zone weights (A, Z), and each
+        asset's place."""
+        c = len(countries)
+        place_index = country_index.astype(np.int64, copy=True)
+        refined = np.flatnonzero(weights.any(axis=1)) if weights.shape[1] else np.zeros(0, int)
+        country = np.arange(c, dtype=np.int64)
+        weight = np.zeros((c, len(zone_ids)))
+        if len(refined):
+            key = np.column_stack([country_index[refined].astype(float), weights[refined]])
+            unique, inverse = np.unique(key, axis=0, return_inverse=True)
+            place_index[refined] = c + inverse.reshape(-1)
+            country = np.r_[country, unique[:, 0].astype(np.int64)]
+            weight = np.vstack([weight, unique[:, 1:]])
+        return cls(list(countries), country, list(zone_ids), weight), place_index
+
+    @property
+    def count(self) -> int:
+        return int(self.country.shape[0])
+
+    def expand(self, by_country: FloatArray) -> FloatArray:
+        """An array over countries (axis -2 of length C) spread over the places."""
+        result: FloatArray = np.take(by_country, self.country, axis=-2)
+        return result
+
+    def country_rows(self, members: Sequence[str]) -> IntArray:
+        """Places of the given countries (all their places, zoned or not)."""
+        wanted = [i for i, code in enumerate(self.countries) if code in set(members)]
+        rows: IntArray = np.flatnonzero(np.isin(self.country, wanted)).astype(np.int64)
+        return rows
+
+    def zone_weight(self, zone_ids: Sequence[str]) -> FloatArray:
+        """(P,) each place's weight in the union of the zones (the highest of its weights)."""
+        cols = [self.zone_ids.index(z) for z in zone_ids if z in self.zone_ids]
+        if not cols:
+            return np.zeros(self.count)
+        result: FloatArray = self.weight[:, cols].max(axis=1)
+        return result
+
+    def reach(
+        self, target: str, regions: RegionCatalogue, zones: ZoneCatalogue
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """Where a target (country, region group or zone) reaches: the places of its countries
+        (full weight), and the places in its zones with their weights (a group may hold both;
+        a place in several of a group's zones takes its highest weight)."""
+        country_members = [m for m in regions.members(target) if zones.get(m) is None]
+        zone_members = [m for m in regions.members(target) if zones.get(m) is not None]
+        rows = self.country_rows(country_members)
+        w = self.zone_weight(zone_members)
+        zone_rows: IntArray = np.flatnonzero(w > 0).astype(np.int64)
+        return rows, zone_rows, w[zone_rows]
+
+    def label(self, p: int) -> str:
+        """A place's name for tables: its country code, and the zones it lies in."""
+        code = self.countries[int(self.country[p])]
+        inside = [
+            z if w == 1.0 else f"{z} ({w:.0%})"
+            for z, w in zip(self.zone_ids, self.weight[p].tolist(), strict=True)
+            if w > 0
+        ]
+        return code if not inside else f"{code} in {', '.join(inside)}"
