@@ -25,7 +25,7 @@ from riskapp.baseline import BaselineResult, Method, compute, method_tree
 from riskapp.baseline.indicators import SourceData
 from riskapp.baseline.method import Aggregation, Source
 from riskapp.domain import country_name
-from riskapp.engine import scenario_intensities, score
+from riskapp.engine import score
 from riskapp.engine.intensity import clamp_intensity
 
 SOURCE_LABELS = {
@@ -320,10 +320,8 @@ def rescore_with_factor(a: Assessment, factor: str, values: Mapping[str, float])
         else:
             kept.append(c)
     new_inputs = replace(inputs, baseline=baseline)
-    intensities = scenario_intensities(
-        baseline, inputs.countries, inputs.factor_ids, a.ws.scenarios, a.ws.regions
-    )
-    result = score(a.ws, basis=a.result.basis, inputs=new_inputs, intensities=intensities)
+    # the shocks act on the new baseline at every place (score computes the intensities)
+    result = score(a.ws, basis=a.result.basis, inputs=new_inputs)
     held = set(country_exposure(a).index)
     return Rescore(
         factor=factor,

@@ -79,17 +79,19 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
     already prepared for scoring (`Assessment.inputs`); prepared here when not given.
     """
     inputs = inputs or prepare(ws)
-    countries, factors = inputs.countries, inputs.factor_ids
-    n = len(countries)
-    assets = np.bincount(inputs.country_index, minlength=n).astype(np.int64)
-    value = np.bincount(inputs.country_index, weights=inputs.exposed_value, minlength=n)
+    countries, factors, places = inputs.countries, inputs.factor_ids, inputs.places
+    # by place: a country's own place holds its assets outside every zone; a zoned place
+    # those in its zones (riskapp.engine.places)
+    n = places.count
+    assets = np.bincount(inputs.place_index, minlength=n).astype(np.int64)
+    value = np.bincount(inputs.place_index, weights=inputs.exposed_value, minlength=n)
     names = {f.id: f.name for f in ws.factors.factors}
     offsets = np.cumsum([0] + [len(sc.shocks) for sc in ws.scenarios])
     parts = []
     ends: dict[str, np.ndarray | None] = {AT_VALUE: None, **_range_ends(ws)}
     for rank, (at, values) in enumerate(ends.items()):
         _, c = scenario_intensities_with_clamps(
-            inputs.baseline, countries, factors, ws.scenarios, ws.regions, values
+            inputs.baseline, countries, factors, ws.scenarios, ws.regions, values, places, ws.zones
         )
         if not len(c):
             continue
@@ -110,7 +112,10 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
                     "at": at,
                     "target": [sh.target for sh in shocks],
                     "country": codes,
-                    "country_name": [country_name(x) for x in codes],
+                    "country_name": [
+                        country_name(x) + places.zones_text(int(p))
+                        for x, p in zip(codes, c.place, strict=True)
+                    ],
                     "factor_id": factor_ids,
                     "factor": [names.get(f, f) for f in factor_ids],
                     "op": [sh.op.value for sh in shocks],
@@ -120,8 +125,8 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
                     "clamped": c.clamped,
                     "lost": c.lost,
                     "limit": np.where(c.lost > 0, "10", "0"),
-                    "assets": assets[c.country],
-                    "exposed_value": value[c.country],
+                    "assets": assets[c.place],
+                    "exposed_value": value[c.place],
                     "_order": c.scenario,
                     "_at": rank,
                     "_size": -np.abs(c.lost),
@@ -131,7 +136,7 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
     if not parts:
         return pd.DataFrame({k: pd.Series(dtype=object) for k in CLAMP_COLUMNS})
     frame = pd.concat(parts, ignore_index=True)
-    same = ["scenario_id", "shock", "country", "factor_id", "value", "before"]
+    same = ["scenario_id", "shock", "country_name", "factor_id", "value", "before"]
     frame = frame.drop_duplicates(same, keep="first")  # a range end equal to the value
     frame = frame.sort_values(["_order", "_at", "_size", "shock", "country"], kind="stable")
     return frame[CLAMP_COLUMNS].reset_index(drop=True)

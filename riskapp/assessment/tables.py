@@ -305,7 +305,7 @@ def asset_intensity_marks(a: Assessment, asset_id: str) -> pd.DataFrame:
     curves = asset_curves(a, asset_id)
     i = _asset_index(a, asset_id)
     r = a.result
-    c = int(r.inputs.country_index[i])
+    c = int(r.inputs.place_index[i])  # the asset's place: its country and zones
     titles = scenario_titles(a.ws)
     rows = []
     for fid, pts in curves.groupby("factor_id", sort=False):

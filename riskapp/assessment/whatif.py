@@ -133,13 +133,13 @@ def what_if(
             f"unknown factor(s) {', '.join(unknown)}; expected one of {', '.join(r.factor_ids)}"
         )
     countries = region_countries(a, region)
-    rows = [r.countries.index(c) for c in countries]
+    rows = a.inputs.places.country_rows(countries)  # every place of those countries
     base_int = r.intensities[s].copy()
     shift = np.zeros(len(r.factor_ids))
     for fid, value in deltas.items():
         shift[f_index[fid]] = float(value)
     modified = base_int.copy()
-    if rows:
+    if len(rows):
         modified[rows] = apply_shock(modified[rows], ShockOperation.ADD, shift)
     unmodified = _unmodified(a, r.scenario_ids[s])
     new = score(

@@ -331,13 +331,18 @@ def scenario_intensities(
 
 def region_max_intensity(
     intensities: FloatArray,
-    countries: Sequence[str],
-    members: Sequence[str],
+    places: Places,
+    target: str,
+    regions: RegionCatalogue,
+    zones: ZoneCatalogue,
     factor_index: int,
 ) -> FloatArray:
-    """Highest intensity of one factor over a region's countries, per scenario (0 if none)."""
-    rows = [i for i, c in enumerate(countries) if c in set(members)]
-    if not rows:
+    """Highest intensity of one factor over the places a region (a country, a group or a
+    zone) reaches, per scenario (0 if none). A zone is read where the portfolio's assets in
+    it lie."""
+    rows, zone_rows, _ = places.reach(target, regions, zones)
+    every = np.union1d(rows, zone_rows)
+    if not len(every):
         return np.zeros(intensities.shape[0])
-    result: FloatArray = intensities[:, rows, factor_index].max(axis=1)
+    result: FloatArray = intensities[:, every, factor_index].max(axis=1)
     return result

@@ -96,12 +96,16 @@ class Places:
         zone_rows: IntArray = np.flatnonzero(w > 0).astype(np.int64)
         return rows, zone_rows, w[zone_rows]
 
-    def label(self, p: int) -> str:
-        """A place's name for tables: its country code, and the zones it lies in."""
-        code = self.countries[int(self.country[p])]
+    def zones_text(self, p: int) -> str:
+        """ ", in <zones>" for a zoned place (weights below 1 in per cent), "" for a country's
+        own place."""
         inside = [
             z if w == 1.0 else f"{z} ({w:.0%})"
             for z, w in zip(self.zone_ids, self.weight[p].tolist(), strict=True)
             if w > 0
         ]
-        return code if not inside else f"{code} in {', '.join(inside)}"
+        return f", in {', '.join(inside)}" if inside else ""
+
+    def label(self, p: int) -> str:
+        """A place's name for tables: its country code, and the zones it lies in."""
+        return self.countries[int(self.country[p])] + self.zones_text(p)

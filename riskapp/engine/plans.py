@@ -45,7 +45,7 @@ from riskapp.domain.plans import Plan, PlanStatus
 from riskapp.domain.workspace import Workspace
 from riskapp.engine.damage import AssetGroups, combine, group_assets, group_damage, incremental
 from riskapp.engine.intensity import region_max_intensity
-from riskapp.engine.scoring import ScoreResult, score
+from riskapp.engine.scoring import ScoreInputs, ScoreResult, prepare, score
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -57,9 +57,11 @@ def annuity_factor(rate: float, years: int) -> float:
     return float(np.sum((1.0 + rate) ** -t))
 
 
-def coverage_matrix(ws: Workspace) -> BoolArray:
+def coverage_matrix(ws: Workspace, inputs: ScoreInputs | None = None) -> BoolArray:
     """(A, P) whether each plan covers each asset. Each column is factorised once and a plan's
-    lists are matched against its distinct values, not against every asset."""
+    lists are matched against its distinct values, not against every asset. A region that
+    names zones (itself, or as members of a group) covers the assets in them (weight > 0),
+    read from `inputs`' places (prepared from `ws` if not given)."""
     plans = ws.plans.plans
     portfolio = ws.portfolio
     n = len(portfolio)
@@ -103,7 +105,13 @@ def coverage_matrix(ws: Workspace) -> BoolArray:
         if cov.tags:
             mask &= tagged(cov.tags)
         if cov.regions:
-            mask &= member("country", {c for r in cov.regions for c in ws.regions.members(r)})
+            named = {c for r in cov.regions for c in ws.regions.members(r)}
+            in_zones = sorted(z for z in named if ws.zones.get(z) is not None)
+            covered = member("country", named - set(in_zones))
+            if in_zones:
+                inputs = inputs or prepare(ws)
+                covered |= inputs.places.zone_weight(in_zones)[inputs.place_index] > 0
+            mask &= covered
         out[:, p_i] = mask
     return out
 
@@ -248,12 +256,12 @@ class PlanEffects:
         plans = ws.plans.plans
         factors = inputs.factor_ids
         f_index = {f: j for j, f in enumerate(factors)}
-        cov = coverage_matrix(ws)
+        cov = coverage_matrix(ws, inputs)
         overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
         groups = group_assets(
             ws.portfolio.series("id"),
             ws.portfolio.series("type"),
-            inputs.country_index,
+            inputs.place_index,
             overrides,
             coverage=cov,
         )
@@ -334,7 +342,7 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
             if j is None:
                 continue
             peak = region_max_intensity(
-                result.intensities, inputs.countries, ws.regions.members(level.region), j
+                result.intensities, inputs.places, level.region, ws.regions, ws.zones, j
             )
             triggered[:, p_i] |= peak >= level.at_least
         if t.loss_at_least is not None:
