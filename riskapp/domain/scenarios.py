@@ -46,7 +46,7 @@ class UncertaintyRange(Strict):
 
 
 class Shock(Strict):
-    """Change to one factor's intensity in a country or region group.
+    """Change to one factor's intensity in a country, region group or zone.
 
     `set` replaces the intensity x with `value` (0-10), `add` adds `value` (-10..10), `scale`
     multiplies by `value` (0-10). The result is clamped to 0-10, and every clamp is reported
@@ -69,7 +69,8 @@ class Shock(Strict):
     """
 
     target: Annotated[str, Field(min_length=2, max_length=48)] = Field(
-        description="ISO 3166-1 alpha-3 country code or region group id."
+        description="ISO 3166-1 alpha-3 country code, region group id, or zone id (a shipped "
+        "sea area such as baltic_sea, or a zone of the workspace's zones file)."
     )
     factor: Slug
     op: ShockOperation = Field(

@@ -118,8 +118,36 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
     countries = set(frame["country"].unique().tolist())
     known_factors = ", ".join(sorted(factor_ids))
 
+    zone_ids = set(ws.zones.ids)
+
     def target_ok(target: str) -> bool:
-        return target in group_ids or target in iso_alpha3_codes()
+        return target in group_ids or target in iso_alpha3_codes() or target in zone_ids
+
+    target_expected = (
+        "expected an ISO 3166-1 alpha-3 code, a region group id, a zone of the workspace's "
+        "zones file or a shipped sea area id (such as baltic_sea)"
+    )
+
+    # zones: ids apart from groups; region groups: members are countries or known zones
+    for i, zone in enumerate(ws.zones.zones):
+        if zone.id in group_ids:
+            out.append(
+                Inconsistency(
+                    "zones",
+                    ("zones", i, "id"),
+                    f"zone id {zone.id!r} is also a region group id; give one of them another id",
+                )
+            )
+    for i, group in enumerate(ws.regions.groups):
+        for j, member in enumerate(group.members):
+            if member not in iso_alpha3_codes() and member not in zone_ids:
+                out.append(
+                    Inconsistency(
+                        "regions",
+                        ("groups", i, "members", j),
+                        f"unknown member {member!r}: " + target_expected[9:],
+                    )
+                )
 
     # curves
     for i, c in enumerate(ws.curves.curves):
@@ -204,8 +232,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         part,
                         ("shocks", i, "target"),
-                        f"unknown target {shock.target!r}; expected an ISO 3166-1 alpha-3 code "
-                        "or a region group id",
+                        f"unknown target {shock.target!r}; " + target_expected,
                     )
                 )
     # plans
@@ -235,7 +262,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         "plans",
                         (*base, "trigger", "factor_levels", j, "region"),
-                        f"unknown region {level.region!r}",
+                        f"unknown region {level.region!r}; " + target_expected,
                     )
                 )
         for j, aid in enumerate(plan.coverage.asset_ids):
@@ -253,7 +280,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         "plans",
                         (*base, "coverage", "regions", j),
-                        f"unknown region {region!r}",
+                        f"unknown region {region!r}; " + target_expected,
                     )
                 )
         for key in ("damage_multiplier", "intensity_reduction"):

@@ -277,7 +277,9 @@ class PlanEffects:
             for fid, r in plan.effect.intensity_reduction.items():
                 if fid in f_index:
                     red[p_i, f_index[fid]] = r
-        status_quo = combine(group_damage(groups, inputs.baseline[np.newaxis], factors, ws.curves))
+        status_quo = combine(
+            group_damage(groups, inputs.place_baseline[np.newaxis], factors, ws.curves)
+        )
         base = status_quo if result.basis is LossBasis.INCREMENTAL else None
         return cls(ws, result, cov, groups, group_value, mult, red, base, status_quo)
 

@@ -17,13 +17,20 @@ from pydantic import BaseModel, Field, ValidationError
 
 from riskapp.domain.assets import Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import Strict, UniqueList, describe_key, duplicate_positions
+from riskapp.domain.common import (
+    Strict,
+    UniqueList,
+    describe_key,
+    duplicate_positions,
+    iso_alpha3_codes,
+)
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import Workspace, WorkspaceSettings, find_inconsistencies
+from riskapp.domain.zones import ZoneCatalogue
 from riskapp.io.columnar import parse_register, register_problems
 from riskapp.io.errors import InputError, Problem, problems_from_validation
 from riskapp.io.tables import load_baseline
@@ -44,6 +51,12 @@ class WorkspacePaths(Strict):
     assets: str = "assets.csv"
     plans: str = "plans.yaml"
     scenarios: str = Field(default="scenarios", description="Folder of scenario YAML files.")
+    zones: str = Field(
+        default="zones.yaml",
+        description="The workspace's own zones (YAML or GeoJSON; optional): polygons, "
+        "corridors, circles and hotspots that shocks, baseline rows, region groups and plans "
+        "may target like countries. Shipped sea areas need no file.",
+    )
 
 
 class WorkspaceManifest(WorkspaceSettings):
@@ -241,6 +254,7 @@ class _Documents:
     scenarios: list[tuple[Scenario, LineMap, Path]]
     catalogue_problems: list[Problem]
     other_problems: list[Problem]
+    zones: tuple[ZoneCatalogue, LineMap | None] | None = None
 
 
 def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
@@ -248,6 +262,12 @@ def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
     factors = _collect(first, load_model, root / paths.factors, FactorCatalogue)
     regions = _collect(first, load_model, root / paths.regions, RegionCatalogue)
     curves = _collect(first, load_model, root / paths.curves, CurveSet)
+    zones_path = root / paths.zones
+    zones: tuple[ZoneCatalogue, LineMap | None] | None = (ZoneCatalogue(), None)
+    if zones_path.exists():
+        from riskapp.io.zones import load_zone_file
+
+        zones = _collect(first, load_zone_file, zones_path, display(zones_path))
     problems: list[Problem] = []
     plans_path = root / paths.plans
     plans = (
@@ -267,7 +287,7 @@ def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
             got = _collect(problems, load_scenario, f)
             if got is not None:
                 scenarios.append((got[0], got[1], f))
-    return _Documents(factors, regions, curves, plans, scenarios, first, problems)
+    return _Documents(factors, regions, curves, plans, scenarios, first, problems, zones)
 
 
 def load_workspace(path: str | Path) -> Workspace:
@@ -308,6 +328,7 @@ def load_workspace(path: str | Path) -> Workspace:
         raise InputError(problems + between_rows)
     assert register is not None and baseline is not None and plans is not None
     assert factors is not None and regions is not None and curves is not None
+    assert docs.zones is not None
     problems = between_rows
     # ids, dependencies and cycles are checked above (`register_problems`); with problems the
     # other files are still checked against the register, so that all are reported at once
@@ -322,6 +343,7 @@ def load_workspace(path: str | Path) -> Workspace:
         scenarios=[s for s, _, _ in scenarios],
         plans=plans[0],
     )
+    ws = dataclasses.replace(ws, zones=with_sea_areas(ws, docs.zones[0]))
     issues = find_inconsistencies(ws)
     if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
@@ -346,21 +368,47 @@ def load_workspace(path: str | Path) -> Workspace:
                     Problem(display(f), lines.line(issue.loc), _field(issue.loc), issue.message)
                 )
             else:
-                source: dict[str, tuple[tuple[Any, LineMap], str]] = {
+                source: dict[str, tuple[tuple[Any, LineMap | None], str]] = {
                     "curves": (curves, paths.curves),
                     "plans": (plans, paths.plans),
+                    "regions": (regions, paths.regions),
+                    "zones": (docs.zones, paths.zones),
                 }
                 model_lines, rel = source[issue.part]
+                line_map = model_lines[1]
                 out.append(
                     Problem(
                         display(root / rel),
-                        model_lines[1].line(issue.loc),
+                        line_map.line(issue.loc) if line_map is not None else None,
                         _field(issue.loc),
                         issue.message,
                     )
                 )
         raise InputError(out)
     return ws
+
+
+def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
+    """The workspace's own zones and the shipped sea areas its shocks, region groups and plans
+    name (only those: a sea area's geometry is read when something targets it)."""
+    named: list[str] = [shock.target for s in ws.scenarios for shock in s.shocks]
+    named += [m for g in ws.regions.groups for m in g.members]
+    for plan in ws.plans.plans:
+        named += [level.region for level in plan.trigger.factor_levels]
+        named += list(plan.coverage.regions)
+    groups = {g.id for g in ws.regions.groups}
+    wanted = [
+        n
+        for n in dict.fromkeys(named)
+        if n not in groups and own.get(n) is None and n.upper() not in iso_alpha3_codes()
+    ]
+    if not wanted:
+        return own
+    from riskapp.io.zones import sea_area, sea_area_ids
+
+    shipped = sea_area_ids()
+    extra = [sea_area(n) for n in wanted if n in shipped]
+    return own if not extra else ZoneCatalogue(zones=[*own.zones, *extra])
 
 
 def _field(loc: tuple[str | int, ...]) -> str:

@@ -3,6 +3,7 @@ baseline, scenarios) and the register and plans the store holds, so the engine r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from riskapp.domain import (
     find_inconsistencies,
 )
 from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.zones import ZoneCatalogue
 from riskapp.io.errors import InputError, Problem, loc_to_field
 from riskapp.io.tables import load_baseline
 from riskapp.io.workspace import (
@@ -40,6 +42,7 @@ from riskapp.io.workspace import (
     load_scenario,
     manifest_path,
     scenario_files,
+    with_sea_areas,
 )
 
 REGISTER = "asset register (database)"
@@ -58,6 +61,7 @@ class FileInputs:
     curves: CurveSet
     baseline: Baseline
     scenarios: list[Scenario]
+    zones: ZoneCatalogue = dataclasses.field(default_factory=ZoneCatalogue)  # the workspace's own
 
 
 def load_files(path: str | Path) -> FileInputs:
@@ -80,6 +84,11 @@ def load_files(path: str | Path) -> FileInputs:
     regions = attempt(load_model, root / paths.regions, RegionCatalogue)
     curves = attempt(load_model, root / paths.curves, CurveSet)
     baseline = attempt(load_baseline, root / paths.baseline, display(root / paths.baseline))
+    zones: tuple[ZoneCatalogue, Any] | None = (ZoneCatalogue(), None)
+    if (root / paths.zones).exists():
+        from riskapp.io.zones import load_zone_file
+
+        zones = attempt(load_zone_file, root / paths.zones, display(root / paths.zones))
     scen_dir = root / paths.scenarios
     scenarios: list[Scenario] = []
     if not scen_dir.is_dir():
@@ -100,6 +109,7 @@ def load_files(path: str | Path) -> FileInputs:
         curves=curves[0],
         baseline=Baseline(entries=baseline[0]),
         scenarios=scenarios,
+        zones=zones[0] if zones is not None else ZoneCatalogue(),
     )
     # references between the files themselves (those to assets are checked with the register)
     sources = {"curves": paths.curves, "plans": paths.plans, "baseline": paths.baseline}
@@ -179,17 +189,26 @@ class FilesCache:
         return files
 
 
+def _zoned(ws: Workspace) -> Workspace:
+    """The workspace with the shipped sea areas its targets name (`with_sea_areas`)."""
+    zones = with_sea_areas(ws, ws.zones)
+    return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
+
+
 def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
     """A workspace of file inputs and a register (not checked across parts)."""
-    return Workspace(
-        settings=files.settings,
-        factors=files.factors,
-        regions=files.regions,
-        curves=files.curves,
-        baseline=files.baseline,
-        portfolio=Portfolio(Portfolio.frame_of(assets)),
-        scenarios=list(files.scenarios),
-        plans=PlanBook(plans=list(plans)),
+    return _zoned(
+        Workspace(
+            settings=files.settings,
+            factors=files.factors,
+            regions=files.regions,
+            curves=files.curves,
+            baseline=files.baseline,
+            portfolio=Portfolio(Portfolio.frame_of(assets)),
+            scenarios=list(files.scenarios),
+            plans=PlanBook(plans=list(plans)),
+            zones=files.zones,
+        )
     )
 
 
@@ -218,15 +237,18 @@ def frame_problems(
     name: str = REGISTER,
 ) -> list[Problem]:
     """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
-    ws = Workspace(
-        settings=files.settings,
-        factors=files.factors,
-        regions=files.regions,
-        curves=files.curves,
-        baseline=files.baseline,
-        portfolio=Portfolio(frame[ASSET_COLUMNS]),
-        scenarios=list(files.scenarios),
-        plans=PlanBook(plans=list(plans)),
+    ws = _zoned(
+        Workspace(
+            settings=files.settings,
+            factors=files.factors,
+            regions=files.regions,
+            curves=files.curves,
+            baseline=files.baseline,
+            portfolio=Portfolio(frame[ASSET_COLUMNS]),
+            scenarios=list(files.scenarios),
+            plans=PlanBook(plans=list(plans)),
+            zones=files.zones,
+        )
     )
     issues = find_inconsistencies(ws)
     if not issues:
@@ -297,13 +319,16 @@ def workspace_of_frame(files: FileInputs, frame: pd.DataFrame, plans: Sequence[P
     problems = frame_problems(files, frame, plans)
     if problems:
         raise InputError(problems)
-    return Workspace(
-        settings=files.settings,
-        factors=files.factors,
-        regions=files.regions,
-        curves=files.curves,
-        baseline=files.baseline,
-        portfolio=portfolio,
-        scenarios=list(files.scenarios),
-        plans=PlanBook(plans=list(plans)),
+    return _zoned(
+        Workspace(
+            settings=files.settings,
+            factors=files.factors,
+            regions=files.regions,
+            curves=files.curves,
+            baseline=files.baseline,
+            portfolio=portfolio,
+            scenarios=list(files.scenarios),
+            plans=PlanBook(plans=list(plans)),
+            zones=files.zones,
+        )
     )
