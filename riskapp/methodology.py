@@ -38,6 +38,7 @@ from riskapp.domain import (
     Shock,
     Trigger,
     VulnerabilityCurve,
+    zones,
 )
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.scenarios import EscalationStep
@@ -47,14 +48,16 @@ from riskapp.engine import (
     cascade,
     distributed,
     exceedance,
+    geo,
     montecarlo,
+    places,
     plans,
     sampling,
     scoring,
     sensitivity,
 )
 from riskapp.engine.damage import combine, incremental
-from riskapp.engine.intensity import ShockClamps, ordered_shocks
+from riskapp.engine.intensity import ShockClamps, compile_programs, ordered_shocks
 from riskapp.resources import RESOURCES
 
 CLIENT_METHODOLOGY = RESOURCES / "methodology"
@@ -66,6 +69,10 @@ DEVELOPER_SECTIONS: list[tuple[str, list[object]]] = [
     (
         "Hazard: factor intensity per country under a scenario",
         [Shock, ordered_shocks, ShockClamps],
+    ),
+    (
+        "Zones: sea areas, corridors, circles and hotspots",
+        [zones, geo, places, compile_programs],
     ),
     ("Vulnerability: from intensity to damage ratio", [VulnerabilityCurve, CurveSet]),
     ("Several factors at once, and which factor caused what", [combine]),

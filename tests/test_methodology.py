@@ -22,11 +22,15 @@ from riskapp.baseline import operators
 from riskapp.cli import app
 from riskapp.domain import VulnerabilityCurve
 from riskapp.domain.assets import DependencyLink
-from riskapp.domain.scenarios import ShockOperation
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.scenarios import Scenario, ShockOperation
+from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
 from riskapp.engine.cascade import build_graph
 from riskapp.engine.damage import combine
-from riskapp.engine.intensity import apply_shock
+from riskapp.engine.geo import zone_weights
+from riskapp.engine.intensity import apply_shock, scenario_intensities
 from riskapp.engine.montecarlo.statistics import distribution_stats
+from riskapp.engine.places import Places
 from riskapp.methodology import (
     CHECK,
     client_methodology,
@@ -236,6 +240,40 @@ def recomputed(example: Path) -> dict[str, float]:
     years = np.r_[np.linspace(0, 50, 990), np.arange(300, 481, 20)].astype(float)
     stats = distribution_stats(years[:, np.newaxis]).iloc[0]
 
+    # zones: a plant in Helsinki at 4, 111 km from a hotspot fading to 0 at 200 km, then in
+    # two circles adding 1 and 3
+    hel = (24.9, 60.2)
+    hotspot = Zone(
+        id="hotspot",
+        name="hotspot",
+        geometry=Geometry(type="Point", coordinates=(24.9, 59.2)),
+        decay=Decay(kernel=Kernel.LINEAR, distance_km=200),
+    )
+    rings = [
+        Zone(id=z, name=z, geometry=Geometry(type="Point", coordinates=hel), within_km=50)
+        for z in ("one", "two")
+    ]
+    zones = [hotspot, *rings]
+    weights = zone_weights(np.array([hel[0]]), np.array([hel[1]]), zones)
+    places, _ = Places.locate(["FIN"], np.array([0]), [z.id for z in zones], weights)
+    zone_shocks = [
+        {"target": "hotspot", "factor": "f", "op": "add", "value": 4},
+        {"target": "one", "factor": "f", "op": "add", "value": 1},
+        {"target": "two", "factor": "f", "op": "add", "value": 3},
+    ]
+    by_zone = [
+        scenario_intensities(
+            np.array([[4.0]]),
+            ["FIN"],
+            ["f"],
+            [Scenario(id="z", title="z", frequency=0.1, warning_time_days=0, shocks=chosen)],
+            RegionCatalogue(),
+            places=places,
+            zones=ZoneCatalogue(zones=zones),
+        )[0, 1, 0]
+        for chosen in ([zone_shocks[0]], zone_shocks[1:])
+    ]
+
     curve = VulnerabilityCurve(asset_type="plant", factor="f", points=[(2, 0), (6, 0.4)])
     combined, _ = combine(np.array([[0.3, 0.2]]))
     equal = np.array([1.0, 1.0])
@@ -244,6 +282,9 @@ def recomputed(example: Path) -> dict[str, float]:
         "toward_max_poland": shocked(pol, ShockOperation.TOWARD_MAX, 0.5),
         "toward_max_latvia": shocked(lva, ShockOperation.TOWARD_MAX, 0.5),
         "curve_at_5": float(curve.damage(np.array([5.0]))[0]),
+        "hotspot_weight": float(weights[0, 0]),
+        "hotspot_intensity": float(by_zone[0]),
+        "worst_of_two_zones": float(by_zone[1]),
         "combined": float(combined[0]),
         "cascade_total": float(total[node["plant"]]),
         "redundant_cables": float(total[node["office"]]),
