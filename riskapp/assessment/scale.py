@@ -91,7 +91,14 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
     ends: dict[str, np.ndarray | None] = {AT_VALUE: None, **_range_ends(ws)}
     for rank, (at, values) in enumerate(ends.items()):
         _, c = scenario_intensities_with_clamps(
-            inputs.baseline, countries, factors, ws.scenarios, ws.regions, values, places, ws.zones
+            inputs.place_baseline,
+            countries,
+            factors,
+            ws.scenarios,
+            ws.regions,
+            values,
+            places,
+            ws.zones,
         )
         if not len(c):
             continue

@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from riskapp.domain.common import CountryCode, Intensity, Slug, Strict
+from riskapp.domain.common import Intensity, PlaceCode, Slug, Strict, iso_alpha3_codes
 
 
 class BaselineEntry(Strict):
-    country: CountryCode
+    """One factor's intensity in a country, or in a zone (riskapp.domain.zones): a zone's row
+    acts on the assets in the zone like a `set` shock, weighted by their weight in it
+    (riskapp.engine.places.Places.baseline_at)."""
+
+    country: PlaceCode
     factor: Slug
     intensity: Intensity
     source: str = Field(default="", max_length=500)
@@ -32,7 +36,15 @@ class Baseline(Strict):
 
     @property
     def countries(self) -> list[str]:
-        return sorted({e.country for e in self.entries})
+        """The countries with rows (zones' rows aside)."""
+        codes = iso_alpha3_codes()
+        return sorted({e.country for e in self.entries if e.country in codes})
+
+    @property
+    def zones(self) -> list[str]:
+        """The zones with rows, in file order."""
+        codes = iso_alpha3_codes()
+        return list(dict.fromkeys(e.country for e in self.entries if e.country not in codes))
 
     def matrix(self, countries: list[str], factors: list[str]) -> np.ndarray:
         """Intensity array of shape (countries, factors); NaN where no row is given."""

@@ -72,6 +72,20 @@ def _check_country(value: str) -> str:
     return code
 
 
+def check_place(value: str) -> str:
+    """An ISO 3166-1 alpha-3 country code (upper-cased) or a zone id (a lower-case slug)."""
+    code = value.strip().upper()
+    if len(code) == 3 and code in iso_alpha3_codes():
+        return code
+    try:
+        return check_slug(value)
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 3166-1 alpha-3 country code such as DEU or a zone id such as "
+            f"baltic_sea; got {value!r}"
+        ) from None
+
+
 def _check_finite(value: float) -> float:
     if not math.isfinite(value):
         raise ValueError("expected a finite number")
@@ -144,6 +158,7 @@ class UniqueList(Strict):
 Identifier = Annotated[str, AfterValidator(_check_id)]
 Slug = Annotated[str, AfterValidator(check_slug)]
 CountryCode = Annotated[str, AfterValidator(_check_country)]
+PlaceCode = Annotated[str, AfterValidator(check_place)]  # a country or a zone
 Intensity = Annotated[float, NoBool, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
 NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_finite)]
 Probability = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]

@@ -3,35 +3,11 @@ group may also hold zones (riskapp.domain.zones) by their ids."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import Field, model_validator
 
-from pydantic import AfterValidator, Field, model_validator
+from riskapp.domain.common import PlaceCode, ShortText, Slug, Strict, Text, UniqueList
 
-from riskapp.domain.common import (
-    ShortText,
-    Slug,
-    Strict,
-    Text,
-    UniqueList,
-    check_slug,
-    iso_alpha3_codes,
-)
-
-
-def _check_member(value: str) -> str:
-    code = value.strip().upper()
-    if len(code) == 3 and code in iso_alpha3_codes():
-        return code
-    try:
-        return check_slug(value)
-    except ValueError:
-        raise ValueError(
-            "expected an ISO 3166-1 alpha-3 country code such as DEU or a zone id such as "
-            f"baltic_sea; got {value!r}"
-        ) from None
-
-
-RegionMember = Annotated[str, AfterValidator(_check_member)]
+RegionMember = PlaceCode  # a country or a zone
 
 
 class RegionGroup(Strict):

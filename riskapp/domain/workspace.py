@@ -199,6 +199,14 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     f"unknown factor {e.factor!r}; expected one of {known_factors}",
                 )
             )
+        if e.country not in iso_alpha3_codes() and e.country not in zone_ids:
+            out.append(
+                Inconsistency(
+                    "baseline",
+                    (i, "country"),
+                    f"unknown zone {e.country!r}; " + target_expected,
+                )
+            )
     have = {(e.country, e.factor) for e in ws.baseline.entries}
     for country in sorted(countries):
         missing = [f for f in ws.factors.ids if (country, f) not in have]

@@ -265,7 +265,9 @@ def _shocked(
 ) -> FloatArray:
     """The shocks applied in order (`compile_programs`, `run_program`) on every scenario."""
     places = places or Places.of_countries(countries)
-    start = places.expand(np.asarray(baseline, dtype=float))
+    baseline = np.asarray(baseline, dtype=float)
+    # by country (C, F), spread over the places; or already by place (P, F)
+    start = baseline if baseline.shape[0] == places.count else places.expand(baseline)
     programs = compile_programs(scenarios, regions, places, factors, zones)
     out = np.empty((len(scenarios), *start.shape))
 
@@ -317,7 +319,8 @@ def scenario_intensities(
     zones: ZoneCatalogue | None = None,
 ) -> FloatArray:
     """Intensity array of shape (scenarios, places, factors); without `places`, one place per
-    country (see riskapp.engine.places).
+    country (see riskapp.engine.places). `baseline` is by country (C, F) or already by place
+    (P, F: `ScoreInputs.place_baseline`, with the zones' baseline rows).
 
     `baseline` has shape (countries, factors). Shocks that target countries or factors outside
     the arrays are ignored (no asset can feel them). `shock_values`, if given, replaces each

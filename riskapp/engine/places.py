@@ -69,6 +69,28 @@ class Places:
         result: FloatArray = np.take(by_country, self.country, axis=-2)
         return result
 
+    def baseline_at(self, by_country: FloatArray, by_zone: FloatArray | None) -> FloatArray:
+        """(P, F) the baseline at each place: its country's row, then the zones' rows
+        (`by_zone` (Z, F), NaN where a zone has none) by the zone rule of the shocks, a zone's
+        row acting like a `set` to its value: x + w (value - x) in each zone, the highest of
+        them where a place lies in several zones with a row for the factor."""
+        out = self.expand(by_country)
+        if by_zone is None or not len(self.zone_ids) or np.isnan(by_zone).all():
+            return out
+        x0 = out.copy()
+        best = np.full(out.shape, -np.inf)
+        for z in range(len(self.zone_ids)):
+            w = self.weight[:, z]
+            rows = np.flatnonzero(w > 0)
+            cols = np.flatnonzero(~np.isnan(by_zone[z]))
+            if not len(rows) or not len(cols):
+                continue
+            block = np.ix_(rows, cols)
+            value = x0[block] + w[rows, np.newaxis] * (by_zone[z, cols] - x0[block])
+            best[block] = np.maximum(best[block], value)
+        result: FloatArray = np.where(np.isfinite(best), best, out)
+        return result
+
     def country_rows(self, members: Sequence[str]) -> IntArray:
         """Places of the given countries (all their places, zoned or not)."""
         wanted = [i for i, code in enumerate(self.countries) if code in set(members)]

@@ -51,11 +51,13 @@ class ScoreInputs:
     groups: AssetGroups  # groups share a type and a place (`groups.country_index`: the place)
     places: Places
     place_index: npt.NDArray[np.int64]  # (A,) each asset's place
+    zone_baseline: FloatArray | None = None  # (Z, F) the zones' baseline rows, NaN where none
 
     @property
     def place_baseline(self) -> FloatArray:
-        """(P, F) the baseline at each place."""
-        return self.places.expand(self.baseline)
+        """(P, F) the baseline at each place: its country's, changed by the rows of the zones
+        it lies in (`Places.baseline_at`)."""
+        return self.places.baseline_at(self.baseline, self.zone_baseline)
 
 
 def prepare(ws: Workspace) -> ScoreInputs:
@@ -84,6 +86,7 @@ def prepare(ws: Workspace) -> ScoreInputs:
         groups=groups,
         places=places,
         place_index=place_index,
+        zone_baseline=ws.baseline.matrix(places.zone_ids, factor_ids) if places.zone_ids else None,
     )
 
 
@@ -304,7 +307,7 @@ def score(
     inputs = inputs or prepare(ws)
     if intensities is None:
         intensities = scenario_intensities(
-            inputs.baseline,
+            inputs.place_baseline,
             inputs.countries,
             inputs.factor_ids,
             ws.scenarios,

@@ -392,6 +392,7 @@ def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
     """The workspace's own zones and the shipped sea areas its shocks, region groups and plans
     name (only those: a sea area's geometry is read when something targets it)."""
     named: list[str] = [shock.target for s in ws.scenarios for shock in s.shocks]
+    named += ws.baseline.zones
     named += [m for g in ws.regions.groups for m in g.members]
     for plan in ws.plans.plans:
         named += [level.region for level in plan.trigger.factor_levels]

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from riskapp.domain import Scenario, Workspace
+from riskapp.domain import Baseline, BaselineEntry, Scenario, Workspace
 from riskapp.domain.plans import Plan, PlanBook
 from riskapp.domain.regions import RegionCatalogue, RegionGroup
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
@@ -358,3 +358,38 @@ def test_weights_never_grow_with_distance(
     near, far = sorted((d1, d2))
     assert 0.0 <= zone.weight(far) <= zone.weight(near) <= 1.0
     assert math.isclose(zone.weight(min(near, math.floor(within))), 1.0)
+
+
+# -- baseline rows on zones -------------------------------------------------------------------
+
+
+def zone_rows(ws: Workspace, rows: list[tuple[str, str, float]]) -> Baseline:
+    extra = [BaselineEntry(country=z, factor=f, intensity=v, source="test") for z, f, v in rows]
+    return Baseline(entries=[*ws.baseline.entries, *extra])
+
+
+def test_a_zone_baseline_row_sets_the_status_quo_in_the_zone(tiny: Workspace) -> None:
+    spot = (HELSINKI[0], HELSINKI[1] - 1.0)  # 111 km away: weight 0.445
+    front = Zone(
+        id="front",
+        name="front",
+        geometry=Geometry(type="Point", coordinates=spot),
+        decay=Decay(kernel=Kernel.LINEAR, distance_km=200),
+    )
+    zones = [circle("hel", HELSINKI, 50), circle("hel_wide", HELSINKI, 300), front]
+    shock = {"target": "FIN", "factor": "alpha", "op": "add", "value": 1}
+    ws = with_zones(
+        tiny,
+        zones,
+        [scenario([], sid="calm"), scenario([shock])],
+        baseline=zone_rows(tiny, [("hel", "alpha", 6), ("hel_wide", "alpha", 5)]),
+    )
+    r = score(ws)
+    p2 = list(ws.portfolio.ids).index("P2")
+    # the worse of the two zones' rows (6 over 5), at full weight; the country shock on top
+    assert r.intensities[:, int(r.inputs.place_index[p2]), 0].tolist() == [6.0, 7.0]
+    assert r.status_quo_loss() == pytest.approx(20 + p2_loss(6) + 25)
+    # a hotspot's row is weighted: 4 + 0.445 x (9 - 4)
+    ws = with_zones(tiny, zones, [scenario([])], baseline=zone_rows(tiny, [("front", "alpha", 9)]))
+    r = score(ws)
+    assert r.intensities[0, int(r.inputs.place_index[p2]), 0] == pytest.approx(4 + 0.445 * 5)
