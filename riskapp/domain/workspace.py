@@ -51,6 +51,14 @@ class WorkspaceSettings(Strict):
             "return-period losses) on every surface."
         ),
     )
+    zone_weight_step: Annotated[float, NoBool, Field(ge=0.001, le=0.5)] = Field(
+        default=0.05,
+        description=(
+            "An asset's weight in a zone that fades with distance is rounded to this step "
+            "(0.05: the nearest 5 %). Assets whose weights round alike share a damage ratio; "
+            "a finer step is more precise and slower on large registers."
+        ),
+    )
     simulation_seed: Annotated[int, NoBool, Field(ge=0, le=2**63 - 1)] = Field(
         default=0,
         description="Seed of the headline simulation: the same seed, the same figures.",

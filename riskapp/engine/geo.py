@@ -3,7 +3,11 @@
     w[a, z] = 1 inside zone z's band (d <= within_km), the decay beyond it, 0 elsewhere
 
 with d the distance in km from the asset to the zone's geometry, rounded to the nearest km
-(0 inside a polygon). Distances are measured in an azimuthal equidistant projection centred
+(0 inside a polygon), and the weight rounded to the nearest `step` (the workspace's
+zone_weight_step, 5 % by default): assets whose weights round alike share a place and a damage
+ratio, so the number of places grows with the steps, not with the assets.
+
+Distances are measured in an azimuthal equidistant projection centred
 on the zone (pyproj): exact from its centre, within 0.2 % up to 650 km from it and 1 % up to
 1,500 km. Polygons are tested in longitude/latitude, as GeoJSON draws them (shapely).
 
@@ -95,8 +99,14 @@ def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> Fl
     return result
 
 
-def zone_weights(lon: FloatArray, lat: FloatArray, zones: Sequence[Zone]) -> FloatArray:
-    """(N, Z) weight of each point in each zone; points without coordinates (NaN) lie in none."""
+DEFAULT_STEP = 0.05
+
+
+def zone_weights(
+    lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
+) -> FloatArray:
+    """(N, Z) weight of each point in each zone, rounded to the nearest `step`; points without
+    coordinates (NaN) lie in none."""
     import shapely
 
     n, z_count = len(lon), len(zones)
@@ -106,9 +116,11 @@ def zone_weights(lon: FloatArray, lat: FloatArray, zones: Sequence[Zone]) -> Flo
     located = np.flatnonzero(~(np.isnan(lon) | np.isnan(lat)))
     if not len(located):
         return out
-    xy = np.column_stack([lon[located], lat[located]])
-    unique, inverse = np.unique(xy, axis=0, return_inverse=True)
+    # one complex number per location: a plain sort finds the distinct ones (faster than
+    # np.unique over rows)
+    distinct, inverse = np.unique(lon[located] + 1j * lat[located], return_inverse=True)
     inverse = inverse.reshape(-1)
+    unique = np.column_stack([distinct.real, distinct.imag])
     geoms = [geometry(zone) for zone in zones]
     boxes = [_reach_box(zone, g) for zone, g in zip(zones, geoms, strict=True)]
     tree = shapely.STRtree(boxes)
@@ -138,5 +150,8 @@ def zone_weights(lon: FloatArray, lat: FloatArray, zones: Sequence[Zone]) -> Flo
             elif not inside.all():
                 d[~inside] = np.inf
             weights[rows, z] = kernel_weights(zone, d)
+    if step > 0:
+        weights = np.rint(weights / step) * step
+        weights = np.minimum(weights, 1.0)
     out[located] = weights[inverse]
     return out

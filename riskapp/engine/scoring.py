@@ -101,7 +101,7 @@ def locate_assets(
 
     lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
-    weights = zone_weights(lon, lat, ws.zones.zones)
+    weights = zone_weights(lon, lat, ws.zones.zones, ws.settings.zone_weight_step)
     return Places.locate(countries, c_codes, ws.zones.ids, weights)
 
 

@@ -122,12 +122,16 @@ def test_linear_and_exponential_decay_by_hand() -> None:
         geometry=point,
         decay=Decay(kernel=Kernel.EXPONENTIAL, distance_km=55.5),
     )
-    w = zone_weights(np.array([HELSINKI[0]]), np.array([HELSINKI[1]]), [linear, banded, expo])
+    at = (np.array([HELSINKI[0]]), np.array([HELSINKI[1]]))
+    w = zone_weights(*at, [linear, banded, expo], step=0)  # unrounded
     assert w[0, 0] == pytest.approx(1 - 111 / 200)  # 0.445
     assert w[0, 1] == pytest.approx(1 - 11 / 50)  # 11 km beyond the 100 km band: 0.78
     assert w[0, 2] == pytest.approx(0.25)  # two half-distances
     for zone, col in ((linear, 0), (banded, 1), (expo, 2)):
         assert zone.weight(111) == pytest.approx(w[0, col])
+    # as the engine uses them: to the nearest 5 % (the workspace's default step)
+    assert zone_weights(*at, [linear, banded, expo]).tolist() == [[0.45, 0.8, 0.25]]
+    assert zone_weights(*at, [linear, banded, expo], step=0.1).tolist() == [[0.4, 0.8, 0.2]]
     # beyond the reach: nothing (exponential cut where the weight falls under 1 %)
     assert linear.weight(200) == 0.0
     assert expo.weight(55.5 * 6) == pytest.approx(0.5**6)
@@ -182,7 +186,7 @@ def test_a_zone_shock_may_lower_intensity(tiny: Workspace) -> None:
 
 
 def test_decay_weights_the_shock_effect(tiny: Workspace) -> None:
-    spot = (HELSINKI[0], HELSINKI[1] - 1.0)  # 111 km away
+    spot = (HELSINKI[0], HELSINKI[1] - 1.0)  # 111 km away: weight 0.445, used as 0.45
     zone = Zone(
         id="front",
         name="front",
@@ -194,15 +198,15 @@ def test_decay_weights_the_shock_effect(tiny: Workspace) -> None:
         [zone],
         [scenario([{"target": "front", "factor": "alpha", "op": "add", "value": 4}])],
     )
-    # x + w (op(x) - x) = 4 + 0.445 x 4
-    assert losses(ws)["P2"] == pytest.approx(p2_loss(4 + 0.445 * 4))
-    # a set: 4 + 0.445 x (9 - 4)
+    # x + w (op(x) - x) = 4 + 0.45 x 4
+    assert losses(ws)["P2"] == pytest.approx(p2_loss(4 + 0.45 * 4))
+    # a set: 4 + 0.45 x (9 - 4)
     ws = with_zones(
         tiny,
         [zone],
         [scenario([{"target": "front", "factor": "alpha", "op": "set", "value": 9}])],
     )
-    assert losses(ws)["P2"] == pytest.approx(p2_loss(4 + 0.445 * 5))
+    assert losses(ws)["P2"] == pytest.approx(p2_loss(4 + 0.45 * 5))
 
 
 def test_a_region_group_may_hold_zones(tiny: Workspace) -> None:
@@ -369,7 +373,7 @@ def zone_rows(ws: Workspace, rows: list[tuple[str, str, float]]) -> Baseline:
 
 
 def test_a_zone_baseline_row_sets_the_status_quo_in_the_zone(tiny: Workspace) -> None:
-    spot = (HELSINKI[0], HELSINKI[1] - 1.0)  # 111 km away: weight 0.445
+    spot = (HELSINKI[0], HELSINKI[1] - 1.0)  # 111 km away: weight 0.445, used as 0.45: weight 0.445
     front = Zone(
         id="front",
         name="front",
@@ -389,7 +393,7 @@ def test_a_zone_baseline_row_sets_the_status_quo_in_the_zone(tiny: Workspace) ->
     # the worse of the two zones' rows (6 over 5), at full weight; the country shock on top
     assert r.intensities[:, int(r.inputs.place_index[p2]), 0].tolist() == [6.0, 7.0]
     assert r.status_quo_loss() == pytest.approx(20 + p2_loss(6) + 25)
-    # a hotspot's row is weighted: 4 + 0.445 x (9 - 4)
+    # a hotspot's row is weighted: 4 + 0.45 x (9 - 4)
     ws = with_zones(tiny, zones, [scenario([])], baseline=zone_rows(tiny, [("front", "alpha", 9)]))
     r = score(ws)
-    assert r.intensities[0, int(r.inputs.place_index[p2]), 0] == pytest.approx(4 + 0.445 * 5)
+    assert r.intensities[0, int(r.inputs.place_index[p2]), 0] == pytest.approx(4 + 0.45 * 5)
