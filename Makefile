@@ -30,12 +30,12 @@ test: $(STAMP) $(CHROMIUM) $(POPPLER) lint types pytest
 check: test
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check riskapp tests benchmarks
-	$(BIN)/ruff check riskapp tests benchmarks
+	$(BIN)/ruff format --check riskapp tests benchmarks tools
+	$(BIN)/ruff check riskapp tests benchmarks tools
 
 format: $(STAMP)
-	$(BIN)/ruff format riskapp tests benchmarks
-	$(BIN)/ruff check --fix riskapp tests benchmarks
+	$(BIN)/ruff format riskapp tests benchmarks tools
+	$(BIN)/ruff check --fix riskapp tests benchmarks tools
 
 types: $(STAMP)
 	$(BIN)/mypy riskapp

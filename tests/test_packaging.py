@@ -41,6 +41,7 @@ BUNDLED = [
     "riskapp/resources/methodology/07-expected-loss.md",
     "riskapp/resources/refdata/SOURCES.md",
     "riskapp/resources/refdata/wgi/WGIData_full.csv",
+    "riskapp/resources/geo/sea_areas.geojson",
     "riskapp/reporting/templates/report.html",
     "riskapp/reporting/templates/report.css",
     "riskapp/dashboard/static/world_110m.json",

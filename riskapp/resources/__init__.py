@@ -7,6 +7,8 @@ can score the demo, build a baseline and make reports.
     methods/     baseline methodology files (default.yaml)
     methodology/ the client methodology, one Markdown file per topic (riskapp.methodology)
     refdata/     public reference data the baseline is built from (see refdata/SOURCES.md)
+    geo/         the shipped sea areas, sea_areas.geojson (Natural Earth; see geo/SOURCES.md),
+                 read by riskapp.io.zones
 
 In a checkout the top-level folders demo/, scenarios/, methods/ and data/refdata are symlinks
 to these, so README commands keep working from the project root.
@@ -22,5 +24,6 @@ SCENARIOS = RESOURCES / "scenarios"
 METHODS = RESOURCES / "methods"
 DEFAULT_METHOD = METHODS / "default.yaml"
 REFDATA = RESOURCES / "refdata"
+GEO = RESOURCES / "geo"
 
-__all__ = ["DEFAULT_METHOD", "DEMO", "METHODS", "REFDATA", "RESOURCES", "SCENARIOS"]
+__all__ = ["DEFAULT_METHOD", "DEMO", "GEO", "METHODS", "REFDATA", "RESOURCES", "SCENARIOS"]
