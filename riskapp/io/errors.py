@@ -49,6 +49,12 @@ def loc_to_field(loc: Iterable[Any]) -> str:
     return out
 
 
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """The hint `did you mean 'x'? ` for the choice closest to a misspelt name, or ""."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
 def describe_input(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -100,8 +106,7 @@ def pydantic_message(err: Any, model: type[BaseModel] | None = None) -> str:
         allowed = allowed_fields(model, loc[:-1])
         if not allowed:
             return "unknown field (check the spelling; `riskapp schema` lists the fields)"
-        close = difflib.get_close_matches(name, allowed, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = did_you_mean(name, allowed)
         return f"unknown field {name!r}; {hint}expected one of: {', '.join(allowed)}"
     if err.get("type") == "missing":
         return "required field is missing"
