@@ -121,6 +121,18 @@ def test_points_in_the_middle_of_seas() -> None:
     assert sea_area("seto_inland_sea").name == "Seto Inland Sea"
 
 
+def test_the_areas_tile_rather_than_nest() -> None:
+    """Natural Earth cuts the gulfs and smaller seas out of the seas around them (the notes
+    beside the source say otherwise): the Baltic Sea alone is not the whole Baltic."""
+    assert contains("gulf_of_finland", 26.0, 60.0) and not contains("baltic_sea", 26.0, 60.0)
+    assert contains("gulf_of_bothnia", 20.0, 63.0) and not contains("baltic_sea", 20.0, 63.0)
+    assert contains("adriatic_sea", 15.0, 43.0)
+    assert not contains("mediterranean_sea", 15.0, 43.0)
+    baltic, finland = geometry(sea_area("baltic_sea")), geometry(sea_area("gulf_of_finland"))
+    assert baltic.intersection(finland).area < 1e-6 * finland.area
+    assert baltic.intersection(finland).length > 0.5  # they share an edge, in degrees
+
+
 def test_the_mediterranean_is_one_zone_with_both_halves() -> None:
     med = sea_area("mediterranean_sea")
     assert contains("mediterranean_sea", 5.0, 40.0)  # west of Sardinia: the western feature

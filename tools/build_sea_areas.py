@@ -231,6 +231,46 @@ def area_km2(geometry: dict[str, Any]) -> float:
     return abs(float(area)) / 1e6
 
 
+def overlaps(areas: list[dict[str, Any]]) -> str:
+    """The pairs of areas whose overlap exceeds 0.01 % of the smaller's area."""
+    ids = [a["properties"]["id"] for a in areas]
+    shapes = [shape(a["geometry"]) for a in areas]
+    first, second = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    out = []
+    for i, j in zip(first.tolist(), second.tolist(), strict=True):
+        if i < j:
+            share = shapes[i].intersection(shapes[j]).area / min(shapes[i].area, shapes[j].area)
+            if share > 1e-4:
+                out.append(f"{ids[i]} and {ids[j]} ({share:.0%} of the smaller)")
+    return "; ".join(out)
+
+
+# a point in the middle of waters the source does not name
+MISSING_WATERS = {
+    "Gulf of Riga": (23.5, 57.6),
+    "Kattegat": (11.5, 57.0),
+    "Skagerrak": (9.0, 58.0),
+    "Sea of Azov": (36.5, 46.0),
+    "Sea of Marmara": (28.0, 40.7),
+    "Ligurian Sea": (9.0, 43.8),
+    "Alboran Sea": (-3.5, 36.0),
+    "Levantine Sea": (33.0, 34.0),
+    "Celtic Sea": (-7.5, 50.5),
+    "Strait of Hormuz": (56.4, 26.5),
+    "Bab-el-Mandeb": (43.3, 12.6),
+}
+
+
+def where_missing(areas: list[dict[str, Any]]) -> str:
+    shapes = {a["properties"]["id"]: shape(a["geometry"]) for a in areas}
+    out = []
+    for water, (lon, lat) in MISSING_WATERS.items():
+        point = shapely.Point(lon, lat)
+        inside = [i for i, g in shapes.items() if g.contains(point)]
+        out.append(f"{water} ({lon:g}, {lat:g}) {', '.join(inside) or 'no area'}")
+    return "; ".join(out)
+
+
 def bullet(text: str) -> str:
     return textwrap.fill(text, width=96, initial_indent="- ", subsequent_indent="  ")
 
@@ -254,6 +294,22 @@ def sources_md(
         f"{a['properties']['name']} ({km2(area_km2(a['geometry']))})"
         for a in areas
         if area_km2(a["geometry"]) < SMALL_KM2
+    )
+    overlap_bullet = bullet(
+        "The areas tile the sea rather than nest: each smaller sea is cut out of the larger one "
+        "around it, and they share edges. The Baltic Sea stops where the Gulf of Finland and the "
+        "Gulf of Bothnia begin (a point off Helsinki is in gulf_of_finland, not in baltic_sea), "
+        "and the Mediterranean Sea where the Adriatic, Aegean, Ionian, Tyrrhenian and Balearic "
+        "Seas and the Gulf of Lion begin; for the whole Baltic, name the three (for instance in "
+        "a region group). (The notes beside the source file say that smaller seas overlap their "
+        "parents; in this file they do not.) The only overlaps larger than 0.01 % of the "
+        f"smaller area: {overlaps(areas)}."
+    )
+    missing_bullet = bullet(
+        "Not in the source at any name: Gulf of Riga, Sea of Azov, Sea of Marmara, Bosporus, "
+        "Dardanelles, Skagerrak, Kattegat, Ligurian Sea, Alboran Sea, Levantine Sea, Celtic "
+        "Sea, Strait of Hormuz and Bab-el-Mandeb. A point in the middle of some of them falls "
+        f"in: {where_missing(areas)}. A workspace draws such waters as its own zones."
     )
     small_bullet = bullet(
         f"Some areas are small in the source (under {SMALL_KM2:,} km²), most of them label "
@@ -311,19 +367,14 @@ is optional ("Made with Natural Earth").
 
 ## Things to know
 
-- Smaller areas overlap the larger ones that hold them: the Gulf of Finland and the Gulf of
-  Bothnia are not cut out of the Baltic Sea, nor the Adriatic, Aegean, Ionian, Tyrrhenian and
-  Balearic Seas out of the Mediterranean. A point may be in several sea areas.
+{overlap_bullet}
 - The polygons are generalised (1:50m): a port may lie just outside its sea's polygon. A zone
   that widens a sea area (`sea_area:` with `within_km` in a workspace's zone file) takes the
   coast in.
 {small_bullet}
 - The Chukchi Sea, the Bering Sea and the Ross Sea are split at the antimeridian (longitude
   180) into two parts.
-- Not in the source at any name: Gulf of Riga, Sea of Azov, Sea of Marmara, Bosporus,
-  Dardanelles, Skagerrak, Kattegat, Ligurian Sea, Alboran Sea, Levantine Sea, Celtic Sea, Strait
-  of Hormuz and Bab-el-Mandeb. Their waters lie in a larger area (the Baltic Sea, the North Sea,
-  the Mediterranean...) or outside every polygon; a workspace draws them as its own zones.
+{missing_bullet}
 
 ## Sea areas
 
