@@ -547,7 +547,7 @@ def test_country_message_names_the_bad_code_once(ws: Path) -> None:
             S2,
             6,
             "shocks[0].target",
-            "ISO 3166-1 alpha-3 code or a region group id",
+            "ISO 3166-1 alpha-3 code, a region group id, a zone",
             id="shock-target",
         ),
         pytest.param(

@@ -29,7 +29,12 @@ from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
-from riskapp.domain.workspace import Workspace, WorkspaceSettings, find_inconsistencies
+from riskapp.domain.workspace import (
+    Inconsistency,
+    Workspace,
+    WorkspaceSettings,
+    find_inconsistencies,
+)
 from riskapp.domain.zones import ZoneCatalogue
 from riskapp.io.columnar import parse_register, register_problems
 from riskapp.io.errors import InputError, Problem, problems_from_validation
@@ -344,7 +349,7 @@ def load_workspace(path: str | Path) -> Workspace:
         plans=plans[0],
     )
     ws = dataclasses.replace(ws, zones=with_sea_areas(ws, docs.zones[0]))
-    issues = find_inconsistencies(ws)
+    issues = [_with_hint(issue, ws) for issue in find_inconsistencies(ws)]
     if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
         out = list(problems)
@@ -386,6 +391,26 @@ def load_workspace(path: str | Path) -> Workspace:
                 )
         raise InputError(out)
     return ws
+
+
+_UNKNOWN_PLACE = re.compile(r"^unknown (?:target|region|member|zone) '([^']*)'[;:] ")
+
+
+def _with_hint(issue: Inconsistency, ws: Workspace) -> Inconsistency:
+    """An unknown target, region or zone with the closest known name ("did you mean")."""
+    found = _UNKNOWN_PLACE.match(issue.message)
+    if found is None:
+        return issue
+    from riskapp.io.errors import did_you_mean
+    from riskapp.io.zones import sea_area_ids
+
+    names = [g.id for g in ws.regions.groups] + ws.zones.ids + sorted(sea_area_ids())
+    names += sorted(iso_alpha3_codes())
+    hint = did_you_mean(found[1], names)
+    if not hint:
+        return issue
+    head = found.end()
+    return dataclasses.replace(issue, message=issue.message[:head] + hint + issue.message[head:])
 
 
 def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
