@@ -10,12 +10,13 @@ from pydantic import Field
 
 from riskapp.domain.assets import Currency, Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import Label, NoBool, ShortText, Strict, iso_alpha3_codes
+from riskapp.domain.common import Label, NoBool, ShortText, Slug, Strict, iso_alpha3_codes
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.enums import LossBasis  # defined there (light, for the CLI), used here
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.routes import RouteBook, RouteRule
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.zones import ZoneCatalogue
 
@@ -59,6 +60,19 @@ class WorkspaceSettings(Strict):
             "a finer step is more precise and slower on large registers."
         ),
     )
+    route_rules: dict[Slug, RouteRule] = Field(
+        default_factory=dict,
+        description=(
+            "How the places along a route combine, by asset type: any_cut (a cut anywhere "
+            "cuts it: 1 - prod(1 - d)) or length_weighted (each place damages its share of "
+            "the length). Types not listed: any_cut. A route's own rule comes first."
+        ),
+    )
+    route_piece_km: Annotated[float, NoBool, Field(ge=1, le=500)] = Field(
+        default=10.0,
+        description="Routes are cut into pieces of at most this length (km) to find the "
+        "countries and zones they cross.",
+    )
     simulation_seed: Annotated[int, NoBool, Field(ge=0, le=2**63 - 1)] = Field(
         default=0,
         description="Seed of the headline simulation: the same seed, the same figures.",
@@ -92,6 +106,7 @@ class Workspace:
     scenarios: list[Scenario]
     plans: PlanBook = field(default_factory=PlanBook)
     zones: ZoneCatalogue = field(default_factory=ZoneCatalogue)
+    routes: RouteBook = field(default_factory=RouteBook)
 
     def scenario(self, scenario_id: str) -> Scenario:
         for s in self.scenarios:
@@ -113,6 +128,7 @@ class Workspace:
             chosen,
             self.plans,
             self.zones,
+            self.routes,
         )
 
 
@@ -157,6 +173,16 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     )
                 )
 
+    # routes: of assets in the register
+    for i, route in enumerate(ws.routes.routes):
+        if route.asset_id not in asset_ids:
+            out.append(
+                Inconsistency(
+                    "routes",
+                    ("routes", i, "asset_id"),
+                    f"no asset {route.asset_id!r} in the register",
+                )
+            )
     # curves
     for i, c in enumerate(ws.curves.curves):
         if c.factor not in factor_ids:
