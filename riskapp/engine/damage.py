@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.domain.curves import CurveSet, VulnerabilityCurve
+from riskapp.engine.routes import RouteParts
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -120,12 +121,37 @@ def incremental(
 
 
 @dataclass(frozen=True)
-class AssetGroups:
-    """Assets that share a damage path: same type, country and curves (and, for plan
-    evaluation, the same plan coverage).
+class GroupRoutes:
+    """The groups that are routes (riskapp.engine.routes): group `groups[r]` reads its curves
+    at the places place[indptr[r]:indptr[r + 1]] (its parts, with their shares of its
+    length) and combines them by its rule (`fold_routes`)."""
 
-    `of_asset[a]` is the group of asset a; per group: its type, country index, curve owner
-    (the asset id whose overrides apply, or '' for none) and coverage row.
+    groups: IntArray  # (R,) the route groups, ascending
+    indptr: IntArray  # (R + 1,)
+    place: IntArray  # (n,) each part's place
+    share: FloatArray  # (n,)
+    any_cut: npt.NDArray[np.bool_]  # (R,)
+    # (n,) True at the first part of each country's stretch (a route's parts run country by
+    # country; `fold_routes` takes the worst part of a stretch)
+    new_stretch: npt.NDArray[np.bool_]
+
+    @property
+    def part_group(self) -> IntArray:
+        result: IntArray = np.repeat(self.groups, np.diff(self.indptr))
+        return result
+
+
+@dataclass(frozen=True)
+class AssetGroups:
+    """Assets that share a damage path: same type, place and curves (and, for plan
+    evaluation, the same plan coverage); a route's group also the same parts.
+
+    `of_asset[a]` is the group of asset a; per group: its type, place index (`country_index`:
+    a route's first part), curve owner (the asset id whose overrides apply, or '' for none)
+    and coverage row; `routes` the groups that are routes, None if none.
+
+    Curves are read per *column*: one per group at its place, then one per part of each
+    route (`column_place`, `column_group`); `fold_routes` turns columns back into groups.
     """
 
     of_asset: IntArray
@@ -133,10 +159,40 @@ class AssetGroups:
     country_index: IntArray
     override_owner: npt.NDArray[np.object_]
     coverage: npt.NDArray[np.bool_]
+    routes: GroupRoutes | None = None
 
     @property
     def count(self) -> int:
         return len(self.type)
+
+    @property
+    def column_place(self) -> IntArray:
+        """(columns,) the place each curve column reads."""
+        if self.routes is None:
+            return self.country_index
+        result: IntArray = np.r_[self.country_index, self.routes.place].astype(np.int64)
+        return result
+
+    @property
+    def column_group(self) -> IntArray:
+        """(columns,) the group of each curve column."""
+        own = np.arange(self.count, dtype=np.int64)
+        if self.routes is None:
+            return own
+        result: IntArray = np.r_[own, self.routes.part_group].astype(np.int64)
+        return result
+
+    def touches(self, places: IntArray) -> npt.NDArray[np.bool_]:
+        """(G,) whether each group reads any of `places` (a route: at any of its parts)."""
+        hit: npt.NDArray[np.bool_] = np.isin(self.country_index, places)
+        if self.routes is not None:
+            part = np.isin(self.routes.place, places)
+            hit[self.routes.groups] = np.logical_or.reduceat(part, self.routes.indptr[:-1])
+        return hit
+
+    def subset(self, cols: IntArray) -> AssetGroups:
+        """The groups `cols` (in that order), without the asset index."""
+        return concat_groups([self], [cols])
 
     @functools.cached_property
     def type_codes(self) -> tuple[IntArray, npt.NDArray[np.object_]]:
@@ -151,8 +207,13 @@ def group_assets(
     country_index: IntArray,
     override_assets: set[str],
     coverage: npt.NDArray[np.bool_] | None = None,
+    routes: RouteTable | None = None,
 ) -> AssetGroups:
-    """Group assets by (type, country, override owner[, coverage pattern]) without a loop."""
+    """Group assets by (type, place, override owner[, coverage pattern]) without a loop.
+
+    With `routes`, an index at or above `routes.first` is a route (riskapp.engine.routes):
+    `country_index - routes.first` is its code among the distinct routes, whose parts
+    `routes.parts` holds; routes of a type with the same parts share a group."""
     n = len(country_index)
     type_codes, type_uniques = _factorize(asset_types)
     if override_assets:
@@ -174,13 +235,118 @@ def group_assets(
     first[of_asset[::-1]] = np.arange(n - 1, -1, -1)
     cov = coverage[first] if coverage is not None else np.zeros((n_groups, 0), dtype=bool)
     owner = np.where(has_override[first], np.asarray(asset_ids)[first], "").astype(object)
+    place = country_index[first].astype(np.int64)
+    group_routes = None
+    if routes is not None:
+        route_groups = np.flatnonzero(place >= routes.first).astype(np.int64)
+        if len(route_groups):
+            code = place[route_groups] - routes.first
+            p = routes.parts
+            sizes = (p.indptr[code + 1] - p.indptr[code]).astype(np.int64)
+            take = np.repeat(p.indptr[code] - np.r_[0, np.cumsum(sizes)[:-1]], sizes)
+            take = take + np.arange(int(sizes.sum()))
+            group_routes = GroupRoutes(
+                groups=route_groups,
+                indptr=np.r_[0, np.cumsum(sizes)].astype(np.int64),
+                place=p.place[take],
+                share=p.share[take],
+                any_cut=p.any_cut[code],
+                new_stretch=p.new_stretch[take],
+            )
+            place[route_groups] = p.place[p.indptr[code]]  # a route's first part
     return AssetGroups(
         of_asset=of_asset,
         type=type_uniques[type_codes[first]],
-        country_index=country_index[first].astype(np.int64),
+        country_index=place,
         override_owner=owner,
         coverage=cov,
+        routes=group_routes,
     )
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """Routes as `group_assets` takes them: indices from `first` on are route codes."""
+
+    first: int
+    parts: RouteParts
+
+
+def concat_groups(parts: Sequence[AssetGroups], cols: Sequence[IntArray]) -> AssetGroups:
+    """The groups `cols[k]` of `parts[k]`, side by side (no asset index)."""
+    route_groups, indptrs, places, shares, cuts, stretches = [], [], [], [], [], []
+    offset, part_offset = 0, 0
+    for groups, c in zip(parts, cols, strict=True):
+        r = groups.routes
+        if r is not None:
+            position = np.full(groups.count, -1, dtype=np.int64)
+            position[r.groups] = np.arange(len(r.groups))
+            chosen = position[c]
+            where = np.flatnonzero(chosen >= 0)
+            k = chosen[where]
+            sizes = (r.indptr[k + 1] - r.indptr[k]).astype(np.int64)
+            take = np.repeat(r.indptr[k] - np.r_[0, np.cumsum(sizes)[:-1]], sizes)
+            take = take + np.arange(int(sizes.sum()))
+            route_groups.append(where + offset)
+            indptrs.append(np.cumsum(sizes) + part_offset)
+            places.append(r.place[take])
+            shares.append(r.share[take])
+            cuts.append(r.any_cut[k])
+            stretches.append(r.new_stretch[take])
+            part_offset += int(sizes.sum())
+        offset += len(c)
+    group_routes = None
+    if route_groups and sum(len(g) for g in route_groups):
+        group_routes = GroupRoutes(
+            groups=np.concatenate(route_groups).astype(np.int64),
+            indptr=np.r_[0, np.concatenate(indptrs)].astype(np.int64),
+            place=np.concatenate(places).astype(np.int64),
+            share=np.concatenate(shares),
+            any_cut=np.concatenate(cuts),
+            new_stretch=np.concatenate(stretches),
+        )
+    return AssetGroups(
+        of_asset=np.zeros(0, dtype=np.int64),
+        type=np.concatenate([g.type[c] for g, c in zip(parts, cols, strict=True)]),
+        country_index=np.concatenate(
+            [g.country_index[c] for g, c in zip(parts, cols, strict=True)]
+        ).astype(np.int64),
+        override_owner=np.concatenate(
+            [g.override_owner[c] for g, c in zip(parts, cols, strict=True)]
+        ),
+        coverage=np.concatenate([g.coverage[c] for g, c in zip(parts, cols, strict=True)]),
+        routes=group_routes,
+    )
+
+
+def fold_routes(columns: FloatArray, groups: AssetGroups, axis: int = -2) -> FloatArray:
+    """Damage by group from damage by curve column (`AssetGroups.column_place`): a point
+    group's own column; a route's parts combined by its rule, factor by factor,
+
+        any_cut          1 - prod_countries (1 - max_{parts in the country} d)
+        length_weighted  sum_parts share x d
+
+    (riskapp.domain.routes). Under any_cut each country's stretch of the route counts once,
+    at its worst part: zones inside a country raise the stretch where they act, and a zone
+    that does nothing to a factor leaves it as it was."""
+    r = groups.routes
+    if r is None:
+        return columns
+    g = groups.count
+    moved = np.moveaxis(columns, axis, -1)
+    out = moved[..., :g].copy()
+    part = moved[..., g:]
+    starts = r.indptr[:-1]
+    stretch_starts = np.flatnonzero(r.new_stretch)
+    worst = np.maximum.reduceat(part, stretch_starts, axis=-1)
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-np.minimum(worst, 1.0))
+    first_stretch = np.cumsum(r.new_stretch)[starts] - 1
+    cut = 1.0 - np.exp(np.add.reduceat(logs, first_stretch, axis=-1))
+    weighted = np.add.reduceat(part * r.share, starts, axis=-1)
+    out[..., r.groups] = np.where(r.any_cut, cut, weighted)
+    result: FloatArray = np.moveaxis(out, -1, axis)
+    return result
 
 
 def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:
@@ -214,9 +380,12 @@ def group_damage(
     shape (scenarios, groups, factors) and is subtracted before the curve is read (floored at 0).
     A (type, factor) without a curve does no damage. Every curve is read in one vectorised pass
     (`CurveTable`), as `interpolate` reads one."""
-    felt = intensities[:, groups.country_index, :]  # (S, G, F)
+    felt = intensities[:, groups.column_place, :]  # (S, columns, F)
     if intensity_reduction is not None:
-        felt = np.maximum(felt - intensity_reduction, 0.0)
+        reduction = intensity_reduction
+        if groups.routes is not None:
+            reduction = intensity_reduction[:, groups.column_group, :]
+        felt = np.maximum(felt - reduction, 0.0)
     return curve_table(groups, factors, curves).read(felt)
 
 
@@ -227,7 +396,7 @@ class CurveTable:
     intensities lie in a band narrower than BAND), each point with the slope of the segment
     it starts (0 for the last point, which holds its ratio beyond)."""
 
-    curve_of: IntArray  # (G, F) curve index of each cell, -1 for no curve
+    curve_of: IntArray  # (columns, F) curve index of each cell, -1 for no curve
     first_x: FloatArray  # (C,)
     last_x: FloatArray  # (C,)
     keys: FloatArray  # (P,) c x BAND + x of every point, sorted
@@ -235,6 +404,7 @@ class CurveTable:
     x: FloatArray  # (P,)
     y: FloatArray  # (P,)
     slope: FloatArray  # (P,)
+    groups: AssetGroups | None = None  # whose routes `read` folds (None: no routes)
 
     BAND = 64.0
 
@@ -245,7 +415,7 @@ class CurveTable:
         out = np.zeros(felt.shape)
         has = self.curve_of >= 0
         if not has.any():
-            return out
+            return out if self.groups is None else fold_routes(out, self.groups, -2)
         cells = np.flatnonzero(has.reshape(-1))
         lead = felt.shape[:-2]
         flat = felt.reshape(*lead, -1)[..., cells]  # (..., N)
@@ -259,7 +429,7 @@ class CurveTable:
         j = np.where((self.point_curve[after] == c) & (after > j) & (x >= self.x[after]), after, j)
         values = self.slope[j] * (x - self.x[j]) + self.y[j]
         out.reshape(*lead, -1)[..., cells] = values
-        return out
+        return out if self.groups is None else fold_routes(out, self.groups, -2)
 
     @functools.cached_property
     def runs(self) -> list[list[tuple[int, int, FloatArray, FloatArray]]]:
@@ -286,7 +456,7 @@ class CurveTable:
         for k, row in enumerate(self.runs):
             for a, b, xs, ys in row:
                 out[k][:, a:b] = interpolate(felt[k][:, a:b], xs, ys)
-        return out
+        return out if self.groups is None else fold_routes(out, self.groups, -1)
 
 
 def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> CurveTable:
@@ -303,7 +473,8 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
     overrides = curves.override_curves()
     used: dict[int, int] = {}
     chosen: list[VulnerabilityCurve] = []
-    curve_of = np.full((groups.count, len(factors)), -1, dtype=np.int64)
+    column_group = groups.column_group
+    curve_of = np.full((len(column_group), len(factors)), -1, dtype=np.int64)
 
     def index(curve: VulnerabilityCurve) -> int:
         if id(curve) not in used:
@@ -312,7 +483,8 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
         return used[id(curve)]
 
     type_codes, type_uniques = groups.type_codes
-    cols_of_type = [np.flatnonzero(type_codes == t_i) for t_i in range(len(type_uniques))]
+    column_types = type_codes[column_group]
+    cols_of_type = [np.flatnonzero(column_types == t_i) for t_i in range(len(type_uniques))]
     for f_i, factor in enumerate(factors):
         for t_i, a_type in enumerate(type_uniques):
             curve = type_curves.get((str(a_type), factor))
@@ -321,10 +493,11 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
     if overrides:
         for g in np.flatnonzero(groups.override_owner != ""):
             owner = str(groups.override_owner[g])
+            columns = np.flatnonzero(column_group == g)
             for f_i, factor in enumerate(factors):
                 curve = overrides.get((owner, factor))
                 if curve is not None:
-                    curve_of[g, f_i] = index(curve)
+                    curve_of[columns, f_i] = index(curve)
     xs = [np.array([p[0] for p in c.points], dtype=float) for c in chosen]
     ys = [np.array([p[1] for p in c.points], dtype=float) for c in chosen]
     slopes = [np.append(np.diff(y) / np.diff(x), 0.0) for x, y in zip(xs, ys, strict=True)]
@@ -338,6 +511,7 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
         x=np.concatenate(xs or [empty]),
         y=np.concatenate(ys or [empty]),
         slope=np.concatenate(slopes or [empty]),
+        groups=groups if groups.routes is not None else None,
     )
     cache[key] = (curves, table)
     return table

@@ -110,7 +110,13 @@ def coverage_matrix(ws: Workspace, inputs: ScoreInputs | None = None) -> BoolArr
             covered = member("country", named - set(in_zones))
             if in_zones:
                 inputs = inputs or prepare(ws)
-                covered |= inputs.places.zone_weight(in_zones)[inputs.place_index] > 0
+                zoned = inputs.places.zone_weight(in_zones) > 0
+                covered |= zoned[inputs.place_index]
+                r = inputs.routes
+                if r is not None:  # a route lies in a zone if any of its parts does
+                    part_in = zoned[r.table.parts.place]
+                    code_in = np.logical_or.reduceat(part_in, r.table.parts.indptr[:-1])
+                    covered[r.rows] |= code_in[r.code]
             mask &= covered
         out[:, p_i] = mask
     return out
@@ -261,9 +267,10 @@ class PlanEffects:
         groups = group_assets(
             ws.portfolio.series("id"),
             ws.portfolio.series("type"),
-            inputs.place_index,
+            inputs.group_index,
             overrides,
             coverage=cov,
+            routes=inputs.routes.table if inputs.routes is not None else None,
         )
         group_value = np.bincount(
             groups.of_asset, weights=inputs.exposed_value, minlength=groups.count

@@ -26,8 +26,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.domain.enums import LossBasis
+from riskapp.domain.routes import RouteRule
 from riskapp.domain.workspace import Workspace
-from riskapp.engine.damage import AssetGroups, combine, group_assets, group_damage, incremental
+from riskapp.engine.damage import (
+    AssetGroups,
+    RouteTable,
+    combine,
+    group_assets,
+    group_damage,
+    incremental,
+)
 from riskapp.engine.exceedance import (
     exceedance_curve,
     expected_annual_loss,
@@ -52,6 +60,17 @@ class ScoreInputs:
     places: Places
     place_index: npt.NDArray[np.int64]  # (A,) each asset's place
     zone_baseline: FloatArray | None = None  # (Z, F) the zones' baseline rows, NaN where none
+    routes: RouteInfo | None = None  # the assets that are routes (riskapp.engine.routes)
+
+    @property
+    def group_index(self) -> npt.NDArray[np.int64]:
+        """(A,) what `group_assets` keys assets by: the place, or for a route its code
+        above the places (`RouteTable`)."""
+        if self.routes is None:
+            return self.place_index
+        out = self.place_index.copy()
+        out[self.routes.rows] = self.routes.table.first + self.routes.code
+        return out
 
     @property
     def place_baseline(self) -> FloatArray:
@@ -75,8 +94,18 @@ def prepare(ws: Workspace) -> ScoreInputs:
         raise ValueError(f"no baseline intensity for country {c} and factor {f}")
     baseline = np.nan_to_num(baseline, nan=0.0)
     overrides = {c.asset_id for c in ws.curves.curves if c.asset_id is not None}
-    places, place_index = locate_assets(ws, countries, c_codes)
-    groups = group_assets(portfolio.series("id"), portfolio.series("type"), place_index, overrides)
+    places, place_index, routes = locate_assets(ws, countries, c_codes)
+    keys = place_index
+    if routes is not None:
+        keys = place_index.copy()
+        keys[routes.rows] = routes.table.first + routes.code
+    groups = group_assets(
+        portfolio.series("id"),
+        portfolio.series("type"),
+        keys,
+        overrides,
+        routes=routes.table if routes is not None else None,
+    )
     return ScoreInputs(
         countries=countries,
         factor_ids=factor_ids,
@@ -87,22 +116,85 @@ def prepare(ws: Workspace) -> ScoreInputs:
         places=places,
         place_index=place_index,
         zone_baseline=ws.baseline.matrix(places.zone_ids, factor_ids) if places.zone_ids else None,
+        routes=routes,
     )
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """The assets that are routes: their rows in the register, their landing countries,
+    lengths, codes among the distinct routes and those routes' parts (`table`)."""
+
+    rows: npt.NDArray[np.int64]
+    start_country: npt.NDArray[np.object_]
+    end_country: npt.NDArray[np.object_]
+    length_km: FloatArray
+    code: npt.NDArray[np.int64]
+    table: RouteTable
 
 
 def locate_assets(
     ws: Workspace, countries: list[str], c_codes: npt.NDArray[np.int64]
-) -> tuple[Places, npt.NDArray[np.int64]]:
+) -> tuple[Places, npt.NDArray[np.int64], RouteInfo | None]:
     """The places of a workspace's assets (riskapp.engine.places): their countries, refined
-    by the zones their coordinates lie in (only where the workspace has zones)."""
-    if not len(ws.zones):
-        return Places.of_countries(countries), c_codes
+    by the zones their coordinates lie in (only where the workspace has zones); and its
+    routes cut into pieces, each piece in its own place (riskapp.engine.routes)."""
+    rows = np.zeros(0, dtype=np.int64)
+    if len(ws.routes):
+        ids = pd.Index(ws.portfolio.series("id"))
+        found = ids.get_indexer(pd.Index(ws.routes.asset_ids))
+        rows = found[found >= 0].astype(np.int64)
+        chosen = [r for r, f in zip(ws.routes.routes, found.tolist(), strict=True) if f >= 0]
+    if not len(ws.zones) and not len(rows):
+        return Places.of_countries(countries), c_codes, None
     from riskapp.engine.geo import zone_weights
 
+    step = ws.settings.zone_weight_step
     lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
-    weights = zone_weights(lon, lat, ws.zones.zones, ws.settings.zone_weight_step)
-    return Places.locate(countries, c_codes, ws.zones.ids, weights)
+    weights = zone_weights(lon, lat, ws.zones.zones, step)
+    if not len(rows):
+        places, place_index = Places.locate(countries, c_codes, ws.zones.ids, weights)
+        return places, place_index, None
+    from riskapp.engine import routes as route_engine
+
+    lines = [r.line for r in chosen]
+    known = set(countries)
+    filed = [countries[c] for c in c_codes[rows].tolist()]
+    start, end = route_engine.landings(lines, filed, known)
+    pieces = route_engine.cut(lines, ws.settings.route_piece_km)
+    piece_country = route_engine.piece_countries(pieces, start, end, known)
+    piece_codes = pd.Index(countries).get_indexer(pd.Index(piece_country)).astype(np.int64)
+    piece_weights = zone_weights(pieces.lon, pieces.lat, ws.zones.zones, step)
+    both, both_index = Places.locate(
+        countries,
+        np.r_[c_codes, piece_codes],
+        ws.zones.ids,
+        np.vstack([weights, piece_weights]),
+    )
+    place_index = both_index[: len(c_codes)]
+    piece_place = both_index[len(c_codes) :]
+    types = ws.portfolio.series("type").to_numpy(dtype=object)[rows]
+    rules = ws.settings.route_rules
+    any_cut = np.array(
+        [
+            (r.rule or rules.get(str(t), RouteRule.ANY_CUT)) is RouteRule.ANY_CUT
+            for r, t in zip(chosen, types, strict=True)
+        ],
+        dtype=bool,
+    )
+    parts, code = route_engine.parts(pieces, piece_place, any_cut, both.country)
+    place_index = place_index.copy()
+    place_index[rows] = parts.place[parts.indptr[code]]  # a route's first part
+    info = RouteInfo(
+        rows=rows,
+        start_country=start,
+        end_country=end,
+        length_km=pieces.route_length(len(rows)),
+        code=code,
+        table=RouteTable(first=both.count, parts=parts),
+    )
+    return both, place_index, info
 
 
 @dataclass(frozen=True)

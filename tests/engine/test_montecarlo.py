@@ -155,12 +155,14 @@ def reference_trials(
     for t in trials:
         occ = draws.occurs[t]
         intensities = scenario_intensities(
-            inputs.baseline,
+            inputs.place_baseline,
             inputs.countries,
             inputs.factor_ids,
             ws.scenarios,
             ws.regions,
             shock_values=draws.shock_values[t],
+            places=inputs.places,
+            zones=ws.zones,
         )
         res = score(ws, inputs=inputs, intensities=intensities)
         casc = np.zeros(n_s)

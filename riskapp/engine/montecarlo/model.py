@@ -22,6 +22,7 @@ from riskapp.engine.damage import (
     FixedFactors,
     above_baseline,
     combine,
+    concat_groups,
     curve_table,
     fixed_factors,
     group_damage,
@@ -86,10 +87,10 @@ class PlanStack:
 
     slots: IntArray  # (k,)
     starts: IntArray  # (k,)
-    country_index: IntArray  # (m,) the columns' countries
+    country_index: IntArray  # (columns,) the places the columns' curves read
     curves: CurveTable  # their curves for the scenario's ranged factors
     fixed: FixedFactors  # what the other factors (plans applied) bring to the combination
-    reduction: FloatArray  # (Fv, m) the ranged factors' intensity reduction
+    reduction: FloatArray  # (Fv, columns) the ranged factors' intensity reduction
     multiplier: FloatArray  # (Fv, m) and damage multiplier
     base: FloatArray  # (m,) status-quo damage
     to_damage_group: IntArray  # (m,)
@@ -208,13 +209,7 @@ def sampled_intensities(
 
 
 def _subset(groups: AssetGroups, cols: IntArray) -> AssetGroups:
-    return AssetGroups(
-        of_asset=np.zeros(0, dtype=np.int64),
-        type=groups.type[cols],
-        country_index=groups.country_index[cols],
-        override_owner=groups.override_owner[cols],
-        coverage=groups.coverage[cols],
-    )
+    return groups.subset(cols)
 
 
 def _variable_cols(
@@ -241,7 +236,7 @@ def _variable_cols(
                 ],
                 dtype=bool,
             )
-        hit |= np.isin(groups.country_index, step.rows) & has_curve[step.factor]
+        hit |= groups.touches(step.rows) & has_curve[step.factor]
     cols: IntArray = np.flatnonzero(hit).astype(np.int64)
     return cols, np.array(sorted(has_curve), dtype=np.int64)
 
@@ -297,12 +292,8 @@ def _plan_stack(
         return None
     parts = [sl for _, sl in slices]
     f = var.factors
-    groups = AssetGroups(
-        of_asset=np.zeros(0, dtype=np.int64),
-        type=np.concatenate([sl.groups.type for sl in parts]),
-        country_index=np.concatenate([sl.groups.country_index for sl in parts]),
-        override_owner=np.concatenate([sl.groups.override_owner for sl in parts]),
-        coverage=np.concatenate([sl.groups.coverage for sl in parts]),
+    groups = concat_groups(
+        [sl.groups for sl in parts], [np.arange(sl.groups.count) for sl in parts]
     )
     sizes = np.array([len(sl.cols) for sl in parts], dtype=np.int64)
 
@@ -314,10 +305,10 @@ def _plan_stack(
     return PlanStack(
         slots=np.array([slot for slot, _ in slices], dtype=np.int64),
         starts=np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64),
-        country_index=groups.country_index,
+        country_index=groups.column_place,
         curves=curve_table(groups, [factors[j] for j in f.tolist()], curves),
         fixed=fixed_factors(joined("raw"), f),
-        reduction=np.ascontiguousarray(joined("reduction")[:, f].T),
+        reduction=np.ascontiguousarray(joined("reduction")[groups.column_group][:, f].T),
         multiplier=np.ascontiguousarray(joined("multiplier")[:, f].T),
         base=np.concatenate(base),
         to_damage_group=joined("to_damage_group").astype(np.int64),

@@ -89,7 +89,7 @@ def evaluate_trials(model: MonteCarloModel, draws: TrialDraws, start: int = 0) -
             )
             # the ranged factors' intensities, factor-major (Fv, n, C)
             felt = intensities.transpose(2, 0, 1)[var.factors]
-            at = felt[:, :, var.groups.country_index]
+            at = felt[:, :, var.groups.column_place]
             comb, by_factor = var.fixed.increment(
                 var.curves.read_by_factor(at), *var.base_by_factor, var.value
             )
