@@ -38,6 +38,7 @@ from riskapp.domain import (
     Shock,
     Trigger,
     VulnerabilityCurve,
+    routes,
     zones,
 )
 from riskapp.domain.assets import DependencyLink
@@ -56,7 +57,8 @@ from riskapp.engine import (
     scoring,
     sensitivity,
 )
-from riskapp.engine.damage import combine, incremental
+from riskapp.engine import routes as engine_routes
+from riskapp.engine.damage import combine, fold_routes, incremental
 from riskapp.engine.intensity import ShockClamps, compile_programs, ordered_shocks
 from riskapp.resources import RESOURCES
 
@@ -74,6 +76,7 @@ DEVELOPER_SECTIONS: list[tuple[str, list[object]]] = [
         "Zones: sea areas, corridors, circles and hotspots",
         [zones, geo, places, compile_programs],
     ),
+    ("Routes: cables, pipelines and lanes as lines", [routes, engine_routes, fold_routes]),
     ("Vulnerability: from intensity to damage ratio", [VulnerabilityCurve, CurveSet]),
     ("Several factors at once, and which factor caused what", [combine]),
     (

@@ -26,7 +26,7 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
 from riskapp.engine.cascade import build_graph
-from riskapp.engine.damage import combine
+from riskapp.engine.damage import AssetGroups, GroupRoutes, combine, fold_routes
 from riskapp.engine.geo import zone_weights
 from riskapp.engine.intensity import apply_shock, scenario_intensities
 from riskapp.engine.montecarlo.statistics import distribution_stats
@@ -274,6 +274,26 @@ def recomputed(example: Path) -> dict[str, float]:
         for chosen in ([zone_shocks[0]], zone_shocks[1:])
     ]
 
+    # routes: Finland 0.4 and Norway 0.2, 85 % of the length in Finland, by both rules
+    def route_damage(any_cut: bool) -> float:
+        routes = GroupRoutes(
+            groups=np.array([0]),
+            indptr=np.array([0, 2]),
+            place=np.array([0, 1]),
+            share=np.array([0.85, 0.15]),
+            any_cut=np.array([any_cut]),
+            new_stretch=np.array([True, True]),
+        )
+        groups = AssetGroups(
+            of_asset=np.array([0]),
+            type=np.array(["cable"], dtype=object),
+            country_index=np.array([0]),
+            override_owner=np.array([""], dtype=object),
+            coverage=np.zeros((1, 0), dtype=bool),
+            routes=routes,
+        )
+        return float(fold_routes(np.array([[[0.4], [0.4], [0.2]]]), groups)[0, 0, 0])
+
     curve = VulnerabilityCurve(asset_type="plant", factor="f", points=[(2, 0), (6, 0.4)])
     combined, _ = combine(np.array([[0.3, 0.2]]))
     equal = np.array([1.0, 1.0])
@@ -282,6 +302,8 @@ def recomputed(example: Path) -> dict[str, float]:
         "toward_max_poland": shocked(pol, ShockOperation.TOWARD_MAX, 0.5),
         "toward_max_latvia": shocked(lva, ShockOperation.TOWARD_MAX, 0.5),
         "curve_at_5": float(curve.damage(np.array([5.0]))[0]),
+        "route_any_cut": route_damage(True),
+        "route_by_length": route_damage(False),
         "hotspot_weight": float(weights[0, 0]),
         "hotspot_intensity": float(by_zone[0]),
         "worst_of_two_zones": float(by_zone[1]),

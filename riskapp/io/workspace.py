@@ -28,6 +28,7 @@ from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
 from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.routes import RouteBook
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import (
     Inconsistency,
@@ -61,6 +62,11 @@ class WorkspacePaths(Strict):
         description="The workspace's own zones (YAML or GeoJSON; optional): polygons, "
         "corridors, circles and hotspots that shocks, baseline rows, region groups and plans "
         "may target like countries. Shipped sea areas need no file.",
+    )
+    routes: str = Field(
+        default="routes.yaml",
+        description="The lines that cables, pipelines, power lines and lanes follow (YAML or "
+        "GeoJSON, keyed by asset id; optional).",
     )
 
 
@@ -260,6 +266,7 @@ class _Documents:
     catalogue_problems: list[Problem]
     other_problems: list[Problem]
     zones: tuple[ZoneCatalogue, LineMap | None] | None = None
+    routes: tuple[RouteBook, LineMap | None] | None = None
 
 
 def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
@@ -273,6 +280,12 @@ def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
         from riskapp.io.zones import load_zone_file
 
         zones = _collect(first, load_zone_file, zones_path, display(zones_path))
+    routes_path = root / paths.routes
+    routes: tuple[RouteBook, LineMap | None] | None = (RouteBook(), None)
+    if routes_path.exists():
+        from riskapp.io.routes import load_route_file
+
+        routes = _collect(first, load_route_file, routes_path, display(routes_path))
     problems: list[Problem] = []
     plans_path = root / paths.plans
     plans = (
@@ -292,7 +305,7 @@ def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
             got = _collect(problems, load_scenario, f)
             if got is not None:
                 scenarios.append((got[0], got[1], f))
-    return _Documents(factors, regions, curves, plans, scenarios, first, problems, zones)
+    return _Documents(factors, regions, curves, plans, scenarios, first, problems, zones, routes)
 
 
 def load_workspace(path: str | Path) -> Workspace:
@@ -333,7 +346,7 @@ def load_workspace(path: str | Path) -> Workspace:
         raise InputError(problems + between_rows)
     assert register is not None and baseline is not None and plans is not None
     assert factors is not None and regions is not None and curves is not None
-    assert docs.zones is not None
+    assert docs.zones is not None and docs.routes is not None
     problems = between_rows
     # ids, dependencies and cycles are checked above (`register_problems`); with problems the
     # other files are still checked against the register, so that all are reported at once
@@ -348,7 +361,7 @@ def load_workspace(path: str | Path) -> Workspace:
         scenarios=[s for s, _, _ in scenarios],
         plans=plans[0],
     )
-    ws = dataclasses.replace(ws, zones=with_sea_areas(ws, docs.zones[0]))
+    ws = dataclasses.replace(ws, zones=with_sea_areas(ws, docs.zones[0]), routes=docs.routes[0])
     issues = [_with_hint(issue, ws) for issue in find_inconsistencies(ws)]
     if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
@@ -378,6 +391,7 @@ def load_workspace(path: str | Path) -> Workspace:
                     "plans": (plans, paths.plans),
                     "regions": (regions, paths.regions),
                     "zones": (docs.zones, paths.zones),
+                    "routes": (docs.routes, paths.routes),
                 }
                 model_lines, rel = source[issue.part]
                 line_map = model_lines[1]

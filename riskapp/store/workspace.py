@@ -31,6 +31,7 @@ from riskapp.domain import (
     find_inconsistencies,
 )
 from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.routes import RouteBook
 from riskapp.domain.zones import ZoneCatalogue
 from riskapp.io.errors import InputError, Problem, loc_to_field
 from riskapp.io.tables import load_baseline
@@ -62,6 +63,7 @@ class FileInputs:
     baseline: Baseline
     scenarios: list[Scenario]
     zones: ZoneCatalogue = dataclasses.field(default_factory=ZoneCatalogue)  # the workspace's own
+    routes: RouteBook = dataclasses.field(default_factory=RouteBook)
 
 
 def load_files(path: str | Path) -> FileInputs:
@@ -89,6 +91,11 @@ def load_files(path: str | Path) -> FileInputs:
         from riskapp.io.zones import load_zone_file
 
         zones = attempt(load_zone_file, root / paths.zones, display(root / paths.zones))
+    routes: tuple[RouteBook, Any] | None = (RouteBook(), None)
+    if (root / paths.routes).exists():
+        from riskapp.io.routes import load_route_file
+
+        routes = attempt(load_route_file, root / paths.routes, display(root / paths.routes))
     scen_dir = root / paths.scenarios
     scenarios: list[Scenario] = []
     if not scen_dir.is_dir():
@@ -110,6 +117,7 @@ def load_files(path: str | Path) -> FileInputs:
         baseline=Baseline(entries=baseline[0]),
         scenarios=scenarios,
         zones=zones[0] if zones is not None else ZoneCatalogue(),
+        routes=routes[0] if routes is not None else RouteBook(),
     )
     # references between the files themselves (those to assets are checked with the register)
     sources = {"curves": paths.curves, "plans": paths.plans, "baseline": paths.baseline}
@@ -208,6 +216,7 @@ def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) 
             scenarios=list(files.scenarios),
             plans=PlanBook(plans=list(plans)),
             zones=files.zones,
+            routes=files.routes,
         )
     )
 
@@ -248,6 +257,7 @@ def frame_problems(
             scenarios=list(files.scenarios),
             plans=PlanBook(plans=list(plans)),
             zones=files.zones,
+            routes=files.routes,
         )
     )
     issues = find_inconsistencies(ws)
@@ -330,5 +340,6 @@ def workspace_of_frame(files: FileInputs, frame: pd.DataFrame, plans: Sequence[P
             scenarios=list(files.scenarios),
             plans=PlanBook(plans=list(plans)),
             zones=files.zones,
+            routes=files.routes,
         )
     )
