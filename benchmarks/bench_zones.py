@@ -23,7 +23,12 @@ peak and the process's max RSS:
   step, then a grouped numpy pass over (type, country, weights) (one sort of a byte key per
   asset). The product's weights must equal the reference's.
 
-Routes (issue 16, item 4) are not part of the product yet; this benchmark has none.
+With --routes N (default 10,000) N assets also get a route: a random line of 2-6 points from
+the asset, legs of up to 2 degrees. Assets take the country their coordinates lie in (Natural
+Earth 1:110m; the synthetic baseline is widened to those countries), so that routes cross
+countries with baselines. Printed: cutting the routes into pieces and locating them (the
+product's way, inside `prepare`), against a plain reference locating every piece against every
+country outline (contains, then the nearest within 22 km) and every zone.
 """
 
 from __future__ import annotations
@@ -39,13 +44,16 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_scoring import build_workspace, measure
+from bench_scoring import build_baseline, build_workspace, measure
 
 from riskapp.domain import Scenario, Shock, ShockOperation, Workspace
 from riskapp.domain.assets import Portfolio
+from riskapp.domain.routes import Route, RouteBook
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
 from riskapp.engine import prepare, score
+from riskapp.engine.countries import country_shapes
 from riskapp.engine.geo import DEFAULT_STEP, _distance_km, geometry, kernel_weights, zone_weights
+from riskapp.engine.routes import cut
 
 LON, LAT = (-12.0, 45.0), (34.0, 72.0)
 
@@ -147,6 +155,63 @@ def with_zones(ws: Workspace, rng: np.random.Generator) -> Workspace:
     )
 
 
+def with_routes(ws: Workspace, rng: np.random.Generator, n_routes: int) -> Workspace:
+    """Assets in the countries their coordinates lie in, and `n_routes` of them routes."""
+    from riskapp.engine.countries import country_shapes
+
+    frame = ws.portfolio.frame
+    located = country_shapes().locate(
+        frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float), near_km=22.2
+    )
+    frame["country"] = np.where(located != "", located, frame["country"].to_numpy(dtype=object))
+    countries = sorted(set(frame["country"].tolist()) | set(ws.baseline.countries))
+    baseline = build_baseline(rng, countries)
+    rows = rng.choice(len(frame), size=min(n_routes, len(frame)), replace=False)
+    routes = []
+    lons, lats = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+    ids = frame["id"].to_numpy(dtype=object)
+    for row in rows.tolist():  # building the synthetic input, not the measured work
+        x, y = float(lons[row]), float(lats[row])
+        line = [(x, y)]
+        for _ in range(int(rng.integers(1, 6))):
+            x = float(np.clip(x + rng.uniform(-2, 2), -179, 179))
+            y = float(np.clip(y + rng.uniform(-1.5, 1.5), -89, 89))
+            line.append((round(x, 3), round(y, 3)))
+        routes.append(Route(asset_id=str(ids[row]), line=line))
+    return dataclasses.replace(
+        ws,
+        portfolio=Portfolio.from_frame(frame),
+        baseline=baseline,
+        routes=RouteBook(routes=routes),
+    )
+
+
+def reference_pieces(ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """Every route's pieces located plainly: each piece against every country outline
+    (contains, else the nearest within 22 km) and every zone; (countries, weights)."""
+    import shapely
+
+    from riskapp.engine.countries import KM_PER_DEGREE, country_shapes
+
+    pieces = cut([r.line for r in ws.routes.routes], ws.settings.route_piece_km)
+    shapes = country_shapes()
+    x, y = pieces.lon, pieces.lat
+    found = np.full(len(x), "", dtype=object)
+    best = np.full(len(x), np.inf)
+    points = shapely.points(np.column_stack([x, y]))
+    for code, shape in zip(shapes.codes, shapes.shapes, strict=True):
+        inside = shapely.contains_xy(shape, x, y)
+        found[inside & (found == "")] = code
+    near = np.full(len(x), "", dtype=object)
+    for code, shape in zip(shapes.codes, shapes.shapes, strict=True):
+        d = shapely.distance(shape, points)
+        closer = (found == "") & (d < best) & (d <= 22.2 / KM_PER_DEGREE)
+        best = np.where(closer, d, best)
+        near[closer] = code
+    found = np.where(found == "", near, found)
+    return found, reference_weights(x, y, ws.zones.zones)
+
+
 def reference_weights(lon: np.ndarray, lat: np.ndarray, zones: list[Zone]) -> np.ndarray:
     """Every zone against every asset, no tree and no de-duplication of coordinates."""
     import pyproj
@@ -191,28 +256,50 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--assets", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--routes", type=int, default=10_000)
     args = p.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
     plain = build_workspace(args.assets, args.seed)
     ws = with_zones(plain, rng)
+    if args.routes:
+        ws = with_routes(ws, rng, args.routes)
+        plain = dataclasses.replace(
+            plain, portfolio=ws.portfolio, baseline=ws.baseline, scenarios=plain.scenarios
+        )
     lon = ws.portfolio.series("lon").to_numpy(dtype=float)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float)
     zones = ws.zones.zones
     print(
         f"workspace: {len(ws.portfolio):,} assets, {len(zones)} zones, {len(ws.scenarios)} "
-        f"scenarios, {sum(len(s.shocks) for s in ws.scenarios)} shocks"
+        f"scenarios, {sum(len(s.shocks) for s in ws.scenarios)} shocks, "
+        f"{len(ws.routes):,} routes"
     )
     rows: list[Any] = []
+    ok = True
+    if args.routes:
+
+        def product_pieces() -> tuple[np.ndarray, np.ndarray]:
+            pieces = cut([r.line for r in ws.routes.routes], ws.settings.route_piece_km)
+            found = country_shapes().locate(pieces.lon, pieces.lat, near_km=22.2)
+            return found, zone_weights(pieces.lon, pieces.lat, zones)
+
+        (p_found, p_w), m = measure("route pieces (product)", product_pieces, args.repeat)
+        rows.append(m)
+        (r_found, r_w), m = measure("route pieces (reference)", lambda: reference_pieces(ws), 1)
+        rows.append(m)
+        same = bool((p_found == r_found).all() and np.array_equal(p_w, r_w))
+        print(f"route pieces: {len(p_found):,}; product and reference agree: {same}")
+        ok &= same
     weights, m = measure(
         "zone_weights (product)", lambda: zone_weights(lon, lat, zones), args.repeat
     )
     rows.append(m)
     ref, m = measure("weights (reference)", lambda: reference_weights(lon, lat, zones), args.repeat)
     rows.append(m)
-    inputs, m = measure("prepare (with zones)", lambda: prepare(ws), args.repeat)
+    inputs, m = measure("prepare (zones, routes)", lambda: prepare(ws), args.repeat)
     rows.append(m)
-    _, m = measure("score (with zones)", lambda: score(ws, inputs=inputs), args.repeat)
+    _, m = measure("score (zones, routes)", lambda: score(ws, inputs=inputs), args.repeat)
     rows.append(m)
     plain_inputs, m = measure("prepare (no zones)", lambda: prepare(plain), args.repeat)
     rows.append(m)
@@ -226,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     by = {r.step: r for r in rows}
     product = by["zone_weights (product)"].best_s
     reference = by["weights (reference)"].best_s
-    with_z = by["prepare (with zones)"].best_s + by["score (with zones)"].best_s
+    with_z = by["prepare (zones, routes)"].best_s + by["score (zones, routes)"].best_s
     without = by["prepare (no zones)"].best_s + by["score (no zones)"].best_s
     floor = by["weights (reference)"].best_s + by["floor: grouped pass"].best_s
     print(
@@ -238,11 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({product / reference:.2f}x); equal: {bool(np.array_equal(weights, ref))}"
     )
     print(
-        f"prepare+score with zones {with_z:.3f} s vs without {without:.3f} s "
+        f"prepare+score with zones and routes {with_z:.3f} s vs without {without:.3f} s "
         f"({with_z / without:.2f}x); vs the plain reference + grouped floor {floor:.3f} s "
         f"({with_z / floor:.2f}x)"
     )
-    return 0 if np.array_equal(weights, ref) else 1
+    return 0 if ok and np.array_equal(weights, ref) else 1
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ class CountryShapes:
         points = shapely.points(np.column_stack([lon, lat]))
         inside = self.tree.query(points, predicate="within")
         codes = np.asarray(self.codes, dtype=object)
-        out[inside[0]] = codes[inside[1]]
+        # where outlines overlap (borders drawn at 1:110m), the first country in file order
+        order = np.lexsort((-inside[1], inside[0]))
+        out[inside[0][order]] = codes[inside[1][order]]
         rest = np.flatnonzero(out == "")
         if len(rest) and near_km > 0:
             # within near_km (degrees of latitude, a generous bound for longitude)

@@ -57,7 +57,10 @@ def cut(lines: Sequence[Sequence[tuple[float, float]]], piece_km: float) -> Piec
     # densify in degrees (a degree of latitude is about 111 km; longitude degrees shrink),
     # then measure every piece on the ellipsoid
     step_deg = piece_km / 111.32
-    dense = shapely.segmentize(shapely.linestrings([list(line) for line in lines]), step_deg)
+    sizes = np.array([len(line) for line in lines], dtype=np.int64)
+    flat = np.array([p for line in lines for p in line], dtype=float).reshape(-1, 2)
+    index = np.repeat(np.arange(len(lines)), sizes)
+    dense = shapely.segmentize(shapely.linestrings(flat, indices=index), step_deg)
     coords, owner = shapely.get_coordinates(dense, return_index=True)
     same = owner[1:] == owner[:-1]
     lon1, lat1 = coords[:-1, 0][same], coords[:-1, 1][same]

@@ -179,3 +179,9 @@ def test_a_route_never_loses_more_than_its_value(
     r = score(ws)
     assert (r.asset_loss() <= r.inputs.exposed_value[:, np.newaxis] + 1e-9).all()
     assert (r.damage >= 0).all() and (r.damage <= 1).all()
+
+
+def test_routes_of_different_lengths_are_cut_together() -> None:
+    lines = [[(24.9, 60.0), (24.9, 61.0)], [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0)]]
+    pieces = cut(lines, piece_km=10)
+    assert pieces.route_length(2) == pytest.approx([111.4, 111.3], abs=0.2)
