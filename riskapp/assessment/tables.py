@@ -199,8 +199,8 @@ _FLOWS: dict[int, pd.DataFrame] = {}
 
 def dependency_flows(a: Assessment) -> pd.DataFrame:
     """`flow_table(a)`, built once per assessment (the Overview redraws its map on every
-    widget change; 100,000 dependencies take 0.3 s to lay out); a copy, the caller's to
-    change."""
+    widget change; 100,000 dependencies take about 0.4 s to lay out); a copy, the caller's
+    to change."""
     found = _FLOWS.get(id(a))
     if found is None:
         found = _FLOWS[id(a)] = flow_table(a)

@@ -45,7 +45,8 @@ def zone_table(a: Assessment) -> pd.DataFrame:
     """One row per zone of the workspace (in catalogue order):
 
     - id, name, kind (polygon, corridor, circle or hotspot);
-    - assets: how many assets lie in it (weight above 0; a hotspot's faded edge counts);
+    - assets: how many assets lie in it: weight above 0 as the engine scored it (rounded to
+      the workspace's zone_weight_step), so a hotspot's faded edge counts;
     - exposed_value, eal: the exposed value and expected annual loss of those assets, in full
       (not weighted). An asset in two zones counts in both, so the rows do not add up to the
       portfolio's figures;
