@@ -3,7 +3,8 @@
 `assess(source)` scores a `WorkspaceSource` (`FileSource`, `StoreSource`, `MemorySource`) and
 evaluates its plans; the dashboard's pages, the CLI, the Python API and every report format
 compute from it. The view-models the pages and reports share live beside it: `whatif`,
-`tables`, `risk`, `baseline`, `register`.
+`tables`, `risk`, `baseline`, `register`, `zones` (`zone_table`: each zone's assets, loss and
+peak intensity).
 
 Its names are imported on first use (riskapp.lazy): importing one module of the package does
 not load the others, so the command line starts without what a command does not use.
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         choose_source,
         sync_status,
     )
+    from riskapp.assessment.zones import zone_table
 
 __all__ = [
     "Assessment",
@@ -41,6 +43,7 @@ __all__ = [
     "choose_source",
     "key_figures",
     "sync_status",
+    "zone_table",
 ]
 
 __getattr__ = attach(__name__, __file__)

@@ -155,3 +155,54 @@ def zone_weights(
         weights = np.minimum(weights, 1.0)
     out[located] = weights[inverse]
     return out
+
+
+OUTLINE_STEP_KM = 25.0  # the longest side of a drawn outline, in the zone's projection
+
+
+def outline(zone: Zone, tolerance_km: float = 2.0) -> shapely.Geometry:
+    """The area to draw for a zone on a map, in longitude/latitude: where its weight is 1.
+
+    A polygon zone is its polygon (simplified to `tolerance_km`). A circle, corridor or a
+    polygon with a band is its geometry widened by `within_km`; a hotspot the same, except
+    that a hotspot without a band (within_km 0, the weight fading from the geometry itself)
+    is drawn out to its reach (`Zone.reach_km`, where its weight reaches 0), since it has no
+    area of full weight. The widening is done in the azimuthal equidistant projection centred
+    on the zone that `zone_weights` measures distances in (so a circle's outline lies at its
+    radius from the centre, exactly), simplified there to `tolerance_km` (vertices are
+    dropped while the outline moves by less than that), its straight sides cut into pieces of
+    at most OUTLINE_STEP_KM (a straight side there is a curve in longitude/latitude) and
+    transformed back. Longitudes are
+    unwrapped along the outline: a zone across the antimeridian runs past 180 (181, 182, ...)
+    instead of jumping to -180, which map projections draw as one piece. A band that reaches
+    a pole is not drawn correctly (zones are at most 5,000 km wide; no shipped one does)."""
+    import pyproj
+    import shapely
+
+    geom = geometry(zone)
+    band = zone.within_km if zone.within_km > 0 or zone.decay is None else zone.reach_km
+    if band == 0:
+        return shapely.simplify(geom, tolerance_km / KM_PER_DEGREE, preserve_topology=True)
+    centre = geom.centroid
+    aeqd = pyproj.CRS.from_proj4(
+        f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
+    )
+    to_plane = pyproj.Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
+    to_lonlat = pyproj.Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True)
+    flat = shapely.transform(
+        geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
+    )
+    area = shapely.simplify(
+        shapely.buffer(flat, band * 1000.0, quad_segs=32), tolerance_km * 1000.0
+    )
+    # a straight side in the projection is a curve in longitude/latitude: keep its shape
+    area = shapely.segmentize(area, OUTLINE_STEP_KM * 1000.0)
+
+    def back(xy: FloatArray) -> FloatArray:
+        # every coordinate at once, rings one after the other: unwrapped as one sequence
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        turns = np.rint((np.unwrap(lon, period=360.0) - lon) / 360.0)  # whole turns, exactly
+        unwrapped: FloatArray = np.column_stack([lon + 360.0 * turns, lat])
+        return unwrapped
+
+    return shapely.transform(area, back)

@@ -38,11 +38,11 @@ def build_figures(
     import pandas as pd
     import plotly.io as pio
 
-    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.core import group_factor_eal
     from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
     from riskapp.assessment.whatif import compare_table
     from riskapp.charts.common import PLOTLY_CONFIG
-    from riskapp.charts.overview import factor_heatmap, world_map
+    from riskapp.charts.overview import factor_heatmap, overview_map
     from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
     from riskapp.charts.scenarios import compare_chart
 
@@ -67,20 +67,12 @@ def build_figures(
         out[name] = ReportFigure(name, title, caption, fig, height, dict(config))
 
     if wanted("world_map"):
-        assets = asset_table(a)
-        if len(assets) > MAP_MARKERS:
-            assets = assets.nlargest(MAP_MARKERS, "eal")
+        world = overview_map(a, max_markers=MAP_MARKERS, max_flows=MAP_FLOWS, interactive=False)
         add(
             "world_map",
             "Where the expected annual loss is",
-            "Countries shaded by expected annual loss; markers are assets sized by expected "
-            "annual loss and coloured by the factor that drives most of it"
-            + (
-                f" (the {MAP_MARKERS:,} largest shown)."
-                if len(a.ws.portfolio) > MAP_MARKERS
-                else "."
-            ),
-            world_map(country_losses(a), assets, ws.factors, fmt),
+            world.caption,
+            world.figure,
             **{k: v for k, v in PLOTLY_CONFIG.items() if k != "topojsonURL"},
         )
     gf = group_factor_eal(a) if wanted("region_factor_heatmap") else pd.DataFrame()
@@ -163,4 +155,5 @@ def build_figures(
 # the figures the deck shows as pictures (its other charts are native PowerPoint charts)
 DECK_IMAGE_FIGURES = ("world_map", "exceedance", "region_factor_heatmap", "trigger_matrix")
 MAP_MARKERS = 2000  # asset markers on the world map; more make the map slow and unreadable
+MAP_FLOWS = 500  # dependency lines on the world map: those with the most value at stake
 COMPARE_SCENARIOS = 3  # scenarios in the comparison chart

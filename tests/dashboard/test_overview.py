@@ -98,12 +98,22 @@ def test_map_and_heatmap_carry_the_losses(
     by_country = country_factor_eal(demo_assessment).sum(axis=1)
     values = dict(zip(values_of(choropleth["locations"]), values_of(choropleth["z"]), strict=True))
     assert values["POL"] == pytest.approx(by_country["POL"])
-    markers = [t for c in charts for t in c["data"] if t["type"] == "scattergeo"]
+    # asset markers: the map's other scattergeo traces are zones and dependencies
+    markers = [
+        t
+        for c in charts
+        for t in c["data"]
+        if t["type"] == "scattergeo" and t.get("legendgroup") not in ("zones", "flows")
+    ]
     assert (
         sum(len(values_of(t["lat"])) for t in markers)
         == asset_table(demo_assessment)["lat"].notna().sum()
     )
-    assert all("hovertemplate" in t for c in charts for t in c["data"])
+    # every trace says what hovering it shows, or that it shows nothing (the dependency
+    # lines: their arrows carry the hover)
+    assert all(
+        "hovertemplate" in t or t.get("hoverinfo") == "skip" for c in charts for t in c["data"]
+    )
 
 
 def test_broken_workspace_shows_problems_not_a_traceback(

@@ -8,17 +8,17 @@ from riskapp.assessment.actions import three_actions
 from riskapp.assessment.core import (
     asset_table,
     country_factor_eal,
-    country_losses,
     group_factor_eal,
     key_figures,
 )
 from riskapp.charts.common import PLOTLY_CONFIG
-from riskapp.charts.overview import factor_heatmap, marker_count, world_map
+from riskapp.charts.overview import factor_heatmap, overview_map
 from riskapp.dashboard import state
 from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import money_table, plain
 
 MAP_MARKERS = 2_000  # asset markers on the map: a browser draws 20,000 slowly and unreadably
+MAP_FLOWS = 500  # dependency lines on the map: those with the most value at stake
 
 a = state.assessment()
 st.title("Overview")
@@ -51,24 +51,11 @@ measure = st.radio(
     horizontal=True,
     key="overview_measure",
 )
-st.plotly_chart(
-    world_map(
-        country_losses(a), assets, a.ws.factors, a.fmt, measure, max_markers=MAP_MARKERS, fast=True
-    ),
-    config=PLOTLY_CONFIG,
-    key="overview_map",
+world = overview_map(
+    a, measure, max_markers=MAP_MARKERS, max_flows=MAP_FLOWS, fast=True, assets=assets
 )
-drawn, located = marker_count(assets, MAP_MARKERS)
-st.caption(
-    "Markers: assets with a location, sized by expected annual loss and coloured by the factor "
-    "that drives most of it."
-    + (
-        f" The {drawn:,} with the largest expected annual loss of {located:,} are drawn (the "
-        "Assets page lists them all); the countries' colours count every asset."
-        if drawn < located
-        else ""
-    )
-)
+st.plotly_chart(world.figure, config=PLOTLY_CONFIG, key="overview_map")
+st.caption(world.caption)
 
 st.subheader("Which factors, where")
 rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overview_heat_rows")

@@ -1,0 +1,150 @@
+"""Zones as tables and maps show them: for each zone of the workspace, the assets in it, their
+value and expected annual loss, and the highest intensity a scenario brings there; and the
+outlines a map draws (riskapp.engine.geo.outline)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from riskapp.assessment.core import Assessment
+from riskapp.domain.zones import Zone
+
+FloatArray = npt.NDArray[np.float64]
+LABEL_TOLERANCE_DEGREES = 0.05  # how exactly a zone's marker is placed (polylabel)
+
+ZONE_COLUMNS = (
+    "id",
+    "name",
+    "kind",
+    "assets",
+    "exposed_value",
+    "eal",
+    "peak_factor",
+    "peak_intensity",
+    "peak_scenario",
+)
+
+
+def place_zone_weights(a: Assessment) -> FloatArray:
+    """(P, Z) each place the assessment scored (riskapp.engine.places) and its weight in each
+    zone of `a.ws.zones`, in that order. An asset's weights are its place's."""
+    places = a.inputs.places
+    ids = a.ws.zones.ids
+    column = pd.Index(places.zone_ids, dtype=object).get_indexer(pd.Index(ids, dtype=object))
+    weight = np.zeros((places.count, len(ids)))
+    known = np.flatnonzero(column >= 0)
+    weight[:, known] = places.weight[:, column[known]]
+    return weight
+
+
+def zone_table(a: Assessment) -> pd.DataFrame:
+    """One row per zone of the workspace (in catalogue order):
+
+    - id, name, kind (polygon, corridor, circle or hotspot);
+    - assets: how many assets lie in it: weight above 0 as the engine scored it (rounded to
+      the workspace's zone_weight_step), so a hotspot's faded edge counts;
+    - exposed_value, eal: the exposed value and expected annual loss of those assets, in full
+      (not weighted). An asset in two zones counts in both, so the rows do not add up to the
+      portfolio's figures;
+    - peak_factor, peak_intensity, peak_scenario: the highest intensity any scenario brings
+      to the places of the zone's assets (over every factor), its factor id and the title of
+      its scenario (the first scenario, then factor, in workspace order on a tie). A place in
+      several zones carries the worst of their shocks (riskapp.engine.intensity), so this is
+      the intensity the zone's assets are scored at, not that of the zone's own shocks alone.
+      Empty factor and scenario, and NaN, for a zone without assets (intensities are held
+      where assets are) or a workspace without scenarios.
+
+    An empty frame with these columns when the workspace has no zones."""
+    zones = a.ws.zones.zones
+    if not zones:
+        return _empty()
+    r = a.result
+    place_inside = place_zone_weights(a) > 0  # (P, Z)
+    inside = place_inside[a.inputs.place_index]  # (A, Z)
+    count = inside.sum(axis=0)
+    exposed = a.inputs.exposed_value @ inside
+    eal = r.asset_eal() @ inside
+    titles = {s.id: s.title for s in a.ws.scenarios}
+    peak_factor: list[str] = []
+    peak_intensity: list[float] = []
+    peak_scenario: list[str] = []
+    intensities = r.intensities  # (S, P, F)
+    for z in range(len(zones)):  # one numpy reduction per zone
+        rows = np.flatnonzero(place_inside[:, z])
+        if not len(rows) or not intensities.shape[0] or not intensities.shape[2]:
+            peak_factor.append("")
+            peak_intensity.append(float("nan"))
+            peak_scenario.append("")
+            continue
+        worst = intensities[:, rows, :].max(axis=1)  # (S, F)
+        s, f = np.unravel_index(int(np.argmax(worst)), worst.shape)
+        peak_factor.append(r.factor_ids[f])
+        peak_intensity.append(float(worst[s, f]))
+        peak_scenario.append(titles.get(r.scenario_ids[s], r.scenario_ids[s]))
+    return pd.DataFrame(
+        {
+            "id": [z.id for z in zones],
+            "name": [z.name for z in zones],
+            "kind": [z.kind for z in zones],
+            "assets": count.astype(np.int64),
+            "exposed_value": exposed.astype(float),
+            "eal": eal.astype(float),
+            "peak_factor": peak_factor,
+            "peak_intensity": np.asarray(peak_intensity, dtype=float),
+            "peak_scenario": peak_scenario,
+        },
+        columns=list(ZONE_COLUMNS),
+    )
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": pd.Series([], dtype=object),
+            "name": pd.Series([], dtype=object),
+            "kind": pd.Series([], dtype=object),
+            "assets": pd.Series([], dtype=np.int64),
+            "exposed_value": pd.Series([], dtype=float),
+            "eal": pd.Series([], dtype=float),
+            "peak_factor": pd.Series([], dtype=object),
+            "peak_intensity": pd.Series([], dtype=float),
+            "peak_scenario": pd.Series([], dtype=object),
+        }
+    )
+
+
+def zone_outlines(zones: Sequence[Zone], tolerance_km: float = 2.0) -> pd.DataFrame:
+    """What a map draws of each zone: id; lon and lat, arrays of the outline's rings one after
+    the other with NaN between them, each clockwise (plotly's gaps: a filled trace closes and
+    fills each ring on its own, so a hole is drawn filled, and outlined); label_lon and
+    label_lat, where the map puts the zone's hover marker: the point inside the zone's
+    largest part farthest from its outline (polylabel). What is drawn is
+    riskapp.engine.geo.outline: the area of full weight, or a hotspot's reach."""
+    import shapely
+    from shapely.ops import polylabel
+
+    from riskapp.engine.geo import outline
+
+    rows = []
+    for zone in zones:  # one per zone, each a handful of vectorised shapely calls
+        shape = outline(zone, tolerance_km)
+        rings = shapely.get_rings(shapely.get_parts(shape))
+        # every ring clockwise: a map draws a filled ring on the sphere, where a ring's inside
+        # is on its right (d3-geo, plotly.js); an anticlockwise ring, as GeoJSON writes an
+        # exterior, would fill the whole world but the zone
+        rings = np.where(shapely.is_ccw(rings), shapely.reverse(rings), rings)
+        coords, which = shapely.get_coordinates(rings, return_index=True)
+        # a NaN row before every ring but the first
+        starts = np.flatnonzero(np.r_[False, which[1:] != which[:-1]])
+        xy = np.insert(coords, starts, np.nan, axis=0)
+        # the point of the zone's largest part farthest from its outline: its marker stands
+        # apart from the outline's points, which a hover would pick instead
+        parts = shapely.get_parts(shape)
+        largest = parts[int(np.argmax(shapely.area(parts)))]
+        label = polylabel(largest, tolerance=LABEL_TOLERANCE_DEGREES)
+        rows.append((zone.id, xy[:, 0], xy[:, 1], float(label.x), float(label.y)))
+    return pd.DataFrame(rows, columns=["id", "lon", "lat", "label_lon", "label_lat"])
