@@ -4,12 +4,16 @@ wrong name gets. Workspaces are copies of tests/data/tiny in tmp_path."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from riskapp.assessment.sources import FileSource, MemorySource
+from riskapp.domain.routes import RouteBook
+from riskapp.domain.zones import ZoneCatalogue
 from riskapp.engine import score
 from riskapp.io.errors import InputError
 from riskapp.io.workspace import load_workspace
@@ -124,3 +128,20 @@ def test_a_broken_zone_file_stops_the_load_with_its_problems(tmp_path: Path) -> 
         load_workspace(ws_dir)
     assert [Path(p.file).name for p in info.value.problems] == ["zones.yaml"]
     assert info.value.problems[0].line == 4
+
+
+def test_the_revision_follows_the_zones_and_routes_files(tmp_path: Path) -> None:
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    before = FileSource(ws_dir).revision()
+    (ws_dir / "zones.yaml").write_text(textwrap.dedent(ZONES).lstrip(), encoding="utf-8")
+    with_zones = FileSource(ws_dir).revision()
+    assert with_zones != before
+    (ws_dir / "routes.yaml").write_text(
+        "routes:\n  - asset_id: P2\n    line: [[24.93, 60.17], [25.5, 65.0]]\n",
+        encoding="utf-8",
+    )
+    assert FileSource(ws_dir).revision() not in (before, with_zones)
+    # and a workspace in memory tells its zones apart
+    ws = load_workspace(ws_dir)
+    plain = dataclasses.replace(ws, zones=ZoneCatalogue(), routes=RouteBook())
+    assert MemorySource(ws).revision() != MemorySource(plain).revision()

@@ -100,8 +100,9 @@ class WorkspaceSource(Protocol):
 
 
 def input_files(workspace: str | Path, *, register: bool = True) -> tuple[Path, list[Path]]:
-    """The workspace folder and every input file it reads (manifest, tables, scenarios and the
-    dependency shares if present); without `register`, not the assets and plans files."""
+    """The workspace folder and every input file it reads (manifest, tables, zones and routes,
+    scenarios and the dependency shares if present); without `register`, not the assets and
+    plans files."""
     from riskapp.io.dependencies import dependency_file
     from riskapp.io.workspace import load_manifest, manifest_path, scenario_files
 
@@ -109,7 +110,7 @@ def input_files(workspace: str | Path, *, register: bool = True) -> tuple[Path, 
     root = mpath.parent
     manifest, _ = load_manifest(mpath)
     p = manifest.paths
-    names = [p.factors, p.regions, p.curves, p.baseline]
+    names = [p.factors, p.regions, p.curves, p.baseline, p.zones, p.routes]
     if register:
         names += [p.assets, p.plans]
     files = [mpath] + [root / name for name in names]
@@ -279,7 +280,7 @@ class StoreSource:
 def content_fingerprint(ws: Workspace, links: Sequence[DependencyLink] = ()) -> str:
     """SHA-256 of a workspace's canonical content (and its dependency links)."""
     digest = hashlib.sha256()
-    for part in (ws.settings, ws.factors, ws.regions, ws.curves, ws.baseline):
+    for part in (ws.settings, ws.factors, ws.regions, ws.curves, ws.baseline, ws.zones, ws.routes):
         digest.update(part.model_dump_json().encode("utf-8") + b"\0")
     for s in ws.scenarios:
         digest.update(s.model_dump_json().encode("utf-8") + b"\0")

@@ -66,30 +66,50 @@ def kernel_weights(zone: Zone, distance_km: FloatArray) -> FloatArray:
     return result
 
 
-def _reach_box(zone: Zone, geom: shapely.Geometry) -> shapely.Geometry:
-    """The zone's bounding box widened by its reach (in degrees, generously)."""
-    import shapely
-
-    west, south, east, north = shapely.bounds(geom).tolist()
-    pad_lat = zone.reach_km / KM_PER_DEGREE * 1.01
-    south, north = max(-90.0, south - pad_lat), min(90.0, north + pad_lat)
-    widest = max(abs(south), abs(north))
-    cos = np.cos(np.radians(min(widest, 89.0)))
-    pad_lon = min(360.0, zone.reach_km / (KM_PER_DEGREE * cos) * 1.01)
-    return shapely.box(west - pad_lon, south, east + pad_lon, north)
-
-
-def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> FloatArray:
-    """Distance (km) from each point to the geometry, in an azimuthal equidistant projection
-    centred on the geometry; 0 inside a polygon."""
+def _plane(geom: shapely.Geometry) -> tuple[Any, Any]:
+    """Transformers to and from the azimuthal equidistant projection centred on a geometry,
+    the plane in which distances to a zone are measured and its bands drawn."""
     import pyproj
-    import shapely
 
     centre = geom.centroid
     aeqd = pyproj.CRS.from_proj4(
         f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
     )
-    to_plane = pyproj.Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
+    return (
+        pyproj.Transformer.from_crs("EPSG:4326", aeqd, always_xy=True),
+        pyproj.Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True),
+    )
+
+
+def _reach_box(zone: Zone, geom: shapely.Geometry) -> shapely.Geometry:
+    """A box in longitude/latitude holding everywhere the zone's weight can be above 0: its
+    geometry widened by its reach in the plane distances are measured in (a line there is a
+    curve in longitude/latitude, bulging towards the pole), with a margin."""
+    import shapely
+
+    if zone.reach_km == 0:
+        return shapely.box(*shapely.bounds(geom).tolist())
+    to_plane, to_lonlat = _plane(geom)
+    flat = shapely.transform(
+        geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
+    )
+    area = shapely.buffer(flat, (zone.reach_km * 1.01 + 2.0) * 1000.0, quad_segs=16)
+    area = shapely.segmentize(area, 25_000.0)
+    xy = shapely.get_coordinates(area)
+    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
+    if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
+        return shapely.box(-180.0, south, 180.0, north)  # across the antimeridian or a pole
+    return shapely.box(float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
+
+
+def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> FloatArray:
+    """Distance (km) from each point to the geometry, in an azimuthal equidistant projection
+    centred on the geometry; 0 inside a polygon."""
+    import shapely
+
+    to_plane, _ = _plane(geom)
     x, y = to_plane.transform(lon, lat)
     flat = shapely.transform(
         geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
@@ -176,19 +196,13 @@ def outline(zone: Zone, tolerance_km: float = 2.0) -> shapely.Geometry:
     unwrapped along the outline: a zone across the antimeridian runs past 180 (181, 182, ...)
     instead of jumping to -180, which map projections draw as one piece. A band that reaches
     a pole is not drawn correctly (zones are at most 5,000 km wide; no shipped one does)."""
-    import pyproj
     import shapely
 
     geom = geometry(zone)
     band = zone.within_km if zone.within_km > 0 or zone.decay is None else zone.reach_km
     if band == 0:
         return shapely.simplify(geom, tolerance_km / KM_PER_DEGREE, preserve_topology=True)
-    centre = geom.centroid
-    aeqd = pyproj.CRS.from_proj4(
-        f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
-    )
-    to_plane = pyproj.Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
-    to_lonlat = pyproj.Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True)
+    to_plane, to_lonlat = _plane(geom)
     flat = shapely.transform(
         geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
     )

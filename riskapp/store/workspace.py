@@ -151,6 +151,10 @@ def files_read(files: FileInputs) -> list[Path]:
         root / paths.regions,
         root / paths.curves,
         root / paths.baseline,
+        # the optional files where present, and the folder, whose times change when one is
+        # added or removed
+        *(f for f in (root / paths.zones, root / paths.routes) if f.is_file()),
+        root,
         folder,
         *scenario_files(folder),
     ]
