@@ -148,3 +148,81 @@ def zone_outlines(zones: Sequence[Zone], tolerance_km: float = 2.0) -> pd.DataFr
         label = polylabel(largest, tolerance=LABEL_TOLERANCE_DEGREES)
         rows.append((zone.id, xy[:, 0], xy[:, 1], float(label.x), float(label.y)))
     return pd.DataFrame(rows, columns=["id", "lon", "lat", "label_lon", "label_lat"])
+
+
+ROUTE_COLUMNS = (
+    "asset_id",
+    "name",
+    "type",
+    "rule",
+    "start_country",
+    "end_country",
+    "length_km",
+    "parts",
+    "eal",
+    "dominant_factor",
+    "peak_factor",
+    "peak_intensity",
+    "peak_scenario",
+    "lon",
+    "lat",
+)
+
+
+def route_table(a: Assessment) -> pd.DataFrame:
+    """One row per asset with a route (riskapp.engine.routes), register order: its id, name,
+    type and rule (any_cut or length_weighted), its landing countries, length (km) and the
+    number of places it crosses (parts), its expected annual loss and dominant factor (as the
+    asset table has them), the highest intensity a scenario brings to any of its parts
+    (factor, intensity, scenario title) and its line (lists of lon and lat) for maps."""
+    info = a.inputs.routes
+    if info is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ROUTE_COLUMNS})
+    from riskapp.assessment.core import asset_table
+    from riskapp.domain.routes import RouteRule
+
+    r = a.result
+    assets = asset_table(a).iloc[info.rows]
+    parts = info.table.parts
+    by_asset = {route.asset_id: route for route in a.ws.routes.routes}
+    lines = [by_asset[str(i)].line for i in assets["id"]]
+    # per distinct route, the highest scenario intensity of each factor over its parts
+    part_route = np.repeat(np.arange(parts.count), np.diff(parts.indptr))
+    at_parts = r.intensities[:, parts.place, :]  # (S, parts, F)
+    peak_s = at_parts.max(axis=0)  # (parts, F)
+    peak = np.full((parts.count, len(r.factor_ids)), -np.inf)
+    np.maximum.at(peak, part_route, peak_s)
+    code = info.code
+    best_f = peak[code].argmax(axis=1)
+    best = peak[code, best_f]
+    # the scenario giving it: the first reaching the peak on one of the route's parts
+    titles = {s.id: s.title for s in a.ws.scenarios}
+    scen_of = []
+    for k, (c, f) in enumerate(zip(code.tolist(), best_f.tolist(), strict=True)):
+        places = parts.place[parts.indptr[c] : parts.indptr[c + 1]]
+        hit = np.flatnonzero((r.intensities[:, places, f] >= best[k] - 1e-12).any(axis=1))
+        scen_of.append(titles.get(r.scenario_ids[int(hit[0])], "") if len(hit) else "")
+    rules = a.ws.settings.route_rules
+    return pd.DataFrame(
+        {
+            "asset_id": assets["id"].to_numpy(dtype=object),
+            "name": assets["name"].to_numpy(dtype=object),
+            "type": assets["type"].to_numpy(dtype=object),
+            "rule": [
+                (by_asset[str(i)].rule or rules.get(str(t), RouteRule.ANY_CUT)).value
+                for i, t in zip(assets["id"], assets["type"], strict=True)
+            ],
+            "start_country": info.start_country,
+            "end_country": info.end_country,
+            "length_km": info.length_km,
+            "parts": np.diff(parts.indptr)[code],
+            "eal": assets["eal"].to_numpy(dtype=float),
+            "dominant_factor": assets["dominant_factor"].to_numpy(dtype=object),
+            "peak_factor": np.asarray(r.factor_ids, dtype=object)[best_f],
+            "peak_intensity": best,
+            "peak_scenario": scen_of,
+            "lon": [[p[0] for p in line] for line in lines],
+            "lat": [[p[1] for p in line] for line in lines],
+        },
+        columns=list(ROUTE_COLUMNS),
+    )

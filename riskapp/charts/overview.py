@@ -51,6 +51,7 @@ def world_map(
     zones: pd.DataFrame | None = None,
     flows: pd.DataFrame | None = None,
     max_flows: int | None = None,
+    routes: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Choropleth of `measure` by country with asset markers sized by EAL and coloured by the
     factor that drives most of their loss. `max_markers`: at most that many markers, those of
@@ -63,7 +64,9 @@ def world_map(
     shows the zone's assets, loss and peak intensity. `flows`:
     `riskapp.assessment.tables.dependency_flows` (largest value at stake first), drawn as thin
     lines from each asset to what it depends on with an arrow at their middle pointing to it
-    (hover: the share and value at stake); `max_flows`: only the first that many.
+    (hover: the share and value at stake); `max_flows`: only the first that many. `routes`:
+    `riskapp.assessment.zones.route_table`, drawn as lines in the colour of their dominant
+    factor (hover: the route, its landings, length, loss and peak intensity).
 
     The map is framed on the assets (`framed`), not on zones or flows."""
     label = {"eal": "Expected annual loss", "exposed_value": "Exposed value"}[measure]
@@ -93,6 +96,8 @@ def world_map(
         data += zone_traces(zones, factors, fmt)
     if flows is not None and len(flows):
         data += flow_traces(flows if max_flows is None else flows.iloc[:max_flows], fmt)
+    if routes is not None and len(routes):
+        data += route_traces(routes, factors, fmt)
     everything = assets.dropna(subset=["lat", "lon"])
     located = everything
     if max_markers is not None and len(located) > max_markers:
@@ -240,6 +245,58 @@ def zone_traces(
         }
     )
     return traces
+
+
+def route_traces(
+    routes: pd.DataFrame, factors: FactorCatalogue, fmt: NumberFormat
+) -> list[dict[str, Any]]:
+    """Routes (`route_table` rows) as lines, one trace per dominant factor in its colour; each
+    vertex carries the route's hover text."""
+    colours = factor_colours(factors)
+    names = {f.id: f.name for f in factors.factors}
+    out: list[dict[str, Any]] = []
+    for fid in [f.id for f in factors.factors] + [""]:
+        part = routes[routes["dominant_factor"] == fid]
+        if part.empty:
+            continue
+        lon: list[float | None] = []
+        lat: list[float | None] = []
+        text: list[str | None] = []
+        columns = [
+            part[c].tolist()
+            for c in (
+                "name", "type", "start_country", "end_country", "length_km", "parts", "rule",
+                "eal", "peak_intensity", "peak_factor", "peak_scenario", "lon", "lat",
+            )
+        ]  # fmt: skip
+        for (
+            name, kind, start, end, km, crossed, rule, eal, peak, factor, scenario, xs, ys,
+        ) in zip(*columns, strict=True):  # fmt: skip
+            hover = (
+                f"<b>{esc_text(name)}</b><br>{esc_text(kind)}, {esc_text(start)} to "
+                f"{esc_text(end)}, {float(km):,.0f} km across {int(crossed)} place(s) "
+                f"({esc_text(rule)})<br>Expected annual loss: {fmt.money(float(eal))}<br>"
+                f"Peak intensity: {float(peak):.1f} ({esc_text(names.get(factor, factor))}, "
+                f"{esc_text(scenario)})"
+            )
+            lon += [*xs, None]
+            lat += [*ys, None]
+            text += [hover] * len(xs) + [None]
+        out.append(
+            {
+                "type": "scattergeo",
+                "mode": "lines",
+                "lon": lon,
+                "lat": lat,
+                "line": {"color": colours.get(fid, "#888888"), "width": 2.5},
+                "opacity": 0.85,
+                "name": "Routes: " + html.escape(names.get(fid, "no loss")),
+                "legendgroup": "routes",
+                "text": text,
+                "hovertemplate": "%{text}<extra>route</extra>",
+            }
+        )
+    return out
 
 
 def flow_traces(flows: pd.DataFrame, fmt: NumberFormat) -> list[dict[str, Any]]:
@@ -470,7 +527,7 @@ def overview_map(
     `asset_table(a)` when the caller has it."""
     from riskapp.assessment.core import asset_table, country_losses
     from riskapp.assessment.tables import dependency_flows
-    from riskapp.assessment.zones import zone_outlines, zone_table
+    from riskapp.assessment.zones import route_table, zone_outlines, zone_table
 
     assets = asset_table(a) if assets is None else assets
     zones = zone_table(a)
@@ -488,6 +545,7 @@ def overview_map(
         zones=zones,
         flows=flows,
         max_flows=max_flows,
+        routes=route_table(a),
     )
     caption = map_caption(
         assets, a.fmt, measure, max_markers, len(flows), max_flows, len(zones), interactive
