@@ -145,3 +145,16 @@ def test_the_revision_follows_the_zones_and_routes_files(tmp_path: Path) -> None
     ws = load_workspace(ws_dir)
     plain = dataclasses.replace(ws, zones=ZoneCatalogue(), routes=RouteBook())
     assert MemorySource(ws).revision() != MemorySource(plain).revision()
+
+
+def test_pickers_offer_groups_zones_sea_areas_and_countries(tmp_path: Path) -> None:
+    from riskapp.assessment.zones import target_labels
+
+    ws = load_workspace(copy_tiny(tmp_path))
+    labels = target_labels(ws.regions, ws.zones, ["FIN", "NOR"])
+    keys = list(labels)
+    assert keys[:3] == ["north", "helsinki_150km", "gulf_of_finland_coast"]
+    assert labels["helsinki_150km"] == "Within 150 km of Helsinki (circle)"
+    assert labels["baltic_sea"] == "Baltic Sea (sea area)"
+    assert keys[-2:] == ["FIN", "NOR"] and labels["FIN"] == "Finland (FIN)"
+    assert keys.index("gulf_of_finland") < keys.index("FIN")

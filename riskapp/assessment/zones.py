@@ -11,7 +11,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.assessment.core import Assessment
-from riskapp.domain.zones import Zone
+from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.zones import Zone, ZoneCatalogue
 
 FloatArray = npt.NDArray[np.float64]
 LABEL_TOLERANCE_DEGREES = 0.05  # how exactly a zone's marker is placed (polylabel)
@@ -226,3 +227,18 @@ def route_table(a: Assessment) -> pd.DataFrame:
         },
         columns=list(ROUTE_COLUMNS),
     )
+
+
+def target_labels(
+    regions: RegionCatalogue, zones: ZoneCatalogue, countries: Sequence[str]
+) -> dict[str, str]:
+    """What a shock, a baseline row or a plan may name, with a label for pickers: region
+    groups, the workspace's own zones, the shipped sea areas, then countries; in that order."""
+    from riskapp.domain.common import country_name
+    from riskapp.io.zones import sea_area_names
+
+    out = {g.id: f"{g.name} (group)" for g in regions.groups}
+    out.update({z.id: f"{z.name} ({z.kind})" for z in zones.zones if not z.shipped})
+    out.update({z: f"{name} (sea area)" for z, name in sea_area_names().items() if z not in out})
+    out.update({c: f"{country_name(c)} ({c})" for c in countries if c not in out})
+    return out

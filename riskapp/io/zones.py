@@ -138,6 +138,19 @@ def sea_area_ids() -> frozenset[str]:
 
 
 @functools.cache
+def sea_area_names() -> dict[str, str]:
+    """Each shipped sea area's English name by id (the names alone, for pickers)."""
+    names = {}
+    for zone_id, line in sea_area_lines().items():
+        found = _NAME.search(line)
+        names[zone_id] = json.loads(found.group(1)) if found else zone_id
+    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+
+
+_NAME = re.compile(r'"name":\s*("(?:[^"\\]|\\.)*")')
+
+
+@functools.cache
 def sea_area(zone_id: str) -> Zone:
     """A shipped sea area as a Zone (built once); KeyError for an id riskapp does not ship."""
     line = sea_area_lines().get(zone_id)

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from riskapp.assessment import register as rv
+from riskapp.assessment.zones import target_labels
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.format import plain
 from riskapp.domain.common import country_name, iso_alpha3_codes
@@ -165,19 +166,15 @@ horizon = c3.number_input(
 )
 st.subheader("Shocks")
 frame = shock_frame(scenario.shocks)
-groups = {g.id: g.name for g in files.regions.groups}
 factor_names = {f.id: f.name for f in files.factors.factors}
-countries = sorted(iso_alpha3_codes(), key=country_name)
-targets = [
-    *groups,
-    *countries,
-    *(t for t in frame["target"] if t not in groups and t not in countries),
-]
+labels = target_labels(
+    files.regions, files.zones, sorted(iso_alpha3_codes(), key=country_name)
+)  # groups, the workspace's zones, shipped sea areas, countries
+targets = [*labels, *(t for t in frame["target"] if t not in labels)]
 
 
 def target_label(code: object) -> str:
-    text = str(code)
-    return f"{groups[text]} (group)" if text in groups else f"{country_name(text)} ({text})"
+    return labels.get(str(code), str(code))
 
 
 shock_columns = {
