@@ -145,6 +145,18 @@ def clamp_table(ws: Workspace, inputs: ScoreInputs | None = None) -> pd.DataFram
     frame = pd.concat(parts, ignore_index=True)
     same = ["scenario_id", "shock", "country_name", "factor_id", "value", "before"]
     frame = frame.drop_duplicates(same, keep="first")  # a range end equal to the value
+    # the places of one country that the shock met at the same intensity are one row, with
+    # their assets together and the country's plain name (zones made no difference there)
+    key = ["scenario_id", "shock", "at", "country", "factor_id", "value", "before", "unclamped"]
+    grouped = frame.groupby(key, sort=False, dropna=False)
+    several = grouped["country"].transform("size") > 1
+    if several.any():
+        totals = grouped[["assets", "exposed_value"]].transform("sum")
+        frame = frame.assign(
+            assets=totals["assets"],
+            exposed_value=totals["exposed_value"],
+            country_name=frame["country_name"].where(~several, frame["country"].map(country_name)),
+        ).drop_duplicates(key, keep="first")
     frame = frame.sort_values(["_order", "_at", "_size", "shock", "country"], kind="stable")
     return frame[CLAMP_COLUMNS].reset_index(drop=True)
 
