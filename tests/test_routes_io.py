@@ -1,7 +1,7 @@
 """Routes from files (riskapp.io.routes): a workspace's routes file in YAML (line or WKT) or
 GeoJSON, read into riskapp.domain.routes.Route values, with every bad input a problem naming the
-file, the line (YAML) or feature (GeoJSON, counted from 1), the field and what was expected.
-Files are written to tmp_path only."""
+file, the line (YAML) or feature (GeoJSON, counted from 1), the field and what was expected; and
+the demo workspace's routes. Files are written to tmp_path only."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from riskapp.domain.routes import MAX_ROUTE_POINTS, Route, RouteRule
 from riskapp.io import routes
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.routes import MAX_ROUTES, MAX_WKT_CHARS, load_route_file
+from riskapp.io.tables import load_assets
 from riskapp.io.yamlfile import MAX_YAML_BYTES
 from riskapp.io.zones import MAX_GEOJSON_BYTES
+from riskapp.resources import DEMO
 
 # one degree of longitude along the equator on the WGS 84 ellipsoid: 2 pi 6378.137 km / 360
 KM_PER_EQUATOR_DEGREE = 2 * math.pi * 6378.137 / 360
+LINE_TYPES = {"subsea_cable", "pipeline", "shipping_lane"}
 
 
 def problems_of(path: Path, label: str | None = None) -> list[Problem]:
@@ -631,3 +634,21 @@ def test_every_problem_at_once_and_nothing_half_loaded(tmp_path: Path) -> None:
         (8, "routes[2].wkt"),
         (7, "routes[2].asset_id"),
     ]
+
+
+# --- the demo workspace ------------------------------------------------------------------
+
+
+def test_the_demo_routes_follow_the_registers_line_assets() -> None:
+    book, _ = load_route_file(DEMO / "routes.yaml")
+    assets = {a.id: a for a in load_assets(DEMO / "assets.csv")}
+    line_assets = {a.id for a in assets.values() if a.type in LINE_TYPES}
+    assert len(line_assets) == 14
+    for route in book.routes:
+        asset = assets.get(route.asset_id)
+        assert asset is not None, f"{route.asset_id} is not in the demo register"
+        assert asset.type in LINE_TYPES, (route.asset_id, asset.type)
+        # the asset as a point lies on its route: one of its positions, exactly
+        assert (asset.lon, asset.lat) in route.line, route.asset_id
+        assert 5 <= len(route.line) <= 30, (route.asset_id, len(route.line))
+    assert set(book.asset_ids) == line_assets  # every line asset has its route
