@@ -172,7 +172,7 @@ def sea_area(zone_id: str) -> Zone:
 # --- what a zone file holds --------------------------------------------------------------
 
 
-def _position(value: Any, altitude: bool) -> tuple[float, float]:
+def position(value: Any, altitude: bool) -> tuple[float, float]:
     """[longitude, latitude] as a pair of floats; ValueError saying what is wrong."""
     if type(value) in (list, tuple) and len(value) == 2:  # the common case, quickly
         lon, lat = value
@@ -221,21 +221,21 @@ DEPTH = {
 NESTED = {1: "a list of positions", 2: "a list of rings", 3: "a list of polygons"}
 
 
-def _coordinates(
+def coordinates(
     value: Any, depth: int, loc: Loc, altitude: bool, errors: list[tuple[Loc, str]]
 ) -> Any:
     """Coordinates nested `depth` lists deep, positions as (lon, lat) tuples; what is wrong
     goes to `errors` as (location, message)."""
     if depth == 0:
         try:
-            return _position(value, altitude)
+            return position(value, altitude)
         except ValueError as exc:
             errors.append((loc, str(exc)))
             return None
     if not isinstance(value, list):
         errors.append((loc, f"expected {NESTED[depth]}; got {describe_input(value)}"))
         return None
-    return [_coordinates(v, depth - 1, (*loc, i), altitude, errors) for i, v in enumerate(value)]
+    return [coordinates(v, depth - 1, (*loc, i), altitude, errors) for i, v in enumerate(value)]
 
 
 class Identity(Strict):
@@ -301,8 +301,9 @@ SHAPE_OF = {
 
 
 @dataclass
-class _Reader:
-    """Problems and zones of one file, in the file's order."""
+class Reader:
+    """Problems and zones of one file, in the file's order (riskapp.io.routes keeps its
+    problems and ids in one too)."""
 
     file: str
     unit: str  # "line" (YAML) or "feature" (GeoJSON)
@@ -310,7 +311,7 @@ class _Reader:
     field_of: Callable[[Loc], str]
     problems: list[Problem] = field(default_factory=list)
     zones: list[Zone] = field(default_factory=list)
-    first_of: dict[str, Loc] = field(default_factory=dict)  # zone id -> where it was given
+    first_of: dict[str, Loc] = field(default_factory=dict)  # id -> where it was first given
 
     def add(self, loc: Loc, message: str) -> None:
         self.problems.append(
@@ -341,6 +342,14 @@ class _Reader:
             self.add_errors(exc, base, model)
             return None
 
+    def add_coordinate_errors(self, errors: list[tuple[Loc, str]], loc: Loc) -> None:
+        """A geometry's bad positions: the first MAX_COORDINATE_PROBLEMS, then how many more."""
+        for where, message in errors[:MAX_COORDINATE_PROBLEMS]:
+            self.add(where, message)
+        if len(errors) > MAX_COORDINATE_PROBLEMS:
+            more = len(errors) - MAX_COORDINATE_PROBLEMS
+            self.add(loc, f"and {more} more problem(s) with these coordinates")
+
     def where(self, loc: Loc) -> str:
         """'line 4' or 'feature 2', for pointing from one problem to another place."""
         line = self.line_of(loc)
@@ -362,9 +371,9 @@ class _Draft:
     ok: bool = True  # False once a problem is found in its shape
 
 
-def _geometry(reader: _Reader, kind: GeometryType, value: Any, loc: Loc, altitude: bool) -> Any:
+def _geometry(reader: Reader, kind: GeometryType, value: Any, loc: Loc, altitude: bool) -> Any:
     """A geometry's Geometry, or None after adding its problems."""
-    count = _count_positions(value, DEPTH[kind])
+    count = count_positions(value, DEPTH[kind])
     if count > MAX_VERTICES:
         reader.add(
             loc,
@@ -374,13 +383,9 @@ def _geometry(reader: _Reader, kind: GeometryType, value: Any, loc: Loc, altitud
         )
         return None
     errors: list[tuple[Loc, str]] = []
-    coords = _coordinates(value, DEPTH[kind], loc, altitude, errors)
+    coords = coordinates(value, DEPTH[kind], loc, altitude, errors)
     if errors:
-        for where, message in errors[:MAX_COORDINATE_PROBLEMS]:
-            reader.add(where, message)
-        if len(errors) > MAX_COORDINATE_PROBLEMS:
-            more = len(errors) - MAX_COORDINATE_PROBLEMS
-            reader.add(loc, f"and {more} more problem(s) with these coordinates")
+        reader.add_coordinate_errors(errors, loc)
         return None
     before = len(reader.problems)
     if kind is GeometryType.LINE and len(coords) < 2:
@@ -399,21 +404,24 @@ def _geometry(reader: _Reader, kind: GeometryType, value: Any, loc: Loc, altitud
     return Geometry.model_validate({"type": kind, "coordinates": coords})
 
 
-def _count_positions(value: Any, depth: int) -> int:
+def count_positions(value: Any, depth: int) -> int:
+    """The positions of coordinates nested `depth` lists deep, counted before any is parsed
+    (what is not a list counts 0), so that a huge geometry is refused cheaply."""
     if depth == 0:
         return 1
     if not isinstance(value, list):
         return 0
     if depth == 1:
         return len(value)
-    return sum(_count_positions(v, depth - 1) for v in value)
+    return sum(count_positions(v, depth - 1) for v in value)
 
 
-def _point(p: tuple[float, float]) -> str:
+def format_point(p: tuple[float, float]) -> str:
+    """[24.5, 60] for a position in messages."""
     return f"[{p[0]:g}, {p[1]:g}]"
 
 
-def _check_polygon(reader: _Reader, rings: list[list[tuple[float, float]]], loc: Loc) -> None:
+def _check_polygon(reader: Reader, rings: list[list[tuple[float, float]]], loc: Loc) -> None:
     """Rings closed and of 4 points or more, then the polygon valid (shapely)."""
     if not rings:
         reader.add(loc, "a polygon needs an outer ring: a closed list of [longitude, latitude]")
@@ -430,8 +438,8 @@ def _check_polygon(reader: _Reader, rings: list[list[tuple[float, float]]], loc:
         elif ring[0] != ring[-1]:
             reader.add(
                 (*loc, r),
-                f"the ring is not closed: it ends at {_point(ring[-1])}, not at its first "
-                f"point {_point(ring[0])}; repeat the first point at the end",
+                f"the ring is not closed: it ends at {format_point(ring[-1])}, not at its first "
+                f"point {format_point(ring[0])}; repeat the first point at the end",
             )
             closed = False
     if not closed:
@@ -452,7 +460,7 @@ def _shapely_polygon(rings: list[list[tuple[float, float]]]) -> Any:
     return shapely.Polygon(shell, holes)
 
 
-def _check_parts(reader: _Reader, polygons: list[Any], loc: Loc) -> None:
+def _check_parts(reader: Reader, polygons: list[Any], loc: Loc) -> None:
     """A MultiPolygon's parts, each valid, may touch at points but not overlap."""
     import shapely
 
@@ -461,7 +469,7 @@ def _check_parts(reader: _Reader, polygons: list[Any], loc: Loc) -> None:
         _invalid(reader, shapely.is_valid_reason(multi), polygons, loc, multi=True)
 
 
-def _invalid(reader: _Reader, reason: str, polygons: list[Any], loc: Loc, multi: bool) -> None:
+def _invalid(reader: Reader, reason: str, polygons: list[Any], loc: Loc, multi: bool) -> None:
     """Say why a polygon (one, or the parts of a MultiPolygon together) is not valid and
     where: the point shapely's explanation names, and the vertex nearest it (whose location
     in the file the problem gives)."""
@@ -483,7 +491,7 @@ def _invalid(reader: _Reader, reason: str, polygons: list[Any], loc: Loc, multi:
     near = f"point {at[-1]} of ring {at[-2]}" + (f" of polygon {at[0]}" if len(at) == 3 else "")
     reader.add(
         (*loc, *at),
-        f"not a valid {what}: {why.lower()} at {_point((x, y))}, near {near}; edges must not "
+        f"not a valid {what}: {why.lower()} at {format_point((x, y))}, near {near}; edges must not "
         "cross or overlap, and holes must lie inside the outer ring",
     )
 
@@ -491,7 +499,7 @@ def _invalid(reader: _Reader, reason: str, polygons: list[Any], loc: Loc, multi:
 # --- YAML --------------------------------------------------------------------------------
 
 
-def _yaml_zones(reader: _Reader, data: Any) -> None:
+def _yaml_zones(reader: Reader, data: Any) -> None:
     if not isinstance(data, dict):
         found = "nothing" if data is None else type(data).__name__
         reader.add((), f"expected a mapping with a `zones:` list; found {found}")
@@ -515,7 +523,7 @@ def _yaml_zones(reader: _Reader, data: Any) -> None:
             _finish(reader, draft)
 
 
-def _yaml_entry(reader: _Reader, entry: Any, loc: Loc) -> _Draft | None:
+def _yaml_entry(reader: Reader, entry: Any, loc: Loc) -> _Draft | None:
     if not isinstance(entry, dict):
         reader.add(
             loc,
@@ -566,7 +574,7 @@ def _yaml_entry(reader: _Reader, entry: Any, loc: Loc) -> _Draft | None:
     return draft
 
 
-def _part(reader: _Reader, kind: GeometryType, value: Any, key: str, loc: Loc) -> Any:
+def _part(reader: Reader, kind: GeometryType, value: Any, key: str, loc: Loc) -> Any:
     """The geometry under `key` of a shape's mapping (checked whether or not the mapping's
     other fields are right, so that all problems are reported at once)."""
     if not isinstance(value, dict) or value.get(key) is None:
@@ -574,7 +582,7 @@ def _part(reader: _Reader, kind: GeometryType, value: Any, key: str, loc: Loc) -
     return _geometry(reader, kind, value[key], (*loc, key), altitude=False)
 
 
-def _submodel(reader: _Reader, model: type[BaseModel], value: Any, loc: Loc) -> Any:
+def _submodel(reader: Reader, model: type[BaseModel], value: Any, loc: Loc) -> Any:
     """A shape's mapping as its model, or None after adding its problems."""
     if not isinstance(value, dict):
         reader.add(
@@ -585,7 +593,7 @@ def _submodel(reader: _Reader, model: type[BaseModel], value: Any, loc: Loc) -> 
     return reader.validate(model, value, loc)
 
 
-def _yaml_hotspot(reader: _Reader, draft: _Draft, value: Any, loc: Loc) -> None:
+def _yaml_hotspot(reader: Reader, draft: _Draft, value: Any, loc: Loc) -> None:
     hotspot = _submodel(reader, Hotspot, value, loc)
     if not isinstance(value, dict):
         return
@@ -609,7 +617,7 @@ def _yaml_hotspot(reader: _Reader, draft: _Draft, value: Any, loc: Loc) -> None:
     draft.decay = Decay(kernel=hotspot.kernel, distance_km=hotspot.distance_km)
 
 
-def _within(reader: _Reader, value: Any, loc: Loc) -> float:
+def _within(reader: Reader, value: Any, loc: Loc) -> float:
     try:
         within: float = TypeAdapter(Kilometres).validate_python(value)
     except ValidationError as exc:
@@ -618,7 +626,7 @@ def _within(reader: _Reader, value: Any, loc: Loc) -> float:
     return within
 
 
-def _sea_name(reader: _Reader, value: Any, loc: Loc) -> str | None:
+def _sea_name(reader: Reader, value: Any, loc: Loc) -> str | None:
     if not isinstance(value, str) or not value:
         reader.add(
             loc,
@@ -632,7 +640,9 @@ def _sea_name(reader: _Reader, value: Any, loc: Loc) -> str | None:
 # --- GeoJSON -----------------------------------------------------------------------------
 
 
-def _read_json(path: Path, name: str) -> Any:
+def read_json(path: Path, name: str) -> Any:
+    """A JSON file's data: at most MAX_GEOJSON_BYTES, no NaN or Infinity, no key given twice in
+    one object and nesting no deeper than Python's recursion allows, or InputError."""
     text = read_text(path, MAX_GEOJSON_BYTES, name)
     duplicates: list[str] = []
 
@@ -667,7 +677,17 @@ def _read_json(path: Path, name: str) -> Any:
     return data
 
 
-def _geojson_zones(reader: _Reader, data: Any) -> None:
+def _geojson_zones(reader: Reader, data: Any) -> None:
+    features = feature_list(reader, data, MAX_ZONES, "zone")
+    for i, feature in enumerate(features or []):
+        draft = _feature(reader, feature, ("features", i))
+        if draft is not None:
+            _finish(reader, draft)
+
+
+def feature_list(reader: Reader, data: Any, limit: int, what: str) -> list[Any] | None:
+    """The features of a GeoJSON FeatureCollection in WGS 84 holding at most `limit` of them
+    (a `what` file's), or None after adding what is wrong with the collection."""
     kind = data.get("type") if isinstance(data, dict) else None
     if kind != "FeatureCollection":
         found = f"a {kind}" if isinstance(kind, str) else f"a JSON {type(data).__name__}"
@@ -677,7 +697,7 @@ def _geojson_zones(reader: _Reader, data: Any) -> None:
             else ""
         )
         reader.add((), f"expected a GeoJSON FeatureCollection; found {found}{hint}")
-        return
+        return None
     reader.unknown_keys(data, COLLECTION_MEMBERS, ())
     crs = data.get("crs")
     if crs is not None and not re.search(r"CRS84|EPSG:+4326|WGS *84", json.dumps(crs)):
@@ -691,19 +711,16 @@ def _geojson_zones(reader: _Reader, data: Any) -> None:
     features = data.get("features")
     if not isinstance(features, list):
         reader.add(("features",), f"expected a list of features; got {describe_input(features)}")
-        return
-    if len(features) > MAX_ZONES:
+        return None
+    if len(features) > limit:
         reader.add(
-            ("features",), f"{len(features):,} features; a zone file holds at most {MAX_ZONES:,}"
+            ("features",), f"{len(features):,} features; a {what} file holds at most {limit:,}"
         )
-        return
-    for i, feature in enumerate(features):
-        draft = _feature(reader, feature, ("features", i))
-        if draft is not None:
-            _finish(reader, draft)
+        return None
+    return features
 
 
-def _feature(reader: _Reader, feature: Any, loc: Loc) -> _Draft | None:
+def _feature(reader: Reader, feature: Any, loc: Loc) -> _Draft | None:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         reader.add(loc, f"expected a GeoJSON Feature; got {describe_input(feature)}")
         return None
@@ -741,7 +758,7 @@ def _feature(reader: _Reader, feature: Any, loc: Loc) -> _Draft | None:
     return draft
 
 
-def _geometry_type(reader: _Reader, geometry: Any, loc: Loc) -> GeometryType | None:
+def _geometry_type(reader: Reader, geometry: Any, loc: Loc) -> GeometryType | None:
     names = ", ".join(GEOMETRY_TYPES)
     if not isinstance(geometry, dict):
         reader.add(loc, f"a zone needs a geometry ({names}); got {describe_input(geometry)}")
@@ -757,7 +774,7 @@ def _geometry_type(reader: _Reader, geometry: Any, loc: Loc) -> GeometryType | N
 
 
 def _feature_extent(
-    reader: _Reader, draft: _Draft, extent: FeatureExtent, gtype: GeometryType, loc: Loc
+    reader: Reader, draft: _Draft, extent: FeatureExtent, gtype: GeometryType, loc: Loc
 ) -> None:
     """A feature's band (radius_km, width_km or within_km) and decay (kernel, distance_km)."""
     own = {"radius_km": GeometryType.POINT, "width_km": GeometryType.LINE}
@@ -794,7 +811,7 @@ def _feature_extent(
 # --- both --------------------------------------------------------------------------------
 
 
-def _check_id(reader: _Reader, draft: _Draft) -> None:
+def _check_id(reader: Reader, draft: _Draft) -> None:
     """The id is no country code, no shipped sea area's and given once in the file."""
     if draft.identity is None:
         return
@@ -831,7 +848,7 @@ def _check_id(reader: _Reader, draft: _Draft) -> None:
         reader.first_of[zone_id] = draft.id_loc
 
 
-def _finish(reader: _Reader, draft: _Draft) -> None:
+def _finish(reader: Reader, draft: _Draft) -> None:
     """Check the draft's id, look its sea area up and, all being well, make its Zone."""
     _check_id(reader, draft)
     source = ""
@@ -871,11 +888,11 @@ def load_zone_file(path: Path, label: str | None = None) -> tuple[ZoneCatalogue,
     lines: LineMap | None = None
     if suffix in YAML_SUFFIXES:
         data, lines = load_yaml(path, name)
-        reader = _Reader(name, "line", lines.line, loc_to_field)
+        reader = Reader(name, "line", lines.line, loc_to_field)
         _yaml_zones(reader, data)
     elif suffix in GEOJSON_SUFFIXES:
-        data = _read_json(path, name)
-        reader = _Reader(name, "feature", _feature_number, _feature_field)
+        data = read_json(path, name)
+        reader = Reader(name, "feature", feature_number, feature_field)
         _geojson_zones(reader, data)
     else:
         got = f"a {suffix} file" if suffix else "a file without an extension"
@@ -896,11 +913,11 @@ def load_zone_file(path: Path, label: str | None = None) -> tuple[ZoneCatalogue,
     return ZoneCatalogue(zones=reader.zones), lines
 
 
-def _feature_number(loc: Loc) -> int | None:
+def feature_number(loc: Loc) -> int | None:
     if len(loc) >= 2 and loc[0] == "features" and isinstance(loc[1], int):
         return loc[1] + 1
     return None
 
 
-def _feature_field(loc: Loc) -> str:
-    return loc_to_field(loc[2:] if _feature_number(loc) is not None else loc)
+def feature_field(loc: Loc) -> str:
+    return loc_to_field(loc[2:] if feature_number(loc) is not None else loc)
