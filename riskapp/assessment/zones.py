@@ -47,7 +47,8 @@ def zone_table(a: Assessment) -> pd.DataFrame:
 
     - id, name, kind (polygon, corridor, circle or hotspot);
     - assets: how many assets lie in it: weight above 0 as the engine scored it (rounded to
-      the workspace's zone_weight_step), so a hotspot's faded edge counts;
+      the workspace's zone_weight_step), so a hotspot's faded edge counts; a route where any
+      of its parts does;
     - exposed_value, eal: the exposed value and expected annual loss of those assets, in full
       (not weighted). An asset in two zones counts in both, so the rows do not add up to the
       portfolio's figures;
@@ -66,6 +67,11 @@ def zone_table(a: Assessment) -> pd.DataFrame:
     r = a.result
     place_inside = place_zone_weights(a) > 0  # (P, Z)
     inside = place_inside[a.inputs.place_index]  # (A, Z)
+    routes = a.inputs.routes
+    if routes is not None:  # a route lies in the zones any of its parts lies in
+        parts = routes.table.parts
+        by_route = np.logical_or.reduceat(place_inside[parts.place], parts.indptr[:-1], axis=0)
+        inside[routes.rows] = by_route[routes.code]
     count = inside.sum(axis=0)
     exposed = a.inputs.exposed_value @ inside
     eal = r.asset_eal() @ inside
@@ -174,8 +180,9 @@ def route_table(a: Assessment) -> pd.DataFrame:
     """One row per asset with a route (riskapp.engine.routes), register order: its id, name,
     type and rule (any_cut or length_weighted), its landing countries, length (km) and the
     number of places it crosses (parts), its expected annual loss and dominant factor (as the
-    asset table has them), the highest intensity a scenario brings to any of its parts
-    (factor, intensity, scenario title) and its line (lists of lon and lat) for maps."""
+    asset table has them), the highest intensity a scenario brings to any of its parts of
+    that factor (of any factor for a route without loss; factor, intensity, scenario title)
+    and its line (lists of lon and lat) for maps."""
     info = a.inputs.routes
     if info is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ROUTE_COLUMNS})
@@ -194,7 +201,12 @@ def route_table(a: Assessment) -> pd.DataFrame:
     peak = np.full((parts.count, len(r.factor_ids)), -np.inf)
     np.maximum.at(peak, part_route, peak_s)
     code = info.code
-    best_f = peak[code].argmax(axis=1)
+    # the dominant factor's peak (what drives the route's loss); the highest of all factors
+    # for a route without loss
+    f_index = {f: j for j, f in enumerate(r.factor_ids)}
+    dominant = assets["dominant_factor"].to_numpy(dtype=object)
+    best_f = np.array([f_index.get(str(d), -1) for d in dominant], dtype=np.int64)
+    best_f = np.where(best_f >= 0, best_f, peak[code].argmax(axis=1))
     best = peak[code, best_f]
     # the scenario giving it: the first reaching the peak on one of the route's parts
     titles = {s.id: s.title for s in a.ws.scenarios}
