@@ -290,8 +290,9 @@ def route_traces(
                 "lat": lat,
                 "line": {"color": colours.get(fid, "#888888"), "width": 2.5},
                 "opacity": 0.85,
-                "name": "Routes: " + html.escape(names.get(fid, "no loss")),
+                "name": "Routes (coloured by main factor)",
                 "legendgroup": "routes",
+                "showlegend": not out,
                 "text": text,
                 "hovertemplate": "%{text}<extra>route</extra>",
             }
