@@ -98,12 +98,12 @@ def test_map_and_heatmap_carry_the_losses(
     by_country = country_factor_eal(demo_assessment).sum(axis=1)
     values = dict(zip(values_of(choropleth["locations"]), values_of(choropleth["z"]), strict=True))
     assert values["POL"] == pytest.approx(by_country["POL"])
-    # asset markers: the map's other scattergeo traces are zones and dependencies
+    # asset markers: the map's other scattergeo traces are zones, routes and dependencies
     markers = [
         t
         for c in charts
         for t in c["data"]
-        if t["type"] == "scattergeo" and t.get("legendgroup") not in ("zones", "flows")
+        if t["type"] == "scattergeo" and t.get("legendgroup") not in ("zones", "routes", "flows")
     ]
     assert (
         sum(len(values_of(t["lat"])) for t in markers)
