@@ -158,3 +158,23 @@ def test_pickers_offer_groups_zones_sea_areas_and_countries(tmp_path: Path) -> N
     assert labels["baltic_sea"] == "Baltic Sea (sea area)"
     assert keys[-2:] == ["FIN", "NOR"] and labels["FIN"] == "Finland (FIN)"
     assert keys.index("gulf_of_finland") < keys.index("FIN")
+
+
+def test_validate_checks_zone_and_route_files_alone(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from riskapp.cli import app
+
+    ws_dir = copy_tiny(tmp_path)
+    (ws_dir / "routes.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"asset_id": "P2"}, "geometry": {"type": "LineString", "coordinates": '
+        "[[24.9, 60.2], [24.9, 60.2]]}}]}",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    ok = runner.invoke(app, ["validate", str(ws_dir / "zones.yaml")])
+    assert ok.exit_code == 0 and "(zones)" in ok.output
+    bad = runner.invoke(app, ["validate", str(ws_dir / "routes.geojson")])
+    assert bad.exit_code != 0
+    assert "routes.geojson, feature 1" in bad.output and "distinct" in bad.output

@@ -60,6 +60,19 @@ def schema_models() -> dict[str, type[BaseModel]]:
     }
 
 
+def _validate_geojson(path: Path) -> str:
+    """A zones or routes file in GeoJSON: routes if its features name an asset_id."""
+    from riskapp.io.routes import load_route_file
+    from riskapp.io.zones import load_zone_file
+
+    head = path.read_bytes()[:200_000]
+    if b'"asset_id"' in head:
+        load_route_file(path, display(path))
+        return "routes"
+    load_zone_file(path, display(path))
+    return "zones"
+
+
 def _validate_yaml(path: Path) -> str:
     data, _ = load_yaml(path, display(path))
     if isinstance(data, dict):
@@ -73,6 +86,16 @@ def _validate_yaml(path: Path) -> str:
             if key in data:
                 load_model(path, model)
                 return key
+        if "zones" in data:
+            from riskapp.io.zones import load_zone_file
+
+            load_zone_file(path, display(path))
+            return "zones"
+        if "routes" in data:
+            from riskapp.io.routes import load_route_file
+
+            load_route_file(path, display(path))
+            return "routes"
         if "paths" in data or ("name" in data and "frequency" not in data):
             load_manifest(path)
             return "workspace settings"
@@ -211,6 +234,8 @@ def _check_path(path: Path) -> Checked:
             return Checked(_validate_yaml(path), [])
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt", ".parquet"}:
             return Checked(_validate_table(path), [])
+        if suffix in {".geojson", ".json"} and path.is_file():
+            return Checked(_validate_geojson(path), [])
         if not path.exists():
             return Checked("file", [Problem(display(path), None, "", "file not found")])
         return Checked(
@@ -220,7 +245,7 @@ def _check_path(path: Path) -> Checked:
                     display(path),
                     None,
                     "",
-                    "expected a workspace folder, .yaml, .csv, .xlsx or .parquet",
+                    "expected a workspace folder, .yaml, .csv, .xlsx, .parquet or .geojson",
                 )
             ],
         )
