@@ -122,7 +122,7 @@ def test_plotly_inlined_once_with_every_chart(demo_html: str) -> None:
 
 def test_executive_summary_and_appendix(demo_html: str) -> None:
     text = " ".join(parse(demo_html).text)
-    assert "EUR 71.8m" in text  # 72.0m before energy_winter used toward_max (issue 12)
+    assert "EUR 86.2m" in text  # 71.8m before the demo had zones and routes (issue 16)
     assert "Three things to act on" in text
     assert "Showing the first 20 of 75 rows" in text  # every asset, summarised
     assert "SHA-256" in text and "analyst judgement" in text and "Caldara" in text

@@ -150,7 +150,7 @@ def test_key_figures_and_monte_carlo_sheets_are_the_reports(demo_book: Workbook)
 def test_summary_and_provenance(demo_book: Workbook) -> None:
     summary = [c.value for row in demo_book["Summary"].iter_rows() for c in row if c.value]
     assert "Expected annual loss" in summary
-    assert "EUR 71.8m" in summary  # 72.0m before energy_winter used toward_max (issue 12)
+    assert "EUR 86.2m" in summary  # 71.8m before the demo had zones and routes (issue 16)
     assert "Three things to act on" in summary
     prov = {row[0].value: row[1].value for row in demo_book["Provenance"].iter_rows(min_row=2)}
     assert prov["riskapp version"]
