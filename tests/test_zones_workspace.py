@@ -178,3 +178,27 @@ def test_validate_checks_zone_and_route_files_alone(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["validate", str(ws_dir / "routes.geojson")])
     assert bad.exit_code != 0
     assert "routes.geojson, feature 1" in bad.output and "distinct" in bad.output
+
+
+def test_assets_placed_at_sea_or_abroad_are_warned_about(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from riskapp.assessment.zones import placement_warnings
+    from riskapp.cli import app
+
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    assets = (ws_dir / "assets.csv").read_text(encoding="utf-8")
+    # P1 (Tromsø) moved into the Norwegian Sea; P2 (filed in Finland) placed in Berlin
+    assets = assets.replace("69.6,18.9", "69.0,8.0").replace("60.2,24.9", "52.5,13.4")
+    (ws_dir / "assets.csv").write_text(assets, encoding="utf-8")
+    lines = placement_warnings(load_workspace(ws_dir))
+    assert len(lines) == 2
+    assert lines[0].startswith("asset 'P1' (lat 69, lon 8) lies at sea, about ")
+    assert "km off Norway's coast; expected a location on land" in lines[0]
+    assert lines[1].startswith("asset 'P2' (lat 52.5, lon 13.4) lies in Germany (DEU), ")
+    assert "not in Finland (FIN) where it is filed" in lines[1]
+    result = CliRunner().invoke(app, ["validate", str(ws_dir)])
+    assert result.exit_code == 0  # warnings, not errors
+    assert result.output.count("warning (not an error): assets:") == 2
+    # the same register with its coordinates right: no warning
+    assert placement_warnings(load_workspace(copy_tiny(tmp_path / "ok", zones=None))) == []

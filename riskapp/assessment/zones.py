@@ -12,6 +12,7 @@ import pandas as pd
 
 from riskapp.assessment.core import Assessment
 from riskapp.domain.regions import RegionCatalogue
+from riskapp.domain.workspace import Workspace
 from riskapp.domain.zones import Zone, ZoneCatalogue
 
 FloatArray = npt.NDArray[np.float64]
@@ -253,4 +254,67 @@ def target_labels(
     out.update({z.id: f"{z.name} ({z.kind})" for z in zones.zones if not z.shipped})
     out.update({z: f"{name} (sea area)" for z, name in sea_area_names().items() if z not in out})
     out.update({c: f"{country_name(c)} ({c})" for c in countries if c not in out})
+    return out
+
+
+SEA_WARNING_KM = 50.0  # a point this far off its country's coast (1:110m) is likely misplaced
+BORDER_WARNING_KM = 25.0  # and this far inside another (borders at 1:110m are coarse)
+
+
+def placement_warnings(ws: Workspace) -> list[str]:
+    """Assets whose coordinates contradict their country: a point lying in another country
+    more than BORDER_WARNING_KM from its own, or at sea more than SEA_WARNING_KM off its own
+    country's coast (a plant placed at sea,
+    lat and lon swapped, a sign lost). Routes are checked by their own file; countries too
+    small for Natural Earth's 1:110m outlines (Singapore, Malta, ...) are not checked. One
+    line per asset, for `riskapp validate` to print as warnings."""
+    import shapely
+
+    from riskapp.domain.common import country_name
+    from riskapp.engine.countries import country_shapes
+
+    frame = ws.portfolio.frame
+    lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
+    lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
+    shapes = country_shapes()
+    filed = frame["country"].to_numpy(dtype=object)
+    check = ~(np.isnan(lon) | np.isnan(lat)) & np.isin(filed, shapes.codes)
+    check &= ~frame["id"].isin(ws.routes.asset_ids).to_numpy(dtype=bool)
+    rows = np.flatnonzero(check)
+    if not len(rows):
+        return []
+    found = shapes.locate(lon[rows], lat[rows], near_km=22.2)
+    wrong = rows[(found != filed[rows])]
+    out = []
+    index = {c: i for i, c in enumerate(shapes.codes)}
+    found_at = dict(zip(rows.tolist(), found.tolist(), strict=True))
+    ids = frame["id"].to_numpy(dtype=object)
+    for row in wrong.tolist():  # the few misplaced assets, one message each
+        code, where = str(filed[row]), found_at[row]
+        asset = f"asset {ids[row]!r} (lat {lat[row]:g}, lon {lon[row]:g})"
+        point = shapely.Point(lon[row], lat[row])
+        km = (
+            shapes.shapes[index[code]].distance(point)
+            * 111.32
+            * max(np.cos(np.radians(lat[row])), 0.2)
+        )
+        if where and km > BORDER_WARNING_KM:
+            out.append(
+                f"{asset} lies in {country_name(where)} ({where}), not in "
+                f"{country_name(code)} ({code}) where it is filed; expected a location in "
+                f"{country_name(code)} (lat and lon swapped?)"
+            )
+            continue
+        point = shapely.Point(lon[row], lat[row])
+        km = (
+            shapes.shapes[index[code]].distance(point)
+            * 111.32
+            * max(np.cos(np.radians(lat[row])), 0.2)
+        )
+        if km > SEA_WARNING_KM:
+            out.append(
+                f"{asset} lies at sea, about {km:,.0f} km off {country_name(code)}'s coast; "
+                "expected a location on land, or a route if the asset is a line (cable, "
+                "pipeline, lane)"
+            )
     return out

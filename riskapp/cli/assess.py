@@ -42,6 +42,7 @@ def validate(
     warnings (they do not fail the check).
     """
     from riskapp.assessment.scale import clamp_table
+    from riskapp.assessment.zones import placement_warnings
     from riskapp.io.validate import check_path
     from riskapp.io.yamlfile import parse_once
 
@@ -55,8 +56,19 @@ def validate(
             out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
             if checked.workspace is not None:
                 _clamp_warnings(clamp_table(checked.workspace))
+                _placement_warnings(placement_warnings(checked.workspace))
     if problems:
         fail(problems)
+
+
+def _placement_warnings(lines: list[str]) -> None:
+    """Assets whose coordinates contradict their country, as warnings (exit code 0)."""
+    for line in lines:
+        out.print(
+            f"[yellow]warning[/yellow] (not an error): assets: {escape(line)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _clamp_warnings(table: pd.DataFrame) -> None:
