@@ -17,6 +17,7 @@ Cost: assets sharing coordinates are located once; an STRtree over the zones' re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -68,17 +69,31 @@ def kernel_weights(zone: Zone, distance_km: FloatArray) -> FloatArray:
 
 def _plane(geom: shapely.Geometry) -> tuple[Any, Any]:
     """Transformers to and from the azimuthal equidistant projection centred on a geometry,
-    the plane in which distances to a zone are measured and its bands drawn."""
+    the plane in which distances to a zone are measured and its bands drawn (WGS 84; a PROJ
+    pipeline, which builds in 0.1 ms where a transformer between two CRS takes 7 ms)."""
+    centre = geom.centroid
+    forward = _pipeline(float(centre.x), float(centre.y))
+    return forward, _Inverse(forward)
+
+
+@functools.lru_cache(maxsize=512)
+def _pipeline(lon: float, lat: float) -> Any:
     import pyproj
 
-    centre = geom.centroid
-    aeqd = pyproj.CRS.from_proj4(
-        f"+proj=aeqd +lat_0={centre.y} +lon_0={centre.x} +datum=WGS84 +units=m +no_defs"
+    return pyproj.Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=aeqd +lat_0={lat!r} +lon_0={lon!r} +ellps=WGS84"
     )
-    return (
-        pyproj.Transformer.from_crs("EPSG:4326", aeqd, always_xy=True),
-        pyproj.Transformer.from_crs(aeqd, "EPSG:4326", always_xy=True),
-    )
+
+
+class _Inverse:
+    """A pipeline run backwards, with the `transform(x, y)` of a transformer."""
+
+    def __init__(self, forward: Any) -> None:
+        self._forward = forward
+
+    def transform(self, x: Any, y: Any) -> Any:
+        return self._forward.transform(x, y, direction="INVERSE")
 
 
 def _reach_box(zone: Zone, geom: shapely.Geometry) -> shapely.Geometry:

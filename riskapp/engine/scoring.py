@@ -152,8 +152,8 @@ def locate_assets(
     step = ws.settings.zone_weight_step
     lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
-    weights = zone_weights(lon, lat, ws.zones.zones, step)
     if not len(rows):
+        weights = zone_weights(lon, lat, ws.zones.zones, step)
         places, place_index = Places.locate(countries, c_codes, ws.zones.ids, weights)
         return places, place_index, None
     from riskapp.engine import routes as route_engine
@@ -165,13 +165,9 @@ def locate_assets(
     pieces = route_engine.cut(lines, ws.settings.route_piece_km)
     piece_country = route_engine.piece_countries(pieces, start, end, known)
     piece_codes = pd.Index(countries).get_indexer(pd.Index(piece_country)).astype(np.int64)
-    piece_weights = zone_weights(pieces.lon, pieces.lat, ws.zones.zones, step)
-    both, both_index = Places.locate(
-        countries,
-        np.r_[c_codes, piece_codes],
-        ws.zones.ids,
-        np.vstack([weights, piece_weights]),
-    )
+    # the assets' points and the pieces' midpoints located in one pass
+    weights = zone_weights(np.r_[lon, pieces.lon], np.r_[lat, pieces.lat], ws.zones.zones, step)
+    both, both_index = Places.locate(countries, np.r_[c_codes, piece_codes], ws.zones.ids, weights)
     place_index = both_index[: len(c_codes)]
     piece_place = both_index[len(c_codes) :]
     types = ws.portfolio.series("type").to_numpy(dtype=object)[rows]
