@@ -200,7 +200,9 @@ def test_curves_read_by_factor_as_read(demo: Workspace) -> None:
     for var in sim.model.variable:
         if var is None:
             continue
-        felt = rng.uniform(-1.0, 11.0, (len(var.factors), 9, len(var.cols)))
+        # by curve column: a group, then each part of the routes among them
+        columns = len(var.groups.column_place)
+        felt = rng.uniform(-1.0, 11.0, (len(var.factors), 9, columns))
         by_factor = var.curves.read_by_factor(felt)
         np.testing.assert_allclose(
             by_factor, var.curves.read(felt.transpose(1, 2, 0)).transpose(2, 0, 1), rtol=1e-12

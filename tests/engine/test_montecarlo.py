@@ -212,15 +212,19 @@ def test_sampled_intensities_follow_the_shock_rules(demo: Workspace) -> None:
     inputs = prepare(demo)
     draws = SamplingSpec.from_scenarios(demo.scenarios).draw(1, 0, 5)
     for s in range(len(demo.scenarios)):
-        batch = sampled_intensities(inputs.baseline, sim.model.programs[s], draws.shock_values)
+        batch = sampled_intensities(
+            inputs.place_baseline, sim.model.programs[s], draws.shock_values
+        )
         for t in range(5):
             full = scenario_intensities(
-                inputs.baseline,
+                inputs.place_baseline,
                 inputs.countries,
                 inputs.factor_ids,
                 demo.scenarios,
                 demo.regions,
                 shock_values=draws.shock_values[t],
+                places=inputs.places,
+                zones=demo.zones,
             )
             assert np.array_equal(batch[t], full[s])
 
