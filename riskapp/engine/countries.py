@@ -55,7 +55,8 @@ class CountryShapes:
                 points[rest], max_distance=near_km / KM_PER_DEGREE, return_distance=True
             )
             if len(dist):
-                order = np.lexsort((dist, pairs[0]))  # per point, the nearest first
+                # per point, the nearest first; on a tie (a shared border), the first in file order
+                order = np.lexsort((pairs[1], dist, pairs[0]))
                 first = order[np.r_[True, pairs[0][order][1:] != pairs[0][order][:-1]]]
                 out[rest[pairs[0][first]]] = codes[pairs[1][first]]
         return out
