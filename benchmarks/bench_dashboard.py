@@ -80,7 +80,15 @@ def build_workspace(dest: Path, n_assets: int, seed: int) -> Path:
     import yaml
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ["factors.yaml", "regions.yaml", "curves.yaml", "baseline.csv", "plans.yaml"]:
+    for name in [
+        "factors.yaml",
+        "regions.yaml",
+        "curves.yaml",
+        "baseline.csv",
+        "plans.yaml",
+        "zones.yaml",  # the demo's zones and routes (the demo's assets come first)
+        "routes.yaml",
+    ]:
         shutil.copy2(DEMO / name, dest / name)
     manifest = yaml.safe_load((DEMO / "workspace.yaml").read_text(encoding="utf-8"))
     manifest["name"] = f"Synthetic {n_assets:,} assets (benchmark)"

@@ -57,7 +57,15 @@ def build_workspace(dest: Path, n_assets: int = 2000, n_links: int = 1400, seed:
     import yaml
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ["factors.yaml", "regions.yaml", "curves.yaml", "baseline.csv", "plans.yaml"]:
+    for name in [
+        "factors.yaml",
+        "regions.yaml",
+        "curves.yaml",
+        "baseline.csv",
+        "plans.yaml",
+        "zones.yaml",  # the demo's zones and routes (the demo's assets come first)
+        "routes.yaml",
+    ]:
         shutil.copy2(DEMO / name, dest / name)
     manifest = yaml.safe_load((DEMO / "workspace.yaml").read_text(encoding="utf-8"))
     manifest["name"] = f"Synthetic {n_assets:,} assets, {n_links:,} links (benchmark)"
