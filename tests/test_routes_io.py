@@ -16,10 +16,10 @@ import pytest
 from riskapp.domain.routes import MAX_ROUTE_POINTS, Route, RouteRule
 from riskapp.io import routes
 from riskapp.io.errors import InputError, Problem
+from riskapp.io.geofile import MAX_GEOJSON_BYTES
 from riskapp.io.routes import MAX_ROUTES, MAX_WKT_CHARS, load_route_file
 from riskapp.io.tables import load_assets
 from riskapp.io.yamlfile import MAX_YAML_BYTES
-from riskapp.io.zones import MAX_GEOJSON_BYTES
 from riskapp.resources import DEMO
 
 # one degree of longitude along the equator on the WGS 84 ellipsoid: 2 pi 6378.137 km / 360

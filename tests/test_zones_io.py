@@ -21,13 +21,9 @@ from riskapp.domain.zones import MAX_VERTICES, Decay, Geometry, GeometryType, Ke
 from riskapp.engine.geo import geometry
 from riskapp.io import zones
 from riskapp.io.errors import InputError, Problem
-from riskapp.io.zones import (
-    MAX_GEOJSON_BYTES,
-    load_zone_file,
-    sea_area,
-    sea_area_ids,
-    sea_area_lines,
-)
+from riskapp.io.geofile import MAX_GEOJSON_BYTES
+from riskapp.io.sea_areas import sea_area, sea_area_ids, sea_area_lines
+from riskapp.io.zones import load_zone_file
 from riskapp.resources import GEO
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{0,47}$")

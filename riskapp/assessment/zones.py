@@ -248,7 +248,7 @@ def target_labels(
     """What a shock, a baseline row or a plan may name, with a label for pickers: region
     groups, the workspace's own zones, the shipped sea areas, then countries; in that order."""
     from riskapp.domain.common import country_name
-    from riskapp.io.zones import sea_area_names
+    from riskapp.io.sea_areas import sea_area_names
 
     out = {g.id: f"{g.name} (group)" for g in regions.groups}
     out.update({z.id: f"{z.name} ({z.kind})" for z in zones.zones if not z.shipped})

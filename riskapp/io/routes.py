@@ -48,30 +48,24 @@ from riskapp.domain.common import Identifier
 from riskapp.domain.routes import MAX_ROUTE_POINTS, Route, RouteBook, RouteRule
 from riskapp.io.errors import (
     InputError,
-    Problem,
     describe_input,
     did_you_mean,
-    loc_to_field,
     pydantic_message,
 )
-from riskapp.io.yamlfile import LineMap, load_yaml
-from riskapp.io.zones import (
+from riskapp.io.geofile import (
     FEATURE_MEMBERS,
-    GEOJSON_SUFFIXES,
     GEOMETRY_MEMBERS,
     MAX_COORDINATE_PROBLEMS,
-    YAML_SUFFIXES,
     Loc,
     Reader,
     coordinates,
     count_positions,
-    feature_field,
     feature_list,
-    feature_number,
     format_point,
+    open_geo_file,
     position,
-    read_json,
 )
+from riskapp.io.yamlfile import LineMap
 
 MAX_ROUTES = 100_000  # per file: one a line asset
 MAX_WKT_CHARS = 1_000_000  # per wkt value; longer lines belong in a GeoJSON file
@@ -115,31 +109,8 @@ class _Draft:
 def load_route_file(path: Path, label: str | None = None) -> tuple[RouteBook, LineMap | None]:
     """A workspace's routes from a YAML or GeoJSON file (see the module's docstring), and the
     YAML's line map (None for GeoJSON); InputError with every problem of the file."""
-    name = label or str(path)
-    suffix = path.suffix.lower()
-    lines: LineMap | None = None
-    if suffix in YAML_SUFFIXES:
-        data, lines = load_yaml(path, name)
-        reader = Reader(name, "line", lines.line, loc_to_field)
-        drafts = _yaml_routes(reader, data)
-    elif suffix in GEOJSON_SUFFIXES:
-        data = read_json(path, name)
-        reader = Reader(name, "feature", feature_number, feature_field)
-        drafts = _geojson_routes(reader, data)
-    else:
-        got = f"a {suffix} file" if suffix else "a file without an extension"
-        raise InputError(
-            [
-                Problem(
-                    name,
-                    None,
-                    "",
-                    "expected a routes file in YAML (.yaml, .yml) or GeoJSON (.geojson, .json); "
-                    f"got {got} (a shapefile or KML converts to GeoJSON, e.g. with QGIS or "
-                    "ogr2ogr)",
-                )
-            ]
-        )
+    data, reader, lines = open_geo_file(path, label, "routes")
+    drafts = _yaml_routes(reader, data) if lines is not None else _geojson_routes(reader, data)
     _check_steps(reader, [d.line for d in drafts if d.line is not None])
     if reader.problems:
         raise InputError(reader.problems)

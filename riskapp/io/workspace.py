@@ -416,7 +416,7 @@ def _with_hint(issue: Inconsistency, ws: Workspace) -> Inconsistency:
     if found is None:
         return issue
     from riskapp.io.errors import did_you_mean
-    from riskapp.io.zones import sea_area_ids
+    from riskapp.io.sea_areas import sea_area_ids
 
     names = [g.id for g in ws.regions.groups] + ws.zones.ids + sorted(sea_area_ids())
     names += sorted(iso_alpha3_codes())
@@ -444,7 +444,7 @@ def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
     ]
     if not wanted:
         return own
-    from riskapp.io.zones import sea_area, sea_area_ids
+    from riskapp.io.sea_areas import sea_area, sea_area_ids
 
     shipped = sea_area_ids()
     extra = [sea_area(n) for n in wanted if n in shipped]
