@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -77,28 +76,9 @@ def build_workspace(dest: Path, n_assets: int, seed: int) -> Path:
     currency, criticality, tags and owner; location jittered; values scaled)."""
     import numpy as np
     import pandas as pd
-    import yaml
+    from synthetic_dependencies import copy_demo_inputs
 
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in [
-        "factors.yaml",
-        "regions.yaml",
-        "curves.yaml",
-        "baseline.csv",
-        "plans.yaml",
-        "zones.yaml",  # the demo's zones and routes (the demo's assets come first)
-        "routes.yaml",
-    ]:
-        shutil.copy2(DEMO / name, dest / name)
-    manifest = yaml.safe_load((DEMO / "workspace.yaml").read_text(encoding="utf-8"))
-    manifest["name"] = f"Synthetic {n_assets:,} assets (benchmark)"
-    # the real scenarios, copied in: a workspace reads only files inside its own folder
-    shutil.copytree(SCENARIOS.resolve(), dest / "scenarios", dirs_exist_ok=True)
-    manifest.setdefault("paths", {})["scenarios"] = "scenarios"
-    manifest.pop("allow_paths_outside", None)
-    (dest / "workspace.yaml").write_text(
-        yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+    copy_demo_inputs(dest, f"Synthetic {n_assets:,} assets (benchmark)")
 
     demo = pd.read_csv(DEMO / "assets.csv", dtype=str, keep_default_na=False)
     extra = n_assets - len(demo)

@@ -21,6 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 SCENARIOS = ROOT / "scenarios"
+DEMO_INPUTS = (
+    "factors.yaml",
+    "regions.yaml",
+    "curves.yaml",
+    "baseline.csv",
+    "plans.yaml",
+    "zones.yaml",
+    "routes.yaml",
+)
 
 # provider types of each dependent type (the demo's pairs, plus ports and data centres relying
 # on lanes and cables, so that chains run four levels deep); a provider's tier is always below
@@ -51,30 +60,31 @@ MOVED_SHARE = 0.5  # synthetic assets placed in a random baseline country
 REDUNDANT_SHARE = 0.3  # chance that a term is a redundancy group rather than a single link
 
 
-def build_workspace(dest: Path, n_assets: int = 2000, n_links: int = 1400, seed: int = 0) -> Path:
-    import numpy as np
-    import pandas as pd
+def copy_demo_inputs(dest: Path, name: str) -> None:
+    """The demo's inputs besides its register, copied into `dest` under another name: every
+    file (zones and routes included; the demo's assets come first in a synthetic register, so
+    its routes and plans still find theirs) and the scenarios, read from inside the folder."""
     import yaml
 
     dest.mkdir(parents=True, exist_ok=True)
-    for name in [
-        "factors.yaml",
-        "regions.yaml",
-        "curves.yaml",
-        "baseline.csv",
-        "plans.yaml",
-        "zones.yaml",  # the demo's zones and routes (the demo's assets come first)
-        "routes.yaml",
-    ]:
-        shutil.copy2(DEMO / name, dest / name)
+    for file in DEMO_INPUTS:
+        shutil.copy2(DEMO / file, dest / file)
     manifest = yaml.safe_load((DEMO / "workspace.yaml").read_text(encoding="utf-8"))
-    manifest["name"] = f"Synthetic {n_assets:,} assets, {n_links:,} links (benchmark)"
+    manifest["name"] = name
+    # the real scenarios, copied in: a workspace reads only files inside its own folder
     shutil.copytree(SCENARIOS.resolve(), dest / "scenarios", dirs_exist_ok=True)
     manifest.setdefault("paths", {})["scenarios"] = "scenarios"
     manifest.pop("allow_paths_outside", None)
     (dest / "workspace.yaml").write_text(
         yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
+
+
+def build_workspace(dest: Path, n_assets: int = 2000, n_links: int = 1400, seed: int = 0) -> Path:
+    import numpy as np
+    import pandas as pd
+
+    copy_demo_inputs(dest, f"Synthetic {n_assets:,} assets, {n_links:,} links (benchmark)")
 
     demo = pd.read_csv(DEMO / "assets.csv", dtype=str, keep_default_na=False)
     rng = np.random.default_rng(seed)

@@ -201,28 +201,28 @@ class FilesCache:
         return files
 
 
-def _zoned(ws: Workspace) -> Workspace:
-    """The workspace with the shipped sea areas its targets name (`with_sea_areas`)."""
+def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -> Workspace:
+    """The workspace of file inputs, a register and plans, with the shipped sea areas its
+    targets name (`with_sea_areas`); not checked across parts."""
+    ws = Workspace(
+        settings=files.settings,
+        factors=files.factors,
+        regions=files.regions,
+        curves=files.curves,
+        baseline=files.baseline,
+        portfolio=portfolio,
+        scenarios=list(files.scenarios),
+        plans=PlanBook(plans=list(plans)),
+        zones=files.zones,
+        routes=files.routes,
+    )
     zones = with_sea_areas(ws, ws.zones)
     return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
 
 
 def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
     """A workspace of file inputs and a register (not checked across parts)."""
-    return _zoned(
-        Workspace(
-            settings=files.settings,
-            factors=files.factors,
-            regions=files.regions,
-            curves=files.curves,
-            baseline=files.baseline,
-            portfolio=Portfolio(Portfolio.frame_of(assets)),
-            scenarios=list(files.scenarios),
-            plans=PlanBook(plans=list(plans)),
-            zones=files.zones,
-            routes=files.routes,
-        )
-    )
+    return with_files(files, Portfolio(Portfolio.frame_of(assets)), plans)
 
 
 TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner")
@@ -250,20 +250,7 @@ def frame_problems(
     name: str = REGISTER,
 ) -> list[Problem]:
     """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
-    ws = _zoned(
-        Workspace(
-            settings=files.settings,
-            factors=files.factors,
-            regions=files.regions,
-            curves=files.curves,
-            baseline=files.baseline,
-            portfolio=Portfolio(frame[ASSET_COLUMNS]),
-            scenarios=list(files.scenarios),
-            plans=PlanBook(plans=list(plans)),
-            zones=files.zones,
-            routes=files.routes,
-        )
-    )
+    ws = with_files(files, Portfolio(frame[ASSET_COLUMNS]), plans)
     issues = find_inconsistencies(ws)
     if not issues:
         return []
@@ -333,17 +320,4 @@ def workspace_of_frame(files: FileInputs, frame: pd.DataFrame, plans: Sequence[P
     problems = frame_problems(files, frame, plans)
     if problems:
         raise InputError(problems)
-    return _zoned(
-        Workspace(
-            settings=files.settings,
-            factors=files.factors,
-            regions=files.regions,
-            curves=files.curves,
-            baseline=files.baseline,
-            portfolio=portfolio,
-            scenarios=list(files.scenarios),
-            plans=PlanBook(plans=list(plans)),
-            zones=files.zones,
-            routes=files.routes,
-        )
-    )
+    return with_files(files, portfolio, plans)
