@@ -58,8 +58,9 @@ from riskapp.engine import (
     sensitivity,
 )
 from riskapp.engine import routes as engine_routes
-from riskapp.engine.damage import combine, fold_routes, incremental
+from riskapp.engine.damage import combine, incremental
 from riskapp.engine.intensity import ShockClamps, compile_programs, ordered_shocks
+from riskapp.engine.routes import fold_routes
 from riskapp.resources import RESOURCES
 
 CLIENT_METHODOLOGY = RESOURCES / "methodology"

@@ -26,11 +26,12 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario, ShockOperation
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
 from riskapp.engine.cascade import build_graph
-from riskapp.engine.damage import AssetGroups, GroupRoutes, combine, fold_routes
+from riskapp.engine.damage import AssetGroups, combine
 from riskapp.engine.geo import zone_weights
 from riskapp.engine.intensity import apply_shock, scenario_intensities
 from riskapp.engine.montecarlo.statistics import distribution_stats
 from riskapp.engine.places import Places
+from riskapp.engine.routes import GroupRoutes, fold_routes
 from riskapp.methodology import (
     CHECK,
     client_methodology,

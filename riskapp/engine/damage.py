@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from riskapp.domain.curves import CurveSet, VulnerabilityCurve
-from riskapp.engine.routes import RouteParts
+from riskapp.engine.routes import GroupRoutes, RouteTable, fold_routes
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -118,27 +118,6 @@ def incremental(
     total = rise.sum(axis=-1, keepdims=True)
     share = np.divide(rise, total, out=np.zeros_like(rise), where=total > 0)
     return inc, share * inc[..., np.newaxis]
-
-
-@dataclass(frozen=True)
-class GroupRoutes:
-    """The groups that are routes (riskapp.engine.routes): group `groups[r]` reads its curves
-    at the places place[indptr[r]:indptr[r + 1]] (its parts, with their shares of its
-    length) and combines them by its rule (`fold_routes`)."""
-
-    groups: IntArray  # (R,) the route groups, ascending
-    indptr: IntArray  # (R + 1,)
-    place: IntArray  # (n,) each part's place
-    share: FloatArray  # (n,)
-    any_cut: npt.NDArray[np.bool_]  # (R,)
-    # (n,) True at the first part of each country's stretch (a route's parts run country by
-    # country; `fold_routes` takes the worst part of a stretch)
-    new_stretch: npt.NDArray[np.bool_]
-
-    @property
-    def part_group(self) -> IntArray:
-        result: IntArray = np.repeat(self.groups, np.diff(self.indptr))
-        return result
 
 
 @dataclass(frozen=True)
@@ -264,14 +243,6 @@ def group_assets(
     )
 
 
-@dataclass(frozen=True)
-class RouteTable:
-    """Routes as `group_assets` takes them: indices from `first` on are route codes."""
-
-    first: int
-    parts: RouteParts
-
-
 def concat_groups(parts: Sequence[AssetGroups], cols: Sequence[IntArray]) -> AssetGroups:
     """The groups `cols[k]` of `parts[k]`, side by side (no asset index)."""
     route_groups, indptrs, places, shares, cuts, stretches = [], [], [], [], [], []
@@ -317,36 +288,6 @@ def concat_groups(parts: Sequence[AssetGroups], cols: Sequence[IntArray]) -> Ass
         coverage=np.concatenate([g.coverage[c] for g, c in zip(parts, cols, strict=True)]),
         routes=group_routes,
     )
-
-
-def fold_routes(columns: FloatArray, groups: AssetGroups, axis: int = -2) -> FloatArray:
-    """Damage by group from damage by curve column (`AssetGroups.column_place`): a point
-    group's own column; a route's parts combined by its rule, factor by factor,
-
-        any_cut          1 - prod_countries (1 - max_{parts in the country} d)
-        length_weighted  sum_parts share x d
-
-    (riskapp.domain.routes). Under any_cut each country's stretch of the route counts once,
-    at its worst part: zones inside a country raise the stretch where they act, and a zone
-    that does nothing to a factor leaves it as it was."""
-    r = groups.routes
-    if r is None:
-        return columns
-    g = groups.count
-    moved = np.moveaxis(columns, axis, -1)
-    out = moved[..., :g].copy()
-    part = moved[..., g:]
-    starts = r.indptr[:-1]
-    stretch_starts = np.flatnonzero(r.new_stretch)
-    worst = np.maximum.reduceat(part, stretch_starts, axis=-1)
-    with np.errstate(divide="ignore"):
-        logs = np.log1p(-np.minimum(worst, 1.0))
-    first_stretch = np.cumsum(r.new_stretch)[starts] - 1
-    cut = 1.0 - np.exp(np.add.reduceat(logs, first_stretch, axis=-1))
-    weighted = np.add.reduceat(part * r.share, starts, axis=-1)
-    out[..., r.groups] = np.where(r.any_cut, cut, weighted)
-    result: FloatArray = np.moveaxis(out, -1, axis)
-    return result
 
 
 def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:

@@ -30,7 +30,6 @@ from riskapp.domain.routes import RouteRule
 from riskapp.domain.workspace import Workspace
 from riskapp.engine.damage import (
     AssetGroups,
-    RouteTable,
     combine,
     group_assets,
     group_damage,
@@ -43,6 +42,7 @@ from riskapp.engine.exceedance import (
 )
 from riskapp.engine.intensity import scenario_intensities
 from riskapp.engine.places import Places
+from riskapp.engine.routes import RouteTable
 
 FloatArray = npt.NDArray[np.float64]
 
