@@ -42,7 +42,8 @@ def build_figures(
     from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
     from riskapp.assessment.whatif import compare_table
     from riskapp.charts.common import PLOTLY_CONFIG
-    from riskapp.charts.overview import factor_heatmap, overview_map
+    from riskapp.charts.maps import overview_map
+    from riskapp.charts.overview import factor_heatmap
     from riskapp.charts.plans import cost_benefit, loss_waterfall, trigger_heatmap
     from riskapp.charts.scenarios import compare_chart
 

@@ -173,7 +173,7 @@ def test_map_markers_capped_to_the_largest_losses(demo_assessment: Assessment) -
     import numpy as np
 
     from riskapp.assessment.core import country_losses
-    from riskapp.charts.overview import marker_count, world_map
+    from riskapp.charts.maps import marker_count, world_map
 
     a = demo_assessment
     assets = asset_table(a)
@@ -209,7 +209,7 @@ def test_the_overview_map_fast_and_checked_are_the_same(
 ) -> None:
     # the Overview draws the map fast (its first chart); reports draw it checked
     from riskapp.assessment.core import country_losses
-    from riskapp.charts.overview import world_map
+    from riskapp.charts.maps import world_map
     from riskapp.format import NumberFormat
 
     a = demo_assessment

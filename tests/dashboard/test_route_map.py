@@ -10,7 +10,7 @@ import pytest
 
 from riskapp.assessment.core import assess_workspace
 from riskapp.assessment.zones import ROUTE_COLUMNS, route_table
-from riskapp.charts.overview import overview_map
+from riskapp.charts.maps import overview_map
 from riskapp.domain import Workspace
 from riskapp.domain.routes import Route, RouteBook
 from tests.engine.test_routes import HEL_TROMSO

@@ -18,7 +18,8 @@ from riskapp.assessment.core import (
     country_factor_eal,
     country_losses,
 )
-from riskapp.charts.overview import factor_heatmap, world_map
+from riskapp.charts.maps import world_map
+from riskapp.charts.overview import factor_heatmap
 from riskapp.reporting.images import (
     TOPOJSON_URL,
     Chart,

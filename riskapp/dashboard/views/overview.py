@@ -12,7 +12,8 @@ from riskapp.assessment.core import (
     key_figures,
 )
 from riskapp.charts.common import PLOTLY_CONFIG
-from riskapp.charts.overview import factor_heatmap, overview_map
+from riskapp.charts.maps import overview_map
+from riskapp.charts.overview import factor_heatmap
 from riskapp.dashboard import state
 from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import money_table, plain
