@@ -3,11 +3,11 @@ with its plans evaluated, and the headline figures every page, command and repor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,19 @@ _LOCALE_FREE = (
     "simulation",
     "headline",
 )  # cached figures a locale does not change
+
+
+T = TypeVar("T")
+
+
+def memo(a: Assessment, key: str, build: Callable[[], T]) -> T:
+    """`build()` once per assessment and key, kept on the assessment (it goes with it): for
+    tables a page redraws on every widget change (the map's zones, routes and flows)."""
+    kept: dict[str, Any] = a.__dict__.setdefault("_memo", {})
+    if key not in kept:
+        kept[key] = build()
+    found: T = kept[key]
+    return found
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from riskapp.assessment.core import Assessment
+from riskapp.assessment.core import Assessment, memo
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.workspace import Workspace
 from riskapp.domain.zones import Zone, ZoneCatalogue
@@ -44,6 +44,12 @@ def place_zone_weights(a: Assessment) -> FloatArray:
 
 
 def zone_table(a: Assessment) -> pd.DataFrame:
+    """`_zone_table(a)`, built once per assessment (the Overview redraws its map on every
+    widget change); a copy, the caller's to change."""
+    return memo(a, "zones", lambda: _zone_table(a)).copy()
+
+
+def _zone_table(a: Assessment) -> pd.DataFrame:
     """One row per zone of the workspace (in catalogue order):
 
     - id, name, kind (polygon, corridor, circle or hotspot);
@@ -178,6 +184,11 @@ ROUTE_COLUMNS = (
 
 
 def route_table(a: Assessment) -> pd.DataFrame:
+    """`_route_table(a)`, built once per assessment; a copy, the caller's to change."""
+    return memo(a, "routes", lambda: _route_table(a)).copy()
+
+
+def _route_table(a: Assessment) -> pd.DataFrame:
     """One row per asset with a route (riskapp.engine.routes), register order: its id, name,
     type and rule (any_cut or length_weighted), its landing countries, length (km) and the
     number of places it crosses (parts), its expected annual loss and dominant factor (as the

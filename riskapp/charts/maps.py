@@ -61,7 +61,7 @@ def world_map(
     `zones`: `riskapp.assessment.zones.zone_table` with the `zone_outlines` columns, drawn as
     filled outlines (one legend entry, "Zones") with a marker inside each; hovering either
     shows the zone's assets, loss and peak intensity. `flows`:
-    `riskapp.assessment.tables.dependency_flows` (largest value at stake first), drawn as thin
+    `riskapp.assessment.flows.dependency_flows` (largest value at stake first), drawn as thin
     lines from each asset to what it depends on with an arrow at their middle pointing to it
     (hover: the share and value at stake); `max_flows`: only the first that many. `routes`:
     `riskapp.assessment.zones.route_table`, drawn as lines in the colour of their dominant
@@ -526,7 +526,7 @@ def overview_map(
     caption (`map_caption`; `interactive`: it tells where to hover and zoom). `assets`:
     `asset_table(a)` when the caller has it."""
     from riskapp.assessment.core import asset_table, country_losses
-    from riskapp.assessment.tables import dependency_flows
+    from riskapp.assessment.flows import dependency_flows
     from riskapp.assessment.zones import route_table, zone_outlines, zone_table
 
     assets = asset_table(a) if assets is None else assets

@@ -15,8 +15,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from riskapp.assessment.core import Assessment, assess, assess_workspace, asset_table
+from riskapp.assessment.flows import dependency_flows
 from riskapp.assessment.sources import MemorySource
-from riskapp.assessment.tables import dependency_flows
 from riskapp.charts.maps import MAP_ASPECT, fit_aspect, framed, overview_map
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink

@@ -20,8 +20,8 @@ import pyproj
 import pytest
 
 from riskapp.assessment.core import Assessment, assess, assess_workspace
+from riskapp.assessment.flows import dependency_flows
 from riskapp.assessment.sources import MemorySource
-from riskapp.assessment.tables import dependency_flows
 from riskapp.assessment.zones import ZONE_COLUMNS, zone_outlines, zone_table
 from riskapp.domain import Scenario, Workspace
 from riskapp.domain.assets import DependencyLink
