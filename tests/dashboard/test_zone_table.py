@@ -27,31 +27,9 @@ from riskapp.domain import Scenario, Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone, ZoneCatalogue
 from tests.conftest import DEMO
+from tests.engine.test_zones import HELSINKI, TROMSO, circle, square
 
-HELSINKI = (24.9, 60.2)
-TROMSO = (18.9, 69.6)
 GEOD = pyproj.Geod(ellps="WGS84")
-
-
-def circle(zone_id: str, centre: tuple[float, float], radius_km: float, name: str = "") -> Zone:
-    return Zone(
-        id=zone_id,
-        name=name or zone_id,
-        geometry=Geometry(type="Point", coordinates=centre),
-        within_km=radius_km,
-    )
-
-
-def square(zone_id: str, centre: tuple[float, float], half_deg: float) -> Zone:
-    x, y = centre
-    ring = [
-        (x - half_deg, y - half_deg),
-        (x + half_deg, y - half_deg),
-        (x + half_deg, y + half_deg),
-        (x - half_deg, y + half_deg),
-        (x - half_deg, y - half_deg),
-    ]  # anticlockwise, as GeoJSON writes an exterior
-    return Zone(id=zone_id, name=zone_id, geometry=Geometry(type="Polygon", coordinates=[ring]))
 
 
 def zoned(tiny: Workspace) -> Workspace:

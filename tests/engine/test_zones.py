@@ -33,10 +33,10 @@ TROMSO = (18.9, 69.6)
 GEOD = pyproj.Geod(ellps="WGS84")
 
 
-def circle(zone_id: str, centre: tuple[float, float], radius_km: float) -> Zone:
+def circle(zone_id: str, centre: tuple[float, float], radius_km: float, name: str = "") -> Zone:
     return Zone(
         id=zone_id,
-        name=zone_id,
+        name=name or zone_id,
         geometry=Geometry(type="Point", coordinates=centre),
         within_km=radius_km,
     )
@@ -50,7 +50,7 @@ def square(zone_id: str, centre: tuple[float, float], half_deg: float) -> Zone:
         (x + half_deg, y + half_deg),
         (x - half_deg, y + half_deg),
         (x - half_deg, y - half_deg),
-    ]
+    ]  # anticlockwise, as GeoJSON writes an exterior
     return Zone(id=zone_id, name=zone_id, geometry=Geometry(type="Polygon", coordinates=[ring]))
 
 
