@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from riskapp.assessment.core import Assessment, assess, assess_workspace, asset_table
 from riskapp.assessment.flows import dependency_flows
 from riskapp.assessment.sources import MemorySource
-from riskapp.charts.maps import MAP_ASPECT, fit_aspect, framed, overview_map
+from riskapp.charts.framing import MAP_ASPECT, fit_aspect, framed
+from riskapp.charts.maps import overview_map
 from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
 from tests.conftest import DEMO
