@@ -137,7 +137,8 @@ def zone_outlines(zones: Sequence[Zone], tolerance_km: float = 2.0) -> pd.DataFr
     fills each ring on its own, so a hole is drawn filled, and outlined); label_lon and
     label_lat, where the map puts the zone's hover marker: the point inside the zone's
     largest part farthest from its outline (polylabel). What is drawn is
-    riskapp.engine.geo.outline: the area of full weight, or a hotspot's reach."""
+    riskapp.engine.geo.outline: the area of full weight, or a hotspot's reach. A subdivision
+    without a polygon (its members named in the register) has no row."""
     import shapely
     from shapely.ops import polylabel
 
@@ -145,6 +146,8 @@ def zone_outlines(zones: Sequence[Zone], tolerance_km: float = 2.0) -> pd.DataFr
 
     rows = []
     for zone in zones:  # one per zone, each a handful of vectorised shapely calls
+        if zone.geometry is None:  # a subdivision known only from the register: no outline
+            continue
         shape = outline(zone, tolerance_km)
         rings = shapely.get_rings(shapely.get_parts(shape))
         # every ring clockwise: a map draws a filled ring on the sphere, where a ring's inside
@@ -278,12 +281,14 @@ def placement_warnings(ws: Workspace) -> list[str]:
     country's coast (a plant placed at sea,
     lat and lon swapped, a sign lost). Routes are checked by their own file; countries too
     small for Natural Earth's 1:110m outlines (Singapore, Malta, ...) are not checked. One
-    line per asset, for `riskapp validate` to print as warnings."""
+    line per asset, for `riskapp validate` to print as warnings; first, the targeted
+    subdivisions no asset can lie in (`_unplaced_subdivisions`)."""
     import shapely
 
     from riskapp.domain.common import country_name
     from riskapp.engine.countries import country_shapes
 
+    out = _unplaced_subdivisions(ws)
     frame = ws.portfolio.frame
     lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
     lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
@@ -293,10 +298,9 @@ def placement_warnings(ws: Workspace) -> list[str]:
     check &= ~frame["id"].isin(ws.routes.asset_ids).to_numpy(dtype=bool)
     rows = np.flatnonzero(check)
     if not len(rows):
-        return []
+        return out
     found = shapes.locate(lon[rows], lat[rows], near_km=22.2)
     wrong = rows[(found != filed[rows])]
-    out = []
     index = {c: i for i, c in enumerate(shapes.codes)}
     found_at = dict(zip(rows.tolist(), found.tolist(), strict=True))
     ids = frame["id"].to_numpy(dtype=object)
@@ -329,3 +333,23 @@ def placement_warnings(ws: Workspace) -> list[str]:
                 "pipeline, lane)"
             )
     return out
+
+
+def _unplaced_subdivisions(ws: Workspace) -> list[str]:
+    """Subdivisions that shocks, groups, baseline rows or plans name, but that no register row
+    names and the zones file gives no boundary for: no asset lies in them, so what names them
+    changes nothing (riskapp.engine.scoring.located_weights)."""
+    subs = [z for z in ws.zones.zones if z.subdivision and z.geometry is None]
+    if not subs:
+        return []
+    try:
+        named = set(ws.portfolio.series("subdivision").dropna().astype(str).tolist())
+    except KeyError:
+        named = set()
+    return [
+        f"subdivision {z.id!r} ({z.name}) is named as a target, but no asset's row names it "
+        "in the register's subdivision column and the zones file gives no boundary for it: "
+        "no asset lies in it, so what targets it changes nothing"
+        for z in subs
+        if z.id not in named
+    ]

@@ -72,17 +72,99 @@ def _check_country(value: str) -> str:
     return code
 
 
+_SUBDIVISION_RE = re.compile(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")
+
+
+@lru_cache(maxsize=1)
+def _subdivision_names() -> dict[str, str]:
+    return {str(s.code): str(s.name) for s in pycountry.subdivisions}
+
+
+def iso_subdivision_codes() -> frozenset[str]:
+    """All ISO 3166-2 subdivision codes known to pycountry (e.g. NO-54, PL-20)."""
+    return frozenset(_subdivision_names())
+
+
+def looks_like_subdivision(value: str) -> bool:
+    """Shaped like an ISO 3166-2 code (two letters, a hyphen, 1-3 letters or digits): no
+    country code or zone id has a hyphen, so the shape alone tells them apart."""
+    return bool(_SUBDIVISION_RE.match(value.strip()))
+
+
+def subdivision_name(code: str) -> str:
+    """The ISO 3166-2 name of a subdivision code (the code itself if unknown)."""
+    return _subdivision_names().get(code, code)
+
+
+def subdivision_country(code: str) -> str:
+    """The ISO 3166-1 alpha-3 code of the country a subdivision code belongs to ('' if none)."""
+    country = pycountry.countries.get(alpha_2=code[:2].upper())
+    return str(country.alpha_3) if country is not None else ""
+
+
+def check_subdivision(value: str) -> str:
+    """An ISO 3166-2 subdivision code known to pycountry, upper-cased; an unknown one is
+    refused with the closest codes or names of that country."""
+    code = value.strip().upper()
+    if not _SUBDIVISION_RE.match(code):
+        raise ValueError(
+            f"expected an ISO 3166-2 subdivision code such as NO-54 or PL-20; got {value!r}"
+        )
+    if code not in _subdivision_names():
+        import difflib
+
+        same = sorted(c for c in _subdivision_names() if c.startswith(code[:3]))
+        near = difflib.get_close_matches(code, same, n=3, cutoff=0.6)
+        if not same:
+            hint = f" (no country has the ISO 3166-1 alpha-2 code {code[:2]!r})"
+        elif near:
+            hint = (
+                "; did you mean " + " or ".join(f"{c} ({subdivision_name(c)})" for c in near) + "?"
+            )
+        else:
+            hint = f"; {code[:2]} has {len(same)} subdivisions, e.g. " + ", ".join(
+                f"{c} ({subdivision_name(c)})" for c in same[:3]
+            )
+        raise ValueError(f"unknown ISO 3166-2 subdivision code {value!r}{hint}")
+    return code
+
+
+def subdivision_for_name(text: str, country: str = "") -> str | None:
+    """The code of a subdivision named `text` (exactly, ignoring case), in an alpha-3
+    country if given: for "did you mean" when a name stands where a code belongs."""
+    wanted = text.strip().lower()
+    prefix = ""
+    if country:
+        found = pycountry.countries.get(alpha_3=country.upper())
+        prefix = str(found.alpha_2) + "-" if found is not None else ""
+    for code, name in _subdivision_names().items():
+        if name.lower() == wanted and code.startswith(prefix):
+            return code
+    return None
+
+
+def check_zone_id(value: str) -> str:
+    """A zone's id: a lower-case slug (the workspace's own zones, sea areas) or an ISO 3166-2
+    subdivision code (a sub-national region)."""
+    if looks_like_subdivision(value):
+        return check_subdivision(value)
+    return check_slug(value)
+
+
 def check_place(value: str) -> str:
-    """An ISO 3166-1 alpha-3 country code (upper-cased) or a zone id (a lower-case slug)."""
+    """An ISO 3166-1 alpha-3 country code (upper-cased), an ISO 3166-2 subdivision code
+    (upper-cased) or a zone id (a lower-case slug)."""
     code = value.strip().upper()
     if len(code) == 3 and code in iso_alpha3_codes():
         return code
+    if looks_like_subdivision(value):
+        return check_subdivision(value)
     try:
         return check_slug(value)
     except ValueError:
         raise ValueError(
-            "expected an ISO 3166-1 alpha-3 country code such as DEU or a zone id such as "
-            f"baltic_sea; got {value!r}"
+            "expected an ISO 3166-1 alpha-3 country code such as DEU, an ISO 3166-2 "
+            f"subdivision code such as NO-54 or a zone id such as baltic_sea; got {value!r}"
         ) from None
 
 
@@ -158,7 +240,9 @@ class UniqueList(Strict):
 Identifier = Annotated[str, AfterValidator(_check_id)]
 Slug = Annotated[str, AfterValidator(check_slug)]
 CountryCode = Annotated[str, AfterValidator(_check_country)]
-PlaceCode = Annotated[str, AfterValidator(check_place)]  # a country or a zone
+PlaceCode = Annotated[str, AfterValidator(check_place)]  # a country, subdivision or zone
+ZoneId = Annotated[str, AfterValidator(check_zone_id)]  # a slug or an ISO 3166-2 code
+SubdivisionCode = Annotated[str, AfterValidator(check_subdivision)]
 Intensity = Annotated[float, NoBool, Field(ge=INTENSITY_MIN, le=INTENSITY_MAX)]
 NonNegative = Annotated[float, NoBool, Field(ge=0.0), AfterValidator(_check_finite)]
 Probability = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]

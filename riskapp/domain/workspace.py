@@ -10,7 +10,16 @@ from pydantic import Field
 
 from riskapp.domain.assets import Currency, Portfolio
 from riskapp.domain.baseline import Baseline
-from riskapp.domain.common import Label, NoBool, ShortText, Slug, Strict, iso_alpha3_codes
+from riskapp.domain.common import (
+    Label,
+    NoBool,
+    ShortText,
+    Slug,
+    Strict,
+    check_subdivision,
+    iso_alpha3_codes,
+    looks_like_subdivision,
+)
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.enums import LossBasis  # defined there (light, for the CLI), used here
 from riskapp.domain.factors import FactorCatalogue
@@ -149,8 +158,19 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
 
     target_expected = (
         "expected an ISO 3166-1 alpha-3 code, a region group id, a zone of the workspace's "
-        "zones file or a shipped sea area id (such as baltic_sea)"
+        "zones file, a shipped sea area id (such as baltic_sea) or an ISO 3166-2 subdivision "
+        "code (such as NO-54)"
     )
+
+    def unknown(what: str, name: str) -> str:
+        """Why a name is no known place: a malformed or retired ISO 3166-2 code says so
+        with the closest codes; anything else gets the list of what a place may be."""
+        if looks_like_subdivision(name):
+            try:
+                check_subdivision(name)
+            except ValueError as exc:
+                return str(exc)
+        return f"unknown {what} {name!r}; " + target_expected
 
     # zones: ids apart from groups; region groups: members are countries or known zones
     for i, zone in enumerate(ws.zones.zones):
@@ -274,7 +294,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         part,
                         ("shocks", i, "target"),
-                        f"unknown target {shock.target!r}; " + target_expected,
+                        unknown("target", shock.target),
                     )
                 )
     # plans
@@ -304,7 +324,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         "plans",
                         (*base, "trigger", "factor_levels", j, "region"),
-                        f"unknown region {level.region!r}; " + target_expected,
+                        unknown("region", level.region),
                     )
                 )
         for j, aid in enumerate(plan.coverage.asset_ids):
@@ -322,7 +342,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                     Inconsistency(
                         "plans",
                         (*base, "coverage", "regions", j),
-                        f"unknown region {region!r}; " + target_expected,
+                        unknown("region", region),
                     )
                 )
         for key in ("damage_multiplier", "intensity_reduction"):

@@ -24,7 +24,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from riskapp.domain.common import NoBool, ShortText, Slug, Strict, Text, UniqueList
+from riskapp.domain.common import (
+    NoBool,
+    ShortText,
+    Strict,
+    Text,
+    UniqueList,
+    ZoneId,
+    looks_like_subdivision,
+)
 
 Longitude = Annotated[float, NoBool, Field(ge=-180, le=180)]
 Latitude = Annotated[float, NoBool, Field(ge=-90, le=90)]
@@ -115,10 +123,14 @@ class Decay(Strict):
 class Zone(Strict):
     """A named place that is not a country: see the module's docstring for the weights."""
 
-    id: Slug
+    id: ZoneId
     name: ShortText
     description: Text = ""
-    geometry: Geometry
+    geometry: Geometry | None = Field(
+        default=None,
+        description="None only for a subdivision (an ISO 3166-2 id) whose members are the "
+        "assets the register places in it",
+    )
     within_km: Kilometres = 0.0
     decay: Decay | None = None
     source: Annotated[str, Field(max_length=500)] = ""
@@ -126,6 +138,10 @@ class Zone(Strict):
 
     @model_validator(mode="after")
     def _has_extent(self) -> Zone:
+        if self.geometry is None:
+            if not self.subdivision:
+                raise ValueError(f"zone {self.id!r}: a zone needs a geometry")
+            return self
         if (
             self.geometry.type in (GeometryType.POINT, GeometryType.LINE)
             and self.within_km == 0
@@ -138,9 +154,19 @@ class Zone(Strict):
         return self
 
     @property
-    def kind(self) -> Literal["polygon", "corridor", "circle", "hotspot"]:
+    def subdivision(self) -> bool:
+        """A sub-national region: its id is an ISO 3166-2 code. Its members are the assets
+        whose register row names it, and, where a row names none, those inside its polygon
+        (if the zones file gives one)."""
+        return looks_like_subdivision(self.id)
+
+    @property
+    def kind(self) -> Literal["subdivision", "polygon", "corridor", "circle", "hotspot"]:
+        if self.subdivision:
+            return "subdivision"
         if self.decay is not None:
             return "hotspot"
+        assert self.geometry is not None  # only a subdivision may lack one
         if self.geometry.type is GeometryType.POINT:
             return "circle"
         if self.geometry.type is GeometryType.LINE:
@@ -176,6 +202,11 @@ class ZoneCatalogue(UniqueList):
     @property
     def ids(self) -> list[str]:
         return [z.id for z in self.zones]
+
+    @property
+    def located(self) -> list[Zone]:
+        """The zones with a geometry (all but subdivisions known only from the register)."""
+        return [z for z in self.zones if z.geometry is not None]
 
     def get(self, zone_id: str) -> Zone | None:
         for z in self.zones:

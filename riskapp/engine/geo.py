@@ -40,6 +40,8 @@ def geometry(zone: Zone) -> shapely.Geometry:
     import shapely
 
     g = zone.geometry
+    if g is None:
+        raise ValueError(f"zone {zone.id!r} has no geometry: its members come from the register")
     c: Any = g.coordinates
     if g.type is GeometryType.POINT:
         return shapely.Point(c)
@@ -172,7 +174,7 @@ def zone_weights(
             rows = point_of[start:end]
             zone, geom = zones[z], geoms[z]
             px, py = unique[rows, 0], unique[rows, 1]
-            if zone.geometry.type in (GeometryType.POLYGON, GeometryType.MULTIPOLYGON):
+            if geom.geom_type in ("Polygon", "MultiPolygon"):
                 shapely.prepare(geom)
                 inside = shapely.contains_xy(geom, px, py)
             else:

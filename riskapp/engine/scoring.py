@@ -133,6 +133,47 @@ class RouteInfo:
     table: RouteTable
 
 
+def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> FloatArray:
+    """(N, Z) each point's weight in each zone of the workspace, in catalogue order. The
+    first len(register) points are the assets, in register order; any further ones are
+    route pieces.
+
+    A zone with a geometry weighs points by it (riskapp.engine.geo.zone_weights). A
+    subdivision (an ISO 3166-2 zone) holds the assets whose register row names it, with
+    weight 1; an asset whose row names a subdivision lies in no other one. Where a row names
+    none, and for route pieces, a subdivision with a polygon (from the zones file) holds the
+    points inside it; without a polygon, only the register places assets in it."""
+    from riskapp.engine.geo import zone_weights
+
+    zones = ws.zones.zones
+    step = ws.settings.zone_weight_step
+    out = np.zeros((len(lon), len(zones)))
+    drawn = [i for i, z in enumerate(zones) if z.geometry is not None]
+    if drawn:
+        out[:, drawn] = zone_weights(lon, lat, [zones[i] for i in drawn], step)
+    subs = np.array([i for i, z in enumerate(zones) if z.subdivision], dtype=np.int64)
+    named = _register_subdivisions(ws)
+    if not len(subs) or named is None:
+        return out
+    given = np.flatnonzero(named != "")
+    out[np.ix_(given, subs)] = 0.0
+    hit = pd.Index([zones[i].id for i in subs.tolist()]).get_indexer(pd.Index(named))
+    rows = np.flatnonzero(hit >= 0)
+    out[rows, subs[hit[rows]]] = 1.0
+    return out
+
+
+def _register_subdivisions(ws: Workspace) -> npt.NDArray[np.object_] | None:
+    """The register's subdivision codes ('' where a row names none), None without the
+    column."""
+    try:
+        column = ws.portfolio.series("subdivision")
+    except KeyError:
+        return None
+    result: npt.NDArray[np.object_] = column.fillna("").astype(str).to_numpy(dtype=object)
+    return result
+
+
 def locate_assets(
     ws: Workspace, countries: list[str], c_codes: npt.NDArray[np.int64]
 ) -> tuple[Places, npt.NDArray[np.int64], RouteInfo | None]:
@@ -147,13 +188,10 @@ def locate_assets(
         chosen = [r for r, f in zip(ws.routes.routes, found.tolist(), strict=True) if f >= 0]
     if not len(ws.zones) and not len(rows):
         return Places.of_countries(countries), c_codes, None
-    from riskapp.engine.geo import zone_weights
-
-    step = ws.settings.zone_weight_step
     lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
     if not len(rows):
-        weights = zone_weights(lon, lat, ws.zones.zones, step)
+        weights = located_weights(ws, lon, lat)
         places, place_index = Places.locate(countries, c_codes, ws.zones.ids, weights)
         return places, place_index, None
     from riskapp.engine import routes as route_engine
@@ -166,7 +204,7 @@ def locate_assets(
     piece_country = route_engine.piece_countries(pieces, start, end, known)
     piece_codes = pd.Index(countries).get_indexer(pd.Index(piece_country)).astype(np.int64)
     # the assets' points and the pieces' midpoints located in one pass
-    weights = zone_weights(np.r_[lon, pieces.lon], np.r_[lat, pieces.lat], ws.zones.zones, step)
+    weights = located_weights(ws, np.r_[lon, pieces.lon], np.r_[lat, pieces.lat])
     both, both_index = Places.locate(countries, np.r_[c_codes, piece_codes], ws.zones.ids, weights)
     place_index = both_index[: len(c_codes)]
     piece_place = both_index[len(c_codes) :]

@@ -23,6 +23,8 @@ from riskapp.domain.common import (
     describe_key,
     duplicate_positions,
     iso_alpha3_codes,
+    iso_subdivision_codes,
+    subdivision_name,
 )
 from riskapp.domain.curves import CurveSet
 from riskapp.domain.factors import FactorCatalogue
@@ -36,7 +38,7 @@ from riskapp.domain.workspace import (
     WorkspaceSettings,
     find_inconsistencies,
 )
-from riskapp.domain.zones import ZoneCatalogue
+from riskapp.domain.zones import Zone, ZoneCatalogue
 from riskapp.io.columnar import parse_register, register_problems
 from riskapp.io.errors import InputError, Problem, problems_from_validation
 from riskapp.io.tables import load_baseline
@@ -361,7 +363,7 @@ def load_workspace(path: str | Path) -> Workspace:
         scenarios=[s for s, _, _ in scenarios],
         plans=plans[0],
     )
-    ws = dataclasses.replace(ws, zones=with_sea_areas(ws, docs.zones[0]), routes=docs.routes[0])
+    ws = dataclasses.replace(ws, zones=with_named_zones(ws, docs.zones[0]), routes=docs.routes[0])
     issues = [_with_hint(issue, ws) for issue in find_inconsistencies(ws)]
     if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
@@ -427,9 +429,11 @@ def _with_hint(issue: Inconsistency, ws: Workspace) -> Inconsistency:
     return dataclasses.replace(issue, message=issue.message[:head] + hint + issue.message[head:])
 
 
-def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
-    """The workspace's own zones and the shipped sea areas its shocks, region groups and plans
-    name (only those: a sea area's geometry is read when something targets it)."""
+def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
+    """The workspace's own zones, then the shipped sea areas and the ISO 3166-2 subdivisions
+    its shocks, baseline rows, region groups and plans name (only those: a sea area's
+    geometry is read when something targets it). A subdivision not in the zones file has no
+    polygon: its members are the assets whose register row names it."""
     named: list[str] = [shock.target for s in ws.scenarios for shock in s.shocks]
     named += ws.baseline.zones
     named += [m for g in ws.regions.groups for m in g.members]
@@ -448,6 +452,11 @@ def with_sea_areas(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
 
     shipped = sea_area_ids()
     extra = [sea_area(n) for n in wanted if n in shipped]
+    extra += [
+        Zone(id=n, name=subdivision_name(n), source="ISO 3166-2 (pycountry)")
+        for n in wanted
+        if n in iso_subdivision_codes()
+    ]
     return own if not extra else ZoneCatalogue(zones=[*own.zones, *extra])
 
 

@@ -3,7 +3,8 @@ reading YAML and GeoJSON shares with routes: riskapp.io.geofile).
 
 A workspace's zone file in YAML (.yaml, .yml): a list of zones, each with an `id` (a-z, 0-9
 and _, starting with a letter; not a 3-letter country code such as `deu`, nor the id of a
-shipped sea area), a `name`, an optional `description` and exactly one shape. Positions are
+shipped sea area; or an ISO 3166-2 code such as NO-54, for a subdivision's boundary, which
+must be a polygon), a `name`, an optional `description` and exactly one shape. Positions are
 [longitude, latitude], in that order, as GeoJSON writes them.
 
     zones:
@@ -60,11 +61,13 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from riskapp.domain.common import (
     NoBool,
     ShortText,
-    Slug,
     Strict,
     Text,
+    ZoneId,
     country_name,
     iso_alpha3_codes,
+    looks_like_subdivision,
+    subdivision_name,
 )
 from riskapp.domain.zones import (
     MAX_VERTICES,
@@ -121,7 +124,7 @@ DEPTH = {
 class Identity(Strict):
     """A zone's id, name and description."""
 
-    id: Slug
+    id: ZoneId
     name: ShortText
     description: Text = ""
 
@@ -597,6 +600,18 @@ def _finish(reader: Reader, draft: _Draft) -> None:
         draft.geometry = shipped.geometry
         source = f"sea area {shipped.id}: {shipped.source}"
     if not draft.ok or draft.identity is None or draft.geometry is None or reader.problems:
+        return
+    if looks_like_subdivision(draft.identity.id) and (
+        draft.geometry.type not in (GeometryType.POLYGON, GeometryType.MULTIPOLYGON)
+        or draft.within_km
+        or draft.decay is not None
+    ):
+        reader.add(
+            draft.id_loc,
+            f"zone id {draft.identity.id!r} is an ISO 3166-2 subdivision "
+            f"({subdivision_name(draft.identity.id)}): give it its boundary as a polygon, "
+            "without within_km or a decay (or give the zone a lower-case id)",
+        )
         return
     try:
         zone = Zone(

@@ -43,7 +43,7 @@ from riskapp.io.workspace import (
     load_scenario,
     manifest_path,
     scenario_files,
-    with_sea_areas,
+    with_named_zones,
 )
 
 REGISTER = "asset register (database)"
@@ -203,7 +203,7 @@ class FilesCache:
 
 def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -> Workspace:
     """The workspace of file inputs, a register and plans, with the shipped sea areas its
-    targets name (`with_sea_areas`); not checked across parts."""
+    targets name (`with_named_zones`); not checked across parts."""
     ws = Workspace(
         settings=files.settings,
         factors=files.factors,
@@ -216,7 +216,7 @@ def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -
         zones=files.zones,
         routes=files.routes,
     )
-    zones = with_sea_areas(ws, ws.zones)
+    zones = with_named_zones(ws, ws.zones)
     return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
 
 

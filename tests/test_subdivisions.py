@@ -1,0 +1,143 @@
+"""Sub-national regions (ISO 3166-2 subdivisions) as targets: codes checked against the ISO
+list, a subdivision's members taken from the register or from a boundary in the zones file,
+and the problems a wrong code gets. Workspaces are copies of tests/data/tiny in tmp_path:
+P1 is a plant in Tromsø (Troms og Finnmark, NO-54), P2 a plant in Helsinki."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskapp.domain.common import (
+    check_place,
+    check_subdivision,
+    subdivision_country,
+    subdivision_for_name,
+    subdivision_name,
+)
+from riskapp.domain.zones import Zone
+from riskapp.engine import score
+from riskapp.io.errors import InputError
+from riskapp.io.workspace import load_workspace
+from tests.test_zones_workspace import add_scenario, copy_tiny
+
+# a box around Tromsø: P1 (69.6 N, 18.9 E) lies inside it, P2 (Helsinki) far outside
+TROMS_BOX = """
+zones:
+  - id: NO-54
+    name: Troms og Finnmark (our boundary)
+    polygon: [[[15.0, 68.3], [31.5, 68.3], [31.5, 71.5], [15.0, 71.5], [15.0, 68.3]]]
+"""
+
+
+def _loss(ws_dir, scenario: str = "z") -> dict[str, float]:  # type: ignore[no-untyped-def]
+    ws = load_workspace(ws_dir)
+    r = score(ws)
+    column = r.asset_loss()[:, r.scenario_ids.index(scenario)]
+    return dict(zip(ws.portfolio.ids, column.tolist(), strict=True))
+
+
+def test_codes_are_checked_against_the_iso_list() -> None:
+    assert check_place("no-54") == "NO-54"
+    assert check_place("DEU") == "DEU" and check_place("baltic_sea") == "baltic_sea"
+    assert subdivision_name("PL-20") == "Podlaskie"
+    assert subdivision_country("PL-20") == "POL"
+    with pytest.raises(ValueError, match=r"unknown ISO 3166-2 subdivision code 'NO-99'.*NO-5"):
+        check_subdivision("NO-99")
+    with pytest.raises(ValueError, match="no country has the ISO 3166-1 alpha-2 code 'XX'"):
+        check_subdivision("XX-1")
+    with pytest.raises(ValueError, match="ISO 3166-2 subdivision code such as NO-54"):
+        check_place("Troms og Finnmark")
+    # a name where a code belongs: the code it names, for "did you mean"
+    assert subdivision_for_name("podlaskie", "POL") == "PL-20"
+    assert subdivision_for_name("Podlaskie", "DEU") is None
+
+
+def test_a_targeted_subdivision_without_a_boundary_holds_only_what_the_register_names(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    add_scenario(ws_dir, "  - {target: NO-54, factor: alpha, op: set, value: 9}\n")
+    ws = load_workspace(ws_dir)
+    zone = ws.zones.get("NO-54")
+    assert isinstance(zone, Zone) and zone.kind == "subdivision" and zone.geometry is None
+    assert zone.name == "Troms og Finnmark"
+    # tiny's register names no subdivision: coordinates alone place nobody in it
+    loss = _loss(ws_dir)
+    assert loss["P1"] == pytest.approx(20.0)  # NOR alpha 2 -> 0.2 x 100, untouched
+
+
+def test_a_boundary_in_the_zones_file_places_assets_by_their_coordinates(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = copy_tiny(tmp_path, zones=TROMS_BOX)
+    add_scenario(
+        ws_dir,
+        "  - {target: NOR, factor: alpha, op: add, value: 1}\n"
+        "  - {target: NO-54, factor: alpha, op: add, value: 4}\n",
+    )
+    loss = _loss(ws_dir)
+    # country shock first (2 + 1), then the subdivision's (+ 4): alpha 7 -> 0.7 x 100
+    assert loss["P1"] == pytest.approx(70.0)
+    # P2 in Finland: not in Norway, not in the box; FIN alpha 4, beta 3 -> 1 - 0.6 x 0.9
+    assert loss["P2"] == pytest.approx(250 * (1 - 0.6 * 0.9))
+
+
+def test_region_groups_and_baseline_rows_may_name_subdivisions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = copy_tiny(tmp_path, zones=TROMS_BOX)
+    regions = (ws_dir / "regions.yaml").read_text(encoding="utf-8")
+    regions += "  - id: high_north\n    name: High North\n    members: [NO-54, FIN]\n"
+    (ws_dir / "regions.yaml").write_text(regions, encoding="utf-8")
+    with (ws_dir / "baseline.csv").open("a", encoding="utf-8") as f:
+        f.write("NO-54,beta,6,regional estimate\n")
+    add_scenario(ws_dir, "  - {target: high_north, factor: alpha, op: set, value: 5}\n")
+    ws = load_workspace(ws_dir)
+    r = score(ws)
+    s = r.scenario_ids.index("z")
+    place = {a: int(p) for a, p in zip(ws.portfolio.ids, r.inputs.place_index, strict=True)}
+    # P1: the group's shock through its subdivision, the subdivision's baseline row for beta
+    assert r.intensities[s, place["P1"]].tolist() == [5.0, 6.0]
+    # P2: the group's shock through its country, Finland's own beta
+    assert r.intensities[s, place["P2"]].tolist() == [5.0, 3.0]
+
+
+def test_an_unknown_subdivision_code_in_a_scenario_is_refused_with_the_closest(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    add_scenario(ws_dir, "  - {target: NO-99, factor: alpha, op: add, value: 1}\n")
+    with pytest.raises(InputError) as err:
+        load_workspace(ws_dir)
+    text = str(err.value)
+    assert "z.yaml" in text and "shocks[0].target" in text
+    assert "unknown ISO 3166-2 subdivision code 'NO-99'" in text and "NO-54" in text
+
+
+def test_a_subdivision_in_the_zones_file_must_be_a_boundary(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = copy_tiny(
+        tmp_path,
+        zones="zones:\n  - id: NO-54\n    name: Tromsø area\n"
+        "    circle: {center: [18.9, 69.6], radius_km: 50}\n",
+    )
+    with pytest.raises(InputError) as err:
+        load_workspace(ws_dir)
+    text = str(err.value)
+    assert "zones.yaml" in text and "zones[0].id" in text
+    assert "is an ISO 3166-2 subdivision (Troms og Finnmark): give it its boundary" in text
+
+
+def test_validate_warns_about_a_targeted_subdivision_no_asset_can_lie_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from riskapp.assessment.zones import placement_warnings
+    from riskapp.cli import app
+
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    add_scenario(ws_dir, "  - {target: PL-20, factor: alpha, op: add, value: 1}\n")
+    lines = placement_warnings(load_workspace(ws_dir))
+    assert len(lines) == 1
+    assert lines[0].startswith("subdivision 'PL-20' (Podlaskie) is named as a target, but no ")
+    result = CliRunner().invoke(app, ["validate", str(ws_dir)])
+    assert result.exit_code == 0, result.output  # a warning, not an error
+    assert "subdivision 'PL-20' (Podlaskie)" in result.output
+    # with a boundary in the zones file the question is geographic, not missing data
+    boxed = copy_tiny(tmp_path / "boxed", zones=TROMS_BOX)
+    add_scenario(boxed, "  - {target: NO-54, factor: alpha, op: add, value: 1}\n")
+    assert placement_warnings(load_workspace(boxed)) == []
