@@ -141,3 +141,20 @@ def test_validate_warns_about_a_targeted_subdivision_no_asset_can_lie_in(tmp_pat
     boxed = copy_tiny(tmp_path / "boxed", zones=TROMS_BOX)
     add_scenario(boxed, "  - {target: NO-54, factor: alpha, op: add, value: 1}\n")
     assert placement_warnings(load_workspace(boxed)) == []
+
+
+def test_a_route_takes_the_subdivision_of_the_parts_inside_its_boundary(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # P1 becomes a line from Tromsø (inside the box) south to Bodø (Nordland, outside it)
+    routes = "routes:\n  - asset_id: P1\n    line: [[18.9, 69.6], [16.5, 68.6], [14.4, 67.3]]\n"
+    shock = "  - {target: NO-54, factor: alpha, op: add, value: 4}\n"
+    boxed = copy_tiny(tmp_path / "boxed", zones=TROMS_BOX)
+    (boxed / "routes.yaml").write_text(routes, encoding="utf-8")
+    add_scenario(boxed, shock)
+    # a cut anywhere cuts the line: Norway counts once, at its worst part, the one in NO-54
+    # (alpha 2 + 4 -> 0.6), not the part in Nordland (alpha 2 -> 0.2)
+    assert _loss(boxed)["P1"] == pytest.approx(60.0)
+    # without a boundary nothing places the line's parts in the subdivision
+    bare = copy_tiny(tmp_path / "bare", zones=None)
+    (bare / "routes.yaml").write_text(routes, encoding="utf-8")
+    add_scenario(bare, shock)
+    assert _loss(bare)["P1"] == pytest.approx(20.0)

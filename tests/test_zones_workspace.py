@@ -156,8 +156,12 @@ def test_pickers_offer_groups_zones_sea_areas_and_countries(tmp_path: Path) -> N
     assert keys[:3] == ["north", "helsinki_150km", "gulf_of_finland_coast"]
     assert labels["helsinki_150km"] == "Within 150 km of Helsinki (circle)"
     assert labels["baltic_sea"] == "Baltic Sea (sea area)"
-    assert keys[-2:] == ["FIN", "NOR"] and labels["FIN"] == "Finland (FIN)"
+    assert keys.index("FIN") + 1 == keys.index("NOR") and labels["FIN"] == "Finland (FIN)"
     assert keys.index("gulf_of_finland") < keys.index("FIN")
+    # then the subdivisions of those countries, after the countries
+    assert labels["NO-54"] == "Troms og Finnmark (NO-54, subdivision of Norway)"
+    assert keys.index("NOR") < keys.index("FI-10") < keys.index("NO-54")
+    assert not any(k.startswith("SE-") for k in keys)
 
 
 def test_validate_checks_zone_and_route_files_alone(tmp_path: Path) -> None:

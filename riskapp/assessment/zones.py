@@ -260,15 +260,28 @@ def target_labels(
     regions: RegionCatalogue, zones: ZoneCatalogue, countries: Sequence[str]
 ) -> dict[str, str]:
     """What a shock, a baseline row or a plan may name, with a label for pickers: region
-    groups, the workspace's own zones, the shipped sea areas, then countries; in that order."""
-    from riskapp.domain.common import country_name
+    groups, the workspace's own zones, the shipped sea areas, the countries, then the ISO
+    3166-2 subdivisions of those countries; in that order."""
+    from riskapp.domain.common import country_name, iso_subdivision_codes, subdivision_name
     from riskapp.io.sea_areas import sea_area_names
 
     out = {g.id: f"{g.name} (group)" for g in regions.groups}
     out.update({z.id: f"{z.name} ({z.kind})" for z in zones.zones if not z.shipped})
     out.update({z: f"{name} (sea area)" for z, name in sea_area_names().items() if z not in out})
     out.update({c: f"{country_name(c)} ({c})" for c in countries if c not in out})
+    alpha2 = {_alpha2(c): c for c in countries}
+    subs = sorted(code for code in iso_subdivision_codes() if code[:2] in alpha2)
+    for code in subs:
+        country = country_name(alpha2[code[:2]])
+        out.setdefault(code, f"{subdivision_name(code)} ({code}, subdivision of {country})")
     return out
+
+
+def _alpha2(alpha3: str) -> str:
+    import pycountry
+
+    found = pycountry.countries.get(alpha_3=alpha3)
+    return str(found.alpha_2) if found is not None else ""
 
 
 SEA_WARNING_KM = 50.0  # a point this far off its country's coast (1:110m) is likely misplaced
