@@ -167,6 +167,33 @@ def zone_outlines(zones: Sequence[Zone], tolerance_km: float = 2.0) -> pd.DataFr
     return pd.DataFrame(rows, columns=["id", "lon", "lat", "label_lon", "label_lat"])
 
 
+def subdivision_labels(a: Assessment) -> pd.DataFrame:
+    """For maps, the subdivisions that have no boundary (their members named in the register):
+    no outline (lon and lat empty) and the hover marker at the mean position of their located
+    assets, as `zone_outlines` has its columns. A subdivision without a located asset has no
+    row."""
+    zones = a.ws.zones.zones
+    cols = [i for i, z in enumerate(zones) if z.subdivision and z.geometry is None]
+    columns = ["id", "lon", "lat", "label_lon", "label_lat"]
+    if not cols:
+        return pd.DataFrame(columns=columns)
+    inside = place_zone_weights(a)[a.inputs.place_index][:, cols] > 0  # (A, k)
+    lon = a.ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
+    lat = a.ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
+    located = ~(np.isnan(lon) | np.isnan(lat))
+    inside &= located[:, np.newaxis]
+    count = inside.sum(axis=0)
+    mean_lon = np.where(located, lon, 0.0) @ inside / np.maximum(count, 1)
+    mean_lat = np.where(located, lat, 0.0) @ inside / np.maximum(count, 1)
+    empty = np.zeros(0)
+    rows = [
+        (zones[i].id, empty, empty, float(mean_lon[k]), float(mean_lat[k]))
+        for k, i in enumerate(cols)
+        if count[k]
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 ROUTE_COLUMNS = (
     "asset_id",
     "name",

@@ -383,12 +383,18 @@ def overview_map(
     `asset_table(a)` when the caller has it."""
     from riskapp.assessment.core import asset_table, country_losses
     from riskapp.assessment.flows import dependency_flows
-    from riskapp.assessment.zones import route_table, zone_outlines, zone_table
+    from riskapp.assessment.zones import (
+        route_table,
+        subdivision_labels,
+        zone_outlines,
+        zone_table,
+    )
 
     assets = asset_table(a) if assets is None else assets
     zones = zone_table(a)
     if len(zones):
-        zones = zones.merge(zone_outlines(a.ws.zones.zones), on="id")
+        drawn = [d for d in (zone_outlines(a.ws.zones.zones), subdivision_labels(a)) if len(d)]
+        zones = zones.merge(pd.concat(drawn) if drawn else zone_outlines([]), on="id")
     flows = dependency_flows(a)
     figure = world_map(
         country_losses(a),
