@@ -54,12 +54,23 @@ CELLS: dict[str, list[str]] = {
     "tags": ["", "a;b", "critical", "A", ";;", "a;;b", " a ; b ", "a b", "_a", "a;\u00a0b"],
     "owner": ["", "Ops", "x" * 200, "x" * 201, "a\x7fb", "  ", " Ops ", "\u2028", "O\x85"],
     "depends_on": ["", "A1", "A2;A3", "A9", ";", "A1;A1", "_bad", " A2 ", "A3;;A1"],
+    # valid whatever the row's country (DEU or FIN): only the empty cell; then codes of one
+    # of them (wrong for the other), lower case, unknown codes, a code of another country
+    "subdivision": ["", "", "DE-HH", "FI-18", "de-hh", " FI-18 ", "NO-54", "DE-XX", "XX-1", "DEHH"],
 }
 
 
 @st.composite
 def registers(draw: st.DrawFn) -> list[list[str]]:
-    optional = ["lat", "lon", "annual_revenue_at_stake", "currency", "criticality", "tags"]
+    optional = [
+        "lat",
+        "lon",
+        "annual_revenue_at_stake",
+        "currency",
+        "criticality",
+        "tags",
+        "subdivision",
+    ]
     dropped = draw(st.sets(st.sampled_from(optional)))
     header = [c for c in ASSET_COLUMNS if c not in dropped]
     rows = [header]

@@ -158,3 +158,105 @@ def test_a_route_takes_the_subdivision_of_the_parts_inside_its_boundary(tmp_path
     (bare / "routes.yaml").write_text(routes, encoding="utf-8")
     add_scenario(bare, shock)
     assert _loss(bare)["P1"] == pytest.approx(20.0)
+
+
+# -- the register's subdivision column -------------------------------------------------------
+
+
+def name_subdivisions(ws_dir, codes: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Give tiny's register a subdivision column (last), naming `codes` by asset id."""
+    path = ws_dir / "assets.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = [lines[0] + ",subdivision"]
+    for line in lines[1:]:
+        out.append(line + "," + codes.get(line.split(",", 1)[0], ""))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def test_a_subdivision_the_register_names_takes_the_subdivisions_shocks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    name_subdivisions(ws_dir, {"P1": "no-54"})  # lower case is read as the code
+    add_scenario(
+        ws_dir,
+        "  - {target: NOR, factor: alpha, op: add, value: 1}\n"
+        "  - {target: NO-54, factor: alpha, op: add, value: 4}\n",
+    )
+    ws = load_workspace(ws_dir)
+    assert ws.portfolio.series("subdivision").tolist()[:2] == ["NO-54", ""]
+    loss = _loss(ws_dir)
+    # P1 named in NO-54: country shock (2 + 1), then the subdivision's (+ 4): 0.7 x 100
+    assert loss["P1"] == pytest.approx(70.0)
+    # the others name no subdivision: as without the subdivision's shock
+    bare = _loss_without_subdivision(tmp_path)
+    assert (loss["P2"], loss["O1"]) == pytest.approx((bare["P2"], bare["O1"]))
+    assert bare["P1"] == pytest.approx(30.0)  # alpha 2 + 1 only
+    # nothing warns: the register places an asset in the targeted subdivision
+    from riskapp.assessment.zones import placement_warnings
+
+    assert placement_warnings(ws) == []
+
+
+def _loss_without_subdivision(tmp_path) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    bare = copy_tiny(tmp_path / "bare", zones=None)
+    add_scenario(bare, "  - {target: NOR, factor: alpha, op: add, value: 1}\n")
+    return _loss(bare)
+
+
+def test_the_register_column_and_a_boundary_place_an_asset_alike(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Named in the register or found inside the zones file's boundary: the same losses for
+    every asset, under a shock on the subdivision and on a group holding it."""
+    shocks = (
+        "  - {target: NO-54, factor: alpha, op: add, value: 3}\n"
+        "  - {target: far_north, factor: beta, op: set, value: 8}\n"
+    )
+    group = "  - id: far_north\n    name: Far north\n    members: [NO-54]\n"
+    named = copy_tiny(tmp_path / "named", zones=None)
+    name_subdivisions(named, {"P1": "NO-54"})
+    boxed = copy_tiny(tmp_path / "boxed", zones=TROMS_BOX)
+    for ws_dir in (named, boxed):
+        with (ws_dir / "regions.yaml").open("a", encoding="utf-8") as f:
+            f.write(group)
+        add_scenario(ws_dir, shocks)
+    plain = copy_tiny(tmp_path / "plain", zones=None)  # the subdivision holds nobody
+    with (plain / "regions.yaml").open("a", encoding="utf-8") as f:
+        f.write(group)
+    add_scenario(plain, shocks)
+    by_name, by_box, by_nothing = _loss(named), _loss(boxed), _loss(plain)
+    assert by_name == pytest.approx(by_box)
+    assert by_name["P1"] > by_nothing["P1"]  # the shocks reached P1
+    assert {k: v for k, v in by_name.items() if k != "P1"} == pytest.approx(
+        {k: v for k, v in by_nothing.items() if k != "P1"}
+    )
+
+
+def test_a_named_subdivision_outranks_a_boundary_it_is_not_inside(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A row that names a subdivision lies in that one only: P1 inside the box but named in
+    Nordland (NO-18) does not take the box's NO-54 shock."""
+    ws_dir = copy_tiny(tmp_path, zones=TROMS_BOX)
+    name_subdivisions(ws_dir, {"P1": "NO-18"})
+    add_scenario(ws_dir, "  - {target: NO-54, factor: alpha, op: add, value: 4}\n")
+    assert _loss(ws_dir)["P1"] == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("SE-BD", "subdivision SE-BD (Norrbottens län [SE-25]) lies in SWE, not in the row's"),
+        ("NO-99", "unknown ISO 3166-2 subdivision code 'NO-99'; did you mean"),
+        ("Troms", "expected an ISO 3166-2 subdivision code such as NO-54"),
+    ],
+)
+def test_a_wrong_subdivision_cell_is_refused_with_file_row_and_field(
+    tmp_path,  # type: ignore[no-untyped-def]
+    cell: str,
+    expected: str,
+) -> None:
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    name_subdivisions(ws_dir, {"P1": cell})
+    with pytest.raises(InputError) as err:
+        load_workspace(ws_dir)
+    problems = err.value.problems
+    assert len(problems) == 1
+    p = problems[0]
+    assert p.file.endswith("assets.csv") and (p.line, p.field) == (2, "subdivision")
+    assert expected in p.message

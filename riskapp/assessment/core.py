@@ -215,7 +215,9 @@ def asset_table(a: Assessment) -> pd.DataFrame:
         np.asarray(r.factor_ids, dtype=object)[eal_by_factor.argmax(axis=1)],
         "",
     )
-    out = frame[["id", "name", "type", "country", "lat", "lon", "owner", "criticality"]].copy()
+    out = frame[
+        ["id", "name", "type", "country", "subdivision", "lat", "lon", "owner", "criticality"]
+    ].copy()
     out["country_name"] = [country_name(c) for c in out["country"]]
     out["tags"] = frame["tags"].map(", ".join)
     out["depends_on"] = frame["depends_on"].map(", ".join)

@@ -183,6 +183,7 @@ class AssetFacts:
     type: str
     country: str
     country_name: str
+    subdivision: str  # ISO 3166-2 code, '' when the register names none
     currency: str  # the asset's own currency
     replacement_value: float  # in `currency`
     annual_revenue: float  # in `currency`
@@ -209,6 +210,7 @@ def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -
         type=str(row["type"]),
         country=str(row["country"]),
         country_name=str(row["country_name"]),
+        subdivision=str(row["subdivision"]),
         currency=str(row["currency"]),
         replacement_value=float(row["replacement_value"]),
         annual_revenue=float(row["annual_revenue"]),

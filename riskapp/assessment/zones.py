@@ -382,10 +382,7 @@ def _unplaced_subdivisions(ws: Workspace) -> list[str]:
     subs = [z for z in ws.zones.zones if z.subdivision and z.geometry is None]
     if not subs:
         return []
-    try:
-        named = set(ws.portfolio.series("subdivision").dropna().astype(str).tolist())
-    except KeyError:
-        named = set()
+    named = set(ws.portfolio.series("subdivision").unique().tolist())
     return [
         f"subdivision {z.id!r} ({z.name}) is named as a target, but no asset's row names it "
         "in the register's subdivision column and the zones file gives no boundary for it: "

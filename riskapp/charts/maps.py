@@ -203,6 +203,12 @@ def zone_traces(
     """One filled outline per zone, and one trace of markers inside them (plotly hovers on a
     trace's points, not inside its fill: the marker is where to point at a large zone)."""
     text = zone_hover(zones, factors, fmt)
+    # a subdivision known only from the register has no outline: its marker alone
+    drawn = [
+        (i, lon, lat)
+        for i, (lon, lat) in enumerate(zip(zones["lon"], zones["lat"], strict=True))
+        if len(lon)
+    ]
     traces: list[dict[str, Any]] = [
         {
             "type": "scattergeo",
@@ -214,13 +220,13 @@ def zone_traces(
             "line": {"color": ZONE_LINE, "width": 1.5},
             "name": "Zones",
             "legendgroup": "zones",
-            "showlegend": i == 0,
+            "showlegend": k == 0,
             # the trace's own text, not one per vertex (plotly reads no single `text` in a
             # hover template)
             "meta": text[i],
             "hovertemplate": "%{meta}<extra></extra>",
         }
-        for i, (lon, lat) in enumerate(zip(zones["lon"], zones["lat"], strict=True))
+        for k, (i, lon, lat) in enumerate(drawn)
     ]
     traces.append(
         {
@@ -236,7 +242,7 @@ def zone_traces(
             },
             "name": "Zones",
             "legendgroup": "zones",
-            "showlegend": False,
+            "showlegend": not drawn,  # the legend entry is the first outline's, if any
             "text": text,
             "hovertemplate": "%{text}<extra></extra>",
         }

@@ -67,6 +67,7 @@ REGISTER = Layout(
         Col("name", "Name", 200),
         Col("type", "Type", 70),
         Col("country", "Country", 64),
+        Col("subdivision", "Subdivision", 84, help="ISO 3166-2 code, e.g. NO-54 (optional)."),
         Col("criticality", "Criticality", 76, "integer", "1 (low) to 5 (critical)."),
         Col("replacement_value", "Replacement value", 120, "money"),
         Col("annual_revenue_at_stake", "Revenue at stake", 110, "money", "A year."),

@@ -27,6 +27,9 @@ from riskapp.domain.common import (
     Slug,
     Strict,
     UniqueList,
+    check_subdivision,
+    subdivision_country,
+    subdivision_name,
 )
 
 
@@ -54,6 +57,7 @@ ASSET_COLUMNS = [
     "tags",
     "owner",
     "depends_on",
+    "subdivision",
 ]
 
 
@@ -84,6 +88,10 @@ class Asset(Strict):
     tags: list[Slug] = Field(default_factory=list)
     owner: Label = ""
     depends_on: list[Identifier] = Field(default_factory=list)
+    subdivision: str = Field(
+        default="",
+        description="ISO 3166-2 code of the sub-national region it lies in, e.g. NO-54.",
+    )
 
     @field_validator("lon")
     @classmethod
@@ -99,6 +107,21 @@ class Asset(Strict):
         if asset_id in deps:
             raise ValueError(f"asset {asset_id!r} cannot depend on itself")
         return deps
+
+    @field_validator("subdivision")
+    @classmethod
+    def _subdivision_of_its_country(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        code = check_subdivision(value)
+        country = info.data.get("country")
+        if country and subdivision_country(code) != country:
+            raise ValueError(
+                f"subdivision {code} ({subdivision_name(code)}) lies in "
+                f"{subdivision_country(code)}, not in the row's country {country}"
+            )
+        return code
 
 
 def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -154,7 +177,10 @@ class Portfolio:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Portfolio:
-        """Wrap a frame with the asset columns; checks ids, dependencies and cycles."""
+        """Wrap a frame with the asset columns; checks ids, dependencies and cycles. A frame
+        without the optional `subdivision` column (added later) places no asset in one."""
+        if "subdivision" not in frame.columns:
+            frame = frame.assign(subdivision="")
         missing = [c for c in ASSET_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"portfolio is missing columns: {', '.join(missing)}")

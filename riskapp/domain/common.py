@@ -102,6 +102,14 @@ def subdivision_country(code: str) -> str:
     return str(country.alpha_3) if country is not None else ""
 
 
+@lru_cache(maxsize=1)
+def subdivision_countries() -> dict[str, str]:
+    """Every ISO 3166-2 code known to pycountry -> the alpha-3 code of its country (for
+    checking a register's subdivision column against its country column in one pass)."""
+    alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    return {code: alpha3.get(code[:2], "") for code in _subdivision_names()}
+
+
 def check_subdivision(value: str) -> str:
     """An ISO 3166-2 subdivision code known to pycountry, upper-cased; an unknown one is
     refused with the closest codes or names of that country."""

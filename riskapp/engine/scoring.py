@@ -153,7 +153,7 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> FloatArr
         out[:, drawn] = zone_weights(lon, lat, [zones[i] for i in drawn], step)
     subs = np.array([i for i, z in enumerate(zones) if z.subdivision], dtype=np.int64)
     named = _register_subdivisions(ws)
-    if not len(subs) or named is None:
+    if not len(subs):
         return out
     given = np.flatnonzero(named != "")
     out[np.ix_(given, subs)] = 0.0
@@ -163,13 +163,9 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> FloatArr
     return out
 
 
-def _register_subdivisions(ws: Workspace) -> npt.NDArray[np.object_] | None:
-    """The register's subdivision codes ('' where a row names none), None without the
-    column."""
-    try:
-        column = ws.portfolio.series("subdivision")
-    except KeyError:
-        return None
+def _register_subdivisions(ws: Workspace) -> npt.NDArray[np.object_]:
+    """The register's subdivision codes ('' where a row names none)."""
+    column = ws.portfolio.series("subdivision")
     result: npt.NDArray[np.object_] = column.fillna("").astype(str).to_numpy(dtype=object)
     return result
 

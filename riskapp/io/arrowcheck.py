@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskapp.domain.assets import ASSET_COLUMNS
-from riskapp.domain.common import iso_alpha3_codes
+from riskapp.domain.common import iso_alpha3_codes, subdivision_countries
 
 _W = r"[ \t]*"
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
@@ -56,12 +56,13 @@ PATTERNS: dict[str, str] = {
     "tags": whole(f"{SLUG}(?:;{SLUG})*", optional=True),
     "owner": whole(_TEXT, optional=True),
     "depends_on": whole(f"{ID_ANY}(?:;{ID_ANY})*", optional=True),
+    "subdivision": whole("[A-Z]{2}-[A-Z0-9]{1,3}", optional=True),
 }
 # longest cell once stripped (characters); for lists, the longest part
 LONGEST = {"id": 64, "name": 200, "owner": 200}
 LONGEST_PART = {"depends_on": 64}
 # columns with few distinct values: checked once per value
-FEW = {"type", "country", "currency", "criticality", "tags", "owner"}
+FEW = {"type", "country", "currency", "criticality", "tags", "owner", "subdivision"}
 BOUNDS = {"lat": 90.0, "lon": 180.0}
 DEFAULTS = {"annual_revenue_at_stake": "0", "currency": "EUR", "criticality": "3"}
 
@@ -106,6 +107,8 @@ def accept(header: list[str], table: pa.Table) -> Accepted:
     lat = numbers.get("lat", np.full(n, np.nan))
     lon = numbers.get("lon", np.full(n, np.nan))
     ok &= np.isnan(lat) == np.isnan(lon)
+    if "subdivision" in trimmed:
+        ok &= _in_own_country(trimmed["subdivision"], trimmed.get("country"), n)
     if "depends_on" in trimmed and "id" in trimmed:
         ok &= ~_depends_on_itself(trimmed["id"], trimmed["depends_on"], ok)
     rows = np.flatnonzero(ok)
@@ -140,7 +143,22 @@ def _check_cells(col: str, values: Any) -> tuple[np.ndarray, Any]:
     if col == "country":
         stripped = pc.utf8_upper(stripped)
         passed &= _mask(pc.is_in(stripped, value_set=pa.array(sorted(iso_alpha3_codes()))))
+    if col == "subdivision":
+        known = pc.is_in(stripped, value_set=pa.array(sorted(subdivision_countries())))
+        passed &= _mask(pc.or_(known, pc.equal(stripped, "")))
     return passed, stripped
+
+
+def _in_own_country(subdivisions: Any, countries: Any, n: int) -> np.ndarray:
+    """Rows whose subdivision is empty or a code of the row's (upper-cased) country."""
+    codes = subdivision_countries()
+    keys = pa.array(list(codes))
+    owners = pa.array(list(codes.values()))
+    owner = pc.take(owners, pc.index_in(subdivisions, value_set=keys))
+    if countries is None:
+        countries = pa.array([""] * n, pa.string())
+    same = pc.equal(owner, countries)
+    return _mask(pc.or_(pc.equal(subdivisions, ""), pc.fill_null(same, False)))
 
 
 def _depends_on_itself(ids: Any, deps: Any, ok: np.ndarray) -> np.ndarray:
@@ -198,6 +216,7 @@ def _convert(
         "tags": _lists(trimmed.get("tags"), picked, m, everything),
         "owner": text("owner"),
         "depends_on": _lists(trimmed.get("depends_on"), picked, m, everything),
+        "subdivision": text("subdivision"),
     }
     return pd.DataFrame(out, index=rows)[ASSET_COLUMNS]
 

@@ -300,6 +300,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "currency": "str",
             "criticality": "int64",
             "owner": "str",
+            "subdivision": "str",
         }
     )
 

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from riskapp.domain.assets import ASSET_COLUMNS, Asset
-from riskapp.domain.common import iso_alpha3_codes
+from riskapp.domain.common import iso_alpha3_codes, subdivision_countries
 from riskapp.io.errors import CONTROL, InputError, Problem, pydantic_message
 from riskapp.io.tables import (
     ASSET_REQUIRED,
@@ -97,6 +97,7 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "tags": _list_of(_SLUG),
     "owner": lambda v: _text(v, 0),
     "depends_on": _list_of(_ID),
+    "subdivision": _optional(lambda v: v.strip() in subdivision_countries()),
 }
 
 
@@ -149,7 +150,7 @@ NUMBERS = {
     "lat": (-90.0, 90.0),
     "lon": (-180.0, 180.0),
 }
-FEW = {"type", "country", "currency", "criticality", "tags", "owner"}
+FEW = {"type", "country", "currency", "criticality", "tags", "owner", "subdivision"}
 
 
 _NUMBER_CHARS = str.maketrans("", "", "0123456789.-" + _SEP)
@@ -240,12 +241,31 @@ def plainly_valid(header: list[str], columns: Sequence[Sequence[Any]], n: int) -
             blanks.append(np.ones(n, dtype=bool))
             goods.append(np.zeros(n, dtype=bool))
     ok &= (blanks[0] & blanks[1]) | (goods[0] & goods[1])
+    if "subdivision" in at:  # a subdivision of the row's own country
+        countries = columns[at["country"]] if "country" in at else [""] * n
+        ok &= _in_own_country(columns[at["subdivision"]], countries, n)
     if "id" in at and "depends_on" in at:  # an asset cannot depend on itself
         ids, deps = columns[at["id"]], columns[at["depends_on"]]
         some = np.flatnonzero(np.array(deps, dtype=object) != "")
         for i in some.tolist():
             ok[i] &= _not_itself(ids[i], deps[i])
     return ok
+
+
+def _in_own_country(subdivisions: Sequence[Any], countries: Sequence[Any], n: int) -> np.ndarray:
+    """Rows whose subdivision cell is empty or a code of the row's country (each distinct pair
+    checked once); a cell that is not text is its own check's to refuse."""
+    of = subdivision_countries()
+
+    def fits(pair: tuple[Any, Any]) -> bool:
+        sub, country = pair
+        if type(sub) is not str or not sub.strip():
+            return True
+        return type(country) is str and of.get(sub.strip()) == country.strip().upper()
+
+    pairs = list(zip(subdivisions, countries, strict=True))
+    good = {p for p in set(pairs) if fits(p)}
+    return np.fromiter(map(good.__contains__, pairs), dtype=bool, count=n)
 
 
 def _not_itself(asset_id: Any, deps: Any) -> bool:

@@ -443,7 +443,17 @@ def validate_rows(
         return [], problems
 
 
-TEXT_COLUMNS = {"id", "name", "type", "country", "currency", "owner", "tags", "depends_on"}
+TEXT_COLUMNS = {
+    "id",
+    "name",
+    "type",
+    "country",
+    "currency",
+    "owner",
+    "tags",
+    "depends_on",
+    "subdivision",
+}
 
 
 def asset_cell(col: str, value: Any) -> Any:
@@ -460,7 +470,13 @@ def asset_cell(col: str, value: Any) -> Any:
         return [v.strip() for v in str(value).split(";") if v.strip()]
     if col in OPTIONAL_FIELDS and value == "":
         return None
-    if value == "" and col in {"annual_revenue_at_stake", "currency", "criticality", "owner"}:
+    if value == "" and col in {
+        "annual_revenue_at_stake",
+        "currency",
+        "criticality",
+        "owner",
+        "subdivision",
+    }:
         return _DROP
     return value
 

@@ -64,6 +64,8 @@ assets = Table(
     Column("tags", JSON, nullable=False),
     Column("owner", String(200), nullable=False),
     Column("depends_on", JSON, nullable=False),
+    # ISO 3166-2 code of the asset's sub-national region ('' for none); added in 0003
+    Column("subdivision", String(6), nullable=False, server_default=""),
     *edit_columns(),
 )
 

@@ -340,6 +340,7 @@ ASSET_COLUMN_HELP = {
     "tags": "Optional. Lower-case tags separated by ';'.",
     "owner": "Optional. Who answers for the asset.",
     "depends_on": "Optional. Ids of assets it depends on, separated by ';'.",
+    "subdivision": "Optional. ISO 3166-2 code of its sub-national region, e.g. NO-54.",
 }
 PLAN_COLUMN_HELP = {
     "id": "Required. Id of a plan defined in plans.yaml.",

@@ -225,7 +225,7 @@ def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) 
     return with_files(files, Portfolio(Portfolio.frame_of(assets)), plans)
 
 
-TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner")
+TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner", "subdivision")
 
 
 def register_problems(

@@ -82,6 +82,27 @@ def test_the_map_draws_zones_with_their_hover_text(tiny_zoned: Assessment) -> No
     assert d.max() == pytest.approx(50, abs=0.01) and d.min() > 48
 
 
+def test_the_demo_marks_troms_og_finnmark_where_its_named_assets_are(
+    demo_assessment: Assessment,
+) -> None:
+    """The Arctic flashpoint aims at NO-54 through the demo's high_north group; riskapp ships no
+    subdivision outlines, so the map marks it at the mean position of the four assets the
+    register names in it, with the zone's hover text and no outline."""
+    a = demo_assessment
+    reg = a.ws.portfolio.frame
+    named = reg[reg["subdivision"] == "NO-54"]
+    assert sorted(named["id"]) == ["OFF-NO-01", "OFF-NO-02", "PRT-NO-01", "WHS-NO-01"]
+    zones = traces(overview_map(a).figure, "Zones")
+    outlines = [t for t in zones if t.mode == "lines"]
+    (markers,) = [t for t in zones if t.mode == "markers"]
+    texts = list(markers.text)
+    (k,) = [i for i, t in enumerate(texts) if t.startswith("<b>Troms og Finnmark</b>")]
+    assert "(subdivision)<br>Assets: 4," in texts[k]
+    assert markers.lon[k] == pytest.approx(named["lon"].mean())
+    assert markers.lat[k] == pytest.approx(named["lat"].mean())
+    assert len(outlines) == len(texts) - 1  # every zone but the subdivision has an outline
+
+
 def test_the_map_draws_flows_with_arrows(tiny: Workspace) -> None:
     link = DependencyLink(asset_id="P2", depends_on="P1", share=0.2)
     a = assess(MemorySource(tiny, links=(link,)))

@@ -62,3 +62,26 @@ def test_schema_is_current_reads_the_version_table(store: Store, tmp_path: Path)
         assert not schema_is_current(empty)  # no alembic_version table at all
     finally:
         empty.dispose()
+
+
+def test_upgrading_to_0003_keeps_the_register_and_names_no_subdivision(store: Store) -> None:
+    """A database of revision 0002 (before the subdivision column) with its assets: upgraded,
+    every asset is still there, with no subdivision, and can be given one."""
+    from alembic import command
+
+    from riskapp.store.engine import migrate
+    from tests.store.conftest import SYSTEM
+
+    before = [(s.id, s.version) for s in store.assets()]
+    assert before
+    with store.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0002")
+    assert current_revision(store.engine) == "0002"
+    migrate(store.engine)
+    after = store.assets()
+    assert [(s.id, s.version) for s in after] == before
+    assert {s.asset.subdivision for s in after} == {""}
+    p1 = next(s for s in after if s.id == "P1")
+    assert store.update_asset(
+        "P1", {"subdivision": "NO-54"}, p1.version, SYSTEM
+    ).asset.subdivision == ("NO-54")

@@ -237,3 +237,28 @@ def test_the_sidebar_comparison_reads_no_links_and_still_finds_differences(
     status = assess(source).sync
     assert status is not None
     assert [str(d) for d in status.differences] == ["asset O1: changed (owner)"]
+
+
+def test_the_register_subdivision_column_round_trips_through_the_store(
+    open_store: OpenStore, ws_dir: Path
+) -> None:
+    """A subdivision named in the register is stored, read back and scored as from the files:
+    P1 named in Troms og Finnmark takes the shock aimed at NO-54 on either database."""
+    from tests.test_subdivisions import name_subdivisions
+    from tests.test_zones_workspace import add_scenario
+
+    name_subdivisions(ws_dir, {"P1": "NO-54"})
+    add_scenario(ws_dir, "  - {target: NO-54, factor: alpha, op: add, value: 4}\n")
+    source = StoreSource(open_store(files=ws_dir), ws_dir)
+    files, stored = assess(FileSource(ws_dir)), assess(source)
+    assert stored.ws.portfolio.series("subdivision").tolist() == ["NO-54", "", ""]
+    np.testing.assert_allclose(stored.result.asset_loss(), files.result.asset_loss())
+    s = files.result.scenario_ids.index("z")
+    assert files.result.asset_loss()[0, s] == pytest.approx(60.0)  # alpha 2 + 4 -> 0.6 x 100
+    # an edit of the column in the store moves P1 out, and its loss with it
+    store = source.store
+    (p1,) = [s for s in store.assets() if s.id == "P1"]
+    store.update_asset("P1", {"subdivision": ""}, p1.version, SYSTEM)
+    edited = assess(StoreSource(store, ws_dir))
+    assert edited.result.asset_loss()[0, s] == pytest.approx(20.0)
+    assert edited.source.revision != stored.source.revision

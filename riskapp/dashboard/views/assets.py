@@ -27,6 +27,7 @@ from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.dashboard import state
 from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import country_name
+from riskapp.domain.common import subdivision_name
 from riskapp.io.export import neutralise_formulas
 
 MAX_ROWS = 2_000  # rows of the register table; the rest are counted and downloadable
@@ -176,6 +177,11 @@ st.subheader(plain(facts.name))
 st.caption(
     plain(
         f"{facts.id} - {facts.type} in {facts.country_name}"
+        + (
+            f", {subdivision_name(facts.subdivision)} ({facts.subdivision})"
+            if facts.subdivision
+            else ""
+        )
         + (f" - tags: {', '.join(facts.tags)}" if facts.tags else "")
     )
 )

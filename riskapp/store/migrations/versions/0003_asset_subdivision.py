@@ -1,0 +1,30 @@
+"""Assets gain a subdivision: the ISO 3166-2 code of the sub-national region an asset lies in
+(e.g. NO-54), '' for none, so a shock aimed at a subdivision reaches the assets the register
+places there. Existing assets get ''.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-06
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("assets") as batch:
+        batch.add_column(sa.Column("subdivision", sa.String(6), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("assets") as batch:
+        batch.drop_column("subdivision")
