@@ -56,6 +56,8 @@ CELLS: dict[str, list[str]] = {
     "depends_on": ["", "A1", "A2;A3", "A9", ";", "A1;A1", "_bad", " A2 ", "A3;;A1"],
     # valid whatever the row's country (DEU or FIN): only the empty cell; then codes of one
     # of them (wrong for the other), lower case, unknown codes, a code of another country
+    # any printable text is a valid cell: its line is checked with the workspace
+    "route": ["", "LINESTRING (1 2, 3 4)", "[[1, 2], [3, 4]]", " x ", "a\x01b", "\u2028"],
     "subdivision": ["", "", "DE-HH", "FI-18", "de-hh", " FI-18 ", "NO-54", "DE-XX", "XX-1", "DEHH"],
 }
 
@@ -70,6 +72,7 @@ def registers(draw: st.DrawFn) -> list[list[str]]:
         "criticality",
         "tags",
         "subdivision",
+        "route",
     ]
     dropped = draw(st.sets(st.sampled_from(optional)))
     header = [c for c in ASSET_COLUMNS if c not in dropped]

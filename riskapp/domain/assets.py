@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from riskapp.domain.common import (
+    PRINTABLE,
     CountryCode,
     Identifier,
     Label,
@@ -31,6 +32,7 @@ from riskapp.domain.common import (
     subdivision_country,
     subdivision_name,
 )
+from riskapp.domain.routes import MAX_ROUTE_TEXT
 
 
 def _check_currency(value: str) -> str:
@@ -58,6 +60,7 @@ ASSET_COLUMNS = [
     "owner",
     "depends_on",
     "subdivision",
+    "route",
 ]
 
 
@@ -91,6 +94,11 @@ class Asset(Strict):
     subdivision: str = Field(
         default="",
         description="ISO 3166-2 code of the sub-national region it lies in, e.g. NO-54.",
+    )
+    route: Annotated[str, Field(max_length=MAX_ROUTE_TEXT, pattern=PRINTABLE)] = Field(
+        default="",
+        description="The line a cable, pipeline, power line or lane follows: a WKT LINESTRING "
+        "or a JSON list of [longitude, latitude] positions (checked with the workspace).",
     )
 
     @field_validator("lon")
@@ -178,9 +186,10 @@ class Portfolio:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Portfolio:
         """Wrap a frame with the asset columns; checks ids, dependencies and cycles. A frame
-        without the optional `subdivision` column (added later) places no asset in one."""
-        if "subdivision" not in frame.columns:
-            frame = frame.assign(subdivision="")
+        without the later optional columns `subdivision` and `route` has them empty."""
+        for optional in ("subdivision", "route"):
+            if optional not in frame.columns:
+                frame = frame.assign(**{optional: ""})
         missing = [c for c in ASSET_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"portfolio is missing columns: {', '.join(missing)}")

@@ -25,6 +25,7 @@ from riskapp.domain.common import Identifier, Slug, Strict, UniqueList
 from riskapp.domain.zones import Position
 
 MAX_ROUTE_POINTS = 100_000
+MAX_ROUTE_TEXT = 1_000_000  # characters of a route written as text (a WKT or a register cell)
 
 
 class RouteRule(StrEnum):

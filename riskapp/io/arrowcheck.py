@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.domain.common import iso_alpha3_codes, subdivision_countries
+from riskapp.domain.routes import MAX_ROUTE_TEXT
 
 _W = r"[ \t]*"
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
@@ -57,9 +58,10 @@ PATTERNS: dict[str, str] = {
     "owner": whole(_TEXT, optional=True),
     "depends_on": whole(f"{ID_ANY}(?:;{ID_ANY})*", optional=True),
     "subdivision": whole("[A-Z]{2}-[A-Z0-9]{1,3}", optional=True),
+    "route": whole(_TEXT, optional=True),  # its line is checked with the workspace
 }
 # longest cell once stripped (characters); for lists, the longest part
-LONGEST = {"id": 64, "name": 200, "owner": 200}
+LONGEST = {"id": 64, "name": 200, "owner": 200, "route": MAX_ROUTE_TEXT}
 LONGEST_PART = {"depends_on": 64}
 # columns with few distinct values: checked once per value
 FEW = {"type", "country", "currency", "criticality", "tags", "owner", "subdivision"}
@@ -217,6 +219,7 @@ def _convert(
         "owner": text("owner"),
         "depends_on": _lists(trimmed.get("depends_on"), picked, m, everything),
         "subdivision": text("subdivision"),
+        "route": text("route"),
     }
     return pd.DataFrame(out, index=rows)[ASSET_COLUMNS]
 

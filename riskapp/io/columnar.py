@@ -301,6 +301,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "criticality": "int64",
             "owner": "str",
             "subdivision": "str",
+            "route": "str",
         }
     )
 

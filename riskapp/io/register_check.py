@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from riskapp.domain.assets import ASSET_COLUMNS, Asset
 from riskapp.domain.common import iso_alpha3_codes, subdivision_countries
+from riskapp.domain.routes import MAX_ROUTE_TEXT
 from riskapp.io.errors import CONTROL, InputError, Problem, pydantic_message
 from riskapp.io.tables import (
     ASSET_REQUIRED,
@@ -98,6 +99,10 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
     "owner": lambda v: _text(v, 0),
     "depends_on": _list_of(_ID),
     "subdivision": _optional(lambda v: v.strip() in subdivision_countries()),
+    # any printable text in bounds: its line is read and checked with the workspace
+    "route": lambda v: (
+        type(v) is str and len(v.strip()) <= MAX_ROUTE_TEXT and CONTROL.search(v.strip()) is None
+    ),
 }
 
 

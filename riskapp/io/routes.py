@@ -37,7 +37,7 @@ from __future__ import annotations
 import bisect
 import functools
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from riskapp.domain.common import Identifier
-from riskapp.domain.routes import MAX_ROUTE_POINTS, Route, RouteBook, RouteRule
+from riskapp.domain.routes import MAX_ROUTE_POINTS, MAX_ROUTE_TEXT, Route, RouteBook, RouteRule
 from riskapp.io.errors import (
     InputError,
+    Problem,
     describe_input,
     did_you_mean,
     pydantic_message,
@@ -68,7 +69,7 @@ from riskapp.io.geofile import (
 from riskapp.io.yamlfile import LineMap
 
 MAX_ROUTES = 100_000  # per file: one a line asset
-MAX_WKT_CHARS = 1_000_000  # per wkt value; longer lines belong in a GeoJSON file
+MAX_WKT_CHARS = MAX_ROUTE_TEXT  # per wkt value; longer lines belong in a GeoJSON file
 MAX_STEP_KM = 5_000.0  # between consecutive points of a line
 RULES = tuple(r.value for r in RouteRule)
 RULE_MEANINGS = {
@@ -145,6 +146,87 @@ def _checked(reader: Reader, drafts: Iterable[_Draft | None]) -> list[_Draft]:
             f"{reader.where(draft.id_loc)}: an asset has one route; keep one of them",
         )
     return out
+
+
+# --- the register's route column -----------------------------------------------------------
+
+
+def register_routes(
+    ids: Sequence[str],
+    cells: Sequence[str],
+    rows: Sequence[int | None] | None,
+    name: str,
+    book: RouteBook,
+    book_name: str,
+) -> tuple[RouteBook, list[Problem]]:
+    """The workspace's routes: the routes file's (`book`) and those the register's `route`
+    column gives (a WKT LINESTRING, or a JSON list of [longitude, latitude] positions, as a
+    routes file's `wkt` and `line`), with the problems of the column's cells. Each problem
+    names the register (`name`), the asset's row (`rows`, when read from a file; else the
+    asset) and the field `route`. A route with a problem is left out; an asset given a route
+    in both places is a problem."""
+    import numpy as np
+
+    given = np.flatnonzero(np.fromiter(map(bool, cells), dtype=bool, count=len(cells)))
+    if not len(given):
+        return book, []
+    in_file = set(book.asset_ids)
+    problems: list[Problem] = []
+    added: list[Route] = []
+    for i in given.tolist():
+        asset_id, text = ids[i], cells[i].strip()
+        row = rows[i] if rows is not None else None
+        prefix = "" if rows is not None else f"asset {asset_id!r}: "
+        reader = Reader(name, "row", functools.partial(_cell_row, row), _cell_field)
+        line = _cell_line(reader, text)
+        if line is not None:
+            _check_steps(reader, [line])
+        if asset_id in in_file:
+            reader.add(
+                (),
+                f"{asset_id!r} also has a route in {book_name}: an asset has one route; keep "
+                "one of them",
+            )
+        if reader.problems:
+            problems += [
+                Problem(p.file, p.line, p.field, prefix + p.message, p.unit)
+                for p in reader.problems
+            ]
+            continue
+        assert line is not None
+        added.append(Route(asset_id=asset_id, line=line.points))
+    return RouteBook(routes=[*book.routes, *added]), problems
+
+
+def _cell_row(row: int | None, loc: Loc) -> int | None:
+    return row
+
+
+def _cell_field(loc: Loc) -> str:
+    """The field of a problem in a route cell: route, or route[3] for its fourth position."""
+    return "route" + "".join(f"[{p}]" for p in loc)
+
+
+def _cell_line(reader: Reader, text: str) -> _Line | None:
+    """A register cell's line: JSON positions when it opens with '[', else WKT."""
+    if not text.startswith("["):
+        return _wkt(reader, text, ())
+    import json
+
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        why = str(exc) if isinstance(exc, ValueError) else "nested too deep"
+        reader.add(
+            (),
+            f"not a JSON list of positions ({why}); expected [[longitude, latitude], ...] "
+            f'such as [[24.05, 59.35], [24.5, 59.7]], or a WKT such as "{WKT_EXAMPLE}"',
+        )
+        return None
+    points = _line(reader, value, (), altitude=False)
+    if points is None or not _check_line(reader, points, ()):
+        return None
+    return _Line(points, (), lambda i: (i,), LONLAT)
 
 
 # --- YAML --------------------------------------------------------------------------------
@@ -230,7 +312,7 @@ def _wkt(reader: Reader, value: Any, loc: Loc) -> _Line | None:
             warnings.simplefilter("ignore", RuntimeWarning)
             geom = shapely.wkt.loads(value)
     except (shapely.errors.ShapelyError, ValueError) as exc:
-        why = str(exc).removeprefix("ParseException: ")
+        why = str(exc).removeprefix("ParseException: ").strip()
         reader.add(loc, f'not valid WKT: {why}; expected a LineString such as "{WKT_EXAMPLE}"')
         return None
     if geom.geom_type != "LineString":

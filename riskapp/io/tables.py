@@ -453,6 +453,7 @@ TEXT_COLUMNS = {
     "tags",
     "depends_on",
     "subdivision",
+    "route",
 }
 
 
@@ -476,6 +477,7 @@ def asset_cell(col: str, value: Any) -> Any:
         "criticality",
         "owner",
         "subdivision",
+        "route",
     }:
         return _DROP
     return value

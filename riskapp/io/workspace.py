@@ -353,6 +353,19 @@ def load_workspace(path: str | Path) -> Workspace:
     # ids, dependencies and cycles are checked above (`register_problems`); with problems the
     # other files are still checked against the register, so that all are reported at once
     portfolio = Portfolio(register)
+    routes = docs.routes[0]
+    if (register["route"] != "").any():  # the register's route column (riskapp.io.routes)
+        from riskapp.io.routes import register_routes
+
+        routes, route_problems = register_routes(
+            register["id"].tolist(),
+            register["route"].tolist(),
+            asset_rows.tolist(),
+            display(assets_path),
+            routes,
+            paths.routes,
+        )
+        problems = problems + route_problems
     ws = Workspace(
         settings=manifest.settings(),
         factors=factors[0],
@@ -363,7 +376,7 @@ def load_workspace(path: str | Path) -> Workspace:
         scenarios=[s for s, _, _ in scenarios],
         plans=plans[0],
     )
-    ws = dataclasses.replace(ws, zones=with_named_zones(ws, docs.zones[0]), routes=docs.routes[0])
+    ws = dataclasses.replace(ws, zones=with_named_zones(ws, docs.zones[0]), routes=routes)
     issues = [_with_hint(issue, ws) for issue in find_inconsistencies(ws)]
     if issues or problems:
         by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}

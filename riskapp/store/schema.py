@@ -66,6 +66,8 @@ assets = Table(
     Column("depends_on", JSON, nullable=False),
     # ISO 3166-2 code of the asset's sub-national region ('' for none); added in 0003
     Column("subdivision", String(6), nullable=False, server_default=""),
+    # the line a cable, pipeline or lane follows, as written (WKT or JSON); '' for none
+    Column("route", Text, nullable=False, server_default=""),
     *edit_columns(),
 )
 

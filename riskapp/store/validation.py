@@ -341,6 +341,7 @@ ASSET_COLUMN_HELP = {
     "owner": "Optional. Who answers for the asset.",
     "depends_on": "Optional. Ids of assets it depends on, separated by ';'.",
     "subdivision": "Optional. ISO 3166-2 code of its sub-national region, e.g. NO-54.",
+    "route": "Optional. The line it follows: WKT LINESTRING (lon lat, ...) or [[lon, lat], ...].",
 }
 PLAN_COLUMN_HELP = {
     "id": "Required. Id of a plan defined in plans.yaml.",

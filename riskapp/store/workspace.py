@@ -214,10 +214,26 @@ def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -
         scenarios=list(files.scenarios),
         plans=PlanBook(plans=list(plans)),
         zones=files.zones,
-        routes=files.routes,
+        routes=register_routes(files, portfolio.series("id"), portfolio.series("route"))[0],
     )
     zones = with_named_zones(ws, ws.zones)
     return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
+
+
+def register_routes(
+    files: FileInputs,
+    ids: pd.Series,
+    cells: pd.Series,
+    rows: Sequence[int | None] | None = None,
+    name: str = REGISTER,
+) -> tuple[RouteBook, list[Problem]]:
+    """The routes file's routes and those of the register's route column
+    (`riskapp.io.routes.register_routes`), with the problems of the column's cells."""
+    if not (cells != "").any():
+        return files.routes, []
+    from riskapp.io.routes import register_routes as read
+
+    return read(ids.tolist(), cells.tolist(), rows, name, files.routes, "the routes file")
 
 
 def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) -> Workspace:
@@ -225,7 +241,7 @@ def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) 
     return with_files(files, Portfolio(Portfolio.frame_of(assets)), plans)
 
 
-TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner", "subdivision")
+TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner", "subdivision", "route")
 
 
 def register_problems(
@@ -251,13 +267,14 @@ def frame_problems(
 ) -> list[Problem]:
     """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
     ws = with_files(files, Portfolio(frame[ASSET_COLUMNS]), plans)
+    route_problems = register_routes(files, frame["id"], frame["route"], rows, name)[1]
     issues = find_inconsistencies(ws)
     if not issues:
-        return []
+        return route_problems
     ids = frame["id"].tolist()
     countries = frame["country"].to_numpy(dtype=object)
     out = [_locate(issue, ids, countries, plans, rows, name) for issue in issues]
-    return [p for p in out if p is not None]
+    return route_problems + [p for p in out if p is not None]
 
 
 def _locate(

@@ -1,6 +1,8 @@
-"""Assets gain a subdivision: the ISO 3166-2 code of the sub-national region an asset lies in
-(e.g. NO-54), '' for none, so a shock aimed at a subdivision reaches the assets the register
-places there. Existing assets get ''.
+"""Assets gain a subdivision and a route. The subdivision is the ISO 3166-2 code of the
+sub-national region an asset lies in (e.g. NO-54), so that a shock aimed at a subdivision
+reaches the assets the register places there; the route is the line a cable, pipeline, power
+line or lane follows, as the register writes it (a WKT LINESTRING or a JSON list of positions).
+Existing assets get '' for both.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,8 +25,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("assets") as batch:
         batch.add_column(sa.Column("subdivision", sa.String(6), nullable=False, server_default=""))
+        batch.add_column(sa.Column("route", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("assets") as batch:
+        batch.drop_column("route")
         batch.drop_column("subdivision")
