@@ -384,13 +384,17 @@ def test_every_field_changed_removed_and_moved_on_both_databases(
 ) -> None:
     """Updates (with every kind of column), removals and moves written in bulk: the stored
     register is the file, each changed field is audited with its old and new value."""
-    # the header with the optional subdivision column last (shorter rows leave it empty)
-    kept = [KEPT[0].rstrip("\n") + ",subdivision\n", *KEPT[1:]]
+    # the header with the optional subdivision and route columns last (shorter rows leave
+    # them empty)
+    kept = [KEPT[0].rstrip("\n") + ",subdivision,route\n", *KEPT[1:]]
     first = write(tmp_path / "a.csv", "".join(kept) + csv_rows(30))
     store.import_assets(Table.from_file(first), SYSTEM)
     before = {s.id: s for s in store.assets()}
     lines = csv_rows(30).splitlines(keepends=True)
-    k0 = "K0,Renamed,plant,FIN,60.5,10.25,7,3,USD,5,x;y,Someone,K1,FI-18\n"  # was an office
+    k0 = (  # K0 was an office
+        "K0,Renamed,plant,FIN,60.5,10.25,7,3,USD,5,x;y,Someone,K1,FI-18,"
+        '"[[24.9, 60.2], [25, 60]]"\n'
+    )
     # K0 changed in every field, K29 removed, K5 moved to the end, the rest unchanged
     body = [k0, *lines[1:5], *lines[6:29], lines[5]]
     second = write(tmp_path / "b.csv", "".join(kept) + "".join(body))
@@ -417,6 +421,7 @@ def test_every_field_changed_removed_and_moved_on_both_databases(
         "owner": "Someone",
         "depends_on": ["K1"],
         "subdivision": "FI-18",
+        "route": "[[24.9, 60.2], [25, 60]]",
     }
     entries = sorted(
         store.audit(entity_id="K0", action="import")[: len(ASSET_FIELDS)], key=lambda e: e.seq
