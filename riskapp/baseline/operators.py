@@ -16,6 +16,7 @@ import numpy as np
 from riskapp.baseline.method import Aggregation, ChildRule, Rounding, RoundMode
 
 SCORE_MAX = 10.0
+TIE = 1e-9  # scores closer than this are equal when a node selects one of its children
 Array = np.ndarray
 
 # --------------------------------------------------------------------------------------------
@@ -189,18 +190,24 @@ SELECTING = frozenset({Aggregation.MAX, Aggregation.SCALED_MAX, Aggregation.MIN,
 def selected(aggregation: Aggregation, x: Array, w: Array) -> Array:
     """Index of the child that gives a selecting node its value (-1 where no child is present;
     on ties the first child listed): the largest (max), largest w_i x_i (scaled_max), smallest
-    (min) or first present (first)."""
+    (min) or first present (first). Values within TIE of each other tie (floating-point
+    rounding must not decide which child, and so which reliability, a node takes)."""
     p = present_mask(x, w)
-    if aggregation is Aggregation.MAX:
-        idx = np.where(p, x, -np.inf).argmax(axis=1)
-    elif aggregation is Aggregation.SCALED_MAX:
-        idx = np.where(p, x * w[None, :], -np.inf).argmax(axis=1)
-    elif aggregation is Aggregation.MIN:
-        idx = np.where(p, x, np.inf).argmin(axis=1)
-    elif aggregation is Aggregation.FIRST:
+    if aggregation is Aggregation.FIRST:
         idx = p.argmax(axis=1)
     else:
-        raise ValueError(f"{aggregation.value} does not select a child")
+        if aggregation is Aggregation.MAX:
+            key = x
+        elif aggregation is Aggregation.SCALED_MAX:
+            key = x * w[None, :]
+        elif aggregation is Aggregation.MIN:
+            key = -x
+        else:
+            raise ValueError(f"{aggregation.value} does not select a child")
+        key = np.where(p, key, -np.inf)
+        top = key.max(axis=1, initial=-np.inf)
+        # the first child within TIE of the best: a tie however the arithmetic rounded it
+        idx = (p & (key >= top[:, None] - TIE)).argmax(axis=1)
     return np.where(p.any(axis=1), idx, -1)
 
 

@@ -23,6 +23,7 @@ from riskapp.baseline.method import (
 )
 
 TEN = 10.0
+TIE = 1e-9  # selecting nodes: values this close tie (riskapp.baseline.operators.TIE)
 Values = dict[str, tuple[list[float], list[float], list[float]]]
 """path -> (scores, coverages, reliabilities), one entry per country."""
 
@@ -149,18 +150,18 @@ def _aggregate(
         for w, x, _ in present:
             prod *= max(0.0, min(1.0, 1.0 - x / TEN)) ** w
         return TEN * (1.0 - prod), weighted_rel
-    # selecting aggregations: keep the first child on ties
+    # selecting aggregations: the first child within TIE of the best value (a tie, however
+    # the arithmetic rounded it)
+    key = {
+        Aggregation.MAX: lambda w, x: x,
+        Aggregation.SCALED_MAX: lambda w, x: w * x,
+        Aggregation.MIN: lambda w, x: -x,
+    }.get(agg)
     best = 0
-    for j in range(1, len(present)):
-        w, x, _ = present[j]
-        bw, bx, _ = present[best]
-        better = {
-            Aggregation.MAX: x > bx,
-            Aggregation.SCALED_MAX: w * x > bw * bx,
-            Aggregation.MIN: x < bx,
-        }.get(agg, False)
-        if better:
-            best = j
+    if key is not None:
+        values = [key(w, x) for w, x, _ in present]
+        top = max(values)
+        best = next(j for j, v in enumerate(values) if v >= top - TIE)
     w, x, r = present[best]
     if agg is Aggregation.FIRST:
         return x, r

@@ -19,7 +19,7 @@ from riskapp.store.validation import asset_table_csv, template_csv, template_xls
 from tests.conftest import ROOT
 from tests.store.conftest import ANALYST, SYSTEM, TINY, VIEWER
 
-HEADER = "id,name,type,country,lat,lon,replacement_value,annual_revenue_at_stake,currency,criticality,tags,owner,depends_on,subdivision\n"  # noqa: E501
+HEADER = "id,name,type,country,lat,lon,replacement_value,annual_revenue_at_stake,currency,criticality,tags,owner,depends_on,subdivision,route\n"  # noqa: E501
 
 
 def write(path: Path, text: str) -> Path:
