@@ -180,6 +180,8 @@ class ZoneWeights:
 
     def widened(self, columns: Sequence[int], z_count: int) -> ZoneWeights:
         """The same weights as columns `columns` of `z_count` zones (0 in the others)."""
+        if list(columns) == list(range(z_count)):
+            return self
         code = np.zeros((len(self.code), z_count), dtype=self.code.dtype)
         code[:, list(columns)] = self.code
         return ZoneWeights(self.location, code, self.value)
