@@ -14,7 +14,8 @@ It prints, for each step, the cold time, the best of --repeat further runs, the 
 peak and the process's max RSS:
 
 - `zone_weights`: every asset's weight in every zone (riskapp.engine.geo), the product's way:
-  unique coordinates, an STRtree over the zones' reach, distances only for the pairs in reach;
+  unique coordinates sorted by longitude, each zone's reach box a slice of them, distances only
+  for the locations in reach (held compactly, `geo.ZoneWeights`; made dense here to compare);
 - `prepare + score` with the zones and routes, with the zones only (the same point assets, no
   routes), and the same workspace without zones (what scoring cost before zones existed);
 - the reference: the same weights computed plainly, every zone against every asset
