@@ -14,9 +14,10 @@ It prints, for each step, the cold time, the best of --repeat further runs, the 
 peak and the process's max RSS:
 
 - `zone_weights`: every asset's weight in every zone (riskapp.engine.geo), the product's way:
-  unique coordinates, an STRtree over the zones' reach, distances only for the pairs in reach;
-- `prepare + score` with the zones, and the same workspace without zones (what scoring cost
-  before zones existed);
+  unique coordinates sorted by longitude, each zone's reach box a slice of them, distances only
+  for the locations in reach (held compactly, `geo.ZoneWeights`; made dense here to compare);
+- `prepare + score` with the zones and routes, with the zones only (the same point assets, no
+  routes), and the same workspace without zones (what scoring cost before zones existed);
 - the reference: the same weights computed plainly, every zone against every asset
   (shapely.contains_xy for boxes, pyproj.Geod distances for circles and point hotspots,
   shapely.distance in the same projection as the product for lines), rounded to the same 5 %
@@ -301,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(m)
     _, m = measure("score (zones, routes)", lambda: score(ws, inputs=inputs), args.repeat)
     rows.append(m)
+    points = dataclasses.replace(ws, routes=RouteBook(routes=[]))  # zones, no routes
+    point_inputs, m = measure("prepare (zones)", lambda: prepare(points), args.repeat)
+    rows.append(m)
+    _, m = measure("score (zones)", lambda: score(points, inputs=point_inputs), args.repeat)
+    rows.append(m)
     plain_inputs, m = measure("prepare (no zones)", lambda: prepare(plain), args.repeat)
     rows.append(m)
     _, m = measure("score (no zones)", lambda: score(plain, inputs=plain_inputs), args.repeat)
@@ -315,10 +321,17 @@ def main(argv: list[str] | None = None) -> int:
     reference = by["weights (reference)"].best_s
     with_z = by["prepare (zones, routes)"].best_s + by["score (zones, routes)"].best_s
     without = by["prepare (no zones)"].best_s + by["score (no zones)"].best_s
+    with_points = by["prepare (zones)"].best_s + by["score (zones)"].best_s
     floor = by["weights (reference)"].best_s + by["floor: grouped pass"].best_s
     print(
         f"places: {inputs.places.count:,} (countries {len(inputs.countries)}), "
         f"groups {inputs.groups.count:,} (without zones {plain_inputs.groups.count:,})"
+    )
+    print(
+        f"zoned point assets (no routes): prepare+score {with_points:.3f} s vs the same assets "
+        f"without zones {without:.3f} s ({with_points / without:.2f}x); score alone "
+        f"{by['score (zones)'].best_s:.3f} s vs {by['score (no zones)'].best_s:.3f} s; "
+        f"places {point_inputs.places.count:,}, groups {point_inputs.groups.count:,}"
     )
     print(
         f"weights: product {product:.3f} s vs reference {reference:.3f} s "

@@ -36,30 +36,86 @@ class CountryShapes:
     def locate(
         self, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], near_km: float = 25.0
     ) -> npt.NDArray[np.object_]:
-        """The country of each point ('' at sea beyond `near_km` of every country)."""
+        """The country of each point ('' at sea beyond `near_km` of every country).
+
+        A point inside several outlines (borders drawn at 1:110m overlap) takes the first
+        country in file order; a point in none takes the nearest country within `near_km`
+        (degrees of latitude, a generous bound for longitude), on a tie the first in file
+        order. Cost: one tree probe per point for the (point, country) pairs worth testing,
+        then point-in-polygon on each prepared outline and, for the points in none, distances
+        only where a point lies in an outline widened by `near_km`."""
         import shapely
 
-        out = np.full(len(lon), "", dtype=object)
-        if not len(lon):
+        n = len(lon)
+        out = np.full(n, "", dtype=object)
+        if not n:
             return out
-        points = shapely.points(np.column_stack([lon, lat]))
-        inside = self.tree.query(points, predicate="within")
         codes = np.asarray(self.codes, dtype=object)
-        # where outlines overlap (borders drawn at 1:110m), the first country in file order
-        order = np.lexsort((-inside[1], inside[0]))
-        out[inside[0][order]] = codes[inside[1][order]]
-        rest = np.flatnonzero(out == "")
-        if len(rest) and near_km > 0:
-            # within near_km (degrees of latitude, a generous bound for longitude)
-            pairs, dist = self.tree.query_nearest(
-                points[rest], max_distance=near_km / KM_PER_DEGREE, return_distance=True
-            )
-            if len(dist):
+        none = len(codes)
+        reach = near_km / KM_PER_DEGREE if near_km > 0 else 0.0
+        widened = self._widened(reach)
+        points = shapely.points(np.column_stack([lon, lat]))
+        point_of, shape_of = _by_shape(widened.query(points))
+        best = np.full(n, none, dtype=np.int64)
+        for c, rows in _runs(point_of, shape_of):
+            shape = self.shapes[c]
+            shapely.prepare(shape)
+            hit = rows[shapely.contains_xy(shape, lon[rows], lat[rows])]
+            best[hit] = np.minimum(best[hit], c)
+        if reach > 0:
+            outside = best[point_of] == none
+            near_point, near_shape, near_d = [], [], []
+            for c, candidates in _runs(point_of[outside], shape_of[outside]):
+                area = widened.geometries[c]
+                shapely.prepare(area)
+                rows = candidates[shapely.contains_xy(area, lon[candidates], lat[candidates])]
+                d = shapely.distance(self.shapes[c], points[rows])
+                keep = d <= reach
+                near_point.append(rows[keep])
+                near_shape.append(np.full(int(keep.sum()), c, dtype=np.int64))
+                near_d.append(d[keep])
+            p_ = np.concatenate(near_point or [np.zeros(0, dtype=np.int64)])
+            if len(p_):
+                s_, d_ = np.concatenate(near_shape), np.concatenate(near_d)
                 # per point, the nearest first; on a tie (a shared border), the first in file order
-                order = np.lexsort((pairs[1], dist, pairs[0]))
-                first = order[np.r_[True, pairs[0][order][1:] != pairs[0][order][:-1]]]
-                out[rest[pairs[0][first]]] = codes[pairs[1][first]]
+                order = np.lexsort((s_, d_, p_))
+                first = order[np.r_[True, p_[order][1:] != p_[order][:-1]]]
+                best[p_[first]] = s_[first]
+        found = best < none
+        out[found] = codes[best[found]]
         return out
+
+    def _widened(self, reach: float) -> shapely.STRtree:
+        """A tree of the outlines widened by a bit more than `reach` degrees (a superset of
+        the points within `reach`: the buffer's arcs are drawn inside the true circle)."""
+        import shapely
+
+        cache: dict[float, shapely.STRtree] = self.__dict__.setdefault("_widened_trees", {})
+        if reach not in cache:
+            shapes = np.asarray(self.shapes, dtype=object)
+            grown = shapely.buffer(shapes, reach * 1.01 + 1e-6) if reach > 0 else shapes
+            cache[reach] = shapely.STRtree(grown)
+        return cache[reach]
+
+
+def _by_shape(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(point, shape) pairs of a tree query, ordered by shape."""
+    order = np.argsort(pairs[1], kind="stable")
+    return pairs[0][order].astype(np.int64), pairs[1][order].astype(np.int64)
+
+
+def _runs(
+    point_of: npt.NDArray[np.int64], shape_of: npt.NDArray[np.int64]
+) -> list[tuple[int, npt.NDArray[np.int64]]]:
+    """(shape, its points) for pairs ordered by shape."""
+    if not len(shape_of):
+        return []
+    starts = np.flatnonzero(np.r_[True, shape_of[1:] != shape_of[:-1]])
+    ends = np.r_[starts[1:], len(shape_of)]
+    return [
+        (int(shape_of[a]), point_of[a:b])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def _rings(arcs: list[list[list[int]]], index: list[int], kx: float, ky: float, x0: float,

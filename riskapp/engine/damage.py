@@ -24,6 +24,10 @@ from riskapp.engine.routes import GroupRoutes, RouteTable, fold_routes
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+# `group_damage` reads curves run by run (`CurveTable.read_by_factor`) up to this many runs
+# of columns with the same curve, cell by cell beyond (many assets with curves of their own)
+MAX_RUNS = 2000
+
 
 def interpolate(intensity: FloatArray, xs: FloatArray, ys: FloatArray) -> FloatArray:
     """Piecewise-linear curve, clamped to the first and last point (as CLIMADA interpolates)."""
@@ -320,14 +324,37 @@ def group_damage(
     `intensities` has shape (scenarios, countries, factors); `intensity_reduction`, if given,
     shape (scenarios, groups, factors) and is subtracted before the curve is read (floored at 0).
     A (type, factor) without a curve does no damage. Every curve is read in one vectorised pass
-    (`CurveTable`), as `interpolate` reads one."""
+    (`CurveTable`), as `interpolate` reads one: factor by factor on runs of columns that read
+    the same curve when they are few (groups are numbered type by type, so a type's columns
+    form a run; far faster than a search per cell), else cell by cell (`CurveTable.read`)."""
+    table = curve_table(groups, factors, curves)
+    if table.run_count <= MAX_RUNS:
+        lead, (n_places, n_factors) = intensities.shape[:-2], intensities.shape[-2:]
+        flat = intensities.reshape(-1, n_places, n_factors)
+        at = np.take(np.moveaxis(flat, -1, 0), groups.column_place, axis=-1)  # (F, n, columns)
+        if intensity_reduction is not None:
+            cut = np.moveaxis(
+                intensity_reduction.reshape(-1, *intensity_reduction.shape[-2:]), -1, 0
+            )
+            if groups.routes is not None:
+                cut = np.take(cut, groups.column_group, axis=-1)
+            at = np.maximum(at - cut, 0.0)
+        by_factor = table.read_by_factor(at)  # (F, n, G)
+        # laid out in memory as `read` lays it out (sums over factors run in memory order, so
+        # the layout decides their last bit): (n, G, F), or with routes (n, F, G) seen as
+        # (n, G, F), as `fold_routes` leaves it
+        if groups.routes is None:
+            result: FloatArray = np.ascontiguousarray(np.moveaxis(by_factor, 0, -1))
+        else:
+            result = np.moveaxis(np.ascontiguousarray(np.moveaxis(by_factor, 0, 1)), 1, -1)
+        return result.reshape(*lead, groups.count, n_factors)
     felt = intensities[:, groups.column_place, :]  # (S, columns, F)
     if intensity_reduction is not None:
         reduction = intensity_reduction
         if groups.routes is not None:
             reduction = intensity_reduction[:, groups.column_group, :]
         felt = np.maximum(felt - reduction, 0.0)
-    return curve_table(groups, factors, curves).read(felt)
+    return table.read(felt)
 
 
 @dataclass(frozen=True)
@@ -389,6 +416,14 @@ class CurveTable:
                     row.append((a, b, self.x[starts[c] : stops[c]], self.y[starts[c] : stops[c]]))
             out.append(row)
         return out
+
+    @functools.cached_property
+    def run_count(self) -> int:
+        """How many runs `runs` holds at most (counted without building them)."""
+        if not self.curve_of.size:
+            return 0
+        changes = int(np.count_nonzero(np.diff(self.curve_of, axis=0)))
+        return changes + int(self.curve_of.shape[1])
 
     def read_by_factor(self, felt: FloatArray) -> FloatArray:
         """`read` for factor-major intensities (F, n, G): `interpolate` on each run of groups

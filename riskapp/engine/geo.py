@@ -11,14 +11,18 @@ Distances are measured in an azimuthal equidistant projection centred
 on the zone (pyproj): exact from its centre, within 0.2 % up to 650 km from it and 1 % up to
 1,500 km. Polygons are tested in longitude/latitude, as GeoJSON draws them (shapely).
 
-Cost: assets sharing coordinates are located once; an STRtree over the zones' reach finds the
-(location, zone) pairs worth measuring, so a location far from every zone costs one tree probe.
+Cost: assets sharing coordinates are located once, sorted by longitude; each zone measures
+only the locations in the box of its reach (a slice of the longitudes, then a test of the
+latitudes), so a location far from every zone costs nothing but its share of that sort. The
+weights are held compactly (`ZoneWeights`: a row of one-byte codes per distinct location),
+not as a float per asset and zone.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -139,59 +143,138 @@ def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> Fl
 DEFAULT_STEP = 0.05
 
 
+@dataclass(frozen=True)
+class ZoneWeights:
+    """(N, Z) weights of points in zones, held compactly: point i's row is row `location[i]`
+    of `code` (-1: a point in no zone), whose cells index the distinct weights `value`
+    (value[0] == 0). Weights are rounded to a step, so they take few values and fit in one
+    byte a cell; points sharing coordinates share a row. `dense()` is the plain array."""
+
+    location: IntArray  # (N,)
+    code: npt.NDArray[np.unsignedinteger[Any]]  # (U, Z)
+    value: FloatArray  # (K,) the distinct weights
+
+    @classmethod
+    def of_dense(cls, weights: FloatArray) -> ZoneWeights:
+        """The compact form of a plain (N, Z) array (a row per point)."""
+        w = np.asarray(weights, dtype=np.float64)
+        values, inverse = np.unique(np.r_[0.0, w.reshape(-1)], return_inverse=True)
+        code = inverse[1:].reshape(w.shape).astype(_code_type(len(values)))
+        return cls(np.arange(len(w), dtype=np.int64), code, values)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.location), int(self.code.shape[1])
+
+    def rows(self, points: IntArray) -> FloatArray:
+        """(n, Z) the plain weights of some points."""
+        at = self.location[points]
+        out = np.zeros((len(points), self.shape[1]))
+        inside = at >= 0
+        out[inside] = self.value[self.code[at[inside]]]
+        return out
+
+    def dense(self) -> FloatArray:
+        """(N, Z) the plain array."""
+        return self.rows(np.arange(self.shape[0], dtype=np.int64))
+
+    def widened(self, columns: Sequence[int], z_count: int) -> ZoneWeights:
+        """The same weights as columns `columns` of `z_count` zones (0 in the others)."""
+        if list(columns) == list(range(z_count)):
+            return self
+        code = np.zeros((len(self.code), z_count), dtype=self.code.dtype)
+        code[:, list(columns)] = self.code
+        return ZoneWeights(self.location, code, self.value)
+
+    def named(self, points: IntArray, clear: IntArray, column: IntArray) -> ZoneWeights:
+        """`points` given rows of their own: their weights with the columns `clear` set to 0,
+        then each point's column `column` (-1: none) set to 1 (an asset the register places
+        in a subdivision)."""
+        values = self.value
+        one = np.flatnonzero(values == 1.0)
+        if not len(one):
+            values = np.r_[values, 1.0]
+            one = np.array([len(values) - 1])
+        dtype = np.promote_types(self.code.dtype, _code_type(len(values)))
+        at = self.location[points]
+        own = np.zeros((len(points), self.code.shape[1]), dtype=dtype)
+        own[at >= 0] = self.code[at[at >= 0]]
+        own[:, clear] = 0
+        some = np.flatnonzero(column >= 0)
+        own[some, column[some]] = one[0]
+        location = self.location.copy()
+        location[points] = len(self.code) + np.arange(len(points))
+        code = np.concatenate([self.code.astype(dtype, copy=False), own])
+        return ZoneWeights(location, code, values)
+
+
+def _code_type(n_values: int) -> np.dtype[Any]:
+    """The smallest unsigned integer type that numbers `n_values` values."""
+    for t in (np.uint8, np.uint16, np.uint32):
+        if n_values <= np.iinfo(t).max + 1:
+            return np.dtype(t)
+    return np.dtype(np.uint64)
+
+
 def zone_weights(
     lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
 ) -> FloatArray:
     """(N, Z) weight of each point in each zone, rounded to the nearest `step`; points without
-    coordinates (NaN) lie in none."""
+    coordinates (NaN) lie in none (`located_zones`, as a plain array)."""
+    return located_zones(lon, lat, zones, step).dense()
+
+
+def located_zones(
+    lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
+) -> ZoneWeights:
+    """`zone_weights` in the compact form (`ZoneWeights`): one row per distinct location."""
     import shapely
 
     n, z_count = len(lon), len(zones)
-    out = np.zeros((n, z_count))
-    if not n or not z_count:
-        return out
+    location = np.full(n, -1, dtype=np.int64)
     located = np.flatnonzero(~(np.isnan(lon) | np.isnan(lat)))
-    if not len(located):
-        return out
+    if not len(located) or not z_count:
+        return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
     # one complex number per location: a plain sort finds the distinct ones (faster than
-    # np.unique over rows)
+    # np.unique over rows), sorted by longitude
     distinct, inverse = np.unique(lon[located] + 1j * lat[located], return_inverse=True)
-    inverse = inverse.reshape(-1)
-    unique = np.column_stack([distinct.real, distinct.imag])
+    location[located] = inverse.reshape(-1)
+    ux, uy = distinct.real.copy(), distinct.imag.copy()
     geoms = [geometry(zone) for zone in zones]
-    boxes = [_reach_box(zone, g) for zone, g in zip(zones, geoms, strict=True)]
-    tree = shapely.STRtree(boxes)
-    points = shapely.points(unique)
-    pairs = tree.query(points, predicate="intersects")
-    weights = np.zeros((len(unique), z_count))
-    if pairs.shape[1]:
-        order = np.argsort(pairs[1], kind="stable")
-        point_of, zone_of = pairs[0][order], pairs[1][order]
-        starts = np.flatnonzero(np.r_[True, zone_of[1:] != zone_of[:-1]])
-        ends = np.r_[starts[1:], len(zone_of)]
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            z = int(zone_of[start])
-            rows = point_of[start:end]
-            zone, geom = zones[z], geoms[z]
-            px, py = unique[rows, 0], unique[rows, 1]
-            if geom.geom_type in ("Polygon", "MultiPolygon"):
-                shapely.prepare(geom)
-                inside = shapely.contains_xy(geom, px, py)
-            else:
-                inside = np.zeros(len(rows), dtype=bool)
-            d = np.zeros(len(rows))
-            if zone.reach_km > 0 and not inside.all():
-                outside = ~inside
-                d[outside] = np.rint(_distance_km(geom, px[outside], py[outside]))
-                d[inside] = 0.0
-            elif not inside.all():
-                d[~inside] = np.inf
-            weights[rows, z] = kernel_weights(zone, d)
-    if step > 0:
-        weights = np.rint(weights / step) * step
-        weights = np.minimum(weights, 1.0)
-    out[located] = weights[inverse]
-    return out
+    found: list[tuple[int, IntArray, FloatArray]] = []
+    for z, (zone, geom) in enumerate(zip(zones, geoms, strict=True)):
+        # the locations in the zone's reach box (its edges included): a slice of the
+        # longitudes, then the latitudes
+        west, south, east, north = shapely.bounds(_reach_box(zone, geom)).tolist()
+        lo = int(np.searchsorted(ux, west, side="left"))
+        hi = int(np.searchsorted(ux, east, side="right"))
+        band = uy[lo:hi]
+        rows = lo + np.flatnonzero((band >= south) & (band <= north))
+        if not len(rows):
+            continue
+        px, py = ux[rows], uy[rows]
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            shapely.prepare(geom)
+            inside = shapely.contains_xy(geom, px, py)
+        else:
+            inside = np.zeros(len(rows), dtype=bool)
+        d = np.zeros(len(rows))
+        if zone.reach_km > 0 and not inside.all():
+            outside = ~inside
+            d[outside] = np.rint(_distance_km(geom, px[outside], py[outside]))
+            d[inside] = 0.0
+        elif not inside.all():
+            d[~inside] = np.inf
+        w = kernel_weights(zone, d)
+        if step > 0:
+            w = np.minimum(np.rint(w / step) * step, 1.0)
+        some = w != 0
+        found.append((z, rows[some], w[some]))
+    values = np.unique(np.concatenate([np.zeros(1), *(np.unique(w) for _, _, w in found)]))
+    code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))
+    for z, rows, w in found:
+        code[rows, z] = np.searchsorted(values, w)
+    return ZoneWeights(location, code, values)
 
 
 OUTLINE_STEP_KM = 25.0  # the longest side of a drawn outline, in the zone's projection

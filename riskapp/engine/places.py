@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.zones import ZoneCatalogue
+from riskapp.engine.geo import ZoneWeights
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -43,27 +46,50 @@ class Places:
         countries: Sequence[str],
         country_index: IntArray,
         zone_ids: Sequence[str],
-        weights: FloatArray,
+        weights: FloatArray | ZoneWeights,
     ) -> tuple[Places, IntArray]:
-        """The places of assets with a country (index) and zone weights (A, Z), and each
-        asset's place."""
-        c = len(countries)
+        """The places of assets with a country (index) and zone weights (A, Z), plain or
+        compact (`ZoneWeights`), and each asset's place.
+
+        Assets are told apart by (country, weights in thousandths); a place's weights are
+        those of its first asset. Zoned places are numbered in the order of a byte string per
+        place (country, weights in thousandths), the same order whichever form the weights
+        come in. Cost: the distinct weight rows are found once (a hash of a few 64-bit words
+        per row), then one hash of an integer per asset."""
+        w = weights if isinstance(weights, ZoneWeights) else ZoneWeights.of_dense(weights)
+        c, z_count = len(countries), len(zone_ids)
         place_index = country_index.astype(np.int64, copy=True)
-        refined = np.flatnonzero(weights.any(axis=1)) if weights.shape[1] else np.zeros(0, int)
         country = np.arange(c, dtype=np.int64)
-        weight = np.zeros((c, len(zone_ids)))
+        weight = np.zeros((c, z_count))
+        if not z_count or not len(w.code):
+            return cls(list(countries), country, list(zone_ids), weight), place_index
+        # weights in thousandths, as places are told apart: a row code per distinct row
+        thousandths = np.rint(w.value * 1000).astype(np.uint16)
+        _, level = np.unique(thousandths, return_inverse=True)
+        row_code = _row_codes(level.astype(w.code.dtype)[w.code])
+        zoned_row = (w.code != 0).any(axis=1)
+        at = w.location
+        refined = np.flatnonzero(at >= 0)
+        refined = refined[zoned_row[at[refined]]]
         if len(refined):
-            # a byte string per asset (country, weights in thousandths): one sort of those
-            # finds the distinct places (much faster than np.unique over float rows)
-            levels = np.rint(weights[refined] * 1000).astype(np.uint16)
-            key = np.ascontiguousarray(
-                np.column_stack([country_index[refined].astype(np.uint16), levels])
-            )
-            rows = key.view(np.dtype((np.void, key.shape[1] * key.itemsize))).reshape(-1)
-            _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
-            place_index[refined] = c + inverse.reshape(-1)
-            country = np.r_[country, country_index[refined][first].astype(np.int64)]
-            weight = np.vstack([weight, weights[refined][first]])
+            key = country_index[refined].astype(np.int64) * (int(row_code.max()) + 1)
+            key += row_code[at[refined]]
+            codes, _ = pd.factorize(key)
+            # codes number the keys in order of first appearance
+            first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+            lead = refined[first]
+            lead_weight = w.rows(lead)
+            lead_country = country_index[lead].astype(np.int64)
+            # a byte string per place (country, weights in thousandths), sorted
+            levels = np.rint(lead_weight * 1000).astype(np.uint16)
+            bytes_ = np.ascontiguousarray(np.column_stack([lead_country.astype(np.uint16), levels]))
+            rows = bytes_.view(np.dtype((np.void, bytes_.shape[1] * bytes_.itemsize))).reshape(-1)
+            order = np.argsort(rows, kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            place_index[refined] = c + rank[codes]
+            country = np.r_[country, lead_country[order]]
+            weight = np.vstack([weight, lead_weight[order]])
         return cls(list(countries), country, list(zone_ids), weight), place_index
 
     @property
@@ -137,3 +163,21 @@ class Places:
     def label(self, p: int) -> str:
         """A place's name for tables: its country code, and the zones it lies in."""
         return self.countries[int(self.country[p])] + self.zones_text(p)
+
+
+def _row_codes(rows: npt.NDArray[np.unsignedinteger[Any]]) -> IntArray:
+    """A code per distinct row of small unsigned integers (equal rows share a code): each row
+    read as a few 64-bit words, the words factorised one after the other."""
+    n = len(rows)
+    raw = np.ascontiguousarray(rows).view(np.uint8).reshape(n, -1)
+    width = -(-raw.shape[1] // 8) * 8
+    padded = np.zeros((n, width), dtype=np.uint8)
+    padded[:, : raw.shape[1]] = raw
+    words = padded.view(np.uint64)
+    code = np.zeros(n, dtype=np.int64)
+    for k in range(words.shape[1]):
+        part, uniques = pd.factorize(words[:, k])
+        code = code * len(uniques) + part
+        code, _ = pd.factorize(code)
+    result: IntArray = np.asarray(code, dtype=np.int64)
+    return result

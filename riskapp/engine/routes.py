@@ -91,7 +91,7 @@ def landings(
     found = country_shapes().locate(ends[:, 0], ends[:, 1], near_km=LANDING_KM)
     found = found.reshape(-1, 2)
     filed_arr = np.repeat(np.asarray(filed, dtype=object)[:, np.newaxis], 2, axis=1)
-    ok = np.isin(found, list(known))
+    ok = pd.Series(found.reshape(-1)).isin(known).to_numpy(dtype=bool).reshape(found.shape)
     chosen = np.where(ok, found, filed_arr)
     return chosen[:, 0], chosen[:, 1]
 
@@ -109,7 +109,9 @@ def piece_countries(
     found = country_shapes().locate(pieces.lon, pieces.lat, near_km=TERRITORIAL_SEA_KM)
     half = pieces.route_length(len(start))[pieces.route] / 2
     nearer = np.where(pieces.along_km <= half, start[pieces.route], end[pieces.route])
-    result: npt.NDArray[np.object_] = np.where(np.isin(found, list(known)), found, nearer)
+    result: npt.NDArray[np.object_] = np.where(
+        pd.Series(found).isin(known).to_numpy(dtype=bool), found, nearer
+    )
     return result
 
 

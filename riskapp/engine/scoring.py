@@ -40,6 +40,7 @@ from riskapp.engine.exceedance import (
     expected_annual_loss,
     loss_at_return_periods,
 )
+from riskapp.engine.geo import ZoneWeights
 from riskapp.engine.intensity import scenario_intensities
 from riskapp.engine.places import Places
 from riskapp.engine.routes import RouteTable
@@ -133,34 +134,31 @@ class RouteInfo:
     table: RouteTable
 
 
-def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> FloatArray:
-    """(N, Z) each point's weight in each zone of the workspace, in catalogue order. The
-    first len(register) points are the assets, in register order; any further ones are
-    route pieces.
+def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeights:
+    """(N, Z) each point's weight in each zone of the workspace, in catalogue order, in the
+    compact form (riskapp.engine.geo.ZoneWeights; `.dense()` for a plain array). The first
+    len(register) points are the assets, in register order; any further ones are route
+    pieces.
 
     A zone with a geometry weighs points by it (riskapp.engine.geo.zone_weights). A
     subdivision (an ISO 3166-2 zone) holds the assets whose register row names it, with
     weight 1; an asset whose row names a subdivision lies in no other one. Where a row names
     none, and for route pieces, a subdivision with a polygon (from the zones file) holds the
     points inside it; without a polygon, only the register places assets in it."""
-    from riskapp.engine.geo import zone_weights
+    from riskapp.engine.geo import located_zones
 
     zones = ws.zones.zones
     step = ws.settings.zone_weight_step
-    out = np.zeros((len(lon), len(zones)))
     drawn = [i for i, z in enumerate(zones) if z.geometry is not None]
-    if drawn:
-        out[:, drawn] = zone_weights(lon, lat, [zones[i] for i in drawn], step)
+    out = located_zones(lon, lat, [zones[i] for i in drawn], step).widened(drawn, len(zones))
     subs = np.array([i for i, z in enumerate(zones) if z.subdivision], dtype=np.int64)
     named = _register_subdivisions(ws)
     if not len(subs):
         return out
     given = np.flatnonzero(named != "")
-    out[np.ix_(given, subs)] = 0.0
-    hit = pd.Index([zones[i].id for i in subs.tolist()]).get_indexer(pd.Index(named))
-    rows = np.flatnonzero(hit >= 0)
-    out[rows, subs[hit[rows]]] = 1.0
-    return out
+    hit = pd.Index([zones[i].id for i in subs.tolist()]).get_indexer(pd.Index(named[given]))
+    column = np.where(hit >= 0, subs[np.maximum(hit, 0)], -1)
+    return out.named(given.astype(np.int64), subs, column)
 
 
 def _register_subdivisions(ws: Workspace) -> npt.NDArray[np.object_]:
