@@ -1,7 +1,8 @@
 """Static chart images for the documents: SVG for the PDF (vector, crisp at any zoom), PNG for
 the deck, drawn by kaleido in one headless Chromium that every chart of a report shares.
 
-Starting the browser costs about 2-3 s; each chart after that 0.2-0.4 s. So the charts of
+Starting the browser costs about 1-2 s (its page loads `REPORT_PLOTLYJS`, a plotly.js with only
+the report's trace types); each chart after that 0.1-0.3 s. So the charts of
 every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
 `write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
 World maps draw offline: the outlines come from the file shipped with the dashboard
@@ -211,7 +212,7 @@ class ImageSession:
     The browser runs on an event loop in a thread of its own, so a caller that already runs an
     event loop (a notebook, a web server) can use it too, from any thread. `tabs` charts are
     drawn at a time. One tab by default: kaleido loads plotly.js into each tab one after the
-    other when the browser opens (about 1.5 s a tab here), more than a second tab saves on a
+    other when the browser opens (about 0.7 s a tab here), more than a second tab saves on a
     report's 4-8 charts, and on two cores the document is being laid out meanwhile.
     """
 
