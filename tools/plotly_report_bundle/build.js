@@ -26,5 +26,10 @@ require('esbuild')
         '* Licensed under the MIT license\n*/',
     },
   })
+  .then(() => {
+    // esbuild writes the CSS plotly.js's registry imports (maplibre's, for the map traces this
+    // bundle leaves out) beside it: not used
+    fs.rmSync(out.replace(/\.js$/, '.css'), { force: true });
+  })
   .then(() => console.log(`wrote ${out} (plotly.js ${version}, ${fs.statSync(out).size} bytes)`))
   .catch(() => process.exit(1));
