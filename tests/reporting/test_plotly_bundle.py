@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -90,8 +91,10 @@ def test_bundle_draws_the_report_charts_as_plotlys_own_plotlyjs(report: Report) 
         finally:
             await browser.__aexit__(None, None, None)
 
-    ours = asyncio.run(draw(plotlyjs_for_images()))
-    full = asyncio.run(draw(None))
+    # a loop of their own in a thread of its own: another test may leave one running here
+    with ThreadPoolExecutor(1) as pool:
+        ours = pool.submit(asyncio.run, draw(plotlyjs_for_images())).result()
+        full = pool.submit(asyncio.run, draw(None)).result()
     for name, a, b in zip(names, ours, full, strict=True):
         assert a[:8] == b"\x89PNG\r\n\x1a\n", name
         assert a == b, name
