@@ -47,6 +47,7 @@ BUNDLED = [
     "riskapp/resources/demo/routes.yaml",
     "riskapp/reporting/templates/report.html",
     "riskapp/reporting/templates/report.css",
+    "riskapp/reporting/vendor/plotly-report.min.js",
     "riskapp/dashboard/static/world_110m.json",
     "riskapp/dashboard/static/favicon.png",
     "riskapp/dashboard/streamlit.toml",
