@@ -1,8 +1,8 @@
 """Static chart images for the documents: SVG for the PDF (vector, crisp at any zoom), PNG for
 the deck, drawn by kaleido in one headless Chromium that every chart of a report shares.
 
-Starting the browser costs about 1-2 s (its page loads `REPORT_PLOTLYJS`, a plotly.js with only
-the report's trace types); each chart after that 0.1-0.3 s. So the charts of
+Starting the browser costs about 1-2 s (its page loads a plotly.js with only the report's trace
+types: riskapp.reporting.plotlyjs); each chart after that 0.1-0.3 s. So the charts of
 every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
 `write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
 World maps draw offline: the outlines come from the file shipped with the dashboard
@@ -17,7 +17,6 @@ import atexit
 import functools
 import hashlib
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Coroutine, Mapping, Sequence
@@ -27,19 +26,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
+from riskapp.reporting.plotlyjs import check_traces, plotlyjs_for_images
+
 ImageFormat = Literal["svg", "png"]
 
 # the world outlines the dashboard serves; kaleido reads them from a file:// URL
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 TOPOJSON_URL = STATIC.as_uri() + "/"
-
-# plotly.js with only the trace types report charts draw (tools/plotly_report_bundle): the
-# browser page opens in about 0.7 s instead of 1.2 s and its first image takes 0.14 s instead
-# of 0.55 s; the images are the same
-REPORT_PLOTLYJS = Path(__file__).resolve().parent / "vendor" / "plotly-report.min.js"
-BUNDLE_TRACES = frozenset(
-    {"scatter", "bar", "heatmap", "waterfall", "choropleth", "scattergeo", "treemap"}
-)
 
 CHROMIUM_HINT = (
     "static charts need a Chromium browser on PATH: on Debian, "
@@ -379,13 +372,7 @@ class ImageSession:
         an unknown trace type as nothing, silently)."""
         if self._plotlyjs is None:
             return
-        missing = {str(t.get("type") or "scatter") for t in spec.get("data", [])} - BUNDLE_TRACES
-        if missing:
-            raise ValueError(
-                f"chart {name!r} draws {', '.join(sorted(missing))}, which the report's "
-                "plotly.js bundle leaves out: add it to tools/plotly_report_bundle/entry.js "
-                "and images.BUNDLE_TRACES, and rebuild"
-            )
+        check_traces(name, spec)
 
     def render(
         self, charts: Sequence[Chart], fmt: ImageFormat, scale: float = 1.0
@@ -434,37 +421,6 @@ class ImageSession:
             reload_pages()
             data = await browser.calc_fig(spec, opts=opts, topojson=TOPOJSON_URL)
         return data
-
-
-PLOTLYJS_VERSION = re.compile(rb"plotly\.js v(\d+\.\d+\.\d+)")
-
-
-def plotlyjs_version(path: Path) -> str | None:
-    """The plotly.js version a bundle's header names (None: unreadable or unnamed)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(400)
-    except OSError:
-        return None
-    found = PLOTLYJS_VERSION.search(head)
-    return found.group(1).decode("ascii") if found else None
-
-
-@functools.cache
-def plotlyjs_for_images() -> str | None:
-    """The plotly.js the browser page loads: `REPORT_PLOTLYJS` (as a file:// URL) when it is the
-    version the installed plotly ships (the figures' JSON is written for that version), else
-    None: kaleido loads plotly's own full plotly.min.js."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("plotly")  # where it is, without importing it
-    if spec is None or spec.origin is None:
-        return None
-    shipped = Path(spec.origin).resolve().parent / "package_data" / "plotly.min.js"
-    ours = plotlyjs_version(REPORT_PLOTLYJS)
-    if ours is None or ours != plotlyjs_version(shipped):
-        return None
-    return REPORT_PLOTLYJS.as_uri()
 
 
 RELOAD_EVERY = 25  # images a kaleido page draws before it is reloaded

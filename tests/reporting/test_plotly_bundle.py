@@ -15,17 +15,19 @@ import pytest
 
 from riskapp.reporting import registry
 from riskapp.reporting.images import (
-    BUNDLE_TRACES,
-    REPORT_PLOTLYJS,
     TOPOJSON_URL,
     Chart,
     ImageSession,
     kaleido_class,
-    plotlyjs_for_images,
-    plotlyjs_version,
 )
 from riskapp.reporting.model import Report, build_report
 from riskapp.reporting.options import ReportOptions
+from riskapp.reporting.plotlyjs import (
+    BUNDLE_TRACES,
+    REPORT_PLOTLYJS,
+    plotlyjs_for_images,
+    plotlyjs_version,
+)
 
 from .test_images import DEMO, _need_chromium
 
