@@ -260,6 +260,8 @@ def plainly_valid(header: list[str], columns: Sequence[Sequence[Any]], n: int) -
 def _in_own_country(subdivisions: Sequence[Any], countries: Sequence[Any], n: int) -> np.ndarray:
     """Rows whose subdivision cell is empty or a code of the row's country (each distinct pair
     checked once); a cell that is not text is its own check's to refuse."""
+    if not any(subdivisions):  # an empty column (the usual case): nothing to pair
+        return np.ones(n, dtype=bool)
     of = subdivision_countries()
 
     def fits(pair: tuple[Any, Any]) -> bool:

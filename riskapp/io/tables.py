@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, LIST_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import TEXT_COLUMNS as ASSET_TEXT_COLUMNS
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.io.yamlfile import check_file, utf16_problem
@@ -29,7 +30,7 @@ MAX_LISTED = 20  # problems of one kind listed before the rest are counted
 MAX_PROBLEMS = 200
 MAX_ROWS = 5_000_000  # rows of one table file
 
-LIST_FIELDS = {"tags", "depends_on"}
+LIST_FIELDS = set(LIST_COLUMNS)
 OPTIONAL_FIELDS = {"lat", "lon"}
 BASELINE_COLUMNS = ["country", "factor", "intensity", "source"]
 
@@ -443,18 +444,7 @@ def validate_rows(
         return [], problems
 
 
-TEXT_COLUMNS = {
-    "id",
-    "name",
-    "type",
-    "country",
-    "currency",
-    "owner",
-    "tags",
-    "depends_on",
-    "subdivision",
-    "route",
-}
+TEXT_COLUMNS = {*ASSET_TEXT_COLUMNS, *LIST_COLUMNS}  # cells read as text
 
 
 def asset_cell(col: str, value: Any) -> Any:
@@ -471,19 +461,14 @@ def asset_cell(col: str, value: Any) -> Any:
         return [v.strip() for v in str(value).split(";") if v.strip()]
     if col in OPTIONAL_FIELDS and value == "":
         return None
-    if value == "" and col in {
-        "annual_revenue_at_stake",
-        "currency",
-        "criticality",
-        "owner",
-        "subdivision",
-        "route",
-    }:
+    if value == "" and col in DEFAULTED:
         return _DROP
     return value
 
 
 _DROP = object()
+# optional cells whose emptiness means the model's default
+DEFAULTED = {"annual_revenue_at_stake", "currency", "criticality", "owner", "subdivision", "route"}
 
 
 def asset_record(header: list[str], cells: list[Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from riskapp.domain import (
     WorkspaceSettings,
     find_inconsistencies,
 )
-from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.assets import ASSET_COLUMNS, TEXT_COLUMNS
 from riskapp.domain.routes import RouteBook
 from riskapp.domain.zones import ZoneCatalogue
 from riskapp.io.errors import InputError, Problem, loc_to_field
@@ -201,9 +201,15 @@ class FilesCache:
         return files
 
 
-def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -> Workspace:
+def with_files(
+    files: FileInputs,
+    portfolio: Portfolio,
+    plans: Sequence[Plan],
+    routes: RouteBook | None = None,
+) -> Workspace:
     """The workspace of file inputs, a register and plans, with the shipped sea areas its
-    targets name (`with_named_zones`); not checked across parts."""
+        targets name (`with_named_zones`); not checked across parts. `routes`: the routes file's and
+    the register's (`register_routes`), when the caller has read them already."""
     ws = Workspace(
         settings=files.settings,
         factors=files.factors,
@@ -214,7 +220,9 @@ def with_files(files: FileInputs, portfolio: Portfolio, plans: Sequence[Plan]) -
         scenarios=list(files.scenarios),
         plans=PlanBook(plans=list(plans)),
         zones=files.zones,
-        routes=register_routes(files, portfolio.series("id"), portfolio.series("route"))[0],
+        routes=routes
+        if routes is not None
+        else register_routes(files, portfolio.series("id"), portfolio.series("route"))[0],
     )
     zones = with_named_zones(ws, ws.zones)
     return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
@@ -241,9 +249,6 @@ def assemble(files: FileInputs, assets: Sequence[Asset], plans: Sequence[Plan]) 
     return with_files(files, Portfolio(Portfolio.frame_of(assets)), plans)
 
 
-TEXT_COLUMNS = ("id", "name", "type", "country", "currency", "owner", "subdivision", "route")
-
-
 def register_problems(
     files: FileInputs,
     assets: Sequence[Asset],
@@ -266,8 +271,8 @@ def frame_problems(
     name: str = REGISTER,
 ) -> list[Problem]:
     """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
-    ws = with_files(files, Portfolio(frame[ASSET_COLUMNS]), plans)
-    route_problems = register_routes(files, frame["id"], frame["route"], rows, name)[1]
+    routes, route_problems = register_routes(files, frame["id"], frame["route"], rows, name)
+    ws = with_files(files, Portfolio(frame[ASSET_COLUMNS]), plans, routes)
     issues = find_inconsistencies(ws)
     if not issues:
         return route_problems
