@@ -77,6 +77,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("riskapp.cli.store", "Local accounts and roles (viewer, analyst, admin)."),
     "assessments": ("riskapp.cli.store", "Saved assessments: save, list, compare."),
     "audit": ("riskapp.cli.store", "The audit trail: hash-chained and append-only."),
+    "fx": (
+        "riskapp.cli.fx",
+        "Exchange rates: import the ECB's reference rates into a workspace's dated rates file "
+        "(fx.csv); show the rates an assessment uses, with their date and source.",
+    ),
     "db": (
         "riskapp.cli.store",
         "The database: schema migrations and the application's role (PostgreSQL).",

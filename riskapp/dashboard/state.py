@@ -96,6 +96,8 @@ def source_status() -> None:
         "`riskapp score --source store` computes the same figures.",
     )
     st.text(a.source.revision)
+    if a.ws.settings.fx_rates:  # st.text: the source is the user's text, shown as it is
+        st.text(f"Exchange rates: {a.ws.settings.fx_provenance()}")
     status = a.sync
     if status is None or status.in_sync:
         return

@@ -35,14 +35,14 @@ from riskapp.domain.common import (
 from riskapp.domain.routes import MAX_ROUTE_TEXT
 
 
-def _check_currency(value: str) -> str:
+def check_currency(value: str) -> str:
     if not (len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()):
         raise ValueError(f"expected an ISO 4217 currency code such as EUR; got {value!r}")
     return value
 
 
 Currency = Annotated[
-    str, AfterValidator(_check_currency), Field(description="ISO 4217 code, e.g. EUR")
+    str, AfterValidator(check_currency), Field(description="ISO 4217 code, e.g. EUR")
 ]
 
 ASSET_COLUMNS = [

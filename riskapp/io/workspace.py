@@ -70,6 +70,11 @@ class WorkspacePaths(Strict):
         description="The lines that cables, pipelines, power lines and lanes follow (YAML or "
         "GeoJSON, keyed by asset id; optional).",
     )
+    fx: str = Field(
+        default="fx.csv",
+        description="Dated exchange rates with their source (optional; `riskapp fx import` "
+        "writes it from the ECB's reference rates). Replaces fx_rates in workspace.yaml.",
+    )
 
 
 class WorkspaceManifest(WorkspaceSettings):
@@ -85,7 +90,17 @@ class WorkspaceManifest(WorkspaceSettings):
     )
 
     def settings(self) -> WorkspaceSettings:
+        """The settings as written in workspace.yaml (`workspace_settings` adds the rates
+        file's exchange rates)."""
         return WorkspaceSettings(**self.model_dump(exclude={"paths", "allow_paths_outside"}))
+
+
+def workspace_settings(manifest: WorkspaceManifest, mpath: Path) -> WorkspaceSettings:
+    """The workspace's settings, with the exchange rates of its rates file if it has one."""
+    from riskapp.io.fx import with_rates_file
+
+    fx_path = mpath.parent / manifest.paths.fx
+    return with_rates_file(manifest.settings(), fx_path, display(fx_path), display(mpath))
 
 
 def _inside(target: Path, base: Path) -> bool:
@@ -343,10 +358,12 @@ def load_workspace(path: str | Path) -> Workspace:
     factors, regions, curves = docs.factors, docs.regions, docs.curves
     plans, scenarios = docs.plans, docs.scenarios
     problems += docs.catalogue_problems + table_problems + docs.other_problems
+    settings = _collect(problems, workspace_settings, manifest, mpath)
     if problems:
         # a file that does not parse would make every reference to it look dangling
         raise InputError(problems + between_rows)
     assert register is not None and baseline is not None and plans is not None
+    assert settings is not None
     assert factors is not None and regions is not None and curves is not None
     assert docs.zones is not None and docs.routes is not None
     problems = between_rows
@@ -367,7 +384,7 @@ def load_workspace(path: str | Path) -> Workspace:
         )
         problems = problems + route_problems
     ws = Workspace(
-        settings=manifest.settings(),
+        settings=settings,
         factors=factors[0],
         regions=regions[0],
         curves=curves[0],
