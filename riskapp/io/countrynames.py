@@ -30,10 +30,50 @@ import pycountry
 
 # languages whose country names are read besides English (pycountry's locales); chosen for
 # the clients' spreadsheets: Europe's languages and the world's largest others
-LANGUAGES = (
-    "de fr es it pt nl sv nb nn da fi is pl cs sk hu ro bg hr sl sr et lv lt el tr ru uk "
-    "ca eu gl ga mt id ms vi ar he zh_CN zh_TW ja ko"
-).split()
+LANGUAGES = [
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "nb",
+    "nn",
+    "da",
+    "fi",
+    "is",
+    "pl",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "bg",
+    "hr",
+    "sl",
+    "sr",
+    "et",
+    "lv",
+    "lt",
+    "el",
+    "tr",
+    "ru",
+    "uk",
+    "ca",
+    "eu",
+    "gl",
+    "ga",
+    "mt",
+    "id",
+    "ms",
+    "vi",
+    "ar",
+    "he",
+    "zh_CN",
+    "zh_TW",
+    "ja",
+    "ko",
+]
 # common English short forms that no ISO name gives (documented in the README)
 ALIASES = {
     "russia": "RUS",

@@ -86,9 +86,9 @@ def read_city(cell: str, country: str = "") -> CityReading:
     first, second = places[0], places[1]
     if first.country == second.country or country:
         same = [p for p in places if p.country == first.country]
-        if len(same) == 1 or first.population >= DOMINANT * max(same[1].population, 1):
-            # the place the name means in its country (elsewhere only when no country is given
-            # and it is the only country with a place of that name)
-            if country or all(p.country == first.country for p in places):
-                return CityReading("found", first)
+        dominant = len(same) == 1 or first.population >= DOMINANT * max(same[1].population, 1)
+        # the place the name means in its country (without a country given, only when that is
+        # the only country with a place of that name)
+        if dominant and (country or all(p.country == first.country for p in places)):
+            return CityReading("found", first)
     return CityReading("uncertain", candidates=places[:MAX_CANDIDATES])

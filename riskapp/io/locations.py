@@ -100,7 +100,7 @@ class Located:
 
     header: list[str]  # the header the rest of the reading sees (no `city`; lat/lon added)
     source: list[str]  # the header as read
-    values: dict[str, np.ndarray]  # column -> its new cells (object arrays), for all rows
+    filled: dict[str, np.ndarray]  # column -> its new cells (object arrays), for all rows
     problems: list[Problem]
     flagged: set[tuple[int, str]]  # (row, field) already worded here
     notes: LocationNotes
@@ -108,14 +108,14 @@ class Located:
 
     @property
     def changed(self) -> bool:
-        return bool(self.values) or self.header != self.source
+        return bool(self.filled) or self.header != self.source
 
     def cells(self, cells: Sequence[Any], i: int) -> list[Any]:
         """Row i's cells (in the source header's order) as the new header reads them."""
         row = dict(
             zip(self.source, list(cells) + [""] * (len(self.source) - len(cells)), strict=False)
         )
-        for col, new in self.values.items():
+        for col, new in self.filled.items():
             row[col] = new[i]
         return [row.get(col, "") for col in self.header]
 
@@ -158,18 +158,22 @@ def locate(
     if CITY in at:
         cities = np.asarray(column(at[CITY]), dtype=object)
         lat_text, lon_text = _by_city(cities, country, blank, lat, lon, lines, name, out)
-        if lat_text is not None and lon_text is not None:
-            out.values["lat"] = _merged(column(at["lat"]) if "lat" in at else None, lat_text)
-            out.values["lon"] = _merged(column(at["lon"]) if "lon" in at else None, lon_text)
+        if lat_text is None or lon_text is None:
+            lat_text = lon_text = np.full(n, None, dtype=object)
+        # with a city column the header always holds lat and lon (each chunk of a stream alike)
+        some = any(v is not None for v in lat_text)
+        if some or "lat" not in at or "lon" not in at:
+            out.filled["lat"] = _merged(column(at["lat"]) if "lat" in at else None, lat_text)
+            out.filled["lon"] = _merged(column(at["lon"]) if "lon" in at else None, lon_text)
             for col in ("lat", "lon"):
                 if col not in out.header:
                     out.header.append(col)
-            lat = _numbers(out.values["lat"], n)
-            lon = _numbers(out.values["lon"], n)
+            lat = _numbers(out.filled["lat"], n)
+            lon = _numbers(out.filled["lon"], n)
             blank = np.fromiter((type(v) is str and not v.strip() for v in country), bool, count=n)
     _by_points(country, blank, lat, lon, lines, name, out)
     if out.notes.converted or out.notes.from_points or out.notes.from_city:
-        out.values["country"] = country
+        out.filled["country"] = country
     return out
 
 
@@ -215,7 +219,7 @@ def _countries(cells: np.ndarray, lines: np.ndarray, name: str, out: Located) ->
     return result
 
 
-def _numbers(cells: Sequence[Any] | None, n: int) -> np.ndarray:
+def _numbers(cells: Sequence[Any] | np.ndarray | None, n: int) -> np.ndarray:
     """Cells as numbers (NaN where empty or not a plain number)."""
     if cells is None:
         return np.full(n, np.nan)
@@ -371,7 +375,7 @@ def locate_arrow(
     for i, col in enumerate(header):
         if col in located.header:
             columns[col] = table.column(i)
-    for col, values in located.values.items():
+    for col, values in located.filled.items():
         text = [v if type(v) is str else NOT_TEXT for v in values.tolist()]
         columns[col] = pa.array(text, pa.string())
     out = pa.table({str(i): columns[col] for i, col in enumerate(located.header)})
@@ -382,7 +386,8 @@ NOT_TEXT = "\x00"  # a cell that is not text, as riskapp.io.columnar marks it
 
 
 def _distinct(table: pa.Table, header: list[str]) -> list[Any]:
-    return pc.unique(table.column(header.index("country"))).to_pylist()
+    distinct: list[Any] = pc.unique(table.column(header.index("country"))).to_pylist()
+    return distinct
 
 
 def locate_rows(

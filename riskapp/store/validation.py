@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from riskapp.domain import Asset, PlanBook, PlanStatus
-from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.columnar import asset_frame, columns_of_rows
 from riskapp.io.errors import InputError, Problem
@@ -94,7 +94,9 @@ def _cell_text(value: Any) -> Any:
 
 def parse_assets(table: Table) -> tuple[list[Asset], list[int], list[Problem]]:
     """Assets of a table with their row numbers, and every problem with row, column, reason."""
-    if not table.rows and not check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name):
+    if not table.rows and not check_header(
+        table.header, REGISTER_COLUMNS, ASSET_REQUIRED, table.name
+    ):
         return [], [], [Problem(table.name, None, "", "the table has a header but no rows", "row")]
     return asset_rows(table.header, table.rows, table.name)
 
