@@ -228,6 +228,16 @@ class Portfolio:
         return len(self._frame)
 
     @property
+    def location_notes(self) -> list[str]:
+        """What reading the register's locations converted (riskapp.io.locations), as notes."""
+        return list(self._frame.attrs.get("location_notes", ()))
+
+    @property
+    def approximate(self) -> frozenset[str]:
+        """Ids of the assets whose coordinates are approximate (their city's centre)."""
+        return frozenset(self._frame.attrs.get("approximate", ()))
+
+    @property
     def ids(self) -> np.ndarray:
         return self._frame["id"].to_numpy(dtype=object)
 
