@@ -152,9 +152,11 @@ def locate(
     out = unchanged(header, n)
     out.header = [c for c in header if c != CITY]
     country = _countries(np.asarray(column(at["country"]), dtype=object), lines, name, out)
-    lat = _numbers(column(at["lat"]) if "lat" in at else None, n)
-    lon = _numbers(column(at["lon"]) if "lon" in at else None, n)
-    blank = np.fromiter((type(v) is str and not v.strip() for v in country), bool, count=n)
+    blank = _blank(country)
+    # coordinates are read only where they may place a row: no country, or a city column
+    wanted = np.ones(n, dtype=bool) if CITY in at else blank
+    lat = _numbers(column(at["lat"]) if "lat" in at else None, wanted)
+    lon = _numbers(column(at["lon"]) if "lon" in at else None, wanted)
     if CITY in at:
         cities = np.asarray(column(at[CITY]), dtype=object)
         lat_text, lon_text = _by_city(cities, country, blank, lat, lon, lines, name, out)
@@ -168,9 +170,9 @@ def locate(
             for col in ("lat", "lon"):
                 if col not in out.header:
                     out.header.append(col)
-            lat = _numbers(out.filled["lat"], n)
-            lon = _numbers(out.filled["lon"], n)
-            blank = np.fromiter((type(v) is str and not v.strip() for v in country), bool, count=n)
+            lat = _numbers(out.filled["lat"], wanted)
+            lon = _numbers(out.filled["lon"], wanted)
+            blank = _blank(country)
     _by_points(country, blank, lat, lon, lines, name, out)
     if out.notes.converted or out.notes.from_points or out.notes.from_city:
         out.filled["country"] = country
@@ -219,13 +221,23 @@ def _countries(cells: np.ndarray, lines: np.ndarray, name: str, out: Located) ->
     return result
 
 
-def _numbers(cells: Sequence[Any] | np.ndarray | None, n: int) -> np.ndarray:
-    """Cells as numbers (NaN where empty or not a plain number)."""
-    if cells is None:
-        return np.full(n, np.nan)
-    series = pd.Series(np.asarray(cells, dtype=object))
-    text = series.map(lambda v: v.strip() if type(v) is str else v)
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+def _blank(cells: np.ndarray) -> np.ndarray:
+    """Which cells are empty text (each distinct cell looked at once)."""
+    codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    empty = np.array([type(v) is str and not v.strip() for v in distinct.tolist()], dtype=bool)
+    return empty[codes] if len(distinct) else np.zeros(len(cells), dtype=bool)
+
+
+def _numbers(cells: Sequence[Any] | np.ndarray | None, wanted: np.ndarray) -> np.ndarray:
+    """The `wanted` cells as numbers (NaN where empty, not a plain number, or not wanted)."""
+    out = np.full(len(wanted), np.nan)
+    rows = np.flatnonzero(wanted)
+    if cells is None or not len(rows):
+        return out
+    picked = np.asarray(cells, dtype=object)[rows]
+    text = pd.Series(picked).map(lambda v: v.strip() if type(v) is str else v)
+    out[rows] = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def _merged(cells: Sequence[Any] | None, filled: np.ndarray) -> np.ndarray:
@@ -403,5 +415,9 @@ def locate_rows(
     fitted = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
     columns = list(zip(*fitted, strict=True)) if fitted else [() for _ in header]
     located = locate(header, columns.__getitem__, numbers, name)
-    patched = [located.cells(r, i) for i, r in enumerate(fitted)]
+    if not located.changed:
+        return header, fitted, located
+    by_name = dict(zip(header, columns, strict=True))
+    by_name.update({col: cells.tolist() for col, cells in located.filled.items()})
+    patched = list(map(list, zip(*(by_name[col] for col in located.header), strict=True)))
     return located.header, patched, located
