@@ -185,9 +185,11 @@ def _ordered(codes: set[str]) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
-@functools.cache
-def read_country(cell: str) -> CountryReading:
-    """What one `country` cell means (see the module's docstring)."""
+@functools.lru_cache(maxsize=4096)
+def read_country(cell: str, near: bool = True) -> CountryReading:
+    """What one `country` cell means (see the module's docstring); without `near`, names close
+    to the cell are not looked for (the costly part: a register of many distinct unknown cells
+    looks for them only for its first few)."""
     alpha3, alpha2, numeric = _codes()
     text = cell.strip()
     upper = text.upper()
@@ -215,7 +217,12 @@ def read_country(cell: str) -> CountryReading:
         if len(codes) == 1:
             return CountryReading("converted", next(iter(codes)), how="name")
         return CountryReading("uncertain", candidates=_ordered(codes), how=how)
+    if not near or len(key) > MAX_NEAR_LENGTH:
+        return CountryReading("unknown")
     return _near(key)
+
+
+MAX_NEAR_LENGTH = 60  # longer cells are no country's name, misspelt or not
 
 
 def _near(key: str) -> CountryReading:

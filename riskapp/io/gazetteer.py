@@ -73,7 +73,7 @@ def city_index() -> dict[str, tuple[City, ...]]:
     }
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def read_city(cell: str, country: str = "") -> CityReading:
     """The place a `city` cell names, in `country` (alpha-3) when given."""
     places = city_index().get(normalised(cell), ())

@@ -37,6 +37,8 @@ CITY = "city"  # an input column (riskapp.domain.assets.INPUT_COLUMNS): it place
 COAST_KM = 22.2  # 12 nautical miles: a point this near a country's coast is in its waters
 NEAREST_KM = 400.0  # how far the nearest country is looked for, for a point at sea
 MAX_LISTED = 20  # rows listed for one uncertain value, before the rest are counted
+MAX_NEAR = 50  # distinct unknown country cells of one reading for which close names are sought
+MAX_PROBLEMS = 200  # problems of one reading (as riskapp.io.tables.MAX_PROBLEMS)
 SHOWN_ROWS = 5
 
 
@@ -176,6 +178,9 @@ def locate(
     _by_points(country, blank, lat, lon, lines, name, out)
     if out.notes.converted or out.notes.from_points or out.notes.from_city:
         out.filled["country"] = country
+    if len(out.problems) > MAX_PROBLEMS:
+        out.problems = by_row(out.problems)[:MAX_PROBLEMS]
+        out.problems.append(Problem(name, None, "", "more problems not shown", "row"))
     return out
 
 
@@ -184,10 +189,12 @@ def _countries(cells: np.ndarray, lines: np.ndarray, name: str, out: Located) ->
     codes, distinct = pd.factorize(cells, use_na_sentinel=False)
     counts = np.bincount(codes, minlength=len(distinct))
     new = np.asarray(distinct, dtype=object).copy()
+    looked = 0  # distinct cells whose close names were looked for
     for j, value in enumerate(distinct.tolist()):
         if type(value) is not str:
             continue
-        reading = read_country(value)
+        reading = read_country(value, near=looked < MAX_NEAR)
+        looked += reading.kind not in {"code", "converted"}
         if reading.kind == "converted":
             new[j] = reading.code
             out.notes.converted[(value.strip(), reading.code, reading.how)] += int(counts[j])
