@@ -245,3 +245,16 @@ def test_workspace_with_names_loads_and_keeps_its_notes(tmp_path: Path) -> None:
     frame = loaded.portfolio.frame
     assert "FIN" in set(frame["country"])
     assert any("'Finland', read as FIN" in n for n in frame.attrs["location_notes"])
+
+
+def test_many_distinct_unknown_countries_stay_bounded(tmp_path: Path) -> None:
+    """Close names are sought for a few distinct cells only; the rest are the model's to word,
+    and the problems are capped."""
+    rows = [f"a{i},A,plant,Qx{i}zz,,,1" for i in range(400)]
+    path = write(tmp_path / "assets.csv", *rows)
+    with pytest.raises(InputError) as caught:
+        parse_register(path, NAME)
+    problems = caught.value.problems
+    assert 1 < len(problems) <= 201
+    assert problems[0].line == 2 and problems[0].field == "country"
+    assert "alpha-3" in problems[0].message and "'Qx0zz'" in problems[0].message
