@@ -109,6 +109,7 @@ class ParsedRegister:
     frame: pd.DataFrame | None
     lines: list[int]
     problems: list[Problem]
+    notes: tuple[str, ...] = ()  # what reading the locations converted (riskapp.io.locations)
 
 
 def parse_register(table: Table) -> ParsedRegister:
@@ -123,7 +124,8 @@ def parse_register(table: Table) -> ParsedRegister:
     frame, problems = asset_frame(header, columns, lines, table.name)
     if problems:
         return ParsedRegister(None, [], problems)
-    return ParsedRegister(normalised(frame), lines.tolist(), [])
+    notes = tuple(frame.attrs.get("location_notes", ()))
+    return ParsedRegister(normalised(frame), lines.tolist(), [], notes)
 
 
 def _parsed_by_model(table: Table) -> ParsedRegister:
