@@ -155,8 +155,8 @@ def locate(
     out.header = [c for c in header if c != CITY]
     country = _countries(np.asarray(column(at["country"]), dtype=object), lines, name, out)
     blank = _blank(country)
-    # coordinates are read only where they may place a row: no country, or a city column
-    wanted = np.ones(n, dtype=bool) if CITY in at else blank
+    # coordinates are read only where they may place a row: no country, or a city named
+    wanted = blank | _named(column(at[CITY])) if CITY in at else blank
     lat = _numbers(column(at["lat"]) if "lat" in at else None, wanted)
     lon = _numbers(column(at["lon"]) if "lon" in at else None, wanted)
     if CITY in at:
@@ -241,10 +241,17 @@ def _numbers(cells: Sequence[Any] | np.ndarray | None, wanted: np.ndarray) -> np
     rows = np.flatnonzero(wanted)
     if cells is None or not len(rows):
         return out
-    picked = np.asarray(cells, dtype=object)[rows]
-    text = pd.Series(picked).map(lambda v: v.strip() if type(v) is str else v)
+    picked = pd.Series(np.asarray(cells, dtype=object)[rows], dtype=object)
+    text = picked.str.strip().fillna(picked)  # cells that are not text (numbers) as they are
     out[rows] = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return out
+
+
+def _named(cells: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Which cells hold text other than white space (each distinct cell looked at once)."""
+    codes, distinct = pd.factorize(np.asarray(cells, dtype=object), use_na_sentinel=False)
+    named = np.array([type(v) is str and bool(v.strip()) for v in distinct.tolist()], dtype=bool)
+    return named[codes] if len(distinct) else np.zeros(len(codes), dtype=bool)
 
 
 def _merged(cells: Sequence[Any] | None, filled: np.ndarray) -> np.ndarray:
@@ -271,7 +278,7 @@ def _by_city(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Coordinates (as cell text) from the `city` of rows without them; None where unchanged."""
     n = len(cities)
-    named = np.fromiter((type(v) is str and bool(v.strip()) for v in cities), bool, count=n)
+    named = _named(cities)
     flagged_rows = np.isin(lines, [r for r, f in out.flagged if f == "country"])
     todo = np.flatnonzero(named & np.isnan(lat) & np.isnan(lon) & ~flagged_rows)
     if not len(todo):
