@@ -258,3 +258,40 @@ def test_many_distinct_unknown_countries_stay_bounded(tmp_path: Path) -> None:
     assert 1 < len(problems) <= 201
     assert problems[0].line == 2 and problems[0].field == "country"
     assert "alpha-3" in problems[0].message and "'Qx0zz'" in problems[0].message
+
+
+def test_rows_the_model_reads_see_the_converted_country(tmp_path: Path) -> None:
+    """A row the vectorised pass leaves to the model (here '1e3') is read with the converted
+    country and coordinates, on every path."""
+    path = write(
+        tmp_path / "assets.csv",
+        "a1,One,plant,Germany,,,1e3",
+        "a2,Two,plant,,50.11,8.68,2e3",
+    )
+    for problems, rows in every_reading(path):
+        assert problems == [] and rows == [("a1", "DEU"), ("a2", "DEU")]
+
+
+def test_a_workbook_reads_names_cities_and_numeric_coordinates(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([*HEADER.split(","), "city"])
+    sheet.append(["a1", "One", "plant", "Deutschland", None, None, 100, None])
+    sheet.append(["a2", "Two", "plant", None, 45.76, 4.84, 100, None])
+    sheet.append(["a3", "Three", "port", None, None, None, 100, "Gdańsk"])
+    sheet.append(["a4", "Four", "port", "Congo", None, None, 100, None])
+    path = tmp_path / "assets.xlsx"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        parse_register(path, "assets.xlsx")
+    assert [(p.line, p.field) for p in caught.value.problems] == [(5, "country")]
+    sheet.delete_rows(5)
+    book.save(path)
+    frame, _ = parse_register(path, "assets.xlsx")
+    assert list(frame["country"]) == ["DEU", "FRA", "POL"]
+    assert frame["lat"].iloc[2] == pytest.approx(54.35, abs=0.05)
+    assert frame.attrs["approximate"] == ["a3"]
+    assert register_problems(path, "assets.xlsx") == []
