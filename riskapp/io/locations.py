@@ -187,10 +187,21 @@ def locate(
 def _countries(cells: np.ndarray, lines: np.ndarray, name: str, out: Located) -> np.ndarray:
     """The country cells with the certain readings put in; uncertain ones become problems."""
     codes, distinct = pd.factorize(cells, use_na_sentinel=False)
+    new = _distinct_countries(codes, distinct.tolist(), lines, name, out)
+    result: np.ndarray = new[codes]
+    return result
+
+
+def _distinct_countries(
+    codes: np.ndarray, distinct: list[Any], lines: np.ndarray, name: str, out: Located
+) -> np.ndarray:
+    """The distinct country cells (each row's index into them: `codes`) with the certain
+    readings put in; uncertain ones become problems naming their rows."""
     counts = np.bincount(codes, minlength=len(distinct))
-    new = np.asarray(distinct, dtype=object).copy()
+    new = np.empty(len(distinct), dtype=object)
+    new[:] = distinct
     looked = 0  # distinct cells whose close names were looked for
-    for j, value in enumerate(distinct.tolist()):
+    for j, value in enumerate(distinct):
         if type(value) is not str:
             continue
         reading = read_country(value, near=looked < MAX_NEAR)
@@ -224,8 +235,7 @@ def _countries(cells: np.ndarray, lines: np.ndarray, name: str, out: Located) ->
                     )
                 )
                 out.flagged.update((int(r), "country") for r in rows)
-    result: np.ndarray = new[codes]
-    return result
+    return new
 
 
 def _blank(cells: np.ndarray) -> np.ndarray:
@@ -396,6 +406,10 @@ def locate_arrow(
     its distinct countries."""
     if plain_codes(header, lambda: _distinct(table, header)):
         return header, table, unchanged(header, len(lines))
+    if CITY not in header and header.count("country") == 1:
+        converted = _arrow_countries(header, table, lines, name)
+        if converted is not None:
+            return converted
     located = locate(header, lambda i: table.column(i).to_numpy(zero_copy_only=False), lines, name)
     columns = {}
     for i, col in enumerate(header):
@@ -406,6 +420,27 @@ def locate_arrow(
         columns[col] = pa.array(text, pa.string())
     out = pa.table({str(i): columns[col] for i, col in enumerate(located.header)})
     return located.header, out, located
+
+
+def _arrow_countries(
+    header: list[str], table: pa.Table, lines: np.ndarray, name: str
+) -> tuple[list[str], pa.Table, Located] | None:
+    """Only names and codes to read (no empty country cell, no city): the country column read
+    once per distinct value and rebuilt by Arrow from its dictionary, without a Python object
+    per row. None when some row has no country (its coordinates may place it: `locate`)."""
+    at = header.index("country")
+    encoded = pc.dictionary_encode(table.column(at)).combine_chunks()
+    distinct = encoded.dictionary.to_pylist()
+    if any(type(v) is not str or not v.strip() for v in distinct):
+        return None
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    located = unchanged(header, len(lines))
+    new = _distinct_countries(codes, distinct, lines, name, located)
+    if located.notes.converted:
+        column = pc.take(pa.array(new.tolist(), pa.string()), encoded.indices)
+        table = table.set_column(at, table.column_names[at], column)
+        located.filled["country"] = np.asarray(new, dtype=object)[codes]
+    return header, table, located
 
 
 NOT_TEXT = "\x00"  # a cell that is not text, as riskapp.io.columnar marks it
