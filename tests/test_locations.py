@@ -307,8 +307,17 @@ def test_a_point_in_a_country_too_small_for_the_outlines_is_not_filed_under_a_ne
         "s1,Singapore office,office,,1.29,103.85,1",
         "m1,Monaco office,office,,43.73,7.42,1",
         "b1,Berlin office,office,,52.52,13.40,1",
+        "r1,Rome office,office,,41.89,12.49,1",  # 3 km from the Vatican: Italy for sure
+        "n1,Nice office,office,,43.70,7.27,1",  # 13 km from Monaco: France for sure
     )
     for problems, _ in every_reading(path):
         assert [(p.line, p.field) for p in problems] == [(2, "country"), (3, "country")]
         assert "Singapore (SGP) or Malaysia (MYS)" in problems[0].message
         assert "Monaco (MCO) or France (FRA)" in problems[1].message
+    ok = write(
+        tmp_path / "ok.csv",
+        "r1,Rome office,office,,41.89,12.49,1",
+        "n1,Nice office,office,,43.70,7.27,1",
+    )
+    for problems, rows in every_reading(ok):
+        assert problems == [] and rows == [("r1", "ITA"), ("n1", "FRA")]
