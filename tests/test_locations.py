@@ -321,3 +321,22 @@ def test_a_point_in_a_country_too_small_for_the_outlines_is_not_filed_under_a_ne
     )
     for problems, rows in every_reading(ok):
         assert problems == [] and rows == [("r1", "ITA"), ("n1", "FRA")]
+
+
+def test_many_cities_and_points_at_sea_are_grouped_not_looped(tmp_path: Path) -> None:
+    """Rows are gathered per distinct city or point by one sort: many distinct values give
+    one note a city (capped) and one problem a row, each naming its own row."""
+    cities = ["Hamburg", "Lyon", "Kraków", "Oslo", "Turku"] * 6
+    rows = [f"c{i},Site,plant,,,,1,{city}" for i, city in enumerate(cities)]
+    rows += [f"s{i},Rig,plant,,{56 + i / 10:.1f},{3 + i / 10:.1f},1," for i in range(5)]
+    path = write(tmp_path / "assets.csv", *rows, header=HEADER + ",city")
+    with pytest.raises(InputError) as caught:
+        parse_register(path, NAME)
+    problems = caught.value.problems
+    assert [p.line for p in problems] == list(range(32, 37))
+    assert all("North Sea (north_sea)" in p.message for p in problems)
+    ok = write(tmp_path / "ok.csv", *rows[:30], header=HEADER + ",city")
+    frame, _ = parse_register(ok, NAME)
+    assert set(frame["country"]) == {"DEU", "FRA", "POL", "NOR", "FIN"}
+    assert len(frame.attrs["approximate"]) == 30
+    assert len([n for n in frame.attrs["location_notes"] if "approximately" in n]) == 5

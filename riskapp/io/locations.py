@@ -88,11 +88,18 @@ class LocationNotes:
                 else (f"{total} rows give no country; read from their")
             )
             out.append(f"{name}: {rows} coordinates (Natural Earth 1:110m outlines): {parts}")
-        for label, lines in sorted(self.from_city.items()):
+        cities = sorted(self.from_city.items())
+        for label, lines in cities[:MAX_LISTED]:
             verb = "gives" if len(lines) == 1 else "give"
             out.append(
                 f"{name}: {_rows_text(sorted(lines))} {verb} no coordinates; placed approximately "
                 f"at the centre of the city {label} ({GAZETTEER_SOURCE})"
+            )
+        if len(cities) > MAX_LISTED:
+            rest = sum(len(lines) for _, lines in cities[MAX_LISTED:])
+            out.append(
+                f"{name}: {rest} more rows placed approximately at the centre of "
+                f"{len(cities) - MAX_LISTED} more cities ({GAZETTEER_SOURCE})"
             )
         return out
 
@@ -166,10 +173,14 @@ def locate(
         if lat_text is None or lon_text is None:
             lat_text = lon_text = np.full(n, None, dtype=object)
         # with a city column the header always holds lat and lon (each chunk of a stream alike)
-        some = any(v is not None for v in lat_text)
-        if some or "lat" not in at or "lon" not in at:
-            out.filled["lat"] = _merged(column(at["lat"]) if "lat" in at else None, lat_text)
-            out.filled["lon"] = _merged(column(at["lon"]) if "lon" in at else None, lon_text)
+        placed = out.approximate
+        if placed.any() or "lat" not in at or "lon" not in at:
+            out.filled["lat"] = _merged(
+                column(at["lat"]) if "lat" in at else None, lat_text, placed
+            )
+            out.filled["lon"] = _merged(
+                column(at["lon"]) if "lon" in at else None, lon_text, placed
+            )
             for col in ("lat", "lon"):
                 if col not in out.header:
                     out.header.append(col)
@@ -199,6 +210,7 @@ def _distinct_countries(
     """The distinct country cells (each row's index into them: `codes`) with the certain
     readings put in; uncertain ones become problems naming their rows."""
     counts = np.bincount(codes, minlength=len(distinct))
+    groups: dict[int, np.ndarray] | None = None  # each distinct cell's rows, when needed
     new = np.empty(len(distinct), dtype=object)
     new[:] = distinct
     looked = 0  # distinct cells whose close names were looked for
@@ -211,7 +223,8 @@ def _distinct_countries(
             new[j] = reading.code
             out.notes.converted[(value.strip(), reading.code, reading.how)] += int(counts[j])
         elif reading.kind == "uncertain":
-            rows = lines[codes == j].tolist()
+            groups = _groups(codes) if groups is None else groups
+            rows = lines[groups[j]].tolist()
             what = (
                 "a name several countries answer to"
                 if reading.how == "shared name"
@@ -265,16 +278,26 @@ def _named(cells: Sequence[Any] | np.ndarray) -> np.ndarray:
     return named[codes] if len(distinct) else np.zeros(len(codes), dtype=bool)
 
 
-def _merged(cells: Sequence[Any] | None, filled: np.ndarray) -> np.ndarray:
-    """A column's cells with the filled ones (not None) put in."""
+def _merged(cells: Sequence[Any] | None, filled: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """A column's cells with the filled ones (rows `where`) put in."""
     base = (
         np.full(len(filled), "", dtype=object)
         if cells is None
         else np.asarray(cells, dtype=object).copy()
     )
-    some = np.flatnonzero(np.array([v is not None for v in filled], dtype=bool))
-    base[some] = filled[some]
+    base[where] = filled[where]
     return base
+
+
+def _groups(codes: np.ndarray) -> dict[int, np.ndarray]:
+    """Each code's positions (ascending), from one sort (not one pass over all rows a code)."""
+    if not len(codes):
+        return {}
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    return {int(ordered[a]): order[a:b] for a, b in zip(starts, ends, strict=True)}
 
 
 def _by_city(
@@ -294,20 +317,19 @@ def _by_city(
     todo = np.flatnonzero(named & np.isnan(lat) & np.isnan(lon) & ~flagged_rows)
     if not len(todo):
         return None, None
+    named_countries = pd.Series(np.where(blank[todo], "", country[todo]), dtype=object)
     keys = pd.MultiIndex.from_arrays(
         [
-            [str(cities[i]).strip() for i in todo],
-            [
-                "" if blank[i] or type(country[i]) is not str else country[i].strip().upper()
-                for i in todo
-            ],
+            pd.Series(cities[todo], dtype=object).str.strip(),
+            named_countries.str.strip().str.upper().fillna(""),
         ]
     )
     codes, distinct = keys.factorize()
     lat_text = np.full(n, None, dtype=object)
     lon_text = np.full(n, None, dtype=object)
+    groups = _groups(np.asarray(codes))
     for j, (city, code) in enumerate(distinct.tolist()):
-        rows = todo[codes == j]
+        rows = todo[groups[j]]
         reading = read_city(city, code)
         if reading.kind == "found" and reading.city is not None:
             place = reading.city
@@ -354,6 +376,7 @@ def _by_points(
 
     points, inverse = np.unique(lon[rows] + 1j * lat[rows], return_inverse=True)
     inverse = inverse.reshape(-1)
+    groups = _groups(inverse)
     px, py = points.real.copy(), points.imag.copy()
     shapes = country_shapes()
     found = shapes.locate(px, py, near_km=COAST_KM)
@@ -372,7 +395,7 @@ def _by_points(
             f"1:110m outlines: did you mean {candidates_text(candidates)}? "
             "Write its ISO 3166-1 alpha-3 code to confirm"
         )
-        for row in lines[rows[inverse == p]][:MAX_LISTED].tolist():
+        for row in lines[rows[groups[p]]][:MAX_LISTED].tolist():
             out.problems.append(Problem(name, int(row), "country", message, "row"))
             out.flagged.add((int(row), "country"))
     found[doubt] = None  # neither read nor at sea
@@ -400,7 +423,7 @@ def _by_points(
             f"more than {COAST_KM:g} km off any coast{near}: give the country the asset is "
             "filed under"
         )
-        for row in lines[rows[inverse == p]][:MAX_LISTED].tolist():
+        for row in lines[rows[groups[p]]][:MAX_LISTED].tolist():
             out.problems.append(Problem(name, int(row), "country", message, "row"))
             out.flagged.add((int(row), "country"))
 
