@@ -55,6 +55,8 @@ def validate(
                 continue
             out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
             if checked.workspace is not None:
+                for note in checked.workspace.portfolio.location_notes:
+                    out.print(f"[cyan]note[/cyan]: {escape(note)}", highlight=False, soft_wrap=True)
                 _clamp_warnings(clamp_table(checked.workspace))
                 _placement_warnings(placement_warnings(checked.workspace))
     if problems:

@@ -53,6 +53,8 @@ def _show_preview(preview: ImportPreview) -> None:
         f"{len(s.changed)}, remove {len(s.removed)}",
         highlight=False,
     )
+    for note in preview.notes:
+        out.print(Text(f"  note: {note}"), soft_wrap=True)
     for asset_id, fields in list(s.changed.items())[:20]:
         out.print(f"  changed {asset_id}: {', '.join(fields)}", highlight=False)
     if s.removed:

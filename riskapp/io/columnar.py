@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, Asset, find_cycle
 from riskapp.io.arrowcheck import accept
 from riskapp.io.errors import InputError, Problem, pydantic_message
+from riskapp.io.locations import by_row, locate_arrow
 from riskapp.io.tables import (
     ASSET_REQUIRED,
     MAX_CSV_BYTES,
@@ -207,7 +208,7 @@ def asset_frame(
     its columns (lists of cells, header order, an extra last column with the cells past the
     header's width), or every problem with its row, field and reason: the ones the `Asset`
     model reports for the same rows, in the same order."""
-    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
     width = len(header)
@@ -252,16 +253,22 @@ def table_frame(
     """The register's table from an Arrow table of text columns (in header order): plainly
     valid rows converted by Arrow kernels, the others read by the `Asset` model one by one
     (`cells_of(i)`: row i's original cells; by default the table's own)."""
-    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
+    source = header
+    header, table, located = locate_arrow(header, table, lines, name)
     accepted = accept(header, table)
     to_model = np.flatnonzero(~accepted.ok)
+    if located.changed and cells_of is not None:
+        original = cells_of
+        cells_of = lambda i: located.cells(original(i), i)  # noqa: E731
     if cells_of is None and len(to_model):
         rows = table.take(pa.array(to_model)).to_pylist()
         keys = table.column_names
         originals = {int(i): [r[k] for k in keys] for i, r in zip(to_model, rows, strict=True)}
         cells_of = originals.__getitem__
+    problems = list(located.problems)
     checked: list[dict[str, Any]] = []
     for i in to_model.tolist():
         assert cells_of is not None
@@ -270,19 +277,25 @@ def table_frame(
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in tuple(err["loc"])[:1])
-                problems.append(Problem(name, int(lines[i]), field, pydantic_message(err), "row"))
+                found = Problem(name, int(lines[i]), field, pydantic_message(err), "row")
+                if located.keep(found):
+                    problems.append(found)
                 if len(problems) >= MAX_PROBLEMS:
                     problems.append(Problem(name, None, "", "more problems not shown", "row"))
-                    return pd.DataFrame(columns=ASSET_COLUMNS), problems
+                    return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
             continue
         checked.append(asset.model_dump())
     if problems:
-        return pd.DataFrame(columns=ASSET_COLUMNS), problems
+        return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
     frame = accepted.frame
     if len(to_model):
         modelled = pd.DataFrame.from_records(checked, columns=ASSET_COLUMNS, index=to_model)
         frame = pd.concat([frame, modelled]).sort_index(kind="stable")
-    return _typed(frame).reset_index(drop=True), []
+    frame = _typed(frame).reset_index(drop=True)
+    if located.changed or source != header:
+        frame.attrs["location_notes"] = located.notes.lines(name)
+        frame.attrs["approximate"] = frame["id"][located.approximate].tolist()
+    return frame, []
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -381,7 +394,7 @@ def _may_cycle(ids: pa.Array, has: np.ndarray, counts: np.ndarray, edges: pa.Arr
 
 
 def _refuse_empty(header: list[str], lines: np.ndarray, name: str) -> None:
-    if not len(lines) and not check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name):
+    if not len(lines) and not check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
 
 

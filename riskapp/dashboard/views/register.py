@@ -253,6 +253,8 @@ with import_tab:
                     f"{preview.rows} row(s) valid: {len(s.added)} to add, {len(s.changed)} to "
                     f"change, {len(s.removed)} to remove."
                 )
+                for note in preview.notes:  # locations read from names, coordinates, cities
+                    st.caption(plain(note))
                 if st.button("Import", type="primary", key="imp_commit"):
                     try:
                         summary = (
