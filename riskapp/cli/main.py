@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 # name: (module whose `register(app)` adds the command, the first paragraph of its help), in
 # the order the help lists them
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "riskapp.cli.setup",
+        "Create a workspace: factors, regions, curves, a baseline from public data, a "
+        "status-quo scenario and an empty register (or a copy of the demo).",
+    ),
     "validate": (
         "riskapp.cli.assess",
         "Check scenario, plan, curve, factor, region, baseline and asset files.",
