@@ -52,6 +52,7 @@ def assessment() -> Assessment:
         return store_view.store_assessment(basis())
     except InputError as exc:
         if [p.message for p in exc.problems] == [NO_ASSETS]:
+            st.header("No assets yet")
             st.info(
                 f"The workspace at {path} has no assets yet. List them in its assets.csv (one "
                 "row per asset) and reload, or import a register on the Register page.",
