@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("riskapp.cli.store", "Local accounts and roles (viewer, analyst, admin)."),
     "assessments": ("riskapp.cli.store", "Saved assessments: save, list, compare."),
     "audit": ("riskapp.cli.store", "The audit trail: hash-chained and append-only."),
+    "mapping": (
+        "riskapp.cli.mapping",
+        "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
+        "header, apply a saved one.",
+    ),
     "fx": (
         "riskapp.cli.fx",
         "Exchange rates: import the ECB's reference rates into a workspace's dated rates file "
