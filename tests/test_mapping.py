@@ -184,3 +184,25 @@ def test_the_yaml_quotes_what_it_must(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     path.write_text(to_yaml(s), encoding="utf-8")
     assert load_mapping(path) == s.mapping
+
+
+def test_a_saved_mapping_is_where_the_next_import_starts(tmp_path: Path) -> None:
+    from riskapp.assessment.mapping import mapped_table, save_mapping, start_mapping
+    from riskapp.assessment.scaffold import create_workspace
+    from riskapp.store.validation import Table
+
+    ws = tmp_path / "ws"
+    create_workspace(ws)
+    table = Table.from_file(_file(tmp_path))
+    start = start_mapping(table, ws)
+    assert start.needed and start.saved is None
+    assert start.mapping.types["Werk"] == "plant"
+    chosen = start.mapping.model_copy(update={"types": {**start.mapping.types, "Werk": "office"}})
+    save_mapping(ws, chosen)
+    again = start_mapping(table, ws)
+    assert again.saved == chosen and again.mapping.types["Werk"] == "office"
+    mapped = mapped_table(table, again.mapping, "mapping.yaml")
+    assert mapped.rows[0][1][mapped.header.index("type")] == "office"
+    # a file the saved mapping does not fit starts from the suggestion again
+    other = Table("other.csv", ["id", "name", "type", "country", "replacement_value"], [])
+    assert start_mapping(other, ws).saved is None and not start_mapping(other, ws).needed
