@@ -4,10 +4,12 @@ client's assets, or a self-contained copy of the demo.
 Templates:
 
 - `blank`: the shipped factors; the demo's country groups (those naming only countries and
-  shipped sea areas); the demo's vulnerability curves for 12 asset types (analyst judgement,
-  without the demo's per-asset overrides); a baseline of every factor for every country built
+  shipped sea areas); the curve library's curves for every type it has (17 asset types, every
+  factor, each with its rationale and sources); a baseline of every factor for every country built
   from the public reference data riskapp ships (`riskapp baseline build`, with provenance in
   each row's source); a status-quo scenario; no plans; an asset register with its header only.
+- `energy`, `logistics`, `manufacturing`, `telecom`: `blank` with the library's types of that
+  sector only.
 - `demo`: the demo workspace with its scenario library inside the folder (the shipped demo
   points outside itself at the shared library), to change and learn from.
 
@@ -27,7 +29,8 @@ from pathlib import Path
 
 from riskapp.io.errors import InputError, Problem
 
-TEMPLATES = ("blank", "demo")
+SECTORS = ("energy", "logistics", "manufacturing", "telecom")
+TEMPLATES = ("blank", "demo", *SECTORS)
 
 STATUS_QUO = """\
 # The status quo: today's conditions continue, at the intensities of baseline.csv with no
@@ -100,12 +103,24 @@ def _regions(demo_text: str) -> str:
     return head + yaml.safe_dump({"groups": kept}, sort_keys=False, allow_unicode=True)
 
 
-def _curves(demo_text: str) -> str:
-    marker = "  # --- per-asset overrides"
-    return demo_text.split(marker, 1)[0].rstrip() + "\n"
+def _curves(sector: str | None) -> str:
+    """The curve library's types (of one sector, or all) as a curves file."""
+    from riskapp.io.curve_library import curve_library, curves_yaml
+
+    types = [t for t in curve_library().types if sector is None or sector in t.sectors]
+    head = (
+        "# Vulnerability curves: intensity (0-10) -> damage ratio (share of the exposed value\n"
+        "# lost), from riskapp's curve library (`riskapp curves list`): analyst judgement with\n"
+        "# the rationale and sources of each type. They are this workspace's own now: calibrate\n"
+        "# them to the client; `riskapp curves add TYPE` adds a library type later.\n"
+        "curves:\n"
+    )
+    return head + curves_yaml(types)
 
 
-def _blank(folder: Path, name: str, currency: str, as_of: dt.date | None) -> None:
+def _blank(
+    folder: Path, name: str, currency: str, as_of: dt.date | None, sector: str | None
+) -> None:
     from riskapp.baseline.build import build, write_baseline
     from riskapp.domain.assets import ASSET_COLUMNS
     from riskapp.resources import DEMO
@@ -114,8 +129,7 @@ def _blank(folder: Path, name: str, currency: str, as_of: dt.date | None) -> Non
     shutil.copyfile(DEMO / "factors.yaml", folder / "factors.yaml")
     demo_regions = (DEMO / "regions.yaml").read_text(encoding="utf-8")
     (folder / "regions.yaml").write_text(_regions(demo_regions), encoding="utf-8")
-    demo_curves = (DEMO / "curves.yaml").read_text(encoding="utf-8")
-    (folder / "curves.yaml").write_text(_curves(demo_curves), encoding="utf-8")
+    (folder / "curves.yaml").write_text(_curves(sector), encoding="utf-8")
     write_baseline(build(as_of=as_of), folder / "baseline.csv")
     (folder / "assets.csv").write_text(",".join(ASSET_COLUMNS) + "\n", encoding="utf-8")
     (folder / "plans.yaml").write_text(PLANS, encoding="utf-8")
@@ -196,7 +210,8 @@ def create_workspace(
         if template == "demo":
             _demo(staging, name)
         else:
-            _blank(staging, name or target.resolve().name, currency, as_of)
+            sector = template if template in SECTORS else None
+            _blank(staging, name or target.resolve().name, currency, as_of, sector)
         ws = load_workspace(staging)  # what `riskapp validate` checks
         _usual_permissions(staging)
         if target.exists():

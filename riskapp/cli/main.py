@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("riskapp.cli.store", "Local accounts and roles (viewer, analyst, admin)."),
     "assessments": ("riskapp.cli.store", "Saved assessments: save, list, compare."),
     "audit": ("riskapp.cli.store", "The audit trail: hash-chained and append-only."),
+    "curves": (
+        "riskapp.cli.curves",
+        "The curve library: default vulnerability curves for common asset types, each with "
+        "its rationale and sources; add a type's curves to a workspace.",
+    ),
     "mapping": (
         "riskapp.cli.mapping",
         "Map a client's asset spreadsheet onto the register: suggest a mapping from its "

@@ -19,8 +19,9 @@ def init(
         typer.Option(
             "--template",
             "-t",
-            help="blank: factors, regions, curves, a baseline from public data, a status-quo "
-            "scenario and an empty register; demo: a copy of the demo to change and learn from.",
+            help="blank: factors, regions, the curve library, a baseline from public data, a "
+            "status-quo scenario and an empty register; energy, logistics, manufacturing or "
+            "telecom: blank with that sector's asset types; demo: a copy of the demo.",
         ),
     ] = "blank",
     name: Annotated[
@@ -43,7 +44,7 @@ def init(
         highlight=False,
         soft_wrap=True,
     )
-    if done.template == "blank":
+    if done.template != "demo":
         out.print(
             f"Next: list the assets in {where}/assets.csv (one row per asset; types with curves: "
             f"{', '.join(done.asset_types)}), or import a register into the team database "

@@ -36,6 +36,10 @@ def synonyms() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     data = yaml.safe_load(text)
     columns = {k: tuple(normal(n) for n in v) for k, v in data["columns"].items()}
     types = {k: tuple(normal(n) for n in v) for k, v in data["types"].items()}
+    from riskapp.io.curve_library import type_synonyms
+
+    for t, names in type_synonyms().items():  # the curve library's names of its types
+        types[t] = tuple(dict.fromkeys((*types.get(t, ()), *(normal(n) for n in names))))
     return columns, types
 
 
