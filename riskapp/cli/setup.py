@@ -29,8 +29,11 @@ def init(
     ] = None,
     currency: Annotated[str, typer.Option(help="Reporting currency (ISO 4217).")] = "EUR",
 ) -> None:
-    """Create a workspace: everything an assessment needs but the client's assets (or a copy
-    of the demo), checked as `riskapp validate` checks it, created whole or not at all."""
+    """Create a workspace: factors, regions, curves, a baseline from public data, a
+    status-quo scenario and an empty register (or a copy of the demo).
+
+    Everything an assessment needs but the client's assets, checked as `riskapp validate`
+    checks it, created whole or not at all in a new or empty folder."""
     from riskapp.assessment.scaffold import create_workspace
 
     try:
