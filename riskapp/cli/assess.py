@@ -54,6 +54,8 @@ def validate(
                 problems.extend(checked.problems)
                 continue
             out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
+            if checked.workspace is not None and not len(checked.workspace.portfolio):
+                out.print("  no assets yet: list them in its assets.csv", highlight=False)
             if checked.workspace is not None:
                 for note in checked.workspace.portfolio.location_notes:
                     out.print(f"[cyan]note[/cyan]: {escape(note)}", highlight=False, soft_wrap=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.text import Text
@@ -77,6 +77,13 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview problems and changes; write nothing.")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Register mapping (YAML, from `riskapp mapping suggest`): the file's columns, "
+            "units and type names read as the register's (assets only)."
+        ),
+    ] = None,
     database: DatabaseOpt = None,
 ) -> None:
     """Import assets or plans into the team database, all or nothing.
@@ -106,6 +113,9 @@ def import_command(
             summary = store.import_plan_book(book, cli_actor(), path.name, chosen)
         else:
             table = Rows.from_file(path)
+            if mapping is not None:
+                table = _mapped(table, mapping)
+                kind = "assets"
             preview = (
                 store.preview_assets(table, chosen)
                 if kind == "assets"
@@ -131,6 +141,16 @@ def import_command(
     finally:
         store.close()
     out.print(f"[green]Imported[/green] {path.name}: {summary}", highlight=False)
+
+
+def _mapped(table: Any, mapping: Path) -> Any:
+    """The table read through a register mapping (riskapp.io.mapping)."""
+    from riskapp.io.mapping import apply_mapping, load_mapping
+
+    header, rows = apply_mapping(
+        table.name, table.header, table.rows, load_mapping(mapping), str(mapping)
+    )
+    return type(table)(table.name, header, rows)
 
 
 def export_workspace(

@@ -393,16 +393,23 @@ def _may_cycle(ids: pa.Array, has: np.ndarray, counts: np.ndarray, edges: pa.Arr
     return True
 
 
-def _refuse_empty(header: list[str], lines: np.ndarray, name: str) -> None:
-    if not len(lines) and not check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name):
+def _refuse_empty(header: list[str], lines: np.ndarray, name: str, empty: bool) -> None:
+    if (
+        not empty
+        and not len(lines)
+        and not check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
+    ):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
 
 
-def parse_register(path: Path, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+def parse_register(
+    path: Path, name: str, *, empty: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
     """A register file's table and each row's number, or InputError with every problem of its
-    cells (the problems between rows are `register_problems`')."""
+    cells (the problems between rows are `register_problems`'). With `empty`, a register with
+    its header and no rows is a register of no assets (a new workspace's), not a problem."""
     with _no_cyclic_gc():
-        return _parse_register(path, name)
+        return _parse_register(path, name, empty)
 
 
 @contextlib.contextmanager
@@ -418,15 +425,15 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_register(path: Path, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _parse_register(path: Path, name: str, empty: bool) -> tuple[pd.DataFrame, np.ndarray]:
     fast = text_table(path, name)
     if fast is not None:
         header, table, lines = fast
-        _refuse_empty(header, lines, name)
+        _refuse_empty(header, lines, name, empty)
         frame, problems = table_frame(header, table, lines, name)
     else:
         header, columns, lines = read_columns(path, name)
-        _refuse_empty(header, lines, name)
+        _refuse_empty(header, lines, name, empty)
         frame, problems = asset_frame(header, columns, lines, name)
     if problems:
         raise InputError(problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -347,7 +348,12 @@ def load_workspace(path: str | Path) -> Workspace:
             table_problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
         )
         assets_path = root / paths.assets
-        parsed = _collect(table_problems, parse_register, assets_path, display(assets_path))
+        parsed = _collect(
+            table_problems,
+            functools.partial(parse_register, empty=True),  # a new workspace has no assets
+            assets_path,
+            display(assets_path),
+        )
         register: pd.DataFrame | None = None
         asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
         between_rows: list[Problem] = []
