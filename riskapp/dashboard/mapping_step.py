@@ -11,7 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from riskapp.assessment import mapping as mp
-from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.assets import REGISTER_COLUMNS
 from riskapp.domain.mapping import SCALED, RegisterMapping
 from riskapp.io import InputError
 from riskapp.store.validation import Table
@@ -38,7 +38,7 @@ def mapping_step(table: Table, workspace: Path, can_save: bool) -> Table | None:
     header = [h.strip() for h in table.header]
     how = {x.field: x.how for x in start.suggestion.matches}
     rows = []
-    for field in ASSET_COLUMNS:
+    for field in REGISTER_COLUMNS:
         rows.append(
             {
                 "register column": field,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from riskapp.domain.assets import ASSET_COLUMNS, NUMBER_COLUMNS, Currency
+from riskapp.domain.assets import NUMBER_COLUMNS, REGISTER_COLUMNS, Currency
 from riskapp.domain.common import Label, NoBool, ShortText, Slug, Strict
 
 Header = Annotated[str, Field(min_length=1, max_length=200)]
@@ -31,10 +31,10 @@ class RegisterMapping(Strict):
 
     @model_validator(mode="after")
     def _known_columns(self) -> RegisterMapping:
-        known = ", ".join(ASSET_COLUMNS)
+        known = ", ".join(REGISTER_COLUMNS)
         for part in ("columns", "defaults"):
             for key in getattr(self, part):
-                if key not in ASSET_COLUMNS:
+                if key not in REGISTER_COLUMNS:
                     raise ValueError(f"{part}: unknown register column {key!r}; expected {known}")
         for key in self.units:
             if key not in SCALED:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.assets import REGISTER_COLUMNS
 from riskapp.domain.mapping import SCALED, RegisterMapping
 from riskapp.io.errors import InputError, Problem
 
@@ -96,7 +96,7 @@ REQUIRED = ("id", "name", "type", "country", "replacement_value")
 
 def _field_for(header: str) -> tuple[str, str] | None:
     key = normal(_without_unit(header)) or normal(header)
-    for field in ASSET_COLUMNS:
+    for field in REGISTER_COLUMNS:
         if key == field.replace("_", " "):
             return field, "name"
     columns, _ = synonyms()
@@ -271,7 +271,7 @@ def apply_mapping(
         else pd.DataFrame(columns=header)
     )
     out = pd.DataFrame(index=frame.index)
-    for field in ASSET_COLUMNS:
+    for field in REGISTER_COLUMNS:
         if field in mapping.columns:
             out[field] = frame[mapping.columns[field]]
         elif field in mapping.defaults:
