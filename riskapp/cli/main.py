@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
         "header, apply a saved one.",
     ),
+    "signposts": (
+        "riskapp.cli.signposts",
+        "Every scenario's signposts: the latest value of the indicator each watches, against "
+        "its threshold, its state (green, amber, red) and since when.",
+    ),
     "indicators": (
         "riskapp.cli.indicators",
         "Indicator series in the team database: import a file, list them, show one with its "

@@ -28,6 +28,7 @@ st.set_page_config(
 pages = [
     st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page(HERE / "scenarios.py", title="Scenarios", icon=":material/storm:"),
+    st.Page(HERE / "signposts.py", title="Signposts", icon=":material/traffic:"),
     st.Page(HERE / "risk.py", title="Risk distribution", icon=":material/bar_chart:"),
     st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),
@@ -39,7 +40,7 @@ pages = [
     st.Page(HERE / "baseline.py", title="Baseline data", icon=":material/database:"),
     st.Page(HERE / "methodology.py", title="Methodology", icon=":material/functions:"),
 ]
-navigation = st.navigation(pages)
+navigation = st.navigation(pages, expanded=True)  # every page listed, no "view more"
 # within a run each YAML file is parsed once: the store's model files, the files' own reading
 # the sidebar compares with the database and the default loss basis all read the same files
 with parse_once():

@@ -126,6 +126,16 @@ class Signpost(Strict):
     threshold: Finite
     direction: Direction = Direction.ABOVE
     description: Text = ""
+    series: Identifier | None = Field(
+        default=None,
+        description="Id of the stored indicator series that gives the signpost its value "
+        "(riskapp indicators list); without it the signpost is watched by hand.",
+    )
+    amber_band: Annotated[float, NoBool, Field(ge=0, le=1e12)] = Field(
+        default=0.0,
+        description="Amber within this distance of the threshold on the safe side (in the "
+        "indicator's unit): a warning before the signpost is crossed. 0: no amber state.",
+    )
 
 
 class EscalationStep(Strict):

@@ -13,6 +13,8 @@ from riskapp.store.frames import no_cyclic_gc, normalised, stored_register
 from riskapp.store.plans import write_plans
 from riskapp.store.register import write_register
 
+INDICATORS_FILE = "indicators.csv"  # a workspace's indicator observations, seeded with it
+
 
 class Seeding:
     """Fills an empty database from the workspace files."""
@@ -66,4 +68,15 @@ class Seeding:
                 [p.id for p in book.plans],
                 register=register,
             )
+        self._seed_indicators(mpath.parent / INDICATORS_FILE, actor)
         return True
+
+    def _seed_indicators(self, path: Path, actor: Actor) -> None:
+        """The workspace's indicator observations (indicators.csv), if it has them: what
+        signposts read until a fetch brings newer values."""
+        if not path.exists():
+            return
+        from riskapp.io.indicators import read_series
+        from riskapp.store.indicators import Indicators
+
+        Indicators(self.core).import_series(read_series(path), actor, f"seed {path.name}")

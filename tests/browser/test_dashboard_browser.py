@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the fixture's type; conftest.py is pytest's to import
 PAGES = [
     ("/", "Overview", "01-overview"),
     ("/scenarios", "Scenarios", "02-scenarios"),
+    ("/signposts", "Signposts", "02a-signposts"),
     ("/risk", "Risk distribution", "02b-risk"),
     ("/assets", "Assets", "03-assets"),
     ("/plans", "Contingency plans", "04-plans"),
@@ -152,4 +153,16 @@ def test_wide_tables_show_their_decision_columns_without_scrolling(
         dashboard.page.wait_for_timeout(1000)
     assert wanted <= shown, f"not drawn in view: {sorted(wanted - shown)}; drawn: {shown}"
     dashboard.screenshot(f"wide-table{path.replace('/', '-')}")
+    dashboard.assert_healthy()
+
+
+def test_signposts_page_shows_states_from_stored_indicators(dashboard: Dashboard) -> None:
+    """The demo's two signposts on the GPR index (seeded from demo/indicators.csv, the
+    published values to December 2025) are amber; their history is drawn."""
+    dashboard.open("/signposts")
+    text = dashboard.page.inner_text('[data-testid="stMain"]')
+    assert "Signposts" in text and "Geopolitical risk, Russia" in text
+    assert "amber" in text and "2025-12" in text
+    assert dashboard.page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    dashboard.screenshot("02a-signposts-board")
     dashboard.assert_healthy()

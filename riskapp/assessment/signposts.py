@@ -1,0 +1,128 @@
+"""Signposts evaluated on the latest values of their indicator series (issue 11, item 2):
+each scenario's signposts with value, threshold, direction, state and since when, read from
+the indicators kept in the team database (riskapp.store.indicators). The rule is
+riskapp.engine.signposts'; the page, the command line and reports show this one board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import pandas as pd
+
+from riskapp.domain import Workspace
+from riskapp.domain.scenarios import Direction, Signpost
+from riskapp.engine.signposts import STATE_NAMES, run_start, signpost_states
+
+NO_SERIES = "not linked"  # the signpost names no stored series: watched by hand
+NO_DATA = "no data"  # it names one that has no values (yet)
+STATE_ORDER = {"red": 0, "amber": 1, "green": 2, NO_DATA: 3, NO_SERIES: 4}
+
+
+class IndicatorSource(Protocol):
+    """What the board reads: the team database's indicators (riskapp.store.Store)."""
+
+    def observations(self, indicator_id: str, vintages: bool = False) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class SignpostStatus:
+    scenario_id: str
+    scenario: str
+    signpost: Signpost
+    state: str  # green, amber, red, no data, not linked
+    value: float | None
+    period: str | None  # the latest value's period
+    since: str | None  # first period of the current state's run
+    stored_at: datetime | None
+
+
+def history(source: IndicatorSource, signpost: Signpost) -> pd.DataFrame:
+    """(period, value, state) of the signpost's series, latest vintage of each period."""
+    if signpost.series is None:
+        return pd.DataFrame(columns=["period", "value", "state"])
+    try:
+        frame = source.observations(signpost.series)
+    except KeyError:
+        return pd.DataFrame(columns=["period", "value", "state"])
+    frame = frame.sort_values("period").reset_index(drop=True)
+    states = signpost_states(
+        frame["value"].to_numpy(dtype=float),
+        signpost.threshold,
+        signpost.direction is Direction.ABOVE,
+        signpost.amber_band,
+    )
+    out = frame[["period", "value"]].copy()
+    out["state"] = [STATE_NAMES[s] for s in states]
+    out["stored_at"] = frame["fetched_at"]
+    return out
+
+
+def status(source: IndicatorSource, scenario_id: str, title: str, s: Signpost) -> SignpostStatus:
+    if s.series is None:
+        return SignpostStatus(scenario_id, title, s, NO_SERIES, None, None, None, None)
+    h = history(source, s)
+    if not len(h):
+        return SignpostStatus(scenario_id, title, s, NO_DATA, None, None, None, None)
+    last = h.iloc[-1]
+    since = str(h["period"].iloc[run_start(h["state"].to_numpy())])
+    stored = last["stored_at"]
+    return SignpostStatus(
+        scenario_id,
+        title,
+        s,
+        str(last["state"]),
+        float(last["value"]),
+        str(last["period"]),
+        since,
+        None if pd.isna(stored) else pd.Timestamp(stored).to_pydatetime(),
+    )
+
+
+def board(ws: Workspace, source: IndicatorSource) -> list[SignpostStatus]:
+    """Every signpost of every scenario, in scenario order, with its state."""
+    return [status(source, sc.id, sc.title, s) for sc in ws.scenarios for s in sc.signposts]
+
+
+def board_frame(statuses: list[SignpostStatus]) -> pd.DataFrame:
+    """The board as a table (what the page and the command line show)."""
+    return pd.DataFrame(
+        [
+            {
+                "scenario": st.scenario,
+                "signpost": st.signpost.name,
+                "state": st.state,
+                "value": st.value,
+                "period": st.period or "",
+                "threshold": st.signpost.threshold,
+                "direction": st.signpost.direction.value,
+                "amber band": st.signpost.amber_band,
+                "since": st.since or "",
+                "series": st.signpost.series or "",
+                "indicator": st.signpost.indicator,
+            }
+            for st in statuses
+        ],
+        columns=[
+            "scenario",
+            "signpost",
+            "state",
+            "value",
+            "period",
+            "threshold",
+            "direction",
+            "amber band",
+            "since",
+            "series",
+            "indicator",
+        ],
+    )
+
+
+def counts(statuses: list[SignpostStatus]) -> dict[str, int]:
+    """How many signposts are in each state."""
+    out = dict.fromkeys(STATE_ORDER, 0)
+    for st in statuses:
+        out[st.state] += 1
+    return out
