@@ -4,6 +4,8 @@ ones, schema and methodology. Registered on the command line by `register(app)`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +23,7 @@ from riskapp.cli.common import (
     WorkspaceArg,
     assessment,
     check_out,
-    fail,
+    err,
     out,
 )
 from riskapp.domain.enums import LossBasis
@@ -32,33 +34,90 @@ if TYPE_CHECKING:
     from riskapp.io.errors import Problem
 
 
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Files or workspace folders to check.")],
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every problem (by default each rule shows its count and first rows).",
+        ),
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="text for people; json for scripts (rule, count, problems with file, row, "
+            "field, value, expected and suggestion). Exit code 1 when there are problems.",
+        ),
+    ] = OutputFormat.text,
 ) -> None:
-    """Check scenario, plan, curve, factor, region, baseline and asset files.
+    """Check scenario, plan, curve, factor, region, baseline, asset and dependency files.
 
-    Every problem is reported with its file, line or row, field and what was expected. For a
-    workspace, shocks that run past the 0-10 intensity scale and are clamped are listed as
-    warnings (they do not fail the check).
+    Every problem is reported in one run, the ones between files included, grouped by rule:
+    a heading with the count, then the first rows (file, line or row, field, what was
+    expected, and a "did you mean" where a close id, code or type exists). For a workspace,
+    shocks that run past the 0-10 intensity scale and are clamped are listed as warnings (they
+    do not fail the check).
     """
-    from riskapp.assessment.scale import clamp_table
+    import json
+
+    from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
     from riskapp.assessment.zones import placement_warnings
+    from riskapp.io.findings import group, json_document, tabulate, text_lines
     from riskapp.io.validate import check_path
     from riskapp.io.yamlfile import parse_once
 
     problems: list[Problem] = []
+    choices: dict[str, Sequence[str]] = {}
+    checked_paths: list[dict[str, object]] = []
+    warnings: list[str] = []
+    text = output is OutputFormat.text
     with parse_once():  # a file two of the paths share is read once (the demo's scenarios)
         for path in paths:
             checked = check_path(path)
+            checked_paths.append(
+                {"path": str(path), "kind": checked.kind, "problems": len(checked.problems)}
+            )
+            for kind, names in checked.choices.items():
+                choices[kind] = [*choices.get(kind, ()), *names]
             if checked.problems:
                 problems.extend(checked.problems)
                 continue
-            out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
+            if text:
+                out.print(
+                    f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False
+                )
             if checked.workspace is not None:
-                _clamp_warnings(clamp_table(checked.workspace))
-                _placement_warnings(placement_warnings(checked.workspace))
+                clamps = clamp_table(checked.workspace)
+                placements = placement_warnings(checked.workspace)
+                if text:
+                    _clamp_warnings(clamps)
+                    _placement_warnings(placements)
+                else:
+                    if len(clamps):
+                        warnings += [clamp_summary(clamps), *clamp_lines(clamps)]
+                    warnings += [f"assets: {line}" for line in placements]
+    groups = group(tabulate(problems, choices))
+    if not text:
+        document = json_document(groups, checked_paths, warnings, every=every)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        if problems:
+            raise typer.Exit(1)
+        return
     if problems:
-        fail(problems)
+        rules = f"{len(groups)} rule" + ("" if len(groups) == 1 else "s")
+        err.print(
+            f"[bold red]{len(problems)} problem(s) found ({rules}):[/bold red]", highlight=False
+        )
+        for line in text_lines(groups, every=every):
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def _placement_warnings(lines: list[str]) -> None:

@@ -446,9 +446,7 @@ def parse_register_partial(
             header, table, lines = fast
             _refuse_empty(header, lines, name)
             frame, problems = table_frame(header, table, lines, name, partial=True)
-            raw_ids = (
-                table.column(header.index("id")).to_pylist() if "id" in header else []
-            )
+            raw_ids = table.column(header.index("id")).to_pylist() if "id" in header else []
         else:
             header, columns, lines = read_columns(path, name)
             _refuse_empty(header, lines, name)

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from riskapp.domain.assets import DependencyLink, Portfolio
     from riskapp.io.errors import Problem
 
@@ -175,12 +177,12 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
         ).any()
     ):
         return None
-    # each link's asset must be in the register and list what the link depends on
-    deps = pd.DataFrame(
-        {"asset_id": portfolio.series("id"), "depends_on": portfolio.series("depends_on")}
-    ).explode("depends_on")
-    listed = pd.MultiIndex.from_frame(deps.dropna())
-    if not pd.MultiIndex.from_frame(frame[["asset_id", "depends_on"]]).isin(listed).all():
+    # both ends of each link must be assets of the register (the register's depends_on is
+    # completed from this file: `with_declared_links`)
+    ids = portfolio.series("id")
+    if not (frame["asset_id"].isin(ids).all() and frame["depends_on"].isin(ids).all()):
+        return None
+    if (frame["asset_id"] == frame["depends_on"]).any():
         return None
     groups = [g or None for g in frame["group"].tolist()]
     return [
@@ -200,3 +202,61 @@ def dependency_file(workspace: Path) -> Path:
     from riskapp.io.workspace import manifest_path
 
     return manifest_path(workspace).parent / DEPENDENCIES
+
+
+def declared_pairs(path: Path) -> pd.DataFrame | None:
+    """The (asset_id, depends_on) pairs a dependency-share file declares, blanks trimmed and
+    empty cells left out, or None when the file is missing or cannot be read (its problems are
+    `load_dependencies`' to word)."""
+    import pandas as pd
+
+    from riskapp.io.errors import InputError
+    from riskapp.io.tables import read_rows
+    from riskapp.io.workspace import display
+
+    if not path.is_file():
+        return None
+    try:
+        header, rows = read_rows(path, display(path))
+    except InputError:
+        return None
+    if "asset_id" not in header or "depends_on" not in header:
+        return None
+    a, d = header.index("asset_id"), header.index("depends_on")
+    pairs = [
+        (str(cells[a]).strip(), str(cells[d]).strip())
+        for _, cells in rows
+        if len(cells) > max(a, d) and cells[a] is not None and cells[d] is not None
+    ]
+    frame = pd.DataFrame(pairs, columns=["asset_id", "depends_on"], dtype=object)
+    return frame[(frame["asset_id"] != "") & (frame["depends_on"] != "")]
+
+
+def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.DataFrame:
+    """The register with each asset's `depends_on` completed from the dependency-share file:
+    a link declared there need not be listed again in the register (the one place to declare
+    a link that carries a share). Only links between assets of the register are added (a link
+    naming another id is reported on its row of the file); the register's own order is kept,
+    the file's links follow."""
+    import pandas as pd
+
+    if pairs is None or not len(pairs) or not len(frame):
+        return frame
+    ids = pd.Index(frame["id"].to_numpy(dtype=object))
+    known = pairs[pairs["asset_id"].isin(ids) & pairs["depends_on"].isin(ids)]
+    known = known[known["asset_id"] != known["depends_on"]]
+    if not len(known):
+        return frame
+    listed = pd.DataFrame({"asset_id": frame["id"], "depends_on": frame["depends_on"]}).explode(
+        "depends_on"
+    )
+    listed = pd.MultiIndex.from_frame(listed.dropna())
+    new = known[~pd.MultiIndex.from_frame(known).isin(listed)].drop_duplicates()
+    if not len(new):
+        return frame
+    added = new.groupby("asset_id", sort=False)["depends_on"].agg(list)
+    rows = ids.get_indexer(added.index)
+    deps = frame["depends_on"].to_numpy(dtype=object).copy()
+    for row, extra in zip(rows.tolist(), added.tolist(), strict=True):  # assets with new links
+        deps[row] = [*deps[row], *extra]
+    return frame.assign(depends_on=deps)

@@ -256,7 +256,8 @@ def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN)
         for _, v in values.head(shown).iterrows():
             unit = "row" if v["unit"] == "row" else "line"
             rows = ", ".join(str(r) for r in v["rows"]) + (", ..." if v["count"] > shown else "")
-            where = f"{v['file']} [{v['field']}] {unit}s {rows}" if rows else str(v["file"])
+            units = unit if len(v["rows"]) == 1 else unit + "s"
+            where = f"{v['file']} [{v['field']}] {units} {rows}" if rows else str(v["file"])
             text = f"  {v['value']!r} ({_count(int(v['count']), unit, unit + 's')}: {where})"
             if isinstance(v["suggestion"], str):
                 text += f": did you mean {v['suggestion']!r}?"

@@ -1,4 +1,4 @@
-""""Did you mean": the closest known id, code or type for a value that is not one.
+""" "Did you mean": the closest known id, code or type for a value that is not one.
 
 Suggestions are computed once per distinct bad value (`suggest_all`), never per row: a register
 of a million rows with one misspelt type asks once.

@@ -312,8 +312,29 @@ def load_workspace(path: str | Path) -> Workspace:
     Every problem is raised at once: those of each file, and those between files, checked on
     what did read (the rows of the register that read well, the files that parsed), so that
     one run lists them all (`riskapp.io.crosscheck`)."""
+    read = read_workspace(path)
+    if read.problems:
+        raise InputError(read.problems)
+    return read.workspace
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadWorkspace:
+    """A workspace as far as it read, every problem, and the ids written on register rows
+    that did not read (a reference to one of them is not reported as unknown)."""
+
+    workspace: Workspace
+    problems: list[Problem]
+    unread_ids: set[str]
+
+
+def read_workspace(path: str | Path) -> ReadWorkspace:
+    """A workspace as far as it reads, and every problem (`load_workspace`): with problems,
+    the parts that did not read are empty and the register holds the rows that read well.
+    Raises InputError only when workspace.yaml itself cannot be read."""
     from riskapp.io.columnar import parse_register_partial
     from riskapp.io.crosscheck import Loaded, cross_problems, without_known_elsewhere
+    from riskapp.io.dependencies import declared_pairs, dependency_file, with_declared_links
 
     mpath = manifest_path(path)
     root = mpath.parent
@@ -344,6 +365,8 @@ def load_workspace(path: str | Path) -> Workspace:
         if parsed is not None:
             register, asset_rows, cell_problems, other_ids = parsed
             table_problems += cell_problems
+            # links declared in dependencies.csv need not be listed in depends_on again
+            register = with_declared_links(register, declared_pairs(dependency_file(mpath)))
             between_rows = register_problems(register, asset_rows, assets_name)
             between_rows = without_known_elsewhere(between_rows, other_ids)
         docs = documents.result()
@@ -370,10 +393,7 @@ def load_workspace(path: str | Path) -> Workspace:
         ),
         assets_name,
     )
-    problems += cross
-    if problems:
-        raise InputError(problems)
-    return ws
+    return ReadWorkspace(ws, problems + cross, other_ids)
 
 
 def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
