@@ -66,9 +66,46 @@ def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
         Problem(name, lines[i], field, message, "row")
         for i, field, message in table.problems(portfolio)
     ]
+    if not problems:
+        problems += _cycle_problems(links, lines, name, portfolio)
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return links
+
+
+def _cycle(links: list[DependencyLink], portfolio: Portfolio) -> list[str] | None:
+    """A cycle of the register's depends_on and the file's links together, or None."""
+    from riskapp.domain.assets import find_cycle
+
+    graph: dict[str, list[str]] = {}
+    for asset_id, deps in zip(
+        portfolio.series("id").tolist(), portfolio.series("depends_on").tolist(), strict=True
+    ):
+        if deps:
+            graph[asset_id] = list(deps)
+    for link in links:
+        graph.setdefault(link.asset_id, []).append(link.depends_on)
+    return find_cycle(graph)
+
+
+def _cycle_problems(
+    links: list[DependencyLink], lines: list[int], name: str, portfolio: Portfolio
+) -> list[Problem]:
+    """A dependency cycle the file's links close (with the register's depends_on), on the
+    row of the first of its links the file gives."""
+    from itertools import pairwise
+
+    from riskapp.io.errors import Problem
+
+    cycle = _cycle(links, portfolio)
+    if not cycle:
+        return []
+    steps = set(pairwise(cycle))
+    row = next(
+        (line for k, line in zip(links, lines, strict=True) if (k.asset_id, k.depends_on) in steps),
+        None,
+    )
+    return [Problem(name, row, "depends_on", "dependency cycle: " + " -> ".join(cycle), "row")]
 
 
 def _between_rows(links: list[DependencyLink], lines: list[int], name: str) -> list[Problem]:
@@ -185,7 +222,7 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
     if (frame["asset_id"] == frame["depends_on"]).any():
         return None
     groups = [g or None for g in frame["group"].tolist()]
-    return [
+    links = [
         DependencyLink.model_construct(asset_id=a, depends_on=d, share=s, redundancy_group=g)
         for a, d, s, g in zip(
             frame["asset_id"].tolist(),
@@ -195,6 +232,7 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
             strict=True,
         )
     ]
+    return None if _cycle(links, portfolio) else links  # a cycle: worded on its row
 
 
 def dependency_file(workspace: Path) -> Path:
@@ -247,11 +285,11 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
     known = known[known["asset_id"] != known["depends_on"]]
     if not len(known):
         return frame
-    listed = pd.DataFrame({"asset_id": frame["id"], "depends_on": frame["depends_on"]}).explode(
+    edges = pd.DataFrame({"asset_id": frame["id"], "depends_on": frame["depends_on"]}).explode(
         "depends_on"
     )
-    listed = pd.MultiIndex.from_frame(listed.dropna())
-    new = known[~pd.MultiIndex.from_frame(known).isin(listed)].drop_duplicates()
+    listed = pd.MultiIndex.from_frame(edges.dropna())
+    new = known[~pd.MultiIndex.from_frame(known).isin(list(listed))].drop_duplicates()
     if not len(new):
         return frame
     added = new.groupby("asset_id", sort=False)["depends_on"].agg(list)

@@ -219,16 +219,13 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{NumberFormat().number(n)} {one if n == 1 else many}"
 
 
-def _line(p: pd.Series) -> str:
-    return str(
-        Problem(
-            str(p["file"]),
-            None if pd.isna(p["row"]) else int(p["row"]),
-            str(p["field"]),
-            str(p["message"]),
-            str(p["unit"]),
-        )
-    )
+def _row(value: Any) -> int | None:
+    return None if value is None or value is pd.NA else int(value)
+
+
+def _line(p: Any) -> str:
+    """One problem (a row of `tabulate`, as a named tuple) as `Problem` words it."""
+    return str(Problem(str(p.file), _row(p.row), str(p.field), str(p.message), str(p.unit)))
 
 
 def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN) -> list[str]:
@@ -245,10 +242,10 @@ def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN)
             head += f", {_count(len(values), 'distinct value', 'distinct values')}"
         lines.append(head)
         if every or g.count <= shown or values is None:
-            for _, p in t.head(None if every else shown).iterrows():
+            for p in (t if every else t.head(shown)).itertuples(index=False):
                 lines.append(f"  {_line(p)}")
-                if isinstance(p["suggestion"], str):
-                    lines.append(f"    did you mean {p['suggestion']!r}?")
+                if isinstance(p.suggestion, str):
+                    lines.append(f"    did you mean {p.suggestion!r}?")
             if not every and g.count > shown:
                 lines.append(f"  ... and {g.count - shown:,} more (--all lists every one)")
             continue
@@ -285,7 +282,7 @@ def json_document(
         problems = [
             {
                 "file": str(r.file),
-                "row": None if pd.isna(r.row) else int(r.row),
+                "row": _row(r.row),
                 "unit": str(r.unit),
                 "field": str(r.field),
                 "value": str(r.value),
