@@ -7,6 +7,7 @@ of a million rows with one misspelt type asks once.
 from __future__ import annotations
 
 import difflib
+import gettext
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -40,6 +41,7 @@ _OTHER_COUNTRY_CODES = {
     "EL": "GRC",
 }
 
+NAME_LANGUAGES = ("de", "fr", "es", "it", "nl", "sv", "nb", "da", "fi", "pl", "pt")
 MAX_CANDIDATES = 20_000  # above this many choices, only those sharing the first character
 
 
@@ -49,6 +51,14 @@ def _country_names() -> dict[str, str]:
     import pycountry
 
     out: dict[str, str] = {}
+    translations = []
+    for language in NAME_LANGUAGES:
+        try:
+            translations.append(
+                gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+            )
+        except OSError:
+            continue
     for c in pycountry.countries:
         code = str(c.alpha_3)
         out[str(c.alpha_2).lower()] = code
@@ -56,6 +66,8 @@ def _country_names() -> dict[str, str]:
             name = getattr(c, attr, None)
             if name:
                 out[str(name).lower()] = code
+                for t in translations:
+                    out.setdefault(t.gettext(str(name)).lower(), code)
     return out
 
 
@@ -75,10 +87,22 @@ def suggest_country(value: str) -> str | None:
     if text.lower() in names:
         return names[text.lower()]
     if len(upper) == 3 and upper.isalpha():
-        close = difflib.get_close_matches(upper, sorted(codes), n=1, cutoff=0.6)
-        return close[0] if close else None
+        return _one_letter_off(upper, codes)
     close = difflib.get_close_matches(text.lower(), list(names), n=1, cutoff=0.75)
     return names[close[0]] if close else None
+
+
+def _one_letter_off(code: str, codes: frozenset[str]) -> str | None:
+    """The code that differs from `code` in one letter, preferring one that keeps the first
+    two ("FIM" -> FIN, not IMN), or None when none or several equally close exist."""
+    near = [c for c in codes if sum(a == b for a, b in zip(c, code, strict=True)) == 2]
+    for keep in (2, 1):
+        best = [c for c in near if c[:keep] == code[:keep]]
+        if len(best) == 1:
+            return best[0]
+        if best:
+            return None
+    return None
 
 
 def closest(value: str, choices: Sequence[str]) -> str | None:
