@@ -21,7 +21,7 @@ from riskapp.cli.main import app
 from riskapp.io import load_workspace
 from riskapp.io.errors import InputError
 from riskapp.io.suggest import suggest_country
-from riskapp.io.validate import validate_path
+from riskapp.io.validate import checked_workspace, validate_path
 
 ASSETS = str(Path("ws", "assets.csv"))
 DEPS = str(Path("ws", "dependencies.csv"))
@@ -305,3 +305,17 @@ def test_a_link_of_dependencies_csv_that_closes_a_cycle_is_refused_on_its_row(ws
     assert any(p.file == DEPS and p.line == rows + 1 for p in cycles) or any(
         p.file == ASSETS for p in cycles
     )
+
+
+def test_a_register_checked_as_a_stream_still_gets_the_checks_between_files(ws: Path) -> None:
+    """A large register is checked as a stream first (bounded memory); its problems no longer
+    hide those between files."""
+    frame = break_three_ways(ws)
+    problems, loaded = checked_workspace(ws, stream_above=0)
+    assert loaded is None
+    found = [(p.file, p.line, p.field) for p in problems]
+    assert found.count((ASSETS, 3, "country")) == 1  # once: the stream's wording
+    assert (ASSETS, 4, "replacement_value") in found
+    plants = [i + 2 for i in frame.index[frame["type"] == "plnt"] if i not in (1, 2)]
+    assert sorted(line for f, line, field in found if field == "type") == plants
+    assert any(f == WINTER for f, _, _ in found)

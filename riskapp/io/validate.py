@@ -115,9 +115,10 @@ def checked_workspace(
     """Every file of a workspace, its dependency shares (dependencies.csv) included, and the
     references between them, in one run: the checks between files run on what did read.
 
-    A large register is checked as a stream first: its problems are reported in bounded
-    memory, before the whole workspace (and every asset) is loaded. Returns the problems
-    and the workspace when it loaded (for checks beyond its files)."""
+    A large register is checked as a stream first (its own problems counted in bounded
+    memory), then the workspace is read as far as it reads and the checks between files run
+    on the rows that read well. Returns the problems and the workspace when it loaded (for
+    checks beyond its files)."""
     problems, ws = _checked_workspace(path, stream_above)
     return problems, (None if problems else ws)
 
@@ -127,12 +128,14 @@ def _checked_workspace(
 ) -> tuple[list[Problem], Workspace | None]:
     """`checked_workspace`, keeping the workspace as far as it read (for suggestions)."""
     register = _register_path(path)
+    streamed: list[Problem] = []
     if register is not None and register.stat().st_size > stream_above:
-        problems = register_problems(register, display(register))
-        if problems:
-            return problems, None
+        streamed = register_problems(register, display(register))
     read = read_workspace(path)
     ws, problems = read.workspace, read.problems
+    if streamed:  # the stream's wording of the register's own problems (every kind counted)
+        own = set(map(id, read.register_cells))
+        problems = streamed + [p for p in problems if id(p) not in own]
     deps = dependency_file(path)
     if deps.exists():
         try:

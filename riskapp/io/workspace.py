@@ -326,6 +326,7 @@ class ReadWorkspace:
     workspace: Workspace
     problems: list[Problem]
     unread_ids: set[str]
+    register_cells: list[Problem] = dataclasses.field(default_factory=list)  # the rows' own
 
 
 def read_workspace(path: str | Path) -> ReadWorkspace:
@@ -362,6 +363,7 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
         asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
         between_rows: list[Problem] = []
         other_ids: set[str] = set()
+        cell_problems: list[Problem] = []
         if parsed is not None:
             register, asset_rows, cell_problems, other_ids = parsed
             table_problems += cell_problems
@@ -393,7 +395,7 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
         ),
         assets_name,
     )
-    return ReadWorkspace(ws, problems + cross, other_ids)
+    return ReadWorkspace(ws, problems + cross, other_ids, cell_problems)
 
 
 def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
