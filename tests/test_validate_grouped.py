@@ -319,3 +319,16 @@ def test_a_register_checked_as_a_stream_still_gets_the_checks_between_files(ws: 
     plants = [i + 2 for i in frame.index[frame["type"] == "plnt"] if i not in (1, 2)]
     assert sorted(line for f, line, field in found if field == "type") == plants
     assert any(f == WINTER for f, _, _ in found)
+
+
+def test_the_team_databases_register_takes_the_links_of_dependencies_csv_too(ws: Path) -> None:
+    """The store source: the register comes from the database, dependencies.csv from the
+    folder; a link declared only in the file is in the workspace's depends_on as well."""
+    from riskapp.store.workspace import load_files, workspace_of_frame
+
+    frame = load_workspace(ws).portfolio.frame
+    expected = dict(zip(frame["id"], map(set, frame["depends_on"]), strict=True))
+    frame["depends_on"] = [[] for _ in range(len(frame))]
+    built = workspace_of_frame(load_files(ws), frame, [])
+    got = built.portfolio.frame
+    assert dict(zip(got["id"], map(set, got["depends_on"]), strict=True)) == expected
