@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": (
         "riskapp.cli.assess",
-        "Check scenario, plan, curve, factor, region, baseline and asset files.",
+        "Check scenario, plan, curve, factor, region, baseline, asset and dependency files.",
     ),
     "score": (
         "riskapp.cli.assess",
