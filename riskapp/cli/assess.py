@@ -4,7 +4,6 @@ ones, schema and methodology. Registered on the command line by `register(app)`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -31,7 +30,6 @@ from riskapp.domain.enums import LossBasis
 if TYPE_CHECKING:
     import pandas as pd
 
-    from riskapp.io.errors import Problem
 
 
 class OutputFormat(StrEnum):
@@ -69,54 +67,40 @@ def validate(
 
     from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
     from riskapp.assessment.zones import placement_warnings
-    from riskapp.io.findings import group, json_document, tabulate, text_lines
-    from riskapp.io.validate import check_path
-    from riskapp.io.yamlfile import parse_once
+    from riskapp.io.findings import json_document, text_lines
+    from riskapp.io.validate import check_paths, grouped
 
-    problems: list[Problem] = []
-    choices: dict[str, Sequence[str]] = {}
-    checked_paths: list[dict[str, object]] = []
-    warnings: list[str] = []
+    checked = check_paths(paths)
+    groups = grouped([c for _, c in checked])
+    count = sum(g.count for g in groups)
     text = output is OutputFormat.text
-    with parse_once():  # a file two of the paths share is read once (the demo's scenarios)
-        for path in paths:
-            checked = check_path(path)
-            checked_paths.append(
-                {"path": str(path), "kind": checked.kind, "problems": len(checked.problems)}
-            )
-            for kind, names in checked.choices.items():
-                choices[kind] = [*choices.get(kind, ()), *names]
-            if checked.problems:
-                problems.extend(checked.problems)
-                continue
+    warnings: list[str] = []
+    for path, c in checked:
+        if c.problems:
+            continue
+        if text:
+            out.print(f"[green]ok[/green] {escape(str(path))} ({c.kind})", highlight=False)
+        if c.workspace is not None:
+            clamps = clamp_table(c.workspace)
+            placements = placement_warnings(c.workspace)
             if text:
-                out.print(
-                    f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False
-                )
-            if checked.workspace is not None:
-                clamps = clamp_table(checked.workspace)
-                placements = placement_warnings(checked.workspace)
-                if text:
-                    _clamp_warnings(clamps)
-                    _placement_warnings(placements)
-                else:
-                    if len(clamps):
-                        warnings += [clamp_summary(clamps), *clamp_lines(clamps)]
-                    warnings += [f"assets: {line}" for line in placements]
-    groups = group(tabulate(problems, choices))
+                _clamp_warnings(clamps)
+                _placement_warnings(placements)
+            else:
+                if len(clamps):
+                    warnings += [clamp_summary(clamps), *clamp_lines(clamps)]
+                warnings += [f"assets: {line}" for line in placements]
     if not text:
-        document = json_document(groups, checked_paths, warnings, every=every)
-        print(json.dumps(document, indent=2, ensure_ascii=False))
-        if problems:
-            raise typer.Exit(1)
-        return
-    if problems:
+        listed = [
+            {"path": str(path), "kind": c.kind, "problems": len(c.problems)} for path, c in checked
+        ]
+        print(json.dumps(json_document(groups, listed, warnings, every), indent=2))
+    elif count:
         rules = f"{len(groups)} rule" + ("" if len(groups) == 1 else "s")
-        err.print(
-            f"[bold red]{len(problems)} problem(s) found ({rules}):[/bold red]", highlight=False
-        )
+        err.print(f"[bold red]{count} problem(s) found ({rules}):[/bold red]", highlight=False)
         for line in text_lines(groups, every=every):
             err.print(line, markup=False, highlight=False, soft_wrap=True)
+    if count:
         raise typer.Exit(1)
 
 

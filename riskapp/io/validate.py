@@ -6,9 +6,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from riskapp.io.findings import RuleGroup
 
 from riskapp.domain.assets import Asset
 from riskapp.domain.baseline import BaselineEntry
@@ -245,6 +248,25 @@ def check_path(path: Path) -> Checked:
     wraps them all in one `parse_once` block)."""
     with parse_once():
         return _check_path(path)
+
+
+def check_paths(paths: Sequence[Path]) -> list[tuple[Path, Checked]]:
+    """`check_path` of each path, a file they share read once (the demo's scenarios)."""
+    with parse_once():
+        return [(path, check_path(path)) for path in paths]
+
+
+def grouped(checked: Sequence[Checked]) -> list[RuleGroup]:
+    """The problems of checked paths grouped by rule, with suggestions drawn from what each
+    workspace holds (`riskapp.io.findings`): what `riskapp validate` prints, as text or
+    JSON (`text_lines`, `json_document`)."""
+    from riskapp.io.findings import group, tabulate
+
+    choices: dict[str, Sequence[str]] = {}
+    for c in checked:
+        for kind, names in c.choices.items():
+            choices[kind] = [*choices.get(kind, ()), *names]
+    return group(tabulate([p for c in checked for p in c.problems], choices))
 
 
 def _check_path(path: Path) -> Checked:
