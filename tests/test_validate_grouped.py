@@ -332,3 +332,22 @@ def test_the_team_databases_register_takes_the_links_of_dependencies_csv_too(ws:
     built = workspace_of_frame(load_files(ws), frame, [])
     got = built.portfolio.frame
     assert dict(zip(got["id"], map(set, got["depends_on"]), strict=True)) == expected
+
+
+def test_a_broken_scenario_or_regions_file_does_not_make_its_names_unknown(ws: Path) -> None:
+    """Plans name energy_winter, shocks and plans name region groups: with those files broken,
+    each file's own problem is listed and the names in it are not called unknown, while a
+    plan naming a scenario that exists nowhere still is."""
+    (ws.parent / "scenarios" / "energy_winter.yaml").write_text("id: [\n", encoding="utf-8")
+    (ws / "regions.yaml").write_text("groups: 12\n", encoding="utf-8")
+    edit(ws / "plans.yaml", "scenarios: [red_sea_suez_closure]", "scenarios: [red_sea_closure]")
+    _, problems = validate_path(ws)
+    text = "\n".join(map(str, problems))
+    assert WINTER in text and str(Path("ws", "regions.yaml")) in text
+    assert "unknown scenario 'energy_winter'" not in text
+    assert "unknown target" not in text and "unknown region" not in text, text
+    doc = json.loads(run("ws", "--format", "json")[1])
+    scenario = {r["rule"]: r for r in doc["rules"]}["unknown-scenario"]
+    assert scenario["count"] == 1
+    assert scenario["problems"][0]["value"] == "red_sea_closure"
+    assert scenario["problems"][0]["suggestion"] == "red_sea_suez_closure"

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"

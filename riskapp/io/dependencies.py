@@ -247,7 +247,9 @@ def declared_pairs(path: Path) -> pd.DataFrame | None:
     empty cells left out, or None when the file is missing or cannot be read (its problems are
     `load_dependencies`' to word)."""
     import pandas as pd
+    import pyarrow.compute as pc
 
+    from riskapp.io.columnar import text_table
     from riskapp.io.errors import InputError
     from riskapp.io.tables import read_rows
     from riskapp.io.workspace import display
@@ -255,6 +257,21 @@ def declared_pairs(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
+        fast = text_table(path, display(path))  # a plain CSV or Parquet file, by Arrow
+        if fast is not None:
+            header, table, _ = fast
+            if "asset_id" not in header or "depends_on" not in header:
+                return None
+            frame = pd.DataFrame(
+                {
+                    col: pc.utf8_trim_whitespace(table.column(header.index(col))).to_numpy(
+                        zero_copy_only=False
+                    )
+                    for col in ("asset_id", "depends_on")
+                },
+                dtype=object,
+            )
+            return frame[(frame["asset_id"] != "") & (frame["depends_on"] != "")]
         header, rows = read_rows(path, display(path))
     except InputError:
         return None
