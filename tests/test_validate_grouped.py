@@ -170,6 +170,12 @@ def test_many_problems_print_a_bounded_number_of_lines(ws: Path) -> None:
     assert any(line.startswith("currencies have no exchange rate: ") for line in lines)
     _, every = run("ws", "--all")
     assert len(every.splitlines()) > len(problems)
+    # the other commands that read the workspace group them too
+    result = CliRunner().invoke(app, ["score", "ws", "--source", "files"])
+    assert result.exit_code == 1
+    assert f"{len(problems)} problem(s) found" in result.output
+    assert len(result.output.splitlines()) < 40, result.output
+    assert "riskapp validate --all lists every one" in result.output
 
 
 # -- JSON ----------------------------------------------------------------------------------

@@ -228,10 +228,16 @@ def _line(p: Any) -> str:
     return str(Problem(str(p.file), _row(p.row), str(p.field), str(p.message), str(p.unit)))
 
 
-def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN) -> list[str]:
+def text_lines(
+    groups: list[RuleGroup],
+    every: bool = False,
+    shown: int = SHOWN,
+    more: str = "--all lists every one",
+) -> list[str]:
     """The grouped listing: per rule a heading with its count, then its first `shown` problems
     (each as `file, row N [field]: message`) or, for a rule with more problems than that which
-    names values, its first values with their rows and suggestion. `every`: each problem."""
+    names values, its first values with their rows and suggestion. `every`: each problem;
+    `more`: how to see the rest, after a rule cut short."""
     lines: list[str] = []
     for g in groups:
         t = g.table
@@ -247,7 +253,7 @@ def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN)
                 if isinstance(p.suggestion, str):
                     lines.append(f"    did you mean {p.suggestion!r}?")
             if not every and g.count > shown:
-                lines.append(f"  ... and {g.count - shown:,} more (--all lists every one)")
+                lines.append(f"  ... and {g.count - shown:,} more ({more})")
             continue
         lines.append(f"  expected: {t['expected'].iloc[0]}")
         for _, v in values.head(shown).iterrows():
@@ -260,9 +266,7 @@ def text_lines(groups: list[RuleGroup], every: bool = False, shown: int = SHOWN)
                 text += f": did you mean {v['suggestion']!r}?"
             lines.append(text)
         if len(values) > shown:
-            lines.append(
-                f"  ... and {len(values) - shown:,} more values (--all lists every problem)"
-            )
+            lines.append(f"  ... and {len(values) - shown:,} more values ({more})")
     return lines
 
 
