@@ -357,3 +357,32 @@ def test_a_broken_scenario_or_regions_file_does_not_make_its_names_unknown(ws: P
     assert scenario["count"] == 1
     assert scenario["problems"][0]["value"] == "red_sea_closure"
     assert scenario["problems"][0]["suggestion"] == "red_sea_suez_closure"
+
+
+def test_suggestions_are_asked_once_per_distinct_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100,000 problems of two bad types: two suggestions computed, spread over every row."""
+    from riskapp.io import findings
+    from riskapp.io.errors import Problem
+
+    asked: list[tuple[str, str]] = []
+    real = findings.suggest_all
+
+    def counting(values, choices):  # type: ignore[no-untyped-def]
+        values = list(values)
+        asked.extend(values)
+        return real(values, choices)
+
+    monkeypatch.setattr(findings, "suggest_all", counting)
+    message = "asset type {!r} has no vulnerability curve; known types: plant, port"
+    problems = [
+        Problem("assets.csv", i + 2, "type", message.format("plnt" if i % 2 else "prot"), "row")
+        for i in range(100_000)
+    ]
+    table = findings.tabulate(problems, {"asset_type": ["plant", "port"]})
+    assert sorted(asked) == [("asset_type", "plnt"), ("asset_type", "prot")]
+    assert table["suggestion"].value_counts().to_dict() == {"plant": 50_000, "port": 50_000}
+    (only,) = findings.group(table)
+    assert (only.rule, only.count) == ("asset-type-without-curve", 100_000)
+    lines = findings.text_lines([only])
+    assert len(lines) == 4, lines
+    assert lines[2].startswith("  'prot' (50,000 rows: assets.csv [type] rows 2, 4, 6, 8, 10, ...)")

@@ -65,8 +65,9 @@ RULES = [
     Rule(
         "unknown-country",
         "unknown country codes",
-        re.compile(r"^expected an ISO 3166-1 alpha-3 country code such as DEU; got " + _QUOTED),
-        "an ISO 3166-1 alpha-3 country code such as DEU",
+        # (any wording that expects a country and says what it got, e.g. names accepted too)
+        re.compile(r"^expected an? [^;]*\bcountry\b[^;]*; got " + _QUOTED),
+        "",  # what the message says it expected
         "country",
     ),
     Rule(
@@ -124,7 +125,14 @@ def classify(field: str, message: str) -> tuple[str, str, str, str, str]:
         found = rule.pattern.match(message)
         if found:
             value = found.groupdict().get("value") or ""
-            return rule.id, rule.title, _literal(value), rule.expected, rule.kind
+            expected = rule.expected or message[: found.start("value")].removesuffix("; got ")
+            return (
+                rule.id,
+                rule.title,
+                _literal(value),
+                expected.removeprefix("expected "),
+                rule.kind,
+            )
     where = _INDEX.sub("[]", field)
     value = ""
     expected = message
