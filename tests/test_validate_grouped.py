@@ -386,3 +386,12 @@ def test_suggestions_are_asked_once_per_distinct_value(monkeypatch: pytest.Monke
     lines = findings.text_lines([only])
     assert len(lines) == 4, lines
     assert lines[2].startswith("  'prot' (50,000 rows: assets.csv [type] rows 2, 4, 6, 8, 10, ...)")
+
+
+def test_a_register_that_does_not_read_at_all_makes_no_asset_unknown(ws: Path) -> None:
+    frame = register(ws).drop(columns=["id"])
+    save(ws, frame)
+    _, problems = validate_path(ws)
+    text = "\n".join(map(str, problems))
+    assert f"{ASSETS}, row 1 [id]" in text, text
+    assert "no asset" not in text, text

@@ -384,7 +384,7 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
             docs.regions,
             docs.curves,
             baseline,
-            register,
+            None if register is not None and not len(register) and cell_problems else register,
             asset_rows,
             docs.plans,
             docs.scenarios,
