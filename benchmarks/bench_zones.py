@@ -156,6 +156,19 @@ def with_zones(ws: Workspace, rng: np.random.Generator) -> Workspace:
     )
 
 
+def membership_only(ws: Workspace) -> Workspace:
+    """The zones an asset is in or not (boxes, circles, corridors), without the hotspots
+    whose weights fade with distance, and the scenarios without the hotspots' shocks: what
+    the group key holds when zones are membership only."""
+    keep = [z for z in ws.zones.zones if z.decay is None]
+    faded = {z.id for z in ws.zones.zones} - {z.id for z in keep}
+    scenarios = [
+        s.model_copy(update={"shocks": [k for k in s.shocks if k.target not in faded]})
+        for s in ws.scenarios
+    ]
+    return dataclasses.replace(ws, zones=ZoneCatalogue(zones=keep), scenarios=scenarios)
+
+
 def with_routes(ws: Workspace, rng: np.random.Generator, n_routes: int) -> Workspace:
     """Assets in the countries their coordinates lie in, and `n_routes` of them routes."""
     from riskapp.engine.countries import country_shapes
@@ -307,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(m)
     _, m = measure("score (zones)", lambda: score(points, inputs=point_inputs), args.repeat)
     rows.append(m)
+    member = membership_only(points)
+    member_inputs, m = measure("prepare (membership)", lambda: prepare(member), args.repeat)
+    rows.append(m)
+    _, m = measure("score (membership)", lambda: score(member, inputs=member_inputs), args.repeat)
+    rows.append(m)
     plain_inputs, m = measure("prepare (no zones)", lambda: prepare(plain), args.repeat)
     rows.append(m)
     _, m = measure("score (no zones)", lambda: score(plain, inputs=plain_inputs), args.repeat)
@@ -332,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         f"without zones {without:.3f} s ({with_points / without:.2f}x); score alone "
         f"{by['score (zones)'].best_s:.3f} s vs {by['score (no zones)'].best_s:.3f} s; "
         f"places {point_inputs.places.count:,}, groups {point_inputs.groups.count:,}"
+    )
+    with_member = by["prepare (membership)"].best_s + by["score (membership)"].best_s
+    print(
+        f"membership zones only (no fading hotspots): prepare+score {with_member:.3f} s "
+        f"({with_member / without:.2f}x); score alone {by['score (membership)'].best_s:.3f} s; "
+        f"places {member_inputs.places.count:,}, groups {member_inputs.groups.count:,}"
     )
     print(
         f"weights: product {product:.3f} s vs reference {reference:.3f} s "

@@ -37,7 +37,7 @@ from riskapp.engine import (
     score,
 )
 from riskapp.format import Locale, NumberFormat
-from riskapp.io.errors import InputError
+from riskapp.io.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from riskapp.assessment.risk import RiskRun
@@ -167,6 +167,13 @@ class Assessment:
         return replace(self, ws=ws, result=result, plans=evaluate_plans(ws, result))
 
 
+NO_ASSETS = (
+    "the register has no assets yet: list them in the workspace's assets.csv (riskapp init "
+    "wrote its header) or import a register into the team database (riskapp import); riskapp "
+    "validate checks them"
+)
+
+
 def assess(
     source: WorkspaceSource | Workspace | str | Path,
     basis: LossBasis | None = None,
@@ -181,6 +188,8 @@ def assess(
     problem of the inputs, KeyError for an unknown scenario id."""
     snap = as_source(source).load()
     ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
+    if not len(ws.portfolio):
+        raise InputError([Problem(snap.info.location or "the register", None, "", NO_ASSETS)])
     inputs = prepare(ws)
     result = score(ws, basis=basis, inputs=inputs)
     return Assessment(

@@ -141,8 +141,9 @@ def asset_edits(
         if asset is not None:  # None: an empty row, which the editor's import skips too
             register.append(asset)
             numbers.append(line)
-    if not register:
-        return RegisterChanges([], [Problem(name, None, "", "the register cannot be empty", "row")])
+    if not register:  # nothing to save in a new workspace; emptying a register is refused
+        problems = [Problem(name, None, "", "the register cannot be empty", "row")]
+        return RegisterChanges([], problems if len(original) else [])
     return _edits(versions, original, register, numbers, name)
 
 
@@ -169,10 +170,8 @@ def _asset_edits_parsed(
     versions: dict[str, int], original: Sequence[Asset], table: Table
 ) -> RegisterChanges:
     if not table.rows:
-        return RegisterChanges(
-            [],
-            [Problem(table.name, None, "", "the register cannot be empty", "row")],
-        )
+        problems = [Problem(table.name, None, "", "the register cannot be empty", "row")]
+        return RegisterChanges([], problems if len(original) else [])
     assets, lines, problems = parse_assets(table)
     if problems:
         return RegisterChanges([], problems)

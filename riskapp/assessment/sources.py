@@ -110,7 +110,7 @@ def input_files(workspace: str | Path, *, register: bool = True) -> tuple[Path, 
     root = mpath.parent
     manifest, _ = load_manifest(mpath)
     p = manifest.paths
-    names = [p.factors, p.regions, p.curves, p.baseline, p.zones, p.routes]
+    names = [p.factors, p.regions, p.curves, p.baseline, p.zones, p.routes, p.fx]
     if register:
         names += [p.assets, p.plans]
     files = [mpath] + [root / name for name in names]

@@ -193,6 +193,7 @@ class AssetFacts:
     owner: str
     tags: list[str]
     dominant_factor: str  # factor name or '-'
+    approximate: bool = False  # coordinates are its city's centre (riskapp.io.locations)
 
 
 def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -> AssetFacts:
@@ -220,6 +221,7 @@ def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -
         owner=str(row["owner"]),
         tags=list(row["tag_list"]),
         dominant_factor=str(row["dominant_factor_name"]),
+        approximate=asset_id in a.ws.portfolio.approximate,
     )
 
 

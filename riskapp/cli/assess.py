@@ -80,12 +80,18 @@ def validate(
         if text:
             out.print(f"[green]ok[/green] {escape(str(path))} ({c.kind})", highlight=False)
         if c.workspace is not None:
+            notes = list(c.workspace.portfolio.location_notes)
+            if not len(c.workspace.portfolio):
+                notes.insert(0, "no assets yet: list them in its assets.csv")
             clamps = clamp_table(c.workspace)
             placements = placement_warnings(c.workspace)
             if text:
+                for note in notes:
+                    out.print(f"[cyan]note[/cyan]: {escape(note)}", highlight=False, soft_wrap=True)
                 _clamp_warnings(clamps)
                 _placement_warnings(placements)
             else:
+                warnings += [f"note: {note}" for note in notes]
                 if len(clamps):
                     warnings += [clamp_summary(clamps), *clamp_lines(clamps)]
                 warnings += [f"assets: {line}" for line in placements]

@@ -181,6 +181,9 @@ def print_source(a: Assessment) -> None:
     """`Source: <kind> <revision> (<where>)` on stderr, and a warning listing what differs
     when the team database and the files disagree."""
     err.print(Text(f"Source: {a.source.describe()}", style="dim"), soft_wrap=True)
+    if a.ws.settings.fx_rates:
+        rates = a.ws.settings.fx_provenance()
+        err.print(Text(f"Exchange rates: {rates}", style="dim"), soft_wrap=True)
     status = a.sync
     if status is not None and not status.in_sync:
         err.print(

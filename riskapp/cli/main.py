@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 # name: (module whose `register(app)` adds the command, the first paragraph of its help), in
 # the order the help lists them
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "riskapp.cli.setup",
+        "Create a workspace: factors, regions, curves, a baseline from public data, a "
+        "status-quo scenario and an empty register (or a copy of the demo).",
+    ),
     "validate": (
         "riskapp.cli.assess",
         "Check scenario, plan, curve, factor, region, baseline, asset and dependency files.",
@@ -77,6 +82,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("riskapp.cli.store", "Local accounts and roles (viewer, analyst, admin)."),
     "assessments": ("riskapp.cli.store", "Saved assessments: save, list, compare."),
     "audit": ("riskapp.cli.store", "The audit trail: hash-chained and append-only."),
+    "curves": (
+        "riskapp.cli.curves",
+        "The curve library: default vulnerability curves for common asset types, each with "
+        "its rationale and sources; add a type's curves to a workspace.",
+    ),
+    "mapping": (
+        "riskapp.cli.mapping",
+        "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
+        "header, apply a saved one.",
+    ),
+    "fx": (
+        "riskapp.cli.fx",
+        "Exchange rates: import the ECB's reference rates into a workspace's dated rates file "
+        "(fx.csv); show the rates an assessment uses, with their date and source.",
+    ),
     "db": (
         "riskapp.cli.store",
         "The database: schema migrations and the application's role (PostgreSQL).",

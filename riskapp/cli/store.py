@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.text import Text
@@ -53,6 +53,8 @@ def _show_preview(preview: ImportPreview) -> None:
         f"{len(s.changed)}, remove {len(s.removed)}",
         highlight=False,
     )
+    for note in preview.notes:
+        out.print(Text(f"  note: {note}"), soft_wrap=True)
     for asset_id, fields in list(s.changed.items())[:20]:
         out.print(f"  changed {asset_id}: {', '.join(fields)}", highlight=False)
     if s.removed:
@@ -75,6 +77,13 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Preview problems and changes; write nothing.")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="Register mapping (YAML, from `riskapp mapping suggest`): the file's columns, "
+            "units and type names read as the register's (assets only)."
+        ),
+    ] = None,
     database: DatabaseOpt = None,
 ) -> None:
     """Import assets or plans into the team database, all or nothing.
@@ -104,6 +113,9 @@ def import_command(
             summary = store.import_plan_book(book, cli_actor(), path.name, chosen)
         else:
             table = Rows.from_file(path)
+            if mapping is not None:
+                table = _mapped(table, mapping)
+                kind = "assets"
             preview = (
                 store.preview_assets(table, chosen)
                 if kind == "assets"
@@ -129,6 +141,16 @@ def import_command(
     finally:
         store.close()
     out.print(f"[green]Imported[/green] {path.name}: {summary}", highlight=False)
+
+
+def _mapped(table: Any, mapping: Path) -> Any:
+    """The table read through a register mapping (riskapp.io.mapping)."""
+    from riskapp.io.mapping import apply_mapping, load_mapping
+
+    header, rows = apply_mapping(
+        table.name, table.header, table.rows, load_mapping(mapping), str(mapping)
+    )
+    return type(table)(table.name, header, rows)
 
 
 def export_workspace(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from riskapp.assessment.core import Assessment
+from riskapp.assessment.core import NO_ASSETS, Assessment
 from riskapp.dashboard import store_view
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
@@ -51,6 +51,14 @@ def assessment() -> Assessment:
         # the files plus the register and plans kept in the team database
         return store_view.store_assessment(basis())
     except InputError as exc:
+        if [p.message for p in exc.problems] == [NO_ASSETS]:
+            st.header("No assets yet")
+            st.info(
+                f"The workspace at {path} has no assets yet. List them in its assets.csv (one "
+                "row per asset) and reload, or import a register on the Register page.",
+                icon=":material/inventory_2:",
+            )
+            st.stop()
         st.error(
             f"The workspace at {path} has {len(exc.problems)} problem(s). Fix them and reload "
             "the page; `riskapp validate` on the command line lists the same problems."
@@ -96,6 +104,8 @@ def source_status() -> None:
         "`riskapp score --source store` computes the same figures.",
     )
     st.text(a.source.revision)
+    if a.ws.settings.fx_rates:  # st.text: the source is the user's text, shown as it is
+        st.text(f"Exchange rates: {a.ws.settings.fx_provenance()}")
     status = a.sync
     if status is None or status.in_sync:
         return

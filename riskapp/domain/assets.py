@@ -35,14 +35,14 @@ from riskapp.domain.common import (
 from riskapp.domain.routes import MAX_ROUTE_TEXT
 
 
-def _check_currency(value: str) -> str:
+def check_currency(value: str) -> str:
     if not (len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()):
         raise ValueError(f"expected an ISO 4217 currency code such as EUR; got {value!r}")
     return value
 
 
 Currency = Annotated[
-    str, AfterValidator(_check_currency), Field(description="ISO 4217 code, e.g. EUR")
+    str, AfterValidator(check_currency), Field(description="ISO 4217 code, e.g. EUR")
 ]
 
 ASSET_COLUMNS = [
@@ -62,6 +62,9 @@ ASSET_COLUMNS = [
     "subdivision",
     "route",
 ]
+# read from a register file to place its rows, not kept (riskapp.io.locations)
+INPUT_COLUMNS = ("city",)
+REGISTER_COLUMNS = [*ASSET_COLUMNS, *INPUT_COLUMNS]  # the columns a register file may hold
 LIST_COLUMNS = ("tags", "depends_on")  # ';'-separated in a file, lists in the table
 NUMBER_COLUMNS = ("lat", "lon", "replacement_value", "annual_revenue_at_stake", "criticality")
 TEXT_COLUMNS = tuple(c for c in ASSET_COLUMNS if c not in NUMBER_COLUMNS + LIST_COLUMNS)
@@ -223,6 +226,16 @@ class Portfolio:
 
     def __len__(self) -> int:
         return len(self._frame)
+
+    @property
+    def location_notes(self) -> list[str]:
+        """What reading the register's locations converted (riskapp.io.locations), as notes."""
+        return list(self._frame.attrs.get("location_notes", ()))
+
+    @property
+    def approximate(self) -> frozenset[str]:
+        """Ids of the assets whose coordinates are approximate (their city's centre)."""
+        return frozenset(self._frame.attrs.get("approximate", ()))
 
     @property
     def ids(self) -> np.ndarray:

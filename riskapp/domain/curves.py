@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from riskapp.domain.common import Identifier, Intensity, NoBool, Slug, Strict, UniqueList
+from riskapp.domain.common import Identifier, Intensity, NoBool, ShortText, Slug, Strict, UniqueList
 
 DamageRatio = Annotated[float, NoBool, Field(ge=0.0, le=1.0)]
 
@@ -82,3 +82,43 @@ class CurveSet(UniqueList):
 
     def override_curves(self) -> dict[tuple[str, str], VulnerabilityCurve]:
         return {(c.asset_id, c.factor): c for c in self.curves if c.asset_id is not None}
+
+
+class LibraryType(Strict):
+    """One asset type of the curve library: its curves for every factor, why they are so and
+    what documents the exposure."""
+
+    type: Slug
+    name: ShortText
+    sectors: list[Slug] = Field(min_length=1)
+    synonyms: list[ShortText] = Field(default_factory=list)
+    rationale: Annotated[str, Field(min_length=20, max_length=2000)]
+    sources: list[ShortText] = Field(min_length=1)
+    curves: dict[Slug, list[tuple[Intensity, DamageRatio]]]
+
+    @model_validator(mode="after")
+    def _curves_valid(self) -> LibraryType:
+        self.as_curves()  # every curve checked as a workspace's is
+        return self
+
+    def as_curves(self) -> list[VulnerabilityCurve]:
+        return [
+            VulnerabilityCurve(asset_type=self.type, factor=f, points=p)
+            for f, p in self.curves.items()
+        ]
+
+
+class CurveLibrary(Strict):
+    """riskapp's default curves (resources/curves/library.yaml)."""
+
+    types: list[LibraryType] = Field(min_length=1)
+
+    def get(self, type_id: str) -> LibraryType:
+        for t in self.types:
+            if t.type == type_id:
+                return t
+        known = ", ".join(t.type for t in self.types)
+        raise KeyError(f"no asset type {type_id!r} in the curve library; it has {known}")
+
+    def sectors(self) -> list[str]:
+        return sorted({s for t in self.types for s in t.sectors})

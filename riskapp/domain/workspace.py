@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Annotated
 
 import numpy as np
@@ -39,6 +40,24 @@ class WorkspaceSettings(Strict):
     fx_rates: dict[Currency, Annotated[float, NoBool, Field(gt=0, le=1e6)]] = Field(
         default_factory=dict,
         description="Units of the workspace currency for one unit of each other currency.",
+    )
+    fx_date: date | None = Field(
+        default=None,
+        description=(
+            "The date the exchange rates are of. With a rates file (fx.csv, written by "
+            "`riskapp fx import`): each currency's latest rate on or before this date, the "
+            "file's latest date if not set. With fx_rates written here: the date they were "
+            "taken, shown next to them in reports."
+        ),
+    )
+    fx_source: Label = Field(
+        default="",
+        description="Where the exchange rates come from (set from the rates file if there is "
+        "one), shown next to them in reports.",
+    )
+    fx_rate_dates: dict[Currency, date] = Field(
+        default_factory=dict,
+        description="The date of each currency's rate (set from the rates file).",
     )
     discount_rate: Annotated[float, NoBool, Field(ge=0, le=1)] = 0.05
     plan_horizon_years: Annotated[int, NoBool, Field(ge=1, le=50)] = 5
@@ -89,6 +108,20 @@ class WorkspaceSettings(Strict):
 
     def fx_to_reporting(self) -> dict[str, float]:
         return {**self.fx_rates, self.currency: 1.0}
+
+    def fx_provenance(self) -> str:
+        """Where and of when the exchange rates are, in words ("ECB euro foreign exchange
+        reference rates, 2026-04-13"; "undated" when nobody said)."""
+        when = self.fx_date.isoformat() if self.fx_date else "undated"
+        dates = {d for c, d in self.fx_rate_dates.items() if c in self.fx_rates}
+        if self.fx_date and dates - {self.fx_date}:
+            older = sorted(
+                f"{c} {d.isoformat()}"
+                for c, d in self.fx_rate_dates.items()
+                if c in self.fx_rates and d != self.fx_date
+            )
+            when += " (older: " + ", ".join(older) + ")"
+        return f"{self.fx_source}, {when}" if self.fx_source else when
 
 
 @dataclass(frozen=True)
@@ -234,7 +267,8 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
             for t in set(types[bad_type].tolist())
         }
         currency_says = {
-            c: f"no exchange rate for {c}; add it to fx_rates in workspace.yaml"
+            c: f"no exchange rate for {c}; add it to fx_rates in workspace.yaml, or import "
+            "it into the rates file fx.csv (riskapp fx import)"
             for c in set(currencies[bad_currency].tolist())
         }
         for row in bad_rows.tolist():

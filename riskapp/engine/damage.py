@@ -44,7 +44,12 @@ def clamp_ratio(damage: npt.ArrayLike) -> FloatArray:
 def combined_damage(damage: FloatArray) -> FloatArray:
     """One damage ratio of per-factor ratios (last axis): 1 - prod_f (1 - d_f), the factors
     acting independently; never above 1."""
-    result: FloatArray = 1.0 - np.prod(1.0 - clamp_ratio(damage), axis=-1)
+    return _combined(clamp_ratio(damage))
+
+
+def _combined(ratios: FloatArray) -> FloatArray:
+    """`combined_damage` of ratios already held to 0-1."""
+    result: FloatArray = 1.0 - np.prod(1.0 - ratios, axis=-1)
     return result
 
 
@@ -78,8 +83,8 @@ def factor_survival(damage: FloatArray) -> FactorSurvival:
 
 def above_baseline(combined: FloatArray, base: FloatArray) -> FloatArray:
     """Damage above the baseline damage `base`, floored at 0 (no gains are booked)."""
-    result: FloatArray = np.maximum(combined - base, 0.0)
-    return result
+    result: FloatArray = np.subtract(combined, base)
+    return np.maximum(result, 0.0, out=result)
 
 
 def combine(damage: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -93,15 +98,21 @@ def combine(damage: FloatArray) -> tuple[FloatArray, FloatArray]:
     add up to the combined ratio exactly (up to floating point).
     """
     d = clamp_ratio(damage)
-    combined = combined_damage(d)
+    combined = _combined(d)
     full = d >= 1.0
-    with np.errstate(divide="ignore"):
-        weight = -np.log1p(-np.where(full, 0.0, d))
-    any_full = full.any(axis=-1, keepdims=True)
-    weight = np.where(any_full, full.astype(float), weight)
+    if full.any():
+        with np.errstate(divide="ignore"):
+            weight = -np.log1p(-np.where(full, 0.0, d))
+        any_full = full.any(axis=-1, keepdims=True)
+        weight = np.where(any_full, full.astype(float), weight)
+    else:  # the common case, in place: no factor destroys any asset
+        weight = np.negative(d, out=d)
+        np.log1p(weight, out=weight)
+        np.negative(weight, out=weight)
     total = weight.sum(axis=-1, keepdims=True)
-    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-    attributed: FloatArray = share * combined[..., np.newaxis]
+    # np.zeros, not zeros_like: the pages are only written where total > 0
+    share = np.divide(weight, total, out=np.zeros(weight.shape), where=total > 0)
+    attributed: FloatArray = np.multiply(share, combined[..., np.newaxis], out=share)
     result: FloatArray = combined
     return result, attributed
 
@@ -120,8 +131,9 @@ def incremental(
     inc = above_baseline(combined, base_combined)
     rise = above_baseline(attributed, base_attributed)
     total = rise.sum(axis=-1, keepdims=True)
-    share = np.divide(rise, total, out=np.zeros_like(rise), where=total > 0)
-    return inc, share * inc[..., np.newaxis]
+    share = np.divide(rise, total, out=np.zeros(rise.shape), where=total > 0)
+    parts: FloatArray = np.multiply(share, inc[..., np.newaxis], out=share)
+    return inc, parts
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,11 @@ def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> Fl
 
     to_plane, _ = _plane(geom)
     x, y = to_plane.transform(lon, lat)
+    if geom.geom_type == "Point":  # no shapely points needed: the plane's own distance
+        cx, cy = to_plane.transform(shapely.get_x(geom), shapely.get_y(geom))
+        dx, dy = np.asarray(x) - cx, np.asarray(y) - cy
+        point: FloatArray = np.sqrt(dx * dx + dy * dy) / 1000.0
+        return point
     flat = shapely.transform(
         geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
     )

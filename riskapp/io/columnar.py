@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, Asset, find_cycle
 from riskapp.io.arrowcheck import accept
 from riskapp.io.errors import InputError, Problem, pydantic_message
+from riskapp.io.locations import by_row, locate_arrow
 from riskapp.io.tables import (
     ASSET_REQUIRED,
     MAX_CSV_BYTES,
@@ -207,7 +208,7 @@ def asset_frame(
     its columns (lists of cells, header order, an extra last column with the cells past the
     header's width), or every problem with its row, field and reason: the ones the `Asset`
     model reports for the same rows, in the same order."""
-    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
     width = len(header)
@@ -259,16 +260,22 @@ def table_frame(
     `partial`: with problems, the rows that read well are returned too (indexed by their
     position in the file, not renumbered), for the checks between files to run on them;
     after MAX_PROBLEMS problems, only the rows the column checks accepted."""
-    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
+    source = header
+    header, table, located = locate_arrow(header, table, lines, name)
     accepted = accept(header, table)
     to_model = np.flatnonzero(~accepted.ok)
+    if located.changed and cells_of is not None:
+        original = cells_of
+        cells_of = lambda i: located.cells(original(i), i)  # noqa: E731
     if cells_of is None and len(to_model):
         rows = table.take(pa.array(to_model)).to_pylist()
         keys = table.column_names
         originals = {int(i): [r[k] for k in keys] for i, r in zip(to_model, rows, strict=True)}
         cells_of = originals.__getitem__
+    problems = list(located.problems)
     checked: list[dict[str, Any]] = []
     read_well: list[int] = []
     for i in to_model.tolist():
@@ -278,24 +285,31 @@ def table_frame(
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in tuple(err["loc"])[:1])
-                problems.append(Problem(name, int(lines[i]), field, pydantic_message(err), "row"))
+                found = Problem(name, int(lines[i]), field, pydantic_message(err), "row")
+                if located.keep(found):
+                    problems.append(found)
                 if len(problems) >= MAX_PROBLEMS:
                     problems.append(Problem(name, None, "", "more problems not shown", "row"))
                     if partial:
-                        return _typed(accepted.frame), problems
-                    return pd.DataFrame(columns=ASSET_COLUMNS), problems
+                        return _typed(accepted.frame), by_row(problems)
+                    return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
             continue
         checked.append(asset.model_dump())
         read_well.append(i)
     if problems and not partial:
-        return pd.DataFrame(columns=ASSET_COLUMNS), problems
+        return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
     frame = accepted.frame
     if read_well:
         modelled = pd.DataFrame.from_records(checked, columns=ASSET_COLUMNS, index=read_well)
         frame = pd.concat([frame, modelled]).sort_index(kind="stable")
+    frame = _typed(frame)
+    if located.changed or source != header:
+        frame.attrs["location_notes"] = located.notes.lines(name)
+        near = frame.index.isin(np.flatnonzero(located.approximate))
+        frame.attrs["approximate"] = frame["id"][near].tolist()
     if partial:
-        return _typed(frame), problems
-    return _typed(frame).reset_index(drop=True), []
+        return frame, by_row(problems)
+    return frame.reset_index(drop=True), []
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -393,16 +407,23 @@ def _may_cycle(ids: pa.Array, has: np.ndarray, counts: np.ndarray, edges: pa.Arr
     return True
 
 
-def _refuse_empty(header: list[str], lines: np.ndarray, name: str) -> None:
-    if not len(lines) and not check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name):
+def _refuse_empty(header: list[str], lines: np.ndarray, name: str, empty: bool) -> None:
+    if (
+        not empty
+        and not len(lines)
+        and not check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
+    ):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
 
 
-def parse_register(path: Path, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+def parse_register(
+    path: Path, name: str, *, empty: bool = False
+) -> tuple[pd.DataFrame, np.ndarray]:
     """A register file's table and each row's number, or InputError with every problem of its
-    cells (the problems between rows are `register_problems`')."""
+    cells (the problems between rows are `register_problems`'). With `empty`, a register with
+    its header and no rows is a register of no assets (a new workspace's), not a problem."""
     with _no_cyclic_gc():
-        return _parse_register(path, name)
+        return _parse_register(path, name, empty)
 
 
 @contextlib.contextmanager
@@ -418,15 +439,15 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _parse_register(path: Path, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+def _parse_register(path: Path, name: str, empty: bool) -> tuple[pd.DataFrame, np.ndarray]:
     fast = text_table(path, name)
     if fast is not None:
         header, table, lines = fast
-        _refuse_empty(header, lines, name)
+        _refuse_empty(header, lines, name, empty)
         frame, problems = table_frame(header, table, lines, name)
     else:
         header, columns, lines = read_columns(path, name)
-        _refuse_empty(header, lines, name)
+        _refuse_empty(header, lines, name, empty)
         frame, problems = asset_frame(header, columns, lines, name)
     if problems:
         raise InputError(problems)
@@ -444,12 +465,12 @@ def parse_register_partial(
         fast = text_table(path, name)
         if fast is not None:
             header, table, lines = fast
-            _refuse_empty(header, lines, name)
+            _refuse_empty(header, lines, name, empty=True)
             frame, problems = table_frame(header, table, lines, name, partial=True)
             raw_ids = table.column(header.index("id")).to_pylist() if "id" in header else []
         else:
             header, columns, lines = read_columns(path, name)
-            _refuse_empty(header, lines, name)
+            _refuse_empty(header, lines, name, empty=True)
             frame, problems = asset_frame(header, columns, lines, name, partial=True)
             raw_ids = columns[header.index("id")] if "id" in header else []
     if not problems:

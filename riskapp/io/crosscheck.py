@@ -32,6 +32,7 @@ from riskapp.io.yamlfile import LineMap
 
 if TYPE_CHECKING:
     from riskapp.domain.scenarios import Scenario
+    from riskapp.domain.workspace import WorkspaceSettings
     from riskapp.io.workspace import WorkspaceManifest
 
 
@@ -55,16 +56,7 @@ class Loaded:
     routes: tuple[RouteBook, LineMap | None] | None
     other_ids: set[str] = dataclasses.field(default_factory=set)
     failed_scenarios: set[str] = dataclasses.field(default_factory=set)
-
-    @property
-    def complete(self) -> bool:
-        parts = (self.factors, self.regions, self.curves, self.baseline, self.register)
-        return (
-            all(p is not None for p in parts)
-            and all(p is not None for p in (self.plans, self.zones, self.routes))
-            and not self.other_ids
-            and not self.failed_scenarios
-        )
+    settings: WorkspaceSettings | None = None  # None: the rates file did not read
 
 
 _UNKNOWN_PLACE = re.compile(r"^unknown (?:target|region|member|zone) '([^']*)'[;:] ")
@@ -97,6 +89,8 @@ def _meaningful(issue: Inconsistency, loaded: Loaded) -> bool:
     ):
         return False
     if loaded.baseline is None and issue.part == "baseline":
+        return False
+    if loaded.settings is None and message.startswith("no exchange rate for "):
         return False
     no_asset = _NO_ASSET.match(message)
     if no_asset and (loaded.register is None or no_asset[1] in loaded.other_ids):
@@ -156,7 +150,7 @@ def cross_problems(loaded: Loaded, assets_name: str) -> tuple[Workspace, list[Pr
         )
         problems += route_problems
     ws = Workspace(
-        settings=loaded.manifest.settings(),
+        settings=loaded.settings or loaded.manifest.settings(),
         factors=factors[0],
         regions=regions[0],
         curves=curves[0],

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, Asset
+from riskapp.domain.assets import REGISTER_COLUMNS, Asset
 from riskapp.domain.common import iso_alpha3_codes, subdivision_countries
 from riskapp.domain.routes import MAX_ROUTE_TEXT
 from riskapp.io.errors import CONTROL, InputError, Problem, pydantic_message
+from riskapp.io.locations import LocationNotes, by_row, locate_rows
 from riskapp.io.tables import (
     ASSET_REQUIRED,
     MAX_PROBLEMS,
@@ -306,6 +307,7 @@ class RegisterCheck:
 
     def __init__(self, header: list[str], name: str) -> None:
         self.header, self.name = header, name
+        self.notes = LocationNotes()  # what the locations' reading converted (all chunks)
         self.rows = 0
         self.width = _Capped()  # rows wider than the header
         self.cells = _Capped()  # the model's problems with cells
@@ -367,26 +369,31 @@ class RegisterCheck:
         if self.width.items or self.cells.full:
             self._forget()
             return  # only wrong widths are reported now, or enough cell problems are listed
+        header, rows, located = locate_rows(self.header, rows, lines, self.name)
+        self.notes.add(located.notes)
         columns = list(zip(*rows, strict=True)) if rows else []
-        ok = plainly_valid(self.header, columns, len(rows))
+        ok = plainly_valid(header, columns, len(rows))
         checked: dict[int, tuple[str, list[str]]] = {}  # rows the model accepted: id, deps
+        found: list[Problem] = list(located.problems)
         for i in np.flatnonzero(~ok).tolist():
             try:
-                asset = Asset.model_validate(asset_record(self.header, rows[i]))
+                asset = Asset.model_validate(asset_record(header, rows[i]))
             except ValidationError as exc:
                 for err in exc.errors():
                     field = ".".join(str(p) for p in tuple(err["loc"])[:1])
-                    self.cells.add(
-                        Problem(self.name, lines[i], field, pydantic_message(err), "row")
-                    )
-                if self.cells.full:
+                    problem = Problem(self.name, lines[i], field, pydantic_message(err), "row")
+                    if located.keep(problem):
+                        found.append(problem)
+                if len(found) >= MAX_PROBLEMS:
                     break
                 continue
             checked[i] = (asset.id, list(asset.depends_on))
+        for problem in by_row(found):
+            self.cells.add(problem)
         if self.cells.items:
             self._forget()
             return
-        at = {col: i for i, col in enumerate(self.header)}
+        at = {col: i for i, col in enumerate(header)}
         ids = [v.strip() if type(v) is str else v for v in columns[at["id"]]] if rows else []
         for i, (asset_id, _) in checked.items():
             ids[i] = asset_id
@@ -507,19 +514,25 @@ def _chunks(
 
 
 def register_problems(
-    path: Path, label: str | None = None, chunk: int = CHUNK, *, references: bool = True
+    path: Path,
+    label: str | None = None,
+    chunk: int = CHUNK,
+    *,
+    references: bool = True,
+    notes: list[str] | None = None,
 ) -> list[Problem]:
     """Every problem of an asset register file (CSV or XLSX), as `load_assets` reports them,
     read in chunks: memory holds one chunk and the ids and dependency edges, never the rows.
     Without `references` dangling dependencies and cycles are not checked (a merge import's
-    file may depend on assets already stored)."""
+    file may depend on assets already stored). Locations are read as every reading of a
+    register reads them (`riskapp.io.locations`); `notes` is given what that converted."""
     name = label or str(path)
     try:
         header, rows = iter_rows(path, name)
     except InputError as exc:
         return exc.problems
     try:
-        problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+        problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
         if problems:
             for _ in rows:  # the file's own problems (encoding, quotes) come first
                 pass
@@ -539,4 +552,6 @@ def register_problems(
         return exc.problems
     finally:
         rows.close()
+    if notes is not None:  # what the locations' reading converted, for the caller to show
+        notes.extend(check.notes.lines(name))
     return check.problems(references)

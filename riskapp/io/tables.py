@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, LIST_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import LIST_COLUMNS, REGISTER_COLUMNS, Asset, find_cycle
 from riskapp.domain.assets import TEXT_COLUMNS as ASSET_TEXT_COLUMNS
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.io.errors import InputError, Problem, pydantic_message
@@ -535,15 +535,21 @@ def asset_rows(
     """The assets of a header and its numbered rows (a file, an upload, an edited grid) with
     their row numbers, or every problem with its row, column and reason. The one reading of a
     register row: files and the team database's imports both go through it."""
-    problems = check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name)
+    from riskapp.io.locations import by_row, locate_rows
+
+    problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return [], [], problems
     records, problems = table_records(header, rows, asset_cell, name)
     if problems:  # rows of the wrong width: the row numbers of the others no longer line up
         return [], [], problems
-    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
     lines = [line for line, _ in rows]
+    header, cells, located = locate_rows(header, [c for _, c in rows], lines, name)
+    if located.changed:
+        records, _ = table_records(header, list(zip(lines, cells, strict=True)), asset_cell, name)
+    records = [{k: v for k, v in r.items() if v is not _DROP} for r in records]
     assets, problems = validate_rows(Asset, records, lines, name)
+    problems = by_row(located.problems + [p for p in problems if located.keep(p)])
     if problems:
         return [], [], problems
     return assets, lines, []
@@ -553,7 +559,7 @@ def parse_assets(path: Path, label: str | None = None) -> tuple[list[Asset], lis
     """Read and validate each row of a register; returns the assets and their row numbers."""
     name = label or str(path)
     header, rows = read_rows(path, name)
-    if not rows and not check_header(header, ASSET_COLUMNS, ASSET_REQUIRED, name):
+    if not rows and not check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name):
         raise InputError([Problem(name, None, "", "the register has a header but no assets")])
     assets, lines, problems = asset_rows(header, rows, name)
     if problems:

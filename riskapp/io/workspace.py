@@ -66,6 +66,11 @@ class WorkspacePaths(Strict):
         description="The lines that cables, pipelines, power lines and lanes follow (YAML or "
         "GeoJSON, keyed by asset id; optional).",
     )
+    fx: str = Field(
+        default="fx.csv",
+        description="Dated exchange rates with their source (optional; `riskapp fx import` "
+        "writes it from the ECB's reference rates). Replaces fx_rates in workspace.yaml.",
+    )
 
 
 class WorkspaceManifest(WorkspaceSettings):
@@ -81,7 +86,17 @@ class WorkspaceManifest(WorkspaceSettings):
     )
 
     def settings(self) -> WorkspaceSettings:
+        """The settings as written in workspace.yaml (`workspace_settings` adds the rates
+        file's exchange rates)."""
         return WorkspaceSettings(**self.model_dump(exclude={"paths", "allow_paths_outside"}))
+
+
+def workspace_settings(manifest: WorkspaceManifest, mpath: Path) -> WorkspaceSettings:
+    """The workspace's settings, with the exchange rates of its rates file if it has one."""
+    from riskapp.io.fx import with_rates_file
+
+    fx_path = mpath.parent / manifest.paths.fx
+    return with_rates_file(manifest.settings(), fx_path, display(fx_path), display(mpath))
 
 
 def _inside(target: Path, base: Path) -> bool:
@@ -372,7 +387,9 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
             between_rows = register_problems(register, asset_rows, assets_name)
             between_rows = without_known_elsewhere(between_rows, other_ids)
         docs = documents.result()
-    problems += docs.catalogue_problems + table_problems + docs.other_problems + between_rows
+    problems += docs.catalogue_problems + table_problems + docs.other_problems
+    settings = _collect(problems, workspace_settings, manifest, mpath)
+    problems += between_rows
     scen_dir = root / paths.scenarios
     read = {f for _, _, f in docs.scenarios}
     files = scenario_files(scen_dir) if scen_dir.is_dir() else []
@@ -392,6 +409,7 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
             docs.routes,
             other_ids,
             {f.stem for f in files if f not in read},
+            settings,
         ),
         assets_name,
     )

@@ -33,6 +33,8 @@ class Provenance:
     scenario_ids     scenarios included, in report order (by gross loss)
     plan_ids         plans evaluated, in plan-book order
     data_sources     distinct `source` values of the workspace's baseline, sorted
+    exchange_rates   the exchange rates' source and date ("ECB euro foreign exchange
+                     reference rates, 2026-04-13"; "undated" when nobody said)
     attribution      citation lines of the public reference data (data/refdata/SOURCES.md)
     workspace_path   the workspace folder (and database), or "" for an in-memory workspace
     """
@@ -51,6 +53,7 @@ class Provenance:
     source_revision: str = ""
     sync_summary: str = ""  # a store's register and plans against the files ("" otherwise)
     sync_differences: tuple[str, ...] = ()
+    exchange_rates: str = ""
 
     def _sync_text(self) -> str:
         shown = "; ".join(self.sync_differences[:SYNC_SHOWN])
@@ -71,6 +74,7 @@ class Provenance:
             ("Scenarios", ", ".join(self.scenario_ids)),
             ("Plans", ", ".join(self.plan_ids)),
             ("Baseline data sources", "; ".join(self.data_sources)),
+            *([("Exchange rates", self.exchange_rates)] if self.exchange_rates else []),
             ("Reference data", " ".join(self.attribution)),
         ]
 
@@ -112,6 +116,7 @@ def provenance_of(a: Assessment, scenario_ids: tuple[str, ...], when: datetime) 
         source_revision=src.revision,
         sync_summary=a.sync.summary() if a.sync is not None else "",
         sync_differences=tuple(str(d) for d in a.sync.differences) if a.sync else (),
+        exchange_rates=a.ws.settings.fx_provenance() if a.ws.settings.fx_rates else "",
     )
 
 

@@ -366,6 +366,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         ("Simulated years", fmt.number(s.simulation_years)),
         ("Simulation seed", str(s.simulation_seed)),
         ("FX rates", ", ".join(f"{k} {v:g}" for k, v in sorted(s.fx_rates.items()))),
+        ("FX rates of", s.fx_provenance() if s.fx_rates else ""),
         ("Assets", fmt.number(len(ws.portfolio))),
         ("Factors", ", ".join(f.id for f in ws.factors.factors)),
         ("Scenarios in this report", ", ".join(scenarios.frame["scenario_id"])),

@@ -80,6 +80,7 @@ class ImportPreview:
     rows: int
     problems: list[Problem]
     summary: ChangeSummary
+    notes: tuple[str, ...] = ()  # what reading the locations converted (riskapp.io.locations)
 
     @property
     def ok(self) -> bool:

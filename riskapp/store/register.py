@@ -290,7 +290,7 @@ class Register:
         with self._lock:
             self._previewed = (key, mode, files, state, (current, new))
         summary = diff_registers(current, new).summary(current, new)
-        return ImportPreview("assets", table.name, len(table.rows), [], summary)
+        return ImportPreview("assets", table.name, len(table.rows), [], summary, parsed.notes)
 
     def import_assets(
         self,

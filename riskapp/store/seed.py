@@ -42,7 +42,7 @@ class Seeding:
         # the same values and the same problems, row by row
         assets_path = mpath.parent / manifest.paths.assets
         name = str(assets_path)
-        frame, lines = parse_register(assets_path, name)
+        frame, lines = parse_register(assets_path, name, empty=True)  # a new workspace's
         problems = register_problems(frame, lines, name)
         if problems:
             raise InputError(problems)

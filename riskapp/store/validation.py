@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from riskapp.domain import Asset, PlanBook, PlanStatus
-from riskapp.domain.assets import ASSET_COLUMNS, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, find_cycle
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.columnar import asset_frame, columns_of_rows
 from riskapp.io.errors import InputError, Problem
@@ -94,7 +94,9 @@ def _cell_text(value: Any) -> Any:
 
 def parse_assets(table: Table) -> tuple[list[Asset], list[int], list[Problem]]:
     """Assets of a table with their row numbers, and every problem with row, column, reason."""
-    if not table.rows and not check_header(table.header, ASSET_COLUMNS, ASSET_REQUIRED, table.name):
+    if not table.rows and not check_header(
+        table.header, REGISTER_COLUMNS, ASSET_REQUIRED, table.name
+    ):
         return [], [], [Problem(table.name, None, "", "the table has a header but no rows", "row")]
     return asset_rows(table.header, table.rows, table.name)
 
@@ -107,6 +109,7 @@ class ParsedRegister:
     frame: pd.DataFrame | None
     lines: list[int]
     problems: list[Problem]
+    notes: tuple[str, ...] = ()  # what reading the locations converted (riskapp.io.locations)
 
 
 def parse_register(table: Table) -> ParsedRegister:
@@ -121,7 +124,8 @@ def parse_register(table: Table) -> ParsedRegister:
     frame, problems = asset_frame(header, columns, lines, table.name)
     if problems:
         return ParsedRegister(None, [], problems)
-    return ParsedRegister(normalised(frame), lines.tolist(), [])
+    notes = tuple(frame.attrs.get("location_notes", ()))
+    return ParsedRegister(normalised(frame), lines.tolist(), [], notes)
 
 
 def _parsed_by_model(table: Table) -> ParsedRegister:

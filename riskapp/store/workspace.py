@@ -44,6 +44,7 @@ from riskapp.io.workspace import (
     manifest_path,
     scenario_files,
     with_named_zones,
+    workspace_settings,
 )
 
 REGISTER = "asset register (database)"
@@ -105,12 +106,14 @@ def load_files(path: str | Path) -> FileInputs:
             got = attempt(load_scenario, f)
             if got is not None:
                 scenarios.append(got[0])
+    settings = attempt(workspace_settings, manifest, mpath)
     if problems:
         raise InputError(problems)
+    assert settings is not None
     files = FileInputs(
         root=root,
         manifest=manifest,
-        settings=manifest.settings(),
+        settings=settings,
         factors=factors[0],
         regions=regions[0],
         curves=curves[0],

@@ -10,6 +10,7 @@ Screenshots and the server log go to tests/browser/artifacts/ or to $RISKAPP_ART
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -94,17 +95,17 @@ def _log_tail(path: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real `streamlit run` of the dashboard on the demo workspace."""
+@contextlib.contextmanager
+def _streamlit(workspace: Path, data_dir: Path, log_name: str) -> Iterator[str]:
+    """Base URL of a real `streamlit run` of the dashboard on `workspace`."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = artifacts_dir() / "streamlit-server.log"
+    log_path = artifacts_dir() / log_name
     env = {
         **os.environ,
-        "RISKAPP_WORKSPACE": str(ROOT / "demo"),
-        # a team database of its own, seeded from the demo, never the user's ~/.riskapp
-        "RISKAPP_DATA_DIR": str(tmp_path_factory.mktemp("browser-data")),
+        "RISKAPP_WORKSPACE": str(workspace),
+        # a team database of its own, seeded from the workspace, never the user's ~/.riskapp
+        "RISKAPP_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
     }
     cmd = [
@@ -166,6 +167,26 @@ def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> I
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real `streamlit run` of the dashboard on the demo workspace."""
+    data = tmp_path_factory.mktemp("browser-data")
+    with _streamlit(ROOT / "demo", data, "streamlit-server.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def blank_url(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on a new workspace made by `riskapp init` (no assets yet)."""
+    from riskapp.assessment.scaffold import create_workspace
+
+    folder = tmp_path_factory.mktemp("blank") / "client-a"
+    create_workspace(folder)
+    data = tmp_path_factory.mktemp("blank-data")
+    with _streamlit(folder, data, "streamlit-blank.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -277,5 +298,14 @@ def dashboard(browser: Any, app_url: str) -> Iterator[Dashboard]:
     context = browser.new_context(viewport=VIEWPORT)
     try:
         yield Dashboard(context.new_page(), app_url, artifacts_dir())
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def blank_dashboard(browser: Any, blank_url: str) -> Iterator[Dashboard]:
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield Dashboard(context.new_page(), blank_url, artifacts_dir())
     finally:
         context.close()

@@ -126,6 +126,7 @@ def test_executive_summary_and_appendix(demo_html: str) -> None:
     assert "Three things to act on" in text
     assert "Showing the first 20 of 75 rows" in text  # every asset, summarised
     assert "SHA-256" in text and "analyst judgement" in text and "Caldara" in text
+    assert "ECB euro foreign exchange reference rates, 2026-04-13" in text  # rates' date
     assert (
         "Risk = hazard \N{MULTIPLICATION SIGN} exposure \N{MULTIPLICATION SIGN} vulnerability"
         in text

@@ -202,7 +202,7 @@ def test_key_figures_and_actions_appear_as_the_model_formats_them(rendered: Rend
 
 def test_worst_scenario_loss_is_stated(rendered: Rendered) -> None:
     worst = rendered.report.key_figure("worst_scenario_loss").text
-    assert worst == "EUR 529.2m"  # 543.3m before the demo had zones and routes
+    assert worst == "EUR 528.9m"  # 529.2m at the undated rates of Nov 2025; 543.3m before zones
     assert f"would cost {worst}" in flat(rendered.text)
 
 
@@ -234,6 +234,9 @@ def test_provenance_is_printed(rendered: Rendered) -> None:
     for source in prov.data_sources:
         assert source in text
     assert "Caldara" in text
+    # the exchange rates' source and date (the demo's fx.csv: the ECB's of 2026-04-13)
+    assert prov.exchange_rates == "ECB euro foreign exchange reference rates, 2026-04-13"
+    assert prov.exchange_rates in text
 
 
 def test_methodology_appendix_is_the_client_text(rendered: Rendered) -> None:
@@ -505,7 +508,7 @@ def german_pdf_text(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_german_number_formats(german_pdf_text: str) -> None:
     text = flat(german_pdf_text)
-    assert "529,2 Mio. EUR" in text
+    assert "528,9 Mio. EUR" in text
     assert "5,68 Mrd. EUR" in text
     assert "30.11.2025" in text
     assert "Kunde AG" in text

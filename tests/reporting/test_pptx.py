@@ -300,6 +300,7 @@ def test_provenance_slide(deck: Deck) -> None:
         assert sid in text
     notes = deck.slides[-1].notes_slide.notes_text_frame.text
     assert "Caldara" in notes
+    assert "ECB euro foreign exchange reference rates, 2026-04-13" in text + notes
     assert deck.prs.core_properties.keywords.endswith(p.input_hash)
 
 
@@ -400,7 +401,7 @@ def test_german_number_formats() -> None:
     )
     prs = deck_format.build_deck(report, {})
     titles = [s.shapes.title.text for s in prs.slides]
-    assert any("529,2 Mio. EUR" in t for t in titles)
+    assert any("528,9 Mio. EUR" in t for t in titles)
     axis_titles = [
         sh.chart.value_axis.axis_title.text_frame.text
         for s in prs.slides

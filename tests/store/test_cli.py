@@ -189,3 +189,40 @@ def test_sync_lists_differences_and_brings_the_database_in_line(env: str, tmp_pa
 
     code, output = run("sync", str(ws), "--to", "elsewhere")
     assert code == 2 and "--to is store or files" in output
+
+
+def test_import_through_a_register_mapping(
+    env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client's German spreadsheet in thousands of euros, imported through a saved mapping
+    (riskapp.io.mapping): the same register as the mapped file written out and imported."""
+    monkeypatch.setenv("RISKAPP_SEED_DEMO", "false")
+    client = tmp_path / "client.csv"
+    client.write_text(
+        "Anlagen-ID,Bezeichnung,Kategorie,Land,Wiederbeschaffungswert (TEUR)\n"
+        "W-01,Werk Kotka,Werk,FIN,12000\nB-02,Büro Oslo,Büro,NOR,800\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns: {id: Anlagen-ID, name: Bezeichnung, type: Kategorie, country: Land,\n"
+        "  replacement_value: Wiederbeschaffungswert (TEUR)}\n"
+        "units: {replacement_value: 1000}\ncurrency: EUR\n"
+        "types: {Werk: plant, Büro: office}\n",
+        encoding="utf-8",
+    )
+    code, output = run("import", str(client), "--mapping", str(mapping))
+    assert code == 0, output
+    assert "2 added, 0 changed, 0 removed" in output
+    plain = tmp_path / "assets.csv"
+    plain.write_text(
+        "id,name,type,country,replacement_value,currency\n"
+        "W-01,Werk Kotka,plant,FIN,12000000,EUR\nB-02,Büro Oslo,office,NOR,800000,EUR\n",
+        encoding="utf-8",
+    )
+    code, output = run("import", str(plain), "--dry-run")
+    assert code == 0, output
+    assert "would add 0, change 0, remove 0" in output
+    mapping.write_text("columns: {id: Asset ID}\n")
+    code, output = run("import", str(client), "--mapping", str(mapping))
+    assert code == 1 and "the file has no column 'Asset ID'" in output

@@ -324,3 +324,23 @@ def test_a_large_merge_upload_may_depend_on_stored_assets(store: Store, tmp_path
     preview = store.preview_assets(table, "merge")
     assert preview.ok, [str(p) for p in preview.problems[:5]]
     assert preview.rows == 100_001
+
+
+def test_import_reads_country_names_and_says_so(store: Store, tmp_path: Path) -> None:
+    """The store's import reads locations as the workspace files do (riskapp.io.locations):
+    names and alpha-2 codes converted, with notes in the preview; nothing guessed."""
+    path = write(
+        tmp_path / "assets.csv",
+        HEADER
+        + "P1,Plant north,plant,Norge,69.6,18.9,150,0,EUR,4,arctic;critical,Ops,\n"
+        + "P2,Plant Finland,plant,fi,60.2,24.9,200,50,EUR,5,critical,Ops,P1\n"
+        + "O2,Office Oslo,office,Norway,,,500,0,USD,2,,Admin,\n",
+    )
+    preview = store.preview_assets(Table.from_file(path))
+    assert preview.ok, preview.problems
+    assert "assets.csv: 1 row names its country as 'Norge', read as NOR" in preview.notes
+    assert "assets.csv: 1 row names its country as 'fi' (an alpha-2 code), read as FIN" in (
+        preview.notes
+    )
+    store.import_assets(Table.from_file(path), SYSTEM)
+    assert {a.id: a.country for a in store.register()} == {"P1": "NOR", "P2": "FIN", "O2": "NOR"}

@@ -183,6 +183,12 @@ st.caption(
             else ""
         )
         + (f" - tags: {', '.join(facts.tags)}" if facts.tags else "")
+        + (
+            " - location approximate: the centre of its city (GeoNames), from the register's "
+            "city column"
+            if facts.approximate
+            else ""
+        )
     )
 )
 m = [*st.columns(3), *st.columns(3)]

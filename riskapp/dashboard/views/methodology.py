@@ -22,6 +22,7 @@ with st.container(border=True):
     st.markdown(
         f"- Reporting currency: {s.currency}; exchange rates: "
         + (", ".join(f"1 {c} = {r:g} {s.currency}" for c, r in s.fx_rates.items()) or "none")
+        + (f" ({plain(s.fx_provenance())})" if s.fx_rates else "")
         + f"\n- Losses: **{a.result.basis.value}** (switch in the sidebar)"
         + f"\n- Plans: discount rate {s.discount_rate:.1%}, horizon {s.plan_horizon_years} years; "
         + ("readiness required" if s.require_readiness else "readiness not required")

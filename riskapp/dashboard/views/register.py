@@ -12,6 +12,8 @@ from riskapp.assessment import register as rv
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.columns import REGISTER
 from riskapp.dashboard.format import plain
+from riskapp.dashboard.mapping_step import mapping_step
+from riskapp.dashboard.state import workspace_path
 from riskapp.domain import PlanStatus
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, ConflictError, Permission, StoreBusyError
@@ -236,6 +238,11 @@ with import_tab:
                 st.error("The file cannot be read.")
                 st.dataframe(rv.problems_frame(exc.problems), hide_index=True)
                 st.stop()
+            if kind == "assets":  # a client's own columns, units and type names
+                mapped = mapping_step(table, workspace_path(), can_import)
+                if mapped is None:
+                    st.stop()
+                table = mapped
             preview = (
                 store.preview_assets(table, "merge" if mode == "merge" else "replace")
                 if kind == "assets"
@@ -253,6 +260,8 @@ with import_tab:
                     f"{preview.rows} row(s) valid: {len(s.added)} to add, {len(s.changed)} to "
                     f"change, {len(s.removed)} to remove."
                 )
+                for note in preview.notes:  # locations read from names, coordinates, cities
+                    st.caption(plain(note))
                 if st.button("Import", type="primary", key="imp_commit"):
                     try:
                         summary = (

@@ -77,6 +77,7 @@ def provenance_slide(deck: Deck) -> None:
         ("Scenarios", ", ".join(p.scenario_ids)),
         ("Plans", ", ".join(p.plan_ids)),
         ("Baseline data sources", "; ".join(p.data_sources) or "none recorded"),
+        *([("Exchange rates", p.exchange_rates)] if p.exchange_rates else []),
     ]
     size = 11
     label_w = Inches(2.6)
