@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
         "header, apply a saved one.",
     ),
+    "indicators": (
+        "riskapp.cli.indicators",
+        "Indicator series in the team database: import a file, list them, show one with its "
+        "revisions.",
+    ),
     "fx": (
         "riskapp.cli.fx",
         "Exchange rates: import the ECB's reference rates into a workspace's dated rates file "

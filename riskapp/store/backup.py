@@ -32,8 +32,10 @@ from riskapp.store.core import CHUNK, StoreCore
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
-BACKUP_VERSION = 3  # 2: every table present, checksummed; 3: audit entries hash-chained
-READABLE_VERSIONS = (2, 3)
+BACKUP_VERSION = 4  # 2: every table present, checksummed; 3: audit entries hash-chained;
+# 4: indicators and observations
+READABLE_VERSIONS = (2, 3, 4)
+SINCE_VERSION = {"indicators": 4, "observations": 4}  # tables an older backup cannot hold
 CHAIN_COLUMNS = ("prev_hash", "hash")
 _BACKUP_TABLES = {
     "assets": t.assets,
@@ -41,6 +43,8 @@ _BACKUP_TABLES = {
     "assessments": t.assessments,
     "users": t.users,
     "audit_log": t.audit_log,
+    "indicators": t.indicators,
+    "observations": t.observations,
 }
 
 
@@ -122,7 +126,7 @@ class Backup:
                     if name == "audit_log" and keep_history:
                         counts[name] = 0
                         continue
-                    rows = [_row_from_json(table, r) for r in tables[name]]
+                    rows = [_row_from_json(table, r) for r in tables.get(name, [])]
                     if name == "audit_log" and backup["version"] == 2:
                         rows = chained(rows)  # a version 2 backup carries no chain
                     for start in range(0, len(rows), CHUNK):
@@ -237,7 +241,7 @@ def check_backup(backup: Any) -> list[Problem]:
             "never changes the database by leaving something out",
         )
         for name in _BACKUP_TABLES
-        if not isinstance(tables.get(name), list)
+        if not isinstance(tables.get(name), list) and version >= SINCE_VERSION.get(name, 0)
     ]
     problems += [
         Problem("backup", None, f"tables.{name}", "unknown table")
@@ -257,7 +261,7 @@ def check_backup(backup: Any) -> list[Problem]:
             )
         ]
     for name, table in _BACKUP_TABLES.items():
-        for i, row in enumerate(tables[name]):
+        for i, row in enumerate(tables.get(name, [])):
             for field, message in row_problems(name, table, row, version):
                 problems.append(Problem("backup", None, f"tables.{name}[{i}].{field}", message))
                 if len(problems) >= MAX_LISTED:

@@ -143,3 +143,32 @@ login_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("locked_until", DateTime),
 )
+
+
+indicators = Table(
+    # a time series signposts watch (riskapp.domain.indicators.Indicator)
+    "indicators",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(64), nullable=False),
+    Column("frequency", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+observations = Table(
+    # one value of one period; a revision is a new row with the next vintage (1 = first seen),
+    # never an update; added in 0004
+    "observations",
+    metadata,
+    Column("indicator_id", String(64), primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("vintage", Integer, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("published_at", DateTime),
+    Column("fetched_at", DateTime, nullable=False),
+    Column("source", String(200), nullable=False),
+)

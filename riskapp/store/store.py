@@ -26,9 +26,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from riskapp.domain import Asset, PlanBook, Scenario, Workspace
+from riskapp.domain.indicators import Series
 from riskapp.settings import Settings, get_settings
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
@@ -44,6 +46,7 @@ from riskapp.store.core import (
 )
 from riskapp.store.engine import make_engine, migrate, require_current
 from riskapp.store.frames import stored_register
+from riskapp.store.indicators import IndicatorInfo, Indicators, SeriesImport
 from riskapp.store.plans import PlanEdit, Plans
 from riskapp.store.records import AuditEntry, ChangeSummary, StoredAsset, StoredPlan, utcnow
 from riskapp.store.register import AssetEdit, Register
@@ -88,6 +91,7 @@ class Store:
         self._users = Users(self.core)
         self._backup = Backup(self.core)
         self._seeding = Seeding(self.core)
+        self._indicators = Indicators(self.core)
 
     @classmethod
     def open(
@@ -258,6 +262,15 @@ class Store:
         return self._seeding.seed_if_empty(files)
 
     # -- the audit trail (riskapp.store.audit) --------------------------------------------------
+
+    def import_series(self, series: Series, actor: Actor, source: str) -> SeriesImport:
+        return self._indicators.import_series(series, actor, source)
+
+    def indicators(self) -> list[IndicatorInfo]:
+        return self._indicators.indicators()
+
+    def observations(self, indicator_id: str, vintages: bool = False) -> pd.DataFrame:
+        return self._indicators.observations(indicator_id, vintages)
 
     def audit(
         self,

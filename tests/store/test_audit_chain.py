@@ -502,7 +502,9 @@ def test_sqlite_has_no_roles(env: str, store: Store) -> None:
 def test_db_upgrade_and_export_print_what_to_record(env: str, store: Store, tmp_path: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "Schema at revision 0003 (was 0003)" in result.output
+    from riskapp.store.engine import HEAD_REVISION
+
+    assert f"Schema at revision {HEAD_REVISION} (was {HEAD_REVISION})" in result.output
     result = runner.invoke(app, ["export-workspace", str(tmp_path / "backup.json")])
     assert result.exit_code == 0, result.output
     head = store.verify_audit().head_hash

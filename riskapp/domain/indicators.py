@@ -1,0 +1,87 @@
+"""Indicators: the time series signposts watch (gas prices, storage levels, incident counts,
+the GPR index). An observation is one value of one period; a revised value is kept as a new
+vintage, never written over the one it revises."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from riskapp.domain.common import Identifier, Label, ShortText, Strict
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    IRREGULAR = "irregular"
+
+
+# how a period is written for each frequency (ISO 8601 forms)
+PERIOD_FORMS: dict[Frequency, tuple[re.Pattern[str], str]] = {
+    Frequency.DAILY: (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "a date such as 2026-03-31"),
+    Frequency.WEEKLY: (re.compile(r"^\d{4}-W\d{2}$"), "an ISO week such as 2026-W13"),
+    Frequency.MONTHLY: (re.compile(r"^\d{4}-\d{2}$"), "a month such as 2026-03"),
+    Frequency.QUARTERLY: (re.compile(r"^\d{4}-Q[1-4]$"), "a quarter such as 2026-Q1"),
+    Frequency.ANNUAL: (re.compile(r"^\d{4}$"), "a year such as 2026"),
+    Frequency.IRREGULAR: (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "a date such as 2026-03-31"),
+}
+
+
+class Indicator(Strict):
+    """A series: what it measures, in which unit, how often, from where."""
+
+    id: Identifier
+    name: ShortText
+    unit: Annotated[str, Field(max_length=64)] = ""
+    frequency: Frequency
+    source: Label = ""
+
+
+class Observation(Strict):
+    """One value of one period of an indicator, and when it was published (if known)."""
+
+    indicator: Identifier
+    period: Annotated[str, Field(min_length=4, max_length=10)]
+    value: float
+    published_at: datetime | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        return value
+
+
+def period_problem(period: str, frequency: Frequency) -> str | None:
+    """What is wrong with a period for a frequency (None: nothing)."""
+    pattern, words = PERIOD_FORMS[frequency]
+    if not pattern.match(period):
+        return f"expected {words} for a {frequency.value} series; got {period!r}"
+    return None
+
+
+class Series(Strict):
+    """Indicators with their observations, as a file or a connector gives them."""
+
+    indicators: list[Indicator]
+    observations: list[Observation]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Series:
+        known = {i.id: i for i in self.indicators}
+        for o in self.observations:
+            if o.indicator not in known:
+                raise ValueError(f"observation of unknown indicator {o.indicator!r}")
+            wrong = period_problem(o.period, known[o.indicator].frequency)
+            if wrong:
+                raise ValueError(wrong)
+        return self
