@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from riskapp.io.findings import RuleGroup
-
 from riskapp.domain.assets import Asset
 from riskapp.domain.baseline import BaselineEntry
 from riskapp.domain.curves import CurveSet
@@ -38,6 +35,9 @@ from riskapp.io.workspace import (
     scenario_files,
 )
 from riskapp.io.yamlfile import load_yaml, parse_once
+
+if TYPE_CHECKING:
+    from riskapp.io.findings import RuleGroup
 
 YAML_KINDS: dict[str, type[BaseModel]] = {
     "factors": FactorCatalogue,
