@@ -133,7 +133,7 @@ def test_text_output_is_grouped_by_rule_with_counts_and_first_rows(ws: Path) -> 
     assert below[1].startswith(f"  'plnt' ({n_plants} rows: {ASSETS} [type] rows ")
     assert below[1].endswith(", ...): did you mean 'plant'?")
     # a rule with few problems lists each, as `file, row N [field]: message`
-    i = lines.index("unknown country codes: 1 problem")
+    i = lines.index("unknown countries (codes or names): 1 problem")
     assert lines[i + 1].strip().startswith(f"{ASSETS}, row 3 [country]: expected an ISO 3166-1")
     assert lines[i + 2].strip() == "did you mean 'DEU'?"
     assert "did you mean 'disinformation'?" in output
@@ -395,3 +395,18 @@ def test_a_register_that_does_not_read_at_all_makes_no_asset_unknown(ws: Path) -
     text = "\n".join(map(str, problems))
     assert f"{ASSETS}, row 1 [id]" in text, text
     assert "no asset" not in text, text
+
+
+def test_countries_the_register_cannot_read_are_one_rule(ws: Path) -> None:
+    """A code nobody uses (GER), a near-miss name (Nigera) and a name several countries answer
+    to (Congo): one rule, each row with its value; the code gets a suggestion, the names keep
+    the candidates their message lists."""
+    frame = register(ws)
+    frame.loc[[1, 2, 3], "country"] = ["GER", "Nigera", "Congo"]
+    frame.loc[[1, 2, 3], "subdivision"] = ""
+    save(ws, frame)
+    doc = json.loads(run("ws", "--format", "json")[1])
+    rule = {r["rule"]: r for r in doc["rules"]}["unknown-country"]
+    got = {p["row"]: (p["value"], p["suggestion"]) for p in rule["problems"]}
+    assert got == {3: ("GER", "DEU"), 4: ("Nigera", None), 5: ("Congo", None)}
+    assert "Nigeria (NGA)" in rule["problems"][1]["message"]

@@ -64,11 +64,22 @@ RULES = [
     ),
     Rule(
         "unknown-country",
-        "unknown country codes",
+        "unknown countries (codes or names)",
         # (any wording that expects a country and says what it got, e.g. names accepted too)
         re.compile(r"^expected an? [^;]*\bcountry\b[^;]*; got " + _QUOTED),
         "",  # what the message says it expected
         "country",
+    ),
+    Rule(
+        "unknown-country",
+        "unknown countries (codes or names)",
+        # the register's locations reader: a near miss or a name several countries answer to
+        # (its message names the candidates)
+        re.compile(
+            r"^" + _QUOTED + r" is (?:not a country name or code riskapp knows|a name several "
+            r"countries answer to)"
+        ),
+        "a country riskapp knows: an ISO 3166-1 alpha-3 code, to confirm a candidate",
     ),
     Rule(
         "unknown-factor",
