@@ -4,6 +4,7 @@ ones, schema and methodology. Registered on the command line by `register(app)`
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +22,7 @@ from riskapp.cli.common import (
     WorkspaceArg,
     assessment,
     check_out,
-    fail,
+    err,
     out,
 )
 from riskapp.domain.enums import LossBasis
@@ -29,40 +30,83 @@ from riskapp.domain.enums import LossBasis
 if TYPE_CHECKING:
     import pandas as pd
 
-    from riskapp.io.errors import Problem
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Files or workspace folders to check.")],
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every problem (by default each rule shows its count and first rows).",
+        ),
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="text for people; json for scripts (rule, count, problems with file, row, "
+            "field, value, expected and suggestion). Exit code 1 when there are problems.",
+        ),
+    ] = OutputFormat.text,
 ) -> None:
-    """Check scenario, plan, curve, factor, region, baseline and asset files.
+    """Check scenario, plan, curve, factor, region, baseline, asset and dependency files.
 
-    Every problem is reported with its file, line or row, field and what was expected. For a
-    workspace, shocks that run past the 0-10 intensity scale and are clamped are listed as
-    warnings (they do not fail the check).
+    Every problem is reported in one run, the ones between files included, grouped by rule:
+    a heading with the count, then the first rows (file, line or row, field, what was
+    expected, and a "did you mean" where a close id, code or type exists). For a workspace,
+    shocks that run past the 0-10 intensity scale and are clamped are listed as warnings (they
+    do not fail the check).
     """
-    from riskapp.assessment.scale import clamp_table
-    from riskapp.assessment.zones import placement_warnings
-    from riskapp.io.validate import check_path
-    from riskapp.io.yamlfile import parse_once
+    import json
 
-    problems: list[Problem] = []
-    with parse_once():  # a file two of the paths share is read once (the demo's scenarios)
-        for path in paths:
-            checked = check_path(path)
-            if checked.problems:
-                problems.extend(checked.problems)
-                continue
-            out.print(f"[green]ok[/green] {escape(str(path))} ({checked.kind})", highlight=False)
-            if checked.workspace is not None and not len(checked.workspace.portfolio):
-                out.print("  no assets yet: list them in its assets.csv", highlight=False)
-            if checked.workspace is not None:
-                for note in checked.workspace.portfolio.location_notes:
+    from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
+    from riskapp.assessment.zones import placement_warnings
+    from riskapp.io.findings import json_document, text_lines
+    from riskapp.io.validate import check_paths, grouped
+
+    checked = check_paths(paths)
+    groups = grouped([c for _, c in checked])
+    count = sum(g.count for g in groups)
+    text = output is OutputFormat.text
+    warnings: list[str] = []
+    for path, c in checked:
+        if c.problems:
+            continue
+        if text:
+            out.print(f"[green]ok[/green] {escape(str(path))} ({c.kind})", highlight=False)
+        if c.workspace is not None:
+            notes = list(c.workspace.portfolio.location_notes)
+            if not len(c.workspace.portfolio):
+                notes.insert(0, "no assets yet: list them in its assets.csv")
+            clamps = clamp_table(c.workspace)
+            placements = placement_warnings(c.workspace)
+            if text:
+                for note in notes:
                     out.print(f"[cyan]note[/cyan]: {escape(note)}", highlight=False, soft_wrap=True)
-                _clamp_warnings(clamp_table(checked.workspace))
-                _placement_warnings(placement_warnings(checked.workspace))
-    if problems:
-        fail(problems)
+                _clamp_warnings(clamps)
+                _placement_warnings(placements)
+            else:
+                warnings += [f"note: {note}" for note in notes]
+                if len(clamps):
+                    warnings += [clamp_summary(clamps), *clamp_lines(clamps)]
+                warnings += [f"assets: {line}" for line in placements]
+    if not text:
+        listed = [
+            {"path": str(path), "kind": c.kind, "problems": len(c.problems)} for path, c in checked
+        ]
+        print(json.dumps(json_document(groups, listed, warnings, every), indent=2))
+    elif count:
+        rules = f"{len(groups)} rule" + ("" if len(groups) == 1 else "s")
+        err.print(f"[bold red]{count} problem(s) found ({rules}):[/bold red]", highlight=False)
+        for line in text_lines(groups, every=every):
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+    if count:
+        raise typer.Exit(1)
 
 
 def _placement_warnings(lines: list[str]) -> None:

@@ -68,13 +68,25 @@ __all__ = [
 ]
 
 
+LIST_ALL_UP_TO = 20  # more problems than this are grouped by rule
+
+
 def fail(problems: list[Problem], note: str = "") -> NoReturn:
-    """Print every problem (file, line or row, field, what was expected) and exit 1; `note`
-    follows the count (e.g. "nothing was imported")."""
+    """Print the problems (file, line or row, field, what was expected) and exit 1; `note`
+    follows the count (e.g. "nothing was imported"). Up to LIST_ALL_UP_TO problems are listed
+    one a line; more are grouped by rule with their first rows (as `riskapp validate` does;
+    `riskapp validate --all` lists every one)."""
     tail = f"; {note}" if note else ""
     err.print(f"[bold red]{len(problems)} problem(s) found{tail}:[/bold red]")
-    for p in problems:
-        err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+    if len(problems) <= LIST_ALL_UP_TO:
+        for p in problems:
+            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    from riskapp.io.findings import group, tabulate, text_lines
+
+    lines = text_lines(group(tabulate(problems, {})), more="riskapp validate --all lists every one")
+    for line in lines:
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

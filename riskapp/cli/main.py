@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "validate": (
         "riskapp.cli.assess",
-        "Check scenario, plan, curve, factor, region, baseline and asset files.",
+        "Check scenario, plan, curve, factor, region, baseline, asset and dependency files.",
     ),
     "score": (
         "riskapp.cli.assess",

@@ -307,20 +307,16 @@ class DependencyTable(UniqueList):
         return self
 
     def problems(self, portfolio: Portfolio) -> list[tuple[int, str, str]]:
-        """(link index, field, message) for each link that does not match the register."""
-        frame = portfolio.series("id").tolist()
-        deps = dict(zip(frame, portfolio.series("depends_on").tolist(), strict=True))
+        """(link index, field, message) for each link that does not match the register: both
+        ends must be assets of it. A link need not be listed in the register's depends_on too
+        (the register's depends_on is completed from the links where a workspace is read)."""
+        ids = set(portfolio.series("id").tolist())
         out: list[tuple[int, str, str]] = []
         for i, link in enumerate(self.links):
-            if link.asset_id not in deps:
+            if link.asset_id not in ids:
                 out.append((i, "asset_id", f"no asset {link.asset_id!r} in the register"))
-            elif link.depends_on not in (deps[link.asset_id] or []):
-                out.append(
-                    (
-                        i,
-                        "depends_on",
-                        f"asset {link.asset_id!r} does not list {link.depends_on!r} in "
-                        "depends_on; add it there first",
-                    )
-                )
+            elif link.depends_on not in ids:
+                out.append((i, "depends_on", f"no asset {link.depends_on!r} in the register"))
+            elif link.depends_on == link.asset_id:
+                out.append((i, "depends_on", f"asset {link.asset_id!r} cannot depend on itself"))
         return out

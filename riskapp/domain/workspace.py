@@ -257,26 +257,27 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
     rates = ws.settings.fx_to_reporting()
     bad_type = ~frame["type"].isin(list(types_with_curves)).to_numpy(dtype=bool)
     bad_currency = ~frame["currency"].isin(list(rates)).to_numpy(dtype=bool)
-    for row in np.flatnonzero(bad_type | bad_currency).tolist():
-        if bad_type[row]:
-            out.append(
-                Inconsistency(
-                    "assets",
-                    (row, "type"),
-                    f"asset type {frame['type'].iat[row]!r} has no vulnerability curve; known "
-                    "types: " + ", ".join(sorted(types_with_curves)),
+    bad_rows = np.flatnonzero(bad_type | bad_currency)
+    if len(bad_rows):  # worded once per distinct type or currency, then given to each row
+        types = frame["type"].to_numpy(dtype=object)
+        currencies = frame["currency"].to_numpy(dtype=object)
+        known_types = ", ".join(sorted(types_with_curves))
+        type_says = {
+            t: f"asset type {t!r} has no vulnerability curve; known types: " + known_types
+            for t in set(types[bad_type].tolist())
+        }
+        currency_says = {
+            c: f"no exchange rate for {c}; add it to fx_rates in workspace.yaml, or import "
+            "it into the rates file fx.csv (riskapp fx import)"
+            for c in set(currencies[bad_currency].tolist())
+        }
+        for row in bad_rows.tolist():
+            if bad_type[row]:
+                out.append(Inconsistency("assets", (row, "type"), type_says[types[row]]))
+            if bad_currency[row]:
+                out.append(
+                    Inconsistency("assets", (row, "currency"), currency_says[currencies[row]])
                 )
-            )
-        if bad_currency[row]:
-            out.append(
-                Inconsistency(
-                    "assets",
-                    (row, "currency"),
-                    f"no exchange rate for {frame['currency'].iat[row]}; add it to fx_rates in "
-                    "workspace.yaml, or import it into the rates file fx.csv (riskapp fx "
-                    "import)",
-                )
-            )
     # baseline: every factor for every asset country
     for i, e in enumerate(ws.baseline.entries):
         if e.factor not in factor_ids:

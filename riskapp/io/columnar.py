@@ -202,7 +202,7 @@ def _as_text(cells: list[Any], field: str) -> list[Any]:
 
 
 def asset_frame(
-    header: list[str], columns: Columns, lines: np.ndarray, name: str
+    header: list[str], columns: Columns, lines: np.ndarray, name: str, partial: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The register's table (ASSET_COLUMNS, one row per asset, as `Portfolio` holds it) from
     its columns (lists of cells, header order, an extra last column with the cells past the
@@ -237,7 +237,9 @@ def asset_frame(
             for i, col in enumerate(columns)
         }
     )
-    return table_frame(header, table, lines, name, lambda i: [col[i] for col in columns])
+    return table_frame(
+        header, table, lines, name, lambda i: [col[i] for col in columns], partial=partial
+    )
 
 
 NOT_TEXT = "\x00"
@@ -249,10 +251,15 @@ def table_frame(
     lines: np.ndarray,
     name: str,
     cells_of: Callable[[int], list[Any]] | None = None,
+    partial: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The register's table from an Arrow table of text columns (in header order): plainly
     valid rows converted by Arrow kernels, the others read by the `Asset` model one by one
-    (`cells_of(i)`: row i's original cells; by default the table's own)."""
+    (`cells_of(i)`: row i's original cells; by default the table's own).
+
+    `partial`: with problems, the rows that read well are returned too (indexed by their
+    position in the file, not renumbered), for the checks between files to run on them;
+    after MAX_PROBLEMS problems, only the rows the column checks accepted."""
     problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
@@ -270,6 +277,7 @@ def table_frame(
         cells_of = originals.__getitem__
     problems = list(located.problems)
     checked: list[dict[str, Any]] = []
+    read_well: list[int] = []
     for i in to_model.tolist():
         assert cells_of is not None
         try:
@@ -282,20 +290,26 @@ def table_frame(
                     problems.append(found)
                 if len(problems) >= MAX_PROBLEMS:
                     problems.append(Problem(name, None, "", "more problems not shown", "row"))
+                    if partial:
+                        return _typed(accepted.frame), by_row(problems)
                     return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
             continue
         checked.append(asset.model_dump())
-    if problems:
+        read_well.append(i)
+    if problems and not partial:
         return pd.DataFrame(columns=ASSET_COLUMNS), by_row(problems)
     frame = accepted.frame
-    if len(to_model):
-        modelled = pd.DataFrame.from_records(checked, columns=ASSET_COLUMNS, index=to_model)
+    if read_well:
+        modelled = pd.DataFrame.from_records(checked, columns=ASSET_COLUMNS, index=read_well)
         frame = pd.concat([frame, modelled]).sort_index(kind="stable")
-    frame = _typed(frame).reset_index(drop=True)
+    frame = _typed(frame)
     if located.changed or source != header:
         frame.attrs["location_notes"] = located.notes.lines(name)
-        frame.attrs["approximate"] = frame["id"][located.approximate].tolist()
-    return frame, []
+        near = frame.index.isin(np.flatnonzero(located.approximate))
+        frame.attrs["approximate"] = frame["id"][near].tolist()
+    if partial:
+        return frame, by_row(problems)
+    return frame.reset_index(drop=True), []
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -438,3 +452,36 @@ def _parse_register(path: Path, name: str, empty: bool) -> tuple[pd.DataFrame, n
     if problems:
         raise InputError(problems)
     return frame, lines
+
+
+def parse_register_partial(
+    path: Path, name: str
+) -> tuple[pd.DataFrame, np.ndarray, list[Problem], set[str]]:
+    """What a register file holds even when some rows are wrong: the table of the rows that
+    read well, their row numbers, every problem of the cells, and the ids written on the rows
+    that did not read (so that a reference to one of them is not called unknown). A file that
+    cannot be read at all raises InputError, as `parse_register` does."""
+    with _no_cyclic_gc():
+        fast = text_table(path, name)
+        if fast is not None:
+            header, table, lines = fast
+            _refuse_empty(header, lines, name, empty=True)
+            frame, problems = table_frame(header, table, lines, name, partial=True)
+            raw_ids = table.column(header.index("id")).to_pylist() if "id" in header else []
+        else:
+            header, columns, lines = read_columns(path, name)
+            _refuse_empty(header, lines, name, empty=True)
+            frame, problems = asset_frame(header, columns, lines, name, partial=True)
+            raw_ids = columns[header.index("id")] if "id" in header else []
+    if not problems:
+        return frame, lines, [], set()
+    if "id" not in frame.columns or not len(frame):
+        frame = pd.DataFrame(columns=ASSET_COLUMNS)
+        kept = np.zeros(0, dtype=np.int64)
+    else:
+        kept = frame.index.to_numpy(dtype=np.int64)
+    missed = np.setdiff1d(np.arange(len(lines)), kept)
+    others = {str(raw_ids[i]).strip() for i in missed.tolist()} if len(raw_ids) else set()
+    if len(frame):
+        frame = frame.reset_index(drop=True)
+    return frame, lines[kept], problems, others

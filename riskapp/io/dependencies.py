@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from riskapp.domain.assets import DependencyLink, Portfolio
     from riskapp.io.errors import Problem
 
@@ -64,9 +66,46 @@ def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
         Problem(name, lines[i], field, message, "row")
         for i, field, message in table.problems(portfolio)
     ]
+    if not problems:
+        problems += _cycle_problems(links, lines, name, portfolio)
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return links
+
+
+def _cycle(links: list[DependencyLink], portfolio: Portfolio) -> list[str] | None:
+    """A cycle of the register's depends_on and the file's links together, or None."""
+    from riskapp.domain.assets import find_cycle
+
+    graph: dict[str, list[str]] = {}
+    for asset_id, deps in zip(
+        portfolio.series("id").tolist(), portfolio.series("depends_on").tolist(), strict=True
+    ):
+        if deps:
+            graph[asset_id] = list(deps)
+    for link in links:
+        graph.setdefault(link.asset_id, []).append(link.depends_on)
+    return find_cycle(graph)
+
+
+def _cycle_problems(
+    links: list[DependencyLink], lines: list[int], name: str, portfolio: Portfolio
+) -> list[Problem]:
+    """A dependency cycle the file's links close (with the register's depends_on), on the
+    row of the first of its links the file gives."""
+    from itertools import pairwise
+
+    from riskapp.io.errors import Problem
+
+    cycle = _cycle(links, portfolio)
+    if not cycle:
+        return []
+    steps = set(pairwise(cycle))
+    row = next(
+        (line for k, line in zip(links, lines, strict=True) if (k.asset_id, k.depends_on) in steps),
+        None,
+    )
+    return [Problem(name, row, "depends_on", "dependency cycle: " + " -> ".join(cycle), "row")]
 
 
 def _between_rows(links: list[DependencyLink], lines: list[int], name: str) -> list[Problem]:
@@ -175,15 +214,15 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
         ).any()
     ):
         return None
-    # each link's asset must be in the register and list what the link depends on
-    deps = pd.DataFrame(
-        {"asset_id": portfolio.series("id"), "depends_on": portfolio.series("depends_on")}
-    ).explode("depends_on")
-    listed = pd.MultiIndex.from_frame(deps.dropna())
-    if not pd.MultiIndex.from_frame(frame[["asset_id", "depends_on"]]).isin(listed).all():
+    # both ends of each link must be assets of the register (the register's depends_on is
+    # completed from this file: `with_declared_links`)
+    ids = portfolio.series("id")
+    if not (frame["asset_id"].isin(ids).all() and frame["depends_on"].isin(ids).all()):
+        return None
+    if (frame["asset_id"] == frame["depends_on"]).any():
         return None
     groups = [g or None for g in frame["group"].tolist()]
-    return [
+    links = [
         DependencyLink.model_construct(asset_id=a, depends_on=d, share=s, redundancy_group=g)
         for a, d, s, g in zip(
             frame["asset_id"].tolist(),
@@ -193,6 +232,7 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
             strict=True,
         )
     ]
+    return None if _cycle(links, portfolio) else links  # a cycle: worded on its row
 
 
 def dependency_file(workspace: Path) -> Path:
@@ -200,3 +240,78 @@ def dependency_file(workspace: Path) -> Path:
     from riskapp.io.workspace import manifest_path
 
     return manifest_path(workspace).parent / DEPENDENCIES
+
+
+def declared_pairs(path: Path) -> pd.DataFrame | None:
+    """The (asset_id, depends_on) pairs a dependency-share file declares, blanks trimmed and
+    empty cells left out, or None when the file is missing or cannot be read (its problems are
+    `load_dependencies`' to word)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from riskapp.io.columnar import text_table
+    from riskapp.io.errors import InputError
+    from riskapp.io.tables import read_rows
+    from riskapp.io.workspace import display
+
+    if not path.is_file():
+        return None
+    try:
+        fast = text_table(path, display(path))  # a plain CSV or Parquet file, by Arrow
+        if fast is not None:
+            header, table, _ = fast
+            if "asset_id" not in header or "depends_on" not in header:
+                return None
+            frame = pd.DataFrame(
+                {
+                    col: pc.utf8_trim_whitespace(table.column(header.index(col))).to_numpy(
+                        zero_copy_only=False
+                    )
+                    for col in ("asset_id", "depends_on")
+                },
+                dtype=object,
+            )
+            return frame[(frame["asset_id"] != "") & (frame["depends_on"] != "")]
+        header, rows = read_rows(path, display(path))
+    except InputError:
+        return None
+    if "asset_id" not in header or "depends_on" not in header:
+        return None
+    a, d = header.index("asset_id"), header.index("depends_on")
+    pairs = [
+        (str(cells[a]).strip(), str(cells[d]).strip())
+        for _, cells in rows
+        if len(cells) > max(a, d) and cells[a] is not None and cells[d] is not None
+    ]
+    frame = pd.DataFrame(pairs, columns=["asset_id", "depends_on"], dtype=object)
+    return frame[(frame["asset_id"] != "") & (frame["depends_on"] != "")]
+
+
+def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.DataFrame:
+    """The register with each asset's `depends_on` completed from the dependency-share file:
+    a link declared there need not be listed again in the register (the one place to declare
+    a link that carries a share). Only links between assets of the register are added (a link
+    naming another id is reported on its row of the file); the register's own order is kept,
+    the file's links follow."""
+    import pandas as pd
+
+    if pairs is None or not len(pairs) or not len(frame):
+        return frame
+    ids = pd.Index(frame["id"].to_numpy(dtype=object))
+    known = pairs[pairs["asset_id"].isin(ids) & pairs["depends_on"].isin(ids)]
+    known = known[known["asset_id"] != known["depends_on"]]
+    if not len(known):
+        return frame
+    edges = pd.DataFrame({"asset_id": frame["id"], "depends_on": frame["depends_on"]}).explode(
+        "depends_on"
+    )
+    listed = pd.MultiIndex.from_frame(edges.dropna())
+    new = known[~pd.MultiIndex.from_frame(known).isin(list(listed))].drop_duplicates()
+    if not len(new):
+        return frame
+    added = new.groupby("asset_id", sort=False)["depends_on"].agg(list)
+    rows = ids.get_indexer(added.index)
+    deps = frame["depends_on"].to_numpy(dtype=object).copy()
+    for row, extra in zip(rows.tolist(), added.tolist(), strict=True):  # assets with new links
+        deps[row] = [*deps[row], *extra]
+    return frame.assign(depends_on=deps)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -17,6 +18,7 @@ from riskapp.domain.plans import PlanBook
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import Workspace
+from riskapp.io.crosscheck import without_known_elsewhere
 from riskapp.io.dependencies import dependency_file, load_dependencies
 from riskapp.io.errors import InputError, Problem
 from riskapp.io.register_check import register_problems
@@ -29,9 +31,13 @@ from riskapp.io.workspace import (
     load_model,
     load_scenario,
     load_workspace,
+    read_workspace,
     scenario_files,
 )
 from riskapp.io.yamlfile import load_yaml, parse_once
+
+if TYPE_CHECKING:
+    from riskapp.io.findings import RuleGroup
 
 YAML_KINDS: dict[str, type[BaseModel]] = {
     "factors": FactorCatalogue,
@@ -109,26 +115,59 @@ STREAM_REGISTER_BYTES = 20_000_000  # larger registers are checked as a stream f
 def checked_workspace(
     path: Path, stream_above: int = STREAM_REGISTER_BYTES
 ) -> tuple[list[Problem], Workspace | None]:
-    """Every file of a workspace, its dependency shares (dependencies.csv) included: the
-    shares are checked against the register, so they are read once the register loads.
+    """Every file of a workspace, its dependency shares (dependencies.csv) included, and the
+    references between them, in one run: the checks between files run on what did read.
 
-    A large register is checked as a stream first: its problems are reported in bounded
-    memory, before the whole workspace (and every asset) is loaded. Returns the problems
-    and the workspace when it loaded (for checks beyond its files)."""
+    A large register is checked as a stream first (its own problems counted in bounded
+    memory), then the workspace is read as far as it reads and the checks between files run
+    on the rows that read well. Returns the problems and the workspace when it loaded (for
+    checks beyond its files)."""
+    problems, ws = _checked_workspace(path, stream_above)
+    return problems, (None if problems else ws)
+
+
+def _checked_workspace(
+    path: Path, stream_above: int = STREAM_REGISTER_BYTES
+) -> tuple[list[Problem], Workspace | None]:
+    """`checked_workspace`, keeping the workspace as far as it read (for suggestions)."""
     register = _register_path(path)
+    streamed: list[Problem] = []
     if register is not None and register.stat().st_size > stream_above:
-        problems = register_problems(register, display(register))
-        if problems:
-            return problems, None
-    ws = load_workspace(path)
+        streamed = register_problems(register, display(register))
+    read = read_workspace(path)
+    ws, problems = read.workspace, read.problems
+    if streamed:  # the stream's wording of the register's own problems (every kind counted)
+        own = set(map(id, read.register_cells))
+        problems = streamed + [p for p in problems if id(p) not in own]
     deps = dependency_file(path)
-    if not deps.exists():
-        return [], ws
-    try:
-        load_dependencies(deps, ws.portfolio)
-    except InputError as exc:
-        return exc.problems, ws
-    return [], ws
+    if deps.exists():
+        try:
+            load_dependencies(deps, ws.portfolio)
+        except InputError as exc:
+            found = without_known_elsewhere(exc.problems, read.unread_ids)
+            if problems and not len(ws.portfolio):  # the register did not read at all
+                found = [p for p in found if not p.message.startswith("no asset ")]
+            problems = problems + found
+    return problems, ws
+
+
+def suggestion_choices(ws: Workspace | None) -> dict[str, Sequence[str]]:
+    """What a "did you mean" may suggest, by kind (riskapp.io.findings): the register's ids,
+    the asset types with curves, the currencies with rates, factors, places and scenarios."""
+    if ws is None:
+        return {}
+    from riskapp.domain.common import iso_alpha3_codes
+    from riskapp.io.sea_areas import sea_area_ids
+
+    places = [g.id for g in ws.regions.groups] + ws.zones.ids + sorted(sea_area_ids())
+    return {
+        "asset": ws.portfolio.series("id").tolist(),
+        "asset_type": sorted(ws.curves.asset_types),
+        "currency": sorted(ws.settings.fx_to_reporting()),
+        "factor": list(ws.factors.ids),
+        "place": places + sorted(iso_alpha3_codes()),
+        "scenario": [s.id for s in ws.scenarios],
+    }
 
 
 def _register_path(path: Path) -> Path | None:
@@ -194,6 +233,7 @@ class Checked:
     kind: str
     problems: list[Problem]
     workspace: Workspace | None = None
+    choices: dict[str, Sequence[str]] = field(default_factory=dict)  # for "did you mean"
 
 
 def validate_path(path: Path) -> tuple[str, list[Problem]]:
@@ -210,11 +250,30 @@ def check_path(path: Path) -> Checked:
         return _check_path(path)
 
 
+def check_paths(paths: Sequence[Path]) -> list[tuple[Path, Checked]]:
+    """`check_path` of each path, a file they share read once (the demo's scenarios)."""
+    with parse_once():
+        return [(path, check_path(path)) for path in paths]
+
+
+def grouped(checked: Sequence[Checked]) -> list[RuleGroup]:
+    """The problems of checked paths grouped by rule, with suggestions drawn from what each
+    workspace holds (`riskapp.io.findings`): what `riskapp validate` prints, as text or
+    JSON (`text_lines`, `json_document`)."""
+    from riskapp.io.findings import group, tabulate
+
+    choices: dict[str, Sequence[str]] = {}
+    for c in checked:
+        for kind, names in c.choices.items():
+            choices[kind] = [*choices.get(kind, ()), *names]
+    return group(tabulate([p for c in checked for p in c.problems], choices))
+
+
 def _check_path(path: Path) -> Checked:
     try:
         if path.is_dir():
             if (path / MANIFEST).exists():
-                return Checked("workspace", *checked_workspace(path))
+                return _workspace_checked(path)
             problems: list[Problem] = []
             files = scenario_files(path)
             if not files:
@@ -230,7 +289,7 @@ def _check_path(path: Path) -> Checked:
         suffix = path.suffix.lower()
         if suffix in {".yaml", ".yml"}:
             if path.name == MANIFEST:
-                return Checked("workspace", *checked_workspace(path))
+                return _workspace_checked(path)
             return Checked(_validate_yaml(path), [])
         if suffix in {".csv", ".xlsx", ".xlsm", ".txt", ".parquet"}:
             return Checked(_validate_table(path), [])
@@ -251,6 +310,11 @@ def _check_path(path: Path) -> Checked:
         )
     except InputError as exc:
         return Checked("input", exc.problems)
+
+
+def _workspace_checked(path: Path) -> Checked:
+    problems, ws = _checked_workspace(path)
+    return Checked("workspace", problems, None if problems else ws, suggestion_choices(ws))
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

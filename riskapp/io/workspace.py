@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import functools
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +15,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
-from riskapp.domain.assets import Portfolio
-from riskapp.domain.baseline import Baseline
 from riskapp.domain.common import (
     Strict,
     UniqueList,
@@ -34,13 +31,11 @@ from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.routes import RouteBook
 from riskapp.domain.scenarios import Scenario
 from riskapp.domain.workspace import (
-    Inconsistency,
     Workspace,
     WorkspaceSettings,
-    find_inconsistencies,
 )
 from riskapp.domain.zones import Zone, ZoneCatalogue
-from riskapp.io.columnar import parse_register, register_problems
+from riskapp.io.columnar import register_problems
 from riskapp.io.errors import InputError, Problem, problems_from_validation
 from riskapp.io.tables import load_baseline
 from riskapp.io.yamlfile import LineMap, load_yaml
@@ -327,7 +322,36 @@ def _load_documents(root: Path, paths: WorkspacePaths) -> _Documents:
 
 
 def load_workspace(path: str | Path) -> Workspace:
-    """Load and check a whole workspace (a folder with workspace.yaml, or that file)."""
+    """Load and check a whole workspace (a folder with workspace.yaml, or that file).
+
+    Every problem is raised at once: those of each file, and those between files, checked on
+    what did read (the rows of the register that read well, the files that parsed), so that
+    one run lists them all (`riskapp.io.crosscheck`)."""
+    read = read_workspace(path)
+    if read.problems:
+        raise InputError(read.problems)
+    return read.workspace
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadWorkspace:
+    """A workspace as far as it read, every problem, and the ids written on register rows
+    that did not read (a reference to one of them is not reported as unknown)."""
+
+    workspace: Workspace
+    problems: list[Problem]
+    unread_ids: set[str]
+    register_cells: list[Problem] = dataclasses.field(default_factory=list)  # the rows' own
+
+
+def read_workspace(path: str | Path) -> ReadWorkspace:
+    """A workspace as far as it reads, and every problem (`load_workspace`): with problems,
+    the parts that did not read are empty and the register holds the rows that read well.
+    Raises InputError only when workspace.yaml itself cannot be read."""
+    from riskapp.io.columnar import parse_register_partial
+    from riskapp.io.crosscheck import Loaded, cross_problems, without_known_elsewhere
+    from riskapp.io.dependencies import declared_pairs, dependency_file, with_declared_links
+
     mpath = manifest_path(path)
     root = mpath.parent
     problems: list[Problem] = []
@@ -348,121 +372,48 @@ def load_workspace(path: str | Path) -> Workspace:
             table_problems, load_baseline, root / paths.baseline, display(root / paths.baseline)
         )
         assets_path = root / paths.assets
-        parsed = _collect(
-            table_problems,
-            functools.partial(parse_register, empty=True),  # a new workspace has no assets
-            assets_path,
-            display(assets_path),
-        )
+        assets_name = display(assets_path)
+        parsed = _collect(table_problems, parse_register_partial, assets_path, assets_name)
         register: pd.DataFrame | None = None
         asset_rows: np.ndarray = np.zeros(0, dtype=np.int64)
         between_rows: list[Problem] = []
+        other_ids: set[str] = set()
+        cell_problems: list[Problem] = []
         if parsed is not None:
-            register, asset_rows = parsed
-            between_rows = register_problems(register, asset_rows, display(assets_path))
+            register, asset_rows, cell_problems, other_ids = parsed
+            table_problems += cell_problems
+            # links declared in dependencies.csv need not be listed in depends_on again
+            register = with_declared_links(register, declared_pairs(dependency_file(mpath)))
+            between_rows = register_problems(register, asset_rows, assets_name)
+            between_rows = without_known_elsewhere(between_rows, other_ids)
         docs = documents.result()
-    factors, regions, curves = docs.factors, docs.regions, docs.curves
-    plans, scenarios = docs.plans, docs.scenarios
     problems += docs.catalogue_problems + table_problems + docs.other_problems
     settings = _collect(problems, workspace_settings, manifest, mpath)
-    if problems:
-        # a file that does not parse would make every reference to it look dangling
-        raise InputError(problems + between_rows)
-    assert register is not None and baseline is not None and plans is not None
-    assert settings is not None
-    assert factors is not None and regions is not None and curves is not None
-    assert docs.zones is not None and docs.routes is not None
-    problems = between_rows
-    # ids, dependencies and cycles are checked above (`register_problems`); with problems the
-    # other files are still checked against the register, so that all are reported at once
-    portfolio = Portfolio(register)
-    routes = docs.routes[0]
-    if (register["route"] != "").any():  # the register's route column (riskapp.io.routes)
-        from riskapp.io.routes import register_routes
-
-        routes, route_problems = register_routes(
-            register["id"].tolist(),
-            register["route"].tolist(),
-            asset_rows.tolist(),
-            display(assets_path),
-            routes,
-            paths.routes,
-        )
-        problems = problems + route_problems
-    ws = Workspace(
-        settings=settings,
-        factors=factors[0],
-        regions=regions[0],
-        curves=curves[0],
-        baseline=Baseline(entries=baseline[0]),
-        portfolio=portfolio,
-        scenarios=[s for s, _, _ in scenarios],
-        plans=plans[0],
+    problems += between_rows
+    scen_dir = root / paths.scenarios
+    read = {f for _, _, f in docs.scenarios}
+    files = scenario_files(scen_dir) if scen_dir.is_dir() else []
+    ws, cross = cross_problems(
+        Loaded(
+            manifest,
+            root,
+            docs.factors,
+            docs.regions,
+            docs.curves,
+            baseline,
+            None if register is not None and not len(register) and cell_problems else register,
+            asset_rows,
+            docs.plans,
+            docs.scenarios,
+            docs.zones,
+            docs.routes,
+            other_ids,
+            {f.stem for f in files if f not in read},
+            settings,
+        ),
+        assets_name,
     )
-    ws = dataclasses.replace(ws, zones=with_named_zones(ws, docs.zones[0]), routes=routes)
-    issues = [_with_hint(issue, ws) for issue in find_inconsistencies(ws)]
-    if issues or problems:
-        by_scenario = {s.id: (lines, f) for s, lines, f in scenarios}
-        out = list(problems)
-        for issue in issues:
-            if issue.part == "assets":
-                row_i = issue.loc[0]
-                line = int(asset_rows[row_i]) if isinstance(row_i, int) else None
-                out.append(
-                    Problem(display(assets_path), line, str(issue.loc[-1]), issue.message, "row")
-                )
-            elif issue.part == "baseline":
-                first = issue.loc[0] if issue.loc else None
-                line = baseline[1][first] if isinstance(first, int) else None
-                field = str(issue.loc[-1]) if issue.loc else ""
-                out.append(
-                    Problem(display(root / paths.baseline), line, field, issue.message, "row")
-                )
-            elif issue.part.startswith("scenario:"):
-                lines, f = by_scenario[issue.part.split(":", 1)[1]]
-                out.append(
-                    Problem(display(f), lines.line(issue.loc), _field(issue.loc), issue.message)
-                )
-            else:
-                source: dict[str, tuple[tuple[Any, LineMap | None], str]] = {
-                    "curves": (curves, paths.curves),
-                    "plans": (plans, paths.plans),
-                    "regions": (regions, paths.regions),
-                    "zones": (docs.zones, paths.zones),
-                    "routes": (docs.routes, paths.routes),
-                }
-                model_lines, rel = source[issue.part]
-                line_map = model_lines[1]
-                out.append(
-                    Problem(
-                        display(root / rel),
-                        line_map.line(issue.loc) if line_map is not None else None,
-                        _field(issue.loc),
-                        issue.message,
-                    )
-                )
-        raise InputError(out)
-    return ws
-
-
-_UNKNOWN_PLACE = re.compile(r"^unknown (?:target|region|member|zone) '([^']*)'[;:] ")
-
-
-def _with_hint(issue: Inconsistency, ws: Workspace) -> Inconsistency:
-    """An unknown target, region or zone with the closest known name ("did you mean")."""
-    found = _UNKNOWN_PLACE.match(issue.message)
-    if found is None:
-        return issue
-    from riskapp.io.errors import did_you_mean
-    from riskapp.io.sea_areas import sea_area_ids
-
-    names = [g.id for g in ws.regions.groups] + ws.zones.ids + sorted(sea_area_ids())
-    names += sorted(iso_alpha3_codes())
-    hint = did_you_mean(found[1], names)
-    if not hint:
-        return issue
-    head = found.end()
-    return dataclasses.replace(issue, message=issue.message[:head] + hint + issue.message[head:])
+    return ReadWorkspace(ws, problems + cross, other_ids, cell_problems)
 
 
 def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
@@ -494,9 +445,3 @@ def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
         if n in iso_subdivision_codes()
     ]
     return own if not extra else ZoneCatalogue(zones=[*own.zones, *extra])
-
-
-def _field(loc: tuple[str | int, ...]) -> str:
-    from riskapp.io.errors import loc_to_field
-
-    return loc_to_field(loc)

@@ -212,7 +212,19 @@ def with_files(
 ) -> Workspace:
     """The workspace of file inputs, a register and plans, with the shipped sea areas its
         targets name (`with_named_zones`); not checked across parts. `routes`: the routes file's and
-    the register's (`register_routes`), when the caller has read them already."""
+    the register's (`register_routes`), when the caller has read them already. Links declared
+    in the workspace's dependencies.csv complete the register's depends_on."""
+    from riskapp.domain.assets import find_cycle
+    from riskapp.io.dependencies import declared_pairs, dependency_file, with_declared_links
+
+    pairs = declared_pairs(dependency_file(files.root))
+    if pairs is not None and len(pairs):
+        frame = portfolio.series("depends_on")
+        derived = with_declared_links(portfolio.frame, pairs)
+        graph = {a: d for a, d in zip(derived["id"], derived["depends_on"], strict=True) if d}
+        # (links that would close a cycle are refused where the file is read, on their row)
+        if not derived["depends_on"].equals(frame) and find_cycle(graph) is None:
+            portfolio = Portfolio(derived)
     ws = Workspace(
         settings=files.settings,
         factors=files.factors,

@@ -104,12 +104,19 @@ def test_dependency_table_checks(tiny: Workspace) -> None:
         DependencyTable(links=[link("x", "a", 0.5, "g"), link("x", "b", 0.3, "g")])
     with pytest.raises(ValidationError):
         link("P2", "P1", 1.5)
+    # a link need not be listed in the register's depends_on (P1 -> O1 is not): it is
+    # derived from the file; both ends must be assets of the register
     table = DependencyTable(
-        links=[link("P2", "P1", 0.5), link("P1", "O1", 0.5), link("Q", "P1", 1)]
+        links=[
+            link("P2", "P1", 0.5),
+            link("P1", "O1", 0.5),
+            link("P1", "GHOST", 0.5),
+            link("Q", "P1", 1),
+        ]
     )
     problems = table.problems(tiny.portfolio)
-    assert [(i, f) for i, f, _ in problems] == [(1, "depends_on"), (2, "asset_id")]
-    assert "does not list 'O1' in depends_on" in problems[0][2]
+    assert [(i, f) for i, f, _ in problems] == [(2, "depends_on"), (3, "asset_id")]
+    assert problems[0][2] == "no asset 'GHOST' in the register"
 
 
 def test_cascade_losses_on_the_tiny_workspace(tiny: Workspace) -> None:
