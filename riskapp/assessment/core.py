@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ import pandas as pd
 from riskapp.assessment.headline import Headline, HeadlineFigure, compute
 from riskapp.assessment.headline import figures as headline_figures
 from riskapp.assessment.scale import clamp_table
+from riskapp.assessment.signposts import ProbabilityUpdate
 from riskapp.assessment.sources import (
     FileSource,
     MemorySource,
@@ -38,6 +39,8 @@ from riskapp.engine import (
 )
 from riskapp.format import Locale, NumberFormat
 from riskapp.io.errors import InputError, Problem
+
+Probabilities = Literal["prior", "current"]
 
 if TYPE_CHECKING:
     from riskapp.assessment.risk import RiskRun
@@ -79,6 +82,10 @@ class Assessment:
     links: tuple[DependencyLink, ...] = ()
     link_problems: tuple[str, ...] = ()
     locale: Locale = "en"  # of numbers, money and dates; a report sets its own (`with_locale`)
+    # "prior": the scenarios' probabilities as written; "current": as their crossed signposts
+    # make them (riskapp.assessment.signposts), with each scenario's update
+    probabilities: Probabilities = "prior"
+    probability_updates: tuple[ProbabilityUpdate, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -178,16 +185,23 @@ def assess(
     source: WorkspaceSource | Workspace | str | Path,
     basis: LossBasis | None = None,
     scenarios: Sequence[str] | None = None,
+    probabilities: Probabilities = "prior",
 ) -> Assessment:
     """Score a source's workspace and evaluate its plans: the one assessment the CLI, the
     dashboard, the Python API and every report format compute from.
 
     `source` is a WorkspaceSource (FileSource, StoreSource, MemorySource), a workspace folder
     (its files) or a Workspace (in memory); `basis` overrides the workspace's loss basis;
-    `scenarios` restricts and orders the scenarios. Raises riskapp.InputError listing every
-    problem of the inputs, KeyError for an unknown scenario id."""
-    snap = as_source(source).load()
+    `scenarios` restricts and orders the scenarios; `probabilities` "current" scores them at
+    the probabilities their crossed signposts give (read from the team database's indicators).
+    Raises riskapp.InputError listing every problem of the inputs, KeyError for an unknown
+    scenario id."""
+    src = as_source(source)
+    snap = src.load()
     ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
+    updates: tuple[ProbabilityUpdate, ...] = ()
+    if probabilities == "current":
+        ws, updates = current_probabilities(ws, src)
     if not len(ws.portfolio):
         raise InputError([Problem(snap.info.location or "the register", None, "", NO_ASSETS)])
     inputs = prepare(ws)
@@ -200,7 +214,33 @@ def assess(
         snap.info,
         snap.links,
         snap.link_problems,
+        probabilities=probabilities,
+        probability_updates=updates,
     )
+
+
+def current_probabilities(
+    ws: Workspace, source: WorkspaceSource
+) -> tuple[Workspace, tuple[ProbabilityUpdate, ...]]:
+    """The workspace at its current probabilities, and each scenario's update: the signposts
+    read from the indicators of the source's team database."""
+    from riskapp.assessment.signposts import board, probability_updates, with_probabilities
+
+    store = getattr(source, "store", None)
+    if store is None:
+        raise InputError(
+            [
+                Problem(
+                    "probabilities",
+                    None,
+                    "",
+                    "current probabilities read the signposts' indicators in the team "
+                    "database: assess the team database's source (--source store)",
+                )
+            ]
+        )
+    updates = probability_updates(ws, board(ws, store))
+    return with_probabilities(ws, updates), tuple(updates)
 
 
 def assess_workspace(ws: Workspace, basis: LossBasis | None = None) -> Assessment:

@@ -24,5 +24,9 @@ def save(a: Assessment, store: Store, label: str, as_of: date, actor: Actor) -> 
         "revision": a.source.revision,
         "fingerprint": a.source.fingerprint,
     }
+    inputs["probabilities"] = {
+        "basis": a.probabilities,
+        "scenarios": {u.scenario_id: [u.prior, u.current] for u in a.probability_updates},
+    }
     results = results_of(a.ws, a.result, a.plans, a.headline.as_dict())
     return store.save_assessment(label, as_of, inputs, results, actor)

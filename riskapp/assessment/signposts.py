@@ -98,6 +98,7 @@ def board_frame(statuses: list[SignpostStatus]) -> pd.DataFrame:
                 "threshold": st.signpost.threshold,
                 "direction": st.signpost.direction.value,
                 "amber band": st.signpost.amber_band,
+                "ratio": st.signpost.likelihood_ratio,
                 "since": st.since or "",
                 "series": st.signpost.series or "",
                 "indicator": st.signpost.indicator,
@@ -126,3 +127,78 @@ def counts(statuses: list[SignpostStatus]) -> dict[str, int]:
     for st in statuses:
         out[st.state] += 1
     return out
+
+
+@dataclass(frozen=True)
+class ProbabilityUpdate:
+    """A scenario's annual probability as written (prior) and as its crossed signposts make it
+    (current), with the signposts that moved it (name, likelihood ratio, since when red).
+    A scenario on an escalation ladder keeps its rung: its current probability is its
+    parent's current one times its own step probability, updated by its own signposts."""
+
+    scenario_id: str
+    prior: float
+    current: float
+    reasons: tuple[tuple[str, float, str], ...]
+
+
+def probability_updates(ws: Workspace, statuses: list[SignpostStatus]) -> list[ProbabilityUpdate]:
+    """Every scenario's prior and current probability (current = prior without crossed
+    signposts carrying a likelihood ratio), parents before the rungs that follow them."""
+    from riskapp.engine.signposts import updated_probability
+
+    cap = ws.settings.probability_cap
+    crossed: dict[str, list[tuple[str, float, str]]] = {}
+    for st in statuses:
+        if st.state == "red" and st.signpost.likelihood_ratio != 1.0:
+            crossed.setdefault(st.scenario_id, []).append(
+                (st.signpost.name, st.signpost.likelihood_ratio, st.since or "")
+            )
+    by_id = {s.id: s for s in ws.scenarios}
+    current: dict[str, float] = {}
+
+    def resolve(sid: str) -> float:
+        if sid in current:
+            return current[sid]
+        sc = by_id[sid]
+        ratios = [r for _, r, _ in crossed.get(sid, [])]
+        step = sc.escalates_from
+        if step is not None and step.scenario in by_id:
+            # the rung moves with its parent and with its own signposts, as written otherwise
+            parent = by_id[step.scenario].frequency
+            moved = resolve(step.scenario) / parent if parent > 0 else 1.0
+            conditional = updated_probability(step.probability, ratios, cap) / step.probability
+            current[sid] = sc.frequency * moved * conditional
+        else:
+            current[sid] = updated_probability(sc.frequency, ratios, cap)
+        return current[sid]
+
+    return [
+        ProbabilityUpdate(s.id, s.frequency, resolve(s.id), tuple(crossed.get(s.id, [])))
+        for s in ws.scenarios
+    ]
+
+
+def with_probabilities(ws: Workspace, updates: list[ProbabilityUpdate]) -> Workspace:
+    """The workspace with each scenario's frequency set to its current probability (and a
+    rung's step probability to its updated one, so that the ladder still holds)."""
+    import dataclasses
+
+    by_id = {u.scenario_id: u for u in updates}
+    scenarios = []
+    for sc in ws.scenarios:
+        u = by_id.get(sc.id)
+        if u is None or u.current == u.prior:
+            scenarios.append(sc)
+            continue
+        update: dict[str, object] = {"frequency": u.current}
+        step = sc.escalates_from
+        parent = by_id.get(step.scenario) if step is not None else None
+        if step is not None and parent is not None and parent.prior > 0 and u.prior > 0:
+            # the step probability takes the part of the change the parent does not explain
+            ratio = (u.current / u.prior) / (parent.current / parent.prior)
+            update["escalates_from"] = step.model_copy(
+                update={"probability": min(1.0, step.probability * ratio)}
+            )
+        scenarios.append(sc.model_copy(update=update))
+    return dataclasses.replace(ws, scenarios=scenarios)

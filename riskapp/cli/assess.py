@@ -16,6 +16,8 @@ from riskapp.cli.common import (
     DEMO,
     LocaleName,
     LocaleOpt,
+    ProbabilitiesName,
+    ProbabilitiesOpt,
     ScenarioOpt,
     SourceName,
     SourceOpt,
@@ -146,6 +148,7 @@ def score(
     ] = None,
     top: Annotated[int, typer.Option(help="Assets to list in the summary.")] = 10,
     source: SourceOpt = SourceName.auto,
+    probabilities: ProbabilitiesOpt = ProbabilitiesName.prior,
     locale: LocaleOpt = LocaleName.en,
     definitions: Annotated[
         bool,
@@ -168,7 +171,7 @@ def score(
     from riskapp.io.export import write_table_parts
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source, basis, locale)
+    a = assessment(workspace, scenario, source, basis, locale, probabilities)
     ws, result = a.ws, a.result
     fmt = a.fmt
 

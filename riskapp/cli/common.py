@@ -52,6 +52,8 @@ __all__ = [
     "WORKSPACE_HELP",
     "LocaleName",
     "LocaleOpt",
+    "ProbabilitiesName",
+    "ProbabilitiesOpt",
     "ScenarioOpt",
     "SourceName",
     "SourceOpt",
@@ -154,12 +156,29 @@ SourceOpt = Annotated[
 ]
 
 
+class ProbabilitiesName(StrEnum):
+    """--probabilities: the scenarios' probabilities as written, or as signposts make them."""
+
+    prior = "prior"
+    current = "current"
+
+
+ProbabilitiesOpt = Annotated[
+    ProbabilitiesName,
+    typer.Option(
+        help="prior: the scenarios' probabilities as written; current: as their crossed "
+        "signposts make them (likelihood ratios; read from the team database's indicators)."
+    ),
+]
+
+
 def assessment(
     workspace: Path,
     scenarios: list[str] | None,
     source: SourceName = SourceName.auto,
     basis: LossBasis | None = None,
     locale: LocaleName = LocaleName.en,
+    probabilities: ProbabilitiesName = ProbabilitiesName.prior,
 ) -> Assessment:
     """The one assessment of a command: the chosen source, scored; prints which source and
     revision it used (and, for the team database, what differs from the files); exits listing
@@ -168,7 +187,7 @@ def assessment(
 
     try:
         src = choose_source(workspace, source.value)
-        a = assess(src, basis=basis, scenarios=scenarios)
+        a = assess(src, basis=basis, scenarios=scenarios, probabilities=probabilities.value)
     except InputError as exc:
         fail(exc.problems)
     except KeyError as exc:
@@ -181,6 +200,13 @@ def print_source(a: Assessment) -> None:
     """`Source: <kind> <revision> (<where>)` on stderr, and a warning listing what differs
     when the team database and the files disagree."""
     err.print(Text(f"Source: {a.source.describe()}", style="dim"), soft_wrap=True)
+    if a.probabilities == "current":
+        moved = [u for u in a.probability_updates if u.current != u.prior]
+        text = "; ".join(f"{u.scenario_id} {u.prior:.1%} -> {u.current:.1%}" for u in moved)
+        err.print(
+            Text(f"Scenario probabilities: current ({text or 'no signpost crossed'})", "dim"),
+            soft_wrap=True,
+        )
     if a.ws.settings.fx_rates:
         rates = a.ws.settings.fx_provenance()
         err.print(Text(f"Exchange rates: {rates}", style="dim"), soft_wrap=True)

@@ -17,6 +17,8 @@ from rich.text import Text
 
 from riskapp.cli.common import (
     WORKSPACE_HELP,
+    ProbabilitiesName,
+    ProbabilitiesOpt,
     SourceName,
     SourceOpt,
     assessment,
@@ -133,6 +135,7 @@ def report(
         int, typer.Option(help="Rows of a long table in PDF, PowerPoint and HTML.")
     ] = 200,
     source: SourceOpt = SourceName.auto,
+    probabilities: ProbabilitiesOpt = ProbabilitiesName.prior,
 ) -> None:
     """Write a consultant report: executive summary, map, scenarios, heat map, top assets,
     plans with triggers, readiness gaps, cost and benefit, methodology and data sources."""
@@ -179,7 +182,8 @@ def report(
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    a = assessment(workspace, None, source)  # prints the source and revision it used
+    # prints the source and revision it used
+    a = assessment(workspace, None, source, probabilities=probabilities)
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("Building the report", total=3)
 

@@ -12,7 +12,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from riskapp.cli.common import SourceName, SourceOpt, WorkspaceArg
+from riskapp.cli.common import (
+    ProbabilitiesName,
+    ProbabilitiesOpt,
+    SourceName,
+    SourceOpt,
+    WorkspaceArg,
+)
 from riskapp.domain.enums import LossBasis
 from riskapp.engine.enums import RangeDistribution
 from riskapp.format import NumberFormat
@@ -198,6 +204,7 @@ def simulate(
         ),
     ] = 256,
     source: SourceOpt = SourceName.auto,
+    probabilities: ProbabilitiesOpt = ProbabilitiesName.prior,
 ) -> None:
     """Monte Carlo: annual loss distribution (mean, VaR, expected shortfall, exceedance curve
     with confidence band), tail contributions, residual loss and benefit-cost ratios."""
@@ -210,7 +217,7 @@ def simulate(
     from riskapp.io.export import write_table
 
     check_out(out_file)
-    a = assessment(workspace, scenario, source, basis)
+    a = assessment(workspace, scenario, source, basis, probabilities=probabilities)
     ws = a.ws
     trials = ws.settings.simulation_years if trials is None else trials
     seed = ws.settings.simulation_seed if seed is None else seed

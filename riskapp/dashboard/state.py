@@ -36,6 +36,12 @@ def basis() -> LossBasis:
     return LossBasis(value) if value else _default_basis()
 
 
+def probabilities() -> str:
+    """ "prior" (the scenarios' probabilities as written) or "current" (as their crossed
+    signposts make them): the sidebar's choice."""
+    return "current" if st.session_state.get("probabilities") == "current" else "prior"
+
+
 def _default_basis() -> LossBasis:
     try:
         manifest, _ = load_manifest(manifest_path(workspace_path()))
@@ -49,7 +55,7 @@ def assessment() -> Assessment:
     path = workspace_path()
     try:
         # the files plus the register and plans kept in the team database
-        return store_view.store_assessment(basis())
+        return store_view.store_assessment(basis(), probabilities())
     except InputError as exc:
         if [p.message for p in exc.problems] == [NO_ASSETS]:
             st.header("No assets yet")
@@ -87,6 +93,17 @@ def sidebar() -> None:
             }[v],
             help="Absolute: the loss at the scenario's intensities. Incremental: only the loss "
             "the scenario adds to today's baseline conditions.",
+        )
+        st.radio(
+            "Scenario probabilities",
+            options=["prior", "current"],
+            key="probabilities",
+            format_func=lambda v: {
+                "prior": "Prior (as written)",
+                "current": "Current (crossed signposts)",
+            }[v],
+            help="Current: each scenario's prior odds times the likelihood ratios of its "
+            "signposts that are red (Signposts page), capped; every figure follows.",
         )
 
 

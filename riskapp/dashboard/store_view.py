@@ -210,6 +210,11 @@ class _StoreRevision:
     def kind(self) -> SourceKind:
         return "store"
 
+    @property
+    def store(self) -> Store:
+        """The team database (its indicators give the signposts their values)."""
+        return self.source.store
+
     def revision(self) -> str:
         return self.source.revision()
 
@@ -234,11 +239,15 @@ def _store_revision(url: str, workspace: str, revision: str) -> _StoreRevision:
 
 
 @st.cache_resource(show_spinner="Scoring the workspace...", max_entries=8)
-def _assess_store(url: str, workspace: str, revision: str, basis: str) -> Assessment:
+def _assess_store(
+    url: str, workspace: str, revision: str, basis: str, probabilities: str = "prior"
+) -> Assessment:
     # any change of the files or the database is a new revision, so a new assessment; the
     # store is read and compared with the files once per revision, not once per loss basis
     at = _store_revision(url, workspace, revision)
-    a = assess(at, LossBasis(basis))
+    a = assess(
+        at, LossBasis(basis), probabilities="current" if probabilities == "current" else "prior"
+    )
     a.__dict__["sync"] = at.sync(a)  # the cached property, shared by the revision's bases
     return a
 
@@ -250,7 +259,7 @@ def source() -> StoreSource:
     return StoreSource(_open_store(s.database, str(s.workspace)), Path(s.workspace))
 
 
-def store_assessment(basis: LossBasis) -> Assessment:
+def store_assessment(basis: LossBasis, probabilities: str = "prior") -> Assessment:
     """The assessment of the files plus the stored register and plans, cached per revision of
     both (a register or plan edit, or a changed file, means a new assessment). Raises
     riskapp.io.InputError like `assess` when the parts do not fit."""
@@ -258,4 +267,4 @@ def store_assessment(basis: LossBasis) -> Assessment:
     # the figures depend on the store's revision; the sync status (what differs from the
     # files) also on the register files, so their revision is part of the key as well
     key = f"{source().revision()}|{FileSource(Path(s.workspace)).revision()}"
-    return _assess_store(s.database, str(s.workspace), key, basis.value)
+    return _assess_store(s.database, str(s.workspace), key, basis.value, probabilities)

@@ -131,6 +131,11 @@ class Signpost(Strict):
         description="Id of the stored indicator series that gives the signpost its value "
         "(riskapp indicators list); without it the signpost is watched by hand.",
     )
+    likelihood_ratio: Annotated[float, NoBool, Field(gt=0, le=1000)] = Field(
+        default=1.0,
+        description="How much more likely the scenario is once this signpost is crossed (red): "
+        "its current probability multiplies the prior odds by this ratio. 1: no update.",
+    )
     amber_band: Annotated[float, NoBool, Field(ge=0, le=1e12)] = Field(
         default=0.0,
         description="Amber within this distance of the threshold on the safe side (in the "

@@ -101,6 +101,11 @@ class WorkspaceSettings(Strict):
         description="Routes are cut into pieces of at most this length (km) to find the "
         "countries and zones they cross.",
     )
+    probability_cap: Annotated[float, NoBool, Field(gt=0, le=1)] = Field(
+        default=0.95,
+        description="The highest annual probability signposts may raise a scenario to (a "
+        "probability already above it is left as written).",
+    )
     simulation_seed: Annotated[int, NoBool, Field(ge=0, le=2**63 - 1)] = Field(
         default=0,
         description="Seed of the headline simulation: the same seed, the same figures.",

@@ -13,6 +13,8 @@ state since the first period of the run of that state that reaches the latest pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -42,3 +44,14 @@ def run_start(states: npt.ArrayLike) -> int:
         return 0
     changes = np.flatnonzero(s[1:] != s[:-1])
     return int(changes[-1] + 1) if len(changes) else 0
+
+
+def updated_probability(prior: float, ratios: Sequence[float], cap: float) -> float:
+    """A probability updated by likelihood ratios: odds = p / (1 - p), times every ratio,
+    back to p = odds / (1 + odds); never above `cap`, unless the prior already was (a cap
+    never lowers a probability). 0 and 1 stay as they are (no evidence moves certainty)."""
+    if prior <= 0.0 or prior >= 1.0 or all(r == 1.0 for r in ratios):
+        return prior  # (and no rounding through odds when nothing moves it)
+    odds = prior / (1.0 - prior) * float(np.prod(np.asarray(ratios, dtype=np.float64)))
+    current = odds / (1.0 + odds)
+    return min(current, max(cap, prior))

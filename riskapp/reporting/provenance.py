@@ -54,6 +54,7 @@ class Provenance:
     sync_summary: str = ""  # a store's register and plans against the files ("" otherwise)
     sync_differences: tuple[str, ...] = ()
     exchange_rates: str = ""
+    probabilities: str = ""  # "prior (as written)" or the current ones and why
 
     def _sync_text(self) -> str:
         shown = "; ".join(self.sync_differences[:SYNC_SHOWN])
@@ -75,6 +76,7 @@ class Provenance:
             ("Plans", ", ".join(self.plan_ids)),
             ("Baseline data sources", "; ".join(self.data_sources)),
             *([("Exchange rates", self.exchange_rates)] if self.exchange_rates else []),
+            *([("Scenario probabilities", self.probabilities)] if self.probabilities else []),
             ("Reference data", " ".join(self.attribution)),
         ]
 
@@ -117,6 +119,24 @@ def provenance_of(a: Assessment, scenario_ids: tuple[str, ...], when: datetime) 
         sync_summary=a.sync.summary() if a.sync is not None else "",
         sync_differences=tuple(str(d) for d in a.sync.differences) if a.sync else (),
         exchange_rates=a.ws.settings.fx_provenance() if a.ws.settings.fx_rates else "",
+        probabilities=probabilities_text(a),
+    )
+
+
+def probabilities_text(a: Assessment) -> str:
+    """Which scenario probabilities the figures use, in words, with every update and why."""
+    if a.probabilities != "current":
+        return "prior: as written in the scenarios"
+    moved = []
+    for u in a.probability_updates:
+        if u.current == u.prior:
+            continue
+        why = ", ".join(
+            f"{name} red since {since} (ratio {ratio:g})" for name, ratio, since in u.reasons
+        )
+        moved.append(f"{u.scenario_id} {u.prior:.2%} -> {u.current:.2%} ({why or 'its rung'})")
+    return "current: prior odds x likelihood ratios of crossed signposts; " + (
+        "; ".join(moved) if moved else "no signpost with a ratio is crossed, so as written"
     )
 
 

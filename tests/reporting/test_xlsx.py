@@ -160,6 +160,7 @@ def test_summary_and_provenance(demo_book: Workbook) -> None:
     assert prov["Baseline data source"].startswith("analyst judgement")
     assert "Reference data" in prov
     assert prov["Exchange rates"] == "ECB euro foreign exchange reference rates, 2026-04-13"
+    assert prov["Scenario probabilities"] == "prior: as written in the scenarios"
 
 
 def test_no_cell_is_a_formula(demo_book: Workbook, hostile_book: Workbook) -> None:

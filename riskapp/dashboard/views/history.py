@@ -43,12 +43,19 @@ if store.check(actor, Permission.SAVE_ASSESSMENT):
         label = left.text_input("Label", placeholder="e.g. Q4 2025 board review", key="his_label")
         as_of = middle.date_input("Date", value=today, key="his_date")
         basis = right.radio("Losses", ["absolute", "incremental"], key="his_basis", horizontal=True)
+        chances = right.radio(
+            "Scenario probabilities",
+            ["prior", "current"],
+            key="his_probabilities",
+            horizontal=True,
+            help="Current: as the crossed signposts make them (Signposts page).",
+        )
         if st.form_submit_button("Save assessment", type="primary"):
             try:
                 from riskapp.assessment.history import save
                 from riskapp.domain import LossBasis
 
-                current = sv.store_assessment(LossBasis(basis))
+                current = sv.store_assessment(LossBasis(basis), chances)
                 saved = save(current, store, label, as_of, actor)
             except InputError as exc:
                 st.error("Not saved:")

@@ -36,7 +36,7 @@ def _colour(value: object) -> str:
 
 
 frame = sp.board_frame(statuses)
-for col in ("value", "threshold", "amber band"):  # as text: no "None", no trailing zeros
+for col in ("value", "threshold", "amber band", "ratio"):  # as text: no "None", no trailing zeros
     frame[col] = [("" if pd.isna(v) else f"{v:,.4g}") for v in frame[col]]
 worst = frame.groupby("scenario", sort=False)["state"].agg(
     lambda states: min(states, key=lambda s: sp.STATE_ORDER[s])
@@ -51,6 +51,30 @@ for scenario in sorted(worst.index, key=lambda sc: sp.STATE_ORDER[worst[sc]]):  
         width="stretch",
         key=f"sig_{scenario}",
     )
+
+st.header("Scenario probabilities: prior and current")
+st.caption(
+    "Current = the prior odds times the likelihood ratio of each signpost that is red, turned "
+    f"back into a probability and capped at {a.ws.settings.probability_cap:.0%}; a scenario on "
+    "an escalation ladder follows its parent. Choose which every figure uses in the sidebar."
+)
+updates = (
+    sp.probability_updates(a.ws, statuses)
+    if a.probabilities == "prior"
+    else list(a.probability_updates)
+)
+table = pd.DataFrame(
+    [
+        {
+            "scenario": next(s.title for s in a.ws.scenarios if s.id == u.scenario_id),
+            "prior": f"{u.prior:.2%}",
+            "current": f"{u.current:.2%}",
+            "because": "; ".join(f"{n} red since {since} (x{r:g})" for n, r, since in u.reasons),
+        }
+        for u in updates
+    ]
+)
+st.dataframe(table, hide_index=True, width="stretch", key="sig_probabilities")
 
 linked = [s for s in statuses if s.signpost.series]
 if linked:

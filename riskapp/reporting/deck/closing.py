@@ -78,6 +78,7 @@ def provenance_slide(deck: Deck) -> None:
         ("Plans", ", ".join(p.plan_ids)),
         ("Baseline data sources", "; ".join(p.data_sources) or "none recorded"),
         *([("Exchange rates", p.exchange_rates)] if p.exchange_rates else []),
+        *([("Scenario probabilities", p.probabilities)] if p.probabilities else []),
     ]
     size = 11
     label_w = Inches(2.6)
