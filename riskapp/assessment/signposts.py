@@ -114,6 +114,7 @@ def board_frame(statuses: list[SignpostStatus]) -> pd.DataFrame:
             "threshold",
             "direction",
             "amber band",
+            "ratio",
             "since",
             "series",
             "indicator",
