@@ -37,6 +37,7 @@ from riskapp.engine import (
     prepare,
     score,
 )
+from riskapp.engine.plans import TriggerSignals
 from riskapp.format import Locale, NumberFormat
 from riskapp.io.errors import InputError, Problem
 
@@ -86,6 +87,8 @@ class Assessment:
     # make them (riskapp.assessment.signposts), with each scenario's update
     probabilities: Probabilities = "prior"
     probability_updates: tuple[ProbabilityUpdate, ...] = ()
+    # red signposts and current probabilities, for plan triggers on them (None: no indicators)
+    signals: TriggerSignals | None = None
 
     @property
     def currency(self) -> str:
@@ -171,7 +174,7 @@ class Assessment:
             return self
         ws = self.ws.with_scenarios(list(scenario_ids))
         result = score(ws, basis=self.result.basis, inputs=self.inputs)
-        return replace(self, ws=ws, result=result, plans=evaluate_plans(ws, result))
+        return replace(self, ws=ws, result=result, plans=evaluate_plans(ws, result, self.signals))
 
 
 NO_ASSETS = (
@@ -200,6 +203,12 @@ def assess(
     snap = src.load()
     ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
     updates: tuple[ProbabilityUpdate, ...] = ()
+    signals = None
+    store = getattr(src, "store", None)
+    if store is not None:  # the signposts' values: indicators in the team database
+        from riskapp.assessment.signposts import board, trigger_signals
+
+        signals = trigger_signals(ws, board(ws, store))
     if probabilities == "current":
         ws, updates = current_probabilities(ws, src)
     if not len(ws.portfolio):
@@ -210,12 +219,13 @@ def assess(
         ws,
         inputs,
         result,
-        evaluate_plans(ws, result),
+        evaluate_plans(ws, result, signals),
         snap.info,
         snap.links,
         snap.link_problems,
         probabilities=probabilities,
         probability_updates=updates,
+        signals=signals,
     )
 
 

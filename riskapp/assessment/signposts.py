@@ -13,6 +13,7 @@ import pandas as pd
 
 from riskapp.domain import Workspace
 from riskapp.domain.scenarios import Direction, Signpost
+from riskapp.engine.plans import TriggerSignals
 from riskapp.engine.signposts import STATE_NAMES, run_start, signpost_states
 
 NO_SERIES = "not linked"  # the signpost names no stored series: watched by hand
@@ -203,3 +204,10 @@ def with_probabilities(ws: Workspace, updates: list[ProbabilityUpdate]) -> Works
             )
         scenarios.append(sc.model_copy(update=update))
     return dataclasses.replace(ws, scenarios=scenarios)
+
+
+def trigger_signals(ws: Workspace, statuses: list[SignpostStatus]) -> TriggerSignals:
+    """What plan triggers read: the red signposts and every scenario's current probability."""
+    red = frozenset((st.scenario_id, st.signpost.name) for st in statuses if st.state == "red")
+    current = {u.scenario_id: u.current for u in probability_updates(ws, statuses)}
+    return TriggerSignals(red, current)

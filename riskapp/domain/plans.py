@@ -13,6 +13,7 @@ from riskapp.domain.common import (
     Label,
     NoBool,
     NonNegative,
+    Probability,
     ShortText,
     Slug,
     Strict,
@@ -40,6 +41,14 @@ class FactorLevel(Strict):
     at_least: Intensity
 
 
+class ProbabilityLevel(Strict):
+    """Fires in `scenario` when its current probability (its signposts' update of the prior)
+    reaches `at_least`."""
+
+    scenario: Identifier
+    at_least: Probability
+
+
 class Trigger(Strict):
     """A plan fires in a scenario when ANY of its conditions holds."""
 
@@ -49,11 +58,29 @@ class Trigger(Strict):
         default=None,
         description="Fires when the gross loss of the covered assets reaches this amount.",
     )
+    signposts: list[ShortText] = Field(
+        default_factory=list,
+        description="Fires in a scenario when its signpost of this name is red (crossed), as "
+        "the latest value of the series it watches says.",
+    )
+    probabilities: list[ProbabilityLevel] = Field(
+        default_factory=list,
+        description="Fires in a scenario when its current probability reaches a level.",
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Trigger:
-        if not self.scenarios and not self.factor_levels and self.loss_at_least is None:
-            raise ValueError("a trigger needs scenarios, factor_levels or loss_at_least")
+        if not (
+            self.scenarios
+            or self.factor_levels
+            or self.loss_at_least is not None
+            or self.signposts
+            or self.probabilities
+        ):
+            raise ValueError(
+                "a trigger needs scenarios, factor_levels, loss_at_least, signposts or "
+                "probabilities"
+            )
         return self
 
 

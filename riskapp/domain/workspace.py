@@ -339,6 +339,7 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                 )
     # plans
     scenario_ids = {s.id for s in ws.scenarios}
+    signpost_names = {p.name for s in ws.scenarios for p in s.signposts}
     for p_i, plan in enumerate(ws.plans.plans):
         base: tuple[str | int, ...] = ("plans", p_i)
         for j, sid in enumerate(plan.trigger.scenarios):
@@ -348,6 +349,24 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
                         "plans",
                         (*base, "trigger", "scenarios", j),
                         f"unknown scenario {sid!r}",
+                    )
+                )
+        for j, name in enumerate(plan.trigger.signposts):
+            if name not in signpost_names:
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "trigger", "signposts", j),
+                        f"no scenario has a signpost named {name!r}",
+                    )
+                )
+        for j, chance in enumerate(plan.trigger.probabilities):
+            if chance.scenario not in scenario_ids:
+                out.append(
+                    Inconsistency(
+                        "plans",
+                        (*base, "trigger", "probabilities", j, "scenario"),
+                        f"unknown scenario {chance.scenario!r}",
                     )
                 )
         for j, level in enumerate(plan.trigger.factor_levels):

@@ -2,7 +2,8 @@
 
 A plan is *effective* in a scenario when it is not retired, its trigger fires (any of: the
 scenario is listed; a listed factor reaches its level in any country of the region; the gross
-loss of the covered assets reaches the amount) and, if the workspace requires readiness, the
+loss of the covered assets reaches the amount; a listed signpost of the scenario is red; the
+scenario's current probability reaches a listed level) and, if the workspace requires readiness, the
 plan is in place (ready/active) or its slowest action's lead time fits the scenario's warning
 time.
 
@@ -325,8 +326,20 @@ class PlanEffects:
         return result
 
 
-def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEvaluation:
-    """Evaluate every plan of a workspace against every scenario."""
+@dataclass(frozen=True)
+class TriggerSignals:
+    """What the world says now, for triggers on it: the signposts that are red, as (scenario
+    id, signpost name), and each scenario's current probability."""
+
+    red: frozenset[tuple[str, str]] = frozenset()
+    probability: dict[str, float] | None = None
+
+
+def evaluate_plans(
+    ws: Workspace, result: ScoreResult | None = None, signals: TriggerSignals | None = None
+) -> PlanEvaluation:
+    """Evaluate every plan of a workspace against every scenario; triggers on signposts and
+    current probabilities read `signals` (without them they do not fire)."""
     result = result or score(ws)
     inputs = result.inputs
     plans = ws.plans.plans
@@ -356,6 +369,14 @@ def evaluate_plans(ws: Workspace, result: ScoreResult | None = None) -> PlanEval
             triggered[:, p_i] |= peak >= level.at_least
         if t.loss_at_least is not None:
             triggered[:, p_i] |= covered_loss[p_i] >= t.loss_at_least
+        if signals is not None:
+            names = set(t.signposts)
+            triggered[:, p_i] |= [any((sid, n) in signals.red for n in names) for sid in sids]
+            levels = {c.scenario: c.at_least for c in t.probabilities}
+            chance = signals.probability or {}
+            triggered[:, p_i] |= [
+                sid in levels and chance.get(sid, 0.0) >= levels[sid] for sid in sids
+            ]
 
     warning = np.array([s.warning_time_days for s in ws.scenarios], dtype=float)
     lead = np.array([p.lead_time_days for p in plans], dtype=float)

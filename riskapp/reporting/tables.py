@@ -478,6 +478,12 @@ def trigger_text(
     ]
     if plan.trigger.loss_at_least is not None:
         parts.append(f"covered gross loss at least {fmt.number(plan.trigger.loss_at_least)}")
+    parts += [f"signpost '{name}' red" for name in plan.trigger.signposts]
+    parts += [
+        f"current probability of '{scenario_titles.get(c.scenario, c.scenario)}' at least "
+        f"{fmt.percent(c.at_least)}"
+        for c in plan.trigger.probabilities
+    ]
     return "; or ".join(parts)
 
 
