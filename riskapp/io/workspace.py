@@ -76,6 +76,11 @@ class WorkspacePaths(Strict):
         description="Dated exchange rates with their source (optional; `riskapp fx import` "
         "writes it from the ECB's reference rates). Replaces fx_rates in workspace.yaml.",
     )
+    indicators: str = Field(
+        default="indicators.yaml",
+        description="Which indicator series `riskapp indicators fetch` fetches, from which "
+        "publisher and with which parameters (optional).",
+    )
 
 
 class WorkspaceManifest(WorkspaceSettings):
