@@ -384,3 +384,19 @@ def test_configuration_duplicate_ids(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="defined more than once") as caught:
         load_feeds(path, "indicators.yaml")
     assert caught.value.problems[0].line == 3
+
+
+def test_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Fetching indicators from their publishers", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "indicators.yaml"
+    path.write_text(example, encoding="utf-8")
+    feeds, _ = load_feeds(path)
+    assert [f.connector for f in feeds.indicators] == [
+        "worldbank",
+        "eurostat",
+        "gpr",
+        "ucdp",
+        "http",
+    ]
