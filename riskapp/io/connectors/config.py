@@ -24,17 +24,10 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from riskapp.domain.common import (
-    Identifier,
-    Label,
-    ShortText,
-    Strict,
-    UniqueList,
-    describe_key,
-    duplicate_positions,
-)
+from riskapp.domain.common import UniqueList
 from riskapp.domain.indicators import Frequency, Indicator
 from riskapp.io.errors import InputError, Problem, loc_to_field, pydantic_message
+from riskapp.io.workspace import check_duplicates
 from riskapp.io.yamlfile import LineMap, load_yaml
 
 FEEDS_FILE = "indicators.yaml"
@@ -51,19 +44,12 @@ def _http_url(url: str) -> str:
 Url = Annotated[str, Field(max_length=2_000), AfterValidator(_http_url)]
 
 
-class Feed(Strict):
-    """What every configured indicator has: the indicator as stored, and its connector."""
-
-    id: Identifier
-    name: ShortText
-    unit: Annotated[str, Field(max_length=64)] = ""
-    frequency: Frequency
-    source: Label = ""
+class Feed(Indicator):
+    """What every configured indicator has: the indicator as stored (id, name, unit,
+    frequency, source), and its connector."""
 
     def indicator(self) -> Indicator:
-        return Indicator(
-            id=self.id, name=self.name, unit=self.unit, frequency=self.frequency, source=self.source
-        )
+        return Indicator.model_validate(self.model_dump(include=set(Indicator.model_fields)))
 
 
 class WorldBankFeed(Feed):
@@ -209,22 +195,7 @@ def load_feeds(path: Path, name: str | None = None) -> tuple[FeedFile, LineMap]:
         raise InputError(
             [Problem(name, 1, "", "expected a mapping with a list under 'indicators'")]
         )
-    entries = data.get("indicators")
-    if isinstance(entries, list):
-        dupes = duplicate_positions(entries, ("id",))
-        if dupes:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        lines.line(("indicators", index)),
-                        f"indicators[{index}].id",
-                        f"{describe_key('indicator id', ('id',), key)} is defined more than "
-                        f"once (first on line {lines.line(('indicators', first))})",
-                    )
-                    for index, first, key in dupes
-                ]
-            )
+    check_duplicates(data, lines, FeedFile, name)
     try:
         return FeedFile.model_validate(data), lines
     except ValidationError as exc:
