@@ -400,3 +400,28 @@ def test_readme_example_is_a_valid_configuration(tmp_path: Path) -> None:
         "ucdp",
         "http",
     ]
+
+
+def test_requests_go_through_the_configured_proxy(httpserver: HTTPServer) -> None:
+    # the local server stands in for the proxy: it is asked for the publisher's absolute URL
+    httpserver.expect_request("/ttf.json").respond_with_data(
+        recorded("generic_prices.json"), content_type="application/json"
+    )
+    entry = {**feed_entries(httpserver)["http"], "url": "http://publisher.invalid/ttf.json"}
+    client = Client(settings_for(httpserver, fetch_proxy=httpserver.url_for("/")))
+    got = fetch_feed(feed(entry), client)
+    assert {o.period for o in got.series.observations} == set(EXPECTED["http"])
+    request = httpserver.log[0][0]
+    assert request.headers["Host"] == "publisher.invalid"
+    assert request.headers["Authorization"] == "Bearer vendor-secret"
+
+
+def test_too_many_requests_honours_retry_after(httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request(JSON_PATH).respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "7"}
+    )
+    serve(httpserver, "http")
+    waits: list[float] = []
+    client = Client(settings_for(httpserver, fetch_backoff=0.5), sleep=waits.append)
+    fetch_feed(feed(feed_entries(httpserver)["http"]), client)
+    assert waits == [7.0]
