@@ -128,12 +128,13 @@ def test_generic_csv_with_dates_and_token(httpserver: HTTPServer) -> None:
 
 @pytest.mark.parametrize("connector", ["worldbank", "eurostat", "gpr", "ucdp", "http"])
 def test_server_error_is_retried_then_reported(httpserver: HTTPServer, connector: str) -> None:
-    serve(httpserver, connector, body=b"upstream exploded", status=500)
+    serve(httpserver, connector, body=b"upstream \x1b[2Jexploded", status=500)
     exc = failure(httpserver, connector)
     ident = feed_entries(httpserver)[connector]["id"]
     message = str(exc)
     assert message.startswith(f"{ident}: http://")
-    assert "HTTP 500" in message and "upstream exploded" in message
+    assert "HTTP 500" in message and "upstream [2Jexploded" in message
+    assert "\x1b" not in message  # no terminal control sequence from the server
     assert "after 3 attempts" in message
     assert len(httpserver.log) == 3  # one try and two retries
 

@@ -142,7 +142,9 @@ def parse_json(body: bytes, url: str) -> Any:
 
 
 def _snippet(body: bytes) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())[:200]
+    # a server's words, shown to a terminal: printable characters only
+    text = " ".join(body.decode("utf-8", "replace").split())
+    text = "".join(c for c in text if c.isprintable())[:200]
     return f": {text}" if text else ""
 
 
