@@ -72,8 +72,8 @@ class EurostatFeed(Feed):
 
     connector: Literal["eurostat"]
     dataset: Code = Field(description="e.g. nrg_ti_gasm")
-    filters: dict[Code, Code | list[Code]] = Field(
-        default_factory=dict, description="Dimension code -> category code(s), e.g. geo: DE."
+    filters: dict[Code, Code] = Field(
+        default_factory=dict, description="Dimension code -> category code, e.g. geo: DE."
     )
     since: Annotated[str, Field(pattern=r"^\d{4}(-?[A-Z0-9]{1,3})?$")] | None = Field(
         default=None, description="sinceTimePeriod, e.g. 2020 or 2020-01."

@@ -37,9 +37,7 @@ def _positions(dimension: Any, name: str, url: str) -> dict[str, int]:
 
 def fetch_eurostat(feed: EurostatFeed, client: Client) -> Fetched:
     query: list[tuple[str, str]] = [("format", "JSON"), ("lang", "EN")]
-    for dim, codes in feed.filters.items():
-        for code in codes if isinstance(codes, list) else [codes]:
-            query.append((dim, code))
+    query += list(feed.filters.items())
     if feed.since:
         query.append(("sinceTimePeriod", feed.since))
     url = f"{client.settings.eurostat_url}/{feed.dataset}?{urllib.parse.urlencode(query)}"

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from riskapp.settings import Settings
@@ -54,7 +54,6 @@ class Client:
 
     settings: Settings
     sleep: Callable[[float], None] = time.sleep
-    urls: list[str] = field(default_factory=list)  # every URL requested, in order
 
     def _opener(self) -> urllib.request.OpenerDirector:
         handlers: list[urllib.request.BaseHandler] = []
@@ -68,7 +67,6 @@ class Client:
         if not url.startswith(("http://", "https://")):
             raise FetchError(url, "expected an http:// or https:// URL")
         s = self.settings
-        self.urls.append(url)
         attempts = s.fetch_retries + 1
         wait = s.fetch_backoff
         last = ""
