@@ -426,3 +426,25 @@ def test_too_many_requests_honours_retry_after(httpserver: HTTPServer) -> None:
     client = Client(settings_for(httpserver, fetch_backoff=0.5), sleep=waits.append)
     fetch_feed(feed(feed_entries(httpserver)["http"]), client)
     assert waits == [7.0]
+
+
+def test_validate_and_schema_know_the_feeds_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from riskapp.cli import app
+
+    path = tmp_path / "indicators.yaml"
+    path.write_text(
+        "indicators:\n  - {id: g, name: G, frequency: monthly, connector: gpr, column: gpr}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    bad = runner.invoke(app, ["validate", str(path)])
+    assert bad.exit_code == 1 and "indicators[0].column" in bad.output
+    path.write_text(path.read_text().replace("column: gpr", "column: GPRT"), encoding="utf-8")
+    good = runner.invoke(app, ["validate", str(path)])
+    assert good.exit_code == 0, good.output
+    written = runner.invoke(app, ["schema", "--out", str(tmp_path / "schemas")])
+    assert written.exit_code == 0
+    schema = json.loads((tmp_path / "schemas" / "indicators.schema.json").read_text())
+    assert "WorldBankFeed" in json.dumps(schema)
