@@ -31,7 +31,7 @@ from riskapp.io.workspace import check_duplicates
 from riskapp.io.yamlfile import LineMap, load_yaml
 
 FEEDS_FILE = "indicators.yaml"
-Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
 
 
