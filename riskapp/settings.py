@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from riskapp import resources
@@ -84,6 +84,61 @@ class Settings(BaseSettings):
         "from X-Forwarded-For, so failed logins are counted per real client, not per proxy.",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    # `riskapp indicators fetch`: where the publishers are and how to reach them
+    fetch_timeout: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0,
+        description="Seconds one request of `riskapp indicators fetch` waits for a server "
+        "(to connect and between bytes) before it counts as a timeout.",
+    )
+    fetch_retries: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=3,
+        description="Further attempts after a timeout, a connection error, HTTP 429 or a 5xx "
+        "answer (other answers are not retried).",
+    )
+    fetch_backoff: Annotated[float, Field(ge=0, le=300)] = Field(
+        default=1.0,
+        description="Seconds before the first retry; each further retry waits twice as long "
+        "(exponential backoff). A 429's Retry-After is honoured up to 300 s.",
+    )
+    fetch_max_bytes: Annotated[int, Field(ge=1_000, le=2_000_000_000)] = Field(
+        default=50_000_000, description="Largest answer a fetch accepts (bytes)."
+    )
+    fetch_proxy: str | None = Field(
+        default=None,
+        description="Proxy for every fetch (http://host:port). Default: the usual "
+        "environment variables (https_proxy, no_proxy) apply.",
+    )
+    fetch_user_agent: str = Field(
+        default="riskapp-indicators/1.0", description="User-Agent header of every fetch."
+    )
+    worldbank_url: str = Field(
+        default="https://api.worldbank.org/v2",
+        description="Base URL of the World Bank Indicators API (v2).",
+    )
+    eurostat_url: str = Field(
+        default="https://ec.europa.eu/eurostat/api/dissemination/statistics/1.0/data",
+        description="Base URL of Eurostat's dissemination API (JSON-stat 2.0 data).",
+    )
+    ucdp_url: str = Field(
+        default="https://ucdpapi.pcr.uu.se/api",
+        description="Base URL of the UCDP API (GED events under /gedevents/<version>).",
+    )
+    ucdp_token: SecretStr | None = Field(
+        default=None,
+        description="UCDP API access token, sent as the x-ucdp-access-token header.",
+    )
+    gpr_url: str | None = Field(
+        default=None,
+        description="Where the Caldara-Iacoviello GPR monthly file is downloaded from, in the "
+        "CSV form riskapp ships (data_gpr_export: month dd/mm/yyyy, GPR, GPRC_<ISO3>, ...). The "
+        "authors publish it as .xls at matteoiacoviello.com/gpr.htm: serve a CSV export of it. "
+        "An indicator may name its own url.",
+    )
+    fetch_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Named secrets for the generic HTTP connector (JSON object, e.g. "
+        '{"acme": "s3cret"}); an indicator names one with `token:` and never holds it.',
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -98,6 +153,16 @@ class Settings(BaseSettings):
                     f"trusted_proxies: {proxy!r} is not an IP address or network"
                 ) from None
         return proxies
+
+    @field_validator("worldbank_url", "eurostat_url", "ucdp_url", "gpr_url", "fetch_proxy")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        url = url.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL; got {url[:60]!r}")
+        return url
 
     @field_validator("database_url", "database_admin_url")
     @classmethod

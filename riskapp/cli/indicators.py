@@ -9,15 +9,16 @@ import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from riskapp.cli.common import fail, fail_message, out
-from riskapp.cli.store_common import DatabaseOpt, cli_actor, open_store, refused
+from riskapp.cli.common import WORKSPACE_HELP, bundled_demo, err, fail, fail_message, out
+from riskapp.cli.store_common import DatabaseOpt, cli_actor, load_settings, open_store, refused
 from riskapp.io.errors import InputError
 
 indicators_app = typer.Typer(
     rich_markup_mode="markdown",
-    help="Indicator series in the team database: import a file, list them, show one with its "
-    "revisions.",
+    help="Indicator series in the team database: import a file, fetch them from their "
+    "publishers, list them, show one with its revisions.",
     no_args_is_help=True,
 )
 
@@ -49,6 +50,60 @@ def import_command(
     finally:
         store.close()
     out.print(f"[green]Imported[/green] {escape(file.name)}: {done}", highlight=False)
+
+
+@indicators_app.command("fetch")
+def fetch_command(
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Indicator ids to fetch (default: every configured indicator)."),
+    ] = None,
+    workspace: Annotated[
+        Path,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help=f"{WORKSPACE_HELP} Its indicators.yaml says what is fetched from where.",
+            callback=bundled_demo,
+        ),
+    ] = Path("."),
+    database: DatabaseOpt = None,
+) -> None:
+    """Fetch the indicators configured in the workspace's indicators.yaml from their publishers
+    (World Bank, Eurostat, GPR, UCDP, any CSV/JSON over HTTP) and store them like an import.
+    Each indicator is all or nothing: one that fails (named with its URL and the problem)
+    stores nothing and the others are stored. Exit code 1 if any failed."""
+    from riskapp.assessment.feeds import configured_feeds, fetch_indicators
+    from riskapp.store import AccessDenied
+
+    try:
+        feeds = configured_feeds(workspace, ids or [])
+    except InputError as exc:
+        fail(exc.problems, "nothing was fetched")
+    settings = load_settings(database)
+    store = open_store(database)
+    try:
+        outcomes = fetch_indicators(store, feeds, settings, cli_actor())
+    except AccessDenied as exc:
+        refused(exc)
+    finally:
+        store.close()
+    for o in outcomes:
+        if o.imported is not None:
+            out.print(
+                f"[green]Fetched[/green] {o.indicator} ({o.connector}): {o.imported}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            err.print(Text(f"Failed {o.error}; nothing of it was stored", "red"), soft_wrap=True)
+    failed = [o.indicator for o in outcomes if not o.ok]
+    if failed:
+        err.print(
+            Text(f"{len(failed)} of {len(outcomes)} failed: {', '.join(failed)}", "red"),
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 @indicators_app.command("list")

@@ -99,8 +99,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "indicators": (
         "riskapp.cli.indicators",
-        "Indicator series in the team database: import a file, list them, show one with its "
-        "revisions.",
+        "Indicator series in the team database: import a file, fetch them from their "
+        "publishers, list them, show one with its revisions.",
     ),
     "fx": (
         "riskapp.cli.fx",

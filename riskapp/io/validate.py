@@ -52,6 +52,7 @@ def schema_models() -> dict[str, type[BaseModel]]:
     model is imported here, not with this module: validating a workspace does not need the
     baseline builder (riskapp.baseline imports it whole)."""
     from riskapp.baseline.method import Method
+    from riskapp.io.connectors import FeedFile
 
     return {
         "workspace": WorkspaceManifest,
@@ -63,6 +64,7 @@ def schema_models() -> dict[str, type[BaseModel]]:
         "asset": Asset,
         "baseline-row": BaselineEntry,
         "methodology": Method,
+        "indicators": FeedFile,
     }
 
 
@@ -88,6 +90,11 @@ def _validate_yaml(path: Path) -> str:
 
             load_file_sources(load_method(path).indicators)  # its own tables, not refdata
             return "methodology"
+        if "indicators" in data:
+            from riskapp.io.connectors import load_feeds
+
+            load_feeds(path, display(path))
+            return "indicator feeds"
         for key, model in YAML_KINDS.items():
             if key in data:
                 load_model(path, model)

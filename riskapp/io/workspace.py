@@ -71,6 +71,11 @@ class WorkspacePaths(Strict):
         description="Dated exchange rates with their source (optional; `riskapp fx import` "
         "writes it from the ECB's reference rates). Replaces fx_rates in workspace.yaml.",
     )
+    indicators: str = Field(
+        default="indicators.yaml",
+        description="Which indicator series `riskapp indicators fetch` fetches, from which "
+        "publisher and with which parameters (optional).",
+    )
 
 
 class WorkspaceManifest(WorkspaceSettings):
@@ -171,28 +176,37 @@ def load_model(path: Path, model: type[M]) -> tuple[M, LineMap]:
             ]
         )
     if issubclass(model, UniqueList):
-        field, keys, label = model.unique_by
-        entries = data.get(field)
-        if isinstance(entries, list):
-            dupes = duplicate_positions(entries, keys)
-            if dupes:
-                raise InputError(
-                    [
-                        Problem(
-                            name,
-                            lines.line((field, index)),
-                            f"{field}[{index}].{keys[0]}",
-                            f"{describe_key(label, keys, key)} is defined more than once "
-                            f"(first on line {lines.line((field, first))})",
-                        )
-                        for index, first, key in dupes
-                    ]
-                )
+        check_duplicates(data, lines, model, name)
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
         problems = problems_from_validation(exc, name, lines.line, model=model)
         raise InputError(misplaced_keys(problems)) from None
+
+
+def check_duplicates(
+    data: dict[str, Any], lines: LineMap, model: type[UniqueList], name: str
+) -> None:
+    """InputError naming each entry of a UniqueList's list whose key was defined before, with
+    both lines (checked before validation, so each problem has its line)."""
+    field, keys, label = model.unique_by
+    entries = data.get(field)
+    if not isinstance(entries, list):
+        return
+    dupes = duplicate_positions(entries, keys)
+    if dupes:
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    lines.line((field, index)),
+                    f"{field}[{index}].{keys[0]}",
+                    f"{describe_key(label, keys, key)} is defined more than once "
+                    f"(first on line {lines.line((field, first))})",
+                )
+                for index, first, key in dupes
+            ]
+        )
 
 
 MISSING = "required field is missing"
