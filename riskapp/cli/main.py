@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
         "header, apply a saved one.",
     ),
+    "alerts": (
+        "riskapp.cli.alerts",
+        "Alerts: raise those of what changed (signposts, plan triggers, overdue reviews, "
+        "probabilities, stale data), list them, acknowledge, assign, comment.",
+    ),
     "signposts": (
         "riskapp.cli.signposts",
         "Every scenario's signposts: the latest value of the indicator each watches, against "

@@ -29,6 +29,7 @@ pages = [
     st.Page(HERE / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page(HERE / "scenarios.py", title="Scenarios", icon=":material/storm:"),
     st.Page(HERE / "signposts.py", title="Signposts", icon=":material/traffic:"),
+    st.Page(HERE / "alerts.py", title="Alerts", icon=":material/notifications:"),
     st.Page(HERE / "risk.py", title="Risk distribution", icon=":material/bar_chart:"),
     st.Page(HERE / "assets.py", title="Assets", icon=":material/factory:"),
     st.Page(HERE / "plans.py", title="Contingency plans", icon=":material/checklist:"),

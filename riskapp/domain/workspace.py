@@ -106,6 +106,11 @@ class WorkspaceSettings(Strict):
         description="The highest annual probability signposts may raise a scenario to (a "
         "probability already above it is left as written).",
     )
+    alert_probability_change: Annotated[float, NoBool, Field(gt=0, le=1)] = Field(
+        default=0.02,
+        description="An alert is raised when a scenario's current probability differs from "
+        "its prior by at least this much (0.02: two percentage points).",
+    )
     simulation_seed: Annotated[int, NoBool, Field(ge=0, le=2**63 - 1)] = Field(
         default=0,
         description="Seed of the headline simulation: the same seed, the same figures.",

@@ -172,3 +172,24 @@ observations = Table(
     Column("fetched_at", DateTime, nullable=False),
     Column("source", String(200), nullable=False),
 )
+
+
+alerts = Table(
+    # one alert: raised once per event `key`, then acknowledged, assigned, commented (the
+    # comments a JSON list of {at, by, text}); added in 0005
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # open, acknowledged
+    Column("assignee", String(200), nullable=False),
+    Column("comments", JSON, nullable=False),
+    Column("raised_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)

@@ -30,8 +30,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from riskapp.domain import Asset, PlanBook, Scenario, Workspace
+from riskapp.domain.alerts import AlertEvent
 from riskapp.domain.indicators import Series
 from riskapp.settings import Settings, get_settings
+from riskapp.store.alerts import Alerts, StoredAlert
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
 from riskapp.store.backup import BACKUP_FORMAT, BACKUP_VERSION, Backup
@@ -92,6 +94,7 @@ class Store:
         self._backup = Backup(self.core)
         self._seeding = Seeding(self.core)
         self._indicators = Indicators(self.core)
+        self._alerts = Alerts(self.core)
 
     @classmethod
     def open(
@@ -262,6 +265,21 @@ class Store:
         return self._seeding.seed_if_empty(files)
 
     # -- the audit trail (riskapp.store.audit) --------------------------------------------------
+
+    def raise_alerts(self, events: Sequence[AlertEvent], actor: Actor) -> list[StoredAlert]:
+        return self._alerts.raise_alerts(events, actor)
+
+    def alerts(self, status: str | None = None) -> list[StoredAlert]:
+        return self._alerts.alerts(status)
+
+    def acknowledge_alert(self, alert_id: int, actor: Actor) -> None:
+        self._alerts.acknowledge(alert_id, actor)
+
+    def assign_alert(self, alert_id: int, assignee: str, actor: Actor) -> None:
+        self._alerts.assign(alert_id, assignee, actor)
+
+    def comment_alert(self, alert_id: int, text: str, actor: Actor) -> None:
+        self._alerts.comment(alert_id, text, actor)
 
     def import_series(self, series: Series, actor: Actor, source: str) -> SeriesImport:
         return self._indicators.import_series(series, actor, source)

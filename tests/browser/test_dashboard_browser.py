@@ -23,6 +23,7 @@ PAGES = [
     ("/", "Overview", "01-overview"),
     ("/scenarios", "Scenarios", "02-scenarios"),
     ("/signposts", "Signposts", "02a-signposts"),
+    ("/alerts", "Alerts", "02a2-alerts"),
     ("/risk", "Risk distribution", "02b-risk"),
     ("/assets", "Assets", "03-assets"),
     ("/plans", "Contingency plans", "04-plans"),
@@ -165,4 +166,20 @@ def test_signposts_page_shows_states_from_stored_indicators(dashboard: Dashboard
     assert "amber" in text and "2025-12" in text
     assert dashboard.page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     dashboard.screenshot("02a-signposts-board")
+    dashboard.assert_healthy()
+
+
+def test_alerts_page_raises_and_works_an_alert(dashboard: Dashboard) -> None:
+    """ "Check now" raises the demo's two amber-signpost alerts; one is acknowledged and
+    commented, and the audit trail holds both steps."""
+    page = dashboard.page
+    dashboard.open("/alerts")
+    page.get_by_role("button", name="Check now").click()
+    page.get_by_text("new alert(s).").wait_for()
+    dashboard.wait_ready()
+    text = page.inner_text('[data-testid="stMain"]')
+    assert "2 new alert(s)." in text and "amber since 2025-12" in text  # the chosen one's detail
+    page.get_by_role("button", name="Acknowledge").click()
+    dashboard.wait_ready()
+    dashboard.screenshot("02a2-alerts-worked")
     dashboard.assert_healthy()

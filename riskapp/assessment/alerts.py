@@ -1,0 +1,146 @@
+"""Alerts from an assessment and the team database (issue 11, item 5): the events that call for
+someone's attention, each with a key naming the event itself, so that checking again raises
+nothing twice:
+
+- a signpost amber or red (key: scenario, signpost, state, since when);
+- a plan triggered by a signpost or a current probability (plan, scenario, what fired it);
+- a plan review overdue (plan, review date);
+- a scenario's current probability away from its prior by at least the workspace's
+  `alert_probability_change` (scenario, probability to 0.1 %);
+- an indicator a signpost watches not updated for longer than its frequency allows (series,
+  latest period).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from riskapp.assessment.core import Assessment
+from riskapp.assessment.signposts import board, probability_updates
+from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
+from riskapp.domain.indicators import Frequency
+
+if TYPE_CHECKING:
+    from riskapp.store import Actor, Store
+    from riskapp.store.alerts import StoredAlert
+
+# how long a series may go without a new value before it is stale
+STALE_AFTER = {
+    Frequency.DAILY: timedelta(days=4),
+    Frequency.WEEKLY: timedelta(days=10),
+    Frequency.MONTHLY: timedelta(days=45),
+    Frequency.QUARTERLY: timedelta(days=120),
+    Frequency.ANNUAL: timedelta(days=400),
+    Frequency.IRREGULAR: timedelta(days=90),
+}
+
+
+def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]:
+    """Every event the assessment and the database show now."""
+    from riskapp.assessment.register import overdue_reviews
+
+    ws = a.ws
+    statuses = board(ws, store)
+    events: list[AlertEvent] = []
+    for st in statuses:
+        if st.state not in ("amber", "red"):
+            continue
+        s = st.signpost
+        events.append(
+            AlertEvent(
+                key=f"signpost|{st.scenario_id}|{s.name}|{st.state}|{st.since}",
+                kind=AlertKind.SIGNPOST,
+                severity=Severity.CRITICAL if st.state == "red" else Severity.WARNING,
+                title=f"Signpost {st.state}: {s.name} ({st.scenario})",
+                detail=(
+                    f"{s.indicator}: {st.value:,.4g} in {st.period}, threshold {s.direction.value} "
+                    f"{s.threshold:,.4g}"
+                    + (f" (amber band {s.amber_band:,.4g})" if s.amber_band else "")
+                    + f"; {st.state} since {st.since}."
+                ),
+                subject=st.scenario_id,
+            )
+        )
+    red = {(st.scenario_id, st.signpost.name): st for st in statuses if st.state == "red"}
+    updates = probability_updates(ws, statuses)
+    current = {u.scenario_id: u.current for u in updates}
+    titles = {sc.id: sc.title for sc in ws.scenarios}
+    for plan in ws.plans.plans:
+        for sc in ws.scenarios:
+            why = [
+                f"signpost '{n}' red since {red[(sc.id, n)].since}"
+                for n in plan.trigger.signposts
+                if (sc.id, n) in red
+            ] + [
+                f"current probability {current[sc.id]:.1%} >= {c.at_least:.1%}"
+                for c in plan.trigger.probabilities
+                if c.scenario == sc.id and current.get(sc.id, 0.0) >= c.at_least
+            ]
+            if why:
+                events.append(
+                    AlertEvent(
+                        key=f"plan|{plan.id}|{sc.id}|{'; '.join(why)}",
+                        kind=AlertKind.PLAN_TRIGGERED,
+                        severity=Severity.CRITICAL,
+                        title=f"Plan triggered: {plan.title} ({titles[sc.id]})",
+                        detail=f"{'; '.join(why)}. Owner: {plan.owner or 'none named'}.",
+                        subject=plan.id,
+                    )
+                )
+    for row in overdue_reviews(store.plans(), now.date()).to_dict("records"):
+        events.append(
+            AlertEvent(
+                key=f"review|{row['id']}|{row['review_date']}",
+                kind=AlertKind.REVIEW_OVERDUE,
+                severity=Severity.WARNING,
+                title=f"Plan review overdue: {row['title']}",
+                detail=f"Review date {row['review_date']}, {row['days_overdue']} days ago; "
+                f"owner {row['owner'] or 'none named'}.",
+                subject=str(row["id"]),
+            )
+        )
+    step = ws.settings.alert_probability_change
+    for u in updates:
+        if abs(u.current - u.prior) >= step:
+            events.append(
+                AlertEvent(
+                    key=f"probability|{u.scenario_id}|{u.current:.3f}",
+                    kind=AlertKind.PROBABILITY_MOVED,
+                    severity=Severity.WARNING,
+                    title=f"Probability moved: {titles[u.scenario_id]} {u.prior:.1%} -> "
+                    f"{u.current:.1%}",
+                    detail="; ".join(f"{n} red since {since} (x{r:g})" for n, r, since in u.reasons)
+                    or "its parent scenario moved",
+                    subject=u.scenario_id,
+                )
+            )
+    watched = {st.signpost.series for st in statuses if st.signpost.series}
+    for info in store.indicators():
+        ind = info.indicator
+        if ind.id not in watched or info.fetched_at is None:
+            continue
+        age = now - info.fetched_at
+        if age > STALE_AFTER[ind.frequency]:
+            events.append(
+                AlertEvent(
+                    key=f"stale|{ind.id}|{info.latest_period}",
+                    kind=AlertKind.DATA_STALE,
+                    severity=Severity.INFO,
+                    title=f"Data stale: {ind.name}",
+                    detail=f"No new value for {age.days} days (latest {info.latest_period}, "
+                    f"a {ind.frequency.value} series); signposts on it may be out of date.",
+                    subject=ind.id,
+                )
+            )
+    return events
+
+
+def check(
+    a: Assessment, store: Store, actor: Actor, now: datetime | None = None
+) -> list[StoredAlert]:
+    """Raise the alerts of every event not raised before; the new ones."""
+    return store.raise_alerts(alert_events(a, store, now or datetime.now(UTC)), actor)
+
+
+__all__ = ["STALE_AFTER", "alert_events", "check", "date"]
