@@ -44,12 +44,7 @@ def clamp_ratio(damage: npt.ArrayLike) -> FloatArray:
 def combined_damage(damage: FloatArray) -> FloatArray:
     """One damage ratio of per-factor ratios (last axis): 1 - prod_f (1 - d_f), the factors
     acting independently; never above 1."""
-    return _combined(clamp_ratio(damage))
-
-
-def _combined(ratios: FloatArray) -> FloatArray:
-    """`combined_damage` of ratios already held to 0-1."""
-    result: FloatArray = 1.0 - np.prod(1.0 - ratios, axis=-1)
+    result: FloatArray = 1.0 - np.prod(1.0 - clamp_ratio(damage), axis=-1)
     return result
 
 
@@ -98,23 +93,19 @@ def combine(damage: FloatArray) -> tuple[FloatArray, FloatArray]:
     add up to the combined ratio exactly (up to floating point).
     """
     d = clamp_ratio(damage)
-    combined = _combined(d)
+    combined = combined_damage(d)
     full = d >= 1.0
     if full.any():
         with np.errstate(divide="ignore"):
             weight = -np.log1p(-np.where(full, 0.0, d))
         any_full = full.any(axis=-1, keepdims=True)
         weight = np.where(any_full, full.astype(float), weight)
-    else:  # the common case, in place: no factor destroys any asset
-        weight = np.negative(d, out=d)
-        np.log1p(weight, out=weight)
-        np.negative(weight, out=weight)
+    else:  # the common case, in place (no factor destroys any asset): -log1p(-d)
+        weight = np.negative(np.log1p(np.negative(d, out=d), out=d), out=d)
     total = weight.sum(axis=-1, keepdims=True)
-    # np.zeros, not zeros_like: the pages are only written where total > 0
     share = np.divide(weight, total, out=np.zeros(weight.shape), where=total > 0)
     attributed: FloatArray = np.multiply(share, combined[..., np.newaxis], out=share)
-    result: FloatArray = combined
-    return result, attributed
+    return combined, attributed
 
 
 def incremental(
