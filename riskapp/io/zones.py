@@ -85,13 +85,10 @@ from riskapp.io.errors import (
     did_you_mean,
 )
 from riskapp.io.geofile import (
-    FEATURE_MEMBERS,
-    GEOMETRY_MEMBERS,
     Loc,
     Reader,
     coordinates,
     count_positions,
-    feature_list,
     format_point,
     open_geo_file,
 )
@@ -155,20 +152,9 @@ class Hotspot(Strict):
     within_km: Kilometres = 0.0
 
 
-class FeatureExtent(Strict):
-    """The distances a GeoJSON feature's properties may give."""
-
-    radius_km: PositiveKm | None = None
-    width_km: PositiveKm | None = None
-    within_km: Kilometres | None = None
-    kernel: Kernel | None = None
-    distance_km: PositiveKm | None = None
-
-
 SHAPES = ("circle", "corridor", "polygon", "hotspot", "sea_area")
 HOTSPOT_SHAPES = ("point", "line", "polygon", "sea_area")
 ENTRY_KEYS = ("id", "name", "description", *SHAPES, "within_km")
-FEATURE_PROPERTIES = ("id", "name", "description", *FeatureExtent.model_fields)
 GEOMETRY_TYPES = {t.value: t for t in GeometryType}
 SHAPE_OF = {
     "point": GeometryType.POINT,
@@ -181,7 +167,7 @@ SHAPE_OF = {
 
 
 @dataclass
-class _Draft:
+class ZoneDraft:
     """One zone as read, before its id is checked and its sea area looked up."""
 
     loc: Loc
@@ -195,7 +181,7 @@ class _Draft:
     ok: bool = True  # False once a problem is found in its shape
 
 
-def _geometry(reader: Reader, kind: GeometryType, value: Any, loc: Loc, altitude: bool) -> Any:
+def read_geometry(reader: Reader, kind: GeometryType, value: Any, loc: Loc, altitude: bool) -> Any:
     """A geometry's Geometry, or None after adding its problems."""
     count = count_positions(value, DEPTH[kind])
     if count > MAX_VERTICES:
@@ -327,10 +313,10 @@ def _yaml_zones(reader: Reader, data: Any) -> None:
     for i, entry in enumerate(entries):
         draft = _yaml_entry(reader, entry, ("zones", i))
         if draft is not None:
-            _finish(reader, draft)
+            finish_zone(reader, draft)
 
 
-def _yaml_entry(reader: Reader, entry: Any, loc: Loc) -> _Draft | None:
+def _yaml_entry(reader: Reader, entry: Any, loc: Loc) -> ZoneDraft | None:
     if not isinstance(entry, dict):
         reader.add(
             loc,
@@ -343,7 +329,7 @@ def _yaml_entry(reader: Reader, entry: Any, loc: Loc) -> _Draft | None:
     identity = reader.validate(
         Identity, {k: entry[k] for k in Identity.model_fields if k in entry}, loc
     )
-    draft = _Draft(loc, (*loc, "id"), identity)
+    draft = ZoneDraft(loc, (*loc, "id"), identity)
     shapes = [k for k in SHAPES if k in entry]
     if len(shapes) != 1:
         got = "none" if not shapes else " and ".join(shapes)
@@ -371,7 +357,7 @@ def _yaml_entry(reader: Reader, entry: Any, loc: Loc) -> _Draft | None:
         draft.geometry = _part(reader, GeometryType.LINE, value, "line", sloc)
         draft.within_km = corridor.width_km if corridor is not None else 0.0
     elif shape == "polygon":
-        draft.geometry = _geometry(reader, GeometryType.POLYGON, value, sloc, altitude=False)
+        draft.geometry = read_geometry(reader, GeometryType.POLYGON, value, sloc, altitude=False)
     elif shape == "sea_area":
         draft.sea_area, draft.sea_loc = _sea_name(reader, value, sloc), sloc
     else:
@@ -386,7 +372,7 @@ def _part(reader: Reader, kind: GeometryType, value: Any, key: str, loc: Loc) ->
     other fields are right, so that all problems are reported at once)."""
     if not isinstance(value, dict) or value.get(key) is None:
         return None  # reported by the mapping's model
-    return _geometry(reader, kind, value[key], (*loc, key), altitude=False)
+    return read_geometry(reader, kind, value[key], (*loc, key), altitude=False)
 
 
 def _submodel(reader: Reader, model: type[BaseModel], value: Any, loc: Loc) -> Any:
@@ -400,7 +386,7 @@ def _submodel(reader: Reader, model: type[BaseModel], value: Any, loc: Loc) -> A
     return reader.validate(model, value, loc)
 
 
-def _yaml_hotspot(reader: Reader, draft: _Draft, value: Any, loc: Loc) -> None:
+def _yaml_hotspot(reader: Reader, draft: ZoneDraft, value: Any, loc: Loc) -> None:
     hotspot = _submodel(reader, Hotspot, value, loc)
     if not isinstance(value, dict):
         return
@@ -444,109 +430,10 @@ def _sea_name(reader: Reader, value: Any, loc: Loc) -> str | None:
     return value
 
 
-# --- GeoJSON -----------------------------------------------------------------------------
-
-
-def _geojson_zones(reader: Reader, data: Any) -> None:
-    features = feature_list(reader, data, MAX_ZONES, "zone")
-    for i, feature in enumerate(features or []):
-        draft = _feature(reader, feature, ("features", i))
-        if draft is not None:
-            _finish(reader, draft)
-
-
-def _feature(reader: Reader, feature: Any, loc: Loc) -> _Draft | None:
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        reader.add(loc, f"expected a GeoJSON Feature; got {describe_input(feature)}")
-        return None
-    before = len(reader.problems)
-    reader.unknown_keys(feature, FEATURE_MEMBERS, loc)
-    ploc: Loc = (*loc, "properties")
-    props = feature.get("properties")
-    identity = None
-    if isinstance(props, dict):
-        reader.unknown_keys(props, FEATURE_PROPERTIES, ploc)
-        ident = {k: props[k] for k in Identity.model_fields if k in props}
-        if "id" not in ident and isinstance(feature.get("id"), str):
-            ident["id"] = feature["id"]
-        identity = reader.validate(Identity, ident, ploc)
-    else:
-        reader.add(
-            ploc, f"expected the zone's properties (id, name, ...); got {describe_input(props)}"
-        )
-        props = {}
-    draft = _Draft(loc, (*ploc, "id"), identity)
-    extent = reader.validate(
-        FeatureExtent, {k: props[k] for k in FeatureExtent.model_fields if k in props}, ploc
-    )
-    geometry: Any = feature.get("geometry")
-    gloc: Loc = (*loc, "geometry")
-    gtype = _geometry_type(reader, geometry, gloc)
-    if gtype is not None:
-        draft.geometry = _geometry(
-            reader, gtype, geometry.get("coordinates"), (*gloc, "coordinates"), altitude=True
-        )
-    if extent is not None and gtype is not None:
-        _feature_extent(reader, draft, extent, gtype, ploc)
-    if len(reader.problems) > before or draft.geometry is None:
-        draft.ok = False
-    return draft
-
-
-def _geometry_type(reader: Reader, geometry: Any, loc: Loc) -> GeometryType | None:
-    names = ", ".join(GEOMETRY_TYPES)
-    if not isinstance(geometry, dict):
-        reader.add(loc, f"a zone needs a geometry ({names}); got {describe_input(geometry)}")
-        return None
-    reader.unknown_keys(geometry, GEOMETRY_MEMBERS, loc)
-    gtype = GEOMETRY_TYPES.get(str(geometry.get("type")))
-    if gtype is None:
-        reader.add(
-            (*loc, "type"),
-            f"expected a geometry of type {names}; got {describe_input(geometry.get('type'))}",
-        )
-    return gtype
-
-
-def _feature_extent(
-    reader: Reader, draft: _Draft, extent: FeatureExtent, gtype: GeometryType, loc: Loc
-) -> None:
-    """A feature's band (radius_km, width_km or within_km) and decay (kernel, distance_km)."""
-    own = {"radius_km": GeometryType.POINT, "width_km": GeometryType.LINE}
-    band = extent.within_km
-    for key, kind in own.items():
-        value = getattr(extent, key)
-        if value is None:
-            continue
-        if gtype is not kind:
-            reader.add(
-                (*loc, key),
-                f"{key} is a {kind.value}'s; this feature is a {gtype.value}: give within_km",
-            )
-        elif extent.within_km is not None:
-            reader.add((*loc, "within_km"), f"give {key} or within_km, not both")
-        else:
-            band = value
-    draft.within_km = band or 0.0
-    if (extent.kernel is None) != (extent.distance_km is None):
-        missing = "kernel" if extent.kernel is None else "distance_km"
-        reader.add((*loc, missing), "a hotspot takes both kernel and distance_km")
-        return
-    if extent.kernel is not None and extent.distance_km is not None:
-        draft.decay = Decay(kernel=extent.kernel, distance_km=extent.distance_km)
-    elif gtype in own.values() and not band:
-        size = "radius_km (a circle)" if gtype is GeometryType.POINT else "width_km (a corridor)"
-        reader.add(
-            loc,
-            f"a {gtype.value} has no area: give {size}, within_km, or kernel and "
-            "distance_km (a hotspot)",
-        )
-
-
 # --- both --------------------------------------------------------------------------------
 
 
-def _check_id(reader: Reader, draft: _Draft) -> None:
+def _check_id(reader: Reader, draft: ZoneDraft) -> None:
     """The id is no country code, no shipped sea area's and given once in the file."""
     if draft.identity is None:
         return
@@ -583,7 +470,7 @@ def _check_id(reader: Reader, draft: _Draft) -> None:
         reader.first_of[zone_id] = draft.id_loc
 
 
-def _finish(reader: Reader, draft: _Draft) -> None:
+def finish_zone(reader: Reader, draft: ZoneDraft) -> None:
     """Check the draft's id, look its sea area up and, all being well, make its Zone."""
     _check_id(reader, draft)
     source = ""
@@ -634,7 +521,9 @@ def load_zone_file(path: Path, label: str | None = None) -> tuple[ZoneCatalogue,
     if lines is not None:
         _yaml_zones(reader, data)
     else:
-        _geojson_zones(reader, data)
+        from riskapp.io.zones_geojson import geojson_zones
+
+        geojson_zones(reader, data)
     if reader.problems:
         raise InputError(reader.problems)
     return ZoneCatalogue(zones=reader.zones), lines
