@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from riskapp import resources
@@ -18,6 +18,27 @@ from riskapp import resources
 DEMO = resources.DEMO  # the default workspace: the demo shipped inside the package
 
 SUPPORTED_DATABASES = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
+
+
+class Subscription(BaseModel):
+    """One subscriber of alerts: e-mail addresses or a webhook, and what it wants."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    email: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)]] = Field(
+        default_factory=list
+    )
+    webhook: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
+    format: Literal["json", "slack", "teams"] = "json"
+    kinds: list[str] = Field(default_factory=list)  # empty: every kind
+    min_severity: Literal["info", "warning", "critical"] = "info"
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Subscription:
+        if not self.email and self.webhook is None:
+            raise ValueError(f"subscription {self.name!r}: give email addresses or a webhook")
+        return self
 
 
 class Settings(BaseSettings):
@@ -138,6 +159,42 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Named secrets for the generic HTTP connector (JSON object, e.g. "
         '{"acme": "s3cret"}); an indicator names one with `token:` and never holds it.',
+    )
+
+    # -- alert delivery (riskapp.io.notify) ----------------------------------------------------
+    smtp_host: str | None = Field(default=None, description="SMTP server for alert e-mail.")
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        default=587, description="SMTP port (587 with STARTTLS, 465 with smtp_ssl)."
+    )
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    smtp_ssl: bool = Field(default=False, description="Connect with TLS from the start (465).")
+    smtp_cafile: str | None = Field(
+        default=None,
+        description="CA bundle the SMTP server's certificate is checked against (default: the "
+        "system's).",
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="riskapp@localhost", description="Sender address of alert e-mail."
+    )
+    alert_subscriptions: list[Subscription] = Field(
+        default_factory=list,
+        description="Who receives which alerts (JSON list): each with a name, e-mail "
+        "addresses or a webhook URL (format json, slack or teams), and optionally the kinds "
+        "and the lowest severity it wants.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature of JSON webhooks "
+        "(X-Riskapp-Signature: sha256=<hex of the body's HMAC>).",
+    )
+    alert_storm_limit: Annotated[int, Field(ge=1, le=1000)] = Field(
+        default=10,
+        description="More new alerts than this for one subscriber in one delivery are sent as "
+        "one summary instead of one by one.",
     )
 
     @field_validator("trusted_proxies")

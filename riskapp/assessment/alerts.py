@@ -13,6 +13,7 @@ nothing twice:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
 from riskapp.domain.indicators import Frequency
 
 if TYPE_CHECKING:
+    from riskapp.io.notify import Message
+    from riskapp.settings import Settings, Subscription
     from riskapp.store import Actor, Store
     from riskapp.store.alerts import StoredAlert
 
@@ -143,4 +146,83 @@ def check(
     return store.raise_alerts(alert_events(a, store, now or datetime.now(UTC)), actor)
 
 
-__all__ = ["STALE_AFTER", "alert_events", "check", "date"]
+__all__ = ["STALE_AFTER", "alert_events", "check", "date", "deliver"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery run did: per subscriber the alerts sent (and whether as a summary of
+    a storm), and what could not be sent (sent again next run)."""
+
+    sent: tuple[tuple[str, int, bool], ...]
+    failed: tuple[str, ...]
+
+
+SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
+
+
+def _wanted(sub: Subscription, alert: StoredAlert) -> bool:
+    kinds = set(sub.kinds)
+    return (not kinds or alert.kind.value in kinds) and SEVERITY_ORDER[
+        alert.severity.value
+    ] >= SEVERITY_ORDER[sub.min_severity]
+
+
+def _message(alerts: list[StoredAlert], limit: int) -> Message:
+    from riskapp.io.notify import Message
+
+    data = tuple(
+        {
+            "id": a.id,
+            "kind": a.kind.value,
+            "severity": a.severity.value,
+            "title": a.title,
+            "detail": a.detail,
+            "raised_at": a.raised_at.isoformat(),
+        }
+        for a in alerts
+    )
+    if len(alerts) == 1:
+        a = alerts[0]
+        return Message(f"[riskapp {a.severity.value}] {a.title}", a.detail, data)
+    shown = alerts[:limit]
+    lines = [f"- [{a.severity.value}] {a.title}" for a in shown]
+    if len(alerts) > limit:
+        lines.append(f"... and {len(alerts) - limit} more (riskapp alerts list)")
+    worst = max(alerts, key=lambda a: SEVERITY_ORDER[a.severity.value]).severity.value
+    return Message(f"[riskapp {worst}] {len(alerts)} alerts", "\n".join(lines), data)
+
+
+def deliver(store: Store, settings: Settings) -> Delivery:
+    """Send every alert a subscriber wants and has not had: by e-mail one message per run
+    (a digest), by webhook one message per alert, or one summary when more than
+    `alert_storm_limit` are due (a storm). Sent alerts are recorded, so none goes twice; a
+    failed send records nothing and is tried again next run."""
+    from riskapp.io.notify import SendError, send_email, send_webhook
+    from riskapp.store.alerts import delivered, record_delivery
+
+    alerts = sorted(store.alerts(None), key=lambda a: a.id)
+    sent: list[tuple[str, int, bool]] = []
+    failed: list[str] = []
+    limit = settings.alert_storm_limit
+    for sub in settings.alert_subscriptions:
+        done = delivered(store.core, sub.name)
+        due = [a for a in alerts if a.id not in done and _wanted(sub, a)]
+        if not due:
+            continue
+        storm = len(due) > limit
+        # e-mail: one digest a run; a webhook: one message an alert, or one summary in a storm
+        batches = [due] if sub.email or storm else [[a] for a in due]
+        for batch in batches:
+            try:
+                if sub.email:
+                    send_email(settings, sub.email, _message(batch, limit), sub.name)
+                else:
+                    send_webhook(settings, sub, _message(batch, limit))
+            except SendError as exc:
+                failed.append(str(exc))
+                continue
+            channel = "email" if sub.email else "webhook"
+            record_delivery(store.core, [a.id for a in batch], sub.name, channel, storm)
+            sent.append((sub.name, len(batch), storm))
+    return Delivery(tuple(sent), tuple(failed))

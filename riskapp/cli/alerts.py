@@ -72,6 +72,32 @@ def check_command(
         out.print(_table(list(raised)))
 
 
+@alerts_app.command("deliver")
+def deliver_command(database: DatabaseOpt = None) -> None:
+    """Send the alerts each subscriber wants and has not had (RISKAPP_ALERT_SUBSCRIPTIONS:
+    e-mail through RISKAPP_SMTP_HOST, webhooks as JSON signed with RISKAPP_WEBHOOK_SECRET, or
+    Slack or Teams messages); none twice, a storm as one summary. Exit 1 if any send failed
+    (it is tried again next run)."""
+    from riskapp.assessment.alerts import deliver
+    from riskapp.cli.store_common import load_settings
+
+    settings = load_settings(database)
+    store = open_store(database)
+    try:
+        done = deliver(store, settings)
+    finally:
+        store.close()
+    for name, count, storm in done.sent:
+        how = " as one summary" if storm else ""
+        out.print(f"{escape(name)}: {count} alert(s) sent{how}", highlight=False)
+    for problem in done.failed:
+        out.print(f"[red]not sent:[/red] {escape(problem)}", highlight=False, soft_wrap=True)
+    if not done.sent and not done.failed:
+        out.print("Nothing to send.")
+    if done.failed:
+        raise typer.Exit(1)
+
+
 @alerts_app.command("list")
 def list_command(
     all_: Annotated[bool, typer.Option("--all", help="Acknowledged ones too.")] = False,

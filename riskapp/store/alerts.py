@@ -159,3 +159,40 @@ def _alert(row: Any) -> StoredAlert:
         updated_at=from_db_time(row.updated_at),
         updated_by=row.updated_by,
     )
+
+
+def delivered(core: StoreCore, subscription: str) -> set[int]:
+    """The alerts already sent to a subscriber."""
+    c = t.alert_deliveries.c
+    with core.read() as conn:
+        return set(conn.execute(select(c.alert_id).where(c.subscription == subscription)).scalars())
+
+
+def record_delivery(
+    core: StoreCore, alert_ids: Sequence[int], subscription: str, channel: str, summary: bool
+) -> None:
+    """Record alerts as sent to a subscriber (after the send succeeded)."""
+    if not alert_ids:
+        return
+    with core.write(lock=False) as conn:
+        now = core.now()
+        held = set(
+            conn.execute(
+                select(t.alert_deliveries.c.alert_id).where(
+                    t.alert_deliveries.c.subscription == subscription
+                )
+            ).scalars()
+        )
+        rows = [
+            {
+                "alert_id": i,
+                "subscription": subscription,
+                "delivered_at": now,
+                "channel": channel,
+                "summary": int(summary),
+            }
+            for i in alert_ids
+            if i not in held
+        ]
+        if rows:
+            conn.execute(insert(t.alert_deliveries), rows)

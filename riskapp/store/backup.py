@@ -32,10 +32,15 @@ from riskapp.store.core import CHUNK, StoreCore
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
-BACKUP_VERSION = 5  # 2: every table present, checksummed; 3: audit entries hash-chained;
-# 4: indicators and observations; 5: alerts
-READABLE_VERSIONS = (2, 3, 4, 5)
-SINCE_VERSION = {"indicators": 4, "observations": 4, "alerts": 5}  # not in older backups
+BACKUP_VERSION = 6  # 2: every table present, checksummed; 3: audit entries hash-chained;
+# 4: indicators and observations; 5: alerts; 6: their deliveries
+READABLE_VERSIONS = (2, 3, 4, 5, 6)
+SINCE_VERSION = {
+    "indicators": 4,
+    "observations": 4,
+    "alerts": 5,
+    "alert_deliveries": 6,
+}  # not in older backups
 CHAIN_COLUMNS = ("prev_hash", "hash")
 _BACKUP_TABLES = {
     "assets": t.assets,
@@ -46,6 +51,7 @@ _BACKUP_TABLES = {
     "indicators": t.indicators,
     "observations": t.observations,
     "alerts": t.alerts,
+    "alert_deliveries": t.alert_deliveries,
 }
 
 

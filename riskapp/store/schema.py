@@ -193,3 +193,15 @@ alerts = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("updated_by", String(200), nullable=False),
 )
+
+
+alert_deliveries = Table(
+    # an alert sent to a subscriber: never sent to it twice; added in 0006
+    "alert_deliveries",
+    metadata,
+    Column("alert_id", Integer, primary_key=True),
+    Column("subscription", String(100), primary_key=True),
+    Column("delivered_at", DateTime, nullable=False),
+    Column("channel", String(16), nullable=False),  # email, webhook
+    Column("summary", Integer, nullable=False),  # 1: sent within a summary of a storm
+)
