@@ -197,6 +197,26 @@ class Settings(BaseSettings):
         "one summary instead of one by one.",
     )
 
+    refresh_schedule: str = Field(
+        default="0 6 * * *",
+        description="When `riskapp watch` refreshes (a cron expression, UTC; default 06:00 "
+        "every day).",
+    )
+    refresh_baseline: bool = Field(
+        default=False,
+        description="A refresh also rebuilds the workspace's baseline.csv from the public "
+        "reference data (for workspaces whose baseline is built that way).",
+    )
+
+    @field_validator("refresh_schedule")
+    @classmethod
+    def _cron(cls, expression: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(expression):
+            raise ValueError(f"refresh_schedule: {expression!r} is not a cron expression")
+        return expression
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:

@@ -92,6 +92,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Map a client's asset spreadsheet onto the register: suggest a mapping from its "
         "header, apply a saved one.",
     ),
+    "refresh": (
+        "riskapp.cli.refresh",
+        "Fetch the configured indicators, rebuild the baseline if set, rescore, raise and "
+        "deliver alerts, and keep the assessment in the history (what changed: the History "
+        "page).",
+    ),
+    "watch": (
+        "riskapp.cli.refresh",
+        "Refresh on the schedule of RISKAPP_REFRESH_SCHEDULE (cron, UTC); several servers on "
+        "one database refresh once between them.",
+    ),
     "alerts": (
         "riskapp.cli.alerts",
         "Alerts: raise those of what changed (signposts, plan triggers, overdue reviews, "

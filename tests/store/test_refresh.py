@@ -1,0 +1,97 @@
+"""Scheduled refresh (issue 11, item 6): fetch -> rescore -> alerts -> history in one run, on
+the schedule of a cron expression, never twice at once on servers sharing a database. The
+indicator comes from a local HTTP server serving a recorded-format CSV; nothing leaves this
+machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from riskapp.assessment.refresh import next_run, refresh, watch
+from riskapp.assessment.scaffold import create_workspace
+from riskapp.settings import Settings
+from riskapp.store import Store
+from riskapp.store.runlock import job_lock
+from tests.store.conftest import SYSTEM
+
+
+def _workspace(tmp_path: Path, url: str) -> Path:
+    ws = tmp_path / "ws"
+    create_workspace(ws, "demo")
+    (ws / "indicators.yaml").write_text(
+        "indicators:\n"
+        "  - {id: gpr_russia, name: Geopolitical risk index Russia, unit: '% of articles',\n"
+        "     frequency: monthly, source: test feed, connector: http, url: '" + url + "',\n"
+        "     format: csv, period: month, value: value}\n"
+    )
+    return ws
+
+
+def _settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=db_url, data_dir=tmp_path, fetch_retries=0, fetch_timeout=5)
+
+
+def test_one_refresh(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/gpr.csv").respond_with_data("month,value\n2026-01,4.2\n")
+    ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
+    settings = _settings(db_url, tmp_path)
+    at = datetime(2026, 2, 3, 6, 0, tzinfo=UTC)
+    report = refresh(ws, settings, SYSTEM, at)
+    assert report.ran and [f.indicator for f in report.fetched if f.ok] == ["gpr_russia"]
+    # January's 4.2 crosses the Russia signpost (2.5): its alert, the probability's
+    assert report.alerts >= 2 and report.saved_id is not None
+    store = Store.open(settings, files=ws)
+    try:
+        assert store.observations("gpr_russia")["period"].iloc[-1] == "2026-01"
+        kinds = {a.kind.value for a in store.alerts()}
+        assert {"signpost", "probability_moved"} <= kinds
+        saved = {s.id: s for s in store.assessments()}
+        assert saved[report.saved_id].label == "refresh 2026-02-03 06:00 UTC"
+    finally:
+        store.close()
+    again = refresh(ws, settings, SYSTEM, at)
+    assert again.ran and again.alerts == 0  # the same events: nothing raised twice
+
+
+def test_never_twice_at_once(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/gpr.csv").respond_with_data("month,value\n2026-01,1.0\n")
+    ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
+    settings = _settings(db_url, tmp_path)
+    other = Store.open(settings, files=ws)  # another server, holding the refresh
+    try:
+        with job_lock(other.core, "refresh") as held:
+            assert held
+            assert not refresh(ws, settings, SYSTEM).ran
+        assert refresh(ws, settings, SYSTEM).ran  # released: this server may
+    finally:
+        other.close()
+    assert httpserver.log  # the second refresh fetched
+
+
+def test_schedule() -> None:
+    at = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+    assert next_run("0 6 * * *", at) == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert next_run("*/15 * * * *", at) == datetime(2026, 12, 6, 7, 15, tzinfo=UTC)
+    with pytest.raises(ValueError, match="not a cron expression"):
+        Settings(refresh_schedule="every morning")
+
+
+def test_watch_waits_for_the_schedule(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/gpr.csv").respond_with_data("month,value\n2026-01,1.0\n")
+    ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
+    settings = Settings(
+        database_url=db_url, data_dir=tmp_path, refresh_schedule="0 6 * * *", fetch_retries=0
+    )
+    now = [datetime(2026, 12, 6, 5, 0, tzinfo=UTC)]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes as the schedule asks
+        slept.append(seconds)
+        now[0] = datetime.fromtimestamp(now[0].timestamp() + seconds, UTC)
+
+    assert watch(ws, settings, SYSTEM, runs=2, sleep=sleep, clock=lambda: now[0]) == 2
+    assert slept == [3600.0, 86400.0]  # to 06:00, then to 06:00 the next day
