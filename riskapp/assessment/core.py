@@ -16,6 +16,9 @@ from riskapp.assessment.headline import Headline, HeadlineFigure, compute
 from riskapp.assessment.headline import figures as headline_figures
 from riskapp.assessment.scale import clamp_table
 from riskapp.assessment.signposts import ProbabilityUpdate
+
+if TYPE_CHECKING:
+    from riskapp.assessment.changes import RefreshChanges
 from riskapp.assessment.sources import (
     FileSource,
     MemorySource,
@@ -89,6 +92,8 @@ class Assessment:
     probability_updates: tuple[ProbabilityUpdate, ...] = ()
     # red signposts and current probabilities, for plan triggers on them (None: no indicators)
     signals: TriggerSignals | None = None
+    # what the latest refresh changed (riskapp.assessment.changes), for the team database
+    refresh_changes: RefreshChanges | None = None
 
     @property
     def currency(self) -> str:
@@ -204,11 +209,14 @@ def assess(
     ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
     updates: tuple[ProbabilityUpdate, ...] = ()
     signals = None
+    changes = None
     store = getattr(src, "store", None)
     if store is not None:  # the signposts' values: indicators in the team database
+        from riskapp.assessment.changes import refresh_changes
         from riskapp.assessment.signposts import board, trigger_signals
 
         signals = trigger_signals(ws, board(ws, store))
+        changes = refresh_changes(store)
     if probabilities == "current":
         ws, updates = current_probabilities(ws, src)
     if not len(ws.portfolio):
@@ -226,6 +234,7 @@ def assess(
         probabilities=probabilities,
         probability_updates=updates,
         signals=signals,
+        refresh_changes=changes,
     )
 
 

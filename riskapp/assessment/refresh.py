@@ -70,12 +70,12 @@ def refresh(
         with job_lock(store.core, JOB) as held:
             if not held:
                 return RefreshReport(False, at)
-            before = assess(source)
+            before = assess(source, probabilities="current")  # the living picture
             fetched: list[FeedOutcome] = []
             if feeds_file(workspace).is_file():
                 fetched = fetch_indicators(store, configured_feeds(workspace), settings, actor)
             baseline = _rebuild_baseline(workspace, at) if settings.refresh_baseline else ""
-            after = assess(source)
+            after = assess(source, probabilities="current")
             raised = check(after, store, actor, at)
             delivery = deliver(store, settings) if settings.alert_subscriptions else None
             label = f"refresh {at:%Y-%m-%d %H:%M} UTC"

@@ -124,6 +124,7 @@ class Report:
     worst_scenario_title: str
     methodology: str
     figures: dict[str, ReportFigure]
+    changes: tuple[str, ...] = ()  # what the latest refresh changed, in sentences
 
     @property
     def fmt(self) -> NumberFormat:
@@ -206,6 +207,7 @@ def build_report(
         worst_scenario_title=a.ws.scenario(worst).title,
         methodology=_methodology(),
         figures=build_figures(a, tables, options.figures) if options.include_figures else {},
+        changes=tuple(a.refresh_changes.lines(fmt.money)) if a.refresh_changes else (),
     )
 
 

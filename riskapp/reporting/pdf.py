@@ -463,6 +463,7 @@ def sections(report: Report) -> list[Section]:
         Section("summary", "Executive summary"),
         Section("actions", "Three things to act on", sub=True),
         Section("definitions", "How the key figures are computed", sub=True),
+        *([Section("changes", "Since the last refresh")] if report.changes else []),
         Section("portfolio", "Portfolio and map"),
         Section("scenarios", "Scenario results"),
         Section("simulated", "Simulated annual losses"),

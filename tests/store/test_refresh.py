@@ -95,3 +95,69 @@ def test_watch_waits_for_the_schedule(db_url: str, httpserver: HTTPServer, tmp_p
 
     assert watch(ws, settings, SYSTEM, runs=2, sleep=sleep, clock=lambda: now[0]) == 2
     assert slept == [3600.0, 86400.0]  # to 06:00, then to 06:00 the next day
+
+
+def test_what_the_last_refresh_changed(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
+    from riskapp.assessment.changes import refresh_changes
+
+    httpserver.expect_oneshot_request("/gpr.csv").respond_with_data("month,value\n2026-01,1.0\n")
+    httpserver.expect_oneshot_request("/gpr.csv").respond_with_data(
+        "month,value\n2026-01,1.0\n2026-02,4.2\n"
+    )
+    ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
+    settings = _settings(db_url, tmp_path)
+    first = refresh(ws, settings, SYSTEM, datetime(2026, 2, 3, 6, 0, tzinfo=UTC))
+    store = Store.open(settings, files=ws)
+    try:
+        one = refresh_changes(store)
+        assert one is not None and one.previous_at is None and one.eal_before is None
+    finally:
+        store.close()
+    second = refresh(ws, settings, SYSTEM, datetime(2026, 3, 3, 6, 0, tzinfo=UTC))
+    store = Store.open(settings, files=ws)
+    try:
+        changes = refresh_changes(store)
+    finally:
+        store.close()
+    assert changes is not None and changes.previous_at is not None
+    # February's 4.2 crossed the Russia signpost: its alert, the probability, the loss
+    (crossed,) = changes.crossed
+    assert crossed.title.startswith("Signpost red: Geopolitical risk, Russia (Accidental NATO")
+    assert len(changes.moved) == 1
+    assert changes.eal_change == pytest.approx(second.eal_after - first.eal_after)
+    assert changes.eal_change > 0
+    top = changes.by_scenario.iloc[0]
+    assert top["scenario"] == "nato_russia_accidental_escalation" and top["change"] > 0
+    text = "\n".join(changes.lines(lambda v: f"{v:,.0f}"))
+    assert "Signposts crossed: Signpost red: Geopolitical risk, Russia" in text
+
+
+def test_reports_say_what_the_last_refresh_changed(
+    db_url: str, httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """The PDF (its HTML) and the deck gain the section, from the assessment's own summary."""
+    from riskapp.assessment import assess
+    from riskapp.assessment.sources import StoreSource
+    from riskapp.reporting import deck as deck_format
+    from riskapp.reporting import pdf as pdf_format
+    from riskapp.reporting.model import ReportOptions, build_report
+
+    httpserver.expect_request("/gpr.csv").respond_with_data("month,value\n2026-01,4.2\n")
+    ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
+    settings = _settings(db_url, tmp_path)
+    refresh(ws, settings, SYSTEM, datetime(2026, 2, 3, 6, 0, tzinfo=UTC))
+    store = Store.open(settings, files=ws)
+    try:
+        a = assess(StoreSource(store, ws))
+    finally:
+        store.close()
+    assert a.refresh_changes is not None
+    report = build_report(a, ReportOptions(include_figures=False))
+    assert report.changes[0].startswith("Last refresh ") and "(the first)" in report.changes[0]
+    html = pdf_format.report_html(report, {})
+    assert "Since the last refresh" in html and "Signpost red: Geopolitical risk, Russia" in html
+    prs = deck_format.build_deck(report, {})
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert report.changes[0][:60] in " ".join(titles)
+    # from the files alone (no database) the section is not there
+    assert build_report(assess(ws), ReportOptions(include_figures=False)).changes == ()

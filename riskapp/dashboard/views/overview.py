@@ -43,6 +43,51 @@ st.caption(
     "loss."
 )
 
+# -- since the last refresh (riskapp refresh / watch keep each refresh in the history) -------
+changes = a.refresh_changes
+with st.expander(
+    "Since the last refresh"
+    + (f" ({changes.at:%Y-%m-%d %H:%M} UTC)" if changes is not None else ": no refresh yet"),
+    expanded=changes is not None,
+):
+    if changes is None:
+        st.caption(
+            "`riskapp refresh` (or `riskapp watch` on a schedule) fetches the indicators, "
+            "rescores and raises alerts; what each refresh changed is shown here."
+        )
+    else:
+        left, middle, right, far = st.columns(4)
+        if changes.eal_change is not None and changes.eal_before is not None:
+            left.metric(
+                "Expected annual loss",
+                a.fmt.money(changes.eal_after),
+                delta=a.fmt.money(changes.eal_change),
+                delta_color="inverse",
+            )
+        else:
+            left.metric("Expected annual loss", a.fmt.money(changes.eal_after))
+        middle.metric("Signposts crossed", len(changes.crossed))
+        right.metric("Probabilities moved", len(changes.moved))
+        far.metric("Plans triggered", len(changes.triggered))
+        for label, items in (
+            ("Signposts crossed", changes.crossed),
+            ("Probabilities moved", changes.moved),
+            ("Plans triggered", changes.triggered),
+        ):
+            if items:
+                st.text(f"{label}: " + "; ".join(x.title for x in items))
+        moved = changes.by_scenario
+        if len(moved) and (moved["change"].abs() > 0).any():
+            st.caption("The change in expected annual loss by scenario, and why")
+            st.dataframe(
+                money_table(
+                    moved[moved["change"].abs() > 0].head(10), a.fmt, ["before", "after", "change"]
+                ),
+                hide_index=True,
+                width="stretch",
+                key="overview_changes",
+            )
+
 assets = asset_table(a)
 st.subheader("Where the loss is")
 measure = st.radio(

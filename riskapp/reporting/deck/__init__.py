@@ -51,7 +51,12 @@ from riskapp.reporting.deck.losses import (
     map_slide,
     scenario_slide,
 )
-from riskapp.reporting.deck.opening import actions_slide, summary_slide, title_slide
+from riskapp.reporting.deck.opening import (
+    actions_slide,
+    changes_slide,
+    summary_slide,
+    title_slide,
+)
 from riskapp.reporting.deck.plans import (
     checklist_slide,
     cost_benefit_slide,
@@ -167,6 +172,7 @@ def build_deck(report: Report, pngs: Mapping[str, bytes]) -> PresentationType:
     summary_slide(deck)
     key_figures_slide(deck)
     actions_slide(deck)
+    changes_slide(deck)
     if "world_map" in pngs:
         map_slide(deck, pngs["world_map"])
     scenario_slide(deck)

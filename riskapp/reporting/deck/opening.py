@@ -163,3 +163,23 @@ def actions_slide(deck: Deck) -> None:
             fit_size(detail, CONTENT_W - Inches(0.95), height - Inches(0.55), 15, 11),
             colour=MUTED,
         )
+
+
+def changes_slide(deck: Deck) -> None:
+    """What the latest refresh changed (only when there has been one)."""
+    report = deck.report
+    if not report.changes:
+        return
+    slide = deck.slide(
+        "Since the last refresh",
+        clip(report.changes[0], 90),
+        "What the latest refresh (riskapp refresh) changed: indicators that crossed their "
+        "signposts, probabilities that moved, plans triggered, and the change in expected "
+        "annual loss by scenario with its causes.",
+    )
+    box = textbox(slide, MARGIN, CONTENT_TOP, CONTENT_W, CONTENT_H)
+    lines = [clip(line, 160) for line in report.changes[1:14]]
+    size = fit_size("\n".join(lines), CONTENT_W, CONTENT_H, 16, 10)
+    write(box.text_frame, lines[0] if lines else "", size, colour=INK)
+    for line in lines[1:]:
+        add_paragraph(box.text_frame, line, size, colour=INK)
