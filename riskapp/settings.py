@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         "one summary instead of one by one.",
     )
 
+    fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts the generic HTTP connector may fetch from (JSON list, e.g. "
+        '["data.vendor.example"]): a workspace file names the URL, the operator allows the '
+        "host. Empty: the generic connector fetches nothing.",
+    )
     refresh_schedule: str = Field(
         default="0 6 * * *",
         description="When `riskapp watch` refreshes (a cron expression, UTC; default 06:00 "

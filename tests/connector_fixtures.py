@@ -43,6 +43,7 @@ def settings_for(server: HTTPServer, **overrides: Any) -> Settings:
         "fetch_retries": 2,
         "fetch_backoff": 0.0,
         "fetch_timeout": 5.0,
+        "fetch_allowed_hosts": ["localhost", "127.0.0.1"],
         "_env_file": None,
         **overrides,
     }

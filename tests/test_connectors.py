@@ -409,7 +409,13 @@ def test_requests_go_through_the_configured_proxy(httpserver: HTTPServer) -> Non
         recorded("generic_prices.json"), content_type="application/json"
     )
     entry = {**feed_entries(httpserver)["http"], "url": "http://publisher.invalid/ttf.json"}
-    client = Client(settings_for(httpserver, fetch_proxy=httpserver.url_for("/")))
+    client = Client(
+        settings_for(
+            httpserver,
+            fetch_proxy=httpserver.url_for("/"),
+            fetch_allowed_hosts=["publisher.invalid"],  # the allow-list names the publisher
+        )
+    )
     got = fetch_feed(feed(entry), client)
     assert {o.period for o in got.series.observations} == set(EXPECTED["http"])
     request = httpserver.log[0][0]
@@ -448,3 +454,10 @@ def test_validate_and_schema_know_the_feeds_file(tmp_path: Path) -> None:
     assert written.exit_code == 0
     schema = json.loads((tmp_path / "schemas" / "indicators.schema.json").read_text())
     assert "WorldBankFeed" in json.dumps(schema)
+
+
+def test_generic_connector_fetches_only_allowed_hosts(httpserver: HTTPServer) -> None:
+    """A workspace file names the URL; only a host the operator allowed is fetched."""
+    exc = failure(httpserver, "http", fetch_allowed_hosts=["data.vendor.example"])
+    assert "not allowed: add it to RISKAPP_FETCH_ALLOWED_HOSTS" in str(exc)
+    assert not httpserver.log  # nothing was requested

@@ -153,6 +153,7 @@ def test_command_line(
     monkeypatch.setenv("RISKAPP_FETCH_TOKENS", '{"vendor": "vendor-secret"}')
     monkeypatch.setenv("RISKAPP_FETCH_BACKOFF", "0")
     monkeypatch.setenv("RISKAPP_FETCH_RETRIES", "1")
+    monkeypatch.setenv("RISKAPP_FETCH_ALLOWED_HOSTS", '["localhost", "127.0.0.1"]')
     monkeypatch.chdir(tmp_path)
     serve(httpserver, "eurostat")
     serve(httpserver, "http", status=503)

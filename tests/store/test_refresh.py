@@ -32,7 +32,13 @@ def _workspace(tmp_path: Path, url: str) -> Path:
 
 
 def _settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, fetch_retries=0, fetch_timeout=5)
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        fetch_retries=0,
+        fetch_timeout=5,
+        fetch_allowed_hosts=["localhost", "127.0.0.1"],
+    )
 
 
 def test_one_refresh(db_url: str, httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -84,7 +90,11 @@ def test_watch_waits_for_the_schedule(db_url: str, httpserver: HTTPServer, tmp_p
     httpserver.expect_request("/gpr.csv").respond_with_data("month,value\n2026-01,1.0\n")
     ws = _workspace(tmp_path, httpserver.url_for("/gpr.csv"))
     settings = Settings(
-        database_url=db_url, data_dir=tmp_path, refresh_schedule="0 6 * * *", fetch_retries=0
+        database_url=db_url,
+        data_dir=tmp_path,
+        refresh_schedule="0 6 * * *",
+        fetch_retries=0,
+        fetch_allowed_hosts=["localhost", "127.0.0.1"],
     )
     now = [datetime(2026, 12, 6, 5, 0, tzinfo=UTC)]
     slept: list[float] = []

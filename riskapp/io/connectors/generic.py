@@ -119,6 +119,16 @@ def _json_rows(body: bytes, feed: HttpFeed, url: str) -> list[tuple[str, Any, An
 
 
 def fetch_http(feed: HttpFeed, client: Client) -> Fetched:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(feed.url).hostname or ""
+    if host not in client.settings.fetch_allowed_hosts:
+        # the URL is a workspace file's text: fetched only from a host the operator allowed
+        raise FetchError(
+            feed.url,
+            f"host {host!r} is not allowed: add it to RISKAPP_FETCH_ALLOWED_HOSTS (a workspace "
+            "file names the URL; the operator allows the host)",
+        )
     headers = {}
     if feed.token is not None:
         secret = client.settings.fetch_tokens.get(feed.token)
