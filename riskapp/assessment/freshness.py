@@ -84,7 +84,8 @@ class FactorVintage:
         if self.stale:
             parts.append(
                 f"the newest data behind {self.stale} of {self.values} values are older than "
-                f"{self.max_age_months} months (oldest: {self.oldest})"
+                f"{self.max_age_months} month{'' if self.max_age_months == 1 else 's'} "
+                f"(oldest: {self.oldest})"
             )
         if self.undated:
             parts.append(f"{self.undated} of {self.values} values do not say how old they are")
@@ -96,13 +97,19 @@ class FactorVintage:
         return self.vintage + (f". WARNING: {self.warning}" if self.warning else "")
 
 
-def value_vintages(entries: Iterable[BaselineEntry]) -> pd.DataFrame:
+Values = Iterable[BaselineEntry] | pd.DataFrame  # entries, or a frame: country, factor, source
+
+
+def value_vintages(values: Values) -> pd.DataFrame:
     """country, factor, source, vintage (label or 'undated'), vintage_end (date or NaT) for
     every baseline value. Each distinct source text is read once."""
-    frame = pd.DataFrame(
-        [(e.country, e.factor, e.source) for e in entries],
-        columns=["country", "factor", "source"],
-    )
+    if isinstance(values, pd.DataFrame):
+        frame = values[["country", "factor", "source"]].astype(str).reset_index(drop=True)
+    else:
+        frame = pd.DataFrame(
+            [(e.country, e.factor, e.source) for e in values],
+            columns=["country", "factor", "source"],
+        )
     parsed = {s: vintage_of(s) for s in frame["source"].unique()}
     frame["vintage"] = frame["source"].map(
         {s: v.label if v else UNDATED for s, v in parsed.items()}
@@ -114,7 +121,7 @@ def value_vintages(entries: Iterable[BaselineEntry]) -> pd.DataFrame:
 
 
 def factor_vintages(
-    entries: Iterable[BaselineEntry],
+    entries: Values,
     today: dt.date,
     max_age_months: int,
     names: Mapping[str, str] | None = None,
@@ -159,3 +166,49 @@ def assessment_vintages(a: Assessment, today: dt.date, max_age_months: int) -> l
     countries = set(a.ws.portfolio.frame["country"])
     names = {f.id: f.name for f in a.ws.factors.factors}
     return factor_vintages(a.ws.baseline.entries, today, max_age_months, names, countries or None)
+
+
+VINTAGE_COLUMNS = [
+    "factor",
+    "name",
+    "workspace_vintage",
+    "workspace_warning",
+    "built_vintage",
+    "built_warning",
+]
+
+
+def vintage_frame(
+    a: Assessment,
+    built: pd.DataFrame | None,
+    today: dt.date,
+    built_as_of: dt.date,
+    max_age_months: int,
+) -> pd.DataFrame:
+    """One row per factor of the workspace (the Baseline data page's table): the vintage of
+    its own baseline where the assets are, measured against `today`, and of the built baseline
+    (`built`: country, factor, source, e.g. BaselineResult.baseline()) over the same
+    countries, measured against the build's as-of date; each with its warning ('' if none).
+    A factor the method does not build has empty built columns."""
+    own = {v.factor: v for v in assessment_vintages(a, today, max_age_months)}
+    countries = set(a.ws.portfolio.frame["country"]) or None
+    other: dict[str, FactorVintage] = {}
+    if built is not None and len(built):
+        other = {
+            v.factor: v
+            for v in factor_vintages(built, built_as_of, max_age_months, countries=countries)
+        }
+    rows = []
+    for f in a.ws.factors.factors:
+        mine, theirs = own.get(f.id), other.get(f.id)
+        rows.append(
+            (
+                f.id,
+                f.name,
+                mine.vintage if mine else "",
+                mine.warning if mine else "no baseline values for this factor",
+                theirs.vintage if theirs else "",
+                theirs.warning if theirs else "",
+            )
+        )
+    return pd.DataFrame(rows, columns=VINTAGE_COLUMNS)
