@@ -203,6 +203,12 @@ class Settings(BaseSettings):
         '["data.vendor.example"]): a workspace file names the URL, the operator allows the '
         "host. Empty: the generic connector fetches nothing.",
     )
+    max_data_age_months: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=36,
+        description="Baseline data whose newest period ended more than this many months ago "
+        "are flagged as old on the dashboard's Baseline data page and in every report.",
+    )
+
     refresh_schedule: str = Field(
         default="0 6 * * *",
         description="When `riskapp watch` refreshes (a cron expression, UTC; default 06:00 "

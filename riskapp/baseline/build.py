@@ -31,7 +31,7 @@ from riskapp.baseline.compose import (
     preorder,
     scores_frame,
 )
-from riskapp.baseline.indicators import IndicatorValues, SourceData, extract
+from riskapp.baseline.indicators import DATED_PREFIX, IndicatorValues, SourceData, extract
 from riskapp.baseline.method import (
     WORLD,
     ChildRule,
@@ -220,7 +220,9 @@ class BaselineResult:
             leaves["status"].astype(str),
             strict=True,
         ):
-            if kind == "indicator":
+            if kind == "indicator" and period.startswith(DATED_PREFIX):
+                text = f"{indicator} dated adjustment {period}"  # not the source's own data
+            elif kind == "indicator":
                 text = f"{SOURCE_LABELS[Source(source)]} {series or indicator} {period}".rstrip()
             else:
                 text = node

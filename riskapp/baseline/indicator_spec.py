@@ -5,12 +5,14 @@ builds the factor trees from these leaves. No I/O here.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from riskapp.domain.common import (
+    PRINTABLE,
     CountryCode,
     NoBool,
     ShortText,
@@ -245,6 +247,11 @@ class Adjustment(Strict):
     window is applied, so the window's statistic or the node's missing-data rule takes over.
     `set` replaces the country's raw value (after the window) by `value`. `reliability`, when
     given, becomes the reliability of the adjusted value. `reason` is shown in the provenance.
+
+    A dated `set` (`as_of`, with a `source`) is a newer figure layered over an older series: it
+    applies only to baselines built as of that date or later (earlier ones keep the series), and
+    its date, not the series' window, becomes the period behind the value. `source` names where
+    the figure comes from (or says that it is analyst judgement); both reach the provenance.
     """
 
     country: CountryCode
@@ -258,9 +265,20 @@ class Adjustment(Strict):
     value: Finite | None = None
     reliability: Share | None = None
     reason: ShortText
+    as_of: dt.date | None = Field(
+        default=None,
+        description="For set: the date the value describes; it applies from that date on.",
+    )
+    source: Annotated[str, Field(max_length=300, pattern=PRINTABLE)] = Field(
+        default="", description="Where a dated value comes from (or 'analyst judgement')."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Adjustment:
+        if self.as_of is not None and self.action is not AdjustmentAction.SET:
+            raise ValueError("as_of applies only to action 'set'")
+        if self.as_of is not None and not self.source.strip():
+            raise ValueError("a dated adjustment (as_of) needs a source")
         if self.action is AdjustmentAction.SET and self.value is None:
             raise ValueError("action 'set' needs a value")
         if self.action is AdjustmentAction.EXCLUDE and self.value is not None:

@@ -104,6 +104,10 @@ def span_label(start: int, end: int, frequency: Frequency) -> str:
     return f"{period_label(start, frequency)}..{period_label(end, frequency)}"
 
 
+DATED_PREFIX = "as of "
+"""Start of the period label of a value set by a dated adjustment (`as_of`) of the method."""
+
+
 @dataclass(frozen=True)
 class IndicatorValues:
     """Raw (windowed, adjusted, not yet transformed) values of one indicator per country."""
@@ -227,12 +231,20 @@ def extract(
         if adj.action is not AdjustmentAction.SET:
             continue
         i = index.get(adj.country)
-        if i is None:
-            continue
+        if i is None or (adj.as_of is not None and adj.as_of > as_of):
+            continue  # a dated figure applies from its date on
         raw[i] = adj.value
-        periods[i] = "set by method"
         n_obs[i] = 0
-        notes[i] = _join(notes[i], f"set to {adj.value:g}: {adj.reason}")
+        if adj.as_of is None:
+            periods[i] = "set by method"
+            notes[i] = _join(notes[i], f"set to {adj.value:g}: {adj.reason}")
+        else:
+            periods[i] = f"{DATED_PREFIX}{adj.as_of.isoformat()}"
+            notes[i] = _join(
+                notes[i],
+                f"set to {adj.value:g} as of {adj.as_of.isoformat()} "
+                f"(source: {adj.source}): {adj.reason}",
+            )
         if adj.reliability is not None:
             rel[i] = adj.reliability
     return IndicatorValues(indicator.id, raw, rel, periods, n_obs, notes, label + suffix, "")

@@ -33,6 +33,9 @@ class Provenance:
     scenario_ids     scenarios included, in report order (by gross loss)
     plan_ids         plans evaluated, in plan-book order
     data_sources     distinct `source` values of the workspace's baseline, sorted
+    vintages         per factor, the vintage of its baseline values where the assets are (the
+                     newest period behind each value) and a warning when data are older than
+                     RISKAPP_MAX_DATA_AGE_MONTHS (riskapp/assessment/freshness.py)
     exchange_rates   the exchange rates' source and date ("ECB euro foreign exchange
                      reference rates, 2026-04-13"; "undated" when nobody said)
     attribution      citation lines of the public reference data (data/refdata/SOURCES.md)
@@ -55,12 +58,17 @@ class Provenance:
     sync_differences: tuple[str, ...] = ()
     exchange_rates: str = ""
     probabilities: str = ""  # "prior (as written)" or the current ones and why
+    vintages: tuple[tuple[str, str], ...] = ()  # (factor name, vintage and any warning)
 
     def _sync_text(self) -> str:
         shown = "; ".join(self.sync_differences[:SYNC_SHOWN])
         more = len(self.sync_differences) - SYNC_SHOWN
         tail = f"; and {more} more (riskapp sync lists all)" if more > 0 else ""
         return f"{self.sync_summary}" + (f": {shown}{tail}" if shown else "")
+
+    def vintage_rows(self) -> list[tuple[str, str]]:
+        """(label, value) per factor: how old the baseline data are, and any warning."""
+        return [(f"Data vintage: {name}", text) for name, text in self.vintages]
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs, as every format prints them."""
@@ -75,6 +83,7 @@ class Provenance:
             ("Scenarios", ", ".join(self.scenario_ids)),
             ("Plans", ", ".join(self.plan_ids)),
             ("Baseline data sources", "; ".join(self.data_sources)),
+            *self.vintage_rows(),
             *([("Exchange rates", self.exchange_rates)] if self.exchange_rates else []),
             *([("Scenario probabilities", self.probabilities)] if self.probabilities else []),
             ("Reference data", " ".join(self.attribution)),
@@ -98,6 +107,8 @@ def provenance_of(a: Assessment, scenario_ids: tuple[str, ...], when: datetime) 
     """Where the numbers of a report of `a` come from: its source, revision and the hash of
     exactly the inputs used, the scenarios in report order, the plans, the data sources."""
     from riskapp import __version__
+    from riskapp.assessment.freshness import assessment_vintages
+    from riskapp.settings import get_settings
 
     src = a.source
     hash_basis: Literal["files", "store", "content"] = (
@@ -120,6 +131,10 @@ def provenance_of(a: Assessment, scenario_ids: tuple[str, ...], when: datetime) 
         sync_differences=tuple(str(d) for d in a.sync.differences) if a.sync else (),
         exchange_rates=a.ws.settings.fx_provenance() if a.ws.settings.fx_rates else "",
         probabilities=probabilities_text(a),
+        vintages=tuple(
+            (v.name, v.text)
+            for v in assessment_vintages(a, when.date(), get_settings().max_data_age_months)
+        ),
     )
 
 

@@ -32,7 +32,8 @@ def test_build_writes_a_baseline_the_workspace_loader_accepts(tmp_path: Path) ->
     hun = by_key[("HUN", "energy_weaponization")]
     esp = by_key[("ESP", "energy_weaponization")]
     assert hun.intensity > esp.intensity
-    assert hun.source.startswith("Eurostat natural_gas_share_russia 2018..2020")
+    assert esp.source.startswith("Eurostat natural_gas_share_russia 2018..2020")
+    assert hun.source.startswith("gas_russia_share dated adjustment as of 2025-01-01")
     table = pd.read_csv(details)
     assert {"path", "weight", "coverage", "reliability", "period"} <= set(table.columns)
     assert not list(tmp_path.glob(".*")), "no temporary files left behind"
@@ -100,3 +101,18 @@ def test_schema(tmp_path: Path, sub: str) -> None:
     assert result.exit_code == 0, result.output
     schema = json.loads((tmp_path / "methodology.schema.json").read_text(encoding="utf-8"))
     assert "factors" in schema["properties"]
+
+
+def test_explain_shows_the_date_and_source_of_a_post_2022_figure() -> None:
+    args = ["explain", "FIN", "-f", "energy_weaponization"]
+    result = runner.invoke(baseline_app, [*args, "--as-of", "2025-12-31"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "as of 2022-05-21: 0" in text  # the date is the period behind the value
+    assert "source: Gasum press release, 20-21 May 2022" in text
+    assert "stopped importing Russian pipeline gas in May 2022" in text
+    # before its date the figure does not apply: the 2018-2020 Eurostat share is used
+    result = runner.invoke(baseline_app, [*args, "--as-of", "2021-12-31"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2018..2020" in text and "Gasum" not in text

@@ -27,7 +27,7 @@ def row(result: BaselineResult, country: str, path: str) -> pd.Series:
     return nodes[(nodes["country"] == country) & (nodes["path"] == path)].iloc[0]
 
 
-@pytest.mark.parametrize("which", ["result_2025", "result_2022"])
+@pytest.mark.parametrize("which", ["result_2021", "result_2022"])
 def test_energy_ranks_central_europe_above_iberia(
     which: str, request: pytest.FixtureRequest
 ) -> None:
@@ -57,17 +57,40 @@ def test_russia_ukraine_jump_visible_in_2022(
     assert score(result_2021, "UKR", "energy_weaponization") < 2
 
 
-def test_austria_artefact_is_handled(result_2025: BaselineResult) -> None:
-    leaf = row(result_2025, "AUT", "energy_weaponization/gas_dependence/gas_russia_share")
+def test_austria_artefact_is_handled(result_2022: BaselineResult) -> None:
+    # before the post-2022 layer's date for Austria (2025-01-01) the imputation holds
+    leaf = row(result_2022, "AUT", "energy_weaponization/gas_dependence/gas_russia_share")
     assert leaf["status"] == "imputed: mean of group austria_gas_neighbours"
     assert "artefact" in leaf["note"]
     assert 7 < leaf["score"] <= 10
     assert leaf["reliability"] == pytest.approx(0.5)
-    sources = result_2025.baseline().set_index(["country", "factor"])["source"]
+    sources = result_2022.baseline().set_index(["country", "factor"])["source"]
     assert (
         "(imputed: mean of group austria_gas_neighbours)"
         in sources[("AUT", "energy_weaponization")]
     )
+
+
+STOPPED = ["FIN", "EST", "LVA", "LTU", "CZE", "POL", "DEU", "BGR"]  # no Russian gas since 2022-25
+STILL_IMPORT = ["HUN", "SVK", "SRB"]  # still buy Russian gas, via TurkStream
+
+
+def test_post_2022_layer_ranks_importers_above_those_that_stopped(
+    result_2021: BaselineResult, result_2025: BaselineResult
+) -> None:
+    europe = STOPPED + STILL_IMPORT + ["AUT", "ITA", "ROU", "GRC", "NLD", "FRA", "ESP", "BEL"]
+    after = result_2025.factor_scores()["energy_weaponization"][europe]
+    assert after[STOPPED].max() < after[STILL_IMPORT].min()
+    most_exposed = set(after.sort_values(ascending=False).index[:3])
+    assert most_exposed == set(STILL_IMPORT), after.sort_values(ascending=False)
+    # as of 2021 the layer does not apply yet: the 2018-2020 shares put the Baltic states and
+    # Czechia at the top, as they did before the layer existed
+    before = result_2021.factor_scores()["energy_weaponization"][europe]
+    assert before[["LVA", "CZE"]].min() > before[["HUN", "SVK"]].max()
+    leaf = row(result_2025, "HUN", "energy_weaponization/gas_dependence/gas_russia_share")
+    assert leaf["period"] == "as of 2025-01-01" and "analyst judgement" in leaf["note"]
+    leaf = row(result_2021, "HUN", "energy_weaponization/gas_dependence/gas_russia_share")
+    assert leaf["period"] == "2018..2020" and "as of" not in leaf["note"]
 
 
 def test_norway_exporter_override(result_2025: BaselineResult) -> None:

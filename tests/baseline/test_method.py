@@ -122,6 +122,23 @@ def test_country_codes_are_checked(tmp_path: Path) -> None:
     assert "ISO 3166-1 alpha-3" in found[0]
 
 
+def test_dated_adjustment_needs_a_source_and_a_set(tmp_path: Path) -> None:
+    dated = GOOD.replace(
+        "    direction: higher_is_better\n",
+        "    direction: higher_is_better\n"
+        "    adjustments:\n"
+        "      - {country: FIN, action: ACTION, value: 1, as_of: '2024-01-01', reason: r SOURCE}\n",
+    )
+    ok = dated.replace("ACTION", "set").replace(" SOURCE}", ", source: analyst judgement}")
+    adj = load_method(write(tmp_path, ok)).indicator("pv").adjustments[0]
+    assert adj.as_of is not None and adj.as_of.isoformat() == "2024-01-01"
+    found = problems_of(tmp_path, dated.replace("ACTION", "set").replace(" SOURCE", ""))
+    assert any("a dated adjustment (as_of) needs a source" in p for p in found), found
+    no_value = dated.replace("ACTION", "exclude").replace("value: 1, ", "")
+    found = problems_of(tmp_path, no_value.replace(" SOURCE}", ", source: x}"))
+    assert any("as_of applies only to action 'set'" in p for p in found), found
+
+
 def test_bad_yaml_is_reported_not_raised(tmp_path: Path) -> None:
     found = problems_of(tmp_path, GOOD + "  - [unclosed\n")
     assert "malformed YAML" in found[0]

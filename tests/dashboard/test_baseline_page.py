@@ -143,3 +143,17 @@ def test_workspace_without_the_method_factors(monkeypatch: pytest.MonkeyPatch) -
     assert "no baseline for" in infos
     assert "nothing to rescore" in infos
     assert not at.metric
+
+
+def test_page_shows_the_data_vintage_and_warns_past_the_maximum_age(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = _page(monkeypatch)
+    assert "How old the data is" in [h.value for h in at.subheader]
+    table = next(d for d in at.dataframe if "workspace_vintage" in d.value.columns)
+    assert set(table.value["workspace_vintage"]) == {"2025-Q4"}
+    assert not [w for w in at.warning if "this workspace's baseline" in w.value]
+    monkeypatch.setenv("RISKAPP_MAX_DATA_AGE_MONTHS", "1")  # the demo's 2025-Q4 is older
+    at = _page(monkeypatch)
+    flagged = [w.value for w in at.warning if "this workspace's baseline" in w.value]
+    assert len(flagged) == 8 and all("older than 1 month " in w for w in flagged)

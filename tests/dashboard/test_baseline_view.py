@@ -278,3 +278,28 @@ def test_built_baseline_changes_the_eal_and_the_country_table(built: Any, demo: 
     assert frame.loc["FIN", "change"] > 0  # frontline exposure weighs more; Finland's is high
     # more weight on frontline exposure raises intensity where assets are: the EAL rises
     assert adjusted.expected_annual_loss > default.expected_annual_loss
+
+
+# -- how old the data is ---------------------------------------------------------------------
+def test_vintage_frame_shows_each_factor_and_flags_old_built_data(
+    built: Any, demo: Assessment
+) -> None:
+    from riskapp.assessment.freshness import vintage_frame
+
+    result = built[2]
+    frame = vintage_frame(demo, result.baseline(), dt.date(2026, 12, 6), AS_OF, 36)
+    assert list(frame["factor"]) == [f.id for f in demo.ws.factors.factors]
+    # the demo's own baseline is analyst judgement dated 2025-Q4: no warning in 36 months
+    assert set(frame["workspace_vintage"]) == {"2025-Q4"}
+    assert set(frame["workspace_warning"]) == {""}
+    by = frame.set_index("factor")
+    # built as of 2025-12-31: Eurostat 2018-2020 shares for some asset countries are 5 years old
+    energy = by.loc["energy_weaponization"]
+    assert energy["built_vintage"].startswith("2020 to ")
+    assert "older than 36 months (oldest: 2020)" in energy["built_warning"]
+    assert by.loc["military_escalation", "built_vintage"] == "2025-12"  # GPR to 2025-12
+    assert by.loc["military_escalation", "built_warning"] == ""
+    # a stricter maximum age flags the workspace's own values too
+    strict = vintage_frame(demo, None, dt.date(2026, 12, 6), AS_OF, 6)
+    assert all("older than 6 months" in w for w in strict["workspace_warning"])
+    assert set(strict["built_vintage"]) == {""}

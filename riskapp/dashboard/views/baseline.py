@@ -24,6 +24,7 @@ from riskapp.assessment.baseline import (
     whatif_country_frame,
 )
 from riskapp.assessment.core import Assessment
+from riskapp.assessment.freshness import VINTAGE_COLUMNS, vintage_frame
 from riskapp.baseline import (
     DEFAULT_METHOD,
     BaselineResult,
@@ -36,7 +37,7 @@ from riskapp.baseline.indicators import SourceData
 from riskapp.baseline.method import Source
 from riskapp.charts.baseline import breakdown_chart, intensity_map, tree_chart
 from riskapp.charts.common import PLOTLY_CONFIG, factor_colours
-from riskapp.dashboard import state
+from riskapp.dashboard import state, store_view
 from riskapp.dashboard.format import money_table, plain
 from riskapp.domain import LossBasis, country_name
 from riskapp.io import InputError
@@ -299,6 +300,32 @@ else:
         },
         key="bl_compare_table",
     )
+
+
+# -- how old the data is --------------------------------------------------------------------
+st.subheader("How old the data is")
+max_age = store_view.settings().max_data_age_months
+ages = vintage_frame(a, result.baseline(), dt.date.today(), result.as_of, max_age)
+st.caption(
+    "Vintage: the newest period of data behind each value (a range when the countries holding "
+    "assets differ). The workspace's baseline is measured against today, the built one against "
+    f"its as-of date; older than {max_age} months (RISKAPP_MAX_DATA_AGE_MONTHS) is flagged."
+)
+for row in ages[ages["workspace_warning"] != ""].itertuples(index=False):
+    st.warning(plain(f"{row.name}, this workspace's baseline: {row.workspace_warning}."))
+st.dataframe(
+    ages,
+    column_order=VINTAGE_COLUMNS[1:],
+    hide_index=True,
+    column_config={
+        "name": "Factor",
+        "workspace_vintage": "Workspace baseline: vintage",
+        "workspace_warning": st.column_config.TextColumn("Workspace: warning", width="large"),
+        "built_vintage": "Built baseline: vintage",
+        "built_warning": st.column_config.TextColumn("Built: warning", width="large"),
+    },
+    key="bl_vintage_table",
+)
 
 
 # -- what-if on the weights ------------------------------------------------------------------

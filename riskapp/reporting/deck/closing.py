@@ -77,6 +77,11 @@ def provenance_slide(deck: Deck) -> None:
         ("Scenarios", ", ".join(p.scenario_ids)),
         ("Plans", ", ".join(p.plan_ids)),
         ("Baseline data sources", "; ".join(p.data_sources) or "none recorded"),
+        *(
+            [("Data vintage by factor", "; ".join(f"{n}: {t}" for n, t in p.vintages))]
+            if p.vintages
+            else []
+        ),
         *([("Exchange rates", p.exchange_rates)] if p.exchange_rates else []),
         *([("Scenario probabilities", p.probabilities)] if p.probabilities else []),
     ]
