@@ -196,8 +196,9 @@ def _message(alerts: list[StoredAlert], limit: int) -> Message:
 def deliver(store: Store, settings: Settings) -> Delivery:
     """Send every alert a subscriber wants and has not had: by e-mail one message per run
     (a digest), by webhook one message per alert, or one summary when more than
-    `alert_storm_limit` are due (a storm). Sent alerts are recorded, so none goes twice; a
-    failed send records nothing and is tried again next run."""
+    `alert_storm_limit` are due (a storm). Subscribers are the settings' (the team's) and
+    each person's own. Sent alerts are recorded, so none goes twice; a failed send records
+    nothing and is tried again next run."""
     from riskapp.io.notify import SendError, send_email, send_webhook
     from riskapp.store.alerts import delivered, record_delivery
 
@@ -205,7 +206,8 @@ def deliver(store: Store, settings: Settings) -> Delivery:
     sent: list[tuple[str, int, bool]] = []
     failed: list[str] = []
     limit = settings.alert_storm_limit
-    for sub in settings.alert_subscriptions:
+    # the team's subscribers (settings) and each person's own choice (the Alerts page)
+    for sub in [*settings.alert_subscriptions, *store.personal_subscriptions()]:
         done = delivered(store.core, sub.name)
         due = [a for a in alerts if a.id not in done and _wanted(sub, a)]
         if not due:

@@ -77,7 +77,8 @@ def refresh(
             baseline = _rebuild_baseline(workspace, at) if settings.refresh_baseline else ""
             after = assess(source, probabilities="current")
             raised = check(after, store, actor, at)
-            delivery = deliver(store, settings) if settings.alert_subscriptions else None
+            subscribed = settings.alert_subscriptions or store.personal_subscriptions()
+            delivery = deliver(store, settings) if subscribed else None
             label = f"refresh {at:%Y-%m-%d %H:%M} UTC"
             saved = save(after, store, label, at.date(), actor)
             return RefreshReport(

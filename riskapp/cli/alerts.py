@@ -98,6 +98,44 @@ def deliver_command(database: DatabaseOpt = None) -> None:
         raise typer.Exit(1)
 
 
+@alerts_app.command("subscribe")
+def subscribe_command(
+    email: Annotated[str, typer.Argument(help="Where your alerts go.")],
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", "-k", help="Alert kind to receive (repeatable; default all)."),
+    ] = None,
+    min_severity: Annotated[
+        str, typer.Option(help="The lowest severity to receive: info, warning or critical.")
+    ] = "info",
+    database: DatabaseOpt = None,
+) -> None:
+    """Choose the alerts that reach you by e-mail (replaces your earlier choice)."""
+    from riskapp.store import AccessDenied
+
+    store = open_store(database)
+    try:
+        store.subscribe(cli_actor(), email, kind or [], min_severity)
+    except InputError as exc:
+        fail(exc.problems)
+    except AccessDenied as exc:
+        refused(exc)
+    finally:
+        store.close()
+    out.print(f"Subscribed {escape(email)}", highlight=False)
+
+
+@alerts_app.command("unsubscribe")
+def unsubscribe_command(database: DatabaseOpt = None) -> None:
+    """Stop your alert e-mail."""
+    store = open_store(database)
+    try:
+        store.unsubscribe(cli_actor())
+    finally:
+        store.close()
+    out.print("Unsubscribed")
+
+
 @alerts_app.command("list")
 def list_command(
     all_: Annotated[bool, typer.Option("--all", help="Acknowledged ones too.")] = False,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
@@ -16,6 +16,9 @@ from riskapp.store import schema as t
 from riskapp.store.auth import Actor, Permission
 from riskapp.store.core import StoreCore
 from riskapp.store.records import from_db_time
+
+if TYPE_CHECKING:
+    from riskapp.settings import Subscription
 
 OPEN, ACKNOWLEDGED = "open", "acknowledged"
 MAX_COMMENT = 2000
@@ -196,3 +199,102 @@ def record_delivery(
         ]
         if rows:
             conn.execute(insert(t.alert_deliveries), rows)
+
+
+USER_PREFIX = "user:"  # a personal subscription's name among the subscribers
+
+
+def subscribe(
+    core: StoreCore, actor: Actor, email: str, kinds: Sequence[str], min_severity: str
+) -> None:
+    """Set the actor's own subscription (replacing one they had); audited."""
+    from riskapp.settings import Subscription
+
+    try:
+        checked = Subscription(
+            name=f"{USER_PREFIX}{actor.username}"[:100],
+            email=[email.strip()],
+            kinds=[k for k in kinds if k],
+            min_severity=min_severity,
+        )
+    except ValueError as exc:
+        raise InputError([Problem("subscription", None, "", str(exc))]) from None
+    unknown = sorted(set(checked.kinds) - {k.value for k in AlertKind})
+    if unknown:
+        raise InputError(
+            [
+                Problem(
+                    "subscription",
+                    None,
+                    "kinds",
+                    f"unknown alert kind {unknown[0]!r}; "
+                    f"expected {', '.join(k.value for k in AlertKind)}",
+                )
+            ]
+        )
+    with core.write(lock=False) as conn:
+        core.authorize(conn, actor, Permission.READ)  # one's own subscription: anyone who reads
+        now = core.now()
+        c = t.alert_subscriptions.c
+        old = conn.execute(
+            select(t.alert_subscriptions).where(c.username == actor.username)
+        ).first()
+        values = {
+            "email": checked.email[0],
+            "kinds": checked.kinds,
+            "min_severity": checked.min_severity,
+            "updated_at": now,
+        }
+        if old is None:
+            conn.execute(insert(t.alert_subscriptions).values(username=actor.username, **values))
+        else:
+            conn.execute(
+                update(t.alert_subscriptions).where(c.username == actor.username).values(values)
+            )
+        core.append_audit(
+            conn,
+            [
+                core.audit_entry(
+                    actor,
+                    "subscribe",
+                    "alert_subscription",
+                    actor.username,
+                    new={k: v for k, v in values.items() if k != "updated_at"},
+                    at=now,
+                )
+            ],
+        )
+
+
+def unsubscribe(core: StoreCore, actor: Actor) -> None:
+    """Remove the actor's own subscription; audited."""
+    from sqlalchemy import delete
+
+    with core.write(lock=False) as conn:
+        core.authorize(conn, actor, Permission.READ)
+        done = conn.execute(
+            delete(t.alert_subscriptions).where(t.alert_subscriptions.c.username == actor.username)
+        ).rowcount
+        if done:
+            core.append_audit(
+                conn, [core.audit_entry(actor, "unsubscribe", "alert_subscription", actor.username)]
+            )
+
+
+def personal_subscriptions(core: StoreCore) -> list[Subscription]:
+    """Every person's subscription, as the deliveries read subscribers."""
+    from riskapp.settings import Subscription
+
+    with core.read() as conn:
+        rows = conn.execute(
+            select(t.alert_subscriptions).order_by(t.alert_subscriptions.c.username)
+        )
+        return [
+            Subscription(
+                name=f"{USER_PREFIX}{r.username}"[:100],
+                email=[r.email],
+                kinds=list(r.kinds or []),
+                min_severity=r.min_severity,
+            )
+            for r in rows
+        ]

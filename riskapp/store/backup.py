@@ -32,9 +32,9 @@ from riskapp.store.core import CHUNK, StoreCore
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
-BACKUP_VERSION = 6  # 2: every table present, checksummed; 3: audit entries hash-chained;
-# 4: indicators and observations; 5: alerts; 6: their deliveries
-READABLE_VERSIONS = (2, 3, 4, 5, 6)
+BACKUP_VERSION = 7  # 2: every table present, checksummed; 3: audit entries hash-chained;
+# 4: indicators and observations; 5: alerts; 6: their deliveries; 7: subscriptions
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
 SINCE_VERSION = {
     "indicators": 4,
     "observations": 4,
@@ -52,6 +52,7 @@ _BACKUP_TABLES = {
     "observations": t.observations,
     "alerts": t.alerts,
     "alert_deliveries": t.alert_deliveries,
+    "alert_subscriptions": t.alert_subscriptions,
 }
 
 

@@ -205,3 +205,16 @@ alert_deliveries = Table(
     Column("channel", String(16), nullable=False),  # email, webhook
     Column("summary", Integer, nullable=False),  # 1: sent within a summary of a storm
 )
+
+
+alert_subscriptions = Table(
+    # what one person subscribes to (their own choice, on the Alerts page or the command
+    # line); delivered with the team's subscriptions of the settings; added in 0007
+    "alert_subscriptions",
+    metadata,
+    Column("username", String(200), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("kinds", JSON, nullable=False),
+    Column("min_severity", String(16), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)

@@ -281,6 +281,23 @@ class Store:
     def comment_alert(self, alert_id: int, text: str, actor: Actor) -> None:
         self._alerts.comment(alert_id, text, actor)
 
+    def subscribe(
+        self, actor: Actor, email: str, kinds: Sequence[str] = (), min_severity: str = "info"
+    ) -> None:
+        from riskapp.store.alerts import subscribe
+
+        subscribe(self.core, actor, email, kinds, min_severity)
+
+    def unsubscribe(self, actor: Actor) -> None:
+        from riskapp.store.alerts import unsubscribe
+
+        unsubscribe(self.core, actor)
+
+    def personal_subscriptions(self) -> list[Any]:
+        from riskapp.store.alerts import personal_subscriptions
+
+        return list(personal_subscriptions(self.core))
+
     def import_series(self, series: Series, actor: Actor, source: str) -> SeriesImport:
         return self._indicators.import_series(series, actor, source)
 

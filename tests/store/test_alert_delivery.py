@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 
 from riskapp.assessment.alerts import deliver
 from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
+from riskapp.io.errors import InputError
 from riskapp.io.notify import SIGNATURE_HEADER, signature
 from riskapp.settings import Settings, Subscription
 from riskapp.store import Store
@@ -199,3 +200,38 @@ def test_a_failed_send_is_tried_again(store: Store, httpserver: HTTPServer, tmp_
     first = deliver(store, settings)
     assert first.sent == () and first.failed == ("ops: webhook answered HTTP 500",)
     assert deliver(store, settings).sent == (("ops", 1, False),)
+
+
+def test_people_choose_what_reaches_them(
+    team: Store, smtp: tuple[_Inbox, int, Path], tmp_path: Path
+) -> None:
+    """Each person's own subscription (kinds, lowest severity) is delivered with the team's,
+    audited, and can be dropped; a bad address or kind is refused."""
+    from riskapp.store.auth import Actor, Role
+
+    inbox, port, cert = smtp
+    bob = Actor("bob", Role.ANALYST)
+    carol = Actor("carol", Role.VIEWER)  # a viewer may choose her own alerts
+    team.subscribe(bob, "bob@client.test", ["plan_triggered"])
+    team.subscribe(carol, "carol@client.test", [], "critical")
+    team.raise_alerts(_events(2), SYSTEM)  # warnings about signposts
+    team.raise_alerts(
+        [AlertEvent("p", AlertKind.PLAN_TRIGGERED, Severity.CRITICAL, "Plan triggered: p", "d")],
+        SYSTEM,
+    )
+    settings = _settings(tmp_path, smtp_host="localhost", smtp_port=port, smtp_cafile=str(cert))
+    done = deliver(team, settings)
+    assert sorted(done.sent) == [("user:bob", 1, False), ("user:carol", 1, False)]
+    assert {tuple(m.rcpt_tos) for m in inbox.messages} == {
+        ("bob@client.test",),
+        ("carol@client.test",),
+    }
+    assert all("Plan triggered: p" in m.content.decode() for m in inbox.messages)
+    steps = [e.action for e in team.audit() if e.entity == "alert_subscription"]
+    assert steps.count("subscribe") == 2
+    team.unsubscribe(carol)
+    assert [s.name for s in team.personal_subscriptions()] == ["user:bob"]
+    with pytest.raises(InputError):
+        team.subscribe(bob, "not an address", [])
+    with pytest.raises(InputError):
+        team.subscribe(bob, "bob@client.test", ["weather"])

@@ -11,6 +11,7 @@ import streamlit as st
 from riskapp.assessment.alerts import check
 from riskapp.dashboard import store_view as sv
 from riskapp.dashboard.state import assessment
+from riskapp.domain.alerts import AlertKind
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission, StoreBusyError
 
@@ -32,6 +33,33 @@ if can_edit and st.button("Check now", key="al_check"):
         st.error(str(exc))
     else:
         st.success(f"{len(raised)} new alert(s).")
+
+with st.expander("My alert e-mail"):
+    mine = next(
+        (x for x in store.personal_subscriptions() if x.name == f"user:{actor.username}"), None
+    )
+    kinds = [k.value for k in AlertKind]
+    with st.form("al_subscribe"):
+        email = st.text_input("E-mail", value=mine.email[0] if mine else "", key="al_email")
+        picked_kinds = st.multiselect(
+            "Kinds (none: all)", kinds, default=list(mine.kinds) if mine else [], key="al_kinds"
+        )
+        lowest = st.selectbox(
+            "Lowest severity",
+            ["info", "warning", "critical"],
+            index=["info", "warning", "critical"].index(mine.min_severity) if mine else 0,
+            key="al_severity",
+        )
+        save, stop = st.columns(2)
+        if save.form_submit_button("Save my subscription"):
+            try:
+                store.subscribe(actor, email, picked_kinds, lowest)
+                st.success("Saved: `riskapp alerts deliver` sends what you chose.")
+            except (InputError, AccessDenied, StoreBusyError) as exc:
+                st.error(str(exc))
+        if mine is not None and stop.form_submit_button("Unsubscribe"):
+            store.unsubscribe(actor)
+            st.rerun()
 
 show_all = st.toggle("Show acknowledged alerts too", key="al_all")
 alerts = store.alerts(None if show_all else "open")
