@@ -461,3 +461,43 @@ def test_generic_connector_fetches_only_allowed_hosts(httpserver: HTTPServer) ->
     exc = failure(httpserver, "http", fetch_allowed_hosts=["data.vendor.example"])
     assert "not allowed: add it to RISKAPP_FETCH_ALLOWED_HOSTS" in str(exc)
     assert not httpserver.log  # nothing was requested
+
+
+def _as_published_xls(csv_bytes: bytes) -> bytes:
+    """The recorded GPR rows as the authors publish them: an .xls (BIFF) sheet whose `month`
+    column holds dates, the numbers as numbers, the label columns as text."""
+    import datetime as dt
+
+    import xlwt
+
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Sheet1")
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for c, name in enumerate(rows[0]):
+        sheet.write(0, c, name)
+    for r, row in enumerate(rows[1:], start=1):
+        for c, cell in enumerate(row):
+            if c == 0:
+                day, month, year = map(int, cell.split("/"))
+                sheet.write(r, c, dt.datetime(year, month, day), dates)
+            elif cell:
+                try:
+                    sheet.write(r, c, float(cell))
+                except ValueError:
+                    sheet.write(r, c, cell)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_gpr_as_the_authors_publish_it(httpserver: HTTPServer) -> None:
+    """The published .xls reads as the CSV riskapp ships does; a broken one is named."""
+    xls = _as_published_xls(recorded("gpr_data_gpr_export.csv"))
+    assert xls.startswith(b"\xd0\xcf\x11\xe0")
+    serve(httpserver, "gpr", body=xls)
+    assert fetched(httpserver, "gpr") == gpr_column("GPR")
+    assert fetched(httpserver, "gpr", column="GPRC_DEU", id="gpr_deu") == gpr_column("GPRC_DEU")
+    httpserver.clear()
+    serve(httpserver, "gpr", body=xls[:2000])  # truncated
+    assert "not a readable .xls file" in str(failure(httpserver, "gpr"))
