@@ -14,7 +14,7 @@ nothing twice:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from riskapp.assessment.core import Assessment
@@ -44,7 +44,7 @@ def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]
     from riskapp.assessment.register import overdue_reviews
 
     ws = a.ws
-    statuses = board(ws, store)
+    statuses = list(a.signposts) if a.signposts is not None else board(ws, store)
     events: list[AlertEvent] = []
     for st in statuses:
         if st.state not in ("amber", "red"):
@@ -66,7 +66,12 @@ def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]
             )
         )
     red = {(st.scenario_id, st.signpost.name): st for st in statuses if st.state == "red"}
-    updates = probability_updates(ws, statuses)
+    # prior -> current of each scenario, whichever probabilities `a` was scored on
+    updates = (
+        list(a.probability_updates)
+        if a.signposts is not None
+        else probability_updates(ws, statuses)
+    )
     current = {u.scenario_id: u.current for u in updates}
     titles = {sc.id: sc.title for sc in ws.scenarios}
     for plan in ws.plans.plans:
@@ -146,7 +151,7 @@ def check(
     return store.raise_alerts(alert_events(a, store, now or datetime.now(UTC)), actor)
 
 
-__all__ = ["STALE_AFTER", "alert_events", "check", "date", "deliver"]
+__all__ = ["STALE_AFTER", "alert_events", "check", "deliver"]
 
 
 @dataclass(frozen=True)

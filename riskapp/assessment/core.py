@@ -15,7 +15,7 @@ import pandas as pd
 from riskapp.assessment.headline import Headline, HeadlineFigure, compute
 from riskapp.assessment.headline import figures as headline_figures
 from riskapp.assessment.scale import clamp_table
-from riskapp.assessment.signposts import ProbabilityUpdate
+from riskapp.assessment.signposts import ProbabilityUpdate, SignpostStatus
 
 if TYPE_CHECKING:
     from riskapp.assessment.changes import RefreshChanges
@@ -87,13 +87,16 @@ class Assessment:
     link_problems: tuple[str, ...] = ()
     locale: Locale = "en"  # of numbers, money and dates; a report sets its own (`with_locale`)
     # "prior": the scenarios' probabilities as written; "current": as their crossed signposts
-    # make them (riskapp.assessment.signposts), with each scenario's update
+    # make them (riskapp.assessment.signposts); the updates (prior -> current of each
+    # scenario) are there whenever the team database gives the signposts values
     probabilities: Probabilities = "prior"
     probability_updates: tuple[ProbabilityUpdate, ...] = ()
     # red signposts and current probabilities, for plan triggers on them (None: no indicators)
     signals: TriggerSignals | None = None
     # what the latest refresh changed (riskapp.assessment.changes), for the team database
     refresh_changes: RefreshChanges | None = None
+    # every scenario's signposts as the team database's indicators give them (None: no database)
+    signposts: tuple[SignpostStatus, ...] | None = None
 
     @property
     def currency(self) -> str:
@@ -189,6 +192,12 @@ NO_ASSETS = (
 )
 
 
+NO_INDICATORS = (
+    "current probabilities read the signposts' indicators in the team database: assess the "
+    "team database's source (--source store)"
+)
+
+
 def assess(
     source: WorkspaceSource | Workspace | str | Path,
     basis: LossBasis | None = None,
@@ -207,18 +216,29 @@ def assess(
     src = as_source(source)
     snap = src.load()
     ws = snap.ws.with_scenarios(list(scenarios)) if scenarios else snap.ws
+    from riskapp.assessment.signposts import (
+        board,
+        probability_updates,
+        trigger_signals,
+        with_probabilities,
+    )
+
     updates: tuple[ProbabilityUpdate, ...] = ()
+    statuses: tuple[SignpostStatus, ...] | None = None
     signals = None
     changes = None
     store = getattr(src, "store", None)
-    if store is not None:  # the signposts' values: indicators in the team database
+    if store is not None:  # the signposts' values: indicators in the team database, read once
         from riskapp.assessment.changes import refresh_changes
-        from riskapp.assessment.signposts import board, trigger_signals
 
-        signals = trigger_signals(ws, board(ws, store))
+        statuses = tuple(board(ws, store))
+        updates = tuple(probability_updates(ws, statuses))
+        signals = trigger_signals(statuses, updates)
         changes = refresh_changes(store)
     if probabilities == "current":
-        ws, updates = current_probabilities(ws, src)
+        if statuses is None:
+            raise InputError([Problem("probabilities", None, "", NO_INDICATORS)])
+        ws = with_probabilities(ws, list(updates))
     if not len(ws.portfolio):
         raise InputError([Problem(snap.info.location or "the register", None, "", NO_ASSETS)])
     inputs = prepare(ws)
@@ -235,31 +255,8 @@ def assess(
         probability_updates=updates,
         signals=signals,
         refresh_changes=changes,
+        signposts=statuses,
     )
-
-
-def current_probabilities(
-    ws: Workspace, source: WorkspaceSource
-) -> tuple[Workspace, tuple[ProbabilityUpdate, ...]]:
-    """The workspace at its current probabilities, and each scenario's update: the signposts
-    read from the indicators of the source's team database."""
-    from riskapp.assessment.signposts import board, probability_updates, with_probabilities
-
-    store = getattr(source, "store", None)
-    if store is None:
-        raise InputError(
-            [
-                Problem(
-                    "probabilities",
-                    None,
-                    "",
-                    "current probabilities read the signposts' indicators in the team "
-                    "database: assess the team database's source (--source store)",
-                )
-            ]
-        )
-    updates = probability_updates(ws, board(ws, store))
-    return with_probabilities(ws, updates), tuple(updates)
 
 
 def assess_workspace(ws: Workspace, basis: LossBasis | None = None) -> Assessment:

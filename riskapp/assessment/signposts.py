@@ -5,6 +5,7 @@ riskapp.engine.signposts'; the page, the command line and reports show this one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -144,7 +145,9 @@ class ProbabilityUpdate:
     reasons: tuple[tuple[str, float, str], ...]
 
 
-def probability_updates(ws: Workspace, statuses: list[SignpostStatus]) -> list[ProbabilityUpdate]:
+def probability_updates(
+    ws: Workspace, statuses: Sequence[SignpostStatus]
+) -> list[ProbabilityUpdate]:
     """Every scenario's prior and current probability (current = prior without crossed
     signposts carrying a likelihood ratio), parents before the rungs that follow them."""
     from riskapp.engine.signposts import updated_probability
@@ -206,8 +209,9 @@ def with_probabilities(ws: Workspace, updates: list[ProbabilityUpdate]) -> Works
     return dataclasses.replace(ws, scenarios=scenarios)
 
 
-def trigger_signals(ws: Workspace, statuses: list[SignpostStatus]) -> TriggerSignals:
+def trigger_signals(
+    statuses: Sequence[SignpostStatus], updates: Sequence[ProbabilityUpdate]
+) -> TriggerSignals:
     """What plan triggers read: the red signposts and every scenario's current probability."""
     red = frozenset((st.scenario_id, st.signpost.name) for st in statuses if st.state == "red")
-    current = {u.scenario_id: u.current for u in probability_updates(ws, statuses)}
-    return TriggerSignals(red, current)
+    return TriggerSignals(red, {u.scenario_id: u.current for u in updates})

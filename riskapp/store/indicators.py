@@ -15,7 +15,6 @@ import pandas as pd
 from sqlalchemy import func, insert, select, update
 
 from riskapp.domain.indicators import Indicator, Series
-from riskapp.io.errors import InputError, Problem
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor, Permission
 from riskapp.store.bulk import insert_rows
@@ -224,7 +223,3 @@ def _indicator(row: Any) -> Indicator:
     return Indicator(
         id=row.id, name=row.name, unit=row.unit, frequency=row.frequency, source=row.source
     )
-
-
-def no_series(name: str) -> InputError:
-    return InputError([Problem(name, None, "", "no observations in the file")])

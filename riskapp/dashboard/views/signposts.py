@@ -23,7 +23,7 @@ st.caption(
     "(riskapp indicators import, or fetch): red once the threshold is crossed, amber within "
     "the amber band before it, green otherwise. A signpost without a series is watched by hand."
 )
-statuses = sp.board(a.ws, store)
+statuses = list(a.signposts if a.signposts is not None else sp.board(a.ws, store))
 n = sp.counts(statuses)
 cols = st.columns(5)
 for box, state in zip(cols, sp.STATE_ORDER, strict=True):
@@ -58,11 +58,7 @@ st.caption(
     f"back into a probability and capped at {a.ws.settings.probability_cap:.0%}; a scenario on "
     "an escalation ladder follows its parent. Choose which every figure uses in the sidebar."
 )
-updates = (
-    sp.probability_updates(a.ws, statuses)
-    if a.probabilities == "prior"
-    else list(a.probability_updates)
-)
+updates = list(a.probability_updates) or sp.probability_updates(a.ws, statuses)
 table = pd.DataFrame(
     [
         {
