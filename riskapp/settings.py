@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         description="Seconds a change waits for another change to the database to finish "
         "before it gives up with 'the database is busy' (and writes nothing).",
     )
+    workspace_id: str = Field(
+        default="default",
+        pattern=r"^[a-z][a-z0-9_]{0,29}$",
+        description="The workspace of the team database that store commands, the Python API and "
+        "the dashboard's first page open (`riskapp workspaces list`): 'default' is the one the "
+        "database always held; a server serving several clients keeps each in its own.",
+    )
+    user: str | None = Field(
+        default=None,
+        description="The account on whose behalf the command line and the Python API open a "
+        "workspace: opening one it holds no role in is refused. Unset, they act as the "
+        "operator who holds the database's credentials.",
+    )
     seed_demo: bool = Field(
         default=True,
         description="Fill an empty database with the register and plans of `workspace` on first "

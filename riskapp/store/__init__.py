@@ -10,7 +10,13 @@ from riskapp.store.auth import (
     Role,
     client_source,
 )
-from riskapp.store.errors import AccessDenied, Conflict, ConflictError, StoreBusyError
+from riskapp.store.errors import (
+    AccessDenied,
+    Conflict,
+    ConflictError,
+    StoreBusyError,
+    WorkspaceAccessDenied,
+)
 from riskapp.store.records import AuditEntry, ChangeSummary, FieldChange, StoredAsset, StoredPlan
 from riskapp.store.store import (
     AssessmentSummary,
@@ -21,6 +27,7 @@ from riskapp.store.store import (
     Store,
     UserInfo,
 )
+from riskapp.store.tenancy import WorkspaceInfo
 from riskapp.store.validation import Table
 from riskapp.store.workspace import FileInputs, build_workspace, load_files
 
@@ -49,6 +56,8 @@ __all__ = [
     "StoredPlan",
     "Table",
     "UserInfo",
+    "WorkspaceAccessDenied",
+    "WorkspaceInfo",
     "build_workspace",
     "client_source",
     "load_files",

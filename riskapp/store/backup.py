@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from riskapp.io.errors import InputError, Problem, pydantic_message
@@ -29,6 +29,7 @@ from riskapp.store import schema as t
 from riskapp.store.auth import USERNAME_RE, Actor, Permission, Role
 from riskapp.store.chain import GENESIS, check_chain, entry_hash
 from riskapp.store.core import CHUNK, StoreCore
+from riskapp.store.errors import DEFAULT_WORKSPACE
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
@@ -140,6 +141,8 @@ class Backup:
                     for start in range(0, len(rows), CHUNK):
                         conn.execute(insert(table), rows[start : start + CHUNK])
                     counts[name] = len(rows)
+                if self.core.is_default:
+                    _default_grants_from_users(conn, actor, self.core.now())
                 if self.core.dialect == "postgresql":
                     for name, column in (("audit_log", "seq"), ("assessments", "id")):
                         conn.execute(
@@ -386,3 +389,17 @@ def _row_from_json(table: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def _default_grants_from_users(conn: Connection, actor: Actor, at: datetime) -> None:
+    """After restoring the default workspace: each restored account holds the role the backup
+    gives it (`users.role`) in the default workspace; grants of other workspaces are kept
+    for the accounts that still exist."""
+    from riskapp.store.users import put_grant
+
+    g = t.workspace_grants.c
+    conn.execute(delete(t.workspace_grants).where(g.workspace_id == DEFAULT_WORKSPACE))
+    names = select(t.users.c.username)
+    conn.execute(delete(t.workspace_grants).where(g.username.not_in(names)))
+    for row in conn.execute(select(t.users.c.username, t.users.c.role)).all():
+        put_grant(conn, DEFAULT_WORKSPACE, row.username, Role(row.role), actor, at)

@@ -30,7 +30,12 @@ from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, R
 from riskapp.store.bulk import driver_value, insert_rows, insert_stream
 from riskapp.store.chain import GENESIS, chained, link
 from riskapp.store.engine import WRITE, is_busy, lock_timeout
-from riskapp.store.errors import AccessDenied, StoreBusyError
+from riskapp.store.errors import (
+    DEFAULT_WORKSPACE,
+    AccessDenied,
+    StoreBusyError,
+    WorkspaceAccessDenied,
+)
 from riskapp.store.records import (
     AuditEntry,
     ChangeSummary,
@@ -110,12 +115,61 @@ class StoreCore:
         files: Path | None,
         settings: Settings,
         clock: Callable[[], datetime],
+        workspace_id: str = DEFAULT_WORKSPACE,
+        accounts: Engine | None = None,
     ) -> None:
         self.engine = engine
         self.files = files
         self.settings = settings
         self.clock = clock
+        # the workspace this store holds the data of, and the main database that keeps the
+        # accounts, the workspaces and who may see which (the same engine for the default one)
+        self.workspace_id = workspace_id
+        self.accounts = accounts if accounts is not None else engine
         self._files = FilesCache()
+
+    @property
+    def is_default(self) -> bool:
+        return self.accounts is self.engine
+
+    @contextmanager
+    def accounts_read(self) -> Iterator[Connection]:
+        """A read transaction of the main database (accounts, workspaces, grants)."""
+        with busy_as_store_error(), self.accounts.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def accounts_write(self) -> Iterator[Connection]:
+        """A write transaction of the main database (accounts, workspaces, grants)."""
+        if self.is_default:
+            with self.write(lock=False) as conn:
+                yield conn
+            return
+        with busy_as_store_error(), self.accounts.connect() as plain:
+            conn = plain.execution_options(**WRITE)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    lock_timeout(conn)
+                yield conn
+
+    @contextmanager
+    def _accounts_of(self, conn: Connection) -> Iterator[Connection]:
+        """`conn` when it is the main database's, otherwise a read transaction of it."""
+        if self.is_default or conn.engine is self.accounts:
+            yield conn
+            return
+        with self.accounts_read() as acc:
+            yield acc
+
+    def log_account_change(self, conn: Connection, entries: Sequence[dict[str, Any]]) -> None:
+        """Audit a change of accounts or grants made in `conn` (the main database's) in this
+        workspace's own trail: in the same transaction for the default workspace, otherwise in
+        a transaction of this workspace's database."""
+        if self.is_default:
+            self.append_audit(conn, entries)
+            return
+        with self.write(lock=False) as own:
+            self.append_audit(own, entries)
 
     @property
     def dialect(self) -> str:
@@ -178,25 +232,40 @@ class StoreCore:
 
     def authorize(self, conn: Connection, actor: Actor, permission: Permission) -> Role:
         """The role the actor holds now, if it allows `permission`; AccessDenied otherwise."""
-        if actor.kind is ActorKind.SYSTEM:
-            role = Role.ADMIN
-        elif actor.kind is ActorKind.LOCAL:
-            if self.count(conn, t.users):
-                raise AccessDenied("login required: this workspace has user accounts")
-            role = Role.ADMIN
-        else:
-            value = conn.execute(
-                select(t.users.c.role).where(t.users.c.username == actor.username)
-            ).scalar()
-            if value is None:
-                raise AccessDenied(f"user {actor.username!r} no longer exists")
-            role = Role(value)
+        with self._accounts_of(conn) as acc:
+            role = self.role_of(acc, actor)
         if permission not in ROLE_PERMISSIONS[role]:
             raise AccessDenied(
                 f"{actor.username} ({role.value}) may not {permission.value}; that needs the "
                 f"{minimum_role(permission).value} role"
             )
         return role
+
+    def role_of(self, acc: Connection, actor: Actor) -> Role:
+        """The role the actor holds in this workspace now (`acc`: a main database connection);
+        AccessDenied when it holds none: a removed account, an account with no grant here
+        (WorkspaceAccessDenied), or the no-login local user once accounts exist."""
+        if actor.kind is ActorKind.SYSTEM:
+            return Role.ADMIN
+        if actor.kind is ActorKind.LOCAL:
+            if self.count(acc, t.users):
+                raise AccessDenied("login required: this workspace has user accounts")
+            return Role.ADMIN
+        known = acc.execute(
+            select(t.users.c.username).where(t.users.c.username == actor.username)
+        ).scalar()
+        if known is None:
+            raise AccessDenied(f"user {actor.username!r} no longer exists")
+        g = t.workspace_grants.c
+        value = acc.execute(
+            select(g.role).where(g.workspace_id == self.workspace_id, g.username == actor.username)
+        ).scalar()
+        if value is None:
+            raise WorkspaceAccessDenied(
+                f"{actor.username} has no access to workspace {self.workspace_id!r}; an admin "
+                "of it grants a role with `riskapp workspaces grant`"
+            )
+        return Role(value)
 
     def require(self, actor: Actor, permission: Permission) -> None:
         """AccessDenied unless the actor may do this now (before work the change needs)."""

@@ -27,7 +27,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # alembic_version table holds it is current, which `schema_is_current` reads with one query,
 # without importing Alembic or reading the migration scripts (a dashboard's or a command's
 # start); tests/store/test_migrations.py holds it equal to Alembic's head
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 BUSY_TIMEOUT = 10.0  # seconds; Settings.database_busy_timeout overrides it
 MIGRATION_LOCK = 7_245_318_001  # arbitrary constant: pg_advisory_lock key of riskapp migrations
 

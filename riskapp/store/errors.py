@@ -9,6 +9,9 @@ from datetime import datetime
 
 from riskapp.store.records import FieldChange
 
+DEFAULT_WORKSPACE = "default"
+"""The workspace of the main database itself: the one every server had before workspaces."""
+
 
 def _when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC") if at else "an unknown time"
@@ -75,3 +78,8 @@ class StoreBusyError(Exception):
     def __init__(self, detail: str = "") -> None:
         self.detail = detail
         super().__init__(BUSY_MESSAGE)
+
+
+class WorkspaceAccessDenied(AccessDenied):
+    """The person holds no role in the workspace (or it does not exist or was retired): nothing
+    of it is shown to them."""

@@ -218,3 +218,33 @@ alert_subscriptions = Table(
     Column("min_severity", String(16), nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+
+workspaces = Table(
+    # a workspace this server serves besides the default one (one client each): its own
+    # register, plans, audit trail, assessments, indicators and alerts live in a database of
+    # their own (an SQLite file, or a PostgreSQL schema); this row says where its files are
+    # and its report branding defaults (JSON). Kept in the main database; added in 0008
+    "workspaces",
+    metadata,
+    Column("id", String(30), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("files", Text, nullable=False),
+    Column("branding", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("retired_at", DateTime),
+)
+
+workspace_grants = Table(
+    # the role one account holds in one workspace ('default' included): nobody sees a
+    # workspace without a row here. Kept in the main database; added in 0008, which granted
+    # every existing account its role in the default workspace
+    "workspace_grants",
+    metadata,
+    Column("workspace_id", String(30), primary_key=True),
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("granted_at", DateTime, nullable=False),
+    Column("granted_by", String(200), nullable=False),
+)

@@ -32,7 +32,9 @@ from sqlalchemy import Engine
 from riskapp.domain import Asset, PlanBook, Scenario, Workspace
 from riskapp.domain.alerts import AlertEvent
 from riskapp.domain.indicators import Series
+from riskapp.io.errors import InputError, Problem
 from riskapp.settings import Settings, get_settings
+from riskapp.store import tenancy
 from riskapp.store.alerts import Alerts, StoredAlert
 from riskapp.store.audit import AuditTrail
 from riskapp.store.auth import Actor, Permission, Role
@@ -47,6 +49,7 @@ from riskapp.store.core import (
     stored_plans,
 )
 from riskapp.store.engine import make_engine, migrate, require_current
+from riskapp.store.errors import DEFAULT_WORKSPACE
 from riskapp.store.frames import stored_register
 from riskapp.store.indicators import IndicatorInfo, Indicators, SeriesImport
 from riskapp.store.plans import PlanEdit, Plans
@@ -84,8 +87,12 @@ class Store:
         files: Path | None = None,
         settings: Settings | None = None,
         clock: Callable[[], datetime] = utcnow,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        accounts: Engine | None = None,
     ) -> None:
-        self.core = StoreCore(engine, files, settings or get_settings(), clock)
+        self.core = StoreCore(
+            engine, files, settings or get_settings(), clock, workspace_id, accounts
+        )
         self._register = Register(self.core)
         self._plans = Plans(self.core)
         self._trail = AuditTrail(self.core)
@@ -105,42 +112,110 @@ class Store:
         files: Path | None = None,
         seed: bool | None = None,
         clock: Callable[[], datetime] = utcnow,
+        workspace: str | None = None,
     ) -> Store:
         """Connect, migrate to the newest schema and, if the database is empty, seed it with the
         register and plans of the workspace files (the demo by default). With an admin URL in
         the settings (and `url` not pointing elsewhere), migrations run as that role and the
-        application's connection only checks the schema is current."""
+        application's connection only checks the schema is current.
+
+        `workspace` (default: the settings' `workspace_id`): which workspace of the server to
+        open (riskapp.store.tenancy); the default one is the main database itself, another one
+        its own database with the files of its registered folder. With `settings.user`, the
+        account must hold a role in it (WorkspaceAccessDenied otherwise)."""
         settings = settings or get_settings()
-        engine = make_engine(
-            url or settings.database,
-            echo=settings.sql_echo,
-            busy_timeout=settings.database_busy_timeout,
+        workspace_id = workspace or settings.workspace_id
+        own_url = url in (None, settings.database)
+        main = migrated_engine(
+            url or settings.database, settings.database_admin_url if own_url else None, settings
         )
-        admin_url = settings.database_admin_url if url in (None, settings.database) else None
         try:
-            if admin_url and admin_url != settings.database:
-                admin = make_engine(
-                    admin_url,
-                    echo=settings.sql_echo,
-                    busy_timeout=settings.database_busy_timeout,
-                )
-                try:
-                    migrate(admin)
-                finally:
-                    admin.dispose()
-                require_current(engine)
+            with main.connect() as conn:
+                if workspace_id == tenancy.DEFAULT:
+                    folder = files or settings.workspace
+                    owner = tenancy.folder_owner(conn, Path(folder))
+                    info = None
+                else:
+                    info = tenancy.find(conn, workspace_id)
+                    folder, owner = info.files or settings.workspace, None
+            if owner is not None:
+                raise InputError([_folder_taken(Path(folder), owner)])
+            if info is None:
+                store = cls(main, files=folder, settings=settings, clock=clock)
             else:
-                migrate(engine)
+                if files is not None and Path(files).resolve() != Path(folder).resolve():
+                    raise InputError([_not_its_folder(workspace_id, Path(folder), Path(files))])
+                engine = workspace_engine(main, url, settings, workspace_id)
+                store = cls(
+                    engine,
+                    files=Path(folder),
+                    settings=settings,
+                    clock=clock,
+                    workspace_id=workspace_id,
+                    accounts=main,
+                )
         except BaseException:
-            engine.dispose()
+            main.dispose()
             raise
-        store = cls(engine, files=files or settings.workspace, settings=settings, clock=clock)
-        if settings.seed_demo if seed is None else seed:
+        if settings.user:
+            try:
+                store.require_access(Actor(settings.user, Role.VIEWER))
+            except BaseException:
+                store.close()
+                raise
+        # another workspace was filled from its files when it was made: seeded again only when
+        # asked (an emptied register stays empty)
+        default_seed = settings.seed_demo if info is None else False
+        if default_seed if seed is None else seed:
             store.seed_if_empty()
         return store
 
     def close(self) -> None:
         self.core.engine.dispose()
+        if not self.core.is_default:
+            self.core.accounts.dispose()
+
+    # -- workspaces of the server (riskapp.store.tenancy) ----------------------------------------
+
+    @property
+    def workspace_id(self) -> str:
+        return self.core.workspace_id
+
+    def require_access(self, actor: Actor) -> Role:
+        """The actor's role in this workspace; WorkspaceAccessDenied when it holds none."""
+        with self.core.accounts_read() as conn:
+            return self.core.role_of(conn, actor)
+
+    def workspaces(self, actor: Actor) -> list[tuple[tenancy.WorkspaceInfo, Role]]:
+        """The server's workspaces the actor may open, with its role in each."""
+        with self.core.accounts_read() as conn:
+            return tenancy.accessible(conn, actor)
+
+    def workspace_info(self) -> tenancy.WorkspaceInfo:
+        """This workspace's registry entry (name, folder, branding defaults)."""
+        with self.core.accounts_read() as conn:
+            return tenancy.find(conn, self.core.workspace_id)
+
+    def set_branding(self, branding: Mapping[str, Any], actor: Actor) -> dict[str, str]:
+        """Replace this workspace's report branding defaults (admins of it)."""
+        with self.core.accounts_write() as conn:
+            self.core.authorize(conn, actor, Permission.MANAGE_USERS)
+            values = tenancy.set_branding_row(
+                conn, self.core.workspace_id, branding, actor, self.core.now()
+            )
+            entry = self.core.audit_entry(
+                actor, "edit", "workspace", self.core.workspace_id, "branding", None, values
+            )
+            self.core.log_account_change(conn, [entry])
+        return values
+
+    def grant(self, username: str, role: Role, actor: Actor) -> None:
+        """Give an account a role in this workspace (admins of it)."""
+        self._users.grant(username, role, actor)
+
+    def revoke(self, username: str, actor: Actor) -> None:
+        """Take an account's role in this workspace away (admins of it)."""
+        self._users.revoke(username, actor)
 
     # -- what the store runs on -----------------------------------------------------------------
 
@@ -415,3 +490,60 @@ class Store:
         self, backup: Mapping[str, Any], actor: Actor, replace: bool = False
     ) -> dict[str, int]:
         return self._backup.import_workspace(backup, actor, replace)
+
+
+def migrated_engine(url: str, admin_url: str | None, settings: Settings) -> Engine:
+    """An engine for `url` at the newest schema: migrated by the admin URL's role when one is
+    given (the application's role only checks), by itself otherwise."""
+    engine = make_engine(url, echo=settings.sql_echo, busy_timeout=settings.database_busy_timeout)
+    try:
+        if admin_url and admin_url != url:
+            admin = make_engine(
+                admin_url, echo=settings.sql_echo, busy_timeout=settings.database_busy_timeout
+            )
+            try:
+                migrate(admin)
+            finally:
+                admin.dispose()
+            require_current(engine)
+        else:
+            migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def workspace_engine(
+    main: Engine, url: str | None, settings: Settings, workspace_id: str
+) -> Engine:
+    """The engine of a workspace's own database (created and migrated on first use)."""
+    schema = tenancy.main_schema(main)
+    tenancy.create_schema(main, workspace_id)
+    admin = settings.database_admin_url if url in (None, settings.database) else None
+    return migrated_engine(
+        tenancy.workspace_url(url or settings.database, workspace_id, schema),
+        tenancy.workspace_url(admin, workspace_id, schema) if admin else None,
+        settings,
+    )
+
+
+def _folder_taken(folder: Path, owner: str) -> Problem:
+    return Problem(
+        "workspace",
+        None,
+        "files",
+        f"{folder} holds the files of workspace {owner!r}: open that workspace "
+        f"(--workspace {owner}, RISKAPP_WORKSPACE_ID={owner}) rather than mixing its files with "
+        "the default workspace's register",
+    )
+
+
+def _not_its_folder(workspace_id: str, folder: Path, files: Path) -> Problem:
+    return Problem(
+        "workspace",
+        None,
+        "files",
+        f"workspace {workspace_id!r} keeps its files in {folder}, not {files}: a workspace's "
+        "register is combined only with its own files",
+    )

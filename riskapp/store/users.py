@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from riskapp.io.errors import InputError, Problem
 from riskapp.store import schema as t
@@ -46,12 +46,20 @@ class Users:
         self.core = core
 
     def has_users(self) -> bool:
-        with self.core.read() as conn:
+        """Whether the server has accounts (then everyone logs in, in every workspace)."""
+        with self.core.accounts_read() as conn:
             return self.core.count(conn, t.users) > 0
 
     def users(self) -> list[UserInfo]:
-        with self.core.read() as conn:
-            rows = conn.execute(select(t.users).order_by(t.users.c.username))
+        """The accounts granted a role in this workspace, with that role."""
+        u, g = t.users.c, t.workspace_grants.c
+        with self.core.accounts_read() as conn:
+            rows = conn.execute(
+                select(u.username, u.display_name, g.role, u.created_at, u.password_hash)
+                .join_from(t.users, t.workspace_grants, g.username == u.username)
+                .where(g.workspace_id == self.core.workspace_id)
+                .order_by(u.username)
+            )
             return [
                 UserInfo(
                     r.username,
@@ -78,7 +86,7 @@ class Users:
             password_hash = hash_password(password) if password is not None else "oidc"
         except ValueError as exc:
             raise InputError([Problem("user", None, "username", str(exc))]) from None
-        with self.core.write(lock=False) as conn:
+        with self.core.accounts_write() as conn:
             first = self.core.count(conn, t.users) == 0
             if not (first and actor.kind is not ActorKind.USER):
                 self.core.authorize(conn, actor, Permission.MANAGE_USERS)
@@ -109,7 +117,8 @@ class Users:
                     created_at=now,
                 )
             )
-            self.core.append_audit(
+            put_grant(conn, self.core.workspace_id, username, role, actor, now)
+            self.core.log_account_change(
                 conn,
                 [
                     self.core.audit_entry(
@@ -126,27 +135,21 @@ class Users:
         return next(u for u in self.users() if u.username == username)
 
     def remove_user(self, username: str, actor: Actor) -> None:
-        with self.core.write(lock=False) as conn:
+        """In the default workspace: delete the account (and its roles everywhere). In another
+        workspace: take the account's role there away (`revoke`)."""
+        if not self.core.is_default:
+            self.revoke(username, actor)
+            return
+        with self.core.accounts_write() as conn:
             self.core.authorize(conn, actor, Permission.MANAGE_USERS)
             row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
             if row is None:
                 raise KeyError(f"no user {username!r}")
-            admins = conn.execute(
-                select(func.count()).select_from(t.users).where(t.users.c.role == "admin")
-            ).scalar()
-            others = self.core.count(conn, t.users) - 1
-            if row.role == "admin" and admins == 1 and others > 0:
-                raise InputError(
-                    [
-                        Problem(
-                            "user",
-                            None,
-                            "username",
-                            f"{username!r} is the last admin; make someone else admin first",
-                        )
-                    ]
-                )
+            role = self._last_admin_check(conn, username)
             conn.execute(delete(t.users).where(t.users.c.username == username))
+            conn.execute(
+                delete(t.workspace_grants).where(t.workspace_grants.c.username == username)
+            )
             self.core.append_audit(
                 conn,
                 [
@@ -155,36 +158,108 @@ class Users:
                         "delete",
                         "user",
                         username,
-                        old={"role": row.role},
+                        old={"role": role or row.role},
                         at=self.core.now(),
                     )
                 ],
             )
 
-    def set_role(self, username: str, role: Role, actor: Actor) -> None:
-        with self.core.write(lock=False) as conn:
-            self.core.authorize(conn, actor, Permission.MANAGE_USERS)
-            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
-            if row is None:
-                raise KeyError(f"no user {username!r}")
-            conn.execute(
-                update(t.users).where(t.users.c.username == username).values(role=role.value)
+    def _last_admin_check(self, conn: Connection, username: str) -> str | None:
+        """The account's role here (None: none); InputError when taking it away would leave
+        this workspace's other people with no admin."""
+        g = t.workspace_grants.c
+        here = g.workspace_id == self.core.workspace_id
+        role = conn.execute(select(g.role).where(here, g.username == username)).scalar()
+        admins = conn.execute(
+            select(func.count()).select_from(t.workspace_grants).where(here, g.role == "admin")
+        ).scalar()
+        others = (
+            conn.execute(select(func.count()).select_from(t.workspace_grants).where(here)).scalar()
+            or 0
+        ) - (role is not None)
+        if role == "admin" and admins == 1 and others > 0:
+            raise InputError(
+                [
+                    Problem(
+                        "user",
+                        None,
+                        "username",
+                        f"{username!r} is the last admin; make someone else admin first",
+                    )
+                ]
             )
-            self.core.append_audit(
+        return role
+
+    def grant(self, username: str, role: Role, actor: Actor) -> None:
+        """Give an existing account a role in this workspace (or change the one it has)."""
+        with self.core.accounts_write() as conn:
+            self.core.authorize(conn, actor, Permission.MANAGE_USERS)
+            if conn.execute(select(t.users).where(t.users.c.username == username)).first() is None:
+                raise KeyError(f"no user {username!r}; add the account first")
+            g = t.workspace_grants.c
+            old = conn.execute(
+                select(g.role).where(
+                    g.workspace_id == self.core.workspace_id, g.username == username
+                )
+            ).scalar()
+            now = self.core.now()
+            put_grant(conn, self.core.workspace_id, username, role, actor, now)
+            if self.core.is_default:
+                conn.execute(
+                    update(t.users).where(t.users.c.username == username).values(role=role.value)
+                )
+            self.core.log_account_change(
                 conn,
                 [
                     self.core.audit_entry(
                         actor,
-                        "edit",
+                        "edit" if old is not None else "grant",
                         "user",
                         username,
                         "role",
-                        row.role,
+                        old,
                         role.value,
-                        at=self.core.now(),
+                        at=now,
                     )
                 ],
             )
+
+    def revoke(self, username: str, actor: Actor) -> None:
+        """Take the account's role in this workspace away: it no longer sees the workspace."""
+        with self.core.accounts_write() as conn:
+            self.core.authorize(conn, actor, Permission.MANAGE_USERS)
+            old = self._last_admin_check(conn, username)
+            if old is None:
+                raise KeyError(
+                    f"{username!r} holds no role in workspace {self.core.workspace_id!r}"
+                )
+            g = t.workspace_grants.c
+            conn.execute(
+                delete(t.workspace_grants).where(
+                    g.workspace_id == self.core.workspace_id, g.username == username
+                )
+            )
+            self.core.log_account_change(
+                conn,
+                [
+                    self.core.audit_entry(
+                        actor, "revoke", "user", username, "role", old, None, at=self.core.now()
+                    )
+                ],
+            )
+
+    def set_role(self, username: str, role: Role, actor: Actor) -> None:
+        """Change the role of an account in this workspace (it must hold one here)."""
+        g = t.workspace_grants.c
+        with self.core.accounts_read() as conn:
+            held = conn.execute(
+                select(g.role).where(
+                    g.workspace_id == self.core.workspace_id, g.username == username
+                )
+            ).scalar()
+        if held is None:
+            raise KeyError(f"no user {username!r}")
+        self.grant(username, role, actor)
 
     def set_password(self, username: str, password: str, actor: Actor) -> None:
         """Change a password: admins for anyone, a user for themselves."""
@@ -192,7 +267,7 @@ class Users:
             new_hash = hash_password(password)
         except ValueError as exc:
             raise InputError([Problem("user", None, "password", str(exc))]) from None
-        with self.core.write(lock=False) as conn:
+        with self.core.accounts_write() as conn:
             if not (actor.kind is ActorKind.USER and actor.username == username):
                 self.core.authorize(conn, actor, Permission.MANAGE_USERS)
             result = conn.execute(
@@ -200,7 +275,7 @@ class Users:
             )
             if not result.rowcount:
                 raise KeyError(f"no user {username!r}")
-            self.core.append_audit(
+            self.core.log_account_change(
                 conn,
                 [
                     self.core.audit_entry(
@@ -230,7 +305,7 @@ class Users:
         if source:
             keys.append(source_key(source))
         now = self.core.now()
-        with self.core.write(lock=False) as conn:
+        with self.core.accounts_write() as conn:
             rows = {
                 r.username: r
                 for r in conn.execute(
@@ -243,7 +318,7 @@ class Users:
                     raise LoginThrottled(name if key == name else "this address", wait)
             row = conn.execute(select(t.users).where(t.users.c.username == name)).first()
         ok = verify_password(row.password_hash if row else None, password)
-        with self.core.write(lock=False) as conn:
+        with self.core.accounts_write() as conn:
             if ok and row is not None:
                 conn.execute(delete(t.login_throttle).where(t.login_throttle.c.username.in_(keys)))
                 if needs_rehash(row.password_hash):
@@ -252,7 +327,8 @@ class Users:
                         .where(t.users.c.username == name)
                         .values(password_hash=hash_password(password))
                     )
-                return Actor(name, Role(row.role), ActorKind.USER, row.display_name)
+                role = self._role_here(conn, name) or Role(row.role)
+                return Actor(name, role, ActorKind.USER, row.display_name)
             settings = self.core.settings
             first_wait = timedelta(seconds=settings.login_lockout_seconds)
             locked: tuple[str, timedelta] | None = None
@@ -282,8 +358,35 @@ class Users:
     def oidc_actor(self, email: str) -> Actor:
         """The actor for an identity confirmed by the OpenID Connect provider; it must have been
         added as a user (its role decides what it may do)."""
-        with self.core.read() as conn:
+        with self.core.accounts_read() as conn:
             row = conn.execute(select(t.users).where(t.users.c.username == email)).first()
+            role = self._role_here(conn, email) if row is not None else None
         if row is None:
             raise AuthError(f"{email} is not a user of this workspace; ask an admin to add it")
-        return Actor(email, Role(row.role), ActorKind.USER, row.display_name)
+        return Actor(email, role or Role(row.role), ActorKind.USER, row.display_name)
+
+    def _role_here(self, conn: Connection, username: str) -> Role | None:
+        g = t.workspace_grants.c
+        value = conn.execute(
+            select(g.role).where(g.workspace_id == self.core.workspace_id, g.username == username)
+        ).scalar()
+        return Role(value) if value is not None else None
+
+
+def put_grant(
+    conn: Connection, workspace_id: str, username: str, role: Role, actor: Actor, at: datetime
+) -> None:
+    """Insert or replace the role of `username` in `workspace_id`."""
+    g = t.workspace_grants.c
+    conn.execute(
+        delete(t.workspace_grants).where(g.workspace_id == workspace_id, g.username == username)
+    )
+    conn.execute(
+        insert(t.workspace_grants).values(
+            workspace_id=workspace_id,
+            username=username,
+            role=role.value,
+            granted_at=at,
+            granted_by=actor.label,
+        )
+    )
