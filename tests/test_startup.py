@@ -26,7 +26,15 @@ import typer.main
 from typer.core import TyperGroup
 from typer.testing import CliRunner
 
-from riskapp.cli.main import COMMANDS, HELP, app, build_command, new_app, register_all
+from riskapp.cli.main import (
+    COMMANDS,
+    HELP,
+    app,
+    build_command,
+    new_app,
+    register_all,
+    root_options,
+)
 from riskapp.lazy import type_checking_imports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,6 +205,7 @@ class TableOrder(TyperGroup):
 def eager_app() -> typer.Typer:
     """The command line built as Typer builds any app: every command registered up front."""
     eager = new_app(cls=TableOrder, help=HELP)
+    eager.callback()(root_options)  # the global options (--workspace-id, --as)
     register_all(eager)
     return eager
 

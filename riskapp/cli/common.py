@@ -192,6 +192,8 @@ def assessment(
         fail(exc.problems)
     except KeyError as exc:
         fail_message(str(exc.args[0]))
+    except PermissionError as exc:  # riskapp.store.AccessDenied: no role in the workspace
+        fail_message(str(exc), 1)
     print_source(a)
     return a.with_locale(locale.value)
 

@@ -123,6 +123,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Exchange rates: import the ECB's reference rates into a workspace's dated rates file "
         "(fx.csv); show the rates an assessment uses, with their date and source.",
     ),
+    "workspaces": (
+        "riskapp.cli.workspaces",
+        "The workspaces of this server, one per client: list, create (from files or a "
+        "template), grant and revoke roles, retire, report branding.",
+    ),
     "db": (
         "riskapp.cli.store",
         "The database: schema migrations and the application's role (PostgreSQL).",
@@ -193,10 +198,41 @@ app = new_app(cls=LazyGroup, help=HELP)
 
 
 @app.callback()
-def _riskapp() -> None:
+def root_options(
+    ctx: typer.Context,
+    workspace_id: str | None = typer.Option(
+        None,
+        "--workspace-id",
+        "-W",
+        help="The workspace of the team database the store commands open (default: "
+        "RISKAPP_WORKSPACE_ID, or 'default'); `riskapp workspaces list` lists them.",
+        show_default=False,
+    ),
+    user: str | None = typer.Option(
+        None,
+        "--as",
+        help="Act as this account (RISKAPP_USER): refused in a workspace it holds no role in.",
+        show_default=False,
+    ),
+) -> None:
     # a group needs a callback or a registered command for Typer to build it; the commands
-    # come from LazyGroup
-    pass
+    # come from LazyGroup. The options reach every command's settings through the environment
+    # (RISKAPP_WORKSPACE_ID, RISKAPP_USER), put back as they were when the command ends
+    import os
+
+    given = {"RISKAPP_WORKSPACE_ID": workspace_id, "RISKAPP_USER": user}
+    before = {k: os.environ.get(k) for k, v in given.items() if v is not None}
+    for key in before:
+        os.environ[key] = str(given[key])
+
+    def restore() -> None:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    ctx.call_on_close(restore)
 
 
 # A command is a short process that builds tables of up to millions of rows (the register's

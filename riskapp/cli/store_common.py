@@ -32,18 +32,24 @@ DatabaseOpt = Annotated[
 ]
 
 
-def open_store(database: str | None, seed: bool | None = None) -> Store:
-    """The team store; an empty database is seeded from the workspace files when `seed` says
-    so, or (None) when the settings do (RISKAPP_SEED_DEMO, default true)."""
-    from riskapp.store import Store
+def open_store(
+    database: str | None, seed: bool | None = None, workspace: str | None = None
+) -> Store:
+    """The team store of the chosen workspace (`workspace`, or `riskapp --workspace-id`,
+    RISKAPP_WORKSPACE_ID; refused when `--as USER` holds no role in it); an empty database
+    is seeded from the workspace files when `seed` says so, or (None) when the settings do
+    (RISKAPP_SEED_DEMO, default true)."""
+    from riskapp.store import AccessDenied, Store
     from riskapp.store.engine import SchemaNotCurrent
 
     settings = load_settings(database)
     try:
-        return Store.open(settings, seed=seed)
+        return Store.open(settings, seed=seed, workspace=workspace)
     except InputError as exc:  # the workspace files that would seed an empty database
-        fail(exc.problems, "the database was not seeded: fix the workspace files first")
+        fail(exc.problems, "the database was not opened: fix the workspace files first")
     except SchemaNotCurrent as exc:
+        fail_message(str(exc), code=1)
+    except AccessDenied as exc:  # no role in the workspace, or no such workspace
         fail_message(str(exc), code=1)
 
 
@@ -61,8 +67,14 @@ def load_settings(database: str | None) -> Settings:
 
 
 def cli_actor() -> Actor:
-    from riskapp.store import Actor
+    """Who the command acts as: the account of `riskapp --as USER` (RISKAPP_USER), whose
+    role in the workspace the store checks; otherwise the operator holding the database's
+    credentials, `system:cli-<login name>`."""
+    from riskapp.store import Actor, ActorKind, Role
 
+    user = load_settings(None).user
+    if user:
+        return Actor(user, Role.VIEWER, ActorKind.USER, user)
     try:
         name = getpass.getuser()
     except (KeyError, OSError):

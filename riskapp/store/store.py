@@ -533,9 +533,9 @@ def _folder_taken(folder: Path, owner: str) -> Problem:
         "workspace",
         None,
         "files",
-        f"{folder} holds the files of workspace {owner!r}: open that workspace "
-        f"(--workspace {owner}, RISKAPP_WORKSPACE_ID={owner}) rather than mixing its files with "
-        "the default workspace's register",
+        f"{folder} holds the files of workspace {owner!r}: open that workspace (riskapp "
+        f"--workspace-id {owner}, RISKAPP_WORKSPACE_ID={owner}) rather than mixing its files "
+        "with the default workspace's register",
     )
 
 

@@ -35,8 +35,10 @@ from riskapp.store.records import from_db_time
 DEFAULT = DEFAULT_WORKSPACE
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's sqlstate
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
-BRANDING_KEYS = ("organisation", "title", "accent", "footer")
-"""Report branding defaults a workspace may set (the Reports page's starting values)."""
+BRANDING_KEYS = ("client", "author", "title", "accent_colour", "confidentiality")
+"""Report branding defaults a workspace may set (fields of riskapp.reporting's Branding: the
+Reports page's starting values)."""
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,20 @@ def check_branding(branding: Mapping[str, Any]) -> dict[str, str]:
                 )
             ]
         )
-    return {k: str(v)[:200] for k, v in branding.items() if v not in (None, "")}
+    values = {k: str(v)[:200] for k, v in branding.items() if v not in (None, "")}
+    colour = values.get("accent_colour")
+    if colour is not None and not HEX_COLOUR.match(colour):
+        raise InputError(
+            [
+                Problem(
+                    "workspace",
+                    None,
+                    "branding.accent_colour",
+                    f"expected a colour as #RRGGBB, e.g. #0072B2, found {colour!r}",
+                )
+            ]
+        )
+    return values
 
 
 # -- where a workspace's data lives --------------------------------------------------------------

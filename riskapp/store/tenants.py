@@ -17,8 +17,10 @@ from riskapp.store.users import put_grant
 
 
 def _main(settings: Settings) -> Store:
-    """The default workspace's store (the main database), not seeded."""
-    return Store.open(settings, workspace=tenancy.DEFAULT, seed=False)
+    """The default workspace's store (the main database), not seeded, whoever the settings
+    act for (what it is used for checks the actor itself)."""
+    anyone = settings.model_copy(update={"user": None})
+    return Store.open(anyone, workspace=tenancy.DEFAULT, seed=False)
 
 
 def list_workspaces(

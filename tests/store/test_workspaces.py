@@ -65,7 +65,7 @@ def server(db_url: str, settings: Settings, tmp_path: Path) -> Iterator[Settings
         main.revoke("carol", ALICE)
         create_workspace(cfg, "client_a", "Client A", tmp_path / "files_a", ALICE)
         create_workspace(
-            cfg, "client_b", "Client B", tmp_path / "files_b", ALICE, {"organisation": "B plc"}
+            cfg, "client_b", "Client B", tmp_path / "files_b", ALICE, {"client": "B plc"}
         )
     finally:
         main.close()
@@ -155,7 +155,7 @@ def test_people_see_and_change_only_the_workspaces_granted_to_them(server: Setti
         with pytest.raises(AccessDenied, match="viewer"):
             b.add_asset(_any_asset(), CAROL)  # a viewer of client B only reads it
         assert [u.username for u in b.users()] == ["alice", "carol"]
-        assert b.workspace_info().branding == {"organisation": "B plc"}
+        assert b.workspace_info().branding == {"client": "B plc"}
     # opening a workspace on a person's behalf (the command line, the Python API)
     as_bob = server.model_copy(update={"user": "bob"})
     with pytest.raises(WorkspaceAccessDenied, match="client_b"):
