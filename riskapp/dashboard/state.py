@@ -28,7 +28,12 @@ ENV_WORKSPACE = "RISKAPP_WORKSPACE"
 
 
 def workspace_path() -> Path:
-    return Path(os.environ.get(ENV_WORKSPACE) or DEMO).resolve()
+    """The folder of the workspace this session shows (the sidebar's switcher), or of the
+    default workspace (RISKAPP_WORKSPACE, else the demo)."""
+    from riskapp.dashboard.workspaces import chosen
+
+    folder = chosen()[1]
+    return (folder or Path(os.environ.get(ENV_WORKSPACE) or DEMO)).resolve()
 
 
 def basis() -> LossBasis:

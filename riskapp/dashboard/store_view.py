@@ -21,6 +21,7 @@ from riskapp.assessment.sources import (
     StoreSource,
     SyncStatus,
 )
+from riskapp.dashboard import workspaces
 from riskapp.domain import LossBasis
 from riskapp.settings import Settings
 from riskapp.store import (
@@ -44,10 +45,16 @@ EDITABLE_PLAN_COLUMNS = ["owner", "status", "review_date"]
 
 
 def settings() -> Settings:
-    """Settings read now (tests and deployments set RISKAPP_* before the app starts)."""
+    """Settings read now (tests and deployments set RISKAPP_* before the app starts), for the
+    workspace this session shows (riskapp.dashboard.workspaces)."""
     from riskapp.dashboard.state import workspace_path
 
-    return Settings(workspace=workspace_path())
+    return Settings(workspace=workspace_path(), workspace_id=workspaces.chosen()[0])
+
+
+def branding_defaults() -> dict[str, str]:
+    """The report branding defaults of the workspace this session shows."""
+    return dict(get_store().workspace_info().branding)
 
 
 @st.cache_resource(show_spinner="Opening the workspace database...")
@@ -85,7 +92,7 @@ def login_gate(sidebar: bool = True) -> Actor:
     if not store.has_users():
         if sidebar:
             st.sidebar.caption("Local demo: no login configured; everyone has every right.")
-        return Actor.local()
+        return workspaces.choose(store, Actor.local(), cfg, sidebar)
     actor = st.session_state.get(SESSION_ACTOR)
     if actor is None and cfg.oidc_provider and _oidc_logged_in():
         try:
@@ -94,6 +101,7 @@ def login_gate(sidebar: bool = True) -> Actor:
         except AuthError as exc:
             st.error(str(exc))
     if isinstance(actor, Actor):
+        actor = workspaces.choose(store, actor, cfg, sidebar)
         if sidebar:
             with st.sidebar:
                 name = actor.display_name or actor.username

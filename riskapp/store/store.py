@@ -49,7 +49,7 @@ from riskapp.store.core import (
     stored_plans,
 )
 from riskapp.store.engine import make_engine, migrate, require_current
-from riskapp.store.errors import DEFAULT_WORKSPACE
+from riskapp.store.errors import DEFAULT_WORKSPACE, AccessDenied
 from riskapp.store.frames import stored_register
 from riskapp.store.indicators import IndicatorInfo, Indicators, SeriesImport
 from riskapp.store.plans import PlanEdit, Plans
@@ -190,6 +190,15 @@ class Store:
         """The server's workspaces the actor may open, with its role in each."""
         with self.core.accounts_read() as conn:
             return tenancy.accessible(conn, actor)
+
+    def can_create_workspaces(self, actor: Actor) -> bool:
+        """Whether the actor may create and retire workspaces (for pages that adapt)."""
+        try:
+            with self.core.accounts_read() as conn:
+                tenancy.require_server_admin(conn, actor)
+        except AccessDenied:
+            return False
+        return True
 
     def workspace_info(self) -> tenancy.WorkspaceInfo:
         """This workspace's registry entry (name, folder, branding defaults)."""

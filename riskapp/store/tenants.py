@@ -60,6 +60,18 @@ def create_workspace(
         raise InputError(
             [Problem("workspace", None, "files", f"{folder} is not a folder of workspace files")]
         )
+    if folder == Path(settings.workspace).resolve():
+        raise InputError(
+            [
+                Problem(
+                    "workspace",
+                    None,
+                    "files",
+                    f"{folder} holds the default workspace's files; each workspace needs a "
+                    "folder of its own",
+                )
+            ]
+        )
     main = migrated_engine(settings.database, settings.database_admin_url, settings)
     engine = None
     try:

@@ -138,7 +138,9 @@ def test_no_data_crosses_between_workspaces(server: Settings, tmp_path: Path) ->
         assert "A's Q1" in json.dumps(a.export_workspace(SYSTEM)) and "A's Q1" not in dump_b
 
 
-def test_people_see_and_change_only_the_workspaces_granted_to_them(server: Settings) -> None:
+def test_people_see_and_change_only_the_workspaces_granted_to_them(
+    server: Settings, tmp_path: Path
+) -> None:
     ids = {who.username: [w.id for w, _ in list_workspaces(server, who)] for who in (BOB, CAROL)}
     assert ids == {"bob": ["client_a"], "carol": ["client_b"]}
     assert [w.id for w, _ in list_workspaces(server, ALICE)] == ["default", "client_a", "client_b"]
@@ -172,7 +174,7 @@ def test_people_see_and_change_only_the_workspaces_granted_to_them(server: Setti
     assert list_workspaces(server, BOB) == []
     # only the server's admins create and retire workspaces
     with pytest.raises(AccessDenied, match="admin role in the default workspace"):
-        create_workspace(server, "client_c", "C", TINY, BOB)
+        create_workspace(server, "client_c", "C", tmp_path / "files_b", BOB)
     with pytest.raises(WorkspaceAccessDenied, match="no workspace 'nope'"):
         Store.open(server, workspace="nope")
 
@@ -190,6 +192,8 @@ def test_a_workspace_register_goes_only_with_its_own_files(
         create_workspace(server, "client_c", "C", tmp_path / "files_b", ALICE)
     with pytest.raises(InputError, match="not a workspace id"):
         create_workspace(server, "Client-C", "C", tmp_path / "files_b", ALICE)
+    with pytest.raises(InputError, match="holds the default workspace's files"):
+        create_workspace(server, "client_c", "C", TINY, ALICE)
 
 
 def test_a_retired_workspace_is_not_offered_nor_opened(server: Settings) -> None:
@@ -247,3 +251,30 @@ def _any_asset():  # type: ignore[no-untyped-def]
         currency="EUR",
         criticality=3,
     )
+
+
+def test_the_python_api_opens_only_a_granted_workspace(server: Settings, tmp_path: Path) -> None:
+    from riskapp.assessment import assess
+    from riskapp.assessment.sources import StoreSource, choose_source
+
+    files_a = tmp_path / "files_a"
+    as_carol = server.model_copy(update={"user": "carol", "workspace_id": "client_a"})
+    with pytest.raises(WorkspaceAccessDenied, match="carol has no access to workspace 'client_a'"):
+        StoreSource.open(files_a, as_carol)
+    with pytest.raises(WorkspaceAccessDenied):
+        choose_source(files_a, "store", as_carol)
+    as_bob = server.model_copy(update={"user": "bob", "workspace_id": "client_a"})
+    source = StoreSource.open(files_a, as_bob)
+    try:
+        p1 = source.store.asset("P1")
+        source.store.update_asset("P1", {"replacement_value": 1000.0}, p1.version, BOB)
+        a = assess(source)
+        assert a.source.kind == "store" and "client_a" in a.source.location
+    finally:
+        source.store.close()
+    home = StoreSource.open(TINY, server)
+    try:
+        assert assess(home).source.fingerprint != a.source.fingerprint
+        assert home.store.asset("P1").asset.replacement_value != 1000.0
+    finally:
+        home.store.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from riskapp.assessment.actions import ACTION_RULE
-from riskapp.dashboard import state
+from riskapp.dashboard import state, store_view, workspaces
 from riskapp.dashboard.cards import headline_cards
 from riskapp.dashboard.format import plain
 from riskapp.reporting import registry
@@ -50,17 +50,35 @@ with st.container(border=True):
         "Assets in the top-assets table", min_value=1, max_value=100, value=10, key="rep_top"
     )
 
-default = Branding()
+# the workspace's report branding defaults (`riskapp workspaces branding`) over the product's;
+# the fields are keyed by workspace, so switching workspace starts from the other's defaults
+preset = store_view.branding_defaults()
+default = Branding.model_validate({**Branding().model_dump(), **preset})
+ws_key = workspaces.chosen()[0]
 with st.container(border=True):
     st.subheader("Branding")
     left, right = st.columns(2)
-    client = left.text_input("Client", value=a.ws.settings.client, max_chars=200, key="rep_client")
-    author = left.text_input("Author", max_chars=200, key="rep_author")
-    title = left.text_input("Report title", value=default.title, max_chars=200, key="rep_title")
-    confidentiality = right.text_input(
-        "Confidentiality label", value=default.confidentiality, max_chars=100, key="rep_conf"
+    client = left.text_input(
+        "Client",
+        value=preset.get("client") or a.ws.settings.client,
+        max_chars=200,
+        key=f"rep_client_{ws_key}",
     )
-    accent = right.color_picker("Accent colour", value=default.accent_colour, key="rep_accent")
+    author = left.text_input(
+        "Author", value=default.author, max_chars=200, key=f"rep_author_{ws_key}"
+    )
+    title = left.text_input(
+        "Report title", value=default.title, max_chars=200, key=f"rep_title_{ws_key}"
+    )
+    confidentiality = right.text_input(
+        "Confidentiality label",
+        value=default.confidentiality,
+        max_chars=100,
+        key=f"rep_conf_{ws_key}",
+    )
+    accent = right.color_picker(
+        "Accent colour", value=default.accent_colour, key=f"rep_accent_{ws_key}"
+    )
     locale = right.selectbox(
         "Number format",
         list(LOCALES),
