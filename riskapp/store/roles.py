@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, String, literal, text
 
 from riskapp.io.errors import InputError, Problem
 from riskapp.store.schema import metadata
+from riskapp.store.tenancy import schema_name
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 APPEND_ONLY = ("audit_log",)
@@ -74,31 +75,55 @@ def create_app_role(engine: Engine, name: str, password: str | None = None) -> A
         # the driver's own call: a password is not parsed for bind parameters (":x", "%s")
         conn.exec_driver_sql(f"{'CREATE' if created else 'ALTER'} ROLE {role} {options}")
         database = _quote(conn, str(conn.execute(text("SELECT current_database()")).scalar()))
-        where = _quote(conn, schema)
         may_connect = conn.execute(
             text("SELECT has_database_privilege(:n, current_database(), 'CONNECT')"), {"n": name}
         ).scalar()
         if not may_connect:  # PUBLIC may connect unless the database was locked down
             conn.execute(text(f"GRANT CONNECT ON DATABASE {database} TO {role}"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA {where} TO {role}"))
-        conn.execute(text(f"REVOKE CREATE ON SCHEMA {where} FROM {role}"))
-        conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}"))
-        grants: dict[str, str] = {}
-        for table in [*metadata.tables, *READ_ONLY]:
-            if table not in owners:
-                continue
-            if table in APPEND_ONLY:
-                privileges = "SELECT, INSERT"
-            elif table in READ_ONLY:
-                privileges = "SELECT"
-            else:
-                privileges = "SELECT, INSERT, UPDATE, DELETE"
-            conn.execute(
-                text(f"GRANT {privileges} ON TABLE {where}.{_quote(conn, table)} TO {role}")
-            )
-            grants[table] = privileges
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {role}"))
+        grants = _grant_schema(conn, role, schema, owners)
+        # the schemas of the server's other workspaces (riskapp.store.tenancy), alike
+        registry = "workspaces" in owners
+        ids: list[str] = (
+            [str(i) for i in conn.execute(text("SELECT id FROM workspaces")).scalars()]
+            if registry
+            else []
+        )
+        for workspace_id in ids:
+            other = schema_name(schema, str(workspace_id))
+            tables = {
+                str(r[0]): str(r[1])
+                for r in conn.execute(
+                    text("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = :s"),
+                    {"s": other},
+                )
+            }
+            if "audit_log" in tables:
+                _grant_schema(conn, role, other, tables)
     return AppRole(name=name, created=created, schema=schema, grants=grants)
+
+
+def _grant_schema(
+    conn: Connection, role: str, schema: str, owners: dict[str, str]
+) -> dict[str, str]:
+    """The application's privileges on riskapp's tables of one schema; its grants by table."""
+    where = _quote(conn, schema)
+    conn.execute(text(f"GRANT USAGE ON SCHEMA {where} TO {role}"))
+    conn.execute(text(f"REVOKE CREATE ON SCHEMA {where} FROM {role}"))
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA {where} FROM {role}"))
+    grants: dict[str, str] = {}
+    for table in [*metadata.tables, *READ_ONLY]:
+        if table not in owners:
+            continue
+        if table in APPEND_ONLY:
+            privileges = "SELECT, INSERT"
+        elif table in READ_ONLY:
+            privileges = "SELECT"
+        else:
+            privileges = "SELECT, INSERT, UPDATE, DELETE"
+        conn.execute(text(f"GRANT {privileges} ON TABLE {where}.{_quote(conn, table)} TO {role}"))
+        grants[table] = privileges
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {where} TO {role}"))
+    return grants
 
 
 def _quote(conn: Connection, identifier: str) -> str:

@@ -528,8 +528,15 @@ def workspace_engine(
 ) -> Engine:
     """The engine of a workspace's own database (created and migrated on first use)."""
     schema = tenancy.main_schema(main)
-    tenancy.create_schema(main, workspace_id)
     admin = settings.database_admin_url if url in (None, settings.database) else None
+    if admin and main.dialect.name == "postgresql":  # the owner makes the schema
+        owner = make_engine(admin, busy_timeout=settings.database_busy_timeout)
+        try:
+            tenancy.create_schema(owner, workspace_id)
+        finally:
+            owner.dispose()
+    else:
+        tenancy.create_schema(main, workspace_id)
     return migrated_engine(
         tenancy.workspace_url(url or settings.database, workspace_id, schema),
         tenancy.workspace_url(admin, workspace_id, schema) if admin else None,

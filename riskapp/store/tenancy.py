@@ -140,7 +140,11 @@ def create_schema(main: Engine, workspace_id: str) -> None:
         return
     schema = schema_name(main_schema(main) or "public", check_id(workspace_id))
     with main.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        found = conn.execute(
+            text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+        ).first()
+        if found is None:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
 
 
 # -- the registry ---------------------------------------------------------------------------------

@@ -278,3 +278,43 @@ def test_the_python_api_opens_only_a_granted_workspace(server: Settings, tmp_pat
         assert home.store.asset("P1").asset.replacement_value != 1000.0
     finally:
         home.store.close()
+
+
+def test_the_application_role_serves_every_workspace(server: Settings, db_url: str) -> None:
+    """PostgreSQL: `create-app-role` run again after a workspace was made gives the role the
+    same privileges in the workspace's schema (and no more: the trail stays append-only)."""
+    import uuid
+
+    from sqlalchemy.exc import DBAPIError
+
+    from riskapp.store.roles import create_app_role
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("database roles are PostgreSQL's")
+    name = f"riskapp_app_{uuid.uuid4().hex[:10]}"
+    owner = Store.open(server, seed=False)
+    try:
+        create_app_role(owner.engine, name)
+        app_url = make_url(db_url).set(username=name, password=None)
+        as_app = server.model_copy(
+            update={
+                "database_url": app_url.render_as_string(hide_password=False),
+                "database_admin_url": db_url,
+            }
+        )
+        with _open(as_app, "client_a") as a:
+            p1 = a.asset("P1")
+            a.update_asset("P1", {"owner": "App"}, p1.version, SYSTEM)
+            assert a.verify_audit().ok
+            with (
+                pytest.raises(DBAPIError, match="must be owner|permission denied"),
+                a.engine.begin() as conn,
+            ):
+                conn.execute(text("DELETE FROM audit_log"))
+    finally:
+        owner.close()
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{name}"'))
+            conn.execute(text(f'DROP ROLE "{name}"'))
+        admin.dispose()
