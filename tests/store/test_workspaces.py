@@ -307,7 +307,7 @@ def test_the_application_role_serves_every_workspace(server: Settings, db_url: s
             a.update_asset("P1", {"owner": "App"}, p1.version, SYSTEM)
             assert a.verify_audit().ok
             with (
-                pytest.raises(DBAPIError, match="must be owner|permission denied"),
+                pytest.raises(DBAPIError, match=r"must be owner|permission denied"),
                 a.engine.begin() as conn,
             ):
                 conn.execute(text("DELETE FROM audit_log"))
