@@ -247,6 +247,13 @@ class StoreCore:
         (WorkspaceAccessDenied), or the no-login local user once accounts exist."""
         if actor.kind is ActorKind.SYSTEM:
             return Role.ADMIN
+        if not self.is_default:
+            w = t.workspaces.c
+            retired = acc.execute(select(w.retired_at).where(w.id == self.workspace_id)).first()
+            if retired is None or retired.retired_at is not None:
+                raise WorkspaceAccessDenied(
+                    f"there is no workspace {self.workspace_id!r} on this server"
+                )
         if actor.kind is ActorKind.LOCAL:
             if self.count(acc, t.users):
                 raise AccessDenied("login required: this workspace has user accounts")

@@ -197,7 +197,13 @@ def test_a_workspace_register_goes_only_with_its_own_files(
 
 
 def test_a_retired_workspace_is_not_offered_nor_opened(server: Settings) -> None:
+    opened = Store.open(server, workspace="client_b")  # e.g. a dashboard server's
     retire_workspace(server, "client_b", SYSTEM)
+    try:
+        with pytest.raises(WorkspaceAccessDenied, match="no workspace 'client_b'"):
+            opened.add_asset(_any_asset(), ALICE)
+    finally:
+        opened.close()
     assert [w.id for w, _ in list_workspaces(server, ALICE)] == ["default", "client_a"]
     assert list_workspaces(server, CAROL) == []
     with pytest.raises(WorkspaceAccessDenied):
