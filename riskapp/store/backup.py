@@ -33,15 +33,18 @@ from riskapp.store.errors import DEFAULT_WORKSPACE
 from riskapp.store.records import asset_from_row, plan_from_row
 
 BACKUP_FORMAT = "riskapp-workspace-backup"
-BACKUP_VERSION = 7  # 2: every table present, checksummed; 3: audit entries hash-chained;
-# 4: indicators and observations; 5: alerts; 6: their deliveries; 7: subscriptions
-READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
+BACKUP_VERSION = 8  # 2: every table present, checksummed; 3: audit entries hash-chained;
+# 4: indicators and observations; 5: alerts; 6: their deliveries; 7: subscriptions; 8: the
+# roles people hold in the workspace
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 SINCE_VERSION = {
     "indicators": 4,
     "observations": 4,
     "alerts": 5,
     "alert_deliveries": 6,
+    "workspace_grants": 8,
 }  # not in older backups
+GRANTS = "workspace_grants"  # kept in the main database: read and restored for this workspace
 CHAIN_COLUMNS = ("prev_hash", "hash")
 _BACKUP_TABLES = {
     "assets": t.assets,
@@ -54,7 +57,9 @@ _BACKUP_TABLES = {
     "alerts": t.alerts,
     "alert_deliveries": t.alert_deliveries,
     "alert_subscriptions": t.alert_subscriptions,
+    GRANTS: t.workspace_grants,
 }
+_OWN_TABLES = {n: tb for n, tb in _BACKUP_TABLES.items() if n != GRANTS}
 
 
 class Backup:
@@ -72,8 +77,18 @@ class Backup:
                     _json_row(dict(r._mapping))
                     for r in conn.execute(select(table).order_by(*table.primary_key.columns))
                 ]
-                for name, table in _BACKUP_TABLES.items()
+                for name, table in _OWN_TABLES.items()
             }
+        g = t.workspace_grants.c
+        with self.core.accounts_read() as acc:
+            tables[GRANTS] = [
+                _json_row(dict(r._mapping))
+                for r in acc.execute(
+                    select(t.workspace_grants)
+                    .where(g.workspace_id == self.core.workspace_id)
+                    .order_by(g.username)
+                )
+            ]
         audit = tables["audit_log"]
         return {
             "format": BACKUP_FORMAT,
@@ -84,6 +99,26 @@ class Backup:
             "checksum": checksum(tables),
             "tables": tables,
         }
+
+    def _restore_grants(self, conn: Connection, tables: Mapping[str, Any], actor: Actor) -> int:
+        """The roles people hold in this workspace, as the backup gives them (for accounts
+        this server has); a backup older than version 8 of the default workspace: each
+        restored account's role (`users.role`). Returns how many were restored."""
+        now = self.core.now()
+        if GRANTS not in tables:
+            if not self.core.is_default:
+                return 0
+            _default_grants_from_users(conn, actor, now)
+            return self.core.count(conn, t.users)
+        rows = [_row_from_json(t.workspace_grants, r) for r in tables[GRANTS]]
+        if self.core.is_default:  # accounts the restore removed hold no role anywhere
+            names = select(t.users.c.username)
+            conn.execute(
+                delete(t.workspace_grants).where(t.workspace_grants.c.username.not_in(names))
+            )
+            return _replace_grants(conn, self.core.workspace_id, rows, actor, now)
+        with self.core.accounts_write() as acc:
+            return _replace_grants(acc, self.core.workspace_id, rows, actor, now)
 
     def import_workspace(
         self, backup: Mapping[str, Any], actor: Actor, replace: bool = False
@@ -98,7 +133,7 @@ class Backup:
         tables = backup["tables"]
         with self.core.write() as conn:
             self.core.authorize(conn, actor, Permission.RESTORE)
-            held = {n: self.core.count(conn, tb) for n, tb in _BACKUP_TABLES.items()}
+            held = {n: self.core.count(conn, tb) for n, tb in _OWN_TABLES.items()}
             if any(held.values()) and not replace:
                 raise InputError(
                     [
@@ -128,10 +163,10 @@ class Backup:
             keep_history = held["audit_log"] > 0
             counts: dict[str, int] = {}
             try:
-                for name, table in reversed(list(_BACKUP_TABLES.items())):
+                for name, table in reversed(list(_OWN_TABLES.items())):
                     if name != "audit_log":
                         conn.execute(delete(table))
-                for name, table in _BACKUP_TABLES.items():
+                for name, table in _OWN_TABLES.items():
                     if name == "audit_log" and keep_history:
                         counts[name] = 0
                         continue
@@ -141,8 +176,7 @@ class Backup:
                     for start in range(0, len(rows), CHUNK):
                         conn.execute(insert(table), rows[start : start + CHUNK])
                     counts[name] = len(rows)
-                if self.core.is_default:
-                    _default_grants_from_users(conn, actor, self.core.now())
+                counts[GRANTS] = self._restore_grants(conn, tables, actor)
                 if self.core.dialect == "postgresql":
                     for name, column in (("audit_log", "seq"), ("assessments", "id")):
                         conn.execute(
@@ -344,6 +378,9 @@ def row_problems(
             asset_from_row(SimpleNamespace(_mapping=values))
         elif name == "plans":
             plan_from_row(SimpleNamespace(_mapping=values))
+        elif name == GRANTS:
+            if values["role"] not in {r.value for r in Role}:
+                out.append(("role", f"expected one of {', '.join(r.value for r in Role)}"))
         elif name == "users":
             if not USERNAME_RE.match(str(values["username"])):
                 out.append(("username", "not a valid username"))
@@ -389,6 +426,21 @@ def _row_from_json(table: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+def _replace_grants(
+    acc: Connection, workspace_id: str, rows: list[dict[str, Any]], actor: Actor, at: datetime
+) -> int:
+    """Replace the grants of `workspace_id` by `rows` (a backup's), for existing accounts."""
+    from riskapp.store.users import put_grant
+
+    g = t.workspace_grants.c
+    acc.execute(delete(t.workspace_grants).where(g.workspace_id == workspace_id))
+    accounts = set(acc.execute(select(t.users.c.username)).scalars())
+    kept = [r for r in rows if r["username"] in accounts]
+    for r in kept:
+        put_grant(acc, workspace_id, str(r["username"]), Role(r["role"]), actor, at)
+    return len(kept)
 
 
 def _default_grants_from_users(conn: Connection, actor: Actor, at: datetime) -> None:

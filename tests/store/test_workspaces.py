@@ -20,6 +20,7 @@ from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
 from riskapp.io.errors import InputError
 from riskapp.settings import Settings
 from riskapp.store import AccessDenied, Actor, Role, Store, WorkspaceAccessDenied
+from riskapp.store.backup import GRANTS, checksum
 from riskapp.store.engine import alembic_config, current_revision, migrate
 from riskapp.store.exports import export_files
 from riskapp.store.tenants import create_workspace, list_workspaces, retire_workspace
@@ -324,3 +325,31 @@ def test_the_application_role_serves_every_workspace(server: Settings, db_url: s
             conn.execute(text(f'DROP OWNED BY "{name}"'))
             conn.execute(text(f'DROP ROLE "{name}"'))
         admin.dispose()
+
+
+def test_backups_and_restores_stay_within_their_workspace(server: Settings) -> None:
+    with _open(server, "client_a") as a, _open(server, "default") as home:
+        p1 = a.asset("P1")
+        a.update_asset("P1", {"owner": "before restore"}, p1.version, BOB)
+        backup_a = json.loads(json.dumps(a.export_workspace(SYSTEM)))
+        p1 = a.asset("P1")
+        a.update_asset("P1", {"owner": "after backup"}, p1.version, BOB)
+        a.import_workspace(backup_a, SYSTEM, replace=True)
+        assert a.asset("P1").asset.owner == "before restore"
+        assert home.asset("P1").asset.owner != "before restore"  # the default one untouched
+        # restoring the default workspace keeps the roles people hold in the others
+        backup_home = json.loads(json.dumps(home.export_workspace(SYSTEM)))
+        home.import_workspace(backup_home, SYSTEM, replace=True)
+        assert a.require_access(BOB) is Role.ANALYST
+        assert [w.id for w, _ in list_workspaces(server, BOB)] == ["client_a"]
+        assert {u.username: u.role for u in home.users()} == {"alice": Role.ADMIN}
+        assert backup_home["tables"]["workspace_grants"] == [
+            r for r in backup_home["tables"]["workspace_grants"] if r["workspace_id"] == "default"
+        ]
+        assert [r["username"] for r in backup_a["tables"]["workspace_grants"]] == ["alice", "bob"]
+        # an older backup (no roles in it) of the default workspace: each account's own role
+        older = {**backup_home, "version": 7}
+        older["tables"] = {k: v for k, v in backup_home["tables"].items() if k != GRANTS}
+        older["checksum"] = checksum(older["tables"])
+        home.import_workspace(older, SYSTEM, replace=True)
+        assert {u.username for u in home.users()} == {"alice", "bob", "carol"}
