@@ -95,6 +95,8 @@ class Store:
         self._seeding = Seeding(self.core)
         self._indicators = Indicators(self.core)
         self._alerts = Alerts(self.core)
+        # whether opening this store filled it from its workspace (a demo's first start)
+        self.seeded_now = False
 
     @classmethod
     def open(
@@ -136,7 +138,7 @@ class Store:
             raise
         store = cls(engine, files=files or settings.workspace, settings=settings, clock=clock)
         if settings.seed_demo if seed is None else seed:
-            store.seed_if_empty()
+            store.seeded_now = store.seed_if_empty()
         return store
 
     def close(self) -> None:

@@ -169,17 +169,30 @@ def test_signposts_page_shows_states_from_stored_indicators(dashboard: Dashboard
     dashboard.assert_healthy()
 
 
-def test_alerts_page_raises_and_works_an_alert(dashboard: Dashboard) -> None:
-    """ "Check now" raises the demo's two amber-signpost alerts; one is acknowledged and
-    commented, and the audit trail holds both steps."""
+def test_alerts_page_is_alive_on_first_start_and_works_an_alert(dashboard: Dashboard) -> None:
+    """The demo's first start raises what its shipped indicator history says, before anyone
+    checks: the two GPR signposts amber since 2025-12 (warnings, listed first) and both GPR
+    series stale (their history ends in 2025-12). "Check now" then finds nothing new; one
+    alert is acknowledged and leaves the open list."""
     page = dashboard.page
     dashboard.open("/alerts")
-    page.get_by_role("button", name="Check now").click()
-    page.get_by_text("new alert(s).").wait_for()
-    dashboard.wait_ready()
     text = page.inner_text('[data-testid="stMain"]')
-    assert "2 new alert(s)." in text and "amber since 2025-12" in text  # the chosen one's detail
+    assert "amber since 2025-12" in text  # the detail of the first (a signpost) alert
+    page.get_by_role("button", name="Check now").click()
+    page.get_by_text("No new alerts").wait_for()
+    dashboard.wait_ready()
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Alert")
+    picker.click()
+    options = page.locator('[role="option"]').all_inner_texts()
+    page.keyboard.press("Escape")
+    assert sum("Signpost amber" in o for o in options) == 2, options
+    assert sum("Data stale" in o for o in options) == 2, options
+    assert all("Signpost amber" in o for o in options[:2]), options  # warnings first
+    assert len(options) == 4, options  # nothing else
     page.get_by_role("button", name="Acknowledge").click()
     dashboard.wait_ready()
+    picker.click()
+    assert len(page.locator('[role="option"]').all_inner_texts()) == 3  # open ones left
+    page.keyboard.press("Escape")
     dashboard.screenshot("02a2-alerts-worked")
     dashboard.assert_healthy()
