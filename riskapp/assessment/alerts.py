@@ -14,29 +14,19 @@ nothing twice:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from riskapp.assessment.core import Assessment
-from riskapp.assessment.signposts import board, probability_updates
+from riskapp.assessment.signposts import board, probability_updates, stale_series
 from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
-from riskapp.domain.indicators import Frequency, period_end
+from riskapp.domain.indicators import STALE_AFTER
 
 if TYPE_CHECKING:
     from riskapp.io.notify import Message
     from riskapp.settings import Settings, Subscription
     from riskapp.store import Actor, Store
     from riskapp.store.alerts import StoredAlert
-
-# how long after its period's end a series' latest value may be before it is stale
-STALE_AFTER = {
-    Frequency.DAILY: timedelta(days=4),
-    Frequency.WEEKLY: timedelta(days=10),
-    Frequency.MONTHLY: timedelta(days=45),
-    Frequency.QUARTERLY: timedelta(days=120),
-    Frequency.ANNUAL: timedelta(days=400),
-    Frequency.IRREGULAR: timedelta(days=90),
-}
 
 
 def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]:
@@ -123,34 +113,22 @@ def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]
                     subject=u.scenario_id,
                 )
             )
-    watched = {st.signpost.series for st in statuses if st.signpost.series}
-    today = now.date()
-    for info in store.indicators():
+    for info, days in stale_series(statuses, store, now.date()):
         ind = info.indicator
-        if ind.id not in watched or info.latest_period is None:
-            continue
-        # stale: the latest value's period ended longer ago than the series' frequency allows
-        # (a monthly series is expected within 45 days of its month's end), whether the feed
-        # stopped or the stored history is simply old
-        ended = period_end(info.latest_period, ind.frequency)
-        age = today - ended
-        if age > STALE_AFTER[ind.frequency]:
-            fetched = (
-                f"; last stored {info.fetched_at:%Y-%m-%d}" if info.fetched_at is not None else ""
+        fetched = f"; last stored {info.fetched_at:%Y-%m-%d}" if info.fetched_at is not None else ""
+        events.append(
+            AlertEvent(
+                key=f"stale|{ind.id}|{info.latest_period}",
+                kind=AlertKind.DATA_STALE,
+                severity=Severity.INFO,
+                title=f"Data stale: {ind.name}",
+                detail=f"Latest value is for {info.latest_period}, which ended {days} days ago; "
+                f"a {ind.frequency.value} series is expected within "
+                f"{STALE_AFTER[ind.frequency].days} days of its period's end{fetched}. "
+                "Signposts on it may be out of date: fetch or import newer values.",
+                subject=ind.id,
             )
-            events.append(
-                AlertEvent(
-                    key=f"stale|{ind.id}|{info.latest_period}",
-                    kind=AlertKind.DATA_STALE,
-                    severity=Severity.INFO,
-                    title=f"Data stale: {ind.name}",
-                    detail=f"Latest value is for {info.latest_period}, which ended {age.days} "
-                    f"days ago; a {ind.frequency.value} series is expected within "
-                    f"{STALE_AFTER[ind.frequency].days} days of its period's end{fetched}. "
-                    "Signposts on it may be out of date: fetch or import newer values.",
-                    subject=ind.id,
-                )
-            )
+        )
     return events
 
 

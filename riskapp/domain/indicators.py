@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -85,6 +85,25 @@ def period_end(period: str, frequency: Frequency) -> date:
     if frequency is Frequency.ANNUAL:
         return date(int(period), 12, 31)
     return date.fromisoformat(period)
+
+
+# how long after its period's end a series' latest value may be before it is stale (a monthly
+# index is published within weeks of its month; an annual one within months of its year)
+STALE_AFTER = {
+    Frequency.DAILY: timedelta(days=4),
+    Frequency.WEEKLY: timedelta(days=10),
+    Frequency.MONTHLY: timedelta(days=45),
+    Frequency.QUARTERLY: timedelta(days=120),
+    Frequency.ANNUAL: timedelta(days=400),
+    Frequency.IRREGULAR: timedelta(days=90),
+}
+
+
+def stale_days(latest_period: str, frequency: Frequency, today: date) -> int | None:
+    """How many days ago the latest value's period ended, if that is longer than its frequency
+    allows (STALE_AFTER); None while the series is fresh."""
+    age = today - period_end(latest_period, frequency)
+    return age.days if age > STALE_AFTER[frequency] else None
 
 
 class Series(Strict):
