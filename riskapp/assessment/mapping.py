@@ -57,7 +57,8 @@ def start_mapping(table: Table, workspace: Path) -> MappingStart:
     header = [h.strip() for h in table.header]
     first = suggest(header, [], [])
     values = type_values(table, first.mapping.columns.get("type"))
-    suggestion = suggest(header, values, workspace_types(workspace))
+    countries = type_values(table, first.mapping.columns.get("country"))
+    suggestion = suggest(header, values, workspace_types(workspace), countries)
     saved_path = workspace / MAPPING_FILE
     saved = None
     if saved_path.is_file():
