@@ -256,8 +256,30 @@ def _cli(args: list[str]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def cli_process(args: list[str]) -> tuple[int, str]:
+    """A command in a process of its own, as a person runs it (`python -m riskapp.cli`)."""
+    import os
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root, "COLUMNS": "200"}
+    done = subprocess.run(
+        [sys.executable, "-m", "riskapp.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    return done.returncode, done.stdout if done.returncode in (0, 1) else done.stdout + done.stderr
+
+
 def onboard(
-    client: Path, folder: Path, knows: Expected, template: str = "manufacturing"
+    client: Path,
+    folder: Path,
+    knows: Expected,
+    template: str = "manufacturing",
+    cli: Callable[[list[str]], tuple[int, str]] | None = None,
 ) -> Onboarding:
     """Take a client's workbook to a validated, scored workspace in `folder` through the
     command line, as a person would: the commands riskapp needs, and by hand only what its
@@ -268,13 +290,14 @@ def onboard(
     import re
     import time
 
+    cli = cli or _cli
     ws = folder / "workspace"
     mapping = ws / "mapping.yaml"
     done = Onboarding(ws)
 
     def run(name: str, args: list[str], ok: tuple[int, ...] = (0,)) -> str:
         start = time.perf_counter()
-        code, output = _cli(args)
+        code, output = cli(args)
         done.stages.append(Stage(name, False, " ".join(args[:2]), time.perf_counter() - start))
         if code not in ok:
             raise Stuck(f"{name}: exit {code}\n{output}")
@@ -299,7 +322,7 @@ def onboard(
         by_hand(
             f"add the curve library's {library_type}",
             f"riskapp curves add {library_type}",
-            lambda t=library_type: _expect_ok(_cli(["curves", "add", t, "--workspace", str(ws)])),
+            lambda t=library_type: _expect_ok(cli(["curves", "add", t, "--workspace", str(ws)])),
         )
     text = mapping.read_text(encoding="utf-8")
     for value in re.findall(r'^  # "([^"]+)":     # no suggestion', text, re.M):

@@ -340,3 +340,32 @@ def test_many_cities_and_points_at_sea_are_grouped_not_looped(tmp_path: Path) ->
     assert set(frame["country"]) == {"DEU", "FRA", "POL", "NOR", "FIN"}
     assert len(frame.attrs["approximate"]) == 30
     assert len([n for n in frame.attrs["location_notes"] if "approximately" in n]) == 5
+
+
+def _normalised_by_hand(text: str) -> str:
+    """The folding of names spelt out one character at a time (what `normalised` does in C)."""
+    import re
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = re.sub(r"[.'\u2019]", "", bare.casefold())
+    return " ".join(re.sub(r"[-_/,()]", " ", bare).split())
+
+
+@given(st.text(max_size=40))
+def test_names_are_folded_as_spelt_out(text: str) -> None:
+    from riskapp.io.countrynames import normalised
+
+    assert normalised(text) == _normalised_by_hand(text)
+
+
+def test_the_gazetteer_folds_every_name_as_spelt_out() -> None:
+    from riskapp.io.countrynames import normalised
+    from riskapp.io.gazetteer import _cities
+
+    names = [str(e["name"]) for e in _cities().values()]
+    names += [str(a) for e in _cities().values() for a in e.get("alternatenames") or ()]
+    assert len(names) > 300_000
+    assert [normalised(n) for n in names] == [_normalised_by_hand(n) for n in names]
+    assert normalised("  Öster-reich (Wien) ") == "oster reich wien"

@@ -69,9 +69,13 @@ def city_index() -> dict[str, tuple[City, ...]]:
             if key:
                 index.setdefault(key, []).append(city)
     return {
-        k: tuple(sorted(v, key=lambda c: (-c.population, c.country, c.name)))
+        k: (v[0],) if len(v) == 1 else tuple(sorted(v, key=_most_populous))
         for k, v in index.items()
     }
+
+
+def _most_populous(c: City) -> tuple[int, str, str]:
+    return (-c.population, c.country, c.name)
 
 
 @functools.lru_cache(maxsize=4096)
