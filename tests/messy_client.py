@@ -232,7 +232,8 @@ class Onboarding:
     workspace: Path
     stages: list[Stage] = field(default_factory=list)
     validate_report: dict[str, object] = field(default_factory=dict)  # the first full check
-    set_aside: list[int] = field(default_factory=list)  # register rows set aside
+    set_aside: list[int] = field(default_factory=list)  # the workbook's rows set aside
+    aside_fields: dict[int, set[str]] = field(default_factory=dict)  # by `--set-aside`
 
     @property
     def manual(self) -> list[Stage]:
@@ -282,12 +283,15 @@ def onboard(
     knows: Expected,
     template: str = "manufacturing",
     cli: Callable[[list[str]], tuple[int, str]] | None = None,
+    set_aside_rows: bool = True,
 ) -> Onboarding:
     """Take a client's workbook to a validated, scored workspace in `folder` through the
     command line, as a person would: the commands riskapp needs, and by hand only what its
     output asks a person to decide (each such decision a manual stage). `knows` is what the
     person knows about the client: the type meant by a name nobody knows, the country meant by
-    an ambiguous cell."""
+    an ambiguous cell. `set_aside_rows`: the rows the register's checks refuse are set aside
+    by `mapping apply --set-aside`; without, the person removes the rows `validate` names.
+    `cli`: how a command runs (default: in this process, typer's CliRunner)."""
     import csv
     import re
     import time
@@ -344,7 +348,20 @@ def onboard(
         text = text.replace(f'  # "{value}": {meant}    #', f'  "{value}": {meant}    #')
     mapping.write_text(text, encoding="utf-8")
     register = ws / "assets.csv"
-    run("mapping apply", ["mapping", "apply", str(client), "-m", str(mapping), "-o", str(register)])
+    apply = ["mapping", "apply", str(client), "-m", str(mapping), "-o", str(register)]
+    aside = folder / "set-aside.csv"
+    run("mapping apply", [*apply, "--set-aside", str(aside)] if set_aside_rows else apply)
+    if set_aside_rows:
+        with aside.open(encoding="utf-8", newline="") as fh:
+            refused = list(csv.DictReader(fh))
+        done.set_aside = [int(r["row"]) for r in refused]
+        done.aside_fields = {int(r["row"]): set(r["fields"].split("; ")) for r in refused}
+        if refused:
+            by_hand(
+                "send the set-aside rows back to the client",
+                f"{len(refused)} rows, each with its fields and problems",
+                lambda: None,
+            )
     import json
 
     origin: list[int] | None = None  # the register's rows -> the workbook's, once rows go

@@ -284,3 +284,38 @@ def test_ambiguous_countries_are_confirmed_once_in_the_mapping(tmp_path: Path) -
     with pytest.raises(InputError) as exc:
         load_mapping(path)
     assert "m.yaml" in str(exc.value) and "countries" in str(exc.value)
+
+
+def test_rows_the_checks_refuse_are_set_aside_every_one(tmp_path: Path) -> None:
+    """`mapping apply --set-aside`: every row the register's row checks refuse (past the 200
+    problems a reading lists) goes to a file with its row, fields and problems and the client's
+    own cells; the others make the register, which validates."""
+    good = "".join(f"W-{i},Werk {i},Werk,EST,59.38,28.19,{i + 1},1,Herr Tamm,\n" for i in range(50))
+    bad = "".join(f"X-{i},Werk,Werk,Korea,,,zwölf,1,,\n" for i in range(250))
+    client = _file(
+        tmp_path, GERMAN.split("\n", 1)[0] + "\n" + good + bad + "S-1,,Werk,EST,,,1,,,\n"
+    )
+    init = runner.invoke(app, ["init", str(tmp_path / "ws")])
+    assert init.exit_code == 0, init.output
+    made = runner.invoke(app, ["mapping", "suggest", str(client), "-o", str(tmp_path / "m.yaml")])
+    assert made.exit_code == 0, made.output
+    register, aside = tmp_path / "ws" / "assets.csv", tmp_path / "aside.csv"
+    args = ["mapping", "apply", str(client), "-m", str(tmp_path / "m.yaml"), "-o", str(register)]
+    done = runner.invoke(app, [*args, "--set-aside", str(aside)])
+    assert done.exit_code == 0, done.output
+    assert "251 row(s) set aside" in done.output and "50 row(s) written" in done.output
+    import csv
+
+    with aside.open(encoding="utf-8", newline="") as fh:
+        refused = list(csv.DictReader(fh))
+    assert [int(r["row"]) for r in refused] == list(range(52, 303))
+    first = refused[0]
+    assert first["fields"] == "country; replacement_value"
+    assert "Korea" in first["problems"] and "zwölf" in first["problems"]
+    assert (first["Anlagen-ID"], first["Wiederbeschaffungswert (TEUR)"]) == ("X-0", "zwölf")
+    assert refused[-1]["fields"] == "name"
+    checked = runner.invoke(app, ["validate", str(tmp_path / "ws")])
+    assert checked.exit_code == 0, checked.output
+    assert len(load_workspace(tmp_path / "ws").portfolio) == 50
+    wrong = runner.invoke(app, [*args, "--set-aside", str(tmp_path / "aside.xlsx")])
+    assert wrong.exit_code != 0 and "written as .csv" in wrong.output

@@ -23,7 +23,7 @@ MANUAL = [
     "add the curve library's power_plant",  # power station
     "map the type 'Kantine'",  # nobody's type: a canteen, filed as an office
     "confirm the country 'Korea'",  # South or North
-    "set aside the rows validate names",  # the genuinely bad rows, back to the client
+    "send the set-aside rows back to the client",  # the genuinely bad rows
 ]
 
 
@@ -45,15 +45,27 @@ def test_the_manual_steps_are_the_unavoidable_ones(onboarded: tuple[Onboarding, 
         "mapping suggest",
         "mapping apply",
         "validate",
-        "validate again",
         "score",
     ]
+    assert done.validate_report["ok"] is True  # valid at the first check
 
 
-def test_the_bad_rows_are_reported_with_row_and_field(
+def test_the_bad_rows_are_set_aside_with_row_and_field(
     onboarded: tuple[Onboarding, Expected],
 ) -> None:
     done, expected = onboarded
+    assert done.set_aside == sorted(expected.bad)  # every bad row, and no good one
+    for row, field in expected.bad.items():
+        assert field in done.aside_fields[row], (row, done.aside_fields[row])
+
+
+def test_without_set_aside_validate_names_the_bad_rows(tmp_path: Path) -> None:
+    """The same workbook without `--set-aside`: validate names every bad row with its field,
+    and the person removes them from the register by hand."""
+    client = tmp_path / "client.xlsx"
+    expected = write_workbook(client, ROWS, seed=13)
+    done = onboard(client, tmp_path, expected, set_aside_rows=False)
+    assert [s.name for s in done.manual] == [*MANUAL[:-1], "set aside the rows validate names"]
     report = done.validate_report
     assert report["ok"] is False
     fields: dict[int, set[str]] = {}
@@ -61,9 +73,10 @@ def test_the_bad_rows_are_reported_with_row_and_field(
         for p in rule["problems"]:
             assert p["file"].endswith("assets.csv")
             fields.setdefault(p["row"], set()).add(p["field"])
-    assert sorted(fields) == sorted(expected.bad) == done.set_aside  # no good row among them
+    assert sorted(fields) == sorted(expected.bad) == done.set_aside
     for row, field in expected.bad.items():
         assert field in fields[row], (row, fields[row])
+    assert sorted(load_workspace(done.workspace).portfolio.series("id")) == sorted(expected.good)
 
 
 def test_every_good_row_is_in_the_register_read_right(

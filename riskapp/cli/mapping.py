@@ -131,20 +131,37 @@ def apply_command(
     file: FileArg,
     mapping: Annotated[Path, typer.Option("--mapping", "-m", help="The mapping (YAML).")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="The register to write (.csv).")],
+    set_aside: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the rows the register's row checks refuse here (.csv: the file's own "
+            "cells, its row number, the fields and problems), and only the others to --out.",
+        ),
+    ] = None,
 ) -> None:
     """Write the file as a register (riskapp's columns) through a saved mapping, for a
     workspace's assets.csv; `riskapp validate` then checks every row."""
+    from riskapp.assessment.mapping import register_from
     from riskapp.io.export import write_table
-    from riskapp.io.mapping import load_mapping, mapped_frame
+    from riskapp.io.mapping import load_mapping
     from riskapp.io.tables import read_rows
 
-    if out_file.suffix.lower() != ".csv":
-        fail_message(f"{out_file}: a register is written as .csv")
+    for path in (out_file, set_aside):
+        if path is not None and path.suffix.lower() != ".csv":
+            fail_message(f"{path}: a register is written as .csv")
     try:
         header, rows = read_rows(file, file.name)
-        frame = mapped_frame(file.name, header, rows, load_mapping(mapping), str(mapping))
+        frame, aside = register_from(
+            file.name, header, rows, load_mapping(mapping), str(mapping), set_aside is not None
+        )
     except InputError as exc:
         fail(exc.problems, "nothing was written")
+    if set_aside is not None and aside is not None:
+        write_table(aside, set_aside)
+        out.print(
+            f"{len(aside)} row(s) set aside to {escape(str(set_aside))} (row, fields, problems)",
+            highlight=False,
+        )
     write_table(frame, out_file)
     out.print(f"{len(frame)} row(s) written to {escape(str(out_file))}", highlight=False)
 
