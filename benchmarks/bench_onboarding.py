@@ -4,11 +4,12 @@ For each size, a fresh child process writes the seeded workbook of tests/messy_c
 (.xlsx: German and French headers, countries in three languages and as alpha-2 codes, rows with
 coordinates only or a city only, values in TEUR, USD m and GBP, types the workspace does not
 know, one bad row in forty) and takes it to a validated, scored workspace through the command
-line (typer's CliRunner, in the same process): init, fx import, mapping suggest, the person's
-manual steps, mapping apply, validate, setting the bad rows aside, validate again, score. It
-prints the number of manual steps, the wall time of each stage and in total, and the child's
-peak resident memory; and, as a floor, a plain `pandas.read_excel` of the workbook plus
-`pandas.read_csv` of the register it became, in the same process after the path.
+line, each command in a process of its own as a person runs it (`--in-process`: all in the
+child, typer's CliRunner): init, fx import, mapping suggest, the person's manual steps, mapping
+apply (`--set-aside`: the rows the checks refuse go to a file for the client), validate, score.
+It prints the number of manual steps, the wall time of each stage and in total, and the peak
+resident memory of the child and its commands; and, as a floor, a plain `pandas.read_excel` of
+the workbook plus `pandas.read_csv` of the register it became, in the child after the path.
 
     .venv/bin/python benchmarks/bench_onboarding.py                      # 200, 2,000, 20,000
     .venv/bin/python benchmarks/bench_onboarding.py --rows 2000 --seed 3
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def child(rows: int, seed: int, processes: bool) -> None:
+def child(rows: int, seed: int, processes: bool, set_aside: bool) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.messy_client import cli_process, onboard, write_workbook
 
@@ -41,7 +42,13 @@ def child(rows: int, seed: int, processes: bool) -> None:
         start = time.perf_counter()
         expected = write_workbook(client, rows, seed)
         written = time.perf_counter() - start
-        done = onboard(client, folder, expected, cli=cli_process if processes else None)
+        done = onboard(
+            client,
+            folder,
+            expected,
+            cli=cli_process if processes else None,
+            set_aside_rows=set_aside,
+        )
         import pandas as pd
 
         start = time.perf_counter()
@@ -81,10 +88,16 @@ def main() -> int:
         help="run every command in the one child process (typer's CliRunner) instead of a "
         "process each, as a person runs them",
     )
+    parser.add_argument(
+        "--without-set-aside",
+        action="store_true",
+        help="the person removes the rows validate names by hand (a round per 200 problems) "
+        "instead of `mapping apply --set-aside`",
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.seed, not args.in_process)
+        child(args.child, args.seed, not args.in_process, not args.without_set_aside)
         return 0
     failed = False
     for rows in args.rows:
@@ -97,6 +110,7 @@ def main() -> int:
                 "--seed",
                 str(args.seed),
                 *(["--in-process"] if args.in_process else []),
+                *(["--without-set-aside"] if args.without_set_aside else []),
             ],
             capture_output=True,
             text=True,
