@@ -369,3 +369,36 @@ def test_the_gazetteer_folds_every_name_as_spelt_out() -> None:
     assert len(names) > 300_000
     assert [normalised(n) for n in names] == [_normalised_by_hand(n) for n in names]
     assert normalised("  Öster-reich (Wien) ") == "oster reich wien"
+
+
+def test_a_city_is_looked_up_among_its_first_letters_names_as_in_the_whole_index() -> None:
+    """The gazetteer folds only the names of the first letter a lookup needs; the index they
+    make up is the one of every name folded, spelt out here, place for place and in order."""
+    import pycountry
+
+    from riskapp.io.countrynames import normalised
+    from riskapp.io.gazetteer import City, _cities, city_index
+
+    alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    whole: dict[str, list[City]] = {}
+    for e in _cities().values():
+        country = alpha3.get(str(e.get("countrycode", "")))
+        if country is None:
+            continue
+        city = City(
+            str(e["name"]),
+            country,
+            float(e["latitude"]),
+            float(e["longitude"]),
+            int(e.get("population") or 0),
+        )
+        names = {normalised(str(e["name"]))}
+        names.update(normalised(str(a)) for a in e.get("alternatenames") or ())
+        for key in names - {""}:
+            whole.setdefault(key, []).append(city)
+    spelt_out = {
+        k: tuple(sorted(v, key=lambda c: (-c.population, c.country, c.name)))
+        for k, v in whole.items()
+    }
+    assert city_index() == spelt_out
+    assert read_city(" MÜNCHEN ").city == read_city("Munich").city  # type: ignore[union-attr]
