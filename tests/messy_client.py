@@ -248,7 +248,7 @@ class Stuck(AssertionError):
     """The path needs a decision the person was not given, or a command failed."""
 
 
-def _cli(args: list[str]) -> tuple[int, str]:
+def cli_in_process(args: list[str]) -> tuple[int, str]:
     from typer.testing import CliRunner
 
     from riskapp.cli import app
@@ -296,7 +296,7 @@ def onboard(
     import re
     import time
 
-    cli = cli or _cli
+    cli = cli or cli_in_process
     ws = folder / "workspace"
     mapping = ws / "mapping.yaml"
     done = Onboarding(ws)

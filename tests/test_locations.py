@@ -362,10 +362,10 @@ def test_names_are_folded_as_spelt_out(text: str) -> None:
 
 def test_the_gazetteer_folds_every_name_as_spelt_out() -> None:
     from riskapp.io.countrynames import normalised
-    from riskapp.io.gazetteer import _cities
+    from riskapp.io.gazetteer import raw_cities
 
-    names = [str(e["name"]) for e in _cities().values()]
-    names += [str(a) for e in _cities().values() for a in e.get("alternatenames") or ()]
+    names = [str(e["name"]) for e in raw_cities().values()]
+    names += [str(a) for e in raw_cities().values() for a in e.get("alternatenames") or ()]
     assert len(names) > 300_000
     assert [normalised(n) for n in names] == [_normalised_by_hand(n) for n in names]
     assert normalised("  Öster-reich (Wien) ") == "oster reich wien"
@@ -377,11 +377,11 @@ def test_a_city_is_looked_up_among_its_first_letters_names_as_in_the_whole_index
     import pycountry
 
     from riskapp.io.countrynames import normalised
-    from riskapp.io.gazetteer import City, _cities, city_index
+    from riskapp.io.gazetteer import City, city_index, raw_cities
 
     alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
     whole: dict[str, list[City]] = {}
-    for e in _cities().values():
+    for e in raw_cities().values():
         country = alpha3.get(str(e.get("countrycode", "")))
         if country is None:
             continue

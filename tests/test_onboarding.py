@@ -129,7 +129,7 @@ def test_the_saved_mapping_serves_next_quarter_with_no_decision(
     """The types and the country confirmed are in the workspace's mapping.yaml: next quarter's
     workbook (other rows, the same names) maps onto the register without asking again."""
     from riskapp.io.mapping import load_mapping
-    from tests.messy_client import _cli
+    from tests.messy_client import cli_in_process
 
     done, _ = onboarded
     nxt = tmp_path / "Q2.xlsx"
@@ -137,7 +137,7 @@ def test_the_saved_mapping_serves_next_quarter_with_no_decision(
     mapping = load_mapping(done.workspace / "mapping.yaml")
     assert mapping.types["Kantine"] == "office" and mapping.countries == {"Korea": "KOR"}
     out = tmp_path / "assets.csv"
-    code, output = _cli(
+    code, output = cli_in_process(
         ["mapping", "apply", str(nxt), "-m", str(done.workspace / "mapping.yaml"), "-o", str(out)]
     )
     assert code == 0, output

