@@ -121,6 +121,16 @@ def test_the_workspace_scores(onboarded: tuple[Onboarding, Expected]) -> None:
     assert losses["loss"].sum() > 0
     a = assess(done.workspace, basis=LossBasis.ABSOLUTE)
     assert a.result.expected_annual_loss() > 0
+    # on the workspace's own basis (incremental) every loss is 0 with only the status quo: said
+    from tests.messy_client import cli_in_process
+
+    code, output = cli_in_process(["score", str(done.workspace)])
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "every loss is 0: losses are counted above today's baseline" in said
+    assert "--basis absolute" in said
+    code, output = cli_in_process(["score", str(done.workspace), "--basis", "absolute"])
+    assert code == 0 and "every loss is 0" not in " ".join(output.split())
 
 
 def test_the_saved_mapping_serves_next_quarter_with_no_decision(
