@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from riskapp.assessment.actions import three_actions
+from riskapp.assessment.headline import nothing_to_count
 from riskapp.assessment.core import (
     asset_table,
     country_factor_eal,
@@ -28,6 +29,9 @@ st.caption(
     f"where and from what. Money in {a.currency}; losses are "
     f"{a.result.basis.value} (change in the sidebar)."
 )
+nothing = nothing_to_count(a)
+if nothing is not None:  # a new workspace: say why every figure is 0 (as `riskapp score` does)
+    st.info(nothing[0].upper() + nothing[1:] + ".", icon=":material/info:")
 
 # the headline cards stay on top but are filled last: their value at risk needs the headline
 # simulation (a second or so on the first visit), and the charts below need nothing of it, so
