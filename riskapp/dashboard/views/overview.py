@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from riskapp.assessment.actions import three_actions
-from riskapp.assessment.headline import nothing_to_count
 from riskapp.assessment.core import (
     asset_table,
     country_factor_eal,
     group_factor_eal,
     key_figures,
 )
+from riskapp.assessment.headline import nothing_to_count
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.maps import overview_map
 from riskapp.charts.overview import factor_heatmap
