@@ -55,6 +55,8 @@ class FileConflict(Conflict):
         what = f"{self.entity} {self.entity_id!r}"
         if self.kind == "deleted":
             return f"the file of {what} was deleted after you opened it"
+        if self.kind == "created":
+            return f"a file for {what} was created by someone else meanwhile; pick another name"
         when = self.at.strftime("%Y-%m-%d %H:%M UTC") if self.at else "an unknown time"
         fields = "; ".join(f"{c.field}: {c.was!r} -> {c.now!r}" for c in self.changes)
         return f"the file of {what} was changed at {when} after you opened it" + (
@@ -135,6 +137,34 @@ def _workspace_problems(
     return out
 
 
+def series_problems(
+    store: Store, old: Scenario | None, scenario: Scenario, path: Path
+) -> list[Problem]:
+    """The signposts this save adds or changes whose indicator series the team database does
+    not hold (a signpost without a series is watched by hand)."""
+    kept = set() if old is None else {p.model_dump_json() for p in old.signposts}
+    new = [
+        (i, p)
+        for i, p in enumerate(scenario.signposts)
+        if p.series is not None and p.model_dump_json() not in kept
+    ]
+    if not new:
+        return []
+    known = {info.indicator.id for info in store.indicators()}
+    hint = ", ".join(sorted(known)[:20]) or "none yet (riskapp indicators import or fetch)"
+    return [
+        Problem(
+            display(path),
+            None,
+            f"signposts[{i}].series",
+            f"unknown indicator series {p.series!r} (signpost {p.name!r}); expected one of the "
+            f"team database's series: {hint}",
+        )
+        for i, p in new
+        if p.series not in known
+    ]
+
+
 def _stored(conn: Connection) -> tuple[tuple[Any, ...], list[Asset], list[Plan]]:
     """The register and plans as a check sees them, and their state (see `data_state`)."""
     return (
@@ -201,7 +231,8 @@ def save_scenario(
     scenario = _validate(target, scenario_data)
     with store.core.read() as conn:
         seen, assets, plans = _stored(conn)
-    problems = _workspace_problems(files, assets, plans, target, scenario)
+    problems = series_problems(store, old, scenario, target)
+    problems += _workspace_problems(files, assets, plans, target, scenario)
     if problems:
         raise InputError(problems)
     was, now = _fields(old), _fields(scenario)
