@@ -32,14 +32,14 @@ from riskapp.store.errors import ConflictError
 from riskapp.store.scenarios import (
     ENTITY,
     FileConflict,
-    _conflict,
-    _fields,
-    _problem,
-    _read_text,
-    _stored,
-    _validate,
+    audited_fields,
+    file_conflict,
     file_version,
+    issue_problem,
+    read_text_or_none,
     scenario_yaml,
+    stored_inputs,
+    validate_scenario,
 )
 from riskapp.store.workspace import FileInputs, assemble, load_files
 
@@ -77,7 +77,7 @@ def list_scenarios(files: FileInputs) -> list[ScenarioFile]:
         if not where.is_dir():
             continue
         for path in scenario_files(where):
-            text = _read_text(path)
+            text = read_text_or_none(path)
             if text is None:
                 continue
             try:
@@ -136,7 +136,7 @@ def _problems_after(
     parts = {f"{ENTITY}:{sid}" for sid in about}
     folder, _ = folders(files)
     return [
-        _problem(issue, folder, files.root)
+        issue_problem(issue, folder, files.root)
         for issue in after
         if issue.part in parts or issue not in before
     ]
@@ -152,7 +152,7 @@ def _checked(
     """Check the role and the workspace with `scenarios`; InputError listing the problems."""
     store.core.require(actor, Permission.EDIT)
     with store.core.read() as conn:
-        seen, assets, plans = _stored(conn)
+        seen, assets, plans = stored_inputs(conn)
     problems = _problems_after(files, assets, plans, scenarios, about)
     if problems:
         raise InputError(problems)
@@ -171,7 +171,7 @@ def _recheck(
     """Under the write lock: the role again, and the workspace again if the register or the
     plans changed since the first check."""
     store.core.authorize(conn, actor, Permission.EDIT)
-    state, assets, plans = _stored(conn)
+    state, assets, plans = stored_inputs(conn)
     if state != seen:
         problems = _problems_after(files, assets, plans, scenarios, about)
         if problems:
@@ -205,13 +205,13 @@ def _add(
     files = load_files(store.files)
     folder, _ = folders(files)
     target = folder / f"{data['id']}.yaml"
-    scenario = _validate(target, data)
+    scenario = validate_scenario(target, data)
     scenarios = [*files.scenarios, scenario]
     seen, _, _ = _checked(store, actor, files, scenarios, {scenario.id})
     note = f"{audit_note}: {note}" if audit_note and note else audit_note or note
     entries = [
         store.core.audit_entry(actor, "create", ENTITY, scenario.id, name, None, value, note=note)
-        for name, value in _fields(scenario).items()
+        for name, value in audited_fields(scenario).items()
         if value not in (None, [], "")
     ]
     with store.core.write() as conn:
@@ -257,9 +257,9 @@ def create_scenario(
 
 def _opened(path: Path, expected_version: str, scenario_id: str) -> str:
     """The file's text if it is still the version opened; ConflictError otherwise."""
-    text = _read_text(path)
+    text = read_text_or_none(path)
     if text is None or file_version(text) != expected_version:
-        raise ConflictError([_conflict(path, scenario_id, text)])
+        raise ConflictError([file_conflict(path, scenario_id, text)])
     return text
 
 
@@ -334,7 +334,7 @@ def retire_scenario(
     _, retired_folder = folders(files)
     target = retired_folder / source.name
     with store.core.read() as conn:
-        _, _, plans = _stored(conn)
+        _, _, plans = stored_inputs(conn)
     uses = dependents(files, plans, sid)
     if uses:
         raise InputError(
