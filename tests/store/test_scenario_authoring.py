@@ -278,3 +278,34 @@ def test_signposts_added_edited_and_removed_are_saved_and_audited(
     data["signposts"][0]["threshold"] = 7
     ws_store.save_scenario(path, data, version, ANALYST)
     assert load_workspace(workspace).scenario("s1").signposts[0].threshold == 7
+
+
+def test_the_command_line_creates_duplicates_retires_and_restores(
+    workspace: Path, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from riskapp.cli import app
+
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    ws, db = str(workspace), ["--database", db_url]
+    made = runner.invoke(app, ["scenarios", "new", ws, "Port strike", "--frequency", "0.2", *db])
+    assert made.exit_code == 0, made.output
+    assert "Created scenario port_strike" in made.output
+    assert load_workspace(workspace).scenario("port_strike").frequency == 0.2
+    copied = runner.invoke(app, ["scenarios", "duplicate", ws, "s2", "--name", "S2 bis", *db])
+    assert copied.exit_code == 0 and "s2_bis" in copied.output, copied.output
+    refused = runner.invoke(app, ["scenarios", "retire", ws, "s1", *db])
+    assert refused.exit_code == 1
+    assert "plan 'shield'" in refused.output and "nothing was written" in refused.output
+    retired = runner.invoke(app, ["scenarios", "retire", ws, "s2", "--note", "gone", *db])
+    assert retired.exit_code == 0, retired.output
+    assert "s2" not in _ids(workspace)
+    listed = runner.invoke(app, ["scenarios", "list", ws], env={"COLUMNS": "300"})
+    assert "retired" in listed.output and "port_strike" in listed.output
+    unknown = runner.invoke(app, ["scenarios", "restore", ws, "nope", *db])
+    assert unknown.exit_code == 1 and "no retired scenario 'nope'" in unknown.output
+    back = runner.invoke(app, ["scenarios", "restore", ws, "s2", *db])
+    assert back.exit_code == 0, back.output
+    assert "s2" in _ids(workspace)
