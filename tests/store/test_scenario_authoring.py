@@ -309,3 +309,86 @@ def test_the_command_line_creates_duplicates_retires_and_restores(
     back = runner.invoke(app, ["scenarios", "restore", ws, "s2", *db])
     assert back.exit_code == 0, back.output
     assert "s2" in _ids(workspace)
+
+
+def _editor(db_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RISKAPP_DATABASE_URL", db_url)
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(workspace))
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    views = Path(__file__).resolve().parents[2] / "riskapp" / "dashboard" / "views"
+    at = AppTest.from_file(str(views / "scenario_editor.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _ok(at: Any) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _button(at: Any, suffix: str) -> Any:
+    return next(b for b in at.button if b.key and b.key.endswith(suffix))
+
+
+def test_editor_page_creates_duplicates_retires_and_restores(
+    db_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _editor(db_url, workspace, tmp_path, monkeypatch)
+    at.text_input(key="sced_new_name").input("Port strike")
+    at.button(key="sced_create").click()
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="sced_pick").value == "port_strike"  # the new one is opened
+    assert (workspace / "scenarios" / "port_strike.yaml").exists()
+    at.button(key="sced_duplicate").click()
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="sced_pick").value == "copy_of_port_strike"
+    at.button(key="sced_retire").click()
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="sced_pick").value == "retired/copy_of_port_strike"
+    assert (workspace / "scenarios" / "retired" / "copy_of_port_strike.yaml").exists()
+    assert "copy_of_port_strike" not in _ids(workspace)
+    at.button(key="sced_restore").click()
+    at.run()
+    _ok(at)
+    assert "copy_of_port_strike" in _ids(workspace)
+    # a refused retire shows why and moves nothing
+    at.selectbox(key="sced_pick").select("s1")
+    at.run()
+    at.button(key="sced_retire").click()
+    at.run()
+    assert any("1 problem(s)" in e.value for e in at.error)
+    assert (workspace / "scenarios" / "s1.yaml").exists()
+
+
+def test_editor_page_adds_shocks_for_picked_targets(
+    db_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _editor(db_url, workspace, tmp_path, monkeypatch)
+    at.selectbox(key="sced_pick").select("s2")
+    at.run()
+    picker = next(m for m in at.multiselect if m.key and m.key.endswith("_pick_targets"))
+    assert {"Poland (POL)", "North (group)"} <= set(picker.options)
+    assert any("subdivision of Finland" in o for o in picker.options)
+    picker.set_value(["POL", "north", "FI-18"])
+    at.run()
+    next(n for n in at.number_input if n.key and n.key.endswith("_pick_value")).set_value(2.0)
+    _button(at, "_pick_add").click()
+    at.run()
+    _ok(at)
+    _button(at, "_save").click()
+    at.run()
+    _ok(at)
+    shocks = load_workspace(workspace).scenario("s2").shocks
+    assert [(s.target, s.op.value, s.value) for s in shocks] == [
+        ("DEU", "scale", 5),
+        ("POL", "set", 2),
+        ("north", "set", 2),
+        ("FI-18", "set", 2),
+    ]
