@@ -18,15 +18,15 @@ from riskapp.io import InputError
 from riskapp.store import AccessDenied, ConflictError, StoreBusyError
 
 SHOCK_COLUMNS = ["target", "factor", "op", "value", "low", "mode", "high"]
-SIGNPOST_COLUMNS = [
+SIGNPOST_COLUMNS = [  # the figures first, next to the name; the words after them
     "name",
-    "indicator",
-    "description",
-    "series",
     "threshold",
     "direction",
     "amber_band",
     "likelihood_ratio",
+    "series",
+    "indicator",
+    "description",
 ]
 T = TypeVar("T")
 
@@ -161,7 +161,7 @@ def signpost_columns(series: list[str], series_names: dict[str, str]) -> dict[st
         ),
         "threshold": st.column_config.NumberColumn("Threshold", required=True),
         "direction": st.column_config.SelectboxColumn(
-            "Crossed when", options=[d.value for d in Direction], required=True, width=90
+            "Crossed when", options=[d.value for d in Direction], required=True, width=110
         ),
         "amber_band": st.column_config.NumberColumn(
             "Amber band",
