@@ -174,6 +174,15 @@ def signpost_columns(series: list[str], series_names: dict[str, str]) -> dict[st
     }
 
 
+def selected_points(event: Any) -> list[int]:
+    """The point indices of a chart's selection (st.plotly_chart with on_select)."""
+    try:
+        points = event.selection.points
+    except (AttributeError, KeyError):
+        return []
+    return [int(p["point_index"]) for p in points if p.get("point_index") is not None]
+
+
 def attempt(action: Callable[[], T], what: str = "saved") -> T | None:
     """Run a store change; a refusal is shown as the editor shows a refused save (nothing was
     written), and None returned."""

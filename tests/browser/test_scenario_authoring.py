@@ -4,6 +4,7 @@ threshold; the files on disk and the page show each change."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,25 @@ def _pick(d: Dashboard, label: str) -> None:
     d.page.keyboard.type(label)
     d.page.get_by_role("option", name=label).first.click()
     d.wait_ready()
+
+
+def _grid_shows(d: Dashboard, text: str) -> None:
+    """Wait until the first table (the shocks) has a cell `text` (the grid draws on a canvas
+    and gives the cells it has drawn in view to the accessibility tree)."""
+    for _ in range(60):
+        d.wait_ready()
+        grid = d.page.locator('[data-testid="stDataFrameResizable"]').first
+        try:
+            grid.scroll_into_view_if_needed(timeout=2_000)
+            if text in grid.locator('[role="gridcell"]').all_inner_texts():
+                return
+        except Exception:  # the grid is redrawn by the rerun: look again
+            pass
+        d.page.wait_for_timeout(500)
+    cells = d.page.locator('[data-testid="stDataFrameResizable"]').first.locator(
+        '[role="gridcell"]'
+    )
+    raise AssertionError(f"the shocks table does not show {text!r}: {cells.all_inner_texts()}")
 
 
 def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_copy: Path) -> None:
@@ -134,4 +154,45 @@ def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_cop
     page.keyboard.press("Escape")
     assert "Port strike" in offered and "Copy of Port strike" not in offered, offered
     assert "Energy-weaponization winter" in offered
+    d.assert_healthy()
+
+
+def test_a_country_boxed_on_the_map_becomes_a_shock_target(
+    editor: Dashboard, demo_copy: Path
+) -> None:
+    d, folder = editor, demo_copy / "scenarios"
+    d.open("/scenario_editor")
+    page = d.page
+    before = yaml.safe_load((folder / "arctic_flashpoint.yaml").read_text())["shocks"]
+    _pick(d, "Arctic flashpoint in the Barents Sea and around Svalbard (arctic_flashpoint)")
+    page.get_by_text("Add shocks to several targets", exact=True).click()
+    d.wait_ready()
+    chart = page.locator('[data-testid="stPlotlyChart"]').first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box is not None
+    # a small box around one country (Hungary, in the middle of the map's Europe)
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55
+    page.mouse.move(x - 8, y - 8)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=5)
+    page.mouse.move(x + 8, y + 8, steps=5)
+    page.mouse.up()
+    targets = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Targets")
+    chips = targets.get_by_text(re.compile(r"\([A-Z]{3}\)$"))
+    chips.first.wait_for(timeout=30_000)
+    d.wait_ready()
+    picked = chips.all_inner_texts()
+    d.screenshot("authoring-map-pick")
+    assert len(picked) == 1, picked
+    page.get_by_role("button", name="Add to the shocks", exact=True).click()
+    code = picked[0][-4:-1]  # "Czechia (CZE)": the grid's cells hold the ISO code
+    _grid_shows(d, code)
+    page.get_by_role("button", name="Save", exact=True).click()
+    _after(d, "Saved arctic_flashpoint.yaml; every page now uses it.")
+    d.screenshot("authoring-map-saved")
+    shocks = yaml.safe_load((folder / "arctic_flashpoint.yaml").read_text())["shocks"]
+    assert shocks[:-1] == before
+    assert shocks[-1]["target"] == code  # the country's name shown, its code kept
+    assert (shocks[-1]["op"], shocks[-1]["value"]) == ("set", 1.0)
     d.assert_healthy()

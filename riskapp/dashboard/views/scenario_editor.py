@@ -14,6 +14,8 @@ import streamlit as st
 
 from riskapp.assessment import register as rv
 from riskapp.assessment.zones import target_labels
+from riskapp.charts.common import PLOTLY_CONFIG
+from riskapp.charts.picker import target_map
 from riskapp.dashboard import scenario_forms as sf
 from riskapp.dashboard import store_view as sv
 from riskapp.domain.common import country_name, iso_alpha3_codes
@@ -235,10 +237,28 @@ edited = st.data_editor(
 with st.expander("Add shocks to several targets"):
     st.caption(
         "Pick the countries (shown by name, kept as ISO codes), region groups, zones, sea "
-        "areas or subdivisions; one row per target is added to the table above."
+        "areas or subdivisions in the list, or drag a box or a lasso over countries on the "
+        "map; one row per target is added to the table above."
     )
+    countries = sorted(iso_alpha3_codes(), key=country_name)
+    picks_key = f"{key}_pick_targets"
+    event = st.plotly_chart(
+        target_map(
+            countries, {c: country_name(c) for c in countries}, st.session_state.get(picks_key, [])
+        ),
+        config=PLOTLY_CONFIG,
+        on_select="rerun",
+        selection_mode=("box", "lasso"),
+        key=f"{key}_pick_map",
+    )
+    clicked = [countries[i] for i in sf.selected_points(event)]
+    if clicked and clicked != st.session_state.get(f"{key}_pick_seen"):
+        # a new click or selection on the map adds its countries to the targets picked
+        st.session_state[f"{key}_pick_seen"] = clicked
+        have = list(st.session_state.get(picks_key, []))
+        st.session_state[picks_key] = [*have, *(c for c in clicked if c not in have)]
     picked = st.multiselect(
-        "Targets", options=list(labels), format_func=target_label, key=f"{key}_pick_targets"
+        "Targets", options=list(labels), format_func=target_label, key=picks_key
     )
     p1, p2, p3 = st.columns(3)
     pick_factor = p1.selectbox(
