@@ -336,6 +336,9 @@ def retire_scenario(
     with store.core.read() as conn:
         _, _, plans = stored_inputs(conn)
     uses = dependents(files, plans, sid)
+    folder, _ = folders(files)
+    if not [p for p in scenario_files(folder) if p.resolve() != source]:
+        uses.append("it is the workspace's last scenario (a workspace needs one)")
     if uses:
         raise InputError(
             [

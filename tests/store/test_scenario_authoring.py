@@ -213,6 +213,20 @@ def test_retire_and_restore_refuse_changed_files_and_taken_ids(
         restore_scenario(ws_store, ANALYST, s2, expected_version=_version(s2))
 
 
+def test_the_last_scenario_is_not_retired(ws_store: Store, workspace: Path) -> None:
+    for sid in ("s2", "base"):
+        path = workspace / "scenarios" / f"{sid}.yaml"
+        retire_scenario(ws_store, ANALYST, path, expected_version=_version(path))
+    s1 = workspace / "scenarios" / "s1.yaml"
+    with pytest.raises(InputError) as last:
+        retire_scenario(ws_store, ANALYST, s1, expected_version=_version(s1))
+    message = last.value.problems[0].message
+    assert "plan 'shield'" in message and "it is the workspace's last scenario" in message
+    assert s1.exists()
+    with pytest.raises(AccessDenied):
+        retire_scenario(ws_store, VIEWER, s1, expected_version=_version(s1))
+
+
 def test_a_retired_id_is_not_reused_by_a_new_scenario(ws_store: Store, workspace: Path) -> None:
     s2 = workspace / "scenarios" / "s2.yaml"
     retire_scenario(ws_store, ANALYST, s2, expected_version=_version(s2))
