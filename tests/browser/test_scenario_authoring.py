@@ -66,12 +66,12 @@ def _pick(d: Dashboard, label: str) -> None:
     d.wait_ready()
 
 
-def _grid_shows(d: Dashboard, text: str) -> None:
-    """Wait until the first table (the shocks) has a cell `text` (the grid draws on a canvas
-    and gives the cells it has drawn in view to the accessibility tree)."""
+def _grid_shows(d: Dashboard, text: str, index: int = 0) -> None:
+    """Wait until a table (0: the shocks, 1: the signposts) has a cell `text` (the grid draws
+    on a canvas and gives the cells it has drawn in view to the accessibility tree)."""
     for _ in range(60):
         d.wait_ready()
-        grid = d.page.locator('[data-testid="stDataFrameResizable"]').first
+        grid = d.page.locator('[data-testid="stDataFrameResizable"]').nth(index)
         try:
             grid.scroll_into_view_if_needed(timeout=2_000)
             if text in grid.locator('[role="gridcell"]').all_inner_texts():
@@ -79,10 +79,7 @@ def _grid_shows(d: Dashboard, text: str) -> None:
         except Exception:  # the grid is redrawn by the rerun: look again
             pass
         d.page.wait_for_timeout(500)
-    cells = d.page.locator('[data-testid="stDataFrameResizable"]').first.locator(
-        '[role="gridcell"]'
-    )
-    raise AssertionError(f"the shocks table does not show {text!r}: {cells.all_inner_texts()}")
+    raise AssertionError(f"table {index} does not show {text!r}")
 
 
 def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_copy: Path) -> None:
@@ -115,16 +112,16 @@ def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_cop
     d.assert_healthy()
     # change the first signpost's threshold of the energy scenario in its table
     _pick(d, "Energy-weaponization winter (energy_winter)")
-    grids = page.locator('[data-testid="stDataFrameResizable"]')
-    signposts = grids.nth(1)  # shocks, then signposts
     cell = page.locator("#portal input, #portal textarea").first  # the grid's cell editor
-    for _ in range(10):  # the grid may still be drawing: try again until its editor opens
-        signposts.scroll_into_view_if_needed()
-        box = signposts.bounding_box()
-        assert box is not None
-        # the row marker column, the name (180 px), then the threshold
-        page.mouse.dblclick(box["x"] + 30 + 180 + 40, box["y"] + 35 + 17)
+    for _ in range(20):  # the grid may still be drawing or be redrawn: try until it edits
+        d.wait_ready()
+        signposts = page.locator('[data-testid="stDataFrameResizable"]').nth(1)  # after shocks
         try:
+            signposts.scroll_into_view_if_needed(timeout=2_000)
+            box = signposts.bounding_box()
+            assert box is not None
+            # the row marker column, the name (180 px), then the threshold
+            page.mouse.dblclick(box["x"] + 30 + 180 + 40, box["y"] + 35 + 17)
             cell.wait_for(timeout=3_000)
             break
         except Exception:
@@ -132,7 +129,7 @@ def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_cop
     d.screenshot("authoring-signpost-editing")
     cell.fill("75")
     cell.press("Enter")
-    d.wait_ready()
+    _grid_shows(d, "75", index=1)
     d.screenshot("authoring-signpost-edited")
     page.get_by_role("button", name="Save", exact=True).click()
     _after(d, "Saved energy_winter.yaml; every page now uses it.")
@@ -167,20 +164,26 @@ def test_a_country_boxed_on_the_map_becomes_a_shock_target(
     _pick(d, "Arctic flashpoint in the Barents Sea and around Svalbard (arctic_flashpoint)")
     page.get_by_text("Add shocks to several targets", exact=True).click()
     d.wait_ready()
-    chart = page.locator('[data-testid="stPlotlyChart"]').first
-    chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
-    assert box is not None
-    # a small box around one country (Hungary, in the middle of the map's Europe)
-    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55
-    page.mouse.move(x - 8, y - 8)
-    page.mouse.down()
-    page.mouse.move(x, y, steps=5)
-    page.mouse.move(x + 8, y + 8, steps=5)
-    page.mouse.up()
     targets = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Targets")
     chips = targets.get_by_text(re.compile(r"\([A-Z]{3}\)$"))
-    chips.first.wait_for(timeout=30_000)
+    for _ in range(10):  # the map may still be drawing: drag again until the box selects
+        d.wait_ready()
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        try:
+            chart.scroll_into_view_if_needed(timeout=2_000)
+            box = chart.bounding_box()
+            assert box is not None
+            # a small box around one country (Czechia, in the middle of the map's Europe)
+            x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55
+            page.mouse.move(x - 8, y - 8)
+            page.mouse.down()
+            page.mouse.move(x, y, steps=5)
+            page.mouse.move(x + 8, y + 8, steps=5)
+            page.mouse.up()
+            chips.first.wait_for(timeout=5_000)
+            break
+        except Exception:
+            page.mouse.up()
     d.wait_ready()
     picked = chips.all_inner_texts()
     d.screenshot("authoring-map-pick")

@@ -357,6 +357,7 @@ def test_editor_page_creates_duplicates_retires_and_restores(
     at.run()
     _ok(at)
     assert at.selectbox(key="sced_pick").value == "port_strike"  # the new one is opened
+    assert at.text_input(key="sced_new_name").value == ""  # ready for the next one
     assert (workspace / "scenarios" / "port_strike.yaml").exists()
     at.button(key="sced_duplicate").click()
     at.run()
@@ -396,6 +397,8 @@ def test_editor_page_adds_shocks_for_picked_targets(
     _button(at, "_pick_add").click()
     at.run()
     _ok(at)
+    picker = next(m for m in at.multiselect if m.key and m.key.endswith("_pick_targets"))
+    assert picker.value == []  # added: the picker starts again
     _button(at, "_save").click()
     at.run()
     _ok(at)

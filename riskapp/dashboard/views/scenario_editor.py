@@ -73,6 +73,8 @@ def done(message: str, pick: str | None = None) -> None:
 message = st.session_state.pop("sced_message", None)
 if message:
     st.success(message)
+if st.session_state.pop("sced_clear_name", False):
+    st.session_state["sced_new_name"] = ""  # created: the field is ready for the next one
 if can_edit:
     with st.expander("New scenario"):
         st.caption(
@@ -84,6 +86,7 @@ if can_edit:
         if st.button("Create", key="sced_create"):
             made = sf.attempt(lambda: create_scenario(store, actor, new_name), "created")
             if made is not None:
+                st.session_state["sced_clear_name"] = True
                 done(f"Created {made.id}.yaml ({made.title}).", made.id)
 
 pending = st.session_state.pop("sced_next", None)
@@ -242,6 +245,8 @@ with st.expander("Add shocks to several targets"):
     )
     countries = sorted(iso_alpha3_codes(), key=country_name)
     picks_key = f"{key}_pick_targets"
+    if st.session_state.pop("sced_clear_picks", False):
+        st.session_state[picks_key] = []  # added: the picker starts again
     event = st.plotly_chart(
         target_map(
             countries, {c: country_name(c) for c in countries}, st.session_state.get(picks_key, [])
@@ -275,6 +280,7 @@ with st.expander("Add shocks to several targets"):
         rows = sf.added_shocks(picked, str(pick_factor), str(pick_op), float(pick_value))
         grown = pd.concat([edited, rows], ignore_index=True)
         st.session_state["sced_shocks_base"] = (grown, shocks_round + 1)
+        st.session_state["sced_clear_picks"] = True
         st.rerun()
 
 st.subheader("Signposts")
