@@ -163,6 +163,23 @@ def test_retire_refuses_a_ladder_parent_and_a_plan_trigger_naming_them(
     assert ws_store.audit(entity="scenario") == []
 
 
+def test_a_rung_is_not_restored_without_its_parent(ws_store: Store, workspace: Path) -> None:
+    s3 = workspace / "scenarios" / "s3.yaml"
+    s3.write_text(S3)
+    retired_s3 = retire_scenario(ws_store, ANALYST, s3, expected_version=_version(s3))
+    s2 = workspace / "scenarios" / "s2.yaml"
+    retire_scenario(ws_store, ANALYST, s2, expected_version=_version(s2))
+    before = _files(workspace)
+    with pytest.raises(InputError) as orphan:
+        restore_scenario(ws_store, ANALYST, retired_s3, expected_version=_version(retired_s3))
+    [problem] = orphan.value.problems
+    assert problem.field == "escalates_from.scenario" and "unknown scenario 's2'" in (
+        problem.message
+    )
+    assert problem.file.endswith("s3.yaml")
+    assert _files(workspace) == before
+
+
 def test_retired_is_left_out_of_assessments_and_restored(ws_store: Store, workspace: Path) -> None:
     s2 = workspace / "scenarios" / "s2.yaml"
     text = s2.read_text()
