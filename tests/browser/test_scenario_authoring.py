@@ -29,11 +29,14 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def authoring_url(
-    chromium_ready: None, demo_copy: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("authoring-data")
-    with _streamlit(demo_copy / "demo", data, "streamlit-authoring.log") as url:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server keeps its team database."""
+    return tmp_path_factory.mktemp("authoring-data")
+
+
+@pytest.fixture(scope="module")
+def authoring_url(chromium_ready: None, demo_copy: Path, data_dir: Path) -> Iterator[str]:
+    with _streamlit(demo_copy / "demo", data_dir, "streamlit-authoring.log") as url:
         yield url
 
 
@@ -82,7 +85,9 @@ def _grid_shows(d: Dashboard, text: str, index: int = 0) -> None:
     raise AssertionError(f"table {index} does not show {text!r}")
 
 
-def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_copy: Path) -> None:
+def test_create_duplicate_retire_and_edit_a_signpost(
+    editor: Dashboard, demo_copy: Path, data_dir: Path
+) -> None:
     d, folder = editor, demo_copy / "scenarios"
     d.open("/scenario_editor")
     page = d.page
@@ -98,11 +103,15 @@ def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_cop
     assert created["title"] == "Port strike" and "shocks" not in created
     d.assert_healthy()
     # duplicate the scenario now open
-    page.get_by_role("button", name="Duplicate", exact=True).click()
+    page.get_by_role("button", name="Duplicate", exact=True).click()  # opens its popover
+    page.get_by_role("button", name="Create the copy", exact=True).click()
     _after(d, "Created copy_of_port_strike.yaml, a copy of port_strike.")
     assert (folder / "copy_of_port_strike.yaml").exists()
     # retire the copy
     page.get_by_role("button", name="Retire", exact=True).click()
+    why = page.get_by_label("Why (for the audit trail)")
+    why.fill("superseded by the original")  # sent with the click (Enter would close it)
+    page.get_by_role("button", name="Retire the scenario", exact=True).click()
     _after(d, "Retired copy_of_port_strike: assessments leave it out.")
     assert not (folder / "copy_of_port_strike.yaml").exists()
     assert (folder / "retired" / "copy_of_port_strike.yaml").exists()
@@ -110,6 +119,21 @@ def test_create_duplicate_retire_and_edit_a_signpost(editor: Dashboard, demo_cop
     assert page.get_by_role("button", name="Restore", exact=True).count() == 1
     d.screenshot("authoring-retired")
     d.assert_healthy()
+    from riskapp.settings import Settings
+    from riskapp.store import Actor, Store
+
+    store = Store.open(Settings(data_dir=data_dir), files=demo_copy / "demo")
+    try:
+        [retired] = store.audit(entity="scenario", action="retire")
+        created = store.audit(entity="scenario", entity_id="port_strike", action="create")
+    finally:
+        store.close()
+    assert (retired.entity_id, retired.note) == (
+        "copy_of_port_strike",
+        "superseded by the original",
+    )
+    assert retired.actor == Actor.local().label  # the local demo's user, no login
+    assert {e.field for e in created} >= {"title", "frequency"}
     # change the first signpost's threshold of the energy scenario in its table
     _pick(d, "Energy-weaponization winter (energy_winter)")
     cell = page.locator("#portal input, #portal textarea").first  # the grid's cell editor

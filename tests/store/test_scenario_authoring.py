@@ -376,10 +376,12 @@ def test_editor_page_creates_duplicates_retires_and_restores(
     assert at.selectbox(key="sced_pick").value == "port_strike"  # the new one is opened
     assert at.text_input(key="sced_new_name").value == ""  # ready for the next one
     assert (workspace / "scenarios" / "port_strike.yaml").exists()
+    assert at.text_input(key="sced_copy_port_strike").value == "Copy of Port strike"
     at.button(key="sced_duplicate").click()
     at.run()
     _ok(at)
     assert at.selectbox(key="sced_pick").value == "copy_of_port_strike"
+    at.text_input(key="sced_why_copy_of_port_strike").input("superseded")
     at.button(key="sced_retire").click()
     at.run()
     _ok(at)

@@ -126,27 +126,41 @@ c_reload, c_dup, c_retire = st.columns(3)
 if c_reload.button("Reload from the file", key="sced_reload"):
     snapshot(reset=True)
     st.rerun()
-if can_edit and c_dup.button("Duplicate", key="sced_duplicate", help="A copy under a new id"):
+duplicate = retire = restore = False
+if can_edit:
+    with c_dup.popover(
+        "Duplicate", help="A copy under a new id, with the same shocks and signposts"
+    ):
+        copy_name = st.text_input(
+            "Name of the copy", value=f"Copy of {scenario.title}", key=f"sced_copy_{chosen}"
+        )
+        duplicate = st.button("Create the copy", key="sced_duplicate")
+    if entry.retired:
+        restore = c_retire.button("Restore", key="sced_restore")
+    else:
+        with c_retire.popover("Retire", help="Leave the scenario out of every assessment"):
+            st.caption(
+                "Assessments leave a retired scenario out; its file is kept (in the scenario "
+                "folder's retired folder) and Restore brings it back."
+            )
+            why = st.text_input("Why (for the audit trail)", key=f"sced_why_{chosen}")
+            retire = st.button("Retire the scenario", key="sced_retire")
+# the actions run outside their popovers, so that a refusal shows on the page
+if duplicate:
     copy = sf.attempt(
-        lambda: duplicate_scenario(store, actor, path, expected_version=version), "duplicated"
+        lambda: duplicate_scenario(store, actor, path, expected_version=version, name=copy_name),
+        "duplicated",
     )
     if copy is not None:
         done(f"Created {copy.id}.yaml, a copy of {scenario.id}.", copy.id)
-if (
-    can_edit
-    and not entry.retired
-    and c_retire.button(
-        "Retire",
-        key="sced_retire",
-        help="Keep the file but leave the scenario out of every assessment (reversible).",
-    )
-):
+if retire:
     moved = sf.attempt(
-        lambda: retire_scenario(store, actor, path, expected_version=version), "retired"
+        lambda: retire_scenario(store, actor, path, expected_version=version, note=why),
+        "retired",
     )
     if moved is not None:
         done(f"Retired {scenario.id}: assessments leave it out.", RETIRED_PREFIX + scenario.id)
-if can_edit and entry.retired and c_retire.button("Restore", key="sced_restore"):
+if restore:
     back = sf.attempt(
         lambda: restore_scenario(store, actor, path, expected_version=version), "restored"
     )
