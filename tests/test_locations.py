@@ -340,3 +340,65 @@ def test_many_cities_and_points_at_sea_are_grouped_not_looped(tmp_path: Path) ->
     assert set(frame["country"]) == {"DEU", "FRA", "POL", "NOR", "FIN"}
     assert len(frame.attrs["approximate"]) == 30
     assert len([n for n in frame.attrs["location_notes"] if "approximately" in n]) == 5
+
+
+def _normalised_by_hand(text: str) -> str:
+    """The folding of names spelt out one character at a time (what `normalised` does in C)."""
+    import re
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = re.sub(r"[.'\u2019]", "", bare.casefold())
+    return " ".join(re.sub(r"[-_/,()]", " ", bare).split())
+
+
+@given(st.text(max_size=40))
+def test_names_are_folded_as_spelt_out(text: str) -> None:
+    from riskapp.io.countrynames import normalised
+
+    assert normalised(text) == _normalised_by_hand(text)
+
+
+def test_the_gazetteer_folds_every_name_as_spelt_out() -> None:
+    from riskapp.io.countrynames import normalised
+    from riskapp.io.gazetteer import raw_cities
+
+    names = [str(e["name"]) for e in raw_cities().values()]
+    names += [str(a) for e in raw_cities().values() for a in e.get("alternatenames") or ()]
+    assert len(names) > 300_000
+    assert [normalised(n) for n in names] == [_normalised_by_hand(n) for n in names]
+    assert normalised("  Öster-reich (Wien) ") == "oster reich wien"
+
+
+def test_a_city_is_looked_up_among_its_first_letters_names_as_in_the_whole_index() -> None:
+    """The gazetteer folds only the names of the first letter a lookup needs; the index they
+    make up is the one of every name folded, spelt out here, place for place and in order."""
+    import pycountry
+
+    from riskapp.io.countrynames import normalised
+    from riskapp.io.gazetteer import City, city_index, raw_cities
+
+    alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
+    whole: dict[str, list[City]] = {}
+    for e in raw_cities().values():
+        country = alpha3.get(str(e.get("countrycode", "")))
+        if country is None:
+            continue
+        city = City(
+            str(e["name"]),
+            country,
+            float(e["latitude"]),
+            float(e["longitude"]),
+            int(e.get("population") or 0),
+        )
+        names = {normalised(str(e["name"]))}
+        names.update(normalised(str(a)) for a in e.get("alternatenames") or ())
+        for key in names - {""}:
+            whole.setdefault(key, []).append(city)
+    spelt_out = {
+        k: tuple(sorted(v, key=lambda c: (-c.population, c.country, c.name)))
+        for k, v in whole.items()
+    }
+    assert city_index() == spelt_out
+    assert read_city(" MÜNCHEN ").city == read_city("Munich").city  # type: ignore[union-attr]

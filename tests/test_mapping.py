@@ -206,3 +206,116 @@ def test_a_saved_mapping_is_where_the_next_import_starts(tmp_path: Path) -> None
     # a file the saved mapping does not fit starts from the suggestion again
     other = Table("other.csv", ["id", "name", "type", "country", "replacement_value"], [])
     assert start_mapping(other, ws).saved is None and not start_mapping(other, ws).needed
+
+
+# -- found on a messy client's workbook (issue 13, item 9) ---------------------------------
+
+
+def test_currency_cells_that_name_a_unit_scale_their_row(tmp_path: Path) -> None:
+    """One column of currencies with units ("TEUR", "USD m", "k€", "£m"): each row's values
+    in that unit and the currency's ISO code, as a header's unit would be read."""
+    from riskapp.domain.mapping import RegisterMapping
+
+    header = ["ID", "Wert", "Umsatz", "Währung"]
+    cells = [["a", "12", "3", "TEUR"], ["b", "1.5", "0", "USD m"], ["c", "700", "", "GBP"]]
+    cells += [["d", "2", "1", "k€"], ["e", "0.25", "0", "£m"], ["f", "9", "0", "Dollar"]]
+    rows = [(n + 2, c) for n, c in enumerate(cells)]
+    mapping = RegisterMapping(
+        columns={"id": "ID", "replacement_value": "Wert", "annual_revenue_at_stake": "Umsatz",
+                 "currency": "Währung"}
+    )  # fmt: skip
+    columns, mapped = apply_mapping("c.csv", header, rows, mapping, "m.yaml")
+    got = {
+        c[0]: (c[columns.index("replacement_value")], c[columns.index("annual_revenue_at_stake")],
+               c[columns.index("currency")])
+        for _, c in mapped
+    }  # fmt: skip
+    assert got == {
+        "a": ("12000", "3000", "EUR"),
+        "b": ("1500000", "0", "USD"),
+        "c": ("700", "", "GBP"),
+        "d": ("2000", "1000", "EUR"),
+        "e": ("250000", "0", "GBP"),
+        "f": ("9", "0", "Dollar"),  # not read: left for the register's check to name
+    }
+    # a unit in the header as well would scale twice: refused, naming the row
+    twice = mapping.model_copy(update={"units": {"replacement_value": 1000.0}})
+    with pytest.raises(InputError) as exc:
+        apply_mapping("c.csv", header, rows, twice, "m.yaml")
+    (p,) = exc.value.problems
+    assert str(p).startswith("m.yaml [units.replacement_value]: c.csv row 2: the currency cell")
+
+
+def test_types_the_curve_library_knows_are_suggested_with_their_command(tmp_path: Path) -> None:
+    s = suggest(["ID", "Kategorie"], ["Werk", "Umspannwerk", "Kantine"], ["plant", "office"])
+    assert s.mapping.types == {"Werk": "plant"}  # onto the workspace's types only
+    assert s.library_types == (("Umspannwerk", "substation", "synonym 'umspannwerk'"),)
+    assert s.to_add == ("substation",) and s.unknown_types == ("Kantine",)
+    text = to_yaml(s)
+    assert '"Umspannwerk": substation' in text and "riskapp curves add substation" in text
+    assert '  # "Kantine":     # no suggestion' in text
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_mapping(path).types == {"Werk": "plant", "Umspannwerk": "substation"}
+    client = _file(tmp_path, "ID,Name,Kategorie,Land,Wert\nu1,Nord,Umspannwerk,DE,1\n")
+    init = runner.invoke(app, ["init", str(tmp_path / "ws"), "--template", "manufacturing"])
+    assert init.exit_code == 0, init.output
+    said = runner.invoke(
+        app, ["mapping", "suggest", str(client), "--workspace", str(tmp_path / "ws")]
+    )
+    assert said.exit_code == 0, said.output
+    assert "riskapp curves add substation --workspace" in " ".join(said.output.split())
+
+
+def test_ambiguous_countries_are_confirmed_once_in_the_mapping(tmp_path: Path) -> None:
+    s = suggest(["ID", "Land"], [], [], ["Korea", "Deutschland", "DEU", ""])
+    assert s.uncertain_countries == (("Korea", ("KOR", "PRK")),)
+    path = tmp_path / "m.yaml"
+    path.write_text(to_yaml(s), encoding="utf-8")
+    assert load_mapping(path).countries == {}  # nothing confirmed yet: the lines are comments
+    path.write_text(to_yaml(s).replace('  # "Korea": KOR', '  "Korea": KOR'), encoding="utf-8")
+    mapping = load_mapping(path)
+    assert mapping.countries == {"Korea": "KOR"}
+    columns, mapped = apply_mapping(
+        "c.csv", ["ID", "Land"], [(2, ["k", " Korea "]), (3, ["d", "Deutschland"])], mapping, "m"
+    )
+    assert [c[columns.index("country")] for _, c in mapped] == ["KOR", "Deutschland"]
+    path.write_text("countries:\n  Korea: KOREA\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_mapping(path)
+    assert "m.yaml" in str(exc.value) and "countries" in str(exc.value)
+
+
+def test_rows_the_checks_refuse_are_set_aside_every_one(tmp_path: Path) -> None:
+    """`mapping apply --set-aside`: every row the register's row checks refuse (past the 200
+    problems a reading lists) goes to a file with its row, fields and problems and the client's
+    own cells; the others make the register, which validates."""
+    good = "".join(f"W-{i},Werk {i},Werk,EST,59.38,28.19,{i + 1},1,Herr Tamm,\n" for i in range(50))
+    bad = "".join(f"X-{i},Werk,Werk,Korea,,,zwölf,1,,\n" for i in range(250))
+    client = _file(
+        tmp_path, GERMAN.split("\n", 1)[0] + "\n" + good + bad + "S-1,,Werk,EST,,,1,,,\n"
+    )
+    init = runner.invoke(app, ["init", str(tmp_path / "ws")])
+    assert init.exit_code == 0, init.output
+    made = runner.invoke(app, ["mapping", "suggest", str(client), "-o", str(tmp_path / "m.yaml")])
+    assert made.exit_code == 0, made.output
+    register, aside = tmp_path / "ws" / "assets.csv", tmp_path / "aside.csv"
+    args = ["mapping", "apply", str(client), "-m", str(tmp_path / "m.yaml"), "-o", str(register)]
+    done = runner.invoke(app, [*args, "--set-aside", str(aside)])
+    assert done.exit_code == 0, done.output
+    assert "251 row(s) set aside" in done.output and "50 row(s) written" in done.output
+    import csv
+
+    with aside.open(encoding="utf-8", newline="") as fh:
+        refused = list(csv.DictReader(fh))
+    assert [int(r["row"]) for r in refused] == list(range(52, 303))
+    first = refused[0]
+    assert first["fields"] == "country; replacement_value"
+    assert "Korea" in first["problems"] and "zwölf" in first["problems"]
+    assert (first["Anlagen-ID"], first["Wiederbeschaffungswert (TEUR)"]) == ("X-0", "zwölf")
+    assert refused[-1]["fields"] == "name"
+    checked = runner.invoke(app, ["validate", str(tmp_path / "ws")])
+    assert checked.exit_code == 0, checked.output
+    assert len(load_workspace(tmp_path / "ws").portfolio) == 50
+    wrong = runner.invoke(app, [*args, "--set-aside", str(tmp_path / "aside.xlsx")])
+    assert wrong.exit_code != 0 and "written as .csv" in wrong.output

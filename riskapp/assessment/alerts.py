@@ -14,29 +14,19 @@ nothing twice:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from riskapp.assessment.core import Assessment
-from riskapp.assessment.signposts import board, probability_updates
+from riskapp.assessment.signposts import board, probability_updates, stale_series
 from riskapp.domain.alerts import AlertEvent, AlertKind, Severity
-from riskapp.domain.indicators import Frequency
+from riskapp.domain.indicators import STALE_AFTER
 
 if TYPE_CHECKING:
     from riskapp.io.notify import Message
     from riskapp.settings import Settings, Subscription
     from riskapp.store import Actor, Store
     from riskapp.store.alerts import StoredAlert
-
-# how long a series may go without a new value before it is stale
-STALE_AFTER = {
-    Frequency.DAILY: timedelta(days=4),
-    Frequency.WEEKLY: timedelta(days=10),
-    Frequency.MONTHLY: timedelta(days=45),
-    Frequency.QUARTERLY: timedelta(days=120),
-    Frequency.ANNUAL: timedelta(days=400),
-    Frequency.IRREGULAR: timedelta(days=90),
-}
 
 
 def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]:
@@ -123,24 +113,22 @@ def alert_events(a: Assessment, store: Store, now: datetime) -> list[AlertEvent]
                     subject=u.scenario_id,
                 )
             )
-    watched = {st.signpost.series for st in statuses if st.signpost.series}
-    for info in store.indicators():
+    for info, days in stale_series(statuses, store, now.date()):
         ind = info.indicator
-        if ind.id not in watched or info.fetched_at is None:
-            continue
-        age = now - info.fetched_at
-        if age > STALE_AFTER[ind.frequency]:
-            events.append(
-                AlertEvent(
-                    key=f"stale|{ind.id}|{info.latest_period}",
-                    kind=AlertKind.DATA_STALE,
-                    severity=Severity.INFO,
-                    title=f"Data stale: {ind.name}",
-                    detail=f"No new value for {age.days} days (latest {info.latest_period}, "
-                    f"a {ind.frequency.value} series); signposts on it may be out of date.",
-                    subject=ind.id,
-                )
+        fetched = f"; last stored {info.fetched_at:%Y-%m-%d}" if info.fetched_at is not None else ""
+        events.append(
+            AlertEvent(
+                key=f"stale|{ind.id}|{info.latest_period}",
+                kind=AlertKind.DATA_STALE,
+                severity=Severity.INFO,
+                title=f"Data stale: {ind.name}",
+                detail=f"Latest value is for {info.latest_period}, which ended {days} days ago; "
+                f"a {ind.frequency.value} series is expected within "
+                f"{STALE_AFTER[ind.frequency].days} days of its period's end{fetched}. "
+                "Signposts on it may be out of date: fetch or import newer values.",
+                subject=ind.id,
             )
+        )
     return events
 
 
@@ -151,7 +139,16 @@ def check(
     return store.raise_alerts(alert_events(a, store, now or datetime.now(UTC)), actor)
 
 
-__all__ = ["STALE_AFTER", "alert_events", "check", "deliver"]
+def first_alerts(a: Assessment, store: Store) -> list[StoredAlert]:
+    """The alerts of a store just filled from its workspace (the demo's first start), raised
+    at once by the system so that the Alerts page shows what the shipped indicator history
+    already says (e.g. signposts in their amber band) before anyone runs a check."""
+    from riskapp.store import Actor as StoreActor
+
+    return check(a, store, StoreActor.system("seed"))
+
+
+__all__ = ["SEVERITY_ORDER", "STALE_AFTER", "alert_events", "check", "deliver", "first_alerts"]
 
 
 @dataclass(frozen=True)

@@ -371,6 +371,18 @@ def footnote(h: Headline) -> str:
     )
 
 
+def nothing_to_count(a: Assessment) -> str | None:
+    """Why every loss is nought on a new workspace: losses are counted above today's baseline
+    and no scenario shocks anything yet (None when that is not so)."""
+    if a.result.basis is not LossBasis.INCREMENTAL or any(s.shocks for s in a.ws.scenarios):
+        return None
+    return (
+        "every loss is 0: losses are counted above today's baseline and no scenario shocks "
+        "anything yet. Add scenarios (scenarios/*.yaml), or score with --basis absolute for the "
+        "losses at today's intensities"
+    )
+
+
 def figure_rows(figures: list[HeadlineFigure]) -> list[list[HeadlineFigure]]:
     """The figures in the rows every card layout uses: money at stake and its averages, the
     tail, the return-period losses, the plans (empty rows left out)."""

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
 from riskapp.domain import Workspace
+from riskapp.domain.indicators import stale_days
 from riskapp.domain.scenarios import Direction, Signpost
 from riskapp.engine.plans import TriggerSignals
 from riskapp.engine.signposts import STATE_NAMES, run_start, signpost_states
+
+if TYPE_CHECKING:
+    from riskapp.store.indicators import IndicatorInfo
 
 NO_SERIES = "not linked"  # the signpost names no stored series: watched by hand
 NO_DATA = "no data"  # it names one that has no values (yet)
@@ -85,6 +89,25 @@ def status(source: IndicatorSource, scenario_id: str, title: str, s: Signpost) -
 def board(ws: Workspace, source: IndicatorSource) -> list[SignpostStatus]:
     """Every signpost of every scenario, in scenario order, with its state."""
     return [status(source, sc.id, sc.title, s) for sc in ws.scenarios for s in sc.signposts]
+
+
+class IndicatorCatalogue(Protocol):
+    def indicators(self) -> Sequence[IndicatorInfo]: ...
+
+
+def stale_series(
+    statuses: Sequence[SignpostStatus], source: IndicatorCatalogue, today: date
+) -> list[tuple[IndicatorInfo, int]]:
+    """The series some signpost watches whose latest value is older than their frequency allows
+    (`riskapp.domain.indicators.stale_days`), with how many days ago its period ended."""
+    watched = {st.signpost.series for st in statuses if st.signpost.series}
+    found = []
+    for info in source.indicators():
+        if info.indicator.id in watched and info.latest_period is not None:
+            days = stale_days(info.latest_period, info.indicator.frequency, today)
+            if days is not None:
+                found.append((info, days))
+    return found
 
 
 def board_frame(statuses: list[SignpostStatus]) -> pd.DataFrame:

@@ -163,7 +163,7 @@ def score(
     from rich.table import Table
 
     from riskapp.assessment.core import key_figures
-    from riskapp.assessment.headline import footnote
+    from riskapp.assessment.headline import footnote, nothing_to_count
     from riskapp.assessment.scale import clamp_summary
     from riskapp.cli.common import headline_table
     from riskapp.engine import losses_by
@@ -183,6 +183,9 @@ def score(
     )
     out.print(headline_table(a))
     out.print(footnote(a.headline), highlight=False, style="dim")
+    nothing = nothing_to_count(a)
+    if nothing is not None:
+        out.print(f"[yellow]note[/yellow]: {escape(nothing)}", highlight=False)
     if definitions:
         for k in key_figures(a):
             out.print(Text(f"{k.label}: ", style="bold") + Text(k.definition), highlight=False)

@@ -113,6 +113,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Every scenario's signposts: the latest value of the indicator each watches, against "
         "its threshold, its state (green, amber, red) and since when.",
     ),
+    "scenarios": (
+        "riskapp.cli.scenarios",
+        "A workspace's scenarios: list them, create, duplicate, retire and restore them (each "
+        "change checked against the whole workspace and recorded in the audit trail).",
+    ),
     "indicators": (
         "riskapp.cli.indicators",
         "Indicator series in the team database: import a file, fetch them from their "

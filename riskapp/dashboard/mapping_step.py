@@ -100,6 +100,7 @@ def mapping_step(table: Table, workspace: Path, can_save: bool) -> Table | None:
             units={f: u for f, u in units.items() if u != 1.0},
             currency=currency.strip().upper() or None,
             types=types,
+            countries=dict(m.countries),  # confirmed in a saved mapping: kept when saved again
         )
         mapped = mp.mapped_table(table, mapping, "the mapping")
     except (ValidationError, InputError) as exc:

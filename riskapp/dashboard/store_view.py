@@ -7,12 +7,14 @@ Everything below the "pure functions" line takes plain values and returns frames
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import streamlit as st
 
+from riskapp.assessment.alerts import first_alerts
 from riskapp.assessment.core import Assessment, assess
 from riskapp.assessment.sources import (
     FileSource,
@@ -23,6 +25,7 @@ from riskapp.assessment.sources import (
 )
 from riskapp.dashboard import workspaces
 from riskapp.domain import LossBasis
+from riskapp.io import InputError
 from riskapp.settings import Settings
 from riskapp.store import (
     Actor,
@@ -275,4 +278,24 @@ def store_assessment(basis: LossBasis, probabilities: str = "prior") -> Assessme
     # the figures depend on the store's revision; the sync status (what differs from the
     # files) also on the register files, so their revision is part of the key as well
     key = f"{source().revision()}|{FileSource(Path(s.workspace)).revision()}"
-    return _assess_store(s.database, str(s.workspace), key, basis.value, probabilities)
+    a = _assess_store(s.database, str(s.workspace), key, basis.value, probabilities)
+    store = get_store()
+    if store.seeded_now:  # filled from the workspace by this server: its alerts at once
+        with _FIRST_ALERTS:
+            if store.seeded_now:
+                store.seeded_now = False
+                first_alerts(a, store)
+                return store_assessment(basis, probabilities)  # the store's new revision
+    return a
+
+
+_FIRST_ALERTS = threading.Lock()
+
+
+def raise_first_alerts(basis: LossBasis) -> None:
+    """On a store this server has just filled from its workspace, raise the alerts its data
+    already calls for (`store_assessment` does, once) before a page lists alerts; a problem in
+    the workspace is left for the pages that show it."""
+    if get_store().seeded_now:
+        with contextlib.suppress(InputError):
+            store_assessment(basis)

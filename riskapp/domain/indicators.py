@@ -4,9 +4,10 @@ vintage, never written over the one it revises."""
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -67,6 +68,42 @@ def period_problem(period: str, frequency: Frequency) -> str | None:
     if not pattern.match(period):
         return f"expected {words} for a {frequency.value} series; got {period!r}"
     return None
+
+
+def period_end(period: str, frequency: Frequency) -> date:
+    """The last day of a period written in its frequency's form (2025-12 -> 2025-12-31,
+    2025-Q4 -> 2025-12-31, 2025-W01 -> that week's Sunday, 2025 -> 2025-12-31, a date -> itself).
+    The period must have passed `period_problem`."""
+    if frequency is Frequency.MONTHLY:
+        y, m = int(period[:4]), int(period[5:7])
+        return date(y, m, calendar.monthrange(y, m)[1])
+    if frequency is Frequency.QUARTERLY:
+        y, q = int(period[:4]), int(period[-1])
+        return date(y, 3 * q, calendar.monthrange(y, 3 * q)[1])
+    if frequency is Frequency.WEEKLY:
+        return date.fromisocalendar(int(period[:4]), int(period[6:8]), 7)
+    if frequency is Frequency.ANNUAL:
+        return date(int(period), 12, 31)
+    return date.fromisoformat(period)
+
+
+# how long after its period's end a series' latest value may be before it is stale (a monthly
+# index is published within weeks of its month; an annual one within months of its year)
+STALE_AFTER = {
+    Frequency.DAILY: timedelta(days=4),
+    Frequency.WEEKLY: timedelta(days=10),
+    Frequency.MONTHLY: timedelta(days=45),
+    Frequency.QUARTERLY: timedelta(days=120),
+    Frequency.ANNUAL: timedelta(days=400),
+    Frequency.IRREGULAR: timedelta(days=90),
+}
+
+
+def stale_days(latest_period: str, frequency: Frequency, today: date) -> int | None:
+    """How many days ago the latest value's period ended, if that is longer than its frequency
+    allows (STALE_AFTER); None while the series is fresh."""
+    age = today - period_end(latest_period, frequency)
+    return age.days if age > STALE_AFTER[frequency] else None
 
 
 class Series(Strict):

@@ -4,12 +4,12 @@ read it; saved with the workspace, it is reused next quarter)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from riskapp.domain.assets import NUMBER_COLUMNS, REGISTER_COLUMNS, Currency
-from riskapp.domain.common import Label, NoBool, ShortText, Slug, Strict
+from riskapp.domain.common import CountryCode, Label, NoBool, ShortText, Slug, Strict
 
 Header = Annotated[str, Field(min_length=1, max_length=200)]
 SCALED = ("replacement_value", "annual_revenue_at_stake")  # columns `units` may scale
@@ -19,7 +19,8 @@ class RegisterMapping(Strict):
     """columns: register column -> the file's column header; units: a factor each scaled
     column is multiplied by (1000 for a column in thousands); defaults: a value for every row
     of a register column the file does not have; types: the file's asset type names ->
-    register types (others are read as they are)."""
+    register types (others are read as they are); countries: the file's country cells -> the
+    ISO 3166-1 alpha-3 code a person confirmed ("Korea": KOR), kept for the next file."""
 
     columns: dict[str, Header] = Field(default_factory=dict)
     units: dict[str, Annotated[float, NoBool, Field(gt=0, le=1e12)]] = Field(default_factory=dict)
@@ -28,6 +29,14 @@ class RegisterMapping(Strict):
         default=None, description="Currency of every row without one (the file's, if uniform)."
     )
     types: dict[ShortText, Slug] = Field(default_factory=dict)
+    countries: dict[ShortText, CountryCode] = Field(default_factory=dict)
+
+    @field_validator("types", "countries", mode="before")
+    @classmethod
+    def _none_confirmed(cls, value: Any) -> Any:
+        # `riskapp mapping suggest` writes what a person decides as comments under `types:`
+        # and `countries:`: with none decided yet, the key holds nothing
+        return {} if value is None else value
 
     @model_validator(mode="after")
     def _known_columns(self) -> RegisterMapping:

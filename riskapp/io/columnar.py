@@ -202,7 +202,12 @@ def _as_text(cells: list[Any], field: str) -> list[Any]:
 
 
 def asset_frame(
-    header: list[str], columns: Columns, lines: np.ndarray, name: str, partial: bool = False
+    header: list[str],
+    columns: Columns,
+    lines: np.ndarray,
+    name: str,
+    partial: bool = False,
+    limit: int | None = MAX_PROBLEMS,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The register's table (ASSET_COLUMNS, one row per asset, as `Portfolio` holds it) from
     its columns (lists of cells, header order, an extra last column with the cells past the
@@ -238,7 +243,13 @@ def asset_frame(
         }
     )
     return table_frame(
-        header, table, lines, name, lambda i: [col[i] for col in columns], partial=partial
+        header,
+        table,
+        lines,
+        name,
+        lambda i: [col[i] for col in columns],
+        partial=partial,
+        limit=limit,
     )
 
 
@@ -252,6 +263,7 @@ def table_frame(
     name: str,
     cells_of: Callable[[int], list[Any]] | None = None,
     partial: bool = False,
+    limit: int | None = MAX_PROBLEMS,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """The register's table from an Arrow table of text columns (in header order): plainly
     valid rows converted by Arrow kernels, the others read by the `Asset` model one by one
@@ -259,7 +271,7 @@ def table_frame(
 
     `partial`: with problems, the rows that read well are returned too (indexed by their
     position in the file, not renumbered), for the checks between files to run on them;
-    after MAX_PROBLEMS problems, only the rows the column checks accepted."""
+    after `limit` problems (None: no limit), only the rows the column checks accepted."""
     problems = check_header(header, REGISTER_COLUMNS, ASSET_REQUIRED, name)
     if problems:
         return pd.DataFrame(columns=ASSET_COLUMNS), problems
@@ -288,7 +300,7 @@ def table_frame(
                 found = Problem(name, int(lines[i]), field, pydantic_message(err), "row")
                 if located.keep(found):
                     problems.append(found)
-                if len(problems) >= MAX_PROBLEMS:
+                if limit is not None and len(problems) >= limit:
                     problems.append(Problem(name, None, "", "more problems not shown", "row"))
                     if partial:
                         return _typed(accepted.frame), by_row(problems)

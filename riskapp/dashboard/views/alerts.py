@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from riskapp.assessment.alerts import check
+from riskapp.assessment.alerts import SEVERITY_ORDER, check
 from riskapp.dashboard import store_view as sv
-from riskapp.dashboard.state import assessment
+from riskapp.dashboard.state import assessment, basis
 from riskapp.domain.alerts import AlertKind
 from riskapp.io import InputError
 from riskapp.store import AccessDenied, Permission, StoreBusyError
@@ -18,6 +18,7 @@ from riskapp.store import AccessDenied, Permission, StoreBusyError
 actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in
 store = sv.get_store()
 can_edit = store.check(actor, Permission.EDIT)
+sv.raise_first_alerts(basis())  # a demo's first start: what its shipped data already says
 
 st.title("Alerts")
 st.caption(
@@ -32,7 +33,11 @@ if can_edit and st.button("Check now", key="al_check"):
     except (InputError, AccessDenied, StoreBusyError) as exc:
         st.error(str(exc))
     else:
-        st.success(f"{len(raised)} new alert(s).")
+        st.success(
+            f"{len(raised)} new alert(s)."
+            if raised
+            else "No new alerts: every event the check finds has been raised already."
+        )
 
 with st.expander("My alert e-mail"):
     mine = next(
@@ -62,7 +67,11 @@ with st.expander("My alert e-mail"):
             st.rerun()
 
 show_all = st.toggle("Show acknowledged alerts too", key="al_all")
-alerts = store.alerts(None if show_all else "open")
+# the most severe first, the newest first within a severity
+alerts = sorted(
+    store.alerts(None if show_all else "open"),
+    key=lambda x: (-SEVERITY_ORDER[x.severity.value], -x.id),
+)
 if not alerts:
     st.info("No open alerts." if not show_all else "No alerts yet.")
     st.stop()

@@ -16,7 +16,7 @@ from riskapp.store.exports import audit_csv, audit_frame
 
 ALL = "(all)"
 ENTITIES = [ALL, "asset", "plan", "assessment", "user", "workspace"]
-ACTIONS = [ALL, "edit", "import", "seed", "save", "create", "delete", "restore"]
+ACTIONS = [ALL, "edit", "update", "import", "seed", "save", "create", "delete", "retire", "restore"]
 MAX_ROWS = 5000
 
 actor = sv.login_gate(sidebar=False)  # app.py shows who is signed in

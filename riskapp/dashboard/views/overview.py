@@ -11,6 +11,7 @@ from riskapp.assessment.core import (
     group_factor_eal,
     key_figures,
 )
+from riskapp.assessment.headline import nothing_to_count
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.maps import overview_map
 from riskapp.charts.overview import factor_heatmap
@@ -28,6 +29,9 @@ st.caption(
     f"where and from what. Money in {a.currency}; losses are "
     f"{a.result.basis.value} (change in the sidebar)."
 )
+nothing = nothing_to_count(a)
+if nothing is not None:  # a new workspace: say why every figure is 0 (as `riskapp score` does)
+    st.info(nothing[0].upper() + nothing[1:] + ".", icon=":material/info:")
 
 # the headline cards stay on top but are filled last: their value at risk needs the headline
 # simulation (a second or so on the first visit), and the charts below need nothing of it, so

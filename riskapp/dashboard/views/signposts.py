@@ -3,6 +3,8 @@ watch (green, amber, red, since when), and each linked one's history."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -28,6 +30,13 @@ n = sp.counts(statuses)
 cols = st.columns(5)
 for box, state in zip(cols, sp.STATE_ORDER, strict=True):
     box.metric(state.capitalize(), n[state])
+for info, days in sp.stale_series(statuses, store, datetime.now(UTC).date()):
+    st.warning(
+        f"{info.indicator.name}: the latest value is for {info.latest_period}, which ended "
+        f"{days} days ago; the signposts on it may be out of date. Fetch or import newer values "
+        "(riskapp indicators fetch / import).",
+        icon=":material/schedule:",
+    )
 
 
 def _colour(value: object) -> str:
