@@ -82,12 +82,13 @@ def _new_workspace_form(actor: Actor, cfg: Settings) -> None:
         st.sidebar.expander("New workspace", icon=":material/add_business:"),
         st.form("riskapp_new_workspace", clear_on_submit=False),
     ):
+        # labels of their own: other pages' forms have a Name field too
         workspace_id = st.text_input(
-            "Id", max_chars=30, help="Lower-case letters, digits and _, e.g. client_a."
+            "Workspace id", max_chars=30, help="Lower-case letters, digits and _, e.g. client_a."
         )
-        name = st.text_input("Name", max_chars=200)
+        name = st.text_input("Workspace name", max_chars=200)
         template = st.selectbox(
-            "Template",
+            "Workspace template",
             TEMPLATES,
             help="blank: factors, regions, curves, a status-quo scenario and an empty "
             "register; a sector adds its asset types' curves; demo: a copy of the demo.",

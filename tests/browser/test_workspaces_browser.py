@@ -81,7 +81,8 @@ def _log_in(d: Dashboard, username: str, password: str) -> None:
 def _switcher_options(d: Dashboard) -> list[str]:
     """Open the sidebar's Workspace select and read what it offers."""
     sidebar = d.page.locator('[data-testid="stSidebar"]')
-    box = sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Workspace")
+    switcher = d.page.get_by_role("combobox", name="Workspace", exact=True)
+    box = sidebar.locator('[data-testid="stSelectbox"]').filter(has=switcher)
     box.get_by_role("button", name="Open").click()
     options = d.page.locator('[role="option"]')
     options.first.wait_for()
@@ -96,7 +97,7 @@ def test_the_switcher_shows_only_granted_workspaces(tab: Dashboard) -> None:
     sidebar = d.page.locator('[data-testid="stSidebar"]')
     assert "Signed in as bob (analyst)" in sidebar.inner_text()
     assert "files_a" in sidebar.inner_text()  # client A's files, with its register
-    combobox = sidebar.get_by_role("combobox", name="Workspace")
+    combobox = sidebar.get_by_role("combobox", name="Workspace", exact=True)
     assert combobox.input_value() == "Client A (client_a)"
     assert _switcher_options(d) == ["Client A (client_a)"]
     assert "New workspace" not in sidebar.inner_text()  # not one of the server's admins
@@ -117,8 +118,8 @@ def test_an_admin_creates_a_workspace_and_lands_in_it(
     sidebar = d.page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("New workspace").click()
     form = sidebar.locator('[data-testid="stForm"]')
-    form.get_by_role("textbox", name="Id", exact=True).fill("client_c")
-    form.get_by_role("textbox", name="Name", exact=True).fill("Client C")
+    form.get_by_role("textbox", name="Workspace id", exact=True).fill("client_c")
+    form.get_by_role("textbox", name="Workspace name", exact=True).fill("Client C")
     form.get_by_role("textbox", name="Client on reports", exact=True).fill("C plc")
     d.screenshot("tenants-new-workspace-form")
     form.get_by_role("button", name="Create workspace").click()
