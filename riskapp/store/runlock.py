@@ -22,7 +22,9 @@ def _key(name: str) -> int:
 @contextlib.contextmanager
 def job_lock(core: StoreCore, name: str) -> Iterator[bool]:
     """Yields True while this process holds the job's lock, False if another holds it (the
-    caller skips the job); never waits."""
+    caller skips the job); never waits. Each workspace of a server has its own locks."""
+    if not core.is_default:
+        name = f"{core.workspace_id}:{name}"
     if core.dialect == "postgresql":
         with core.engine.connect() as conn:
             got = bool(

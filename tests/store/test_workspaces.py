@@ -353,3 +353,21 @@ def test_backups_and_restores_stay_within_their_workspace(server: Settings) -> N
         older["checksum"] = checksum(older["tables"])
         home.import_workspace(older, SYSTEM, replace=True)
         assert {u.username for u in home.users()} == {"alice", "bob", "carol"}
+
+
+def test_each_workspace_refreshes_on_its_own(server: Settings) -> None:
+    """A refresh of one workspace does not keep another's from running (job locks are per
+    workspace); two of the same workspace still run once."""
+    from riskapp.store.runlock import job_lock
+
+    with (
+        _open(server, "client_a") as a,
+        _open(server, "client_b") as b,
+        _open(server, "client_a") as again,
+        job_lock(a.core, "refresh") as got_a,
+    ):
+        assert got_a
+        with job_lock(b.core, "refresh") as got_b:
+            assert got_b
+        with job_lock(again.core, "refresh") as twice:
+            assert not twice
