@@ -106,7 +106,15 @@ class Users:
                 select(t.users.c.username).where(t.users.c.username == username)
             ).first()
             if exists:
-                raise InputError([Problem("user", None, "username", f"user {username!r} exists")])
+                hint = (
+                    ""
+                    if self.core.is_default
+                    else "; give the account a role in this workspace with `riskapp workspaces "
+                    f"grant {self.core.workspace_id} {username} ROLE`"
+                )
+                raise InputError(
+                    [Problem("user", None, "username", f"user {username!r} exists{hint}")]
+                )
             now = self.core.now()
             conn.execute(
                 insert(t.users).values(

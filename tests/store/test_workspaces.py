@@ -158,6 +158,8 @@ def test_people_see_and_change_only_the_workspaces_granted_to_them(
         with pytest.raises(AccessDenied, match="viewer"):
             b.add_asset(_any_asset(), CAROL)  # a viewer of client B only reads it
         assert [u.username for u in b.users()] == ["alice", "carol"]
+        with pytest.raises(InputError, match="workspaces grant client_b bob ROLE"):
+            b.add_user("bob", "another-password", Role.VIEWER, ALICE)
         assert b.workspace_info().branding == {"client": "B plc"}
     # opening a workspace on a person's behalf (the command line, the Python API)
     as_bob = server.model_copy(update={"user": "bob"})
