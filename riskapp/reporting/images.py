@@ -4,7 +4,9 @@ the deck, drawn by kaleido in one headless Chromium that every chart of a report
 Starting the browser costs about 1-2 s (its page loads a plotly.js with only the report's trace
 types: riskapp.reporting.plotlyjs); each chart after that 0.1-0.3 s. So the charts of
 every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
-`write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
+`write_image` per chart, and an image drawn once is not drawn again: not in the process
+(`ImageCache`), nor in a later one (`ChartStore`, the images kept under the data directory; a
+report whose images are all kept starts no browser). See riskapp.reporting.chartcache.
 World maps draw offline: the outlines come from the file shipped with the dashboard
 (`riskapp/dashboard/static/world_110m.json`), never from plotly's CDN, and MathJax (also a CDN
 script) is switched off.
