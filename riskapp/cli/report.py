@@ -80,7 +80,10 @@ def start_chart_browser(args: list[str]) -> str | None:
     RUN.clear()
     named = _named_format(args)
     if named:
-        RUN[named] = command_key(named, args)
+        try:
+            RUN[named] = command_key(named, args)
+        except (OSError, ValueError):  # bad settings: the command says what is wrong
+            RUN[named] = None
     name = early_format(args)
     if name is not None:
         registry_prepare(name)

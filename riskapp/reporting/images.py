@@ -18,6 +18,7 @@ import asyncio
 import atexit
 import functools
 import threading
+from collections import deque
 from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ CHROMIUM_HINT = (
 )
 
 T = TypeVar("T")
+ASKED_KEPT = 4096  # image keys `ImageSession.asked` keeps (a long-lived process asks many)
 
 
 class FigureLike(Protocol):
@@ -132,8 +134,8 @@ class ImageSession:
     settings name when images are asked for; "off": none), and one already being drawn is
     drawn once for every caller that asks; the browser is started only for an image found in
     neither. `exports` counts the images this session's browser drew, `stored` those read
-    from disk, `launches` the browsers it started; `asked` holds the keys of every image
-    asked for.
+    from disk, `launches` the browsers it started; `asked` holds the keys of the images
+    asked for (the last ASKED_KEPT).
 
     The browser runs on an event loop in a thread of its own, so a caller that already runs an
     event loop (a notebook, a web server) can use it too, from any thread. `tabs` charts are
@@ -158,7 +160,7 @@ class ImageSession:
         self.exports = 0
         self.stored = 0
         self.launches = 0
-        self.asked: list[str] = []
+        self.asked: deque[str] = deque(maxlen=ASKED_KEPT)
         self._lock = threading.RLock()
         self._runner: _LoopThread | None = None
         self._opening: Future[Any] | None = None

@@ -226,3 +226,24 @@ def test_riskapp_report_twice_starts_no_browser_the_second_time(tmp_path: Path) 
     assert len(list(store.glob("*.img"))) == 12
     # nothing of the cache anywhere but the data directory
     assert not [p for p in tmp_path.rglob("*.img") if store not in p.parents]
+
+
+def test_the_command_key_follows_the_inputs_not_the_file_written(tmp_path: Path) -> None:
+    """`riskapp report` starts no browser when its command ran before on the same inputs with
+    every image still kept: the key of the command ignores where it writes and changes with any
+    file of the workspace."""
+    import shutil
+
+    from riskapp.cli.report import command_key
+
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "demo", ws)
+    first = command_key("pdf", [str(ws), "--out", "a.pdf"])
+    assert first is not None
+    assert command_key("pdf", [str(ws), "-o", "b.pdf"]) == first
+    assert command_key("pdf", [str(ws), "--out=c.pdf"]) == first
+    assert command_key("pptx", [str(ws), "--out", "a.pptx"]) != first
+    assert command_key("pdf", [str(ws), "--locale", "de", "--out", "a.pdf"]) != first
+    scenario = next(ws.rglob("*.yaml"))
+    scenario.write_text(scenario.read_text() + "\n")
+    assert command_key("pdf", [str(ws), "--out", "a.pdf"]) != first
