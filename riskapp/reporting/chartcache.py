@@ -43,6 +43,7 @@ RUN_SUFFIX = ".run"
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_S = 3600.0  # a temporary file this old was left by a writer that died
 MAX_RUNS = 500  # command lines remembered (`remember_run`); the oldest forgotten first
+EVICT_EVERY = 16  # images stored between two evictions (the bound may be passed by as many)
 RUN_MAX_FILES = 2000  # input files `run_key` looks at; more: no key (the browser starts early)
 
 
@@ -188,8 +189,9 @@ class ChartStore:
         return self.path(key).is_file()
 
     def put(self, key: str, data: bytes) -> None:
-        """Store an image (whole or not at all), then evict past the size bound. A folder that
-        cannot be written only costs drawing the image again next time."""
+        """Store an image (whole or not at all), then evict past the size bound (after this
+        object's first image and every EVICT_EVERY-th). A folder that cannot be written only
+        costs drawing the image again next time."""
         if len(data) > self.max_bytes:
             return
         target = self.path(key)
@@ -199,7 +201,9 @@ class ChartStore:
             return
         with self._lock:
             self.writes += 1
-        self.evict()
+            scan = self.writes % EVICT_EVERY == 1
+        if scan:  # a folder of thousands of images is not listed after every image
+            self.evict()
 
     def evict(self) -> int:
         """Delete the images used longest ago until the rest fit `max_bytes` (and temporary
