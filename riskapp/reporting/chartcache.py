@@ -162,9 +162,10 @@ class ChartStore:
         return cls(cfg.data_dir / "cache" / "charts", cfg.chart_cache_mb * 1024 * 1024)
 
     def path(self, key: str) -> Path:
-        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
-            raise ValueError(f"not an image key: {key!r}")
-        return self.folder / f"{key}{SUFFIX}"
+        return self.folder / f"{checked_key(key)}{SUFFIX}"
+
+    def run_path(self, run: str) -> Path:
+        return self.folder / "runs" / f"{checked_key(run)}{RUN_SUFFIX}"
 
     def get(self, key: str) -> bytes | None:
         """The stored image, or None (not stored, or damaged: then deleted)."""
@@ -236,9 +237,10 @@ class ChartStore:
         keys = sorted(set(keys))
         for key in keys:
             self.path(key)  # checked: image keys only
-        runs = self.folder / "runs"
+        target = self.run_path(run)
+        runs = target.parent
         try:
-            _write_atomic(runs / f"{run}{RUN_SUFFIX}", json.dumps(keys).encode("ascii"))
+            _write_atomic(target, json.dumps(keys).encode("ascii"))
         except OSError:
             return
         found = []
@@ -252,10 +254,17 @@ class ChartStore:
     def run_is_stored(self, run: str) -> bool:
         """Command line `run` was run before and every image it used is still stored."""
         try:
-            keys = json.loads((self.folder / "runs" / f"{run}{RUN_SUFFIX}").read_bytes())
+            keys = json.loads(self.run_path(run).read_bytes())
             return isinstance(keys, list) and all(self.has(str(k)) for k in keys)
         except (OSError, ValueError):
             return False
+
+
+def checked_key(key: str) -> str:
+    """`key` if it is a SHA-256 in hex (a file name inside the store), else ValueError."""
+    if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+        raise ValueError(f"not an image key: {key!r}")
+    return key
 
 
 def unpack(raw: bytes) -> bytes | None:
