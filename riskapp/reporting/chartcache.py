@@ -26,6 +26,7 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -125,8 +126,8 @@ def image_key(
 
 
 def _json_default(value: Any) -> Any:
-    """JSON for what a plotly figure dict holds besides plain values: numpy arrays and
-    scalars, dates. Anything else by its type and repr (a distinct repr only costs a miss)."""
+    """JSON for what a plotly figure dict holds besides plain values: numpy arrays and scalars
+    (by content), dates, pandas objects; anything else makes a key that matches nothing."""
     if hasattr(value, "dtype") and hasattr(value, "tobytes"):  # numpy array or scalar
         if getattr(value.dtype, "hasobject", False):  # its bytes are pointers, not content
             return ["ndarray", "object", value.tolist()]
@@ -134,7 +135,11 @@ def _json_default(value: Any) -> Any:
         return ["ndarray", str(value.dtype), list(getattr(value, "shape", ())), digest]
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return [type(value).__qualname__, repr(value)]
+    if hasattr(value, "to_numpy"):  # a pandas Series or Index left in a figure
+        return value.to_numpy()
+    # a type whose repr may not tell two values apart (truncated, or an address another object
+    # takes later): this image's key matches no other, so it is drawn again, never mistaken
+    return [type(value).__qualname__, repr(value), uuid.uuid4().hex]
 
 
 class ChartStore:

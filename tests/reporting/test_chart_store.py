@@ -247,3 +247,27 @@ def test_the_command_key_follows_the_inputs_not_the_file_written(tmp_path: Path)
     scenario = next(ws.rglob("*.yaml"))
     scenario.write_text(scenario.read_text() + "\n")
     assert command_key("pdf", [str(ws), "--out", "a.pdf"]) != first
+
+
+def test_keys_follow_array_values_not_their_objects() -> None:
+    """Arrays of Python objects (plotly's customdata, hover texts) are keyed by their values:
+    their bytes are pointers. A value of a type the key does not know matches nothing."""
+    import numpy as np
+    import pandas as pd
+
+    def spec(x: object) -> dict[str, object]:
+        return {"data": [{"type": "bar", "x": x, "y": np.array([1.0, 2.0])}]}
+
+    def texts(*words: str) -> np.ndarray:
+        return np.array(["".join(w) for w in words], dtype=object)  # new str objects
+
+    same = image_key(spec(texts("a", "b")), "svg", 10, 10, 1.0)
+    assert image_key(spec(texts("a", "b")), "svg", 10, 10, 1.0) == same
+    assert image_key(spec(texts("a", "c")), "svg", 10, 10, 1.0) != same
+    assert image_key(spec(pd.Series(["a", "b"], dtype=object)), "svg", 10, 10, 1.0) == same
+
+    class Odd:
+        def __repr__(self) -> str:
+            return "Odd"
+
+    assert image_key(spec(Odd()), "svg", 10, 10, 1.0) != image_key(spec(Odd()), "svg", 10, 10, 1.0)
