@@ -9,9 +9,11 @@ own: the process takes the steps of `riskapp report` (for PDF and PowerPoint the
 browser starts in the background first), loads and scores the workspace, builds the `Report`
 (with the figures the format draws) and renders the file; then a whole `riskapp report`
 process writes the same file (the `cli` column: what a user waits for, after one untimed
-process has written the bytecode and warmed the caches; `--cli-repeat N` runs it
-N times and prints the median, with the fastest and slowest run and the median CPU time of the
-process and its children, Chromium included). Per case the script
+process has written the bytecode and warmed the caches), once cold (no chart image kept from
+before: every chart drawn) and once warm (right after: the chart images the cold run kept under
+the data directory, no browser started); `--cli-repeat N` runs N such pairs and prints the
+medians, with the fastest and slowest run, the median CPU time of the process and its children
+(Chromium included) and the load average around the runs. Per case the script
 prints the time of each step, how much build + render raised the process's peak RSS above its
 peak after scoring, the process max RSS, the file size, and the length of the document (PDF
 pages, PowerPoint slides, rows of the Excel asset sheet, rows of the longest HTML table) to
@@ -181,11 +183,27 @@ def run_case(workspace: str, fmt: str) -> dict[str, Any]:
     }
 
 
-def cli_seconds(workspace: Path, fmt: str, folder: Path) -> tuple[float, float]:
+def clear_chart_cache() -> None:
+    """Delete the chart images riskapp keeps under its data directory (the next report draws
+    every chart: a cold run)."""
+    import os
+    import shutil
+
+    shutil.rmtree(Path(os.environ["RISKAPP_DATA_DIR"]) / "cache" / "charts", ignore_errors=True)
+
+
+def cli_seconds(
+    workspace: Path, fmt: str, folder: Path, *, cold: bool = True
+) -> tuple[float, float]:
     """Wall time of a whole `riskapp report WORKSPACE --out report.FMT` process: what a user
     waits for (interpreter start, imports, browser start and close included), and the CPU time
-    of the process and the children it waited for (Chromium's reaped processes)."""
+    of the process and the children it waited for (Chromium's reaped processes). `cold`: with
+    no chart image kept from before (every chart drawn); else with the images the run before
+    kept (`riskapp.reporting.chartcache`)."""
     from riskapp.reporting import registry
+
+    if cold:
+        clear_chart_cache()
 
     out = folder / f"cli{registry.FORMATS[fmt].suffix}"
     cmd = [sys.executable, "-m", "riskapp.cli", "report", str(workspace), "--out", str(out)]
@@ -208,21 +226,33 @@ def cli_seconds(workspace: Path, fmt: str, folder: Path) -> tuple[float, float]:
 
 
 def cli_runs(workspace: Path, fmt: str, folder: Path, repeat: int) -> dict[str, float]:
-    """`repeat` whole `riskapp report` processes one after the other: the median wall time,
-    the fastest and slowest, and the median CPU time."""
+    """`repeat` pairs of whole `riskapp report` processes, one cold (no chart image kept) then
+    one warm (the images the cold one kept): each's median wall time, fastest and slowest, and
+    median CPU time; and the 1-minute load average before the first and after the last run
+    (the machine's other work)."""
+    import os
     import statistics
 
-    runs = [cli_seconds(workspace, fmt, folder) for _ in range(max(1, repeat))]
-    walls = [w for w, _ in runs]
-    return {
-        "cli_s": statistics.median(walls),
-        "cli_min_s": min(walls),
-        "cli_max_s": max(walls),
-        "cli_cpu_s": statistics.median(c for _, c in runs),
-    }
+    load = [os.getloadavg()[0]]
+    runs: dict[str, list[tuple[float, float]]] = {"cli": [], "warm": []}
+    for _ in range(max(1, repeat)):
+        runs["cli"].append(cli_seconds(workspace, fmt, folder, cold=True))
+        runs["warm"].append(cli_seconds(workspace, fmt, folder, cold=False))
+    load.append(os.getloadavg()[0])
+    out = {"load_before": load[0], "load_after": load[1]}
+    for name, measured in runs.items():
+        walls = [w for w, _ in measured]
+        out |= {
+            f"{name}_s": statistics.median(walls),
+            f"{name}_min_s": min(walls),
+            f"{name}_max_s": max(walls),
+            f"{name}_cpu_s": statistics.median(c for _, c in measured),
+        }
+    return out
 
 
 def _spawn(workspace: Path, fmt: str) -> dict[str, Any]:
+    clear_chart_cache()  # the case's render draws every chart
     cmd = [sys.executable, __file__, "--case", str(workspace), fmt]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
@@ -272,7 +302,8 @@ def main() -> int:
             cases.append((f"{args.assets:,} assets", synthetic))
         header = (
             f"{'workspace':<18}{'format':<7}{'assess':>8}{'build':>8}{'render':>8}"
-            f"{'(cpu)':>8}{'cli':>8}{'+peak':>9}{'max RSS':>9}{'size':>9}{'floor':>8}{'x floor':>9}"
+            f"{'(cpu)':>8}{'cli':>8}{'warm':>8}{'+peak':>9}{'max RSS':>9}{'size':>9}"
+            f"{'floor':>8}{'x floor':>9}"
             "  length"
         )
         print(header)
@@ -298,25 +329,30 @@ def main() -> int:
                 print(
                     f"{label:<18}{fmt:<7}{r['assess_s']:>7.2f}s{r['build_s']:>7.2f}s"
                     f"{r['render_s']:>7.2f}s{r['render_cpu_s']:>7.2f}s{r['cli_s']:>7.2f}s"
+                    f"{r['warm_s']:>7.2f}s"
                     f"{r['peak_mb']:>6.0f} MB{r['max_rss_mb']:>6.0f} MB"
                     f"{r['size_mb']:>6.1f} MB{r['floor_s']:>7.2f}s"
                     f"{r['render_s'] / r['floor_s']:>8.1f}x  {r['length']}{drawn}",
                     flush=True,
                 )
-                if args.cli_repeat > 1:
-                    repeated.append(
-                        f"{label} {fmt}: cli median {r['cli_s']:.2f} s of {args.cli_repeat} "
-                        f"(min {r['cli_min_s']:.2f} s, max {r['cli_max_s']:.2f} s), "
-                        f"CPU median {r['cli_cpu_s']:.2f} s (with Chromium's processes)"
-                    )
+                repeated.append(
+                    f"{label} {fmt}: cold median {r['cli_s']:.2f} s of {args.cli_repeat} "
+                    f"(min {r['cli_min_s']:.2f} s, max {r['cli_max_s']:.2f} s), "
+                    f"CPU median {r['cli_cpu_s']:.2f} s (with Chromium's processes); "
+                    f"warm median {r['warm_s']:.2f} s (min {r['warm_min_s']:.2f} s, "
+                    f"max {r['warm_max_s']:.2f} s), CPU median {r['warm_cpu_s']:.2f} s; "
+                    f"load average {r['load_before']:.1f} before, {r['load_after']:.1f} after"
+                )
         for line in repeated:
             print(line)
     print(
         "\nassess: start the chart browser in the background (pdf, pptx) and load and score; "
         "build: the Report (with the figures the format draws); render: write the file "
         "((cpu): this process's CPU time meanwhile, Chromium's not included; on a busy machine "
-        "render waits for the CPU); cli: a whole `riskapp report` process (the median of "
-        "--cli-repeat runs).\npeak: rise of the "
+        "render waits for the CPU); cli: a whole `riskapp report` process with no chart image "
+        "kept from before (cold; the median of --cli-repeat runs); warm: the same process "
+        "right after, with the chart images the cold one kept under the data directory.\n"
+        "peak: rise of the "
         "peak RSS during build + render; max RSS: "
         "the case's process (Chromium for charts not included).\nfloor: the same content "
         "written with plain library calls in the same process (see `floor`); x floor: render / "

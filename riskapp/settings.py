@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.home() / ".riskapp",
         description="Folder of the embedded SQLite database when no database_url is given.",
     )
+    chart_cache_mb: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        default=200,
+        description="Megabytes of report chart images kept in data_dir/cache/charts, so a "
+        "report of unchanged inputs draws no chart again (oldest used dropped first); 0: off.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the team database, e.g. "

@@ -64,16 +64,70 @@ def _format_of(fmt: str | None, out_file: Path) -> str:
     )
 
 
+# the key of this process's `riskapp report` command line (`chartcache.run_key`), by format:
+# set by `start_chart_browser` (the console entry point), None in a process that did not
+# start there (tests calling the command directly)
+RUN: dict[str, str | None] = {}
+
+
 def start_chart_browser(args: list[str]) -> str | None:
     """Start the browser that draws a report's charts for `riskapp report ARGS` before the
     command line is parsed and the command built (about 0.5 s sooner than the command itself
     would: Chromium takes about 2 s to open with plotly.js, and a deck waits for it), when
-    `early_format` names a format whose document waits for it; that format, or None (nothing
-    started: the command starts the browser itself)."""
+    `early_format` names a format whose document waits for it and the same command did not
+    run before with every chart image it used still stored (`registry.prepare`); that format,
+    or None (the command starts the browser itself, if need be)."""
+    RUN.clear()
+    named = _named_format(args)
+    if named:
+        try:
+            RUN[named] = command_key(named, args)
+        except (OSError, ValueError):  # bad settings: the command says what is wrong
+            RUN[named] = None
     name = early_format(args)
     if name is not None:
         registry_prepare(name)
     return name
+
+
+def command_key(name: str, args: list[str]) -> str | None:
+    """`chartcache.run_key` of `riskapp report ARGS` as format `name`: the arguments but the
+    file written, and the files they name (the workspace, the branding file), with the
+    embedded database's."""
+    from riskapp.reporting.chartcache import run_key
+    from riskapp.settings import Settings
+
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        option, sep, _ = arg.partition("=")
+        if option in ("--out", "-o"):
+            skip = not sep
+            continue
+        kept.append(arg)
+    paths = [bundled_demo(Path(a)) for a in kept if not a.startswith("-")]
+    paths = [p.resolve() for p in paths if p.exists()]
+    cfg = Settings()
+    if cfg.database_url is None:
+        paths += [cfg.data_dir / f"riskapp.db{end}" for end in ("", "-wal")]
+    return run_key(name, kept, paths)
+
+
+def _named_format(args: list[str]) -> str:
+    """The format `riskapp report ARGS` names (as `early_format` reads them), or ""."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(args):
+        option, sep, value = arg.partition("=")
+        if option in ("--format", "-f", "--out", "-o"):
+            if not sep:
+                if i + 1 >= len(args):
+                    return ""
+                value = args[i + 1]
+            given[option.lstrip("-")[:1]] = value
+    return format_named(given.get("f"), Path(given.get("o", "")))
 
 
 def early_format(args: list[str]) -> str | None:
@@ -85,16 +139,7 @@ def early_format(args: list[str]) -> str | None:
 
     if any(a in ("--help", "-h") for a in args):
         return None
-    given: dict[str, str] = {}
-    for i, arg in enumerate(args):
-        name, sep, value = arg.partition("=")
-        if name in ("--format", "-f", "--out", "-o"):
-            if not sep:
-                if i + 1 >= len(args):
-                    return None
-                value = args[i + 1]
-            given[name.lstrip("-")[:1]] = value
-    fmt = format_named(given.get("f"), Path(given.get("o", "")))
+    fmt = _named_format(args)
     return fmt if fmt and FORMATS[fmt].waits_for_images else None
 
 
@@ -102,7 +147,7 @@ def registry_prepare(name: str) -> None:
     """`registry.prepare` for a process that writes this one report (the CLI)."""
     from riskapp.reporting import registry
 
-    registry.prepare(name, only_report=True)
+    registry.prepare(name, only_report=True, run=RUN.get(name))
 
 
 @report_app.command("report")
@@ -206,7 +251,30 @@ def report(
             progress.stop()
             fail_message(f"could not write the {name} report: {exc}", code=1)
         progress.update(task, advance=2, description="Done")
-    out.print(Text(f"wrote {path} ({_size(path.stat().st_size)})"), soft_wrap=True)
+    run = RUN.get(name)
+    if run is not None:
+        registry.remember(name, run)
+    charts = _charts_line(name)
+    out.print(Text(f"wrote {path} ({_size(path.stat().st_size)}{charts})"), soft_wrap=True)
+
+
+def _charts_line(name: str) -> str:
+    """Where the report's chart images came from, e.g. "; charts: 8 from the cache"."""
+    from riskapp.reporting import registry
+
+    if not registry.FORMATS[name].draws_images:
+        return ""
+    from riskapp.reporting.images import shared_session
+
+    session = shared_session()
+    parts = [
+        f"{n} {what}"
+        for n, what in ((session.exports, "drawn"), (session.stored, "from the cache"))
+        if n
+    ]
+    if not session.launches:
+        parts.append("no browser started")
+    return "; charts: " + ", ".join(parts) if parts else ""
 
 
 def _size(n: int) -> str:

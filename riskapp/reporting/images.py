@@ -4,7 +4,9 @@ the deck, drawn by kaleido in one headless Chromium that every chart of a report
 Starting the browser costs about 1-2 s (its page loads a plotly.js with only the report's trace
 types: riskapp.reporting.plotlyjs); each chart after that 0.1-0.3 s. So the charts of
 every report of a process are drawn in one `ImageSession` (`shared_session()`), never one
-`write_image` per chart, and an image drawn once is not drawn again (`ImageCache`).
+`write_image` per chart, and an image drawn once is not drawn again: not in the process
+(`ImageCache`), nor in a later one (`ChartStore`, the images kept under the data directory; a
+report whose images are all kept starts no browser). See riskapp.reporting.chartcache.
 World maps draw offline: the outlines come from the file shipped with the dashboard
 (`riskapp/dashboard/static/world_110m.json`), never from plotly's CDN, and MathJax (also a CDN
 script) is switched off.
@@ -15,24 +17,22 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
-import hashlib
-import json
 import threading
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
+from riskapp.reporting.chartcache import (
+    TOPOJSON_URL,
+    ChartStore,
+    ImageCache,
+    ImageFormat,
+    image_key,
+)
 from riskapp.reporting.plotlyjs import check_traces, plotlyjs_for_images
-
-ImageFormat = Literal["svg", "png"]
-
-# the world outlines the dashboard serves; kaleido reads them from a file:// URL
-STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
-TOPOJSON_URL = STATIC.as_uri() + "/"
 
 CHROMIUM_HINT = (
     "static charts need a Chromium browser on PATH: on Debian, "
@@ -40,6 +40,7 @@ CHROMIUM_HINT = (
 )
 
 T = TypeVar("T")
+ASKED_KEPT = 4096  # image keys `ImageSession.asked` keeps (a long-lived process asks many)
 
 
 class FigureLike(Protocol):
@@ -113,76 +114,6 @@ class _LoopThread:
             self.loop.close()
 
 
-class ImageCache:
-    """Chart images already drawn in this process, by `image_key` (the figure's content, the
-    image format, its size and scale): asking again for the same image costs no browser work.
-    Least recently used images are dropped beyond `max_bytes`. Thread-safe."""
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.hits = 0
-        self.misses = 0
-        self._images: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            data = self._images.get(key)
-            if data is None:
-                self.misses += 1
-                return None
-            self.hits += 1
-            self._images.move_to_end(key)
-            return data
-
-    def put(self, key: str, data: bytes) -> None:
-        with self._lock:
-            old = self._images.pop(key, None)
-            self._size -= len(old) if old is not None else 0
-            if len(data) > self.max_bytes:
-                return
-            self._images[key] = data
-            self._size += len(data)
-            while self._size > self.max_bytes:
-                _, dropped = self._images.popitem(last=False)
-                self._size -= len(dropped)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._images.clear()
-            self._size = 0
-
-    def __len__(self) -> int:
-        return len(self._images)
-
-
-def image_key(
-    spec: Mapping[str, Any], fmt: ImageFormat, width: int, height: int, scale: float
-) -> str:
-    """SHA-256 of everything that decides an image's bytes: the figure spec (data and layout,
-    after the chart's own changes), format, size, scale and where map outlines come from."""
-    text = json.dumps(
-        [spec, fmt, width, height, float(scale), TOPOJSON_URL],
-        sort_keys=True,
-        default=_json_default,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for what a plotly figure dict holds besides plain values: numpy arrays and
-    scalars, dates. Anything else by its type and repr (a distinct repr only costs a cache
-    miss)."""
-    if hasattr(value, "dtype") and hasattr(value, "tobytes"):  # numpy array or scalar
-        digest = hashlib.sha256(value.tobytes()).hexdigest()
-        return ["ndarray", str(value.dtype), list(getattr(value, "shape", ())), digest]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return [type(value).__qualname__, repr(value)]
-
-
 CACHE = ImageCache()  # one per process: every session and every format share it
 
 
@@ -198,9 +129,13 @@ class ImageSession:
     `start()` opens the browser in the background and returns at once (a caller can build
     the report meanwhile); `submit()` asks for images and returns futures, so a document can
     be laid out while its charts are drawn; `render()` waits for them. An image drawn before
-    in this process (same figure, format, size and scale: `image_key`) comes from `cache`,
-    and one already being drawn is drawn once for every caller that asks. `exports` counts
-    the images this session's browser drew.
+    (same figure, format, size and scale: `image_key`) comes from `cache` (this process) or
+    from `store` (the chart images on disk, `chartcache.ChartStore`; "settings": the one the
+    settings name when images are asked for; "off": none), and one already being drawn is
+    drawn once for every caller that asks; the browser is started only for an image found in
+    neither. `exports` counts the images this session's browser drew, `stored` those read
+    from disk, `launches` the browsers it started; `asked` holds the keys of the images
+    asked for (the last ASKED_KEPT).
 
     The browser runs on an event loop in a thread of its own, so a caller that already runs an
     event loop (a notebook, a web server) can use it too, from any thread. `tabs` charts are
@@ -210,13 +145,22 @@ class ImageSession:
     """
 
     def __init__(
-        self, *, tabs: int = 1, timeout_s: float = 60.0, cache: ImageCache | None = None
+        self,
+        *,
+        tabs: int = 1,
+        timeout_s: float = 60.0,
+        cache: ImageCache | None = None,
+        store: ChartStore | Literal["settings", "off"] = "settings",
     ) -> None:
         self._tabs = tabs
         self._timeout_s = timeout_s
         self.cache = CACHE if cache is None else cache
+        self.store = store
         self._plotlyjs = plotlyjs_for_images()
         self.exports = 0
+        self.stored = 0
+        self.launches = 0
+        self.asked: deque[str] = deque(maxlen=ASKED_KEPT)
         self._lock = threading.RLock()
         self._runner: _LoopThread | None = None
         self._opening: Future[Any] | None = None
@@ -253,6 +197,7 @@ class ImageSession:
                 self._detach()
             self._runner = _LoopThread()
             self._opening = self._runner.submit(self._open_browser())
+            self.launches += 1
 
     def open(self) -> None:
         """Open the browser and wait until it is ready (ImageExportError if it cannot)."""
@@ -308,6 +253,13 @@ class ImageSession:
         """Image `key` is no longer being drawn (called on the browser's loop)."""
         with self._lock:
             self._drawing.pop(key, None)
+            if not self._drawing:
+                self._close_if_asked()
+
+    def _close_if_asked(self) -> None:
+        """Close the browser in the background if `close_when_drawn` was asked and it is open
+        with nothing to draw."""
+        with self._lock:
             if not (self._close_when_drawn and not self._drawing and self._opening):
                 return
             self._close_when_drawn = False
@@ -341,12 +293,20 @@ class ImageSession:
             self.close()
         futures: dict[str, Future[bytes]] = {}
         missing = []
+        store = self._disk()
         for chart in charts:
             spec = chart.spec()
             self._check_traces(chart.key, spec)
             width, height = chart.size(spec)
             key = image_key(spec, fmt, width, height, scale)
+            self.asked.append(key)
             cached = self.cache.get(key)
+            if cached is None and store is not None:
+                cached = store.get(key)
+                if cached is not None:
+                    self.cache.put(key, cached)
+                    with self._lock:
+                        self.stored += 1
             if cached is not None:
                 done: Future[bytes] = Future()
                 done.set_result(cached)
@@ -361,11 +321,21 @@ class ImageSession:
                     assert self._runner is not None and self._opening is not None
                     opts = {"format": fmt, "width": width, "height": height, "scale": scale}
                     drawing = self._runner.submit(
-                        self._render_one(self._opening, name, spec, opts, key)
+                        self._render_one(self._opening, name, spec, opts, key, store)
                     )
                     self._drawing[key] = drawing
                 futures[name] = drawing
+            if not self._drawing:
+                self._close_if_asked()  # all stored: a browser started early is not needed
         return {chart.key: futures[chart.key] for chart in charts}
+
+    def _disk(self) -> ChartStore | None:
+        """The chart images on disk this session reads and writes, if any."""
+        if self.store == "off":
+            return None
+        if self.store == "settings":
+            return ChartStore.from_settings()
+        return self.store
 
     def _check_traces(self, name: str, spec: Mapping[str, Any]) -> None:
         """A chart the session's plotly.js cannot draw raises ValueError (plotly.js would draw
@@ -388,6 +358,7 @@ class ImageSession:
         spec: dict[str, Any],
         opts: dict[str, Any],
         key: str,
+        store: ChartStore | None = None,
     ) -> bytes:
         try:
             browser = await asyncio.wrap_future(opening)
@@ -398,6 +369,8 @@ class ImageSession:
                     self._failed = True
                 raise ImageExportError(f"chart {name!r} could not be drawn: {exc}") from exc
             self.cache.put(key, data)
+            if store is not None:
+                store.put(key, data)
             with self._lock:
                 self.exports += 1
             return data

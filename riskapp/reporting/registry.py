@@ -141,16 +141,38 @@ def options_for(name: str, options: ReportOptions) -> ReportOptions:
     return options.model_copy(update={"include_figures": fmt.needs_figures, "figures": figures})
 
 
-def prepare(name: str, *, only_report: bool = False) -> None:
+def prepare(name: str, *, only_report: bool = False, run: str | None = None) -> None:
     """Start what format `name` will need before the report is built: the browser that draws
     chart images starts in the background (it takes seconds) while the workspace is loaded
     and the report built. `only_report`: the process writes this one report and no other
     (the CLI): the browser shuts down as soon as the report's charts are drawn, while the
-    document is still being written, instead of when the process exits."""
-    if FORMATS[name].draws_images:
-        from riskapp.reporting.images import start_browser
+    document is still being written, instead of when the process exits. `run`: a key of the
+    command (`chartcache.run_key`); when that command ran before and every chart image it
+    used is still on disk, no browser is started (one starts if a chart is missing after
+    all)."""
+    if not FORMATS[name].draws_images:
+        return
+    from riskapp.reporting.chartcache import ChartStore
+    from riskapp.reporting.images import shared_session, start_browser
 
-        start_browser(close_when_drawn=only_report)
+    store = ChartStore.from_settings() if run is not None else None
+    if run is not None and store is not None and store.run_is_stored(run):
+        if only_report:
+            shared_session().close_when_drawn()
+        return
+    start_browser(close_when_drawn=only_report)
+
+
+def remember(name: str, run: str) -> None:
+    """Note the chart images the process's reports used for command `run` (see `prepare`)."""
+    if not FORMATS[name].draws_images:
+        return
+    from riskapp.reporting.chartcache import ChartStore
+    from riskapp.reporting.images import shared_session
+
+    store = ChartStore.from_settings()
+    if store is not None:
+        store.remember_run(run, shared_session().asked)
 
 
 def render(report: Report, name: str, path: str | Path, progress: Progress | None = None) -> Path:

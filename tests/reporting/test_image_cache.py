@@ -64,7 +64,7 @@ class Built:
 def built(report: Report) -> Iterator[Built]:
     """PDF, then deck, then both again, in one session with a cache of its own."""
     need("chromium")
-    session = ImageSession(cache=ImageCache())
+    session = ImageSession(cache=ImageCache(), store="off")
     exports: dict[str, int] = {}
     try:
         pdf_deferred = pdf_format.render_bytes(report, images=session)
@@ -127,7 +127,7 @@ def test_the_pdf_laid_out_while_charts_are_drawn_looks_the_same(
 def test_an_image_asked_for_twice_while_drawn_is_drawn_once(report: Report) -> None:
     need("chromium")
     charts = deck_format.charts_of(report)[:2]
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         first = session.submit(charts, "svg")
         second = session.submit(charts, "svg")
         assert {k: f.result() for k, f in first.items()} == {
@@ -257,7 +257,7 @@ def test_after_a_failed_image_the_next_one_gets_a_fresh_browser(report: Report) 
     not fail every later report, so the next request starts the browser afresh."""
     need("chromium")
     chart = deck_format.charts_of(report)[1]
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         with pytest.raises(ImageExportError, match="could not be drawn"):
             session.render([chart], "gif")  # type: ignore[arg-type]  # not a format kaleido draws
         assert session.exports == 0
@@ -272,7 +272,7 @@ def test_close_when_drawn_shuts_the_browser_after_the_next_images(report: Report
     once the report's images are drawn (not at exit), and a later image opens it again."""
     need("chromium")
     charts = deck_format.charts_of(report)[:2]
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         session.close_when_drawn()
         assert session.is_open  # nothing drawn yet: still open
         images = session.render(charts, "png")
@@ -303,14 +303,14 @@ def test_a_page_draws_many_images_before_it_is_reloaded(
     from riskapp.reporting import images
 
     charts = pdf_format.charts_of(report)[:3]
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         browser = _browser(session)
         assert isinstance(browser, images.kaleido_class())
         session.render(charts, "svg")
         assert session.exports == 3
         assert browser.reloads == 0
     monkeypatch.setattr(images, "RELOAD_EVERY", 2)
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         browser = _browser(session)
         drawn = session.render(charts, "svg")
         assert all(svg.lstrip().startswith(b"<svg") for svg in drawn.values())
@@ -322,7 +322,7 @@ def test_a_failed_image_is_drawn_again_on_a_reloaded_page(report: Report) -> Non
     image is drawn once more on a reloaded page, and the browser is kept."""
     need("chromium")
     chart = deck_format.charts_of(report)[1]
-    with ImageSession(cache=ImageCache()) as session:
+    with ImageSession(cache=ImageCache(), store="off") as session:
         browser = _browser(session)
 
         async def break_page() -> None:
