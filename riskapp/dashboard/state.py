@@ -84,7 +84,7 @@ def sidebar() -> None:
     and the loss basis: shown on every page."""
     path = workspace_path()
     with st.sidebar:
-        st.caption("Workspace")
+        st.caption("Model files")
         st.text(path.name)
         source_status()
         st.radio(

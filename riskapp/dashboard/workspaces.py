@@ -65,7 +65,11 @@ def choose(store: Store, actor: Actor, cfg: Settings, sidebar: bool = True) -> A
             "Workspace",
             options=list(roles),
             key=PICK,
-            format_func=lambda i: i if roles[i][0].name == i else f"{roles[i][0].name} ({i})",
+            format_func=lambda i: (
+                roles[i][0].name
+                if roles[i][0].name.lower() == i.lower()
+                else f"{roles[i][0].name} ({i})"
+            ),
             help="The workspaces you hold a role in. Each keeps its own register, plans, "
             "audit trail, assessments and alerts.",
         )

@@ -111,7 +111,7 @@ def test_an_admin_creates_a_workspace_and_lands_in_it(
     d = tab
     _log_in(d, "alice", "alice-password")
     assert _switcher_options(d) == [
-        "Default (default)",
+        "Default",
         "Client A (client_a)",
         "Client B (client_b)",
     ]

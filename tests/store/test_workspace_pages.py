@@ -87,7 +87,7 @@ def test_an_admin_switches_and_creates_a_workspace(server: tuple[Settings, Path]
     at.run()
     login(at, "alice", "alice-password")
     switcher = at.selectbox(key=PICK)
-    assert switcher.options == ["Default (default)", "Client A (client_a)", "Client B (client_b)"]
+    assert switcher.options == ["Default", "Client A (client_a)", "Client B (client_b)"]
     assert at.markdown[0].value == "page for alice (admin) in default"
     switcher.set_value("client_b").run()
     assert at.markdown[0].value == "page for alice (admin) in client_b"
