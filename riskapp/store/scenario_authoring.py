@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from riskapp.store.scenarios import (
     scenario_yaml,
     stored_inputs,
     validate_scenario,
+    write_atomically,
 )
 from riskapp.store.workspace import FileInputs, assemble, load_files
 
@@ -178,19 +178,6 @@ def _recheck(
             raise InputError(problems)
 
 
-def _create_file(path: Path, text: str) -> None:
-    """Write a new file whole, never over an existing one (FileExistsError then)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)  # atomic, and refuses to replace a file that appeared meanwhile
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def _add(
     store: Store,
     actor: Actor,
@@ -220,7 +207,7 @@ def _add(
             raise ConflictError([FileConflict(ENTITY, scenario.id, "created", None, None)])
         store.core.append_audit(conn, entries)
         try:
-            _create_file(target, scenario_yaml(scenario))
+            write_atomically(target, scenario_yaml(scenario), overwrite=False)
         except FileExistsError:
             raise ConflictError(
                 [FileConflict(ENTITY, scenario.id, "created", None, None)]

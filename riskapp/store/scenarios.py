@@ -91,18 +91,22 @@ def scenario_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """The file appears whole or not at all (temp file in the same folder + os.replace)."""
+def write_atomically(path: Path, text: str, *, overwrite: bool = True) -> None:
+    """The file appears whole or not at all (temp file in the same folder, then os.replace; or,
+    with `overwrite=False`, a hard link that refuses a file already there or appearing
+    meanwhile: FileExistsError)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def validate_scenario(path: Path, data: dict[str, Any]) -> Scenario:
