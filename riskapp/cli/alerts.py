@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from riskapp.cli.common import DEMO, WORKSPACE_HELP, bundled_demo, fail, fail_message, out
-from riskapp.cli.store_common import DatabaseOpt, cli_actor, open_store, refused
+from riskapp.cli.common import DEMO, WORKSPACE_HELP, bundled_demo, fail, out
+from riskapp.cli.store_common import DatabaseOpt, cli_actor, refused, store_session
 from riskapp.io.errors import InputError
 
 alerts_app = typer.Typer(
@@ -82,11 +82,8 @@ def deliver_command(database: DatabaseOpt = None) -> None:
     from riskapp.cli.store_common import load_settings
 
     settings = load_settings(database)
-    store = open_store(database)
-    try:
+    with store_session(database) as store:
         done = deliver(store, settings)
-    finally:
-        store.close()
     for name, count, storm in done.sent:
         how = " as one summary" if storm else ""
         out.print(f"{escape(name)}: {count} alert(s) sent{how}", highlight=False)
@@ -111,28 +108,16 @@ def subscribe_command(
     database: DatabaseOpt = None,
 ) -> None:
     """Choose the alerts that reach you by e-mail (replaces your earlier choice)."""
-    from riskapp.store import AccessDenied
-
-    store = open_store(database)
-    try:
+    with store_session(database) as store:
         store.subscribe(cli_actor(), email, kind or [], min_severity)
-    except InputError as exc:
-        fail(exc.problems)
-    except AccessDenied as exc:
-        refused(exc)
-    finally:
-        store.close()
     out.print(f"Subscribed {escape(email)}", highlight=False)
 
 
 @alerts_app.command("unsubscribe")
 def unsubscribe_command(database: DatabaseOpt = None) -> None:
     """Stop your alert e-mail."""
-    store = open_store(database)
-    try:
+    with store_session(database) as store:
         store.unsubscribe(cli_actor())
-    finally:
-        store.close()
     out.print("Unsubscribed")
 
 
@@ -142,33 +127,19 @@ def list_command(
     database: DatabaseOpt = None,
 ) -> None:
     """Open alerts, newest first (with --all every alert)."""
-    store = open_store(database)
-    try:
+    with store_session(database) as store:
         alerts = store.alerts(None if all_ else "open")
-    finally:
-        store.close()
     out.print(_table(list(alerts)))
 
 
 def _work(action: str, alert_id: int, value: str, database: str | None) -> None:
-    from riskapp.store import AccessDenied
-
-    store = open_store(database)
-    try:
+    with store_session(database) as store:
         if action == "ack":
             store.acknowledge_alert(alert_id, cli_actor())
         elif action == "assign":
             store.assign_alert(alert_id, value, cli_actor())
         else:
             store.comment_alert(alert_id, value, cli_actor())
-    except KeyError as exc:
-        fail_message(str(exc.args[0]), 1)
-    except InputError as exc:
-        fail(exc.problems)
-    except AccessDenied as exc:
-        refused(exc)
-    finally:
-        store.close()
     out.print(f"alert {alert_id}: {action} recorded in the audit trail", highlight=False)
 
 

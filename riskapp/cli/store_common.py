@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -51,6 +52,33 @@ def open_store(
         fail_message(str(exc), code=1)
     except AccessDenied as exc:  # no role in the workspace, or no such workspace
         fail_message(str(exc), code=1)
+
+
+@contextlib.contextmanager
+def store_session(
+    database: str | None,
+    *,
+    workspace: str | None = None,
+    seed: bool | None = None,
+    note: str = "",
+) -> Iterator[Store]:
+    """The store one command works on (`open_store`), closed when the command is done; the
+    store's refusals reported as every command reports them: bad input with every problem
+    (`note` after the count, e.g. "nothing was imported"), no right to do it, or an unknown id
+    (each exit 1, nothing written)."""
+    from riskapp.store import AccessDenied
+
+    store = open_store(database, seed=seed, workspace=workspace)
+    try:
+        yield store
+    except InputError as exc:
+        fail(exc.problems, note)
+    except AccessDenied as exc:
+        refused(exc)
+    except KeyError as exc:  # an unknown alert, account, ...
+        fail_message(str(exc.args[0]) if exc.args else "not found", 1)
+    finally:
+        store.close()
 
 
 def load_settings(database: str | None) -> Settings:

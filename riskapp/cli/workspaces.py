@@ -5,8 +5,9 @@ account's behalf, refused where it holds no role."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,10 +20,13 @@ from riskapp.cli.store_common import (
     cli_actor,
     import_failed,
     load_settings,
-    open_store,
     refused,
+    store_session,
 )
 from riskapp.io.errors import InputError
+
+if TYPE_CHECKING:
+    from riskapp.store import Store
 
 workspaces_app = typer.Typer(
     rich_markup_mode="markdown",
@@ -127,8 +131,9 @@ def workspaces_create(
     out.print(f"Created workspace {info.id} ({info.name}) on {info.files}", highlight=False)
 
 
-def _in_workspace(workspace_id: str, database: str | None):  # type: ignore[no-untyped-def]
-    return open_store(database, seed=False, workspace=workspace_id)
+def _in_workspace(workspace_id: str, database: str | None) -> AbstractContextManager[Store]:
+    """The workspace's store for one command (`store_session`), never seeded."""
+    return store_session(database, seed=False, workspace=workspace_id, note="nothing was imported")
 
 
 @workspaces_app.command("grant")
@@ -140,18 +145,9 @@ def workspaces_grant(
     database: DatabaseOpt = None,
 ) -> None:
     """Give an account a role in a workspace (or change it)."""
-    from riskapp.store import AccessDenied
-
     chosen = _role(role)
-    store = _in_workspace(workspace_id, database)
-    try:
+    with _in_workspace(workspace_id, database) as store:
         store.grant(username, chosen, cli_actor())
-    except KeyError as exc:
-        refused(Exception(exc.args[0]))
-    except AccessDenied as exc:
-        refused(exc)
-    finally:
-        store.close()
     out.print(f"{username} is {chosen.value} in {workspace_id}", highlight=False)
 
 
@@ -163,19 +159,8 @@ def workspaces_revoke(
     database: DatabaseOpt = None,
 ) -> None:
     """Take an account's role in a workspace away: it no longer sees the workspace."""
-    from riskapp.store import AccessDenied
-
-    store = _in_workspace(workspace_id, database)
-    try:
+    with _in_workspace(workspace_id, database) as store:
         store.revoke(username, cli_actor())
-    except KeyError as exc:
-        refused(Exception(exc.args[0]))
-    except InputError as exc:
-        import_failed(exc.problems)
-    except AccessDenied as exc:
-        refused(exc)
-    finally:
-        store.close()
     out.print(f"{username} no longer sees {workspace_id}", highlight=False)
 
 
@@ -210,9 +195,6 @@ def workspaces_branding(
     database: DatabaseOpt = None,
 ) -> None:
     """Set a workspace's report branding defaults (what the Reports page starts from)."""
-    from riskapp.store import AccessDenied
-
-    store = _in_workspace(workspace_id, database)
     values = {
         "client": client,
         "author": author,
@@ -220,16 +202,8 @@ def workspaces_branding(
         "accent_colour": accent_colour,
         "confidentiality": confidentiality,
     }
-    try:
+    with _in_workspace(workspace_id, database) as store:
         kept = store.set_branding(values, cli_actor())
-    except InputError as exc:
-        import_failed(exc.problems)
-        raise  # unreachable
-    except AccessDenied as exc:
-        refused(exc)
-        return
-    finally:
-        store.close()
     out.print(f"Branding of {workspace_id}: {kept or 'none'}", highlight=False)
 
 
