@@ -8,6 +8,7 @@ skips the PostgreSQL half otherwise. RISKAPP_TEST_POSTGRES_URL points elsewhere.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -198,3 +199,21 @@ def held_write_lock(url: str) -> Iterator[None]:
             yield
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the tiny workspace's files (tests that write scenario files change the copy)."""
+    dest = tmp_path / "ws"
+    shutil.copytree(TINY, dest)
+    return dest
+
+
+@pytest.fixture
+def ws_store(open_store: OpenStore, workspace: Path) -> Store:
+    """The copy's team database with an admin (alice), an analyst (bob) and a viewer (carol)."""
+    store = open_store(files=workspace)
+    store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
+    store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
+    store.add_user("carol", "carol-password", Role.VIEWER, SYSTEM)
+    return store

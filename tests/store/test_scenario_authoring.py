@@ -4,7 +4,6 @@ conflicts, nothing written on failure, audit; retired scenarios left out of asse
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from riskapp.assessment import assess
 from riskapp.domain.indicators import Frequency, Indicator, Observation, Series
 from riskapp.io import InputError, load_workspace
-from riskapp.store import AccessDenied, ConflictError, Role, Store
+from riskapp.store import AccessDenied, ConflictError, Store
 from riskapp.store.scenario_authoring import (
     create_scenario,
     duplicate_scenario,
@@ -24,7 +23,7 @@ from riskapp.store.scenario_authoring import (
 )
 from riskapp.store.scenarios import read_scenario_file
 from riskapp.store.workspace import load_files
-from tests.store.conftest import ADMIN, ANALYST, SYSTEM, TINY, VIEWER, OpenStore
+from tests.store.conftest import ADMIN, ANALYST, VIEWER
 
 S3 = """id: s3
 title: German alpha escalation
@@ -34,22 +33,6 @@ escalates_from: {scenario: s2, probability: 0.5}
 shocks:
   - {target: DEU, factor: alpha, op: add, value: 2}
 """
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    dest = tmp_path / "ws"
-    shutil.copytree(TINY, dest)
-    return dest
-
-
-@pytest.fixture
-def ws_store(open_store: OpenStore, workspace: Path) -> Store:
-    store = open_store(files=workspace)
-    store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
-    store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
-    store.add_user("carol", "carol-password", Role.VIEWER, SYSTEM)
-    return store
 
 
 def _files(workspace: Path) -> dict[Path, str]:

@@ -10,25 +10,9 @@ from typing import Any
 import pytest
 
 from riskapp.io import InputError, load_workspace
-from riskapp.store import AccessDenied, ConflictError, Role, Store
+from riskapp.store import AccessDenied, ConflictError, Store
 from riskapp.store.scenarios import read_scenario_file
-from tests.store.conftest import ADMIN, ANALYST, SYSTEM, TINY, VIEWER, OpenStore
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    dest = tmp_path / "ws"
-    shutil.copytree(TINY, dest)
-    return dest
-
-
-@pytest.fixture
-def ws_store(open_store: OpenStore, workspace: Path) -> Store:
-    store = open_store(files=workspace)
-    store.add_user("alice", "alice-password", Role.ADMIN, SYSTEM)
-    store.add_user("bob", "bob-password", Role.ANALYST, SYSTEM)
-    store.add_user("carol", "carol-password", Role.VIEWER, SYSTEM)
-    return store
+from tests.store.conftest import ADMIN, ANALYST, VIEWER
 
 
 def _s1(workspace: Path) -> tuple[Path, dict[str, Any], str]:
