@@ -180,6 +180,37 @@ def test_empty_country_is_read_from_coordinates(tmp_path: Path) -> None:
     assert any("read from their coordinates" in n for n in frame.attrs["location_notes"])
 
 
+def test_rows_placed_by_their_point_or_city_get_their_subdivision_too(tmp_path: Path) -> None:
+    """A row with no country, placed by its coordinates or its city, also gets the shipped
+    subdivision its point lies in (or the nearest within 12 nautical miles: Tromsø's island is
+    not drawn at 1:10m); a row that gives its country keeps its empty subdivision; a
+    subdivision the row names is kept. The same on every reading that builds rows."""
+    path = write(
+        tmp_path / "assets.csv",
+        "a1,Frankfurt depot,warehouse,,50.11,8.68,1,,",
+        "a2,Bialystok plant,plant,,53.13,23.16,1,,",
+        "a3,Madrid office,office,ESP,40.4,-3.7,1,,",
+        "a4,Port,port,,,,1,Hamburg,",
+        "a5,Tromso office,office,,69.65,18.96,1,,",
+        "a6,Named,office,,52.23,21.01,1,,PL-20",  # named (wrongly, but named): kept
+        header=HEADER + ",city,subdivision",
+    )
+    expected = {"a1": "DE-HE", "a2": "PL-20", "a3": "", "a4": "DE-HH", "a5": "NO-54", "a6": "PL-20"}
+    frame, _ = parse_register(path, NAME)
+    assert dict(zip(frame["id"], frame["subdivision"], strict=True)) == expected
+    notes = frame.attrs["location_notes"]
+    assert any("4 rows' subdivision read from their coordinates" in n for n in notes), notes
+    assets, _ = parse_assets(path, NAME)
+    assert {a.id: a.subdivision for a in assets} == expected
+    parsed = parse_table(Table.from_file(path, NAME))
+    assert parsed.frame is not None and parsed.problems == []
+    assert dict(zip(parsed.frame["id"], parsed.frame["subdivision"], strict=True)) == expected
+    # without a subdivision column the reading adds one
+    plain = write(tmp_path / "plain.csv", "a1,Frankfurt depot,warehouse,,50.11,8.68,1")
+    frame, _ = parse_register(plain, NAME)
+    assert frame["subdivision"].tolist() == ["DE-HE"]
+
+
 def test_a_point_at_sea_names_its_sea_area_and_nearest_country(tmp_path: Path) -> None:
     path = write(tmp_path / "assets.csv", "r1,Platform,plant,,57.0,3.0,1")
     for problems, _ in every_reading(path):

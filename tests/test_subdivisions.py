@@ -1,7 +1,8 @@
 """Sub-national regions (ISO 3166-2 subdivisions) as targets: codes checked against the ISO
-list, a subdivision's members taken from the register or from a boundary in the zones file,
-and the problems a wrong code gets. Workspaces are copies of tests/data/tiny in tmp_path:
-P1 is a plant in Tromsø (Troms og Finnmark, NO-54), P2 a plant in Helsinki."""
+list, a subdivision's members taken from the register, from a boundary in the zones file or
+from the boundary riskapp ships (riskapp.io.subdivisions), and the problems a wrong code gets.
+Workspaces are copies of tests/data/tiny in tmp_path: P1 is a plant in Tromsø (Troms og
+Finnmark, NO-54), P2 a plant in Helsinki."""
 
 from __future__ import annotations
 
@@ -52,18 +53,43 @@ def test_codes_are_checked_against_the_iso_list() -> None:
     assert subdivision_for_name("Podlaskie", "DEU") is None
 
 
-def test_a_targeted_subdivision_without_a_boundary_holds_only_what_the_register_names(
+def test_a_targeted_subdivision_takes_its_shipped_boundary(
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     ws_dir = copy_tiny(tmp_path, zones=None)
     add_scenario(ws_dir, "  - {target: NO-54, factor: alpha, op: set, value: 9}\n")
     ws = load_workspace(ws_dir)
     zone = ws.zones.get("NO-54")
-    assert isinstance(zone, Zone) and zone.kind == "subdivision" and zone.geometry is None
-    assert zone.name == "Troms og Finnmark"
-    # tiny's register names no subdivision: coordinates alone place nobody in it
+    assert isinstance(zone, Zone) and zone.kind == "subdivision" and zone.geometry is not None
+    assert zone.name == "Troms og Finnmark" and zone.shipped
+    assert zone.source.startswith("Natural Earth 1:10m admin-1 states and provinces")
+    # tiny's register names no subdivision: P1's coordinates (Tromsø) place it in NO-54, and
+    # the register read says so in a note; P2 in Helsinki is not placed in Norway
+    sub = dict(zip(ws.portfolio.ids, ws.portfolio.series("subdivision"), strict=True))
+    assert sub == {"P1": "NO-54", "P2": "FI-18", "O1": ""}  # O1: no coordinates
+    assert any(
+        "2 assets' subdivision read from their coordinates" in n
+        for n in ws.portfolio.location_notes
+    )
     loss = _loss(ws_dir)
-    assert loss["P1"] == pytest.approx(20.0)  # NOR alpha 2 -> 0.2 x 100, untouched
+    assert loss["P1"] == pytest.approx(90.0)  # alpha set to 9 -> 0.9 x 100
+    assert loss["P2"] == pytest.approx(250 * (1 - 0.6 * 0.9))  # untouched
+
+
+def test_a_subdivision_unknown_to_the_shipped_boundaries_holds_only_what_the_register_names(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    # Estonia's 2017 municipalities are newer than Natural Earth's admin-1 layer
+    from riskapp.io.subdivisions import shipped_subdivisions
+
+    assert "EE-130" not in shipped_subdivisions() and "EE-37" in shipped_subdivisions()
+    ws_dir = copy_tiny(tmp_path, zones=None)
+    add_scenario(ws_dir, "  - {target: EE-130, factor: alpha, op: set, value: 9}\n")
+    ws = load_workspace(ws_dir)
+    zone = ws.zones.get("EE-130")
+    assert isinstance(zone, Zone) and zone.geometry is None and zone.name == "Alutaguse"
+    assert set(ws.portfolio.series("subdivision")) == {""}  # nothing read: no shipped zone
+    assert _loss(ws_dir)["P1"] == pytest.approx(20.0)  # NOR alpha 2 -> 0.2 x 100, untouched
 
 
 def test_a_boundary_in_the_zones_file_places_assets_by_their_coordinates(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -130,13 +156,17 @@ def test_validate_warns_about_a_targeted_subdivision_no_asset_can_lie_in(tmp_pat
     from riskapp.cli import app
 
     ws_dir = copy_tiny(tmp_path, zones=None)
-    add_scenario(ws_dir, "  - {target: PL-20, factor: alpha, op: add, value: 1}\n")
+    add_scenario(ws_dir, "  - {target: EE-130, factor: alpha, op: add, value: 1}\n")
     lines = placement_warnings(load_workspace(ws_dir))
     assert len(lines) == 1
-    assert lines[0].startswith("subdivision 'PL-20' (Podlaskie) is named as a target, but no ")
+    assert lines[0].startswith("subdivision 'EE-130' (Alutaguse) is named as a target, but no ")
     result = CliRunner().invoke(app, ["validate", str(ws_dir)])
     assert result.exit_code == 0, result.output  # a warning, not an error
-    assert "subdivision 'PL-20' (Podlaskie)" in result.output
+    assert "subdivision 'EE-130' (Alutaguse)" in result.output
+    # a shipped boundary answers the question from the coordinates
+    shipped = copy_tiny(tmp_path / "shipped", zones=None)
+    add_scenario(shipped, "  - {target: PL-20, factor: alpha, op: add, value: 1}\n")
+    assert placement_warnings(load_workspace(shipped)) == []
     # with a boundary in the zones file the question is geographic, not missing data
     boxed = copy_tiny(tmp_path / "boxed", zones=TROMS_BOX)
     add_scenario(boxed, "  - {target: NO-54, factor: alpha, op: add, value: 1}\n")
@@ -153,10 +183,15 @@ def test_a_route_takes_the_subdivision_of_the_parts_inside_its_boundary(tmp_path
     # a cut anywhere cuts the line: Norway counts once, at its worst part, the one in NO-54
     # (alpha 2 + 4 -> 0.6), not the part in Nordland (alpha 2 -> 0.2)
     assert _loss(boxed)["P1"] == pytest.approx(60.0)
-    # without a boundary nothing places the line's parts in the subdivision
+    # with the shipped boundary the same: its first part lies in Troms og Finnmark
+    shipped = copy_tiny(tmp_path / "shipped", zones=None)
+    (shipped / "routes.yaml").write_text(routes, encoding="utf-8")
+    add_scenario(shipped, shock)
+    assert _loss(shipped)["P1"] == pytest.approx(60.0)
+    # a subdivision with no boundary at all (shipped or own) places no part of a line
     bare = copy_tiny(tmp_path / "bare", zones=None)
     (bare / "routes.yaml").write_text(routes, encoding="utf-8")
-    add_scenario(bare, shock)
+    add_scenario(bare, shock.replace("NO-54", "EE-130"))
     assert _loss(bare)["P1"] == pytest.approx(20.0)
 
 
@@ -182,7 +217,8 @@ def test_a_subdivision_the_register_names_takes_the_subdivisions_shocks(tmp_path
         "  - {target: NO-54, factor: alpha, op: add, value: 4}\n",
     )
     ws = load_workspace(ws_dir)
-    assert ws.portfolio.series("subdivision").tolist()[:2] == ["NO-54", ""]
+    # P2's subdivision read from its coordinates (NO-54 has a shipped boundary)
+    assert ws.portfolio.series("subdivision").tolist()[:2] == ["NO-54", "FI-18"]
     loss = _loss(ws_dir)
     # P1 named in NO-54: country shock (2 + 1), then the subdivision's (+ 4): 0.7 x 100
     assert loss["P1"] == pytest.approx(70.0)
@@ -203,8 +239,9 @@ def _loss_without_subdivision(tmp_path) -> dict[str, float]:  # type: ignore[no-
 
 
 def test_the_register_column_and_a_boundary_place_an_asset_alike(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Named in the register or found inside the zones file's boundary: the same losses for
-    every asset, under a shock on the subdivision and on a group holding it."""
+    """Named in the register, found inside the zones file's boundary or read from the shipped
+    one: the same losses for every asset, under a shock on the subdivision and on a group
+    holding it."""
     shocks = (
         "  - {target: NO-54, factor: alpha, op: add, value: 3}\n"
         "  - {target: far_north, factor: beta, op: set, value: 8}\n"
@@ -217,12 +254,18 @@ def test_the_register_column_and_a_boundary_place_an_asset_alike(tmp_path) -> No
         with (ws_dir / "regions.yaml").open("a", encoding="utf-8") as f:
             f.write(group)
         add_scenario(ws_dir, shocks)
-    plain = copy_tiny(tmp_path / "plain", zones=None)  # the subdivision holds nobody
-    with (plain / "regions.yaml").open("a", encoding="utf-8") as f:
-        f.write(group)
-    add_scenario(plain, shocks)
+    # the shipped boundary, from P1's coordinates alone
+    shipped = copy_tiny(tmp_path / "shipped", zones=None)
+    # P1 named in Nordland: the subdivision holds nobody
+    plain = copy_tiny(tmp_path / "plain", zones=None)
+    name_subdivisions(plain, {"P1": "NO-18"})
+    for ws_dir in (shipped, plain):
+        with (ws_dir / "regions.yaml").open("a", encoding="utf-8") as f:
+            f.write(group)
+        add_scenario(ws_dir, shocks)
     by_name, by_box, by_nothing = _loss(named), _loss(boxed), _loss(plain)
     assert by_name == pytest.approx(by_box)
+    assert _loss(shipped) == pytest.approx(by_name)
     assert by_name["P1"] > by_nothing["P1"]  # the shocks reached P1
     assert {k: v for k, v in by_name.items() if k != "P1"} == pytest.approx(
         {k: v for k, v in by_nothing.items() if k != "P1"}

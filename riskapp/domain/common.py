@@ -96,6 +96,21 @@ def subdivision_name(code: str) -> str:
     return _subdivision_names().get(code, code)
 
 
+@lru_cache(maxsize=1)
+def _subdivision_parents() -> dict[str, str]:
+    return {str(s.code): str(s.parent_code) for s in pycountry.subdivisions if s.parent_code}
+
+
+def subdivision_chain(code: str) -> tuple[str, ...]:
+    """A subdivision code and its parents, nearest first (FR-75C, FR-IDF): a subdivision lies
+    in each of them (ISO 3166-2's hierarchy as pycountry gives it)."""
+    parents = _subdivision_parents()
+    chain = [code]
+    while (parent := parents.get(chain[-1])) is not None and parent not in chain:
+        chain.append(parent)
+    return tuple(chain)
+
+
 def subdivision_country(code: str) -> str:
     """The ISO 3166-1 alpha-3 code of the country a subdivision code belongs to ('' if none)."""
     country = pycountry.countries.get(alpha_2=code[:2].upper())

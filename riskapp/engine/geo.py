@@ -193,8 +193,8 @@ class ZoneWeights:
 
     def named(self, points: IntArray, clear: IntArray, column: IntArray) -> ZoneWeights:
         """`points` given rows of their own: their weights with the columns `clear` set to 0,
-        then each point's column `column` (-1: none) set to 1 (an asset the register places
-        in a subdivision)."""
+        then each point's columns `column` (-1: none; one per point, or a row of several per
+        point) set to 1 (an asset the register places in a subdivision and its parents)."""
         values = self.value
         one = np.flatnonzero(values == 1.0)
         if not len(one):
@@ -205,8 +205,10 @@ class ZoneWeights:
         own = np.zeros((len(points), self.code.shape[1]), dtype=dtype)
         own[at >= 0] = self.code[at[at >= 0]]
         own[:, clear] = 0
-        some = np.flatnonzero(column >= 0)
-        own[some, column[some]] = one[0]
+        columns = column.reshape(len(points), -1) if len(points) else column.reshape(0, 1)
+        for level in range(columns.shape[1]):
+            some = np.flatnonzero(columns[:, level] >= 0)
+            own[some, columns[some, level]] = one[0]
         location = self.location.copy()
         location[points] = len(self.code) + np.arange(len(points))
         code = np.concatenate([self.code.astype(dtype, copy=False), own])

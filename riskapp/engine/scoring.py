@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.domain.common import subdivision_chain
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.routes import RouteRule
 from riskapp.domain.workspace import Workspace
@@ -141,10 +142,13 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeig
     pieces.
 
     A zone with a geometry weighs points by it (riskapp.engine.geo.zone_weights). A
-    subdivision (an ISO 3166-2 zone) holds the assets whose register row names it, with
-    weight 1; an asset whose row names a subdivision lies in no other one. Where a row names
-    none, and for route pieces, a subdivision with a polygon (from the zones file) holds the
-    points inside it; without a polygon, only the register places assets in it."""
+    subdivision (an ISO 3166-2 zone) holds the assets whose register row names it or one of its
+    parts (FR-75C lies in FR-IDF), with weight 1; an asset whose row names a subdivision lies
+    in no other one. Where a row names
+    none, and for route pieces, a subdivision with a polygon from the zones file holds the
+    points inside it; a shipped boundary holds the route pieces inside it (assets: their
+    register row, read from their coordinates when the workspace was read); without a
+    polygon, only the register places assets in it."""
     from riskapp.engine.geo import located_zones
 
     zones = ws.zones.zones
@@ -156,9 +160,26 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeig
     if not len(subs):
         return out
     given = np.flatnonzero(named != "")
-    hit = pd.Index([zones[i].id for i in subs.tolist()]).get_indexer(pd.Index(named[given]))
-    column = np.where(hit >= 0, subs[np.maximum(hit, 0)], -1)
-    return out.named(given.astype(np.int64), subs, column)
+    # a named subdivision lies in each of its parents too (FR-75C in FR-IDF): one column of
+    # zones per level of the chain, -1 where the level is not a zone
+    codes, distinct = pd.factorize(named[given])
+    chains = [subdivision_chain(str(c)) for c in distinct.tolist()]
+    depth = max((len(c) for c in chains), default=1)
+    index = pd.Index([zones[i].id for i in subs.tolist()])
+    column = np.full((len(given), depth), -1, dtype=np.int64)
+    for level in range(depth):
+        at = [c[level] if level < len(c) else "" for c in chains]
+        hit = index.get_indexer(pd.Index(at))
+        column[:, level] = np.where(hit >= 0, subs[np.maximum(hit, 0)], -1)[codes]
+    out = out.named(given.astype(np.int64), subs, column)
+    # a shipped boundary (riskapp.io.subdivisions) places assets only through the register's
+    # column, which the workspace's reading fills from their coordinates in their own
+    # country; its polygon places route pieces alone
+    shipped = np.array([i for i in subs.tolist() if zones[i].shipped], dtype=np.int64)
+    blank = np.flatnonzero(named == "")
+    if len(shipped) and len(blank):
+        out = out.named(blank.astype(np.int64), shipped, np.full(len(blank), -1, np.int64))
+    return out
 
 
 def _register_subdivisions(ws: Workspace) -> npt.NDArray[np.object_]:

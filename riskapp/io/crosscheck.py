@@ -160,6 +160,9 @@ def cross_problems(loaded: Loaded, assets_name: str) -> tuple[Workspace, list[Pr
         plans=plans[0],
     )
     ws = dataclasses.replace(ws, zones=with_named_zones(ws, zones[0]), routes=routes)
+    from riskapp.io.subdivisions import place_subdivisions
+
+    ws = place_subdivisions(ws)
     issues = [with_hint(i, ws) for i in find_inconsistencies(ws) if _meaningful(i, loaded)]
     by_scenario = {s.id: (lines, f) for s, lines, f in loaded.scenarios}
     source: dict[str, tuple[tuple[Any, LineMap | None], str]] = {

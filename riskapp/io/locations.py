@@ -30,12 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskapp.domain.common import iso_alpha3_codes
+from riskapp.engine.routes import TERRITORIAL_SEA_KM
 from riskapp.io.countrynames import candidates_text, read_country
 from riskapp.io.errors import Problem
 from riskapp.io.gazetteer import GAZETTEER_SOURCE, near_towns, read_city
 
 CITY = "city"  # an input column (riskapp.domain.assets.INPUT_COLUMNS): it places the row
-COAST_KM = 22.2  # 12 nautical miles: a point this near a country's coast is in its waters
+# 12 nautical miles: a point this near a country's coast is in its waters
+COAST_KM = TERRITORIAL_SEA_KM
 NEAREST_KM = 400.0  # how far the nearest country is looked for, for a point at sea
 MAX_LISTED = 20  # rows listed for one uncertain value, before the rest are counted
 MAX_NEAR = 50  # distinct unknown country cells of one reading for which close names are sought
@@ -60,12 +62,14 @@ class LocationNotes:
     converted: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # text, code, how
     from_points: Counter[str] = field(default_factory=Counter)  # code
     from_city: dict[str, list[int]] = field(default_factory=dict)  # city label -> rows
+    subdivisions: int = 0  # rows whose subdivision was read from their point
 
     def add(self, other: LocationNotes) -> None:
         self.converted.update(other.converted)
         self.from_points.update(other.from_points)
         for label, rows in other.from_city.items():
             self.from_city.setdefault(label, []).extend(rows)
+        self.subdivisions += other.subdivisions
 
     def lines(self, name: str) -> list[str]:
         """The notes as sentences, each naming the file."""
@@ -88,6 +92,12 @@ class LocationNotes:
                 else (f"{total} rows give no country; read from their")
             )
             out.append(f"{name}: {rows} coordinates (Natural Earth 1:110m outlines): {parts}")
+        if self.subdivisions:
+            rows = "1 row's" if self.subdivisions == 1 else f"{self.subdivisions:,} rows'"
+            out.append(
+                f"{name}: {rows} subdivision read from their coordinates (Natural Earth "
+                "1:10m admin-1, riskapp/resources/geo/SUBDIVISIONS.md)"
+            )
         cities = sorted(self.from_city.items())
         for label, lines in cities[:MAX_LISTED]:
             verb = "gives" if len(lines) == 1 else "give"
@@ -163,6 +173,7 @@ def locate(
     out.header = [c for c in header if c != CITY]
     country = _countries(np.asarray(column(at["country"]), dtype=object), lines, name, out)
     blank = _blank(country)
+    no_country = blank.copy()  # rows a city or a point may place
     # coordinates are read only where they may place a row: no country, or a city named
     wanted = blank | _named(column(at[CITY])) if CITY in at else blank
     lat = _numbers(column(at["lat"]) if "lat" in at else None, wanted)
@@ -190,6 +201,16 @@ def locate(
     _by_points(country, blank, lat, lon, lines, name, out)
     if out.notes.converted or out.notes.from_points or out.notes.from_city:
         out.filled["country"] = country
+    placed = no_country & ~_blank(country)  # rows whose country was read from their place
+    if placed.any():
+        _subdivisions(
+            column(at["subdivision"]) if "subdivision" in at else None,
+            country,
+            placed,
+            lat,
+            lon,
+            out,
+        )
     if len(out.problems) > MAX_PROBLEMS:
         out.problems = by_row(out.problems)[:MAX_PROBLEMS]
         out.problems.append(Problem(name, None, "", "more problems not shown", "row"))
@@ -426,6 +447,42 @@ def _by_points(
         for row in lines[rows[groups[p]]][:MAX_LISTED].tolist():
             out.problems.append(Problem(name, int(row), "country", message, "row"))
             out.flagged.add((int(row), "country"))
+
+
+def _subdivisions(
+    cells: Sequence[Any] | None,
+    country: np.ndarray,
+    placed: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    out: Located,
+) -> None:
+    """The subdivision of the rows placed by their point (`placed`: no country given), where
+    their subdivision cell is empty: the shipped boundary the point lies in, or the nearest
+    within 12 nautical miles (riskapp.io.subdivisions), in the country read for the row."""
+    from riskapp.domain.common import subdivision_countries
+    from riskapp.io.subdivisions import subdivisions_of
+
+    rows = np.flatnonzero(
+        placed & (_blank(np.asarray(cells, dtype=object)) if cells is not None else placed)
+    )
+    if not len(rows):
+        return
+    read = subdivisions_of(lon[rows], lat[rows])
+    owner = pd.Series(read, dtype=object).map(subdivision_countries()).fillna("").to_numpy()
+    keep = (read != "") & (owner == country[rows])
+    if not keep.any():
+        return
+    new = (
+        np.asarray(cells, dtype=object).copy()
+        if cells is not None
+        else np.full(len(placed), "", dtype=object)
+    )
+    new[rows[keep]] = read[keep]
+    out.filled["subdivision"] = new
+    if "subdivision" not in out.header:
+        out.header.append("subdivision")
+    out.notes.subdivisions += int(keep.sum())
 
 
 def _sea_areas(lon: np.ndarray, lat: np.ndarray) -> list[str]:

@@ -433,8 +433,9 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
 def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
     """The workspace's own zones, then the shipped sea areas and the ISO 3166-2 subdivisions
     its shocks, baseline rows, region groups and plans name (only those: a sea area's
-    geometry is read when something targets it). A subdivision not in the zones file has no
-    polygon: its members are the assets whose register row names it."""
+    geometry is read when something targets it). A subdivision not in the zones file takes
+    its shipped boundary (riskapp.io.subdivisions); without one, its members are the assets
+    whose register row names it."""
     named: list[str] = [shock.target for s in ws.scenarios for shock in s.shocks]
     named += ws.baseline.zones
     named += [m for g in ws.regions.groups for m in g.members]
@@ -453,9 +454,12 @@ def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
 
     shipped = sea_area_ids()
     extra = [sea_area(n) for n in wanted if n in shipped]
-    extra += [
-        Zone(id=n, name=subdivision_name(n), source="ISO 3166-2 (pycountry)")
-        for n in wanted
-        if n in iso_subdivision_codes()
-    ]
+    from riskapp.io.subdivisions import subdivision_zone
+
+    for n in wanted:
+        if n in iso_subdivision_codes():
+            drawn = subdivision_zone(n)  # its shipped boundary, where riskapp has one
+            extra.append(
+                drawn or Zone(id=n, name=subdivision_name(n), source="ISO 3166-2 (pycountry)")
+            )
     return own if not extra else ZoneCatalogue(zones=[*own.zones, *extra])

@@ -240,7 +240,11 @@ def with_files(
         else register_routes(files, portfolio.series("id"), portfolio.series("route"))[0],
     )
     zones = with_named_zones(ws, ws.zones)
-    return ws if zones is ws.zones else dataclasses.replace(ws, zones=zones)
+    if zones is ws.zones:
+        return ws
+    from riskapp.io.subdivisions import place_subdivisions
+
+    return place_subdivisions(dataclasses.replace(ws, zones=zones))
 
 
 def register_routes(

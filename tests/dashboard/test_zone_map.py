@@ -82,25 +82,35 @@ def test_the_map_draws_zones_with_their_hover_text(tiny_zoned: Assessment) -> No
     assert d.max() == pytest.approx(50, abs=0.01) and d.min() > 48
 
 
-def test_the_demo_marks_troms_og_finnmark_where_its_named_assets_are(
+def test_the_demo_draws_troms_og_finnmark_from_its_shipped_boundary(
     demo_assessment: Assessment,
 ) -> None:
-    """The Arctic flashpoint aims at NO-54 through the demo's high_north group; riskapp ships no
-    subdivision outlines, so the map marks it at the mean position of the four assets the
-    register names in it, with the zone's hover text and no outline."""
+    """The Arctic flashpoint aims at NO-54 through the demo's high_north group; riskapp ships
+    its boundary (Natural Earth's admin-1), so the map draws its outline, with the four assets
+    the register names in it and the coastal lane (its point 7.5 km off the coast, read into
+    NO-54 from its coordinates; its route runs through the subdivision's fjords)."""
     a = demo_assessment
     reg = a.ws.portfolio.frame
     named = reg[reg["subdivision"] == "NO-54"]
-    assert sorted(named["id"]) == ["OFF-NO-01", "OFF-NO-02", "PRT-NO-01", "WHS-NO-01"]
+    assert sorted(named["id"]) == [
+        "OFF-NO-01",
+        "OFF-NO-02",
+        "PRT-NO-01",
+        "SHP-NO-01",
+        "WHS-NO-01",
+    ]
     zones = traces(overview_map(a).figure, "Zones")
     outlines = [t for t in zones if t.mode == "lines"]
     (markers,) = [t for t in zones if t.mode == "markers"]
     texts = list(markers.text)
     (k,) = [i for i, t in enumerate(texts) if t.startswith("<b>Troms og Finnmark</b>")]
-    assert "(subdivision)<br>Assets: 4," in texts[k]
-    assert markers.lon[k] == pytest.approx(named["lon"].mean())
-    assert markers.lat[k] == pytest.approx(named["lat"].mean())
-    assert len(outlines) == len(texts) - 1  # every zone but the subdivision has an outline
+    assert "(subdivision)<br>Assets: 5," in texts[k]
+    assert len(outlines) == len(texts)  # every zone has an outline, the subdivision too
+    (troms,) = [t for t in outlines if t.meta == texts[k]]
+    lon, lat = np.asarray(troms.lon, dtype=float), np.asarray(troms.lat, dtype=float)
+    # Troms og Finnmark reaches from about 15.6 E to 31.2 E (Vardø), 68.4 N to 71.2 N
+    assert 15 < np.nanmin(lon) < 17 and 31 < np.nanmax(lon) < 32
+    assert 68 < np.nanmin(lat) < 69 and 71 < np.nanmax(lat) < 71.5
 
 
 def test_the_map_draws_flows_with_arrows(tiny: Workspace) -> None:

@@ -1,0 +1,212 @@
+"""The subdivision boundaries riskapp ships: riskapp/resources/geo/subdivisions.geojson.gz holds
+4,087 ISO 3166-2 subdivisions drawn by Natural Earth's 1:10m admin-1 states and provinces
+(public domain; geo/SUBDIVISIONS.md says how their codes were found and what was left out,
+tools/build_subdivisions.py builds the file).
+
+Each shipped feature is the most specific subdivision the source draws, with the chain of its
+parents (FR-75C Paris, then FR-IDF Île-de-France), so a parent is the union of its parts.
+
+- `shipped_subdivisions()`: every code that has a boundary here, parents included.
+- `subdivision_zone(code)`: a subdivision as a Zone with its boundary (None without one).
+- `subdivisions_of(lon, lat)`: the most specific shipped subdivision each point lies in.
+
+The file is read once per process, on first use (about 0.1 s to decompress); a boundary is
+parsed only when asked for, and the whole index only when points are placed.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from riskapp.domain.common import subdivision_name
+from riskapp.domain.workspace import Workspace
+from riskapp.domain.zones import Geometry, Zone
+from riskapp.engine.routes import TERRITORIAL_SEA_KM as COAST_KM
+from riskapp.resources import GEO
+
+SUBDIVISIONS = GEO / "subdivisions.geojson.gz"
+SOURCE_NAME = "Natural Earth 1:10m admin-1 states and provinces"
+SUBDIVISION_SOURCE = f"{SOURCE_NAME} (public domain), ne_id"
+
+# a feature's line, its code and the codes of its parents first
+_FEATURE = re.compile(
+    r'\{"type":"Feature","properties":\{"code":"([A-Z0-9-]+)","codes":(\[[^]]*\])'
+)
+_NE_IDS = re.compile(r'"ne_ids":(\[[^]]*\])')
+
+
+@functools.cache
+def _features() -> dict[str, tuple[tuple[str, ...], str]]:
+    """Each shipped feature's (chain of codes, GeoJSON text) by its own code."""
+    out: dict[str, tuple[tuple[str, ...], str]] = {}
+    text = gzip.decompress(SUBDIVISIONS.read_bytes()).decode("utf-8")
+    for line in text.splitlines():
+        found = _FEATURE.match(line)
+        if found is not None:
+            out[found.group(1)] = (tuple(json.loads(found.group(2))), line.rstrip(","))
+    return out
+
+
+@functools.cache
+def _members() -> dict[str, tuple[str, ...]]:
+    """Each code with a boundary: the shipped features it is made of (itself, or its parts)."""
+    out: dict[str, list[str]] = {}
+    for own, (chain, _) in _features().items():
+        for code in chain:
+            out.setdefault(code, []).append(own)
+    return {code: tuple(parts) for code, parts in out.items()}
+
+
+def shipped_subdivisions() -> frozenset[str]:
+    """The ISO 3166-2 codes riskapp ships a boundary for (parents included)."""
+    return frozenset(_members())
+
+
+@functools.cache
+def subdivision_zone(code: str) -> Zone | None:
+    """A subdivision as a Zone with its shipped boundary, or None if riskapp ships none."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    parts = _members().get(code)
+    if parts is None:
+        return None
+    features = [json.loads(_features()[p][1]) for p in parts]
+    shapes = [shape(f["geometry"]) for f in features]
+    geom = shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
+    if geom.geom_type == "GeometryCollection":  # a union may add a stray line: keep the area
+        geom = shapely.union_all([g for g in geom.geoms if g.geom_type.endswith("Polygon")])
+    ids = sorted(i for f in features for i in f["properties"]["ne_ids"])
+    shown = ", ".join(str(i) for i in ids[:8]) + (
+        f" and {len(ids) - 8} more" if len(ids) > 8 else ""
+    )
+    return Zone(
+        id=code,
+        name=subdivision_name(code),
+        geometry=Geometry.model_validate(mapping(geom)),
+        within_km=0.0,
+        source=f"{SUBDIVISION_SOURCE} {shown}",
+        shipped=True,
+    )
+
+
+@functools.cache
+def _index() -> tuple[Any, list[str]]:
+    """An STRtree over every shipped feature, and the features' codes in its order."""
+    import shapely
+    from shapely.geometry import shape
+
+    codes = sorted(_features())
+    geoms = [shape(json.loads(_features()[c][1])["geometry"]) for c in codes]
+    shapely.prepare(geoms)
+    return shapely.STRtree(geoms), codes
+
+
+def subdivisions_of(
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+) -> npt.NDArray[np.object_]:
+    """The most specific shipped subdivision each point lies in ('' in none, or without
+    coordinates). A point outside every boundary but within COAST_KM (12 nautical miles, as
+    for countries) of one takes the nearest: a port, a landing station or an island town the
+    1:10m boundaries leave out (Tromsø's island is not drawn). Each
+    distinct point is placed once; a point on the seam of two neighbours (their simplified
+    borders may overlap by a few hundred metres) takes the first code in alphabetical order."""
+    import shapely
+
+    out = np.full(len(lon), "", dtype=object)
+    ok = np.flatnonzero(
+        np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    )
+    if not len(ok):
+        return out
+    pairs = np.stack([lon[ok], lat[ok]], axis=1)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    tree, codes = _index()
+    points = shapely.points(distinct)
+    point, feature = tree.query(points, predicate="within")
+    found = np.full(len(distinct), -1, dtype=np.int64)
+    # the smallest feature index per point: the first code in alphabetical order
+    order = np.lexsort((feature, point))
+    first = np.r_[True, np.diff(point[order]) != 0]
+    found[point[order][first]] = feature[order][first]
+    outside = np.flatnonzero(found < 0)
+    if len(outside):
+        found[outside] = _near_coast(tree, points[outside], distinct[outside])
+    named = np.array([*codes, ""], dtype=object)
+    out[ok] = named[found[inverse.reshape(-1)]]
+    return out
+
+
+def _near_coast(tree: Any, points: Any, xy: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The nearest feature of each point if it lies within COAST_KM (geodesic), else -1."""
+    import shapely
+    from pyproj import Geod
+
+    # a degree of longitude is shortest at the highest latitude: search that far, then measure
+    reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(xy[:, 1]).max())), 0.01))
+    pair, _ = tree.query_nearest(
+        points, max_distance=reach, return_distance=True, all_matches=False
+    )
+    out = np.full(len(points), -1, dtype=np.int64)
+    if not pair.shape[1]:
+        return out
+    near = shapely.shortest_line(points[pair[0]], tree.geometries.take(pair[1]))
+    ends = shapely.get_coordinates(near).reshape(-1, 2, 2)
+    _, _, metres = Geod(ellps="WGS84").inv(
+        ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1]
+    )
+    close = np.asarray(metres) <= COAST_KM * 1000
+    out[pair[0][close]] = pair[1][close]
+    return out
+
+
+def place_subdivisions(ws: Workspace) -> Workspace:
+    """The workspace with each asset's empty `subdivision` read from its coordinates, when one
+    of its zones is a shipped subdivision boundary (a shock, baseline row, group or plan names
+    an ISO 3166-2 code the zones file does not draw); otherwise the workspace itself.
+
+    The code read is the most specific one (`subdivisions_of`), kept only when it lies in the
+    country the row is filed under (an asset filed under Germany a few hundred metres across
+    the Polish border keeps no subdivision). The engine then places the asset by that code as
+    if the register named it (in it and in its parents: riskapp.engine.scoring), so a point
+    on a coast the 1:10m boundaries cut off still counts; a note says how many were read."""
+    import dataclasses
+
+    from riskapp.domain.assets import Portfolio
+    from riskapp.domain.common import subdivision_countries
+
+    if not any(z.shipped and z.subdivision for z in ws.zones.zones):
+        return ws
+    frame = ws.portfolio.series("subdivision")
+    blank = (frame.fillna("").astype(str) == "").to_numpy()
+    lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
+    lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
+    rows = np.flatnonzero(blank & np.isfinite(lon) & np.isfinite(lat))
+    if not len(rows):
+        return ws
+    read = subdivisions_of(lon[rows], lat[rows])
+    country = ws.portfolio.series("country").to_numpy(dtype=object)[rows]
+    owner = pd.Series(read).map(subdivision_countries()).fillna("").to_numpy(dtype=object)
+    keep = (read != "") & (owner == country)
+    if not keep.any():
+        return ws
+    table = ws.portfolio.frame
+    table.attrs = dict(ws.portfolio.frame.attrs)
+    column = table["subdivision"].to_numpy(dtype=object, copy=True)
+    column[rows[keep]] = read[keep]
+    table["subdivision"] = column
+    notes = list(table.attrs.get("location_notes", ()))
+    notes.append(
+        f"{int(keep.sum()):,} assets' subdivision read from their coordinates "
+        f"({SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md)"
+    )
+    table.attrs["location_notes"] = notes
+    return dataclasses.replace(ws, portfolio=Portfolio(table))
