@@ -27,8 +27,10 @@ What it does, in order:
    grid of 0.001 degrees (about 100 m) with `set_precision`, which keeps polygons valid; every
    geometry is checked valid and non-empty. Neighbours are simplified each on its own, so a
    point within about 1 km of a border may fall on either side or in neither.
-4. Written one feature a line, its code first (riskapp reads only the lines it needs), gzipped
-   with a fixed timestamp so that the same input builds the same bytes.
+4. Written one feature a line, its code first and its bounding box before its geometry
+   (riskapp reads only the lines it needs and parses only the features whose box holds a
+   point it places), gzipped with a fixed timestamp so that the same input builds the same
+   bytes.
 """
 
 from __future__ import annotations
@@ -233,7 +235,12 @@ def build(source: Path) -> None:
         }
         lines.append(
             json.dumps(
-                {"type": "Feature", "properties": props, "geometry": geometry},
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "bbox": [round(v, 3) for v in geom.bounds],
+                    "geometry": geometry,
+                },
                 ensure_ascii=False,
                 separators=(",", ":"),
             )

@@ -98,16 +98,45 @@ def subdivision_zone(code: str) -> Zone | None:
     )
 
 
-@functools.cache
-def _index() -> tuple[Any, list[str]]:
-    """An STRtree over every shipped feature, and the features' codes in its order."""
-    import shapely
-    from shapely.geometry import shape
+_BBOX = re.compile(r'"bbox":\[([^]]*)\]')
 
+
+@functools.cache
+def _boxes() -> tuple[list[str], npt.NDArray[np.float64]]:
+    """The shipped features' codes (sorted) and their bounding boxes (F, 4: west, south,
+    east, north), read off the lines without parsing the geometries."""
     codes = sorted(_features())
-    geoms = [shape(json.loads(_features()[c][1])["geometry"]) for c in codes]
-    shapely.prepare(geoms)
-    return shapely.STRtree(geoms), codes
+    text = ",".join(_BBOX.findall("\n".join(_features()[c][1] for c in codes)))
+    boxes: npt.NDArray[np.float64] = np.array(text.split(","), dtype=float).reshape(-1, 4)
+    return codes, boxes
+
+
+@functools.cache
+def _shape(code: str) -> Any:
+    """One shipped feature's geometry (shapely, prepared), parsed once."""
+    import shapely
+
+    line = _features()[code][1]
+    geom = shapely.from_geojson(line[line.index('"geometry":') + 11 : -1])
+    shapely.prepare(geom)
+    return geom
+
+
+def _candidates(xy: npt.NDArray[np.float64], margin: float) -> npt.NDArray[np.int64]:
+    """The features (indexes into `_boxes()`) whose box, widened by `margin` degrees, holds
+    at least one of the points: one search of the points sorted by longitude per feature,
+    so only a few hundred features are parsed for a portfolio of one region."""
+    boxes = _boxes()[1]
+    order = np.argsort(xy[:, 0], kind="stable")
+    lon, lat = xy[order, 0], xy[order, 1]
+    lo = np.searchsorted(lon, boxes[:, 0] - margin, side="left")
+    hi = np.searchsorted(lon, boxes[:, 2] + margin, side="right")
+    out = []
+    for f in np.flatnonzero(hi > lo).tolist():
+        band = lat[lo[f] : hi[f]]
+        if ((band >= boxes[f, 1] - margin) & (band <= boxes[f, 3] + margin)).any():
+            out.append(f)
+    return np.asarray(out, dtype=np.int64)
 
 
 def subdivisions_of(
@@ -116,9 +145,10 @@ def subdivisions_of(
     """The most specific shipped subdivision each point lies in ('' in none, or without
     coordinates). A point outside every boundary but within COAST_KM (12 nautical miles, as
     for countries) of one takes the nearest: a port, a landing station or an island town the
-    1:10m boundaries leave out (Tromsø's island is not drawn). Each
-    distinct point is placed once; a point on the seam of two neighbours (their simplified
-    borders may overlap by a few hundred metres) takes the first code in alphabetical order."""
+    1:10m boundaries leave out (Tromsø's island is not drawn). Each distinct point is placed
+    once, against only the boundaries whose box is near a point; a point on the seam of two
+    neighbours (their simplified borders may overlap by a few hundred metres) takes the first
+    code in alphabetical order."""
     import shapely
 
     out = np.full(len(lon), "", dtype=object)
@@ -129,32 +159,35 @@ def subdivisions_of(
         return out
     pairs = np.stack([lon[ok], lat[ok]], axis=1)
     distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    tree, codes = _index()
+    # a degree of longitude is shortest at the highest latitude: search that far for a coast
+    reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(distinct[:, 1]).max())), 0.01))
+    codes, _ = _boxes()
+    chosen = _candidates(distinct, reach)  # ascending: alphabetical order of codes
+    if not len(chosen):
+        return out
+    tree = shapely.STRtree([_shape(codes[f]) for f in chosen.tolist()])
     points = shapely.points(distinct)
     point, feature = tree.query(points, predicate="within")
     found = np.full(len(distinct), -1, dtype=np.int64)
     # the smallest feature index per point: the first code in alphabetical order
-    order = np.lexsort((feature, point))
-    first = np.r_[True, np.diff(point[order]) != 0]
-    found[point[order][first]] = feature[order][first]
+    if len(point):
+        order = np.lexsort((feature, point))
+        first = np.r_[True, np.diff(point[order]) != 0]
+        found[point[order][first]] = feature[order][first]
     outside = np.flatnonzero(found < 0)
     if len(outside):
-        found[outside] = _near_coast(tree, points[outside], distinct[outside])
-    named = np.array([*codes, ""], dtype=object)
+        found[outside] = _near_coast(tree, points[outside], reach)
+    named = np.array([*(codes[f] for f in chosen.tolist()), ""], dtype=object)
     out[ok] = named[found[inverse.reshape(-1)]]
     return out
 
 
-def _near_coast(tree: Any, points: Any, xy: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+def _near_coast(tree: Any, points: Any, reach: float) -> npt.NDArray[np.int64]:
     """The nearest feature of each point if it lies within COAST_KM (geodesic), else -1."""
     import shapely
     from pyproj import Geod
 
-    # a degree of longitude is shortest at the highest latitude: search that far, then measure
-    reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(xy[:, 1]).max())), 0.01))
-    pair, _ = tree.query_nearest(
-        points, max_distance=reach, return_distance=True, all_matches=False
-    )
+    pair = tree.query_nearest(points, max_distance=reach, all_matches=False)
     out = np.full(len(points), -1, dtype=np.int64)
     if not pair.shape[1]:
         return out

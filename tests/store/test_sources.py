@@ -251,14 +251,15 @@ def test_the_register_subdivision_column_round_trips_through_the_store(
     add_scenario(ws_dir, "  - {target: NO-54, factor: alpha, op: add, value: 4}\n")
     source = StoreSource(open_store(files=ws_dir), ws_dir)
     files, stored = assess(FileSource(ws_dir)), assess(source)
-    assert stored.ws.portfolio.series("subdivision").tolist() == ["NO-54", "", ""]
+    # P2's read from its coordinates (NO-54 has a shipped boundary); O1 has none
+    assert stored.ws.portfolio.series("subdivision").tolist() == ["NO-54", "FI-18", ""]
     np.testing.assert_allclose(stored.result.asset_loss(), files.result.asset_loss())
     s = files.result.scenario_ids.index("z")
     assert files.result.asset_loss()[0, s] == pytest.approx(60.0)  # alpha 2 + 4 -> 0.6 x 100
-    # an edit of the column in the store moves P1 out, and its loss with it
+    # an edit of the column in the store moves P1 out (to Nordland), and its loss with it
     store = source.store
     (p1,) = [s for s in store.assets() if s.id == "P1"]
-    store.update_asset("P1", {"subdivision": ""}, p1.version, SYSTEM)
+    store.update_asset("P1", {"subdivision": "NO-18"}, p1.version, SYSTEM)
     edited = assess(StoreSource(store, ws_dir))
     assert edited.result.asset_loss()[0, s] == pytest.approx(20.0)
     assert edited.source.revision != stored.source.revision
