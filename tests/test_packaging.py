@@ -43,6 +43,8 @@ BUNDLED = [
     "riskapp/resources/refdata/wgi/WGIData_full.csv",
     "riskapp/resources/geo/sea_areas.geojson",
     "riskapp/resources/geo/countries_110m.topojson",
+    "riskapp/resources/geo/subdivisions.geojson.gz",
+    "riskapp/resources/geo/SUBDIVISIONS.md",
     "riskapp/resources/demo/zones.yaml",
     "riskapp/resources/demo/routes.yaml",
     "riskapp/reporting/templates/report.html",
