@@ -142,13 +142,12 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeig
     pieces.
 
     A zone with a geometry weighs points by it (riskapp.engine.geo.zone_weights). A
-    subdivision (an ISO 3166-2 zone) holds the assets whose register row names it or one of its
-    parts (FR-75C lies in FR-IDF), with weight 1; an asset whose row names a subdivision lies
-    in no other one. Where a row names
-    none, and for route pieces, a subdivision with a polygon from the zones file holds the
-    points inside it; a shipped boundary holds the route pieces inside it (assets: their
-    register row, read from their coordinates when the workspace was read); without a
-    polygon, only the register places assets in it."""
+    subdivision (an ISO 3166-2 zone) holds the assets whose register row names it or one of
+    its parts (FR-75C lies in FR-IDF), with weight 1; an asset whose row names a subdivision
+    lies in no other one. Where a row names none, and for route pieces, a subdivision with a
+    polygon from the zones file holds the points inside it; a shipped boundary holds only the
+    route pieces inside it (assets: their register row, read from their coordinates when the
+    workspace was read); without a polygon, only the register places assets in it."""
     from riskapp.engine.geo import located_zones
 
     zones = ws.zones.zones

@@ -119,7 +119,7 @@ def with_hint(issue: Inconsistency, ws: Workspace) -> Inconsistency:
 def cross_problems(loaded: Loaded, assets_name: str) -> tuple[Workspace, list[Problem]]:
     """The workspace built from what was read (missing parts empty) and the problems between
     its files, each on the file, line or row that names the reference."""
-    from riskapp.io.workspace import display, with_named_zones
+    from riskapp.io.workspace import display, with_zones
 
     paths = loaded.manifest.paths
     root = loaded.root
@@ -159,10 +159,7 @@ def cross_problems(loaded: Loaded, assets_name: str) -> tuple[Workspace, list[Pr
         scenarios=[s for s, _, _ in loaded.scenarios],
         plans=plans[0],
     )
-    ws = dataclasses.replace(ws, zones=with_named_zones(ws, zones[0]), routes=routes)
-    from riskapp.io.subdivisions import place_subdivisions
-
-    ws = place_subdivisions(ws)
+    ws = with_zones(dataclasses.replace(ws, routes=routes), zones[0])
     issues = [with_hint(i, ws) for i in find_inconsistencies(ws) if _meaningful(i, loaded)]
     by_scenario = {s.id: (lines, f) for s, lines, f in loaded.scenarios}
     source: dict[str, tuple[tuple[Any, LineMap | None], str]] = {

@@ -430,6 +430,17 @@ def read_workspace(path: str | Path) -> ReadWorkspace:
     return ReadWorkspace(ws, problems + cross, other_ids, cell_problems)
 
 
+def with_zones(ws: Workspace, own: ZoneCatalogue) -> Workspace:
+    """The workspace with its own zones and those its targets name (`with_named_zones`), its
+    assets' empty subdivisions read from their coordinates where a shipped boundary is
+    targeted (riskapp.io.subdivisions.place_subdivisions): how every reading of a workspace,
+    from its files or the team database, completes it."""
+    from riskapp.io.subdivisions import place_subdivisions
+
+    zones = with_named_zones(ws, own)
+    return place_subdivisions(ws if zones is ws.zones else dataclasses.replace(ws, zones=zones))
+
+
 def with_named_zones(ws: Workspace, own: ZoneCatalogue) -> ZoneCatalogue:
     """The workspace's own zones, then the shipped sea areas and the ISO 3166-2 subdivisions
     its shocks, baseline rows, region groups and plans name (only those: a sea area's

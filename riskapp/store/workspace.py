@@ -43,7 +43,7 @@ from riskapp.io.workspace import (
     load_scenario,
     manifest_path,
     scenario_files,
-    with_named_zones,
+    with_zones,
     workspace_settings,
 )
 
@@ -211,7 +211,7 @@ def with_files(
     routes: RouteBook | None = None,
 ) -> Workspace:
     """The workspace of file inputs, a register and plans, with the shipped sea areas its
-        targets name (`with_named_zones`); not checked across parts. `routes`: the routes file's and
+        targets name (`with_zones`); not checked across parts. `routes`: the routes file's and
     the register's (`register_routes`), when the caller has read them already. Links declared
     in the workspace's dependencies.csv complete the register's depends_on."""
     from riskapp.domain.assets import find_cycle
@@ -239,12 +239,7 @@ def with_files(
         if routes is not None
         else register_routes(files, portfolio.series("id"), portfolio.series("route"))[0],
     )
-    zones = with_named_zones(ws, ws.zones)
-    if zones is ws.zones:
-        return ws
-    from riskapp.io.subdivisions import place_subdivisions
-
-    return place_subdivisions(dataclasses.replace(ws, zones=zones))
+    return with_zones(ws, ws.zones)
 
 
 def register_routes(
