@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from riskapp.domain.assets import unpack_rows
 from riskapp.io.columnar import parse_register
 from riskapp.io.countrynames import read_country
 from riskapp.io.errors import InputError, Problem
@@ -200,6 +201,8 @@ def test_rows_placed_by_their_point_or_city_get_their_subdivision_too(tmp_path: 
     assert dict(zip(frame["id"], frame["subdivision"], strict=True)) == expected
     notes = frame.attrs["location_notes"]
     assert any("4 rows' subdivision read from their coordinates" in n for n in notes), notes
+    read = frame["id"][unpack_rows(frame.attrs["subdivision_read"], len(frame))].tolist()
+    assert read == ["a1", "a2", "a4", "a5"]  # a6 named its own
     assets, _ = parse_assets(path, NAME)
     assert {a.id: a.subdivision for a in assets} == expected
     parsed = parse_table(Table.from_file(path, NAME))

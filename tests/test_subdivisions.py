@@ -67,6 +67,7 @@ def test_a_targeted_subdivision_takes_its_shipped_boundary(
     # the register read says so in a note; P2 in Helsinki is not placed in Norway
     sub = dict(zip(ws.portfolio.ids, ws.portfolio.series("subdivision"), strict=True))
     assert sub == {"P1": "NO-54", "P2": "FI-18", "O1": ""}  # O1: no coordinates
+    assert ws.portfolio.subdivision_read == {"P1", "P2"}  # the Assets page says so
     assert any(
         "2 assets' subdivision read from their coordinates" in n
         for n in ws.portfolio.location_notes

@@ -194,6 +194,7 @@ class AssetFacts:
     tags: list[str]
     dominant_factor: str  # factor name or '-'
     approximate: bool = False  # coordinates are its city's centre (riskapp.io.locations)
+    subdivision_read: bool = False  # its subdivision read from its coordinates
 
 
 def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -> AssetFacts:
@@ -222,6 +223,7 @@ def asset_facts(a: Assessment, asset_id: str, reg: pd.DataFrame | None = None) -
         tags=list(row["tag_list"]),
         dominant_factor=str(row["dominant_factor_name"]),
         approximate=asset_id in a.ws.portfolio.approximate,
+        subdivision_read=asset_id in a.ws.portfolio.subdivision_read,
     )
 
 

@@ -168,6 +168,26 @@ def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
     return None
 
 
+def pack_rows(mask: np.ndarray) -> str:
+    """A row mask as text, for a frame's attrs: pandas compares attrs with == and deep-copies
+    them on most operations (an array breaks the one, a list of a million ids slows the
+    other), and Streamlit writes them as JSON; '' when no row is set."""
+    import base64
+
+    mask = np.asarray(mask, dtype=bool)
+    return base64.b64encode(np.packbits(mask).tobytes()).decode("ascii") if mask.any() else ""
+
+
+def unpack_rows(packed: str, n: int) -> np.ndarray:
+    """The row mask `pack_rows` packed, for `n` rows (all False for '')."""
+    import base64
+
+    if not packed:
+        return np.zeros(n, dtype=bool)
+    raw = np.frombuffer(base64.b64decode(packed), dtype=np.uint8)
+    return np.unpackbits(raw, count=n).astype(bool)
+
+
 class Portfolio:
     """A validated asset register held column-wise (one row per asset) for the engine.
 
@@ -236,6 +256,13 @@ class Portfolio:
     def approximate(self) -> frozenset[str]:
         """Ids of the assets whose coordinates are approximate (their city's centre)."""
         return frozenset(self._frame.attrs.get("approximate", ()))
+
+    @property
+    def subdivision_read(self) -> frozenset[str]:
+        """Ids of the assets whose subdivision was read from their coordinates (not named in
+        the register: riskapp.io.locations, riskapp.io.subdivisions)."""
+        read = unpack_rows(self._frame.attrs.get("subdivision_read", ""), len(self._frame))
+        return frozenset(self._frame["id"].to_numpy(dtype=object)[read].tolist())
 
     @property
     def ids(self) -> np.ndarray:

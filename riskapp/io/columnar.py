@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
-from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, Asset, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, Asset, find_cycle, pack_rows
 from riskapp.io.arrowcheck import accept
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.io.locations import by_row, locate_arrow
@@ -319,6 +319,8 @@ def table_frame(
         frame.attrs["location_notes"] = located.notes.lines(name)
         near = frame.index.isin(np.flatnonzero(located.approximate))
         frame.attrs["approximate"] = frame["id"][near].tolist()
+        read = frame.index.isin(np.flatnonzero(located.subdivided))
+        frame.attrs["subdivision_read"] = pack_rows(read)
     if partial:
         return frame, by_row(problems)
     return frame.reset_index(drop=True), []

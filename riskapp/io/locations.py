@@ -125,6 +125,8 @@ class Located:
     flagged: set[tuple[int, str]]  # (row, field) already worded here
     notes: LocationNotes
     approximate: np.ndarray  # rows whose coordinates come from their city
+    subdivided: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # rows
+    # whose subdivision was read from their point (empty: none)
 
     @property
     def changed(self) -> bool:
@@ -480,6 +482,8 @@ def _subdivisions(
     )
     new[rows[keep]] = read[keep]
     out.filled["subdivision"] = new
+    out.subdivided = np.zeros(len(placed), dtype=bool)
+    out.subdivided[rows[keep]] = True
     if "subdivision" not in out.header:
         out.header.append("subdivision")
     out.notes.subdivisions += int(keep.sum())

@@ -213,7 +213,7 @@ def place_subdivisions(ws: Workspace) -> Workspace:
     on a coast the 1:10m boundaries cut off still counts; a note says how many were read."""
     import dataclasses
 
-    from riskapp.domain.assets import Portfolio
+    from riskapp.domain.assets import Portfolio, pack_rows, unpack_rows
     from riskapp.domain.common import subdivision_countries
 
     if not any(z.shipped and z.subdivision for z in ws.zones.zones):
@@ -242,4 +242,7 @@ def place_subdivisions(ws: Workspace) -> Workspace:
         f"({SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md)"
     )
     table.attrs["location_notes"] = notes
+    read = unpack_rows(table.attrs.get("subdivision_read", ""), len(table))
+    read[rows[keep]] = True
+    table.attrs["subdivision_read"] = pack_rows(read)
     return dataclasses.replace(ws, portfolio=Portfolio(table))

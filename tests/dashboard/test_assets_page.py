@@ -211,3 +211,15 @@ def worst_scenario_of(ws: Path) -> str:
     from riskapp.assessment.tables import worst_scenario
 
     return worst_scenario(assess(ws))
+
+
+def test_the_drill_down_says_where_a_subdivision_was_read_from(at: AppTest) -> None:
+    """CBL-BAL-02's register row names no subdivision: the demo targets NO-54, so its
+    coordinates (Helsinki's landing) were read into Uusimaa; PLT-DE-01 names Hamburg itself."""
+    at.selectbox(key="ast_asset").set_value("CBL-BAL-02").run()
+    assert not at.exception
+    read = plain("Uusimaa (FI-18, read from its coordinates)")  # as the page escapes it
+    assert any(read in c.value for c in at.caption)
+    at.selectbox(key="ast_asset").set_value("PLT-DE-01").run()
+    assert any(plain("Hamburg (DE-HH)") in c.value for c in at.caption)
+    assert not any(plain("read from its coordinates") in c.value for c in at.caption)

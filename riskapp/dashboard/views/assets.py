@@ -178,7 +178,8 @@ st.caption(
     plain(
         f"{facts.id} - {facts.type} in {facts.country_name}"
         + (
-            f", {subdivision_name(facts.subdivision)} ({facts.subdivision})"
+            f", {subdivision_name(facts.subdivision)} ({facts.subdivision}"
+            + (", read from its coordinates)" if facts.subdivision_read else ")")
             if facts.subdivision
             else ""
         )
