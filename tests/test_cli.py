@@ -180,6 +180,10 @@ def test_demo_names_the_bundled_demo_from_any_directory(
     result = runner.invoke(app, ["score", "demo", "--top", "1"])
     assert result.exit_code == 0, result.output
     assert str(DEMO) in " ".join(result.output.split())
+    # validate takes it too, beside other paths
+    result = runner.invoke(app, ["validate", "demo"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert f"ok {DEMO} (workspace)" in result.output
     (tmp_path / "demo").mkdir()
     assert bundled_demo(Path("demo")) == Path("demo")
     assert bundled_demo(Path("other")) == Path("other")

@@ -23,6 +23,7 @@ from riskapp.cli.common import (
     SourceOpt,
     WorkspaceArg,
     assessment,
+    bundled_demo,
     check_out,
     err,
     out,
@@ -39,7 +40,13 @@ class OutputFormat(StrEnum):
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Files or workspace folders to check.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or workspace folders to check; 'demo' is the bundled demo.",
+            callback=lambda paths: [bundled_demo(p) for p in paths],
+        ),
+    ],
     every: Annotated[
         bool,
         typer.Option(
