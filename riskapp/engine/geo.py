@@ -11,11 +11,14 @@ Distances are measured in an azimuthal equidistant projection centred
 on the zone (pyproj): exact from its centre, within 0.2 % up to 650 km from it and 1 % up to
 1,500 km. Polygons are tested in longitude/latitude, as GeoJSON draws them (shapely).
 
-Cost: assets sharing coordinates are located once, sorted by longitude; each zone measures
-only the locations in the box of its reach (a slice of the longitudes, then a test of the
-latitudes), so a location far from every zone costs nothing but its share of that sort. The
-weights are held compactly (`ZoneWeights`: a row of one-byte codes per distinct location),
-not as a float per asset and zone.
+Cost: points are sorted by longitude in quarter-degree cells (a counting sort); each zone
+takes the points in the box of its reach (a run of cells, then a test of the coordinates),
+keeps those in the area of its reach and gives weight 1 without measuring to those in an
+area well inside its band (`_Reach`: point-in-polygon tests, some 15 times cheaper than a
+projection); only the points between the two, each distinct location once, are measured. A
+point far from every zone costs nothing but its share of the sort. The weights are held
+compactly (`ZoneWeights`: a row of one-byte codes per distinct location in some zone), not
+as a float per asset and zone.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from riskapp.domain.zones import EXPONENTIAL_FLOOR, GeometryType, Kernel, Zone
 
@@ -102,27 +106,64 @@ class _Inverse:
         return self._forward.transform(x, y, direction="INVERSE")
 
 
-def _reach_box(zone: Zone, geom: shapely.Geometry) -> shapely.Geometry:
-    """A box in longitude/latitude holding everywhere the zone's weight can be above 0: its
-    geometry widened by its reach in the plane distances are measured in (a line there is a
-    curve in longitude/latitude, bulging towards the pole), with a margin."""
+@dataclass(frozen=True)
+class _Reach:
+    """Where a zone's weight can be above 0, in longitude/latitude: a box (`bounds`: west,
+    south, east, north, edges included), and where known the area itself (`outer`: every
+    point of weight above 0 lies in it) and an area of full weight (`inner`: every point in
+    it lies within the band, distance rounded). Both are the zone's geometry widened in the
+    plane distances are measured in, with margins (1 % + 2 km) far above the error of
+    drawing them with straight sides (a buffer's sides lie inside its true curve; a side cut
+    to 25 km there bends by metres in longitude/latitude). A point between the two is
+    measured; points in `inner` are not (their weight is 1 whatever their distance)."""
+
+    bounds: tuple[float, float, float, float]
+    outer: shapely.Geometry | None = None
+    inner: shapely.Geometry | None = None
+
+
+def _reach(zone: Zone, geom: shapely.Geometry) -> _Reach:
+    """The zone's reach (`_Reach`); without `outer`/`inner` across the antimeridian or a pole,
+    or where a drawn area is not a valid polygon."""
     import shapely
 
     if zone.reach_km == 0:
-        return shapely.box(*shapely.bounds(geom).tolist())
+        west, south, east, north = shapely.bounds(geom).tolist()
+        return _Reach((west, south, east, north))
     to_plane, to_lonlat = _plane(geom)
     flat = shapely.transform(
         geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
     )
-    area = shapely.buffer(flat, (zone.reach_km * 1.01 + 2.0) * 1000.0, quad_segs=16)
-    area = shapely.segmentize(area, 25_000.0)
-    xy = shapely.get_coordinates(area)
-    lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
-    lon, lat = np.asarray(lon), np.asarray(lat)
+
+    def widened(km: float) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
+        area = shapely.segmentize(shapely.buffer(flat, km * 1000.0, quad_segs=16), 25_000.0)
+        xy = shapely.get_coordinates(area)
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        return shapely.set_coordinates(area, np.column_stack([lon, lat])), lon, lat
+
+    def usable(area: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> bool:
+        # across the antimeridian or near a pole the sides are not drawn correctly
+        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or np.abs(lat).max() >= 89.9:
+            return False
+        return bool(shapely.is_valid(area))
+
+    outer, lon, lat = widened(zone.reach_km * 1.01 + 2.0)
     south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
     if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
-        return shapely.box(-180.0, south, 180.0, north)  # across the antimeridian or a pole
-    return shapely.box(float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
+        return _Reach((-180.0, south, 180.0, north))  # across the antimeridian or a pole
+    bounds = (float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
+    if not usable(outer, lon, lat):
+        return _Reach(bounds)
+    shapely.prepare(outer)
+    band = zone.within_km * 0.99 - 2.0
+    if band <= 0:
+        return _Reach(bounds, outer)
+    inner, lon, lat = widened(band)
+    if not usable(inner, lon, lat):
+        return _Reach(bounds, outer)
+    shapely.prepare(inner)
+    return _Reach(bounds, outer, inner)
 
 
 def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> FloatArray:
@@ -229,10 +270,20 @@ def zone_weights(
     return located_zones(lon, lat, zones, step).dense()
 
 
+_CELLS = 4 * 360  # quarter-degree cells of longitude, -180..180
+
+
+def _cell(lon: FloatArray) -> npt.NDArray[np.int16]:
+    """Each longitude's cell (0.._CELLS; monotone in the longitude)."""
+    cell: npt.NDArray[np.int16] = np.clip((lon + 180.0) * 4.0, 0, _CELLS).astype(np.int16)
+    return cell
+
+
 def located_zones(
     lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
 ) -> ZoneWeights:
-    """`zone_weights` in the compact form (`ZoneWeights`): one row per distinct location."""
+    """`zone_weights` in the compact form (`ZoneWeights`): one row per distinct location in
+    some zone (location -1 for the points in none)."""
     import shapely
 
     n, z_count = len(lon), len(zones)
@@ -240,35 +291,45 @@ def located_zones(
     located = np.flatnonzero(~(np.isnan(lon) | np.isnan(lat)))
     if not len(located) or not z_count:
         return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
-    # one complex number per location: a plain sort finds the distinct ones (faster than
-    # np.unique over rows), sorted by longitude
-    distinct, inverse = np.unique(lon[located] + 1j * lat[located], return_inverse=True)
-    location[located] = inverse.reshape(-1)
-    ux, uy = distinct.real.copy(), distinct.imag.copy()
+    # the points sorted by longitude, in cells of a quarter degree (a counting sort): a
+    # zone's box is a run of cells, then a test of the coordinates
+    lon_l, lat_l = lon[located], lat[located]
+    cell = _cell(lon_l)
+    order = np.argsort(cell, kind="stable")
+    starts = np.r_[0, np.cumsum(np.bincount(cell, minlength=_CELLS + 1))]
+    sx, sy = lon_l[order], lat_l[order]
+    del lon_l, lat_l, cell
     geoms = [geometry(zone) for zone in zones]
     found: list[tuple[int, IntArray, FloatArray]] = []
     for z, (zone, geom) in enumerate(zip(zones, geoms, strict=True)):
-        # the locations in the zone's reach box (its edges included): a slice of the
-        # longitudes, then the latitudes
-        west, south, east, north = shapely.bounds(_reach_box(zone, geom)).tolist()
-        lo = int(np.searchsorted(ux, west, side="left"))
-        hi = int(np.searchsorted(ux, east, side="right"))
-        band = uy[lo:hi]
-        rows = lo + np.flatnonzero((band >= south) & (band <= north))
+        reach = _reach(zone, geom)
+        west, south, east, north = reach.bounds
+        lo = int(starts[_cell(np.array([west]))[0]])
+        hi = int(starts[_cell(np.array([east]))[0] + 1])
+        bx, by = sx[lo:hi], sy[lo:hi]
+        rows = lo + np.flatnonzero((bx >= west) & (bx <= east) & (by >= south) & (by <= north))
+        px, py = sx[rows], sy[rows]
+        if reach.outer is not None and len(rows):
+            keep = shapely.contains_xy(reach.outer, px, py)
+            rows, px, py = rows[keep], px[keep], py[keep]
         if not len(rows):
             continue
-        px, py = ux[rows], uy[rows]
         if geom.geom_type in ("Polygon", "MultiPolygon"):
             shapely.prepare(geom)
             inside = shapely.contains_xy(geom, px, py)
         else:
             inside = np.zeros(len(rows), dtype=bool)
         d = np.zeros(len(rows))
-        if zone.reach_km > 0 and not inside.all():
-            outside = ~inside
-            d[outside] = np.rint(_distance_km(geom, px[outside], py[outside]))
-            d[inside] = 0.0
-        elif not inside.all():
+        if zone.reach_km > 0:
+            # points in the area of full weight need no distance: 0 stands for theirs
+            if reach.inner is not None:
+                inside |= shapely.contains_xy(reach.inner, px, py)
+            outside = np.flatnonzero(~inside)
+            if len(outside):
+                # each distinct location measured once (registers repeat coordinates)
+                at, spot = pd.factorize(px[outside] + 1j * py[outside])
+                d[outside] = np.rint(_distance_km(geom, spot.real, spot.imag))[at]
+        else:
             d[~inside] = np.inf
         w = kernel_weights(zone, d)
         if step > 0:
@@ -276,9 +337,19 @@ def located_zones(
         some = w != 0
         found.append((z, rows[some], w[some]))
     values = np.unique(np.concatenate([np.zeros(1), *(np.unique(w) for _, _, w in found)]))
+    # rows only for the points in some zone, one per distinct location among them
+    hit = np.zeros(len(sx), dtype=bool)
+    for _, rows, _ in found:
+        hit[rows] = True
+    zoned = np.flatnonzero(hit)
+    row, distinct = pd.factorize(sx[zoned] + 1j * sy[zoned])
+    row = row.astype(np.int64)
+    location[located[order[zoned]]] = row
+    row_of = np.empty(len(sx), dtype=np.int64)
+    row_of[zoned] = row
     code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))
     for z, rows, w in found:
-        code[rows, z] = np.searchsorted(values, w)
+        code[row_of[rows], z] = np.searchsorted(values, w)
     return ZoneWeights(location, code, values)
 
 

@@ -152,9 +152,9 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeig
     drawn = [i for i, z in enumerate(zones) if z.geometry is not None]
     out = located_zones(lon, lat, [zones[i] for i in drawn], step).widened(drawn, len(zones))
     subs = np.array([i for i, z in enumerate(zones) if z.subdivision], dtype=np.int64)
-    named = _register_subdivisions(ws)
     if not len(subs):
         return out
+    named = _register_subdivisions(ws)
     given = np.flatnonzero(named != "")
     hit = pd.Index([zones[i].id for i in subs.tolist()]).get_indexer(pd.Index(named[given]))
     column = np.where(hit >= 0, subs[np.maximum(hit, 0)], -1)
