@@ -106,64 +106,67 @@ class _Inverse:
         return self._forward.transform(x, y, direction="INVERSE")
 
 
-@dataclass(frozen=True)
 class _Reach:
     """Where a zone's weight can be above 0, in longitude/latitude: a box (`bounds`: west,
-    south, east, north, edges included), and where known the area itself (`outer`: every
-    point of weight above 0 lies in it) and an area of full weight (`inner`: every point in
-    it lies within the band, distance rounded). Both are the zone's geometry widened in the
+    south, east, north, edges included) and, built on demand (`areas`), the area itself
+    (every point of weight above 0 lies in it) and an area of full weight (every point in it
+    lies within the band, distance rounded). Both are the zone's geometry widened in the
     plane distances are measured in, with margins (1 % + 2 km) far above the error of
     drawing them with straight sides (a buffer's sides lie inside its true curve; a side cut
-    to 25 km there bends by metres in longitude/latitude). A point between the two is
-    measured; points in `inner` are not (their weight is 1 whatever their distance)."""
+    to 25 km there bends by metres in longitude/latitude). Points between the two are
+    measured; points in the area of full weight are not (their weight is 1 whatever their
+    distance). No areas across the antimeridian or a pole, or where a drawn area is not a
+    valid polygon."""
 
-    bounds: tuple[float, float, float, float]
-    outer: shapely.Geometry | None = None
-    inner: shapely.Geometry | None = None
+    def __init__(self, zone: Zone, geom: shapely.Geometry) -> None:
+        import shapely
 
+        self._zone = zone
+        self._outer: shapely.Geometry | None = None
+        if zone.reach_km == 0:
+            west, south, east, north = shapely.bounds(geom).tolist()
+            self.bounds = (west, south, east, north)
+            return
+        to_plane, self._to_lonlat = _plane(geom)
+        self._flat = shapely.transform(
+            geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
+        )
+        outer, lon, lat = self._widened(zone.reach_km * 1.01 + 2.0)
+        south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
+        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
+            self.bounds = (-180.0, south, 180.0, north)  # across the antimeridian or a pole
+            return
+        self.bounds = (float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
+        self._outer = outer
 
-def _reach(zone: Zone, geom: shapely.Geometry) -> _Reach:
-    """The zone's reach (`_Reach`); without `outer`/`inner` across the antimeridian or a pole,
-    or where a drawn area is not a valid polygon."""
-    import shapely
+    def _widened(self, km: float) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
+        import shapely
 
-    if zone.reach_km == 0:
-        west, south, east, north = shapely.bounds(geom).tolist()
-        return _Reach((west, south, east, north))
-    to_plane, to_lonlat = _plane(geom)
-    flat = shapely.transform(
-        geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
-    )
-
-    def widened(km: float) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
-        area = shapely.segmentize(shapely.buffer(flat, km * 1000.0, quad_segs=16), 25_000.0)
+        area = shapely.segmentize(shapely.buffer(self._flat, km * 1000.0, quad_segs=16), 25e3)
         xy = shapely.get_coordinates(area)
-        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
         return shapely.set_coordinates(area, np.column_stack([lon, lat])), lon, lat
 
-    def usable(area: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> bool:
-        # across the antimeridian or near a pole the sides are not drawn correctly
-        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or np.abs(lat).max() >= 89.9:
-            return False
-        return bool(shapely.is_valid(area))
+    def areas(self) -> tuple[shapely.Geometry | None, shapely.Geometry | None]:
+        """(the area of the reach, the area of full weight), prepared; None where unknown."""
+        import shapely
 
-    outer, lon, lat = widened(zone.reach_km * 1.01 + 2.0)
-    south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
-    if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
-        return _Reach((-180.0, south, 180.0, north))  # across the antimeridian or a pole
-    bounds = (float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
-    if not usable(outer, lon, lat):
-        return _Reach(bounds)
-    shapely.prepare(outer)
-    band = zone.within_km * 0.99 - 2.0
-    if band <= 0:
-        return _Reach(bounds, outer)
-    inner, lon, lat = widened(band)
-    if not usable(inner, lon, lat):
-        return _Reach(bounds, outer)
-    shapely.prepare(inner)
-    return _Reach(bounds, outer, inner)
+        if self._outer is None or not shapely.is_valid(self._outer):
+            return None, None
+        shapely.prepare(self._outer)
+        band = self._zone.within_km * 0.99 - 2.0
+        if band <= 0:
+            return self._outer, None
+        inner, lon, _ = self._widened(band)
+        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or not shapely.is_valid(inner):
+            return self._outer, None
+        shapely.prepare(inner)
+        return self._outer, inner
+
+
+AREAS_FROM = 1000  # points in a zone's box from which drawing its areas costs less than
+# measuring them all (a projection costs about 1 us a point, an area about 0.5 ms)
 
 
 def _distance_km(geom: shapely.Geometry, lon: FloatArray, lat: FloatArray) -> FloatArray:
@@ -275,7 +278,11 @@ _CELLS = 4 * 360  # quarter-degree cells of longitude, -180..180
 
 def _cell(lon: FloatArray) -> npt.NDArray[np.int16]:
     """Each longitude's cell (0.._CELLS; monotone in the longitude)."""
-    cell: npt.NDArray[np.int16] = np.clip((lon + 180.0) * 4.0, 0, _CELLS).astype(np.int16)
+    at = lon + 180.0
+    at *= 4.0
+    np.maximum(at, 0.0, out=at)
+    np.minimum(at, float(_CELLS), out=at)
+    cell: npt.NDArray[np.int16] = at.astype(np.int16)
     return cell
 
 
@@ -293,7 +300,8 @@ def located_zones(
         return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
     # the points sorted by longitude, in cells of a quarter degree (a counting sort): a
     # zone's box is a run of cells, then a test of the coordinates
-    lon_l, lat_l = lon[located], lat[located]
+    every = len(located) == n
+    lon_l, lat_l = (lon, lat) if every else (lon[located], lat[located])
     cell = _cell(lon_l)
     order = np.argsort(cell, kind="stable")
     starts = np.r_[0, np.cumsum(np.bincount(cell, minlength=_CELLS + 1))]
@@ -302,18 +310,25 @@ def located_zones(
     geoms = [geometry(zone) for zone in zones]
     found: list[tuple[int, IntArray, FloatArray]] = []
     for z, (zone, geom) in enumerate(zip(zones, geoms, strict=True)):
-        reach = _reach(zone, geom)
+        reach = _Reach(zone, geom)
         west, south, east, north = reach.bounds
         lo = int(starts[_cell(np.array([west]))[0]])
         hi = int(starts[_cell(np.array([east]))[0] + 1])
         bx, by = sx[lo:hi], sy[lo:hi]
         rows = lo + np.flatnonzero((bx >= west) & (bx <= east) & (by >= south) & (by <= north))
-        px, py = sx[rows], sy[rows]
-        if reach.outer is not None and len(rows):
-            keep = shapely.contains_xy(reach.outer, px, py)
-            rows, px, py = rows[keep], px[keep], py[keep]
         if not len(rows):
             continue
+        px, py = sx[rows], sy[rows]
+        sure = np.zeros(len(rows), dtype=bool)  # within the band, not measured
+        if len(rows) >= AREAS_FROM:
+            outer, inner = reach.areas()
+            if inner is not None:
+                sure = shapely.contains_xy(inner, px, py)
+            if outer is not None:
+                unsure = np.flatnonzero(~sure)
+                keep = np.ones(len(rows), dtype=bool)
+                keep[unsure] = shapely.contains_xy(outer, px[unsure], py[unsure])
+                rows, px, py, sure = rows[keep], px[keep], py[keep], sure[keep]
         if geom.geom_type in ("Polygon", "MultiPolygon"):
             shapely.prepare(geom)
             inside = shapely.contains_xy(geom, px, py)
@@ -322,9 +337,7 @@ def located_zones(
         d = np.zeros(len(rows))
         if zone.reach_km > 0:
             # points in the area of full weight need no distance: 0 stands for theirs
-            if reach.inner is not None:
-                inside |= shapely.contains_xy(reach.inner, px, py)
-            outside = np.flatnonzero(~inside)
+            outside = np.flatnonzero(~(inside | sure))
             if len(outside):
                 # each distinct location measured once (registers repeat coordinates)
                 at, spot = pd.factorize(px[outside] + 1j * py[outside])
@@ -344,7 +357,7 @@ def located_zones(
     zoned = np.flatnonzero(hit)
     row, distinct = pd.factorize(sx[zoned] + 1j * sy[zoned])
     row = row.astype(np.int64)
-    location[located[order[zoned]]] = row
+    location[order[zoned] if every else located[order[zoned]]] = row
     row_of = np.empty(len(sx), dtype=np.int64)
     row_of[zoned] = row
     code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))

@@ -125,7 +125,8 @@ class Places:
 
     def country_rows(self, members: Sequence[str]) -> IntArray:
         """Places of the given countries (all their places, zoned or not)."""
-        wanted = [i for i, code in enumerate(self.countries) if code in set(members)]
+        named = set(members)
+        wanted = [i for i, code in enumerate(self.countries) if code in named]
         rows: IntArray = np.flatnonzero(np.isin(self.country, wanted)).astype(np.int64)
         return rows
 
