@@ -17,8 +17,8 @@ keeps those in the area of its reach and gives weight 1 without measuring to tho
 area well inside its band (`_Reach`: point-in-polygon tests, some 15 times cheaper than a
 projection); only the points between the two, each distinct location once, are measured. A
 point far from every zone costs nothing but its share of the sort. The weights are held
-compactly (`ZoneWeights`: a row of one-byte codes per distinct location in some zone), not
-as a float per asset and zone.
+compactly (`ZoneWeights`: a row of one-byte codes per distinct row of weights, points in no
+zone without one), not as a float per asset and zone.
 """
 
 from __future__ import annotations
@@ -197,7 +197,8 @@ class ZoneWeights:
     """(N, Z) weights of points in zones, held compactly: point i's row is row `location[i]`
     of `code` (-1: a point in no zone), whose cells index the distinct weights `value`
     (value[0] == 0). Weights are rounded to a step, so they take few values and fit in one
-    byte a cell; points sharing coordinates share a row. `dense()` is the plain array."""
+    byte a cell; points with the same weights share a row (`located_zones`). `dense()` is
+    the plain array."""
 
     location: IntArray  # (N,)
     code: npt.NDArray[np.unsignedinteger[Any]]  # (U, Z)
@@ -289,8 +290,8 @@ def _cell(lon: FloatArray) -> npt.NDArray[np.int16]:
 def located_zones(
     lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
 ) -> ZoneWeights:
-    """`zone_weights` in the compact form (`ZoneWeights`): one row per distinct location in
-    some zone (location -1 for the points in none)."""
+    """`zone_weights` in the compact form (`ZoneWeights`): one row per distinct row of
+    weights of the points in some zone (location -1 for the points in none)."""
     import shapely
 
     n, z_count = len(lon), len(zones)
@@ -355,15 +356,36 @@ def located_zones(
     for _, rows, _ in found:
         hit[rows] = True
     zoned = np.flatnonzero(hit)
-    row, distinct = pd.factorize(sx[zoned] + 1j * sy[zoned])
-    row = row.astype(np.int64)
-    location[order[zoned] if every else located[order[zoned]]] = row
-    row_of = np.empty(len(sx), dtype=np.int64)
-    row_of[zoned] = row
-    code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))
+    at = np.empty(len(sx), dtype=np.int64)
+    at[zoned] = np.arange(len(zoned))
+    code = np.zeros((len(zoned), z_count), dtype=_code_type(len(values)))
     for z, rows, w in found:
-        code[row_of[rows], z] = np.searchsorted(values, w)
-    return ZoneWeights(location, code, values)
+        code[at[rows], z] = np.searchsorted(values, w)
+    # one row per distinct row of codes (numbered in order of first appearance)
+    row = row_codes(code)
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(row), prepend=-1) > 0)
+    location[order[zoned] if every else located[order[zoned]]] = row
+    return ZoneWeights(location, code[first], values)
+
+
+def row_codes(rows: npt.NDArray[np.unsignedinteger[Any]]) -> IntArray:
+    """A code per distinct row of small unsigned integers (equal rows share a code): each row
+    read as a few 64-bit words, the words factorised one after the other."""
+    n = len(rows)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.ascontiguousarray(rows).view(np.uint8).reshape(n, -1)
+    width = -(-raw.shape[1] // 8) * 8
+    padded = np.zeros((n, width), dtype=np.uint8)
+    padded[:, : raw.shape[1]] = raw
+    words = padded.view(np.uint64)
+    code = np.zeros(n, dtype=np.int64)
+    for k in range(words.shape[1]):
+        part, uniques = pd.factorize(words[:, k])
+        code = code * len(uniques) + part
+        code, _ = pd.factorize(code)
+    result: IntArray = np.asarray(code, dtype=np.int64)
+    return result
 
 
 OUTLINE_STEP_KM = 25.0  # the longest side of a drawn outline, in the zone's projection

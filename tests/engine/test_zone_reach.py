@@ -116,9 +116,10 @@ def test_shortcuts_give_the_weights_of_measuring_every_point() -> None:
         assert (got[:, z] == 1).any() and (got[:, z] == 0).any()
 
 
-def test_points_in_no_zone_have_no_row_and_repeated_points_share_one() -> None:
-    lon = np.array([10.0, 10.0, 100.0, np.nan, 10.0])
-    lat = np.array([45.0, 45.0, 10.0, 45.0, 45.5])
+def test_points_in_no_zone_have_no_row_and_points_with_the_same_weights_share_one() -> None:
+    lon = np.array([10.0, 10.0, 100.0, np.nan, 10.0, 10.0])
+    lat = np.array([45.0, 45.0, 10.0, 45.0, 45.5, 45.01])
     w = located_zones(lon, lat, zones()[:2])
-    assert w.location.tolist() == [0, 0, -1, -1, 1]
-    assert w.dense().tolist() == [[1, 1], [1, 1], [0, 0], [0, 0], [0, 1]]
+    assert w.location.tolist() == [0, 0, -1, -1, 1, 0]
+    assert w.dense().tolist() == [[1, 1], [1, 1], [0, 0], [0, 0], [0, 1], [1, 1]]
+    assert len(w.code) == 2
