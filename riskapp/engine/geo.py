@@ -358,14 +358,25 @@ def located_zones(
     zoned = np.flatnonzero(hit)
     at = np.empty(len(sx), dtype=np.int64)
     at[zoned] = np.arange(len(zoned))
-    code = np.zeros((len(zoned), z_count), dtype=_code_type(len(values)))
+    # a key per zoned point telling its row of codes apart, built zone by zone (the codes
+    # as digits), renumbered before it could overflow; then one row per distinct key
+    key = np.zeros(len(zoned), dtype=np.int64)
+    radix, k = 1, len(values)
+    cells: list[tuple[int, IntArray, IntArray]] = []
     for z, rows, w in found:
-        code[at[rows], z] = np.searchsorted(values, w)
-    # one row per distinct row of codes (numbered in order of first appearance)
-    row = row_codes(code)
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(row), prepend=-1) > 0)
+        if radix * k > 2**62:
+            renumbered, seen = pd.factorize(key)
+            key, radix = renumbered.astype(np.int64), len(seen)
+        points, c = at[rows], np.searchsorted(values, w)
+        key[points] += c * radix
+        radix *= k
+        cells.append((z, points, c))
+    row, distinct = pd.factorize(key)
+    code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))
+    for z, points, c in cells:
+        code[row[points], z] = c
     location[order[zoned] if every else located[order[zoned]]] = row
-    return ZoneWeights(location, code[first], values)
+    return ZoneWeights(location, code, values)
 
 
 def row_codes(rows: npt.NDArray[np.unsignedinteger[Any]]) -> IntArray:

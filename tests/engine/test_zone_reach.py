@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyproj
+import pytest
 import shapely
 
 from riskapp.domain.zones import Decay, Geometry, Kernel, Zone
@@ -23,7 +24,9 @@ from riskapp.engine.geo import (
 GEOD = pyproj.Geod(ellps="WGS84")
 
 
-def plain_weights(lon: np.ndarray, lat: np.ndarray, zones: list[Zone]) -> np.ndarray:
+def plain_weights(
+    lon: np.ndarray, lat: np.ndarray, zones: list[Zone], step: float = DEFAULT_STEP
+) -> np.ndarray:
     """Every zone against every point: inside a polygon 0 km, else the distance, rounded."""
     out = np.zeros((len(lon), len(zones)))
     for z, zone in enumerate(zones):
@@ -36,7 +39,7 @@ def plain_weights(lon: np.ndarray, lat: np.ndarray, zones: list[Zone]) -> np.nda
         else:
             d = np.where(inside, 0.0, np.inf)
         out[:, z] = kernel_weights(zone, d)
-    return np.minimum(np.rint(out / DEFAULT_STEP) * DEFAULT_STEP, 1.0)
+    return np.minimum(np.rint(out / step) * step, 1.0)
 
 
 def zones() -> list[Zone]:
@@ -103,13 +106,16 @@ def crowded_points(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def test_shortcuts_give_the_weights_of_measuring_every_point() -> None:
+@pytest.mark.parametrize("step", [DEFAULT_STEP, 0.001])
+def test_shortcuts_give_the_weights_of_measuring_every_point(step: float) -> None:
+    # a step of 0.001 gives hundreds of distinct weights: the rows' keys must be renumbered
+    # on the way (they would overflow 64 bits)
     lon, lat = crowded_points(np.random.default_rng(5))
     zs = zones()
-    got = zone_weights(lon, lat, zs)
+    got = zone_weights(lon, lat, zs, step)
     known = ~(np.isnan(lon) | np.isnan(lat))
     want = np.zeros_like(got)
-    want[known] = plain_weights(lon[known], lat[known], zs)
+    want[known] = plain_weights(lon[known], lat[known], zs, step)
     assert np.array_equal(got, want)
     # the points crowd the edges: each zone holds points of weight 1 and of weight 0 near it
     for z in range(len(zs)):
@@ -123,3 +129,25 @@ def test_points_in_no_zone_have_no_row_and_points_with_the_same_weights_share_on
     assert w.location.tolist() == [0, 0, -1, -1, 1, 0]
     assert w.dense().tolist() == [[1, 1], [1, 1], [0, 0], [0, 0], [0, 1], [1, 1]]
     assert len(w.code) == 2
+
+
+def test_many_overlapping_zones_with_fine_weights() -> None:
+    # twelve fading zones over the same points, weights to 0.001: a point's row has twelve
+    # cells of hundreds of values each, more than 64 bits can number at once
+    centre = (15.0, 50.0)
+    zs = [
+        Zone(
+            id=f"z{i}",
+            name=f"z{i}",
+            geometry=Geometry(type="Point", coordinates=(centre[0] + i / 10, centre[1])),
+            within_km=float(10 * i),
+            decay=Decay(kernel=Kernel.LINEAR, distance_km=300.0 + 50 * i),
+        )
+        for i in range(12)
+    ]
+    rng = np.random.default_rng(2)
+    lon = np.round(rng.uniform(10, 20, 20_000), 3)
+    lat = np.round(rng.uniform(47, 53, 20_000), 3)
+    got = located_zones(lon, lat, zs, 0.001)
+    assert np.array_equal(got.dense(), plain_weights(lon, lat, zs, 0.001))
+    assert len(got.code) > 1000  # many distinct rows
