@@ -274,16 +274,24 @@ def zone_weights(
     return located_zones(lon, lat, zones, step).dense()
 
 
-_CELLS = 4 * 360  # quarter-degree cells of longitude, -180..180
+_ROWS = 181  # cells of one degree: latitudes -90..90 (90 alone in the last)
+_NONE = 2**16 - 1  # the cell of a point without coordinates (no zone's box holds it)
 
 
-def _cell(lon: FloatArray) -> npt.NDArray[np.int16]:
-    """Each longitude's cell (0.._CELLS; monotone in the longitude)."""
-    at = lon + 180.0
-    at *= 4.0
-    np.maximum(at, 0.0, out=at)
-    np.minimum(at, float(_CELLS), out=at)
-    cell: npt.NDArray[np.int16] = at.astype(np.int16)
+def _cells(lon: FloatArray, lat: FloatArray) -> npt.NDArray[np.uint16]:
+    """Each point's cell of one degree by one, numbered column (longitude) by column:
+    floor(lon + 180) x _ROWS + floor(lat + 90), clipped to the globe (monotone in both)."""
+    column = lon + 180.0
+    np.clip(column, 0.0, 360.0, out=column)
+    row = lat + 90.0
+    np.clip(row, 0.0, 180.0, out=row)
+    unknown = np.flatnonzero(np.isnan(column) | np.isnan(row))
+    column[unknown] = 0.0
+    row[unknown] = 0.0
+    cell = column.astype(np.uint16)
+    cell *= _ROWS
+    cell += row.astype(np.uint16)
+    cell[unknown] = _NONE
     return cell
 
 
@@ -296,30 +304,31 @@ def located_zones(
 
     n, z_count = len(lon), len(zones)
     location = np.full(n, -1, dtype=np.int64)
-    located = np.flatnonzero(~(np.isnan(lon) | np.isnan(lat)))
-    if not len(located) or not z_count:
+    if not n or not z_count:
         return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
-    # the points sorted by longitude, in cells of a quarter degree (a counting sort): a
-    # zone's box is a run of cells, then a test of the coordinates
-    every = len(located) == n
-    lon_l, lat_l = (lon, lat) if every else (lon[located], lat[located])
-    cell = _cell(lon_l)
+    # the points sorted by cells of a degree by a degree (a counting sort): a zone's box is
+    # a run of cells in each column of longitudes it spans, then a test of the coordinates
+    cell = _cells(lon, lat)
     order = np.argsort(cell, kind="stable")
-    starts = np.r_[0, np.cumsum(np.bincount(cell, minlength=_CELLS + 1))]
-    sx, sy = lon_l[order], lat_l[order]
-    del lon_l, lat_l, cell
+    starts = np.r_[0, np.cumsum(np.bincount(cell, minlength=_NONE + 1))]
+    del cell
     geoms = [geometry(zone) for zone in zones]
     found: list[tuple[int, IntArray, FloatArray]] = []
     for z, (zone, geom) in enumerate(zip(zones, geoms, strict=True)):
         reach = _Reach(zone, geom)
         west, south, east, north = reach.bounds
-        lo = int(starts[_cell(np.array([west]))[0]])
-        hi = int(starts[_cell(np.array([east]))[0] + 1])
-        bx, by = sx[lo:hi], sy[lo:hi]
-        rows = lo + np.flatnonzero((bx >= west) & (bx <= east) & (by >= south) & (by <= north))
+        first, last = _cells(np.array([west, east]), np.array([south, north])).tolist()
+        runs = [
+            order[starts[c] : starts[c + last % _ROWS - first % _ROWS + 1]]
+            for c in range(first, last - last % _ROWS + first % _ROWS + 1, _ROWS)
+        ]
+        near = np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+        px, py = lon[near], lat[near]
+        inside_box = (px >= west) & (px <= east) & (py >= south) & (py <= north)
+        rows = near[inside_box]
         if not len(rows):
             continue
-        px, py = sx[rows], sy[rows]
+        px, py = px[inside_box], py[inside_box]
         sure = np.zeros(len(rows), dtype=bool)  # within the band, not measured
         if len(rows) >= AREAS_FROM:
             outer, inner = reach.areas()
@@ -351,12 +360,12 @@ def located_zones(
         some = w != 0
         found.append((z, rows[some], w[some]))
     values = np.unique(np.concatenate([np.zeros(1), *(np.unique(w) for _, _, w in found)]))
-    # rows only for the points in some zone, one per distinct location among them
-    hit = np.zeros(len(sx), dtype=bool)
+    # rows only for the points in some zone
+    hit = np.zeros(n, dtype=bool)
     for _, rows, _ in found:
         hit[rows] = True
     zoned = np.flatnonzero(hit)
-    at = np.empty(len(sx), dtype=np.int64)
+    at = np.empty(n, dtype=np.int64)
     at[zoned] = np.arange(len(zoned))
     # a key per zoned point telling its row of codes apart, built zone by zone (the codes
     # as digits), renumbered before it could overflow; then one row per distinct key
@@ -375,7 +384,7 @@ def located_zones(
     code = np.zeros((len(distinct), z_count), dtype=_code_type(len(values)))
     for z, points, c in cells:
         code[row[points], z] = c
-    location[order[zoned] if every else located[order[zoned]]] = row
+    location[zoned] = row
     return ZoneWeights(location, code, values)
 
 
