@@ -111,9 +111,11 @@ class _Reach:
     south, east, north, edges included) and, built on demand (`areas`), the area itself
     (every point of weight above 0 lies in it) and an area of full weight (every point in it
     lies within the band, distance rounded). Both are the zone's geometry widened in the
-    plane distances are measured in, with margins (1 % + 2 km) far above the error of
-    drawing them with straight sides (a buffer's sides lie inside its true curve; a side cut
-    to 25 km there bends by metres in longitude/latitude). Points between the two are
+    plane distances are measured in (by the reach + 0.3 % + 1 km, the band - 0.2 % - 1 km),
+    margins above the error of drawing them with straight sides and of rounding distances
+    (a buffer's sides lie inside its true curve, by at most 0.12 % of its width; a side cut
+    to 10 km there bends by at most 0.11 km in longitude/latitude up to 89 degrees of
+    latitude, L^2 tan(lat) / 8R; a distance rounds to the km). Points between the two are
     measured; points in the area of full weight are not (their weight is 1 whatever their
     distance). No areas across the antimeridian or a pole, or where a drawn area is not a
     valid polygon."""
@@ -131,7 +133,7 @@ class _Reach:
         self._flat = shapely.transform(
             geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
         )
-        outer, lon, lat = self._widened(zone.reach_km * 1.01 + 2.0)
+        outer, lon, lat = self._widened(zone.reach_km * 1.003 + 1.0)
         south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
         if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
             self.bounds = (-180.0, south, 180.0, north)  # across the antimeridian or a pole
@@ -142,7 +144,7 @@ class _Reach:
     def _widened(self, km: float) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
         import shapely
 
-        area = shapely.segmentize(shapely.buffer(self._flat, km * 1000.0, quad_segs=16), 25e3)
+        area = shapely.segmentize(shapely.buffer(self._flat, km * 1000.0, quad_segs=16), 1e4)
         xy = shapely.get_coordinates(area)
         lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
@@ -155,7 +157,7 @@ class _Reach:
         if self._outer is None or not shapely.is_valid(self._outer):
             return None, None
         shapely.prepare(self._outer)
-        band = self._zone.within_km * 0.99 - 2.0
+        band = self._zone.within_km * 0.998 - 1.0
         if band <= 0:
             return self._outer, None
         inner, lon, _ = self._widened(band)

@@ -62,6 +62,8 @@ def zones() -> list[Zone]:
         zone("box", "Polygon", square),
         zone("banded", "Polygon", square, 40.0),
         zone("dateline", "Point", (179.5, -17.0), 300.0),  # across the antimeridian
+        zone("polar", "Point", (40.0, 86.0), 300.0),  # its box reaches 88.7 N
+        zone("pole", "Point", (-100.0, 88.6), 25.0),
         zone(
             "hotspot",
             "LineString",
