@@ -11,14 +11,15 @@ Distances are measured in an azimuthal equidistant projection centred
 on the zone (pyproj): exact from its centre, within 0.2 % up to 650 km from it and 1 % up to
 1,500 km. Polygons are tested in longitude/latitude, as GeoJSON draws them (shapely).
 
-Cost: points are sorted by longitude in quarter-degree cells (a counting sort); each zone
-takes the points in the box of its reach (a run of cells, then a test of the coordinates),
-keeps those in the area of its reach and gives weight 1 without measuring to those in an
-area well inside its band (`_Reach`: point-in-polygon tests, some 15 times cheaper than a
-projection); only the points between the two, each distinct location once, are measured. A
-point far from every zone costs nothing but its share of the sort. The weights are held
-compactly (`ZoneWeights`: a row of one-byte codes per distinct row of weights, points in no
-zone without one), not as a float per asset and zone.
+Cost: points are sorted into cells of a degree by a degree (a counting sort); each zone
+takes the points in the box of its reach (a run of cells in each column of longitudes it
+spans, then a test of the coordinates), keeps those in the area of its reach and gives
+weight 1 without measuring to those in an area well inside its band (`_Reach`:
+point-in-polygon tests, some 15 times cheaper than a projection); only the points between
+the two, each distinct location once, are measured. A point far from every zone costs
+nothing but its share of the sort. The weights are held compactly (`ZoneWeights`: a row of
+one-byte codes per distinct row of weights, points in no zone without one), not as a float
+per asset and zone.
 """
 
 from __future__ import annotations
