@@ -317,9 +317,12 @@ def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:
 def _factorize(values: npt.ArrayLike) -> tuple[IntArray, npt.NDArray[np.object_]]:
     # a register's column is factorised as it is held (Arrow strings: no Python string
     # per asset); its sorted order is the code-point order of Python strings either way
-    held = values if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
-    codes, uniques = pd.factorize(held, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    if isinstance(values, pd.Series) and not isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    # (a categorical column would sort by its categories' order)
+    codes, held = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return codes.astype(np.int64), np.asarray(held, dtype=object)
 
 
 def group_damage(
