@@ -214,8 +214,12 @@ def group_assets(
     if coverage is not None and coverage.shape[1] > 0:
         cov_code = _row_codes(coverage)
         key = key * (int(cov_code.max()) + 1) + cov_code
-    _, of_asset = np.unique(key, return_inverse=True)
-    of_asset = of_asset.reshape(-1).astype(np.int64)
+    # groups numbered in the order of their keys (as np.unique numbers them), found by a
+    # hash of the keys and a sort of the few distinct ones, not a sort of every asset's
+    codes, distinct = pd.factorize(key)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(np.asarray(distinct), kind="stable")] = np.arange(len(distinct))
+    of_asset = rank[codes]
     n_groups = int(of_asset.max()) + 1 if n else 0
     first = np.zeros(n_groups, dtype=np.int64)
     first[of_asset[::-1]] = np.arange(n - 1, -1, -1)
@@ -311,8 +315,14 @@ def _row_codes(rows: npt.NDArray[np.bool_]) -> IntArray:
 
 
 def _factorize(values: npt.ArrayLike) -> tuple[IntArray, npt.NDArray[np.object_]]:
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    # a register's column is factorised as it is held (Arrow strings: no Python string
+    # per asset); its sorted order is the code-point order of Python strings either way
+    if isinstance(values, pd.Series) and not isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    # (a categorical column would sort by its categories' order)
+    codes, held = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return codes.astype(np.int64), np.asarray(held, dtype=object)
 
 
 def group_damage(

@@ -88,6 +88,9 @@ def compile_programs(
     f_index = {f: j for j, f in enumerate(factors)}
     programs: list[list[ShockStep]] = []
     offset = 0
+    # where each target reaches, found once (scenarios shock the same targets again and
+    # again; the arrays are only read)
+    reached: dict[str, tuple[IntArray, IntArray, FloatArray]] = {}
     for scenario in scenarios:
         position = {id(s): offset + k for k, s in enumerate(scenario.shocks)}
         file_order = {id(s): k for k, s in enumerate(scenario.shocks)}
@@ -99,7 +102,9 @@ def compile_programs(
             j = f_index.get(shock.factor)
             if j is None:
                 continue
-            rows, zone_rows, weight = places.reach(shock.target, regions, zones)
+            if shock.target not in reached:
+                reached[shock.target] = places.reach(shock.target, regions, zones)
+            rows, zone_rows, weight = reached[shock.target]
             k = file_order[id(shock)]
             if len(rows):
                 country_steps.append(ShockStep(rows, j, shock.op, position[id(shock)], k))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +20,7 @@ import pandas as pd
 
 from riskapp.domain.regions import RegionCatalogue
 from riskapp.domain.zones import ZoneCatalogue
-from riskapp.engine.geo import ZoneWeights
+from riskapp.engine.geo import ZoneWeights, row_codes
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -66,7 +65,7 @@ class Places:
         # weights in thousandths, as places are told apart: a row code per distinct row
         thousandths = np.rint(w.value * 1000).astype(np.uint16)
         _, level = np.unique(thousandths, return_inverse=True)
-        row_code = _row_codes(level.astype(w.code.dtype)[w.code])
+        row_code = row_codes(level.astype(w.code.dtype)[w.code])
         zoned_row = (w.code != 0).any(axis=1)
         at = w.location
         refined = np.flatnonzero(at >= 0)
@@ -125,7 +124,8 @@ class Places:
 
     def country_rows(self, members: Sequence[str]) -> IntArray:
         """Places of the given countries (all their places, zoned or not)."""
-        wanted = [i for i, code in enumerate(self.countries) if code in set(members)]
+        named = set(members)
+        wanted = [i for i, code in enumerate(self.countries) if code in named]
         rows: IntArray = np.flatnonzero(np.isin(self.country, wanted)).astype(np.int64)
         return rows
 
@@ -163,21 +163,3 @@ class Places:
     def label(self, p: int) -> str:
         """A place's name for tables: its country code, and the zones it lies in."""
         return self.countries[int(self.country[p])] + self.zones_text(p)
-
-
-def _row_codes(rows: npt.NDArray[np.unsignedinteger[Any]]) -> IntArray:
-    """A code per distinct row of small unsigned integers (equal rows share a code): each row
-    read as a few 64-bit words, the words factorised one after the other."""
-    n = len(rows)
-    raw = np.ascontiguousarray(rows).view(np.uint8).reshape(n, -1)
-    width = -(-raw.shape[1] // 8) * 8
-    padded = np.zeros((n, width), dtype=np.uint8)
-    padded[:, : raw.shape[1]] = raw
-    words = padded.view(np.uint64)
-    code = np.zeros(n, dtype=np.int64)
-    for k in range(words.shape[1]):
-        part, uniques = pd.factorize(words[:, k])
-        code = code * len(uniques) + part
-        code, _ = pd.factorize(code)
-    result: IntArray = np.asarray(code, dtype=np.int64)
-    return result

@@ -155,9 +155,9 @@ def located_weights(ws: Workspace, lon: FloatArray, lat: FloatArray) -> ZoneWeig
     drawn = [i for i, z in enumerate(zones) if z.geometry is not None]
     out = located_zones(lon, lat, [zones[i] for i in drawn], step).widened(drawn, len(zones))
     subs = np.array([i for i, z in enumerate(zones) if z.subdivision], dtype=np.int64)
-    named = _register_subdivisions(ws)
     if not len(subs):
         return out
+    named = _register_subdivisions(ws)
     given = np.flatnonzero(named != "")
     # a named subdivision lies in each of its parents too (FR-75C in FR-IDF): one column of
     # zones per level of the chain, -1 where the level is not a zone
