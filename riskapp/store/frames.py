@@ -227,10 +227,15 @@ class RegisterDiff:
         out.removed = current["id"].to_numpy(dtype=object)[self.removed].tolist()
         ids = new["id"].to_numpy(dtype=object)
         out.added = ids[self.added].tolist()
+        # each distinct set of changed fields named once (an import often changes the same
+        # fields of many assets), each asset given its own list of them
         names = np.array(ASSET_FIELDS, dtype=object)
+        codes = self.fields.astype(np.int64) @ (1 << np.arange(len(ASSET_FIELDS), dtype=np.int64))
+        kinds, which = np.unique(codes, return_inverse=True)
+        named = [names[(kind >> np.arange(len(ASSET_FIELDS))) & 1 == 1].tolist() for kind in kinds]
         out.changed = {
-            asset_id: names[row].tolist()
-            for asset_id, row in zip(ids[self.changed].tolist(), self.fields, strict=True)
+            asset_id: named[k].copy()
+            for asset_id, k in zip(ids[self.changed].tolist(), which.tolist(), strict=True)
         }
         return out
 

@@ -458,11 +458,11 @@ def write_register(
             {"id": ids[diff.moved].tolist(), "position": diff.moved.tolist()},
         )
     shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
-    added = new.iloc[diff.added]
+    added = rows_at(new, diff.added)
     values = {c: db_values(added, c) for c in ASSET_COLUMNS} if len(diff.added) else {}
 
     def audit() -> AuditColumns:
-        return AuditColumns(shared, *_audit_columns(current, new, diff, versions, values))
+        return AuditColumns(shared, *_audit_columns(current, new, diff, versions, added, values))
 
     entries = None
     if len(diff.added):
@@ -485,17 +485,26 @@ def write_register(
     return summary
 
 
+def rows_at(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The frame's rows at these (ascending) positions: a slice, not a copy, when they are
+    one run (an import's new assets usually are)."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[int(rows[0]) : int(rows[-1]) + 1]
+    return frame.iloc[rows]
+
+
 def _audit_columns(
     current: pd.DataFrame,
     new: pd.DataFrame,
     diff: RegisterDiff,
     versions: np.ndarray,
-    added: Mapping[str, Sequence[Any]] | None = None,
+    added: pd.DataFrame,
+    values: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[list[str], list[str], list[str | None], list[str | None], list[int | None]]:
     """The audit entries of a register change, column by column (entity id, field, old and
     new value as JSON text, version): removed assets in the stored order, then by place in the
     new register each added asset (the whole record) or each changed field. `added`: the
-    added assets' `db_values`, when at hand."""
+    added assets' rows of `new`; `values`: their `db_values`, when at hand."""
     cur_ids = current["id"].to_numpy(dtype=object)
     ids = new["id"].to_numpy(dtype=object)
     removed = diff.removed
@@ -505,14 +514,14 @@ def _audit_columns(
             [*cur_ids[removed].tolist(), *ids[diff.added].tolist()],
             [""] * (len(removed) + k),
             [*record_texts(current.iloc[removed]), *[None] * k],
-            [*[None] * len(removed), *record_texts(new.iloc[diff.added], added)],
+            [*[None] * len(removed), *record_texts(added, values)],
             [*(versions[removed] + 1).tolist(), *[1] * k],
         )
     # added and changed entries, sorted by (place, field): added ones have field -1
     place = [diff.added]
     field = [np.full(len(diff.added), -1)]
     olds: list[list[str | None]] = [[None] * len(diff.added)]
-    news: list[list[str | None]] = [list[str | None](record_texts(new.iloc[diff.added], added))]
+    news: list[list[str | None]] = [list[str | None](record_texts(added, values))]
     vers = [np.ones(len(diff.added), dtype=np.int64)]
     for j, col in enumerate(ASSET_FIELDS):
         which = np.flatnonzero(diff.fields[:, j]) if len(diff.changed) else np.empty(0, int)
