@@ -9,7 +9,6 @@ leaves the transaction to roll back.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from itertools import islice, repeat
@@ -157,7 +156,7 @@ def write_copy(copy: Any, part: Sequence[Sequence[Any]]) -> None:
 
 
 NULL = "\\N"
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -177,7 +176,8 @@ def copy_texts(values: Sequence[Any]) -> list[str] | None:
     present = [v for v in values if v is not None] if nulls else values
     text: Callable[[Any], str] | None
     if kind is str:
-        special = _COPY_SPECIAL.search("".join(present)) is not None
+        joined = "".join(present)  # (str.__contains__ scans far quicker than a regex)
+        special = any(c in joined for c in _COPY_SPECIAL)
         text = (lambda v: v.translate(_COPY_ESCAPES)) if special else None
     elif kind is int:
         text = int.__repr__
