@@ -29,7 +29,7 @@ from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
 from riskapp.store.bulk import driver_value, insert_rows, insert_stream
 from riskapp.store.chain import GENESIS, chained, link
-from riskapp.store.engine import WRITE, is_busy, lock_timeout
+from riskapp.store.engine import WRITE, is_busy, lock_timeout, roomy_cache
 from riskapp.store.errors import (
     DEFAULT_WORKSPACE,
     AccessDenied,
@@ -185,7 +185,7 @@ class StoreCore:
         """One write transaction; register writers queue behind each other (BEGIN IMMEDIATE on
         SQLite, a table lock on PostgreSQL), each waiting at most the busy timeout for the lock
         (then StoreBusyError, nothing written). Keep the work inside short: see `write_checked`."""
-        with busy_as_store_error(), self.engine.connect() as plain:
+        with busy_as_store_error(), self.engine.connect() as plain, roomy_cache(plain):
             conn = plain.execution_options(**WRITE)
             with conn.begin():
                 if self.dialect == "postgresql":

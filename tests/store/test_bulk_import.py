@@ -22,6 +22,7 @@ from riskapp.store import register as register_module
 from riskapp.store import workspace as workspace_module
 from riskapp.store.bulk import BULK_CHUNK, copy_texts
 from riskapp.store.chain import GENESIS, link, link_columns
+from riskapp.store.engine import WRITE_CACHE_KIB, make_engine, roomy_cache
 from riskapp.store.frames import (
     db_values,
     diff_registers,
@@ -597,3 +598,16 @@ def test_workspace_files_changed_just_now_are_always_read_again(tmp_path: Path) 
     for path in folder.rglob("*"):
         os.utime(path, (old, old))
     assert workspace_module.stamp([folder / "workspace.yaml"]) is None  # utime sets the ctime
+
+
+def test_a_write_has_a_larger_sqlite_page_cache_and_gives_it_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.rollback()
+            with roomy_cache(conn), conn.begin():
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITE_CACHE_KIB
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before != -WRITE_CACHE_KIB
+    finally:
+        engine.dispose()
