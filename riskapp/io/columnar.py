@@ -65,11 +65,15 @@ def columns_of_rows(
     columns in header order, short rows padded, and for rows wider than the header an extra
     last column with the cells past it."""
     width = len(header)
-    lines = np.fromiter((n for n, _ in numbered), dtype=np.int64, count=len(numbered))
-    cells = [_fit(r, width) for _, r in numbered]
+    numbers, rows = zip(*numbered, strict=True) if len(numbered) else ((), ())
+    lines = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
+    widths = set(map(len, rows))
+    if widths == {width}:  # every row as wide as the header (a plain file): no padding
+        return header, [list(c) for c in zip(*rows, strict=True)], lines
+    cells = [_fit(r, width) for r in rows]
     columns = [list(c) for c in zip(*cells, strict=True)] if cells else [[] for _ in header]
-    if width and any(len(r) > width for _, r in numbered):
-        columns.append([r[width:] for _, r in numbered])  # the caller reports wide rows
+    if width and max(widths, default=0) > width:
+        columns.append([r[width:] for r in rows])  # the caller reports wide rows
     return header, columns, lines
 
 
@@ -233,13 +237,19 @@ def asset_frame(
         if wide:
             return pd.DataFrame(columns=ASSET_COLUMNS), wide
         columns = columns[:width]
-    if any(set(map(type, col)) - {str} for col in columns):
-        columns = [_as_text(col, field) for col, field in zip(columns, header, strict=True)]
+    plain = [_all_text(col) for col in columns]
+    if not all(plain):
+        columns = [
+            col if text else _as_text(col, field)
+            for col, field, text in zip(columns, header, plain, strict=True)
+        ]
     # a cell that is not text (a boolean, a date) fails every pattern: the model words it
     table = pa.table(
         {
-            str(i): pa.array([v if type(v) is str else NOT_TEXT for v in col], pa.string())
-            for i, col in enumerate(columns)
+            str(i): pa.array(
+                col if text else [v if type(v) is str else NOT_TEXT for v in col], pa.string()
+            )
+            for i, (col, text) in enumerate(zip(columns, plain, strict=True))
         }
     )
     return table_frame(
@@ -254,6 +264,15 @@ def asset_frame(
 
 
 NOT_TEXT = "\x00"
+
+
+def _all_text(cells: list[Any]) -> bool:
+    """Whether every cell is text (joining them is the quickest test)."""
+    try:
+        "".join(cells)
+    except TypeError:
+        return False
+    return True
 
 
 def table_frame(

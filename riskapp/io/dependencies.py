@@ -297,16 +297,31 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
 
     if pairs is None or not len(pairs) or not len(frame):
         return frame
-    ids = pd.Index(frame["id"].to_numpy(dtype=object))
-    known = pairs[pairs["asset_id"].isin(ids) & pairs["depends_on"].isin(ids)]
+    id_values = frame["id"].to_numpy(dtype=object)
+    ids = pd.Index(id_values)
+    # the file's few pairs are looked up among the register's many ids, not the other way
+    register = set(id_values.tolist())
+    known = pairs[
+        [
+            a in register and d in register
+            for a, d in zip(pairs["asset_id"], pairs["depends_on"], strict=True)
+        ]
+    ]
     known = known[known["asset_id"] != known["depends_on"]]
     if not len(known):
         return frame
-    edges = pd.DataFrame({"asset_id": frame["id"], "depends_on": frame["depends_on"]}).explode(
-        "depends_on"
-    )
-    listed = pd.MultiIndex.from_frame(edges.dropna())
-    new = known[~pd.MultiIndex.from_frame(known).isin(list(listed))].drop_duplicates()
+    # the links the register lists already, of the assets the file names
+    named = frame["id"].isin(set(known["asset_id"])).to_numpy(dtype=bool)
+    listed = {
+        (a, d)
+        for a, ds in zip(
+            id_values[named], frame["depends_on"].to_numpy(dtype=object)[named], strict=True
+        )
+        for d in ds
+    }
+    new = known[
+        [(a, d) not in listed for a, d in zip(known["asset_id"], known["depends_on"], strict=True)]
+    ].drop_duplicates()
     if not len(new):
         return frame
     added = new.groupby("asset_id", sort=False)["depends_on"].agg(list)

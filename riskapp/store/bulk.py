@@ -8,8 +8,10 @@ leaves the transaction to roll back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from datetime import date, datetime
+from itertools import islice, repeat
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Table
@@ -69,6 +71,16 @@ def insert_rows(
     server stores them while it runs); its result is returned."""
     n = _length(data)
     columns = list(data)
+    if conn.dialect.name == "postgresql":
+
+        def parts() -> Iterator[Sequence[Sequence[Any]]]:
+            for start in range(0, n, BULK_CHUNK):
+                part = [v[start : start + BULK_CHUNK] for v in data.values()]
+                yield part
+                if progress is not None:
+                    progress(len(part[0]))
+
+        return _copy(conn, table, columns, parts(), meanwhile)
 
     def rows() -> Iterator[Sequence[Any]]:
         for start in range(0, n, BULK_CHUNK):
@@ -96,19 +108,96 @@ def insert_stream(
     """Insert rows (in `columns` order, values as the driver takes them) as they are produced:
     on PostgreSQL one COPY that psycopg sends while the next rows are made, on SQLite
     executemany by BULK_CHUNK rows. `meanwhile`: as in `insert_rows`."""
-    name, cols = _names(conn, table, columns)
-    if conn.dialect.name == "postgresql":
-        statement = f"COPY {name} ({', '.join(cols)}) FROM STDIN"
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
-            return meanwhile() if meanwhile is not None else None
-    sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     stream = iter(rows)
-    while chunk := list(islice(stream, BULK_CHUNK)):
+    chunks = iter(lambda: list(islice(stream, BULK_CHUNK)), [])
+    if conn.dialect.name == "postgresql":
+        return _copy(conn, table, columns, (list(zip(*c, strict=True)) for c in chunks), meanwhile)
+    name, cols = _names(conn, table, columns)
+    sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    for chunk in chunks:
         conn.exec_driver_sql(sql, chunk)
     return meanwhile() if meanwhile is not None else None
+
+
+def _copy(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    parts: Iterable[Sequence[Sequence[Any]]],
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
+    """PostgreSQL: one COPY of rows given in parts, each column by column (`columns` order),
+    each part sent as it comes; `meanwhile` runs before the COPY ends."""
+    name, cols = _names(conn, table, columns)
+    statement = f"COPY {name} ({', '.join(cols)}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for part in parts:
+            write_copy(copy, part)
+        return meanwhile() if meanwhile is not None else None
+
+
+def write_copy(copy: Any, part: Sequence[Sequence[Any]]) -> None:
+    """Rows given column by column written to a COPY (psycopg's `Copy`): as one block of COPY
+    text built column by column when every value is of a kind `copy_texts` writes, otherwise
+    row by row by psycopg."""
+    texts = [copy_texts(values) for values in part]
+    if not all(t is not None for t in texts):
+        for row in zip(*part, strict=True):
+            copy.write_row(row)
+        return
+    if not texts or not len(texts[0]):  # type: ignore[arg-type]
+        return
+    pieces: list[Iterable[str]] = []
+    for column in texts:
+        pieces += [column, repeat("\t")]  # type: ignore[list-item]
+    pieces[-1] = repeat("\n")
+    copy.write("".join(map("".join, zip(*pieces, strict=False))))  # repeat() is endless
+
+
+NULL = "\\N"
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_texts(values: Sequence[Any]) -> list[str] | None:
+    """One column's values as COPY's text format writes them (None: NULL; text with its
+    backslashes, tabs and line breaks escaped; numbers as `repr` writes them; naive datetimes
+    and dates in ISO form); None when a value is of another kind (booleans, timezone-aware
+    datetimes, non-finite floats, ...), which psycopg then writes."""
+    kinds = set(map(type, values))
+    nulls = type(None) in kinds
+    kinds.discard(type(None))
+    if not kinds:
+        return [NULL] * len(values)
+    if len(kinds) > 1:
+        return None
+    kind = kinds.pop()
+    present = [v for v in values if v is not None] if nulls else values
+    text: Callable[[Any], str] | None
+    if kind is str:
+        joined = "".join(present)  # (str.__contains__ scans far quicker than a regex)
+        special = any(c in joined for c in _COPY_SPECIAL)
+        text = (lambda v: v.translate(_COPY_ESCAPES)) if special else None
+    elif kind is int:
+        text = int.__repr__
+    elif kind is float:
+        if not all(map(math.isfinite, present)):
+            return None
+        text = float.__repr__
+    elif kind in (datetime, date):
+        distinct = set(present)
+        if kind is datetime and any(v.tzinfo is not None for v in distinct):
+            return None
+        texts = {v: v.isoformat(" ") if kind is datetime else v.isoformat() for v in distinct}
+        text = texts.__getitem__
+    else:
+        return None
+    if not nulls:
+        return list(values) if text is None else list(map(text, values))
+    if text is None:
+        return [NULL if v is None else v for v in values]
+    return [NULL if v is None else text(v) for v in values]
 
 
 def _pg_array_type(conn: Connection, table: Table, column: str) -> str:
@@ -181,11 +270,9 @@ def _pg_update_by_copy(
         cursor.execute(
             f"CREATE TEMPORARY TABLE {staging} AS SELECT {listed} FROM {name} WITH NO DATA"
         )
-        for start in range(0, n, BULK_CHUNK):
-            chunk = _rows(conn, table, data, start, start + BULK_CHUNK)
-            with cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
-                for row in chunk:
-                    copy.write_row(row)
+        with cursor.copy(f"COPY {staging} ({listed}) FROM STDIN") as copy:
+            for start in range(0, n, BULK_CHUNK):
+                write_copy(copy, [v[start : start + BULK_CHUNK] for v in data.values()])
         cursor.execute(
             f"UPDATE {name} AS t SET {sets} FROM {staging} AS v "
             f"WHERE t.{quote(key)} = v.{quote(key)}"

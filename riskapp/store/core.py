@@ -29,7 +29,7 @@ from riskapp.store import schema as t
 from riskapp.store.auth import ROLE_PERMISSIONS, Actor, ActorKind, Permission, Role, minimum_role
 from riskapp.store.bulk import driver_value, insert_rows, insert_stream
 from riskapp.store.chain import GENESIS, chained, link
-from riskapp.store.engine import WRITE, is_busy, lock_timeout
+from riskapp.store.engine import WRITE, is_busy, lock_timeout, roomy_cache
 from riskapp.store.errors import (
     DEFAULT_WORKSPACE,
     AccessDenied,
@@ -185,7 +185,7 @@ class StoreCore:
         """One write transaction; register writers queue behind each other (BEGIN IMMEDIATE on
         SQLite, a table lock on PostgreSQL), each waiting at most the busy timeout for the lock
         (then StoreBusyError, nothing written). Keep the work inside short: see `write_checked`."""
-        with busy_as_store_error(), self.engine.connect() as plain:
+        with busy_as_store_error(), self.engine.connect() as plain, roomy_cache(plain):
             conn = plain.execution_options(**WRITE)
             with conn.begin():
                 if self.dialect == "postgresql":
@@ -396,10 +396,11 @@ def data_state(conn: Connection) -> DataState:
     """What a check of the register and plans depends on: every record's id, version and
     position and the newest audit entry. Equal states: nothing changed in between."""
     a, p = t.assets.c, t.plans.c
+    # plain tuples: comparing 100,000 of them is one C loop, comparing result rows is not
     return (
         conn.execute(select(func.max(t.audit_log.c.seq))).scalar(),
-        tuple(conn.execute(select(a.id, a.version, a.position).order_by(a.id)).all()),
-        tuple(conn.execute(select(p.id, p.version, p.position).order_by(p.id)).all()),
+        tuple(map(tuple, conn.execute(select(a.id, a.version, a.position).order_by(a.id)))),
+        tuple(map(tuple, conn.execute(select(p.id, p.version, p.position).order_by(p.id)))),
     )
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -153,7 +153,6 @@ def _parsed_lists(texts: Sequence[str]) -> pd.Series:
 # -- JSON text of values, as records.dump_value writes them ---------------------------------------
 
 _RECORD_KEYS = sorted(ASSET_COLUMNS)
-_RECORD = "{" + ", ".join(f"{encode_basestring(k)}: %s" for k in _RECORD_KEYS) + "}"
 
 
 def value_texts(values: pd.Series, col: str, none: str | None = None) -> list[str | None]:
@@ -174,12 +173,36 @@ def value_texts(values: pd.Series, col: str, none: str | None = None) -> list[st
     return list(map(encode_basestring, data))
 
 
-def record_texts(frame: pd.DataFrame) -> list[str]:
-    """Each row as `dump_value(asset_values(asset))` writes it: one JSON object, keys sorted."""
+def record_texts(
+    frame: pd.DataFrame, values: Mapping[str, Sequence[Any]] | None = None
+) -> list[str]:
+    """Each row as `dump_value(asset_values(asset))` writes it: one JSON object, keys sorted.
+    Each row's text is joined from its values' texts and the constant text between them (keys,
+    and the quotes around text that has nothing JSON escapes), in one `str.join` a row.
+    `values`: the columns as `db_values` gave them, when at hand (not computed again)."""
     if frame.empty:
         return []
-    columns = [value_texts(frame[k], k, "null") for k in _RECORD_KEYS]
-    return [_RECORD % row for row in zip(*columns, strict=True)]
+    given = values or {}
+    pieces: list[Any] = []
+    between = "{"
+    for k in _RECORD_KEYS:
+        between += f"{encode_basestring(k)}: "
+        data: Sequence[Any]
+        if k in LISTS:
+            data = given[k] if k in given else list_texts(frame[k].tolist())
+        elif k in FLOATS or k in INTEGERS:
+            data = value_texts(frame[k], k, "null")
+        else:
+            data = given[k] if k in given else frame[k].tolist()
+            if _ESCAPED.search("".join(data)) is None:
+                pieces += [repeat(between + '"'), data]
+                between = '", '
+                continue
+            data = list(map(encode_basestring, data))
+        pieces += [repeat(between), data]
+        between = ", "
+    pieces.append(repeat(between[:-2] + "}"))
+    return list(map("".join, zip(*pieces, strict=False)))  # repeat() is endless
 
 
 # -- the difference between two registers ---------------------------------------------------------
@@ -204,10 +227,15 @@ class RegisterDiff:
         out.removed = current["id"].to_numpy(dtype=object)[self.removed].tolist()
         ids = new["id"].to_numpy(dtype=object)
         out.added = ids[self.added].tolist()
+        # each distinct set of changed fields named once (an import often changes the same
+        # fields of many assets), each asset given its own list of them
         names = np.array(ASSET_FIELDS, dtype=object)
+        codes = self.fields.astype(np.int64) @ (1 << np.arange(len(ASSET_FIELDS), dtype=np.int64))
+        kinds, which = np.unique(codes, return_inverse=True)
+        named = [names[(kind >> np.arange(len(ASSET_FIELDS))) & 1 == 1].tolist() for kind in kinds]
         out.changed = {
-            asset_id: names[row].tolist()
-            for asset_id, row in zip(ids[self.changed].tolist(), self.fields, strict=True)
+            asset_id: named[k].copy()
+            for asset_id, k in zip(ids[self.changed].tolist(), which.tolist(), strict=True)
         }
         return out
 

@@ -56,7 +56,6 @@ from riskapp.store.validation import (
     Table,
     parse_register,
     register_checks_frame,
-    table_digest,
 )
 from riskapp.store.workspace import REGISTER, FileInputs
 
@@ -213,7 +212,7 @@ class Register:
     def _parse(self, table: Table) -> tuple[str, ParsedRegister]:
         """The table read and validated, once: a table with the same content (the same file
         previewed, then imported) is validated again only when no longer kept."""
-        key = table_digest(table)
+        key = table.digest
         with self._lock:
             parsed = self._parsed.get(key)
             if parsed is not None:
@@ -459,20 +458,21 @@ def write_register(
             {"id": ids[diff.moved].tolist(), "position": diff.moved.tolist()},
         )
     shared = {"at": now, "actor": actor.label, "action": action, "entity": "asset", "note": note}
+    added = rows_at(new, diff.added)
+    values = {c: db_values(added, c) for c in ASSET_COLUMNS} if len(diff.added) else {}
 
     def audit() -> AuditColumns:
-        return AuditColumns(shared, *_audit_columns(current, new, diff, versions))
+        return AuditColumns(shared, *_audit_columns(current, new, diff, versions, added, values))
 
     entries = None
     if len(diff.added):
-        rows = new.iloc[diff.added]
         k = len(diff.added)
         # the audit entries are built while PostgreSQL stores the COPYed rows
         entries = insert_rows(
             conn,
             t.assets,
             {
-                **{c: db_values(rows, c) for c in ASSET_COLUMNS},
+                **values,
                 "position": diff.added.tolist(),
                 "version": [1] * k,
                 "updated_at": [now] * k,
@@ -485,19 +485,43 @@ def write_register(
     return summary
 
 
+def rows_at(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The frame's rows at these (ascending) positions: a slice, not a copy, when they are
+    one run (an import's new assets usually are)."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[int(rows[0]) : int(rows[-1]) + 1]
+    return frame.iloc[rows]
+
+
 def _audit_columns(
-    current: pd.DataFrame, new: pd.DataFrame, diff: RegisterDiff, versions: np.ndarray
+    current: pd.DataFrame,
+    new: pd.DataFrame,
+    diff: RegisterDiff,
+    versions: np.ndarray,
+    added: pd.DataFrame,
+    values: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[list[str], list[str], list[str | None], list[str | None], list[int | None]]:
     """The audit entries of a register change, column by column (entity id, field, old and
     new value as JSON text, version): removed assets in the stored order, then by place in the
-    new register each added asset (the whole record) or each changed field."""
+    new register each added asset (the whole record) or each changed field. `added`: the
+    added assets' rows of `new`; `values`: their `db_values`, when at hand."""
     cur_ids = current["id"].to_numpy(dtype=object)
     ids = new["id"].to_numpy(dtype=object)
+    removed = diff.removed
+    if not len(diff.changed):  # nothing changed field by field: the added ones in their order
+        k = len(diff.added)
+        return (
+            [*cur_ids[removed].tolist(), *ids[diff.added].tolist()],
+            [""] * (len(removed) + k),
+            [*record_texts(current.iloc[removed]), *[None] * k],
+            [*[None] * len(removed), *record_texts(added, values)],
+            [*(versions[removed] + 1).tolist(), *[1] * k],
+        )
     # added and changed entries, sorted by (place, field): added ones have field -1
     place = [diff.added]
     field = [np.full(len(diff.added), -1)]
     olds: list[list[str | None]] = [[None] * len(diff.added)]
-    news: list[list[str | None]] = [list[str | None](record_texts(new.iloc[diff.added]))]
+    news: list[list[str | None]] = [list[str | None](record_texts(added, values))]
     vers = [np.ones(len(diff.added), dtype=np.int64)]
     for j, col in enumerate(ASSET_FIELDS):
         which = np.flatnonzero(diff.fields[:, j]) if len(diff.changed) else np.empty(0, int)
@@ -516,7 +540,6 @@ def _audit_columns(
     old_col = np.array([v for part in olds for v in part], dtype=object)[order]
     new_col = np.array([v for part in news for v in part], dtype=object)[order]
     ver_col = np.concatenate(vers)[order]
-    removed = diff.removed
     return (
         [*cur_ids[removed].tolist(), *ids[at[order]].tolist()],
         [*([""] * len(removed)), *names[fld[order] + 1].tolist()],

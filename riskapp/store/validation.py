@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,11 +52,18 @@ PLAN_TABLE_REQUIRED = {"id"}
 
 @dataclass(frozen=True)
 class Table:
-    """A header and its numbered rows, from a file, an upload or an edited grid."""
+    """A header and its numbered rows, from a file, an upload or an edited grid; not changed
+    once made (its digest is kept)."""
 
     name: str
     header: list[str]
     rows: Rows
+
+    @cached_property
+    def digest(self) -> str:
+        """`table_digest` of this table, computed once (a table is not changed once made: a
+        preview and the import that follows it read the same one)."""
+        return table_digest(self)
 
     @classmethod
     def from_file(cls, path: Path, label: str | None = None) -> Table:

@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from riskapp.domain import Asset
+from riskapp.domain.assets import ASSET_COLUMNS
 from riskapp.io import InputError
 from riskapp.store import Store, Table
+from riskapp.store import bulk as bulk_module
 from riskapp.store import register as register_module
 from riskapp.store import workspace as workspace_module
-from riskapp.store.bulk import BULK_CHUNK
+from riskapp.store.bulk import BULK_CHUNK, copy_texts
 from riskapp.store.chain import GENESIS, link, link_columns
+from riskapp.store.engine import WRITE_CACHE_KIB, make_engine, roomy_cache
 from riskapp.store.frames import (
+    db_values,
     diff_registers,
     frame_of_assets,
     record_texts,
@@ -193,6 +197,102 @@ def test_audit_texts_built_by_column_are_dump_values() -> None:
         assert value_texts(frame[col], col) == [
             dump_value(asset_values(a)[col]) for a in ODD_ASSETS
         ]
+
+
+PLAIN_ASSETS = [
+    Asset(
+        id="C1",
+        name="Plain",
+        type="plant",
+        country="NOR",
+        lat=1.5,
+        lon=-2.0,
+        replacement_value=3.0,
+        tags=["a"],
+    ),
+    Asset(
+        id="C2",
+        name="Also plain",
+        type="office",
+        country="FIN",
+        lat=0.0,
+        lon=10.0,
+        replacement_value=1e16,
+        annual_revenue_at_stake=0.1,
+        criticality=1,
+        depends_on=["C1"],
+        subdivision="FI-18",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "assets", [PLAIN_ASSETS, ODD_ASSETS[:1], ODD_ASSETS[1:], [*ODD_ASSETS, *PLAIN_ASSETS]]
+)
+def test_audit_texts_are_dump_values_whichever_way_each_column_is_written(
+    assets: list[Asset],
+) -> None:
+    """Text with nothing to escape goes between quotes as it is, other text through the JSON
+    encoder, coordinates with or without gaps; with the insert's own values or without."""
+    frame = frame_of_assets(assets)
+    expected = [dump_value(asset_values(a)) for a in assets]
+    assert record_texts(frame) == expected
+    assert record_texts(frame, {c: db_values(frame, c) for c in ASSET_COLUMNS}) == expected
+
+
+def test_copy_text_escapes_what_copy_reads_specially_and_leaves_other_kinds_to_psycopg() -> None:
+    assert copy_texts(["a", "b\tc", "d\\e", "f\ng\r", None, "\\N", ""]) == [
+        "a",
+        "b\\tc",
+        "d\\\\e",
+        "f\\ng\\r",
+        "\\N",
+        "\\\\N",
+        "",
+    ]
+    assert copy_texts([1, None, -3]) == ["1", "\\N", "-3"]
+    assert copy_texts([0.1, 1e16, -0.0]) == ["0.1", "1e+16", "-0.0"]
+    at = datetime(2026, 1, 2, 3, 4, 5, 6)
+    when = "2026-01-02 03:04:05.000006"
+    assert copy_texts([at, None, at]) == [when, "\\N", when]
+    assert copy_texts([date(2026, 1, 2)]) == ["2026-01-02"]
+    assert copy_texts([None, None]) == ["\\N", "\\N"]
+    for other in (
+        [True],
+        [1, "a"],
+        [float("inf")],
+        [float("nan")],
+        [datetime(2026, 1, 1, tzinfo=UTC)],
+        [{"a": 1}],
+        [b"x"],
+    ):
+        assert copy_texts(other) is None
+
+
+def test_text_copy_escapes_is_stored_and_audited_as_it_was(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tabs, line breaks, backslashes and a literal \\N in text written in bulk (COPY text on
+    PostgreSQL, for an insert and for an update through the staging table) come back as they
+    were, in the register and in the audit trail."""
+    odd = Asset(
+        id="Q1",
+        name="tab\there \\N back\\slash\r\nline",
+        type="plant",
+        country="NOR",
+        replacement_value=1.0,
+        owner="\\",
+        tags=["x"],
+    )
+    store.add_asset(odd, SYSTEM)
+    assert store.asset("Q1").asset == odd
+    assert store.audit(entity_id="Q1")[0].new == asset_values(odd)
+    monkeypatch.setattr(bulk_module, "ARRAY_ROWS", 0)  # PostgreSQL: the staging table's COPY
+    stored = store.asset("Q1")
+    store.update_asset("Q1", {"owner": "a\tb\\N"}, stored.version, SYSTEM)
+    assert store.asset("Q1").asset.owner == "a\tb\\N"
+    assert store.audit(entity_id="Q1")[0].new == "a\tb\\N"
+    assert store.verify_audit().ok
 
 
 def test_the_chain_built_by_column_is_the_chain_built_entry_by_entry() -> None:
@@ -498,3 +598,16 @@ def test_workspace_files_changed_just_now_are_always_read_again(tmp_path: Path) 
     for path in folder.rglob("*"):
         os.utime(path, (old, old))
     assert workspace_module.stamp([folder / "workspace.yaml"]) is None  # utime sets the ctime
+
+
+def test_a_write_has_a_larger_sqlite_page_cache_and_gives_it_back(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.rollback()
+            with roomy_cache(conn), conn.begin():
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -WRITE_CACHE_KIB
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before != -WRITE_CACHE_KIB
+    finally:
+        engine.dispose()
