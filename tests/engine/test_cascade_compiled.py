@@ -2,8 +2,9 @@
 a scenario whose range-driven groups vary) against `CascadeGraph.dependent_cascade`, the plain
 propagation, on random graphs: each pair's portfolio cascade loss, each dependent's loss summed
 over the pairs, and the same figure for a pair whatever the other pairs computed with it. Also
-`FixedFactors`, the Monte Carlo's combination of the ranged factors' damage, against `combine`
-and `incremental`, and a run with the demo's dependencies whatever its chunks."""
+`FixedFactors` (riskapp.engine.fixed_factors), the Monte Carlo's combination of the ranged
+factors' damage, against `combine` and `incremental`, and a run with the demo's dependencies
+whatever its chunks."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from riskapp.domain import Workspace
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import CascadeGraph, build_graph
 from riskapp.engine.cascade_compiled import portfolio_cascade
-from riskapp.engine.damage import combine, fixed_factors, incremental
+from riskapp.engine.damage import combine, incremental
+from riskapp.engine.fixed_factors import fixed_factors
 from riskapp.engine.montecarlo import ChunkResult, cascades, prepare_simulation, run, statistics
 from riskapp.io.dependencies import load_dependencies
 from tests.conftest import DEMO

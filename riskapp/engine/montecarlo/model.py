@@ -19,15 +19,14 @@ from riskapp.engine.cascade_scenario import ScenarioCascade
 from riskapp.engine.damage import (
     AssetGroups,
     CurveTable,
-    FixedFactors,
     above_baseline,
     combine,
     concat_groups,
     curve_table,
-    fixed_factors,
     group_damage,
 )
 from riskapp.engine.enums import RangeDistribution
+from riskapp.engine.fixed_factors import FixedFactors, fixed_factors
 from riskapp.engine.intensity import ShockStep, compile_programs, run_program
 from riskapp.engine.plans import PlanEffects, PlanEvaluation, evaluate_plans
 from riskapp.engine.sampling import SamplingSpec
