@@ -36,6 +36,7 @@ What it does, in order:
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import json
@@ -157,13 +158,17 @@ def _names(props: dict[str, Any]) -> list[str]:
     return [n for k in keys for part in str(props.get(k) or "").split("|") if (n := _norm(part))]
 
 
+@functools.cache
+def _known() -> frozenset[str]:
+    return frozenset(str(s.code) for s in pycountry.subdivisions)
+
+
 def _resolve(props: dict[str, Any], by_name: dict[str, dict[str, str]]) -> tuple[str, str]:
     """(code, how) of a source feature; code '' when none is found."""
     code, a2 = str(props.get("iso_3166_2") or ""), str(props.get("iso_a2") or "")
-    known = {s.code for s in pycountry.subdivisions}
     names = _names(props)
     named = next((by_name[a2][n] for n in names if n in by_name.get(a2, {})), "")
-    if code in known and a2 not in RENUMBERED:
+    if code in _known() and a2 not in RENUMBERED:
         return code, "code"
     if code in CROSSWALK:
         return CROSSWALK[code], "crosswalk"

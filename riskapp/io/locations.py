@@ -94,10 +94,9 @@ class LocationNotes:
             out.append(f"{name}: {rows} coordinates (Natural Earth 1:110m outlines): {parts}")
         if self.subdivisions:
             rows = "1 row's" if self.subdivisions == 1 else f"{self.subdivisions:,} rows'"
-            out.append(
-                f"{name}: {rows} subdivision read from their coordinates (Natural Earth "
-                "1:10m admin-1, riskapp/resources/geo/SUBDIVISIONS.md)"
-            )
+            from riskapp.io.subdivisions import SOURCE_NOTE
+
+            out.append(f"{name}: {rows} subdivision read from their coordinates ({SOURCE_NOTE})")
         cities = sorted(self.from_city.items())
         for label, lines in cities[:MAX_LISTED]:
             verb = "gives" if len(lines) == 1 else "give"
@@ -462,17 +461,14 @@ def _subdivisions(
     """The subdivision of the rows placed by their point (`placed`: no country given), where
     their subdivision cell is empty: the shipped boundary the point lies in, or the nearest
     within 12 nautical miles (riskapp.io.subdivisions), in the country read for the row."""
-    from riskapp.domain.common import subdivision_countries
-    from riskapp.io.subdivisions import subdivisions_of
+    from riskapp.io.subdivisions import subdivisions_in
 
-    rows = np.flatnonzero(
-        placed & (_blank(np.asarray(cells, dtype=object)) if cells is not None else placed)
-    )
+    empty = _blank(np.asarray(cells, dtype=object)) if cells is not None else placed
+    rows = np.flatnonzero(placed & empty)
     if not len(rows):
         return
-    read = subdivisions_of(lon[rows], lat[rows])
-    owner = pd.Series(read, dtype=object).map(subdivision_countries()).fillna("").to_numpy()
-    keep = (read != "") & (owner == country[rows])
+    read = subdivisions_in(lon[rows], lat[rows], country[rows])
+    keep = read != ""
     if not keep.any():
         return
     new = (

@@ -35,6 +35,7 @@ from riskapp.resources import GEO
 SUBDIVISIONS = GEO / "subdivisions.geojson.gz"
 SOURCE_NAME = "Natural Earth 1:10m admin-1 states and provinces"
 SUBDIVISION_SOURCE = f"{SOURCE_NAME} (public domain), ne_id"
+SOURCE_NOTE = f"{SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md"  # where notes say it's from
 
 # a feature's line, its code and the codes of its parents first
 _FEATURE = re.compile(
@@ -182,6 +183,19 @@ def subdivisions_of(
     return out
 
 
+def subdivisions_in(
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], country: npt.NDArray[np.object_]
+) -> npt.NDArray[np.object_]:
+    """`subdivisions_of`, kept only where the subdivision lies in the row's `country` (alpha-3):
+    an asset filed under Germany a few hundred metres across the Polish border gets ''."""
+    from riskapp.domain.common import subdivision_countries
+
+    found = subdivisions_of(lon, lat)
+    owner = pd.Series(found, dtype=object).map(subdivision_countries()).fillna("").to_numpy()
+    found[owner != np.asarray(country, dtype=object)] = ""
+    return found
+
+
 def _near_coast(tree: Any, points: Any, reach: float) -> npt.NDArray[np.int64]:
     """The nearest feature of each point if it lies within COAST_KM (geodesic), else -1."""
     import shapely
@@ -214,34 +228,29 @@ def place_subdivisions(ws: Workspace) -> Workspace:
     import dataclasses
 
     from riskapp.domain.assets import Portfolio, pack_rows, unpack_rows
-    from riskapp.domain.common import subdivision_countries
 
     if not any(z.shipped and z.subdivision for z in ws.zones.zones):
         return ws
-    frame = ws.portfolio.series("subdivision")
-    blank = (frame.fillna("").astype(str) == "").to_numpy()
+    named = ws.portfolio.series("subdivision")
+    blank = (named.fillna("").astype(str) == "").to_numpy()
     lon = ws.portfolio.series("lon").to_numpy(dtype=float, na_value=np.nan)
     lat = ws.portfolio.series("lat").to_numpy(dtype=float, na_value=np.nan)
     rows = np.flatnonzero(blank & np.isfinite(lon) & np.isfinite(lat))
     if not len(rows):
         return ws
-    read = subdivisions_of(lon[rows], lat[rows])
     country = ws.portfolio.series("country").to_numpy(dtype=object)[rows]
-    owner = pd.Series(read).map(subdivision_countries()).fillna("").to_numpy(dtype=object)
-    keep = (read != "") & (owner == country)
+    found = subdivisions_in(lon[rows], lat[rows], country)
+    keep = found != ""
     if not keep.any():
         return ws
-    table = ws.portfolio.frame
-    table.attrs = dict(ws.portfolio.frame.attrs)
+    table = ws.portfolio.frame  # a copy, with its attrs
     column = table["subdivision"].to_numpy(dtype=object, copy=True)
-    column[rows[keep]] = read[keep]
+    column[rows[keep]] = found[keep]
     table["subdivision"] = column
-    notes = list(table.attrs.get("location_notes", ()))
-    notes.append(
-        f"{int(keep.sum()):,} assets' subdivision read from their coordinates "
-        f"({SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md)"
-    )
-    table.attrs["location_notes"] = notes
+    table.attrs["location_notes"] = [
+        *table.attrs.get("location_notes", ()),
+        f"{int(keep.sum()):,} assets' subdivision read from their coordinates ({SOURCE_NOTE})",
+    ]
     read = unpack_rows(table.attrs.get("subdivision_read", ""), len(table))
     read[rows[keep]] = True
     table.attrs["subdivision_read"] = pack_rows(read)
