@@ -8,33 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from riskapp.assessment.scaffold import create_workspace
-from riskapp.cli.main import app
-from tests.store.test_workspaces import _drop_workspace_schemas
-
-runner = CliRunner()
+from tests.store.test_workspaces_cli import command_line, run
 
 
 @pytest.fixture
 def demo(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     ws = tmp_path / "ws"
     create_workspace(ws, "demo")
-    monkeypatch.setenv("RISKAPP_DATABASE_URL", db_url)
-    monkeypatch.setenv("RISKAPP_WORKSPACE", str(ws))
-    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("RISKAPP_WORKSPACE_ID", raising=False)
-    monkeypatch.delenv("RISKAPP_USER", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env file
-    yield ws
-    if db_url.startswith("postgresql"):
-        _drop_workspace_schemas(db_url)
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.output
+    with command_line(db_url, ws, tmp_path, monkeypatch):
+        yield ws
 
 
 def test_alerts_worked_from_the_command_line(demo: Path) -> None:

@@ -5,7 +5,6 @@ sync status that lists what differs (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +21,12 @@ from riskapp.assessment import (
 from riskapp.assessment import sync as syncing
 from riskapp.settings import Settings
 from riskapp.store import Role
-from tests.store.conftest import SYSTEM, TINY, VIEWER, OpenStore
+from tests.store.conftest import SYSTEM, VIEWER, OpenStore
 
 
 @pytest.fixture
-def ws_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(TINY, target)
-    return target
+def ws_dir(workspace: Path) -> Path:
+    return workspace  # a copy of the tiny workspace (tests/store/conftest.py)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,27 @@ from tests.store.test_workspaces import _drop_workspace_schemas
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+@contextmanager
+def command_line(
+    db_url: str, workspace: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """The environment a command sees: this database and workspace, data under `data_dir`,
+    no workspace id or user set, no stray .env file; the workspaces' schemas dropped after."""
     monkeypatch.setenv("RISKAPP_DATABASE_URL", db_url)
-    monkeypatch.setenv("RISKAPP_WORKSPACE", str(TINY))
-    monkeypatch.setenv("RISKAPP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(workspace))
+    monkeypatch.setenv("RISKAPP_DATA_DIR", str(data_dir))
     monkeypatch.delenv("RISKAPP_WORKSPACE_ID", raising=False)
     monkeypatch.delenv("RISKAPP_USER", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env file
-    yield db_url
+    monkeypatch.chdir(data_dir)
+    yield
     if db_url.startswith("postgresql"):
         _drop_workspace_schemas(db_url)
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with command_line(db_url, TINY, tmp_path, monkeypatch):
+        yield db_url
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str]:
