@@ -39,36 +39,43 @@ SOURCE_NOTE = f"{SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md"  # where n
 
 # a feature's line, its code and the codes of its parents first
 _FEATURE = re.compile(
-    r'\{"type":"Feature","properties":\{"code":"([A-Z0-9-]+)","codes":(\[[^]]*\])'
+    r'^\{"type":"Feature","properties":\{"code":"([A-Z0-9-]+)","codes":\[([^]]*)\]', re.M
 )
-_NE_IDS = re.compile(r'"ne_ids":(\[[^]]*\])')
+_BBOX = re.compile(r'"bbox":\[([^]]*)\]')
 
 
 @functools.cache
-def _features() -> dict[str, tuple[tuple[str, ...], str]]:
-    """Each shipped feature's (chain of codes, GeoJSON text) by its own code."""
-    out: dict[str, tuple[tuple[str, ...], str]] = {}
-    text = gzip.decompress(SUBDIVISIONS.read_bytes()).decode("utf-8")
-    for line in text.splitlines():
-        found = _FEATURE.match(line)
-        if found is not None:
-            out[found.group(1)] = (tuple(json.loads(found.group(2))), line.rstrip(","))
-    return out
+def _text() -> str:
+    """The file, decompressed (about 0.05 s), kept for the process."""
+    return gzip.decompress(SUBDIVISIONS.read_bytes()).decode("utf-8")
 
 
 @functools.cache
-def _members() -> dict[str, tuple[str, ...]]:
-    """Each code with a boundary: the shipped features it is made of (itself, or its parts)."""
-    out: dict[str, list[str]] = {}
-    for own, (chain, _) in _features().items():
-        for code in chain:
-            out.setdefault(code, []).append(own)
-    return {code: tuple(parts) for code, parts in out.items()}
+def _features() -> dict[str, tuple[tuple[str, ...], int]]:
+    """Each shipped feature's chain of codes and where its line starts in `_text()`, by its
+    own code, in the file's order (sorted by code). Found by one scan of the text: a line is
+    cut out and parsed only when its feature is asked for."""
+    return {
+        m.group(1): (tuple(m.group(2).replace('"', "").split(",")), m.start())
+        for m in _FEATURE.finditer(_text())
+    }
 
 
+def _line(code: str) -> str:
+    """One shipped feature's GeoJSON text."""
+    start = _features()[code][1]
+    return _text()[start : _text().index("\n", start)].rstrip(",")
+
+
+def _members(code: str) -> list[str]:
+    """The shipped features a code is made of: itself, or its parts ([] without a boundary)."""
+    return [own for own, (chain, _) in _features().items() if code in chain]
+
+
+@functools.cache
 def shipped_subdivisions() -> frozenset[str]:
     """The ISO 3166-2 codes riskapp ships a boundary for (parents included)."""
-    return frozenset(_members())
+    return frozenset(code for chain, _ in _features().values() for code in chain)
 
 
 @functools.cache
@@ -77,10 +84,10 @@ def subdivision_zone(code: str) -> Zone | None:
     import shapely
     from shapely.geometry import mapping, shape
 
-    parts = _members().get(code)
-    if parts is None:
+    parts = _members(code)
+    if not parts:
         return None
-    features = [json.loads(_features()[p][1]) for p in parts]
+    features = [json.loads(_line(p)) for p in parts]
     shapes = [shape(f["geometry"]) for f in features]
     geom = shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
     if geom.geom_type == "GeometryCollection":  # a union may add a stray line: keep the area
@@ -99,16 +106,15 @@ def subdivision_zone(code: str) -> Zone | None:
     )
 
 
-_BBOX = re.compile(r'"bbox":\[([^]]*)\]')
-
-
 @functools.cache
 def _boxes() -> tuple[list[str], npt.NDArray[np.float64]]:
-    """The shipped features' codes (sorted) and their bounding boxes (F, 4: west, south,
-    east, north), read off the lines without parsing the geometries."""
-    codes = sorted(_features())
-    text = ",".join(_BBOX.findall("\n".join(_features()[c][1] for c in codes)))
+    """The shipped features' codes (in the file's order, sorted) and their bounding boxes
+    (F, 4: west, south, east, north), read off the text without parsing the geometries."""
+    codes = list(_features())
+    text = ",".join(_BBOX.findall(_text()))
     boxes: npt.NDArray[np.float64] = np.array(text.split(","), dtype=float).reshape(-1, 4)
+    if len(boxes) != len(codes):
+        raise ValueError(f"{SUBDIVISIONS}: {len(codes)} features but {len(boxes)} boxes")
     return codes, boxes
 
 
@@ -117,7 +123,7 @@ def _shape(code: str) -> Any:
     """One shipped feature's geometry (shapely, prepared), parsed once."""
     import shapely
 
-    line = _features()[code][1]
+    line = _line(code)
     geom = shapely.from_geojson(line[line.index('"geometry":') + 11 : -1])
     shapely.prepare(geom)
     return geom
