@@ -44,6 +44,7 @@ BUNDLED = [
     "riskapp/resources/geo/sea_areas.geojson",
     "riskapp/resources/geo/countries_110m.topojson",
     "riskapp/resources/geo/subdivisions.geojson.gz",
+    "riskapp/resources/geo/subdivisions.index.json",
     "riskapp/resources/geo/SUBDIVISIONS.md",
     "riskapp/resources/demo/zones.yaml",
     "riskapp/resources/demo/routes.yaml",

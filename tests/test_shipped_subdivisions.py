@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from shapely.geometry import shape
 from riskapp.domain.common import subdivision_chain
 from riskapp.engine import score
 from riskapp.io.subdivisions import (
+    INDEX,
     SUBDIVISIONS,
     shipped_subdivisions,
     subdivision_zone,
@@ -56,6 +58,28 @@ def test_every_feature_is_a_valid_area_under_a_current_iso_code() -> None:
         assert geom.geom_type in ("Polygon", "MultiPolygon") and geom.is_valid, props["code"]
         assert not geom.is_empty
         assert f["bbox"] == pytest.approx(list(geom.bounds), abs=1e-9), props["code"]
+
+
+def test_the_index_gives_each_features_own_member_of_the_file() -> None:
+    data = SUBDIVISIONS.read_bytes()
+    index = json.loads(INDEX.read_text(encoding="utf-8"))
+    assert index["file"] == SUBDIVISIONS.name
+    assert index["sha256"] == hashlib.sha256(data).hexdigest()
+    rows = index["features"]
+    features = _features()
+    assert [r[0] for r in rows] == [f["properties"]["code"] for f in features]
+    # the members lie one after the other, between the collection's head and its tail
+    ends = [at + size for _, _, _, at, size in rows]
+    assert [at for _, _, _, at, _ in rows[1:]] == ends[:-1]
+    assert (
+        zlib.decompress(data[: rows[0][3]], wbits=31)
+        == b'{"type":"FeatureCollection","features":[\n'
+    )
+    assert zlib.decompress(data[ends[-1] :], wbits=31) == b"]}\n"
+    for (code, chain, bbox, at, size), feature in zip(rows, features, strict=True):
+        line = zlib.decompress(data[at : at + size], wbits=31).decode("utf-8")
+        assert json.loads(line.rstrip().rstrip(",")) == feature, code
+        assert chain == feature["properties"]["codes"] and bbox == feature["bbox"], code
 
 
 # places and the subdivision an atlas puts them in (lon, lat)

@@ -27,10 +27,12 @@ What it does, in order:
    grid of 0.001 degrees (about 100 m) with `set_precision`, which keeps polygons valid; every
    geometry is checked valid and non-empty. Neighbours are simplified each on its own, so a
    point within about 1 km of a border may fall on either side or in neither.
-4. Written one feature a line, its code first and its bounding box before its geometry
-   (riskapp reads only the lines it needs and parses only the features whose box holds a
-   point it places), gzipped with a fixed timestamp so that the same input builds the same
-   bytes.
+4. Written one feature a line, its code first and its bounding box before its geometry, each
+   line a gzip member of its own (with a fixed timestamp, so that the same input builds the
+   same bytes; the file still decompresses as a whole), and an index beside it
+   (subdivisions.index.json: each feature's code, parent chain, bounding box and the byte
+   range of its member). riskapp reads the index, decompresses only the boundaries it needs
+   and parses only the features whose box holds a point it places.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from shapely.geometry import mapping, shape
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "riskapp" / "resources" / "geo"
+INDEX = "subdivisions.index.json"
 SOURCE_SHA256 = "d5494479231e56feb8b00cd8b25290d848bed9a28837fbe4a2b6509d94a0e66f"
 TOLERANCE = 0.005
 GRID = 0.001
@@ -250,11 +253,48 @@ def build(source: Path) -> None:
                 separators=(",", ":"),
             )
         )
-    text = '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
     out = OUT / "subdivisions.geojson.gz"
-    with out.open("wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
-        gz.write(text.encode("utf-8"))
+    _write(out, lines)
     _sources(out, digest, how_counts, left, len(lines), vertices)
+
+
+def _member(text: str) -> bytes:
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def _write(out: Path, lines: list[str]) -> None:
+    """The FeatureCollection as one gzip member per feature line (the file decompresses as a
+    whole like any .gz), and beside it INDEX: each feature's code, parent chain, bounding box
+    and the offset and length of its member, so that one boundary is read without
+    decompressing the others."""
+    head = _member('{"type":"FeatureCollection","features":[\n')
+    chunks, rows, at = [head], [], len(head)
+    for i, line in enumerate(lines):
+        member = _member(line + (",\n" if i < len(lines) - 1 else "\n"))
+        props = json.loads(line[: line.index(',"geometry":')] + "}")
+        rows.append(
+            [
+                props["properties"]["code"],
+                props["properties"]["codes"],
+                props["bbox"],
+                at,
+                len(member),
+            ]
+        )
+        chunks.append(member)
+        at += len(member)
+    chunks.append(_member("]}\n"))
+    data = b"".join(chunks)
+    out.write_bytes(data)
+    index = {
+        "file": out.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "columns": ["code", "codes", "bbox", "offset", "length"],
+        "features": rows,
+    }
+    (out.parent / INDEX).write_text(
+        json.dumps(index, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
 
 
 def _sources(
@@ -281,6 +321,8 @@ def _sources(
         "| licence | public domain (Natural Earth); the npm package's own code (ISC) is not used |",
         f"| sha256 of subdivisions.geojson.gz | {sha} |",
         f"| size | {size:,} bytes gzipped; {n:,} subdivisions; {vertices:,} vertices |",
+        f"| index | {INDEX}: each feature's code, parents, bounding box and the byte range of "
+        "its gzip member (one member a feature) |",
         "",
         "Natural Earth data is in the public domain; no permission is needed to use it, and",
         'crediting it is optional ("Made with Natural Earth").',

@@ -10,16 +10,17 @@ parents (FR-75C Paris, then FR-IDF Île-de-France), so a parent is the union of 
 - `subdivision_zone(code)`: a subdivision as a Zone with its boundary (None without one).
 - `subdivisions_of(lon, lat)`: the most specific shipped subdivision each point lies in.
 
-The file is read once per process, on first use (about 0.1 s to decompress); a boundary is
-parsed only when asked for, and the whole index only when points are placed.
+Each feature is a gzip member of its own, and an index beside the file
+(subdivisions.index.json) gives each one's code, parents, bounding box and byte range: the
+index is read once per process, on first use, and a boundary is decompressed and parsed only
+when asked for.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import json
-import re
+import zlib
 from typing import Any
 
 import numpy as np
@@ -33,65 +34,68 @@ from riskapp.engine.routes import TERRITORIAL_SEA_KM as COAST_KM
 from riskapp.resources import GEO
 
 SUBDIVISIONS = GEO / "subdivisions.geojson.gz"
+INDEX = GEO / "subdivisions.index.json"
 SOURCE_NAME = "Natural Earth 1:10m admin-1 states and provinces"
 SUBDIVISION_SOURCE = f"{SOURCE_NAME} (public domain), ne_id"
 SOURCE_NOTE = f"{SOURCE_NAME}, riskapp/resources/geo/SUBDIVISIONS.md"  # where notes say it's from
 
-# a feature's line, its code and the codes of its parents first
-_FEATURE = re.compile(
-    r'^\{"type":"Feature","properties":\{"code":"([A-Z0-9-]+)","codes":\[([^]]*)\]', re.M
-)
-_BBOX = re.compile(r'"bbox":\[([^]]*)\]')
+COLUMNS = ["code", "codes", "bbox", "offset", "length"]  # of each row of the index
 
 
 @functools.cache
-def _text() -> str:
-    """The file, decompressed (about 0.05 s), kept for the process."""
-    return gzip.decompress(SUBDIVISIONS.read_bytes()).decode("utf-8")
+def _index() -> list[list[Any]]:
+    """The index's rows (COLUMNS), in the file's order (sorted by code)."""
+    index = json.loads(INDEX.read_text(encoding="utf-8"))
+    if index["file"] != SUBDIVISIONS.name or index["columns"] != COLUMNS:
+        raise ValueError(f"{INDEX}: not an index of {SUBDIVISIONS.name} with {COLUMNS}")
+    rows: list[list[Any]] = index["features"]
+    return rows
 
 
 @functools.cache
-def _features() -> dict[str, tuple[tuple[str, ...], int]]:
-    """Each shipped feature's chain of codes and where its line starts in `_text()`, by its
-    own code, in the file's order (sorted by code). Found by one scan of the text: a line is
-    cut out and parsed only when its feature is asked for."""
-    return {
-        m.group(1): (tuple(m.group(2).replace('"', "").split(",")), m.start())
-        for m in _FEATURE.finditer(_text())
-    }
+def _features() -> dict[str, tuple[tuple[str, ...], int, int]]:
+    """Each shipped feature's chain of codes and the byte range of its gzip member in the
+    file, by its own code, in the file's order (sorted by code)."""
+    return {code: (tuple(chain), at, size) for code, chain, _, at, size in _index()}
 
 
 def _line(code: str) -> str:
-    """One shipped feature's GeoJSON text."""
-    start = _features()[code][1]
-    return _text()[start : _text().index("\n", start)].rstrip(",")
+    """One shipped feature's GeoJSON text: its own gzip member, decompressed."""
+    _, at, size = _features()[code]
+    with SUBDIVISIONS.open("rb") as f:
+        f.seek(at)
+        data = f.read(size)
+    return zlib.decompress(data, wbits=31).decode("utf-8").rstrip().rstrip(",")
 
 
 def _members(code: str) -> list[str]:
     """The shipped features a code is made of: itself, or its parts ([] without a boundary)."""
-    return [own for own, (chain, _) in _features().items() if code in chain]
+    return [own for own, (chain, _, _) in _features().items() if code in chain]
 
 
 @functools.cache
 def shipped_subdivisions() -> frozenset[str]:
     """The ISO 3166-2 codes riskapp ships a boundary for (parents included)."""
-    return frozenset(code for chain, _ in _features().values() for code in chain)
+    return frozenset(code for chain, _, _ in _features().values() for code in chain)
 
 
 @functools.cache
 def subdivision_zone(code: str) -> Zone | None:
     """A subdivision as a Zone with its shipped boundary, or None if riskapp ships none."""
     import shapely
-    from shapely.geometry import mapping, shape
+    from shapely.geometry import shape
 
     parts = _members(code)
     if not parts:
         return None
     features = [json.loads(_line(p)) for p in parts]
-    shapes = [shape(f["geometry"]) for f in features]
-    geom = shapes[0] if len(shapes) == 1 else shapely.union_all(shapes)
-    if geom.geom_type == "GeometryCollection":  # a union may add a stray line: keep the area
-        geom = shapely.union_all([g for g in geom.geoms if g.geom_type.endswith("Polygon")])
+    if len(features) == 1:  # the file's own GeoJSON (shapely's mapping() costs 25 ms a region)
+        boundary = features[0]["geometry"]
+    else:
+        geom = shapely.union_all([shape(f["geometry"]) for f in features])
+        if geom.geom_type == "GeometryCollection":  # a union may add a stray line: keep areas
+            geom = shapely.union_all([g for g in geom.geoms if g.geom_type.endswith("Polygon")])
+        boundary = json.loads(shapely.to_geojson(geom))
     ids = sorted(i for f in features for i in f["properties"]["ne_ids"])
     shown = ", ".join(str(i) for i in ids[:8]) + (
         f" and {len(ids) - 8} more" if len(ids) > 8 else ""
@@ -99,7 +103,7 @@ def subdivision_zone(code: str) -> Zone | None:
     return Zone(
         id=code,
         name=subdivision_name(code),
-        geometry=Geometry.model_validate(mapping(geom)),
+        geometry=Geometry.model_validate(boundary),
         within_km=0.0,
         source=f"{SUBDIVISION_SOURCE} {shown}",
         shipped=True,
@@ -109,13 +113,10 @@ def subdivision_zone(code: str) -> Zone | None:
 @functools.cache
 def _boxes() -> tuple[list[str], npt.NDArray[np.float64]]:
     """The shipped features' codes (in the file's order, sorted) and their bounding boxes
-    (F, 4: west, south, east, north), read off the text without parsing the geometries."""
-    codes = list(_features())
-    text = ",".join(_BBOX.findall(_text()))
-    boxes: npt.NDArray[np.float64] = np.array(text.split(","), dtype=float).reshape(-1, 4)
-    if len(boxes) != len(codes):
-        raise ValueError(f"{SUBDIVISIONS}: {len(codes)} features but {len(boxes)} boxes")
-    return codes, boxes
+    (F, 4: west, south, east, north), from the index."""
+    rows = _index()
+    boxes: npt.NDArray[np.float64] = np.array([row[2] for row in rows], dtype=float)
+    return [row[0] for row in rows], boxes.reshape(-1, 4)
 
 
 @functools.cache
