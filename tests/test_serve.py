@@ -63,7 +63,17 @@ def server(monkeypatch: pytest.MonkeyPatch) -> type[FakeServer]:
             super().__init__(cmd, **kwargs)
             self.events.append("server started")
 
-    monkeypatch.setattr(subprocess, "Popen", Server)
+    real_popen = subprocess.Popen
+
+    def popen(cmd: Any, **kwargs: Any) -> Any:
+        # only the dashboard's server is faked: a library's own subprocess on the way (croniter,
+        # imported by the store's settings, asks `platform.architecture()`, which runs `file`)
+        # is run as it is
+        if isinstance(cmd, list) and "riskapp.dashboard.server" in cmd:
+            return Server(cmd, **kwargs)
+        return real_popen(cmd, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
     # the test process keeps its priority (serve lowers its own while it checks the files)
     monkeypatch.setattr(serve_module, "_yield_to_server", lambda: Server.events.append("yielded"))
     return Server
