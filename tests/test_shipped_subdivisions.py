@@ -145,3 +145,14 @@ def test_a_shock_on_a_region_reaches_assets_in_its_departments(tmp_path: Path) -
     loss = dict(zip(ws.portfolio.ids, r.asset_loss()[:, r.scenario_ids.index("z")], strict=True))
     # alpha 1 + 5 in Île-de-France -> 0.6 x 100; Lyon keeps France's alpha 1 -> 0.1 x 100
     assert (loss["P3"], loss["P4"], loss["P5"]) == pytest.approx((60.0, 60.0, 10.0))
+
+
+def test_subdivision_names_and_parents_are_pycountrys() -> None:
+    # riskapp reads pycountry's database file itself (faster than pycountry's objects): the
+    # same codes, names and parents as pycountry gives
+    from riskapp.domain.common import _subdivision_names, _subdivision_parents
+
+    assert _subdivision_names() == {str(s.code): str(s.name) for s in pycountry.subdivisions}
+    assert _subdivision_parents() == {
+        str(s.code): str(s.parent_code) for s in pycountry.subdivisions if s.parent_code
+    }
