@@ -118,21 +118,21 @@ def _runs(
     ]
 
 
-def _rings(arcs: list[list[list[int]]], index: list[int], kx: float, ky: float, x0: float,
-           y0: float) -> list[list[tuple[float, float]]]:  # fmt: skip
-    """The ring of arc indices (a negative index ~i is arc i reversed), decoded."""
-    points: list[tuple[float, float]] = []
-    for i in index:
-        arc = arcs[i if i >= 0 else ~i]
-        x = y = 0
-        coords = []
-        for dx, dy in arc:
-            x, y = x + dx, y + dy
-            coords.append((x * kx + x0, y * ky + y0))
-        if i < 0:
-            coords.reverse()
-        points.extend(coords if not points else coords[1:])
-    return [points]
+def _decoded(arcs: list[list[list[int]]], kx: float, ky: float, x0: float, y0: float) -> list[Any]:
+    """Every arc's points (delta-encoded, quantised TopoJSON) as (n, 2) arrays of lon, lat:
+    one cumulative sum per arc (the same numbers as decoding point by point)."""
+    scale, shift = np.array([kx, ky]), np.array([x0, y0])
+    return [np.cumsum(np.asarray(arc, dtype=np.int64), axis=0) * scale + shift for arc in arcs]
+
+
+def _ring(decoded: list[Any], index: list[int]) -> npt.NDArray[np.float64]:
+    """The ring of arc indices (a negative index ~i is arc i reversed): the arcs joined, each
+    after the first without its first point (the previous arc's last)."""
+    pieces = []
+    for k, i in enumerate(index):
+        arc = decoded[i] if i >= 0 else decoded[~i][::-1]
+        pieces.append(arc if k == 0 else arc[1:])
+    return np.concatenate(pieces)
 
 
 def _unwrapped(polygon: shapely.Polygon) -> list[shapely.Geometry]:
@@ -162,7 +162,7 @@ def country_shapes() -> CountryShapes:
 
     data: dict[str, Any] = json.loads(COUNTRIES_FILE.read_text(encoding="utf-8"))
     (kx, ky), (x0, y0) = data["transform"]["scale"], data["transform"]["translate"]
-    arcs = data["arcs"]
+    arcs = _decoded(data["arcs"], kx, ky, x0, y0)
     codes, shapes = [], []
     for g in data["objects"]["countries"]["geometries"]:
         code = g.get("id")
@@ -173,7 +173,7 @@ def country_shapes() -> CountryShapes:
         for polygon in polygons:
             if not polygon:  # the source has empty parts (Fiji, Russia at the antimeridian)
                 continue
-            rings = [_rings(arcs, ring, kx, ky, x0, y0)[0] for ring in polygon]
+            rings = [_ring(arcs, ring) for ring in polygon]
             parts.extend(_unwrapped(shapely.Polygon(rings[0], rings[1:])))
         shape = shapely.make_valid(shapely.union_all(parts) if len(parts) > 1 else parts[0])
         codes.append(code)
