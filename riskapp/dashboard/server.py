@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import importlib
 import logging
 import socket
@@ -89,6 +90,8 @@ def prepare(address: str, port: int, timeout_s: float = 60.0) -> None:
             time.sleep(0.02)
         for name in first_page_imports():
             _import(name)
+        # the modules live as long as the server: later collections need not walk them again
+        gc.freeze()
         with contextlib.suppress(Exception):
             from riskapp.dashboard import state
 
