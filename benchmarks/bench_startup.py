@@ -10,7 +10,7 @@ Cases and their floors (a fresh process each time, riskapp and floor runs altern
              Typer app's --help (Typer's own work of rendering help).
 - validate:  `riskapp validate demo scenarios` (as `make summary` runs it) against a process
              importing the third-party libraries validation uses: typer, rich, pydantic,
-             yaml, pandas, numpy, pycountry.
+             yaml, pandas, numpy, pycountry, pyarrow (CSV, compute), shapely, pyproj.
 - dashboard: `riskapp serve demo --no-open` until the Overview's first Plotly chart is drawn
              in Chromium, against `streamlit run benchmarks/floor_chart_app.py` (a one-chart
              page, same Streamlit settings) until its chart is drawn. The clock starts when the
@@ -66,10 +66,13 @@ TYPER_ONE = (
 )
 # the third-party modules each command needs: Typer (and its rich help renderer) and rich for
 # --help; for validate also pydantic's models (Typer's own option coercion imports pydantic
-# too), PyYAML, pandas and numpy for the registers and pycountry for country codes
+# too), PyYAML, pandas and numpy for the registers, pycountry for country codes, Arrow's CSV
+# reader and compute functions for the columnar register check, shapely and pyproj for the
+# geography a workspace's zones, routes and subdivisions are checked and placed with
 HELP_FLOOR = "import typer, typer.rich_utils, rich.console"
 VALIDATE_FLOOR = (
-    "import typer, rich.console, yaml, numpy, pandas, pycountry; from pydantic import BaseModel"
+    "import typer, rich.console, yaml, numpy, pandas, pycountry, pyarrow.csv, pyarrow.compute, "
+    "shapely, pyproj; from pydantic import BaseModel"
 )
 TARGETS = {"help": 1.2, "validate": 1.2, "dashboard": 1.5}
 # as the browser tests launch Debian's Chromium (tests/browser/conftest.py)
