@@ -3,16 +3,21 @@
 `python -m streamlit run ...` takes) that also prepares the first page while a browser loads
 Streamlit's front end.
 
+Before Streamlit's server starts, this process imports the modules the entry script and the
+default page import (`first_page_imports`, read from their source). Imported later, from a
+thread beside the running server, they held the interpreter's lock while the server was
+sending the browser Streamlit's JavaScript, and the front end loaded slowly: the Overview's
+first chart came 0.5 s later (4.8 s instead of 4.3 s, benchmarks/bench_startup.py).
+
 Between the moment the server accepts connections and a browser's first script run, the
-server has nothing to do for about a second: the browser is loading Streamlit's JavaScript.
-Meanwhile this process imports the modules the entry script and the default page import
-(`first_page_imports`, read from their source) and computes what the first run reads (the
-store opened, the assessment and its comparison with the files, in the caches the run reads:
-`riskapp.dashboard.state.prepare`), so that the first run does not spend that time before its
-first chart. The entry script calls `wait()` before its own imports: a run that starts while
-this is under way waits for it rather than doing the same work from a second thread at once
-(modules that import each other, imported from two threads, can be seen half-initialised). A
-problem (a module that fails to import, a workspace with errors) is left for the run to show.
+server has little to do: the browser is loading Streamlit's JavaScript. Meanwhile a thread
+computes what the first run reads (the store opened, the assessment and its comparison with
+the files, in the caches the run reads: `riskapp.dashboard.state.prepare`), so that the first
+run does not spend that time before its first chart. (Computed before the server starts, it
+would only delay the browser's start.) The entry script calls `wait()` before its own imports:
+a run that starts while this is under way waits for it rather than doing the same work from a
+second thread at once. A problem (a module that fails to import, a workspace with errors) is
+left for the run to show.
 """
 
 from __future__ import annotations
@@ -62,6 +67,14 @@ def _import(name: str) -> None:
         importlib.import_module(name)
 
 
+def import_first_page() -> None:
+    """Import the first page's modules (`first_page_imports`), then freeze the heap: the
+    modules live as long as the server, so later collections need not walk their objects."""
+    for name in first_page_imports():
+        _import(name)
+    gc.freeze()
+
+
 def _accepting(address: str, port: int) -> bool:
     host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
     try:
@@ -81,17 +94,12 @@ class _OutsideAnySession(logging.Filter):
 
 def prepare(address: str, port: int, timeout_s: float = 60.0) -> None:
     """Once the server accepts connections on `address`:`port` (its own start is not slowed),
-    import the first page's modules, compute what its first run reads
-    (`riskapp.dashboard.state.prepare`) and make a first element (`_first_element`); then
-    release `wait()`."""
+    compute what the first page's first run reads (`riskapp.dashboard.state.prepare`) and make
+    a first element (`_first_element`); then release `wait()`."""
     try:
         deadline = time.monotonic() + timeout_s
         while not _accepting(address, port) and time.monotonic() < deadline:
             time.sleep(0.02)
-        for name in first_page_imports():
-            _import(name)
-        # the modules live as long as the server: later collections need not walk them again
-        gc.freeze()
         with contextlib.suppress(Exception):
             from riskapp.dashboard import state
 
@@ -124,13 +132,15 @@ def _flag(name: str, default: str) -> str:
 
 
 def main() -> None:
-    """`streamlit run ...` with the first page's imports prepared alongside."""
+    """`streamlit run ...`, the first page's modules imported first and its first run's
+    figures computed alongside."""
     from streamlit.web.cli import main as streamlit_main
 
     address = _flag("--server.address", "")
     port = int(_flag("--server.port", "8501"))
     logging.getLogger(SESSION_WARNINGS).addFilter(_OutsideAnySession())
     _prepared.clear()
+    import_first_page()
     threading.Thread(target=prepare, args=(address, port), name=THREAD, daemon=True).start()
     streamlit_main(prog_name="streamlit")
 
