@@ -1,12 +1,12 @@
 """A synthetic workspace shaped like a real one with dependencies: the demo's factors,
 regions, curves, baseline, plans and scenario library, a register of N assets: the demo's own
-and synthetic ones drawn from them (same types and currencies, values scaled, half of them moved
-to another country of the baseline), and a dependencies.csv of about
-L links that follow the demo's pattern of who depends on whom (plants on suppliers, data
-centres, ports, pipelines; offices on data centres; suppliers and warehouses on ports and
-shipping lanes; ports and data centres on lanes and cables), with shared hubs, chains up to
-four levels deep and redundancy groups (two or three providers of the same type backing each
-other up).
+and synthetic ones drawn from them (same types and currencies, values scaled, half of them
+moved to another country of the baseline, placed there by the country alone), and a
+dependencies.csv of about L links that follow the demo's pattern of who depends on whom
+(plants on suppliers, data centres, ports, pipelines; offices on data centres; suppliers and
+warehouses on ports and shipping lanes; ports and data centres on lanes and cables), with
+shared hubs, chains up to four levels deep and redundancy groups (two or three providers of
+the same type backing each other up).
 
     build_workspace(dest, n_assets=2000, n_links=1400, seed=0) -> dest
 
@@ -21,15 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo"
 SCENARIOS = ROOT / "scenarios"
-DEMO_INPUTS = (
-    "factors.yaml",
-    "regions.yaml",
-    "curves.yaml",
-    "baseline.csv",
-    "plans.yaml",
-    "zones.yaml",
-    "routes.yaml",
-)
+# the demo's files other than its register and links (which are written here): every other
+# file it has, so that a file added to the demo (its rates file fx.csv, its indicators) is
+# not silently missing from the synthetic workspace
+WRITTEN = {"assets.csv", "dependencies.csv", "workspace.yaml"}
+DEMO_INPUTS = tuple(sorted(p.name for p in DEMO.iterdir() if p.is_file() and p.name not in WRITTEN))
+# what places an asset more precisely than its country: left empty on the rows moved to
+# another country (a subdivision of the old one would be refused, its point would lie abroad)
+PLACE_COLUMNS = ("subdivision", "lat", "lon", "city")
 
 # provider types of each dependent type (the demo's pairs, plus ports and data centres relying
 # on lanes and cables, so that chains run four levels deep); a provider's tier is always below
@@ -108,6 +107,9 @@ def build_workspace(dest: Path, n_assets: int = 2000, n_links: int = 1400, seed:
     )
     moved = rng.random(extra) < MOVED_SHARE
     syn.loc[moved, "country"] = rng.choice(countries, size=int(moved.sum()))
+    for column in PLACE_COLUMNS:
+        if column in syn:
+            syn.loc[moved, column] = ""
     syn["depends_on"] = ""
     # the demo's own assets and links first (its curves and plans name some of them)
     frame = pd.concat([demo, syn], ignore_index=True)
