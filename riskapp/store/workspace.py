@@ -285,15 +285,27 @@ def frame_problems(
     name: str = REGISTER,
 ) -> list[Problem]:
     """`register_problems` of a register held as columns (`riskapp.store.frames`)."""
-    routes, route_problems = register_routes(files, frame["id"], frame["route"], rows, name)
-    ws = with_files(files, Portfolio(frame[ASSET_COLUMNS]), plans, routes)
+    return _checked(files, Portfolio(frame[ASSET_COLUMNS]), plans, rows, name)[1]
+
+
+def _checked(
+    files: FileInputs,
+    portfolio: Portfolio,
+    plans: Sequence[Plan],
+    rows: Sequence[int | None] | None = None,
+    name: str = REGISTER,
+) -> tuple[Workspace, list[Problem]]:
+    """The workspace of file inputs, a register and plans (`with_files`), and the problems
+    the register and plans cause against the file inputs (`register_problems`)."""
+    ids = portfolio.series("id")
+    routes, route_problems = register_routes(files, ids, portfolio.series("route"), rows, name)
+    ws = with_files(files, portfolio, plans, routes)
     issues = find_inconsistencies(ws)
     if not issues:
-        return route_problems
-    ids = frame["id"].tolist()
-    countries = frame["country"].to_numpy(dtype=object)
-    out = [_locate(issue, ids, countries, plans, rows, name) for issue in issues]
-    return route_problems + [p for p in out if p is not None]
+        return ws, route_problems
+    countries = portfolio.series("country").to_numpy(dtype=object)
+    out = [_locate(issue, ids.tolist(), countries, plans, rows, name) for issue in issues]
+    return ws, route_problems + [p for p in out if p is not None]
 
 
 def _locate(
@@ -353,7 +365,7 @@ def workspace_of_frame(files: FileInputs, frame: pd.DataFrame, plans: Sequence[P
         portfolio = Portfolio.from_frame(frame)
     except ValueError as exc:
         raise InputError([Problem(REGISTER, None, "", str(exc), "row")]) from None
-    problems = frame_problems(files, frame, plans)
+    ws, problems = _checked(files, portfolio, plans)  # one workspace, checked and returned
     if problems:
         raise InputError(problems)
-    return with_files(files, portfolio, plans)
+    return ws
