@@ -156,3 +156,24 @@ def test_subdivision_names_and_parents_are_pycountrys() -> None:
     assert _subdivision_parents() == {
         str(s.code): str(s.parent_code) for s in pycountry.subdivisions if s.parent_code
     }
+
+
+def test_a_register_is_read_once_and_the_answer_is_the_callers_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from riskapp.io import subdivisions
+
+    monkeypatch.setattr(subdivisions, "_READ", {})
+    calls: list[int] = []
+    real = subdivisions.subdivisions_of
+    monkeypatch.setattr(
+        subdivisions, "subdivisions_of", lambda lon, lat: calls.append(len(lon)) or real(lon, lat)
+    )
+    lon, lat = np.array([23.16, 9.99]), np.array([53.13, 53.55])
+    first = subdivisions.subdivisions_in(lon, lat, np.array(["POL", "DEU"], dtype=object))
+    first[0] = "changed by the caller"
+    again = subdivisions.subdivisions_in(lon, lat, np.array(["POL", "DEU"], dtype=object))
+    assert list(again) == ["PL-20", "DE-HH"] and calls == [2]
+    # another country column is another question: Hamburg is not in Denmark
+    other = subdivisions.subdivisions_in(lon, lat, np.array(["POL", "DNK"], dtype=object))
+    assert list(other) == ["PL-20", ""] and calls == [2, 2]

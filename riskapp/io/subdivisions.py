@@ -19,7 +19,9 @@ when asked for.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import threading
 import zlib
 from typing import Any
 
@@ -194,13 +196,35 @@ def subdivisions_in(
     lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], country: npt.NDArray[np.object_]
 ) -> npt.NDArray[np.object_]:
     """`subdivisions_of`, kept only where the subdivision lies in the row's `country` (alpha-3):
-    an asset filed under Germany a few hundred metres across the Polish border gets ''."""
+    an asset filed under Germany a few hundred metres across the Polish border gets ''.
+
+    The same points and countries are read once per process (the last few kept): reading a
+    workspace from the team database completes the same register's zones three or four times
+    (the files' check, the stored register's check and its workspace, the comparison)."""
     from riskapp.domain.common import subdivision_countries
 
+    country = np.asarray(country, dtype=object)
+    key = hashlib.blake2b(digest_size=16)
+    for part in (np.ascontiguousarray(lon, dtype=float), np.ascontiguousarray(lat, dtype=float)):
+        key.update(part.tobytes())
+    key.update("\x1f".join(map(str, country.tolist())).encode("utf-8"))
+    with _READ_LOCK:
+        kept = _READ.get(key.digest())
+    if kept is not None:
+        return kept.copy()
     found = subdivisions_of(lon, lat)
     owner = pd.Series(found, dtype=object).map(subdivision_countries()).fillna("").to_numpy()
-    found[owner != np.asarray(country, dtype=object)] = ""
+    found[owner != country] = ""
+    with _READ_LOCK:
+        _READ[key.digest()] = found.copy()
+        while len(_READ) > READ_KEPT:
+            _READ.pop(next(iter(_READ)))
     return found
+
+
+READ_KEPT = 4  # registers whose subdivisions read from coordinates are kept (`subdivisions_in`)
+_READ: dict[bytes, npt.NDArray[np.object_]] = {}
+_READ_LOCK = threading.Lock()
 
 
 def _near_coast(tree: Any, points: Any, reach: float) -> npt.NDArray[np.int64]:
