@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -166,6 +166,15 @@ def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
                 stack.pop()
                 path.pop()
     return None
+
+
+def id_index(ids: Any) -> pd.Index:
+    """Ids (or any text values) as an index of Python strings, for membership and lookups
+    (`isin`, `get_indexer`) against many values: pandas' Arrow-backed strings (the `str` dtype
+    the register's text columns hold) look each value up one by one there, about 0.4 s per
+    100,000 values where a hash table of Python strings takes 0.01 s."""
+    index: pd.Index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
+    return index
 
 
 def pack_rows(mask: np.ndarray) -> str:

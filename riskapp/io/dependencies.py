@@ -158,7 +158,7 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from riskapp.domain.assets import DependencyLink
+    from riskapp.domain.assets import DependencyLink, id_index
     from riskapp.io.arrowcheck import ID_ANY, LONGEST, SLUG, whole
     from riskapp.io.columnar import text_table
 
@@ -216,8 +216,11 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
         return None
     # both ends of each link must be assets of the register (the register's depends_on is
     # completed from this file: `with_declared_links`)
-    ids = portfolio.series("id")
-    if not (frame["asset_id"].isin(ids).all() and frame["depends_on"].isin(ids).all()):
+    ids = id_index(portfolio.series("id"))
+    if not (
+        id_index(frame["asset_id"]).isin(ids).all()
+        and id_index(frame["depends_on"]).isin(ids).all()
+    ):
         return None
     if (frame["asset_id"] == frame["depends_on"]).any():
         return None
@@ -293,12 +296,13 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
     a link that carries a share). Only links between assets of the register are added (a link
     naming another id is reported on its row of the file); the register's own order is kept,
     the file's links follow."""
-    import pandas as pd
 
     if pairs is None or not len(pairs) or not len(frame):
         return frame
+    from riskapp.domain.assets import id_index
+
     id_values = frame["id"].to_numpy(dtype=object)
-    ids = pd.Index(id_values)
+    ids = id_index(id_values)
     # the file's few pairs are looked up among the register's many ids, not the other way
     register = set(id_values.tolist())
     known = pairs[
@@ -311,7 +315,7 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
     if not len(known):
         return frame
     # the links the register lists already, of the assets the file names
-    named = frame["id"].isin(set(known["asset_id"])).to_numpy(dtype=bool)
+    named = ids.isin(id_index(known["asset_id"].unique()))
     listed = {
         (a, d)
         for a, ds in zip(

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, Text, cast, select
 
 from riskapp.domain import Asset
-from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.assets import ASSET_COLUMNS, id_index
 from riskapp.store import schema as t
 from riskapp.store.records import ASSET_FIELDS, ChangeSummary
 
@@ -34,13 +34,6 @@ OPTIONAL_FLOATS = ("lat", "lon")
 LISTS = ("tags", "depends_on")
 INTEGERS = ("criticality",)
 TEXTS = tuple(c for c in ASSET_COLUMNS if c not in FLOATS + LISTS + INTEGERS)
-
-
-def id_index(ids: Any) -> pd.Index:
-    """Ids as an index of Python strings (hash-table lookups; pandas' Arrow strings look each
-    value up one by one in `isin`)."""
-    index: pd.Index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
-    return index
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
 from riskapp.domain import Asset, Plan
-from riskapp.domain.assets import ASSET_COLUMNS
+from riskapp.domain.assets import ASSET_COLUMNS, id_index
 from riskapp.io.errors import InputError, Problem, pydantic_message
 from riskapp.store import schema as t
 from riskapp.store.auth import Actor, Permission
@@ -37,7 +37,6 @@ from riskapp.store.frames import (
     db_values,
     diff_registers,
     frame_of_assets,
-    id_index,
     no_cyclic_gc,
     normalised,
     record_texts,
@@ -364,7 +363,7 @@ def edited_register(current: pd.DataFrame, edits: Sequence[AssetEdit]) -> pd.Dat
     )
     both = pd.concat([current[ASSET_COLUMNS], edited], ignore_index=True)
     new = both.iloc[take]
-    return normalised(new[~new["id"].isin(removed)])
+    return normalised(new[~id_index(new["id"]).isin(id_index(sorted(removed)))])
 
 
 def check_register(

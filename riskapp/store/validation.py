@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import Field, field_validator
 
 from riskapp.domain import Asset, PlanBook, PlanStatus
-from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, find_cycle
+from riskapp.domain.assets import ASSET_COLUMNS, REGISTER_COLUMNS, find_cycle, id_index
 from riskapp.domain.common import Identifier, Strict
 from riskapp.io.columnar import asset_frame, columns_of_rows
 from riskapp.io.errors import InputError, Problem
@@ -42,7 +42,7 @@ from riskapp.io.tables import (
     validate_rows,
 )
 from riskapp.io.workspace import load_model
-from riskapp.store.frames import frame_of_assets, id_index, normalised
+from riskapp.store.frames import frame_of_assets, normalised
 
 Rows = list[tuple[int, list[Any]]]
 
