@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -37,6 +38,23 @@ def test_wait_returns_at_once_when_nothing_is_prepared() -> None:
     """A plain `streamlit run` of the entry script, and the tests' AppTest runs."""
     server.wait(timeout_s=0)
     assert server._prepared.is_set()
+
+
+def _run_on_the_demo(code: str, *args: str) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter with the demo as the dashboard's workspace; the JSON
+    object it prints last."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "RISKAPP_WORKSPACE": str(DEMO)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    found: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return found
 
 
 PREPARE = """
@@ -72,17 +90,7 @@ def test_prepare_waits_for_the_server_then_computes_the_first_page() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(port)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={**os.environ, "RISKAPP_WORKSPACE": str(DEMO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    record = _run_on_the_demo(PREPARE, str(port))
     assert record["before listening"] is False
     assert "riskapp.dashboard.state" in record["modules"]
     assert record["assessed again"] == 0  # the prepared assessment was read from the cache
@@ -112,17 +120,7 @@ print(json.dumps(seen))
 def test_main_imports_the_first_page_before_streamlit_starts() -> None:
     """Imported beside the running server they would hold the interpreter's lock while it
     sends the browser the front end; imported first, the server starts with them loaded."""
-    proc = subprocess.run(
-        [sys.executable, "-c", MAIN],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={**os.environ, "RISKAPP_WORKSPACE": str(DEMO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    seen = _run_on_the_demo(MAIN)
     assert set(server.first_page_imports()) & {
         "riskapp.charts.overview",
         "riskapp.dashboard.store_view",
