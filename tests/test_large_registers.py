@@ -59,3 +59,32 @@ def test_a_one_shot_process_freezes_what_a_register_parse_leaves() -> None:
     before, plain, frozen, enabled = json.loads(proc.stdout.strip().splitlines()[-1])
     assert before == plain == 0
     assert frozen > 0 and enabled is True
+
+
+IN_PROCESS = """
+import gc, json, sys
+from typer.testing import CliRunner
+from riskapp.cli import app
+done = CliRunner().invoke(app, ["score", sys.argv[1]])
+print(json.dumps([done.exit_code, gc.get_freeze_count()]))
+"""
+
+
+def test_the_app_run_inside_another_process_leaves_its_heap_unfrozen() -> None:
+    """Only the `riskapp` command's own process freezes what it parsed: a test or a notebook
+    that runs a command through Typer keeps collecting its own garbage (a frozen heap would
+    keep every later cycle of that process alive)."""
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, str(ROOT / "demo")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    exit_code, frozen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert exit_code == 0
+    assert frozen == 0

@@ -108,10 +108,12 @@ def check_out(path: Path | None) -> None:
 
 def load(workspace: Path, scenarios: list[str] | None) -> Workspace:
     """The workspace's files, restricted to `scenarios`; exits listing every problem."""
+    from riskapp.cli.main import one_command_process
     from riskapp.io import load_workspace
     from riskapp.io.columnar import freeze_parsed_registers
 
-    freeze_parsed_registers()  # one command, then the process exits
+    if one_command_process():
+        freeze_parsed_registers()
     try:
         ws = load_workspace(workspace)
         if scenarios:
@@ -186,9 +188,11 @@ def assessment(
     revision it used (and, for the team database, what differs from the files); exits listing
     every problem."""
     from riskapp.assessment import assess, choose_source
+    from riskapp.cli.main import one_command_process
     from riskapp.io.columnar import freeze_parsed_registers
 
-    freeze_parsed_registers()  # one command, then the process exits
+    if one_command_process():
+        freeze_parsed_registers()
     try:
         src = choose_source(workspace, source.value)
         a = assess(src, basis=basis, scenarios=scenarios, probabilities=probabilities.value)

@@ -246,12 +246,22 @@ def root_options(
 # loading, for garbage that reference counting frees anyway. 100,000 keeps cycles collected
 # (a few MB at most wait) at a fraction of the passes.
 GC_THRESHOLD = (100_000, 50, 100)
+_ONE_COMMAND = [False]  # set by `main`
+
+
+def one_command_process() -> bool:
+    """True in the `riskapp` command's own process (`main`), which runs one command and exits:
+    only there may a command freeze the heap (`freeze_parsed_registers`). The app run inside
+    another process (tests through Typer's runner, a notebook) leaves that process's heap as
+    it is."""
+    return _ONE_COMMAND[0]
 
 
 def main() -> None:  # pragma: no cover - console entry point
     """The `riskapp` command (the console script and `python -m riskapp.cli`)."""
     import sys
 
+    _ONE_COMMAND[0] = True
     gc.set_threshold(*GC_THRESHOLD)
     if sys.argv[1:2] == ["report"]:
         from riskapp.cli.report import start_chart_browser
