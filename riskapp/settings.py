@@ -6,6 +6,8 @@ file in the working directory is read too. Values are validated once, at start-u
 
 from __future__ import annotations
 
+import os
+from collections.abc import Hashable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -296,3 +298,30 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (read from the environment once)."""
     return Settings()
+
+
+def settings_now(**fields: Hashable) -> Settings:
+    """`Settings(**fields)` as the environment gives them now, made once for each environment
+    and fields (the dashboard asks several times per page view: about 5 ms each time).
+    What Settings reads besides `fields` is part of the key: every RISKAPP_* variable (in any
+    case), HOME (the default data_dir), and the working directory with its `.env` file's
+    identity and modification time, so that a changed environment gives new settings."""
+    return _settings_made(_environment(), tuple(sorted(fields.items())))
+
+
+def _environment() -> tuple[Hashable, ...]:
+    ours = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("RISKAPP_")))
+    try:
+        found = os.stat(".env")
+        dotenv: tuple[int, ...] | None = (found.st_ino, found.st_size, found.st_mtime_ns)
+    except OSError:
+        dotenv = None
+    return ours, os.environ.get("HOME"), os.getcwd(), dotenv
+
+
+@lru_cache(maxsize=16)
+def _settings_made(
+    environment: tuple[Hashable, ...], fields: tuple[tuple[str, Hashable], ...]
+) -> Settings:
+    del environment  # the key: Settings reads it itself
+    return Settings(**dict(fields))  # type: ignore[arg-type]

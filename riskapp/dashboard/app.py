@@ -9,6 +9,8 @@ import streamlit as st
 
 from riskapp.dashboard import server
 
+server.tune_collector()
+server.skip_repl_check()
 # under `riskapp serve` the server imports what this page needs while the browser loads the
 # front end: a run that starts meanwhile waits for that rather than importing the same modules
 server.wait()

@@ -26,7 +26,7 @@ from riskapp.assessment.sources import (
 from riskapp.dashboard import workspaces
 from riskapp.domain import LossBasis
 from riskapp.io import InputError
-from riskapp.settings import Settings
+from riskapp.settings import Settings, settings_now
 from riskapp.store import (
     Actor,
     AuthError,
@@ -52,7 +52,7 @@ def settings() -> Settings:
     workspace this session shows (riskapp.dashboard.workspaces)."""
     from riskapp.dashboard.state import workspace_path
 
-    return Settings(workspace=workspace_path(), workspace_id=workspaces.chosen()[0])
+    return settings_now(workspace=workspace_path(), workspace_id=workspaces.chosen()[0])
 
 
 def branding_defaults() -> dict[str, str]:

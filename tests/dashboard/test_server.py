@@ -77,11 +77,56 @@ store_view.assess = lambda *a, **k: assessed.append(1) or real(*a, **k)
 a = store_view.store_assessment(state._default_basis())
 record["assessed again"] = len(assessed)
 record["sync computed"] = "sync" in vars(a)
-import streamlit.delta_generator as dg
-record["stack check done"] = dg._use_warning_has_been_displayed
 listener.close()
 print(json.dumps(record))
 """
+
+
+REPL_CHECK = """
+import json
+import streamlit as st
+import streamlit.delta_generator as dg
+import streamlit.env_util as env_util
+from riskapp.dashboard import server
+walked = []
+real = env_util.is_repl
+env_util.is_repl = lambda: walked.append(1) or real()
+record = {"flag": hasattr(dg, server.REPL_CHECKED)}
+server.skip_repl_check()
+st.empty()
+record["walked"] = len(walked)
+print(json.dumps(record))
+"""
+
+
+APP_RUN = """
+import gc, json
+from streamlit.testing.v1 import AppTest
+before = list(gc.get_threshold())
+at = AppTest.from_file("riskapp/dashboard/app.py", default_timeout=300).run()
+print(json.dumps({"before": before, "after": list(gc.get_threshold()),
+                  "errors": [e.message for e in at.exception]}))
+"""
+
+
+def test_a_run_of_the_entry_script_tunes_the_collector() -> None:
+    """Without `riskapp serve` (a plain `streamlit run`, AppTest), the entry script sets the
+    collector's thresholds itself."""
+    record = _run_on_the_demo(APP_RUN)
+    assert record["errors"] == []
+    assert record["after"] == list(server.GC_THRESHOLD) != record["before"]
+
+
+def test_the_first_element_does_not_walk_the_stack() -> None:
+    """Streamlit's once-per-process REPL check (`inspect.stack()` over every loaded module)
+    is skipped: the flag it sets is still Streamlit's (an upgrade that renames it fails
+    here), and a first element made after `skip_repl_check` does not call the check."""
+    proc = subprocess.run(
+        [sys.executable, "-c", REPL_CHECK], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert record == {"flag": True, "walked": 0}
 
 
 def test_prepare_waits_for_the_server_then_computes_the_first_page() -> None:
@@ -95,8 +140,6 @@ def test_prepare_waits_for_the_server_then_computes_the_first_page() -> None:
     assert "riskapp.dashboard.state" in record["modules"]
     assert record["assessed again"] == 0  # the prepared assessment was read from the cache
     assert record["sync computed"] is True
-    # Streamlit's once-per-process check on a first element (it walks the stack) is done
-    assert record["stack check done"] is True
 
 
 MAIN = """
@@ -108,6 +151,7 @@ seen = {}
 def streamlit_main(prog_name):  # stands in for Streamlit's server: records what it finds
     seen["modules"] = sorted(m for m in sys.modules if m.startswith("riskapp"))
     seen["frozen"] = gc.get_freeze_count()
+    seen["threshold"] = list(gc.get_threshold())
     seen["argv"] = sys.argv[1:]
 
 streamlit.web.cli.main = streamlit_main
@@ -126,6 +170,7 @@ def test_main_imports_the_first_page_before_streamlit_starts() -> None:
         "riskapp.dashboard.store_view",
     } <= set(seen["modules"])
     assert seen["frozen"] > 0  # the modules' objects are left out of later collections
+    assert seen["threshold"] == list(server.GC_THRESHOLD)
     assert seen["argv"] == ["run", "app.py", "--server.port", "1"]
 
 
