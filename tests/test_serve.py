@@ -102,6 +102,8 @@ def test_default_binds_loopback_with_the_packaged_settings(calls: list[list[str]
     assert flag(cmd, "--browser.gatherUsageStats") == "false"
     # no Deploy button, no developer menu
     assert flag(cmd, "--client.toolbarMode") == "viewer"
+    # no watching of the source files: a product, not a development server
+    assert flag(cmd, "--server.fileWatcherType") == "none"
     assert "http://127.0.0.1:8501" in result.output
     # Streamlit's command line, run by the module that prepares the first page meanwhile
     assert cmd[1:4] == ["-m", "riskapp.dashboard.server", "run"]
