@@ -43,6 +43,7 @@ BUNDLED = [
     "riskapp/resources/refdata/wgi/WGIData_full.csv",
     "riskapp/resources/geo/sea_areas.geojson",
     "riskapp/resources/geo/countries_110m.topojson",
+    "riskapp/resources/geo/countries_110m.shapes.wkb",
     "riskapp/resources/geo/subdivisions.geojson.gz",
     "riskapp/resources/geo/subdivisions.index.json",
     "riskapp/resources/geo/SUBDIVISIONS.md",

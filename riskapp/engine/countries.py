@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     import shapely
 
 COUNTRIES_FILE = GEO / "countries_110m.topojson"
+# the outlines decoded from COUNTRIES_FILE, as WKB (tools/build_country_shapes.py writes it;
+# tests/engine/test_countries_file.py checks it against a fresh decoding)
+SHAPES_FILE = GEO / "countries_110m.shapes.wkb"
+SHAPES_MAGIC = b"riskapp country shapes 1\n"
 KM_PER_DEGREE = 111.32
 
 
@@ -155,9 +161,10 @@ def _unwrapped(polygon: shapely.Polygon) -> list[shapely.Geometry]:
     return [g for g in (west, back) if not g.is_empty]
 
 
-@functools.cache
-def country_shapes() -> CountryShapes:
-    """The country outlines, decoded once per process (about 0.1 s)."""
+def decode_countries() -> tuple[list[str], list[shapely.Geometry]]:
+    """The country outlines decoded from the TopoJSON (about 0.05 s): what
+    tools/build_country_shapes.py writes to SHAPES_FILE, and what tests check that file
+    against."""
     import shapely
 
     data: dict[str, Any] = json.loads(COUNTRIES_FILE.read_text(encoding="utf-8"))
@@ -178,4 +185,41 @@ def country_shapes() -> CountryShapes:
         shape = shapely.make_valid(shapely.union_all(parts) if len(parts) > 1 else parts[0])
         codes.append(code)
         shapes.append(shape)
+    return codes, shapes
+
+
+def pack_shapes(codes: Sequence[str], shapes: Sequence[shapely.Geometry]) -> bytes:
+    """SHAPES_FILE's bytes: per country, its 3-letter code, the length of its shape's WKB
+    (4 bytes, little-endian) and the WKB (ISO, little-endian, float64: exact)."""
+    import shapely
+
+    out = [SHAPES_MAGIC]
+    for code, shape in zip(codes, shapes, strict=True):
+        wkb = shapely.to_wkb(shape, byte_order=1, flavor="iso")
+        out += [code.encode("ascii"), struct.pack("<I", len(wkb)), wkb]
+    return b"".join(out)
+
+
+def unpack_shapes(data: bytes) -> tuple[list[str], list[shapely.Geometry]]:
+    """`pack_shapes` read back."""
+    import shapely
+
+    if not data.startswith(SHAPES_MAGIC):
+        raise ValueError(f"{SHAPES_FILE.name}: not a file of country shapes")
+    codes, wkbs, at = [], [], len(SHAPES_MAGIC)
+    while at < len(data):
+        (size,) = struct.unpack_from("<I", data, at + 3)
+        codes.append(data[at : at + 3].decode("ascii"))
+        wkbs.append(data[at + 7 : at + 7 + size])
+        at += 7 + size
+    return codes, list(shapely.from_wkb(wkbs))
+
+
+@functools.cache
+def country_shapes() -> CountryShapes:
+    """The country outlines, read once per process from SHAPES_FILE (1 ms; decoding the
+    TopoJSON takes 0.05 s: `decode_countries`, which built the file)."""
+    import shapely
+
+    codes, shapes = unpack_shapes(SHAPES_FILE.read_bytes())
     return CountryShapes(codes, shapes, shapely.STRtree(shapes))

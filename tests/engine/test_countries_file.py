@@ -1,0 +1,36 @@
+"""The shipped country shapes (riskapp/resources/geo/countries_110m.shapes.wkb, written by
+tools/build_country_shapes.py) are the TopoJSON's outlines, decoded now, exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from riskapp.engine import countries
+
+
+def test_the_shipped_shapes_are_a_fresh_decoding_of_the_topojson() -> None:
+    codes, shapes = countries.decode_countries()
+    shipped_codes, shipped = countries.unpack_shapes(countries.SHAPES_FILE.read_bytes())
+    assert shipped_codes == codes
+    assert len(codes) == 174 and {"NOR", "RUS", "FJI", "DEU"} <= set(codes)
+    # the same coordinates, bit for bit, and the same geometry types
+    assert all(shapely.equals_exact(shapes, shipped, tolerance=0.0))
+    assert [g.geom_type for g in shipped] == [g.geom_type for g in shapes]
+    assert countries.pack_shapes(codes, shapes) == countries.SHAPES_FILE.read_bytes()
+
+
+def test_country_shapes_reads_the_shipped_file() -> None:
+    loaded = countries.country_shapes()
+    shipped_codes, _ = countries.unpack_shapes(countries.SHAPES_FILE.read_bytes())
+    assert loaded.codes == shipped_codes
+    # a point in Oslo, one in the open Atlantic
+    found = loaded.locate(np.array([10.75, -30.0]), np.array([59.91, 40.0]))
+    assert list(found) == ["NOR", ""]
+
+
+def test_a_file_of_something_else_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="not a file of country shapes"):
+        countries.unpack_shapes(b"GIF89a...")
