@@ -135,6 +135,19 @@ def test_yielding_lowers_this_process_priority() -> None:
     assert after == min(before + 10, 19)
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="the idle scheduling class is Linux's")
+def test_yielding_takes_the_idle_scheduling_class() -> None:
+    code = (
+        "import os\nfrom riskapp.cli.serve import _yield_to_server\n"
+        "before = os.sched_getscheduler(0)\n_yield_to_server()\n"
+        "print(before == os.SCHED_IDLE, os.sched_getscheduler(0) == os.SCHED_IDLE)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.split() == ["False", "True"]
+
+
 @pytest.mark.parametrize("address", ["0.0.0.0", "::", "192.0.2.10", "dashboard.example"])
 def test_refuses_a_remote_address_without_login(address: str, calls: list[list[str]]) -> None:
     result = runner.invoke(app, ["serve", str(TINY), "--address", address, "--no-open"])
