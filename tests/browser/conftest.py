@@ -272,6 +272,17 @@ class Dashboard:
             t.strip() for t in self.page.locator('[data-testid="stMetricValue"]').all_inner_texts()
         ]
 
+    def cut_metrics(self) -> list[str]:
+        """The figures (st.metric values) drawn too wide for their card, which the browser
+        cuts short with an ellipsis ("EUR 11...")."""
+        cut: list[str] = self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('[data-testid="stMetricValue"]'))
+                .filter(e => Array.from([e, ...e.querySelectorAll('*')])
+                    .some(x => x.scrollWidth > x.clientWidth + 1))
+                .map(e => e.innerText.trim())"""
+        )
+        return cut
+
     def screenshot(self, name: str) -> Path:
         path = self.artifacts / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
         self.page.screenshot(path=str(path))
