@@ -6,7 +6,10 @@ benchmarks/bench_load.py; here, that they answer the same and apply where they s
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +32,21 @@ def test_id_index_answers_as_pandas_isin_does() -> None:
     ]
 
 
+def _on_the_demo(code: str) -> list[Any]:
+    """Run `code` in a fresh interpreter with the demo workspace's folder as its argument; the
+    JSON list it prints last."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "demo")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    found: list[Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return found
+
+
 FREEZE = """
 import gc, json, sys
 from riskapp.io.columnar import freeze_parsed_registers
@@ -45,18 +63,7 @@ print(json.dumps([before, plain, gc.get_freeze_count(), gc.isenabled()]))
 def test_a_one_shot_process_freezes_what_a_register_parse_leaves() -> None:
     """The command line's processes (`freeze_parsed_registers`) keep a parsed register out of
     the cyclic collector's walks; any other process (the dashboard's server) is left alone."""
-    import json
-    import subprocess
-
-    proc = subprocess.run(
-        [sys.executable, "-c", FREEZE, str(ROOT / "demo")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    before, plain, frozen, enabled = json.loads(proc.stdout.strip().splitlines()[-1])
+    before, plain, frozen, enabled = _on_the_demo(FREEZE)
     assert before == plain == 0
     assert frozen > 0 and enabled is True
 
@@ -74,17 +81,6 @@ def test_the_app_run_inside_another_process_leaves_its_heap_unfrozen() -> None:
     """Only the `riskapp` command's own process freezes what it parsed: a test or a notebook
     that runs a command through Typer keeps collecting its own garbage (a frozen heap would
     keep every later cycle of that process alive)."""
-    import json
-    import subprocess
-
-    proc = subprocess.run(
-        [sys.executable, "-c", IN_PROCESS, str(ROOT / "demo")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    exit_code, frozen = json.loads(proc.stdout.strip().splitlines()[-1])
+    exit_code, frozen = _on_the_demo(IN_PROCESS)
     assert exit_code == 0
     assert frozen == 0

@@ -183,18 +183,18 @@ print("ok")
 """
 
 
-def test_frozen_heap_is_unfrozen_and_freezes_no_garbage() -> None:
-    # in a process of its own, whose heap nothing else froze: see the probe below for one
-    # that froze objects itself
+def _probe_passes(code: str) -> None:
+    """Run a probe in a process of its own (in the test process, other tests may have frozen
+    objects, and their threads may free frozen ones while a count is compared)."""
     done = subprocess.run(
-        [sys.executable, "-c", UNFROZEN_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_frozen_heap_is_unfrozen_and_freezes_no_garbage() -> None:
+    _probe_passes(UNFROZEN_PROBE)  # a heap nothing else froze
 
 
 FROZEN_PROBE = """
@@ -210,17 +210,7 @@ print("ok")
 
 
 def test_frozen_heap_leaves_a_frozen_process_as_it_is() -> None:
-    # in a process of its own: in the test process, other tests' threads may free frozen
-    # objects while this runs, changing the count under it
-    done = subprocess.run(
-        [sys.executable, "-c", FROZEN_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    _probe_passes(FROZEN_PROBE)
 
 
 IMPORT_PROBE = """
