@@ -106,14 +106,22 @@ def check_out(path: Path | None) -> None:
         fail_message(f"{path}: unsupported output format; use one of {', '.join(FORMATS)}")
 
 
-def load(workspace: Path, scenarios: list[str] | None) -> Workspace:
-    """The workspace's files, restricted to `scenarios`; exits listing every problem."""
+def _freeze_in_one_command() -> None:
+    """In the `riskapp` command's own process (one command, then it exits), keep the register
+    about to be parsed out of the cyclic collector's walks (`freeze_parsed_registers`); the app
+    run inside another process leaves that process's heap alone."""
     from riskapp.cli.main import one_command_process
-    from riskapp.io import load_workspace
     from riskapp.io.columnar import freeze_parsed_registers
 
     if one_command_process():
         freeze_parsed_registers()
+
+
+def load(workspace: Path, scenarios: list[str] | None) -> Workspace:
+    """The workspace's files, restricted to `scenarios`; exits listing every problem."""
+    from riskapp.io import load_workspace
+
+    _freeze_in_one_command()
     try:
         ws = load_workspace(workspace)
         if scenarios:
@@ -188,11 +196,8 @@ def assessment(
     revision it used (and, for the team database, what differs from the files); exits listing
     every problem."""
     from riskapp.assessment import assess, choose_source
-    from riskapp.cli.main import one_command_process
-    from riskapp.io.columnar import freeze_parsed_registers
 
-    if one_command_process():
-        freeze_parsed_registers()
+    _freeze_in_one_command()
     try:
         src = choose_source(workspace, source.value)
         a = assess(src, basis=basis, scenarios=scenarios, probabilities=probabilities.value)

@@ -121,12 +121,7 @@ def test_the_first_element_does_not_walk_the_stack() -> None:
     """Streamlit's once-per-process REPL check (`inspect.stack()` over every loaded module)
     is skipped: the flag it sets is still Streamlit's (an upgrade that renames it fails
     here), and a first element made after `skip_repl_check` does not call the check."""
-    proc = subprocess.run(
-        [sys.executable, "-c", REPL_CHECK], capture_output=True, text=True, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    record = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert record == {"flag": True, "walked": 0}
+    assert _run_on_the_demo(REPL_CHECK) == {"flag": True, "walked": 0}
 
 
 def test_prepare_waits_for_the_server_then_computes_the_first_page() -> None:
