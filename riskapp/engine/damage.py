@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.domain.assets import text_codes
 from riskapp.domain.curves import CurveSet, VulnerabilityCurve
 from riskapp.engine.routes import GroupRoutes, RouteTable, fold_routes
 
@@ -203,7 +204,7 @@ def group_assets(
     n = len(country_index)
     type_codes, type_uniques = _factorize(asset_types)
     if override_assets:
-        has_override = pd.Series(asset_ids).isin(list(override_assets)).to_numpy(dtype=bool)
+        has_override = text_codes(asset_ids, sorted(override_assets)) >= 0
     else:
         has_override = np.zeros(n, dtype=bool)
     # an asset with its own curves forms its own group
@@ -224,7 +225,10 @@ def group_assets(
     first = np.zeros(n_groups, dtype=np.int64)
     first[of_asset[::-1]] = np.arange(n - 1, -1, -1)
     cov = coverage[first] if coverage is not None else np.zeros((n_groups, 0), dtype=bool)
-    owner = np.where(has_override[first], np.asarray(asset_ids)[first], "").astype(object)
+    first_ids = (
+        asset_ids.take(first) if isinstance(asset_ids, pd.Series) else np.asarray(asset_ids)[first]
+    )
+    owner = np.where(has_override[first], np.asarray(first_ids, dtype=object), "").astype(object)
     place = country_index[first].astype(np.int64)
     group_routes = None
     if routes is not None:

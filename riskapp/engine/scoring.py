@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.domain.assets import rows_of, text_codes
 from riskapp.domain.common import subdivision_chain
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.routes import RouteRule
@@ -87,7 +88,7 @@ def prepare(ws: Workspace) -> ScoreInputs:
     factor_ids = ws.factors.ids
     asset_countries = portfolio.series("country")
     countries = sorted(set(ws.baseline.countries) | set(asset_countries.unique().tolist()))
-    c_codes = pd.Index(countries).get_indexer(pd.Index(asset_countries)).astype(np.int64)
+    c_codes = text_codes(asset_countries, countries)
     baseline = ws.baseline.matrix(countries, factor_ids)
     used = np.unique(c_codes)
     if np.isnan(baseline[used]).any():
@@ -196,9 +197,8 @@ def locate_assets(
     routes cut into pieces, each piece in its own place (riskapp.engine.routes)."""
     rows = np.zeros(0, dtype=np.int64)
     if len(ws.routes):
-        ids = pd.Index(ws.portfolio.series("id"))
-        found = ids.get_indexer(pd.Index(ws.routes.asset_ids))
-        rows = found[found >= 0].astype(np.int64)
+        found = rows_of(ws.portfolio.series("id"), ws.routes.asset_ids)
+        rows = found[found >= 0]
         chosen = [r for r, f in zip(ws.routes.routes, found.tolist(), strict=True) if f >= 0]
     if not len(ws.zones) and not len(rows):
         return Places.of_countries(countries), c_codes, None
@@ -216,13 +216,13 @@ def locate_assets(
     start, end = route_engine.landings(lines, filed, known)
     pieces = route_engine.cut(lines, ws.settings.route_piece_km)
     piece_country = route_engine.piece_countries(pieces, start, end, known)
-    piece_codes = pd.Index(countries).get_indexer(pd.Index(piece_country)).astype(np.int64)
+    piece_codes = text_codes(piece_country, countries)
     # the assets' points and the pieces' midpoints located in one pass
     weights = located_weights(ws, np.r_[lon, pieces.lon], np.r_[lat, pieces.lat])
     both, both_index = Places.locate(countries, np.r_[c_codes, piece_codes], ws.zones.ids, weights)
     place_index = both_index[: len(c_codes)]
     piece_place = both_index[len(c_codes) :]
-    types = ws.portfolio.series("type").to_numpy(dtype=object)[rows]
+    types = ws.portfolio.series("type").take(rows).to_numpy(dtype=object)
     rules = ws.settings.route_rules
     any_cut = np.array(
         [
