@@ -9,7 +9,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from riskapp.domain.assets import Currency, Portfolio
+from riskapp.domain.assets import Currency, Portfolio, rows_of
 from riskapp.domain.baseline import Baseline
 from riskapp.domain.common import (
     Label,
@@ -190,7 +190,14 @@ def find_inconsistencies(ws: Workspace) -> list[Inconsistency]:
     factor_ids = set(ws.factors.ids)
     group_ids = {g.id for g in ws.regions.groups}
     frame = {col: ws.portfolio.series(col) for col in ("id", "type", "country", "currency")}
-    asset_ids = set(frame["id"].tolist())
+    # the asset ids the other files name, of those in the register (not a set of every id:
+    # 0.15-0.5 s at 1,000,000 assets)
+    named = [
+        *(r.asset_id for r in ws.routes.routes),
+        *(c.asset_id for c in ws.curves.curves if c.asset_id is not None),
+        *(aid for plan in ws.plans.plans for aid in plan.coverage.asset_ids),
+    ]
+    asset_ids = {a for a, row in zip(named, rows_of(frame["id"], named), strict=True) if row >= 0}
     countries = set(frame["country"].unique().tolist())
     known_factors = ", ".join(sorted(factor_ids))
 

@@ -371,7 +371,8 @@ def register_problems(frame: pd.DataFrame, lines: np.ndarray, name: str) -> list
     duplicate ids, then dependencies on ids not in the register, then (only when there are
     none) one dependency cycle."""
     problems: list[Problem] = []
-    ids = pa.array(frame["id"].to_numpy(dtype=object), pa.string())
+    # the register's Arrow-backed ids as they are (no Python string per row), else converted
+    ids = pc.cast(pa.array(frame["id"], from_pandas=True), pa.string())
     first_row: dict[str, int] = {}
     if len(pc.unique(ids)) != len(ids):
         index = pd.Index(ids.to_pylist())

@@ -299,27 +299,28 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
 
     if pairs is None or not len(pairs) or not len(frame):
         return frame
-    from riskapp.domain.assets import id_index
+    import numpy as np
 
-    id_values = frame["id"].to_numpy(dtype=object)
-    ids = id_index(id_values)
-    # the file's few pairs are looked up among the register's many ids, not the other way
-    register = set(id_values.tolist())
+    from riskapp.domain.assets import rows_of, text_codes
+
+    # the file's few pairs are looked up among the register's many ids (one hashed pass in
+    # Arrow, no Python string per register row)
+    column = frame["id"]
     known = pairs[
-        [
-            a in register and d in register
-            for a, d in zip(pairs["asset_id"], pairs["depends_on"], strict=True)
-        ]
+        (rows_of(column, pairs["asset_id"].tolist()) >= 0)
+        & (rows_of(column, pairs["depends_on"].tolist()) >= 0)
     ]
     known = known[known["asset_id"] != known["depends_on"]]
     if not len(known):
         return frame
     # the links the register lists already, of the assets the file names
-    named = ids.isin(id_index(known["asset_id"].unique()))
+    named = np.flatnonzero(text_codes(column, known["asset_id"].unique().tolist()) >= 0)
     listed = {
         (a, d)
         for a, ds in zip(
-            id_values[named], frame["depends_on"].to_numpy(dtype=object)[named], strict=True
+            column.take(named).tolist(),
+            frame["depends_on"].take(named).tolist(),
+            strict=True,
         )
         for d in ds
     }
@@ -329,7 +330,7 @@ def with_declared_links(frame: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.D
     if not len(new):
         return frame
     added = new.groupby("asset_id", sort=False)["depends_on"].agg(list)
-    rows = ids.get_indexer(added.index)
+    rows = rows_of(column, added.index.tolist())
     deps = frame["depends_on"].to_numpy(dtype=object).copy()
     for row, extra in zip(rows.tolist(), added.tolist(), strict=True):  # assets with new links
         deps[row] = [*deps[row], *extra]

@@ -167,8 +167,10 @@ def subdivisions_of(
     )
     if not len(ok):
         return out
-    pairs = np.stack([lon[ok], lat[ok]], axis=1)
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    # each distinct point once, found by a hash of the points (a register repeats its sites'
+    # coordinates), not a sort of every point's
+    inverse, spots = pd.factorize(lon[ok] + 1j * lat[ok])
+    distinct = np.stack([spots.real, spots.imag], axis=1)
     # a degree of longitude is shortest at the highest latitude: search that far for a coast
     reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(distinct[:, 1]).max())), 0.01))
     codes, _ = _boxes()
@@ -188,7 +190,7 @@ def subdivisions_of(
     if len(outside):
         found[outside] = _near_coast(tree, points[outside], reach)
     named = np.array([*(codes[f] for f in chosen.tolist()), ""], dtype=object)
-    out[ok] = named[found[inverse.reshape(-1)]]
+    out[ok] = named[found[inverse]]
     return out
 
 
@@ -213,7 +215,9 @@ def subdivisions_in(
     if kept is not None:
         return kept.copy()
     found = subdivisions_of(lon, lat)
-    owner = pd.Series(found, dtype=object).map(subdivision_countries()).fillna("").to_numpy()
+    at, codes = pd.factorize(found)
+    owners = subdivision_countries()
+    owner = np.array([owners.get(str(c), "") for c in codes] + [""], dtype=object)[at]
     found[owner != country] = ""
     with _READ_LOCK:
         _READ[key.digest()] = found.copy()
