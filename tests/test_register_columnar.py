@@ -93,6 +93,28 @@ def test_a_quoted_cell_over_two_lines_is_worded_by_the_streaming_reader(tmp_path
     assert [(p.line, p.message[:30]) for p in problems] == [(2, "a quoted cell runs over severa")]
 
 
+@pytest.mark.parametrize(
+    ("cell", "streamed"),
+    [
+        ("x" * (csv.field_size_limit() + 1), True),  # more characters than a field may hold
+        ("é" * (csv.field_size_limit() // 2 + 1), False),  # more bytes, not more characters
+    ],
+)
+def test_only_a_cell_longer_than_the_field_limit_goes_to_the_streaming_reader(
+    tmp_path: Path, cell: str, streamed: bool
+) -> None:
+    """Arrow's reader hands a register to the streaming one (which words the field limit)
+    only when a cell has more characters than csv.field_size_limit(), not more bytes."""
+    from riskapp.io.columnar import text_table
+
+    text = Path(TINY, "assets.csv").read_text().splitlines()
+    first = text[1].split(",")
+    first[1] = cell
+    path = tmp_path / "assets.csv"
+    path.write_text("\n".join([text[0], ",".join(first), *text[2:]]) + "\n", encoding="utf-8")
+    assert (text_table(path, "assets.csv") is None) is streamed
+
+
 def tiny_frame() -> pd.DataFrame:
     return pd.read_csv(Path(TINY, "assets.csv"), dtype=str, keep_default_na=False)
 

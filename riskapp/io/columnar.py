@@ -131,7 +131,13 @@ def _csv_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] 
     if table.num_rows != lines_in_file:  # a quoted cell holds a line break
         return None
     limit = csv.field_size_limit()
-    if any((pc.max(pc.utf8_length(c)).as_py() or 0) > limit for c in table.columns):
+    # a cell of at most `limit` bytes has at most `limit` characters: the bytes are read from
+    # the column's offsets, the characters counted only in a column with a longer cell
+    if any(
+        (pc.max(pc.binary_length(c)).as_py() or 0) > limit
+        and (pc.max(pc.utf8_length(c)).as_py() or 0) > limit
+        for c in table.columns
+    ):
         return None
     header = [str(v).strip() for v in table.slice(0, 1).to_pylist()[0].values()]
     body = table.slice(1)
