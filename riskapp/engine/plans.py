@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from riskapp.domain.assets import text_codes
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.plans import Plan, PlanStatus
 from riskapp.domain.workspace import Workspace
@@ -72,6 +73,9 @@ def coverage_matrix(ws: Workspace, inputs: ScoreInputs | None = None) -> BoolArr
     codes: dict[str, tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]] = {}
 
     def member(col: str, wanted: Iterable[str]) -> BoolArray:
+        if col == "id":  # distinct per asset: looked up, not factorised
+            named: BoolArray = text_codes(portfolio.series(col), list(wanted)) >= 0
+            return named
         if col not in codes:
             factorised, distinct = pd.factorize(portfolio.series(col))
             codes[col] = (factorised, np.asarray(distinct, dtype=object))

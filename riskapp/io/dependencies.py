@@ -75,14 +75,19 @@ def load_dependencies(path: Path, portfolio: Portfolio) -> list[DependencyLink]:
 
 def _cycle(links: list[DependencyLink], portfolio: Portfolio) -> list[str] | None:
     """A cycle of the register's depends_on and the file's links together, or None."""
+    import numpy as np
+
     from riskapp.domain.assets import find_cycle
 
-    graph: dict[str, list[str]] = {}
-    for asset_id, deps in zip(
-        portfolio.series("id").tolist(), portfolio.series("depends_on").tolist(), strict=True
-    ):
-        if deps:
-            graph[asset_id] = list(deps)
+    deps = portfolio.series("depends_on").to_numpy(dtype=object)
+    has = np.flatnonzero(np.fromiter(map(len, deps), dtype=np.int64, count=len(deps)))
+    # only the assets that depend on some other: their ids converted, not every asset's
+    graph: dict[str, list[str]] = {
+        asset_id: list(listed)
+        for asset_id, listed in zip(
+            portfolio.series("id").take(has).tolist(), deps[has].tolist(), strict=True
+        )
+    }
     for link in links:
         graph.setdefault(link.asset_id, []).append(link.depends_on)
     return find_cycle(graph)
@@ -158,7 +163,7 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from riskapp.domain.assets import DependencyLink, id_index
+    from riskapp.domain.assets import DependencyLink, rows_of
     from riskapp.io.arrowcheck import ID_ANY, LONGEST, SLUG, whole
     from riskapp.io.columnar import text_table
 
@@ -216,10 +221,11 @@ def plain_links(path: Path, name: str, portfolio: Portfolio) -> list[DependencyL
         return None
     # both ends of each link must be assets of the register (the register's depends_on is
     # completed from this file: `with_declared_links`)
-    ids = id_index(portfolio.series("id"))
+    # (the file's ids looked up in one hashed pass over the register's: no index of them)
+    ids = portfolio.series("id")
     if not (
-        id_index(frame["asset_id"]).isin(ids).all()
-        and id_index(frame["depends_on"]).isin(ids).all()
+        (rows_of(ids, frame["asset_id"].tolist()) >= 0).all()
+        and (rows_of(ids, frame["depends_on"].tolist()) >= 0).all()
     ):
         return None
     if (frame["asset_id"] == frame["depends_on"]).any():
