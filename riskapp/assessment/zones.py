@@ -325,7 +325,7 @@ def placement_warnings(ws: Workspace) -> list[str]:
     subdivisions no asset can lie in (`_unplaced_subdivisions`)."""
     import shapely
 
-    from riskapp.domain.assets import id_index
+    from riskapp.domain.assets import text_codes
     from riskapp.domain.common import country_name
     from riskapp.engine.countries import country_shapes
 
@@ -336,7 +336,7 @@ def placement_warnings(ws: Workspace) -> list[str]:
     shapes = country_shapes()
     filed = frame["country"].to_numpy(dtype=object)
     check = ~(np.isnan(lon) | np.isnan(lat)) & np.isin(filed, shapes.codes)
-    check &= ~id_index(frame["id"]).isin(id_index(list(ws.routes.asset_ids)))
+    check &= text_codes(frame["id"], list(ws.routes.asset_ids)) < 0
     rows = np.flatnonzero(check)
     if not len(rows):
         return out

@@ -384,12 +384,14 @@ class DependencyTable(UniqueList):
         """(link index, field, message) for each link that does not match the register: both
         ends must be assets of it. A link need not be listed in the register's depends_on too
         (the register's depends_on is completed from the links where a workspace is read)."""
-        ids = set(portfolio.series("id").tolist())
+        ids = portfolio.series("id")
+        owner_at = rows_of(ids, [link.asset_id for link in self.links])
+        target_at = rows_of(ids, [link.depends_on for link in self.links])
         out: list[tuple[int, str, str]] = []
         for i, link in enumerate(self.links):
-            if link.asset_id not in ids:
+            if owner_at[i] < 0:
                 out.append((i, "asset_id", f"no asset {link.asset_id!r} in the register"))
-            elif link.depends_on not in ids:
+            elif target_at[i] < 0:
                 out.append((i, "depends_on", f"no asset {link.depends_on!r} in the register"))
             elif link.depends_on == link.asset_id:
                 out.append((i, "depends_on", f"asset {link.asset_id!r} cannot depend on itself"))
