@@ -168,6 +168,8 @@ class _Reach:
         return self._outer, inner
 
 
+DISTINCT_FROM = 10_000  # points from which `located_zones` looks for repeated coordinates
+DISTINCT_SHARE = 0.5  # ...and locates the distinct ones alone when at most this share of all
 AREAS_FROM = 1000  # points in a zone's box from which drawing its areas costs less than
 # measuring them all (a projection costs about 1 us a point, an area about 0.5 ms)
 
@@ -311,6 +313,15 @@ def located_zones(
     location = np.full(n, -1, dtype=np.int64)
     if not n or not z_count:
         return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
+    if n >= DISTINCT_FROM:
+        # a point's weights depend on its coordinates alone, and registers repeat them (the
+        # assets of one site, of one city's centre): each distinct point is located once,
+        # found by a hash (a point without coordinates is in no zone)
+        at, spots = pd.factorize(np.asarray(lon, dtype=float) + 1j * np.asarray(lat, dtype=float))
+        if len(spots) <= n * DISTINCT_SHARE:
+            once = located_zones(spots.real.copy(), spots.imag.copy(), zones, step)
+            spread = np.where(at >= 0, once.location[np.maximum(at, 0)], -1).astype(np.int64)
+            return ZoneWeights(spread, once.code, once.value)
     # the points sorted by cells of a degree by a degree (a counting sort): a zone's box is
     # a run of cells in each column of longitudes it spans, then a test of the coordinates
     cell = _cells(lon, lat)

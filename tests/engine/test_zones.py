@@ -397,3 +397,37 @@ def test_a_zone_baseline_row_sets_the_status_quo_in_the_zone(tiny: Workspace) ->
     ws = with_zones(tiny, zones, [scenario([])], baseline=zone_rows(tiny, [("front", "alpha", 9)]))
     r = score(ws)
     assert r.intensities[0, int(r.inputs.place_index[p2]), 0] == pytest.approx(4 + 0.45 * 5)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(min_value=1, max_value=400), st.integers(min_value=0, max_value=2**32 - 1))
+def test_repeated_coordinates_are_located_once_with_the_same_weights(sites: int, seed: int) -> None:
+    """A register that repeats its sites' coordinates (and leaves some rows without any) gets
+    from `located_zones`' one-location-per-distinct-point path the weights every point gets
+    when located on its own."""
+    from riskapp.engine import geo
+
+    rng = np.random.default_rng(seed)
+    n = geo.DISTINCT_FROM + 7
+    spot_lon = rng.uniform(17.0, 27.0, sites)
+    spot_lat = rng.uniform(58.0, 71.0, sites)
+    pick = rng.integers(0, sites, n)
+    lon, lat = spot_lon[pick], spot_lat[pick]
+    lon[::97] = np.nan  # no coordinates
+    lat[::97] = np.nan
+    zones = [
+        circle("oslo", (10.7, 59.9), 800.0),
+        Zone(
+            id="helsinki",
+            name="helsinki",
+            geometry=Geometry(type="Point", coordinates=HELSINKI),
+            within_km=300.0,
+            decay=Decay(kernel=Kernel.LINEAR, distance_km=200),
+        ),
+        square("north", TROMSO, 3.0),
+    ]
+    once = geo.located_zones(lon, lat, zones)
+    assert len(once.code) <= sites  # located once per distinct point
+    each = geo.located_zones(lon[: geo.DISTINCT_FROM - 1], lat[: geo.DISTINCT_FROM - 1], zones)
+    assert np.array_equal(once.dense()[: geo.DISTINCT_FROM - 1], each.dense())
+    assert not once.dense()[::97].any()
