@@ -302,6 +302,15 @@ def _cells(lon: FloatArray, lat: FloatArray) -> npt.NDArray[np.uint16]:
     return cell
 
 
+def _repeats(lon: FloatArray, lat: FloatArray) -> bool:
+    """Whether an evenly spread sample of DISTINCT_FROM points repeats coordinates enough
+    (at most DISTINCT_SHARE of them distinct) to look for the distinct points of all: a
+    register of distinct points then costs no hash of every point."""
+    step = max(len(lon) // DISTINCT_FROM, 1)
+    sample = np.asarray(lon[::step], dtype=float) + 1j * np.asarray(lat[::step], dtype=float)
+    return len(pd.unique(sample)) <= len(sample) * DISTINCT_SHARE
+
+
 def located_zones(
     lon: FloatArray, lat: FloatArray, zones: Sequence[Zone], step: float = DEFAULT_STEP
 ) -> ZoneWeights:
@@ -313,7 +322,7 @@ def located_zones(
     location = np.full(n, -1, dtype=np.int64)
     if not n or not z_count:
         return ZoneWeights(location, np.zeros((0, z_count), dtype=np.uint8), np.zeros(1))
-    if n >= DISTINCT_FROM:
+    if n >= DISTINCT_FROM and _repeats(lon, lat):
         # a point's weights depend on its coordinates alone, and registers repeat them (the
         # assets of one site, of one city's centre): each distinct point is located once,
         # found by a hash (a point without coordinates is in no zone)
