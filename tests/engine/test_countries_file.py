@@ -34,3 +34,23 @@ def test_a_file_of_something_else_is_refused() -> None:
 
     with pytest.raises(ValueError, match="not a file of country shapes"):
         countries.unpack_shapes(b"GIF89a...")
+
+
+def test_a_wider_tree_already_built_places_points_as_their_own_would() -> None:
+    """`locate` at 22.2 km may reuse the outlines widened for 50 km (a superset): points on
+    and off the coasts of the Baltic, the North Sea and the Norwegian Sea get the countries a
+    tree widened for 22.2 km alone gives them."""
+    shipped = countries.country_shapes()
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(-5.0, 32.0, 4000), rng.uniform(50.0, 72.0, 4000)
+
+    def fresh() -> countries.CountryShapes:
+        return countries.CountryShapes(shipped.codes, shipped.shapes, shipped.tree)
+
+    alone = fresh().locate(lon, lat, near_km=22.2)
+    reused = fresh()
+    reused.locate(lon[:5], lat[:5], near_km=50.0)
+    assert list(reused.__dict__["_widened_trees"]) == [50.0 / countries.KM_PER_DEGREE]
+    assert reused.locate(lon, lat, near_km=22.2).tolist() == alone.tolist()
+    assert list(reused.__dict__["_widened_trees"]) == [50.0 / countries.KM_PER_DEGREE]
+    assert (alone == "").any() and (alone != "").any()  # some at sea, some ashore
