@@ -109,6 +109,25 @@ def test_hand_checked_places_land_in_their_subdivision() -> None:
     assert more.tolist() == ["PL-20", "PL-20", "", ""]
 
 
+def test_a_point_equally_near_two_boundaries_takes_the_first_code() -> None:
+    """Off the end of a seam a point at sea can lie exactly as near two neighbours (the Dee
+    estuary between Denbighshire and Flintshire; the Adriatic off Bari and Brindisi): it takes
+    the first code in alphabetical order, as a point inside both does, whichever other points
+    are placed with it."""
+    from riskapp.io.subdivisions import _shape
+
+    for lon, lat, first, second in [
+        (-3.373, 53.543, "GB-DEN", "GB-FLN"),
+        (17.407, 40.921, "IT-BA", "IT-BR"),
+    ]:
+        point = shapely.Point(lon, lat)
+        assert not _shape(first).contains(point) and not _shape(second).contains(point)
+        assert _shape(first).distance(point) == _shape(second).distance(point)
+        alone = subdivisions_of(np.array([lon]), np.array([lat]))
+        crowd = subdivisions_of(np.array([lon, 25.0, -2.0]), np.array([lat, 60.2, 53.5]))
+        assert alone.tolist() == [first] and crowd[0] == first
+
+
 def test_a_parent_is_the_union_of_its_parts() -> None:
     idf = subdivision_zone("FR-IDF")
     assert idf is not None and idf.name == "Île-de-France" and idf.shipped

@@ -171,26 +171,35 @@ def subdivisions_of(
     # coordinates), not a sort of every point's
     inverse, spots = pd.factorize(lon[ok] + 1j * lat[ok])
     distinct = np.stack([spots.real, spots.imag], axis=1)
-    # a degree of longitude is shortest at the highest latitude: search that far for a coast
-    reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(distinct[:, 1]).max())), 0.01))
     codes, _ = _boxes()
-    chosen = _candidates(distinct, reach)  # ascending: alphabetical order of codes
-    if not len(chosen):
-        return out
-    tree = shapely.STRtree([_shape(codes[f]) for f in chosen.tolist()])
+    spot = np.full(len(distinct), "", dtype=object)  # each distinct point's code
     points = shapely.points(distinct)
-    point, feature = tree.query(points, predicate="within")
-    found = np.full(len(distinct), -1, dtype=np.int64)
-    # the smallest feature index per point: the first code in alphabetical order
-    if len(point):
-        order = np.lexsort((feature, point))
-        first = np.r_[True, np.diff(point[order]) != 0]
-        found[point[order][first]] = feature[order][first]
-    outside = np.flatnonzero(found < 0)
+    # first the boundaries whose box holds a point (only they can hold it): a point in
+    # several (the simplified borders of neighbours overlap) takes the first code in
+    # alphabetical order, the smallest index of `_boxes()`
+    holding = _candidates(distinct, 0.0)
+    if len(holding):
+        tree = shapely.STRtree([_shape(codes[f]) for f in holding.tolist()])
+        point, feature = tree.query(points, predicate="within")
+        if len(point):
+            order = np.lexsort((feature, point))
+            first = np.r_[True, np.diff(point[order]) != 0]
+            spot[point[order][first]] = np.asarray(codes, dtype=object)[
+                holding[feature[order][first]]
+            ]
+    # then the points in none: the nearest boundary within COAST_KM, among those whose box
+    # lies that near (a degree of longitude is shortest at the highest latitude of the
+    # points: searched that far)
+    outside = np.flatnonzero(spot == "")
     if len(outside):
-        found[outside] = _near_coast(tree, points[outside], reach)
-    named = np.array([*(codes[f] for f in chosen.tolist()), ""], dtype=object)
-    out[ok] = named[found[inverse]]
+        reach = COAST_KM / (111.32 * max(np.cos(np.radians(np.abs(distinct[:, 1]).max())), 0.01))
+        near = _candidates(distinct[outside], reach)
+        if len(near):
+            tree = shapely.STRtree([_shape(codes[f]) for f in near.tolist()])
+            hit = _near_coast(tree, points[outside], reach)
+            some = hit >= 0
+            spot[outside[some]] = np.asarray(codes, dtype=object)[near[hit[some]]]
+    out[ok] = spot[inverse]
     return out
 
 
@@ -232,14 +241,18 @@ _READ_LOCK = threading.Lock()
 
 
 def _near_coast(tree: Any, points: Any, reach: float) -> npt.NDArray[np.int64]:
-    """The nearest feature of each point if it lies within COAST_KM (geodesic), else -1."""
+    """The nearest feature of each point if it lies within COAST_KM (geodesic), else -1; of
+    features equally near (a point off the end of two neighbours' seam), the first in the
+    tree's order (its features are in alphabetical order of their codes)."""
     import shapely
     from pyproj import Geod
 
-    pair = tree.query_nearest(points, max_distance=reach, all_matches=False)
+    pair = tree.query_nearest(points, max_distance=reach, all_matches=True)
     out = np.full(len(points), -1, dtype=np.int64)
     if not pair.shape[1]:
         return out
+    order = np.lexsort((pair[1], pair[0]))
+    pair = pair[:, order[np.r_[True, np.diff(pair[0][order]) != 0]]]
     near = shapely.shortest_line(points[pair[0]], tree.geometries.take(pair[1]))
     ends = shapely.get_coordinates(near).reshape(-1, 2, 2)
     _, _, metres = Geod(ellps="WGS84").inv(
