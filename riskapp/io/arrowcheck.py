@@ -126,7 +126,12 @@ def _checked(col: str, values: Any, n: int) -> tuple[np.ndarray, Any]:
         if len(encoded.dictionary) <= max(64, n // 8):
             passed, stripped = _check_cells(col, encoded.dictionary)
             indices = encoded.indices
-            return _mask(pc.take(pa.array(passed), indices)), pc.take(stripped, indices)
+            rows = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+            if pc.all(pc.equal(stripped, encoded.dictionary)).as_py() is not False:
+                # no value had spaces to strip (or a code to upper-case): the column as it
+                # is, not a copy of a million cells put together from the distinct values
+                return passed[rows], values
+            return passed[rows], pc.take(stripped, indices)
     return _check_cells(col, values)
 
 
