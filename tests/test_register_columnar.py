@@ -115,6 +115,42 @@ def test_only_a_cell_longer_than_the_field_limit_goes_to_the_streaming_reader(
     assert (text_table(path, "assets.csv") is None) is streamed
 
 
+@pytest.mark.parametrize(
+    ("layout", "arrow"),
+    [
+        ("plain", True),
+        ("crlf", True),
+        ("no final line break", True),
+        ("blank line", False),
+        ("blank line, crlf", False),
+        ("blank last line", False),
+    ],
+)
+def test_only_a_file_with_a_blank_line_goes_to_the_streaming_reader(
+    tmp_path: Path, layout: str, arrow: bool
+) -> None:
+    """A blank line is skipped by the streaming reader, which keeps the spreadsheet's row
+    numbers: Arrow's reader takes a register only when no line is blank, LF or CRLF."""
+    from riskapp.io.columnar import text_table
+
+    lines = Path(TINY, "assets.csv").read_bytes().rstrip(b"\n").split(b"\n")
+    blank = [*lines[:2], b"", *lines[2:]]
+    raw = {
+        "plain": b"\n".join(lines) + b"\n",
+        "crlf": b"\r\n".join(lines) + b"\r\n",
+        "no final line break": b"\n".join(lines),
+        "blank line": b"\n".join(blank) + b"\n",
+        "blank line, crlf": b"\r\n".join(blank) + b"\r\n",
+        "blank last line": b"\n".join(lines) + b"\n\n",
+    }[layout]
+    path = tmp_path / "assets.csv"
+    path.write_bytes(raw)
+    read = text_table(path, "assets.csv")
+    assert (read is not None) is arrow
+    if read is not None:
+        assert read[2].tolist() == list(range(2, len(lines) + 1))
+
+
 def tiny_frame() -> pd.DataFrame:
     return pd.read_csv(Path(TINY, "assets.csv"), dtype=str, keep_default_na=False)
 

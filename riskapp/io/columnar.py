@@ -101,9 +101,16 @@ def _csv_table(path: Path, name: str) -> tuple[list[str], pa.Table, np.ndarray] 
         return None
     if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n"):
         return None  # a lone carriage return: the streaming reader's
-    if b"\n\n" in raw or b"\n\r\n" in raw:
-        return None  # a blank line: the streaming reader skips it and keeps the numbering
-    lines_in_file = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+    # a blank line ("\n\n", "\n\r\n"): the streaming reader skips it and keeps the numbering.
+    # Found from the line breaks' positions (one pass over the bytes in numpy, where two
+    # substring searches took 0.2 s over a 130 MB register)
+    text = np.frombuffer(raw, dtype=np.uint8)
+    breaks = np.flatnonzero(text == 10)
+    gaps = np.diff(breaks)
+    if (gaps == 1).any() or ((gaps == 2) & (text[breaks[:-1] + 1] == 13)).any():
+        return None
+    del text, gaps
+    lines_in_file = len(breaks) + (0 if raw.endswith(b"\n") else 1)
     if lines_in_file - 1 > MAX_ROWS:
         return None
     end = raw.find(b"\n")
