@@ -79,6 +79,12 @@ class Accepted:
     frame: pd.DataFrame
 
 
+def _few(distinct: int, n: int) -> bool:
+    """Whether a column of `n` cells with `distinct` values is worth handling once per value
+    (checked, split) rather than cell by cell."""
+    return distinct <= max(64, n // 8)
+
+
 def _mask(values: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -123,7 +129,7 @@ def _checked(col: str, values: Any, n: int) -> tuple[np.ndarray, Any]:
     column of few distinct values is checked once per value."""
     if col in FEW:
         encoded = pc.dictionary_encode(values).combine_chunks()
-        if len(encoded.dictionary) <= max(64, n // 8):
+        if _few(len(encoded.dictionary), n):
             passed, stripped = _check_cells(col, encoded.dictionary)
             indices = encoded.indices
             rows = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -243,7 +249,7 @@ def _lists(values: Any, picked: pa.Array, m: int, everything: bool) -> np.ndarra
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
     encoded = pc.dictionary_encode(cells)
-    if len(encoded.dictionary) <= max(64, m // 8):
+    if _few(len(encoded.dictionary), m):
         kinds = [cell.split(";") if cell else [] for cell in encoded.dictionary.to_pylist()]
         rows = encoded.indices.to_numpy(zero_copy_only=False).tolist()
         out[:] = [kinds[i].copy() for i in rows]

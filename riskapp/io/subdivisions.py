@@ -171,7 +171,7 @@ def subdivisions_of(
     # coordinates), not a sort of every point's
     inverse, spots = pd.factorize(lon[ok] + 1j * lat[ok])
     distinct = np.stack([spots.real, spots.imag], axis=1)
-    codes, _ = _boxes()
+    codes = np.asarray(_boxes()[0], dtype=object)
     spot = np.full(len(distinct), "", dtype=object)  # each distinct point's code
     points = shapely.points(distinct)
     # first the boundaries whose box holds a point (only they can hold it): a point in
@@ -184,9 +184,7 @@ def subdivisions_of(
         if len(point):
             order = np.lexsort((feature, point))
             first = np.r_[True, np.diff(point[order]) != 0]
-            spot[point[order][first]] = np.asarray(codes, dtype=object)[
-                holding[feature[order][first]]
-            ]
+            spot[point[order][first]] = codes[holding[feature[order][first]]]
     # then the points in none: the nearest boundary within COAST_KM, among those whose box
     # lies that near (a degree of longitude is shortest at the highest latitude of the
     # points: searched that far)
@@ -198,7 +196,7 @@ def subdivisions_of(
             tree = shapely.STRtree([_shape(codes[f]) for f in near.tolist()])
             hit = _near_coast(tree, points[outside], reach)
             some = hit >= 0
-            spot[outside[some]] = np.asarray(codes, dtype=object)[near[hit[some]]]
+            spot[outside[some]] = codes[near[hit[some]]]
     out[ok] = spot[inverse]
     return out
 
