@@ -19,6 +19,7 @@ twice:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -216,7 +217,12 @@ def eal_definition(basis: LossBasis) -> str:
 
 
 def years_phrase(h: Headline) -> str:
-    return f"{h.trials:,} simulated years (seed {h.seed})"
+    return run_phrase(h.trials, h.seed)
+
+
+def run_phrase(trials: int, seed: int) -> str:
+    """A simulation's years in words: "10,000 simulated years (seed 0)"."""
+    return f"{trials:,} simulated years (seed {seed})"
 
 
 def check_note(h: Headline, fmt: NumberFormat) -> str:
@@ -240,18 +246,86 @@ def mean_note(h: Headline, fmt: NumberFormat) -> str:
     return ("Of which " + ", ".join(parts)) if parts else "No ranges or cascades: the same model"
 
 
+def simulated_figures(
+    mean: float,
+    mean_se: float,
+    var: Mapping[str, float],
+    es: Mapping[str, float],
+    *,
+    years: str,
+    basis: LossBasis,
+    cascades: bool,
+    fmt: NumberFormat,
+    of_which: str = "",
+) -> list[HeadlineFigure]:
+    """The simulated mean annual loss (± its standard error, then `of_which`), the values at
+    risk and the expected shortfalls of a run of `years` (`run_phrase`): the figures the
+    Overview leads its tail with and the Risk distribution page shows for any run, in the same
+    words."""
+    what = "shock ranges" + (" and dependency cascades" if cascades else "")
+    phrase = basis_phrase(basis)
+    rel = f" ({fmt.percent(mean_se / mean)} of the mean)" if mean > 0 else ""
+    out = [
+        HeadlineFigure(
+            "simulated_mean",
+            "Simulated mean annual loss",
+            float(mean),
+            fmt.money(mean),
+            f"Average annual loss of the {years}, {phrase}, with {what}: the mean of the years "
+            "the value at risk and the return-period losses are read from. It differs from the "
+            "expected annual loss by what the ranges and cascades add. The standard error"
+            f"{rel} shrinks as more years are simulated.",
+            f"± {fmt.money(mean_se)} (SE)" + (f". {of_which}" if of_which else ""),
+        )
+    ]
+    for level in LEVELS:
+        out.append(
+            HeadlineFigure(
+                f"var_{level}",
+                f"Value at risk {level} %",
+                float(var[level]),
+                fmt.money(var[level]),
+                f"Annual loss exceeded in {100 - int(level)} year(s) out of 100: the {level}th "
+                f"percentile of the {years}, {phrase}.",
+                f"exceeded 1 year in {round(100 / (100 - int(level)))}",
+            )
+        )
+    for level in LEVELS:
+        out.append(
+            HeadlineFigure(
+                f"es_{level}",
+                f"Expected shortfall {level} %",
+                float(es[level]),
+                fmt.money(es[level]),
+                f"Average annual loss of the worst {100 - int(level)} % of the {years}: how bad "
+                f"the years beyond the {level} % value at risk are.",
+                f"average of the worst {100 - int(level)} % of years",
+            )
+        )
+    return out
+
+
 def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
     """Every headline figure, formatted, with its definition and note, in the order every
     surface shows them."""
     years = years_phrase(h)
-    basis = basis_phrase(h.basis)
-    what = "shock ranges" + (" and dependency cascades" if h.cascades else "")
 
     def money(
         key: str, label: str, value: float, definition: str, note: str = ""
     ) -> HeadlineFigure:
         return HeadlineFigure(key, label, float(value), fmt.money(value), definition, note)
 
+    mean, *tail = simulated_figures(
+        h.mean,
+        h.mean_se,
+        h.var,
+        h.es,
+        years=years,
+        basis=h.basis,
+        cascades=h.cascades,
+        fmt=fmt,
+        of_which=mean_note(h, fmt),
+    )
     out = [
         money(
             "exposed_value",
@@ -270,17 +344,7 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             "errors.",
             check_note(h, fmt),
         ),
-        money(
-            "simulated_mean",
-            "Simulated mean annual loss",
-            h.mean,
-            f"Average annual loss of the {years}, {basis}, with {what}: the mean of the years "
-            "the value at risk and the return-period losses below are read from. It differs from "
-            "the expected annual loss by what the ranges and cascades add.",
-            f"± {fmt.money(h.mean_se)} (SE). {mean_note(h, fmt)}",
-        ),
-    ]
-    out.append(
+        mean,
         money(
             "worst_scenario_loss",
             "Largest single-scenario loss",
@@ -288,30 +352,9 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             "The loss of a year in which the most damaging scenario occurs alone (status quo "
             "plus its increment), whatever its probability; not a return-period loss.",
             h.worst_scenario_title,
-        )
-    )
-    for level in LEVELS:
-        out.append(
-            money(
-                f"var_{level}",
-                f"Value at risk {level} %",
-                h.var[level],
-                f"Annual loss exceeded in {100 - int(level)} year(s) out of 100: the {level}th "
-                f"percentile of the {years}, {basis}.",
-                f"exceeded 1 year in {round(100 / (100 - int(level)))}",
-            )
-        )
-    for level in LEVELS:
-        out.append(
-            money(
-                f"es_{level}",
-                f"Expected shortfall {level} %",
-                h.es[level],
-                f"Average annual loss of the worst {100 - int(level)} % of the {years}: how bad "
-                f"the years beyond the {level} % value at risk are.",
-                f"average of the worst {100 - int(level)} % of years",
-            )
-        )
+        ),
+        *tail,
+    ]
     for rp in h.return_periods:
         out.append(
             money(

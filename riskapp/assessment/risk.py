@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from riskapp.assessment.core import Assessment
+from riskapp.assessment.headline import LEVELS, HeadlineFigure, run_phrase, simulated_figures
 from riskapp.domain import country_name
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import CascadeResult, cascade_losses
@@ -129,62 +130,32 @@ def simulate(
 # -- headline figures -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Figure:
-    label: str
-    value: str
-    help: str
-    note: str | None = None  # a grey line under the value
-
-
 def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, float]:
     table = result.portfolio_table()
     row = table[table["key"] == key].iloc[0]
     return {str(k): float(v) for k, v in row.items() if k not in ("dimension", "key")}
 
 
-def headline(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
-    """Mean with its standard error, VaR and expected shortfall at 95 and 99 %: labelled and
-    written as the headline figures are (`riskapp.assessment.headline`), so the page's default
-    run (the headline run) shows the Overview's numbers in the same words."""
+def headline(run_: RiskRun, fmt: NumberFormat) -> list[HeadlineFigure]:
+    """The run's simulated mean (± its standard error), values at risk and expected
+    shortfalls: the headline's own figures (`riskapp.assessment.headline.simulated_figures`),
+    so the page's default run (the headline run) shows the Overview's numbers in the same
+    words, and any other run the same figures of its own years."""
     r = run_.result
     row = portfolio_row(r)
-    years = f"{r.trials:,} simulated years"
-    rel = row["se_mean"] / row["mean"] if row["mean"] > 0 else 0.0
-    out = [
-        Figure(
-            "Simulated mean annual loss",
-            fmt.money(row["mean"]),
-            f"Average loss of the {years}, ± its standard error ({fmt.percent(rel)} of the mean; "
-            "more years make it smaller). Scenario frequencies, escalation ladders, shock "
-            "ranges and dependency cascades included.",
-            f"± {fmt.money(row['se_mean'])} (SE)",
-        )
-    ]
-    for level in ("95", "99"):
-        out.append(
-            Figure(
-                f"Value at risk {level} %",
-                fmt.money(row[f"var_{level}"]),
-                f"Annual loss exceeded in {100 - int(level)} year(s) out of 100 (the {level}th "
-                f"percentile of the {years}).",
-                f"exceeded 1 year in {round(100 / (100 - int(level)))}",
-            )
-        )
-    for level in ("95", "99"):
-        out.append(
-            Figure(
-                f"Expected shortfall {level} %",
-                fmt.money(row[f"es_{level}"]),
-                f"The average loss of the worst {100 - int(level)} % of the {years}: how bad the "
-                f"years beyond the {level} % value at risk are.",
-                f"average of the worst {100 - int(level)} % of years",
-            )
-        )
-    return out
+    return simulated_figures(
+        row["mean"],
+        row["se_mean"],
+        {level: row[f"var_{level}"] for level in LEVELS},
+        {level: row[f"es_{level}"] for level in LEVELS},
+        years=run_phrase(r.trials, r.seed),
+        basis=run_.sim.model.basis,
+        cascades=bool(run_.sim.model.n_dependents),
+        fmt=fmt,
+    )
 
 
-def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
+def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[HeadlineFigure]:
     """Gross against residual (every effective plan applied); empty without plans."""
     r = run_.result
     if r.model.plans is None:
@@ -198,8 +169,10 @@ def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[Figure]:
     ):
         saved = gross[col] - res[col]
         out.append(
-            Figure(
+            HeadlineFigure(
+                f"residual_{col}",
                 label,
+                float(res[col]),
                 fmt.money(res[col]),
                 f"With every effective contingency plan applied: {fmt.money(res[col])} "
                 f"against {fmt.money(gross[col])} without.",

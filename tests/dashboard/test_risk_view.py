@@ -99,7 +99,8 @@ def test_headline_figures(tiny_a: Assessment) -> None:
     ]
     fmt = NumberFormat()
     row = risk_view.portfolio_row(r.result)
-    assert figures["Value at risk 99 %"].value == fmt.money(row["var_99"])
+    assert figures["Value at risk 99 %"].text == fmt.money(row["var_99"])
+    assert figures["Value at risk 99 %"].value == row["var_99"]
     assert figures["Simulated mean annual loss"].note == f"± {fmt.money(row['se_mean'])} (SE)"
     assert figures["Value at risk 99 %"].note == "exceeded 1 year in 100"
     with_plans = risk_view.residual_figures(r, fmt)
@@ -109,7 +110,8 @@ def test_headline_figures(tiny_a: Assessment) -> None:
         "Expected shortfall 99 %",
     ]
     residual = risk_view.portfolio_row(r.result, "residual")
-    assert with_plans[0].value == fmt.money(residual["mean"])
+    assert with_plans[0].text == fmt.money(residual["mean"])
+    assert [f.key for f in with_plans] == ["residual_mean", "residual_var_99", "residual_es_99"]
 
 
 def test_histogram_counts_every_year() -> None:

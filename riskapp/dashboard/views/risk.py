@@ -20,6 +20,7 @@ from riskapp.charts.risk import (
     tornado_chart,
 )
 from riskapp.dashboard import state
+from riskapp.dashboard.cards import figure_cards
 from riskapp.dashboard.format import plain
 from riskapp.domain import LossBasis
 from riskapp.io.dependencies import dependency_file
@@ -105,25 +106,8 @@ if result.link_problems:
     st.code("\n".join(result.link_problems), language=None)
 
 
-def metrics(figures: list[risk_view.Figure], per_row: int = 3) -> None:
-    """The figures as cards, at most `per_row` to a row, every card as wide: five to a row
-    cut the amounts short ("EUR 11...") beside the sidebar on a 1,400-pixel screen."""
-    for start in range(0, len(figures), per_row):
-        row = figures[start : start + per_row]
-        for col, fig in zip(st.columns(per_row), row, strict=False):
-            col.metric(
-                fig.label,
-                fig.value,
-                delta=fig.note,
-                delta_color="off",
-                delta_arrow="off",
-                help=fig.help,
-                border=True,
-            )
-
-
 st.markdown(f"**Annual loss over {r.trials:,} simulated years** (seed {seed})")
-metrics(risk_view.headline(result, fmt))
+figure_cards(risk_view.headline(result, fmt))
 row = risk_view.portfolio_row(r)
 notes = []
 if row["mean"] > 0 and row["se_mean"] / row["mean"] > 0.05:
@@ -163,7 +147,7 @@ curve_col.caption(
 with_plans = risk_view.residual_figures(result, fmt)
 if with_plans:
     st.markdown("**With every effective contingency plan applied**")
-    metrics(with_plans)
+    figure_cards(with_plans)
 
 # -- the tail -------------------------------------------------------------------------------------
 st.subheader("What drives the worst years")
