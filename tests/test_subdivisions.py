@@ -153,7 +153,7 @@ def test_a_subdivision_in_the_zones_file_must_be_a_boundary(tmp_path) -> None:  
 def test_validate_warns_about_a_targeted_subdivision_no_asset_can_lie_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
-    from riskapp.assessment.zones import placement_warnings
+    from riskapp.assessment.placement import placement_warnings
     from riskapp.cli import app
 
     ws_dir = copy_tiny(tmp_path, zones=None)
@@ -228,7 +228,7 @@ def test_a_subdivision_the_register_names_takes_the_subdivisions_shocks(tmp_path
     assert (loss["P2"], loss["O1"]) == pytest.approx((bare["P2"], bare["O1"]))
     assert bare["P1"] == pytest.approx(30.0)  # alpha 2 + 1 only
     # nothing warns: the register places an asset in the targeted subdivision
-    from riskapp.assessment.zones import placement_warnings
+    from riskapp.assessment.placement import placement_warnings
 
     assert placement_warnings(ws) == []
 

@@ -187,7 +187,7 @@ def test_validate_checks_zone_and_route_files_alone(tmp_path: Path) -> None:
 def test_assets_placed_at_sea_or_abroad_are_warned_about(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from riskapp.assessment.zones import placement_warnings
+    from riskapp.assessment.placement import placement_warnings
     from riskapp.cli import app
 
     ws_dir = copy_tiny(tmp_path, zones=None)

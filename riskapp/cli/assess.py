@@ -73,8 +73,8 @@ def validate(
     """
     import json
 
+    from riskapp.assessment.placement import placement_warnings
     from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
-    from riskapp.assessment.zones import placement_warnings
     from riskapp.io.findings import json_document, text_lines
     from riskapp.io.validate import check_paths, grouped
 
