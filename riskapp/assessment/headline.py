@@ -246,6 +246,13 @@ def mean_note(h: Headline, fmt: NumberFormat) -> str:
     return ("Of which " + ", ".join(parts)) if parts else "No ranges or cascades: the same model"
 
 
+def money_figure(
+    fmt: NumberFormat, key: str, label: str, value: float, definition: str, note: str = ""
+) -> HeadlineFigure:
+    """A headline figure that is an amount of money, written in `fmt`."""
+    return HeadlineFigure(key, label, float(value), fmt.money(value), definition, note)
+
+
 def simulated_figures(
     mean: float,
     mean_se: float,
@@ -266,11 +273,11 @@ def simulated_figures(
     phrase = basis_phrase(basis)
     rel = f" ({fmt.percent(mean_se / mean)} of the mean)" if mean > 0 else ""
     out = [
-        HeadlineFigure(
+        money_figure(
+            fmt,
             "simulated_mean",
             "Simulated mean annual loss",
-            float(mean),
-            fmt.money(mean),
+            mean,
             f"Average annual loss of the {years}, {phrase}, with {what}: the mean of the years "
             "the value at risk and the return-period losses are read from. It differs from the "
             "expected annual loss by what the ranges and cascades add. The standard error"
@@ -280,11 +287,11 @@ def simulated_figures(
     ]
     for level in LEVELS:
         out.append(
-            HeadlineFigure(
+            money_figure(
+                fmt,
                 f"var_{level}",
                 f"Value at risk {level} %",
-                float(var[level]),
-                fmt.money(var[level]),
+                var[level],
                 f"Annual loss exceeded in {100 - int(level)} year(s) out of 100: the {level}th "
                 f"percentile of the {years}, {phrase}.",
                 f"exceeded 1 year in {round(100 / (100 - int(level)))}",
@@ -292,11 +299,11 @@ def simulated_figures(
         )
     for level in LEVELS:
         out.append(
-            HeadlineFigure(
+            money_figure(
+                fmt,
                 f"es_{level}",
                 f"Expected shortfall {level} %",
-                float(es[level]),
-                fmt.money(es[level]),
+                es[level],
                 f"Average annual loss of the worst {100 - int(level)} % of the {years}: how bad "
                 f"the years beyond the {level} % value at risk are.",
                 f"average of the worst {100 - int(level)} % of years",
@@ -309,12 +316,6 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
     """Every headline figure, formatted, with its definition and note, in the order every
     surface shows them."""
     years = years_phrase(h)
-
-    def money(
-        key: str, label: str, value: float, definition: str, note: str = ""
-    ) -> HeadlineFigure:
-        return HeadlineFigure(key, label, float(value), fmt.money(value), definition, note)
-
     mean, *tail = simulated_figures(
         h.mean,
         h.mean_se,
@@ -327,14 +328,16 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
         of_which=mean_note(h, fmt),
     )
     out = [
-        money(
+        money_figure(
+            fmt,
             "exposed_value",
             "Portfolio value",
             h.exposed_value,
             f"Replacement value plus annual revenue at stake of every asset, in {fmt.currency}.",
             f"{fmt.number(h.assets)} assets",
         ),
-        money(
+        money_figure(
+            fmt,
             "expected_annual_loss",
             "Expected annual loss",
             h.eal,
@@ -345,7 +348,8 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             check_note(h, fmt),
         ),
         mean,
-        money(
+        money_figure(
+            fmt,
             "worst_scenario_loss",
             "Largest single-scenario loss",
             h.worst_scenario_loss,
@@ -357,7 +361,8 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
     ]
     for rp in h.return_periods:
         out.append(
-            money(
+            money_figure(
+                fmt,
                 f"loss_at_{rp.years:g}y",
                 f"1-in-{rp.years:g}-year loss",
                 rp.loss,
@@ -368,7 +373,8 @@ def figures(h: Headline, fmt: NumberFormat) -> list[HeadlineFigure]:
             )
         )
     out.append(
-        money(
+        money_figure(
+            fmt,
             "residual_eal",
             "Expected annual loss with plans",
             h.residual_eal,

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from riskapp.assessment.core import Assessment
-from riskapp.assessment.headline import LEVELS, HeadlineFigure, run_phrase, simulated_figures
+from riskapp.assessment.headline import (
+    LEVELS,
+    HeadlineFigure,
+    money_figure,
+    run_phrase,
+    simulated_figures,
+)
 from riskapp.domain import country_name
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import CascadeResult, cascade_losses
@@ -169,11 +175,11 @@ def residual_figures(run_: RiskRun, fmt: NumberFormat) -> list[HeadlineFigure]:
     ):
         saved = gross[col] - res[col]
         out.append(
-            HeadlineFigure(
+            money_figure(
+                fmt,
                 f"residual_{col}",
                 label,
-                float(res[col]),
-                fmt.money(res[col]),
+                res[col],
                 f"With every effective contingency plan applied: {fmt.money(res[col])} "
                 f"against {fmt.money(gross[col])} without.",
                 f"{fmt.money(saved)} less",
