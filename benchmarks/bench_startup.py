@@ -15,7 +15,10 @@ Cases and their floors (a fresh process each time, riskapp and floor runs altern
              in Chromium, against `streamlit run benchmarks/floor_chart_app.py` (a one-chart
              page, same Streamlit settings) until its chart is drawn. The clock starts when the
              server process is spawned; the browser is started before, once. Each run opens a
-             fresh browser context (no cache).
+             fresh browser context (no cache). For both it also prints when the first
+             websocket message carrying a Plotly figure reached the browser (the page has sent
+             its chart) and how long the browser then took to draw it (Streamlit's front end
+             fetching and parsing Plotly's chunk, laying out the page around the chart).
 
 Every case runs with HOME and RISKAPP_DATA_DIR in a temporary folder of its own, created for the
 run; one untimed warm-up run of each command comes first (it also seeds the case's team
@@ -84,6 +87,9 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# a message of Streamlit's websocket that carries a Plotly figure (its JSON spec): the page
+# sent its first chart, and what follows until the chart is drawn is the browser's work
+CHART_MESSAGE = (b'"data":', b'"layout":')
 FIRST_CHART = (
     """() => document.querySelector('[data-testid="stPlotlyChart"] svg.main-svg') !== null"""
 )
@@ -95,6 +101,8 @@ class Run:
     rss_mb: float
     cpu_s: float  # user + system CPU time of the process (a server: of its process tree)
     ready_s: float | None = None  # a server's: when it first answered its health check
+    # a server's: when the browser received the first message carrying a Plotly figure
+    chart_message_s: float | None = None
 
 
 @dataclass
@@ -246,6 +254,14 @@ def run_server(argv: list[str], port: int, env: dict[str, str], browser: Any) ->
     page = context.new_page()
     page.set_default_timeout(120_000)
     t = time.perf_counter()
+    received: list[float] = []
+
+    def on_frame(payload: str | bytes) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        if not received and all(marker in data for marker in CHART_MESSAGE):
+            received.append(time.perf_counter() - t)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
@@ -285,7 +301,7 @@ def run_server(argv: list[str], port: int, env: dict[str, str], browser: Any) ->
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
-    return Run(elapsed, rss, cpu, ready)
+    return Run(elapsed, rss, cpu, ready, received[0] if received else None)
 
 
 def dashboard_case(repeat: int, tmp: Path) -> list[Command]:
@@ -347,6 +363,13 @@ def report(name: str, commands: list[Command]) -> None:
             print(
                 f"    server answering after {statistics.median(ready):.2f} s (median), "
                 f"first chart {cmd.median() - statistics.median(ready):.2f} s later"
+            )
+        sent = [r.seconds - r.chart_message_s for r in cmd.runs if r.chart_message_s is not None]
+        if sent:
+            print(
+                f"    the chart's message reached the browser "
+                f"{cmd.median() - statistics.median(sent):.2f} s in; the browser drew it "
+                f"{statistics.median(sent):.2f} s after (median): its loading and drawing"
             )
     ratio = commands[0].median() / floor
     target = TARGETS[name]
