@@ -15,11 +15,11 @@ BORDER_WARNING_KM = 25.0  # and this far inside another (borders at 1:110m are c
 def placement_warnings(ws: Workspace) -> list[str]:
     """Assets whose coordinates contradict their country: a point lying in another country
     more than BORDER_WARNING_KM from its own, or at sea more than SEA_WARNING_KM off its own
-    country's coast (a plant placed at sea,
-    lat and lon swapped, a sign lost). Routes are checked by their own file; countries too
-    small for Natural Earth's 1:110m outlines (Singapore, Malta, ...) are not checked. One
-    line per asset, for `riskapp validate` to print as warnings; first, the targeted
-    subdivisions no asset can lie in (`_unplaced_subdivisions`)."""
+    country's coast (a plant placed at sea, lat and lon swapped, a sign lost). Routes are
+    checked by their own file; countries too small for Natural Earth's 1:110m outlines
+    (Singapore, Malta, ...) are not checked. One line per asset, for `riskapp validate` to
+    print as warnings; first, the targeted subdivisions no asset can lie in
+    (`_unplaced_subdivisions`)."""
     import shapely
 
     from riskapp.domain.assets import text_codes

@@ -114,6 +114,32 @@ def test_headline_figures(tiny_a: Assessment) -> None:
     assert [f.key for f in with_plans] == ["residual_mean", "residual_var_99", "residual_es_99"]
 
 
+def test_the_headline_run_shows_the_overviews_figures_in_the_same_words(
+    demo_a: Assessment,
+) -> None:
+    """The page's default run is the headline simulation: its cards are the Overview's
+    simulated figures, value, text, definition and note (the mean's note there adds what the
+    ranges and cascades contribute); another run says its own years in the definitions."""
+    from riskapp.assessment.core import key_figures
+
+    page = {f.key: f for f in risk_view.headline(demo_a.simulation, demo_a.fmt)}
+    overview = {f.key: f for f in key_figures(demo_a)}
+    assert list(page) == ["simulated_mean", "var_95", "var_99", "es_95", "es_99"]
+    for key, fig in page.items():
+        same = overview[key]
+        assert (fig.label, fig.value, fig.text, fig.definition) == (
+            same.label,
+            same.value,
+            same.text,
+            same.definition,
+        ), key
+        assert same.note.startswith(fig.note), key
+    other = risk_view.simulate(demo_a, 2_000, 5)
+    shorter = {f.key: f for f in risk_view.headline(other, demo_a.fmt)}
+    assert "2,000 simulated years (seed 5)" in shorter["var_99"].definition
+    assert shorter["var_99"].value != page["var_99"].value
+
+
 def test_histogram_counts_every_year() -> None:
     loss = np.array([0.0, 0.0, 0.0, 1.0, 2.0, 2.0, 10.0])
     h = risk_view.histogram(loss, bins=5)
