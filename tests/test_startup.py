@@ -291,6 +291,54 @@ def test_validate_builds_no_asset_model(tmp_path: Path) -> None:
     assert built == ["asset model built: False", "asset model built: True"]
 
 
+# the console script, reporting the cyclic collector's state when the command's work starts
+# (when `module.function` is first called)
+GC_AT_WORK = (
+    "import gc, importlib, sys\n"
+    "module, name = sys.argv.pop(1), sys.argv.pop(1)\n"
+    "target = importlib.import_module(module)\n"
+    "original = getattr(target, name)\n"
+    "def watched(*args, **kwargs):\n"
+    "    print('collector at work:', gc.isenabled(), gc.get_freeze_count() > 0, flush=True)\n"
+    "    return original(*args, **kwargs)\n"
+    "setattr(target, name, watched)\n"
+    "sys.argv[0] = 'riskapp'\n"
+    "from riskapp.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "watched"),
+    [
+        (["validate", "demo"], "riskapp.io.validate check_paths"),
+        (["score", "demo"], "riskapp.assessment choose_source"),
+        (["report", "demo", "-o", "{tmp}/r.xlsx"], "riskapp.assessment choose_source"),
+        (["simulate", "demo", "--trials", "500"], "riskapp.assessment choose_source"),
+    ],
+    ids=["validate", "score", "report", "simulate"],
+)
+def test_the_command_line_collects_again_once_its_command_is_imported(
+    command: list[str], watched: str, tmp_path: Path
+) -> None:
+    """`riskapp` starts without the cyclic collector (its imports make only objects that live
+    until the exit) and turns it back on, with the start-up's objects frozen, before the
+    command's work: the commands that import in their own body (IMPORTS_IN_BODY) after those
+    imports, every other one when it is invoked."""
+    args = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    proc = subprocess.run(
+        [sys.executable, "-c", GC_AT_WORK, *watched.split(), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    states = [line for line in proc.stdout.splitlines() if line.startswith("collector at work")]
+    assert states and set(states) == {"collector at work: True True"}, proc.stdout[-2000:]
+
+
 @pytest.mark.parametrize("package", LAZY_PACKAGES)
 def test_lazy_package_names_agree_and_resolve(package: str) -> None:
     module = importlib.import_module(package)

@@ -75,9 +75,11 @@ def validate(
 
     from riskapp.assessment.placement import placement_warnings
     from riskapp.assessment.scale import clamp_lines, clamp_summary, clamp_table
+    from riskapp.cli.main import imports_done
     from riskapp.io.findings import json_document, text_lines
     from riskapp.io.validate import check_paths, grouped
 
+    imports_done()
     checked = check_paths(paths)
     groups = grouped([c for _, c in checked])
     count = sum(g.count for g in groups)
@@ -173,10 +175,12 @@ def score(
     from riskapp.assessment.headline import footnote, nothing_to_count
     from riskapp.assessment.scale import clamp_summary
     from riskapp.cli.common import headline_table
+    from riskapp.cli.main import imports_done
     from riskapp.engine import losses_by
     from riskapp.engine.aggregate import loss_table_parts
     from riskapp.io.export import write_table_parts
 
+    imports_done()
     check_out(out_file)
     a = assessment(workspace, scenario, source, basis, locale, probabilities)
     ws, result = a.ws, a.result

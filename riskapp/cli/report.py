@@ -218,8 +218,10 @@ def report(
 
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from riskapp.cli.main import imports_done
     from riskapp.reporting.model import build_report
 
+    imports_done()
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
