@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from riskapp.cli.main import (
     COMMANDS,
     HELP,
+    IMPORTS_IN_BODY,
     app,
     build_command,
     new_app,
@@ -308,16 +309,22 @@ GC_AT_WORK = (
 )
 
 
-@pytest.mark.parametrize(
-    ("command", "watched"),
-    [
-        (["validate", "demo"], "riskapp.io.validate check_paths"),
-        (["score", "demo"], "riskapp.assessment choose_source"),
-        (["report", "demo", "-o", "{tmp}/r.xlsx"], "riskapp.assessment choose_source"),
-        (["simulate", "demo", "--trials", "500"], "riskapp.assessment choose_source"),
-    ],
-    ids=["validate", "score", "report", "simulate"],
-)
+# a command line and the function its work starts with: every command that imports in its own
+# body (IMPORTS_IN_BODY), and one that does not
+AT_WORK = {
+    "validate": (["validate", "demo"], "riskapp.io.validate check_paths"),
+    "score": (["score", "demo"], "riskapp.assessment choose_source"),
+    "report": (["report", "demo", "-o", "{tmp}/r.xlsx"], "riskapp.assessment choose_source"),
+    "simulate": (["simulate", "demo", "--trials", "500"], "riskapp.assessment choose_source"),
+}
+
+
+def test_every_command_importing_in_its_body_is_watched() -> None:
+    assert set(AT_WORK) >= IMPORTS_IN_BODY
+    assert set(AT_WORK) - IMPORTS_IN_BODY  # and at least one that does not
+
+
+@pytest.mark.parametrize(("command", "watched"), list(AT_WORK.values()), ids=list(AT_WORK))
 def test_the_command_line_collects_again_once_its_command_is_imported(
     command: list[str], watched: str, tmp_path: Path
 ) -> None:
