@@ -30,6 +30,7 @@ from riskapp.format import NumberFormat
 
 if TYPE_CHECKING:
     from riskapp.assessment.core import Assessment
+    from riskapp.engine.montecarlo import SimulationResult
 
 CHECK_SE = 3.0  # the simulated mean of the exact model agrees when within this many SEs
 BAND = 0.90  # confidence of the return-period loss bands
@@ -136,6 +137,15 @@ class Headline:
         return out
 
 
+def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, float]:
+    """The run's portfolio statistics (mean, its standard error, VaR, ES, ...) of the gross
+    loss, or with `key` "residual" of the loss with every effective plan applied (a run with
+    plans only)."""
+    table = result.portfolio_table()
+    row = table[table["key"] == key].iloc[0]
+    return {str(k): float(v) for k, v in row.items() if k not in ("dimension", "key")}
+
+
 def compute(a: Assessment) -> Headline:
     """The headline numbers of `a`, from its exact scoring and its headline simulation
     (`a.simulation`, run once per assessment)."""
@@ -150,11 +160,7 @@ def compute(a: Assessment) -> Headline:
     trials = r.trials
     root = math.sqrt(trials)
     sd = float(exact_model.std(ddof=1)) if trials > 1 else 0.0
-    rows: dict[str, dict[str, float]] = {
-        str(rec["key"]): {str(k): float(v) for k, v in rec.items() if k not in ("key", "dimension")}
-        for rec in r.portfolio_table().to_dict("records")
-    }
-    gross = rows["gross"]
+    gross = portfolio_row(r)
     bands = r.exceedance(a.ws.settings.return_periods, confidence=BAND)
     rps = tuple(
         ReturnPeriodLoss(float(y), float(loss), float(lo), float(hi))
@@ -191,7 +197,7 @@ def compute(a: Assessment) -> Headline:
         worst_scenario_title=a.ws.scenarios[worst].title if worst >= 0 else "",
         worst_scenario_loss=float(losses[worst]) if worst >= 0 else 0.0,
         residual_eal=float(ev.residual_eal()),
-        residual_mean=rows["residual"]["mean"] if "residual" in rows else None,
+        residual_mean=portfolio_row(r, "residual")["mean"] if m.plans is not None else None,
         plans_triggered=int(ev.triggered.any(axis=0).sum()),
         plans_not_ready=int((ev.triggered & ~ev.ready).any(axis=0).sum()),
         plans=len(ev.plans),

@@ -22,6 +22,7 @@ from riskapp.assessment.headline import (
     LEVELS,
     HeadlineFigure,
     money_figure,
+    portfolio_row,
     run_phrase,
     simulated_figures,
 )
@@ -134,12 +135,6 @@ def simulate(
 
 
 # -- headline figures -----------------------------------------------------------------------------
-
-
-def portfolio_row(result: SimulationResult, key: str = "gross") -> dict[str, float]:
-    table = result.portfolio_table()
-    row = table[table["key"] == key].iloc[0]
-    return {str(k): float(v) for k, v in row.items() if k not in ("dimension", "key")}
 
 
 def headline(run_: RiskRun, fmt: NumberFormat) -> list[HeadlineFigure]:

@@ -14,6 +14,7 @@ import pytest
 
 from riskapp.assessment import risk as risk_view
 from riskapp.assessment.core import Assessment, assess
+from riskapp.assessment.headline import portfolio_row
 from riskapp.charts import risk as charts
 from riskapp.domain.assets import DependencyLink
 from riskapp.engine.cascade import cascade_losses
@@ -98,7 +99,7 @@ def test_headline_figures(tiny_a: Assessment) -> None:
         "Expected shortfall 99 %",
     ]
     fmt = NumberFormat()
-    row = risk_view.portfolio_row(r.result)
+    row = portfolio_row(r.result)
     assert figures["Value at risk 99 %"].text == fmt.money(row["var_99"])
     assert figures["Value at risk 99 %"].value == row["var_99"]
     assert figures["Simulated mean annual loss"].note == f"± {fmt.money(row['se_mean'])} (SE)"
@@ -109,7 +110,7 @@ def test_headline_figures(tiny_a: Assessment) -> None:
         "Value at risk 99 %",
         "Expected shortfall 99 %",
     ]
-    residual = risk_view.portfolio_row(r.result, "residual")
+    residual = portfolio_row(r.result, "residual")
     assert with_plans[0].text == fmt.money(residual["mean"])
     assert [f.key for f in with_plans] == ["residual_mean", "residual_var_99", "residual_es_99"]
 
@@ -162,7 +163,7 @@ def test_exceedance_reaches_the_trial_count(demo_run: risk_view.RiskRun) -> None
 
 
 def test_tail_parts_add_up(demo_a: Assessment, demo_run: risk_view.RiskRun) -> None:
-    es = risk_view.portfolio_row(demo_run.result)["es_99"]
+    es = portfolio_row(demo_run.result)["es_99"]
     factors = risk_view.factor_tail(demo_run, demo_a)
     assert factors["tail_es_99"].sum() == pytest.approx(es)
     assert factors["share"].sum() == pytest.approx(1.0)
@@ -246,7 +247,7 @@ def test_every_chart_has_hover_text_and_escapes_user_text(
 ) -> None:
     cur = NumberFormat()
     h = risk_view.histogram(demo_run.result.loss)
-    row = risk_view.portfolio_row(demo_run.result)
+    row = portfolio_row(demo_run.result)
     t = tornado(demo_run.loss_model(demo_a), 3, 2_000)
     s = portfolio_sobol(demo_run.loss_model(demo_a), 32, 0)
     hostile = "<b>x</b> =HYPERLINK()"

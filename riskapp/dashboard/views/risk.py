@@ -7,6 +7,7 @@ import streamlit as st
 
 from riskapp.assessment import risk as risk_view
 from riskapp.assessment.core import Assessment
+from riskapp.assessment.headline import portfolio_row
 from riskapp.assessment.risk import RiskRun
 from riskapp.charts.common import PLOTLY_CONFIG
 from riskapp.charts.risk import (
@@ -108,7 +109,7 @@ if result.link_problems:
 
 st.markdown(f"**Annual loss over {r.trials:,} simulated years** (seed {seed})")
 figure_cards(risk_view.headline(result, fmt))
-row = risk_view.portfolio_row(r)
+row = portfolio_row(r)
 notes = []
 if row["mean"] > 0 and row["se_mean"] / row["mean"] > 0.05:
     notes.append(
