@@ -26,9 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskapp.reporting.images import Chart, ImageSession, merged, shared_session, svg_data_uri
-from riskapp.reporting.logo import local_fetcher, logo_data_uri
+from riskapp.reporting.logo import logo_data_uri
 from riskapp.reporting.model import Report, markdown_parser
 from riskapp.reporting.options import HEX_COLOUR
+from riskapp.reporting.pdfprocess import (
+    TEMPLATES,
+    RendererLost,
+    RendererProcess,
+    take,
+    write_pdf,
+)
 from riskapp.reporting.planflags import plans_flag_sentence
 from riskapp.reporting.simulated import simulated_lead
 from riskapp.reporting.svgprint import printable
@@ -37,7 +44,6 @@ from riskapp.reporting.tables import Table
 if TYPE_CHECKING:
     import jinja2
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_ACCENT = "#0072B2"
 # chart widths in CSS px: content is 176 mm wide, charts take 88 %, so that 13 px plotly text
 # prints at about 7.5 pt; wide charts take 100 % of the width at their own pixel width
@@ -235,7 +241,9 @@ def render_bytes(
 ) -> bytes:
     """The PDF of `report`. The charts are drawn by the browser (`images`, else the process's
     shared session) while WeasyPrint lays the document out around frames of their exact size;
-    each chart is put into its frame when its page is drawn (`pdf_from_html`)."""
+    each chart is put into its frame when its page is drawn (`pdf_from_html`). The document
+    is laid out in the renderer process the command line started for it, if there is one
+    (`pdfprocess.take`), else in this process."""
     say = progress or (lambda _text: None)
     charts = charts_of(report)
     pending: dict[str, PendingChart] = {}
@@ -248,7 +256,7 @@ def render_bytes(
         say("Laying out the PDF")
     frames = {name: chart_frame(name, p.width, p.height) for name, p in pending.items()}
     try:
-        return pdf_from_html(report_html(report, frames), pending)
+        return pdf_from_html(report_html(report, frames), pending, take())
     except FrameMismatch:
         # a chart came back in another size than its frame: lay the pages out again around
         # the charts themselves (plotly's SVG takes the size it is asked for: a safety net)
@@ -309,23 +317,33 @@ def _framed_chart(name: str, chart: PendingChart, failures: list[Exception]) -> 
     return printable(svg)
 
 
-def pdf_from_html(html: str, charts: Mapping[str, PendingChart] | None = None) -> bytes:
+def pdf_from_html(
+    html: str,
+    charts: Mapping[str, PendingChart] | None = None,
+    renderer: RendererProcess | None = None,
+) -> bytes:
     """Lay out and draw `html`. `charts` are the charts of the `chart_frame`s in it, by name,
     still being drawn: WeasyPrint lays the pages out meanwhile and waits for a chart only when
-    it draws its page. Raises the first chart's error (ImageExportError) if one failed."""
+    it draws its page. Raises the first chart's error (ImageExportError) if one failed.
+    `renderer`: a started renderer process lays it out instead of this process
+    (`riskapp.reporting.pdfprocess`), with the same result; if it ended without answering
+    (killed, or it could not import WeasyPrint), this process lays the document out after
+    all."""
     from riskapp.reporting import weasy
 
-    HTML = weasy.import_weasyprint().HTML  # WeasyPrint's class
-    weasy.install_svg_text_runs()
     failures: list[Exception] = []
     served: dict[str, Callable[[], bytes]] = {
         chart_url(name): functools.partial(_framed_chart, name, chart, failures)
         for name, chart in (charts or {}).items()
     }
-    fetcher = local_fetcher((TEMPLATES,), served)
-    with weasy.frozen_heap():
-        document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher)
-        data: bytes = document.write_pdf()
+    if renderer is not None:
+        try:
+            data = renderer.render(html, served)
+        except RendererLost:
+            return pdf_from_html(html, charts)
+    else:
+        with weasy.frozen_heap():
+            data = write_pdf(html, served)
     if failures:
         raise failures[0]
     return data
