@@ -154,6 +154,32 @@ def test_a_run_with_cascades_is_the_same_whatever_its_chunks(
         assert whole.asset_contributions().equals(other.asset_contributions())
 
 
+def test_chunks_simulated_at_once_in_threads_give_the_same_run(
+    demo: Workspace, demo_links: list[DependencyLink]
+) -> None:
+    """Chunks simulated two or three at a time (`threads`) give the run of one chunk at a
+    time, figure for figure (cascades and plans included), and report their progress in
+    trial order."""
+    sim = prepare_simulation(demo, links=demo_links)
+    one = run(sim, 2_000, seed=9, chunk_size=250, threads=1)
+    for threads in (2, 3):
+        seen: list[int] = []
+        other = run(
+            sim,
+            2_000,
+            seed=9,
+            chunk_size=250,
+            threads=threads,
+            progress=lambda d, _t, seen=seen: seen.append(d),
+        )
+        assert seen == list(range(250, 2_001, 250))
+        for f in fields(ChunkResult):
+            if f.name not in ("start", "stop"):
+                assert np.array_equal(getattr(one, f.name), getattr(other, f.name)), f.name
+        assert one.asset_contributions().equals(other.asset_contributions())
+        assert one.summary_table().equals(other.summary_table())
+
+
 def test_the_kept_pairs_give_back_each_dependent_s_cascade(
     demo: Workspace, demo_links: list[DependencyLink]
 ) -> None:
