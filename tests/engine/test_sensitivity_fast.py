@@ -201,6 +201,20 @@ def test_fast_tornado_equals_the_full_rerun(demo_lm: LossModel) -> None:
     assert moved > len(t.table) // 3  # the VaR moves for many inputs: the check has teeth
 
 
+def test_scenario_losses_are_the_same_one_batch_or_two_at_a_time(demo_lm: LossModel) -> None:
+    rng = np.random.default_rng(4)
+    shifts = rng.uniform(-1.0, 1.0, (400, len(demo_lm.model.factor_ids)))
+    one = scenario_losses(demo_lm, shifts, threads=1)
+    assert np.array_equal(one, scenario_losses(demo_lm, shifts, threads=2))
+    assert np.array_equal(one, scenario_losses(demo_lm, shifts, threads=3))
+
+
+def test_the_tornado_is_the_same_one_setting_or_two_at_a_time(demo_lm: LossModel) -> None:
+    one = tornado(demo_lm, seed=5, trials=2_000, threads=1)
+    two = tornado(demo_lm, seed=5, trials=2_000, threads=2)
+    assert one.table.equals(two.table) and (one.eal, one.var) == (two.eal, two.var)
+
+
 def test_the_basis_limited_to_reachable_years_agrees_where_it_is_read(
     demo_lm: LossModel,
 ) -> None:

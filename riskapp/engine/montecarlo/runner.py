@@ -3,7 +3,6 @@ worker processes, reduced in any order into one `SimulationResult`."""
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -27,6 +26,7 @@ from riskapp.engine.montecarlo.model import (
 )
 from riskapp.engine.montecarlo.statistics import SimulationResult
 from riskapp.engine.montecarlo.trials import ChunkResult, chunk_bounds, simulate_chunk
+from riskapp.engine.threads import default_threads
 
 
 class Reducer:
@@ -117,9 +117,8 @@ def run(
 ) -> SimulationResult:
     """Simulate `trials` years in chunks, on `workers` processes; `progress(done, total)` is
     called after each chunk. The figures depend on the seed only. In this process
-    (`workers` 1), `threads` chunks are simulated at once (default `default_threads()`): most
-    of a chunk's work is numpy's, which lets go of the interpreter's lock, so a second chunk
-    runs on a second core meanwhile (`in_threads`)."""
+    (`workers` 1), `threads` chunks are simulated at once (default
+    `riskapp.engine.threads.default_threads()`, `in_threads`)."""
     if trials < 1:
         raise ValueError("trials must be at least 1")
     bounds = chunk_bounds(trials, chunk_size or sim.model.default_chunk_size())
@@ -145,18 +144,6 @@ def run(
                 if progress is not None:
                     progress(done, trials)
     return reducer.result()
-
-
-def default_threads() -> int:
-    """Chunks a run simulates at once in this process: two where this process may use two
-    cores or more, else one. Measured on 2 cores, 10 chunks of 5,000 years of 100,000 assets:
-    1.34-1.41 s one at a time, 0.90-0.98 s two at a time (the same figures); more threads
-    would hold more chunks in memory for what the interpreter's lock leaves to gain."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
 
 
 def in_threads(

@@ -11,6 +11,7 @@ import numpy as np
 
 from riskapp.domain.enums import LossBasis
 from riskapp.domain.scenarios import ShockOperation
+from riskapp.engine import threads as engine_threads
 from riskapp.engine.damage import (
     AssetGroups,
     FactorSurvival,
@@ -102,10 +103,13 @@ def scenario_losses(
     shifts: FloatArray,
     values: FloatArray | None = None,
     scenarios: Sequence[int] | None = None,
+    threads: int | None = None,
 ) -> FloatArray:
     """(n, S') loss of each scenario (as if it occurs) for each row of factor shifts (n, F),
     with the shocks at `values` (default: their values; flattened as `SamplingSpec` holds
-    them). `scenarios` restricts the columns to those scenarios, in that order."""
+    them). `scenarios` restricts the columns to those scenarios, in that order. `threads`:
+    batches of rows computed at once (default `riskapp.engine.threads.default_threads()`);
+    the losses are the same."""
     m = lm.model
     values = m.sampling.shock_value if values is None else values
     chosen = list(range(len(m.scenario_ids))) if scenarios is None else list(scenarios)
@@ -127,7 +131,8 @@ def scenario_losses(
     out = np.zeros((len(unique), len(chosen)))
     n_g = lm.groups.count
     step = max(1, BATCH_FLOATS // max(1, len(base) * (n_c + 3 * n_g) * n_f))
-    for b0 in range(0, len(unique), step):
+
+    def batch(b0: int) -> None:
         sh = unique[b0 : b0 + step]
         n_b = len(sh)
         # a factor's damage depends on that factor's shift only: read each factor's curves
@@ -145,6 +150,12 @@ def scenario_losses(
             combined = _on_basis(combined[:, 1:], combined[:, :1])
         damage = combined.reshape(n_b * len(chosen), -1)
         out[b0 : b0 + n_b] = _portfolio_loss(lm, damage).reshape(n_b, len(chosen))
+
+    starts = range(0, len(unique), step)
+    # batches two at a time where there are several (`riskapp.engine.threads`): each writes
+    # its own rows of `out`
+    with engine_threads.pool(threads if len(starts) > 1 else 1) as pool:
+        engine_threads.each(pool, batch, starts)
     result: FloatArray = out[inverse]
     return result
 

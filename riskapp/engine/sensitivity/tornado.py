@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from riskapp.engine import threads as engine_threads
 from riskapp.engine.montecarlo import BATCH_FLOATS
+from riskapp.engine.montecarlo.model import IntArray
 from riskapp.engine.sensitivity.inputs import (
     VAR_LEVEL,
     FloatArray,
@@ -17,6 +19,7 @@ from riskapp.engine.sensitivity.inputs import (
     range_text,
 )
 from riskapp.engine.sensitivity.losses import (
+    DrawnYears,
     drawn_years,
     moved_losses,
     occurrence,
@@ -72,12 +75,14 @@ def tornado(
     trials: int,
     level: float = VAR_LEVEL,
     progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
 ) -> Tornado:
     """Move each input to the low and the high end of its range, the others at their values.
 
     `eal_swing` and `var_swing` are |high-end figure - low-end figure|; rows come largest
     expected-loss swing first. `progress(done, total)` is called as the scenarios' years are
-    done (total: the scenarios, plus one for the basis).
+    done (total: the scenarios, plus one for the basis). `threads`: factor settings computed
+    at once (default `riskapp.engine.threads.default_threads()`); the figures are the same.
     """
     m = lm.model
     spec = lm.spec
@@ -117,47 +122,62 @@ def tornado(
     shifted = np.repeat(status_quo[:, np.newaxis], trials, axis=1)  # (moves, T)
     shocks = lm.of_kind(InputKind.SHOCK)
     moved: dict[tuple[str, str], FloatArray] = {}  # shock setting -> loss in its years
-    for s in range(n_s):
-        if progress is not None and s:
-            progress(s + 1, n_s + 1)
-        hit = np.flatnonzero(occurs[:, s])
-        if not len(hit):
-            continue
-        var = m.variable[s]
-        if var is None:  # no range-driven group: one loss per setting, every year alike
-            for i, shift in enumerate(shifts):
-                shifted[i, hit] += shifted_trial_losses(
-                    lm, s, basis.draws.shock_values[hit[:1]], shift, references[i]
-                )[0]
-            continue
-        own = [
-            (inp, end, setting)
-            for inp in shocks
-            if inp.scenario == s
-            for end, setting in (("low", inp.low), ("high", inp.high))
-        ]
-        for inp, end, _ in own:
-            moved[inp.key, end] = basis.loss_if[hit, s].copy()
-        fixed = [shifted_fixed(lm, s, shift, references[i]) for i, shift in enumerate(shifts)]
-        bases = [None if r is None else r[:, var.cols] for r in references]
-        nominal_base = None if var.base is None else var.base[0]
-        n_c = m.baseline.shape[0]
-        per_row = 4 * len(var.cols) * n_f + 2 * n_c * n_f + m.n_groups
-        step = max(1, BATCH_FLOATS // per_row)
-        for b0 in range(0, len(hit), step):
-            batch = hit[b0 : b0 + step]
-            years = drawn_years(lm, s, basis.draws.shock_values[batch])
-            for i, (inp, _, setting) in enumerate(moves):
-                felt = shifted_felt(years, inp.index, setting)
-                shifted[i, batch] += moved_losses(lm, years, inp.index, felt, fixed[i], bases[i])
-            for inp, end, setting in own:
-                found = shock_felt(lm, years, inp.index, setting)
-                if found is None:  # the shock hits no country of the baseline
-                    continue
-                factor, felt = found
-                moved[inp.key, end][b0 : b0 + len(batch)] = moved_losses(
-                    lm, years, factor, felt, m.nominal_damage[s], nominal_base
-                )
+    with engine_threads.pool(threads) as pool:
+        for s in range(n_s):
+            if progress is not None and s:
+                progress(s + 1, n_s + 1)
+            hit = np.flatnonzero(occurs[:, s])
+            if not len(hit):
+                continue
+            var = m.variable[s]
+            if var is None:  # no range-driven group: one loss per setting, every year alike
+                for i, shift in enumerate(shifts):
+                    shifted[i, hit] += shifted_trial_losses(
+                        lm, s, basis.draws.shock_values[hit[:1]], shift, references[i]
+                    )[0]
+                continue
+            own = [
+                (inp, end, setting)
+                for inp in shocks
+                if inp.scenario == s
+                for end, setting in (("low", inp.low), ("high", inp.high))
+            ]
+            for inp, end, _ in own:
+                moved[inp.key, end] = basis.loss_if[hit, s].copy()
+            fixed = [shifted_fixed(lm, s, shift, references[i]) for i, shift in enumerate(shifts)]
+            bases = [None if r is None else r[:, var.cols] for r in references]
+            nominal_base = None if var.base is None else var.base[0]
+            n_c = m.baseline.shape[0]
+            per_row = 4 * len(var.cols) * n_f + 2 * n_c * n_f + m.n_groups
+            step = max(1, BATCH_FLOATS // per_row)
+            for b0 in range(0, len(hit), step):
+                batch = hit[b0 : b0 + step]
+                years = drawn_years(lm, s, basis.draws.shock_values[batch])
+
+                # the settings two at a time (`riskapp.engine.threads`): each adds to its own
+                # row of `shifted`
+                def move(
+                    i: int,
+                    years: DrawnYears = years,
+                    batch: IntArray = batch,
+                    fixed: list[FloatArray] = fixed,
+                    bases: list[FloatArray | None] = bases,
+                ) -> None:
+                    inp, _, setting = moves[i]
+                    felt = shifted_felt(years, inp.index, setting)
+                    shifted[i, batch] += moved_losses(
+                        lm, years, inp.index, felt, fixed[i], bases[i]
+                    )
+
+                engine_threads.each(pool, move, range(len(moves)))
+                for inp, end, setting in own:
+                    found = shock_felt(lm, years, inp.index, setting)
+                    if found is None:  # the shock hits no country of the baseline
+                        continue
+                    factor, felt = found
+                    moved[inp.key, end][b0 : b0 + len(batch)] = moved_losses(
+                        lm, years, factor, felt, m.nominal_damage[s], nominal_base
+                    )
     if progress is not None:
         progress(n_s + 1, n_s + 1)
     for i, (inp, end, _) in enumerate(moves):
