@@ -384,8 +384,15 @@ def occurrence(spec: SamplingSpec, uniforms: FloatArray, multipliers: FloatArray
     return occ
 
 
-def trial_basis(lm: LossModel, seed: int, trials: int, reach: float | None = None) -> TrialBasis:
-    """The years of the run with `seed` (the same draws as `montecarlo.run`).
+def trial_basis(
+    lm: LossModel,
+    seed: int,
+    trials: int,
+    reach: float | None = None,
+    threads: int | None = None,
+) -> TrialBasis:
+    """The years of the run with `seed` (the same draws as `montecarlo.run`); `threads`:
+    scenarios computed at once (default `riskapp.engine.threads.default_threads()`).
 
     With `reach` (a frequency multiplier of at least 1), a scenario's loss is computed only
     in the years in which it occurs with every frequency multiplied by `reach` (the years in
@@ -401,10 +408,15 @@ def trial_basis(lm: LossModel, seed: int, trials: int, reach: float | None = Non
         else occurrence(spec, uniforms, np.full(n_s, max(1.0, reach))) | draws.occurs
     )
     loss_if = np.zeros((trials, n_s))
-    for s in range(n_s):
+
+    def scenario(s: int) -> None:
         rows = np.flatnonzero(needed[:, s])
         if len(rows):
             loss_if[rows, s] = trial_losses(lm, s, draws.shock_values[rows])
+
+    # scenarios two at a time (`riskapp.engine.threads`): each writes its own column
+    with engine_threads.pool(threads) as pool:
+        engine_threads.each(pool, scenario, range(n_s))
     status_quo = float(status_quo_loss(lm, np.zeros(len(lm.model.factor_ids)))[0])
     return TrialBasis(draws, loss_if, uniforms, status_quo)
 

@@ -92,7 +92,8 @@ def tornado(
     l0 = scenario_losses(lm, np.zeros((1, n_f)))[0]
     freqs = lm.of_kind(InputKind.FREQUENCY)
     reach = max([1.0, *(inp.high for inp in freqs), *(inp.low for inp in freqs)])
-    basis = trial_basis(lm, seed, trials, reach)  # loss_if where some setting can need it
+    # loss_if where some setting can need it
+    basis = trial_basis(lm, seed, trials, reach, threads)
     if progress is not None:
         progress(1, n_s + 1)
     occurs = basis.draws.occurs
