@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import socket
@@ -302,3 +303,31 @@ def test_pdf_report(installed: Installed) -> None:
     assert "Executive summary" in text
     # the world map was drawn from the outlines inside the installed package
     assert "Portfolio and map" in text
+    # run again on the same inputs, the chart images kept: no browser starts and the PDF is
+    # laid out in the renderer process (riskapp.reporting.pdfprocess), run from the wheel
+    again_env = {**installed.env, "RISKAPP_DATA_DIR": str(installed.cwd.parent / "report-data")}
+    again = installed.cwd / "again.pdf"
+    done = subprocess.run(
+        [
+            str(installed.venv / "bin" / "riskapp"),
+            *("report", "demo", "--out", str(again)),
+            "--format",
+            "pdf",
+        ],
+        cwd=installed.cwd,
+        env=again_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no browser started" in done.stdout
+    assert "Traceback" not in done.stderr  # the renderer imported and ran (it shares stderr)
+    second = subprocess.run(
+        [PDFTOTEXT, "-layout", str(again), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.sub(r"\d\d:\d\d(:\d\d)?", "hh:mm", second) == re.sub(
+        r"\d\d:\d\d(:\d\d)?", "hh:mm", text
+    )

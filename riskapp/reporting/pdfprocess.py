@@ -6,7 +6,7 @@ and scoring the workspace, simulating, building the tables and figures, writing 
 WeasyPrint then has to be imported (0.3-0.45 s: it opens Pango, HarfBuzz and fontconfig) and
 lay out its first document (fonts found and loaded) before the report's own layout starts.
 With `start()`, called as the command starts (`registry.prepare`), a renderer process
-(`python -m riskapp.reporting.pdfprocess`) does that on the other core meanwhile: it imports
+(`main`) does that on the other core meanwhile: it imports
 WeasyPrint and lays out a small document in the report's style sheet, then waits. The
 command sends it the report's HTML, then each chart as the browser finishes it (or from the
 chart cache), in the order of the pages; the renderer lays the pages out around the charts'
@@ -33,7 +33,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import os
 import struct
 import subprocess
 import sys
@@ -96,17 +95,10 @@ class RendererProcess:
     `render` sends it one document. Raises OSError if the process cannot be started."""
 
     def __init__(self) -> None:
-        # riskapp imported from where this process found it (a checkout on sys.path too)
-        package_root = str(Path(__file__).resolve().parents[2])
-        path = os.environ.get("PYTHONPATH")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "riskapp.reporting.pdfprocess"],
+            [sys.executable, "-P", "-c", _child_code()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join([package_root, path] if path else [package_root]),
-            },
         )
         self.used = False
 
@@ -158,6 +150,22 @@ class RendererProcess:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+
+
+def _child_code() -> str:
+    """The renderer's program: riskapp imported from where this process found it. A folder
+    that is on the interpreter's path already (an installed riskapp's site-packages) keeps
+    its place after the standard library; a checkout's folder goes first. `-P`: the current
+    folder is not put on the path (a riskapp there would not be this one)."""
+    root = str(Path(__file__).resolve().parents[2])
+    return (
+        "import sys\n"
+        f"root = {root!r}\n"
+        "if root not in sys.path:\n"
+        "    sys.path.insert(0, root)\n"
+        "from riskapp.reporting.pdfprocess import main\n"
+        "main()\n"
+    )
 
 
 _STARTED: list[RendererProcess] = []
@@ -264,5 +272,10 @@ def write_pdf(html: str, served: Mapping[str, Callable[[], bytes]]) -> bytes:
     return data
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The renderer process's program (`RendererProcess` starts it)."""
     serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    main()

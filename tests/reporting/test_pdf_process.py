@@ -100,6 +100,18 @@ def test_a_renderer_lays_out_one_document_and_one_without_a_document_exits(
     assert idle._process.returncode == 0
 
 
+def test_the_renderer_runs_this_riskapp_whatever_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `riskapp` folder in the current folder (another checkout) is not the one the
+    renderer imports: it runs the riskapp of the command that started it."""
+    other = tmp_path / "riskapp"
+    other.mkdir()
+    (other / "__init__.py").write_text("raise ImportError('the wrong riskapp')\n")
+    monkeypatch.chdir(tmp_path)
+    assert "After it" in text_of(RendererProcess().render(one_chart_page(), {}), tmp_path)
+
+
 @pytest.fixture(scope="module")
 def report() -> Report:
     return build_report(ROOT / "demo", ReportOptions(), now=NOW)
