@@ -46,6 +46,27 @@ def need(tool: str) -> None:
     pytest.skip(reason)
 
 
+def assert_same_pages(deferred: bytes, direct: bytes, tmp_path: Path) -> None:
+    """The two PDFs have the same pages (more than 20), pixel for pixel at 40 dpi; the first
+    is written to tmp_path / "deferred.pdf"."""
+    need("pdftoppm")
+    from PIL import Image, ImageChops
+
+    pages: dict[str, list[Path]] = {}
+    for name, data in (("deferred", deferred), ("direct", direct)):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / name)], check=True
+        )
+        pages[name] = sorted(tmp_path.glob(f"{name}-*.png"))
+    assert len(pages["deferred"]) == len(pages["direct"]) > 20
+    for a, b in zip(pages["deferred"], pages["direct"], strict=True):
+        with Image.open(a) as one, Image.open(b) as two:
+            assert one.size == two.size
+            assert ImageChops.difference(one.convert("RGB"), two.convert("RGB")).getbbox() is None
+
+
 @pytest.fixture(scope="module")
 def report() -> Report:
     return build_report(ROOT / "demo", ReportOptions(), now=NOW)
@@ -98,22 +119,7 @@ def test_the_pdf_laid_out_while_charts_are_drawn_looks_the_same(
 ) -> None:
     """Every page of the PDF whose charts went into frames during layout is, pixel for pixel,
     the page of the PDF laid out around the finished charts (charts, text, page breaks)."""
-    need("pdftoppm")
-    from PIL import Image, ImageChops
-
-    pages: dict[str, list[Path]] = {}
-    for name, data in (("deferred", built.pdf_deferred), ("direct", built.pdf_direct)):
-        path = tmp_path / f"{name}.pdf"
-        path.write_bytes(data)
-        subprocess.run(
-            ["pdftoppm", "-r", "40", "-png", str(path), str(tmp_path / name)], check=True
-        )
-        pages[name] = sorted(tmp_path.glob(f"{name}-*.png"))
-    assert len(pages["deferred"]) == len(pages["direct"]) > 20
-    for a, b in zip(pages["deferred"], pages["direct"], strict=True):
-        with Image.open(a) as one, Image.open(b) as two:
-            assert one.size == two.size
-            assert ImageChops.difference(one.convert("RGB"), two.convert("RGB")).getbbox() is None
+    assert_same_pages(built.pdf_deferred, built.pdf_direct, tmp_path)
     # and the charts are in it: a chart's axis title is text of the page
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "deferred.pdf"), "-"],
