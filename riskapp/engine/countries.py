@@ -32,6 +32,10 @@ SHAPES_FILE = GEO / "countries_110m.shapes.wkb"
 SHAPES_MAGIC = b"riskapp country shapes 1\n"
 KM_PER_DEGREE = 111.32
 REUSE_WIDER = 2.5  # a widened tree serves a reach down to 1/REUSE_WIDER of its own
+# up to this many points, `locate` asks the outlines' own tree for those within reach instead
+# of buffering every outline first (measured: 0.4 ms for 75 points, 3.4 ms for 1,000, 15 ms for
+# 5,000, against 13 ms for the buffers and 0.2-1.5 ms to query them)
+NEAR_QUERY_POINTS = 2_000
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,10 @@ class CountryShapes:
         (degrees of latitude, a generous bound for longitude), on a tie the first in file
         order. Cost: one tree probe per point for the (point, country) pairs worth testing,
         then point-in-polygon on each prepared outline and, for the points in none, distances
-        only where a point lies in an outline widened by `near_km`."""
+        only where a point lies in an outline widened by `near_km`. A few points (up to
+        NEAR_QUERY_POINTS, with no widened outlines built yet) take the pairs within the
+        widening from the outlines' own tree instead: the same pairs are tested, the same
+        countries found."""
         import shapely
 
         n = len(lon)
@@ -60,9 +67,14 @@ class CountryShapes:
         codes = np.asarray(self.codes, dtype=object)
         none = len(codes)
         reach = near_km / KM_PER_DEGREE if near_km > 0 else 0.0
-        widened = self._widened(reach)
         points = shapely.points(np.column_stack([lon, lat]))
-        point_of, shape_of = _by_shape(widened.query(points))
+        widened = self._built_widened(reach)
+        if widened is None and reach > 0 and n <= NEAR_QUERY_POINTS:
+            pairs = self.tree.query(points, predicate="dwithin", distance=_margin(reach))
+        else:
+            widened = self._widened(reach)
+            pairs = widened.query(points)
+        point_of, shape_of = _by_shape(pairs)
         best = np.full(n, none, dtype=np.int64)
         for c, rows in _runs(point_of, shape_of):
             shape = self.shapes[c]
@@ -73,9 +85,11 @@ class CountryShapes:
             outside = best[point_of] == none
             near_point, near_shape, near_d = [], [], []
             for c, candidates in _runs(point_of[outside], shape_of[outside]):
-                area = widened.geometries[c]
-                shapely.prepare(area)
-                rows = candidates[shapely.contains_xy(area, lon[candidates], lat[candidates])]
+                rows = candidates  # from the outlines' own tree: within the widening already
+                if widened is not None:
+                    area = widened.geometries[c]
+                    shapely.prepare(area)
+                    rows = candidates[shapely.contains_xy(area, lon[candidates], lat[candidates])]
                 d = shapely.distance(self.shapes[c], points[rows])
                 keep = d <= reach
                 near_point.append(rows[keep])
@@ -97,18 +111,30 @@ class CountryShapes:
         the points within `reach`: the buffer's arcs are drawn inside the true circle)."""
         import shapely
 
-        cache: dict[float, shapely.STRtree] = self.__dict__.setdefault("_widened_trees", {})
-        if reach not in cache:
-            # a tree widened a little more serves as well (a superset still; only the distance
-            # checks see more points): the landings' 50 km tree for the 22.2 km of route
-            # pieces and placement checks, instead of buffering every outline again
-            wider = [r for r in cache if reach < r <= reach * REUSE_WIDER]
-            if wider:
-                return cache[min(wider)]
-            shapes = np.asarray(self.shapes, dtype=object)
-            grown = shapely.buffer(shapes, reach * 1.01 + 1e-6) if reach > 0 else shapes
-            cache[reach] = shapely.STRtree(grown)
-        return cache[reach]
+        built = self._built_widened(reach)
+        if built is not None:
+            return built
+        shapes = np.asarray(self.shapes, dtype=object)
+        grown = shapely.buffer(shapes, _margin(reach)) if reach > 0 else shapes
+        tree = shapely.STRtree(grown)
+        self.__dict__.setdefault("_widened_trees", {})[reach] = tree
+        return tree
+
+    def _built_widened(self, reach: float) -> shapely.STRtree | None:
+        """A tree widened for `reach` built already, or one widened a little more (a
+        superset still; only the distance checks see more points: the landings' 50 km tree
+        serves the 22.2 km of route pieces and placement checks); None if there is none."""
+        cache: dict[float, shapely.STRtree] = self.__dict__.get("_widened_trees", {})
+        if reach in cache:
+            return cache[reach]
+        wider = [r for r in cache if reach < r <= reach * REUSE_WIDER]
+        return cache[min(wider)] if wider else None
+
+
+def _margin(reach: float) -> float:
+    """How far an outline is widened for `reach` degrees: a buffer's arcs lie inside the true
+    circle, so a little more."""
+    return reach * 1.01 + 1e-6
 
 
 def _by_shape(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -4,6 +4,7 @@ tools/build_country_shapes.py) are the TopoJSON's outlines, decoded now, exactly
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 
 from riskapp.engine import countries
@@ -47,10 +48,34 @@ def test_a_wider_tree_already_built_places_points_as_their_own_would() -> None:
     def fresh() -> countries.CountryShapes:
         return countries.CountryShapes(shipped.codes, shipped.shapes, shipped.tree)
 
+    assert len(lon) > countries.NEAR_QUERY_POINTS  # widened outlines, not the plain tree
     alone = fresh().locate(lon, lat, near_km=22.2)
     reused = fresh()
-    reused.locate(lon[:5], lat[:5], near_km=50.0)
+    reused.locate(lon, lat, near_km=50.0)
     assert list(reused.__dict__["_widened_trees"]) == [50.0 / countries.KM_PER_DEGREE]
     assert reused.locate(lon, lat, near_km=22.2).tolist() == alone.tolist()
     assert list(reused.__dict__["_widened_trees"]) == [50.0 / countries.KM_PER_DEGREE]
     assert (alone == "").any() and (alone != "").any()  # some at sea, some ashore
+
+
+@pytest.mark.parametrize("near_km", [22.2, 50.0])
+def test_a_few_points_get_the_countries_the_widened_outlines_give(near_km: float) -> None:
+    """Up to NEAR_QUERY_POINTS points are placed from the outlines' own tree (no outline
+    widened): on and off the coasts of the Baltic, the North Sea, the Norwegian Sea and the
+    Mediterranean, the same countries as through the widened outlines, none built."""
+    shipped = countries.country_shapes()
+    rng = np.random.default_rng(11)
+    n = countries.NEAR_QUERY_POINTS
+    lon = np.r_[rng.uniform(-5.0, 32.0, n // 2), rng.uniform(-6.0, 36.0, n // 2)]
+    lat = np.r_[rng.uniform(50.0, 72.0, n // 2), rng.uniform(30.0, 46.0, n // 2)]
+    few = countries.CountryShapes(shipped.codes, shipped.shapes, shipped.tree)
+    found = few.locate(lon, lat, near_km=near_km)
+    assert "_widened_trees" not in few.__dict__
+    widened = countries.CountryShapes(shipped.codes, shipped.shapes, shipped.tree)
+    reach = near_km / countries.KM_PER_DEGREE
+    widened._widened(reach)  # built first: `locate` takes it
+    assert found.tolist() == widened.locate(lon, lat, near_km=near_km).tolist()
+    near = (found != "") & ~np.asarray(
+        shapely.contains_xy(shapely.union_all(shipped.shapes), lon, lat)
+    )
+    assert near.sum() > 20 and (found == "").sum() > 100  # near a coast at sea; far out at sea
