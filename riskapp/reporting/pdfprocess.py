@@ -6,13 +6,13 @@ and scoring the workspace, simulating, building the tables and figures, writing 
 WeasyPrint then has to be imported (0.3-0.45 s: it opens Pango, HarfBuzz and fontconfig) and
 lay out its first document (fonts found and loaded) before the report's own layout starts.
 With `start()`, called as the command starts (`registry.prepare`), a renderer process
-(`main`) does that on the other core meanwhile: it imports
-WeasyPrint and lays out a small document in the report's style sheet, then waits. The
-command sends it the report's HTML, then each chart as the browser finishes it (or from the
-chart cache), in the order of the pages; the renderer lays the pages out around the charts'
-frames as soon as the HTML arrives and takes each chart when it draws its page, exactly as
-`riskapp.reporting.pdf.pdf_from_html` does in one process (the same WeasyPrint calls, the same
-fetcher, the same SVG text drawing), and sends back the PDF. Its heap holds WeasyPrint only,
+(`main`) does that on the other core meanwhile: it imports WeasyPrint and lays out a small
+document in the report's style sheet, then waits. The command sends it the report's HTML,
+then each chart as the browser finishes it (or from the chart cache), in the order of the
+pages; the renderer lays the pages out around the charts' frames as soon as the HTML arrives
+and takes each chart when it draws its page, exactly as `riskapp.reporting.pdf.pdf_from_html`
+does in one process (the same WeasyPrint calls, the same fetcher, the same SVG text drawing),
+and sends back the PDF. Its heap holds WeasyPrint only,
 so its garbage collections walk little (the command's own process holds the workspace,
 pandas and plotly: `weasy.frozen_heap`). Measured on the demo, the whole `riskapp report`
 process with its chart images kept, alternating with the commit before: 4.99 s -> 4.66 s and
