@@ -5,7 +5,8 @@ above. Every import counts: top-level, lazy ones inside functions and the ones u
 `TYPE_CHECKING` (a type-only import still ties the lower layer to the higher one).
 
     0  settings, format, text,       leaf helpers: configuration, number and text formats,
-       resources, lazy               the paths of the bundled data files, lazy package names
+       resources, lazy, collector    the paths of the bundled data files, lazy package names,
+                                     the collector of a one-job process
     1  domain                        frozen pydantic models, no behaviour beyond validation
     2  engine                        pure numpy maths over the domain
     3  io, baseline, store           files, the baseline builder (it reads files and io
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     "riskapp.text": 0,
     "riskapp.resources": 0,  # paths of the bundled data files, imports nothing of riskapp
     "riskapp.lazy": 0,  # a package's names imported on first use, imports nothing of riskapp
+    "riskapp.collector": 0,  # the garbage collector of a one-job process, imports nothing
     "riskapp.domain": 1,
     "riskapp.engine": 2,
     "riskapp.io": 3,

@@ -18,6 +18,8 @@ import typer
 import typer.main
 from typer.core import TyperCommand, TyperGroup
 
+from riskapp import collector
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -242,12 +244,6 @@ def root_options(
     ctx.call_on_close(restore)
 
 
-# A command is a short process that builds tables of up to millions of rows (the register's
-# per-asset lists of tags and dependencies are Python objects): the cyclic collector's default
-# first threshold (700 new objects) makes it scan those young objects hundreds of times while
-# loading, for garbage that reference counting frees anyway. 100,000 keeps cycles collected
-# (a few MB at most wait) at a fraction of the passes.
-GC_THRESHOLD = (100_000, 50, 100)
 _ONE_COMMAND = [False]  # set by `main`
 # Commands that import their modules inside their own body and then call `imports_done`; any
 # other command is collected from the moment it is invoked (`root_options`).
@@ -264,13 +260,12 @@ def one_command_process() -> bool:
 
 def imports_done() -> None:
     """In the `riskapp` command's own process: its start-up, which `main` runs without the
-    cyclic collector, is over. What it made (modules, classes, functions: the imports of typer,
-    pandas, pydantic's models and the command's own modules) lives until the exit, so it is
-    frozen (`gc.freeze`: no collection walks it again) and the collector is turned back on for
-    the command's work. Elsewhere (tests through Typer's runner, a notebook) nothing changes."""
-    if _ONE_COMMAND[0] and not gc.isenabled():
-        gc.freeze()
-        gc.enable()
+    cyclic collector, is over (`riskapp.collector.start_done`: what the imports of typer,
+    pandas, pydantic's models and the command's own modules made is frozen, the collector on
+    for the command's work). Elsewhere (tests through Typer's runner, a notebook) nothing
+    changes."""
+    if _ONE_COMMAND[0]:
+        collector.start_done()
 
 
 def main() -> None:  # pragma: no cover - console entry point
@@ -278,11 +273,7 @@ def main() -> None:  # pragma: no cover - console entry point
     import sys
 
     _ONE_COMMAND[0] = True
-    gc.set_threshold(*GC_THRESHOLD)
-    # imports only make objects that live until the exit: collecting while they run walks
-    # them for nothing (0.02-0.04 s of `riskapp validate`'s 0.65 s); on again at
-    # `imports_done`, once the command's modules are loaded
-    gc.disable()
+    collector.start_quietly()  # on again at `imports_done`, once the command's modules load
     if sys.argv[1:2] == ["report"]:
         from riskapp.cli.report import start_chart_browser
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import gc
 import struct
 import subprocess
 import sys
@@ -46,10 +45,6 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 FRAME = struct.Struct(">cII")  # kind, length of the name, length of the body
 DOCUMENT, CHART, MISSING, END = b"D", b"C", b"M", b"E"
 PDF, FAILED = b"P", b"X"
-# the collector of the renderer: as the command line's (`riskapp.cli.main.GC_THRESHOLD`);
-# WeasyPrint makes millions of short-lived objects, and what exists before the document
-# (WeasyPrint's modules) is frozen
-GC_THRESHOLD = (100_000, 50, 100)
 WARM_UP = (
     "<h1>Warm-up</h1><h2>Fonts</h2><p>Text in <b>bold</b>, <i>italic</i> and "
     "<code>code</code>.</p><table class='data compact'><tr><th>A</th><td class='num'>1</td>"
@@ -198,11 +193,11 @@ def take() -> RendererProcess | None:
 
 def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     """Import WeasyPrint, warm up, then lay out and draw the one document of `inp`."""
-    gc.disable()  # imports and the warm-up make objects that live until the exit
+    from riskapp import collector
+
+    collector.start_quietly()  # the imports and the warm-up make objects that live until exit
     _warm_up()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
-    gc.enable()
+    collector.start_done()
     first = read_frame(inp)
     if first is None or first[0] != DOCUMENT:
         return  # no report after all
