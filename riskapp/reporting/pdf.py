@@ -300,16 +300,18 @@ def chart_url(name: str) -> str:
 SVG_SIZE = re.compile(rb'<svg\b[^>]*?\swidth="([\d.]+)(?:px)?"[^>]*?\sheight="([\d.]+)(?:px)?"')
 
 
+def svg_size(svg: bytes) -> tuple[float, float] | None:
+    """The width and height (CSS px) an SVG's root element gives, or None."""
+    size = SVG_SIZE.match(svg.lstrip()[:2000])
+    return None if size is None else (float(size.group(1)), float(size.group(2)))
+
+
 def _framed_chart(name: str, chart: PendingChart, failures: list[Exception]) -> bytes:
     """The chart `name` for its frame, once drawn; a failure is kept for the caller (WeasyPrint
     would only log it and leave the chart out)."""
     try:
         svg = chart.drawing.result()
-        size = SVG_SIZE.match(svg.lstrip()[:2000])
-        if size is None or (float(size.group(1)), float(size.group(2))) != (
-            chart.width,
-            chart.height,
-        ):
+        if svg_size(svg) != (chart.width, chart.height):
             raise FrameMismatch(f"chart {name!r} is not {chart.width} x {chart.height} px")
     except Exception as exc:
         failures.append(exc)

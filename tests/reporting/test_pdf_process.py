@@ -126,7 +126,7 @@ def test_the_report_laid_out_elsewhere_is_the_same_page_for_page(
     with ImageSession(store="off") as session:
         svgs = session.render(pdf_format.charts_of(report), "svg")
     pending = {
-        name: pdf_format.PendingChart(_done(svg), *map(int, _size(svg)))
+        name: pdf_format.PendingChart(_done(svg), *map(int, pdf_format.svg_size(svg) or (0, 0)))
         for name, svg in svgs.items()
     }
     html = pdf_format.report_html(
@@ -135,12 +135,6 @@ def test_the_report_laid_out_elsewhere_is_the_same_page_for_page(
     there = pdf_format.pdf_from_html(html, pending, RendererProcess())
     assert_same_pages(there, pdf_format.pdf_from_html(html, pending), tmp_path)
     assert "Return period" in text_of(there, tmp_path)
-
-
-def _size(svg: bytes) -> tuple[float, float]:
-    found = pdf_format.SVG_SIZE.match(svg.lstrip()[:2000])
-    assert found is not None
-    return float(found.group(1)), float(found.group(2))
 
 
 def test_the_command_line_starts_a_renderer_only_with_the_images_kept(
