@@ -128,13 +128,19 @@ class _Reach:
     latitude, L^2 tan(lat) / 8R; a distance rounds to the km). Points between the two are
     measured; points in the area of full weight are not (their weight is 1 whatever their
     distance). No areas across the antimeridian or a pole, or where a drawn area is not a
-    valid polygon."""
+    valid polygon.
+
+    The box is drawn around the widened convex hull of the geometry (in the plane), which
+    holds the widened geometry: a few vertices to buffer where a sea's coastline has
+    thousands. A box a little wider costs only a few more points tested; the areas, which
+    decide weights without measuring, are drawn from the geometry itself, when first asked
+    for (most zones of a small register never need them: `AREAS_FROM`)."""
 
     def __init__(self, zone: Zone, geom: shapely.Geometry) -> None:
         import shapely
 
         self._zone = zone
-        self._outer: shapely.Geometry | None = None
+        self._spans = True  # across the antimeridian or a pole: no areas
         if zone.reach_km == 0:
             west, south, east, north = shapely.bounds(geom).tolist()
             self.bounds = (west, south, east, north)
@@ -143,18 +149,23 @@ class _Reach:
         self._flat = shapely.transform(
             geom, lambda xy: np.column_stack(to_plane.transform(xy[:, 0], xy[:, 1]))
         )
-        outer, lon, lat = self._widened(zone.reach_km * 1.003 + 1.0)
+        _, lon, lat = self._widened(zone.reach_km * 1.003 + 1.0, shapely.convex_hull(self._flat))
         south, north = max(-90.0, float(lat.min()) - 0.01), min(90.0, float(lat.max()) + 0.01)
-        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9:
-            self.bounds = (-180.0, south, 180.0, north)  # across the antimeridian or a pole
+        if _spans(lon, south, north):
+            self.bounds = (-180.0, south, 180.0, north)
             return
         self.bounds = (float(lon.min()) - 0.01, south, float(lon.max()) + 0.01, north)
-        self._outer = outer
+        self._spans = False
 
-    def _widened(self, km: float) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
+    def _widened(
+        self, km: float, flat: shapely.Geometry | None = None
+    ) -> tuple[shapely.Geometry, FloatArray, FloatArray]:
+        """The geometry (or `flat`, another in the same plane) widened by `km` in the plane,
+        in longitude/latitude, with its outline's longitudes and latitudes."""
         import shapely
 
-        area = shapely.segmentize(shapely.buffer(self._flat, km * 1000.0, quad_segs=16), 1e4)
+        flat = self._flat if flat is None else flat
+        area = shapely.segmentize(shapely.buffer(flat, km * 1000.0, quad_segs=16), 1e4)
         xy = shapely.get_coordinates(area)
         lon, lat = self._to_lonlat.transform(xy[:, 0], xy[:, 1])
         lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
@@ -164,17 +175,28 @@ class _Reach:
         """(the area of the reach, the area of full weight), prepared; None where unknown."""
         import shapely
 
-        if self._outer is None or not shapely.is_valid(self._outer):
+        if self._spans:
             return None, None
-        shapely.prepare(self._outer)
+        outer, lon, lat = self._widened(self._zone.reach_km * 1.003 + 1.0)
+        if _spans(lon, float(lat.min()) - 0.01, float(lat.max()) + 0.01) or not shapely.is_valid(
+            outer
+        ):
+            return None, None
+        shapely.prepare(outer)
         band = self._zone.within_km * 0.998 - 1.0
         if band <= 0:
-            return self._outer, None
+            return outer, None
         inner, lon, _ = self._widened(band)
         if np.abs(np.diff(lon)).max(initial=0.0) > 180 or not shapely.is_valid(inner):
-            return self._outer, None
+            return outer, None
         shapely.prepare(inner)
-        return self._outer, inner
+        return outer, inner
+
+
+def _spans(lon: FloatArray, south: float, north: float) -> bool:
+    """Whether an outline (its longitudes, its latitudes' range) runs across the antimeridian
+    or reaches a pole, where a box of longitudes does not hold it."""
+    return bool(np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9)
 
 
 DISTINCT_FROM = 10_000  # points from which `located_zones` looks for repeated coordinates

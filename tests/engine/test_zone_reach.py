@@ -15,11 +15,13 @@ from riskapp.domain.zones import Decay, Geometry, Kernel, Zone
 from riskapp.engine.geo import (
     DEFAULT_STEP,
     _distance_km,
+    _Reach,
     geometry,
     kernel_weights,
     located_zones,
     zone_weights,
 )
+from riskapp.io.sea_areas import sea_area
 
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -53,6 +55,12 @@ def zones() -> list[Zone]:
         )
 
     square = [[(20.0, 50.0), (24.0, 50.0), (24.0, 53.0), (20.0, 53.0), (20.0, 50.0)]]
+    horseshoe = [
+        [
+            *[(40.0, 40.0), (46.0, 40.0), (46.0, 46.0), (40.0, 46.0), (40.0, 44.5)],
+            *[(44.5, 44.5), (44.5, 41.5), (40.0, 41.5), (40.0, 40.0)],
+        ]
+    ]
     return [
         zone("small", "Point", (10.0, 45.0), 7.3),
         zone("circle", "Point", (10.0, 45.0), 250.0),
@@ -77,6 +85,16 @@ def zones() -> list[Zone]:
             (10.0, 45.0),
             decay=Decay(kernel=Kernel.EXPONENTIAL, distance_km=40.0),
         ),
+        # concave: the box is drawn around its convex hull, the areas around the shape itself
+        zone(
+            "horseshoe",
+            "Polygon",
+            horseshoe,
+            30.0,
+            decay=Decay(kernel=Kernel.LINEAR, distance_km=80.0),
+        ),
+        # a shipped sea area, banded: thousands of vertices, a coastline of bays and islands
+        sea_area("gulf_of_finland").model_copy(update={"id": "gulf", "within_km": 25.0}),
     ]
 
 
@@ -153,3 +171,22 @@ def test_many_overlapping_zones_with_fine_weights() -> None:
     got = located_zones(lon, lat, zs, 0.001)
     assert np.array_equal(got.dense(), plain_weights(lon, lat, zs, 0.001))
     assert len(got.code) > 1000  # many distinct rows
+
+
+def test_a_zones_box_holds_the_area_of_its_reach() -> None:
+    # the box comes from the widened convex hull, the area from the widened shape: every
+    # point of the area lies in the box, and for a concave zone the two differ
+    for zone in zones():
+        reach = _Reach(zone, geometry(zone))
+        outer, inner = reach.areas()
+        if outer is None:
+            continue
+        west, south, east, north = reach.bounds
+        x0, y0, x1, y1 = shapely.bounds(outer).tolist()
+        assert west <= x0 and south <= y0 and x1 <= east and y1 <= north, zone.id
+        if inner is not None:
+            assert shapely.contains(outer, inner), zone.id
+    horseshoe = next(z for z in zones() if z.id == "horseshoe")
+    outer, _ = _Reach(horseshoe, geometry(horseshoe)).areas()
+    assert outer is not None
+    assert not shapely.contains_xy(outer, 42.0, 43.0)  # the bay between the arms is far
