@@ -452,6 +452,28 @@ class CurveTable:
         return out if self.groups is None else fold_routes(out, self.groups, -1)
 
 
+CurvePoints = dict[int, tuple[FloatArray, FloatArray, FloatArray]]
+_POINTS: list[tuple[CurveSet, CurvePoints]] = []  # the last few curve sets' (`curve_points`)
+POINTS_KEPT = 4
+
+
+def curve_points(curves: CurveSet) -> CurvePoints:
+    """Each curve of a set as arrays (its x, its y, the slope of the segment each point starts,
+    0 for the last), by the curve's id: made once per curve set, not once per `curve_table`
+    (the Monte Carlo's plan slices make dozens of tables of the same curves). The last few
+    sets are kept with their arrays, so the ids stand for the same curves while kept."""
+    for held, points in _POINTS:
+        if held is curves:
+            return points
+    points = {}
+    for c in curves.curves:
+        x = np.array([p[0] for p in c.points], dtype=float)
+        y = np.array([p[1] for p in c.points], dtype=float)
+        points[id(c)] = (x, y, np.append(np.diff(y) / np.diff(x), 0.0))
+    _POINTS[:] = [(curves, points), *_POINTS[: POINTS_KEPT - 1]]
+    return points
+
+
 def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -> CurveTable:
     """The `CurveTable` of `groups` for `factors` (kept on the groups object per curve set and
     factor list: the Monte Carlo and the sensitivity analyses read the same cells many times)."""
@@ -491,9 +513,10 @@ def curve_table(groups: AssetGroups, factors: Sequence[str], curves: CurveSet) -
                 curve = overrides.get((owner, factor))
                 if curve is not None:
                     curve_of[columns, f_i] = index(curve)
-    xs = [np.array([p[0] for p in c.points], dtype=float) for c in chosen]
-    ys = [np.array([p[1] for p in c.points], dtype=float) for c in chosen]
-    slopes = [np.append(np.diff(y) / np.diff(x), 0.0) for x, y in zip(xs, ys, strict=True)]
+    points = curve_points(curves)
+    xs = [points[id(c)][0] for c in chosen]
+    ys = [points[id(c)][1] for c in chosen]
+    slopes = [points[id(c)][2] for c in chosen]
     empty = np.zeros(0)
     table = CurveTable(
         curve_of=curve_of,

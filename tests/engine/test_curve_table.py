@@ -96,3 +96,29 @@ def test_a_subset_of_factors_reads_the_same_cells(case, order) -> None:  # type:
     cols = [FACTORS.index(f) for f in order[:2]]
     part = group_damage(groups, intensities[:, :, cols], list(order[:2]), curves)
     np.testing.assert_array_equal(part, full[:, :, cols])
+
+
+def test_curve_sets_read_their_own_points_whichever_was_read_before() -> None:
+    """Each curve's arrays are made once per curve set and kept for the last few sets: sets of
+    the same types with other points, read in turn and again after more sets than are kept,
+    each read their own curves (and groups read afresh for each set)."""
+    from riskapp.engine.damage import POINTS_KEPT
+
+    ids = np.array(["A0", "A1"], dtype=object)
+    types = np.array(["plant", "cable"], dtype=object)
+    intensities = np.array([[[2.5]]])  # (scenarios, countries, factors)
+
+    def read(top: float) -> np.ndarray:
+        curves = CurveSet(
+            curves=[
+                VulnerabilityCurve(asset_type=t, factor="hybrid", points=[(0, 0), (10, top)])
+                for t in TYPES
+            ]
+        )
+        groups = group_assets(ids, types, np.array([0, 0]), set())
+        return group_damage(groups, intensities, ["hybrid"], curves)[0, :, 0]
+
+    tops = [0.1 * (k + 1) for k in range(POINTS_KEPT + 2)]
+    for _ in range(2):
+        for top in tops:
+            np.testing.assert_allclose(read(top), [0.25 * top, 0.25 * top])
