@@ -5,6 +5,7 @@ sync status that lists what differs (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,23 @@ def test_the_register_subdivision_column_round_trips_through_the_store(
     edited = assess(StoreSource(store, ws_dir))
     assert edited.result.asset_loss()[0, s] == pytest.approx(20.0)
     assert edited.source.revision != stored.source.revision
+
+
+def test_the_files_digest_is_sha256_of_their_names_and_bytes(tmp_path: Path) -> None:
+    # read a block at a time: a file of several blocks, one of exactly one, an empty one
+    from riskapp.assessment.sources import HASH_BLOCK, hash_files
+
+    rng = np.random.default_rng(3)
+    contents = {
+        "b/assets.csv": rng.bytes(2 * HASH_BLOCK + 17),
+        "a.yaml": rng.bytes(HASH_BLOCK),
+        "empty.csv": b"",
+    }
+    for name, data in contents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    digest, names = hash_files(tmp_path, [tmp_path / n for n in contents])
+    want = hashlib.sha256()
+    for name in sorted(contents):
+        want.update(name.encode() + b"\0" + contents[name] + b"\0")
+    assert (digest, names) == (want.hexdigest(), tuple(sorted(contents)))
