@@ -105,6 +105,16 @@ def test_the_line_index_holds_every_feature_as_the_whole_file_does() -> None:
         assert json.loads(lines[f["properties"]["id"]]) == f
 
 
+def test_each_shipped_sea_validates_to_the_geometry_it_is_read_as() -> None:
+    # sea_area() builds a sea's geometry without checking each position (Geometry.shipped):
+    # each one must pass the checks, to the same model
+    for f in shipped_features():
+        zone = sea_area(f["properties"]["id"])
+        assert Geometry.model_validate(f["geometry"]) == zone.geometry, f["properties"]["id"]
+        assert zone.geometry is not None
+        assert Geometry.model_validate(zone.geometry.model_dump()) == zone.geometry
+
+
 def test_points_in_the_middle_of_seas() -> None:
     assert contains("baltic_sea", 19.0, 57.0)
     assert contains("gulf_of_finland", 26.0, 60.0)

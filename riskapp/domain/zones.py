@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -92,6 +92,35 @@ class Geometry(Strict):
         if count > MAX_VERTICES:
             raise ValueError(f"{count} vertices; at most {MAX_VERTICES} per zone")
         return self
+
+    @classmethod
+    def shipped(cls, data: dict[str, Any]) -> Geometry:
+        """A GeoJSON geometry from a file riskapp ships (its sea areas and subdivisions), built
+        without checking each position: those files are checked whole by their tests (each
+        feature validates as a Geometry, to the same model, and is a valid area), and checking
+        a coastline's thousands of positions one by one took most of the time of reading one
+        (2.4 ms of the Barents Sea's 2.8 ms)."""
+        kind = GeometryType(data["type"])
+        depth = _DEPTH[kind]
+        return cls.model_construct(type=kind, coordinates=_positions(data["coordinates"], depth))
+
+
+_DEPTH = {
+    GeometryType.POINT: 0,
+    GeometryType.LINE: 1,
+    GeometryType.POLYGON: 2,
+    GeometryType.MULTIPOLYGON: 3,
+}
+
+
+def _positions(c: Any, depth: int) -> Any:
+    """GeoJSON coordinates nested `depth` lists deep, each position a (lon, lat) of floats (as
+    validation makes them)."""
+    if depth == 0:
+        return (float(c[0]), float(c[1]))
+    if depth == 1:
+        return [(float(x), float(y)) for x, y in c]
+    return [_positions(part, depth - 1) for part in c]
 
 
 def _is_position(p: object) -> bool:

@@ -69,7 +69,7 @@ def sea_area(zone_id: str) -> Zone:
     return Zone(
         id=props["id"],
         name=props["name"],
-        geometry=Geometry.model_validate(feature["geometry"]),
+        geometry=Geometry.shipped(feature["geometry"]),
         within_km=0.0,
         source=f"{SEA_AREA_SOURCE} {', '.join(str(i) for i in props['ne_ids'])}",
         shipped=True,

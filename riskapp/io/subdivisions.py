@@ -105,7 +105,7 @@ def subdivision_zone(code: str) -> Zone | None:
     return Zone(
         id=code,
         name=subdivision_name(code),
-        geometry=Geometry.model_validate(boundary),
+        geometry=Geometry.shipped(boundary),
         within_km=0.0,
         source=f"{SUBDIVISION_SOURCE} {shown}",
         shipped=True,
