@@ -138,6 +138,30 @@ class Asset(Strict):
         return code
 
 
+PEEL_ROUNDS = 64
+
+
+def peels_bare(source: np.ndarray, target: np.ndarray, n: int) -> bool:
+    """Whether the graph of `n` nodes with edges source[k] -> target[k] (node numbers; an
+    edge to -1 leads nowhere) surely has no cycle: edges into nodes with no edge out are
+    peeled off, round by round, and a graph peeled bare within PEEL_ROUNDS rounds (real
+    registers are a few links deep) is acyclic. False means 'look with find_cycle', which finds
+    and words the cycle if there is one: a few array passes where find_cycle walks every
+    node in Python (10-15 ms for 10,000 links)."""
+    keep = target >= 0
+    source, target = source[keep], target[keep]
+    for _ in range(PEEL_ROUNDS):
+        if not len(source):
+            return True
+        depends = np.zeros(n, dtype=bool)
+        depends[source] = True
+        keep = depends[target]
+        if keep.all():
+            return False  # every remaining edge leads to a node with more edges out
+        source, target = source[keep], target[keep]
+    return not len(source)
+
+
 def find_cycle(edges: Mapping[str, Sequence[str]]) -> list[str] | None:
     """Return one dependency cycle as a list of ids (first id repeated at the end), or None."""
     white, grey, black = 0, 1, 2

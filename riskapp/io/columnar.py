@@ -432,26 +432,15 @@ def register_problems(frame: pd.DataFrame, lines: np.ndarray, name: str) -> list
     return problems
 
 
-PEEL_ROUNDS = 64
-
-
 def _may_cycle(ids: pa.Array, has: np.ndarray, counts: np.ndarray, edges: pa.Array) -> bool:
-    """False when the dependency graph surely has no cycle: edges into assets that depend on
-    nothing (left) are peeled off, round by round; a graph peeled bare within PEEL_ROUNDS
-    rounds (real registers are a few links deep) is acyclic. True means 'look with
-    find_cycle', which finds and words the cycle if there is one."""
+    """False when the register's dependency graph surely has no cycle (`peels_bare`); True
+    means 'look with find_cycle'."""
+    from riskapp.domain.assets import peels_bare
+
     source = np.repeat(has, counts[has])
-    target = np.asarray(pc.index_in(edges, value_set=ids).to_numpy(zero_copy_only=False))
-    for _ in range(PEEL_ROUNDS):
-        if not len(source):
-            return False
-        depends = np.zeros(len(ids), dtype=bool)
-        depends[source] = True
-        keep = depends[target]
-        if keep.all():
-            return True  # every remaining edge leads to an asset that depends on more
-        source, target = source[keep], target[keep]
-    return True
+    found = pc.fill_null(pc.index_in(edges, value_set=ids), -1)
+    target = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return not peels_bare(source, target, len(ids))
 
 
 def _refuse_empty(header: list[str], lines: np.ndarray, name: str, empty: bool) -> None:
