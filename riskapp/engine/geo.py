@@ -133,8 +133,8 @@ class _Reach:
     The box is drawn around the widened convex hull of the geometry (in the plane), which
     holds the widened geometry: a few vertices to buffer where a sea's coastline has
     thousands. A box a little wider costs only a few more points tested; the areas, which
-    decide weights without measuring, are drawn from the geometry itself, when first asked
-    for (most zones of a small register never need them: `AREAS_FROM`)."""
+    decide weights without measuring, are drawn from the geometry itself when `areas()` is
+    called (a zone of a small register never needs them: `AREAS_FROM`)."""
 
     def __init__(self, zone: Zone, geom: shapely.Geometry) -> None:
         import shapely
