@@ -171,7 +171,7 @@ def score(
     """Score every asset under each scenario and print a summary."""
     from rich.table import Table
 
-    from riskapp.assessment.core import key_figures
+    from riskapp.assessment.core import key_figures, largest_first
     from riskapp.assessment.headline import footnote, nothing_to_count
     from riskapp.assessment.scale import clamp_summary
     from riskapp.cli.common import headline_table
@@ -223,11 +223,11 @@ def score(
     t = Table(title="Expected annual loss by factor")
     t.add_column("factor")
     t.add_column("EAL", justify="right")
-    for fid, row in by_f.sort_values("eal", ascending=False).iterrows():
+    for fid, row in largest_first(by_f, "eal", "factor").iterrows():
         t.add_row(Text(ws.factors.get(str(fid)).name), fmt.money(row["eal"]))
     out.print(t)
 
-    by_a = losses_by(ws, result, "asset").sort_values("eal", ascending=False).head(top)
+    by_a = largest_first(losses_by(ws, result, "asset"), "eal", "asset", top)
     frame = ws.portfolio.frame.set_index("id")
     t = Table(title=f"Top {top} assets by expected annual loss")
     for col in ("asset", "type", "country", "EAL"):

@@ -151,14 +151,14 @@ def make_table(
     )
 
 
-def _by_value(frame: pd.DataFrame, column: str, tie: str) -> pd.DataFrame:
-    """Largest `column` first; ties in ascending `tie` (stable, deterministic)."""
-    return frame.sort_values([column, tie], ascending=[False, True], kind="stable")
-
-
 def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     """Every table of a report of `a`, in report order (see `Tables`)."""
-    from riskapp.assessment.core import asset_table, country_losses, group_factor_eal
+    from riskapp.assessment.core import (
+        asset_table,
+        country_losses,
+        group_factor_eal,
+        largest_first,
+    )
     from riskapp.assessment.tables import waterfall_steps
     from riskapp.engine import losses_by
 
@@ -179,7 +179,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     sc["contribution_to_eal"] = sc["frequency"] * ev.gross_increment
     sc["return_period_years"] = np.where(sc["frequency"] > 0, 1 / sc["frequency"], np.nan)
     sc["plans_effective"] = sc["plans_effective"].map(", ".join)
-    sc = _by_value(sc, "gross_loss", "scenario_id")
+    sc = largest_first(sc, "gross_loss", "scenario_id")
     scenarios = make_table(
         "scenarios",
         "Loss by scenario",
@@ -226,7 +226,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
             Column("share_of_eal", "Share of EAL", "percent"),
             Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
         ],
-        _by_value(ft, "eal", "factor_id"),
+        largest_first(ft, "eal", "factor_id"),
         "expected annual loss, largest first",
     )
 
@@ -251,7 +251,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
             Column("share_of_eal", "Share of EAL", "percent"),
             Column("worst_scenario_loss", f"Loss in '{titles[worst]}'", "money"),
         ],
-        _by_value(rt, "eal", "region_id"),
+        largest_first(rt, "eal", "region_id"),
         "expected annual loss, largest first",
         note="Region groups may overlap (a country can belong to several), so rows need not "
         "add up to the portfolio total.",
@@ -267,7 +267,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
             Column("eal", "Expected annual loss", "money"),
             Column("share_of_eal", "Share of EAL", "percent"),
         ],
-        _by_value(cl.assign(share_of_eal=share(cl["eal"])), "eal", "country"),
+        largest_first(cl.assign(share_of_eal=share(cl["eal"])), "eal", "country"),
         "expected annual loss, largest first",
     )
 
@@ -291,7 +291,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     at["worst_scenario_loss"] = r.asset_loss()[:, r.scenario_ids.index(worst)]
     at["share_of_eal"] = share(at["eal"])
     at["dominant_factor"] = at["dominant_factor"].map(lambda f: factor_names.get(f, f))
-    at = _by_value(at, "eal", "id")
+    at = largest_first(at, "eal", "id")
     asset_columns = [
         Column("id", "Asset id"),
         Column("name", "Asset"),

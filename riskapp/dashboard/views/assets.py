@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from riskapp.assessment.core import largest_first
 from riskapp.assessment.headline import eal_definition
 from riskapp.assessment.tables import (
     asset_curves,
@@ -110,10 +111,8 @@ if len(shown) > MAX_ROWS:
         format_func=RANKINGS.__getitem__,
         key="ast_rank",
     )
-shown = shown.sort_values("eal", ascending=False)
-table = (shown if ranked_by == "eal" else shown.sort_values(ranked_by, ascending=False)).head(
-    MAX_ROWS
-)
+shown = largest_first(shown)
+table = (shown if ranked_by == "eal" else largest_first(shown, ranked_by)).head(MAX_ROWS)
 st.caption(
     f"{len(shown):,} of {len(reg):,} assets"
     + (

@@ -10,6 +10,7 @@ from riskapp.assessment.core import (
     country_factor_eal,
     group_factor_eal,
     key_figures,
+    largest_first,
 )
 from riskapp.assessment.headline import nothing_to_count
 from riskapp.charts.common import PLOTLY_CONFIG
@@ -127,7 +128,7 @@ st.caption(
 
 st.subheader("Top assets at risk")
 names = {f.id: f.name for f in a.ws.factors.factors}
-top = assets.sort_values("eal", ascending=False).head(15)
+top = largest_first(assets, top=15)
 st.dataframe(
     money_table(
         top.assign(dominant_factor=top["dominant_factor"].map(lambda f: names.get(f, "-")))[
