@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from riskapp.assessment.core import assess, largest_first
+from riskapp.assessment.core import assess, largest_first, largest_total_first
 from riskapp.cli import app
 from riskapp.reporting import Branding, ReportOptions, build_report
 from tests.conftest import TINY
@@ -101,3 +101,33 @@ def test_the_top_rows_are_the_first_rows_of_the_whole_order(rows, top) -> None: 
     assert (np.diff(known) <= 0).all()  # largest first, blanks last
     for _, same in whole.dropna().groupby("eal"):
         assert same["id"].tolist() == sorted(same["id"].tolist())
+
+
+def test_heat_rows_with_equal_totals_keep_the_tables_order() -> None:
+    # 40 rows, many equal totals: an unstable sort would reorder them
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {"f1": rng.integers(0, 3, 40).astype(float), "f2": np.zeros(40)},
+        index=[f"r{k:02d}" for k in range(40)],
+    )
+    rows = largest_total_first(table)
+    totals = rows.sum(axis=1)
+    assert (np.diff(totals.to_numpy()) <= 0).all()
+    for _, same in totals.groupby(totals):
+        assert same.index.tolist() == sorted(same.index.tolist())  # the table's own order
+
+
+def test_overview_heat_rows_are_the_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from tests.conftest import DEMO
+
+    monkeypatch.setenv("RISKAPP_WORKSPACE", str(DEMO))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.radio(key="overview_heat_rows").set_value("region group").run()
+    assert not at.exception, at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    heat = next(t for c in charts for t in c["data"] if t["type"] == "heatmap")
+    report = build_report(DEMO, ReportOptions(), Branding())
+    assert list(heat["y"]) == report.tables.region_factor.frame["region_id"].tolist()

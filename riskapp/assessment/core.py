@@ -287,6 +287,15 @@ def largest_first(
     return ordered if top is None else ordered.head(top)
 
 
+def largest_total_first(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a table of amounts (a heat map's rows: countries or region groups by
+    factor) with the largest row total first, equal totals in the table's own order: the
+    Overview's heat map and the reports' list them alike."""
+    if not len(table):
+        return table
+    return table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+
+
 def asset_table(a: Assessment) -> pd.DataFrame:
     """One row per asset: register columns, exposed value, EAL and dominant factor."""
     frame = a.ws.portfolio.frame

@@ -38,7 +38,7 @@ def build_figures(
     import pandas as pd
     import plotly.io as pio
 
-    from riskapp.assessment.core import group_factor_eal
+    from riskapp.assessment.core import group_factor_eal, largest_total_first
     from riskapp.assessment.tables import plan_register, trigger_matrix, waterfall_steps
     from riskapp.assessment.whatif import compare_table
     from riskapp.charts.common import PLOTLY_CONFIG
@@ -78,7 +78,7 @@ def build_figures(
         )
     gf = group_factor_eal(a) if wanted("region_factor_heatmap") else pd.DataFrame()
     if len(gf):
-        gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+        gf = largest_total_first(gf)
         group_names = {g.id: g.name for g in ws.regions.groups}
         gf.index = pd.Index([group_names.get(str(i), str(i)) for i in gf.index])
         add(

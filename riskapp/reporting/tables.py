@@ -158,6 +158,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
         country_losses,
         group_factor_eal,
         largest_first,
+        largest_total_first,
     )
     from riskapp.assessment.tables import waterfall_steps
     from riskapp.engine import losses_by
@@ -272,9 +273,7 @@ def build_tables(a: Assessment, options: ReportOptions) -> Tables:
     )
 
     # region x factor heat map: rows by total EAL, columns in catalogue order
-    gf = group_factor_eal(a)
-    if len(gf):
-        gf = gf.loc[gf.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    gf = largest_total_first(group_factor_eal(a))
     heat = gf.reset_index(names="region_id")
     heat.insert(1, "name", [group_names.get(g, g) for g in heat["region_id"]])
     region_factor = make_table(

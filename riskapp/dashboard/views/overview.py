@@ -11,6 +11,7 @@ from riskapp.assessment.core import (
     group_factor_eal,
     key_figures,
     largest_first,
+    largest_total_first,
 )
 from riskapp.assessment.headline import nothing_to_count
 from riskapp.charts.common import PLOTLY_CONFIG
@@ -111,7 +112,7 @@ st.caption(world.caption)
 st.subheader("Which factors, where")
 rows = st.radio("Rows", ["country", "region group"], horizontal=True, key="overview_heat_rows")
 table = country_factor_eal(a) if rows == "country" else group_factor_eal(a)
-table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+table = largest_total_first(table)
 st.plotly_chart(
     factor_heatmap(table, a.ws.factors, a.fmt, rows),
     config=PLOTLY_CONFIG,
