@@ -187,7 +187,7 @@ class _Reach:
         if band <= 0:
             return outer, None
         inner, lon, _ = self._widened(band)
-        if np.abs(np.diff(lon)).max(initial=0.0) > 180 or not shapely.is_valid(inner):
+        if _crosses_antimeridian(lon) or not shapely.is_valid(inner):
             return outer, None
         shapely.prepare(inner)
         return outer, inner
@@ -196,7 +196,12 @@ class _Reach:
 def _spans(lon: FloatArray, south: float, north: float) -> bool:
     """Whether an outline (its longitudes, its latitudes' range) runs across the antimeridian
     or reaches a pole, where a box of longitudes does not hold it."""
-    return bool(np.abs(np.diff(lon)).max(initial=0.0) > 180 or north >= 89.9 or south <= -89.9)
+    return _crosses_antimeridian(lon) or north >= 89.9 or south <= -89.9
+
+
+def _crosses_antimeridian(lon: FloatArray) -> bool:
+    """Whether an outline's consecutive longitudes jump by more than half the globe."""
+    return bool(np.abs(np.diff(lon)).max(initial=0.0) > 180)
 
 
 DISTINCT_FROM = 10_000  # points from which `located_zones` looks for repeated coordinates
