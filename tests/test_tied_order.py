@@ -131,3 +131,23 @@ def test_overview_heat_rows_are_the_reports(monkeypatch: pytest.MonkeyPatch) -> 
     heat = next(t for c in charts for t in c["data"] if t["type"] == "heatmap")
     report = build_report(DEMO, ReportOptions(), Branding())
     assert list(heat["y"]) == report.tables.region_factor.frame["region_id"].tolist()
+
+
+def test_a_capped_map_marks_the_tied_assets_the_tables_list_first(tied: Path) -> None:
+    from riskapp.assessment.core import asset_table
+    from riskapp.charts.maps import overview_map
+
+    a = assess(tied)
+    assets = asset_table(a)
+    located = assets.dropna(subset=["lat", "lon"])
+    twin_eal = float(located.loc[located["id"] == "P1", "eal"].iloc[0])
+    cap = int((located["eal"] > twin_eal).sum()) + 1  # room for one of the three twins
+    figure = overview_map(a, max_markers=cap, assets=assets).figure
+    marked = {
+        str(row[0])
+        for t in figure.data
+        if t.type == "scattergeo" and t.customdata is not None and t.legendgroup is None
+        for row in t.customdata
+    }
+    twins = {"Plant twin A", "Plant north", "Plant twin Z"}
+    assert marked & twins == {"Plant twin A"}  # A0: the first of the three by id

@@ -98,10 +98,12 @@ def world_map(
     everything = assets.dropna(subset=["lat", "lon"])
     located = everything
     if max_markers is not None and len(located) > max_markers:
-        # markers sized by EAL: the largest are the ones a reader sees; the sizes keep the scale
-        # of the largest asset, which is among them
-        located = located.loc[located["eal"].sort_values(ascending=False).index[:max_markers]]
-        located = located.sort_index()  # the order of the register, as without a cap
+        from riskapp.assessment.core import largest_first
+
+        # markers sized by EAL: the largest are the ones a reader sees (ranked as every surface
+        # ranks assets, so the Top assets table's all have one); the sizes keep the scale of
+        # the largest asset, which is among them; drawn in the register's order
+        located = largest_first(located, top=max_markers).sort_index()
     colours = factor_colours(factors)
     names = {f.id: f.name for f in factors.factors}
     peak = float(located["eal"].max()) if len(located) else 0.0
