@@ -90,15 +90,15 @@ def _cycle(links: list[DependencyLink], portfolio: Portfolio) -> list[str] | Non
     source = np.r_[
         np.repeat(has, counts[has]), rows_of(ids, [link.asset_id for link in links])
     ].astype(np.int64)
-    named = [*chain.from_iterable(deps[has].tolist()), *(link.depends_on for link in links)]
+    listed = deps[has].tolist()
+    named = [*chain.from_iterable(listed), *(link.depends_on for link in links)]
     target = rows_of(ids, named)
     # (an id the register does not hold, which other checks refuse: walked in Python)
     if (source >= 0).all() and (target >= 0).all() and peels_bare(source, target, len(deps)):
         return None
     # only the assets that depend on some other: their ids converted, not every asset's
     graph: dict[str, list[str]] = {
-        asset_id: list(listed)
-        for asset_id, listed in zip(ids.take(has).tolist(), deps[has].tolist(), strict=True)
+        asset_id: list(own) for asset_id, own in zip(ids.take(has).tolist(), listed, strict=True)
     }
     for link in links:
         graph.setdefault(link.asset_id, []).append(link.depends_on)
