@@ -163,6 +163,7 @@ def export_workspace(
 ) -> None:
     """Back up everything in the database: register, plans, saved assessments, users (password
     hashes) and the whole audit trail."""
+    from riskapp.store.backup import backup_text, write_backup
     from riskapp.store.exports import export_files
 
     store = open_store(database)
@@ -171,11 +172,13 @@ def export_workspace(
         written = export_files(store, files) if files is not None else []
     finally:
         store.close()
-    text = json.dumps(backup, ensure_ascii=False, indent=1)
     if str(out_file) == "-":
-        sys.stdout.write(text + "\n")
+        sys.stdout.writelines(backup_text(backup))
         return
-    out_file.write_text(text, encoding="utf-8")
+    try:
+        write_backup(backup, out_file)
+    except OSError as exc:
+        fail_message(f"{out_file}: the backup could not be written ({exc.strerror or exc})", 1)
     counts = ", ".join(f"{k}: {len(v)}" for k, v in backup["tables"].items())
     out.print(f"Backup written to {out_file} ({counts})", highlight=False)
     out.print(f"Audit trail head: {backup['audit_head']}", highlight=False, soft_wrap=True)

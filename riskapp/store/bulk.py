@@ -14,7 +14,7 @@ from datetime import date, datetime
 from itertools import islice, repeat
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Connection, DateTime, Table
+from sqlalchemy import JSON, Connection, Date, DateTime, Table
 
 BULK_CHUNK = 5_000
 """Rows per statement (progress is reported after each)."""
@@ -33,9 +33,10 @@ def _names(conn: Connection, table: Table, columns: Sequence[str]) -> tuple[str,
 
 
 def _for_driver(conn: Connection, table: Table, name: str, values: Sequence[Any]) -> Sequence[Any]:
-    """Datetimes as SQLAlchemy stores them in SQLite (text), each distinct value once."""
+    """Dates and datetimes as SQLAlchemy stores them in SQLite (text), each distinct value
+    once."""
     kind = table.c[name].type
-    if conn.dialect.name != "sqlite" or not isinstance(kind, DateTime):
+    if conn.dialect.name != "sqlite" or not isinstance(kind, (Date, DateTime)):
         return values
     process = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     if process is None:

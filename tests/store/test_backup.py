@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from riskapp.io import InputError
+from riskapp.io.indicators import read_series
 from riskapp.store import Role, Store
 from riskapp.store.assessments import save_current
-from riskapp.store.backup import checksum
+from riskapp.store.backup import _parsed_json, checksum, write_backup
 from tests.store.conftest import ADMIN, ANALYST, SYSTEM, OpenStore
 
 
@@ -127,7 +131,19 @@ CORRUPTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         _drop_column("audit_log", "actor"),
         r"tables\.audit_log\[0\]\.actor\]: required column is missing",
     ),
+    "audit row without its old value": (
+        _drop_column("audit_log", "old_value"),
+        r"tables\.audit_log\[0\]\.old_value\]: required column is missing",
+    ),
     "bad time": (_set("audit_log", "at", {"$datetime": "yesterday"}), "not a valid value"),
+    "a time as plain text": (
+        _set("audit_log", "at", "2025-06-30T10:00:00"),
+        r"tables\.audit_log\[0\]\.\]: not a valid value: at: expected \{\"\$datetime\"",
+    ),
+    "a date as a number": (
+        _set("plans", "review_date", 20250630),
+        r"tables\.plans\[0\]\.\]: not a valid value: review_date",
+    ),
     "a row that is no object": (_set("assets", "0", None), "unknown column"),
     "duplicate asset": (
         lambda tables: tables["assets"].append(dict(tables["assets"][0])),
@@ -182,3 +198,125 @@ def test_a_restore_over_data_keeps_the_audit_trail_and_appends_to_it(team: Store
     assert after[1:] == history  # nothing of the history is gone
     assert after[0].action == "restore" and "audit trail is kept" in after[0].note
     assert team.asset("P1").asset.owner != "Ops North"  # the register is the backup's
+
+
+def test_the_backup_file_reads_back_whole_a_row_a_line(team: Store, tmp_path: Path) -> None:
+    """The file's text is the backup (json.loads gives it back: non-ASCII text as it is,
+    empty tables, dates), with each table row on a line of its own."""
+    _busy(team)
+    team.update_asset("P1", {"name": "Gdańsk plant — “north”"}, team.asset("P1").version, ADMIN)
+    backup = team.export_workspace(ADMIN)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = folder / "backup.json"
+    write_backup(backup, path)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(backup))
+    assert "Gdańsk plant — “north”" in text
+    lines = text.splitlines()
+    rows = sum(len(rows) for rows in backup["tables"].values())
+    assert sum(1 for line in lines if line.startswith("   {")) == rows
+    assert [p.name for p in folder.iterdir()] == ["backup.json"]
+
+
+def test_a_backup_file_is_written_whole_or_not_at_all(team: Store, tmp_path: Path) -> None:
+    """A write that fails part way (here a value JSON cannot write, after many rows) leaves
+    the earlier file at that path as it was, and no temporary file."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    path = folder / "backup.json"
+    path.write_text("the earlier backup", encoding="utf-8")
+    backup = team.export_workspace(ADMIN)
+    backup["tables"]["audit_log"][-1]["note"] = {1, 2}  # a set: not JSON
+    with pytest.raises(TypeError):
+        write_backup(backup, path)
+    assert path.read_text(encoding="utf-8") == "the earlier backup"
+    assert [p.name for p in folder.iterdir()] == ["backup.json"]
+
+
+def test_export_holds_each_row_as_the_database_reads_it(team: Store) -> None:
+    """The export reads its tables column by column (JSON columns parsed together, dates
+    and times converted a column at a time): each row equals the row SQLAlchemy reads, with
+    its dates and times written as {"$date": ...} and {"$datetime": ...}."""
+    _busy(team)
+    backup = team.export_workspace(ADMIN)
+    from riskapp.store import schema as t
+
+    def as_backup(value: object) -> object:
+        if isinstance(value, datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, date):
+            return {"$date": value.isoformat()}
+        return value
+
+    with team.core.read() as conn:
+        for name, table in (
+            ("assets", t.assets),
+            ("plans", t.plans),
+            ("assessments", t.assessments),
+            ("audit_log", t.audit_log),
+            ("users", t.users),
+        ):
+            expected = [
+                {k: as_backup(v) for k, v in row._mapping.items()}
+                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            assert expected, name
+            assert backup["tables"][name] == expected, name
+    assert any(isinstance(r["tags"], list) and r["tags"] for r in backup["tables"]["assets"])
+    assert all(isinstance(r["definition"], dict) for r in backup["tables"]["plans"])
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                lambda inner: (
+                    st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+                ),
+                max_leaves=6,
+            ).map(json.dumps),
+        ),
+        max_size=8,
+    )
+)
+def test_stored_json_texts_parse_together_as_one_by_one(texts: list[str | None]) -> None:
+    assert _parsed_json(texts) == [None if v is None else json.loads(v) for v in texts]
+
+
+def test_stored_json_texts_that_do_not_read_one_value_each_are_read_one_by_one() -> None:
+    assert _parsed_json(["[1, 2]", None, '"a"']) == [[1, 2], None, "a"]
+    with pytest.raises(ValueError):  # "1, 2" is not one JSON value, as SQLAlchemy finds
+        _parsed_json(["1, 2", "3"])
+
+
+def test_a_restore_fills_a_column_some_rows_leave_out_with_null(
+    team: Store, open_store: OpenStore, new_db_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """A backup row may leave out a column that can be empty (an older backup, or an edited
+    one): it is restored empty there, the other rows keep their values."""
+    series = tmp_path / "series.csv"
+    series.write_text(
+        "indicator,name,unit,frequency,source,period,value,published_at\n"
+        "ttf,Dutch TTF front-month gas price,EUR/MWh,monthly,ICE Endex,2026-01,34.1,2026-02-01\n"
+        "ttf,,,,,2026-02,38.9,2026-03-01\n",
+        encoding="utf-8",
+    )
+    team.import_series(read_series(series), ADMIN, "file series.csv")
+    backup = json.loads(json.dumps(team.export_workspace(ADMIN)))
+    rows = backup["tables"]["observations"]
+    assert len(rows) >= 2
+    rows[0]["published_at"] = {"$datetime": "2026-03-31T12:00:00"}
+    del rows[1]["published_at"]
+    backup["checksum"] = checksum(backup["tables"])
+    fresh = open_store(new_db_url(), seed=False)
+    fresh.import_workspace(backup, SYSTEM)
+    restored = fresh.export_workspace(ADMIN)["tables"]["observations"]
+    assert restored[0]["published_at"] == {"$datetime": "2026-03-31T12:00:00"}
+    assert restored[1]["published_at"] is None
+    assert [{k: v for k, v in r.items() if k != "published_at"} for r in restored] == [
+        {k: v for k, v in r.items() if k != "published_at"} for r in rows
+    ]

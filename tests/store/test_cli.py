@@ -130,6 +130,13 @@ def test_backup_and_restore(env: str, tmp_path: Path, new_db_url: object) -> Non
     assert "users: 1" in output
 
 
+def test_a_backup_that_cannot_be_written_says_so(env: str, tmp_path: Path) -> None:
+    code, output = run("export-workspace", str(tmp_path / "missing" / "b.json"))
+    assert code == 1
+    assert "missing/b.json: the backup could not be written" in " ".join(output.split())
+    assert not (tmp_path / "missing").exists()
+
+
 def test_users(env: str) -> None:
     code, output = run("users", "list")
     assert "No users" in output
