@@ -80,7 +80,7 @@ class AuditTrail:
                 select(t.audit_log).order_by(t.audit_log.c.seq)
             )
             for row in rows:
-                check.add(dict(row._mapping))
+                check.add(row._mapping)  # read by name: no dict a row
             missing = missing_guards(conn)
         wrong = []
         if expected and expected not in check.hashes_seen:
