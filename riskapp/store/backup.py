@@ -370,6 +370,7 @@ def _checked(backup: Any) -> tuple[list[Problem], dict[str, Rows]]:
                 "damaged after it was exported",
             )
         ], {}
+    nul = NUL_IN_JSON in canonical  # JSON writes a NUL character as this escape
     rows_of: dict[str, Rows] = {}
     for name, table in _BACKUP_TABLES.items():
         rows: Rows = []
@@ -381,7 +382,7 @@ def _checked(backup: Any) -> tuple[list[Problem], dict[str, Rows]]:
                 problems.append(Problem("backup", None, f"tables.{name}[{i}].{field}", message))
                 if len(problems) >= MAX_LISTED:
                     return problems, {}
-        if not problems and NUL_IN_JSON in canonical:  # JSON writes NUL as this escape
+        if not problems and nul:
             for i, column in _nul_characters(rows):
                 problems.append(
                     Problem(
