@@ -20,7 +20,10 @@ the process's peak RSS after it (a high-water mark: a step that needs more memor
 before it raises it). The floor, measured in the same run on the
 same database: `pandas.read_csv` of the register plus `DataFrame.to_sql` of its rows into a
 fresh table (one transaction, no validation, no audit, no diff); the import's ratio is
-(preview + import) / floor.
+(preview + import) / floor. The backup's floor reads every table the backup holds whole
+(`read_sql_table`) and writes it as JSON records (`to_json`); the restore's reads those records
+(`read_json`) and inserts them into fresh tables (`to_sql`; lists and objects as their JSON
+text): neither checks, checksums or chains anything.
 """
 
 from __future__ import annotations
@@ -122,6 +125,57 @@ def postgres_schemas(url: str) -> Iterator[Callable[[], str]]:
         admin.dispose()
 
 
+BACKUP_FLOOR = "floor: read_sql + to_json of the tables"
+RESTORE_FLOOR = "floor: read_json + to_sql of the tables"
+
+
+def floor_backup(url: str, tables: list[str], results: Result) -> dict[str, str]:
+    """The plain pandas floor of a backup: every table the backup holds read whole
+    (`read_sql_table`) and written as JSON records (`to_json`): no checksum, no hash chain."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+
+        def dump() -> dict[str, str]:
+            with engine.connect() as conn:
+                return {
+                    name: pd.read_sql_table(name, conn).to_json(orient="records", date_format="iso")
+                    for name in tables
+                }
+
+        return timed(BACKUP_FLOOR, dump, results)  # type: ignore[no-any-return]
+    finally:
+        engine.dispose()
+
+
+def floor_restore(url: str, texts: dict[str, str], results: Result) -> None:
+    """The plain pandas floor of a restore: each table's JSON records read (`read_json`) and
+    inserted into a fresh table (`to_sql`, one transaction): no checks, no hash chain."""
+    import io
+    import json
+
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+
+        def load() -> None:
+            with engine.begin() as conn:
+                for name, text in texts.items():
+                    frame = pd.read_json(io.StringIO(text), orient="records")
+                    for col in frame.columns:  # lists and objects as their JSON text
+                        if frame[col].map(lambda v: isinstance(v, (list, dict))).any():
+                            frame[col] = frame[col].map(json.dumps)
+                    frame.to_sql(f"floor_{name}", conn, index=False, chunksize=10_000)
+
+        timed(RESTORE_FLOOR, load, results)
+    finally:
+        engine.dispose()
+
+
 def changed_register(register: Path, folder: Path) -> Path:
     """The register with the name of every synthetic asset changed."""
     lines = register.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -140,8 +194,9 @@ def run_case(make_url: Callable[[], str], register: Path, folder: Path) -> Resul
     settings = Settings(workspace=DEMO, data_dir=folder, _env_file=None)  # type: ignore[call-arg]
     results: Result = {}
     floor_import(make_url(), register, results)
+    store_url = make_url()
     store = timed(
-        "open (migrate + seed demo)", lambda: Store.open(settings, url=make_url()), results
+        "open (migrate + seed demo)", lambda: Store.open(settings, url=store_url), results
     )
     table = timed("read file", lambda: Table.from_file(register), results)
     preview = timed("preview import", lambda: store.preview_assets(table), results)
@@ -163,8 +218,10 @@ def run_case(make_url: Callable[[], str], register: Path, folder: Path) -> Resul
     )
     timed("workspace for the engine", store.workspace, results)
     backup = timed("export_workspace", lambda: store.export_workspace(ACTOR), results)
+    texts = floor_backup(store_url, [n for n, rows in backup["tables"].items() if rows], results)
     fresh = Store.open(settings, url=make_url(), seed=False)
     timed("import_workspace (empty db)", lambda: fresh.import_workspace(backup, ACTOR), results)
+    floor_restore(make_url(), texts, results)
     store.close()
     fresh.close()
     return results
@@ -206,9 +263,10 @@ def main() -> None:
         if isinstance(result, str):
             print(f"  {result}")
             continue
-        print(f"  {'step':<34} {'time':>9} {'CPU':>9} {'peak RSS':>10}")
+        width = max(map(len, result))
+        print(f"  {'step':<{width}} {'time':>9} {'CPU':>9} {'peak RSS':>10}")
         for label, (seconds, cpu, rss) in result.items():
-            print(f"  {label:<34} {seconds:7.3f} s {cpu:7.3f} s {rss:7.0f} MB")
+            print(f"  {label:<{width}} {seconds:7.3f} s {cpu:7.3f} s {rss:7.0f} MB")
         floor = result[FLOOR][0]
         work = result["preview import"][0] + result["import (all rows, audited)"][0]
         cpu = result["preview import"][1] + result["import (all rows, audited)"][1]
@@ -216,6 +274,12 @@ def main() -> None:
             f"  preview + import against the floor: {work:.3f} s / {floor:.3f} s = "
             f"{work / floor:.1f}x (CPU {cpu:.3f} s / {result[FLOOR][1]:.3f} s)"
         )
+        for step, step_floor in (
+            ("export_workspace", BACKUP_FLOOR),
+            ("import_workspace (empty db)", RESTORE_FLOOR),
+        ):
+            took, base = result[step][0], result[step_floor][0]
+            print(f"  {step} against its floor: {took:.3f} s / {base:.3f} s = {took / base:.1f}x")
         again = result["preview again, every row changed"][0]
         again += result["import again (updates, audited)"][0]
         print(
