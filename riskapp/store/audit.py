@@ -3,7 +3,9 @@ refuses updates and deletes) and hash-chained (`verify_audit` recomputes the cha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Connection, func, select, text
 
@@ -80,7 +82,7 @@ class AuditTrail:
                 select(t.audit_log).order_by(t.audit_log.c.seq)
             )
             for row in rows:
-                check.add(row._mapping)  # read by name: no dict a row
+                check.add(cast("Mapping[str, Any]", row._mapping))  # read by name, no dict
             missing = missing_guards(conn)
         wrong = []
         if expected and expected not in check.hashes_seen:
