@@ -373,16 +373,15 @@ def _checked(backup: Any) -> tuple[list[Problem], dict[str, Rows]]:
     nul = NUL_IN_JSON in canonical  # JSON writes a NUL character as this escape
     rows_of: dict[str, Rows] = {}
     for name, table in _BACKUP_TABLES.items():
-        rows: Rows = []
+        rows: list[dict[str, Any] | None] = []  # None: a row that cannot be read
         for i, row in enumerate(tables.get(name, [])):
             values, found = _checked_row(name, table, row, version)
-            if values is not None:
-                rows.append(values)
+            rows.append(values)
             for field, message in found:
                 problems.append(Problem("backup", None, f"tables.{name}[{i}].{field}", message))
                 if len(problems) >= MAX_LISTED:
                     return problems, {}
-        if not problems and nul:
+        if nul:
             for i, column in _nul_characters(rows):
                 problems.append(
                     Problem(
@@ -391,7 +390,8 @@ def _checked(backup: Any) -> tuple[list[Problem], dict[str, Rows]]:
                 )
                 if len(problems) >= MAX_LISTED:
                     return problems, {}
-        rows_of[name] = rows
+        if not problems:
+            rows_of[name] = [r for r in rows if r is not None]
     if problems:
         return problems, {}
     if version == 2:
@@ -509,12 +509,12 @@ def _checked_row(
     return values, out
 
 
-def _nul_characters(rows: Rows) -> list[tuple[int, str]]:
+def _nul_characters(rows: Sequence[dict[str, Any] | None]) -> list[tuple[int, str]]:
     """(row, column) of each text value holding a NUL character (a column's texts are
-    searched together; its rows only where they hold one)."""
+    searched together; its rows only where they hold one); None rows are skipped."""
     found = []
-    for column in sorted(set().union(*map(dict.keys, rows))):
-        texts = [row.get(column) for row in rows]
+    for column in sorted(set().union(*(row.keys() for row in rows if row is not None))):
+        texts = [None if row is None else row.get(column) for row in rows]
         if "\x00" in "".join(v for v in texts if type(v) is str):
             found += [
                 (i, column) for i, v in enumerate(texts) if isinstance(v, str) and "\x00" in v

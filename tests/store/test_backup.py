@@ -123,6 +123,13 @@ CORRUPTIONS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         r"tables\.assets\[0\]\.replacement_value",
     ),
     "NUL in a name": (_set("assets", "name", "a\x00b"), r"tables\.assets\[0\]\.name"),
+    "NUL in a note after a bad row": (
+        lambda tables: (
+            tables["assets"][0].update(country="XXX"),
+            tables["audit_log"][1].update(note="a\x00b"),
+        ),
+        r"tables\.assets\[0\]\.country.*\n.*tables\.audit_log\[1\]\.note\]: contains a NUL",
+    ),
     "unknown role": (_set("users", "role", "root"), r"tables\.users\[0\]\.role"),
     "bad username": (_set("users", "username", "x y"), r"tables\.users\[0\]\.username"),
     "plan without title": (_drop_column("plans", "title"), r"tables\.plans\[0\]\.title"),
