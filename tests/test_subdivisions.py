@@ -30,6 +30,25 @@ zones:
 """
 
 
+def test_every_known_code_names_the_country_pycountry_gives() -> None:
+    """`subdivision_country` answers a known code from the table of all codes: the same
+    country as pycountry's lookup by the code's first two letters, for every code (and any
+    case); an unknown code still gets its letters' country, or none."""
+    import pycountry
+
+    from riskapp.domain.common import iso_subdivision_codes
+
+    codes = sorted(iso_subdivision_codes())
+    assert len(codes) > 4000
+    for code in codes:
+        country = pycountry.countries.get(alpha_2=code[:2])
+        expected = str(country.alpha_3) if country is not None else ""
+        assert subdivision_country(code) == expected, code
+        assert subdivision_country(code.lower()) == expected, code
+    assert subdivision_country("NO-99") == "NOR"  # not a code, but Norway's letters
+    assert subdivision_country("XX-1") == ""
+
+
 def _loss(ws_dir, scenario: str = "z") -> dict[str, float]:  # type: ignore[no-untyped-def]
     ws = load_workspace(ws_dir)
     r = score(ws)
