@@ -130,6 +130,17 @@ def test_backup_and_restore(env: str, tmp_path: Path, new_db_url: object) -> Non
     assert "users: 1" in output
 
 
+def test_a_backup_to_standard_output_is_the_file_backup(env: str, tmp_path: Path) -> None:
+    code, output = run("export-workspace", "-")
+    assert code == 0
+    printed = json.loads(output)
+    code, _ = run("export-workspace", str(tmp_path / "b.json"))
+    assert code == 0
+    written = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert printed["tables"] == written["tables"] and printed["tables"]["assets"]
+    assert printed["checksum"] == written["checksum"]
+
+
 def test_a_backup_that_cannot_be_written_says_so(env: str, tmp_path: Path) -> None:
     code, output = run("export-workspace", str(tmp_path / "missing" / "b.json"))
     assert code == 1
